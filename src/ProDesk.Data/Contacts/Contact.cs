@@ -1,0 +1,21 @@
+using ProDesk.Domain.Tenancy;
+
+namespace ProDesk.Data.Contacts;
+
+/// <summary>A client's customer: one person across email, phone and chat identities.</summary>
+public sealed class Contact : ITenantOwned
+{
+    public Guid Id { get; set; }
+
+    public Guid TenantId { get; set; }
+
+    public required string Name { get; set; }
+
+    public string? Email { get; set; }
+
+    public string? Phone { get; set; }
+
+    public string? Company { get; set; }
+
+    public DateTime CreatedAt { get; set; }
+}

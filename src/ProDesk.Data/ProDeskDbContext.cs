@@ -1,0 +1,132 @@
+using System.Linq.Expressions;
+using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
+using ProDesk.Data.Contacts;
+using ProDesk.Data.Identity;
+using ProDesk.Data.Queues;
+using ProDesk.Data.Sla;
+using ProDesk.Data.Tenancy;
+using ProDesk.Data.Tenants;
+using ProDesk.Domain.Tenancy;
+
+namespace ProDesk.Data;
+
+public class ProDeskDbContext(DbContextOptions<ProDeskDbContext> options, ICurrentTenantIds tenantIds)
+    : IdentityDbContext<AppUser, AppRole, Guid>(options)
+{
+    /// <summary>The name of the query filter on every tenant-owned entity, for the rare audited <c>IgnoreQueryFilters([...])</c>.</summary>
+    public const string TenantFilter = "Tenant";
+
+    /// <summary>The tenants this context may read and write; evaluated per query, so a scope change is seen at once.</summary>
+    public IReadOnlyList<Guid> TenantScopeIds => tenantIds.TenantIds;
+
+    public DbSet<Tenant> Tenants => Set<Tenant>();
+
+    public DbSet<TenantHost> TenantHosts => Set<TenantHost>();
+
+    public DbSet<StaffTenant> StaffTenants => Set<StaffTenant>();
+
+    public DbSet<Queue> Queues => Set<Queue>();
+
+    public DbSet<SlaPolicy> SlaPolicies => Set<SlaPolicy>();
+
+    public DbSet<Contact> Contacts => Set<Contact>();
+
+    /// <summary>The tables that hold tenant-owned rows: each gets RLS on PostgreSQL.</summary>
+    public static IEnumerable<string> TenantOwnedTables(Microsoft.EntityFrameworkCore.Metadata.IModel model) =>
+        model.GetEntityTypes()
+            .Where(e => typeof(ITenantOwned).IsAssignableFrom(e.ClrType))
+            .Select(e => e.GetTableName()!)
+            .Distinct()
+            .Order(StringComparer.Ordinal);
+
+    protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
+    {
+        // Every DateTime is UTC; SQLite forgets the kind, so it is put back on read.
+        configurationBuilder.Properties<DateTime>().HaveConversion<UtcDateTimeConverter>();
+    }
+
+    protected override void OnModelCreating(ModelBuilder builder)
+    {
+        base.OnModelCreating(builder);
+
+        builder.Entity<AppUser>(e =>
+        {
+            e.Property(u => u.DisplayName).HasMaxLength(200);
+            e.HasIndex(u => u.TenantId);
+            e.HasOne<Tenant>().WithMany().HasForeignKey(u => u.TenantId).OnDelete(DeleteBehavior.Restrict);
+        });
+
+        builder.Entity<Tenant>(e =>
+        {
+            e.HasIndex(t => t.Slug).IsUnique();
+            e.Property(t => t.Slug).HasMaxLength(TenantSlug.MaxLength);
+            e.Property(t => t.Name).HasMaxLength(200);
+            e.Property(t => t.TimeZone).HasMaxLength(64);
+            e.HasMany(t => t.Hosts).WithOne().HasForeignKey(h => h.TenantId);
+        });
+
+        builder.Entity<TenantHost>(e =>
+        {
+            e.HasKey(h => h.Host);
+            e.Property(h => h.Host).HasMaxLength(253);
+            e.HasIndex(h => h.TenantId);
+        });
+
+        builder.Entity<StaffTenant>(e =>
+        {
+            e.HasKey(s => new { s.UserId, s.TenantId });
+            e.HasOne<AppUser>().WithMany().HasForeignKey(s => s.UserId);
+            e.HasOne<Tenant>().WithMany().HasForeignKey(s => s.TenantId);
+        });
+
+        // Tenant-owned: every unique index starts with TenantId.
+        builder.Entity<Queue>(e =>
+        {
+            e.HasIndex(q => new { q.TenantId, q.Key }).IsUnique();
+            e.Property(q => q.Key).HasMaxLength(64);
+        });
+
+        builder.Entity<SlaPolicy>(e =>
+        {
+            e.HasIndex(p => new { p.TenantId, p.QueueKey, p.Priority, p.Version }).IsUnique();
+            e.Property(p => p.QueueKey).HasMaxLength(64);
+            e.Property(p => p.Priority).HasMaxLength(16);
+        });
+
+        builder.Entity<Contact>(e =>
+        {
+            e.HasIndex(c => new { c.TenantId, c.Email }).IsUnique();
+            e.HasIndex(c => new { c.TenantId, c.Phone });
+            e.Property(c => c.Name).HasMaxLength(200);
+            e.Property(c => c.Email).HasMaxLength(320);
+            e.Property(c => c.Phone).HasMaxLength(32);
+        });
+
+        foreach (var entityType in builder.Model.GetEntityTypes().Where(e => typeof(ITenantOwned).IsAssignableFrom(e.ClrType)))
+        {
+            ConfigureTenantOwned(builder, entityType.ClrType);
+        }
+    }
+
+    private void ConfigureTenantOwned(ModelBuilder builder, Type clrType)
+    {
+        // e => TenantScopeIds.Contains(e.TenantId), with TenantScopeIds read from this context per query.
+        var entity = Expression.Parameter(clrType, "e");
+        var filter = Expression.Lambda(
+            Expression.Call(
+                typeof(Enumerable), nameof(Enumerable.Contains), [typeof(Guid)],
+                Expression.Property(Expression.Constant(this), nameof(TenantScopeIds)),
+                Expression.Property(entity, nameof(ITenantOwned.TenantId))),
+            entity);
+
+        var entityBuilder = builder.Entity(clrType);
+        entityBuilder.HasQueryFilter(TenantFilter, filter);
+        entityBuilder.HasOne(typeof(Tenant)).WithMany().HasForeignKey(nameof(ITenantOwned.TenantId)).OnDelete(DeleteBehavior.Restrict);
+    }
+
+    private sealed class UtcDateTimeConverter() : ValueConverter<DateTime, DateTime>(
+        v => v.Kind == DateTimeKind.Utc ? v : v.ToUniversalTime(),
+        v => DateTime.SpecifyKind(v, DateTimeKind.Utc));
+}

@@ -1,0 +1,33 @@
+namespace ProDesk.Data.Tenancy;
+
+/// <summary>
+/// The SQL of the second wall. Migrations call <see cref="Enable"/> for every tenant-owned table;
+/// a test fails when a tenant-owned table lacks it.
+/// </summary>
+public static class RowLevelSecurity
+{
+    public const string SettingName = "prodesk.tenant_ids";
+
+    public const string PolicyName = "tenant_isolation";
+
+    /// <summary>The setting's value: tenant ids joined by commas; empty means no tenant.</summary>
+    public static string Format(IEnumerable<Guid> tenantIds) => string.Join(',', tenantIds);
+
+    /// <summary>
+    /// Enables and forces RLS (FORCE, so it binds the owner the app connects as) with one policy for
+    /// reads and writes. The sub-select makes PostgreSQL evaluate the setting once per statement.
+    /// </summary>
+    public static string Enable(string table) => $"""
+        ALTER TABLE "{table}" ENABLE ROW LEVEL SECURITY;
+        ALTER TABLE "{table}" FORCE ROW LEVEL SECURITY;
+        CREATE POLICY {PolicyName} ON "{table}"
+            USING ("TenantId" = ANY ((SELECT string_to_array(NULLIF(current_setting('{SettingName}', true), ''), ',')::uuid[])))
+            WITH CHECK ("TenantId" = ANY ((SELECT string_to_array(NULLIF(current_setting('{SettingName}', true), ''), ',')::uuid[])));
+        """;
+
+    public static string Disable(string table) => $"""
+        DROP POLICY IF EXISTS {PolicyName} ON "{table}";
+        ALTER TABLE "{table}" NO FORCE ROW LEVEL SECURITY;
+        ALTER TABLE "{table}" DISABLE ROW LEVEL SECURITY;
+        """;
+}

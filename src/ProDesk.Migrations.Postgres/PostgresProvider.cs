@@ -1,0 +1,24 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Design;
+using ProDesk.Data;
+using ProDesk.Data.Tenancy;
+
+namespace ProDesk.Migrations.Postgres;
+
+/// <summary>How the host and the EF tools configure the context on PostgreSQL: one place, one model.</summary>
+public static class PostgresProvider
+{
+    public static DbContextOptionsBuilder Use(DbContextOptionsBuilder options, string connectionString) =>
+        options.UseNpgsql(connectionString, npgsql => npgsql.MigrationsAssembly(typeof(PostgresProvider).Assembly.GetName().Name));
+}
+
+/// <summary>Used by <c>dotnet ef</c> (infra/add-migration.sh); no database is needed to add a migration.</summary>
+public sealed class PostgresDesignTimeFactory : IDesignTimeDbContextFactory<ProDeskDbContext>
+{
+    public ProDeskDbContext CreateDbContext(string[] args)
+    {
+        var connectionString = Environment.GetEnvironmentVariable("ConnectionStrings__ProDesk") ?? "Host=127.0.0.1;Database=prodesk_design";
+        var options = PostgresProvider.Use(new DbContextOptionsBuilder<ProDeskDbContext>(), connectionString);
+        return new ProDeskDbContext((DbContextOptions<ProDeskDbContext>)options.Options, NoTenants.Instance);
+    }
+}

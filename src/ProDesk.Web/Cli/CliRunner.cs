@@ -1,0 +1,70 @@
+using ProDesk.Web.Data;
+using ProDesk.Web.Data.Seeding;
+using ProDesk.Web.Hosting;
+using ProDesk.Web.Tenancy;
+
+namespace ProDesk.Web.Cli;
+
+/// <summary>
+/// Runs one verb with the app's own wiring and returns the exit code: 0 on success; otherwise a
+/// one-line reason on stderr (1 for a failed command, 2 for a usage error). Output meant for
+/// scripts goes to stdout; logs go to stderr.
+/// </summary>
+public static class CliRunner
+{
+    private const string Usage =
+        "usage: migrate | seed [--demo] | tenants list | token create --email EMAIL [--name NAME] | billing run --period YYYY-MM";
+
+    public static async Task<int> RunAsync(WebApplication app, CliVerb verb)
+    {
+        try
+        {
+            await using var scope = app.Services.CreateAsyncScope();
+            var services = scope.ServiceProvider;
+            switch (verb.Name)
+            {
+                case "migrate":
+                    await services.GetRequiredService<DatabaseMigrator>().EnsureSafeRoleAsync();
+                    await services.GetRequiredService<DatabaseMigrator>().MigrateAsync();
+                    return 0;
+
+                case "seed":
+                    await services.GetRequiredService<DatabaseMigrator>().EnsureSafeRoleAsync();
+                    await services.GetRequiredService<DatabaseMigrator>().MigrateAsync();
+                    var result = await services.GetRequiredService<DemoSeeder>().SeedAsync(demoHistory: verb.Options.ContainsKey("demo"));
+                    Console.Out.WriteLine($"seeded: {result.TenantsCreated} tenant(s), {result.UsersCreated} user(s), {result.ContactsCreated} contact(s) created");
+                    return 0;
+
+                case "tenants list":
+                    await services.GetRequiredService<DatabaseMigrator>().EnsureSafeRoleAsync();
+                    foreach (var tenant in await services.GetRequiredService<ITenantStore>().ListAsync())
+                    {
+                        Console.Out.WriteLine($"{tenant.Slug}\t{tenant.Name}\t{tenant.TimeZone}\t{tenant.Status}\t{string.Join(',', tenant.Hosts)}");
+                    }
+
+                    return 0;
+
+                case "token create":
+                case "billing run":
+                    return Fail($"{verb.Name}: not available in this version yet", 1);
+
+                default:
+                    return Fail($"unknown command '{verb.Name}'; {Usage}", 2);
+            }
+        }
+        catch (StartupException e)
+        {
+            return Fail(e.Message, 1);
+        }
+        catch (Exception e) when (e is Microsoft.EntityFrameworkCore.DbUpdateException or System.Data.Common.DbException or InvalidOperationException)
+        {
+            return Fail($"{verb.Name} failed: {e.GetBaseException().Message.ReplaceLineEndings(" ")}", 1);
+        }
+    }
+
+    private static int Fail(string reason, int code)
+    {
+        Console.Error.WriteLine($"prodesk: {reason}");
+        return code;
+    }
+}

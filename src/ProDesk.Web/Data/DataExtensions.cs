@@ -1,0 +1,119 @@
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+using ProDesk.Data;
+using ProDesk.Data.Identity;
+using ProDesk.Data.Tenancy;
+using ProDesk.Migrations.Postgres;
+using ProDesk.Migrations.Sqlite;
+using ProDesk.Web.Data.Seeding;
+using ProDesk.Web.Hosting;
+
+namespace ProDesk.Web.Data;
+
+public enum DatabaseProvider
+{
+    Sqlite,
+    Postgres,
+}
+
+/// <summary>Which database, resolved and checked once at start.</summary>
+public sealed record DatabaseSettings(DatabaseProvider Provider, string ConnectionString);
+
+public static class DataExtensions
+{
+    public static void AddData(this WebApplicationBuilder builder)
+    {
+        var paths = ProDeskPaths.From(builder);
+        var settings = ReadSettings(builder.Configuration, paths);
+        builder.Services.AddSingleton(settings);
+        builder.Services.AddSingleton<TenantSaveGuard>();
+        builder.Services.AddSingleton<RowLevelSecurityInterceptor>();
+
+        builder.Services.AddDbContext<ProDeskDbContext>((services, options) =>
+        {
+            if (settings.Provider == DatabaseProvider.Postgres)
+            {
+                PostgresProvider.Use(options, settings.ConnectionString);
+                options.AddInterceptors(services.GetRequiredService<RowLevelSecurityInterceptor>());
+            }
+            else
+            {
+                SqliteProvider.Use(options, settings.ConnectionString);
+            }
+
+            options.AddInterceptors(services.GetRequiredService<TenantSaveGuard>());
+        });
+
+        builder.Services.AddIdentityCore<AppUser>(options =>
+            {
+                options.User.RequireUniqueEmail = true;
+                options.Lockout.MaxFailedAccessAttempts = 5;
+            })
+            .AddRoles<AppRole>()
+            .AddEntityFrameworkStores<ProDeskDbContext>();
+
+        builder.Services.AddScoped<DemoSeeder>();
+        builder.Services.AddScoped<DatabaseMigrator>();
+    }
+
+    /// <summary>Checks the database role, then migrates and seeds where configured (by default in Development).</summary>
+    public static async Task PrepareDatabaseAsync(this WebApplication app)
+    {
+        var migrate = app.Configuration.GetValue("ProDesk:MigrateOnStart", app.Environment.IsDevelopment());
+        var seed = app.Configuration.GetValue("ProDesk:SeedOnStart", app.Environment.IsDevelopment());
+        await using var scope = app.Services.CreateAsyncScope();
+        var migrator = scope.ServiceProvider.GetRequiredService<DatabaseMigrator>();
+        await migrator.EnsureSafeRoleAsync();
+        if (migrate)
+        {
+            await migrator.MigrateAsync();
+        }
+
+        if (seed)
+        {
+            await scope.ServiceProvider.GetRequiredService<DemoSeeder>().SeedAsync(demoHistory: true);
+        }
+    }
+
+    private static DatabaseSettings ReadSettings(ConfigurationManager configuration, ProDeskPaths paths)
+    {
+        var providerText = configuration["Database:Provider"];
+        if (string.IsNullOrWhiteSpace(providerText))
+        {
+            providerText = nameof(DatabaseProvider.Sqlite);
+        }
+
+        if (!Enum.TryParse<DatabaseProvider>(providerText, ignoreCase: true, out var provider) || int.TryParse(providerText, out _))
+        {
+            throw new StartupException($"Database:Provider '{providerText}' is not one of Sqlite, Postgres");
+        }
+
+        var connectionString = configuration.GetConnectionString("ProDesk");
+        if (provider == DatabaseProvider.Postgres)
+        {
+            if (string.IsNullOrWhiteSpace(connectionString))
+            {
+                throw new StartupException("ConnectionStrings:ProDesk is required when Database:Provider is Postgres");
+            }
+
+            try
+            {
+                _ = new NpgsqlConnectionStringBuilder(connectionString);
+            }
+            catch (ArgumentException e)
+            {
+                throw new StartupException($"ConnectionStrings:ProDesk is not a valid PostgreSQL connection string: {e.Message}", e);
+            }
+
+            return new DatabaseSettings(provider, connectionString);
+        }
+
+        if (string.IsNullOrWhiteSpace(connectionString))
+        {
+            Directory.CreateDirectory(paths.DataDirectory);
+            connectionString = $"Data Source={paths.SqliteFile}";
+        }
+
+        return new DatabaseSettings(provider, connectionString);
+    }
+}

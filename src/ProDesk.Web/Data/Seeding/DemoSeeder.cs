@@ -1,0 +1,187 @@
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+using ProDesk.Data;
+using ProDesk.Data.Identity;
+using ProDesk.Data.Queues;
+using ProDesk.Data.Sla;
+using ProDesk.Data.Tenants;
+using ProDesk.Domain.Tenancy;
+using ProDesk.Web.Hosting;
+using ProDesk.Web.Tenancy;
+
+namespace ProDesk.Web.Data.Seeding;
+
+/// <summary>
+/// Creates what tenants-seed/ describes and is not there yet: tenants (with queues, SLA policies,
+/// client users and, with demo history, contacts) and provider staff. Idempotent by slug and
+/// email: a second run creates nothing and never rewrites what an admin has since changed.
+/// </summary>
+public sealed partial class DemoSeeder(
+    ProDeskDbContext db,
+    UserManager<AppUser> users,
+    RoleManager<AppRole> roles,
+    ITenantStore store,
+    TenantScopes scopes,
+    ProDeskPaths paths,
+    IHostEnvironment environment,
+    TimeProvider clock,
+    ILogger<DemoSeeder> logger)
+{
+    public sealed record Result(int TenantsCreated, int UsersCreated, int ContactsCreated);
+
+    public async Task<Result> SeedAsync(bool demoHistory, CancellationToken cancellationToken = default)
+    {
+        var seed = SeedLoader.Load(paths.SeedDirectory);
+        if (seed.HasDemoSecrets && environment.IsProduction())
+        {
+            throw new StartupException($"{paths.SeedDirectory} holds demo secrets (files marked \"_demo\"), which are refused in Production");
+        }
+
+        var now = clock.GetUtcNow().UtcDateTime;
+        foreach (var role in Roles.All)
+        {
+            if (!await roles.RoleExistsAsync(role))
+            {
+                Check(await roles.CreateAsync(new AppRole(role)), $"role {role}");
+            }
+        }
+
+        int tenantsCreated = 0, usersCreated = 0, contactsCreated = 0;
+        foreach (var tenantSeed in seed.Tenants)
+        {
+            var (created, contacts) = await EnsureTenantAsync(tenantSeed, demoHistory, now, cancellationToken);
+            tenantsCreated += created ? 1 : 0;
+            contactsCreated += contacts;
+        }
+
+        store.Invalidate();
+        var tenantIds = await db.Tenants.AsNoTracking().ToDictionaryAsync(t => t.Slug, t => t.Id, cancellationToken);
+
+        foreach (var member in seed.Staff.Staff)
+        {
+            var served = member.Tenants.Contains("*") ? tenantIds.Values.ToList() : member.Tenants.Select(s => tenantIds[s]).ToList();
+            usersCreated += await EnsureUserAsync(member.Email, member.DisplayName, member.Role, null, seed.Staff.DemoPassword, served, now) ? 1 : 0;
+        }
+
+        foreach (var tenantSeed in seed.Tenants)
+        {
+            foreach (var user in tenantSeed.Users.Users)
+            {
+                usersCreated += await EnsureUserAsync(user.Email, user.DisplayName, user.Role, tenantIds[tenantSeed.Tenant.Slug], seed.Staff.DemoPassword, [], now) ? 1 : 0;
+            }
+        }
+
+        var result = new Result(tenantsCreated, usersCreated, contactsCreated);
+        LogSeeded(logger, result.TenantsCreated, result.UsersCreated, result.ContactsCreated, paths.SeedDirectory);
+        if (seed.Staff.DemoPassword is not null && !environment.IsProduction())
+        {
+            LogDemoLogins(seed);
+        }
+
+        return result;
+    }
+
+    private async Task<(bool Created, int Contacts)> EnsureTenantAsync(TenantSeed seed, bool demoHistory, DateTime now, CancellationToken cancellationToken)
+    {
+        var t = seed.Tenant;
+        if (await db.Tenants.AnyAsync(x => x.Slug == t.Slug, cancellationToken))
+        {
+            return (false, 0);
+        }
+
+        var tenant = new Tenant
+        {
+            Id = Guid.CreateVersion7(),
+            Slug = t.Slug,
+            Name = t.Name,
+            TimeZone = t.TimeZone,
+            Status = TenantStatus.Active,
+            CalendarJson = System.Text.Json.JsonSerializer.Serialize(t.Calendar, System.Text.Json.JsonSerializerOptions.Web),
+            PlanJson = seed.PlanJson,
+            CreatedAt = now,
+            Hosts = t.Hosts.Select(h => new TenantHost { Host = h }).ToList(),
+        };
+
+        // One transaction per tenant: a crash half-way leaves no half-seeded tenant behind.
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        db.Tenants.Add(tenant);
+        await db.SaveChangesAsync(cancellationToken);
+
+        var info = new TenantInfo(tenant.Id, tenant.Slug, tenant.Name, tenant.TimeZone, tenant.Status, t.Hosts, tenant.CalendarJson);
+        var contacts = 0;
+        using (TenantScopes.Enter(scopes.ForTenant(info)))
+        {
+            db.Queues.AddRange(seed.Queues.Queues.Select(q => new Queue { Id = Guid.CreateVersion7(), Key = q.Key, Name = q.Name, IsDefault = q.Default }));
+            db.SlaPolicies.AddRange(seed.Sla.Policies.Select(p => new SlaPolicy
+            {
+                Id = Guid.CreateVersion7(),
+                QueueKey = p.Queue,
+                Priority = p.Priority,
+                FirstResponseMinutes = p.FirstResponseMinutes,
+                NextResponseMinutes = p.NextResponseMinutes,
+                ResolutionMinutes = p.ResolutionMinutes,
+                CreatedAt = now,
+            }));
+
+            if (demoHistory)
+            {
+                var generated = DemoHistory.Contacts(tenant.Id, t.Slug, t.Locale, t.DemoHistory.Contacts);
+                db.Contacts.AddRange(generated);
+                contacts = generated.Count;
+            }
+
+            await db.SaveChangesAsync(cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        db.ChangeTracker.Clear();
+        return (true, contacts);
+    }
+
+    private async Task<bool> EnsureUserAsync(string email, string displayName, string role, Guid? tenantId, string? password, IReadOnlyList<Guid> served, DateTime now)
+    {
+        if (await users.FindByEmailAsync(email) is not null)
+        {
+            return false;
+        }
+
+        var user = new AppUser
+        {
+            Id = Guid.CreateVersion7(),
+            UserName = email,
+            Email = email,
+            EmailConfirmed = true,
+            DisplayName = displayName,
+            TenantId = tenantId,
+            CreatedAt = now,
+        };
+
+        // Without a demo password the account starts with none; the admin sends an invitation.
+        Check(password is null ? await users.CreateAsync(user) : await users.CreateAsync(user, password), email);
+        Check(await users.AddToRoleAsync(user, role), email);
+        db.StaffTenants.AddRange(served.Select(id => new StaffTenant { UserId = user.Id, TenantId = id }));
+        await db.SaveChangesAsync();
+        return true;
+    }
+
+    private void LogDemoLogins(SeedSet seed)
+    {
+        var staff = seed.Staff.Staff.Select(s => $"{s.Email} ({s.Role}: {(s.Tenants.Contains("*") ? "all tenants" : string.Join(", ", s.Tenants))})");
+        var clients = seed.Tenants.SelectMany(t => t.Users.Users.Select(u => $"{u.Email} ({u.Role})"));
+        LogLogins(logger, seed.Staff.DemoPassword!, string.Join("; ", staff.Concat(clients)));
+    }
+
+    private static void Check(IdentityResult result, string what)
+    {
+        if (!result.Succeeded)
+        {
+            throw new StartupException($"seeding {what} failed: {string.Join("; ", result.Errors.Select(e => e.Description))}");
+        }
+    }
+
+    [LoggerMessage(LogLevel.Information, "Seed from {SeedDirectory}: {Tenants} tenant(s), {Users} user(s), {Contacts} contact(s) created")]
+    private static partial void LogSeeded(ILogger logger, int tenants, int users, int contacts, string seedDirectory);
+
+    [LoggerMessage(LogLevel.Information, "Demo logins (Development only), password {Password}: {Logins}")]
+    private static partial void LogLogins(ILogger logger, string password, string logins);
+}

@@ -1,0 +1,51 @@
+using Microsoft.AspNetCore.Diagnostics;
+using Serilog;
+
+namespace ProDesk.Web.Hosting;
+
+public static class HostingExtensions
+{
+    /// <summary>Logging, paths, problem details, pages, OpenAPI. A command-line verb logs to stderr, keeping stdout for its output.</summary>
+    public static void AddProDeskHosting(this WebApplicationBuilder builder, bool commandLine)
+    {
+        builder.Services.AddSerilog((services, logger) => logger
+            .ReadFrom.Configuration(builder.Configuration)
+            .ReadFrom.Services(services)
+            .Enrich.FromLogContext()
+            .WriteTo.Console(
+                formatProvider: System.Globalization.CultureInfo.InvariantCulture,
+                outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}",
+                standardErrorFromLevel: commandLine ? Serilog.Events.LogEventLevel.Verbose : null));
+
+        builder.Services.AddSingleton(ProDeskPaths.From(builder));
+        builder.Services.AddSingleton(TimeProvider.System);
+
+        builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = context =>
+        {
+            context.ProblemDetails.Instance ??= context.HttpContext.Request.Path;
+            context.ProblemDetails.Extensions["traceId"] = context.HttpContext.TraceIdentifier;
+        });
+        builder.Services.AddRazorPages();
+        builder.Services.AddOpenApi();
+        builder.Services.AddAuthorization();
+    }
+
+    public static void UseProDeskHosting(this WebApplication app)
+    {
+        // Every error, from an unknown API route to an exception, is an RFC 9457 problem body for API callers.
+        app.UseExceptionHandler(new ExceptionHandlerOptions
+        {
+            StatusCodeSelector = e => e is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError,
+        });
+        app.UseStatusCodePages();
+        app.UseSerilogRequestLogging();
+    }
+
+    /// <summary>The tenant slug problem for a tenant that does not exist or may not be seen: always 404, never a hint.</summary>
+    public static IResult TenantNotFound(this HttpContext context) =>
+        TypedResults.Problem(
+            statusCode: StatusCodes.Status404NotFound,
+            title: "Not found",
+            detail: "No such tenant or resource.",
+            instance: context.Request.Path);
+}

@@ -1,0 +1,20 @@
+namespace ProDesk.Web.Jobs;
+
+/// <summary>Registers every recurring schedule at start.</summary>
+public interface IRecurringJobs
+{
+    void Register();
+}
+
+/// <summary>
+/// The one list of every recurring schedule (IMAP polling per mailbox, SLA sweeper, rollups,
+/// billing run, token pruning, retention). Features add their lines here, so the whole timetable
+/// is readable in one place. Jobs must be reentrant: Hangfire runs them at least once.
+/// </summary>
+internal sealed class RecurringJobs : IRecurringJobs
+{
+    public void Register()
+    {
+        // No recurring work yet: the SLA sweeper, mailbox polling and token pruning land with their features.
+    }
+}

@@ -1,0 +1,51 @@
+using ProDesk.Web.Cli;
+using ProDesk.Web.Data;
+using ProDesk.Web.Health;
+using ProDesk.Web.Hosting;
+using ProDesk.Web.Jobs;
+using ProDesk.Web.Realtime;
+using ProDesk.Web.Tenancy;
+
+// One executable: the web host, or a command-line verb (CONTRACT.md) that uses the same wiring and exits.
+var verb = CliVerb.Parse(args);
+try
+{
+    var builder = WebApplication.CreateBuilder(verb?.HostArgs ?? args);
+    builder.AddProDeskHosting(commandLine: verb is not null);
+    builder.AddData();
+    builder.AddTenancy();
+    builder.AddJobs();
+    builder.AddRealtime();
+    builder.AddHealth();
+
+    var app = builder.Build();
+
+    if (verb is not null)
+    {
+        return await CliRunner.RunAsync(app, verb);
+    }
+
+    await app.PrepareDatabaseAsync();
+
+    app.UseProDeskHosting();
+    app.UseRouting();
+    app.UseTenancy();
+    app.UseAuthorization();
+    app.UseJobs();
+
+    app.MapHealth();
+    app.MapStaticAssets();
+    app.MapRazorPages();
+    app.MapRealtime();
+
+    await app.RunAsync();
+    return 0;
+}
+catch (StartupException e)
+{
+    // Bad configuration or seed files: one line that names what is wrong, no stack trace.
+    await Console.Error.WriteLineAsync($"ProDesk cannot start: {e.Message}");
+    return 2;
+}
+
+public partial class Program;

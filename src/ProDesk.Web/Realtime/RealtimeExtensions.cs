@@ -1,0 +1,23 @@
+using Microsoft.AspNetCore.SignalR;
+using ProDesk.Web.Tenancy;
+
+namespace ProDesk.Web.Realtime;
+
+public static class RealtimeExtensions
+{
+    /// <summary>SignalR in process; with ConnectionStrings:Redis, through the Redis backplane so several nodes act as one.</summary>
+    public static void AddRealtime(this WebApplicationBuilder builder)
+    {
+        var signalR = builder.Services.AddSignalR(options => options.AddFilter<TenantHubFilter>());
+        if (builder.Configuration.GetConnectionString("Redis") is { Length: > 0 } redis)
+        {
+            signalR.AddStackExchangeRedis(redis, options => options.Configuration.ChannelPrefix = StackExchange.Redis.RedisChannel.Literal("prodesk"));
+        }
+    }
+
+    public static void MapRealtime(this WebApplication app)
+    {
+        // The agent and chat hubs are mapped here by the work-items and channels features.
+        _ = app;
+    }
+}

@@ -1,0 +1,49 @@
+namespace ProDesk.Web.Tenancy;
+
+/// <summary>
+/// Decides the tenant scope of a request with strategies in priority order: the route value
+/// <c>{tenant}</c>, the host name, then the caller's claims. A route that names a tenant the
+/// caller may not see answers 404 before any endpoint runs.
+/// </summary>
+internal sealed class TenantResolutionMiddleware(RequestDelegate next)
+{
+    public const string RouteValue = "tenant";
+
+    public async Task InvokeAsync(HttpContext context, ITenantStore store, TenantScopes scopes, TenantAccess access)
+    {
+        var scope = await ResolveAsync(context, store, scopes, access);
+        if (scope is null)
+        {
+            // No body here: the status-code pages middleware writes the problem details (or page).
+            context.Response.StatusCode = StatusCodes.Status404NotFound;
+            return;
+        }
+
+        using (TenantScopes.Enter(scope))
+        {
+            await next(context);
+        }
+    }
+
+    /// <summary>The scope, or null when the request names a tenant that is unknown or not the caller's.</summary>
+    internal static async ValueTask<TenantScope?> ResolveAsync(HttpContext context, ITenantStore store, TenantScopes scopes, TenantAccess access)
+    {
+        var ct = context.RequestAborted;
+
+        // 1. Route value: the request says which tenant, so anything else is a 404.
+        if (context.GetRouteValue(RouteValue) is string slug)
+        {
+            var tenant = await store.FindBySlugAsync(slug, ct);
+            return tenant is not null && TenantAccess.MayActIn(context.User, tenant) ? scopes.ForTenant(tenant) : null;
+        }
+
+        // 2. Host name: a client's own support host (e.g. support.acme.test).
+        if (await store.FindByHostAsync(context.Request.Host.Host, ct) is { } byHost)
+        {
+            return TenantAccess.MayActIn(context.User, byHost) ? scopes.ForTenant(byHost) : null;
+        }
+
+        // 3. The caller's claims: its one tenant, or the set it serves.
+        return await access.ScopeOfAsync(context.User, ct);
+    }
+}
