@@ -75,10 +75,11 @@ for name in "${projects[@]}"; do
   dotnet test "$project" -c Release --no-build -nologo --logger "console;verbosity=normal" \
     --results-directory "$ART/$name" 2>&1 | tee "$ART/$name.log" | grep -E "^\s+(Failed|Passed|Skipped) |Failed!|Passed!|error" | grep -vE "^\s+Passed " 
   status=${PIPESTATUS[0]}
-  summary=$(grep -E "(Passed|Failed)! +-" "$ART/$name.log" | tail -n 1)
-  echo "$summary"
-  p=$(echo "$summary" | grep -oP 'Passed: +\K[0-9]+' || echo 0)
-  f=$(echo "$summary" | grep -oP 'Failed: +\K[0-9]+' || echo 0)
+  # VSTest's closing block: "Total tests: N", "Passed: N", "Failed: N".
+  p=$(grep -oP '^\s+Passed: +\K[0-9]+' "$ART/$name.log" | tail -n 1)
+  f=$(grep -oP '^\s+Failed: +\K[0-9]+' "$ART/$name.log" | tail -n 1)
+  summary=$(grep -E '^Total tests: ' "$ART/$name.log" | tail -n 1)
+  [ -n "$summary" ] && echo "$summary, passed ${p:-0}, failed ${f:-0}"
   passed_total=$((passed_total + ${p:-0})); failed_total=$((failed_total + ${f:-0}))
   if [ "$status" -ne 0 ]; then
     failed=1

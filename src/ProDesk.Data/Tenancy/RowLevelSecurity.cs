@@ -13,16 +13,20 @@ public static class RowLevelSecurity
     /// <summary>The setting's value: tenant ids joined by commas; empty means no tenant.</summary>
     public static string Format(IEnumerable<Guid> tenantIds) => string.Join(',', tenantIds);
 
+    /// <summary>The tenant ids of the session setting as uuid[]; the sub-select is evaluated once per statement (an InitPlan).</summary>
+    private const string CurrentTenantIds = $"CAST((SELECT string_to_array(NULLIF(current_setting('{SettingName}', true), ''), ',')) AS uuid[])";
+
     /// <summary>
     /// Enables and forces RLS (FORCE, so it binds the owner the app connects as) with one policy for
-    /// reads and writes. The sub-select makes PostgreSQL evaluate the setting once per statement.
+    /// reads and writes. Migrations call this when they run, so once a migration using it has shipped,
+    /// change the policy only through a new migration.
     /// </summary>
     public static string Enable(string table) => $"""
         ALTER TABLE "{table}" ENABLE ROW LEVEL SECURITY;
         ALTER TABLE "{table}" FORCE ROW LEVEL SECURITY;
         CREATE POLICY {PolicyName} ON "{table}"
-            USING ("TenantId" = ANY ((SELECT string_to_array(NULLIF(current_setting('{SettingName}', true), ''), ',')::uuid[])))
-            WITH CHECK ("TenantId" = ANY ((SELECT string_to_array(NULLIF(current_setting('{SettingName}', true), ''), ',')::uuid[])));
+            USING ("TenantId" = ANY ({CurrentTenantIds}))
+            WITH CHECK ("TenantId" = ANY ({CurrentTenantIds}));
         """;
 
     public static string Disable(string table) => $"""

@@ -39,6 +39,6 @@ public static partial class TenantSlug
         return Reserved.Contains(slug) ? "is reserved" : null;
     }
 
-    [GeneratedRegex("^[a-z](?:[a-z0-9]|-(?=[a-z0-9]))*$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"\A[a-z](?:[a-z0-9]|-(?=[a-z0-9]))*\z", RegexOptions.CultureInvariant)]
     private static partial Regex Pattern();
 }

@@ -3,6 +3,7 @@ using Hangfire;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using ProDesk.Data;
+using ProDesk.Web.Tenancy;
 
 namespace ProDesk.Web.Health;
 
@@ -19,9 +20,9 @@ public static class HealthExtensions
     public static void MapHealth(this WebApplication app)
     {
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteJson })
-            .WithName("HealthLive").DisableHttpMetrics();
+            .WithName("HealthLive").WithMetadata(new NoTenantAttribute()).DisableHttpMetrics();
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains(Ready), ResponseWriter = WriteJson })
-            .WithName("HealthReady").DisableHttpMetrics();
+            .WithName("HealthReady").WithMetadata(new NoTenantAttribute()).DisableHttpMetrics();
     }
 
     private static Task WriteJson(HttpContext context, HealthReport report)

@@ -25,7 +25,17 @@ public static class TenancyExtensions
 
     public static void UseTenancy(this WebApplication app) => app.UseMiddleware<TenantResolutionMiddleware>();
 
-    /// <summary>Registers the job filter with Hangfire; called from the jobs wiring.</summary>
-    internal static void UseTenantJobFilter(this IGlobalConfiguration configuration, IServiceProvider services) =>
+    /// <summary>
+    /// Registers the job filter with Hangfire; called from the jobs wiring. Hangfire's filters are
+    /// process-wide, so a host started later in the same process (as tests do) replaces the earlier one's.
+    /// </summary>
+    internal static void UseTenantJobFilter(this IGlobalConfiguration configuration, IServiceProvider services)
+    {
+        foreach (var stale in GlobalJobFilters.Filters.Select(f => f.Instance).OfType<TenantJobFilter>().ToList())
+        {
+            GlobalJobFilters.Filters.Remove(stale);
+        }
+
         configuration.UseFilter(services.GetRequiredService<TenantJobFilter>());
+    }
 }

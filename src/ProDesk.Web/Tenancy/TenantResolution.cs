@@ -11,6 +11,12 @@ internal sealed class TenantResolutionMiddleware(RequestDelegate next)
 
     public async Task InvokeAsync(HttpContext context, ITenantStore store, TenantScopes scopes, TenantAccess access)
     {
+        if (context.GetEndpoint()?.Metadata.GetMetadata<NoTenantAttribute>() is not null)
+        {
+            await next(context);
+            return;
+        }
+
         var scope = await ResolveAsync(context, store, scopes, access);
         if (scope is null)
         {
@@ -47,3 +53,10 @@ internal sealed class TenantResolutionMiddleware(RequestDelegate next)
         return await access.ScopeOfAsync(context.User, ct);
     }
 }
+
+/// <summary>
+/// Marks an endpoint that runs outside any tenant and must not depend on the tenant registry
+/// (health probes answer even when the database does not).
+/// </summary>
+[AttributeUsage(AttributeTargets.Class | AttributeTargets.Method)]
+public sealed class NoTenantAttribute : Attribute;

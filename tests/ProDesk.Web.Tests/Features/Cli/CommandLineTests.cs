@@ -1,0 +1,99 @@
+using ProDesk.Web.Tests.Infrastructure;
+
+namespace ProDesk.Web.Tests.Features.Cli;
+
+/// <summary>The verbs of CONTRACT.md, run as a separate process against the shared PostgreSQL database.</summary>
+public sealed class CommandLineTests(ProDeskApp app) : PostgresTest(app)
+{
+    private Dictionary<string, string?> OnPostgres(string? connectionString = null) => new()
+    {
+        ["Database__Provider"] = "Postgres",
+        ["ConnectionStrings__ProDesk"] = connectionString ?? App.Database.AppConnectionString,
+    };
+
+    [Fact]
+    public async Task Tenants_list_prints_one_line_per_tenant_on_stdout()
+    {
+        var result = await AppProcess.RunAsync(OnPostgres(), "tenants", "list");
+        Assert.True(result.ExitCode == 0, result.StandardError);
+        var lines = result.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(["acme", "merlion", "northwind", "sla-lab"], lines.Select(l => l.Split('\t')[0]));
+        Assert.Contains("acme\tAcme Plomberie SAS\tEurope/Paris\tActive\tacme.prodesk.test,support.acme.test", lines);
+    }
+
+    [Fact]
+    public async Task Migrate_on_an_up_to_date_database_succeeds()
+    {
+        var result = await AppProcess.RunAsync(OnPostgres(), "migrate");
+        Assert.True(result.ExitCode == 0, result.StandardError);
+        Assert.Equal("", result.StandardOutput);
+    }
+
+    [Fact]
+    public async Task Seed_creates_nothing_that_is_already_there()
+    {
+        var result = await AppProcess.RunAsync(OnPostgres(), "seed");
+        Assert.True(result.ExitCode == 0, result.StandardError);
+        Assert.Equal("seeded: 0 tenant(s), 0 user(s), 0 contact(s) created", result.StandardOutput.Trim());
+    }
+
+    [Fact]
+    public async Task Migrate_as_a_superuser_is_refused_with_a_one_line_reason()
+    {
+        var superuser = new Npgsql.NpgsqlConnectionStringBuilder(PostgresServer.AdminConnectionString) { Database = App.Database.Name }.ConnectionString;
+        var result = await AppProcess.RunAsync(OnPostgres(superuser), "migrate");
+        Assert.Equal(1, result.ExitCode);
+        var reason = Assert.Single(result.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries), l => l.StartsWith("prodesk:", StringComparison.Ordinal));
+        Assert.Contains("'postgres' is a superuser or has BYPASSRLS", reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_unknown_verb_is_a_usage_error()
+    {
+        var result = await AppProcess.RunAsync(OnPostgres(), "frobnicate");
+        Assert.Equal(2, result.ExitCode);
+        Assert.StartsWith("prodesk: unknown command 'frobnicate'; usage:", result.StandardError.Trim(), StringComparison.Ordinal);
+        Assert.Equal("", result.StandardOutput);
+    }
+
+    [Fact]
+    public async Task A_verb_that_has_not_landed_yet_says_so_and_fails()
+    {
+        var result = await AppProcess.RunAsync(OnPostgres(), "token", "create", "--email", "agent1@prodesk.test");
+        Assert.Equal(1, result.ExitCode);
+        Assert.Equal("", result.StandardOutput);
+        Assert.Contains("token create", result.StandardError, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("Oracle", "", "ProDesk cannot start: Database:Provider 'Oracle' is not one of Sqlite, Postgres")]
+    [InlineData("Postgres", "", "ProDesk cannot start: ConnectionStrings:ProDesk is required when Database:Provider is Postgres")]
+    [InlineData("Postgres", "Hots=nowhere", "ProDesk cannot start: ConnectionStrings:ProDesk is not a valid PostgreSQL connection string")]
+    public async Task Bad_database_configuration_stops_the_app_naming_the_setting(string provider, string connectionString, string expected)
+    {
+        var result = await AppProcess.RunAsync(new Dictionary<string, string?> { ["Database__Provider"] = provider, ["ConnectionStrings__ProDesk"] = connectionString }, "tenants", "list");
+        Assert.Equal(2, result.ExitCode);
+        Assert.StartsWith(expected, result.StandardError.Trim(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_malformed_seed_file_stops_the_app_at_start_naming_the_file_and_field()
+    {
+        var seed = Repository.CopySeed();
+        var tenantFile = Path.Combine(seed, "northwind", "tenant.json");
+        File.WriteAllText(tenantFile, File.ReadAllText(tenantFile).Replace("America/New_York", "America/Gotham", StringComparison.Ordinal));
+        var data = Directory.CreateTempSubdirectory("prodesk-data-").FullName;
+
+        // The web host itself (no verb), in Development, which seeds on start.
+        var result = await AppProcess.RunAsync(new Dictionary<string, string?>
+        {
+            ["ASPNETCORE_ENVIRONMENT"] = "Development",
+            ["ProDesk__SeedDirectory"] = seed,
+            ["ProDesk__DataDirectory"] = data,
+            ["ProDesk__RunJobs"] = "false",
+        }, "--urls", "http://127.0.0.1:0");
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("ProDesk cannot start: northwind/tenant.json: timeZone: 'America/Gotham' is not a known IANA time zone", result.StandardError, StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,197 @@
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+using ProDesk.Data;
+using ProDesk.Data.Contacts;
+using ProDesk.Data.Tenancy;
+using ProDesk.Web.Data;
+using ProDesk.Web.Hosting;
+using ProDesk.Web.Tenancy;
+using ProDesk.Web.Tests.Infrastructure;
+
+namespace ProDesk.Web.Tests.Features.Tenancy;
+
+/// <summary>
+/// The second wall: PostgreSQL row-level security, enabled and forced on every tenant-owned table.
+/// A bug in a query filter (simulated by switching the filter off, or by raw SQL) must still leak nothing.
+/// </summary>
+public sealed class RowLevelSecurityTests(ProDeskApp app) : PostgresTest(app)
+{
+    public override async Task InitializeAsync()
+    {
+        await base.InitializeAsync();
+        foreach (var (slug, names) in new[] { ("acme", new[] { "Amélie", "Bastien" }), ("northwind", ["Nora", "Ned", "Nate"]) })
+        {
+            await App.InTenantAsync(slug, async db =>
+            {
+                db.Contacts.AddRange(names.Select(n => new Contact { Id = Guid.CreateVersion7(), Name = n, Email = $"{n.ToLowerInvariant()}@{slug}.example" }));
+                return await db.SaveChangesAsync();
+            });
+        }
+    }
+
+    [Fact]
+    public async Task With_the_query_filter_switched_off_a_query_still_returns_only_the_current_tenants_rows()
+    {
+        var names = await App.InTenantAsync("acme", db =>
+            db.Contacts.IgnoreQueryFilters([ProDeskDbContext.TenantFilter]).OrderBy(c => c.Name).Select(c => c.Name).ToListAsync());
+        Assert.Equal(["Amélie", "Bastien"], names);
+    }
+
+    [Fact]
+    public async Task Raw_sql_sees_only_the_current_tenants_rows()
+    {
+        var acme = await App.InTenantAsync("acme", db => db.Database.SqlQueryRaw<string>("""SELECT "Name" AS "Value" FROM "Contacts" ORDER BY 1""").ToListAsync());
+        var northwind = await App.InTenantAsync("northwind", db => db.Database.SqlQueryRaw<string>("""SELECT "Name" AS "Value" FROM "Contacts" ORDER BY 1""").ToListAsync());
+        Assert.Equal(["Amélie", "Bastien"], acme);
+        Assert.Equal(["Nate", "Ned", "Nora"], northwind);
+    }
+
+    [Fact]
+    public async Task Raw_sql_without_a_tenant_scope_sees_nothing()
+    {
+        await using var services = App.Services.CreateAsyncScope();
+        var db = services.ServiceProvider.GetRequiredService<ProDeskDbContext>();
+        Assert.Equal(0, await db.Database.SqlQueryRaw<int>("""SELECT count(*)::int AS "Value" FROM "Contacts" """).SingleAsync());
+    }
+
+    [Fact]
+    public async Task Raw_sql_cannot_insert_a_row_for_another_tenant()
+    {
+        var northwind = await App.TenantAsync("northwind");
+        var error = await Assert.ThrowsAsync<PostgresException>(() => App.InTenantAsync("acme", db =>
+            db.Database.ExecuteSqlAsync($"""INSERT INTO "Contacts" ("Id", "TenantId", "Name", "CreatedAt") VALUES ({Guid.NewGuid()}, {northwind.Id}, 'Intruder', now())""")));
+        Assert.Equal(PostgresErrorCodes.InsufficientPrivilege, error.SqlState);
+        Assert.Equal(3, await CountAsSuperuserAsync(northwind.Id));
+    }
+
+    [Fact]
+    public async Task Raw_sql_cannot_change_or_delete_another_tenants_rows()
+    {
+        var northwind = await App.TenantAsync("northwind");
+        var updated = await App.InTenantAsync("acme", db => db.Database.ExecuteSqlRawAsync("""UPDATE "Contacts" SET "Name" = 'Hijacked'"""));
+        var deleted = await App.InTenantAsync("acme", db => db.Database.ExecuteSqlAsync($"""DELETE FROM "Contacts" WHERE "TenantId" = {northwind.Id}"""));
+
+        Assert.Equal(2, updated); // acme's own two rows, nobody else's
+        Assert.Equal(0, deleted);
+        Assert.Equal(3, await CountAsSuperuserAsync(northwind.Id));
+        Assert.Equal(0L, await PostgresServer.Scalar<long>(App.Database.AdminConnectionString,
+            $"""SELECT count(*) FROM "Contacts" WHERE "TenantId" = '{northwind.Id}' AND "Name" = 'Hijacked'"""));
+    }
+
+    [Fact]
+    public async Task A_scope_entered_while_a_transaction_holds_the_connection_applies_to_the_next_command()
+    {
+        var acmeScope = await App.ScopeAsync("acme");
+        var northwindScope = await App.ScopeAsync("northwind");
+        await using var services = App.Services.CreateAsyncScope();
+        var db = services.ServiceProvider.GetRequiredService<ProDeskDbContext>();
+        await using var transaction = await db.Database.BeginTransactionAsync();
+
+        using (TenantScopes.Enter(acmeScope))
+        {
+            Assert.Equal(2, await db.Database.SqlQueryRaw<int>("""SELECT count(*)::int AS "Value" FROM "Contacts" """).SingleAsync());
+        }
+
+        using (TenantScopes.Enter(northwindScope))
+        {
+            Assert.Equal(3, await db.Database.SqlQueryRaw<int>("""SELECT count(*)::int AS "Value" FROM "Contacts" """).SingleAsync());
+        }
+
+        Assert.Equal(0, await db.Database.SqlQueryRaw<int>("""SELECT count(*)::int AS "Value" FROM "Contacts" """).SingleAsync());
+    }
+
+    [Fact]
+    public async Task After_a_rollback_undoes_the_setting_the_scope_is_set_again()
+    {
+        var acmeScope = await App.ScopeAsync("acme");
+        await using var services = App.Services.CreateAsyncScope();
+        var db = services.ServiceProvider.GetRequiredService<ProDeskDbContext>();
+        using (TenantScopes.Enter(acmeScope))
+        {
+            await db.Database.OpenConnectionAsync(); // setting = acme, outside any transaction
+            await using (var transaction = await db.Database.BeginTransactionAsync())
+            {
+                using (TenantScopes.Enter(TenantScope.None))
+                {
+                    // set_config inside the transaction: none
+                    Assert.Equal(0, await db.Database.SqlQueryRaw<int>("""SELECT count(*)::int AS "Value" FROM "Contacts" """).SingleAsync());
+                }
+
+                await transaction.RollbackAsync(); // PostgreSQL restores the session setting to acme
+            }
+
+            Assert.Equal(2, await db.Database.SqlQueryRaw<int>("""SELECT count(*)::int AS "Value" FROM "Contacts" """).SingleAsync());
+            using (TenantScopes.Enter(TenantScope.None))
+            {
+                // The interceptor must not trust its memory of "none" after the rollback put acme back.
+                Assert.Equal(0, await db.Database.SqlQueryRaw<int>("""SELECT count(*)::int AS "Value" FROM "Contacts" """).SingleAsync());
+            }
+
+            await db.Database.CloseConnectionAsync();
+        }
+    }
+
+    [Fact]
+    public async Task Every_tenant_owned_table_has_row_level_security_enabled_and_forced_with_the_policy()
+    {
+        await using var services = App.Services.CreateAsyncScope();
+        var tables = ProDeskDbContext.TenantOwnedTables(services.ServiceProvider.GetRequiredService<ProDeskDbContext>().Model).ToList();
+        Assert.Contains("Contacts", tables);
+
+        var missing = new List<string>();
+        foreach (var table in tables)
+        {
+            var guarded = await PostgresServer.Scalar<bool>(App.Database.AdminConnectionString, $"""
+                SELECT c.relrowsecurity AND c.relforcerowsecurity
+                       AND EXISTS (SELECT 1 FROM pg_policies p WHERE p.tablename = c.relname AND p.policyname = '{RowLevelSecurity.PolicyName}')
+                FROM pg_class c WHERE c.relname = '{table}' AND c.relnamespace = 'public'::regnamespace
+                """);
+            if (!guarded)
+            {
+                missing.Add(table);
+            }
+        }
+
+        Assert.Empty(missing);
+    }
+
+    [Fact]
+    public async Task The_app_connects_as_an_ordinary_role_that_owns_the_tables()
+    {
+        var owner = await PostgresServer.Scalar<string>(App.Database.AdminConnectionString,
+            """SELECT tableowner::text FROM pg_tables WHERE tablename = 'Contacts' """);
+        Assert.Equal(PostgresServer.AppRole, owner);
+        Assert.False(await PostgresServer.Scalar<bool>(App.Database.AdminConnectionString,
+            $"SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = '{PostgresServer.AppRole}'"));
+    }
+
+    [Theory]
+    [InlineData("SUPERUSER")]
+    [InlineData("NOSUPERUSER BYPASSRLS")]
+    public async Task A_role_that_would_skip_row_level_security_is_refused_at_start(string attributes)
+    {
+        var role = $"prodesk_unsafe_{Guid.NewGuid():N}"[..28];
+        await using (var admin = new NpgsqlConnection(PostgresServer.AdminConnectionString))
+        {
+            await admin.OpenAsync();
+            await PostgresServer.Execute(admin, $"CREATE ROLE {role} LOGIN PASSWORD 'x' {attributes}");
+        }
+
+        try
+        {
+            var connectionString = new NpgsqlConnectionStringBuilder(App.Database.AppConnectionString) { Username = role, Password = "x", Pooling = false }.ConnectionString;
+            var migrator = new DatabaseMigrator(null!, new DatabaseSettings(DatabaseProvider.Postgres, connectionString), Microsoft.Extensions.Logging.Abstractions.NullLogger<DatabaseMigrator>.Instance);
+            var error = await Assert.ThrowsAsync<StartupException>(() => migrator.EnsureSafeRoleAsync());
+            Assert.Contains($"'{role}' is a superuser or has BYPASSRLS", error.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            await using var admin = new NpgsqlConnection(PostgresServer.AdminConnectionString);
+            await admin.OpenAsync();
+            await PostgresServer.Execute(admin, $"DROP ROLE {role}");
+        }
+    }
+
+    private Task<long> CountAsSuperuserAsync(Guid tenantId) =>
+        PostgresServer.Scalar<long>(App.Database.AdminConnectionString, $"""SELECT count(*) FROM "Contacts" WHERE "TenantId" = '{tenantId}'""");
+}

@@ -1,0 +1,120 @@
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using ProDesk.Data;
+using ProDesk.Web.Data.Seeding;
+using ProDesk.Web.Tenancy;
+using Respawn;
+
+namespace ProDesk.Web.Tests.Infrastructure;
+
+/// <summary>
+/// The one shared app fixture: ProDesk on a real PostgreSQL database of its own, migrated at start.
+/// <see cref="ResetAsync"/> empties every table (Respawn, as the superuser, since row-level
+/// security would hide other tenants' rows from the app role) and seeds the demo tenants again
+/// without demo history, so each test starts from the same known state.
+/// </summary>
+public sealed class ProDeskApp : WebApplicationFactory<Program>, IAsyncLifetime
+{
+    private Respawner? _respawner;
+
+    public PostgresServer.TestDatabase Database { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        Database = await PostgresServer.CreateDatabaseAsync();
+        _ = Services; // starts the host, which migrates
+        await using var admin = new NpgsqlConnection(Database.AdminConnectionString);
+        await admin.OpenAsync();
+        _respawner = await Respawner.CreateAsync(admin, new RespawnerOptions
+        {
+            DbAdapter = DbAdapter.Postgres,
+            SchemasToInclude = ["public"],
+            TablesToIgnore = ["__EFMigrationsHistory"],
+        });
+        await SeedAsync();
+    }
+
+    /// <summary>Empties the database and seeds the demo tenants and users again.</summary>
+    public async Task ResetAsync()
+    {
+        await using (var admin = new NpgsqlConnection(Database.AdminConnectionString))
+        {
+            await admin.OpenAsync();
+            await _respawner!.ResetAsync(admin);
+        }
+
+        await SeedAsync();
+    }
+
+    public async Task<TenantInfo> TenantAsync(string slug) =>
+        await Services.GetRequiredService<ITenantStore>().FindBySlugAsync(slug) ?? throw new InvalidOperationException($"no tenant {slug}");
+
+    /// <summary>Runs <paramref name="work"/> with a fresh DbContext inside <paramref name="scope"/>.</summary>
+    public async Task<T> InScopeAsync<T>(TenantScope scope, Func<ProDeskDbContext, Task<T>> work)
+    {
+        using (TenantScopes.Enter(scope))
+        {
+            await using var services = Services.CreateAsyncScope();
+            return await work(services.ServiceProvider.GetRequiredService<ProDeskDbContext>());
+        }
+    }
+
+    public async Task<T> InTenantAsync<T>(string slug, Func<ProDeskDbContext, Task<T>> work) =>
+        await InScopeAsync(await ScopeAsync(slug), work);
+
+    public async Task<TenantScope> ScopeAsync(params string[] slugs)
+    {
+        var scopes = Services.GetRequiredService<TenantScopes>();
+        var tenants = new List<TenantInfo>();
+        foreach (var slug in slugs)
+        {
+            tenants.Add(await TenantAsync(slug));
+        }
+
+        return tenants.Count == 1 ? scopes.ForTenant(tenants[0]) : scopes.ForTenants(tenants, "test");
+    }
+
+    public new async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        await PostgresServer.DropDatabaseAsync(Database.Name);
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Testing");
+        builder.UseSetting("Database:Provider", "Postgres");
+        builder.UseSetting("ConnectionStrings:ProDesk", Database.AppConnectionString);
+        builder.UseSetting("ProDesk:SeedDirectory", Repository.SeedDirectory);
+        builder.UseSetting("ProDesk:MigrateOnStart", "true");
+        builder.UseSetting("ProDesk:SeedOnStart", "false");
+        // Demo users are re-created on every reset: hash their passwords cheaply in tests.
+        builder.ConfigureServices(services => services.Configure<PasswordHasherOptions>(o => o.IterationCount = 1_000));
+    }
+
+    private async Task SeedAsync()
+    {
+        await using var scope = Services.CreateAsyncScope();
+        await scope.ServiceProvider.GetRequiredService<DemoSeeder>().SeedAsync(demoHistory: false);
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class PostgresCollection : ICollectionFixture<ProDeskApp>
+{
+    public const string Name = "postgres";
+}
+
+/// <summary>Base for tests on the shared app: each test starts from a freshly reset database.</summary>
+[Collection(PostgresCollection.Name)]
+public abstract class PostgresTest(ProDeskApp app) : IAsyncLifetime
+{
+    protected ProDeskApp App { get; } = app;
+
+    public virtual Task InitializeAsync() => App.ResetAsync();
+
+    public virtual Task DisposeAsync() => Task.CompletedTask;
+}
