@@ -34,6 +34,7 @@ try
     app.UseJobs();
 
     app.MapHealth();
+    app.MapApiDocs();
     app.MapStaticAssets();
     app.MapRazorPages();
     app.MapRealtime();

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Diagnostics;
+using Scalar.AspNetCore;
 using Serilog;
 
 namespace ProDesk.Web.Hosting;
@@ -39,6 +40,13 @@ public static class HostingExtensions
         });
         app.UseStatusCodePages();
         app.UseSerilogRequestLogging();
+    }
+
+    /// <summary>The OpenAPI document at /openapi/v1.json and a browsable reference at /api/docs (assets served locally).</summary>
+    public static void MapApiDocs(this WebApplication app)
+    {
+        app.MapOpenApi();
+        app.MapScalarApiReference("/api/docs", options => options.WithTitle("ProDesk API"));
     }
 
     /// <summary>The tenant slug problem for a tenant that does not exist or may not be seen: always 404, never a hint.</summary>
