@@ -88,6 +88,7 @@ public sealed class ProDeskApp : WebApplicationFactory<Program>, IAsyncLifetime
         builder.UseEnvironment("Testing");
         builder.UseSetting("Database:Provider", "Postgres");
         builder.UseSetting("ConnectionStrings:ProDesk", Database.AppConnectionString);
+        builder.UseSetting("ConnectionStrings:Redis", RedisServer.ConnectionString);
         builder.UseSetting("ProDesk:SeedDirectory", Repository.SeedDirectory);
         builder.UseSetting("ProDesk:MigrateOnStart", "true");
         builder.UseSetting("ProDesk:SeedOnStart", "false");
