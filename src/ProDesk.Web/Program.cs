@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using ProDesk.Web.Cli;
 using ProDesk.Web.Data;
 using ProDesk.Web.Health;
@@ -42,11 +43,20 @@ try
     await app.RunAsync();
     return 0;
 }
-catch (StartupException e)
+catch (Exception e) when (e is StartupException or InvalidDataException or OptionsValidationException)
 {
     // Bad configuration or seed files: one line that names what is wrong, no stack trace.
-    await Console.Error.WriteLineAsync($"ProDesk cannot start: {e.Message}");
+    var cause = e is InvalidDataException ? string.Concat(Causes(e.InnerException).Select(m => $" {m}")) : "";
+    await Console.Error.WriteLineAsync($"ProDesk cannot start: {e.Message}{cause}".ReplaceLineEndings(" "));
     return 2;
+}
+
+static IEnumerable<string> Causes(Exception? e)
+{
+    for (; e is not null; e = e.InnerException)
+    {
+        yield return e.Message;
+    }
 }
 
 public partial class Program;

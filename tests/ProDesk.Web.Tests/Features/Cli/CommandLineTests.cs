@@ -96,4 +96,17 @@ public sealed class CommandLineTests(ProDeskApp app) : PostgresTest(app)
         Assert.Equal(2, result.ExitCode);
         Assert.Contains("ProDesk cannot start: northwind/tenant.json: timeZone: 'America/Gotham' is not a known IANA time zone", result.StandardError, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task A_malformed_settings_file_stops_the_app_naming_the_file_and_line()
+    {
+        var contentRoot = Directory.CreateTempSubdirectory("prodesk-root-").FullName;
+        File.WriteAllText(Path.Combine(contentRoot, "appsettings.json"), "{\n  \"Database\": { \"Provider\": \"Sqlite\" \n  \"ProDesk\": {}\n}");
+        var result = await AppProcess.RunAsync(new Dictionary<string, string?>(), "tenants", "list", "--contentRoot", contentRoot);
+        Assert.Equal(2, result.ExitCode);
+        var line = Assert.Single(result.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("ProDesk cannot start: Failed to load configuration from file", line, StringComparison.Ordinal);
+        Assert.Contains("appsettings.json", line, StringComparison.Ordinal);
+        Assert.Contains("LineNumber: 2", line, StringComparison.Ordinal);
+    }
 }
