@@ -13,8 +13,13 @@ public static class RowLevelSecurity
     /// <summary>The setting's value: tenant ids joined by commas; empty means no tenant.</summary>
     public static string Format(IEnumerable<Guid> tenantIds) => string.Join(',', tenantIds);
 
-    /// <summary>The tenant ids of the session setting as uuid[]; the sub-select is evaluated once per statement (an InitPlan).</summary>
-    private const string CurrentTenantIds = $"CAST((SELECT string_to_array(NULLIF(current_setting('{SettingName}', true), ''), ',')) AS uuid[])";
+    /// <summary>
+    /// The tenant ids of the session setting as uuid[]. The sub-select (an InitPlan, evaluated once per
+    /// statement) must do the text-to-uuid conversion itself: converted outside it, PostgreSQL redoes the
+    /// conversion for every row (measured: RLS-scoped counts 4x slower). The outer CAST keeps ANY(...)
+    /// reading an array expression, not a sub-query of arrays.
+    /// </summary>
+    private const string CurrentTenantIds = $"CAST((SELECT string_to_array(NULLIF(current_setting('{SettingName}', true), ''), ',')::uuid[]) AS uuid[])";
 
     /// <summary>
     /// Enables and forces RLS (FORCE, so it binds the owner the app connects as) with one policy for

@@ -1,0 +1,143 @@
+using System.Diagnostics;
+
+namespace ProDesk.Benchmarks;
+
+/// <summary>One worker of a load loop: its own connection or client state, one operation per call.</summary>
+internal interface ILoadWorker : IAsyncDisposable
+{
+    /// <summary>Runs the operation once; false (or an exception) counts as an error.</summary>
+    ValueTask<bool> RunOnceAsync(CancellationToken cancellationToken);
+}
+
+/// <summary>What one load loop measured. Latencies in milliseconds.</summary>
+internal sealed record LoadResult(
+    string Name,
+    int Concurrency,
+    long Operations,
+    long Errors,
+    TimeSpan Elapsed,
+    double P50,
+    double P95,
+    double P99,
+    double Max,
+    string? FirstError)
+{
+    public double PerSecond => Operations / Elapsed.TotalSeconds;
+
+    public string Summary =>
+        $"{Name}: {Operations:N0} ops in {Elapsed.TotalSeconds:0.0} s = {PerSecond:N0}/s; " +
+        $"p50 {P50:0.00} ms, p95 {P95:0.00} ms, p99 {P99:0.00} ms, max {Max:0.00} ms; errors {Errors}" +
+        (FirstError is null ? "" : $" (first: {FirstError})");
+}
+
+/// <summary>
+/// Closed-loop load: <c>concurrency</c> workers each run their operation back to back until the
+/// duration is over or the operation budget is spent, recording every latency. Bounded in count
+/// and in time: a hard deadline cancels operations that hang.
+/// </summary>
+internal static class LoadLoop
+{
+    /// <summary>No scenario runs more operations than this, whatever the duration.</summary>
+    public const long MaxOperations = 20_000_000;
+
+    private static readonly TimeSpan HangGrace = TimeSpan.FromSeconds(30);
+
+    public static async Task<LoadResult> RunAsync(
+        string name,
+        int concurrency,
+        TimeSpan duration,
+        Func<int, CancellationToken, Task<ILoadWorker>> createWorker,
+        CancellationToken cancellationToken)
+    {
+        // Workers open their connections and prepare their statements before the clock starts.
+        var workers = new ILoadWorker[concurrency];
+        try
+        {
+            for (var i = 0; i < concurrency; i++)
+            {
+                workers[i] = await createWorker(i, cancellationToken);
+            }
+
+            using var hardStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            hardStop.CancelAfter(duration + HangGrace);
+
+            var issued = 0L;
+            var errors = 0L;
+            string? firstError = null;
+            var latencies = new List<long>[concurrency];
+            var start = Stopwatch.GetTimestamp();
+
+            async Task WorkAsync(int index)
+            {
+                var mine = latencies[index] = new List<long>(capacity: 4096);
+                var worker = workers[index];
+                while (Stopwatch.GetElapsedTime(start) < duration && !hardStop.IsCancellationRequested
+                       && Interlocked.Increment(ref issued) <= MaxOperations)
+                {
+                    var began = Stopwatch.GetTimestamp();
+                    bool ok;
+                    string? error = null;
+                    try
+                    {
+                        ok = await worker.RunOnceAsync(hardStop.Token);
+                        error = ok ? null : "unexpected result";
+                    }
+                    catch (Exception e) when (!cancellationToken.IsCancellationRequested && e is not OutOfMemoryException)
+                    {
+                        ok = false;
+                        error = $"{e.GetType().Name}: {e.Message}";
+                    }
+
+                    mine.Add(Stopwatch.GetTimestamp() - began);
+                    if (!ok)
+                    {
+                        Interlocked.Increment(ref errors);
+                        Interlocked.CompareExchange(ref firstError, error, null);
+                    }
+                }
+            }
+
+            await Task.WhenAll(Enumerable.Range(0, concurrency).Select(i => Task.Run(() => WorkAsync(i), CancellationToken.None)));
+            var elapsed = Stopwatch.GetElapsedTime(start);
+            cancellationToken.ThrowIfCancellationRequested();
+
+            var all = latencies.SelectMany(l => l).ToArray();
+            Array.Sort(all);
+            return new LoadResult(
+                name,
+                concurrency,
+                all.LongLength,
+                errors,
+                elapsed,
+                Percentile(all, 0.50),
+                Percentile(all, 0.95),
+                Percentile(all, 0.99),
+                all.Length == 0 ? 0 : ToMilliseconds(all[^1]),
+                firstError);
+        }
+        finally
+        {
+            foreach (var worker in workers)
+            {
+                if (worker is not null)
+                {
+                    await worker.DisposeAsync();
+                }
+            }
+        }
+    }
+
+    /// <summary>Nearest-rank percentile of sorted Stopwatch tick counts, in milliseconds.</summary>
+    private static double Percentile(long[] sorted, double quantile)
+    {
+        if (sorted.Length == 0)
+        {
+            return 0;
+        }
+
+        var rank = (int)Math.Ceiling(quantile * sorted.Length);
+        return ToMilliseconds(sorted[Math.Clamp(rank - 1, 0, sorted.Length - 1)]);
+    }
+
+    private static double ToMilliseconds(long ticks) => ticks * 1000.0 / Stopwatch.Frequency;
+}

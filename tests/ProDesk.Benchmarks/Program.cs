@@ -1,0 +1,158 @@
+using System.Diagnostics;
+using ProDesk.Benchmarks;
+using ProDesk.Benchmarks.Scenarios;
+
+// The load driver for ProDesk's performance targets. Exit codes: 0 done, 1 failed (errors under
+// load, a wrong answer, the app dying), 2 cannot run (no PostgreSQL given, bad arguments).
+if (args.Contains("--help") || args.Contains("-h"))
+{
+    Console.WriteLine(BenchOptions.Usage);
+    return 0;
+}
+
+if (BenchOptions.Parse(args, out var argumentError) is not { } options)
+{
+    await Console.Error.WriteLineAsync($"ProDesk.Benchmarks: {argumentError}\n{BenchOptions.Usage}");
+    return 2;
+}
+
+var superuser = Environment.GetEnvironmentVariable("PRODESK_BENCH_PG") is { Length: > 0 } bench
+    ? bench
+    : Environment.GetEnvironmentVariable("PRODESK_TEST_PG");
+if (string.IsNullOrWhiteSpace(superuser))
+{
+    await Console.Error.WriteLineAsync(
+        "ProDesk.Benchmarks: no PostgreSQL to measure on: set PRODESK_BENCH_PG (or PRODESK_TEST_PG) to a superuser connection string (see tests/ProDesk.Benchmarks/README.md)");
+    return 2;
+}
+
+using var cancel = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) =>
+{
+    // First Ctrl+C: stop measuring and clean up (kill the app, drop the database).
+    e.Cancel = true;
+    cancel.Cancel();
+};
+
+try
+{
+    return await BenchRun.RunAsync(options, superuser, cancel.Token);
+}
+catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+{
+    await Console.Error.WriteLineAsync("ProDesk.Benchmarks: cancelled");
+    return 1;
+}
+catch (Exception e) when (e is InvalidOperationException or TimeoutException or IOException or HttpRequestException or Npgsql.NpgsqlException)
+{
+    // The app died or would not start, PostgreSQL failed, or an answer was wrong: say which, fail.
+    await Console.Error.WriteLineAsync($"ProDesk.Benchmarks: failed: {e.Message}");
+    return 1;
+}
+
+/// <summary>One run: a fresh database, the app on it, the scenarios, then the report.</summary>
+internal static class BenchRun
+{
+    private static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(120);
+
+    public static async Task<int> RunAsync(BenchOptions options, string superuser, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        var mode = options.Smoke ? "smoke" : "measurement";
+        Console.WriteLine($"ProDesk.Benchmarks ({mode}): {options.Concurrency} workers, {options.Duration.TotalSeconds:0.#} s per scenario, " +
+                          $"{options.Warmup.TotalSeconds:0.#} s warm-up; PostgreSQL {BenchDatabase.Redact(superuser)}");
+
+        BenchDatabase database;
+        try
+        {
+            database = await BenchDatabase.CreateAsync(superuser, cancellationToken);
+        }
+        catch (Exception e) when (e is Npgsql.NpgsqlException or InvalidOperationException or ArgumentException)
+        {
+            await Console.Error.WriteLineAsync($"ProDesk.Benchmarks: cannot prepare PostgreSQL: {e.Message}");
+            return 2;
+        }
+
+        await using (database)
+        {
+            var server = await database.ServerInfoAsync(cancellationToken);
+            Console.WriteLine($"database {database.DatabaseName} owned by {BenchDatabase.RoleName}; PostgreSQL {server.Version}");
+
+            IReadOnlyList<BenchTenant> tenants;
+            LoadResult pages;
+            await using (var app = await StartAppAsync(database, cancellationToken))
+            {
+                Console.WriteLine($"app ready at {app.BaseAddress} after {clock.Elapsed.TotalSeconds:0.0} s");
+                if (options.ContactsPerTenant > 0)
+                {
+                    var adding = Stopwatch.StartNew();
+                    await database.AddContactsAsync(options.ContactsPerTenant, cancellationToken);
+                    Console.WriteLine($"added {options.ContactsPerTenant:N0} contacts per tenant in {adding.Elapsed.TotalSeconds:0.0} s");
+                }
+
+                tenants = await database.TenantsAsync(cancellationToken);
+                Console.WriteLine("tenants: " + string.Join(", ", tenants.Select(t => $"{t.Slug} ({t.Contacts:N0} contacts)")));
+
+                Console.WriteLine(TenantPageReads.Title);
+                pages = await TenantPageReads.RunAsync(app.BaseAddress, tenants, options, cancellationToken);
+                Console.WriteLine($"  {pages.Summary}");
+                app.EnsureRunning();
+            }
+
+            // The app is stopped: scenario B measures PostgreSQL alone.
+            Console.WriteLine(RlsCount.Title);
+            var rls = await RlsCount.RunAsync(database, tenants, options, cancellationToken);
+            var counts = rls.Results;
+
+            var report = new ResultsReport(
+                DateTimeOffset.UtcNow, Command(superuser, options), MachineInfo.Current(), server, options, tenants, pages, rls);
+            var errors = pages.Errors + counts.Sum(c => c.Errors);
+
+            Console.WriteLine();
+            Console.WriteLine($"A tenant pages: {pages.PerSecond:N0} req/s, p50 {pages.P50:0.00} ms, p99 {pages.P99:0.00} ms, {pages.Errors} errors");
+            Console.WriteLine($"B RLS count: bypassed {report.RlsBaseline.PerSecond:N0} q/s; RLS {report.Ratio(RlsCount.TwoTrips):0.00}x " +
+                              $"(2 round trips), {report.Ratio(RlsCount.Batched):0.00}x (1 batch); {counts.Sum(c => c.Errors)} errors");
+            if (errors > 0)
+            {
+                await Console.Error.WriteLineAsync($"ProDesk.Benchmarks: {errors} errors under load; RESULTS.md left as it was");
+                return 1;
+            }
+
+            if (options.Smoke)
+            {
+                Console.WriteLine($"smoke passed in {clock.Elapsed.TotalSeconds:0.0} s (RESULTS.md untouched)");
+            }
+            else
+            {
+                await File.WriteAllTextAsync(Repository.ResultsFile, report.ToMarkdown(), CancellationToken.None);
+                Console.WriteLine($"wrote {Path.GetRelativePath(Repository.Root, Repository.ResultsFile)} in {clock.Elapsed.TotalSeconds:0.0} s");
+            }
+
+            return 0;
+        }
+    }
+
+    private static Task<AppProcess> StartAppAsync(BenchDatabase database, CancellationToken cancellationToken) =>
+        AppProcess.StartAsync(
+            new Dictionary<string, string>
+            {
+                ["ASPNETCORE_ENVIRONMENT"] = "Development",
+                ["Database__Provider"] = "Postgres",
+                ["ConnectionStrings__ProDesk"] = database.AppConnectionString,
+                ["ConnectionStrings__Redis"] = "",
+                ["ProDesk__MigrateOnStart"] = "true",
+                ["ProDesk__SeedOnStart"] = "true",
+                ["ProDesk__SeedDirectory"] = Repository.SeedDirectory,
+                // Development logs every request; measure at the production level (appsettings.json).
+                ["Serilog__MinimumLevel__Override__Serilog.AspNetCore.RequestLoggingMiddleware"] = "Warning",
+            },
+            ReadyTimeout,
+            cancellationToken);
+
+    /// <summary>The command that reproduces this run, for RESULTS.md (password masked).</summary>
+    private static string Command(string superuser, BenchOptions options)
+    {
+        var command = $"PRODESK_BENCH_PG='{BenchDatabase.Redact(superuser)}' dotnet run --project tests/ProDesk.Benchmarks -c {Repository.Configuration}";
+        return options.Arguments.Count == 0 ? command : $"{command} -- {string.Join(' ', options.Arguments)}";
+    }
+}

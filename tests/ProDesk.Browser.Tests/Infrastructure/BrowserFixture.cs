@@ -1,0 +1,107 @@
+using Microsoft.Playwright;
+
+namespace ProDesk.Browser.Tests.Infrastructure;
+
+/// <summary>
+/// One app process and one Chromium for the whole run: the app in Development on a throwaway SQLite
+/// data directory (so it migrates and seeds the demo tenants), Chromium from the machine (never a
+/// Playwright-downloaded build). Each test opens its own browser context.
+/// </summary>
+public sealed class BrowserFixture : IAsyncLifetime
+{
+    private static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(60);
+
+    private readonly string dataDirectory = Directory.CreateTempSubdirectory("prodesk-browser-").FullName;
+    private AppProcess? app;
+    private IPlaywright? playwright;
+    private IBrowser? browser;
+
+    public AppProcess App => app ?? throw new InvalidOperationException("The fixture is not initialised.");
+
+    public IBrowser Browser => browser ?? throw new InvalidOperationException("The fixture is not initialised.");
+
+    public async Task InitializeAsync()
+    {
+        try
+        {
+            app = await AppProcess.StartAsync(
+                new Dictionary<string, string>
+                {
+                    ["ASPNETCORE_ENVIRONMENT"] = "Development",
+                    ["ProDesk__DataDirectory"] = dataDirectory,
+                    ["ProDesk__SeedDirectory"] = Repository.SeedDirectory,
+                    // Whatever the caller's shell says, these tests run on the embedded defaults.
+                    ["Database__Provider"] = "Sqlite",
+                    ["ConnectionStrings__ProDesk"] = "",
+                    ["ConnectionStrings__Redis"] = "",
+                },
+                ReadyTimeout);
+
+            playwright = await Playwright.CreateAsync();
+            browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+            {
+                ExecutablePath = ChromiumPath(),
+                Headless = true,
+                Args =
+                [
+                    "--no-sandbox",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--disable-gpu",
+                    "--disable-dev-shm-usage",
+                    "--no-first-run",
+                ],
+            });
+        }
+        catch
+        {
+            await DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>A fresh context (cookies, storage) whose relative URLs resolve against the app.</summary>
+    public Task<IBrowserContext> NewContextAsync() =>
+        Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = App.BaseAddress.ToString() });
+
+    public async Task DisposeAsync()
+    {
+        if (browser is not null)
+        {
+            await browser.CloseAsync();
+            browser = null;
+        }
+
+        playwright?.Dispose();
+        playwright = null;
+
+        if (app is not null)
+        {
+            await app.DisposeAsync();
+            app = null;
+        }
+
+        try
+        {
+            Directory.Delete(dataDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A file still held open; the temp directory is cleaned by the system eventually.
+        }
+    }
+
+    private static string ChromiumPath()
+    {
+        var path = Environment.GetEnvironmentVariable("PRODESK_CHROMIUM") is { Length: > 0 } configured ? configured : "/usr/bin/chromium";
+        return File.Exists(path)
+            ? path
+            : throw new FileNotFoundException($"Chromium not found at {path}; install it (apt) or set PRODESK_CHROMIUM.", path);
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class BrowserCollection : ICollectionFixture<BrowserFixture>
+{
+    public const string Name = "browser";
+}
