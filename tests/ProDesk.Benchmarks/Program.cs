@@ -124,8 +124,8 @@ internal static class BenchRun
             }
             else
             {
-                await File.WriteAllTextAsync(Repository.ResultsFile, report.ToMarkdown(), CancellationToken.None);
-                Console.WriteLine($"wrote {Path.GetRelativePath(Repository.Root, Repository.ResultsFile)} in {clock.Elapsed.TotalSeconds:0.0} s");
+                await File.WriteAllTextAsync(ResultsReport.File, report.ToMarkdown(), CancellationToken.None);
+                Console.WriteLine($"wrote {Path.GetRelativePath(Repository.Root, ResultsReport.File)} in {clock.Elapsed.TotalSeconds:0.0} s");
             }
 
             return 0;

@@ -15,6 +15,9 @@ internal sealed record ResultsReport(
     LoadResult TenantPages,
     RlsFindings Rls)
 {
+    /// <summary>tests/ProDesk.Benchmarks/RESULTS.md, which every real run rewrites.</summary>
+    public static string File => Path.Combine(Repository.Root, "tests", "ProDesk.Benchmarks", "RESULTS.md");
+
     public IReadOnlyList<LoadResult> RlsCounts => Rls.Results;
 
     public LoadResult RlsBaseline => RlsCounts.Single(r => r.Name == RlsCount.Baseline);

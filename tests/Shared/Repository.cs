@@ -1,11 +1,11 @@
 using System.Reflection;
 
-namespace ProDesk.Browser.Tests.Infrastructure;
+namespace ProDesk.Testing;
 
 /// <summary>
-/// Where the repository and the app build live, as seen from this test assembly: the app is run
-/// from its own build output in the configuration this assembly was built in (bin/Release or
-/// bin/Debug), so `dotnet test -c Release --no-build` never runs a stale Debug app.
+/// Where the repository and the app build live, as seen from this assembly: the app runs from its
+/// own build output in the configuration this assembly was built in (bin/Release or bin/Debug), so
+/// `-c Release --no-build` never runs a stale Debug app.
 /// </summary>
 internal static class Repository
 {
@@ -24,7 +24,6 @@ internal static class Repository
     /// <summary>The app's entry assembly, built beside this one (same configuration and target framework).</summary>
     public static string AppAssembly()
     {
-        // This assembly sits in bin/<Configuration>/<tfm>/; the app was built for the same framework.
         var targetFramework = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Name;
         var path = Path.Combine(AppDirectory, "bin", Configuration, targetFramework, "ProDesk.Web.dll");
         return File.Exists(path)

@@ -2,22 +2,24 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 
-namespace ProDesk.Benchmarks;
+namespace ProDesk.Testing;
 
 /// <summary>
-/// The real app, on real Kestrel, as a child process listening on a free loopback port. Its output
-/// is drained all the time (a full pipe would stall it, and would be measured) into a bounded tail
-/// that error messages quote. Disposing kills the whole process tree.
+/// The real app, on real Kestrel, as a child process listening on a free loopback port. Its stdout
+/// and stderr are drained all the time (a full pipe would stall it) into a bounded buffer whose
+/// tail goes into failure messages. Disposing kills the whole process tree. Shared by the browser
+/// tests and the benchmark driver (linked into both projects).
 /// </summary>
-internal sealed class AppProcess : IAsyncDisposable
+public sealed class AppProcess : IAsyncDisposable
 {
-    private const int KeptLines = 200;
+    private const int KeptLines = 500;
     private const int PortAttempts = 3;
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(200);
 
     private readonly Process process;
-    private readonly Queue<string> lines = new();
+    private readonly Queue<(long Number, string Text)> lines = new();
     private readonly Lock linesLock = new();
+    private long lineCount;
 
     private AppProcess(Process process, Uri baseAddress)
     {
@@ -25,13 +27,27 @@ internal sealed class AppProcess : IAsyncDisposable
         BaseAddress = baseAddress;
     }
 
+    /// <summary>The app's root, e.g. http://127.0.0.1:41234/.</summary>
     public Uri BaseAddress { get; }
 
+    /// <summary>A mark in the app's output: <see cref="OutputSince"/> gives what it wrote after it.</summary>
+    public long OutputMark
+    {
+        get
+        {
+            lock (linesLock)
+            {
+                return lineCount;
+            }
+        }
+    }
+
     /// <summary>
-    /// Starts the app with these environment variables (on top of ours) and returns once GET
-    /// /health/ready answers 200; throws with the tail of its output when it exits or times out.
+    /// Starts the app with these environment variables (on top of the caller's) and returns once
+    /// GET /health/ready answers 200. Throws, with the tail of the app's output, when it exits or is
+    /// not ready within <paramref name="readyTimeout"/>; the process is killed either way.
     /// </summary>
-    public static async Task<AppProcess> StartAsync(IReadOnlyDictionary<string, string> environment, TimeSpan readyTimeout, CancellationToken cancellationToken)
+    public static async Task<AppProcess> StartAsync(IReadOnlyDictionary<string, string> environment, TimeSpan readyTimeout, CancellationToken cancellationToken = default)
     {
         for (var attempt = 1; ; attempt++)
         {
@@ -54,12 +70,21 @@ internal sealed class AppProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>The app's last <paramref name="count"/> lines of output, stderr lines marked "err|".</summary>
-    public string Tail(int count = 40)
+    /// <summary>The lines the app wrote after <paramref name="mark"/> (as far as the buffer still holds them).</summary>
+    public string OutputSince(long mark)
     {
         lock (linesLock)
         {
-            return string.Join('\n', lines.Skip(Math.Max(0, lines.Count - count)));
+            return string.Join('\n', lines.Where(l => l.Number > mark).Select(l => l.Text));
+        }
+    }
+
+    /// <summary>The app's last <paramref name="count"/> lines of output, stderr lines marked "err|".</summary>
+    public string Tail(int count = 60)
+    {
+        lock (linesLock)
+        {
+            return string.Join('\n', lines.Skip(Math.Max(0, lines.Count - count)).Select(l => l.Text));
         }
     }
 
@@ -163,7 +188,7 @@ internal sealed class AppProcess : IAsyncDisposable
             {
                 last = e.Message;
             }
-            catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
+            catch (TaskCanceledException)
             {
                 last = "no answer within 5 s";
             }
@@ -188,7 +213,7 @@ internal sealed class AppProcess : IAsyncDisposable
 
         lock (linesLock)
         {
-            lines.Enqueue(error ? "err| " + text : text);
+            lines.Enqueue((++lineCount, error ? "err| " + text : text));
             if (lines.Count > KeptLines)
             {
                 lines.Dequeue();
@@ -213,7 +238,7 @@ internal sealed class AppProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>The dotnet host the SDK named for child processes, else the one running us, else the one on PATH.</summary>
+    /// <summary>The dotnet host that runs this process (or the one the SDK named), else the one on PATH.</summary>
     private static string DotnetHost()
     {
         if (Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host))
