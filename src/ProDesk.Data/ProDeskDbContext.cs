@@ -2,6 +2,8 @@ using System.Linq.Expressions;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
+using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
+using ProDesk.Data.Audit;
 using ProDesk.Data.Contacts;
 using ProDesk.Data.Identity;
 using ProDesk.Data.Queues;
@@ -13,7 +15,7 @@ using ProDesk.Domain.Tenancy;
 namespace ProDesk.Data;
 
 public class ProDeskDbContext(DbContextOptions<ProDeskDbContext> options, ICurrentTenantIds tenantIds)
-    : IdentityDbContext<AppUser, AppRole, Guid>(options)
+    : IdentityDbContext<AppUser, AppRole, Guid>(options), IDataProtectionKeyContext
 {
     /// <summary>The name of the query filter on every tenant-owned entity, for the rare audited <c>IgnoreQueryFilters([...])</c>.</summary>
     public const string TenantFilter = "Tenant";
@@ -33,6 +35,15 @@ public class ProDeskDbContext(DbContextOptions<ProDeskDbContext> options, ICurre
 
     public DbSet<Contact> Contacts => Set<Contact>();
 
+    public DbSet<PersonalAccessToken> PersonalAccessTokens => Set<PersonalAccessToken>();
+
+    public DbSet<AuditEvent> AuditEvents => Set<AuditEvent>();
+
+    /// <summary>The ASP.NET Core data-protection key ring, shared by every node (cookies, antiforgery).</summary>
+    public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
+
+    public DbSet<ServerKey> ServerKeys => Set<ServerKey>();
+
     /// <summary>The tables that hold tenant-owned rows: each gets RLS on PostgreSQL.</summary>
     public static IEnumerable<string> TenantOwnedTables(Microsoft.EntityFrameworkCore.Metadata.IModel model) =>
         model.GetEntityTypes()
@@ -50,6 +61,33 @@ public class ProDeskDbContext(DbContextOptions<ProDeskDbContext> options, ICurre
     protected override void OnModelCreating(ModelBuilder builder)
     {
         base.OnModelCreating(builder);
+        builder.UseOpenIddict<Guid>();
+
+        builder.Entity<PersonalAccessToken>(e =>
+        {
+            e.HasIndex(t => t.Hash).IsUnique();
+            e.HasIndex(t => t.UserId);
+            e.Property(t => t.Name).HasMaxLength(100);
+            e.Property(t => t.Prefix).HasMaxLength(16);
+            e.Property(t => t.Hash).HasMaxLength(32);
+            e.HasOne<AppUser>().WithMany().HasForeignKey(t => t.UserId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        builder.Entity<AuditEvent>(e =>
+        {
+            e.HasIndex(a => new { a.TenantId, a.At });
+            e.HasIndex(a => a.At);
+            e.Property(a => a.Action).HasMaxLength(64);
+            e.Property(a => a.ActorName).HasMaxLength(320);
+            e.Property(a => a.Target).HasMaxLength(400);
+            e.Property(a => a.Ip).HasMaxLength(64);
+        });
+
+        builder.Entity<ServerKey>(e =>
+        {
+            e.HasKey(k => k.Purpose);
+            e.Property(k => k.Purpose).HasMaxLength(32);
+        });
 
         builder.Entity<AppUser>(e =>
         {

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Options;
 using ProDesk.Web.Cli;
 using ProDesk.Web.Data;
 using ProDesk.Web.Health;
+using ProDesk.Web.Identity;
 using ProDesk.Web.Hosting;
 using ProDesk.Web.Jobs;
 using ProDesk.Web.Realtime;
@@ -14,6 +15,7 @@ try
     var builder = WebApplication.CreateBuilder(verb?.HostArgs ?? args);
     builder.AddProDeskHosting(commandLine: verb is not null);
     builder.AddData();
+    builder.AddIdentityAndAccess();
     builder.AddTenancy();
     builder.AddJobs();
     builder.AddRealtime();
@@ -27,15 +29,20 @@ try
     }
 
     await app.PrepareDatabaseAsync();
+    app.LoadServerKeys();
 
     app.UseProDeskHosting();
     app.UseRouting();
+    app.UseIdentityAndAccess();
     app.UseTenancy();
     app.UseAuthorization();
     app.UseJobs();
 
     app.MapHealth();
     app.MapApiDocs();
+    app.MapIdentityApi();
+    app.MapStaffApi();
+    app.MapConnectEndpoints();
     app.MapStaticAssets();
     app.MapRazorPages();
     app.MapRealtime();

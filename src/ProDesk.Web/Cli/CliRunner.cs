@@ -1,4 +1,7 @@
+using Microsoft.AspNetCore.Identity;
+using ProDesk.Data.Identity;
 using ProDesk.Web.Data;
+using ProDesk.Web.Identity;
 using ProDesk.Web.Data.Seeding;
 using ProDesk.Web.Hosting;
 using ProDesk.Web.Tenancy;
@@ -45,6 +48,8 @@ public static class CliRunner
                     return 0;
 
                 case "token create":
+                    return await CreateTokenAsync(services, verb);
+
                 case "billing run":
                     return Fail($"{verb.Name}: not available in this version yet", 1);
 
@@ -60,6 +65,26 @@ public static class CliRunner
         {
             return Fail($"{verb.Name} failed: {e.GetBaseException().Message.ReplaceLineEndings(" ")}", 1);
         }
+    }
+
+    /// <summary>Prints only the new token on stdout, so that scripts can capture it.</summary>
+    private static async Task<int> CreateTokenAsync(IServiceProvider services, CliVerb verb)
+    {
+        if (verb.Options.GetValueOrDefault("email") is not { Length: > 0 } email)
+        {
+            return Fail($"token create: --email EMAIL is required; {Usage}", 2);
+        }
+
+        await services.GetRequiredService<DatabaseMigrator>().EnsureSafeRoleAsync();
+        var user = await services.GetRequiredService<UserManager<AppUser>>().FindByEmailAsync(email);
+        if (user is null)
+        {
+            return Fail($"token create: no user with email {email}", 1);
+        }
+
+        var created = await services.GetRequiredService<PersonalAccessTokens>().CreateAsync(user, verb.Options.GetValueOrDefault("name") ?? "cli");
+        Console.Out.WriteLine(created.Secret);
+        return 0;
     }
 
     private static int Fail(string reason, int code)

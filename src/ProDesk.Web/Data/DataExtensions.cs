@@ -1,7 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using ProDesk.Data;
-using ProDesk.Data.Identity;
 using ProDesk.Data.Tenancy;
 using ProDesk.Migrations.Postgres;
 using ProDesk.Migrations.Sqlite;
@@ -43,14 +42,6 @@ public static class DataExtensions
 
             options.AddInterceptors(services.GetRequiredService<TenantSaveGuard>());
         });
-
-        builder.Services.AddIdentityCore<AppUser>(options =>
-            {
-                options.User.RequireUniqueEmail = true;
-                options.Lockout.MaxFailedAccessAttempts = 5;
-            })
-            .AddRoles<AppRole>()
-            .AddEntityFrameworkStores<ProDeskDbContext>();
 
         builder.Services.AddScoped<DemoSeeder>();
         builder.Services.AddScoped<DatabaseMigrator>();

@@ -1,3 +1,6 @@
+using Hangfire;
+using ProDesk.Web.Identity;
+
 namespace ProDesk.Web.Jobs;
 
 /// <summary>Registers every recurring schedule at start.</summary>
@@ -11,10 +14,12 @@ public interface IRecurringJobs
 /// billing run, token pruning, retention). Features add their lines here, so the whole timetable
 /// is readable in one place. Jobs must be reentrant: Hangfire runs them at least once.
 /// </summary>
-internal sealed class RecurringJobs : IRecurringJobs
+internal sealed class RecurringJobs(IRecurringJobManager jobs) : IRecurringJobs
 {
+    public const string TokenPruningJob = "token-pruning";
+
     public void Register()
     {
-        // No recurring work yet: the SLA sweeper, mailbox polling and token pruning land with their features.
+        jobs.AddOrUpdate<TokenPruning>(TokenPruningJob, job => job.RunAsync(CancellationToken.None), Cron.Hourly(17));
     }
 }

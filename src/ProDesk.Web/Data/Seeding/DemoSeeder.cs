@@ -1,4 +1,8 @@
+using System.Text.Json;
 using Microsoft.AspNetCore.Identity;
+using OpenIddict.Abstractions;
+using ProDesk.Web.Identity;
+using static OpenIddict.Abstractions.OpenIddictConstants;
 using Microsoft.EntityFrameworkCore;
 using ProDesk.Data;
 using ProDesk.Data.Identity;
@@ -19,6 +23,7 @@ namespace ProDesk.Web.Data.Seeding;
 public sealed partial class DemoSeeder(
     ProDeskDbContext db,
     UserManager<AppUser> users,
+    IOpenIddictApplicationManager applications,
     RoleManager<AppRole> roles,
     ITenantStore store,
     TenantScopes scopes,
@@ -70,6 +75,13 @@ public sealed partial class DemoSeeder(
                 usersCreated += await EnsureUserAsync(user.Email, user.DisplayName, user.Role, tenantIds[tenantSeed.Tenant.Slug], seed.Staff.DemoPassword, [], now) ? 1 : 0;
             }
         }
+
+        foreach (var tenantSeed in seed.Tenants)
+        {
+            await EnsureIntegrationClientAsync(tenantSeed, tenantIds[tenantSeed.Tenant.Slug], cancellationToken);
+        }
+
+        await EnsureInteractiveClientAsync(cancellationToken);
 
         var result = new Result(tenantsCreated, usersCreated, contactsCreated);
         LogSeeded(logger, result.TenantsCreated, result.UsersCreated, result.ContactsCreated, paths.SeedDirectory);
@@ -163,6 +175,68 @@ public sealed partial class DemoSeeder(
         await db.SaveChangesAsync();
         return true;
     }
+
+    /// <summary>The tenant's integration client (client_credentials), acting for that tenant only.</summary>
+    private async Task EnsureIntegrationClientAsync(TenantSeed seed, Guid tenantId, CancellationToken cancellationToken)
+    {
+        if (await applications.FindByClientIdAsync(seed.Clients.ClientId, cancellationToken) is not null)
+        {
+            return;
+        }
+
+        var descriptor = new OpenIddictApplicationDescriptor
+        {
+            ClientId = seed.Clients.ClientId,
+            ClientSecret = seed.Clients.ClientSecret,
+            ClientType = ClientTypes.Confidential,
+            DisplayName = $"{seed.Tenant.Name} integration",
+            Permissions =
+            {
+                Permissions.Endpoints.Token,
+                Permissions.GrantTypes.ClientCredentials,
+                Permissions.Prefixes.Scope + IdentityExtensions.ApiScope,
+            },
+        };
+        descriptor.Properties[ConnectEndpoints.TenantProperty] = JsonSerializer.SerializeToElement(tenantId.ToString());
+        await applications.CreateAsync(descriptor, cancellationToken);
+    }
+
+    /// <summary>
+    /// The first-party public client for people (authorization code with PKCE, refresh tokens): the
+    /// command line and scripts a user runs, redirecting to a loopback port.
+    /// </summary>
+    private async Task EnsureInteractiveClientAsync(CancellationToken cancellationToken)
+    {
+        if (await applications.FindByClientIdAsync(InteractiveClientId, cancellationToken) is not null)
+        {
+            return;
+        }
+
+        await applications.CreateAsync(new OpenIddictApplicationDescriptor
+        {
+            ClientId = InteractiveClientId,
+            ClientType = ClientTypes.Public,
+            ConsentType = ConsentTypes.Implicit,
+            DisplayName = "ProDesk command line",
+            RedirectUris = { new Uri(InteractiveRedirectUri) },
+            Permissions =
+            {
+                Permissions.Endpoints.Authorization,
+                Permissions.Endpoints.Token,
+                Permissions.GrantTypes.AuthorizationCode,
+                Permissions.GrantTypes.RefreshToken,
+                Permissions.ResponseTypes.Code,
+                Permissions.Prefixes.Scope + IdentityExtensions.ApiScope,
+                Permissions.Scopes.Email,
+                Permissions.Scopes.Profile,
+                Permissions.Scopes.Roles,
+            },
+            Requirements = { Requirements.Features.ProofKeyForCodeExchange },
+        }, cancellationToken);
+    }
+
+    public const string InteractiveClientId = "prodesk-cli";
+    public const string InteractiveRedirectUri = "http://127.0.0.1:8765/callback";
 
     private void LogDemoLogins(SeedSet seed)
     {

@@ -57,12 +57,35 @@ public sealed class CommandLineTests(ProDeskApp app) : PostgresTest(app)
     }
 
     [Fact]
-    public async Task A_verb_that_has_not_landed_yet_says_so_and_fails()
+    public async Task Token_create_prints_only_a_working_personal_access_token()
     {
-        var result = await AppProcess.RunAsync(OnPostgres(), "token", "create", "--email", "agent1@prodesk.test");
+        var result = await AppProcess.RunAsync(OnPostgres(), "token", "create", "--email", "agent2@prodesk.test", "--name", "ci");
+        Assert.True(result.ExitCode == 0, result.StandardError);
+        var token = result.StandardOutput.TrimEnd('\n');
+        Assert.Matches("^pdk_[A-Za-z0-9_-]{43}$", token);
+
+        var client = App.CreateClient();
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        var me = await client.GetStringAsync("/api/v1/me");
+        Assert.Contains("\"email\":\"agent2@prodesk.test\"", me, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Token_create_for_an_unknown_email_fails_with_a_reason()
+    {
+        var result = await AppProcess.RunAsync(OnPostgres(), "token", "create", "--email", "nobody@prodesk.test");
         Assert.Equal(1, result.ExitCode);
         Assert.Equal("", result.StandardOutput);
-        Assert.Contains("token create", result.StandardError, StringComparison.Ordinal);
+        Assert.Equal("prodesk: token create: no user with email nobody@prodesk.test", result.StandardError.Trim());
+    }
+
+    [Fact]
+    public async Task A_verb_that_has_not_landed_yet_says_so_and_fails()
+    {
+        var result = await AppProcess.RunAsync(OnPostgres(), "billing", "run", "--period", "2026-10");
+        Assert.Equal(1, result.ExitCode);
+        Assert.Equal("", result.StandardOutput);
+        Assert.Contains("billing run", result.StandardError, StringComparison.Ordinal);
     }
 
     [Theory]

@@ -56,24 +56,4 @@ public sealed class SqliteSmokeTests
             Assert.Contains("Acme Plomberie SAS support", await again.CreateClient().GetStringAsync("/t/acme"), StringComparison.Ordinal);
         }
     }
-
-    [Fact]
-    public async Task Ready_answers_503_when_the_database_cannot_be_reached()
-    {
-        await using var app = new UnreachableApp();
-        var response = await app.CreateClient().GetAsync("/health/ready");
-        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
-        Assert.Contains("\"database\":{\"status\":\"Unhealthy\"", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
-        Assert.Equal(HttpStatusCode.OK, (await app.CreateClient().GetAsync("/health/live")).StatusCode);
-    }
-
-    private sealed class UnreachableApp : WebApplicationFactory<Program>
-    {
-        protected override void ConfigureWebHost(IWebHostBuilder builder)
-        {
-            builder.UseEnvironment("Testing");
-            builder.UseSetting("ConnectionStrings:ProDesk", "Data Source=/nonexistent-prodesk-dir/prodesk.db;Mode=ReadWrite");
-            builder.UseSetting("ProDesk:RunJobs", "false");
-        }
-    }
 }

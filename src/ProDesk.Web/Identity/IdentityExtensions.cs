@@ -1,0 +1,188 @@
+using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.Options;
+using OpenIddict.Server;
+using OpenIddict.Validation.AspNetCore;
+using ProDesk.Data;
+using ProDesk.Data.Identity;
+using ProDesk.Web.Audit;
+using static OpenIddict.Abstractions.OpenIddictConstants;
+
+namespace ProDesk.Web.Identity;
+
+public static class IdentityExtensions
+{
+    /// <summary>The default scheme: picks cookie, personal access token or OpenIddict token per request.</summary>
+    public const string Scheme = "ProDesk";
+
+    public const string SignInRateLimit = "sign-in";
+
+    /// <summary>The role an integration client (client_credentials) acts with.</summary>
+    public const string IntegrationRole = "Integration";
+
+    public const string ApiScope = "api";
+
+    public static void AddIdentityAndAccess(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddHttpContextAccessor();
+        services.AddScoped<AuditLog>();
+        services.AddScoped<PersonalAccessTokens>();
+        services.AddScoped<Credentials>();
+        services.AddSingleton<SignInThrottle>();
+
+        services.AddDataProtection().SetApplicationName("ProDesk").PersistKeysToDbContext<ProDeskDbContext>();
+
+        services.AddIdentityCore<AppUser>(options =>
+            {
+                options.User.RequireUniqueEmail = true;
+                options.Lockout.MaxFailedAccessAttempts = SignInThrottle.MaxFailures;
+                options.Lockout.DefaultLockoutTimeSpan = SignInThrottle.LockoutWindow;
+                options.Password.RequiredLength = 10;
+                options.ClaimsIdentity.UserIdClaimType = ProDeskClaims.Subject;
+                options.ClaimsIdentity.UserNameClaimType = ProDeskClaims.UserName;
+                options.ClaimsIdentity.EmailClaimType = ProDeskClaims.Email;
+                options.ClaimsIdentity.RoleClaimType = ProDeskClaims.Role;
+            })
+            .AddRoles<AppRole>()
+            .AddEntityFrameworkStores<ProDeskDbContext>()
+            .AddSignInManager()
+            .AddDefaultTokenProviders()
+            .AddClaimsPrincipalFactory<ProDeskClaimsFactory>();
+
+        // How often a session re-reads its user: a password change or a new tenant assignment reaches
+        // every open session within this interval.
+        var recheck = TimeSpan.FromSeconds(builder.Configuration.GetValue("Identity:SessionRecheckSeconds", 60));
+        services.Configure<SecurityStampValidatorOptions>(o => o.ValidationInterval = recheck);
+
+        services.AddAuthentication(options =>
+            {
+                options.DefaultScheme = Scheme;
+                options.DefaultChallengeScheme = Scheme;
+            })
+            .AddPolicyScheme(Scheme, "Cookie, personal access token or OAuth token", options =>
+            {
+                options.ForwardDefaultSelector = SelectScheme;
+                options.ForwardSignIn = IdentityConstants.ApplicationScheme;
+                options.ForwardSignOut = IdentityConstants.ApplicationScheme;
+            })
+            .AddScheme<AuthenticationSchemeOptions, PersonalAccessTokenHandler>(PersonalAccessTokenHandler.SchemeName, null)
+            .AddIdentityCookies(cookies => cookies.ApplicationCookie?.Configure(options =>
+            {
+                options.LoginPath = "/login";
+                options.LogoutPath = "/logout";
+                options.Cookie.Name = "prodesk";
+                options.Cookie.HttpOnly = true;
+                options.Cookie.SameSite = SameSiteMode.Lax;
+                options.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+                options.SlidingExpiration = true;
+                options.ExpireTimeSpan = TimeSpan.FromHours(10);
+                // A page the caller may not see does not exist, for it: 404, never 403.
+                options.Events.OnRedirectToAccessDenied = context =>
+                {
+                    context.Response.StatusCode = StatusCodes.Status404NotFound;
+                    return Task.CompletedTask;
+                };
+                // API and hub callers are programs: a 401 with a bearer challenge, not a redirect to a form.
+                options.Events.OnRedirectToLogin = context =>
+                {
+                    if (IsMachineRoute(context.Request))
+                    {
+                        context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+                        context.Response.Headers.WWWAuthenticate = "Bearer";
+                        return Task.CompletedTask;
+                    }
+
+                    context.Response.Redirect(context.RedirectUri);
+                    return Task.CompletedTask;
+                };
+            }));
+
+        var requireHttps = builder.Configuration.GetValue("Identity:RequireHttps", builder.Environment.IsProduction());
+        services.AddOpenIddict()
+            .AddCore(options => options.UseEntityFrameworkCore().UseDbContext<ProDeskDbContext>().ReplaceDefaultEntities<Guid>())
+            .AddServer(options =>
+            {
+                options.SetTokenEndpointUris("/connect/token")
+                    .SetAuthorizationEndpointUris("/connect/authorize");
+                options.AllowClientCredentialsFlow()
+                    .AllowAuthorizationCodeFlow()
+                    .RequireProofKeyForCodeExchange()
+                    .AllowRefreshTokenFlow();
+                options.RegisterScopes(ApiScope, Scopes.OfflineAccess, Scopes.OpenId, Scopes.Email, Scopes.Profile, Scopes.Roles);
+                options.SetAccessTokenLifetime(TimeSpan.FromHours(1))
+                    .SetRefreshTokenLifetime(TimeSpan.FromDays(14));
+                // Access tokens are signed JWTs (checked by this same app); codes and refresh tokens stay encrypted.
+                options.DisableAccessTokenEncryption();
+                var aspNet = options.UseAspNetCore()
+                    .EnableTokenEndpointPassthrough()
+                    .EnableAuthorizationEndpointPassthrough();
+                if (!requireHttps)
+                {
+                    aspNet.DisableTransportSecurityRequirement();
+                }
+            })
+            .AddValidation(options =>
+            {
+                options.UseLocalServer();
+                options.UseAspNetCore();
+            });
+        services.AddSingleton<IConfigureOptions<OpenIddictServerOptions>, ServerKeys>();
+        services.AddSingleton<Microsoft.AspNetCore.Authorization.IAuthorizationMiddlewareResultHandler, NotFoundWhenForbidden>();
+
+        services.AddRateLimiter(options =>
+        {
+            options.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+            // Per client IP: enough for a person and a script, not for a password sprayer.
+            options.AddPolicy(SignInRateLimit, context => RateLimitPartition.GetFixedWindowLimiter(
+                context.Connection.RemoteIpAddress?.ToString() ?? "unknown",
+                _ => new FixedWindowRateLimiterOptions
+                {
+                    PermitLimit = builder.Configuration.GetValue("Identity:SignInRequestsPerMinute", 30),
+                    Window = TimeSpan.FromMinutes(1),
+                    QueueLimit = 0,
+                }));
+        });
+    }
+
+    /// <summary>
+    /// Loads (or creates) the OpenIddict keys at start, after migrations: OpenIddict reads its options on
+    /// every request, and a database outage later must not turn every request, health probes included,
+    /// into an error.
+    /// </summary>
+    public static void LoadServerKeys(this WebApplication app)
+    {
+        try
+        {
+            _ = app.Services.GetRequiredService<IOptionsMonitor<OpenIddictServerOptions>>().CurrentValue;
+        }
+        catch (Exception e) when (e is Microsoft.EntityFrameworkCore.DbUpdateException or System.Data.Common.DbException or InvalidOperationException)
+        {
+            throw new Hosting.StartupException($"cannot load the token signing keys from the database: {e.GetBaseException().Message}", e);
+        }
+    }
+
+    public static void UseIdentityAndAccess(this WebApplication app)
+    {
+        app.UseAuthentication();
+        app.UseRateLimiter();
+    }
+
+    private static bool IsMachineRoute(HttpRequest request) =>
+        request.Path.StartsWithSegments("/api", StringComparison.OrdinalIgnoreCase)
+        || request.Path.StartsWithSegments("/hubs", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// Bearer tokens starting with pdk_ are personal access tokens; other bearer tokens are OpenIddict
+    /// access tokens; without one, the browser's cookie.
+    /// </summary>
+    private static string SelectScheme(HttpContext context) =>
+        BearerToken.From(context.Request) switch
+        {
+            null => IdentityConstants.ApplicationScheme,
+            var token when token.StartsWith(PersonalAccessTokens.Prefix, StringComparison.Ordinal) => PersonalAccessTokenHandler.SchemeName,
+            _ => OpenIddictValidationAspNetCoreDefaults.AuthenticationScheme,
+        };
+}

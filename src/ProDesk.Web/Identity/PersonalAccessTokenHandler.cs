@@ -1,0 +1,62 @@
+using System.Security.Claims;
+using System.Text.Encodings.Web;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.Options;
+using ProDesk.Data.Identity;
+
+namespace ProDesk.Web.Identity;
+
+/// <summary>Authenticates <c>Authorization: Bearer pdk_...</c> (or <c>?access_token=pdk_...</c> on hubs) as the token's user.</summary>
+public sealed class PersonalAccessTokenHandler(
+    IOptionsMonitor<AuthenticationSchemeOptions> options,
+    ILoggerFactory logger,
+    UrlEncoder encoder,
+    PersonalAccessTokens tokens,
+    IUserClaimsPrincipalFactory<AppUser> principals)
+    : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+{
+    public const string SchemeName = "PersonalAccessToken";
+
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        if (BearerToken.From(Request) is not { } secret || !secret.StartsWith(PersonalAccessTokens.Prefix, StringComparison.Ordinal))
+        {
+            return AuthenticateResult.NoResult();
+        }
+
+        var user = await tokens.FindUserAsync(secret, Context.RequestAborted);
+        if (user is null || (user.LockoutEnd is { } end && end > TimeProvider.GetUtcNow()))
+        {
+            return AuthenticateResult.Fail("The token is unknown, revoked or its user is locked out.");
+        }
+
+        var principal = await principals.CreateAsync(user);
+        ((ClaimsIdentity)principal.Identity!).AddClaim(new Claim("amr", "pat"));
+        return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(new ClaimsIdentity(principal.Claims, SchemeName, ProDeskClaims.UserName, ProDeskClaims.Role)), SchemeName));
+    }
+
+    protected override Task HandleChallengeAsync(AuthenticationProperties properties)
+    {
+        Response.StatusCode = StatusCodes.Status401Unauthorized;
+        Response.Headers.WWWAuthenticate = BearerToken.From(Request) is null ? "Bearer" : "Bearer error=\"invalid_token\"";
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary>Where a bearer token travels: the Authorization header, or the access_token query for WebSocket hub connections.</summary>
+public static class BearerToken
+{
+    public static string? From(HttpRequest request)
+    {
+        var header = request.Headers.Authorization.ToString();
+        if (header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        {
+            return header["Bearer ".Length..].Trim();
+        }
+
+        return request.Path.StartsWithSegments("/hubs", StringComparison.OrdinalIgnoreCase) && request.Query["access_token"] is [{ Length: > 0 } token]
+            ? token
+            : null;
+    }
+}

@@ -1,0 +1,92 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.EntityFrameworkCore;
+using ProDesk.Data;
+using ProDesk.Data.Identity;
+using ProDesk.Web.Audit;
+
+namespace ProDesk.Web.Identity;
+
+/// <summary>Creates, lists, finds and revokes personal access tokens (<c>pdk_</c> + 43 url-safe characters).</summary>
+public sealed class PersonalAccessTokens(ProDeskDbContext db, AuditLog audit, TimeProvider clock)
+{
+    public const string Prefix = "pdk_";
+
+    /// <summary>Writes of the last-used time are spaced out so that a busy token does not write on every request.</summary>
+    private static readonly TimeSpan LastUsedResolution = TimeSpan.FromMinutes(1);
+
+    public sealed record Created(PersonalAccessToken Token, string Secret);
+
+    public async Task<Created> CreateAsync(AppUser user, string name, CancellationToken cancellationToken = default)
+    {
+        var secret = Prefix + Base64Url(RandomNumberGenerator.GetBytes(32));
+        var token = new PersonalAccessToken
+        {
+            Id = Guid.CreateVersion7(),
+            UserId = user.Id,
+            Name = string.IsNullOrWhiteSpace(name) ? "token" : name.Trim()[..Math.Min(name.Trim().Length, 100)],
+            Prefix = secret[Prefix.Length..(Prefix.Length + 8)],
+            Hash = Hash(secret),
+            CreatedAt = clock.GetUtcNow().UtcDateTime,
+        };
+        db.PersonalAccessTokens.Add(token);
+        await db.SaveChangesAsync(cancellationToken);
+        await audit.RecordAsync(AuditLog.TokenCreated, user.Id, user.Email, $"token {token.Prefix} ({token.Name})", user.TenantId, cancellationToken: cancellationToken);
+        return new Created(token, secret);
+    }
+
+    public Task<List<PersonalAccessToken>> ListAsync(Guid userId, CancellationToken cancellationToken = default) =>
+        db.PersonalAccessTokens.Where(t => t.UserId == userId).OrderByDescending(t => t.CreatedAt).AsNoTracking().ToListAsync(cancellationToken);
+
+    /// <summary>Revokes one of the user's own tokens; false when there is no such token of theirs.</summary>
+    public async Task<bool> RevokeAsync(AppUser user, Guid tokenId, CancellationToken cancellationToken = default)
+    {
+        var token = await db.PersonalAccessTokens.SingleOrDefaultAsync(t => t.Id == tokenId && t.UserId == user.Id && t.RevokedAt == null, cancellationToken);
+        if (token is null)
+        {
+            return false;
+        }
+
+        token.RevokedAt = clock.GetUtcNow().UtcDateTime;
+        await db.SaveChangesAsync(cancellationToken);
+        await audit.RecordAsync(AuditLog.TokenRevoked, user.Id, user.Email, $"token {token.Prefix} ({token.Name})", user.TenantId, cancellationToken: cancellationToken);
+        return true;
+    }
+
+    /// <summary>Revokes every token of the user (password change, account lock).</summary>
+    public Task<int> RevokeAllAsync(Guid userId, CancellationToken cancellationToken = default)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        return db.PersonalAccessTokens.Where(t => t.UserId == userId && t.RevokedAt == null)
+            .ExecuteUpdateAsync(s => s.SetProperty(t => t.RevokedAt, now), cancellationToken);
+    }
+
+    /// <summary>The user of a valid, unrevoked token, or null. Records when it was last used.</summary>
+    public async Task<AppUser?> FindUserAsync(string secret, CancellationToken cancellationToken = default)
+    {
+        if (!secret.StartsWith(Prefix, StringComparison.Ordinal) || secret.Length > 100)
+        {
+            return null;
+        }
+
+        var hash = Hash(secret);
+        var token = await db.PersonalAccessTokens.SingleOrDefaultAsync(t => t.Hash == hash && t.RevokedAt == null, cancellationToken);
+        if (token is null)
+        {
+            return null;
+        }
+
+        var now = clock.GetUtcNow().UtcDateTime;
+        if (token.LastUsedAt is null || now - token.LastUsedAt > LastUsedResolution)
+        {
+            token.LastUsedAt = now;
+            await db.SaveChangesAsync(cancellationToken);
+        }
+
+        return await db.Users.SingleOrDefaultAsync(u => u.Id == token.UserId, cancellationToken);
+    }
+
+    private static byte[] Hash(string secret) => SHA256.HashData(Encoding.UTF8.GetBytes(secret));
+
+    private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+}

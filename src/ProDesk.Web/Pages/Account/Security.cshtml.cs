@@ -1,0 +1,111 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using ProDesk.Data.Identity;
+using ProDesk.Web.Audit;
+using ProDesk.Web.Identity;
+
+namespace ProDesk.Web.Pages.Account;
+
+/// <summary>Password change (which ends every other session and credential) and optional TOTP two-factor sign-in.</summary>
+[Authorize(AuthenticationSchemes = "Identity.Application")]
+public sealed class SecurityModel(UserManager<AppUser> users, SignInManager<AppUser> signIn, Credentials credentials, AuditLog audit) : PageModel
+{
+    [BindProperty]
+    public string CurrentPassword { get; set; } = "";
+
+    [BindProperty]
+    public string NewPassword { get; set; } = "";
+
+    [BindProperty]
+    public string Code { get; set; } = "";
+
+    public string? Message { get; private set; }
+
+    public bool TwoFactorEnabled { get; private set; }
+
+    public string AuthenticatorKey { get; private set; } = "";
+
+    public string AuthenticatorUri { get; private set; } = "";
+
+    public async Task<IActionResult> OnGetAsync() => await LoadAsync() is null ? NotFound() : Page();
+
+    public async Task<IActionResult> OnPostPasswordAsync()
+    {
+        if (await users.GetUserAsync(User) is not { } user)
+        {
+            return NotFound();
+        }
+
+        var result = await users.ChangePasswordAsync(user, CurrentPassword, NewPassword);
+        if (!result.Succeeded)
+        {
+            return await ShowAsync(string.Join(" ", result.Errors.Select(e => e.Description)));
+        }
+
+        // ChangePasswordAsync renewed the security stamp: other sessions fail their next check.
+        await credentials.RevokeAllAsync(user);
+        await audit.RecordAsync(AuditLog.PasswordChanged, user.Id, user.Email, tenantId: user.TenantId);
+        await signIn.RefreshSignInAsync(user);
+        return await ShowAsync("Your password is changed. Every other session and token of yours has ended.");
+    }
+
+    public async Task<IActionResult> OnPostEnableTwoFactorAsync()
+    {
+        if (await users.GetUserAsync(User) is not { } user)
+        {
+            return NotFound();
+        }
+
+        var code = Code.Replace(" ", "", StringComparison.Ordinal).Replace("-", "", StringComparison.Ordinal);
+        if (!await users.VerifyTwoFactorTokenAsync(user, users.Options.Tokens.AuthenticatorTokenProvider, code))
+        {
+            return await ShowAsync("That code is not valid; check the clock of your device and try again.");
+        }
+
+        await users.SetTwoFactorEnabledAsync(user, true);
+        await audit.RecordAsync(AuditLog.TwoFactorEnabled, user.Id, user.Email, tenantId: user.TenantId);
+        return await ShowAsync("Two-factor sign-in is on.");
+    }
+
+    public async Task<IActionResult> OnPostDisableTwoFactorAsync()
+    {
+        if (await users.GetUserAsync(User) is not { } user)
+        {
+            return NotFound();
+        }
+
+        await users.SetTwoFactorEnabledAsync(user, false);
+        await users.ResetAuthenticatorKeyAsync(user);
+        await audit.RecordAsync(AuditLog.TwoFactorDisabled, user.Id, user.Email, tenantId: user.TenantId);
+        return await ShowAsync("Two-factor sign-in is off.");
+    }
+
+    private async Task<IActionResult> ShowAsync(string message)
+    {
+        Message = message;
+        return await LoadAsync() is null ? NotFound() : Page();
+    }
+
+    private async Task<AppUser?> LoadAsync()
+    {
+        if (await users.GetUserAsync(User) is not { } user)
+        {
+            return null;
+        }
+
+        TwoFactorEnabled = await users.GetTwoFactorEnabledAsync(user);
+        var key = await users.GetAuthenticatorKeyAsync(user);
+        if (string.IsNullOrEmpty(key))
+        {
+            await users.ResetAuthenticatorKeyAsync(user);
+            key = await users.GetAuthenticatorKeyAsync(user);
+        }
+
+        AuthenticatorKey = string.Join(' ', key!.Chunk(4).Select(c => new string(c))).ToLower(CultureInfo.InvariantCulture);
+        AuthenticatorUri = $"otpauth://totp/ProDesk:{Uri.EscapeDataString(user.Email!)}?secret={key}&issuer=ProDesk&digits=6";
+        return user;
+    }
+}

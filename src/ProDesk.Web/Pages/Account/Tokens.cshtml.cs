@@ -1,0 +1,54 @@
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using ProDesk.Data.Identity;
+using ProDesk.Web.Identity;
+
+namespace ProDesk.Web.Pages.Account;
+
+[Authorize(AuthenticationSchemes = "Identity.Application")]
+public sealed class TokensModel(UserManager<AppUser> users, PersonalAccessTokens tokens) : PageModel
+{
+    [BindProperty]
+    public string Name { get; set; } = "";
+
+    public string? NewSecret { get; private set; }
+
+    public IReadOnlyList<PersonalAccessToken> Tokens { get; private set; } = [];
+
+    public async Task<IActionResult> OnGetAsync() => await LoadAsync() ? Page() : NotFound();
+
+    public async Task<IActionResult> OnPostCreateAsync()
+    {
+        if (await users.GetUserAsync(User) is not { } user)
+        {
+            return NotFound();
+        }
+
+        NewSecret = (await tokens.CreateAsync(user, Name)).Secret;
+        await LoadAsync();
+        return Page();
+    }
+
+    public async Task<IActionResult> OnPostRevokeAsync(Guid id)
+    {
+        if (await users.GetUserAsync(User) is not { } user || !await tokens.RevokeAsync(user, id))
+        {
+            return NotFound();
+        }
+
+        return RedirectToPage();
+    }
+
+    private async Task<bool> LoadAsync()
+    {
+        if (await users.GetUserAsync(User) is not { } user)
+        {
+            return false;
+        }
+
+        Tokens = await tokens.ListAsync(user.Id);
+        return true;
+    }
+}
