@@ -140,7 +140,7 @@ public static class IdentityExtensions
                 context.Connection.RemoteIpAddress?.ToString() ?? "unknown",
                 _ => new FixedWindowRateLimiterOptions
                 {
-                    PermitLimit = builder.Configuration.GetValue("Identity:SignInRequestsPerMinute", 30),
+                    PermitLimit = builder.Configuration.GetValue("Identity:SignInRequestsPerMinute", 60),
                     Window = TimeSpan.FromMinutes(1),
                     QueueLimit = 0,
                 }));

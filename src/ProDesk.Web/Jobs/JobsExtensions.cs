@@ -17,8 +17,7 @@ public static class JobsExtensions
         {
             config.SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
                 .UseSimpleAssemblyNameTypeSerializer()
-                .UseRecommendedSerializerSettings()
-                .UseTenantJobFilter(services);
+                .UseRecommendedSerializerSettings();
 
             var settings = services.GetRequiredService<DatabaseSettings>();
             if (settings.Provider == DatabaseProvider.Postgres)

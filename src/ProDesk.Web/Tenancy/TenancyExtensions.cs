@@ -1,4 +1,5 @@
 using Hangfire;
+using Hangfire.Common;
 using ProDesk.Data.Tenancy;
 using ProDesk.Web.Sla;
 
@@ -17,6 +18,7 @@ public static class TenancyExtensions
         services.AddSingleton<TenantScopes>();
         services.AddSingleton<TenantAccess>();
         services.AddSingleton<TenantJobFilter>();
+        services.AddSingleton<IJobFilterProvider, HostJobFilters>();
         services.AddSingleton<TenantHubFilter>();
 
         // The business calendar is the first per-tenant option; the SLA feature computes deadlines with it.
@@ -26,16 +28,13 @@ public static class TenancyExtensions
     public static void UseTenancy(this WebApplication app) => app.UseMiddleware<TenantResolutionMiddleware>();
 
     /// <summary>
-    /// Registers the job filter with Hangfire; called from the jobs wiring. Hangfire's filters are
-    /// process-wide, so a host started later in the same process (as tests do) replaces the earlier one's.
+    /// This host's job filters: Hangfire's global ones plus the tenant filter. Registered in DI rather
+    /// than in Hangfire's process-wide GlobalJobFilters, so the filter always belongs to this host.
     /// </summary>
-    internal static void UseTenantJobFilter(this IGlobalConfiguration configuration, IServiceProvider services)
+    private sealed class HostJobFilters(TenantJobFilter tenantFilter) : IJobFilterProvider
     {
-        foreach (var stale in GlobalJobFilters.Filters.Select(f => f.Instance).OfType<TenantJobFilter>().ToList())
-        {
-            GlobalJobFilters.Filters.Remove(stale);
-        }
+        private readonly JobFilter _tenant = new(tenantFilter, JobFilterScope.Global, order: null);
 
-        configuration.UseFilter(services.GetRequiredService<TenantJobFilter>());
+        public IEnumerable<JobFilter> GetFilters(Hangfire.Common.Job job) => JobFilterProviders.Providers.GetFilters(job).Append(_tenant);
     }
 }

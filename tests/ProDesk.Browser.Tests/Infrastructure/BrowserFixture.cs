@@ -34,8 +34,16 @@ public sealed class BrowserFixture : IAsyncLifetime
                     ["Database__Provider"] = "Sqlite",
                     ["ConnectionStrings__ProDesk"] = "",
                     ["ConnectionStrings__Redis"] = "",
+                    // Every browser test shares this one app and comes from 127.0.0.1, so the default
+                    // sign-in limit (30 requests a minute per IP) would fail the run as tests are added.
+                    // A test of the limiter itself needs its own app with the default.
+                    ["Identity__SignInRequestsPerMinute"] = "1000",
                 },
                 ReadyTimeout);
+
+            // Expect-style assertions wait 5 s by default; a first request on a cold app on a small
+            // machine (JIT, password hashing) can take longer than that.
+            Assertions.SetDefaultExpectTimeout(15_000);
 
             playwright = await Playwright.CreateAsync();
             browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions

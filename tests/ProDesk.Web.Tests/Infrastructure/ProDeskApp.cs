@@ -32,7 +32,8 @@ public sealed class ProDeskApp : WebApplicationFactory<Program>, IAsyncLifetime
         {
             DbAdapter = DbAdapter.Postgres,
             SchemasToInclude = ["public"],
-            TablesToIgnore = ["__EFMigrationsHistory"],
+            // The node's own key rings live on across resets, as they do across a real deployment's life.
+            TablesToIgnore = ["__EFMigrationsHistory", "ServerKeys", "DataProtectionKeys"],
         });
         await SeedAsync();
     }
@@ -94,6 +95,9 @@ public sealed class ProDeskApp : WebApplicationFactory<Program>, IAsyncLifetime
         builder.UseSetting("ProDesk:SeedDirectory", Repository.SeedDirectory);
         builder.UseSetting("ProDesk:MigrateOnStart", "true");
         builder.UseSetting("ProDesk:SeedOnStart", "false");
+        // Sessions re-read their user on every request, so tests see a password change at once.
+        builder.UseSetting("Identity:SessionRecheckSeconds", "0");
+        builder.UseSetting("Identity:SignInRequestsPerMinute", "10000");
         // Demo users are re-created on every reset: hash their passwords cheaply in tests.
         builder.ConfigureServices(services => services.Configure<PasswordHasherOptions>(o => o.IterationCount = 1_000));
     }

@@ -11,7 +11,12 @@ namespace ProDesk.Web.Pages.Account;
 
 /// <summary>Password change (which ends every other session and credential) and optional TOTP two-factor sign-in.</summary>
 [Authorize(AuthenticationSchemes = "Identity.Application")]
-public sealed class SecurityModel(UserManager<AppUser> users, SignInManager<AppUser> signIn, Credentials credentials, AuditLog audit) : PageModel
+public sealed class SecurityModel(
+    UserManager<AppUser> users,
+    IUserStore<AppUser> userStore,
+    SignInManager<AppUser> signIn,
+    Credentials credentials,
+    AuditLog audit) : PageModel
 {
     [BindProperty]
     public string CurrentPassword { get; set; } = "";
@@ -100,8 +105,11 @@ public sealed class SecurityModel(UserManager<AppUser> users, SignInManager<AppU
         var key = await users.GetAuthenticatorKeyAsync(user);
         if (string.IsNullOrEmpty(key))
         {
-            await users.ResetAuthenticatorKeyAsync(user);
-            key = await users.GetAuthenticatorKeyAsync(user);
+            // A first key for setting up an app. Not ResetAuthenticatorKeyAsync: that renews the
+            // security stamp, which would sign the user out everywhere just for opening this page.
+            key = users.GenerateNewAuthenticatorKey();
+            await ((IUserAuthenticatorKeyStore<AppUser>)userStore).SetAuthenticatorKeyAsync(user, key, HttpContext.RequestAborted);
+            await users.UpdateAsync(user);
         }
 
         AuthenticatorKey = string.Join(' ', key!.Chunk(4).Select(c => new string(c))).ToLower(CultureInfo.InvariantCulture);

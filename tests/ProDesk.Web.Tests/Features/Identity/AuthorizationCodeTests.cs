@@ -1,0 +1,174 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.EntityFrameworkCore;
+using ProDesk.Data;
+using ProDesk.Web.Data.Seeding;
+using ProDesk.Web.Tests.Infrastructure;
+
+namespace ProDesk.Web.Tests.Features.Identity;
+
+/// <summary>
+/// A person's OAuth flow: authorization code with PKCE through the cookie sign-in, refresh tokens,
+/// and a password change that ends them; keys that outlive the node that made them.
+/// </summary>
+public sealed class AuthorizationCodeTests(ProDeskApp app) : PostgresTest(app)
+{
+    private static (string Verifier, string Challenge) Pkce()
+    {
+        var verifier = Base64Url(RandomNumberGenerator.GetBytes(32));
+        return (verifier, Base64Url(SHA256.HashData(Encoding.ASCII.GetBytes(verifier))));
+    }
+
+    private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+    private static string AuthorizeUrl(string challenge, string state = "xyz") => QueryHelpers.AddQueryString("/connect/authorize", new Dictionary<string, string?>
+    {
+        ["client_id"] = DemoSeeder.InteractiveClientId,
+        ["redirect_uri"] = DemoSeeder.InteractiveRedirectUri,
+        ["response_type"] = "code",
+        ["scope"] = "api offline_access",
+        ["code_challenge"] = challenge,
+        ["code_challenge_method"] = "S256",
+        ["state"] = state,
+    });
+
+    private async Task<JsonElement> TokenAsync(Dictionary<string, string> form)
+    {
+        var response = await App.CreateClient().PostAsync("/connect/token", new FormUrlEncodedContent(form));
+        return JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone();
+    }
+
+    private async Task<(HttpClient Browser, JsonElement Tokens)> SignInWithCodeAsync(string email)
+    {
+        var browser = await App.SignedInAsync(email);
+        var (verifier, challenge) = Pkce();
+        var authorize = await browser.GetAsync(AuthorizeUrl(challenge));
+        Assert.Equal(HttpStatusCode.Redirect, authorize.StatusCode);
+        var redirect = authorize.Headers.Location!;
+        Assert.StartsWith(DemoSeeder.InteractiveRedirectUri, redirect.ToString(), StringComparison.Ordinal);
+        var query = QueryHelpers.ParseQuery(redirect.Query);
+        Assert.Equal("xyz", query["state"].ToString());
+
+        var tokens = await TokenAsync(new()
+        {
+            ["grant_type"] = "authorization_code",
+            ["client_id"] = DemoSeeder.InteractiveClientId,
+            ["redirect_uri"] = DemoSeeder.InteractiveRedirectUri,
+            ["code"] = query["code"].ToString(),
+            ["code_verifier"] = verifier,
+        });
+        return (browser, tokens);
+    }
+
+    [Fact]
+    public async Task A_signed_in_user_gets_a_code_then_tokens_that_act_as_the_user()
+    {
+        var (_, tokens) = await SignInWithCodeAsync("agent3@prodesk.test");
+        var api = App.CreateClient().WithBearer(tokens.GetProperty("access_token").GetString()!);
+        var me = await api.JsonAsync("/api/v1/me");
+        Assert.Equal("agent3@prodesk.test", me.GetProperty("email").GetString());
+        Assert.Equal(["merlion", "sla-lab"], me.GetProperty("tenants").EnumerateArray().Select(t => t.GetProperty("slug").GetString()!).Order());
+        Assert.True(tokens.TryGetProperty("refresh_token", out _));
+    }
+
+    [Fact]
+    public async Task Authorize_without_a_session_sends_the_user_to_sign_in_and_back()
+    {
+        var response = await App.Client().GetAsync(AuthorizeUrl(Pkce().Challenge));
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        var location = response.Headers.Location!.ToString();
+        Assert.StartsWith("http://localhost/login?ReturnUrl=%2Fconnect%2Fauthorize", location, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_code_without_its_pkce_verifier_is_refused()
+    {
+        var browser = await App.SignedInAsync("agent1@prodesk.test");
+        var authorize = await browser.GetAsync(AuthorizeUrl(Pkce().Challenge));
+        var code = QueryHelpers.ParseQuery(authorize.Headers.Location!.Query)["code"].ToString();
+        var answer = await TokenAsync(new()
+        {
+            ["grant_type"] = "authorization_code",
+            ["client_id"] = DemoSeeder.InteractiveClientId,
+            ["redirect_uri"] = DemoSeeder.InteractiveRedirectUri,
+            ["code"] = code,
+            ["code_verifier"] = Pkce().Verifier,
+        });
+        Assert.Equal("invalid_grant", answer.GetProperty("error").GetString());
+    }
+
+    [Fact]
+    public async Task Refresh_tokens_work_until_the_password_changes_which_also_ends_other_sessions_and_tokens()
+    {
+        var (browser, tokens) = await SignInWithCodeAsync("agent4@prodesk.test");
+        var refresh = new Dictionary<string, string>
+        {
+            ["grant_type"] = "refresh_token",
+            ["client_id"] = DemoSeeder.InteractiveClientId,
+            ["refresh_token"] = tokens.GetProperty("refresh_token").GetString()!,
+        };
+        var refreshed = await TokenAsync(refresh);
+        Assert.True(refreshed.TryGetProperty("access_token", out _), refreshed.GetRawText());
+
+        var otherSession = await App.SignedInAsync("agent4@prodesk.test");
+        var pat = await App.CreateClient().WithBearer(await CreatePatAsync(browser)).GetAsync("/api/v1/me");
+        Assert.Equal(HttpStatusCode.OK, pat.StatusCode);
+        var patSecret = pat.RequestMessage!.Headers.Authorization!.Parameter!;
+
+        var form = await Browserless.AntiforgeryTokenAsync(browser, "/account/security");
+        var change = await browser.PostAsync("/account/security?handler=Password", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["CurrentPassword"] = Browserless.DemoPassword,
+            ["NewPassword"] = "A-new-long-passphrase-2!",
+            ["__RequestVerificationToken"] = form,
+        }));
+        Assert.True(change.StatusCode == HttpStatusCode.OK, $"password change: {(int)change.StatusCode} {change.Headers.Location}");
+        Assert.Contains("Your password is changed", await change.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        refresh["refresh_token"] = refreshed.GetProperty("refresh_token").GetString()!;
+        Assert.Equal("invalid_grant", (await TokenAsync(refresh)).GetProperty("error").GetString());
+        Assert.Equal(HttpStatusCode.Unauthorized, (await App.CreateClient().WithBearer(patSecret).GetAsync("/api/v1/me")).StatusCode);
+        Assert.Equal(HttpStatusCode.Redirect, (await otherSession.GetAsync("/agent")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await browser.GetAsync("/agent")).StatusCode);
+
+        await using var scope = App.Services.CreateAsyncScope();
+        Assert.True(await scope.ServiceProvider.GetRequiredService<ProDeskDbContext>().AuditEvents.AnyAsync(e => e.Action == "password-changed" && e.ActorName == "agent4@prodesk.test"));
+    }
+
+    [Fact]
+    public async Task Tokens_survive_a_restart_and_work_on_another_node()
+    {
+        var token = (await App.ClientCredentialsAsync("acme-integration", Browserless.DemoSecret("acme"))).GetProperty("access_token").GetString()!;
+
+        await using var otherNode = new SecondNode(App.Database);
+        Assert.Equal("acme-integration", (await otherNode.CreateClient().WithBearer(token).JsonAsync("/api/v1/me")).GetProperty("id").GetString());
+
+        await using var scope = App.Services.CreateAsyncScope();
+        Assert.Equal(2, await scope.ServiceProvider.GetRequiredService<ProDeskDbContext>().ServerKeys.CountAsync());
+    }
+
+    private static async Task<string> CreatePatAsync(HttpClient signedIn)
+    {
+        var response = await signedIn.PostAsync("/api/v1/me/tokens", JsonContent("{\"name\":\"script\"}"));
+        return JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("token").GetString()!;
+    }
+
+    private static StringContent JsonContent(string json) => new(json, Encoding.UTF8, "application/json");
+
+    /// <summary>A second app on the same database: another node, or the same one after a restart.</summary>
+    private sealed class SecondNode(PostgresServer.TestDatabase database) : Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactory<Program>
+    {
+        protected override void ConfigureWebHost(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder)
+        {
+            builder.UseEnvironment("Testing");
+            builder.UseSetting("Database:Provider", "Postgres");
+            builder.UseSetting("ConnectionStrings:ProDesk", database.AppConnectionString);
+            builder.UseSetting("ProDesk:SeedDirectory", Repository.SeedDirectory);
+            builder.UseSetting("ProDesk:RunJobs", "false");
+        }
+    }
+}

@@ -1,0 +1,137 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+using ProDesk.Data;
+using ProDesk.Data.Identity;
+using ProDesk.Web.Identity;
+using ProDesk.Web.Tests.Infrastructure;
+
+namespace ProDesk.Web.Tests.Features.Identity;
+
+/// <summary>Bearer authentication: personal access tokens and OpenIddict tokens, and what each may see.</summary>
+public sealed class TokenTests(ProDeskApp app) : PostgresTest(app)
+{
+    private async Task<string> PatAsync(string email)
+    {
+        await using var scope = App.Services.CreateAsyncScope();
+        var user = await scope.ServiceProvider.GetRequiredService<UserManager<AppUser>>().FindByEmailAsync(email);
+        return (await scope.ServiceProvider.GetRequiredService<PersonalAccessTokens>().CreateAsync(user!, "test")).Secret;
+    }
+
+    private static string[] Slugs(JsonElement tenants) => tenants.EnumerateArray().Select(t => t.GetProperty("slug").GetString()!).Order().ToArray();
+
+    [Fact]
+    public async Task A_personal_access_token_acts_as_its_user()
+    {
+        var client = App.CreateClient().WithBearer(await PatAsync("agent2@prodesk.test"));
+        var me = await client.JsonAsync("/api/v1/me");
+        Assert.Equal("agent2@prodesk.test", me.GetProperty("email").GetString());
+        Assert.Equal(["Agent"], me.GetProperty("roles").EnumerateArray().Select(r => r.GetString()));
+        Assert.Equal(["acme", "northwind"], Slugs(me.GetProperty("tenants")));
+        Assert.Equal(["acme", "northwind"], Slugs(await client.JsonAsync("/api/v1/tenants")));
+    }
+
+    [Fact]
+    public async Task Tokens_are_stored_hashed_shown_once_and_record_their_last_use()
+    {
+        var secret = await PatAsync("agent1@prodesk.test");
+        await App.CreateClient().WithBearer(secret).JsonAsync("/api/v1/me");
+
+        await using var scope = App.Services.CreateAsyncScope();
+        var stored = await scope.ServiceProvider.GetRequiredService<ProDeskDbContext>().PersonalAccessTokens.SingleAsync();
+        Assert.Equal(SHA256.HashData(Encoding.UTF8.GetBytes(secret)), stored.Hash);
+        Assert.NotNull(stored.LastUsedAt);
+
+        var listed = await App.CreateClient().WithBearer(secret).JsonAsync("/api/v1/me/tokens");
+        Assert.DoesNotContain(secret, listed.GetRawText(), StringComparison.Ordinal);
+        Assert.Equal(secret[4..12], listed[0].GetProperty("prefix").GetString());
+    }
+
+    [Fact]
+    public async Task Users_create_and_revoke_their_own_tokens_and_a_revoked_token_stops_working()
+    {
+        var client = await App.SignedInAsync("agent3@prodesk.test");
+        var antiforgeryFree = await client.PostAsJsonAsync("/api/v1/me/tokens", new { name = "laptop" });
+        Assert.Equal(HttpStatusCode.Created, antiforgeryFree.StatusCode);
+        var created = JsonDocument.Parse(await antiforgeryFree.Content.ReadAsStringAsync()).RootElement;
+        var secret = created.GetProperty("token").GetString()!;
+        var bearer = App.CreateClient().WithBearer(secret);
+        Assert.Equal(HttpStatusCode.OK, (await bearer.GetAsync("/api/v1/me")).StatusCode);
+
+        Assert.Equal(HttpStatusCode.NoContent, (await client.DeleteAsync($"/api/v1/me/tokens/{created.GetProperty("id").GetGuid()}")).StatusCode);
+        var after = await bearer.GetAsync("/api/v1/me");
+        Assert.Equal(HttpStatusCode.Unauthorized, after.StatusCode);
+        Assert.Equal("Bearer error=\"invalid_token\"", after.Headers.WwwAuthenticate.ToString());
+    }
+
+    [Fact]
+    public async Task Nobody_can_revoke_or_see_another_users_token()
+    {
+        var victim = App.CreateClient().WithBearer(await PatAsync("agent1@prodesk.test"));
+        var victimTokenId = (await victim.JsonAsync("/api/v1/me/tokens"))[0].GetProperty("id").GetGuid();
+
+        var attacker = App.CreateClient().WithBearer(await PatAsync("admin@northwind.test"));
+        Assert.Equal(HttpStatusCode.NotFound, (await attacker.DeleteAsync($"/api/v1/me/tokens/{victimTokenId}")).StatusCode);
+        Assert.Single((await attacker.JsonAsync("/api/v1/me/tokens")).EnumerateArray());
+        Assert.Equal(HttpStatusCode.OK, (await victim.GetAsync("/api/v1/me")).StatusCode);
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("pdk_not-a-real-token")]
+    [InlineData("eyJhbGciOiJSUzI1NiJ9.e30.c2lnbmF0dXJl")]
+    [InlineData("garbage")]
+    public async Task Missing_malformed_or_unknown_tokens_get_401_with_a_bearer_challenge(string? token)
+    {
+        var client = App.CreateClient();
+        if (token is not null)
+        {
+            client.WithBearer(token);
+        }
+
+        var response = await client.GetAsync("/api/v1/me");
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.StartsWith("Bearer", response.Headers.WwwAuthenticate.ToString(), StringComparison.Ordinal);
+        Assert.Null(response.Headers.Location);
+    }
+
+    [Fact]
+    public async Task An_integration_client_acts_for_its_own_tenant_only()
+    {
+        var token = await App.ClientCredentialsAsync("northwind-integration", Browserless.DemoSecret("northwind"));
+        var client = App.CreateClient().WithBearer(token.GetProperty("access_token").GetString()!);
+        var me = await client.JsonAsync("/api/v1/me");
+        Assert.Equal("northwind-integration", me.GetProperty("id").GetString());
+        Assert.Equal(["Integration"], me.GetProperty("roles").EnumerateArray().Select(r => r.GetString()));
+        Assert.Equal(["northwind"], Slugs(await client.JsonAsync("/api/v1/tenants")));
+
+        var html = await client.GetAsync("/t/acme");
+        Assert.Equal(HttpStatusCode.NotFound, html.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/t/northwind")).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_wrong_client_secret_gets_no_token()
+    {
+        var answer = await App.ClientCredentialsAsync("acme-integration", Browserless.DemoSecret("northwind"));
+        Assert.Equal("invalid_client", answer.GetProperty("error").GetString());
+        Assert.False(answer.TryGetProperty("access_token", out _));
+    }
+
+    [Fact]
+    public async Task Discovery_describes_the_token_and_authorization_endpoints()
+    {
+        var discovery = await App.CreateClient().JsonAsync("/.well-known/openid-configuration");
+        Assert.Equal("http://localhost/connect/token", discovery.GetProperty("token_endpoint").GetString());
+        Assert.Equal("http://localhost/connect/authorize", discovery.GetProperty("authorization_endpoint").GetString());
+        var grants = discovery.GetProperty("grant_types_supported").EnumerateArray().Select(g => g.GetString()).ToList();
+        Assert.Contains("client_credentials", grants);
+        Assert.Contains("authorization_code", grants);
+        Assert.Contains("refresh_token", grants);
+        Assert.Contains("S256", discovery.GetProperty("code_challenge_methods_supported").EnumerateArray().Select(g => g.GetString()));
+    }
+}

@@ -1,0 +1,81 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Mvc.Testing;
+
+namespace ProDesk.Web.Tests.Infrastructure;
+
+/// <summary>Signs in through the real /login form (antiforgery and all) and calls the API with tokens.</summary>
+public static partial class Browserless
+{
+    public const string DemoPassword = "ProDesk-Demo-1!";
+
+    /// <summary>A client with its own cookie jar that does not follow redirects, so tests see where they point.</summary>
+    public static HttpClient Client(this WebApplicationFactory<Program> app) =>
+        app.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true });
+
+    public static async Task<HttpResponseMessage> PostLoginAsync(this HttpClient client, string email, string password)
+    {
+        var token = await AntiforgeryTokenAsync(client, "/login");
+        return await client.PostAsync("/login", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["Email"] = email,
+            ["Password"] = password,
+            ["__RequestVerificationToken"] = token,
+        }));
+    }
+
+    public static async Task<HttpClient> SignedInAsync(this WebApplicationFactory<Program> app, string email, string password = DemoPassword)
+    {
+        var client = app.Client();
+        var response = await client.PostLoginAsync(email, password);
+        Assert.True(response.StatusCode == HttpStatusCode.Redirect, $"sign-in of {email} failed: {(int)response.StatusCode} {LoginMessage(await response.Content.ReadAsStringAsync())}");
+        return client;
+    }
+
+    public static async Task<string> AntiforgeryTokenAsync(HttpClient client, string page)
+    {
+        var html = await client.GetStringAsync(page);
+        return AntiforgeryField().Match(html) is { Success: true } match
+            ? WebUtility.HtmlDecode(match.Groups[1].Value)
+            : throw new InvalidOperationException($"no antiforgery token on {page}");
+    }
+
+    public static string? LoginMessage(string html) =>
+        LoginMessageElement().Match(html) is { Success: true } match ? WebUtility.HtmlDecode(match.Groups[1].Value) : null;
+
+    public static HttpClient WithBearer(this HttpClient client, string token)
+    {
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        return client;
+    }
+
+    public static async Task<JsonElement> JsonAsync(this HttpClient client, string path)
+    {
+        var response = await client.GetAsync(path);
+        Assert.True(response.IsSuccessStatusCode, $"GET {path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        return JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone();
+    }
+
+    public static async Task<JsonElement> ClientCredentialsAsync(this WebApplicationFactory<Program> app, string clientId, string secret)
+    {
+        var response = await app.CreateClient().PostAsync("/connect/token", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["grant_type"] = "client_credentials",
+            ["client_id"] = clientId,
+            ["client_secret"] = secret,
+            ["scope"] = "api",
+        }));
+        return JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone();
+    }
+
+    public static string DemoSecret(string slug) =>
+        JsonDocument.Parse(File.ReadAllText(Path.Combine(Repository.SeedDirectory, slug, "clients.json"))).RootElement.GetProperty("clientSecret").GetString()!;
+
+    [GeneratedRegex("name=\"__RequestVerificationToken\" type=\"hidden\" value=\"([^\"]+)\"")]
+    private static partial Regex AntiforgeryField();
+
+    [GeneratedRegex("data-testid=\"login-message\">([^<]*)<")]
+    private static partial Regex LoginMessageElement();
+}
