@@ -166,8 +166,10 @@ public static class IdentityExtensions
 
     public static void UseIdentityAndAccess(this WebApplication app)
     {
-        app.UseAuthentication();
+        // Limits first: OpenIddict answers /connect/token inside the authentication middleware, so a
+        // limiter placed after it would never see a client-secret guesser.
         app.UseRateLimiter();
+        app.UseAuthentication();
     }
 
     private static bool IsMachineRoute(HttpRequest request) =>

@@ -1,0 +1,44 @@
+using System.Net;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using ProDesk.Web.Tests.Infrastructure;
+
+namespace ProDesk.Web.Tests.Features.Identity;
+
+/// <summary>Sign-in and the token endpoint are rate-limited per client IP: a password sprayer gets 429s.</summary>
+public sealed class RateLimitTests
+{
+    private sealed class StrictApp(string data) : WebApplicationFactory<Program>
+    {
+        protected override void ConfigureWebHost(IWebHostBuilder builder)
+        {
+            builder.UseEnvironment("Development");
+            builder.UseSetting("ProDesk:DataDirectory", data);
+            builder.UseSetting("ProDesk:SeedDirectory", Repository.SeedDirectory);
+            builder.UseSetting("ProDesk:RunJobs", "false");
+            builder.UseSetting("Identity:SignInRequestsPerMinute", "4");
+        }
+    }
+
+    [Fact]
+    public async Task Too_many_sign_in_and_token_requests_from_one_address_get_429()
+    {
+        await using var app = new StrictApp(Directory.CreateTempSubdirectory("prodesk-ratelimit-").FullName);
+        var client = app.CreateClient();
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 6; i++)
+        {
+            statuses.Add((await client.PostAsync("/connect/token", new FormUrlEncodedContent(new Dictionary<string, string>
+            {
+                ["grant_type"] = "client_credentials",
+                ["client_id"] = "acme-integration",
+                ["client_secret"] = $"guess-{i}",
+            }))).StatusCode);
+        }
+
+        Assert.All(statuses.Take(4), s => Assert.NotEqual(HttpStatusCode.TooManyRequests, s));
+        Assert.All(statuses.Skip(4), s => Assert.Equal(HttpStatusCode.TooManyRequests, s));
+        Assert.Equal(HttpStatusCode.TooManyRequests, (await client.GetAsync("/login")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health/live")).StatusCode);
+    }
+}

@@ -1,0 +1,174 @@
+using System.Net;
+using System.Net.Http.Json;
+using Microsoft.AspNetCore.Http.Metadata;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.EntityFrameworkCore;
+using ProDesk.Data;
+using ProDesk.Data.Identity;
+using ProDesk.Web.Identity;
+using ProDesk.Web.Tests.Infrastructure;
+
+namespace ProDesk.Web.Tests.TenantIsolation;
+
+/// <summary>
+/// Every endpoint the app maps is in the table below, with what another tenant's caller gets. A
+/// route that names a tenant or a resource is called with another tenant's credentials and ids:
+/// the answer is 404 and the database is unchanged. A new endpoint missing from the table fails.
+/// </summary>
+public sealed class EveryEndpointTests(ProDeskApp app) : PostgresTest(app)
+{
+    private enum Kind
+    {
+        /// <summary>Names no tenant or resource and shows nothing tenant-owned (health, docs, sign-in pages).</summary>
+        Public,
+
+        /// <summary>Shows or changes only the caller's own things (its profile, its tokens, its start page).</summary>
+        OwnOnly,
+
+        /// <summary>Names a tenant or a resource: checked below with another tenant's credentials and ids.</summary>
+        CrossTenantChecked,
+    }
+
+    private static readonly Dictionary<string, Kind> Table = new(StringComparer.Ordinal)
+    {
+        ["* /health/live"] = Kind.Public,
+        ["* /health/ready"] = Kind.Public,
+        ["GET /{**path:file}"] = Kind.Public,
+        ["HEAD /{**path:file}"] = Kind.Public,
+        ["GET /api/docs/favicon.svg"] = Kind.Public,
+        ["GET /openapi/{documentName}.json"] = Kind.Public,
+        ["GET /api/docs/{documentName?}"] = Kind.Public,
+        ["GET /api/docs/scalar.js"] = Kind.Public,
+        ["GET /api/docs/scalar.aspnetcore.js"] = Kind.Public,
+        ["POST /connect/token"] = Kind.Public,
+        ["GET /connect/authorize"] = Kind.OwnOnly,
+        ["POST /connect/authorize"] = Kind.OwnOnly,
+        ["* /"] = Kind.Public,
+        ["* /Index"] = Kind.Public,
+        ["* /login"] = Kind.Public,
+        ["* /login/2fa"] = Kind.Public,
+        ["* /logout"] = Kind.Public,
+        ["* /account/security"] = Kind.OwnOnly,
+        ["* /account/tokens"] = Kind.OwnOnly,
+        ["* /agent"] = Kind.OwnOnly,
+        ["* /supervisor"] = Kind.OwnOnly,
+        ["* /admin"] = Kind.OwnOnly,
+        ["* /portal"] = Kind.OwnOnly,
+        ["GET /api/v1/me"] = Kind.OwnOnly,
+        ["GET /api/v1/tenants"] = Kind.OwnOnly,
+        ["GET /api/v1/me/tokens/"] = Kind.OwnOnly,
+        ["POST /api/v1/me/tokens/"] = Kind.OwnOnly,
+        ["* /t/{tenant}"] = Kind.CrossTenantChecked,
+        ["DELETE /api/v1/me/tokens/{id:guid}"] = Kind.CrossTenantChecked,
+        ["GET /api/v1/admin/staff/"] = Kind.CrossTenantChecked,
+        ["PUT /api/v1/admin/staff/{id:guid}/tenants"] = Kind.CrossTenantChecked,
+    };
+
+    [Fact]
+    public void Every_mapped_endpoint_is_in_the_table()
+    {
+        var mapped = MappedEndpoints();
+        var missing = mapped.Where(e => !Table.ContainsKey(e)).ToList();
+        Assert.True(missing.Count == 0, "Endpoints missing from the tenant-isolation table (add them with the check they need): " + string.Join(", ", missing));
+        var stale = Table.Keys.Where(k => !mapped.Contains(k)).ToList();
+        Assert.True(stale.Count == 0, "Table rows for endpoints that no longer exist: " + string.Join(", ", stale));
+    }
+
+    [Fact]
+    public async Task Another_tenants_caller_gets_404_on_a_tenant_page()
+    {
+        var acmeClient = App.CreateClient().WithBearer((await App.ClientCredentialsAsync("acme-integration", Browserless.DemoSecret("acme"))).GetProperty("access_token").GetString()!);
+        var acmeAdmin = await App.SignedInAsync("admin@acme.test");
+        foreach (var caller in new[] { acmeClient, acmeAdmin })
+        {
+            Assert.Equal(HttpStatusCode.NotFound, (await caller.GetAsync("/t/northwind")).StatusCode);
+            Assert.Equal(HttpStatusCode.OK, (await caller.GetAsync("/t/acme")).StatusCode);
+        }
+    }
+
+    [Fact]
+    public async Task Another_tenants_user_cannot_revoke_a_token_by_its_id()
+    {
+        var victim = await CreatePatAsync("admin@northwind.test");
+        var attacker = App.CreateClient().WithBearer((await CreatePatAsync("admin@acme.test")).Secret);
+
+        Assert.Equal(HttpStatusCode.NotFound, (await attacker.DeleteAsync($"/api/v1/me/tokens/{victim.Id}")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await App.CreateClient().WithBearer(victim.Secret).GetAsync("/api/v1/me")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Client_users_and_integration_clients_get_404_on_provider_routes_and_change_nothing()
+    {
+        var agentId = await UserIdAsync("agent2@prodesk.test");
+        var before = await ServedAsync(agentId);
+        var callers = new[]
+        {
+            App.CreateClient().WithBearer((await CreatePatAsync("admin@acme.test")).Secret),
+            App.CreateClient().WithBearer((await App.ClientCredentialsAsync("acme-integration", Browserless.DemoSecret("acme"))).GetProperty("access_token").GetString()!),
+            App.CreateClient().WithBearer((await CreatePatAsync("agent2@prodesk.test")).Secret),
+        };
+
+        foreach (var caller in callers)
+        {
+            Assert.Equal(HttpStatusCode.NotFound, (await caller.GetAsync("/api/v1/admin/staff/")).StatusCode);
+            var put = await caller.PutAsJsonAsync($"/api/v1/admin/staff/{agentId}/tenants", new { tenants = new[] { "acme", "northwind", "merlion", "sla-lab" } });
+            Assert.Equal(HttpStatusCode.NotFound, put.StatusCode);
+        }
+
+        Assert.Equal(before, await ServedAsync(agentId));
+    }
+
+    [Fact]
+    public async Task A_provider_admin_reassigns_an_agent_and_it_is_audited()
+    {
+        var admin = App.CreateClient().WithBearer((await CreatePatAsync("admin@prodesk.test")).Secret);
+        var agentId = await UserIdAsync("agent2@prodesk.test");
+
+        var bad = await admin.PutAsJsonAsync($"/api/v1/admin/staff/{agentId}/tenants", new { tenants = new[] { "acme", "globex" } });
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.Contains("tenants[1]", await bad.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        var put = await admin.PutAsJsonAsync($"/api/v1/admin/staff/{agentId}/tenants", new { tenants = new[] { "merlion" } });
+        Assert.Equal(HttpStatusCode.NoContent, put.StatusCode);
+        Assert.Equal(["merlion"], await ServedAsync(agentId));
+        Assert.Equal(HttpStatusCode.NotFound, (await admin.PutAsJsonAsync($"/api/v1/admin/staff/{await UserIdAsync("admin@acme.test")}/tenants", new { tenants = new[] { "merlion" } })).StatusCode);
+
+        // The agent's own token sees the change at once.
+        var agent = App.CreateClient().WithBearer((await CreatePatAsync("agent2@prodesk.test")).Secret);
+        Assert.Equal("merlion", (await agent.JsonAsync("/api/v1/tenants"))[0].GetProperty("slug").GetString());
+
+        await using var scope = App.Services.CreateAsyncScope();
+        Assert.True(await scope.ServiceProvider.GetRequiredService<ProDeskDbContext>().AuditEvents
+            .AnyAsync(e => e.Action == "tenants-assigned" && e.Target == "agent2@prodesk.test" && e.Details == "merlion" && e.ActorName == "admin@prodesk.test"));
+    }
+
+    private List<string> MappedEndpoints() =>
+        App.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
+            .Where(e => e.Metadata.GetMetadata<Microsoft.AspNetCore.StaticAssets.StaticAssetDescriptor>() is null)
+            .SelectMany(e => (e.Metadata.GetMetadata<IHttpMethodMetadata>()?.HttpMethods ?? ["*"]).Select(m => $"{m} /{e.RoutePattern.RawText?.TrimStart('/')}"))
+            .Distinct()
+            .Order(StringComparer.Ordinal)
+            .ToList();
+
+    private async Task<Guid> UserIdAsync(string email)
+    {
+        await using var scope = App.Services.CreateAsyncScope();
+        return (await scope.ServiceProvider.GetRequiredService<UserManager<AppUser>>().FindByEmailAsync(email))!.Id;
+    }
+
+    private async Task<List<string>> ServedAsync(Guid userId)
+    {
+        await using var scope = App.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<ProDeskDbContext>();
+        return await db.StaffTenants.Where(s => s.UserId == userId).Join(db.Tenants, s => s.TenantId, t => t.Id, (_, t) => t.Slug).OrderBy(s => s).ToListAsync();
+    }
+
+    private async Task<(Guid Id, string Secret)> CreatePatAsync(string email)
+    {
+        await using var scope = App.Services.CreateAsyncScope();
+        var user = await scope.ServiceProvider.GetRequiredService<UserManager<AppUser>>().FindByEmailAsync(email);
+        var created = await scope.ServiceProvider.GetRequiredService<PersonalAccessTokens>().CreateAsync(user!, "isolation");
+        return (created.Token.Id, created.Secret);
+    }
+}
