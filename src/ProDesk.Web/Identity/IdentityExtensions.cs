@@ -31,6 +31,7 @@ public static class IdentityExtensions
         services.AddScoped<AuditLog>();
         services.AddScoped<PersonalAccessTokens>();
         services.AddScoped<Credentials>();
+        services.AddScoped<StaffDirectory>();
         services.AddSingleton<SignInThrottle>();
 
         services.AddDataProtection().SetApplicationName("ProDesk").PersistKeysToDbContext<ProDeskDbContext>();

@@ -28,6 +28,9 @@ public sealed class EveryEndpointTests(ProDeskApp app) : PostgresTest(app)
 
         /// <summary>Names a tenant or a resource: checked below with another tenant's credentials and ids.</summary>
         CrossTenantChecked,
+
+        /// <summary>Provider staff only: every such row is called below by client users and integration clients, who get 404.</summary>
+        ProviderOnly,
     }
 
     private static readonly Dictionary<string, Kind> Table = new(StringComparer.Ordinal)
@@ -51,9 +54,10 @@ public sealed class EveryEndpointTests(ProDeskApp app) : PostgresTest(app)
         ["* /logout"] = Kind.Public,
         ["* /account/security"] = Kind.OwnOnly,
         ["* /account/tokens"] = Kind.OwnOnly,
-        ["* /agent"] = Kind.OwnOnly,
-        ["* /supervisor"] = Kind.OwnOnly,
-        ["* /admin"] = Kind.OwnOnly,
+        ["* /agent"] = Kind.ProviderOnly,
+        ["* /supervisor"] = Kind.ProviderOnly,
+        ["* /admin"] = Kind.ProviderOnly,
+        ["* /admin/staff"] = Kind.ProviderOnly,
         ["* /portal"] = Kind.OwnOnly,
         ["GET /api/v1/me"] = Kind.OwnOnly,
         ["GET /api/v1/tenants"] = Kind.OwnOnly,
@@ -61,8 +65,9 @@ public sealed class EveryEndpointTests(ProDeskApp app) : PostgresTest(app)
         ["POST /api/v1/me/tokens/"] = Kind.OwnOnly,
         ["* /t/{tenant}"] = Kind.CrossTenantChecked,
         ["DELETE /api/v1/me/tokens/{id:guid}"] = Kind.CrossTenantChecked,
-        ["GET /api/v1/admin/staff/"] = Kind.CrossTenantChecked,
-        ["PUT /api/v1/admin/staff/{id:guid}/tenants"] = Kind.CrossTenantChecked,
+        ["GET /api/v1/admin/staff/"] = Kind.ProviderOnly,
+        ["PUT /api/v1/admin/staff/{id:guid}/tenants"] = Kind.ProviderOnly,
+        ["PUT /api/v1/admin/staff/{id:guid}/role"] = Kind.ProviderOnly,
     };
 
     [Fact]
@@ -98,25 +103,36 @@ public sealed class EveryEndpointTests(ProDeskApp app) : PostgresTest(app)
     }
 
     [Fact]
-    public async Task Client_users_and_integration_clients_get_404_on_provider_routes_and_change_nothing()
+    public async Task Client_users_and_integration_clients_get_404_on_every_provider_route_and_change_nothing()
     {
         var agentId = await UserIdAsync("agent2@prodesk.test");
-        var before = await ServedAsync(agentId);
-        var callers = new[]
+        var before = (string.Join(",", await ServedAsync(agentId)), await RolesAsync(agentId));
+        var callers = new Dictionary<string, HttpClient>
         {
-            App.CreateClient().WithBearer((await CreatePatAsync("admin@acme.test")).Secret),
-            App.CreateClient().WithBearer((await App.ClientCredentialsAsync("acme-integration", Browserless.DemoSecret("acme"))).GetProperty("access_token").GetString()!),
-            App.CreateClient().WithBearer((await CreatePatAsync("agent2@prodesk.test")).Secret),
+            ["client admin (cookie)"] = await App.SignedInAsync("admin@acme.test"),
+            ["client viewer (token)"] = App.CreateClient().WithBearer((await CreatePatAsync("viewer@acme.test")).Secret),
+            ["integration client"] = App.CreateClient().WithBearer((await App.ClientCredentialsAsync("acme-integration", Browserless.DemoSecret("acme"))).GetProperty("access_token").GetString()!),
         };
 
-        foreach (var caller in callers)
+        var routes = Table.Where(r => r.Value == Kind.ProviderOnly).Select(r => r.Key).ToList();
+        Assert.NotEmpty(routes);
+        foreach (var (who, caller) in callers)
         {
-            Assert.Equal(HttpStatusCode.NotFound, (await caller.GetAsync("/api/v1/admin/staff/")).StatusCode);
-            var put = await caller.PutAsJsonAsync($"/api/v1/admin/staff/{agentId}/tenants", new { tenants = new[] { "acme", "northwind", "merlion", "sla-lab" } });
-            Assert.Equal(HttpStatusCode.NotFound, put.StatusCode);
+            foreach (var route in routes)
+            {
+                var (method, path) = (route.Split(' ')[0], route.Split(' ')[1].Replace("{id:guid}", agentId.ToString(), StringComparison.Ordinal));
+                using var request = new HttpRequestMessage(new HttpMethod(method == "*" ? "GET" : method), path);
+                if (method is "PUT" or "POST")
+                {
+                    request.Content = JsonContent.Create(new { tenants = new[] { "acme", "northwind", "merlion", "sla-lab" }, role = "ProviderAdmin" });
+                }
+
+                var response = await caller.SendAsync(request);
+                Assert.True(response.StatusCode == HttpStatusCode.NotFound, $"{who}: {route} answered {(int)response.StatusCode}");
+            }
         }
 
-        Assert.Equal(before, await ServedAsync(agentId));
+        Assert.Equal(before, (string.Join(",", await ServedAsync(agentId)), await RolesAsync(agentId)));
     }
 
     [Fact]
@@ -162,6 +178,13 @@ public sealed class EveryEndpointTests(ProDeskApp app) : PostgresTest(app)
         await using var scope = App.Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<ProDeskDbContext>();
         return await db.StaffTenants.Where(s => s.UserId == userId).Join(db.Tenants, s => s.TenantId, t => t.Id, (_, t) => t.Slug).OrderBy(s => s).ToListAsync();
+    }
+
+    private async Task<string> RolesAsync(Guid userId)
+    {
+        await using var scope = App.Services.CreateAsyncScope();
+        var users = scope.ServiceProvider.GetRequiredService<UserManager<AppUser>>();
+        return string.Join(',', await users.GetRolesAsync((await users.FindByIdAsync(userId.ToString()))!));
     }
 
     private async Task<(Guid Id, string Secret)> CreatePatAsync(string email)

@@ -1,0 +1,44 @@
+using System.Security.Claims;
+using Microsoft.EntityFrameworkCore;
+using ProDesk.Data;
+using ProDesk.Data.Identity;
+using ProDesk.Web.Audit;
+using ProDesk.Web.Tenancy;
+
+namespace ProDesk.Web.Identity;
+
+/// <summary>Provider staff and the tenants each serves: read and changed by the admin page and the staff API alike.</summary>
+public sealed class StaffDirectory(ProDeskDbContext db, ITenantStore tenants, AuditLog audit)
+{
+    public sealed record Member(Guid Id, string Email, string DisplayName, IReadOnlyList<string> Roles, IReadOnlyList<string> Tenants);
+
+    public async Task<List<Member>> ListAsync(CancellationToken cancellationToken = default)
+    {
+        var slugs = (await tenants.ListAsync(cancellationToken)).ToDictionary(t => t.Id, t => t.Slug);
+        var staff = await db.Users.Where(u => u.TenantId == null).OrderBy(u => u.Email).ToListAsync(cancellationToken);
+        var roles = await db.UserRoles.Join(db.Roles, ur => ur.RoleId, r => r.Id, (ur, r) => new { ur.UserId, r.Name }).ToListAsync(cancellationToken);
+        var served = await db.StaffTenants.ToListAsync(cancellationToken);
+        return staff.Select(u => new Member(
+            u.Id,
+            u.Email!,
+            u.DisplayName,
+            roles.Where(r => r.UserId == u.Id).Select(r => r.Name!).Order(StringComparer.Ordinal).ToList(),
+            served.Where(s => s.UserId == u.Id && slugs.ContainsKey(s.TenantId)).Select(s => slugs[s.TenantId]).Order(StringComparer.Ordinal).ToList())).ToList();
+    }
+
+    /// <summary>A member of staff (not a client user), or null.</summary>
+    public Task<AppUser?> FindAsync(Guid id, CancellationToken cancellationToken = default) =>
+        db.Users.SingleOrDefaultAsync(u => u.Id == id && u.TenantId == null, cancellationToken);
+
+    /// <summary>
+    /// Replaces the tenants served. Open sessions pick the change up at their next security-stamp check
+    /// (Identity:SessionRecheckSeconds), personal access tokens at once, OAuth access tokens when they expire.
+    /// </summary>
+    public async Task AssignAsync(AppUser member, IReadOnlyList<TenantInfo> served, ClaimsPrincipal actor, CancellationToken cancellationToken = default)
+    {
+        db.StaffTenants.RemoveRange(await db.StaffTenants.Where(s => s.UserId == member.Id).ToListAsync(cancellationToken));
+        db.StaffTenants.AddRange(served.DistinctBy(t => t.Id).Select(t => new StaffTenant { UserId = member.Id, TenantId = t.Id }));
+        await db.SaveChangesAsync(cancellationToken);
+        await audit.RecordAsync(AuditLog.TenantsAssigned, actor, member.Email, details: string.Join(',', served.Select(t => t.Slug).Distinct().Order(StringComparer.Ordinal)), cancellationToken: cancellationToken);
+    }
+}
