@@ -4,6 +4,8 @@ using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using ProDesk.Data;
+using ProDesk.Data.Identity;
+using ProDesk.Web.Identity;
 using ProDesk.Web.Data.Seeding;
 using ProDesk.Web.Tenancy;
 using Respawn;
@@ -78,6 +80,21 @@ public sealed class ProDeskApp : WebApplicationFactory<Program>, IAsyncLifetime
         }
 
         return tenants.Count == 1 ? scopes.ForTenant(tenants[0]) : scopes.ForTenants(tenants, "test");
+    }
+
+    public async Task<AppUser> UserAsync(string email)
+    {
+        await using var scope = Services.CreateAsyncScope();
+        return await scope.ServiceProvider.GetRequiredService<UserManager<AppUser>>().FindByEmailAsync(email) ?? throw new InvalidOperationException($"no user {email}");
+    }
+
+    /// <summary>A new personal access token of the user: its id and the secret.</summary>
+    public async Task<(Guid Id, string Secret)> PatAsync(string email)
+    {
+        var user = await UserAsync(email);
+        await using var scope = Services.CreateAsyncScope();
+        var created = await scope.ServiceProvider.GetRequiredService<PersonalAccessTokens>().CreateAsync(user, "test");
+        return (created.Token.Id, created.Secret);
     }
 
     public new async Task DisposeAsync()

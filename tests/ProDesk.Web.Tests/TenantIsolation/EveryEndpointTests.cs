@@ -95,8 +95,8 @@ public sealed class EveryEndpointTests(ProDeskApp app) : PostgresTest(app)
     [Fact]
     public async Task Another_tenants_user_cannot_revoke_a_token_by_its_id()
     {
-        var victim = await CreatePatAsync("admin@northwind.test");
-        var attacker = App.CreateClient().WithBearer((await CreatePatAsync("admin@acme.test")).Secret);
+        var victim = await App.PatAsync("admin@northwind.test");
+        var attacker = App.CreateClient().WithBearer((await App.PatAsync("admin@acme.test")).Secret);
 
         Assert.Equal(HttpStatusCode.NotFound, (await attacker.DeleteAsync($"/api/v1/me/tokens/{victim.Id}")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await App.CreateClient().WithBearer(victim.Secret).GetAsync("/api/v1/me")).StatusCode);
@@ -105,12 +105,12 @@ public sealed class EveryEndpointTests(ProDeskApp app) : PostgresTest(app)
     [Fact]
     public async Task Client_users_and_integration_clients_get_404_on_every_provider_route_and_change_nothing()
     {
-        var agentId = await UserIdAsync("agent2@prodesk.test");
+        var agentId = (await App.UserAsync("agent2@prodesk.test")).Id;
         var before = (string.Join(",", await ServedAsync(agentId)), await RolesAsync(agentId));
         var callers = new Dictionary<string, HttpClient>
         {
             ["client admin (cookie)"] = await App.SignedInAsync("admin@acme.test"),
-            ["client viewer (token)"] = App.CreateClient().WithBearer((await CreatePatAsync("viewer@acme.test")).Secret),
+            ["client viewer (token)"] = App.CreateClient().WithBearer((await App.PatAsync("viewer@acme.test")).Secret),
             ["integration client"] = App.CreateClient().WithBearer((await App.ClientCredentialsAsync("acme-integration", Browserless.DemoSecret("acme"))).GetProperty("access_token").GetString()!),
         };
 
@@ -138,8 +138,8 @@ public sealed class EveryEndpointTests(ProDeskApp app) : PostgresTest(app)
     [Fact]
     public async Task A_provider_admin_reassigns_an_agent_and_it_is_audited()
     {
-        var admin = App.CreateClient().WithBearer((await CreatePatAsync("admin@prodesk.test")).Secret);
-        var agentId = await UserIdAsync("agent2@prodesk.test");
+        var admin = App.CreateClient().WithBearer((await App.PatAsync("admin@prodesk.test")).Secret);
+        var agentId = (await App.UserAsync("agent2@prodesk.test")).Id;
 
         var bad = await admin.PutAsJsonAsync($"/api/v1/admin/staff/{agentId}/tenants", new { tenants = new[] { "acme", "globex" } });
         Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
@@ -148,10 +148,10 @@ public sealed class EveryEndpointTests(ProDeskApp app) : PostgresTest(app)
         var put = await admin.PutAsJsonAsync($"/api/v1/admin/staff/{agentId}/tenants", new { tenants = new[] { "merlion" } });
         Assert.Equal(HttpStatusCode.NoContent, put.StatusCode);
         Assert.Equal(["merlion"], await ServedAsync(agentId));
-        Assert.Equal(HttpStatusCode.NotFound, (await admin.PutAsJsonAsync($"/api/v1/admin/staff/{await UserIdAsync("admin@acme.test")}/tenants", new { tenants = new[] { "merlion" } })).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await admin.PutAsJsonAsync($"/api/v1/admin/staff/{(await App.UserAsync("admin@acme.test")).Id}/tenants", new { tenants = new[] { "merlion" } })).StatusCode);
 
         // The agent's own token sees the change at once.
-        var agent = App.CreateClient().WithBearer((await CreatePatAsync("agent2@prodesk.test")).Secret);
+        var agent = App.CreateClient().WithBearer((await App.PatAsync("agent2@prodesk.test")).Secret);
         Assert.Equal("merlion", (await agent.JsonAsync("/api/v1/tenants"))[0].GetProperty("slug").GetString());
 
         await using var scope = App.Services.CreateAsyncScope();
@@ -167,12 +167,6 @@ public sealed class EveryEndpointTests(ProDeskApp app) : PostgresTest(app)
             .Order(StringComparer.Ordinal)
             .ToList();
 
-    private async Task<Guid> UserIdAsync(string email)
-    {
-        await using var scope = App.Services.CreateAsyncScope();
-        return (await scope.ServiceProvider.GetRequiredService<UserManager<AppUser>>().FindByEmailAsync(email))!.Id;
-    }
-
     private async Task<List<string>> ServedAsync(Guid userId)
     {
         await using var scope = App.Services.CreateAsyncScope();
@@ -187,11 +181,4 @@ public sealed class EveryEndpointTests(ProDeskApp app) : PostgresTest(app)
         return string.Join(',', await users.GetRolesAsync((await users.FindByIdAsync(userId.ToString()))!));
     }
 
-    private async Task<(Guid Id, string Secret)> CreatePatAsync(string email)
-    {
-        await using var scope = App.Services.CreateAsyncScope();
-        var user = await scope.ServiceProvider.GetRequiredService<UserManager<AppUser>>().FindByEmailAsync(email);
-        var created = await scope.ServiceProvider.GetRequiredService<PersonalAccessTokens>().CreateAsync(user!, "isolation");
-        return (created.Token.Id, created.Secret);
-    }
 }

@@ -66,8 +66,8 @@ public sealed partial class AccountTests(ProDeskApp app) : PostgresTest(app)
     [Fact]
     public async Task Fields_a_caller_may_not_set_are_ignored_never_applied()
     {
-        var victim = await UserAsync("admin@northwind.test");
-        var attacker = App.CreateClient().WithBearer(await PatAsync("admin@acme.test"));
+        var victim = await App.UserAsync("admin@northwind.test");
+        var attacker = App.CreateClient().WithBearer((await App.PatAsync("admin@acme.test")).Secret);
         var response = await attacker.PostAsJsonAsync("/api/v1/me/tokens", new { name = "sneaky", userId = victim.Id, tenantId = victim.TenantId, role = "ProviderAdmin" });
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         var secret = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("token").GetString()!;
@@ -81,8 +81,8 @@ public sealed partial class AccountTests(ProDeskApp app) : PostgresTest(app)
     [Fact]
     public async Task A_provider_admin_changes_a_staff_role_which_applies_and_is_audited()
     {
-        var admin = App.CreateClient().WithBearer(await PatAsync("admin@prodesk.test"));
-        var agent = await UserAsync("agent4@prodesk.test");
+        var admin = App.CreateClient().WithBearer((await App.PatAsync("admin@prodesk.test")).Secret);
+        var agent = await App.UserAsync("agent4@prodesk.test");
 
         var invalid = await admin.PutAsJsonAsync($"/api/v1/admin/staff/{agent.Id}/role", new { role = "ClientAdmin" });
         Assert.Equal(HttpStatusCode.BadRequest, invalid.StatusCode);
@@ -90,7 +90,7 @@ public sealed partial class AccountTests(ProDeskApp app) : PostgresTest(app)
         Assert.Contains("\"role\"", await invalid.Content.ReadAsStringAsync(), StringComparison.Ordinal);
 
         Assert.Equal(HttpStatusCode.NoContent, (await admin.PutAsJsonAsync($"/api/v1/admin/staff/{agent.Id}/role", new { role = "Supervisor" })).StatusCode);
-        var me = await App.CreateClient().WithBearer(await PatAsync("agent4@prodesk.test")).JsonAsync("/api/v1/me");
+        var me = await App.CreateClient().WithBearer((await App.PatAsync("agent4@prodesk.test")).Secret).JsonAsync("/api/v1/me");
         Assert.Equal(["Supervisor"], me.GetProperty("roles").EnumerateArray().Select(r => r.GetString()));
 
         var staff = await admin.JsonAsync("/api/v1/admin/staff/");
@@ -105,7 +105,7 @@ public sealed partial class AccountTests(ProDeskApp app) : PostgresTest(app)
     public async Task The_admin_page_reassigns_an_agent()
     {
         var admin = await App.SignedInAsync("admin@prodesk.test");
-        var agent = await UserAsync("agent3@prodesk.test");
+        var agent = await App.UserAsync("agent3@prodesk.test");
         var post = await admin.PostAsync($"/admin/staff?id={agent.Id}", new FormUrlEncodedContent(
         [
             new("tenants", "acme"),
@@ -113,7 +113,7 @@ public sealed partial class AccountTests(ProDeskApp app) : PostgresTest(app)
             new("__RequestVerificationToken", await Browserless.AntiforgeryTokenAsync(admin, "/admin/staff")),
         ]));
         Assert.Contains("Chen Wei now serves acme, northwind.", System.Net.WebUtility.HtmlDecode(await post.Content.ReadAsStringAsync()), StringComparison.Ordinal);
-        var me = await App.CreateClient().WithBearer(await PatAsync("agent3@prodesk.test")).JsonAsync("/api/v1/tenants");
+        var me = await App.CreateClient().WithBearer((await App.PatAsync("agent3@prodesk.test")).Secret).JsonAsync("/api/v1/tenants");
         Assert.Equal(["acme", "northwind"], me.EnumerateArray().Select(t => t.GetProperty("slug").GetString()).Order());
     }
 
@@ -133,19 +133,6 @@ public sealed partial class AccountTests(ProDeskApp app) : PostgresTest(app)
         }
 
         Assert.Equal(expected, BearerToken.From(context.Request));
-    }
-
-    private async Task<AppUser> UserAsync(string email)
-    {
-        await using var scope = App.Services.CreateAsyncScope();
-        return (await scope.ServiceProvider.GetRequiredService<UserManager<AppUser>>().FindByEmailAsync(email))!;
-    }
-
-    private async Task<string> PatAsync(string email)
-    {
-        await using var scope = App.Services.CreateAsyncScope();
-        var user = await scope.ServiceProvider.GetRequiredService<UserManager<AppUser>>().FindByEmailAsync(email);
-        return (await scope.ServiceProvider.GetRequiredService<PersonalAccessTokens>().CreateAsync(user!, "test")).Secret;
     }
 
     private static async Task<HttpResponseMessage> PostCodeAsync(HttpClient client, string code) =>

@@ -15,19 +15,12 @@ namespace ProDesk.Web.Tests.Features.Identity;
 /// <summary>Bearer authentication: personal access tokens and OpenIddict tokens, and what each may see.</summary>
 public sealed class TokenTests(ProDeskApp app) : PostgresTest(app)
 {
-    private async Task<string> PatAsync(string email)
-    {
-        await using var scope = App.Services.CreateAsyncScope();
-        var user = await scope.ServiceProvider.GetRequiredService<UserManager<AppUser>>().FindByEmailAsync(email);
-        return (await scope.ServiceProvider.GetRequiredService<PersonalAccessTokens>().CreateAsync(user!, "test")).Secret;
-    }
-
     private static string[] Slugs(JsonElement tenants) => tenants.EnumerateArray().Select(t => t.GetProperty("slug").GetString()!).Order().ToArray();
 
     [Fact]
     public async Task A_personal_access_token_acts_as_its_user()
     {
-        var client = App.CreateClient().WithBearer(await PatAsync("agent2@prodesk.test"));
+        var client = App.CreateClient().WithBearer((await App.PatAsync("agent2@prodesk.test")).Secret);
         var me = await client.JsonAsync("/api/v1/me");
         Assert.Equal("agent2@prodesk.test", me.GetProperty("email").GetString());
         Assert.Equal(["Agent"], me.GetProperty("roles").EnumerateArray().Select(r => r.GetString()));
@@ -38,7 +31,7 @@ public sealed class TokenTests(ProDeskApp app) : PostgresTest(app)
     [Fact]
     public async Task Tokens_are_stored_hashed_shown_once_and_record_their_last_use()
     {
-        var secret = await PatAsync("agent1@prodesk.test");
+        var secret = (await App.PatAsync("agent1@prodesk.test")).Secret;
         await App.CreateClient().WithBearer(secret).JsonAsync("/api/v1/me");
 
         await using var scope = App.Services.CreateAsyncScope();
@@ -71,10 +64,10 @@ public sealed class TokenTests(ProDeskApp app) : PostgresTest(app)
     [Fact]
     public async Task Nobody_can_revoke_or_see_another_users_token()
     {
-        var victim = App.CreateClient().WithBearer(await PatAsync("agent1@prodesk.test"));
+        var victim = App.CreateClient().WithBearer((await App.PatAsync("agent1@prodesk.test")).Secret);
         var victimTokenId = (await victim.JsonAsync("/api/v1/me/tokens"))[0].GetProperty("id").GetGuid();
 
-        var attacker = App.CreateClient().WithBearer(await PatAsync("admin@northwind.test"));
+        var attacker = App.CreateClient().WithBearer((await App.PatAsync("admin@northwind.test")).Secret);
         Assert.Equal(HttpStatusCode.NotFound, (await attacker.DeleteAsync($"/api/v1/me/tokens/{victimTokenId}")).StatusCode);
         Assert.Single((await attacker.JsonAsync("/api/v1/me/tokens")).EnumerateArray());
         Assert.Equal(HttpStatusCode.OK, (await victim.GetAsync("/api/v1/me")).StatusCode);
