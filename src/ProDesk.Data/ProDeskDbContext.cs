@@ -10,6 +10,7 @@ using ProDesk.Data.Queues;
 using ProDesk.Data.Sla;
 using ProDesk.Data.Tenancy;
 using ProDesk.Data.Tenants;
+using ProDesk.Data.WorkItems;
 using ProDesk.Domain.Tenancy;
 
 namespace ProDesk.Data;
@@ -34,6 +35,14 @@ public class ProDeskDbContext(DbContextOptions<ProDeskDbContext> options, ICurre
     public DbSet<SlaPolicy> SlaPolicies => Set<SlaPolicy>();
 
     public DbSet<Contact> Contacts => Set<Contact>();
+
+    public DbSet<WorkItem> WorkItems => Set<WorkItem>();
+
+    public DbSet<WorkItemMessage> WorkItemMessages => Set<WorkItemMessage>();
+
+    public DbSet<WorkItemChange> WorkItemChanges => Set<WorkItemChange>();
+
+    public DbSet<OutboxEvent> OutboxEvents => Set<OutboxEvent>();
 
     public DbSet<PersonalAccessToken> PersonalAccessTokens => Set<PersonalAccessToken>();
 
@@ -140,6 +149,49 @@ public class ProDeskDbContext(DbContextOptions<ProDeskDbContext> options, ICurre
             e.Property(c => c.Name).HasMaxLength(200);
             e.Property(c => c.Email).HasMaxLength(320);
             e.Property(c => c.Phone).HasMaxLength(32);
+        });
+
+        builder.Entity<WorkItem>(e =>
+        {
+            e.Property(w => w.Kind).HasConversion<string>().HasMaxLength(16);
+            e.Property(w => w.Status).HasConversion<string>().HasMaxLength(16);
+            e.Property(w => w.Priority).HasConversion<int>();
+            e.Property(w => w.Subject).HasMaxLength(400);
+            e.Property(w => w.Channel).HasMaxLength(16);
+            e.Property(w => w.ExternalId).HasMaxLength(200);
+            e.Property(w => w.Version).IsConcurrencyToken();
+            // Idempotency of ingestion: one item per external id and channel in a tenant.
+            e.HasIndex(w => new { w.TenantId, w.Channel, w.ExternalId }).IsUnique().HasFilter("\"ExternalId\" IS NOT NULL");
+            // The newest-first list and the queue.
+            e.HasIndex(w => new { w.TenantId, w.CreatedAt, w.Id });
+            e.HasIndex(w => new { w.TenantId, w.Status, w.AssigneeId, w.Priority });
+            e.HasOne<Queue>().WithMany().HasForeignKey(w => w.QueueId).OnDelete(DeleteBehavior.Restrict);
+            e.HasMany(w => w.Messages).WithOne().HasForeignKey(m => m.WorkItemId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        builder.Entity<WorkItemMessage>(e =>
+        {
+            e.Property(m => m.Kind).HasConversion<string>().HasMaxLength(16);
+            e.Property(m => m.AuthorName).HasMaxLength(320);
+            e.HasIndex(m => new { m.TenantId, m.WorkItemId, m.CreatedAt });
+        });
+
+        builder.Entity<WorkItemChange>(e =>
+        {
+            e.Property(c => c.Field).HasMaxLength(32);
+            e.Property(c => c.From).HasMaxLength(400);
+            e.Property(c => c.To).HasMaxLength(400);
+            e.Property(c => c.ActorName).HasMaxLength(320);
+            e.HasIndex(c => new { c.TenantId, c.WorkItemId, c.At });
+            e.HasOne<WorkItem>().WithMany().HasForeignKey(c => c.WorkItemId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        builder.Entity<OutboxEvent>(e =>
+        {
+            e.Property(o => o.Type).HasMaxLength(64);
+            e.HasIndex(o => new { o.TenantId, o.Id });
+            // The relay reads what is not yet published, oldest first.
+            e.HasIndex(o => o.Id).HasFilter("\"PublishedAt\" IS NULL").HasDatabaseName("IX_OutboxEvents_Unpublished");
         });
 
         foreach (var entityType in builder.Model.GetEntityTypes().Where(e => typeof(ITenantOwned).IsAssignableFrom(e.ClrType)))

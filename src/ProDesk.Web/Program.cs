@@ -7,6 +7,7 @@ using ProDesk.Web.Hosting;
 using ProDesk.Web.Jobs;
 using ProDesk.Web.Realtime;
 using ProDesk.Web.Tenancy;
+using ProDesk.Web.WorkItems;
 
 // One executable: the web host, or a command-line verb (CONTRACT.md) that uses the same wiring and exits.
 var verb = CliVerb.Parse(args);
@@ -16,6 +17,7 @@ try
     builder.AddProDeskHosting(commandLine: verb is not null);
     builder.AddData();
     builder.AddIdentityAndAccess();
+    builder.AddWorkItems();
     builder.AddTenancy();
     builder.AddJobs();
     builder.AddRealtime();
@@ -42,6 +44,7 @@ try
     app.MapApiDocs();
     app.MapIdentityApi();
     app.MapStaffApi();
+    app.MapWorkItemsApi();
     app.MapConnectEndpoints();
     app.MapStaticAssets();
     app.MapRazorPages();

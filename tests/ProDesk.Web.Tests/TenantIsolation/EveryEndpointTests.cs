@@ -64,6 +64,13 @@ public sealed class EveryEndpointTests(ProDeskApp app) : PostgresTest(app)
         ["GET /api/v1/me/tokens/"] = Kind.OwnOnly,
         ["POST /api/v1/me/tokens/"] = Kind.OwnOnly,
         ["* /t/{tenant}"] = Kind.CrossTenantChecked,
+        ["POST /api/v1/tenants/{tenant}/conversations"] = Kind.CrossTenantChecked,
+        ["GET /api/v1/tenants/{tenant}/work-items"] = Kind.CrossTenantChecked,
+        ["GET /api/v1/tenants/{tenant}/work-items/{id:guid}"] = Kind.CrossTenantChecked,
+        ["POST /api/v1/tenants/{tenant}/work-items/{id:guid}/replies"] = Kind.CrossTenantChecked,
+        ["POST /api/v1/tenants/{tenant}/work-items/{id:guid}/notes"] = Kind.CrossTenantChecked,
+        ["POST /api/v1/tenants/{tenant}/work-items/{id:guid}/status"] = Kind.CrossTenantChecked,
+        ["POST /api/v1/work/next"] = Kind.CrossTenantChecked,
         ["DELETE /api/v1/me/tokens/{id:guid}"] = Kind.CrossTenantChecked,
         ["GET /api/v1/admin/staff/"] = Kind.ProviderOnly,
         ["PUT /api/v1/admin/staff/{id:guid}/tenants"] = Kind.ProviderOnly,
@@ -90,6 +97,51 @@ public sealed class EveryEndpointTests(ProDeskApp app) : PostgresTest(app)
             Assert.Equal(HttpStatusCode.NotFound, (await caller.GetAsync("/t/northwind")).StatusCode);
             Assert.Equal(HttpStatusCode.OK, (await caller.GetAsync("/t/acme")).StatusCode);
         }
+    }
+
+    [Fact]
+    public async Task Every_tenant_route_answers_404_to_another_tenants_callers_and_changes_nothing()
+    {
+        var northwind = App.CreateClient().WithBearer((await App.ClientCredentialsAsync("northwind-integration", Browserless.DemoSecret("northwind"))).GetProperty("access_token").GetString()!);
+        var created = await northwind.PostAsJsonAsync("/api/v1/tenants/northwind/conversations", new { from = "n@example.com", subject = "Northwind only", body = "b", externalId = "nw-1" });
+        var id = System.Text.Json.JsonDocument.Parse(await created.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetGuid();
+        var before = (await northwind.JsonAsync($"/api/v1/tenants/northwind/work-items/{id}")).GetRawText();
+
+        var callers = new Dictionary<string, HttpClient>
+        {
+            ["acme integration"] = App.CreateClient().WithBearer((await App.ClientCredentialsAsync("acme-integration", Browserless.DemoSecret("acme"))).GetProperty("access_token").GetString()!),
+            ["acme client admin"] = App.CreateClient().WithBearer((await App.PatAsync("admin@acme.test")).Secret),
+            ["agent of merlion and sla-lab"] = App.CreateClient().WithBearer((await App.PatAsync("agent3@prodesk.test")).Secret),
+        };
+        var routes = Table.Where(r => r.Value == Kind.CrossTenantChecked && r.Key.Contains("{tenant}", StringComparison.Ordinal)).Select(r => r.Key).ToList();
+        foreach (var (who, caller) in callers)
+        {
+            foreach (var route in routes)
+            {
+                var (method, template) = (route.Split(' ')[0], route.Split(' ')[1]);
+                foreach (var slug in new[] { "northwind", "acme" })
+                {
+                    // Their own tenant with the other tenant's item id is as much a 404 as the other tenant itself.
+                    if (slug == "acme" && !template.Contains("{id:guid}", StringComparison.Ordinal))
+                    {
+                        continue;
+                    }
+
+                    var path = template.Replace("{tenant}", slug, StringComparison.Ordinal).Replace("{id:guid}", id.ToString(), StringComparison.Ordinal);
+                    using var request = new HttpRequestMessage(new HttpMethod(method == "*" ? "GET" : method), path);
+                    if (method == "POST")
+                    {
+                        request.Content = JsonContent.Create(new { body = "intruder", status = "Closed", from = "x@example.com", subject = "x", externalId = "nw-1", force = true });
+                    }
+
+                    var response = await caller.SendAsync(request);
+                    Assert.True(response.StatusCode == HttpStatusCode.NotFound, $"{who}: {method} {path} answered {(int)response.StatusCode}");
+                }
+            }
+        }
+
+        Assert.Equal(before, (await northwind.JsonAsync($"/api/v1/tenants/northwind/work-items/{id}")).GetRawText());
+        Assert.Equal(HttpStatusCode.NoContent, (await callers["agent of merlion and sla-lab"].PostAsync("/api/v1/work/next", null)).StatusCode);
     }
 
     [Fact]

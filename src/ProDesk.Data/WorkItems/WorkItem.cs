@@ -1,0 +1,118 @@
+using ProDesk.Domain.Tenancy;
+using ProDesk.Domain.WorkItems;
+
+namespace ProDesk.Data.WorkItems;
+
+/// <summary>One piece of work of any kind: a conversation, a secretary task, an invoice, a data-entry record.</summary>
+public sealed class WorkItem : ITenantOwned
+{
+    public Guid Id { get; set; }
+
+    public Guid TenantId { get; set; }
+
+    public WorkItemKind Kind { get; set; }
+
+    public WorkItemStatus Status { get; set; }
+
+    public WorkItemPriority Priority { get; set; } = WorkItemPriority.Normal;
+
+    public Guid QueueId { get; set; }
+
+    public required string Subject { get; set; }
+
+    /// <summary>Where the work came in and where replies go: api, email, chat, webform, sms, voice.</summary>
+    public required string Channel { get; set; }
+
+    /// <summary>The caller's id for the work (API externalId, Message-ID, ...): unique per tenant and channel.</summary>
+    public string? ExternalId { get; set; }
+
+    public Guid? ContactId { get; set; }
+
+    public Guid? AssigneeId { get; set; }
+
+    public List<string> Tags { get; set; } = [];
+
+    /// <summary>The tenant's custom fields, as a JSON object.</summary>
+    public string CustomFieldsJson { get; set; } = "{}";
+
+    public DateTime CreatedAt { get; set; }
+
+    public DateTime UpdatedAt { get; set; }
+
+    /// <summary>Bumped by every change: a reply based on an older version is stale (409).</summary>
+    public int Version { get; set; } = 1;
+
+    public List<WorkItemMessage> Messages { get; set; } = [];
+}
+
+public enum MessageKind
+{
+    /// <summary>From the customer or the client's system.</summary>
+    Inbound,
+
+    /// <summary>An agent's public reply, sent back on the item's channel.</summary>
+    Reply,
+
+    /// <summary>An internal note: never leaves the desk.</summary>
+    Note,
+}
+
+public sealed class WorkItemMessage : ITenantOwned
+{
+    public Guid Id { get; set; }
+
+    public Guid TenantId { get; set; }
+
+    public Guid WorkItemId { get; set; }
+
+    public MessageKind Kind { get; set; }
+
+    public Guid? AuthorUserId { get; set; }
+
+    public string? AuthorName { get; set; }
+
+    public required string Body { get; set; }
+
+    public DateTime CreatedAt { get; set; }
+}
+
+/// <summary>The audit trail of an item: every change, who made it, when, from what to what.</summary>
+public sealed class WorkItemChange : ITenantOwned
+{
+    public long Id { get; set; }
+
+    public Guid TenantId { get; set; }
+
+    public Guid WorkItemId { get; set; }
+
+    public DateTime At { get; set; }
+
+    public Guid? ActorId { get; set; }
+
+    public string? ActorName { get; set; }
+
+    public required string Field { get; set; }
+
+    public string? From { get; set; }
+
+    public string? To { get; set; }
+}
+
+/// <summary>
+/// An event written in the same transaction as the change it reports; the outbox relay publishes
+/// it afterwards (SignalR, webhooks), so a crash between the two loses nothing and sends nothing twice.
+/// </summary>
+public sealed class OutboxEvent : ITenantOwned
+{
+    public long Id { get; set; }
+
+    public Guid TenantId { get; set; }
+
+    public required string Type { get; set; }
+
+    public required string PayloadJson { get; set; }
+
+    public DateTime CreatedAt { get; set; }
+
+    public DateTime? PublishedAt { get; set; }
+}

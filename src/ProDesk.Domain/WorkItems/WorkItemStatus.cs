@@ -1,0 +1,10 @@
+namespace ProDesk.Domain.WorkItems;
+
+public enum WorkItemStatus
+{
+    Open,
+    Pending,
+    OnHold,
+    Solved,
+    Closed,
+}

@@ -1,0 +1,89 @@
+using System.Net.Mail;
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using ProDesk.Data;
+using ProDesk.Data.Contacts;
+using ProDesk.Data.WorkItems;
+using ProDesk.Domain.WorkItems;
+
+namespace ProDesk.Web.WorkItems;
+
+/// <summary>One inbound message from any channel, normalised.</summary>
+public sealed record InboundMessage(string Channel, string ExternalId, string FromAddress, string? FromName, string Subject, string Body);
+
+/// <summary>
+/// The one ingestion path (DESIGN.md "The flow of one message"): in one transaction, dedupe by
+/// external id, find or create the contact, create the item in the tenant's default queue with its
+/// first message, record the change and append an outbox event. Runs inside the tenant's scope.
+/// </summary>
+public sealed class IngestMessage(ProDeskDbContext db, TimeProvider clock)
+{
+    public sealed record Result(WorkItem Item, bool Created);
+
+    public async Task<Result> HandleAsync(InboundMessage message, CancellationToken cancellationToken = default)
+    {
+        if (await FindAsync(message, cancellationToken) is { } existing)
+        {
+            return new Result(existing, Created: false);
+        }
+
+        var now = clock.GetUtcNow().UtcDateTime;
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var queue = await db.Queues.Where(q => q.IsDefault).Select(q => q.Id).FirstAsync(cancellationToken);
+        var contact = await ContactAsync(message, now, cancellationToken);
+        var item = new WorkItem
+        {
+            Id = Guid.CreateVersion7(),
+            Kind = WorkItemKind.Conversation,
+            Status = WorkItemStatus.Open,
+            QueueId = queue,
+            Subject = message.Subject,
+            Channel = message.Channel,
+            ExternalId = message.ExternalId,
+            ContactId = contact.Id,
+            CreatedAt = now,
+            UpdatedAt = now,
+            Messages =
+            [
+                new WorkItemMessage { Id = Guid.CreateVersion7(), Kind = MessageKind.Inbound, AuthorName = contact.Name, Body = message.Body, CreatedAt = now },
+            ],
+        };
+        db.WorkItems.Add(item);
+        db.WorkItemChanges.Add(new WorkItemChange { WorkItemId = item.Id, At = now, ActorName = message.FromAddress, Field = "created", To = item.Status.ToString() });
+        db.OutboxEvents.Add(new OutboxEvent { Type = "WorkItemCreated", PayloadJson = JsonSerializer.Serialize(new { item.Id, item.Subject, item.Channel }), CreatedAt = now });
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            return new Result(item, Created: true);
+        }
+        catch (DbUpdateException)
+        {
+            // The same external id arrived twice at once: the other request won; answer with its item.
+            await transaction.RollbackAsync(CancellationToken.None);
+            db.ChangeTracker.Clear();
+            if (await FindAsync(message, cancellationToken) is { } winner)
+            {
+                return new Result(winner, Created: false);
+            }
+
+            throw;
+        }
+    }
+
+    private Task<WorkItem?> FindAsync(InboundMessage message, CancellationToken cancellationToken) =>
+        db.WorkItems.FirstOrDefaultAsync(w => w.Channel == message.Channel && w.ExternalId == message.ExternalId, cancellationToken);
+
+    private async Task<Contact> ContactAsync(InboundMessage message, DateTime now, CancellationToken cancellationToken)
+    {
+        var email = MailAddress.TryCreate(message.FromAddress, out var address) ? address.Address.ToLowerInvariant() : message.FromAddress;
+        var contact = await db.Contacts.FirstOrDefaultAsync(c => c.Email == email, cancellationToken);
+        if (contact is null)
+        {
+            contact = new Contact { Id = Guid.CreateVersion7(), Name = string.IsNullOrWhiteSpace(message.FromName) ? email : message.FromName.Trim(), Email = email, CreatedAt = now };
+            db.Contacts.Add(contact);
+        }
+
+        return contact;
+    }
+}

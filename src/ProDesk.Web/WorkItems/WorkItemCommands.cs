@@ -1,0 +1,125 @@
+using System.Security.Claims;
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using ProDesk.Data;
+using ProDesk.Data.WorkItems;
+using ProDesk.Domain.WorkItems;
+using ProDesk.Web.Identity;
+
+namespace ProDesk.Web.WorkItems;
+
+/// <summary>An agent's changes to one item: reply, note, status. Each records the change and an outbox event in one save.</summary>
+public sealed class WorkItemCommands(ProDeskDbContext db, TimeProvider clock)
+{
+    public enum Outcome
+    {
+        Done,
+        NotFound,
+        Stale,
+        Refused,
+    }
+
+    public sealed record Result(Outcome Outcome, WorkItem? Item = null, string? Error = null);
+
+    /// <summary>
+    /// A public reply. With <paramref name="basedOnVersion"/>, a reply to an item that changed since the
+    /// agent loaded it is refused (stale) unless <paramref name="force"/> says the agent confirmed.
+    /// </summary>
+    public Task<Result> ReplyAsync(Guid id, string body, int? basedOnVersion, bool force, ClaimsPrincipal agent, CancellationToken cancellationToken) =>
+        ChangeAsync(id, basedOnVersion, force, agent, (item, now, actor) =>
+        {
+            AddMessage(item, MessageKind.Reply, body, now, agent);
+            // A reply waits on the customer now, unless the item is already further along.
+            if (item.Status == WorkItemStatus.Open)
+            {
+                Record(item, now, actor, "status", item.Status.ToString(), WorkItemStatus.Pending.ToString());
+                item.Status = WorkItemStatus.Pending;
+            }
+
+            return null;
+        }, "WorkItemReplied", cancellationToken);
+
+    public Task<Result> NoteAsync(Guid id, string body, ClaimsPrincipal agent, CancellationToken cancellationToken) =>
+        ChangeAsync(id, null, true, agent, (item, now, _) =>
+        {
+            AddMessage(item, MessageKind.Note, body, now, agent);
+            return null;
+        }, "WorkItemNoted", cancellationToken);
+
+    public Task<Result> StatusAsync(Guid id, WorkItemStatus status, ClaimsPrincipal agent, CancellationToken cancellationToken) =>
+        ChangeAsync(id, null, true, agent, (item, now, actor) =>
+        {
+            if (WorkItemStatusMachine.TryMove(item.Status, status, out var error) is null)
+            {
+                return error;
+            }
+
+            Record(item, now, actor, "status", item.Status.ToString(), status.ToString());
+            item.Status = status;
+            return null;
+        }, "WorkItemUpdated", cancellationToken);
+
+    private async Task<Result> ChangeAsync(
+        Guid id, int? basedOnVersion, bool force, ClaimsPrincipal agent,
+        Func<WorkItem, DateTime, ClaimsPrincipal, string?> change, string eventType, CancellationToken cancellationToken)
+    {
+        var item = await db.WorkItems.FirstOrDefaultAsync(w => w.Id == id, cancellationToken);
+        if (item is null)
+        {
+            return new Result(Outcome.NotFound);
+        }
+
+        if (basedOnVersion is { } seen && seen != item.Version && !force)
+        {
+            return new Result(Outcome.Stale, item);
+        }
+
+        var now = clock.GetUtcNow().UtcDateTime;
+        if (change(item, now, agent) is { } refusal)
+        {
+            return new Result(Outcome.Refused, item, refusal);
+        }
+
+        item.Version++;
+        item.UpdatedAt = now;
+        db.OutboxEvents.Add(new OutboxEvent { Type = eventType, PayloadJson = JsonSerializer.Serialize(new { item.Id, item.Version, Status = item.Status.ToString() }), CreatedAt = now });
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            // Someone else saved in between: the caller sees the newer state.
+            db.ChangeTracker.Clear();
+            return new Result(Outcome.Stale, await db.WorkItems.AsNoTracking().FirstAsync(w => w.Id == id, cancellationToken));
+        }
+
+        return new Result(Outcome.Done, item);
+    }
+
+    private void AddMessage(WorkItem item, MessageKind kind, string body, DateTime now, ClaimsPrincipal agent) =>
+        db.WorkItemMessages.Add(new WorkItemMessage
+        {
+            Id = Guid.CreateVersion7(),
+            WorkItemId = item.Id,
+            TenantId = item.TenantId,
+            Kind = kind,
+            AuthorUserId = Guid.TryParse(agent.FindFirstValue(ProDeskClaims.Subject), out var userId) ? userId : null,
+            AuthorName = agent.FindFirstValue(ProDeskClaims.Name),
+            Body = body,
+            CreatedAt = now,
+        });
+
+    private void Record(WorkItem item, DateTime now, ClaimsPrincipal actor, string field, string? from, string? to) =>
+        db.WorkItemChanges.Add(new WorkItemChange
+        {
+            WorkItemId = item.Id,
+            TenantId = item.TenantId,
+            At = now,
+            ActorId = Guid.TryParse(actor.FindFirstValue(ProDeskClaims.Subject), out var id) ? id : null,
+            ActorName = actor.FindFirstValue(ProDeskClaims.Email) ?? actor.FindFirstValue(ProDeskClaims.Subject),
+            Field = field,
+            From = from,
+            To = to,
+        });
+}

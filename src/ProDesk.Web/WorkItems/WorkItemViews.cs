@@ -1,0 +1,28 @@
+using ProDesk.Data.WorkItems;
+
+namespace ProDesk.Web.WorkItems;
+
+/// <summary>What the API shows of an item. Enums travel as their names.</summary>
+public sealed record WorkItemSummary(
+    Guid Id, string Kind, string Status, string Priority, string Queue, string Subject, string Channel,
+    string? ExternalId, Guid? AssigneeId, IReadOnlyList<string> Tags, DateTime CreatedAt, DateTime UpdatedAt, int Version);
+
+public sealed record MessageView(Guid Id, string Kind, string? Author, string Body, DateTime CreatedAt);
+
+public sealed record SlaView(IReadOnlyList<SlaTargetView> Targets, IReadOnlyDictionary<string, DateTime> DueAt, DateTime? PausedSince, IReadOnlyList<string> Breaches);
+
+public sealed record SlaTargetView(string Name, int Minutes);
+
+public sealed record WorkItemDetail(WorkItemSummary Item, IReadOnlyList<MessageView> Messages, SlaView Sla);
+
+public sealed record WorkItemPage(IReadOnlyList<WorkItemSummary> Items, string? NextCursor);
+
+internal static class WorkItemViewMapping
+{
+    public static WorkItemSummary Summary(this WorkItem item, string queueKey) => new(
+        item.Id, item.Kind.ToString(), item.Status.ToString(), item.Priority.ToString(), queueKey, item.Subject, item.Channel,
+        item.ExternalId, item.AssigneeId, item.Tags, item.CreatedAt, item.UpdatedAt, item.Version);
+
+    public static MessageView View(this WorkItemMessage message) =>
+        new(message.Id, message.Kind.ToString(), message.AuthorName, message.Body, message.CreatedAt);
+}

@@ -1,0 +1,260 @@
+using System.Net.Mail;
+using System.Security.Claims;
+using System.Text;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using ProDesk.Data;
+using ProDesk.Data.Identity;
+using ProDesk.Data.WorkItems;
+using ProDesk.Domain.WorkItems;
+using ProDesk.Web.Identity;
+
+namespace ProDesk.Web.WorkItems;
+
+/// <summary>The work-item routes of CONTRACT.md. Tenant routes run in the tenant's scope (resolution middleware).</summary>
+public static class WorkItemsApi
+{
+    public sealed record CreateConversation(string? From, string? Name, string? Subject, string? Body, string? ExternalId);
+
+    public sealed record ReplyRequest(string? Body, int? Version, bool Force = false);
+
+    public sealed record NoteRequest(string? Body);
+
+    public sealed record StatusRequest(string? Status);
+
+    public const string StaffPolicy = "staff";
+    public const string WritersPolicy = "work-writers";
+
+    public static RouteGroupBuilder MapWorkItemsApi(this IEndpointRouteBuilder app)
+    {
+        var tenant = app.MapGroup("/api/v1/tenants/{tenant}").RequireAuthorization().WithTags("Work items");
+        tenant.MapPost("/conversations", CreateAsync).RequireAuthorization(WritersPolicy)
+            .WithName("CreateConversation").WithSummary("API channel: creates a conversation; the same externalId twice creates nothing new.");
+        tenant.MapGet("/work-items", ListAsync).WithName("ListWorkItems").WithSummary("Work items, newest first, cursor-paginated.");
+        tenant.MapGet("/work-items/{id:guid}", GetAsync).WithName("GetWorkItem").WithSummary("One item with its messages and SLA block.");
+        tenant.MapPost("/work-items/{id:guid}/replies", ReplyAsync).RequireAuthorization(StaffPolicy)
+            .WithName("ReplyToWorkItem").WithSummary("An agent's public reply; 409 with the new state when the item changed since `version`.");
+        tenant.MapPost("/work-items/{id:guid}/notes", NoteAsync).RequireAuthorization(StaffPolicy).WithName("AddNote").WithSummary("An internal note.");
+        tenant.MapPost("/work-items/{id:guid}/status", StatusAsync).RequireAuthorization(StaffPolicy).WithName("ChangeStatus").WithSummary("Moves the item to another status.");
+
+        app.MapPost("/api/v1/work/next", NextAsync).RequireAuthorization(StaffPolicy).WithTags("Work items")
+            .WithName("ClaimNextItem").WithSummary("Claims the next item due across the tenants the caller serves; 204 when none is left.");
+        return tenant;
+    }
+
+    public static void AddWorkItems(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddScoped<IngestMessage>();
+        builder.Services.AddScoped<WorkItemCommands>();
+        builder.Services.AddScoped<ClaimNextItem>();
+        builder.Services.AddAuthorizationBuilder()
+            .AddPolicy(StaffPolicy, p => p.RequireRole(Roles.Staff))
+            .AddPolicy(WritersPolicy, p => p.RequireRole([.. Roles.Staff, Roles.ClientAdmin, IdentityExtensions.IntegrationRole]));
+    }
+
+    private static async Task<Results<Created<WorkItemSummary>, Ok<WorkItemSummary>, ValidationProblem>> CreateAsync(
+        string tenant, CreateConversation request, IngestMessage ingest, ProDeskDbContext db, CancellationToken cancellationToken)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (string.IsNullOrWhiteSpace(request.From) || !MailAddress.TryCreate(request.From, out _))
+        {
+            errors["from"] = ["must be an email address"];
+        }
+
+        Require(errors, "subject", request.Subject, 400);
+        Require(errors, "body", request.Body, 100_000);
+        Require(errors, "externalId", request.ExternalId, 200);
+        if (request.Name is { Length: > 200 })
+        {
+            errors["name"] = ["must be at most 200 characters"];
+        }
+
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors);
+        }
+
+        var result = await ingest.HandleAsync(new InboundMessage("api", request.ExternalId!, request.From!, request.Name, request.Subject!, request.Body!), cancellationToken);
+        var summary = result.Item.Summary(await QueueKeyAsync(db, result.Item.QueueId, cancellationToken));
+        return result.Created
+            ? TypedResults.Created($"/api/v1/tenants/{tenant}/work-items/{result.Item.Id}", summary)
+            : TypedResults.Ok(summary);
+    }
+
+    private static async Task<Results<Ok<WorkItemPage>, ValidationProblem>> ListAsync(
+        string? kind, string? status, string? queue, string? cursor, int? limit, ProDeskDbContext db, CancellationToken cancellationToken)
+    {
+        var errors = new Dictionary<string, string[]>();
+        var query = db.WorkItems.AsNoTracking();
+        if (kind is not null)
+        {
+            if (Enum.TryParse<WorkItemKind>(kind, ignoreCase: true, out var k) && !int.TryParse(kind, out _))
+            {
+                query = query.Where(w => w.Kind == k);
+            }
+            else
+            {
+                errors["kind"] = [$"must be one of {string.Join(", ", Enum.GetNames<WorkItemKind>())}"];
+            }
+        }
+
+        if (status is not null)
+        {
+            if (Enum.TryParse<WorkItemStatus>(status, ignoreCase: true, out var s) && !int.TryParse(status, out _))
+            {
+                query = query.Where(w => w.Status == s);
+            }
+            else
+            {
+                errors["status"] = [$"must be one of {string.Join(", ", Enum.GetNames<WorkItemStatus>())}"];
+            }
+        }
+
+        if (queue is not null)
+        {
+            query = query.Where(w => db.Queues.Any(q => q.Id == w.QueueId && q.Key == queue));
+        }
+
+        if (cursor is not null)
+        {
+            if (Cursor.TryRead(cursor) is { } after)
+            {
+                query = query.Where(w => w.CreatedAt < after.CreatedAt || (w.CreatedAt == after.CreatedAt && w.Id.CompareTo(after.Id) < 0));
+            }
+            else
+            {
+                errors["cursor"] = ["is not a cursor this API gave out"];
+            }
+        }
+
+        var size = limit ?? 50;
+        if (size is < 1 or > 200)
+        {
+            errors["limit"] = ["must be between 1 and 200"];
+        }
+
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors);
+        }
+
+        var page = await query.OrderByDescending(w => w.CreatedAt).ThenByDescending(w => w.Id).Take(size + 1).ToListAsync(cancellationToken);
+        var queues = await db.Queues.AsNoTracking().ToDictionaryAsync(q => q.Id, q => q.Key, cancellationToken);
+        var items = page.Take(size).Select(w => w.Summary(queues.GetValueOrDefault(w.QueueId, ""))).ToList();
+        var next = page.Count > size ? Cursor.Write(page[size - 1].CreatedAt, page[size - 1].Id) : null;
+        return TypedResults.Ok(new WorkItemPage(items, next));
+    }
+
+    private static async Task<Results<Ok<WorkItemDetail>, NotFound>> GetAsync(Guid id, ProDeskDbContext db, CancellationToken cancellationToken)
+    {
+        var item = await db.WorkItems.AsNoTracking().Include(w => w.Messages).FirstOrDefaultAsync(w => w.Id == id, cancellationToken);
+        if (item is null)
+        {
+            return TypedResults.NotFound();
+        }
+
+        var queueKey = await QueueKeyAsync(db, item.QueueId, cancellationToken);
+        var policy = await db.SlaPolicies.AsNoTracking()
+            .Where(p => p.QueueKey == queueKey && p.Priority == item.Priority.ToString())
+            .OrderByDescending(p => p.Version).FirstOrDefaultAsync(cancellationToken);
+        var targets = new List<SlaTargetView>();
+        AddTarget(targets, "firstResponse", policy?.FirstResponseMinutes);
+        AddTarget(targets, "nextResponse", policy?.NextResponseMinutes);
+        AddTarget(targets, "resolution", policy?.ResolutionMinutes);
+        var messages = item.Messages.OrderBy(m => m.CreatedAt).ThenBy(m => m.Id).Select(m => m.View()).ToList();
+        // Deadlines, pauses and breaches are computed by the SLA engine (issue 5); the targets are known now.
+        return TypedResults.Ok(new WorkItemDetail(item.Summary(queueKey), messages, new SlaView(targets, new Dictionary<string, DateTime>(), null, [])));
+    }
+
+    private static async Task<Results<Ok<WorkItemSummary>, NotFound, ValidationProblem, Conflict<WorkItemSummary>>> ReplyAsync(
+        Guid id, ReplyRequest request, WorkItemCommands commands, ProDeskDbContext db, ClaimsPrincipal user, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(request.Body) || request.Body.Length > 100_000)
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["body"] = ["is required and at most 100000 characters"] });
+        }
+
+        return await AnswerAsync(await commands.ReplyAsync(id, request.Body, request.Version, request.Force, user, cancellationToken), db, cancellationToken);
+    }
+
+    private static async Task<Results<Ok<WorkItemSummary>, NotFound, ValidationProblem, Conflict<WorkItemSummary>>> NoteAsync(
+        Guid id, NoteRequest request, WorkItemCommands commands, ProDeskDbContext db, ClaimsPrincipal user, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(request.Body) || request.Body.Length > 100_000)
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["body"] = ["is required and at most 100000 characters"] });
+        }
+
+        return await AnswerAsync(await commands.NoteAsync(id, request.Body, user, cancellationToken), db, cancellationToken);
+    }
+
+    private static async Task<Results<Ok<WorkItemSummary>, NotFound, ValidationProblem, Conflict<WorkItemSummary>>> StatusAsync(
+        Guid id, StatusRequest request, WorkItemCommands commands, ProDeskDbContext db, ClaimsPrincipal user, CancellationToken cancellationToken)
+    {
+        if (!Enum.TryParse<WorkItemStatus>(request.Status, ignoreCase: false, out var status) || int.TryParse(request.Status, out _))
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["status"] = [$"must be one of {string.Join(", ", Enum.GetNames<WorkItemStatus>())}"] });
+        }
+
+        return await AnswerAsync(await commands.StatusAsync(id, status, user, cancellationToken), db, cancellationToken);
+    }
+
+    private static async Task<Results<Ok<WorkItemSummary>, NoContent>> NextAsync(string? kind, ClaimNextItem claim, ProDeskDbContext db, ClaimsPrincipal user, CancellationToken cancellationToken)
+    {
+        WorkItemKind? wanted = Enum.TryParse<WorkItemKind>(kind, ignoreCase: true, out var k) ? k : null;
+        var item = await claim.HandleAsync(user, wanted, cancellationToken);
+        return item is null ? TypedResults.NoContent() : TypedResults.Ok(item.Summary(await QueueKeyAsync(db, item.QueueId, cancellationToken)));
+    }
+
+    private static async Task<Results<Ok<WorkItemSummary>, NotFound, ValidationProblem, Conflict<WorkItemSummary>>> AnswerAsync(WorkItemCommands.Result result, ProDeskDbContext db, CancellationToken cancellationToken) =>
+        result.Outcome switch
+        {
+            WorkItemCommands.Outcome.Done => TypedResults.Ok(result.Item!.Summary(await QueueKeyAsync(db, result.Item!.QueueId, cancellationToken))),
+            WorkItemCommands.Outcome.Stale => TypedResults.Conflict(result.Item!.Summary(await QueueKeyAsync(db, result.Item!.QueueId, cancellationToken))),
+            WorkItemCommands.Outcome.Refused => TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["status"] = [result.Error!] }),
+            _ => TypedResults.NotFound(),
+        };
+
+    private static async Task<string> QueueKeyAsync(ProDeskDbContext db, Guid queueId, CancellationToken cancellationToken) =>
+        await db.Queues.Where(q => q.Id == queueId).Select(q => q.Key).FirstOrDefaultAsync(cancellationToken) ?? "";
+
+    private static void AddTarget(List<SlaTargetView> targets, string name, int? minutes)
+    {
+        if (minutes is { } m)
+        {
+            targets.Add(new SlaTargetView(name, m));
+        }
+    }
+
+    private static void Require(Dictionary<string, string[]> errors, string field, string? value, int max)
+    {
+        if (string.IsNullOrWhiteSpace(value) || value.Length > max)
+        {
+            errors[field] = [$"is required and at most {max} characters"];
+        }
+    }
+
+    /// <summary>An opaque position in the newest-first list: the last item's creation time and id.</summary>
+    private static class Cursor
+    {
+        public static string Write(DateTime createdAt, Guid id) =>
+            Convert.ToBase64String(Encoding.UTF8.GetBytes($"{createdAt.Ticks}:{id:N}")).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+        public static (DateTime CreatedAt, Guid Id)? TryRead(string cursor)
+        {
+            try
+            {
+                var padded = cursor.Replace('-', '+').Replace('_', '/');
+                padded += new string('=', (4 - (padded.Length % 4)) % 4);
+                var parts = Encoding.UTF8.GetString(Convert.FromBase64String(padded)).Split(':');
+                return parts.Length == 2 && long.TryParse(parts[0], out var ticks) && ticks is > 0 && ticks < DateTime.MaxValue.Ticks && Guid.TryParseExact(parts[1], "N", out var id)
+                    ? (new DateTime(ticks, DateTimeKind.Utc), id)
+                    : null;
+            }
+            catch (FormatException)
+            {
+                return null;
+            }
+        }
+    }
+}

@@ -1,0 +1,69 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using ProDesk.Web.Tests.Infrastructure;
+
+namespace ProDesk.Web.Tests.Features.WorkItems;
+
+/// <summary>Pull mode: each call claims one more item, never the same item twice, to one agent or to two.</summary>
+public sealed class ClaimNextItemTests(ProDeskApp app) : PostgresTest(app)
+{
+    private async Task SeedAsync(string slug, int count)
+    {
+        var client = App.CreateClient().WithBearer((await App.ClientCredentialsAsync($"{slug}-integration", Browserless.DemoSecret(slug))).GetProperty("access_token").GetString()!);
+        for (var i = 0; i < count; i++)
+        {
+            var response = await client.PostAsJsonAsync($"/api/v1/tenants/{slug}/conversations", new { from = $"c{i}@example.com", subject = $"{slug} {i}", body = "b", externalId = $"{slug}-{i}" });
+            response.EnsureSuccessStatusCode();
+        }
+    }
+
+    [Fact]
+    public async Task Concurrent_agents_never_get_the_same_item_and_everything_gets_claimed()
+    {
+        await SeedAsync("acme", 20);
+        await SeedAsync("northwind", 20);
+        var agents = new List<HttpClient>();
+        foreach (var email in new[] { "agent1@prodesk.test", "agent2@prodesk.test", "agent1@prodesk.test", "agent2@prodesk.test", "agent4@prodesk.test", "agent1@prodesk.test" })
+        {
+            agents.Add(App.CreateClient().WithBearer((await App.PatAsync(email)).Secret));
+        }
+
+        var claimed = new ConcurrentBag<Guid>();
+        await Task.WhenAll(agents.Select(async agent =>
+        {
+            for (var round = 0; round < 40; round++)
+            {
+                var response = await agent.PostAsync("/api/v1/work/next", null);
+                if (response.StatusCode == HttpStatusCode.NoContent)
+                {
+                    return;
+                }
+
+                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+                claimed.Add(JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetGuid());
+            }
+        }));
+
+        Assert.Equal(40, claimed.Count);
+        Assert.Equal(40, claimed.Distinct().Count());
+        Assert.Equal(HttpStatusCode.NoContent, (await agents[0].PostAsync("/api/v1/work/next", null)).StatusCode);
+    }
+
+    [Fact]
+    public async Task An_agent_claims_only_from_the_tenants_it_serves_most_urgent_first()
+    {
+        await SeedAsync("acme", 2);
+        await SeedAsync("merlion", 1);
+        var agent3 = App.CreateClient().WithBearer((await App.PatAsync("agent3@prodesk.test")).Secret);
+        var first = JsonDocument.Parse(await (await agent3.PostAsync("/api/v1/work/next", null)).Content.ReadAsStringAsync()).RootElement;
+        Assert.Equal("merlion 0", first.GetProperty("subject").GetString());
+        Assert.Equal(HttpStatusCode.NoContent, (await agent3.PostAsync("/api/v1/work/next", null)).StatusCode);
+
+        var agent2 = App.CreateClient().WithBearer((await App.PatAsync("agent2@prodesk.test")).Secret);
+        var oldest = JsonDocument.Parse(await (await agent2.PostAsync("/api/v1/work/next?kind=Conversation", null)).Content.ReadAsStringAsync()).RootElement;
+        Assert.Equal("acme 0", oldest.GetProperty("subject").GetString());
+        Assert.Equal(HttpStatusCode.NoContent, (await agent2.PostAsync("/api/v1/work/next?kind=Invoice", null)).StatusCode);
+    }
+}

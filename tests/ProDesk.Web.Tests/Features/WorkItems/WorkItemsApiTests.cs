@@ -1,0 +1,148 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using ProDesk.Web.Tests.Infrastructure;
+
+namespace ProDesk.Web.Tests.Features.WorkItems;
+
+/// <summary>The API channel and the item routes of CONTRACT.md, as a client's system and an agent use them.</summary>
+public sealed class WorkItemsApiTests(ProDeskApp app) : PostgresTest(app)
+{
+    private async Task<HttpClient> IntegrationAsync(string slug) =>
+        App.CreateClient().WithBearer((await App.ClientCredentialsAsync($"{slug}-integration", Browserless.DemoSecret(slug))).GetProperty("access_token").GetString()!);
+
+    private async Task<HttpClient> StaffAsync(string email) => App.CreateClient().WithBearer((await App.PatAsync(email)).Secret);
+
+    private static async Task<JsonElement> CreateAsync(HttpClient client, string slug, string externalId, string subject = "Leaking tap")
+    {
+        var response = await client.PostAsJsonAsync($"/api/v1/tenants/{slug}/conversations", new { from = "marie@example.fr", name = "Marie Curie", subject, body = "The kitchen tap drips.", externalId });
+        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+        return JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone();
+    }
+
+    [Fact]
+    public async Task A_clients_system_creates_a_conversation_once_per_external_id()
+    {
+        var client = await IntegrationAsync("acme");
+        var first = await client.PostAsJsonAsync("/api/v1/tenants/acme/conversations", new { from = "marie@example.fr", name = "Marie", subject = "Leak", body = "Drip", externalId = "crm-1" });
+        Assert.Equal(HttpStatusCode.Created, first.StatusCode);
+        var created = JsonDocument.Parse(await first.Content.ReadAsStringAsync()).RootElement;
+        Assert.Equal($"/api/v1/tenants/acme/work-items/{created.GetProperty("id").GetGuid()}", first.Headers.Location?.OriginalString);
+        Assert.Equal("Open", created.GetProperty("status").GetString());
+        Assert.Equal("support", created.GetProperty("queue").GetString());
+
+        var again = await client.PostAsJsonAsync("/api/v1/tenants/acme/conversations", new { from = "marie@example.fr", name = "Marie", subject = "Leak", body = "Drip", externalId = "crm-1" });
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        Assert.Equal(created.GetProperty("id").GetGuid(), JsonDocument.Parse(await again.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetGuid());
+        Assert.Single((await client.JsonAsync("/api/v1/tenants/acme/work-items")).GetProperty("items").EnumerateArray());
+    }
+
+    [Fact]
+    public async Task The_same_external_id_sent_at_once_still_creates_one_item()
+    {
+        var client = await IntegrationAsync("acme");
+        var responses = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => client.PostAsJsonAsync("/api/v1/tenants/acme/conversations",
+            new { from = "a@example.fr", subject = "Same", body = "Same", externalId = "race-1" })));
+        Assert.All(responses, r => Assert.True(r.IsSuccessStatusCode));
+        Assert.Single(responses, r => r.StatusCode == HttpStatusCode.Created);
+        Assert.Single((await client.JsonAsync("/api/v1/tenants/acme/work-items")).GetProperty("items").EnumerateArray());
+    }
+
+    [Fact]
+    public async Task Bad_input_is_a_problem_naming_each_field_at_fault()
+    {
+        var client = await IntegrationAsync("acme");
+        var response = await client.PostAsJsonAsync("/api/v1/tenants/acme/conversations", new { from = "not an email", subject = "", body = "x" });
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var errors = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("errors");
+        Assert.Equal(["externalId", "from", "subject"], errors.EnumerateObject().Select(p => p.Name).Order());
+
+        var list = await client.GetAsync("/api/v1/tenants/acme/work-items?status=Frozen&cursor=nope");
+        var listErrors = JsonDocument.Parse(await list.Content.ReadAsStringAsync()).RootElement.GetProperty("errors");
+        Assert.Equal(["cursor", "status"], listErrors.EnumerateObject().Select(p => p.Name).Order());
+    }
+
+    [Fact]
+    public async Task The_list_is_newest_first_filtered_and_walked_with_a_cursor()
+    {
+        var client = await IntegrationAsync("northwind");
+        for (var i = 1; i <= 5; i++)
+        {
+            await CreateAsync(client, "northwind", $"order-{i}", $"Order {i}");
+        }
+
+        var subjects = new List<string>();
+        string? cursor = null;
+        do
+        {
+            var page = await client.JsonAsync($"/api/v1/tenants/northwind/work-items?limit=2{(cursor is null ? "" : "&cursor=" + cursor)}");
+            subjects.AddRange(page.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("subject").GetString()!));
+            cursor = page.GetProperty("nextCursor").GetString();
+        }
+        while (cursor is not null);
+
+        Assert.Equal(["Order 5", "Order 4", "Order 3", "Order 2", "Order 1"], subjects);
+        Assert.Empty((await client.JsonAsync("/api/v1/tenants/northwind/work-items?status=Closed")).GetProperty("items").EnumerateArray());
+        Assert.Equal(5, (await client.JsonAsync("/api/v1/tenants/northwind/work-items?kind=Conversation&queue=support")).GetProperty("items").GetArrayLength());
+    }
+
+    [Fact]
+    public async Task One_item_shows_its_thread_and_sla_targets()
+    {
+        var created = await CreateAsync(await IntegrationAsync("sla-lab"), "sla-lab", "lab-1");
+        var agent = await StaffAsync("agent3@prodesk.test");
+        var item = await agent.JsonAsync($"/api/v1/tenants/sla-lab/work-items/{created.GetProperty("id").GetGuid()}");
+        Assert.Equal("The kitchen tap drips.", item.GetProperty("messages")[0].GetProperty("body").GetString());
+        Assert.Equal("Marie Curie", item.GetProperty("messages")[0].GetProperty("author").GetString());
+        var targets = item.GetProperty("sla").GetProperty("targets").EnumerateArray().ToDictionary(t => t.GetProperty("name").GetString()!, t => t.GetProperty("minutes").GetInt32());
+        Assert.Equal(1, targets["firstResponse"]);
+    }
+
+    [Fact]
+    public async Task A_stale_reply_is_refused_with_the_new_state_unless_the_agent_confirms()
+    {
+        var created = await CreateAsync(await IntegrationAsync("acme"), "acme", "stale-1");
+        var id = created.GetProperty("id").GetGuid();
+        var seen = created.GetProperty("version").GetInt32();
+        var agentA = await StaffAsync("agent1@prodesk.test");
+        var agentB = await StaffAsync("agent2@prodesk.test");
+
+        Assert.Equal(HttpStatusCode.OK, (await agentA.PostAsJsonAsync($"/api/v1/tenants/acme/work-items/{id}/notes", new { body = "Calling the plumber" })).StatusCode);
+        var stale = await agentB.PostAsJsonAsync($"/api/v1/tenants/acme/work-items/{id}/replies", new { body = "We are on it", version = seen });
+        Assert.Equal(HttpStatusCode.Conflict, stale.StatusCode);
+        Assert.Equal(seen + 1, JsonDocument.Parse(await stale.Content.ReadAsStringAsync()).RootElement.GetProperty("version").GetInt32());
+
+        var confirmed = await agentB.PostAsJsonAsync($"/api/v1/tenants/acme/work-items/{id}/replies", new { body = "We are on it", version = seen, force = true });
+        Assert.Equal(HttpStatusCode.OK, confirmed.StatusCode);
+        var item = await agentB.JsonAsync($"/api/v1/tenants/acme/work-items/{id}");
+        Assert.Equal(["Inbound", "Note", "Reply"], item.GetProperty("messages").EnumerateArray().Select(m => m.GetProperty("kind").GetString()));
+        Assert.Equal("Pending", item.GetProperty("item").GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task Status_moves_follow_the_state_machine()
+    {
+        var id = (await CreateAsync(await IntegrationAsync("acme"), "acme", "status-1")).GetProperty("id").GetGuid();
+        var agent = await StaffAsync("agent1@prodesk.test");
+        async Task<HttpResponseMessage> Move(string status) => await agent.PostAsJsonAsync($"/api/v1/tenants/acme/work-items/{id}/status", new { status });
+
+        Assert.Equal(HttpStatusCode.OK, (await Move("Solved")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await Move("Closed")).StatusCode);
+        var refused = await Move("Open");
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        Assert.Contains("follow-up", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.BadRequest, (await Move("Frozen")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Client_users_read_their_items_but_do_not_act_as_agents()
+    {
+        var id = (await CreateAsync(await IntegrationAsync("acme"), "acme", "viewer-1")).GetProperty("id").GetGuid();
+        var viewer = await StaffAsync("viewer@acme.test");
+        Assert.Equal(HttpStatusCode.OK, (await viewer.GetAsync($"/api/v1/tenants/acme/work-items/{id}")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await viewer.PostAsJsonAsync($"/api/v1/tenants/acme/work-items/{id}/replies", new { body = "hi" })).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await viewer.PostAsJsonAsync("/api/v1/tenants/acme/conversations", new { from = "a@b.fr", subject = "s", body = "b", externalId = "v" })).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await viewer.PostAsync("/api/v1/work/next", null)).StatusCode);
+    }
+}
