@@ -13,11 +13,15 @@ public static class RealtimeExtensions
         {
             signalR.AddStackExchangeRedis(redis, options => options.Configuration.ChannelPrefix = StackExchange.Redis.RedisChannel.Literal("prodesk"));
         }
+
+        builder.Services.AddSingleton<IRealtimeNotifier, SignalRNotifier>();
+        builder.Services.AddSingleton<OutboxRelay>();
+        if (builder.Configuration.GetValue("ProDesk:RunJobs", true))
+        {
+            builder.Services.AddHostedService(services => services.GetRequiredService<OutboxRelay>());
+        }
     }
 
-    public static void MapRealtime(this WebApplication app)
-    {
-        // The agent and chat hubs are mapped here by the work-items and channels features.
-        _ = app;
-    }
+    public static void MapRealtime(this WebApplication app) =>
+        app.MapHub<AgentHub>(AgentHub.Path);
 }

@@ -6,6 +6,7 @@ using ProDesk.Data.WorkItems;
 using ProDesk.Domain.WorkItems;
 using ProDesk.Web.Data;
 using ProDesk.Web.Identity;
+using ProDesk.Web.Realtime;
 using ProDesk.Web.Tenancy;
 
 namespace ProDesk.Web.WorkItems;
@@ -16,7 +17,7 @@ namespace ProDesk.Web.WorkItems;
 /// agents never get the same item and never wait on each other; on SQLite, whose writers are
 /// serialised anyway, a conditional update does the same.
 /// </summary>
-public sealed class ClaimNextItem(ProDeskDbContext db, DatabaseSettings settings, ITenantContext tenants, TimeProvider clock)
+public sealed class ClaimNextItem(ProDeskDbContext db, DatabaseSettings settings, ITenantContext tenants, OutboxRelay relay, TimeProvider clock)
 {
     public async Task<WorkItem?> HandleAsync(ClaimsPrincipal agent, WorkItemKind? kind, CancellationToken cancellationToken)
     {
@@ -38,6 +39,7 @@ public sealed class ClaimNextItem(ProDeskDbContext db, DatabaseSettings settings
         db.WorkItemChanges.Add(new WorkItemChange { WorkItemId = item.Id, TenantId = item.TenantId, At = now, ActorId = agentId, ActorName = agent.FindFirstValue(ProDeskClaims.Email), Field = "assignee", To = agentId.ToString() });
         db.OutboxEvents.Add(new OutboxEvent { TenantId = item.TenantId, Type = "WorkItemAssigned", PayloadJson = JsonSerializer.Serialize(new { item.Id, AssigneeId = agentId }), CreatedAt = now });
         await db.SaveChangesAsync(cancellationToken);
+        relay.Wake();
         return item;
     }
 

@@ -5,6 +5,7 @@ using ProDesk.Data;
 using ProDesk.Data.Contacts;
 using ProDesk.Data.WorkItems;
 using ProDesk.Domain.WorkItems;
+using ProDesk.Web.Realtime;
 
 namespace ProDesk.Web.WorkItems;
 
@@ -16,7 +17,7 @@ public sealed record InboundMessage(string Channel, string ExternalId, string Fr
 /// external id, find or create the contact, create the item in the tenant's default queue with its
 /// first message, record the change and append an outbox event. Runs inside the tenant's scope.
 /// </summary>
-public sealed class IngestMessage(ProDeskDbContext db, TimeProvider clock)
+public sealed class IngestMessage(ProDeskDbContext db, OutboxRelay relay, TimeProvider clock)
 {
     public sealed record Result(WorkItem Item, bool Created);
 
@@ -55,6 +56,7 @@ public sealed class IngestMessage(ProDeskDbContext db, TimeProvider clock)
         {
             await db.SaveChangesAsync(cancellationToken);
             await transaction.CommitAsync(cancellationToken);
+            relay.Wake();
             return new Result(item, Created: true);
         }
         catch (DbUpdateException)

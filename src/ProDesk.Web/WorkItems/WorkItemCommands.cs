@@ -5,11 +5,12 @@ using ProDesk.Data;
 using ProDesk.Data.WorkItems;
 using ProDesk.Domain.WorkItems;
 using ProDesk.Web.Identity;
+using ProDesk.Web.Realtime;
 
 namespace ProDesk.Web.WorkItems;
 
 /// <summary>An agent's changes to one item: reply, note, status. Each records the change and an outbox event in one save.</summary>
-public sealed class WorkItemCommands(ProDeskDbContext db, TimeProvider clock)
+public sealed class WorkItemCommands(ProDeskDbContext db, OutboxRelay relay, TimeProvider clock)
 {
     public enum Outcome
     {
@@ -94,6 +95,7 @@ public sealed class WorkItemCommands(ProDeskDbContext db, TimeProvider clock)
             return new Result(Outcome.Stale, await db.WorkItems.AsNoTracking().FirstAsync(w => w.Id == id, cancellationToken));
         }
 
+        relay.Wake();
         return new Result(Outcome.Done, item);
     }
 

@@ -71,6 +71,9 @@ public sealed class EveryEndpointTests(ProDeskApp app) : PostgresTest(app)
         ["POST /api/v1/tenants/{tenant}/work-items/{id:guid}/notes"] = Kind.CrossTenantChecked,
         ["POST /api/v1/tenants/{tenant}/work-items/{id:guid}/status"] = Kind.CrossTenantChecked,
         ["POST /api/v1/work/next"] = Kind.CrossTenantChecked,
+        // Hub calls are checked per invocation (Features/Realtime/AgentHubTests).
+        ["* /hubs/agent"] = Kind.CrossTenantChecked,
+        ["* /hubs/agent/negotiate"] = Kind.CrossTenantChecked,
         ["DELETE /api/v1/me/tokens/{id:guid}"] = Kind.CrossTenantChecked,
         ["GET /api/v1/admin/staff/"] = Kind.ProviderOnly,
         ["PUT /api/v1/admin/staff/{id:guid}/tenants"] = Kind.ProviderOnly,

@@ -1,0 +1,19 @@
+namespace ProDesk.Web.Realtime;
+
+/// <summary>An event about a work item, as agents' consoles receive it.</summary>
+public sealed record WorkItemEvent(string Tenant, Guid Id, string? Subject, string? Status, string? Priority, Guid? AssigneeId, int Version);
+
+/// <summary>Who is looking at or typing on an item.</summary>
+public sealed record PresenceEvent(string Tenant, Guid ItemId, Guid UserId, string Name, string What);
+
+/// <summary>The server-to-client events of /hubs/agent (CONTRACT.md).</summary>
+public interface IAgentClient
+{
+    Task WorkItemCreated(WorkItemEvent item);
+
+    Task WorkItemUpdated(WorkItemEvent item);
+
+    Task WorkItemAssigned(WorkItemEvent item);
+
+    Task PresenceChanged(PresenceEvent presence);
+}

@@ -1,0 +1,108 @@
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using ProDesk.Data;
+using ProDesk.Data.WorkItems;
+using ProDesk.Web.Tenancy;
+
+namespace ProDesk.Web.Realtime;
+
+/// <summary>
+/// Publishes outbox events after their transaction committed: reads unpublished rows oldest first,
+/// sends them through <see cref="IRealtimeNotifier"/>, marks them published. A crash between send
+/// and mark sends an event again (at least once); consoles apply events by item version, so a
+/// repeat is harmless. <see cref="Wake"/> lets a node publish its own writes at once; other nodes'
+/// writes are picked up by the short poll.
+/// </summary>
+public sealed partial class OutboxRelay(IServiceScopeFactory scopes, TimeProvider clock, ILogger<OutboxRelay> logger) : BackgroundService
+{
+    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(250);
+    private readonly SemaphoreSlim _wake = new(0, 1);
+
+    public void Wake()
+    {
+        if (_wake.CurrentCount == 0)
+        {
+            try
+            {
+                _wake.Release();
+            }
+            catch (SemaphoreFullException)
+            {
+                // Already awake.
+            }
+        }
+    }
+
+    public override void Dispose()
+    {
+        _wake.Dispose();
+        base.Dispose();
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                while (await PublishBatchAsync(stoppingToken) > 0)
+                {
+                }
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                LogFailed(logger, e);
+            }
+
+            try
+            {
+                await _wake.WaitAsync(PollInterval, stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>Publishes up to one batch; returns how many events it sent.</summary>
+    public async Task<int> PublishBatchAsync(CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var services = scope.ServiceProvider;
+        using var system = TenantScopes.Enter(await services.GetRequiredService<TenantScopes>().ForSystemAsync("outbox-relay", cancellationToken));
+        var db = services.GetRequiredService<ProDeskDbContext>();
+        var batch = await db.OutboxEvents.Where(e => e.PublishedAt == null).OrderBy(e => e.Id).Take(100).ToListAsync(cancellationToken);
+        if (batch.Count == 0)
+        {
+            return 0;
+        }
+
+        var notifier = services.GetRequiredService<IRealtimeNotifier>();
+        var store = services.GetRequiredService<ITenantStore>();
+        var itemIds = batch.Select(e => ItemId(e)).OfType<Guid>().Distinct().ToList();
+        var items = await db.WorkItems.AsNoTracking().Where(w => itemIds.Contains(w.Id)).ToDictionaryAsync(w => w.Id, cancellationToken);
+        foreach (var outboxEvent in batch)
+        {
+            if (ItemId(outboxEvent) is { } id && items.TryGetValue(id, out var item) && await store.FindByIdAsync(item.TenantId, cancellationToken) is { } tenant)
+            {
+                await notifier.WorkItemChangedAsync(item.TenantId, outboxEvent.Type, new WorkItemEvent(
+                    tenant.Slug, item.Id, item.Subject, item.Status.ToString(), item.Priority.ToString(), item.AssigneeId, item.Version), cancellationToken);
+            }
+
+            outboxEvent.PublishedAt = clock.GetUtcNow().UtcDateTime;
+        }
+
+        await db.SaveChangesAsync(cancellationToken);
+        return batch.Count;
+    }
+
+    private static Guid? ItemId(OutboxEvent outboxEvent)
+    {
+        using var payload = JsonDocument.Parse(outboxEvent.PayloadJson);
+        return payload.RootElement.TryGetProperty("Id", out var id) && id.TryGetGuid(out var value) ? value : null;
+    }
+
+    [LoggerMessage(LogLevel.Error, "Publishing outbox events failed; retrying")]
+    private static partial void LogFailed(ILogger logger, Exception exception);
+}

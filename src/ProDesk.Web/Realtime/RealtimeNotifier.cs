@@ -1,0 +1,23 @@
+using Microsoft.AspNetCore.SignalR;
+
+namespace ProDesk.Web.Realtime;
+
+/// <summary>How features publish live events; nothing else talks to the hub context.</summary>
+public interface IRealtimeNotifier
+{
+    Task WorkItemChangedAsync(Guid tenantId, string type, WorkItemEvent item, CancellationToken cancellationToken = default);
+}
+
+internal sealed class SignalRNotifier(IHubContext<AgentHub, IAgentClient> hub) : IRealtimeNotifier
+{
+    public Task WorkItemChangedAsync(Guid tenantId, string type, WorkItemEvent item, CancellationToken cancellationToken = default)
+    {
+        var group = hub.Clients.Group(HubGroups.Tenant(tenantId));
+        return type switch
+        {
+            "WorkItemCreated" => group.WorkItemCreated(item),
+            "WorkItemAssigned" => group.WorkItemAssigned(item),
+            _ => group.WorkItemUpdated(item),
+        };
+    }
+}

@@ -1,0 +1,101 @@
+using System.Net.Http.Json;
+using System.Threading.Channels;
+using Microsoft.AspNetCore.Http.Connections;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.AspNetCore.SignalR.Client;
+using ProDesk.Web.Realtime;
+using ProDesk.Web.Tests.Infrastructure;
+
+namespace ProDesk.Web.Tests.Features.Realtime;
+
+/// <summary>/hubs/agent: agents get live events for the tenants they serve only; presence shows who is on an item.</summary>
+public sealed class AgentHubTests(ProDeskApp app) : PostgresTest(app)
+{
+    private sealed class Console(HubConnection connection) : IAsyncDisposable
+    {
+        public HubConnection Connection { get; } = connection;
+
+        public Channel<WorkItemEvent> Created { get; } = Channel.CreateUnbounded<WorkItemEvent>();
+
+        public Channel<PresenceEvent> Presence { get; } = Channel.CreateUnbounded<PresenceEvent>();
+
+        public ValueTask DisposeAsync() => Connection.DisposeAsync();
+    }
+
+    private async Task<Console> ConnectAsync(string email)
+    {
+        var token = (await App.PatAsync(email)).Secret;
+        var connection = new HubConnectionBuilder()
+            .WithUrl(new Uri(App.Server.BaseAddress, $"{AgentHub.Path.TrimStart('/')}?access_token={token}"), options =>
+            {
+                options.Transports = HttpTransportType.LongPolling;
+                options.HttpMessageHandlerFactory = _ => App.Server.CreateHandler();
+            })
+            .Build();
+        var console = new Console(connection);
+        connection.On<WorkItemEvent>(nameof(IAgentClient.WorkItemCreated), e => console.Created.Writer.TryWrite(e));
+        connection.On<PresenceEvent>(nameof(IAgentClient.PresenceChanged), e => console.Presence.Writer.TryWrite(e));
+        await connection.StartAsync();
+        return console;
+    }
+
+    private async Task<Guid> CreateAsync(string slug, string externalId)
+    {
+        var client = App.CreateClient().WithBearer((await App.ClientCredentialsAsync($"{slug}-integration", Browserless.DemoSecret(slug))).GetProperty("access_token").GetString()!);
+        var response = await client.PostAsJsonAsync($"/api/v1/tenants/{slug}/conversations", new { from = "c@example.com", subject = $"{slug} {externalId}", body = "b", externalId });
+        response.EnsureSuccessStatusCode();
+        return System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetGuid();
+    }
+
+    private static async Task<T> NextAsync<T>(Channel<T> channel) =>
+        await channel.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(20));
+
+    [Fact]
+    public async Task An_agent_receives_events_only_for_the_tenants_it_serves()
+    {
+        await using var acmeAgent = await ConnectAsync("agent2@prodesk.test");   // acme, northwind
+        await using var otherAgent = await ConnectAsync("agent3@prodesk.test");  // merlion, sla-lab
+
+        var acmeItem = await CreateAsync("acme", "live-1");
+        var seen = await NextAsync(acmeAgent.Created);
+        Assert.Equal(("acme", acmeItem), (seen.Tenant, seen.Id));
+
+        var merlionItem = await CreateAsync("merlion", "live-2");
+        var other = await NextAsync(otherAgent.Created);
+        // Events arrive in order: had the acme event reached the other agent, it would have come first.
+        Assert.Equal(("merlion", merlionItem), (other.Tenant, other.Id));
+        Assert.False(acmeAgent.Created.Reader.TryRead(out _));
+    }
+
+    [Fact]
+    public async Task Watching_an_item_shows_the_others_who_is_viewing_and_typing()
+    {
+        var item = await CreateAsync("acme", "presence-1");
+        await using var a = await ConnectAsync("agent1@prodesk.test");
+        await using var b = await ConnectAsync("agent2@prodesk.test");
+        await b.Connection.InvokeAsync("Watch", "acme", item);
+        await a.Connection.InvokeAsync("Watch", "acme", item);
+        var viewing = await NextAsync(b.Presence);
+        Assert.Equal(("viewing", "Alex Martin", item), (viewing.What, viewing.Name, viewing.ItemId));
+
+        await a.Connection.InvokeAsync("Typing", "acme", item);
+        Assert.Equal("typing", (await NextAsync(b.Presence)).What);
+    }
+
+    [Fact]
+    public async Task Hub_calls_naming_another_tenant_or_its_items_are_not_found()
+    {
+        var northwindItem = await CreateAsync("northwind", "hidden-1");
+        await using var agent = await ConnectAsync("agent3@prodesk.test");  // merlion, sla-lab
+        var wrongTenant = await Assert.ThrowsAsync<HubException>(() => agent.Connection.InvokeAsync("Watch", "northwind", northwindItem));
+        Assert.Contains("Not found.", wrongTenant.Message, StringComparison.Ordinal);
+        var wrongItem = await Assert.ThrowsAsync<HubException>(() => agent.Connection.InvokeAsync("Watch", "merlion", northwindItem));
+        Assert.Contains("Not found.", wrongItem.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Client_users_cannot_connect_to_the_agent_hub()
+    {
+        await Assert.ThrowsAnyAsync<Exception>(() => ConnectAsync("admin@acme.test"));
+    }
+}
