@@ -15,7 +15,8 @@ public sealed partial class TenantScopes(ITenantStore store, ILogger<TenantScope
         var scope = new TenantScope(tenants.DistinctBy(t => t.Id).ToArray(), reason);
         if (scope.Tenants.Count > 1)
         {
-            LogWide(logger, reason, scope.Tenants.Count);
+            // Every request of an agent serving several tenants comes here: kept at Debug.
+            LogServed(logger, reason, scope.Tenants.Count);
         }
 
         return scope;
@@ -37,6 +38,9 @@ public sealed partial class TenantScopes(ITenantStore store, ILogger<TenantScope
 
     [LoggerMessage(LogLevel.Information, "Tenant scope widened to {Count} tenants for {Reason}")]
     private static partial void LogWide(ILogger logger, string reason, int count);
+
+    [LoggerMessage(LogLevel.Debug, "Tenant scope of {Count} named tenants for {Reason}")]
+    private static partial void LogServed(ILogger logger, string reason, int count);
 
     private sealed class Restore(TenantScope? previous) : IDisposable
     {

@@ -64,6 +64,7 @@ public sealed class EveryEndpointTests(ProDeskApp app) : PostgresTest(app)
         ["GET /api/v1/me/tokens/"] = Kind.OwnOnly,
         ["POST /api/v1/me/tokens/"] = Kind.OwnOnly,
         ["* /t/{tenant}"] = Kind.CrossTenantChecked,
+        ["* /agent/items/{tenant}/{id:guid}"] = Kind.CrossTenantChecked,
         ["POST /api/v1/tenants/{tenant}/conversations"] = Kind.CrossTenantChecked,
         ["GET /api/v1/tenants/{tenant}/work-items"] = Kind.CrossTenantChecked,
         ["GET /api/v1/tenants/{tenant}/work-items/{id:guid}"] = Kind.CrossTenantChecked,

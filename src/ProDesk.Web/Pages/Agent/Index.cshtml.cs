@@ -1,7 +1,25 @@
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
 using ProDesk.Web.Tenancy;
+using ProDesk.Web.WorkItems;
 
 namespace ProDesk.Web.Pages.Agent;
 
+/// <summary>The agent console: one queue across every client the agent serves, live.</summary>
 [Authorize(Roles = "Agent,Supervisor,ProviderAdmin")]
-public sealed class IndexModel(ITenantContext tenantContext) : StartPageModel(tenantContext);
+public sealed class IndexModel(ITenantContext tenantContext, AgentQueue queue) : PageModel
+{
+    public IReadOnlyList<TenantInfo> Tenants => tenantContext.Scope.Tenants;
+
+    public IReadOnlyList<AgentQueue.Row> Rows { get; private set; } = [];
+
+    public async Task OnGetAsync(CancellationToken cancellationToken) => Rows = await queue.ListAsync(200, cancellationToken);
+
+    /// <summary>Just the queue table, for the console to swap in when an event arrives or after a reconnect.</summary>
+    public async Task<IActionResult> OnGetQueueAsync(CancellationToken cancellationToken)
+    {
+        Rows = await queue.ListAsync(200, cancellationToken);
+        return Partial("_Queue", this);
+    }
+}

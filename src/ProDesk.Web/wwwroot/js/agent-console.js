@@ -1,0 +1,48 @@
+import { connectAgentHub } from "./agent-hub.js";
+
+const queue = document.getElementById("queue");
+const status = document.querySelector("[data-live-status]");
+
+// The server renders the queue; on any event (and after a reconnect) the console asks for it again.
+async function refreshQueue() {
+  const response = await fetch(queue.dataset.queueUrl, { headers: { "Accept": "text/html" } });
+  if (response.ok) queue.innerHTML = await response.text();
+}
+
+connectAgentHub({
+  WorkItemCreated: refreshQueue,
+  WorkItemUpdated: refreshQueue,
+  WorkItemAssigned: refreshQueue,
+}, refreshQueue, status);
+
+async function nextItem() {
+  const response = await fetch("/api/v1/work/next", { method: "POST", headers: { "Accept": "application/json" } });
+  if (response.status === 200) {
+    const item = await response.json();
+    const row = queue.querySelector(`[data-item-id="${item.id}"] a`);
+    if (row) window.location.href = row.getAttribute("href");
+    else await refreshQueue();
+  } else if (status) {
+    status.textContent = "nothing waiting";
+  }
+}
+
+document.querySelector("[data-next-item]")?.addEventListener("click", nextItem);
+
+let selected = -1;
+function rows() { return [...queue.querySelectorAll("tr[data-item-id]")]; }
+function select(index) {
+  const all = rows();
+  if (all.length === 0) return;
+  selected = Math.max(0, Math.min(index, all.length - 1));
+  all.forEach((row, i) => row.classList.toggle("selected", i === selected));
+  all[selected].focus();
+}
+
+document.addEventListener("keydown", event => {
+  if (event.target.closest("input, textarea, select") || event.ctrlKey || event.metaKey || event.altKey) return;
+  if (event.key === "n") { event.preventDefault(); nextItem(); }
+  if (event.key === "j") select(selected + 1);
+  if (event.key === "k") select(selected - 1);
+  if (event.key === "Enter" && selected >= 0) rows()[selected]?.querySelector("a")?.click();
+});

@@ -1,0 +1,75 @@
+import { connectAgentHub } from "./agent-hub.js";
+
+const article = document.querySelector("[data-item]");
+const tenant = article.dataset.tenant;
+const itemId = article.dataset.itemId;
+const presence = article.querySelector("[data-presence]");
+const error = article.querySelector("[data-reply-error]");
+const force = article.querySelector("[data-reply-force]");
+const body = article.querySelector("[data-reply-body]");
+const others = new Map();
+
+function showPresence() {
+  presence.textContent = [...others.values()].map(p => `${p.name} is ${p.what}`).join(", ");
+}
+
+const connection = connectAgentHub({
+  PresenceChanged: p => {
+    if (p.itemId !== itemId) return;
+    if (p.what === "left") others.delete(p.userId); else others.set(p.userId, p);
+    showPresence();
+  },
+  WorkItemUpdated: e => {
+    if (e.id === itemId && e.version > Number(article.dataset.version)) article.dataset.changed = "true";
+  },
+}, async hub => { await hub.invoke("Watch", tenant, itemId); });
+
+let lastTyping = 0;
+body.addEventListener("input", () => {
+  const now = Date.now();
+  if (now - lastTyping > 2000 && connection.state === "Connected") {
+    lastTyping = now;
+    connection.invoke("Typing", tenant, itemId).catch(() => {});
+  }
+});
+
+async function post(path, payload) {
+  return fetch(`/api/v1/tenants/${tenant}/work-items/${itemId}/${path}`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", "Accept": "application/json" },
+    body: JSON.stringify(payload),
+  });
+}
+
+async function send(kind, forced) {
+  error.hidden = true;
+  const payload = kind === "replies"
+    ? { body: body.value, version: Number(article.dataset.version), force: forced }
+    : { body: body.value };
+  const response = await post(kind, payload);
+  if (response.status === 409) {
+    const current = await response.json();
+    error.textContent = `This item changed since you opened it (now ${current.status}, version ${current.version}). Reload to see what changed, or send anyway.`;
+    error.hidden = false;
+    force.hidden = false;
+    return;
+  }
+  if (!response.ok) {
+    error.textContent = "Your message was not sent. Check it and try again.";
+    error.hidden = false;
+    return;
+  }
+  window.location.reload();
+}
+
+article.querySelector("[data-reply]").addEventListener("submit", e => { e.preventDefault(); send("replies", false); });
+force.addEventListener("click", () => send("replies", true));
+article.querySelector("[data-note]").addEventListener("click", () => send("notes", false));
+article.querySelector("[data-status]").addEventListener("submit", async e => {
+  e.preventDefault();
+  const response = await post("status", { status: new FormData(e.target).get("status") });
+  if (response.ok) window.location.reload();
+});
+document.addEventListener("keydown", e => {
+  if (e.key === "r" && !e.target.closest("input, textarea, select")) { e.preventDefault(); body.focus(); }
+});

@@ -1,0 +1,79 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.Playwright;
+using ProDesk.Browser.Tests.Infrastructure;
+using Xunit.Abstractions;
+using static Microsoft.Playwright.Assertions;
+
+namespace ProDesk.Browser.Tests.Console;
+
+/// <summary>Two agents in two browsers: live queue, who is viewing, and the stale-reply guard.</summary>
+public sealed class AgentConsoleTests(BrowserFixture fixture, ITestOutputHelper output) : BrowserTest(fixture, output)
+{
+    private const string DemoPassword = "ProDesk-Demo-1!";
+
+    private async Task<IPage> SignedInPageAsync(string email)
+    {
+        var context = await Fixture.NewContextAsync();
+        var page = await context.NewPageAsync();
+        await page.GotoAsync("/login");
+        await page.GetByLabel("Email").FillAsync(email);
+        await page.GetByLabel("Password").FillAsync(DemoPassword);
+        await page.GetByRole(AriaRole.Button, new PageGetByRoleOptions { Name = "Sign in", Exact = true }).ClickAsync();
+        await page.WaitForURLAsync("**/agent");
+        await Expect(page.Locator("[data-live-status]")).ToHaveTextAsync("live");
+        return page;
+    }
+
+    private async Task<Guid> CreateConversationAsync(string slug, string subject)
+    {
+        using var http = new HttpClient { BaseAddress = Fixture.App.BaseAddress };
+        var secret = JsonDocument.Parse(File.ReadAllText(Path.Combine(Repository.SeedDirectory, slug, "clients.json"))).RootElement.GetProperty("clientSecret").GetString()!;
+        var token = await http.PostAsync("connect/token", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["grant_type"] = "client_credentials", ["client_id"] = $"{slug}-integration", ["client_secret"] = secret, ["scope"] = "api",
+        }));
+        var accessToken = JsonDocument.Parse(await token.Content.ReadAsStringAsync()).RootElement.GetProperty("access_token").GetString();
+        http.DefaultRequestHeaders.Authorization = new("Bearer", accessToken);
+        var created = await http.PostAsJsonAsync($"api/v1/tenants/{slug}/conversations", new { from = "client@example.fr", name = "A customer", subject, body = "Help, please.", externalId = Guid.NewGuid().ToString() });
+        created.EnsureSuccessStatusCode();
+        return JsonDocument.Parse(await created.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetGuid();
+    }
+
+    [Fact]
+    public async Task A_new_item_appears_in_both_agents_consoles_without_a_reload()
+    {
+        var alex = await SignedInPageAsync("agent1@prodesk.test");
+        var bea = await SignedInPageAsync("agent2@prodesk.test");
+        var subject = $"Boiler broken {Guid.NewGuid():N}"[..24];
+
+        await CreateConversationAsync("acme", subject);
+
+        await Expect(alex.GetByTestId("queue").GetByText(subject)).ToBeVisibleAsync();
+        await Expect(bea.GetByTestId("queue").GetByText(subject)).ToBeVisibleAsync();
+    }
+
+    [Fact]
+    public async Task An_agent_opening_an_item_shows_as_viewing_and_a_stale_reply_is_refused()
+    {
+        var subject = $"Invoice query {Guid.NewGuid():N}"[..24];
+        var id = await CreateConversationAsync("northwind", subject);
+        var bea = await SignedInPageAsync("agent2@prodesk.test");
+        await bea.GotoAsync($"/agent/items/northwind/{id}");
+        await Expect(bea.Locator("h1")).ToHaveTextAsync(subject);
+
+        var alex = await SignedInPageAsync("agent1@prodesk.test");
+        await alex.GotoAsync($"/agent/items/northwind/{id}");
+        await Expect(bea.GetByTestId("presence")).ToContainTextAsync("Alex Martin is viewing");
+
+        // Alex changes the item; Bea's page still holds the version she loaded.
+        await alex.GetByLabel("Reply").FillAsync("Checking with accounting.");
+        await alex.GetByRole(AriaRole.Button, new PageGetByRoleOptions { Name = "Add as internal note" }).ClickAsync();
+        await Expect(alex.GetByTestId("thread")).ToContainTextAsync("Checking with accounting.");
+
+        await bea.GetByLabel("Reply").FillAsync("We refunded you.");
+        await bea.GetByRole(AriaRole.Button, new PageGetByRoleOptions { Name = "Send reply" }).ClickAsync();
+        await Expect(bea.GetByTestId("reply-error")).ToContainTextAsync("This item changed since you opened it");
+        await Expect(bea.GetByTestId("thread")).Not.ToContainTextAsync("We refunded you.");
+    }
+}
