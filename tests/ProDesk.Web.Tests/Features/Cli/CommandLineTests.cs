@@ -14,7 +14,7 @@ public sealed class CommandLineTests(ProDeskApp app) : PostgresTest(app)
     [Fact]
     public async Task Tenants_list_prints_one_line_per_tenant_on_stdout()
     {
-        var result = await AppProcess.RunAsync(OnPostgres(), "tenants", "list");
+        var result = await CliProcess.RunAsync(OnPostgres(), "tenants", "list");
         Assert.True(result.ExitCode == 0, result.StandardError);
         var lines = result.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(["acme", "merlion", "northwind", "sla-lab"], lines.Select(l => l.Split('\t')[0]));
@@ -24,7 +24,7 @@ public sealed class CommandLineTests(ProDeskApp app) : PostgresTest(app)
     [Fact]
     public async Task Migrate_on_an_up_to_date_database_succeeds()
     {
-        var result = await AppProcess.RunAsync(OnPostgres(), "migrate");
+        var result = await CliProcess.RunAsync(OnPostgres(), "migrate");
         Assert.True(result.ExitCode == 0, result.StandardError);
         Assert.Equal("", result.StandardOutput);
     }
@@ -32,7 +32,7 @@ public sealed class CommandLineTests(ProDeskApp app) : PostgresTest(app)
     [Fact]
     public async Task Seed_creates_nothing_that_is_already_there()
     {
-        var result = await AppProcess.RunAsync(OnPostgres(), "seed");
+        var result = await CliProcess.RunAsync(OnPostgres(), "seed");
         Assert.True(result.ExitCode == 0, result.StandardError);
         Assert.Equal("seeded: 0 tenant(s), 0 user(s), 0 contact(s) created", result.StandardOutput.Trim());
     }
@@ -41,7 +41,7 @@ public sealed class CommandLineTests(ProDeskApp app) : PostgresTest(app)
     public async Task Migrate_as_a_superuser_is_refused_with_a_one_line_reason()
     {
         var superuser = new Npgsql.NpgsqlConnectionStringBuilder(PostgresServer.AdminConnectionString) { Database = App.Database.Name }.ConnectionString;
-        var result = await AppProcess.RunAsync(OnPostgres(superuser), "migrate");
+        var result = await CliProcess.RunAsync(OnPostgres(superuser), "migrate");
         Assert.Equal(1, result.ExitCode);
         var reason = Assert.Single(result.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries), l => l.StartsWith("prodesk:", StringComparison.Ordinal));
         Assert.Contains("'postgres' is a superuser or has BYPASSRLS", reason, StringComparison.Ordinal);
@@ -50,7 +50,7 @@ public sealed class CommandLineTests(ProDeskApp app) : PostgresTest(app)
     [Fact]
     public async Task An_unknown_verb_is_a_usage_error()
     {
-        var result = await AppProcess.RunAsync(OnPostgres(), "frobnicate");
+        var result = await CliProcess.RunAsync(OnPostgres(), "frobnicate");
         Assert.Equal(2, result.ExitCode);
         Assert.StartsWith("prodesk: unknown command 'frobnicate'; usage:", result.StandardError.Trim(), StringComparison.Ordinal);
         Assert.Equal("", result.StandardOutput);
@@ -59,7 +59,7 @@ public sealed class CommandLineTests(ProDeskApp app) : PostgresTest(app)
     [Fact]
     public async Task Token_create_prints_only_a_working_personal_access_token()
     {
-        var result = await AppProcess.RunAsync(OnPostgres(), "token", "create", "--email", "agent2@prodesk.test", "--name", "ci");
+        var result = await CliProcess.RunAsync(OnPostgres(), "token", "create", "--email", "agent2@prodesk.test", "--name", "ci");
         Assert.True(result.ExitCode == 0, result.StandardError);
         var token = result.StandardOutput.TrimEnd('\n');
         Assert.Matches("^pdk_[A-Za-z0-9_-]{43}$", token);
@@ -73,7 +73,7 @@ public sealed class CommandLineTests(ProDeskApp app) : PostgresTest(app)
     [Fact]
     public async Task Token_create_for_an_unknown_email_fails_with_a_reason()
     {
-        var result = await AppProcess.RunAsync(OnPostgres(), "token", "create", "--email", "nobody@prodesk.test");
+        var result = await CliProcess.RunAsync(OnPostgres(), "token", "create", "--email", "nobody@prodesk.test");
         Assert.Equal(1, result.ExitCode);
         Assert.Equal("", result.StandardOutput);
         Assert.Equal("prodesk: token create: no user with email nobody@prodesk.test", result.StandardError.Trim());
@@ -82,7 +82,7 @@ public sealed class CommandLineTests(ProDeskApp app) : PostgresTest(app)
     [Fact]
     public async Task A_verb_that_has_not_landed_yet_says_so_and_fails()
     {
-        var result = await AppProcess.RunAsync(OnPostgres(), "billing", "run", "--period", "2026-10");
+        var result = await CliProcess.RunAsync(OnPostgres(), "billing", "run", "--period", "2026-10");
         Assert.Equal(1, result.ExitCode);
         Assert.Equal("", result.StandardOutput);
         Assert.Contains("billing run", result.StandardError, StringComparison.Ordinal);
@@ -94,7 +94,7 @@ public sealed class CommandLineTests(ProDeskApp app) : PostgresTest(app)
     [InlineData("Postgres", "Hots=nowhere", "ProDesk cannot start: ConnectionStrings:ProDesk is not a valid PostgreSQL connection string")]
     public async Task Bad_database_configuration_stops_the_app_naming_the_setting(string provider, string connectionString, string expected)
     {
-        var result = await AppProcess.RunAsync(new Dictionary<string, string?> { ["Database__Provider"] = provider, ["ConnectionStrings__ProDesk"] = connectionString }, "tenants", "list");
+        var result = await CliProcess.RunAsync(new Dictionary<string, string?> { ["Database__Provider"] = provider, ["ConnectionStrings__ProDesk"] = connectionString }, "tenants", "list");
         Assert.Equal(2, result.ExitCode);
         Assert.StartsWith(expected, result.StandardError.Trim(), StringComparison.Ordinal);
     }
@@ -108,7 +108,7 @@ public sealed class CommandLineTests(ProDeskApp app) : PostgresTest(app)
         var data = Directory.CreateTempSubdirectory("prodesk-data-").FullName;
 
         // The web host itself (no verb), in Development, which seeds on start.
-        var result = await AppProcess.RunAsync(new Dictionary<string, string?>
+        var result = await CliProcess.RunAsync(new Dictionary<string, string?>
         {
             ["ASPNETCORE_ENVIRONMENT"] = "Development",
             ["ProDesk__SeedDirectory"] = seed,
@@ -125,7 +125,7 @@ public sealed class CommandLineTests(ProDeskApp app) : PostgresTest(app)
     {
         var contentRoot = Directory.CreateTempSubdirectory("prodesk-root-").FullName;
         File.WriteAllText(Path.Combine(contentRoot, "appsettings.json"), "{\n  \"Database\": { \"Provider\": \"Sqlite\" \n  \"ProDesk\": {}\n}");
-        var result = await AppProcess.RunAsync(new Dictionary<string, string?>(), "tenants", "list", "--contentRoot", contentRoot);
+        var result = await CliProcess.RunAsync(new Dictionary<string, string?>(), "tenants", "list", "--contentRoot", contentRoot);
         Assert.Equal(2, result.ExitCode);
         var line = Assert.Single(result.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.StartsWith("ProDesk cannot start: Failed to load configuration from file", line, StringComparison.Ordinal);

@@ -3,7 +3,7 @@ using System.Diagnostics;
 namespace ProDesk.Web.Tests.Infrastructure;
 
 /// <summary>Runs the built ProDesk.Web executable the way an operator does, and captures what it says.</summary>
-public static class AppProcess
+public static class CliProcess
 {
     public sealed record Outcome(int ExitCode, string StandardOutput, string StandardError);
 
