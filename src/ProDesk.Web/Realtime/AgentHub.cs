@@ -14,7 +14,7 @@ namespace ProDesk.Web.Realtime;
 /// per invocation by the tenant hub filter, and the item must exist in that tenant.
 /// </summary>
 [Authorize(Policy = WorkItemsApi.StaffPolicy)]
-public sealed class AgentHub(ITenantContext tenantContext, ProDeskDbContext db) : Hub<IAgentClient>
+public sealed class AgentHub(ITenantContext tenantContext, ProDeskDbContext db, AgentPresence presence) : Hub<IAgentClient>
 {
     public const string Path = "/hubs/agent";
 
@@ -25,7 +25,28 @@ public sealed class AgentHub(ITenantContext tenantContext, ProDeskDbContext db) 
             await Groups.AddToGroupAsync(Context.ConnectionId, HubGroups.Tenant(tenant.Id));
         }
 
+        presence.Connected(UserId, UserName, Context.ConnectionId, tenantContext.Scope.TenantIds.ToHashSet());
+        await AnnounceAsync();
         await base.OnConnectedAsync();
+    }
+
+    public override async Task OnDisconnectedAsync(Exception? exception)
+    {
+        presence.Disconnected(UserId, Context.ConnectionId);
+        await AnnounceAsync();
+        await base.OnDisconnectedAsync(exception);
+    }
+
+    /// <summary>Online (taking work), Away (not taking new work) or Offline.</summary>
+    public async Task SetStatus(string status)
+    {
+        if (!Enum.TryParse<Domain.Routing.AgentStatus>(status, ignoreCase: true, out var parsed) || int.TryParse(status, out _))
+        {
+            throw new HubException("Status must be Online, Away or Offline.");
+        }
+
+        presence.Set(UserId, status: parsed);
+        await AnnounceAsync();
     }
 
     /// <summary>The caller opened an item: it gets that item's presence events, and the others see it viewing.</summary>
@@ -33,13 +54,17 @@ public sealed class AgentHub(ITenantContext tenantContext, ProDeskDbContext db) 
     {
         await RequireItemAsync(itemId);
         await Groups.AddToGroupAsync(Context.ConnectionId, HubGroups.Item(itemId));
+        presence.Set(UserId, onItem: itemId);
         await Clients.OthersInGroup(HubGroups.Item(itemId)).PresenceChanged(Presence(tenant, itemId, "viewing"));
+        await AnnounceAsync();
     }
 
     public async Task Unwatch(string tenant, Guid itemId)
     {
         await Groups.RemoveFromGroupAsync(Context.ConnectionId, HubGroups.Item(itemId));
+        presence.Set(UserId, leftItem: true);
         await Clients.OthersInGroup(HubGroups.Item(itemId)).PresenceChanged(Presence(tenant, itemId, "left"));
+        await AnnounceAsync();
     }
 
     public async Task Typing(string tenant, Guid itemId)
@@ -57,10 +82,13 @@ public sealed class AgentHub(ITenantContext tenantContext, ProDeskDbContext db) 
         }
     }
 
-    private PresenceEvent Presence(string tenant, Guid itemId, string what) => new(
-        tenant,
-        itemId,
-        Guid.TryParse(Context.User?.FindFirst(ProDeskClaims.Subject)?.Value, out var id) ? id : Guid.Empty,
-        Context.User?.FindFirst(ProDeskClaims.Name)?.Value ?? "",
-        what);
+    private Guid UserId => Guid.TryParse(Context.User?.FindFirst(ProDeskClaims.Subject)?.Value, out var id) ? id : Guid.Empty;
+
+    private string UserName => Context.User?.FindFirst(ProDeskClaims.Name)?.Value ?? "";
+
+    private PresenceEvent Presence(string tenant, Guid itemId, string what) => new(tenant, itemId, UserId, UserName, what);
+
+    /// <summary>Wallboards of the caller's tenants refresh their agent list.</summary>
+    private Task AnnounceAsync() =>
+        Clients.Groups(tenantContext.Scope.TenantIds.Select(HubGroups.Tenant).ToList()).QueueStats(new QueueStatsEvent(null));
 }

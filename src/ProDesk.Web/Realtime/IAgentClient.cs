@@ -6,6 +6,9 @@ public sealed record WorkItemEvent(string Tenant, Guid Id, string? Subject, stri
 /// <summary>Who is looking at or typing on an item.</summary>
 public sealed record PresenceEvent(string Tenant, Guid ItemId, Guid UserId, string Name, string What);
 
+/// <summary>Queue numbers or agents changed for a tenant (null: agents only); wallboards refresh.</summary>
+public sealed record QueueStatsEvent(string? Tenant);
+
 /// <summary>The server-to-client events of /hubs/agent (CONTRACT.md).</summary>
 public interface IAgentClient
 {
@@ -16,4 +19,6 @@ public interface IAgentClient
     Task WorkItemAssigned(WorkItemEvent item);
 
     Task PresenceChanged(PresenceEvent presence);
+
+    Task QueueStats(QueueStatsEvent stats);
 }

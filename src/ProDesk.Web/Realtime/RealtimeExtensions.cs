@@ -15,6 +15,7 @@ public static class RealtimeExtensions
         }
 
         builder.Services.AddSingleton<IRealtimeNotifier, SignalRNotifier>();
+        builder.Services.AddSingleton<AgentPresence>();
         builder.Services.AddSingleton<OutboxRelay>();
         if (builder.Configuration.GetValue("ProDesk:RunJobs", true))
         {

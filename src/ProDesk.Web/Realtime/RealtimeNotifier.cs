@@ -10,14 +10,15 @@ public interface IRealtimeNotifier
 
 internal sealed class SignalRNotifier(IHubContext<AgentHub, IAgentClient> hub) : IRealtimeNotifier
 {
-    public Task WorkItemChangedAsync(Guid tenantId, string type, WorkItemEvent item, CancellationToken cancellationToken = default)
+    public async Task WorkItemChangedAsync(Guid tenantId, string type, WorkItemEvent item, CancellationToken cancellationToken = default)
     {
         var group = hub.Clients.Group(HubGroups.Tenant(tenantId));
-        return type switch
+        await (type switch
         {
             "WorkItemCreated" => group.WorkItemCreated(item),
             "WorkItemAssigned" => group.WorkItemAssigned(item),
             _ => group.WorkItemUpdated(item),
-        };
+        });
+        await group.QueueStats(new QueueStatsEvent(item.Tenant));
     }
 }

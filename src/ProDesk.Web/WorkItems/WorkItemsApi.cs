@@ -48,6 +48,7 @@ public static class WorkItemsApi
         builder.Services.AddScoped<WorkItemCommands>();
         builder.Services.AddScoped<ClaimNextItem>();
         builder.Services.AddScoped<AgentQueue>();
+        builder.Services.AddScoped<Wallboard>();
         builder.Services.AddAuthorizationBuilder()
             .AddPolicy(StaffPolicy, p => p.RequireRole(Roles.Staff))
             .AddPolicy(WritersPolicy, p => p.RequireRole([.. Roles.Staff, Roles.ClientAdmin, IdentityExtensions.IntegrationRole]));

@@ -12,7 +12,7 @@ public sealed class AgentConsoleTests(BrowserFixture fixture, ITestOutputHelper 
 {
     private const string DemoPassword = "ProDesk-Demo-1!";
 
-    private async Task<IPage> SignedInPageAsync(string email)
+    private async Task<IPage> SignedInPageAsync(string email, string start = "/agent")
     {
         var context = await Fixture.NewContextAsync();
         var page = await context.NewPageAsync();
@@ -20,7 +20,7 @@ public sealed class AgentConsoleTests(BrowserFixture fixture, ITestOutputHelper 
         await page.GetByLabel("Email").FillAsync(email);
         await page.GetByLabel("Password").FillAsync(DemoPassword);
         await page.GetByRole(AriaRole.Button, new PageGetByRoleOptions { Name = "Sign in", Exact = true }).ClickAsync();
-        await page.WaitForURLAsync("**/agent");
+        await page.WaitForURLAsync("**" + start);
         await Expect(page.Locator("[data-live-status]")).ToHaveTextAsync("live");
         return page;
     }
@@ -75,5 +75,19 @@ public sealed class AgentConsoleTests(BrowserFixture fixture, ITestOutputHelper 
         await bea.GetByRole(AriaRole.Button, new PageGetByRoleOptions { Name = "Send reply" }).ClickAsync();
         await Expect(bea.GetByTestId("reply-error")).ToContainTextAsync("This item changed since you opened it");
         await Expect(bea.GetByTestId("thread")).Not.ToContainTextAsync("We refunded you.");
+    }
+
+    [Fact]
+    public async Task The_wallboard_shows_queue_depth_and_agents_live()
+    {
+        var supervisor = await SignedInPageAsync("supervisor@prodesk.test", "/supervisor");
+        var merlionSupport = supervisor.Locator("[data-queue='merlion/support'] [data-testid='open']");
+        var before = int.Parse(await merlionSupport.InnerTextAsync(), System.Globalization.CultureInfo.InvariantCulture);
+
+        await CreateConversationAsync("merlion", "Container delayed");
+        await Expect(merlionSupport).ToHaveTextAsync((before + 1).ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+        await SignedInPageAsync("agent3@prodesk.test");
+        await Expect(supervisor.GetByTestId("agents")).ToContainTextAsync("Chen Wei");
     }
 }

@@ -1,7 +1,32 @@
 using Microsoft.AspNetCore.Authorization;
-using ProDesk.Web.Tenancy;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using ProDesk.Web.WorkItems;
 
 namespace ProDesk.Web.Pages.Supervisor;
 
+/// <summary>The wallboard: queue depth per client and queue, oldest waiting, agents and what they are on; live.</summary>
 [Authorize(Roles = "Supervisor,ProviderAdmin")]
-public sealed class IndexModel(ITenantContext tenantContext) : StartPageModel(tenantContext);
+public sealed class IndexModel(Wallboard wallboard) : PageModel
+{
+    public IReadOnlyList<Wallboard.QueueLine> Queues { get; private set; } = [];
+
+    public IReadOnlyList<Wallboard.AgentLine> Agents { get; private set; } = [];
+
+    public async Task OnGetAsync(CancellationToken cancellationToken) => (Queues, Agents) = await wallboard.ReadAsync(cancellationToken);
+
+    public async Task<IActionResult> OnGetBoardAsync(CancellationToken cancellationToken)
+    {
+        (Queues, Agents) = await wallboard.ReadAsync(cancellationToken);
+        return Partial("_Board", this);
+    }
+
+    public static string Age(TimeSpan? age) => age switch
+    {
+        null => "—",
+        { TotalMinutes: < 1 } => "under a minute",
+        { TotalHours: < 1 } a => $"{(int)a.TotalMinutes} min",
+        { TotalDays: < 1 } a => $"{(int)a.TotalHours} h {a.Minutes} min",
+        { } a => $"{(int)a.TotalDays} d {a.Hours} h",
+    };
+}

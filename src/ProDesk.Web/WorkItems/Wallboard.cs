@@ -1,0 +1,49 @@
+using Microsoft.EntityFrameworkCore;
+using ProDesk.Data;
+using ProDesk.Domain.WorkItems;
+using ProDesk.Web.Realtime;
+using ProDesk.Web.Tenancy;
+
+namespace ProDesk.Web.WorkItems;
+
+/// <summary>The supervisor's numbers: queue depth per tenant and queue, oldest waiting, agents and what they are on.</summary>
+public sealed class Wallboard(ProDeskDbContext db, ITenantContext tenants, AgentPresence presence, TimeProvider clock)
+{
+    public sealed record QueueLine(string Tenant, string TenantName, string Queue, int Open, int Unassigned, int Waiting, TimeSpan? OldestOpen);
+
+    public sealed record AgentLine(string Name, string Status, string? OnItem);
+
+    public async Task<(IReadOnlyList<QueueLine> Queues, IReadOnlyList<AgentLine> Agents)> ReadAsync(CancellationToken cancellationToken)
+    {
+        var byId = tenants.Scope.Tenants.ToDictionary(t => t.Id);
+        var queues = await db.Queues.AsNoTracking().ToListAsync(cancellationToken);
+        var counts = await db.WorkItems.AsNoTracking()
+            .Where(w => w.Status == WorkItemStatus.Open || w.Status == WorkItemStatus.Pending || w.Status == WorkItemStatus.OnHold)
+            .GroupBy(w => new { w.TenantId, w.QueueId })
+            .Select(g => new
+            {
+                g.Key.TenantId,
+                g.Key.QueueId,
+                Open = g.Count(w => w.Status == WorkItemStatus.Open),
+                Unassigned = g.Count(w => w.Status == WorkItemStatus.Open && w.AssigneeId == null),
+                Waiting = g.Count(w => w.Status != WorkItemStatus.Open),
+                Oldest = g.Where(w => w.Status == WorkItemStatus.Open).Min(w => (DateTime?)w.CreatedAt),
+            })
+            .ToListAsync(cancellationToken);
+        var now = clock.GetUtcNow().UtcDateTime;
+        var lines = queues
+            .Where(q => byId.ContainsKey(q.TenantId))
+            .Select(q =>
+            {
+                var c = counts.FirstOrDefault(x => x.TenantId == q.TenantId && x.QueueId == q.Id);
+                return new QueueLine(byId[q.TenantId].Slug, byId[q.TenantId].Name, q.Key, c?.Open ?? 0, c?.Unassigned ?? 0, c?.Waiting ?? 0, c?.Oldest is { } oldest ? now - oldest : null);
+            })
+            .OrderByDescending(l => l.OldestOpen ?? TimeSpan.Zero).ThenBy(l => l.Tenant, StringComparer.Ordinal).ThenBy(l => l.Queue, StringComparer.Ordinal)
+            .ToList();
+
+        var agents = presence.Of(byId.Keys).ToList();
+        var watched = agents.Select(a => a.OnItem).OfType<Guid>().ToList();
+        var subjects = await db.WorkItems.AsNoTracking().Where(w => watched.Contains(w.Id)).ToDictionaryAsync(w => w.Id, w => w.Subject, cancellationToken);
+        return (lines, agents.Select(a => new AgentLine(a.Name, a.Status.ToString(), a.OnItem is { } on && subjects.TryGetValue(on, out var s) ? s : null)).ToList());
+    }
+}
