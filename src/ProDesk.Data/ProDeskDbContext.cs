@@ -44,6 +44,8 @@ public class ProDeskDbContext(DbContextOptions<ProDeskDbContext> options, ICurre
 
     public DbSet<OutboxEvent> OutboxEvents => Set<OutboxEvent>();
 
+    public DbSet<WorkItemAttachment> WorkItemAttachments => Set<WorkItemAttachment>();
+
     public DbSet<PersonalAccessToken> PersonalAccessTokens => Set<PersonalAccessToken>();
 
     public DbSet<AuditEvent> AuditEvents => Set<AuditEvent>();
@@ -133,6 +135,7 @@ public class ProDeskDbContext(DbContextOptions<ProDeskDbContext> options, ICurre
         {
             e.HasIndex(q => new { q.TenantId, q.Key }).IsUnique();
             e.Property(q => q.Key).HasMaxLength(64);
+            e.Property(q => q.Routing).HasConversion<string>().HasMaxLength(16);
         });
 
         builder.Entity<SlaPolicy>(e =>
@@ -184,6 +187,15 @@ public class ProDeskDbContext(DbContextOptions<ProDeskDbContext> options, ICurre
             e.Property(c => c.ActorName).HasMaxLength(320);
             e.HasIndex(c => new { c.TenantId, c.WorkItemId, c.At });
             e.HasOne<WorkItem>().WithMany().HasForeignKey(c => c.WorkItemId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        builder.Entity<WorkItemAttachment>(e =>
+        {
+            e.Property(a => a.FileName).HasMaxLength(255);
+            e.Property(a => a.ContentType).HasMaxLength(128);
+            e.Property(a => a.Sha256).HasMaxLength(32);
+            e.HasIndex(a => new { a.TenantId, a.WorkItemId });
+            e.HasOne<WorkItem>().WithMany().HasForeignKey(a => a.WorkItemId).OnDelete(DeleteBehavior.Cascade);
         });
 
         builder.Entity<OutboxEvent>(e =>

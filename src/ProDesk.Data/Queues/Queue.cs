@@ -15,4 +15,19 @@ public sealed class Queue : ITenantOwned
 
     /// <summary>Where work lands when nothing routes it elsewhere; one per tenant.</summary>
     public bool IsDefault { get; set; }
+
+    /// <summary>How new work reaches agents: they pull it, or it is pushed to one.</summary>
+    public QueueRouting Routing { get; set; } = QueueRouting.Pull;
+}
+
+public enum QueueRouting
+{
+    /// <summary>Agents take the next item themselves ("next item").</summary>
+    Pull,
+
+    /// <summary>Each new item goes to the next eligible online agent in turn.</summary>
+    RoundRobin,
+
+    /// <summary>Each new item goes to the eligible online agent with the most spare capacity.</summary>
+    LeastLoaded,
 }

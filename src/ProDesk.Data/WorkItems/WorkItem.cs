@@ -116,3 +116,26 @@ public sealed class OutboxEvent : ITenantOwned
 
     public DateTime? PublishedAt { get; set; }
 }
+
+/// <summary>A file attached to an item: metadata here, bytes under the data directory (blobs/).</summary>
+public sealed class WorkItemAttachment : ITenantOwned
+{
+    public Guid Id { get; set; }
+
+    public Guid TenantId { get; set; }
+
+    public Guid WorkItemId { get; set; }
+
+    /// <summary>The name as uploaded, for display only; never used as a path.</summary>
+    public required string FileName { get; set; }
+
+    public required string ContentType { get; set; }
+
+    public long Length { get; set; }
+
+    public required byte[] Sha256 { get; set; }
+
+    public Guid? UploadedBy { get; set; }
+
+    public DateTime CreatedAt { get; set; }
+}

@@ -17,7 +17,7 @@ public sealed record InboundMessage(string Channel, string ExternalId, string Fr
 /// external id, find or create the contact, create the item in the tenant's default queue with its
 /// first message, record the change and append an outbox event. Runs inside the tenant's scope.
 /// </summary>
-public sealed class IngestMessage(ProDeskDbContext db, OutboxRelay relay, TimeProvider clock)
+public sealed class IngestMessage(ProDeskDbContext db, OutboxRelay relay, PushRouting routing, TimeProvider clock)
 {
     public sealed record Result(WorkItem Item, bool Created);
 
@@ -57,6 +57,8 @@ public sealed class IngestMessage(ProDeskDbContext db, OutboxRelay relay, TimePr
             await db.SaveChangesAsync(cancellationToken);
             await transaction.CommitAsync(cancellationToken);
             relay.Wake();
+            // Push queues assign at once; after the commit, so a routing failure never loses the message.
+            item.AssigneeId = await routing.RouteAsync(item, cancellationToken) ?? item.AssigneeId;
             return new Result(item, Created: true);
         }
         catch (DbUpdateException)

@@ -60,6 +60,14 @@ public sealed class WorkItemCommands(ProDeskDbContext db, OutboxRelay relay, Tim
             return null;
         }, "WorkItemUpdated", cancellationToken);
 
+    public Task<Result> TagsAsync(Guid id, IReadOnlyList<string> tags, ClaimsPrincipal agent, CancellationToken cancellationToken) =>
+        ChangeAsync(id, null, true, agent, (item, now, actor) =>
+        {
+            Record(item, now, actor, "tags", string.Join(',', item.Tags), string.Join(',', tags));
+            item.Tags = [.. tags];
+            return null;
+        }, "WorkItemUpdated", cancellationToken);
+
     private async Task<Result> ChangeAsync(
         Guid id, int? basedOnVersion, bool force, ClaimsPrincipal agent,
         Func<WorkItem, DateTime, ClaimsPrincipal, string?> change, string eventType, CancellationToken cancellationToken)

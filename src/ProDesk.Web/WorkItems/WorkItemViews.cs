@@ -13,7 +13,7 @@ public sealed record SlaView(IReadOnlyList<SlaTargetView> Targets, IReadOnlyDict
 
 public sealed record SlaTargetView(string Name, int Minutes);
 
-public sealed record WorkItemDetail(WorkItemSummary Item, IReadOnlyList<MessageView> Messages, SlaView Sla);
+public sealed record WorkItemDetail(WorkItemSummary Item, IReadOnlyList<MessageView> Messages, IReadOnlyList<Attachments.AttachmentView> Attachments, SlaView Sla);
 
 public sealed record WorkItemPage(IReadOnlyList<WorkItemSummary> Items, string? NextCursor);
 

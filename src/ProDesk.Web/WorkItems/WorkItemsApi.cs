@@ -12,7 +12,7 @@ using ProDesk.Web.Identity;
 namespace ProDesk.Web.WorkItems;
 
 /// <summary>The work-item routes of CONTRACT.md. Tenant routes run in the tenant's scope (resolution middleware).</summary>
-public static class WorkItemsApi
+public static partial class WorkItemsApi
 {
     public sealed record CreateConversation(string? From, string? Name, string? Subject, string? Body, string? ExternalId);
 
@@ -21,6 +21,8 @@ public static class WorkItemsApi
     public sealed record NoteRequest(string? Body);
 
     public sealed record StatusRequest(string? Status);
+
+    public sealed record TagsRequest(IReadOnlyList<string>? Tags);
 
     public const string StaffPolicy = "staff";
     public const string WritersPolicy = "work-writers";
@@ -36,6 +38,8 @@ public static class WorkItemsApi
             .WithName("ReplyToWorkItem").WithSummary("An agent's public reply; 409 with the new state when the item changed since `version`.");
         tenant.MapPost("/work-items/{id:guid}/notes", NoteAsync).RequireAuthorization(StaffPolicy).WithName("AddNote").WithSummary("An internal note.");
         tenant.MapPost("/work-items/{id:guid}/status", StatusAsync).RequireAuthorization(StaffPolicy).WithName("ChangeStatus").WithSummary("Moves the item to another status.");
+        tenant.MapPut("/work-items/{id:guid}/tags", TagsAsync).RequireAuthorization(StaffPolicy).WithName("SetTags").WithSummary("Replaces the item's tags.");
+        tenant.MapAttachments();
 
         app.MapPost("/api/v1/work/next", NextAsync).RequireAuthorization(StaffPolicy).WithTags("Work items")
             .WithName("ClaimNextItem").WithSummary("Claims the next item due across the tenants the caller serves; 204 when none is left.");
@@ -49,6 +53,8 @@ public static class WorkItemsApi
         builder.Services.AddScoped<ClaimNextItem>();
         builder.Services.AddScoped<AgentQueue>();
         builder.Services.AddScoped<Wallboard>();
+        builder.Services.AddScoped<PushRouting>();
+        builder.Services.AddSingleton<PushRouting.Cursors>();
         builder.Services.AddAuthorizationBuilder()
             .AddPolicy(StaffPolicy, p => p.RequireRole(Roles.Staff))
             .AddPolicy(WritersPolicy, p => p.RequireRole([.. Roles.Staff, Roles.ClientAdmin, IdentityExtensions.IntegrationRole]));
@@ -164,8 +170,9 @@ public static class WorkItemsApi
         AddTarget(targets, "nextResponse", policy?.NextResponseMinutes);
         AddTarget(targets, "resolution", policy?.ResolutionMinutes);
         var messages = item.Messages.OrderBy(m => m.CreatedAt).ThenBy(m => m.Id).Select(m => m.View()).ToList();
+        var attachments = await db.WorkItemAttachments.AsNoTracking().Where(a => a.WorkItemId == id).OrderBy(a => a.CreatedAt).Select(a => Attachments.View(a)).ToListAsync(cancellationToken);
         // Deadlines, pauses and breaches are computed by the SLA engine (issue 5); the targets are known now.
-        return TypedResults.Ok(new WorkItemDetail(item.Summary(queueKey), messages, new SlaView(targets, new Dictionary<string, DateTime>(), null, [])));
+        return TypedResults.Ok(new WorkItemDetail(item.Summary(queueKey), messages, attachments, new SlaView(targets, new Dictionary<string, DateTime>(), null, [])));
     }
 
     private static async Task<Results<Ok<WorkItemSummary>, NotFound, ValidationProblem, Conflict<WorkItemSummary>>> ReplyAsync(
@@ -200,6 +207,25 @@ public static class WorkItemsApi
 
         return await AnswerAsync(await commands.StatusAsync(id, status, user, cancellationToken), db, cancellationToken);
     }
+
+    private static async Task<Results<Ok<WorkItemSummary>, NotFound, ValidationProblem, Conflict<WorkItemSummary>>> TagsAsync(
+        Guid id, TagsRequest request, WorkItemCommands commands, ProDeskDbContext db, ClaimsPrincipal user, CancellationToken cancellationToken)
+    {
+        var tags = (request.Tags ?? []).Select(t => t.Trim().ToLowerInvariant()).Distinct(StringComparer.Ordinal).ToList();
+        var bad = tags.Select((t, i) => (t, i)).FirstOrDefault(x => !TagPattern().IsMatch(x.t));
+        if (tags.Count > 20 || bad.t is not null)
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]>
+            {
+                [bad.t is null ? "tags" : $"tags[{bad.i}]"] = ["at most 20 tags of 1 to 40 lowercase letters, digits, '-' or '_'"],
+            });
+        }
+
+        return await AnswerAsync(await commands.TagsAsync(id, tags, user, cancellationToken), db, cancellationToken);
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\A[a-z0-9][a-z0-9_-]{0,39}\z")]
+    private static partial System.Text.RegularExpressions.Regex TagPattern();
 
     private static async Task<Results<Ok<WorkItemSummary>, NoContent>> NextAsync(string? kind, ClaimNextItem claim, ProDeskDbContext db, ClaimsPrincipal user, CancellationToken cancellationToken)
     {

@@ -71,6 +71,9 @@ public sealed class EveryEndpointTests(ProDeskApp app) : PostgresTest(app)
         ["POST /api/v1/tenants/{tenant}/work-items/{id:guid}/replies"] = Kind.CrossTenantChecked,
         ["POST /api/v1/tenants/{tenant}/work-items/{id:guid}/notes"] = Kind.CrossTenantChecked,
         ["POST /api/v1/tenants/{tenant}/work-items/{id:guid}/status"] = Kind.CrossTenantChecked,
+        ["PUT /api/v1/tenants/{tenant}/work-items/{id:guid}/tags"] = Kind.CrossTenantChecked,
+        ["POST /api/v1/tenants/{tenant}/work-items/{id:guid}/attachments"] = Kind.CrossTenantChecked,
+        ["GET /api/v1/tenants/{tenant}/work-items/{id:guid}/attachments/{attachmentId:guid}"] = Kind.CrossTenantChecked,
         ["POST /api/v1/work/next"] = Kind.CrossTenantChecked,
         // Hub calls are checked per invocation (Features/Realtime/AgentHubTests).
         ["* /hubs/agent"] = Kind.CrossTenantChecked,
@@ -109,6 +112,8 @@ public sealed class EveryEndpointTests(ProDeskApp app) : PostgresTest(app)
         var northwind = App.CreateClient().WithBearer((await App.ClientCredentialsAsync("northwind-integration", Browserless.DemoSecret("northwind"))).GetProperty("access_token").GetString()!);
         var created = await northwind.PostAsJsonAsync("/api/v1/tenants/northwind/conversations", new { from = "n@example.com", subject = "Northwind only", body = "b", externalId = "nw-1" });
         var id = System.Text.Json.JsonDocument.Parse(await created.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetGuid();
+        var upload = await northwind.PostAsync($"/api/v1/tenants/northwind/work-items/{id}/attachments", new MultipartFormDataContent { { new ByteArrayContent("secret"u8.ToArray()), "file", "contract.txt" } });
+        var attachmentId = System.Text.Json.JsonDocument.Parse(await upload.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetGuid();
         var before = (await northwind.JsonAsync($"/api/v1/tenants/northwind/work-items/{id}")).GetRawText();
 
         var callers = new Dictionary<string, HttpClient>
@@ -131,11 +136,16 @@ public sealed class EveryEndpointTests(ProDeskApp app) : PostgresTest(app)
                         continue;
                     }
 
-                    var path = template.Replace("{tenant}", slug, StringComparison.Ordinal).Replace("{id:guid}", id.ToString(), StringComparison.Ordinal);
+                    var path = template.Replace("{tenant}", slug, StringComparison.Ordinal).Replace("{id:guid}", id.ToString(), StringComparison.Ordinal)
+                        .Replace("{attachmentId:guid}", attachmentId.ToString(), StringComparison.Ordinal);
                     using var request = new HttpRequestMessage(new HttpMethod(method == "*" ? "GET" : method), path);
-                    if (method == "POST")
+                    if (path.EndsWith("/attachments", StringComparison.Ordinal))
                     {
-                        request.Content = JsonContent.Create(new { body = "intruder", status = "Closed", from = "x@example.com", subject = "x", externalId = "nw-1", force = true });
+                        request.Content = new MultipartFormDataContent { { new ByteArrayContent("intruder"u8.ToArray()), "file", "x.txt" } };
+                    }
+                    else if (method is "POST" or "PUT")
+                    {
+                        request.Content = JsonContent.Create(new { body = "intruder", status = "Closed", from = "x@example.com", subject = "x", externalId = "nw-1", force = true, tags = new[] { "pwned" } });
                     }
 
                     var response = await caller.SendAsync(request);

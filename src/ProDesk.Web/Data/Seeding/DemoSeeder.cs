@@ -123,7 +123,7 @@ public sealed partial class DemoSeeder(
         var contacts = 0;
         using (TenantScopes.Enter(scopes.ForTenant(info)))
         {
-            db.Queues.AddRange(seed.Queues.Queues.Select(q => new Queue { Id = Guid.CreateVersion7(), Key = q.Key, Name = q.Name, IsDefault = q.Default }));
+            db.Queues.AddRange(seed.Queues.Queues.Select(q => new Queue { Id = Guid.CreateVersion7(), Key = q.Key, Name = q.Name, IsDefault = q.Default, Routing = Enum.Parse<QueueRouting>(q.Routing) }));
             db.SlaPolicies.AddRange(seed.Sla.Policies.Select(p => new SlaPolicy
             {
                 Id = Guid.CreateVersion7(),

@@ -75,6 +75,9 @@ public sealed class QueueFile
     public string Name { get; set; } = "";
 
     public bool Default { get; set; }
+
+    /// <summary>Pull (default), RoundRobin or LeastLoaded.</summary>
+    public string Routing { get; set; } = "Pull";
 }
 
 public sealed class SlaFile

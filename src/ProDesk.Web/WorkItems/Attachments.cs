@@ -1,0 +1,136 @@
+using System.Security.Claims;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using ProDesk.Data;
+using ProDesk.Data.WorkItems;
+using ProDesk.Web.Hosting;
+using ProDesk.Web.Identity;
+
+namespace ProDesk.Web.WorkItems;
+
+/// <summary>
+/// Files on items. Bytes live under the data directory at blobs/{tenant}/{attachment id}: the
+/// uploaded name is display text only and never touches a path. Downloads are always
+/// <c>Content-Disposition: attachment</c> with <c>nosniff</c>, and only harmless types keep theirs.
+/// </summary>
+public static class Attachments
+{
+    public sealed record AttachmentView(Guid Id, string FileName, string ContentType, long Length, DateTime CreatedAt);
+
+    private static readonly HashSet<string> InlineSafeTypes = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf", "text/plain",
+    };
+
+    public static void MapAttachments(this RouteGroupBuilder tenant)
+    {
+        tenant.MapPost("/work-items/{id:guid}/attachments", UploadAsync).RequireAuthorization(WorkItemsApi.WritersPolicy).DisableAntiforgery()
+            .WithName("UploadAttachment").WithSummary("Attaches one file (multipart field `file`), size-limited.");
+        tenant.MapGet("/work-items/{id:guid}/attachments/{attachmentId:guid}", DownloadAsync)
+            .WithName("DownloadAttachment").WithSummary("The file, always as a download.");
+    }
+
+    private static async Task<Results<Created<AttachmentView>, NotFound, ValidationProblem, ProblemHttpResult>> UploadAsync(
+        Guid id, HttpRequest request, ProDeskDbContext db, ProDeskPaths paths, IConfiguration configuration, ClaimsPrincipal user, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        var item = await db.WorkItems.AsNoTracking().FirstOrDefaultAsync(w => w.Id == id, cancellationToken);
+        if (item is null)
+        {
+            return TypedResults.NotFound();
+        }
+
+        var max = configuration.GetValue("Attachments:MaxBytes", 25L * 1024 * 1024);
+        if (request.ContentLength > max + 64 * 1024)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "File too large", detail: $"file: at most {max} bytes");
+        }
+
+        if (!request.HasFormContentType || (await request.ReadFormAsync(cancellationToken)).Files.GetFile("file") is not { } file)
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["file"] = ["send one file as multipart/form-data field 'file'"] });
+        }
+
+        if (file.Length == 0 || file.Length > max)
+        {
+            return file.Length == 0
+                ? TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["file"] = ["is empty"] })
+                : TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "File too large", detail: $"file: at most {max} bytes");
+        }
+
+        var attachment = new WorkItemAttachment
+        {
+            Id = Guid.CreateVersion7(),
+            WorkItemId = item.Id,
+            TenantId = item.TenantId,
+            FileName = DisplayName(file.FileName),
+            ContentType = file.ContentType is { Length: > 0 and <= 128 } type ? type : "application/octet-stream",
+            Length = file.Length,
+            Sha256 = [],
+            UploadedBy = Guid.TryParse(user.FindFirstValue(ProDeskClaims.Subject), out var uploader) ? uploader : null,
+            CreatedAt = clock.GetUtcNow().UtcDateTime,
+        };
+
+        var folder = Path.Combine(paths.BlobDirectory, item.TenantId.ToString("N"));
+        Directory.CreateDirectory(folder);
+        var target = Path.Combine(folder, attachment.Id.ToString("N"));
+        var temporary = target + ".part";
+        await using (var output = File.Create(temporary))
+        {
+            await using var input = file.OpenReadStream();
+            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            var buffer = new byte[81920];
+            int read;
+            while ((read = await input.ReadAsync(buffer, cancellationToken)) > 0)
+            {
+                hash.AppendData(buffer, 0, read);
+                await output.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+            }
+
+            attachment.Sha256 = hash.GetHashAndReset();
+        }
+
+        File.Move(temporary, target, overwrite: true);
+        db.WorkItemAttachments.Add(attachment);
+        await db.SaveChangesAsync(cancellationToken);
+        return TypedResults.Created($"{request.Path}/{attachment.Id}", View(attachment));
+    }
+
+    private static async Task<Results<FileStreamHttpResult, NotFound>> DownloadAsync(
+        Guid id, Guid attachmentId, HttpContext context, ProDeskDbContext db, ProDeskPaths paths, CancellationToken cancellationToken)
+    {
+        var attachment = await db.WorkItemAttachments.AsNoTracking().FirstOrDefaultAsync(a => a.Id == attachmentId && a.WorkItemId == id, cancellationToken);
+        var path = attachment is null ? null : Path.Combine(paths.BlobDirectory, attachment.TenantId.ToString("N"), attachment.Id.ToString("N"));
+        if (attachment is null || !File.Exists(path))
+        {
+            return TypedResults.NotFound();
+        }
+
+        context.Response.Headers.XContentTypeOptions = "nosniff";
+        context.Response.Headers.ContentSecurityPolicy = "default-src 'none'; sandbox";
+        var type = InlineSafeTypes.Contains(attachment.ContentType) ? attachment.ContentType : "application/octet-stream";
+        // TypedResults.File with a download name writes Content-Disposition: attachment (RFC 6266, with filename*).
+        return TypedResults.File(File.OpenRead(path), type, attachment.FileName);
+    }
+
+    public static AttachmentView View(WorkItemAttachment a) => new(a.Id, a.FileName, a.ContentType, a.Length, a.CreatedAt);
+
+    /// <summary>The last path segment, without control characters, at most 255 characters: display text only.</summary>
+    internal static string DisplayName(string? uploaded)
+    {
+        var name = (uploaded ?? "").Replace('\\', '/');
+        name = name[(name.LastIndexOf('/') + 1)..];
+        var clean = new StringBuilder();
+        foreach (var c in name.Normalize(NormalizationForm.FormC))
+        {
+            if (!char.IsControl(c) && c is not ('"' or '<' or '>' or '|' or ':' or '*' or '?') && !char.IsSurrogate(c))
+            {
+                clean.Append(c);
+            }
+        }
+
+        var result = clean.ToString().Trim().TrimStart('.');
+        return result.Length == 0 ? "attachment" : result[..Math.Min(result.Length, 255)];
+    }
+}

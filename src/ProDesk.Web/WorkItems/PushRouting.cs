@@ -1,0 +1,73 @@
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using ProDesk.Data;
+using ProDesk.Data.Queues;
+using ProDesk.Data.WorkItems;
+using ProDesk.Domain.Routing;
+using ProDesk.Domain.WorkItems;
+using ProDesk.Web.Realtime;
+
+namespace ProDesk.Web.WorkItems;
+
+/// <summary>
+/// Push modes: after a new item is committed in a round-robin or least-loaded queue, it is assigned
+/// to an eligible online agent (serving the tenant, room for the item's weight). Nobody eligible:
+/// it waits in the queue for pull. Round-robin's cursor is per queue and per node.
+/// </summary>
+public sealed class PushRouting(ProDeskDbContext db, AgentPresence presence, PushRouting.Cursors cursors, IConfiguration configuration, OutboxRelay relay, TimeProvider clock)
+{
+    /// <summary>Round-robin positions, per queue.</summary>
+    public sealed class Cursors
+    {
+        public System.Collections.Concurrent.ConcurrentDictionary<Guid, RoundRobinRouter> ByQueue { get; } = new();
+    }
+
+    public async Task<Guid?> RouteAsync(WorkItem item, CancellationToken cancellationToken)
+    {
+        var queue = await db.Queues.AsNoTracking().FirstAsync(q => q.Id == item.QueueId, cancellationToken);
+        if (queue.Routing == QueueRouting.Pull)
+        {
+            return null;
+        }
+
+        var online = presence.Of([item.TenantId]).Where(a => a.Status == AgentStatus.Online).ToList();
+        if (online.Count == 0)
+        {
+            return null;
+        }
+
+        var ids = online.Select(a => a.Id).ToList();
+        var loads = await db.WorkItems.AsNoTracking()
+            .Where(w => w.AssigneeId != null && ids.Contains(w.AssigneeId.Value)
+                && (w.Status == WorkItemStatus.Open || w.Status == WorkItemStatus.Pending || w.Status == WorkItemStatus.OnHold))
+            .Select(w => new { w.AssigneeId, w.Kind, w.Channel })
+            .ToListAsync(cancellationToken);
+        var weights = WorkWeights.Default;
+        var capacity = configuration.GetValue("Routing:DefaultCapacity", 10);
+        var agents = online.Select(a => new AgentProfile(
+            a.Id, a.Tenants, RoutingCandidate.NoSkills, a.Status, capacity,
+            loads.Where(l => l.AssigneeId == a.Id).Sum(l => weights.WeightOf(l.Kind, l.Channel)))).ToList();
+        var candidate = new RoutingCandidate(item.Id, item.TenantId, item.Priority, null, item.CreatedAt, item.Kind, RoutingCandidate.NoSkills, item.Channel);
+        IPushRouter router = queue.Routing == QueueRouting.RoundRobin
+            ? cursors.ByQueue.GetOrAdd(queue.Id, _ => new RoundRobinRouter(weights))
+            : new LeastLoadedRouter(weights);
+        if (router.PickAgent(candidate, agents) is not { } agent)
+        {
+            return null;
+        }
+
+        var now = clock.GetUtcNow().UtcDateTime;
+        var assigned = await db.WorkItems.Where(w => w.Id == item.Id && w.AssigneeId == null)
+            .ExecuteUpdateAsync(s => s.SetProperty(w => w.AssigneeId, agent.Id).SetProperty(w => w.Version, w => w.Version + 1).SetProperty(w => w.UpdatedAt, now), cancellationToken);
+        if (assigned == 0)
+        {
+            return null;
+        }
+
+        db.WorkItemChanges.Add(new WorkItemChange { WorkItemId = item.Id, TenantId = item.TenantId, At = now, ActorName = $"routing:{queue.Routing}", Field = "assignee", To = agent.Id.ToString() });
+        db.OutboxEvents.Add(new OutboxEvent { TenantId = item.TenantId, Type = "WorkItemAssigned", PayloadJson = JsonSerializer.Serialize(new { item.Id, AssigneeId = agent.Id }), CreatedAt = now });
+        await db.SaveChangesAsync(cancellationToken);
+        relay.Wake();
+        return agent.Id;
+    }
+}
