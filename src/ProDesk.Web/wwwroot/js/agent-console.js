@@ -9,11 +9,16 @@ async function refreshQueue() {
   if (response.ok) queue.innerHTML = await response.text();
 }
 
-connectAgentHub({
+const statusPicker = document.querySelector("[data-agent-status]");
+const hub = connectAgentHub({
   WorkItemCreated: refreshQueue,
   WorkItemUpdated: refreshQueue,
   WorkItemAssigned: refreshQueue,
-}, refreshQueue, status);
+}, async connection => {
+  await connection.invoke("SetStatus", statusPicker.value);
+  await refreshQueue();
+}, status);
+statusPicker.addEventListener("change", () => hub.invoke("SetStatus", statusPicker.value));
 
 async function nextItem() {
   const response = await fetch("/api/v1/work/next", { method: "POST", headers: { "Accept": "application/json" } });

@@ -70,6 +70,21 @@ article.querySelector("[data-status]").addEventListener("submit", async e => {
   const response = await post("status", { status: new FormData(e.target).get("status") });
   if (response.ok) window.location.reload();
 });
+article.querySelector("[data-tags]").addEventListener("submit", async e => {
+  e.preventDefault();
+  const tags = new FormData(e.target).get("tags").split(",").map(t => t.trim()).filter(t => t.length > 0);
+  const response = await fetch(`/api/v1/tenants/${tenant}/work-items/${itemId}/tags`, {
+    method: "PUT", headers: { "Content-Type": "application/json", "Accept": "application/json" }, body: JSON.stringify({ tags }),
+  });
+  if (response.ok) window.location.reload();
+  else { error.textContent = "Tags are 1 to 40 lowercase letters, digits, '-' or '_'."; error.hidden = false; }
+});
+article.querySelector("[data-attach]").addEventListener("submit", async e => {
+  e.preventDefault();
+  const response = await fetch(`/api/v1/tenants/${tenant}/work-items/${itemId}/attachments`, { method: "POST", body: new FormData(e.target) });
+  if (response.ok) window.location.reload();
+  else { error.textContent = response.status === 413 ? "That file is too large." : "The file was not attached."; error.hidden = false; }
+});
 document.addEventListener("keydown", e => {
   if (e.key === "r" && !e.target.closest("input, textarea, select")) { e.preventDefault(); body.focus(); }
 });

@@ -19,6 +19,8 @@ public sealed class ItemModel(ProDeskDbContext db, ITenantContext tenantContext)
 
     public IReadOnlyList<WorkItemStatus> Moves { get; private set; } = [];
 
+    public IReadOnlyList<WorkItemAttachment> Attachments { get; private set; } = [];
+
     public async Task<IActionResult> OnGetAsync(Guid id, CancellationToken cancellationToken)
     {
         // The route's tenant is the scope (resolution middleware): another tenant's item is not found.
@@ -31,6 +33,7 @@ public sealed class ItemModel(ProDeskDbContext db, ITenantContext tenantContext)
         Tenant = tenant;
         Item = item;
         Moves = WorkItemStatusMachine.MovesFrom(item.Status);
+        Attachments = await db.WorkItemAttachments.AsNoTracking().Where(a => a.WorkItemId == id).OrderBy(a => a.CreatedAt).ToListAsync(cancellationToken);
         return Page();
     }
 }
