@@ -15,6 +15,9 @@ public sealed class AppUser : IdentityUser<Guid>
     public Guid? TenantId { get; set; }
 
     public DateTime CreatedAt { get; set; }
+
+    /// <summary>What an agent can do that not everyone can (languages such as "fr"); routing matches queues' required skills.</summary>
+    public List<string> Skills { get; set; } = [];
 }
 
 public sealed class AppRole : IdentityRole<Guid>

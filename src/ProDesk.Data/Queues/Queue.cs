@@ -18,6 +18,9 @@ public sealed class Queue : ITenantOwned
 
     /// <summary>How new work reaches agents: they pull it, or it is pushed to one.</summary>
     public QueueRouting Routing { get; set; } = QueueRouting.Pull;
+
+    /// <summary>Skills an agent needs to take this queue's work (e.g. the client's language).</summary>
+    public List<string> RequiredSkills { get; set; } = [];
 }
 
 public enum QueueRouting

@@ -22,6 +22,9 @@ public sealed class Tenant
     /// <summary>The business calendar as JSON (weekly hours, holidays); parsed by the SLA feature.</summary>
     public required string CalendarJson { get; set; }
 
+    /// <summary>The tenant's custom fields on work items, as a JSON array of definitions (key, label, type, choices, required).</summary>
+    public string FieldsJson { get; set; } = "[]";
+
     /// <summary>The price plan as JSON; rated by the billing feature.</summary>
     public required string PlanJson { get; set; }
 

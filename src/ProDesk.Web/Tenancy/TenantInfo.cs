@@ -10,4 +10,5 @@ public sealed record TenantInfo(
     string TimeZone,
     TenantStatus Status,
     IReadOnlyList<string> Hosts,
-    string CalendarJson);
+    string CalendarJson,
+    string FieldsJson = "[]");

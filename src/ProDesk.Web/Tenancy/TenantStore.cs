@@ -65,7 +65,7 @@ internal sealed class TenantStore(IServiceScopeFactory scopes, IMemoryCache cach
             var db = scope.ServiceProvider.GetRequiredService<ProDeskDbContext>();
             var rows = await db.Tenants.AsNoTracking().Include(t => t.Hosts).OrderBy(t => t.Slug).ToListAsync(cancellationToken);
             snapshot = new Snapshot(rows
-                .Select(t => new TenantInfo(t.Id, t.Slug, t.Name, t.TimeZone, t.Status, t.Hosts.Select(h => h.Host).Order(StringComparer.Ordinal).ToArray(), t.CalendarJson))
+                .Select(t => new TenantInfo(t.Id, t.Slug, t.Name, t.TimeZone, t.Status, t.Hosts.Select(h => h.Host).Order(StringComparer.Ordinal).ToArray(), t.CalendarJson, t.FieldsJson))
                 .ToArray());
             cache.Set(CacheKey, snapshot, SnapshotLifetime);
             return snapshot;

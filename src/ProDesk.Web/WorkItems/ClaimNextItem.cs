@@ -27,9 +27,10 @@ public sealed class ClaimNextItem(ProDeskDbContext db, DatabaseSettings settings
         }
 
         var now = clock.GetUtcNow().UtcDateTime;
+        var skills = (await db.Users.AsNoTracking().Where(u => u.Id == agentId).Select(u => u.Skills).FirstOrDefaultAsync(cancellationToken) ?? []).ToArray();
         var claimed = settings.Provider == DatabaseProvider.Postgres
-            ? await ClaimOnPostgresAsync(agentId, kind, now, cancellationToken)
-            : await ClaimOnSqliteAsync(agentId, kind, now, cancellationToken);
+            ? await ClaimOnPostgresAsync(agentId, kind, skills, now, cancellationToken)
+            : await ClaimOnSqliteAsync(agentId, kind, skills, now, cancellationToken);
         if (claimed is null)
         {
             return null;
@@ -43,17 +44,18 @@ public sealed class ClaimNextItem(ProDeskDbContext db, DatabaseSettings settings
         return item;
     }
 
-    private async Task<Guid?> ClaimOnPostgresAsync(Guid agentId, WorkItemKind? kind, DateTime now, CancellationToken cancellationToken)
+    private async Task<Guid?> ClaimOnPostgresAsync(Guid agentId, WorkItemKind? kind, string[] skills, DateTime now, CancellationToken cancellationToken)
     {
         var tenantIds = tenants.Scope.TenantIds.ToArray();
         var kindText = kind?.ToString();
         var ids = await db.Database.SqlQuery<Guid>($"""
             UPDATE "WorkItems" SET "AssigneeId" = {agentId}, "Version" = "Version" + 1, "UpdatedAt" = {now}
             WHERE "Id" = (
-                SELECT "Id" FROM "WorkItems"
-                WHERE "TenantId" = ANY({tenantIds}) AND "Status" = 'Open' AND "AssigneeId" IS NULL
-                  AND ({kindText}::text IS NULL OR "Kind" = {kindText})
-                ORDER BY "Priority" DESC, "CreatedAt", "Id"
+                SELECT w."Id" FROM "WorkItems" w
+                WHERE w."TenantId" = ANY({tenantIds}) AND w."Status" = 'Open' AND w."AssigneeId" IS NULL
+                  AND ({kindText}::text IS NULL OR w."Kind" = {kindText})
+                  AND EXISTS (SELECT 1 FROM "Queues" q WHERE q."Id" = w."QueueId" AND q."RequiredSkills" <@ {skills})
+                ORDER BY w."Priority" DESC, w."CreatedAt", w."Id"
                 LIMIT 1
                 FOR UPDATE SKIP LOCKED)
             RETURNING "Id" AS "Value"
@@ -61,12 +63,13 @@ public sealed class ClaimNextItem(ProDeskDbContext db, DatabaseSettings settings
         return ids.Count == 0 ? null : ids[0];
     }
 
-    private async Task<Guid?> ClaimOnSqliteAsync(Guid agentId, WorkItemKind? kind, DateTime now, CancellationToken cancellationToken)
+    private async Task<Guid?> ClaimOnSqliteAsync(Guid agentId, WorkItemKind? kind, string[] skills, DateTime now, CancellationToken cancellationToken)
     {
         for (var attempt = 0; attempt < 5; attempt++)
         {
             var candidate = await db.WorkItems
-                .Where(w => w.Status == WorkItemStatus.Open && w.AssigneeId == null && (kind == null || w.Kind == kind))
+                .Where(w => w.Status == WorkItemStatus.Open && w.AssigneeId == null && (kind == null || w.Kind == kind)
+                    && db.Queues.Any(q => q.Id == w.QueueId && q.RequiredSkills.All(s => skills.Contains(s))))
                 .OrderByDescending(w => w.Priority).ThenBy(w => w.CreatedAt).ThenBy(w => w.Id)
                 .Select(w => (Guid?)w.Id)
                 .FirstOrDefaultAsync(cancellationToken);

@@ -42,12 +42,13 @@ public sealed class PushRouting(ProDeskDbContext db, AgentPresence presence, Pus
                 && (w.Status == WorkItemStatus.Open || w.Status == WorkItemStatus.Pending || w.Status == WorkItemStatus.OnHold))
             .Select(w => new { w.AssigneeId, w.Kind, w.Channel })
             .ToListAsync(cancellationToken);
+        var skills = await db.Users.AsNoTracking().Where(u => ids.Contains(u.Id)).ToDictionaryAsync(u => u.Id, u => (IReadOnlySet<string>)u.Skills.ToHashSet(StringComparer.OrdinalIgnoreCase), cancellationToken);
         var weights = WorkWeights.Default;
         var capacity = configuration.GetValue("Routing:DefaultCapacity", 10);
         var agents = online.Select(a => new AgentProfile(
-            a.Id, a.Tenants, RoutingCandidate.NoSkills, a.Status, capacity,
+            a.Id, a.Tenants, skills.GetValueOrDefault(a.Id, RoutingCandidate.NoSkills), a.Status, capacity,
             loads.Where(l => l.AssigneeId == a.Id).Sum(l => weights.WeightOf(l.Kind, l.Channel)))).ToList();
-        var candidate = new RoutingCandidate(item.Id, item.TenantId, item.Priority, null, item.CreatedAt, item.Kind, RoutingCandidate.NoSkills, item.Channel);
+        var candidate = new RoutingCandidate(item.Id, item.TenantId, item.Priority, null, item.CreatedAt, item.Kind, queue.RequiredSkills.ToHashSet(StringComparer.OrdinalIgnoreCase), item.Channel);
         IPushRouter router = queue.Routing == QueueRouting.RoundRobin
             ? cursors.ByQueue.GetOrAdd(queue.Id, _ => new RoundRobinRouter(weights))
             : new LeastLoadedRouter(weights);

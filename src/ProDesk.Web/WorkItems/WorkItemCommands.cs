@@ -60,6 +60,14 @@ public sealed class WorkItemCommands(ProDeskDbContext db, OutboxRelay relay, Tim
             return null;
         }, "WorkItemUpdated", cancellationToken);
 
+    public Task<Result> FieldsAsync(Guid id, string fieldsJson, ClaimsPrincipal agent, CancellationToken cancellationToken) =>
+        ChangeAsync(id, null, true, agent, (item, now, actor) =>
+        {
+            Record(item, now, actor, "fields", item.CustomFieldsJson, fieldsJson);
+            item.CustomFieldsJson = fieldsJson;
+            return null;
+        }, "WorkItemUpdated", cancellationToken);
+
     public Task<Result> TagsAsync(Guid id, IReadOnlyList<string> tags, ClaimsPrincipal agent, CancellationToken cancellationToken) =>
         ChangeAsync(id, null, true, agent, (item, now, actor) =>
         {

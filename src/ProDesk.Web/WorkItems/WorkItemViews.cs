@@ -13,7 +13,15 @@ public sealed record SlaView(IReadOnlyList<SlaTargetView> Targets, IReadOnlyDict
 
 public sealed record SlaTargetView(string Name, int Minutes);
 
-public sealed record WorkItemDetail(WorkItemSummary Item, IReadOnlyList<MessageView> Messages, IReadOnlyList<Attachments.AttachmentView> Attachments, SlaView Sla);
+public sealed record ChangeView(DateTime At, string? Actor, string Field, string? From, string? To);
+
+public sealed record WorkItemDetail(
+    WorkItemSummary Item,
+    IReadOnlyList<MessageView> Messages,
+    IReadOnlyList<Attachments.AttachmentView> Attachments,
+    System.Text.Json.JsonElement Fields,
+    IReadOnlyList<ChangeView> Changes,
+    SlaView Sla);
 
 public sealed record WorkItemPage(IReadOnlyList<WorkItemSummary> Items, string? NextCursor);
 

@@ -8,6 +8,7 @@ using ProDesk.Data.Identity;
 using ProDesk.Data.WorkItems;
 using ProDesk.Domain.WorkItems;
 using ProDesk.Web.Identity;
+using ProDesk.Web.Tenancy;
 
 namespace ProDesk.Web.WorkItems;
 
@@ -24,6 +25,8 @@ public static partial class WorkItemsApi
 
     public sealed record TagsRequest(IReadOnlyList<string>? Tags);
 
+    public sealed record FieldsRequest(Dictionary<string, System.Text.Json.JsonElement>? Fields);
+
     public const string StaffPolicy = "staff";
     public const string WritersPolicy = "work-writers";
 
@@ -38,6 +41,7 @@ public static partial class WorkItemsApi
             .WithName("ReplyToWorkItem").WithSummary("An agent's public reply; 409 with the new state when the item changed since `version`.");
         tenant.MapPost("/work-items/{id:guid}/notes", NoteAsync).RequireAuthorization(StaffPolicy).WithName("AddNote").WithSummary("An internal note.");
         tenant.MapPost("/work-items/{id:guid}/status", StatusAsync).RequireAuthorization(StaffPolicy).WithName("ChangeStatus").WithSummary("Moves the item to another status.");
+        tenant.MapPut("/work-items/{id:guid}/fields", FieldsAsync).RequireAuthorization(StaffPolicy).WithName("SetCustomFields").WithSummary("Sets the tenant's custom fields on the item (null removes one).");
         tenant.MapPut("/work-items/{id:guid}/tags", TagsAsync).RequireAuthorization(StaffPolicy).WithName("SetTags").WithSummary("Replaces the item's tags.");
         tenant.MapAttachments();
 
@@ -170,9 +174,11 @@ public static partial class WorkItemsApi
         AddTarget(targets, "nextResponse", policy?.NextResponseMinutes);
         AddTarget(targets, "resolution", policy?.ResolutionMinutes);
         var messages = item.Messages.OrderBy(m => m.CreatedAt).ThenBy(m => m.Id).Select(m => m.View()).ToList();
+        var changes = await db.WorkItemChanges.AsNoTracking().Where(c => c.WorkItemId == id).OrderBy(c => c.Id)
+            .Select(c => new ChangeView(c.At, c.ActorName, c.Field, c.From, c.To)).ToListAsync(cancellationToken);
         var attachments = await db.WorkItemAttachments.AsNoTracking().Where(a => a.WorkItemId == id).OrderBy(a => a.CreatedAt).Select(a => Attachments.View(a)).ToListAsync(cancellationToken);
         // Deadlines, pauses and breaches are computed by the SLA engine (issue 5); the targets are known now.
-        return TypedResults.Ok(new WorkItemDetail(item.Summary(queueKey), messages, attachments, new SlaView(targets, new Dictionary<string, DateTime>(), null, [])));
+        return TypedResults.Ok(new WorkItemDetail(item.Summary(queueKey), messages, attachments, System.Text.Json.JsonDocument.Parse(item.CustomFieldsJson).RootElement.Clone(), changes, new SlaView(targets, new Dictionary<string, DateTime>(), null, [])));
     }
 
     private static async Task<Results<Ok<WorkItemSummary>, NotFound, ValidationProblem, Conflict<WorkItemSummary>>> ReplyAsync(
@@ -222,6 +228,21 @@ public static partial class WorkItemsApi
         }
 
         return await AnswerAsync(await commands.TagsAsync(id, tags, user, cancellationToken), db, cancellationToken);
+    }
+
+    private static async Task<Results<Ok<WorkItemSummary>, NotFound, ValidationProblem, Conflict<WorkItemSummary>>> FieldsAsync(
+        Guid id, FieldsRequest request, WorkItemCommands commands, ProDeskDbContext db, ITenantContext tenantContext, ClaimsPrincipal user, CancellationToken cancellationToken)
+    {
+        var current = await db.WorkItems.AsNoTracking().Where(w => w.Id == id).Select(w => w.CustomFieldsJson).FirstOrDefaultAsync(cancellationToken);
+        if (current is null || tenantContext.Current is not { } tenant)
+        {
+            return TypedResults.NotFound();
+        }
+
+        var (json, errors) = CustomFields.Apply(tenant, current, request.Fields);
+        return json is null
+            ? TypedResults.ValidationProblem(errors)
+            : await AnswerAsync(await commands.FieldsAsync(id, json, user, cancellationToken), db, cancellationToken);
     }
 
     [System.Text.RegularExpressions.GeneratedRegex(@"\A[a-z0-9][a-z0-9_-]{0,39}\z")]

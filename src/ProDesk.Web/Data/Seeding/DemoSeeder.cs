@@ -65,7 +65,7 @@ public sealed partial class DemoSeeder(
         foreach (var member in seed.Staff.Staff)
         {
             var served = member.Tenants.Contains("*") ? tenantIds.Values.ToList() : member.Tenants.Select(s => tenantIds[s]).ToList();
-            usersCreated += await EnsureUserAsync(member.Email, member.DisplayName, member.Role, null, seed.Staff.DemoPassword, served, now) ? 1 : 0;
+            usersCreated += await EnsureUserAsync(member.Email, member.DisplayName, member.Role, null, seed.Staff.DemoPassword, served, now, member.Skills) ? 1 : 0;
         }
 
         foreach (var tenantSeed in seed.Tenants)
@@ -110,6 +110,7 @@ public sealed partial class DemoSeeder(
             Status = TenantStatus.Active,
             CalendarJson = System.Text.Json.JsonSerializer.Serialize(t.Calendar, System.Text.Json.JsonSerializerOptions.Web),
             PlanJson = seed.PlanJson,
+            FieldsJson = System.Text.Json.JsonSerializer.Serialize(t.Fields, System.Text.Json.JsonSerializerOptions.Web),
             CreatedAt = now,
             Hosts = t.Hosts.Select(h => new TenantHost { Host = h }).ToList(),
         };
@@ -119,11 +120,11 @@ public sealed partial class DemoSeeder(
         db.Tenants.Add(tenant);
         await db.SaveChangesAsync(cancellationToken);
 
-        var info = new TenantInfo(tenant.Id, tenant.Slug, tenant.Name, tenant.TimeZone, tenant.Status, t.Hosts, tenant.CalendarJson);
+        var info = new TenantInfo(tenant.Id, tenant.Slug, tenant.Name, tenant.TimeZone, tenant.Status, t.Hosts, tenant.CalendarJson, tenant.FieldsJson);
         var contacts = 0;
         using (TenantScopes.Enter(scopes.ForTenant(info)))
         {
-            db.Queues.AddRange(seed.Queues.Queues.Select(q => new Queue { Id = Guid.CreateVersion7(), Key = q.Key, Name = q.Name, IsDefault = q.Default, Routing = Enum.Parse<QueueRouting>(q.Routing) }));
+            db.Queues.AddRange(seed.Queues.Queues.Select(q => new Queue { Id = Guid.CreateVersion7(), Key = q.Key, Name = q.Name, IsDefault = q.Default, Routing = Enum.Parse<QueueRouting>(q.Routing), RequiredSkills = q.RequiredSkills }));
             db.SlaPolicies.AddRange(seed.Sla.Policies.Select(p => new SlaPolicy
             {
                 Id = Guid.CreateVersion7(),
@@ -150,7 +151,7 @@ public sealed partial class DemoSeeder(
         return (true, contacts);
     }
 
-    private async Task<bool> EnsureUserAsync(string email, string displayName, string role, Guid? tenantId, string? password, IReadOnlyList<Guid> served, DateTime now)
+    private async Task<bool> EnsureUserAsync(string email, string displayName, string role, Guid? tenantId, string? password, IReadOnlyList<Guid> served, DateTime now, List<string>? skills = null)
     {
         if (await users.FindByEmailAsync(email) is not null)
         {
@@ -166,6 +167,7 @@ public sealed partial class DemoSeeder(
             DisplayName = displayName,
             TenantId = tenantId,
             CreatedAt = now,
+            Skills = skills ?? [],
         };
 
         // Without a demo password the account starts with none; the admin sends an invitation.

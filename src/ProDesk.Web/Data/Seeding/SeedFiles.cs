@@ -31,6 +31,9 @@ public sealed class StaffMemberFile
 
     /// <summary>Slugs of the tenants served; ["*"] for all of them.</summary>
     public List<string> Tenants { get; set; } = [];
+
+    /// <summary>Skills routing matches against queues' required skills (e.g. languages: "fr", "en").</summary>
+    public List<string> Skills { get; set; } = [];
 }
 
 public sealed class TenantFile
@@ -53,6 +56,26 @@ public sealed class TenantFile
     public CalendarDocument Calendar { get; set; } = new();
 
     public DemoHistoryFile DemoHistory { get; set; } = new();
+
+    /// <summary>Custom fields on this tenant's work items.</summary>
+    public List<CustomFieldDefinition> Fields { get; set; } = [];
+}
+
+/// <summary>One custom field of a tenant: text, number, date (yyyy-MM-dd) or choice.</summary>
+public sealed class CustomFieldDefinition
+{
+    [JsonRequired]
+    public string Key { get; set; } = "";
+
+    [JsonRequired]
+    public string Label { get; set; } = "";
+
+    [JsonRequired]
+    public string Type { get; set; } = "";
+
+    public List<string> Choices { get; set; } = [];
+
+    public bool Required { get; set; }
 }
 
 public sealed class DemoHistoryFile
@@ -78,6 +101,9 @@ public sealed class QueueFile
 
     /// <summary>Pull (default), RoundRobin or LeastLoaded.</summary>
     public string Routing { get; set; } = "Pull";
+
+    /// <summary>Skills an agent needs to take this queue's work.</summary>
+    public List<string> RequiredSkills { get; set; } = [];
 }
 
 public sealed class SlaFile

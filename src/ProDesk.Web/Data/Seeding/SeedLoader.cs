@@ -4,6 +4,7 @@ using System.Text.Json.Serialization;
 using ProDesk.Data.Identity;
 using ProDesk.Domain.Tenancy;
 using ProDesk.Web.Hosting;
+using ProDesk.Web.WorkItems;
 
 namespace ProDesk.Web.Data.Seeding;
 
@@ -104,6 +105,14 @@ public static class SeedLoader
 
         Check(t.Calendar.ToWeeklyHours(out var calendarError) is not null, file, "calendar", calendarError ?? "");
         Check(t.DemoHistory.Contacts is >= 0 and <= 10_000, file, "demoHistory.contacts", "must be between 0 and 10000");
+        for (var i = 0; i < t.Fields.Count; i++)
+        {
+            var field = t.Fields[i];
+            Check(TenantSlug.IsValid(field.Key.Replace('_', '-')), file, $"fields[{i}].key", $"'{field.Key}' must be lowercase letters, digits, '-' or '_'");
+            Check(t.Fields.FindIndex(f => f.Key == field.Key) == i, file, $"fields[{i}].key", $"'{field.Key}' is listed twice");
+            Check(CustomFields.Types.Contains(field.Type), file, $"fields[{i}].type", $"'{field.Type}' is not one of {string.Join(", ", CustomFields.Types)}");
+            Check(field.Type != "choice" || field.Choices.Count > 0, file, $"fields[{i}].choices", "a choice field needs choices");
+        }
 
         var queuesFile = Path.Combine(seed.Folder, "queues.json");
         var queues = seed.Queues.Queues;

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.EntityFrameworkCore;
@@ -19,6 +20,13 @@ public sealed class SqliteSmokeTests
             builder.UseSetting("ProDesk:DataDirectory", dataDirectory);
             builder.UseSetting("ProDesk:SeedDirectory", Repository.SeedDirectory);
         }
+    }
+
+    private static async Task<string> CliToken(WebApplicationFactory<Program> app, string email)
+    {
+        await using var scope = app.Services.CreateAsyncScope();
+        var user = await scope.ServiceProvider.GetRequiredService<Microsoft.AspNetCore.Identity.UserManager<ProDesk.Data.Identity.AppUser>>().FindByEmailAsync(email);
+        return (await scope.ServiceProvider.GetRequiredService<ProDesk.Web.Identity.PersonalAccessTokens>().CreateAsync(user!, "smoke")).Secret;
     }
 
     private static async Task<(int Tenants, int Users, int Contacts)> CountsAsync(WebApplicationFactory<Program> app)
@@ -44,11 +52,23 @@ public sealed class SqliteSmokeTests
             Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
             Assert.Contains("InMemoryStorage", await ready.Content.ReadAsStringAsync(), StringComparison.Ordinal);
             Assert.Contains("ProDesk", await client.GetStringAsync("/"), StringComparison.Ordinal);
+
+            // The API channel and claim-next on SQLite (its claim path differs from PostgreSQL's).
+            var integration = app.CreateClient().WithBearer((await app.ClientCredentialsAsync("acme-integration", Browserless.DemoSecret("acme"))).GetProperty("access_token").GetString()!);
+            var created = await integration.PostAsJsonAsync("/api/v1/tenants/acme/conversations", new { from = "c@example.fr", subject = "On SQLite", body = "b", externalId = "sqlite-1" });
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+            var token = await CliToken(app, "agent1@prodesk.test");
+            var agent = app.CreateClient().WithBearer(token);
+            var claimed = await agent.PostAsync("/api/v1/work/next", null);
+            Assert.Equal(HttpStatusCode.OK, claimed.StatusCode);
+            Assert.Equal(HttpStatusCode.NoContent, (await agent.PostAsync("/api/v1/work/next", null)).StatusCode);
+            Assert.Equal(1, (await integration.JsonAsync("/api/v1/tenants/acme/work-items")).GetProperty("items").GetArrayLength());
             first = await CountsAsync(app);
         }
 
         Assert.True(File.Exists(Path.Combine(data, "prodesk.db")));
-        Assert.Equal((4, 14, 130), first);
+        // 130 demo contacts, plus the customer of the conversation created above.
+        Assert.Equal((4, 14, 131), first);
 
         await using (var again = new DefaultApp(data))
         {

@@ -70,6 +70,41 @@ public sealed class AttachmentsAndTagsTests(ProDeskApp app) : PostgresTest(app)
     }
 
     [Fact]
+    public async Task Custom_fields_follow_the_clients_definitions_and_every_change_is_in_the_trail()
+    {
+        var (_, id) = await ItemAsync("acme", "fields-1");
+        var agent = App.CreateClient().WithBearer((await App.PatAsync("agent1@prodesk.test")).Secret);
+        var ok = await agent.PutAsJsonAsync($"/api/v1/tenants/acme/work-items/{id}/fields", new { fields = new Dictionary<string, object?> { ["contract-number"] = "C-1234", ["property-type"] = "house", ["visit-date"] = "2026-12-03", ["estimate"] = 180.5 } });
+        Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+
+        var bad = await agent.PutAsJsonAsync($"/api/v1/tenants/acme/work-items/{id}/fields", new { fields = new Dictionary<string, object?> { ["property-type"] = "castle", ["visit-date"] = "next week", ["estimate"] = "lots", ["shoe-size"] = 42 } });
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        var errors = JsonDocument.Parse(await bad.Content.ReadAsStringAsync()).RootElement.GetProperty("errors");
+        Assert.Equal(["fields.estimate", "fields.property-type", "fields.shoe-size", "fields.visit-date"], errors.EnumerateObject().Select(e => e.Name).Order());
+
+        await agent.PostAsJsonAsync($"/api/v1/tenants/acme/work-items/{id}/status", new { status = "OnHold" });
+        var item = await agent.JsonAsync($"/api/v1/tenants/acme/work-items/{id}");
+        Assert.Equal("house", item.GetProperty("fields").GetProperty("property-type").GetString());
+        Assert.Equal(180.5m, item.GetProperty("fields").GetProperty("estimate").GetDecimal());
+        var changes = item.GetProperty("changes").EnumerateArray().Select(c => (c.GetProperty("field").GetString(), c.GetProperty("to").GetString())).ToList();
+        Assert.Equal(("created", "Open"), changes[0]);
+        Assert.Contains(("status", "OnHold"), changes);
+        Assert.Contains(changes, c => c.Item1 == "fields");
+        Assert.All(item.GetProperty("changes").EnumerateArray().Skip(1), c => Assert.Equal("agent1@prodesk.test", c.GetProperty("actor").GetString()));
+    }
+
+    [Fact]
+    public async Task Only_agents_with_a_queues_skills_claim_its_work()
+    {
+        // acme's support queue needs French; the supervisor serves every tenant but lists no skills.
+        await ItemAsync("acme", "skills-1");
+        var supervisor = App.CreateClient().WithBearer((await App.PatAsync("supervisor@prodesk.test")).Secret);
+        Assert.Equal(HttpStatusCode.NoContent, (await supervisor.PostAsync("/api/v1/work/next", null)).StatusCode);
+        var bea = App.CreateClient().WithBearer((await App.PatAsync("agent2@prodesk.test")).Secret);
+        Assert.Equal(HttpStatusCode.OK, (await bea.PostAsync("/api/v1/work/next", null)).StatusCode);
+    }
+
+    [Fact]
     public async Task A_least_loaded_queue_pushes_new_work_to_the_online_agent_with_the_most_room()
     {
         // northwind's support queue is LeastLoaded in the demo seed; agent2 and agent4 serve northwind.

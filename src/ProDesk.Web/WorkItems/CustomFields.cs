@@ -1,0 +1,74 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using ProDesk.Web.Data.Seeding;
+using ProDesk.Web.Tenancy;
+
+namespace ProDesk.Web.WorkItems;
+
+/// <summary>A tenant's custom fields on work items: definitions from the tenant, values checked against them.</summary>
+public static class CustomFields
+{
+    public static readonly IReadOnlyList<string> Types = ["text", "number", "date", "choice"];
+
+    public static IReadOnlyList<CustomFieldDefinition> Of(TenantInfo tenant) =>
+        JsonSerializer.Deserialize<List<CustomFieldDefinition>>(tenant.FieldsJson, JsonSerializerOptions.Web) ?? [];
+
+    /// <summary>Merges <paramref name="values"/> into <paramref name="currentJson"/>; null removes a value. Errors name the field.</summary>
+    public static (string? Json, Dictionary<string, string[]> Errors) Apply(TenantInfo tenant, string currentJson, IReadOnlyDictionary<string, JsonElement>? values)
+    {
+        var errors = new Dictionary<string, string[]>();
+        var definitions = Of(tenant).ToDictionary(d => d.Key, StringComparer.Ordinal);
+        var result = JsonNode.Parse(currentJson) as JsonObject ?? [];
+        foreach (var (key, value) in values ?? new Dictionary<string, JsonElement>())
+        {
+            var name = $"fields.{key}";
+            if (!definitions.TryGetValue(key, out var definition))
+            {
+                errors[name] = ["is not a custom field of this client"];
+                continue;
+            }
+
+            if (value.ValueKind == JsonValueKind.Null)
+            {
+                if (definition.Required)
+                {
+                    errors[name] = ["is required"];
+                }
+                else
+                {
+                    result.Remove(key);
+                }
+
+                continue;
+            }
+
+            switch (definition.Type)
+            {
+                case "number" when value.ValueKind == JsonValueKind.Number:
+                    result[key] = value.GetDecimal();
+                    break;
+                case "text" when value.ValueKind == JsonValueKind.String && value.GetString()!.Length <= 1000:
+                    result[key] = value.GetString();
+                    break;
+                case "date" when value.ValueKind == JsonValueKind.String && DateOnly.TryParseExact(value.GetString(), "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out _):
+                    result[key] = value.GetString();
+                    break;
+                case "choice" when value.ValueKind == JsonValueKind.String && definition.Choices.Contains(value.GetString()!):
+                    result[key] = value.GetString();
+                    break;
+                default:
+                    errors[name] = [definition.Type switch
+                    {
+                        "number" => "must be a number",
+                        "date" => "must be a date like 2026-12-31",
+                        "choice" => $"must be one of {string.Join(", ", definition.Choices)}",
+                        _ => "must be text of at most 1000 characters",
+                    }];
+                    break;
+            }
+        }
+
+        return (errors.Count == 0 ? result.ToJsonString() : null, errors);
+    }
+}
