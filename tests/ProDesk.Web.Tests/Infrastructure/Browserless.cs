@@ -1,5 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using Microsoft.AspNetCore.SignalR.Client;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Mvc.Testing;
@@ -68,6 +70,34 @@ public static partial class Browserless
             ["scope"] = "api",
         }));
         return JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone();
+    }
+
+    /// <summary>An API client acting as the tenant's integration client (client_credentials).</summary>
+    public static async Task<HttpClient> IntegrationClientAsync(this WebApplicationFactory<Program> app, string slug) =>
+        app.CreateClient().WithBearer((await app.ClientCredentialsAsync($"{slug}-integration", DemoSecret(slug))).GetProperty("access_token").GetString()!);
+
+    /// <summary>Creates a conversation through the API channel and returns its id.</summary>
+    public static async Task<Guid> CreateConversationAsync(this HttpClient integration, string slug, string externalId, string subject = "Leaking tap")
+    {
+        var response = await integration.PostAsJsonAsync($"/api/v1/tenants/{slug}/conversations", new { from = "customer@example.com", name = "A customer", subject, body = "Please help.", externalId });
+        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+        return JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetGuid();
+    }
+
+    /// <summary>A console's connection to /hubs/agent through the test server, as the user of a new personal access token.</summary>
+    public static async Task<HubConnection> AgentHubAsync(this ProDeskApp app, string email, Action<HubConnection>? handlers = null)
+    {
+        var token = (await app.PatAsync(email)).Secret;
+        var connection = new HubConnectionBuilder()
+            .WithUrl(new Uri(app.Server.BaseAddress, $"hubs/agent?access_token={token}"), options =>
+            {
+                options.Transports = Microsoft.AspNetCore.Http.Connections.HttpTransportType.LongPolling;
+                options.HttpMessageHandlerFactory = _ => app.Server.CreateHandler();
+            })
+            .Build();
+        handlers?.Invoke(connection);
+        await connection.StartAsync();
+        return connection;
     }
 
     public static string DemoSecret(string slug) =>

@@ -1,6 +1,4 @@
-using System.Net.Http.Json;
 using System.Threading.Channels;
-using Microsoft.AspNetCore.Http.Connections;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Client;
 using ProDesk.Web.Realtime;
@@ -24,28 +22,18 @@ public sealed class AgentHubTests(ProDeskApp app) : PostgresTest(app)
 
     private async Task<Console> ConnectAsync(string email)
     {
-        var token = (await App.PatAsync(email)).Secret;
-        var connection = new HubConnectionBuilder()
-            .WithUrl(new Uri(App.Server.BaseAddress, $"{AgentHub.Path.TrimStart('/')}?access_token={token}"), options =>
-            {
-                options.Transports = HttpTransportType.LongPolling;
-                options.HttpMessageHandlerFactory = _ => App.Server.CreateHandler();
-            })
-            .Build();
-        var console = new Console(connection);
-        connection.On<WorkItemEvent>(nameof(IAgentClient.WorkItemCreated), e => console.Created.Writer.TryWrite(e));
-        connection.On<PresenceEvent>(nameof(IAgentClient.PresenceChanged), e => console.Presence.Writer.TryWrite(e));
-        await connection.StartAsync();
-        return console;
+        Console? console = null;
+        var connection = await App.AgentHubAsync(email, c =>
+        {
+            console = new Console(c);
+            c.On<WorkItemEvent>(nameof(IAgentClient.WorkItemCreated), e => console.Created.Writer.TryWrite(e));
+            c.On<PresenceEvent>(nameof(IAgentClient.PresenceChanged), e => console.Presence.Writer.TryWrite(e));
+        });
+        return console!;
     }
 
-    private async Task<Guid> CreateAsync(string slug, string externalId)
-    {
-        var client = App.CreateClient().WithBearer((await App.ClientCredentialsAsync($"{slug}-integration", Browserless.DemoSecret(slug))).GetProperty("access_token").GetString()!);
-        var response = await client.PostAsJsonAsync($"/api/v1/tenants/{slug}/conversations", new { from = "c@example.com", subject = $"{slug} {externalId}", body = "b", externalId });
-        response.EnsureSuccessStatusCode();
-        return System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetGuid();
-    }
+    private async Task<Guid> CreateAsync(string slug, string externalId) =>
+        await (await App.IntegrationClientAsync(slug)).CreateConversationAsync(slug, externalId, $"{slug} {externalId}");
 
     private static async Task<T> NextAsync<T>(Channel<T> channel) =>
         await channel.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(20));

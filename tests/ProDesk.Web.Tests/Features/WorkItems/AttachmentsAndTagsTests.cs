@@ -1,9 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Microsoft.AspNetCore.SignalR.Client;
-using Microsoft.AspNetCore.Http.Connections;
-using ProDesk.Web.Realtime;
 using ProDesk.Web.Tests.Infrastructure;
 
 namespace ProDesk.Web.Tests.Features.WorkItems;
@@ -12,9 +9,8 @@ public sealed class AttachmentsAndTagsTests(ProDeskApp app) : PostgresTest(app)
 {
     private async Task<(HttpClient Client, Guid Id)> ItemAsync(string slug, string externalId = "att-1")
     {
-        var client = App.CreateClient().WithBearer((await App.ClientCredentialsAsync($"{slug}-integration", Browserless.DemoSecret(slug))).GetProperty("access_token").GetString()!);
-        var response = await client.PostAsJsonAsync($"/api/v1/tenants/{slug}/conversations", new { from = "c@example.fr", subject = "With files", body = "See attached", externalId });
-        return (client, JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetGuid());
+        var client = await App.IntegrationClientAsync(slug);
+        return (client, await client.CreateConversationAsync(slug, externalId, "With files"));
     }
 
     [Fact]
@@ -108,13 +104,13 @@ public sealed class AttachmentsAndTagsTests(ProDeskApp app) : PostgresTest(app)
     public async Task A_least_loaded_queue_pushes_new_work_to_the_online_agent_with_the_most_room()
     {
         // northwind's support queue is LeastLoaded in the demo seed; agent2 and agent4 serve northwind.
-        var busy = await ConnectAsync("agent2@prodesk.test");
+        var busy = await App.AgentHubAsync("agent2@prodesk.test");
         var (client, first) = await ItemAsync("northwind", "push-1");
         var firstItem = await client.JsonAsync($"/api/v1/tenants/northwind/work-items/{first}");
         var agent2 = (await App.UserAsync("agent2@prodesk.test")).Id;
         Assert.Equal(agent2, firstItem.GetProperty("item").GetProperty("assigneeId").GetGuid());
 
-        await using var idle = await ConnectAsync("agent4@prodesk.test");
+        await using var idle = await App.AgentHubAsync("agent4@prodesk.test");
         var (_, second) = await ItemAsync("northwind", "push-2");
         var secondItem = await client.JsonAsync($"/api/v1/tenants/northwind/work-items/{second}");
         Assert.Equal((await App.UserAsync("agent4@prodesk.test")).Id, secondItem.GetProperty("item").GetProperty("assigneeId").GetGuid());
@@ -124,19 +120,5 @@ public sealed class AttachmentsAndTagsTests(ProDeskApp app) : PostgresTest(app)
         await idle.DisposeAsync();
         var (_, third) = await ItemAsync("northwind", "push-3");
         Assert.Equal(JsonValueKind.Null, (await client.JsonAsync($"/api/v1/tenants/northwind/work-items/{third}")).GetProperty("item").GetProperty("assigneeId").ValueKind);
-    }
-
-    private async Task<HubConnection> ConnectAsync(string email)
-    {
-        var token = (await App.PatAsync(email)).Secret;
-        var connection = new HubConnectionBuilder()
-            .WithUrl(new Uri(App.Server.BaseAddress, $"{AgentHub.Path.TrimStart('/')}?access_token={token}"), o =>
-            {
-                o.Transports = HttpTransportType.LongPolling;
-                o.HttpMessageHandlerFactory = _ => App.Server.CreateHandler();
-            })
-            .Build();
-        await connection.StartAsync();
-        return connection;
     }
 }

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Net;
-using System.Net.Http.Json;
 using System.Text.Json;
 using ProDesk.Web.Tests.Infrastructure;
 
@@ -11,11 +10,10 @@ public sealed class ClaimNextItemTests(ProDeskApp app) : PostgresTest(app)
 {
     private async Task SeedAsync(string slug, int count)
     {
-        var client = App.CreateClient().WithBearer((await App.ClientCredentialsAsync($"{slug}-integration", Browserless.DemoSecret(slug))).GetProperty("access_token").GetString()!);
+        var client = await App.IntegrationClientAsync(slug);
         for (var i = 0; i < count; i++)
         {
-            var response = await client.PostAsJsonAsync($"/api/v1/tenants/{slug}/conversations", new { from = $"c{i}@example.com", subject = $"{slug} {i}", body = "b", externalId = $"{slug}-{i}" });
-            response.EnsureSuccessStatusCode();
+            await client.CreateConversationAsync(slug, $"{slug}-{i}", $"{slug} {i}");
         }
     }
 

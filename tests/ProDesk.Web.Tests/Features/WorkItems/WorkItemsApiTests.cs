@@ -8,8 +8,7 @@ namespace ProDesk.Web.Tests.Features.WorkItems;
 /// <summary>The API channel and the item routes of CONTRACT.md, as a client's system and an agent use them.</summary>
 public sealed class WorkItemsApiTests(ProDeskApp app) : PostgresTest(app)
 {
-    private async Task<HttpClient> IntegrationAsync(string slug) =>
-        App.CreateClient().WithBearer((await App.ClientCredentialsAsync($"{slug}-integration", Browserless.DemoSecret(slug))).GetProperty("access_token").GetString()!);
+    private Task<HttpClient> IntegrationAsync(string slug) => App.IntegrationClientAsync(slug);
 
     private async Task<HttpClient> StaffAsync(string email) => App.CreateClient().WithBearer((await App.PatAsync(email)).Secret);
 
