@@ -168,6 +168,12 @@ public class ProDeskDbContext(DbContextOptions<ProDeskDbContext> options, ICurre
             // The newest-first list and the queue.
             e.HasIndex(w => new { w.TenantId, w.CreatedAt, w.Id });
             e.HasIndex(w => new { w.TenantId, w.Status, w.AssigneeId, w.Priority });
+            // Claim-next reads claimable items in claim order: without this index every claim sorted
+            // every open row (measured: 24 ms of CPU per claim at 100,000 items).
+            e.HasIndex(w => new { w.Priority, w.CreatedAt, w.Id })
+                .IsDescending(true, false, false)
+                .HasFilter("\"Status\" = 'Open' AND \"AssigneeId\" IS NULL")
+                .HasDatabaseName("IX_WorkItems_Claimable");
             e.HasOne<Queue>().WithMany().HasForeignKey(w => w.QueueId).OnDelete(DeleteBehavior.Restrict);
             e.HasMany(w => w.Messages).WithOne().HasForeignKey(m => m.WorkItemId).OnDelete(DeleteBehavior.Cascade);
         });

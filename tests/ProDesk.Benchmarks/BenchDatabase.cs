@@ -126,6 +126,114 @@ internal sealed class BenchDatabase : IAsyncDisposable
         await vacuum.ExecuteNonQueryAsync(cancellationToken);
     }
 
+    /// <summary>The table of scenario C's bare SQL loop: "WorkItems"' columns and indexes, no RLS, no foreign keys.</summary>
+    public const string BareClaimTable = "bench_claim_items";
+
+    /// <summary>
+    /// Adds <paramref name="count"/> open, unassigned conversations as the superuser (past RLS), spread
+    /// evenly over the tenants (each in its default queue), priorities 0..3 independent of the tenant,
+    /// distinct creation times; then vacuums and analyses the table. <paramref name="table"/> is
+    /// "WorkItems" or <see cref="BareClaimTable"/>, which this creates first as a copy of its shape.
+    /// </summary>
+    public async Task AddOpenItemsAsync(string table, int count, CancellationToken cancellationToken)
+    {
+        var quoted = table switch
+        {
+            "WorkItems" => "\"WorkItems\"",
+            BareClaimTable => BareClaimTable,
+            _ => throw new ArgumentException($"not a work-item table of the benchmark: {table}", nameof(table)),
+        };
+        await using var connection = new NpgsqlConnection(AdminConnectionString);
+        await connection.OpenAsync(cancellationToken);
+        if (table == BareClaimTable)
+        {
+            await ExecuteAsync(connection, $"""
+                DROP TABLE IF EXISTS {BareClaimTable};
+                CREATE TABLE {BareClaimTable} (LIKE "WorkItems" INCLUDING DEFAULTS INCLUDING INDEXES);
+                """, cancellationToken);
+        }
+
+        await using (var insert = new NpgsqlCommand($$"""
+            WITH queues AS (
+                SELECT q."TenantId", q."Id", row_number() OVER (ORDER BY t."Slug") - 1 AS n, count(*) OVER () AS total
+                FROM "Queues" q JOIN "Tenants" t ON t."Id" = q."TenantId"
+                WHERE q."IsDefault")
+            INSERT INTO {{quoted}} ("Id", "TenantId", "Kind", "Status", "Priority", "QueueId", "Subject", "Channel", "ExternalId",
+                                   "ContactId", "AssigneeId", "Tags", "CustomFieldsJson", "CreatedAt", "UpdatedAt", "Version")
+            SELECT gen_random_uuid(), q."TenantId", 'Conversation', 'Open', ((g / q.total) % 4)::int, q."Id", 'Bench claim item ' || g, 'api', NULL,
+                   NULL, NULL, '{}', '{}', now() - make_interval(secs => g), now() - make_interval(secs => g), 0
+            FROM generate_series(1, @count) AS g
+            JOIN queues q ON q.n = g % q.total
+            """, connection))
+        {
+            insert.CommandTimeout = 0;
+            insert.Parameters.AddWithValue("count", count);
+            if (await insert.ExecuteNonQueryAsync(cancellationToken) != count)
+            {
+                throw new InvalidOperationException($"inserting {count} items into {table} did not insert them all (no default queues?)");
+            }
+        }
+
+        await using var vacuum = new NpgsqlCommand($"VACUUM (ANALYZE) {quoted}", connection) { CommandTimeout = 0 };
+        await vacuum.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>One number from a query run as the superuser (past RLS).</summary>
+    public async Task<long> CountAsync(string sql, CancellationToken cancellationToken, params (string Name, object Value)[] parameters)
+    {
+        await using var connection = new NpgsqlConnection(AdminConnectionString);
+        await connection.OpenAsync(cancellationToken);
+        await using var command = new NpgsqlCommand(sql, connection) { CommandTimeout = 0 };
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value);
+        }
+
+        return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>
+    /// Waits (at most <paramref name="limit"/>) until the app's outbox relay has published every event,
+    /// so a scenario does not pay for the previous one's backlog. Returns the events still waiting.
+    /// </summary>
+    public async Task<long> WaitForOutboxAsync(TimeSpan limit, CancellationToken cancellationToken)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            var waiting = await CountAsync("""SELECT count(*) FROM "OutboxEvents" WHERE "PublishedAt" IS NULL""", cancellationToken);
+            if (waiting == 0 || clock.Elapsed >= limit)
+            {
+                return waiting;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(250), cancellationToken);
+        }
+    }
+
+    /// <summary>The plan PostgreSQL chooses for a statement, as the superuser or (with a tenant scope) as the app role.</summary>
+    public async Task<string> PlanAsync(string statement, IReadOnlyList<Guid>? appRoleScope, CancellationToken cancellationToken)
+    {
+        await using var connection = new NpgsqlConnection(appRoleScope is null ? AdminConnectionString : AppConnectionString);
+        await connection.OpenAsync(cancellationToken);
+        if (appRoleScope is not null)
+        {
+            await using var set = new NpgsqlCommand("SELECT set_config('prodesk.tenant_ids', @ids, false)", connection);
+            set.Parameters.AddWithValue("ids", string.Join(',', appRoleScope));
+            await set.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await using var explain = new NpgsqlCommand($"EXPLAIN (COSTS OFF) {statement}", connection);
+        await using var reader = await explain.ExecuteReaderAsync(cancellationToken);
+        var lines = new List<string>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            lines.Add(reader.GetString(0));
+        }
+
+        return string.Join('\n', lines);
+    }
+
     public async Task<IReadOnlyList<BenchTenant>> TenantsAsync(CancellationToken cancellationToken)
     {
         await using var connection = new NpgsqlConnection(AdminConnectionString);

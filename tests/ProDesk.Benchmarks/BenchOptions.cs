@@ -4,8 +4,9 @@ namespace ProDesk.Benchmarks;
 
 /// <summary>
 /// The command line. Default: the real measurement, which rewrites RESULTS.md. <c>--smoke</c>: every
-/// scenario for about two seconds with small concurrency, to prove the harness still runs; it writes
-/// nothing.
+/// scenario for a few seconds with small concurrency and small data, to prove the harness still runs;
+/// it writes nothing. Concurrency, Duration and Warmup are scenarios A and B's; the claim (C) and
+/// ingestion (D) scenarios have their own sizes, as the issue's targets name them.
 /// </summary>
 internal sealed record BenchOptions(
     bool Smoke,
@@ -15,13 +16,37 @@ internal sealed record BenchOptions(
     int ContactsPerTenant,
     IReadOnlyList<string> Arguments)
 {
+    /// <summary>C: open, unassigned items inserted before the agents start claiming.</summary>
+    public int ClaimItems { get; init; } = Smoke ? 2_000 : 100_000;
+
+    /// <summary>C: concurrent agents calling POST /api/v1/work/next until it answers 204.</summary>
+    public int ClaimWorkers { get; init; } = Smoke ? 20 : 500;
+
+    /// <summary>C: the claim loop stops issuing calls after this long, drained or not.</summary>
+    public TimeSpan ClaimLimit { get; init; } = TimeSpan.FromSeconds(Smoke ? 15 : 120);
+
+    /// <summary>C: clients of the bare SQL loop (pgbench -c), capped by the server's free connections.</summary>
+    public int PgbenchClients { get; init; } = Smoke ? 20 : 100;
+
+    /// <summary>D: concurrent API clients posting conversations.</summary>
+    public int IngestWorkers { get; init; } = Smoke ? 4 : 64;
+
+    /// <summary>D: measured time (after <see cref="Warmup"/> unmeasured).</summary>
+    public TimeSpan IngestDuration { get; init; } = TimeSpan.FromSeconds(Smoke ? 3 : 60);
+
     public const string Usage = """
         usage: dotnet run --project tests/ProDesk.Benchmarks -c Release [-- OPTIONS]
-          --smoke                   each scenario ~2 s with 4 workers; prints figures, writes nothing
-          --concurrency N           workers per scenario (default 32)
-          --duration SECONDS        measured time per scenario (default 30)
-          --warmup SECONDS          unmeasured time before each scenario (default 5)
-          --contacts-per-tenant N   contacts added to each tenant before measuring (default 50000)
+          --smoke                   every scenario small and short; prints figures, writes nothing
+          --concurrency N           A and B: workers per scenario (default 32)
+          --duration SECONDS        A and B: measured time per scenario (default 30)
+          --warmup SECONDS          unmeasured time before A, each B variant and D (default 5)
+          --contacts-per-tenant N   A and B: contacts added to each tenant first (default 50000)
+          --claim-items N           C: open items to claim (default 100000; smoke 2000)
+          --claim-workers N         C: concurrent agents claiming over HTTP (default 500; smoke 20)
+          --claim-limit SECONDS     C: stop claiming after this long (default 120; smoke 15)
+          --pgbench-clients N       C: clients of the bare SQL claim loop (default 100; smoke 20)
+          --ingest-workers N        D: concurrent API clients posting conversations (default 64; smoke 4)
+          --ingest-duration SECONDS D: measured time (default 60; smoke 3)
         PostgreSQL: PRODESK_BENCH_PG (else PRODESK_TEST_PG), a superuser connection string.
         """;
 
@@ -30,8 +55,8 @@ internal sealed record BenchOptions(
     {
         error = null;
         var smoke = args.Contains("--smoke");
-        int? concurrency = null, contacts = null;
-        double? duration = null, warmup = null;
+        int? concurrency = null, contacts = null, claimItems = null, claimWorkers = null, pgbenchClients = null, ingestWorkers = null;
+        double? duration = null, warmup = null, claimLimit = null, ingestDuration = null;
         for (var i = 0; i < args.Count; i++)
         {
             var name = args[i];
@@ -61,18 +86,45 @@ internal sealed record BenchOptions(
                 case "--contacts-per-tenant" when value == Math.Floor(value) && value <= 10_000_000:
                     contacts = (int)value;
                     break;
+                case "--claim-items" when value >= 1 && value == Math.Floor(value) && value <= 10_000_000:
+                    claimItems = (int)value;
+                    break;
+                case "--claim-workers" when value >= 1 && value == Math.Floor(value) && value <= 5_000:
+                    claimWorkers = (int)value;
+                    break;
+                case "--claim-limit" when value > 0 && value <= 3_600:
+                    claimLimit = value;
+                    break;
+                case "--pgbench-clients" when value >= 1 && value == Math.Floor(value) && value <= 1_000:
+                    pgbenchClients = (int)value;
+                    break;
+                case "--ingest-workers" when value >= 1 && value == Math.Floor(value) && value <= 5_000:
+                    ingestWorkers = (int)value;
+                    break;
+                case "--ingest-duration" when value > 0 && value <= 3_600:
+                    ingestDuration = value;
+                    break;
                 default:
                     error = $"unknown option or bad value: {name} {args[i]}";
                     return null;
             }
         }
 
-        return new BenchOptions(
+        var options = new BenchOptions(
             smoke,
             concurrency ?? (smoke ? 4 : 32),
             TimeSpan.FromSeconds(duration ?? (smoke ? 2 : 30)),
             TimeSpan.FromSeconds(warmup ?? (smoke ? 0 : 5)),
             contacts ?? (smoke ? 0 : 50_000),
             [.. args]);
+        return options with
+        {
+            ClaimItems = claimItems ?? options.ClaimItems,
+            ClaimWorkers = claimWorkers ?? options.ClaimWorkers,
+            ClaimLimit = claimLimit is { } limit ? TimeSpan.FromSeconds(limit) : options.ClaimLimit,
+            PgbenchClients = pgbenchClients ?? options.PgbenchClients,
+            IngestWorkers = ingestWorkers ?? options.IngestWorkers,
+            IngestDuration = ingestDuration is { } ingest ? TimeSpan.FromSeconds(ingest) : options.IngestDuration,
+        };
     }
 }

@@ -101,19 +101,7 @@ internal static class LoadLoop
             var elapsed = Stopwatch.GetElapsedTime(start);
             cancellationToken.ThrowIfCancellationRequested();
 
-            var all = latencies.SelectMany(l => l).ToArray();
-            Array.Sort(all);
-            return new LoadResult(
-                name,
-                concurrency,
-                all.LongLength,
-                errors,
-                elapsed,
-                Percentile(all, 0.50),
-                Percentile(all, 0.95),
-                Percentile(all, 0.99),
-                all.Length == 0 ? 0 : ToMilliseconds(all[^1]),
-                firstError);
+            return Summarise(name, concurrency, elapsed, errors, firstError, latencies);
         }
         finally
         {
@@ -127,8 +115,26 @@ internal static class LoadLoop
         }
     }
 
+    /// <summary>The figures of one loop from every worker's recorded latencies (Stopwatch ticks).</summary>
+    public static LoadResult Summarise(string name, int concurrency, TimeSpan elapsed, long errors, string? firstError, IEnumerable<List<long>?> latencies)
+    {
+        var all = latencies.SelectMany(l => l ?? []).ToArray();
+        Array.Sort(all);
+        return new LoadResult(
+            name,
+            concurrency,
+            all.LongLength,
+            errors,
+            elapsed,
+            Percentile(all, 0.50),
+            Percentile(all, 0.95),
+            Percentile(all, 0.99),
+            all.Length == 0 ? 0 : ToMilliseconds(all[^1]),
+            firstError);
+    }
+
     /// <summary>Nearest-rank percentile of sorted Stopwatch tick counts, in milliseconds.</summary>
-    private static double Percentile(long[] sorted, double quantile)
+    public static double Percentile(long[] sorted, double quantile)
     {
         if (sorted.Length == 0)
         {
@@ -139,5 +145,5 @@ internal static class LoadLoop
         return ToMilliseconds(sorted[Math.Clamp(rank - 1, 0, sorted.Length - 1)]);
     }
 
-    private static double ToMilliseconds(long ticks) => ticks * 1000.0 / Stopwatch.Frequency;
+    public static double ToMilliseconds(long ticks) => ticks * 1000.0 / Stopwatch.Frequency;
 }

@@ -12,9 +12,38 @@ internal sealed record ResultsReport(
     ServerInfo Server,
     BenchOptions Options,
     IReadOnlyList<BenchTenant> Tenants,
+    IReadOnlyList<BenchTenant> TenantsAfterIngestion,
     LoadResult TenantPages,
-    RlsFindings Rls)
+    RlsFindings Rls,
+    ClaimFindings Claims,
+    IngestFindings Ingestion)
 {
+    /// <summary>The issue's performance targets for C and D, each with what this run measured.</summary>
+    public IReadOnlyList<PerformanceTarget> Targets
+    {
+        get
+        {
+            var claims = Claims.Calls;
+            var ingest = Ingestion.Result;
+            return
+            [
+                new("C. claim-next: no item claimed twice", "0 double claims",
+                    $"{Claims.DoubleClaims} ({Claims.TotalClaims:N0} claims checked)", Claims.NoDoubleClaims),
+                new("C. claim-next: items assigned in the database = 200 answers", "equal",
+                    $"{Claims.AssignedAfter - Claims.AssignedBefore:N0} assigned, {Claims.TotalClaims:N0} answered 200", Claims.AssignmentsMatch),
+                new("C. claim-next: errors", "0", $"{claims.Errors}", claims.Errors == 0),
+                new("C. claim-next: p99 latency", "<= 25 ms", $"{claims.P99:0.00} ms", claims.P99 <= 25),
+                new("C. claim-next: throughput vs the bare SQL SKIP LOCKED loop", ">= 50 %",
+                    Claims.RatioToBare is { } ratio ? $"{ratio * 100:0.#} % ({Claims.ClaimsPerSecond:N0} claims/s vs {Claims.Bare!.Tps:N0} tps)" : "not measured",
+                    Claims.RatioToBare >= 0.5),
+                new("D. ingestion: sustained throughput", ">= 1,000 msg/s for 60 s",
+                    $"{ingest.PerSecond:N0} msg/s for {ingest.Elapsed.TotalSeconds:0} s", ingest.PerSecond >= 1_000 && ingest.Elapsed >= TimeSpan.FromSeconds(60)),
+                new("D. ingestion: p95 latency", "<= 100 ms", $"{ingest.P95:0.00} ms", ingest.P95 <= 100),
+                new("D. ingestion: errors", "0", $"{ingest.Errors}", ingest.Errors == 0 && Ingestion.AllStored),
+            ];
+        }
+    }
+
     /// <summary>tests/ProDesk.Benchmarks/RESULTS.md, which every real run rewrites.</summary>
     public static string File => Path.Combine(Repository.Root, "tests", "ProDesk.Benchmarks", "RESULTS.md");
 
@@ -47,9 +76,13 @@ internal sealed record ResultsReport(
         Line("  per-request log lines off (the production level), everything else as shipped");
         Line($"- Data: {Tenants.Count} demo tenants; contacts per tenant: " +
              string.Join(", ", Tenants.Select(t => $"{t.Slug} {t.Contacts:N0}")) +
-             $" (demo seed + {Options.ContactsPerTenant:N0} added per tenant before measuring)");
-        Line($"- Each scenario: {Options.Concurrency} concurrent workers in a closed loop, {Options.Warmup.TotalSeconds:0.#} s unmeasured warm-up, " +
-             $"then {Options.Duration.TotalSeconds:0.#} s measured; every latency recorded (nearest-rank percentiles)");
+             $" (demo seed + {Options.ContactsPerTenant:N0} added per tenant before measuring); after D (which creates its senders as contacts) and so in B: " +
+             string.Join(", ", TenantsAfterIngestion.Select(t => $"{t.Slug} {t.Contacts:N0}")));
+        Line($"- Scenarios A and B: {Options.Concurrency} concurrent workers each in a closed loop, {Options.Warmup.TotalSeconds:0.#} s unmeasured warm-up, " +
+             $"then {Options.Duration.TotalSeconds:0.#} s measured. C: {Options.ClaimWorkers} agents over {Options.ClaimItems:N0} items, at most " +
+             $"{Options.ClaimLimit.TotalSeconds:0.#} s. D: {Options.IngestWorkers} clients, {Options.Warmup.TotalSeconds:0.#} s warm-up, " +
+             $"{Options.IngestDuration.TotalSeconds:0.#} s measured. Every latency recorded (nearest-rank percentiles)");
+        Line("- Order: A, C (over HTTP), D with the app running; the app stopped; B, then C's bare SQL loop, with PostgreSQL alone");
         Line();
 
         Line($"## {TenantPages.Name}");
@@ -94,7 +127,125 @@ internal sealed record ResultsReport(
         Line("```");
         Line(Rls.RlsPlan);
         Line("```");
-        return md.ToString();
+        Line();
+        WriteClaims(text => Line(text));
+        WriteIngestion(text => Line(text));
+        WriteTargets(text => Line(text));
+        return md.ToString().TrimEnd('\n') + "\n";
+    }
+
+    private void WriteClaims(Action<string> line)
+    {
+        var c = Claims;
+        var calls = c.Calls;
+        line($"## {ClaimNext.Title}");
+        line("");
+        line($"{c.Items:N0} open, unassigned conversations inserted as the superuser (`generate_series`, evenly over the {Tenants.Count} tenants' default queues,");
+        line($"priorities 0..3, distinct creation times), then `VACUUM (ANALYZE)`. {c.Workers} concurrent agents call `POST /api/v1/work/next` over HTTP");
+        line("(keep-alive connections opened before the clock starts) until it answers 204 or the time limit passes; every call is timed, the");
+        line($"closing 204s included. The agents authenticate with personal access tokens made by the app's own `token create`: {c.Users.Count} distinct");
+        line($"users ({string.Join(", ", c.Users.Select(u => $"`{u}`"))}, both serving all {Tenants.Count} tenants), one token each, shared round-robin by");
+        line("the workers; a claim is per call, so many workers sharing a user claim exactly as many agents would. Before measuring, " +
+             $"{ClaimNext.WarmupWorkers(Options)} workers claim");
+        line($"{ClaimNext.WarmupClaimsPerWorker(Options)} items each, unmeasured (JIT, caches, pools); those claims are included in every check below.");
+        line("");
+        line("| agents | users | claims | warm-up claims | calls | duration | claims/s | p50 | p95 | p99 | max | errors | ended by |");
+        line("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |");
+        line($"| {c.Workers} | {c.Users.Count} | {c.Claims:N0} | {c.WarmupClaims:N0} | {calls.Operations:N0} | {calls.Elapsed.TotalSeconds:0.0} s | {c.ClaimsPerSecond:N0} " +
+             $"| {calls.P50:0.00} ms | {calls.P95:0.00} ms | {calls.P99:0.00} ms | {calls.Max:0.00} ms | {calls.Errors} " +
+             $"| {(c.Drained ? "every agent's 204 (nothing left)" : $"the {Options.ClaimLimit.TotalSeconds:0} s limit")} |");
+        line("");
+        line("Checked afterwards in the database, as the superuser:");
+        line("");
+        line("| check | value |");
+        line("| --- | ---: |");
+        line($"| items claimed (200 answers, warm-up included) | {c.TotalClaims:N0} |");
+        line($"| distinct item ids among them | {c.DistinctIds:N0} |");
+        line($"| items with an assignee, before → after | {c.AssignedBefore:N0} → {c.AssignedAfter:N0} |");
+        line($"| returned ids that have an assignee | {c.ReturnedAndAssigned:N0} |");
+        line($"| items with more than one assignee change (`WorkItemChanges`) | {c.ClaimedTwice:N0} |");
+        line($"| open, unassigned items left | {c.RemainingOpen:N0} |");
+        line($"| **double claims** | **{c.DoubleClaims:N0}** |");
+        line($"| database agrees with the answers | {(c.AssignmentsMatch ? "yes" : "**no**")} |");
+        line("");
+
+        line("### The bare SQL loop (pgbench)");
+        line("");
+        if (c.Bare is not { Skipped: null } bare)
+        {
+            line($"Not measured: {c.Bare?.Skipped ?? "not run"}.");
+            line("");
+        }
+        else
+        {
+            line($"The app's claim statement alone (`ClaimNextItem` on PostgreSQL, without the kind filter) in a pgbench loop, as the superuser on a fresh");
+            line($"table `{BenchDatabase.BareClaimTable}` of {bare.Items:N0} rows made the same way (`CREATE TABLE ... (LIKE \"WorkItems\" INCLUDING DEFAULTS INCLUDING INDEXES)`:");
+            line("the same columns and indexes, no RLS), after the app stopped, so it had the machine to itself. It runs as many transactions as the");
+            line($"app claimed items ({c.TotalClaims:N0}), so both drain the same pool from the same start. {bare.Clients} clients, not {c.Workers}: each pgbench");
+            line($"client is a server connection, and the cluster allows {bare.MaxConnections} (`max_connections`) with room kept for everything else; the app itself reaches");
+            line("PostgreSQL through a pool of at most 100 connections (Npgsql's default), so 100 is also the app's concurrency at the database.");
+            line("Prepared statements (`-M prepared`); latencies from pgbench's per-transaction log (`-l`).");
+            line("");
+            line("| clients (-c) | threads (-j) | transactions | tps | latency avg | p50 | p95 | p99 | max | rows claimed |");
+            line("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+            line($"| {bare.Clients} | {bare.Threads} | {bare.Transactions:N0} | {bare.Tps:N0} | {bare.LatencyAverage:0.00} ms | {bare.P50:0.00} ms | {bare.P95:0.00} ms " +
+                 $"| {bare.P99:0.00} ms | {bare.Max:0.00} ms | {bare.ClaimedRows:N0} |");
+            line("");
+            line($"**App / bare: {c.ClaimsPerSecond:N0} claims/s over HTTP ÷ {bare.Tps:N0} tps = {c.RatioToBare:0.00}.** Command: `{bare.Command}`; `claim.sql`:");
+            line("");
+            line("```");
+            line(bare.Script.TrimEnd());
+            line("```");
+            line("");
+            line("Plans (`EXPLAIN (COSTS OFF)`), the bare table as the superuser:");
+            line("");
+            line("```");
+            line(bare.Plan);
+            line("```");
+            line("");
+        }
+
+        line($"the app role on `\"WorkItems\"` under RLS (scope: all {Tenants.Count} tenants), which is what every `POST /api/v1/work/next` runs:");
+        line("");
+        line("```");
+        line(c.Plan);
+        line("```");
+        line("");
+    }
+
+    private void WriteIngestion(Action<string> line)
+    {
+        var d = Ingestion;
+        var r = d.Result;
+        line($"## {ApiIngestion.Title}");
+        line("");
+        line($"{r.Concurrency} clients `POST /api/v1/tenants/{{slug}}/conversations` round-robin over the {Tenants.Count} tenants, each tenant with its integration");
+        line("client's access token (`client_credentials`, fetched once); every message has a unique `externalId` and a body of 200 B to 20 KB");
+        line("(log-uniform: mostly short, some long); senders repeat (25 per client and tenant), so most messages find their contact and some");
+        line("create it. Anything but 201 is an error; afterwards the run counts the items stored under the measured external ids. Each message is");
+        line("the app's whole ingestion transaction (contact, item, first message, change, outbox event) plus routing after the commit.");
+        line("");
+        line("| clients | messages | duration | messages/s | p50 | p95 | p99 | max | errors | mean body | items stored | outbox events waiting at the end |");
+        line("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+        line($"| {r.Concurrency} | {r.Operations:N0} | {r.Elapsed.TotalSeconds:0.0} s | {r.PerSecond:N0} | {r.P50:0.00} ms | {r.P95:0.00} ms | {r.P99:0.00} ms " +
+             $"| {r.Max:0.00} ms | {r.Errors} | {d.MeanBodyBytes:N0} B | {d.StoredItems:N0} | {d.OutboxWaiting:N0} |");
+        line("");
+    }
+
+    private void WriteTargets(Action<string> line)
+    {
+        line("## Targets (issue 4, \"Performance\")");
+        line("");
+        line("| target | goal | measured | met |");
+        line("| --- | --- | --- | --- |");
+        foreach (var t in Targets)
+        {
+            line($"| {t.Name} | {t.Goal} | {t.Measured} | {(t.Met ? "yes" : "**no**")} |");
+        }
+
+        line("");
+        line("The fan-out target (one event to 1,000 hub clients) is not measured by this driver.");
+        line("");
     }
 
     private static string Row(LoadResult r, bool includeName) =>
@@ -102,3 +253,6 @@ internal sealed record ResultsReport(
         $"| {r.Concurrency} | {r.Operations:N0} | {r.Elapsed.TotalSeconds:0.0} s | {r.PerSecond:N0} | {r.P50:0.00} ms | {r.P95:0.00} ms " +
         $"| {r.P99:0.00} ms | {r.Max:0.00} ms | {r.Errors} |";
 }
+
+/// <summary>One of the issue's performance targets, with this run's figure.</summary>
+internal sealed record PerformanceTarget(string Name, string Goal, string Measured, bool Met);

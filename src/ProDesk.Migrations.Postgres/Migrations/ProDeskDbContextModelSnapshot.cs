@@ -869,6 +869,11 @@ namespace ProDesk.Migrations.Postgres.Migrations
 
                     b.HasIndex("QueueId");
 
+                    b.HasIndex("Priority", "CreatedAt", "Id")
+                        .IsDescending(true, false, false)
+                        .HasDatabaseName("IX_WorkItems_Claimable")
+                        .HasFilter("\"Status\" = 'Open' AND \"AssigneeId\" IS NULL");
+
                     b.HasIndex("TenantId", "Channel", "ExternalId")
                         .IsUnique()
                         .HasFilter("\"ExternalId\" IS NOT NULL");

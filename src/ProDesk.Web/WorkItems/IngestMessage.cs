@@ -23,6 +23,23 @@ public sealed class IngestMessage(ProDeskDbContext db, OutboxRelay relay, PushRo
 
     public async Task<Result> HandleAsync(InboundMessage message, CancellationToken cancellationToken = default)
     {
+        // A unique-index race (the same external id, or a new contact arriving twice at once) loses
+        // the insert; the next attempt finds what the winner wrote.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await TryOnceAsync(message, cancellationToken);
+            }
+            catch (DbUpdateException) when (attempt < 3)
+            {
+                db.ChangeTracker.Clear();
+            }
+        }
+    }
+
+    private async Task<Result> TryOnceAsync(InboundMessage message, CancellationToken cancellationToken)
+    {
         if (await FindAsync(message, cancellationToken) is { } existing)
         {
             return new Result(existing, Created: false);
@@ -63,14 +80,7 @@ public sealed class IngestMessage(ProDeskDbContext db, OutboxRelay relay, PushRo
         }
         catch (DbUpdateException)
         {
-            // The same external id arrived twice at once: the other request won; answer with its item.
             await transaction.RollbackAsync(CancellationToken.None);
-            db.ChangeTracker.Clear();
-            if (await FindAsync(message, cancellationToken) is { } winner)
-            {
-                return new Result(winner, Created: false);
-            }
-
             throw;
         }
     }

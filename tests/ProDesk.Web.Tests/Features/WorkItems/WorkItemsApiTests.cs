@@ -48,6 +48,18 @@ public sealed class WorkItemsApiTests(ProDeskApp app) : PostgresTest(app)
     }
 
     [Fact]
+    public async Task A_new_customer_writing_several_times_at_once_becomes_one_contact_with_every_item()
+    {
+        var client = await IntegrationAsync("merlion");
+        var responses = await Task.WhenAll(Enumerable.Range(0, 8).Select(i => client.PostAsJsonAsync("/api/v1/tenants/merlion/conversations",
+            new { from = "New.Customer@Example.SG", name = "New customer", subject = $"Parcel {i}", body = "Where is it?", externalId = $"burst-{i}" })));
+        Assert.All(responses, r => Assert.Equal(HttpStatusCode.Created, r.StatusCode));
+        Assert.Equal(8, (await client.JsonAsync("/api/v1/tenants/merlion/work-items")).GetProperty("items").GetArrayLength());
+        var contacts = await App.InTenantAsync("merlion", db => Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.CountAsync(db.Contacts, c => c.Email == "new.customer@example.sg"));
+        Assert.Equal(1, contacts);
+    }
+
+    [Fact]
     public async Task Bad_input_is_a_problem_naming_each_field_at_fault()
     {
         var client = await IntegrationAsync("acme");
