@@ -36,7 +36,9 @@ public sealed partial class TenantScopes(ITenantStore store, ILogger<TenantScope
     /// </summary>
     public static IDisposable Enter(TenantScope scope) => new Restore(TenantContext.Swap(scope));
 
-    [LoggerMessage(LogLevel.Information, "Tenant scope widened to {Count} tenants for {Reason}")]
+    // Debug: background loops (the outbox relay polls four times a second) enter system scopes constantly;
+    // the reason is named in the code at every call, and this line shows them when tracing.
+    [LoggerMessage(LogLevel.Debug, "Tenant scope widened to {Count} tenants for {Reason}")]
     private static partial void LogWide(ILogger logger, string reason, int count);
 
     [LoggerMessage(LogLevel.Debug, "Tenant scope of {Count} named tenants for {Reason}")]
