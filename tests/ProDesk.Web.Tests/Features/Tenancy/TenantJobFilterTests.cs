@@ -59,6 +59,16 @@ public sealed class TenantJobFilterTests(ProDeskApp app) : PostgresTest(app)
     }
 
     [Fact]
+    public void Every_recurring_schedule_is_registered_hourly_token_pruning_among_them()
+    {
+        using var connection = App.Services.GetRequiredService<JobStorage>().GetConnection();
+        var jobs = Hangfire.Storage.StorageConnectionExtensions.GetRecurringJobs(connection);
+        var pruning = Assert.Single(jobs, j => j.Id == ProDesk.Web.Jobs.RecurringJobs.TokenPruningJob);
+        Assert.Equal("17 * * * *", pruning.Cron);
+        Assert.Equal(typeof(ProDesk.Web.Identity.TokenPruning), pruning.Job.Type);
+    }
+
+    [Fact]
     public void Hangfire_keeps_its_jobs_in_postgresql()
     {
         Assert.IsType<PostgreSqlStorage>(App.Services.GetRequiredService<JobStorage>());
