@@ -11,7 +11,7 @@ public static class CliProcess
     {
         var start = new ProcessStartInfo("dotnet")
         {
-            WorkingDirectory = Path.Combine(Repository.Root, "src", "ProDesk.Web"),
+            WorkingDirectory = Repository.AppDirectory,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,

@@ -1,21 +1,20 @@
 namespace ProDesk.Web.Tests.Infrastructure;
 
-/// <summary>Paths in the repository the tests run from.</summary>
+/// <summary>
+/// Paths in the repository the tests run from: the shared ProDesk.Testing.Repository (linked from
+/// tests/Shared), plus what only these tests need.
+/// </summary>
 public static class Repository
 {
-    public static string Root { get; } = FindRoot();
+    public static string Root => ProDesk.Testing.Repository.Root;
 
-    public static string SeedDirectory => Path.Combine(Root, "tenants-seed");
+    public static string SeedDirectory => ProDesk.Testing.Repository.SeedDirectory;
+
+    /// <summary>The app's project folder: the working directory of `dotnet run --project`.</summary>
+    public static string AppDirectory => ProDesk.Testing.Repository.AppDirectory;
 
     /// <summary>The built ProDesk.Web.dll of the same configuration as this test assembly.</summary>
-    public static string WebDll
-    {
-        get
-        {
-            var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
-            return Path.Combine(Root, "src", "ProDesk.Web", "bin", configuration, "net10.0", "ProDesk.Web.dll");
-        }
-    }
+    public static string WebDll => ProDesk.Testing.Repository.AppAssembly();
 
     /// <summary>A copy of tenants-seed/ in a temp folder, for tests that break it on purpose.</summary>
     public static string CopySeed()
@@ -29,18 +28,5 @@ public static class Repository
         }
 
         return target;
-    }
-
-    private static string FindRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "ProDesk.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("ProDesk.sln not found above " + AppContext.BaseDirectory);
     }
 }
