@@ -6,7 +6,10 @@ public sealed record WorkItemEvent(string Tenant, Guid Id, string? Subject, stri
 /// <summary>Who is looking at or typing on an item.</summary>
 public sealed record PresenceEvent(string Tenant, Guid ItemId, Guid UserId, string Name, string What);
 
-/// <summary>Queue numbers or agents changed for a tenant (null: agents only); wallboards refresh.</summary>
+/// <summary>
+/// Agents came, went or changed status or item for a tenant's wallboards (Tenant null: the caller's
+/// tenants). Queue numbers change with the item events, which wallboards also redraw on.
+/// </summary>
 public sealed record QueueStatsEvent(string? Tenant);
 
 /// <summary>The server-to-client events of /hubs/agent (CONTRACT.md).</summary>

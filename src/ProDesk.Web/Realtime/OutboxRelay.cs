@@ -80,11 +80,12 @@ public sealed partial class OutboxRelay(IServiceScopeFactory scopes, TimeProvide
 
         var notifier = services.GetRequiredService<IRealtimeNotifier>();
         var store = services.GetRequiredService<ITenantStore>();
-        var itemIds = batch.Select(e => ItemId(e)).OfType<Guid>().Distinct().ToList();
+        var events = batch.Select(e => (Event: e, ItemId: ItemId(e))).ToList();
+        var itemIds = events.Select(e => e.ItemId).OfType<Guid>().Distinct().ToList();
         var items = await db.WorkItems.AsNoTracking().Where(w => itemIds.Contains(w.Id)).ToDictionaryAsync(w => w.Id, cancellationToken);
-        foreach (var outboxEvent in batch)
+        foreach (var (outboxEvent, itemId) in events)
         {
-            if (ItemId(outboxEvent) is { } id && items.TryGetValue(id, out var item) && await store.FindByIdAsync(item.TenantId, cancellationToken) is { } tenant)
+            if (itemId is { } id && items.TryGetValue(id, out var item) && await store.FindByIdAsync(item.TenantId, cancellationToken) is { } tenant)
             {
                 await notifier.WorkItemChangedAsync(item.TenantId, outboxEvent.Type, new WorkItemEvent(
                     tenant.Slug, item.Id, item.Subject, item.Status.ToString(), item.Priority.ToString(), item.AssigneeId, item.Version), cancellationToken);

@@ -19,6 +19,5 @@ internal sealed class SignalRNotifier(IHubContext<AgentHub, IAgentClient> hub) :
             "WorkItemAssigned" => group.WorkItemAssigned(item),
             _ => group.WorkItemUpdated(item),
         });
-        await group.QueueStats(new QueueStatsEvent(item.Tenant));
     }
 }

@@ -17,7 +17,7 @@ public sealed class AgentQueue(ProDeskDbContext db, ITenantContext tenants)
     {
         var byId = tenants.Scope.Tenants.ToDictionary(t => t.Id);
         var items = await db.WorkItems.AsNoTracking()
-            .Where(w => w.Status == WorkItemStatus.Open || w.Status == WorkItemStatus.Pending || w.Status == WorkItemStatus.OnHold)
+            .Where(w => WorkItemTrail.ActiveStatuses.Contains(w.Status))
             .OrderByDescending(w => w.Priority).ThenBy(w => w.CreatedAt).ThenBy(w => w.Id)
             .Take(limit)
             .ToListAsync(cancellationToken);

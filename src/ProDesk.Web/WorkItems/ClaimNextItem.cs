@@ -1,5 +1,4 @@
 using System.Security.Claims;
-using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using ProDesk.Data;
 using ProDesk.Data.WorkItems;
@@ -37,8 +36,7 @@ public sealed class ClaimNextItem(ProDeskDbContext db, DatabaseSettings settings
         }
 
         var item = await db.WorkItems.FirstAsync(w => w.Id == claimed, cancellationToken);
-        db.WorkItemChanges.Add(new WorkItemChange { WorkItemId = item.Id, TenantId = item.TenantId, At = now, ActorId = agentId, ActorName = agent.FindFirstValue(ProDeskClaims.Email), Field = "assignee", To = agentId.ToString() });
-        db.OutboxEvents.Add(new OutboxEvent { TenantId = item.TenantId, Type = "WorkItemAssigned", PayloadJson = JsonSerializer.Serialize(new { item.Id, AssigneeId = agentId }), CreatedAt = now });
+        WorkItemTrail.Assigned(db, item, agentId, agentId, agent.FindFirstValue(ProDeskClaims.Email), now);
         await db.SaveChangesAsync(cancellationToken);
         relay.Wake();
         return item;

@@ -1,8 +1,7 @@
-using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using ProDesk.Data;
-using ProDesk.Data.Queues;
 using ProDesk.Data.WorkItems;
+using ProDesk.Data.Queues;
 using ProDesk.Domain.Routing;
 using ProDesk.Domain.WorkItems;
 using ProDesk.Web.Realtime;
@@ -39,7 +38,7 @@ public sealed class PushRouting(ProDeskDbContext db, AgentPresence presence, Pus
         var ids = online.Select(a => a.Id).ToList();
         var loads = await db.WorkItems.AsNoTracking()
             .Where(w => w.AssigneeId != null && ids.Contains(w.AssigneeId.Value)
-                && (w.Status == WorkItemStatus.Open || w.Status == WorkItemStatus.Pending || w.Status == WorkItemStatus.OnHold))
+                && WorkItemTrail.ActiveStatuses.Contains(w.Status))
             .Select(w => new { w.AssigneeId, w.Kind, w.Channel })
             .ToListAsync(cancellationToken);
         var skills = await db.Users.AsNoTracking().Where(u => ids.Contains(u.Id)).ToDictionaryAsync(u => u.Id, u => (IReadOnlySet<string>)u.Skills.ToHashSet(StringComparer.OrdinalIgnoreCase), cancellationToken);
@@ -65,8 +64,7 @@ public sealed class PushRouting(ProDeskDbContext db, AgentPresence presence, Pus
             return null;
         }
 
-        db.WorkItemChanges.Add(new WorkItemChange { WorkItemId = item.Id, TenantId = item.TenantId, At = now, ActorName = $"routing:{queue.Routing}", Field = "assignee", To = agent.Id.ToString() });
-        db.OutboxEvents.Add(new OutboxEvent { TenantId = item.TenantId, Type = "WorkItemAssigned", PayloadJson = JsonSerializer.Serialize(new { item.Id, AssigneeId = agent.Id }), CreatedAt = now });
+        WorkItemTrail.Assigned(db, item, agent.Id, null, $"routing:{queue.Routing}", now);
         await db.SaveChangesAsync(cancellationToken);
         relay.Wake();
         return agent.Id;

@@ -18,7 +18,7 @@ public sealed class Wallboard(ProDeskDbContext db, ITenantContext tenants, Agent
         var byId = tenants.Scope.Tenants.ToDictionary(t => t.Id);
         var queues = await db.Queues.AsNoTracking().ToListAsync(cancellationToken);
         var counts = await db.WorkItems.AsNoTracking()
-            .Where(w => w.Status == WorkItemStatus.Open || w.Status == WorkItemStatus.Pending || w.Status == WorkItemStatus.OnHold)
+            .Where(w => WorkItemTrail.ActiveStatuses.Contains(w.Status))
             .GroupBy(w => new { w.TenantId, w.QueueId })
             .Select(g => new
             {

@@ -1,0 +1,20 @@
+using System.Text.Json;
+using ProDesk.Data;
+using ProDesk.Data.WorkItems;
+using ProDesk.Domain.WorkItems;
+
+namespace ProDesk.Web.WorkItems;
+
+/// <summary>What every writer of work items records the same way: the change trail and the outbox event.</summary>
+internal static class WorkItemTrail
+{
+    /// <summary>The statuses of work still in hand (open or waiting on others), as a list EF can translate.</summary>
+    public static readonly WorkItemStatus[] ActiveStatuses = [WorkItemStatus.Open, WorkItemStatus.Pending, WorkItemStatus.OnHold];
+
+    /// <summary>Records an assignment (claim or push) in the trail and the outbox; the caller saves.</summary>
+    public static void Assigned(ProDeskDbContext db, WorkItem item, Guid assigneeId, Guid? actorId, string? actorName, DateTime now)
+    {
+        db.WorkItemChanges.Add(new WorkItemChange { WorkItemId = item.Id, TenantId = item.TenantId, At = now, ActorId = actorId, ActorName = actorName, Field = "assignee", To = assigneeId.ToString() });
+        db.OutboxEvents.Add(new OutboxEvent { TenantId = item.TenantId, Type = "WorkItemAssigned", PayloadJson = JsonSerializer.Serialize(new { item.Id, AssigneeId = assigneeId }), CreatedAt = now });
+    }
+}
