@@ -2,21 +2,30 @@ using System.Security.Claims;
 using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Options;
 using ProDesk.Data.Identity;
 
 namespace ProDesk.Web.Identity;
 
-/// <summary>Authenticates <c>Authorization: Bearer pdk_...</c> (or <c>?access_token=pdk_...</c> on hubs) as the token's user.</summary>
+/// <summary>
+/// Authenticates <c>Authorization: Bearer pdk_...</c> (or <c>?access_token=pdk_...</c> on hubs) as the token's user.
+/// The token and its user are read on every request, so a revocation or a lockout takes effect at once on
+/// every node; the claims built from the user (roles, served tenants: several queries) are cached under the
+/// user's security and concurrency stamps, which every role, tenant-assignment and profile change renews.
+/// </summary>
 public sealed class PersonalAccessTokenHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
     ILoggerFactory logger,
     UrlEncoder encoder,
     PersonalAccessTokens tokens,
-    IUserClaimsPrincipalFactory<AppUser> principals)
+    IUserClaimsPrincipalFactory<AppUser> principals,
+    IMemoryCache cache)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "PersonalAccessToken";
+
+    private static readonly TimeSpan ClaimsLifetime = TimeSpan.FromMinutes(10);
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
@@ -31,9 +40,14 @@ public sealed class PersonalAccessTokenHandler(
             return AuthenticateResult.Fail("The token is unknown, revoked or its user is locked out.");
         }
 
-        var principal = await principals.CreateAsync(user);
-        ((ClaimsIdentity)principal.Identity!).AddClaim(new Claim("amr", "pat"));
-        return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(new ClaimsIdentity(principal.Claims, SchemeName, ProDeskClaims.UserName, ProDeskClaims.Role)), SchemeName));
+        var key = $"pat-claims:{user.Id}:{user.SecurityStamp}:{user.ConcurrencyStamp}";
+        var claims = await cache.GetOrCreateAsync(key, async entry =>
+        {
+            entry.AbsoluteExpirationRelativeToNow = ClaimsLifetime;
+            var principal = await principals.CreateAsync(user);
+            return principal.Claims.Append(new Claim("amr", "pat")).ToArray();
+        });
+        return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName, ProDeskClaims.UserName, ProDeskClaims.Role)), SchemeName));
     }
 
     protected override Task HandleChallengeAsync(AuthenticationProperties properties)

@@ -61,7 +61,10 @@ public sealed class PersonalAccessTokens(ProDeskDbContext db, AuditLog audit, Ti
             .ExecuteUpdateAsync(s => s.SetProperty(t => t.RevokedAt, now), cancellationToken);
     }
 
-    /// <summary>The user of a valid, unrevoked token, or null. Records when it was last used.</summary>
+    /// <summary>
+    /// The user of a valid, unrevoked token, or null, in one query (this runs on every API request).
+    /// Records when the token was last used, at most once a minute.
+    /// </summary>
     public async Task<AppUser?> FindUserAsync(string secret, CancellationToken cancellationToken = default)
     {
         if (!secret.StartsWith(Prefix, StringComparison.Ordinal) || secret.Length > 100)
@@ -70,20 +73,24 @@ public sealed class PersonalAccessTokens(ProDeskDbContext db, AuditLog audit, Ti
         }
 
         var hash = Hash(secret);
-        var token = await db.PersonalAccessTokens.SingleOrDefaultAsync(t => t.Hash == hash && t.RevokedAt == null, cancellationToken);
-        if (token is null)
+        var found = await db.PersonalAccessTokens.AsNoTracking()
+            .Where(t => t.Hash == hash && t.RevokedAt == null)
+            .Join(db.Users.AsNoTracking(), t => t.UserId, u => u.Id, (t, u) => new { t.Id, t.LastUsedAt, User = u })
+            .SingleOrDefaultAsync(cancellationToken);
+        if (found is null)
         {
             return null;
         }
 
         var now = clock.GetUtcNow().UtcDateTime;
-        if (token.LastUsedAt is null || now - token.LastUsedAt > LastUsedResolution)
+        if (found.LastUsedAt is null || now - found.LastUsedAt > LastUsedResolution)
         {
-            token.LastUsedAt = now;
-            await db.SaveChangesAsync(cancellationToken);
+            var stale = now - LastUsedResolution;
+            await db.PersonalAccessTokens.Where(t => t.Id == found.Id && (t.LastUsedAt == null || t.LastUsedAt < stale))
+                .ExecuteUpdateAsync(s => s.SetProperty(t => t.LastUsedAt, now), cancellationToken);
         }
 
-        return await db.Users.SingleOrDefaultAsync(u => u.Id == token.UserId, cancellationToken);
+        return found.User;
     }
 
     private static byte[] Hash(string secret) => SHA256.HashData(Encoding.UTF8.GetBytes(secret));

@@ -38,6 +38,9 @@ public sealed class StaffDirectory(ProDeskDbContext db, ITenantStore tenants, Au
     {
         db.StaffTenants.RemoveRange(await db.StaffTenants.Where(s => s.UserId == member.Id).ToListAsync(cancellationToken));
         db.StaffTenants.AddRange(served.DistinctBy(t => t.Id).Select(t => new StaffTenant { UserId = member.Id, TenantId = t.Id }));
+        // A new stamp makes the change reach signed-in sessions at their next check and tokens at once.
+        member.SecurityStamp = Guid.NewGuid().ToString("N");
+        member.ConcurrencyStamp = Guid.NewGuid().ToString();
         await db.SaveChangesAsync(cancellationToken);
         await audit.RecordAsync(AuditLog.TenantsAssigned, actor, member.Email, details: string.Join(',', served.Select(t => t.Slug).Distinct().Order(StringComparer.Ordinal)), cancellationToken: cancellationToken);
     }

@@ -19,7 +19,8 @@ public sealed record InboundMessage(string Channel, string ExternalId, string Fr
 /// </summary>
 public sealed class IngestMessage(ProDeskDbContext db, OutboxRelay relay, PushRouting routing, TimeProvider clock)
 {
-    public sealed record Result(WorkItem Item, bool Created);
+    /// <summary>The item (new, or the one already stored under the external id) and the key of its queue.</summary>
+    public sealed record Result(WorkItem Item, string QueueKey, bool Created);
 
     public async Task<Result> HandleAsync(InboundMessage message, CancellationToken cancellationToken = default)
     {
@@ -42,19 +43,18 @@ public sealed class IngestMessage(ProDeskDbContext db, OutboxRelay relay, PushRo
     {
         if (await FindAsync(message, cancellationToken) is { } existing)
         {
-            return new Result(existing, Created: false);
+            return new Result(existing.Item, existing.QueueKey, Created: false);
         }
 
         var now = clock.GetUtcNow().UtcDateTime;
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        var queue = await db.Queues.Where(q => q.IsDefault).Select(q => q.Id).FirstAsync(cancellationToken);
+        var queue = await db.Queues.AsNoTracking().FirstAsync(q => q.IsDefault, cancellationToken);
         var contact = await ContactAsync(message, now, cancellationToken);
         var item = new WorkItem
         {
             Id = Guid.CreateVersion7(),
             Kind = WorkItemKind.Conversation,
             Status = WorkItemStatus.Open,
-            QueueId = queue,
+            QueueId = queue.Id,
             Subject = message.Subject,
             Channel = message.Channel,
             ExternalId = message.ExternalId,
@@ -69,24 +69,18 @@ public sealed class IngestMessage(ProDeskDbContext db, OutboxRelay relay, PushRo
         db.WorkItems.Add(item);
         db.WorkItemChanges.Add(new WorkItemChange { WorkItemId = item.Id, At = now, ActorName = message.FromAddress, Field = "created", To = item.Status.ToString() });
         db.OutboxEvents.Add(new OutboxEvent { Type = "WorkItemCreated", PayloadJson = JsonSerializer.Serialize(new { item.Id, item.Subject, item.Channel }), CreatedAt = now });
-        try
-        {
-            await db.SaveChangesAsync(cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
-            relay.Wake();
-            // Push queues assign at once; after the commit, so a routing failure never loses the message.
-            item.AssigneeId = await routing.RouteAsync(item, cancellationToken) ?? item.AssigneeId;
-            return new Result(item, Created: true);
-        }
-        catch (DbUpdateException)
-        {
-            await transaction.RollbackAsync(CancellationToken.None);
-            throw;
-        }
+        // One SaveChanges is one transaction: the contact, item, message, change and outbox event land together or not at all.
+        await db.SaveChangesAsync(cancellationToken);
+        relay.Wake();
+        // Push queues assign at once; after the commit, so a routing failure never loses the message.
+        item.AssigneeId = await routing.RouteAsync(item, queue, cancellationToken) ?? item.AssigneeId;
+        return new Result(item, queue.Key, Created: true);
     }
 
-    private Task<WorkItem?> FindAsync(InboundMessage message, CancellationToken cancellationToken) =>
-        db.WorkItems.FirstOrDefaultAsync(w => w.Channel == message.Channel && w.ExternalId == message.ExternalId, cancellationToken);
+    private Task<Result?> FindAsync(InboundMessage message, CancellationToken cancellationToken) =>
+        db.WorkItems.AsNoTracking().Where(w => w.Channel == message.Channel && w.ExternalId == message.ExternalId)
+            .Select(w => new Result(w, db.Queues.Where(q => q.Id == w.QueueId).Select(q => q.Key).First(), false))
+            .FirstOrDefaultAsync(cancellationToken);
 
     private async Task<Contact> ContactAsync(InboundMessage message, DateTime now, CancellationToken cancellationToken)
     {

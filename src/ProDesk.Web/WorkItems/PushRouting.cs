@@ -21,9 +21,9 @@ public sealed class PushRouting(ProDeskDbContext db, AgentPresence presence, Pus
         public System.Collections.Concurrent.ConcurrentDictionary<Guid, RoundRobinRouter> ByQueue { get; } = new();
     }
 
-    public async Task<Guid?> RouteAsync(WorkItem item, CancellationToken cancellationToken)
+    /// <summary>Assigns a new item of a push queue to an online agent; null when the queue is pull or nobody fits.</summary>
+    public async Task<Guid?> RouteAsync(WorkItem item, Queue queue, CancellationToken cancellationToken)
     {
-        var queue = await db.Queues.AsNoTracking().FirstAsync(q => q.Id == item.QueueId, cancellationToken);
         if (queue.Routing == QueueRouting.Pull)
         {
             return null;
@@ -64,7 +64,7 @@ public sealed class PushRouting(ProDeskDbContext db, AgentPresence presence, Pus
             return null;
         }
 
-        WorkItemTrail.Assigned(db, item, agent.Id, null, $"routing:{queue.Routing}", now);
+        WorkItemTrail.Assigned(db, item.Id, item.TenantId, agent.Id, null, $"routing:{queue.Routing}", now);
         await db.SaveChangesAsync(cancellationToken);
         relay.Wake();
         return agent.Id;

@@ -65,7 +65,7 @@ public static partial class WorkItemsApi
     }
 
     private static async Task<Results<Created<WorkItemSummary>, Ok<WorkItemSummary>, ValidationProblem>> CreateAsync(
-        string tenant, CreateConversation request, IngestMessage ingest, ProDeskDbContext db, CancellationToken cancellationToken)
+        string tenant, CreateConversation request, IngestMessage ingest, CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>();
         if (string.IsNullOrWhiteSpace(request.From) || !MailAddress.TryCreate(request.From, out _))
@@ -87,7 +87,7 @@ public static partial class WorkItemsApi
         }
 
         var result = await ingest.HandleAsync(new InboundMessage("api", request.ExternalId!, request.From!, request.Name, request.Subject!, request.Body!), cancellationToken);
-        var summary = result.Item.Summary(await QueueKeyAsync(db, result.Item.QueueId, cancellationToken));
+        var summary = result.Item.Summary(result.QueueKey);
         return result.Created
             ? TypedResults.Created($"/api/v1/tenants/{tenant}/work-items/{result.Item.Id}", summary)
             : TypedResults.Ok(summary);
@@ -248,11 +248,11 @@ public static partial class WorkItemsApi
     [System.Text.RegularExpressions.GeneratedRegex(@"\A[a-z0-9][a-z0-9_-]{0,39}\z")]
     private static partial System.Text.RegularExpressions.Regex TagPattern();
 
-    private static async Task<Results<Ok<WorkItemSummary>, NoContent>> NextAsync(string? kind, ClaimNextItem claim, ProDeskDbContext db, ClaimsPrincipal user, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<WorkItemSummary>, NoContent>> NextAsync(string? kind, ClaimNextItem claim, ClaimsPrincipal user, CancellationToken cancellationToken)
     {
         WorkItemKind? wanted = Enum.TryParse<WorkItemKind>(kind, ignoreCase: true, out var k) ? k : null;
-        var item = await claim.HandleAsync(user, wanted, cancellationToken);
-        return item is null ? TypedResults.NoContent() : TypedResults.Ok(item.Summary(await QueueKeyAsync(db, item.QueueId, cancellationToken)));
+        var claimed = await claim.HandleAsync(user, wanted, cancellationToken);
+        return claimed is null ? TypedResults.NoContent() : TypedResults.Ok(claimed.Item.Summary(claimed.QueueKey));
     }
 
     private static async Task<Results<Ok<WorkItemSummary>, NotFound, ValidationProblem, Conflict<WorkItemSummary>>> AnswerAsync(WorkItemCommands.Result result, ProDeskDbContext db, CancellationToken cancellationToken) =>
