@@ -5,8 +5,8 @@ namespace ProDesk.Benchmarks;
 /// <summary>
 /// The command line. Default: the real measurement, which rewrites RESULTS.md. <c>--smoke</c>: every
 /// scenario for a few seconds with small concurrency and small data, to prove the harness still runs;
-/// it writes nothing. Concurrency, Duration and Warmup are scenarios A and B's; the claim (C) and
-/// ingestion (D) scenarios have their own sizes, as the issue's targets name them.
+/// it writes nothing. Concurrency, Duration and Warmup are scenarios A and B's; the claim (C),
+/// ingestion (D) and fan-out (E) scenarios have their own sizes, as the issue's targets name them.
 /// </summary>
 internal sealed record BenchOptions(
     bool Smoke,
@@ -34,6 +34,15 @@ internal sealed record BenchOptions(
     /// <summary>D: measured time (after <see cref="Warmup"/> unmeasured).</summary>
     public TimeSpan IngestDuration { get; init; } = TimeSpan.FromSeconds(Smoke ? 3 : 60);
 
+    /// <summary>E: SignalR clients connected to /hubs/agent.</summary>
+    public int FanOutClients { get; init; } = Smoke ? 50 : 1_000;
+
+    /// <summary>E: measured events, fired one at a time (after one unmeasured).</summary>
+    public int FanOutEvents { get; init; } = Smoke ? 3 : 20;
+
+    /// <summary><c>--only E</c>: the app and scenario E alone; prints figures, writes nothing.</summary>
+    public bool OnlyFanOut { get; init; }
+
     public const string Usage = """
         usage: dotnet run --project tests/ProDesk.Benchmarks -c Release [-- OPTIONS]
           --smoke                   every scenario small and short; prints figures, writes nothing
@@ -47,6 +56,9 @@ internal sealed record BenchOptions(
           --pgbench-clients N       C: clients of the bare SQL claim loop (default 100; smoke 20)
           --ingest-workers N        D: concurrent API clients posting conversations (default 64; smoke 4)
           --ingest-duration SECONDS D: measured time (default 60; smoke 3)
+          --fanout-clients N        E: SignalR clients on /hubs/agent (default 1000; smoke 50)
+          --fanout-events N         E: events fired one at a time (default 20; smoke 3)
+          --only E                  run scenario E alone (with the app); prints figures, writes nothing
         PostgreSQL: PRODESK_BENCH_PG (else PRODESK_TEST_PG), a superuser connection string.
         """;
 
@@ -56,12 +68,28 @@ internal sealed record BenchOptions(
         error = null;
         var smoke = args.Contains("--smoke");
         int? concurrency = null, contacts = null, claimItems = null, claimWorkers = null, pgbenchClients = null, ingestWorkers = null;
+        int? fanOutClients = null, fanOutEvents = null;
+        var onlyFanOut = false;
         double? duration = null, warmup = null, claimLimit = null, ingestDuration = null;
         for (var i = 0; i < args.Count; i++)
         {
             var name = args[i];
             if (name == "--smoke")
             {
+                continue;
+            }
+
+            if (name == "--only")
+            {
+                // Only E can run alone: the other scenarios build on each other's data and on B's order after the app.
+                if (i + 1 >= args.Count || !string.Equals(args[i + 1], "E", StringComparison.OrdinalIgnoreCase))
+                {
+                    error = "'--only' takes E (the fan-out scenario), the one scenario that runs alone";
+                    return null;
+                }
+
+                i++;
+                onlyFanOut = true;
                 continue;
             }
 
@@ -104,6 +132,12 @@ internal sealed record BenchOptions(
                 case "--ingest-duration" when value > 0 && value <= 3_600:
                     ingestDuration = value;
                     break;
+                case "--fanout-clients" when value >= 1 && value == Math.Floor(value) && value <= 10_000:
+                    fanOutClients = (int)value;
+                    break;
+                case "--fanout-events" when value >= 1 && value == Math.Floor(value) && value <= 1_000:
+                    fanOutEvents = (int)value;
+                    break;
                 default:
                     error = $"unknown option or bad value: {name} {args[i]}";
                     return null;
@@ -125,6 +159,9 @@ internal sealed record BenchOptions(
             PgbenchClients = pgbenchClients ?? options.PgbenchClients,
             IngestWorkers = ingestWorkers ?? options.IngestWorkers,
             IngestDuration = ingestDuration is { } ingest ? TimeSpan.FromSeconds(ingest) : options.IngestDuration,
+            FanOutClients = fanOutClients ?? options.FanOutClients,
+            FanOutEvents = fanOutEvents ?? options.FanOutEvents,
+            OnlyFanOut = onlyFanOut,
         };
     }
 }

@@ -62,6 +62,7 @@ internal static class BenchRun
         Console.WriteLine($"ProDesk.Benchmarks ({mode}): A/B {options.Concurrency} workers, {options.Duration.TotalSeconds:0.#} s each, " +
                           $"{options.Warmup.TotalSeconds:0.#} s warm-up; C {options.ClaimItems:N0} items, {options.ClaimWorkers} agents, " +
                           $"at most {options.ClaimLimit.TotalSeconds:0.#} s; D {options.IngestWorkers} clients, {options.IngestDuration.TotalSeconds:0.#} s; " +
+                          $"E {options.FanOutClients:N0} hub clients, {options.FanOutEvents} events{(options.OnlyFanOut ? " (E only)" : "")}; " +
                           $"PostgreSQL {BenchDatabase.Redact(superuser)}");
 
         BenchDatabase database;
@@ -84,9 +85,15 @@ internal static class BenchRun
             LoadResult pages;
             ClaimFindings claims;
             IngestFindings ingestion;
+            FanOutFindings fanOut;
             await using (var app = await StartAppAsync(database, cancellationToken))
             {
                 Console.WriteLine($"app ready at {app.BaseAddress} after {clock.Elapsed.TotalSeconds:0.0} s");
+                if (options.OnlyFanOut)
+                {
+                    return await FanOutOnlyAsync(app, database, options, clock, cancellationToken);
+                }
+
                 if (options.ContactsPerTenant > 0)
                 {
                     var adding = Stopwatch.StartNew();
@@ -114,6 +121,15 @@ internal static class BenchRun
                 Console.WriteLine(ApiIngestion.Title);
                 ingestion = await ApiIngestion.RunAsync(app.BaseAddress, database, tenants, options, cancellationToken);
                 app.EnsureRunning();
+
+                // D's events too: E's clients must receive E's events only, not D's backlog.
+                settling.Restart();
+                backlog = await database.WaitForOutboxAsync(TimeSpan.FromSeconds(options.Smoke ? 15 : 120), cancellationToken);
+                Console.WriteLine($"outbox relay settled in {settling.Elapsed.TotalSeconds:0.0} s ({backlog:N0} events still waiting)");
+
+                Console.WriteLine(FanOut.Title);
+                fanOut = await FanOut.RunAsync(app.BaseAddress, database, tenants, options, cancellationToken);
+                app.EnsureRunning();
             }
 
             // The app is stopped: scenario B and C's bare loop measure PostgreSQL alone. D created
@@ -129,7 +145,7 @@ internal static class BenchRun
             Console.WriteLine($"  {bare.Summary}");
 
             var report = new ResultsReport(
-                DateTimeOffset.UtcNow, Command(superuser, options), MachineInfo.Current(), server, options, tenants, tenantsAfter, pages, rls, claims, ingestion);
+                DateTimeOffset.UtcNow, Command(superuser, options), MachineInfo.Current(), server, options, tenants, tenantsAfter, pages, rls, claims, ingestion, fanOut);
             // A and B: an error means a figure cannot be trusted, so nothing is written. C and D: errors
             // and failed checks are results the issue asks about; a real run records them, then fails.
             var errors = pages.Errors + counts.Sum(c => c.Errors);
@@ -146,6 +162,11 @@ internal static class BenchRun
                                  (ingestion.Result.FirstError is { } first ? $" (first error: {first})" : ""));
             }
 
+            if (!fanOut.Passed)
+            {
+                failedChecks.Add(FanOutCheck(fanOut));
+            }
+
             Console.WriteLine();
             Console.WriteLine($"A tenant pages: {pages.PerSecond:N0} req/s, p50 {pages.P50:0.00} ms, p99 {pages.P99:0.00} ms, {pages.Errors} errors");
             Console.WriteLine($"B RLS count: bypassed {report.RlsBaseline.PerSecond:N0} q/s; RLS {report.Ratio(RlsCount.TwoTrips):0.00}x " +
@@ -155,6 +176,7 @@ internal static class BenchRun
                               (claims.RatioToBare is { } ratio ? $"bare SQL loop {bare.Tps:N0} tps, app/bare {ratio:0.00}" : bare.Summary));
             Console.WriteLine($"D ingestion: {ingestion.Result.PerSecond:N0} msg/s by {ingestion.Result.Concurrency} clients, p95 {ingestion.Result.P95:0.00} ms, " +
                               $"p99 {ingestion.Result.P99:0.00} ms, {ingestion.Result.Errors} errors, {ingestion.StoredItems:N0} stored");
+            Console.WriteLine(FanOutLine(fanOut));
             foreach (var target in report.Targets)
             {
                 Console.WriteLine($"target {target.Name}: {target.Measured} => {(target.Met ? "met" : "NOT met")}");
@@ -190,6 +212,38 @@ internal static class BenchRun
             return 0;
         }
     }
+
+    /// <summary><c>--only E</c>: scenario E on the freshly started app; prints its figures and targets, writes nothing.</summary>
+    private static async Task<int> FanOutOnlyAsync(AppProcess app, BenchDatabase database, BenchOptions options, Stopwatch clock, CancellationToken cancellationToken)
+    {
+        var tenants = await database.TenantsAsync(cancellationToken);
+        Console.WriteLine(FanOut.Title);
+        var fanOut = await FanOut.RunAsync(app.BaseAddress, database, tenants, options, cancellationToken);
+        app.EnsureRunning();
+        Console.WriteLine();
+        Console.WriteLine(FanOutLine(fanOut));
+        foreach (var target in ResultsReport.FanOutTargets(fanOut))
+        {
+            Console.WriteLine($"target {target.Name}: {target.Measured} => {(target.Met ? "met" : "NOT met")}");
+        }
+
+        if (!fanOut.Passed)
+        {
+            await Console.Error.WriteLineAsync($"ProDesk.Benchmarks: failed check: {FanOutCheck(fanOut)}");
+            return 1;
+        }
+
+        Console.WriteLine($"scenario E passed in {clock.Elapsed.TotalSeconds:0.0} s (RESULTS.md untouched)");
+        return 0;
+    }
+
+    private static string FanOutLine(FanOutFindings f) =>
+        $"E fan-out: {f.Received:N0}/{f.Expected:N0} deliveries of {f.Events} events to {f.Connected:N0} hub clients, p50 {f.FromAnswer.P50:0.00} ms, " +
+        $"p99 {f.FromAnswer.P99:0.00} ms, max {f.FromAnswer.Max:0.00} ms from the 201 (p99 {f.FromSend.P99:0.00} ms from the send), {f.Errors} errors";
+
+    private static string FanOutCheck(FanOutFindings f) =>
+        $"E: {f.ConnectFailures} clients not connected, {f.PostErrors} events not created, {f.WarmupMissing + f.Missing:N0} deliveries missing" +
+        (f.FirstError is { } first ? $" (first error: {first})" : "");
 
     private static Task<AppProcess> StartAppAsync(BenchDatabase database, CancellationToken cancellationToken) =>
         AppProcess.StartAsync(

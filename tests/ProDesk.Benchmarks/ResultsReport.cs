@@ -16,9 +16,10 @@ internal sealed record ResultsReport(
     LoadResult TenantPages,
     RlsFindings Rls,
     ClaimFindings Claims,
-    IngestFindings Ingestion)
+    IngestFindings Ingestion,
+    FanOutFindings FanOut)
 {
-    /// <summary>The issue's performance targets for C and D, each with what this run measured.</summary>
+    /// <summary>The issue's performance targets for C, D and E, each with what this run measured.</summary>
     public IReadOnlyList<PerformanceTarget> Targets
     {
         get
@@ -40,9 +41,24 @@ internal sealed record ResultsReport(
                     $"{ingest.PerSecond:N0} msg/s for {ingest.Elapsed.TotalSeconds:0} s", ingest.PerSecond >= 1_000 && ingest.Elapsed >= TimeSpan.FromSeconds(60)),
                 new("D. ingestion: p95 latency", "<= 100 ms", $"{ingest.P95:0.00} ms", ingest.P95 <= 100),
                 new("D. ingestion: errors", "0", $"{ingest.Errors}", ingest.Errors == 0 && Ingestion.AllStored),
+                .. FanOutTargets(FanOut),
             ];
         }
     }
+
+    /// <summary>
+    /// E's targets: the p99 of every delivery with 1,000 clients connected, and nothing missing. Judged from the moment the
+    /// event's POST was sent (the stricter clock: the relay may publish before the 201 is written, which makes "from the 201"
+    /// flatter than what a user sees).
+    /// </summary>
+    public static IReadOnlyList<PerformanceTarget> FanOutTargets(FanOutFindings f) =>
+    [
+        new("E. fan-out: p99 delivery to 1,000 hub clients", "<= 250 ms",
+            $"{f.FromSend.P99:0.00} ms from the send to {f.Connected:N0} clients ({f.Events} events, {f.Received:N0} deliveries; {f.FromAnswer.P99:0.00} ms from the 201)",
+            f.FromSend.P99 <= 250 && f.Connected >= 1_000 && f.Received > 0),
+        new("E. fan-out: errors (clients not connected, events not created, deliveries missing)", "0",
+            $"{f.Errors:N0} ({f.Received:N0} of {f.Expected:N0} deliveries received)", f.Passed),
+    ];
 
     /// <summary>tests/ProDesk.Benchmarks/RESULTS.md, which every real run rewrites.</summary>
     public static string File => Path.Combine(Repository.Root, "tests", "ProDesk.Benchmarks", "RESULTS.md");
@@ -81,8 +97,9 @@ internal sealed record ResultsReport(
         Line($"- Scenarios A and B: {Options.Concurrency} concurrent workers each in a closed loop, {Options.Warmup.TotalSeconds:0.#} s unmeasured warm-up, " +
              $"then {Options.Duration.TotalSeconds:0.#} s measured. C: {Options.ClaimWorkers} agents over {Options.ClaimItems:N0} items, at most " +
              $"{Options.ClaimLimit.TotalSeconds:0.#} s. D: {Options.IngestWorkers} clients, {Options.Warmup.TotalSeconds:0.#} s warm-up, " +
-             $"{Options.IngestDuration.TotalSeconds:0.#} s measured. Every latency recorded (nearest-rank percentiles)");
-        Line("- Order: A, C (over HTTP), D with the app running; the app stopped; B, then C's bare SQL loop, with PostgreSQL alone");
+             $"{Options.IngestDuration.TotalSeconds:0.#} s measured. E: {Options.FanOutClients:N0} hub clients, {Options.FanOutEvents} events one at a time. " +
+             "Every latency recorded (nearest-rank percentiles)");
+        Line("- Order: A, C (over HTTP), D, E with the app running; the app stopped; B, then C's bare SQL loop, with PostgreSQL alone");
         Line();
 
         Line($"## {TenantPages.Name}");
@@ -130,6 +147,7 @@ internal sealed record ResultsReport(
         Line();
         WriteClaims(text => Line(text));
         WriteIngestion(text => Line(text));
+        WriteFanOut(text => Line(text));
         WriteTargets(text => Line(text));
         return md.ToString().TrimEnd('\n') + "\n";
     }
@@ -232,6 +250,38 @@ internal sealed record ResultsReport(
         line("");
     }
 
+    private void WriteFanOut(Action<string> line)
+    {
+        var f = FanOut;
+        line($"## {Scenarios.FanOut.Title}");
+        line("");
+        line($"{f.Clients:N0} SignalR clients connect to `/hubs/agent` over WebSockets (no negotiate; {Scenarios.FanOut.ConnectParallelism} at a time, each within");
+        line($"{Scenarios.FanOut.ConnectTimeout.TotalSeconds:0} s), authenticated by personal access tokens made by the app's own `token create`: {f.Users.Count} users serving");
+        line($"`{f.Tenant}` ({string.Join(", ", f.Users.Select(u => $"`{u}`"))}), one token each, shared round-robin.");
+        line("Every connection announces itself to the tenant's other clients (`QueueStats`); once no client has received anything for a");
+        line($"second, events are fired one at a time: `POST /api/v1/tenants/{f.Tenant}/conversations` with the integration client's token, and");
+        line("every client records when the item's `WorkItemCreated` reached it. Each event waits until every connected client has it");
+        line($"(at most {Scenarios.FanOut.DeliveryTimeout.TotalSeconds:0} s; later ones count as missing), then {Scenarios.FanOut.Spacing.TotalMilliseconds:0} ms, " +
+             "so each is measured alone; one unmeasured event goes first.");
+        line("A delivery's latency is its receipt minus the moment the API answered 201, and also minus the moment the POST was sent. The relay");
+        line("is woken when the item commits, before the app routes it and answers, so a delivery can precede the 201 (a negative figure).");
+        line("The clients run in the driver's process, on the same machine: their own receive work is in the figures.");
+        line("");
+        line("| clients | connected | connect time | events | deliveries expected | received | missing | before the 201 | API answer p50 | errors |");
+        line("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+        line($"| {f.Clients:N0} | {f.Connected:N0} | {f.ConnectTime.TotalSeconds:0.0} s | {f.Events} | {f.Expected:N0} | {f.Received:N0} | {f.Missing + f.WarmupMissing:N0} " +
+             $"| {f.BeforeAnswer:N0} | {f.ApiP50:0.00} ms | {f.Errors:N0} |");
+        line("");
+        line("| delivery latency | p50 | p95 | p99 | max |");
+        line("| --- | ---: | ---: | ---: | ---: |");
+        foreach (var r in new[] { f.FromAnswer, f.FromSend })
+        {
+            line($"| {r.Name} | {r.P50:0.00} ms | {r.P95:0.00} ms | {r.P99:0.00} ms | {r.Max:0.00} ms |");
+        }
+
+        line("");
+    }
+
     private void WriteTargets(Action<string> line)
     {
         line("## Targets (issue 4, \"Performance\")");
@@ -243,8 +293,6 @@ internal sealed record ResultsReport(
             line($"| {t.Name} | {t.Goal} | {t.Measured} | {(t.Met ? "yes" : "**no**")} |");
         }
 
-        line("");
-        line("The fan-out target (one event to 1,000 hub clients) is not measured by this driver.");
         line("");
     }
 

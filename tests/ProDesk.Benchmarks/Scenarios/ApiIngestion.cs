@@ -78,8 +78,8 @@ internal static class ApiIngestion
         return findings;
     }
 
-    /// <summary>An access token for the tenant's integration client (client credentials, secret from tenants-seed).</summary>
-    private static async Task<string> IntegrationTokenAsync(HttpClient http, string slug, CancellationToken cancellationToken)
+    /// <summary>An access token for the tenant's integration client (client credentials, secret from tenants-seed); E uses it too.</summary>
+    public static async Task<string> IntegrationTokenAsync(HttpClient http, string slug, CancellationToken cancellationToken)
     {
         var clientFile = Path.Combine(Repository.SeedDirectory, slug, "clients.json");
         using var client = JsonDocument.Parse(await File.ReadAllTextAsync(clientFile, cancellationToken));

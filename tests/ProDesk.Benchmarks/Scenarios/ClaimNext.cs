@@ -81,7 +81,7 @@ internal static class ClaimNext
     public static string Statement(string table, IReadOnlyList<BenchTenant> tenants, string assignee) =>
         $"UPDATE {table} SET \"AssigneeId\" = {assignee}, \"Version\" = \"Version\" + 1, \"UpdatedAt\" = now() WHERE \"Id\" = (" +
         $"SELECT \"Id\" FROM {table} WHERE \"TenantId\" = ANY ('{{{string.Join(',', tenants.Select(t => t.Id))}}}'::uuid[]) " +
-        "AND \"Status\" = 'Open' AND \"AssigneeId\" IS NULL ORDER BY \"Priority\" DESC, \"CreatedAt\", \"Id\" LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING \"Id\";";
+        "AND \"Status\" = 'Open' AND \"AssigneeId\" IS NULL ORDER BY \"Priority\" DESC, \"DueAt\", \"CreatedAt\", \"Id\" LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING \"Id\";";
 
     public static async Task<ClaimFindings> RunAsync(
         Uri baseAddress, BenchDatabase database, IReadOnlyList<BenchTenant> tenants, BenchOptions options, CancellationToken cancellationToken)
