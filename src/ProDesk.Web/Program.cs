@@ -6,6 +6,7 @@ using ProDesk.Web.Identity;
 using ProDesk.Web.Hosting;
 using ProDesk.Web.Jobs;
 using ProDesk.Web.Realtime;
+using ProDesk.Web.Sla;
 using ProDesk.Web.Tenancy;
 using ProDesk.Web.WorkItems;
 
@@ -18,6 +19,7 @@ try
     builder.AddData();
     builder.AddIdentityAndAccess();
     builder.AddWorkItems();
+    builder.AddSla();
     builder.AddTenancy();
     builder.AddJobs();
     builder.AddRealtime();

@@ -39,6 +39,15 @@ public sealed class WorkItem : ITenantOwned
 
     public DateTime UpdatedAt { get; set; }
 
+    /// <summary>The SLA policy version the item's clocks started under; null when none applies.</summary>
+    public Guid? SlaPolicyId { get; set; }
+
+    /// <summary>The earliest due time among the item's running SLA clocks (null when none runs): the queue's order within a priority.</summary>
+    public DateTime? DueAt { get; set; }
+
+    /// <summary>When the item first breached a target (null if it never did).</summary>
+    public DateTime? BreachedAt { get; set; }
+
     /// <summary>Bumped by every change: a reply based on an older version is stale (409).</summary>
     public int Version { get; set; } = 1;
 

@@ -660,6 +660,49 @@ namespace ProDesk.Migrations.Postgres.Migrations
                     b.ToTable("Queues");
                 });
 
+            modelBuilder.Entity("ProDesk.Data.Sla.SlaClockEntry", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTime>("At")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int?>("GoalMinutes")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<string>("Reason")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<string>("Target")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("uuid");
+
+                    b.Property<Guid>("WorkItemId")
+                        .HasColumnType("uuid");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("WorkItemId");
+
+                    b.HasIndex("TenantId", "WorkItemId", "Id");
+
+                    b.ToTable("SlaClockEntries");
+                });
+
             modelBuilder.Entity("ProDesk.Data.Sla.SlaPolicy", b =>
                 {
                     b.Property<Guid>("Id")
@@ -669,11 +712,23 @@ namespace ProDesk.Migrations.Postgres.Migrations
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<string>("CreatedBy")
+                        .HasMaxLength(320)
+                        .HasColumnType("character varying(320)");
+
+                    b.Property<string>("EscalationsJson")
+                        .IsRequired()
+                        .HasColumnType("text");
+
                     b.Property<int?>("FirstResponseMinutes")
                         .HasColumnType("integer");
 
                     b.Property<int?>("NextResponseMinutes")
                         .HasColumnType("integer");
+
+                    b.PrimitiveCollection<List<string>>("PauseStatuses")
+                        .IsRequired()
+                        .HasColumnType("text[]");
 
                     b.Property<string>("Priority")
                         .IsRequired()
@@ -694,12 +749,60 @@ namespace ProDesk.Migrations.Postgres.Migrations
                     b.Property<int>("Version")
                         .HasColumnType("integer");
 
+                    b.PrimitiveCollection<List<int>>("WarningPercents")
+                        .IsRequired()
+                        .HasColumnType("integer[]");
+
                     b.HasKey("Id");
 
                     b.HasIndex("TenantId", "QueueKey", "Priority", "Version")
                         .IsUnique();
 
                     b.ToTable("SlaPolicies");
+                });
+
+            modelBuilder.Entity("ProDesk.Data.Sla.SlaTimer", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTime>("DueAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTime>("FireAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTime?>("FiredAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("Percent")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Target")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("uuid");
+
+                    b.Property<Guid>("WorkItemId")
+                        .HasColumnType("uuid");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("FireAt")
+                        .HasDatabaseName("IX_SlaTimers_Armed")
+                        .HasFilter("\"FiredAt\" IS NULL");
+
+                    b.HasIndex("WorkItemId");
+
+                    b.HasIndex("TenantId", "WorkItemId", "Target");
+
+                    b.ToTable("SlaTimers");
                 });
 
             modelBuilder.Entity("ProDesk.Data.Tenants.Tenant", b =>
@@ -811,6 +914,9 @@ namespace ProDesk.Migrations.Postgres.Migrations
                     b.Property<Guid?>("AssigneeId")
                         .HasColumnType("uuid");
 
+                    b.Property<DateTime?>("BreachedAt")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<string>("Channel")
                         .IsRequired()
                         .HasMaxLength(16)
@@ -826,6 +932,9 @@ namespace ProDesk.Migrations.Postgres.Migrations
                         .IsRequired()
                         .HasColumnType("text");
 
+                    b.Property<DateTime?>("DueAt")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<string>("ExternalId")
                         .HasMaxLength(200)
                         .HasColumnType("character varying(200)");
@@ -839,6 +948,9 @@ namespace ProDesk.Migrations.Postgres.Migrations
                         .HasColumnType("integer");
 
                     b.Property<Guid>("QueueId")
+                        .HasColumnType("uuid");
+
+                    b.Property<Guid?>("SlaPolicyId")
                         .HasColumnType("uuid");
 
                     b.Property<string>("Status")
@@ -869,16 +981,16 @@ namespace ProDesk.Migrations.Postgres.Migrations
 
                     b.HasIndex("QueueId");
 
-                    b.HasIndex("Priority", "CreatedAt", "Id")
-                        .IsDescending(true, false, false)
-                        .HasDatabaseName("IX_WorkItems_Claimable")
-                        .HasFilter("\"Status\" = 'Open' AND \"AssigneeId\" IS NULL");
-
                     b.HasIndex("TenantId", "Channel", "ExternalId")
                         .IsUnique()
                         .HasFilter("\"ExternalId\" IS NOT NULL");
 
                     b.HasIndex("TenantId", "CreatedAt", "Id");
+
+                    b.HasIndex("Priority", "DueAt", "CreatedAt", "Id")
+                        .IsDescending(true, false, false, false)
+                        .HasDatabaseName("IX_WorkItems_Claimable")
+                        .HasFilter("\"Status\" = 'Open' AND \"AssigneeId\" IS NULL");
 
                     b.HasIndex("TenantId", "Status", "AssigneeId", "Priority");
 
@@ -1141,12 +1253,42 @@ namespace ProDesk.Migrations.Postgres.Migrations
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("ProDesk.Data.Sla.SlaClockEntry", b =>
+                {
+                    b.HasOne("ProDesk.Data.Tenants.Tenant", null)
+                        .WithMany()
+                        .HasForeignKey("TenantId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+
+                    b.HasOne("ProDesk.Data.WorkItems.WorkItem", null)
+                        .WithMany()
+                        .HasForeignKey("WorkItemId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("ProDesk.Data.Sla.SlaPolicy", b =>
                 {
                     b.HasOne("ProDesk.Data.Tenants.Tenant", null)
                         .WithMany()
                         .HasForeignKey("TenantId")
                         .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("ProDesk.Data.Sla.SlaTimer", b =>
+                {
+                    b.HasOne("ProDesk.Data.Tenants.Tenant", null)
+                        .WithMany()
+                        .HasForeignKey("TenantId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+
+                    b.HasOne("ProDesk.Data.WorkItems.WorkItem", null)
+                        .WithMany()
+                        .HasForeignKey("WorkItemId")
+                        .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
 

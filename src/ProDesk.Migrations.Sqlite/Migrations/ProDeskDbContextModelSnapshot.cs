@@ -646,6 +646,47 @@ namespace ProDesk.Migrations.Sqlite.Migrations
                     b.ToTable("Queues");
                 });
 
+            modelBuilder.Entity("ProDesk.Data.Sla.SlaClockEntry", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("At")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int?>("GoalMinutes")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Reason")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Target")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("WorkItemId")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("WorkItemId");
+
+                    b.HasIndex("TenantId", "WorkItemId", "Id");
+
+                    b.ToTable("SlaClockEntries");
+                });
+
             modelBuilder.Entity("ProDesk.Data.Sla.SlaPolicy", b =>
                 {
                     b.Property<Guid>("Id")
@@ -655,11 +696,23 @@ namespace ProDesk.Migrations.Sqlite.Migrations
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("CreatedBy")
+                        .HasMaxLength(320)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("EscalationsJson")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
                     b.Property<int?>("FirstResponseMinutes")
                         .HasColumnType("INTEGER");
 
                     b.Property<int?>("NextResponseMinutes")
                         .HasColumnType("INTEGER");
+
+                    b.PrimitiveCollection<string>("PauseStatuses")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
 
                     b.Property<string>("Priority")
                         .IsRequired()
@@ -680,12 +733,58 @@ namespace ProDesk.Migrations.Sqlite.Migrations
                     b.Property<int>("Version")
                         .HasColumnType("INTEGER");
 
+                    b.PrimitiveCollection<string>("WarningPercents")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
                     b.HasKey("Id");
 
                     b.HasIndex("TenantId", "QueueKey", "Priority", "Version")
                         .IsUnique();
 
                     b.ToTable("SlaPolicies");
+                });
+
+            modelBuilder.Entity("ProDesk.Data.Sla.SlaTimer", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("DueAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("FireAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("FiredAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Percent")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Target")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("WorkItemId")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("FireAt")
+                        .HasDatabaseName("IX_SlaTimers_Armed")
+                        .HasFilter("\"FiredAt\" IS NULL");
+
+                    b.HasIndex("WorkItemId");
+
+                    b.HasIndex("TenantId", "WorkItemId", "Target");
+
+                    b.ToTable("SlaTimers");
                 });
 
             modelBuilder.Entity("ProDesk.Data.Tenants.Tenant", b =>
@@ -795,6 +894,9 @@ namespace ProDesk.Migrations.Sqlite.Migrations
                     b.Property<Guid?>("AssigneeId")
                         .HasColumnType("TEXT");
 
+                    b.Property<DateTime?>("BreachedAt")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Channel")
                         .IsRequired()
                         .HasMaxLength(16)
@@ -810,6 +912,9 @@ namespace ProDesk.Migrations.Sqlite.Migrations
                         .IsRequired()
                         .HasColumnType("TEXT");
 
+                    b.Property<DateTime?>("DueAt")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("ExternalId")
                         .HasMaxLength(200)
                         .HasColumnType("TEXT");
@@ -823,6 +928,9 @@ namespace ProDesk.Migrations.Sqlite.Migrations
                         .HasColumnType("INTEGER");
 
                     b.Property<Guid>("QueueId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid?>("SlaPolicyId")
                         .HasColumnType("TEXT");
 
                     b.Property<string>("Status")
@@ -853,16 +961,16 @@ namespace ProDesk.Migrations.Sqlite.Migrations
 
                     b.HasIndex("QueueId");
 
-                    b.HasIndex("Priority", "CreatedAt", "Id")
-                        .IsDescending(true, false, false)
-                        .HasDatabaseName("IX_WorkItems_Claimable")
-                        .HasFilter("\"Status\" = 'Open' AND \"AssigneeId\" IS NULL");
-
                     b.HasIndex("TenantId", "Channel", "ExternalId")
                         .IsUnique()
                         .HasFilter("\"ExternalId\" IS NOT NULL");
 
                     b.HasIndex("TenantId", "CreatedAt", "Id");
+
+                    b.HasIndex("Priority", "DueAt", "CreatedAt", "Id")
+                        .IsDescending(true, false, false, false)
+                        .HasDatabaseName("IX_WorkItems_Claimable")
+                        .HasFilter("\"Status\" = 'Open' AND \"AssigneeId\" IS NULL");
 
                     b.HasIndex("TenantId", "Status", "AssigneeId", "Priority");
 
@@ -1123,12 +1231,42 @@ namespace ProDesk.Migrations.Sqlite.Migrations
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("ProDesk.Data.Sla.SlaClockEntry", b =>
+                {
+                    b.HasOne("ProDesk.Data.Tenants.Tenant", null)
+                        .WithMany()
+                        .HasForeignKey("TenantId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+
+                    b.HasOne("ProDesk.Data.WorkItems.WorkItem", null)
+                        .WithMany()
+                        .HasForeignKey("WorkItemId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("ProDesk.Data.Sla.SlaPolicy", b =>
                 {
                     b.HasOne("ProDesk.Data.Tenants.Tenant", null)
                         .WithMany()
                         .HasForeignKey("TenantId")
                         .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("ProDesk.Data.Sla.SlaTimer", b =>
+                {
+                    b.HasOne("ProDesk.Data.Tenants.Tenant", null)
+                        .WithMany()
+                        .HasForeignKey("TenantId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+
+                    b.HasOne("ProDesk.Data.WorkItems.WorkItem", null)
+                        .WithMany()
+                        .HasForeignKey("WorkItemId")
+                        .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
 

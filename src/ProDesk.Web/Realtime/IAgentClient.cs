@@ -3,6 +3,12 @@ namespace ProDesk.Web.Realtime;
 /// <summary>An event about a work item, as agents' consoles receive it.</summary>
 public sealed record WorkItemEvent(string Tenant, Guid Id, string? Subject, string? Status, string? Priority, Guid? AssigneeId, int Version);
 
+/// <summary>
+/// An SLA warning (Percent below 100) or breach of one target of an item. NotifySupervisors: the
+/// policy escalates it to supervisors, whose wallboard raises an alert.
+/// </summary>
+public sealed record SlaEvent(string Tenant, Guid ItemId, string? Subject, string Target, int Percent, DateTime DueAt, bool NotifySupervisors);
+
 /// <summary>Who is looking at or typing on an item.</summary>
 public sealed record PresenceEvent(string Tenant, Guid ItemId, Guid UserId, string Name, string What);
 
@@ -20,6 +26,10 @@ public interface IAgentClient
     Task WorkItemUpdated(WorkItemEvent item);
 
     Task WorkItemAssigned(WorkItemEvent item);
+
+    Task SlaWarning(SlaEvent sla);
+
+    Task SlaBreached(SlaEvent sla);
 
     Task PresenceChanged(PresenceEvent presence);
 

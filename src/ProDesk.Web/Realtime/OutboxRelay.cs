@@ -15,6 +15,8 @@ namespace ProDesk.Web.Realtime;
 /// </summary>
 public sealed partial class OutboxRelay(IServiceScopeFactory scopes, TimeProvider clock, ILogger<OutboxRelay> logger) : BackgroundService
 {
+    private const string SlaWarning = nameof(IAgentClient.SlaWarning);
+    private const string SlaBreached = nameof(IAgentClient.SlaBreached);
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(250);
     private readonly SemaphoreSlim _wake = new(0, 1);
 
@@ -87,8 +89,17 @@ public sealed partial class OutboxRelay(IServiceScopeFactory scopes, TimeProvide
         {
             if (itemId is { } id && items.TryGetValue(id, out var item) && await store.FindByIdAsync(item.TenantId, cancellationToken) is { } tenant)
             {
-                await notifier.WorkItemChangedAsync(item.TenantId, outboxEvent.Type, new WorkItemEvent(
-                    tenant.Slug, item.Id, item.Subject, item.Status.ToString(), item.Priority.ToString(), item.AssigneeId, item.Version), cancellationToken);
+                if (outboxEvent.Type is SlaWarning or SlaBreached)
+                {
+                    var fired = JsonSerializer.Deserialize<Sla.SlaSweeper.Fired>(outboxEvent.PayloadJson)!;
+                    await notifier.SlaFiredAsync(item.TenantId, outboxEvent.Type, new SlaEvent(
+                        tenant.Slug, item.Id, item.Subject, fired.Target, fired.Percent, fired.DueAt, fired.NotifySupervisors), cancellationToken);
+                }
+                else
+                {
+                    await notifier.WorkItemChangedAsync(item.TenantId, outboxEvent.Type, new WorkItemEvent(
+                        tenant.Slug, item.Id, item.Subject, item.Status.ToString(), item.Priority.ToString(), item.AssigneeId, item.Version), cancellationToken);
+                }
             }
 
             outboxEvent.PublishedAt = clock.GetUtcNow().UtcDateTime;

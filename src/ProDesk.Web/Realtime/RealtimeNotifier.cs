@@ -6,6 +6,8 @@ namespace ProDesk.Web.Realtime;
 public interface IRealtimeNotifier
 {
     Task WorkItemChangedAsync(Guid tenantId, string type, WorkItemEvent item, CancellationToken cancellationToken = default);
+
+    Task SlaFiredAsync(Guid tenantId, string type, SlaEvent sla, CancellationToken cancellationToken = default);
 }
 
 internal sealed class SignalRNotifier(IHubContext<AgentHub, IAgentClient> hub) : IRealtimeNotifier
@@ -19,5 +21,11 @@ internal sealed class SignalRNotifier(IHubContext<AgentHub, IAgentClient> hub) :
             "WorkItemAssigned" => group.WorkItemAssigned(item),
             _ => group.WorkItemUpdated(item),
         });
+    }
+
+    public Task SlaFiredAsync(Guid tenantId, string type, SlaEvent sla, CancellationToken cancellationToken = default)
+    {
+        var group = hub.Clients.Group(HubGroups.Tenant(tenantId));
+        return type == nameof(IAgentClient.SlaBreached) ? group.SlaBreached(sla) : group.SlaWarning(sla);
     }
 }

@@ -13,6 +13,9 @@ public sealed class TenantCalendarOptions
 
     public IReadOnlySet<DateOnly> Holidays { get; private set; } = new HashSet<DateOnly>();
 
+    /// <summary>The calendar that SLA deadlines are computed on.</summary>
+    public BusinessCalendar Calendar { get; private set; } = new(TimeZoneInfo.Utc, WeeklyHours.AlwaysOpen);
+
     internal void Load(TenantInfo tenant)
     {
         TimeZone = TimeZoneInfo.FindSystemTimeZoneById(tenant.TimeZone);
@@ -20,5 +23,6 @@ public sealed class TenantCalendarOptions
         Hours = document.ToWeeklyHours(out var error)
             ?? throw new InvalidOperationException($"Tenant {tenant.Slug} has an invalid calendar: {error}");
         Holidays = document.Holidays.Select(h => h.Date).ToHashSet();
+        Calendar = new BusinessCalendar(TimeZone, Hours, Holidays);
     }
 }

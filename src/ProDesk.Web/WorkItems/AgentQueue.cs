@@ -7,21 +7,22 @@ namespace ProDesk.Web.WorkItems;
 
 /// <summary>
 /// The unified queue of the agent console: active items across every tenant in the caller's scope
-/// (the tenants it serves), most urgent first, then oldest.
+/// (the tenants it serves), most urgent first, then by SLA due time (items without a running clock
+/// after those with one), then oldest: the order claim-next takes them in.
 /// </summary>
 public sealed class AgentQueue(ProDeskDbContext db, ITenantContext tenants)
 {
-    public sealed record Row(Guid Id, string Tenant, string TenantName, string Subject, string Status, string Priority, string Channel, Guid? AssigneeId, DateTime CreatedAt, int Version);
+    public sealed record Row(Guid Id, string Tenant, string TenantName, string Subject, string Status, string Priority, string Channel, Guid? AssigneeId, DateTime CreatedAt, int Version, DateTime? DueAt, DateTime? BreachedAt);
 
     public async Task<IReadOnlyList<Row>> ListAsync(int limit, CancellationToken cancellationToken)
     {
         var byId = tenants.Scope.Tenants.ToDictionary(t => t.Id);
         var items = await db.WorkItems.AsNoTracking()
             .Where(w => WorkItemTrail.ActiveStatuses.Contains(w.Status))
-            .OrderByDescending(w => w.Priority).ThenBy(w => w.CreatedAt).ThenBy(w => w.Id)
+            .OrderByDescending(w => w.Priority).ThenBy(w => w.DueAt == null).ThenBy(w => w.DueAt).ThenBy(w => w.CreatedAt).ThenBy(w => w.Id)
             .Take(limit)
             .ToListAsync(cancellationToken);
         return items.Where(w => byId.ContainsKey(w.TenantId)).Select(w => new Row(
-            w.Id, byId[w.TenantId].Slug, byId[w.TenantId].Name, w.Subject, w.Status.ToString(), w.Priority.ToString(), w.Channel, w.AssigneeId, w.CreatedAt, w.Version)).ToList();
+            w.Id, byId[w.TenantId].Slug, byId[w.TenantId].Name, w.Subject, w.Status.ToString(), w.Priority.ToString(), w.Channel, w.AssigneeId, w.CreatedAt, w.Version, w.DueAt, w.BreachedAt)).ToList();
     }
 }

@@ -12,7 +12,7 @@ namespace ProDesk.Web.WorkItems;
 
 /// <summary>
 /// Pull mode: the agent claims the most urgent open, unassigned item across the tenants it serves
-/// (priority, then age), in a queue whose required skills it has. On PostgreSQL one statement claims
+/// (priority, then SLA due time, items without a running clock last, then age), in a queue whose required skills it has. On PostgreSQL one statement claims
 /// with FOR UPDATE SKIP LOCKED and writes the change row and the outbox event, so two agents never get
 /// the same item, never wait on each other, and a claim is one round trip; on SQLite, whose writers are
 /// serialised anyway, a conditional update does the same.
@@ -58,7 +58,7 @@ public sealed class ClaimNextItem(ProDeskDbContext db, DatabaseSettings settings
                       AND ({kindText}::text IS NULL OR w."Kind" = {kindText})
                       AND EXISTS (SELECT 1 FROM "Queues" q WHERE q."Id" = w."QueueId"
                           AND q."RequiredSkills" <@ COALESCE((SELECT u."Skills" FROM "AspNetUsers" u WHERE u."Id" = {agentId}), ARRAY[]::text[]))
-                    ORDER BY w."Priority" DESC, w."CreatedAt", w."Id"
+                    ORDER BY w."Priority" DESC, w."DueAt", w."CreatedAt", w."Id"
                     LIMIT 1
                     FOR UPDATE SKIP LOCKED)
                 RETURNING "Id", "TenantId"),
@@ -81,7 +81,7 @@ public sealed class ClaimNextItem(ProDeskDbContext db, DatabaseSettings settings
             var candidate = await db.WorkItems
                 .Where(w => w.Status == WorkItemStatus.Open && w.AssigneeId == null && (kind == null || w.Kind == kind)
                     && db.Queues.Any(q => q.Id == w.QueueId && q.RequiredSkills.All(s => skills.Contains(s))))
-                .OrderByDescending(w => w.Priority).ThenBy(w => w.CreatedAt).ThenBy(w => w.Id)
+                .OrderByDescending(w => w.Priority).ThenBy(w => w.DueAt == null).ThenBy(w => w.DueAt).ThenBy(w => w.CreatedAt).ThenBy(w => w.Id)
                 .Select(w => new { w.Id, w.TenantId })
                 .FirstOrDefaultAsync(cancellationToken);
             if (candidate is null)

@@ -6,6 +6,8 @@ using ProDesk.Data.Contacts;
 using ProDesk.Data.WorkItems;
 using ProDesk.Domain.WorkItems;
 using ProDesk.Web.Realtime;
+using ProDesk.Web.Sla;
+using ProDesk.Web.Tenancy;
 
 namespace ProDesk.Web.WorkItems;
 
@@ -15,9 +17,10 @@ public sealed record InboundMessage(string Channel, string ExternalId, string Fr
 /// <summary>
 /// The one ingestion path (DESIGN.md "The flow of one message"): in one transaction, dedupe by
 /// external id, find or create the contact, create the item in the tenant's default queue with its
-/// first message, record the change and append an outbox event. Runs inside the tenant's scope.
+/// first message, start its SLA clocks, record the change and append an outbox event. Runs inside the
+/// tenant's scope.
 /// </summary>
-public sealed class IngestMessage(ProDeskDbContext db, OutboxRelay relay, PushRouting routing, TimeProvider clock)
+public sealed class IngestMessage(ProDeskDbContext db, ITenantContext tenants, SlaEngine sla, OutboxRelay relay, PushRouting routing, TimeProvider clock)
 {
     /// <summary>The item (new, or the one already stored under the external id) and the key of its queue.</summary>
     public sealed record Result(WorkItem Item, string QueueKey, bool Created);
@@ -52,6 +55,7 @@ public sealed class IngestMessage(ProDeskDbContext db, OutboxRelay relay, PushRo
         var item = new WorkItem
         {
             Id = Guid.CreateVersion7(),
+            TenantId = tenants.Current?.Id ?? throw new InvalidOperationException("Ingestion runs in one tenant's scope."),
             Kind = WorkItemKind.Conversation,
             Status = WorkItemStatus.Open,
             QueueId = queue.Id,
@@ -67,6 +71,7 @@ public sealed class IngestMessage(ProDeskDbContext db, OutboxRelay relay, PushRo
             ],
         };
         db.WorkItems.Add(item);
+        await sla.StartAsync(item, queue.Key, now, cancellationToken);
         db.WorkItemChanges.Add(new WorkItemChange { WorkItemId = item.Id, At = now, ActorName = message.FromAddress, Field = "created", To = item.Status.ToString() });
         db.OutboxEvents.Add(new OutboxEvent { Type = "WorkItemCreated", PayloadJson = JsonSerializer.Serialize(new { item.Id, item.Subject, item.Channel }), CreatedAt = now });
         // One SaveChanges is one transaction: the contact, item, message, change and outbox event land together or not at all.

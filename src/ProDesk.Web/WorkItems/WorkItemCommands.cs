@@ -6,11 +6,12 @@ using ProDesk.Data.WorkItems;
 using ProDesk.Domain.WorkItems;
 using ProDesk.Web.Identity;
 using ProDesk.Web.Realtime;
+using ProDesk.Web.Sla;
 
 namespace ProDesk.Web.WorkItems;
 
 /// <summary>An agent's changes to one item: reply, note, status. Each records the change and an outbox event in one save.</summary>
-public sealed class WorkItemCommands(ProDeskDbContext db, OutboxRelay relay, TimeProvider clock)
+public sealed class WorkItemCommands(ProDeskDbContext db, SlaEngine sla, OutboxRelay relay, TimeProvider clock)
 {
     public enum Outcome
     {
@@ -21,6 +22,8 @@ public sealed class WorkItemCommands(ProDeskDbContext db, OutboxRelay relay, Tim
     }
 
     public sealed record Result(Outcome Outcome, WorkItem? Item = null, string? Error = null);
+
+    private const string RepliedEvent = "WorkItemReplied";
 
     /// <summary>
     /// A public reply. With <paramref name="basedOnVersion"/>, a reply to an item that changed since the
@@ -38,7 +41,7 @@ public sealed class WorkItemCommands(ProDeskDbContext db, OutboxRelay relay, Tim
             }
 
             return null;
-        }, "WorkItemReplied", cancellationToken);
+        }, RepliedEvent, cancellationToken);
 
     public Task<Result> NoteAsync(Guid id, string body, ClaimsPrincipal agent, CancellationToken cancellationToken) =>
         ChangeAsync(id, null, true, agent, (item, now, _) =>
@@ -92,10 +95,13 @@ public sealed class WorkItemCommands(ProDeskDbContext db, OutboxRelay relay, Tim
         }
 
         var now = clock.GetUtcNow().UtcDateTime;
+        var statusBefore = item.Status;
         if (change(item, now, agent) is { } refusal)
         {
             return new Result(Outcome.Refused, item, refusal);
         }
+
+        await sla.UpdateAsync(item, new SlaChange(Replied: eventType == RepliedEvent, StatusFrom: statusBefore), now, cancellationToken);
 
         item.Version++;
         item.UpdatedAt = now;

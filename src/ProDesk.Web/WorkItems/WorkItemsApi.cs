@@ -6,8 +6,10 @@ using Microsoft.EntityFrameworkCore;
 using ProDesk.Data;
 using ProDesk.Data.Identity;
 using ProDesk.Data.WorkItems;
+using ProDesk.Domain.Sla;
 using ProDesk.Domain.WorkItems;
 using ProDesk.Web.Identity;
+using ProDesk.Web.Sla;
 using ProDesk.Web.Tenancy;
 
 namespace ProDesk.Web.WorkItems;
@@ -157,7 +159,7 @@ public static partial class WorkItemsApi
         return TypedResults.Ok(new WorkItemPage(items, next));
     }
 
-    private static async Task<Results<Ok<WorkItemDetail>, NotFound>> GetAsync(Guid id, ProDeskDbContext db, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<WorkItemDetail>, NotFound>> GetAsync(Guid id, ProDeskDbContext db, SlaEngine sla, CancellationToken cancellationToken)
     {
         var item = await db.WorkItems.AsNoTracking().Include(w => w.Messages).FirstOrDefaultAsync(w => w.Id == id, cancellationToken);
         if (item is null)
@@ -166,19 +168,24 @@ public static partial class WorkItemsApi
         }
 
         var queueKey = await QueueKeyAsync(db, item.QueueId, cancellationToken);
-        var policy = await db.SlaPolicies.AsNoTracking()
-            .Where(p => p.QueueKey == queueKey && p.Priority == item.Priority.ToString())
-            .OrderByDescending(p => p.Version).FirstOrDefaultAsync(cancellationToken);
-        var targets = new List<SlaTargetView>();
-        AddTarget(targets, "firstResponse", policy?.FirstResponseMinutes);
-        AddTarget(targets, "nextResponse", policy?.NextResponseMinutes);
-        AddTarget(targets, "resolution", policy?.ResolutionMinutes);
         var messages = item.Messages.OrderBy(m => m.CreatedAt).ThenBy(m => m.Id).Select(m => m.View()).ToList();
         var changes = await db.WorkItemChanges.AsNoTracking().Where(c => c.WorkItemId == id).OrderBy(c => c.Id)
             .Select(c => new ChangeView(c.At, c.ActorName, c.Field, c.From, c.To)).ToListAsync(cancellationToken);
         var attachments = await db.WorkItemAttachments.AsNoTracking().Where(a => a.WorkItemId == id).OrderBy(a => a.CreatedAt).Select(a => Attachments.View(a)).ToListAsync(cancellationToken);
-        // Deadlines, pauses and breaches are computed by the SLA engine (issue 5); the targets are known now.
-        return TypedResults.Ok(new WorkItemDetail(item.Summary(queueKey), messages, attachments, System.Text.Json.JsonDocument.Parse(item.CustomFieldsJson).RootElement.Clone(), changes, new SlaView(targets, new Dictionary<string, DateTime>(), null, [])));
+        return TypedResults.Ok(new WorkItemDetail(item.Summary(queueKey), messages, attachments, System.Text.Json.JsonDocument.Parse(item.CustomFieldsJson).RootElement.Clone(), changes, await SlaViewAsync(item, sla, cancellationToken)));
+    }
+
+    /// <summary>The item's targets (of the policy version it started under), the due time of each clock, since when it waits, and what it breached.</summary>
+    private static async Task<SlaView> SlaViewAsync(WorkItem item, SlaEngine sla, CancellationToken cancellationToken)
+    {
+        var (states, policy, pausedSince) = await sla.StatesAsync(item, cancellationToken);
+        var targets = new List<SlaTargetView>();
+        AddTarget(targets, "firstResponse", policy?.FirstResponseMinutes);
+        AddTarget(targets, "nextResponse", policy?.NextResponseMinutes);
+        AddTarget(targets, "resolution", policy?.ResolutionMinutes);
+        var name = (SlaTarget t) => System.Text.Json.JsonNamingPolicy.CamelCase.ConvertName(t.ToString());
+        var dueAt = states.Where(s => s.DueAt is not null).ToDictionary(s => name(s.Target), s => s.DueAt!.Value.UtcDateTime);
+        return new SlaView(targets, dueAt, pausedSince, [.. states.Where(s => s.Breached).Select(s => name(s.Target))]);
     }
 
     private static async Task<Results<Ok<WorkItemSummary>, NotFound, ValidationProblem, Conflict<WorkItemSummary>>> ReplyAsync(

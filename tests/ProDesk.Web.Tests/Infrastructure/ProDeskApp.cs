@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 using Npgsql;
 using ProDesk.Data;
 using ProDesk.Data.Identity;
@@ -18,11 +19,14 @@ namespace ProDesk.Web.Tests.Infrastructure;
 /// security would hide other tenants' rows from the app role) and seeds the demo tenants again
 /// without demo history, so each test starts from the same known state.
 /// </summary>
-public sealed class ProDeskApp : WebApplicationFactory<Program>, IAsyncLifetime
+public class ProDeskApp : WebApplicationFactory<Program>, IAsyncLifetime
 {
     private Respawner? _respawner;
 
     public PostgresServer.TestDatabase Database { get; private set; } = null!;
+
+    /// <summary>The clock the app runs on: the system's here, a test clock in <see cref="SlaApp"/>.</summary>
+    protected virtual TimeProvider AppClock => TimeProvider.System;
 
     public async Task InitializeAsync()
     {
@@ -97,7 +101,7 @@ public sealed class ProDeskApp : WebApplicationFactory<Program>, IAsyncLifetime
         return (created.Token.Id, created.Secret);
     }
 
-    public new async Task DisposeAsync()
+    public new virtual async Task DisposeAsync()
     {
         await base.DisposeAsync();
         await PostgresServer.DropDatabaseAsync(Database.Name);
@@ -117,6 +121,9 @@ public sealed class ProDeskApp : WebApplicationFactory<Program>, IAsyncLifetime
         builder.UseSetting("Identity:SignInRequestsPerMinute", "10000");
         // Demo users are re-created on every reset: hash their passwords cheaply in tests.
         builder.ConfigureServices(services => services.Configure<PasswordHasherOptions>(o => o.IterationCount = 1_000));
+        builder.ConfigureServices(services => services.AddSingleton(AppClock));
+        // Tests fire SLA timers themselves (SlaSweeper.SweepOnceAsync) after moving the clock.
+        builder.UseSetting("Sla:Sweeper", "false");
     }
 
     private async Task SeedAsync()
@@ -137,6 +144,34 @@ public sealed class PostgresCollection : ICollectionFixture<ProDeskApp>
 public abstract class PostgresTest(ProDeskApp app) : IAsyncLifetime
 {
     protected ProDeskApp App { get; } = app;
+
+    public virtual Task InitializeAsync() => App.ResetAsync();
+
+    public virtual Task DisposeAsync() => Task.CompletedTask;
+}
+
+/// <summary>
+/// The app on a test clock that stands still unless a test moves it, with a database of its own, so
+/// SLA deadlines and timers can be checked to the second without sleeping. Starts on a Monday 08:00 UTC.
+/// </summary>
+public sealed class SlaApp : ProDeskApp
+{
+    public FakeTimeProvider Clock { get; } = new(new DateTimeOffset(2026, 11, 30, 8, 0, 0, TimeSpan.Zero));
+
+    protected override TimeProvider AppClock => Clock;
+}
+
+[CollectionDefinition(Name)]
+public sealed class SlaCollection : ICollectionFixture<SlaApp>
+{
+    public const string Name = "sla";
+}
+
+/// <summary>Base for SLA tests: each starts from a freshly reset database; the clock only moves forward.</summary>
+[Collection(SlaCollection.Name)]
+public abstract class SlaTest(SlaApp app) : IAsyncLifetime
+{
+    protected SlaApp App { get; } = app;
 
     public virtual Task InitializeAsync() => App.ResetAsync();
 

@@ -11,6 +11,7 @@ using ProDesk.Data.Sla;
 using ProDesk.Data.Tenants;
 using ProDesk.Domain.Tenancy;
 using ProDesk.Web.Hosting;
+using ProDesk.Web.Sla;
 using ProDesk.Web.Tenancy;
 
 namespace ProDesk.Web.Data.Seeding;
@@ -133,6 +134,10 @@ public sealed partial class DemoSeeder(
                 FirstResponseMinutes = p.FirstResponseMinutes,
                 NextResponseMinutes = p.NextResponseMinutes,
                 ResolutionMinutes = p.ResolutionMinutes,
+                WarningPercents = p.WarningPercents ?? [.. SlaPolicyRules.DefaultWarningPercents],
+                PauseStatuses = p.PauseStatuses ?? [.. SlaPolicyRules.DefaultPauseStatuses],
+                EscalationsJson = SlaEscalation.Serialize(p.Escalations ?? []),
+                CreatedBy = "seed",
                 CreatedAt = now,
             }));
 

@@ -125,6 +125,14 @@ public sealed class SlaPolicyFile
     public int? NextResponseMinutes { get; set; }
 
     public int? ResolutionMinutes { get; set; }
+
+    /// <summary>Shares of each goal at which warnings fire; default 75 and 90.</summary>
+    public List<int>? WarningPercents { get; set; }
+
+    /// <summary>Statuses that pause the clocks; default Pending and OnHold.</summary>
+    public List<string>? PauseStatuses { get; set; }
+
+    public List<Sla.SlaEscalation>? Escalations { get; set; }
 }
 
 public sealed class ChannelsFile

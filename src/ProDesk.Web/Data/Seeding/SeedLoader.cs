@@ -133,9 +133,12 @@ public static class SeedLoader
             var p = policies[i];
             Check(queues.Any(q => q.Key == p.Queue), slaFile, $"policies[{i}].queue", $"'{p.Queue}' is not a queue in queues.json");
             Check(Priorities.Contains(p.Priority), slaFile, $"policies[{i}].priority", $"'{p.Priority}' is not one of {string.Join(", ", Priorities)}");
-            Check(p.FirstResponseMinutes is null or > 0, slaFile, $"policies[{i}].firstResponseMinutes", "must be positive");
-            Check(p.NextResponseMinutes is null or > 0, slaFile, $"policies[{i}].nextResponseMinutes", "must be positive");
-            Check(p.ResolutionMinutes is null or > 0, slaFile, $"policies[{i}].resolutionMinutes", "must be positive");
+            foreach (var (field, problem) in Sla.SlaPolicyRules.Check(
+                p.FirstResponseMinutes, p.NextResponseMinutes, p.ResolutionMinutes, p.WarningPercents, p.PauseStatuses, p.Escalations, [.. queues.Select(q => q.Key)]))
+            {
+                Check(false, slaFile, $"policies[{i}].{field}", problem);
+            }
+
             Check(policies.FindIndex(o => o.Queue == p.Queue && o.Priority == p.Priority) == i, slaFile, $"policies[{i}]", $"{p.Queue}/{p.Priority} is listed twice");
         }
 

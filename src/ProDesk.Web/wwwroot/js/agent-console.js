@@ -7,13 +7,32 @@ const status = document.querySelector("[data-live-status]");
 async function refreshQueue() {
   const response = await fetch(queue.dataset.queueUrl, { headers: { "Accept": "text/html" } });
   if (response.ok) queue.innerHTML = await response.text();
+  showDueTimes();
 }
+
+// Due times arrive in UTC; the agent reads them as "in 25 min" / "overdue 3 min", kept current.
+function span(minutes) {
+  return minutes < 60 ? `${minutes} min` : minutes < 2880 ? `${Math.floor(minutes / 60)} h ${minutes % 60} min` : `${Math.floor(minutes / 1440)} d`;
+}
+function showDueTimes() {
+  const now = Date.now();
+  for (const due of queue.querySelectorAll("time[data-due]")) {
+    const minutes = Math.round((Date.parse(due.dateTime) - now) / 60000);
+    due.textContent = minutes >= 0 ? `in ${span(minutes)}` : `overdue ${span(-minutes)}`;
+    due.classList.toggle("overdue", minutes < 0);
+    due.title = new Date(due.dateTime).toLocaleString();
+  }
+}
+showDueTimes();
+setInterval(showDueTimes, 30000);
 
 const statusPicker = document.querySelector("[data-agent-status]");
 const hub = connectAgentHub({
   WorkItemCreated: refreshQueue,
   WorkItemUpdated: refreshQueue,
   WorkItemAssigned: refreshQueue,
+  SlaWarning: refreshQueue,
+  SlaBreached: refreshQueue,
 }, async connection => {
   await connection.invoke("SetStatus", statusPicker.value);
   await refreshQueue();

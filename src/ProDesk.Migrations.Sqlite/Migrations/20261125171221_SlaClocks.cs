@@ -1,0 +1,210 @@
+﻿using System;
+using Microsoft.EntityFrameworkCore.Migrations;
+
+#nullable disable
+
+namespace ProDesk.Migrations.Sqlite.Migrations
+{
+    /// <inheritdoc />
+    public partial class SlaClocks : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropIndex(
+                name: "IX_WorkItems_Claimable",
+                table: "WorkItems");
+
+            migrationBuilder.AddColumn<DateTime>(
+                name: "BreachedAt",
+                table: "WorkItems",
+                type: "TEXT",
+                nullable: true);
+
+            migrationBuilder.AddColumn<DateTime>(
+                name: "DueAt",
+                table: "WorkItems",
+                type: "TEXT",
+                nullable: true);
+
+            migrationBuilder.AddColumn<Guid>(
+                name: "SlaPolicyId",
+                table: "WorkItems",
+                type: "TEXT",
+                nullable: true);
+
+            migrationBuilder.AddColumn<string>(
+                name: "CreatedBy",
+                table: "SlaPolicies",
+                type: "TEXT",
+                maxLength: 320,
+                nullable: true);
+
+            migrationBuilder.AddColumn<string>(
+                name: "EscalationsJson",
+                table: "SlaPolicies",
+                type: "TEXT",
+                nullable: false,
+                defaultValue: "[]");
+
+            migrationBuilder.AddColumn<string>(
+                name: "PauseStatuses",
+                table: "SlaPolicies",
+                type: "TEXT",
+                nullable: false,
+                // Existing policies get the defaults a new one has.
+                defaultValue: "[\"Pending\",\"OnHold\"]");
+
+            migrationBuilder.AddColumn<string>(
+                name: "WarningPercents",
+                table: "SlaPolicies",
+                type: "TEXT",
+                nullable: false,
+                defaultValue: "[75,90]");
+
+            migrationBuilder.CreateTable(
+                name: "SlaClockEntries",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    TenantId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    WorkItemId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    Target = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
+                    Kind = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
+                    At = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    GoalMinutes = table.Column<int>(type: "INTEGER", nullable: true),
+                    Reason = table.Column<string>(type: "TEXT", maxLength: 200, nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_SlaClockEntries", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_SlaClockEntries_Tenants_TenantId",
+                        column: x => x.TenantId,
+                        principalTable: "Tenants",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Restrict);
+                    table.ForeignKey(
+                        name: "FK_SlaClockEntries_WorkItems_WorkItemId",
+                        column: x => x.WorkItemId,
+                        principalTable: "WorkItems",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "SlaTimers",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    TenantId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    WorkItemId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    Target = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
+                    Percent = table.Column<int>(type: "INTEGER", nullable: false),
+                    FireAt = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    DueAt = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    FiredAt = table.Column<DateTime>(type: "TEXT", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_SlaTimers", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_SlaTimers_Tenants_TenantId",
+                        column: x => x.TenantId,
+                        principalTable: "Tenants",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Restrict);
+                    table.ForeignKey(
+                        name: "FK_SlaTimers_WorkItems_WorkItemId",
+                        column: x => x.WorkItemId,
+                        principalTable: "WorkItems",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_WorkItems_Claimable",
+                table: "WorkItems",
+                columns: new[] { "Priority", "DueAt", "CreatedAt", "Id" },
+                descending: new[] { true, false, false, false },
+                filter: "\"Status\" = 'Open' AND \"AssigneeId\" IS NULL");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_SlaClockEntries_TenantId_WorkItemId_Id",
+                table: "SlaClockEntries",
+                columns: new[] { "TenantId", "WorkItemId", "Id" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_SlaClockEntries_WorkItemId",
+                table: "SlaClockEntries",
+                column: "WorkItemId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_SlaTimers_Armed",
+                table: "SlaTimers",
+                column: "FireAt",
+                filter: "\"FiredAt\" IS NULL");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_SlaTimers_TenantId_WorkItemId_Target",
+                table: "SlaTimers",
+                columns: new[] { "TenantId", "WorkItemId", "Target" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_SlaTimers_WorkItemId",
+                table: "SlaTimers",
+                column: "WorkItemId");
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropTable(
+                name: "SlaClockEntries");
+
+            migrationBuilder.DropTable(
+                name: "SlaTimers");
+
+            migrationBuilder.DropIndex(
+                name: "IX_WorkItems_Claimable",
+                table: "WorkItems");
+
+            migrationBuilder.DropColumn(
+                name: "BreachedAt",
+                table: "WorkItems");
+
+            migrationBuilder.DropColumn(
+                name: "DueAt",
+                table: "WorkItems");
+
+            migrationBuilder.DropColumn(
+                name: "SlaPolicyId",
+                table: "WorkItems");
+
+            migrationBuilder.DropColumn(
+                name: "CreatedBy",
+                table: "SlaPolicies");
+
+            migrationBuilder.DropColumn(
+                name: "EscalationsJson",
+                table: "SlaPolicies");
+
+            migrationBuilder.DropColumn(
+                name: "PauseStatuses",
+                table: "SlaPolicies");
+
+            migrationBuilder.DropColumn(
+                name: "WarningPercents",
+                table: "SlaPolicies");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_WorkItems_Claimable",
+                table: "WorkItems",
+                columns: new[] { "Priority", "CreatedAt", "Id" },
+                descending: new[] { true, false, false },
+                filter: "\"Status\" = 'Open' AND \"AssigneeId\" IS NULL");
+        }
+    }
+}

@@ -1,0 +1,189 @@
+using Microsoft.EntityFrameworkCore;
+using ProDesk.Data;
+using ProDesk.Data.Sla;
+using ProDesk.Data.WorkItems;
+using ProDesk.Domain.Sla;
+using ProDesk.Domain.WorkItems;
+using ProDesk.Web.Tenancy;
+
+namespace ProDesk.Web.Sla;
+
+/// <summary>
+/// Drives an item's SLA clocks from what happens to it (created, replied to, a customer's follow-up,
+/// a status move): appends clock events, recomputes the deadlines on the tenant's business calendar,
+/// re-arms the timers the sweeper fires, and stores the earliest running deadline on the item
+/// (<see cref="WorkItem.DueAt"/>). Adds rows only: the caller saves them with its own change, in the
+/// same transaction.
+/// </summary>
+/// <summary>What happened to an item that may move its SLA clocks.</summary>
+public sealed record SlaChange(bool Replied = false, bool CustomerWrote = false, WorkItemStatus? StatusFrom = null);
+
+public sealed class SlaEngine(ProDeskDbContext db, ITenantStore tenants, ITenantOptions<TenantCalendarOptions> calendars)
+{
+    /// <summary>Assigns the current policy version of the item's queue and priority and starts its clocks.</summary>
+    public async Task StartAsync(WorkItem item, string queueKey, DateTime now, CancellationToken cancellationToken)
+    {
+        var priority = item.Priority.ToString();
+        var policy = await db.SlaPolicies.AsNoTracking()
+            .Where(p => p.QueueKey == queueKey && p.Priority == priority)
+            .OrderByDescending(p => p.Version).FirstOrDefaultAsync(cancellationToken);
+        if (policy is null)
+        {
+            return;
+        }
+
+        item.SlaPolicyId = policy.Id;
+        var started = new List<SlaClockEntry>();
+        if (item.Kind == WorkItemKind.Conversation && policy.FirstResponseMinutes is { } first)
+        {
+            started.Add(Entry(item, SlaTarget.FirstResponse, SlaClockEventKind.Started, now, "created", first));
+        }
+
+        if (policy.ResolutionMinutes is { } resolution)
+        {
+            started.Add(Entry(item, SlaTarget.Resolution, SlaClockEventKind.Started, now, "created", resolution));
+        }
+
+        await RecomputeAsync(item, policy, [], [], started, cancellationToken);
+    }
+
+    /// <summary>
+    /// Applies what happened to an item, in this order: a public reply meets the first response (or the
+    /// next response a follow-up started); a customer's follow-up on an answered item starts a next-response
+    /// clock; a status move pauses, resumes, meets or stops clocks (see <see cref="StatusSteps"/>).
+    /// </summary>
+    public async Task UpdateAsync(WorkItem item, SlaChange change, DateTime now, CancellationToken cancellationToken)
+    {
+        if (item.SlaPolicyId is not { } policyId)
+        {
+            return;
+        }
+
+        var policy = await db.SlaPolicies.AsNoTracking().FirstAsync(p => p.Id == policyId, cancellationToken);
+        var entries = await db.SlaClockEntries.AsNoTracking().Where(c => c.WorkItemId == item.Id).OrderBy(c => c.Id).ToListAsync(cancellationToken);
+        var calendar = await CalendarAsync(item, cancellationToken);
+        var added = new List<SlaClockEntry>();
+        IReadOnlyList<SlaClockState> Now() => SlaClock.Replay(entries.Concat(added).Select(e => e.ToEvent()), calendar);
+
+        if (change.Replied)
+        {
+            added.AddRange(Now()
+                .Where(s => s.Target is SlaTarget.FirstResponse or SlaTarget.NextResponse && s.Status is SlaClockStatus.Running or SlaClockStatus.Paused)
+                .Select(s => Entry(item, s.Target, SlaClockEventKind.Met, now, "reply")));
+        }
+
+        if (change.CustomerWrote && item.Kind == WorkItemKind.Conversation && policy.NextResponseMinutes is { } goal
+            && !Now().Any(s => s.Target is SlaTarget.FirstResponse or SlaTarget.NextResponse && s.Status is SlaClockStatus.Running or SlaClockStatus.Paused))
+        {
+            added.Add(Entry(item, SlaTarget.NextResponse, SlaClockEventKind.Started, now, "customer reply", goal));
+        }
+
+        if (change.StatusFrom is { } from && from != item.Status)
+        {
+            added.AddRange(StatusSteps(Now(), policy, from, item.Status).Select(step => Entry(item, step.Target, step.Kind, now, $"{from} -> {item.Status}")));
+        }
+
+        if (added.Count == 0)
+        {
+            return;
+        }
+
+        var timers = await db.SlaTimers.Where(t => t.WorkItemId == item.Id).ToListAsync(cancellationToken);
+        await RecomputeAsync(item, policy, entries, timers, added, cancellationToken);
+    }
+
+    /// <summary>
+    /// A status move: into a pause status pauses the running clocks; out of one resumes them; solved or closed
+    /// meets the resolution and stops the response clocks nobody answered; reopening a solved item resumes
+    /// the resolution where it stopped.
+    /// </summary>
+    private static IEnumerable<(SlaTarget Target, SlaClockEventKind Kind)> StatusSteps(IReadOnlyList<SlaClockState> states, SlaPolicy policy, WorkItemStatus from, WorkItemStatus to)
+    {
+        var pauses = policy.PauseStatuses.Select(Enum.Parse<WorkItemStatus>).ToHashSet();
+        foreach (var state in states)
+        {
+            if (state.Status == SlaClockStatus.Met && state.Target == SlaTarget.Resolution && from == WorkItemStatus.Solved && WorkItemStatusMachine.IsActive(to))
+            {
+                // Reopened: the resolution continues from the time it had used, paused at once if it reopens waiting.
+                yield return (state.Target, SlaClockEventKind.Resumed);
+                if (pauses.Contains(to))
+                {
+                    yield return (state.Target, SlaClockEventKind.Paused);
+                }
+
+                continue;
+            }
+
+            var kind = (state.Status, to) switch
+            {
+                (SlaClockStatus.Running or SlaClockStatus.Paused, WorkItemStatus.Solved or WorkItemStatus.Closed) =>
+                    state.Target == SlaTarget.Resolution ? SlaClockEventKind.Met : SlaClockEventKind.Stopped,
+                (SlaClockStatus.Running, _) when pauses.Contains(to) => SlaClockEventKind.Paused,
+                (SlaClockStatus.Paused, _) when !pauses.Contains(to) => SlaClockEventKind.Resumed,
+                _ => (SlaClockEventKind?)null,
+            };
+            if (kind is { } k)
+            {
+                yield return (state.Target, k);
+            }
+        }
+    }
+
+    /// <summary>The clocks of one item as they stand, for the API's sla block.</summary>
+    public async Task<(IReadOnlyList<SlaClockState> States, SlaPolicy? Policy, DateTime? PausedSince)> StatesAsync(WorkItem item, CancellationToken cancellationToken)
+    {
+        if (item.SlaPolicyId is not { } policyId)
+        {
+            return ([], null, null);
+        }
+
+        var policy = await db.SlaPolicies.AsNoTracking().FirstOrDefaultAsync(p => p.Id == policyId, cancellationToken);
+        var entries = await db.SlaClockEntries.AsNoTracking().Where(c => c.WorkItemId == item.Id).OrderBy(c => c.Id).ToListAsync(cancellationToken);
+        var states = SlaClock.Replay(entries.Select(e => e.ToEvent()), await CalendarAsync(item, cancellationToken));
+        var pausedSince = states.Where(s => s.PausedSince is not null).Select(s => s.PausedSince!.Value.UtcDateTime).Cast<DateTime?>().Min();
+        return (states, policy, pausedSince);
+    }
+
+    /// <summary>Adds the new events, replaces the armed timers with those of the clocks still running, and sets the item's due time.</summary>
+    private async Task RecomputeAsync(WorkItem item, SlaPolicy policy, List<SlaClockEntry> entries, List<SlaTimer> timers, List<SlaClockEntry> added, CancellationToken cancellationToken)
+    {
+        db.SlaClockEntries.AddRange(added);
+        var calendar = await CalendarAsync(item, cancellationToken);
+        var all = entries.Concat(added).ToList();
+        var states = SlaClock.Replay(all.Select(e => e.ToEvent()), calendar);
+
+        db.SlaTimers.RemoveRange(timers.Where(t => t.FiredAt is null));
+        foreach (var state in states.Where(s => s.Status == SlaClockStatus.Running))
+        {
+            // A threshold fires once per measurement: one that fired since the clock last started stays fired.
+            var cycleStart = all.Where(e => e.Target == state.Target && e.Kind == SlaClockEventKind.Started).Max(e => e.At);
+            foreach (var percent in policy.WarningPercents.Append(100))
+            {
+                if (timers.Any(t => t.Target == state.Target && t.Percent == percent && t.FiredAt is not null && t.FiredAt >= cycleStart))
+                {
+                    continue;
+                }
+
+                db.SlaTimers.Add(new SlaTimer
+                {
+                    TenantId = item.TenantId,
+                    WorkItemId = item.Id,
+                    Target = state.Target,
+                    Percent = percent,
+                    FireAt = state.ThresholdAt(percent, calendar)!.Value.UtcDateTime,
+                    DueAt = state.DueAt!.Value.UtcDateTime,
+                });
+            }
+        }
+
+        item.DueAt = states.Where(s => s.Status == SlaClockStatus.Running).Select(s => s.DueAt!.Value.UtcDateTime).Cast<DateTime?>().Min();
+    }
+
+    private async Task<BusinessCalendar> CalendarAsync(WorkItem item, CancellationToken cancellationToken) =>
+        await tenants.FindByIdAsync(item.TenantId, cancellationToken) is { } tenant
+            ? calendars.OfTenant(tenant).Calendar
+            : throw new InvalidOperationException($"Work item {item.Id} belongs to an unknown tenant.");
+
+    private static SlaClockEntry Entry(WorkItem item, SlaTarget target, SlaClockEventKind kind, DateTime at, string reason, int? goalMinutes = null) =>
+        new() { TenantId = item.TenantId, WorkItemId = item.Id, Target = target, Kind = kind, At = at, Reason = reason, GoalMinutes = goalMinutes };
+}

@@ -1,0 +1,171 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Threading.Channels;
+using Microsoft.AspNetCore.SignalR.Client;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using ProDesk.Web.Realtime;
+using ProDesk.Web.Sla;
+using ProDesk.Web.Tests.Infrastructure;
+
+namespace ProDesk.Web.Tests.Features.Sla;
+
+/// <summary>
+/// SLA clocks end to end on the test clock: deadlines on the tenant's calendar in the API, timers that
+/// the sweeper fires once, at their time, to the hub, the trail and the escalations; pauses and replies
+/// that move or meet them. sla-lab is open 24/7 with a 1-minute first response and a 10-minute resolution.
+/// </summary>
+public sealed class SlaClockTests(SlaApp app) : SlaTest(app)
+{
+    private async Task<HttpClient> AgentAsync() => App.CreateClient().WithBearer((await App.PatAsync("agent1@prodesk.test")).Secret);
+
+    private Task<int> SweepAsync() => App.Services.GetRequiredService<SlaSweeper>().SweepOnceAsync(CancellationToken.None);
+
+    private static async Task<JsonElement> ItemAsync(HttpClient client, string slug, Guid id) =>
+        await client.JsonAsync($"/api/v1/tenants/{slug}/work-items/{id}");
+
+    private static DateTime Due(JsonElement item, string target) => item.GetProperty("sla").GetProperty("dueAt").GetProperty(target).GetDateTime().ToUniversalTime();
+
+    /// <summary>Moves the clock forward to the next <paramref name="day"/> at <paramref name="utcHour"/>:00 UTC.</summary>
+    private DateTimeOffset MoveToNext(DayOfWeek day, int utcHour)
+    {
+        var now = App.Clock.GetUtcNow();
+        var at = new DateTimeOffset(now.Date, TimeSpan.Zero).AddHours(utcHour);
+        while (at <= now || at.DayOfWeek != day)
+        {
+            at = at.AddDays(1);
+        }
+
+        App.Clock.SetUtcNow(at);
+        return at;
+    }
+
+    [Fact]
+    public async Task Deadlines_are_counted_in_the_tenants_business_hours_across_the_weekend()
+    {
+        // Friday 16:00 in Paris; acme is open 08:30-12:30 and 13:30-18:00 (17:00 on Fridays).
+        var friday = MoveToNext(DayOfWeek.Friday, 15);
+        var agent = await AgentAsync();
+        var id = await agent.CreateConversationAsync("acme", "sla-hours");
+
+        var item = await ItemAsync(agent, "acme", id);
+
+        // 4 business hours: Friday 16:00-17:00, then Monday 08:30-11:30 Paris (10:30 UTC).
+        var monday = friday.UtcDateTime.Date.AddDays(3);
+        Assert.Equal(monday.AddHours(10.5), Due(item, "firstResponse"));
+        // 24 business hours: 1 h Friday, 8.5 h Monday, 8.5 h Tuesday, then 6 h of Wednesday: 15:30 Paris.
+        Assert.Equal(monday.AddDays(2).AddHours(14.5), Due(item, "resolution"));
+        Assert.Equal(
+            ["firstResponse:240", "nextResponse:480", "resolution:1440"],
+            item.GetProperty("sla").GetProperty("targets").EnumerateArray().Select(t => $"{t.GetProperty("name").GetString()}:{t.GetProperty("minutes").GetInt32()}"));
+    }
+
+    [Fact]
+    public async Task A_missed_first_response_fires_a_warning_then_one_breach_to_the_console_trail_and_api()
+    {
+        var agent = await AgentAsync();
+        var events = Channel.CreateUnbounded<(string Kind, SlaEvent Sla)>();
+        await using var console = await App.AgentHubAsync("supervisor@prodesk.test", hub =>
+        {
+            hub.On<SlaEvent>(nameof(IAgentClient.SlaWarning), e => events.Writer.TryWrite(("warning", e)));
+            hub.On<SlaEvent>(nameof(IAgentClient.SlaBreached), e => events.Writer.TryWrite(("breach", e)));
+        });
+        var created = App.Clock.GetUtcNow().UtcDateTime;
+        var id = await agent.CreateConversationAsync("sla-lab", "sla-breach");
+        Assert.Equal(created.AddMinutes(1), Due(await ItemAsync(agent, "sla-lab", id), "firstResponse"));
+
+        App.Clock.Advance(TimeSpan.FromSeconds(44));
+        Assert.Equal(0, await SweepAsync());
+        App.Clock.Advance(TimeSpan.FromSeconds(2));
+        Assert.Equal(1, await SweepAsync());
+        var warning = await events.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(("warning", "sla-lab", id, "firstResponse", 75), (warning.Kind, warning.Sla.Tenant, warning.Sla.ItemId, warning.Sla.Target, warning.Sla.Percent));
+
+        App.Clock.Advance(TimeSpan.FromSeconds(15));
+        Assert.Equal(2, await SweepAsync()); // the 90 % warning and the breach at 60 s
+        Assert.Equal(0, await SweepAsync()); // fired once
+        var fired = new[] { await events.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10)), await events.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10)) };
+        var breach = Assert.Single(fired, f => f.Kind == "breach");
+        Assert.Equal(("firstResponse", 100, created.AddMinutes(1)), (breach.Sla.Target, breach.Sla.Percent, breach.Sla.DueAt.ToUniversalTime()));
+        Assert.True(breach.Sla.NotifySupervisors); // sla-lab's fast queue escalates breaches to supervisors
+
+        var item = await ItemAsync(agent, "sla-lab", id);
+        Assert.Equal(["firstResponse"], item.GetProperty("sla").GetProperty("breaches").EnumerateArray().Select(b => b.GetString()));
+        var trail = item.GetProperty("changes").EnumerateArray().Select(c => c.GetProperty("to").GetString()).ToList();
+        Assert.Contains("firstResponse warning 75%", trail);
+        Assert.Contains("firstResponse breached", trail);
+        // The policy's breach escalation raised the priority one step.
+        Assert.Equal("High", item.GetProperty("item").GetProperty("priority").GetString());
+    }
+
+    [Fact]
+    public async Task A_reply_in_time_meets_the_first_response_and_waiting_on_the_customer_pauses_the_resolution()
+    {
+        var agent = await AgentAsync();
+        var id = await agent.CreateConversationAsync("sla-lab", "sla-met");
+        App.Clock.Advance(TimeSpan.FromSeconds(30));
+        var replied = await agent.PostAsJsonAsync($"/api/v1/tenants/sla-lab/work-items/{id}/replies", new { body = "On it." });
+        Assert.Equal(HttpStatusCode.OK, replied.StatusCode);
+
+        App.Clock.Advance(TimeSpan.FromMinutes(30));
+        Assert.Equal(0, await SweepAsync()); // no warning, no breach: answered in time, then paused
+
+        var sla = (await ItemAsync(agent, "sla-lab", id)).GetProperty("sla");
+        Assert.Empty(sla.GetProperty("breaches").EnumerateArray());
+        Assert.Equal(App.Clock.GetUtcNow().UtcDateTime.AddMinutes(-30), sla.GetProperty("pausedSince").GetDateTime().ToUniversalTime());
+        Assert.False(sla.GetProperty("dueAt").TryGetProperty("resolution", out _)); // paused: no due time until it resumes
+    }
+
+    [Fact]
+    public async Task Time_on_hold_moves_the_resolution_deadline_by_exactly_the_time_paused()
+    {
+        var agent = await AgentAsync();
+        var created = App.Clock.GetUtcNow().UtcDateTime;
+        var id = await agent.CreateConversationAsync("sla-lab", "sla-hold");
+        await agent.PostAsJsonAsync($"/api/v1/tenants/sla-lab/work-items/{id}/replies", new { body = "Checking with the client." });
+
+        App.Clock.Advance(TimeSpan.FromMinutes(2));
+        Assert.Equal(HttpStatusCode.OK, (await agent.PostAsJsonAsync($"/api/v1/tenants/sla-lab/work-items/{id}/status", new { status = "OnHold" })).StatusCode);
+        App.Clock.Advance(TimeSpan.FromMinutes(5));
+        Assert.Equal(HttpStatusCode.OK, (await agent.PostAsJsonAsync($"/api/v1/tenants/sla-lab/work-items/{id}/status", new { status = "Open" })).StatusCode);
+
+        // Paused from the reply (Pending) until reopened 7 minutes later: 10 minutes of goal, due 17 minutes after creation.
+        Assert.Equal(created.AddMinutes(17), Due(await ItemAsync(agent, "sla-lab", id), "resolution"));
+    }
+
+    [Fact]
+    public async Task Claim_next_takes_the_item_due_first_within_a_priority_even_when_it_is_newer()
+    {
+        var agent = await AgentAsync();
+        var older = await agent.CreateConversationAsync("merlion", "due-later");   // 4 business hours
+        App.Clock.Advance(TimeSpan.FromSeconds(5));
+        var newer = await agent.CreateConversationAsync("sla-lab", "due-sooner");  // 1 minute
+
+        var first = await agent.PostAsync("/api/v1/work/next", null);
+        var second = await agent.PostAsync("/api/v1/work/next", null);
+
+        Assert.Equal(newer, JsonDocument.Parse(await first.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetGuid());
+        Assert.Equal(older, JsonDocument.Parse(await second.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetGuid());
+    }
+
+    [Fact]
+    public async Task A_timer_armed_before_a_restart_fires_once_on_the_next_host()
+    {
+        var agent = await AgentAsync();
+        var id = await agent.CreateConversationAsync("sla-lab", "sla-restart");
+
+        // A second host on the same database, its clock past the due time: it fires what the first armed.
+        var later = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(App.Clock.GetUtcNow().AddMinutes(2));
+        await using (var restarted = App.WithWebHostBuilder(b => b.ConfigureServices(s => s.AddSingleton<TimeProvider>(later))))
+        {
+            Assert.Equal(3, await restarted.Services.GetRequiredService<SlaSweeper>().SweepOnceAsync(CancellationToken.None));
+            Assert.Equal(0, await restarted.Services.GetRequiredService<SlaSweeper>().SweepOnceAsync(CancellationToken.None));
+        }
+
+        App.Clock.Advance(TimeSpan.FromMinutes(2));
+        Assert.Equal(0, await SweepAsync());
+        var breaches = await App.InTenantAsync("sla-lab", db => db.SlaClockEntries.CountAsync(c => c.WorkItemId == id && c.Kind == Domain.Sla.SlaClockEventKind.Breached));
+        Assert.Equal(1, breaches);
+    }
+}
