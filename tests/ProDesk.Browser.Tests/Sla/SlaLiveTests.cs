@@ -1,0 +1,46 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.Playwright;
+using ProDesk.Browser.Tests.Infrastructure;
+using Xunit.Abstractions;
+using static Microsoft.Playwright.Assertions;
+
+namespace ProDesk.Browser.Tests.Sla;
+
+/// <summary>
+/// The live check on real time: sla-lab's fast lane has a 1-minute first-response target. An item nobody
+/// answers shows its due time at once, then turns breached in the open console, with no reload, when the
+/// sweeper (inside the app's Hangfire server) fires; the policy's escalation raises its priority.
+/// </summary>
+public sealed class SlaLiveTests(BrowserFixture fixture, ITestOutputHelper output) : BrowserTest(fixture, output)
+{
+    [Fact]
+    public async Task An_unanswered_sla_lab_item_turns_breached_in_the_console_within_the_minute()
+    {
+        var context = await Fixture.NewContextAsync();
+        var page = await context.NewPageAsync();
+        await page.GotoAsync("/login");
+        await page.GetByLabel("Email").FillAsync("agent3@prodesk.test");
+        await page.GetByLabel("Password").FillAsync("ProDesk-Demo-1!");
+        await page.GetByRole(AriaRole.Button, new PageGetByRoleOptions { Name = "Sign in", Exact = true }).ClickAsync();
+        await page.WaitForURLAsync("**/agent");
+        await Expect(page.Locator("[data-live-status]")).ToHaveTextAsync("live");
+
+        var subject = $"Lab clock {Guid.NewGuid():N}"[..20];
+        using var http = new HttpClient { BaseAddress = Fixture.App.BaseAddress };
+        var secret = JsonDocument.Parse(File.ReadAllText(Path.Combine(Repository.SeedDirectory, "sla-lab", "clients.json"))).RootElement.GetProperty("clientSecret").GetString()!;
+        var token = await http.PostAsync("connect/token", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["grant_type"] = "client_credentials", ["client_id"] = "sla-lab-integration", ["client_secret"] = secret, ["scope"] = "api",
+        }));
+        http.DefaultRequestHeaders.Authorization = new("Bearer", JsonDocument.Parse(await token.Content.ReadAsStringAsync()).RootElement.GetProperty("access_token").GetString());
+        (await http.PostAsJsonAsync("api/v1/tenants/sla-lab/conversations", new { from = "lab@example.com", subject, body = "Anyone there?", externalId = Guid.NewGuid().ToString() })).EnsureSuccessStatusCode();
+
+        var row = page.GetByTestId("queue").Locator("tr", new LocatorLocatorOptions { HasText = subject });
+        await Expect(row.Locator("time[data-due]")).ToHaveTextAsync("in 1 min");
+
+        // Waits on what the agent sees, not on a timer: the breach event redraws the row.
+        await Expect(row.GetByTestId("breached")).ToBeVisibleAsync(new LocatorAssertionsToBeVisibleOptions { Timeout = 90_000 });
+        await Expect(row).ToContainTextAsync("High");
+    }
+}
