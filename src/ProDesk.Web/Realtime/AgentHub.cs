@@ -14,7 +14,7 @@ namespace ProDesk.Web.Realtime;
 /// per invocation by the tenant hub filter, and the item must exist in that tenant.
 /// </summary>
 [Authorize(Policy = WorkItemsApi.StaffPolicy)]
-public sealed class AgentHub(ITenantContext tenantContext, ProDeskDbContext db, AgentPresence presence) : Hub<IAgentClient>
+public sealed class AgentHub(ITenantContext tenantContext, ProDeskDbContext db, IAgentPresence presence) : Hub<IAgentClient>
 {
     public const string Path = "/hubs/agent";
 
@@ -25,14 +25,14 @@ public sealed class AgentHub(ITenantContext tenantContext, ProDeskDbContext db, 
             await Groups.AddToGroupAsync(Context.ConnectionId, HubGroups.Tenant(tenant.Id));
         }
 
-        presence.Connected(UserId, UserName, Context.ConnectionId, tenantContext.Scope.TenantIds.ToHashSet());
+        await presence.ConnectedAsync(UserId, UserName, Context.ConnectionId, tenantContext.Scope.TenantIds.ToHashSet());
         await AnnounceAsync();
         await base.OnConnectedAsync();
     }
 
     public override async Task OnDisconnectedAsync(Exception? exception)
     {
-        presence.Disconnected(UserId, Context.ConnectionId);
+        await presence.DisconnectedAsync(UserId, Context.ConnectionId);
         await AnnounceAsync();
         await base.OnDisconnectedAsync(exception);
     }
@@ -45,7 +45,7 @@ public sealed class AgentHub(ITenantContext tenantContext, ProDeskDbContext db, 
             throw new HubException("Status must be Online, Away or Offline.");
         }
 
-        presence.Set(UserId, status: parsed);
+        await presence.SetAsync(UserId, status: parsed);
         await AnnounceAsync();
     }
 
@@ -54,7 +54,7 @@ public sealed class AgentHub(ITenantContext tenantContext, ProDeskDbContext db, 
     {
         await RequireItemAsync(itemId);
         await Groups.AddToGroupAsync(Context.ConnectionId, HubGroups.Item(itemId));
-        presence.Set(UserId, onItem: itemId);
+        await presence.SetAsync(UserId, onItem: itemId);
         await Clients.OthersInGroup(HubGroups.Item(itemId)).PresenceChanged(Presence(tenant, itemId, "viewing"));
         await AnnounceAsync();
     }
@@ -62,7 +62,7 @@ public sealed class AgentHub(ITenantContext tenantContext, ProDeskDbContext db, 
     public async Task Unwatch(string tenant, Guid itemId)
     {
         await Groups.RemoveFromGroupAsync(Context.ConnectionId, HubGroups.Item(itemId));
-        presence.Set(UserId, leftItem: true);
+        await presence.SetAsync(UserId, leftItem: true);
         await Clients.OthersInGroup(HubGroups.Item(itemId)).PresenceChanged(Presence(tenant, itemId, "left"));
         await AnnounceAsync();
     }

@@ -1,21 +1,40 @@
 using Microsoft.AspNetCore.SignalR;
+using Microsoft.AspNetCore.SignalR.StackExchangeRedis;
 using ProDesk.Web.Tenancy;
+using StackExchange.Redis;
 
 namespace ProDesk.Web.Realtime;
 
 public static class RealtimeExtensions
 {
-    /// <summary>SignalR in process; with ConnectionStrings:Redis, through the Redis backplane so several nodes act as one.</summary>
+    /// <summary>
+    /// SignalR and presence in process; with ConnectionStrings:Redis, both through Redis (the SignalR
+    /// backplane and <see cref="RedisAgentPresence"/>, on one shared connection) so several nodes act as one.
+    /// </summary>
     public static void AddRealtime(this WebApplicationBuilder builder)
     {
         var signalR = builder.Services.AddSignalR(options => options.AddFilter<TenantHubFilter>());
         if (builder.Configuration.GetConnectionString("Redis") is { Length: > 0 } redis)
         {
-            signalR.AddStackExchangeRedis(redis, options => options.Configuration.ChannelPrefix = StackExchange.Redis.RedisChannel.Literal("prodesk"));
+            var configuration = ConfigurationOptions.Parse(redis);
+            configuration.ChannelPrefix = RedisChannel.Literal("prodesk");
+            // Start even while Redis is down and reconnect in the background, rather than fail the first hub call for good.
+            configuration.AbortOnConnectFail = false;
+            builder.Services.AddSingleton<IConnectionMultiplexer>(_ => ConnectionMultiplexer.Connect(configuration));
+            signalR.AddStackExchangeRedis();
+            builder.Services.AddOptions<RedisOptions>().Configure<IConnectionMultiplexer>((options, connection) =>
+                options.ConnectionFactory = _ => Task.FromResult(connection));
+            builder.Services.AddSingleton(services => new RedisAgentPresence(
+                services.GetRequiredService<IConnectionMultiplexer>(), services.GetRequiredService<TimeProvider>(), services.GetRequiredService<ILogger<RedisAgentPresence>>()));
+            builder.Services.AddSingleton<IAgentPresence>(services => services.GetRequiredService<RedisAgentPresence>());
+            builder.Services.AddHostedService<PresenceHeartbeat>();
+        }
+        else
+        {
+            builder.Services.AddSingleton<IAgentPresence, InMemoryAgentPresence>();
         }
 
         builder.Services.AddSingleton<IRealtimeNotifier, SignalRNotifier>();
-        builder.Services.AddSingleton<AgentPresence>();
         builder.Services.AddSingleton<OutboxRelay>();
         if (builder.Configuration.GetValue("ProDesk:RunJobs", true))
         {

@@ -13,7 +13,7 @@ namespace ProDesk.Web.WorkItems;
 /// to an eligible online agent (serving the tenant, room for the item's weight). Nobody eligible:
 /// it waits in the queue for pull. Round-robin's cursor is per queue and per node.
 /// </summary>
-public sealed class PushRouting(ProDeskDbContext db, AgentPresence presence, PushRouting.Cursors cursors, IConfiguration configuration, OutboxRelay relay, TimeProvider clock)
+public sealed class PushRouting(ProDeskDbContext db, IAgentPresence presence, PushRouting.Cursors cursors, IConfiguration configuration, OutboxRelay relay, TimeProvider clock)
 {
     /// <summary>Round-robin positions, per queue.</summary>
     public sealed class Cursors
@@ -29,7 +29,7 @@ public sealed class PushRouting(ProDeskDbContext db, AgentPresence presence, Pus
             return null;
         }
 
-        var online = presence.Of([item.TenantId]).Where(a => a.Status == AgentStatus.Online).ToList();
+        var online = (await presence.OfAsync([item.TenantId], cancellationToken)).Where(a => a.Status == AgentStatus.Online).ToList();
         if (online.Count == 0)
         {
             return null;

@@ -7,7 +7,7 @@ using ProDesk.Web.Tenancy;
 namespace ProDesk.Web.WorkItems;
 
 /// <summary>The supervisor's numbers: queue depth per tenant and queue, oldest waiting, agents and what they are on.</summary>
-public sealed class Wallboard(ProDeskDbContext db, ITenantContext tenants, AgentPresence presence, TimeProvider clock)
+public sealed class Wallboard(ProDeskDbContext db, ITenantContext tenants, IAgentPresence presence, TimeProvider clock)
 {
     public sealed record QueueLine(string Tenant, string TenantName, string Queue, int Open, int Unassigned, int Waiting, TimeSpan? OldestOpen);
 
@@ -41,7 +41,7 @@ public sealed class Wallboard(ProDeskDbContext db, ITenantContext tenants, Agent
             .OrderByDescending(l => l.OldestOpen ?? TimeSpan.Zero).ThenBy(l => l.Tenant, StringComparer.Ordinal).ThenBy(l => l.Queue, StringComparer.Ordinal)
             .ToList();
 
-        var agents = presence.Of(byId.Keys).ToList();
+        var agents = await presence.OfAsync(byId.Keys, cancellationToken);
         var watched = agents.Select(a => a.OnItem).OfType<Guid>().ToList();
         var subjects = await db.WorkItems.AsNoTracking().Where(w => watched.Contains(w.Id)).ToDictionaryAsync(w => w.Id, w => w.Subject, cancellationToken);
         return (lines, agents.Select(a => new AgentLine(a.Name, a.Status.ToString(), a.OnItem is { } on && subjects.TryGetValue(on, out var s) ? s : null)).ToList());

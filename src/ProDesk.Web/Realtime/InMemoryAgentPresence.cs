@@ -4,15 +4,15 @@ using ProDesk.Domain.Routing;
 namespace ProDesk.Web.Realtime;
 
 /// <summary>
-/// Who is connected to the agent hub, their status and the item they are on, for the wallboard.
-/// Held per node: with several nodes each wallboard shows the agents connected to its own node
-/// (a Redis-backed store is the next step, noted in the issue).
+/// Presence held in this process: the single-node default (no ConnectionStrings:Redis). With several
+/// nodes it would only know the agents connected to its own node, which is why a Redis
+/// configuration uses <see cref="RedisAgentPresence"/> instead.
 /// </summary>
-public sealed class AgentPresence
+public sealed class InMemoryAgentPresence : IAgentPresence
 {
     private readonly ConcurrentDictionary<Guid, Agent> _agents = new();
 
-    public sealed class Agent(Guid id, string name)
+    private sealed class Agent(Guid id, string name)
     {
         public Guid Id { get; } = id;
 
@@ -27,9 +27,7 @@ public sealed class AgentPresence
         public IReadOnlySet<Guid> Tenants { get; set; } = new HashSet<Guid>();
     }
 
-    public sealed record Snapshot(Guid Id, string Name, AgentStatus Status, Guid? OnItem, IReadOnlySet<Guid> Tenants);
-
-    public void Connected(Guid id, string name, string connectionId, IReadOnlySet<Guid> tenants)
+    public Task ConnectedAsync(Guid id, string name, string connectionId, IReadOnlySet<Guid> tenants, CancellationToken cancellationToken = default)
     {
         var agent = _agents.GetOrAdd(id, _ => new Agent(id, name));
         lock (agent)
@@ -42,9 +40,11 @@ public sealed class AgentPresence
             agent.Connections.Add(connectionId);
             agent.Tenants = tenants;
         }
+
+        return Task.CompletedTask;
     }
 
-    public void Disconnected(Guid id, string connectionId)
+    public Task DisconnectedAsync(Guid id, string connectionId, CancellationToken cancellationToken = default)
     {
         if (_agents.TryGetValue(id, out var agent))
         {
@@ -58,9 +58,11 @@ public sealed class AgentPresence
                 }
             }
         }
+
+        return Task.CompletedTask;
     }
 
-    public void Set(Guid id, AgentStatus? status = null, Guid? onItem = null, bool leftItem = false)
+    public Task SetAsync(Guid id, AgentStatus? status = null, Guid? onItem = null, bool leftItem = false, CancellationToken cancellationToken = default)
     {
         if (_agents.TryGetValue(id, out var agent))
         {
@@ -70,19 +72,18 @@ public sealed class AgentPresence
                 agent.OnItem = leftItem ? null : onItem ?? agent.OnItem;
             }
         }
+
+        return Task.CompletedTask;
     }
 
-    /// <summary>The agents serving any of <paramref name="tenants"/>, most available first.</summary>
-    public IReadOnlyList<Snapshot> Of(IReadOnlyCollection<Guid> tenants) =>
-        _agents.Values
+    public Task<IReadOnlyList<AgentSnapshot>> OfAsync(IReadOnlyCollection<Guid> tenants, CancellationToken cancellationToken = default) =>
+        Task.FromResult(AgentSnapshot.MostAvailableFirst(_agents.Values
             .Select(a =>
             {
                 lock (a)
                 {
-                    return new Snapshot(a.Id, a.Name, a.Status, a.OnItem, a.Tenants);
+                    return new AgentSnapshot(a.Id, a.Name, a.Status, a.OnItem, a.Tenants);
                 }
             })
-            .Where(a => a.Tenants.Overlaps(tenants))
-            .OrderBy(a => a.Status == AgentStatus.Online ? 0 : a.Status == AgentStatus.Away ? 1 : 2).ThenBy(a => a.Name, StringComparer.Ordinal)
-            .ToList();
+            .Where(a => a.Tenants.Overlaps(tenants))));
 }
