@@ -14,7 +14,7 @@ namespace ProDesk.Web.Realtime;
 /// per invocation by the tenant hub filter, and the item must exist in that tenant.
 /// </summary>
 [Authorize(Policy = WorkItemsApi.StaffPolicy)]
-public sealed class AgentHub(ITenantContext tenantContext, ProDeskDbContext db, IAgentPresence presence) : Hub<IAgentClient>
+public sealed class AgentHub(ITenantContext tenantContext, ProDeskDbContext db, IAgentPresence presence, QueueStatsAnnouncer announcer) : Hub<IAgentClient>
 {
     public const string Path = "/hubs/agent";
 
@@ -26,14 +26,14 @@ public sealed class AgentHub(ITenantContext tenantContext, ProDeskDbContext db, 
         }
 
         await presence.ConnectedAsync(UserId, UserName, Context.ConnectionId, tenantContext.Scope.TenantIds.ToHashSet());
-        await AnnounceAsync();
+        Announce();
         await base.OnConnectedAsync();
     }
 
     public override async Task OnDisconnectedAsync(Exception? exception)
     {
         await presence.DisconnectedAsync(UserId, Context.ConnectionId);
-        await AnnounceAsync();
+        Announce();
         await base.OnDisconnectedAsync(exception);
     }
 
@@ -46,7 +46,7 @@ public sealed class AgentHub(ITenantContext tenantContext, ProDeskDbContext db, 
         }
 
         await presence.SetAsync(UserId, status: parsed);
-        await AnnounceAsync();
+        Announce();
     }
 
     /// <summary>The caller opened an item: it gets that item's presence events, and the others see it viewing.</summary>
@@ -56,7 +56,7 @@ public sealed class AgentHub(ITenantContext tenantContext, ProDeskDbContext db, 
         await Groups.AddToGroupAsync(Context.ConnectionId, HubGroups.Item(itemId));
         await presence.SetAsync(UserId, onItem: itemId);
         await Clients.OthersInGroup(HubGroups.Item(itemId)).PresenceChanged(Presence(tenant, itemId, "viewing"));
-        await AnnounceAsync();
+        Announce();
     }
 
     public async Task Unwatch(string tenant, Guid itemId)
@@ -64,7 +64,7 @@ public sealed class AgentHub(ITenantContext tenantContext, ProDeskDbContext db, 
         await Groups.RemoveFromGroupAsync(Context.ConnectionId, HubGroups.Item(itemId));
         await presence.SetAsync(UserId, leftItem: true);
         await Clients.OthersInGroup(HubGroups.Item(itemId)).PresenceChanged(Presence(tenant, itemId, "left"));
-        await AnnounceAsync();
+        Announce();
     }
 
     public async Task Typing(string tenant, Guid itemId)
@@ -88,7 +88,6 @@ public sealed class AgentHub(ITenantContext tenantContext, ProDeskDbContext db, 
 
     private PresenceEvent Presence(string tenant, Guid itemId, string what) => new(tenant, itemId, UserId, UserName, what);
 
-    /// <summary>Wallboards of the caller's tenants refresh their agent list.</summary>
-    private Task AnnounceAsync() =>
-        Clients.Groups(tenantContext.Scope.TenantIds.Select(HubGroups.Tenant).ToList()).QueueStats(new QueueStatsEvent(null));
+    /// <summary>Wallboards of the caller's tenants refresh their agent list (coalesced).</summary>
+    private void Announce() => announcer.Announce(tenantContext.Scope.TenantIds);
 }

@@ -35,6 +35,7 @@ public static class RealtimeExtensions
         }
 
         builder.Services.AddSingleton<IRealtimeNotifier, SignalRNotifier>();
+        builder.Services.AddSingleton<QueueStatsAnnouncer>();
         builder.Services.AddSingleton<OutboxRelay>();
         if (builder.Configuration.GetValue("ProDesk:RunJobs", true))
         {

@@ -6,10 +6,15 @@ using ProDesk.Web.Tenancy;
 
 namespace ProDesk.Web.WorkItems;
 
-/// <summary>The supervisor's numbers: queue depth per tenant and queue, oldest waiting, agents and what they are on.</summary>
+/// <summary>
+/// The supervisor's numbers: queue depth per tenant and queue, oldest waiting, SLA (items due within the
+/// next <see cref="DueSoonWindow"/>, items that breached a target), agents and what they are on.
+/// </summary>
 public sealed class Wallboard(ProDeskDbContext db, ITenantContext tenants, IAgentPresence presence, TimeProvider clock)
 {
-    public sealed record QueueLine(string Tenant, string TenantName, string Queue, int Open, int Unassigned, int Waiting, TimeSpan? OldestOpen);
+    public static readonly TimeSpan DueSoonWindow = TimeSpan.FromMinutes(30);
+
+    public sealed record QueueLine(string Tenant, string TenantName, string Queue, int Open, int Unassigned, int Waiting, TimeSpan? OldestOpen, int DueSoon, int Breached);
 
     public sealed record AgentLine(string Name, string Status, string? OnItem);
 
@@ -17,6 +22,8 @@ public sealed class Wallboard(ProDeskDbContext db, ITenantContext tenants, IAgen
     {
         var byId = tenants.Scope.Tenants.ToDictionary(t => t.Id);
         var queues = await db.Queues.AsNoTracking().ToListAsync(cancellationToken);
+        var now = clock.GetUtcNow().UtcDateTime;
+        var soon = now + DueSoonWindow;
         var counts = await db.WorkItems.AsNoTracking()
             .Where(w => WorkItemTrail.ActiveStatuses.Contains(w.Status))
             .GroupBy(w => new { w.TenantId, w.QueueId })
@@ -28,15 +35,16 @@ public sealed class Wallboard(ProDeskDbContext db, ITenantContext tenants, IAgen
                 Unassigned = g.Count(w => w.Status == WorkItemStatus.Open && w.AssigneeId == null),
                 Waiting = g.Count(w => w.Status != WorkItemStatus.Open),
                 Oldest = g.Where(w => w.Status == WorkItemStatus.Open).Min(w => (DateTime?)w.CreatedAt),
+                DueSoon = g.Count(w => w.DueAt != null && w.DueAt <= soon),
+                Breached = g.Count(w => w.BreachedAt != null),
             })
             .ToListAsync(cancellationToken);
-        var now = clock.GetUtcNow().UtcDateTime;
         var lines = queues
             .Where(q => byId.ContainsKey(q.TenantId))
             .Select(q =>
             {
                 var c = counts.FirstOrDefault(x => x.TenantId == q.TenantId && x.QueueId == q.Id);
-                return new QueueLine(byId[q.TenantId].Slug, byId[q.TenantId].Name, q.Key, c?.Open ?? 0, c?.Unassigned ?? 0, c?.Waiting ?? 0, c?.Oldest is { } oldest ? now - oldest : null);
+                return new QueueLine(byId[q.TenantId].Slug, byId[q.TenantId].Name, q.Key, c?.Open ?? 0, c?.Unassigned ?? 0, c?.Waiting ?? 0, c?.Oldest is { } oldest ? now - oldest : null, c?.DueSoon ?? 0, c?.Breached ?? 0);
             })
             .OrderByDescending(l => l.OldestOpen ?? TimeSpan.Zero).ThenBy(l => l.Tenant, StringComparer.Ordinal).ThenBy(l => l.Queue, StringComparer.Ordinal)
             .ToList();

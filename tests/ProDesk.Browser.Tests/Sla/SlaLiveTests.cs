@@ -10,21 +10,29 @@ namespace ProDesk.Browser.Tests.Sla;
 /// <summary>
 /// The live check on real time: sla-lab's fast lane has a 1-minute first-response target. An item nobody
 /// answers shows its due time at once, then turns breached in the open console, with no reload, when the
-/// sweeper (inside the app's Hangfire server) fires; the policy's escalation raises its priority.
+/// sweeper (inside the app's Hangfire server) fires; the policy's escalations raise its priority and
+/// alert the supervisor's wallboard.
 /// </summary>
 public sealed class SlaLiveTests(BrowserFixture fixture, ITestOutputHelper output) : BrowserTest(fixture, output)
 {
-    [Fact]
-    public async Task An_unanswered_sla_lab_item_turns_breached_in_the_console_within_the_minute()
+    private async Task<IPage> SignedInAsync(string email, string start)
     {
         var context = await Fixture.NewContextAsync();
         var page = await context.NewPageAsync();
         await page.GotoAsync("/login");
-        await page.GetByLabel("Email").FillAsync("agent3@prodesk.test");
+        await page.GetByLabel("Email").FillAsync(email);
         await page.GetByLabel("Password").FillAsync("ProDesk-Demo-1!");
         await page.GetByRole(AriaRole.Button, new PageGetByRoleOptions { Name = "Sign in", Exact = true }).ClickAsync();
-        await page.WaitForURLAsync("**/agent");
+        await page.WaitForURLAsync("**" + start);
         await Expect(page.Locator("[data-live-status]")).ToHaveTextAsync("live");
+        return page;
+    }
+
+    [Fact]
+    public async Task An_unanswered_sla_lab_item_turns_breached_in_the_console_and_alerts_the_wallboard_within_the_minute()
+    {
+        var page = await SignedInAsync("agent3@prodesk.test", "/agent");
+        var board = await SignedInAsync("supervisor@prodesk.test", "/supervisor");
 
         var subject = $"Lab clock {Guid.NewGuid():N}"[..20];
         using var http = new HttpClient { BaseAddress = Fixture.App.BaseAddress };
@@ -42,5 +50,10 @@ public sealed class SlaLiveTests(BrowserFixture fixture, ITestOutputHelper outpu
         // Waits on what the agent sees, not on a timer: the breach event redraws the row.
         await Expect(row.GetByTestId("breached")).ToBeVisibleAsync(new LocatorAssertionsToBeVisibleOptions { Timeout = 90_000 });
         await Expect(row).ToContainTextAsync("High");
+
+        // sla-lab's policy escalates to supervisors: the wallboard raised alerts and counts the breach.
+        await Expect(board.GetByTestId("sla-alerts")).ToContainTextAsync($"SLA breached: sla-lab, firstResponse: {subject}");
+        await Expect(board.GetByTestId("sla-alerts")).ToContainTextAsync("SLA 75% used: sla-lab, firstResponse");
+        await Expect(board.Locator("[data-queue='sla-lab/fast'] [data-testid=breached]")).ToHaveTextAsync("1");
     }
 }

@@ -14,7 +14,26 @@ function refresh() {
   }, 150);
 }
 
+// Escalated SLA events (the policy says notify supervisors) stay on screen as alerts, newest first.
+const alerts = document.querySelector("[data-testid=sla-alerts]");
+function alert(kind) {
+  return sla => {
+    refresh();
+    if (!sla.notifySupervisors) return;
+    const item = document.createElement("li");
+    const link = document.createElement("a");
+    link.href = `/agent/items/${encodeURIComponent(sla.tenant)}/${encodeURIComponent(sla.itemId)}`;
+    link.textContent = sla.subject ?? sla.itemId;
+    item.append(`${kind === "breach" ? "SLA breached" : `SLA ${sla.percent}% used`}: ${sla.tenant}, ${sla.target}: `, link);
+    item.className = kind;
+    alerts.prepend(item);
+    while (alerts.children.length > 20) alerts.lastElementChild.remove();
+  };
+}
+
 connectAgentHub({
+  SlaWarning: alert("warning"),
+  SlaBreached: alert("breach"),
   QueueStats: refresh,
   WorkItemCreated: refresh,
   WorkItemUpdated: refresh,
