@@ -19,9 +19,7 @@ namespace ProDesk.Web.WorkItems;
 /// </summary>
 public sealed class ClaimNextItem(ProDeskDbContext db, DatabaseSettings settings, ITenantContext tenants, OutboxRelay relay, TimeProvider clock)
 {
-    public sealed record Claimed(WorkItem Item, string QueueKey);
-
-    public async Task<Claimed?> HandleAsync(ClaimsPrincipal agent, WorkItemKind? kind, CancellationToken cancellationToken)
+    public async Task<WorkItemSummary?> HandleAsync(ClaimsPrincipal agent, WorkItemKind? kind, CancellationToken cancellationToken)
     {
         if (!Guid.TryParse(agent.FindFirstValue(ProDeskClaims.Subject), out var agentId) || tenants.Scope.TenantIds.Count == 0)
         {
@@ -33,23 +31,23 @@ public sealed class ClaimNextItem(ProDeskDbContext db, DatabaseSettings settings
         var claimed = settings.Provider == DatabaseProvider.Postgres
             ? await ClaimOnPostgresAsync(agentId, actorName, kind, now, cancellationToken)
             : await ClaimOnSqliteAsync(agentId, actorName, kind, now, cancellationToken);
-        if (claimed is null)
+        if (claimed is not null)
         {
-            return null;
+            relay.Wake();
         }
 
-        relay.Wake();
-        return await db.WorkItems.AsNoTracking().Where(w => w.Id == claimed)
-            .Select(w => new Claimed(w, db.Queues.Where(q => q.Id == w.QueueId).Select(q => q.Key).First()))
-            .FirstAsync(cancellationToken);
+        return claimed;
     }
 
-    /// <summary>The claim, its change row and its outbox event (as <see cref="WorkItemTrail.Assigned"/> writes them) in one statement.</summary>
-    private async Task<Guid?> ClaimOnPostgresAsync(Guid agentId, string? actorName, WorkItemKind? kind, DateTime now, CancellationToken cancellationToken)
+    /// <summary>
+    /// The claim, its change row and its outbox event (as <see cref="WorkItemTrail.Assigned"/> writes them), and the
+    /// answer, in one statement: the hottest path of the desk, so one round trip.
+    /// </summary>
+    private async Task<WorkItemSummary?> ClaimOnPostgresAsync(Guid agentId, string? actorName, WorkItemKind? kind, DateTime now, CancellationToken cancellationToken)
     {
         var tenantIds = tenants.Scope.TenantIds.ToArray();
         var kindText = kind?.ToString();
-        var ids = await db.Database.SqlQuery<Guid>($"""
+        var rows = await db.Database.SqlQuery<ClaimedRow>($"""
             WITH claimed AS (
                 UPDATE "WorkItems" SET "AssigneeId" = {agentId}, "Version" = "Version" + 1, "UpdatedAt" = {now}
                 WHERE "Id" = (
@@ -61,19 +59,55 @@ public sealed class ClaimNextItem(ProDeskDbContext db, DatabaseSettings settings
                     ORDER BY w."Priority" DESC, w."DueAt", w."CreatedAt", w."Id"
                     LIMIT 1
                     FOR UPDATE SKIP LOCKED)
-                RETURNING "Id", "TenantId"),
+                RETURNING *),
             changed AS (
                 INSERT INTO "WorkItemChanges" ("TenantId", "WorkItemId", "At", "ActorId", "ActorName", "Field", "To")
                 SELECT "TenantId", "Id", {now}, {agentId}, {actorName}, 'assignee', {agentId.ToString()} FROM claimed),
             published AS (
                 INSERT INTO "OutboxEvents" ("TenantId", "Type", "PayloadJson", "CreatedAt")
                 SELECT "TenantId", 'WorkItemAssigned', json_build_object('Id', "Id", 'AssigneeId', {agentId})::text, {now} FROM claimed)
-            SELECT "Id" AS "Value" FROM claimed
+            SELECT c."Id", c."Kind", c."Status", c."Priority", q."Key" AS "QueueKey", c."Subject", c."Channel", c."ExternalId",
+                   c."AssigneeId", c."Tags", c."CreatedAt", c."UpdatedAt", c."Version"
+            FROM claimed c JOIN "Queues" q ON q."Id" = c."QueueId"
             """).ToListAsync(cancellationToken);
-        return ids.Count == 0 ? null : ids[0];
+        return rows is [var row] ? row.Summary() : null;
     }
 
-    private async Task<Guid?> ClaimOnSqliteAsync(Guid agentId, string? actorName, WorkItemKind? kind, DateTime now, CancellationToken cancellationToken)
+    /// <summary>The claim statement's answer, column for column.</summary>
+    private sealed class ClaimedRow
+    {
+        public Guid Id { get; set; }
+
+        public required string Kind { get; set; }
+
+        public required string Status { get; set; }
+
+        public int Priority { get; set; }
+
+        public required string QueueKey { get; set; }
+
+        public required string Subject { get; set; }
+
+        public required string Channel { get; set; }
+
+        public string? ExternalId { get; set; }
+
+        public Guid? AssigneeId { get; set; }
+
+        public required string[] Tags { get; set; }
+
+        public DateTime CreatedAt { get; set; }
+
+        public DateTime UpdatedAt { get; set; }
+
+        public int Version { get; set; }
+
+        public WorkItemSummary Summary() => new(
+            Id, Kind, Status, ((WorkItemPriority)Priority).ToString(), QueueKey, Subject, Channel, ExternalId, AssigneeId, Tags,
+            DateTime.SpecifyKind(CreatedAt, DateTimeKind.Utc), DateTime.SpecifyKind(UpdatedAt, DateTimeKind.Utc), Version);
+    }
+
+    private async Task<WorkItemSummary?> ClaimOnSqliteAsync(Guid agentId, string? actorName, WorkItemKind? kind, DateTime now, CancellationToken cancellationToken)
     {
         var skills = (await db.Users.AsNoTracking().Where(u => u.Id == agentId).Select(u => u.Skills).FirstOrDefaultAsync(cancellationToken) ?? []).ToArray();
         for (var attempt = 0; attempt < 5; attempt++)
@@ -95,7 +129,10 @@ public sealed class ClaimNextItem(ProDeskDbContext db, DatabaseSettings settings
             {
                 WorkItemTrail.Assigned(db, candidate.Id, candidate.TenantId, agentId, agentId, actorName, now);
                 await db.SaveChangesAsync(cancellationToken);
-                return candidate.Id;
+                return await db.WorkItems.AsNoTracking().Where(w => w.Id == candidate.Id)
+                    .Select(w => new { Item = w, Queue = db.Queues.Where(q => q.Id == w.QueueId).Select(q => q.Key).First() })
+                    .Select(x => x.Item.Summary(x.Queue))
+                    .FirstAsync(cancellationToken);
             }
         }
 

@@ -259,7 +259,7 @@ public static partial class WorkItemsApi
     {
         WorkItemKind? wanted = Enum.TryParse<WorkItemKind>(kind, ignoreCase: true, out var k) ? k : null;
         var claimed = await claim.HandleAsync(user, wanted, cancellationToken);
-        return claimed is null ? TypedResults.NoContent() : TypedResults.Ok(claimed.Item.Summary(claimed.QueueKey));
+        return claimed is null ? TypedResults.NoContent() : TypedResults.Ok(claimed);
     }
 
     private static async Task<Results<Ok<WorkItemSummary>, NotFound, ValidationProblem, Conflict<WorkItemSummary>>> AnswerAsync(WorkItemCommands.Result result, ProDeskDbContext db, CancellationToken cancellationToken) =>
