@@ -14,7 +14,6 @@ namespace ProDesk.Browser.Tests.Account;
 /// </summary>
 public sealed partial class SignInTests(BrowserFixture fixture, ITestOutputHelper output) : BrowserTest(fixture, output)
 {
-    private const string DemoPassword = "ProDesk-Demo-1!";
     private const string WrongPassword = "not-the-password-1!";
     private const string InvalidMessage = "Invalid email or password.";
     private const string LockedOutMessage = "Too many failed attempts. This account is locked for 15 minutes.";

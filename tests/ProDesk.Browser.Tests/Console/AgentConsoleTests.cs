@@ -1,5 +1,3 @@
-using System.Net.Http.Json;
-using System.Text.Json;
 using Microsoft.Playwright;
 using ProDesk.Browser.Tests.Infrastructure;
 using Xunit.Abstractions;
@@ -10,36 +8,6 @@ namespace ProDesk.Browser.Tests.Console;
 /// <summary>Two agents in two browsers: live queue, who is viewing, and the stale-reply guard.</summary>
 public sealed class AgentConsoleTests(BrowserFixture fixture, ITestOutputHelper output) : BrowserTest(fixture, output)
 {
-    private const string DemoPassword = "ProDesk-Demo-1!";
-
-    private async Task<IPage> SignedInPageAsync(string email, string start = "/agent")
-    {
-        var context = await Fixture.NewContextAsync();
-        var page = await context.NewPageAsync();
-        await page.GotoAsync("/login");
-        await page.GetByLabel("Email").FillAsync(email);
-        await page.GetByLabel("Password").FillAsync(DemoPassword);
-        await page.GetByRole(AriaRole.Button, new PageGetByRoleOptions { Name = "Sign in", Exact = true }).ClickAsync();
-        await page.WaitForURLAsync("**" + start);
-        await Expect(page.Locator("[data-live-status]")).ToHaveTextAsync("live");
-        return page;
-    }
-
-    private async Task<Guid> CreateConversationAsync(string slug, string subject)
-    {
-        using var http = new HttpClient { BaseAddress = Fixture.App.BaseAddress };
-        var secret = JsonDocument.Parse(File.ReadAllText(Path.Combine(Repository.SeedDirectory, slug, "clients.json"))).RootElement.GetProperty("clientSecret").GetString()!;
-        var token = await http.PostAsync("connect/token", new FormUrlEncodedContent(new Dictionary<string, string>
-        {
-            ["grant_type"] = "client_credentials", ["client_id"] = $"{slug}-integration", ["client_secret"] = secret, ["scope"] = "api",
-        }));
-        var accessToken = JsonDocument.Parse(await token.Content.ReadAsStringAsync()).RootElement.GetProperty("access_token").GetString();
-        http.DefaultRequestHeaders.Authorization = new("Bearer", accessToken);
-        var created = await http.PostAsJsonAsync($"api/v1/tenants/{slug}/conversations", new { from = "client@example.fr", name = "A customer", subject, body = "Help, please.", externalId = Guid.NewGuid().ToString() });
-        created.EnsureSuccessStatusCode();
-        return JsonDocument.Parse(await created.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetGuid();
-    }
-
     [Fact]
     public async Task A_new_item_appears_in_both_agents_consoles_without_a_reload()
     {

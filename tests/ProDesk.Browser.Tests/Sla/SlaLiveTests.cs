@@ -1,5 +1,3 @@
-using System.Net.Http.Json;
-using System.Text.Json;
 using Microsoft.Playwright;
 using ProDesk.Browser.Tests.Infrastructure;
 using Xunit.Abstractions;
@@ -15,34 +13,14 @@ namespace ProDesk.Browser.Tests.Sla;
 /// </summary>
 public sealed class SlaLiveTests(BrowserFixture fixture, ITestOutputHelper output) : BrowserTest(fixture, output)
 {
-    private async Task<IPage> SignedInAsync(string email, string start)
-    {
-        var context = await Fixture.NewContextAsync();
-        var page = await context.NewPageAsync();
-        await page.GotoAsync("/login");
-        await page.GetByLabel("Email").FillAsync(email);
-        await page.GetByLabel("Password").FillAsync("ProDesk-Demo-1!");
-        await page.GetByRole(AriaRole.Button, new PageGetByRoleOptions { Name = "Sign in", Exact = true }).ClickAsync();
-        await page.WaitForURLAsync("**" + start);
-        await Expect(page.Locator("[data-live-status]")).ToHaveTextAsync("live");
-        return page;
-    }
-
     [Fact]
     public async Task An_unanswered_sla_lab_item_turns_breached_in_the_console_and_alerts_the_wallboard_within_the_minute()
     {
-        var page = await SignedInAsync("agent3@prodesk.test", "/agent");
-        var board = await SignedInAsync("supervisor@prodesk.test", "/supervisor");
+        var page = await SignedInPageAsync("agent3@prodesk.test", "/agent");
+        var board = await SignedInPageAsync("supervisor@prodesk.test", "/supervisor");
 
         var subject = $"Lab clock {Guid.NewGuid():N}"[..20];
-        using var http = new HttpClient { BaseAddress = Fixture.App.BaseAddress };
-        var secret = JsonDocument.Parse(File.ReadAllText(Path.Combine(Repository.SeedDirectory, "sla-lab", "clients.json"))).RootElement.GetProperty("clientSecret").GetString()!;
-        var token = await http.PostAsync("connect/token", new FormUrlEncodedContent(new Dictionary<string, string>
-        {
-            ["grant_type"] = "client_credentials", ["client_id"] = "sla-lab-integration", ["client_secret"] = secret, ["scope"] = "api",
-        }));
-        http.DefaultRequestHeaders.Authorization = new("Bearer", JsonDocument.Parse(await token.Content.ReadAsStringAsync()).RootElement.GetProperty("access_token").GetString());
-        (await http.PostAsJsonAsync("api/v1/tenants/sla-lab/conversations", new { from = "lab@example.com", subject, body = "Anyone there?", externalId = Guid.NewGuid().ToString() })).EnsureSuccessStatusCode();
+        await CreateConversationAsync("sla-lab", subject);
 
         var row = page.GetByTestId("queue").Locator("tr", new LocatorLocatorOptions { HasText = subject });
         await Expect(row.Locator("time[data-due]")).ToHaveTextAsync("in 1 min");
