@@ -47,6 +47,8 @@ try
     app.MapIdentityApi();
     app.MapStaffApi();
     app.MapWorkItemsApi();
+    app.MapSlaPolicyApi();
+    app.MapCalendarApi();
     app.MapConnectEndpoints();
     app.MapStaticAssets();
     app.MapRazorPages();

@@ -6,7 +6,7 @@ namespace ProDesk.Benchmarks;
 /// The command line. Default: the real measurement, which rewrites RESULTS.md. <c>--smoke</c>: every
 /// scenario for a few seconds with small concurrency and small data, to prove the harness still runs;
 /// it writes nothing. Concurrency, Duration and Warmup are scenarios A and B's; the claim (C),
-/// ingestion (D) and fan-out (E) scenarios have their own sizes, as the issue's targets name them.
+/// ingestion (D), fan-out (E) and SLA timer (F) scenarios have their own sizes, as the issues' targets name them.
 /// </summary>
 internal sealed record BenchOptions(
     bool Smoke,
@@ -43,6 +43,24 @@ internal sealed record BenchOptions(
     /// <summary><c>--only E</c>: the app and scenario E alone; prints figures, writes nothing.</summary>
     public bool OnlyFanOut { get; init; }
 
+    /// <summary>F: work items inserted with four armed SLA timers each (250,000 items: 1,000,000 timers).</summary>
+    public int SlaItems { get; init; } = Smoke ? 2_000 : 250_000;
+
+    /// <summary>F: timers moved to fall due one after another, a few seconds ahead, to time their firing.</summary>
+    public int SlaLatencyTimers { get; init; } = Smoke ? 100 : 2_000;
+
+    /// <summary>F: the span over which those timers fall due.</summary>
+    public TimeSpan SlaLatencySpread { get; init; } = TimeSpan.FromSeconds(Smoke ? 5 : 20);
+
+    /// <summary>F: timers moved to fall due within one and the same second.</summary>
+    public int SlaBurstTimers { get; init; } = Smoke ? 500 : 10_000;
+
+    /// <summary>F: each idle window over which the app's CPU time is measured.</summary>
+    public TimeSpan SlaIdle { get; init; } = TimeSpan.FromSeconds(Smoke ? 5 : 30);
+
+    /// <summary><c>--only F</c>: the app and scenario F alone; prints figures, writes nothing.</summary>
+    public bool OnlySla { get; init; }
+
     public const string Usage = """
         usage: dotnet run --project tests/ProDesk.Benchmarks -c Release [-- OPTIONS]
           --smoke                   every scenario small and short; prints figures, writes nothing
@@ -58,7 +76,11 @@ internal sealed record BenchOptions(
           --ingest-duration SECONDS D: measured time (default 60; smoke 3)
           --fanout-clients N        E: SignalR clients on /hubs/agent (default 1000; smoke 50)
           --fanout-events N         E: events fired one at a time (default 20; smoke 3)
-          --only E                  run scenario E alone (with the app); prints figures, writes nothing
+          --sla-items N             F: work items with 4 armed SLA timers each (default 250000; smoke 2000)
+          --sla-timers N            F: timers falling due one after another (default 2000; smoke 100)
+          --sla-burst N             F: timers falling due in the same second (default 10000; smoke 500)
+          --sla-idle SECONDS        F: each idle CPU measurement (default 30; smoke 5)
+          --only E|F                run scenario E or F alone (with the app); prints figures, writes nothing
         PostgreSQL: PRODESK_BENCH_PG (else PRODESK_TEST_PG), a superuser connection string.
         """;
 
@@ -68,9 +90,10 @@ internal sealed record BenchOptions(
         error = null;
         var smoke = args.Contains("--smoke");
         int? concurrency = null, contacts = null, claimItems = null, claimWorkers = null, pgbenchClients = null, ingestWorkers = null;
-        int? fanOutClients = null, fanOutEvents = null;
+        int? fanOutClients = null, fanOutEvents = null, slaItems = null, slaTimers = null, slaBurst = null;
         var onlyFanOut = false;
-        double? duration = null, warmup = null, claimLimit = null, ingestDuration = null;
+        var onlySla = false;
+        double? duration = null, warmup = null, claimLimit = null, ingestDuration = null, slaIdle = null;
         for (var i = 0; i < args.Count; i++)
         {
             var name = args[i];
@@ -81,15 +104,17 @@ internal sealed record BenchOptions(
 
             if (name == "--only")
             {
-                // Only E can run alone: the other scenarios build on each other's data and on B's order after the app.
-                if (i + 1 >= args.Count || !string.Equals(args[i + 1], "E", StringComparison.OrdinalIgnoreCase))
+                // Only E and F can run alone: the other scenarios build on each other's data and on B's order after the app.
+                var only = i + 1 < args.Count ? args[i + 1].ToUpperInvariant() : "";
+                if (only is not ("E" or "F") || onlyFanOut || onlySla)
                 {
-                    error = "'--only' takes E (the fan-out scenario), the one scenario that runs alone";
+                    error = "'--only' takes E (the fan-out scenario) or F (the SLA timers), the scenarios that run alone, once";
                     return null;
                 }
 
                 i++;
-                onlyFanOut = true;
+                onlyFanOut = only == "E";
+                onlySla = only == "F";
                 continue;
             }
 
@@ -138,6 +163,18 @@ internal sealed record BenchOptions(
                 case "--fanout-events" when value >= 1 && value == Math.Floor(value) && value <= 1_000:
                     fanOutEvents = (int)value;
                     break;
+                case "--sla-items" when value >= 1 && value == Math.Floor(value) && value <= 5_000_000:
+                    slaItems = (int)value;
+                    break;
+                case "--sla-timers" when value >= 1 && value == Math.Floor(value) && value <= 100_000:
+                    slaTimers = (int)value;
+                    break;
+                case "--sla-burst" when value >= 1 && value == Math.Floor(value) && value <= 1_000_000:
+                    slaBurst = (int)value;
+                    break;
+                case "--sla-idle" when value >= 1 && value <= 3_600:
+                    slaIdle = value;
+                    break;
                 default:
                     error = $"unknown option or bad value: {name} {args[i]}";
                     return null;
@@ -151,7 +188,7 @@ internal sealed record BenchOptions(
             TimeSpan.FromSeconds(warmup ?? (smoke ? 0 : 5)),
             contacts ?? (smoke ? 0 : 50_000),
             [.. args]);
-        return options with
+        options = options with
         {
             ClaimItems = claimItems ?? options.ClaimItems,
             ClaimWorkers = claimWorkers ?? options.ClaimWorkers,
@@ -162,6 +199,19 @@ internal sealed record BenchOptions(
             FanOutClients = fanOutClients ?? options.FanOutClients,
             FanOutEvents = fanOutEvents ?? options.FanOutEvents,
             OnlyFanOut = onlyFanOut,
+            SlaItems = slaItems ?? options.SlaItems,
+            SlaLatencyTimers = slaTimers ?? options.SlaLatencyTimers,
+            SlaBurstTimers = slaBurst ?? options.SlaBurstTimers,
+            SlaIdle = slaIdle is { } idle ? TimeSpan.FromSeconds(idle) : options.SlaIdle,
+            OnlySla = onlySla,
         };
+        if ((long)options.SlaLatencyTimers + options.SlaBurstTimers + Scenarios.SlaTimers.WarmupTimers > (long)options.SlaItems * Scenarios.SlaTimers.TimersPerItem)
+        {
+            error = $"F moves --sla-timers + --sla-burst + {Scenarios.SlaTimers.WarmupTimers} timers out of the " +
+                    $"{Scenarios.SlaTimers.TimersPerItem} per item that --sla-items arms: raise --sla-items";
+            return null;
+        }
+
+        return options;
     }
 }

@@ -62,7 +62,9 @@ internal static class BenchRun
         Console.WriteLine($"ProDesk.Benchmarks ({mode}): A/B {options.Concurrency} workers, {options.Duration.TotalSeconds:0.#} s each, " +
                           $"{options.Warmup.TotalSeconds:0.#} s warm-up; C {options.ClaimItems:N0} items, {options.ClaimWorkers} agents, " +
                           $"at most {options.ClaimLimit.TotalSeconds:0.#} s; D {options.IngestWorkers} clients, {options.IngestDuration.TotalSeconds:0.#} s; " +
-                          $"E {options.FanOutClients:N0} hub clients, {options.FanOutEvents} events{(options.OnlyFanOut ? " (E only)" : "")}; " +
+                          $"E {options.FanOutClients:N0} hub clients, {options.FanOutEvents} events; " +
+                          $"F {options.SlaItems * (long)SlaTimers.TimersPerItem:N0} armed SLA timers, {options.SlaLatencyTimers:N0} due one by one, {options.SlaBurstTimers:N0} in one second" +
+                          $"{(options.OnlyFanOut ? " (E only)" : options.OnlySla ? " (F only)" : "")}; " +
                           $"PostgreSQL {BenchDatabase.Redact(superuser)}");
 
         BenchDatabase database;
@@ -86,12 +88,18 @@ internal static class BenchRun
             ClaimFindings claims;
             IngestFindings ingestion;
             FanOutFindings fanOut;
+            SlaFindings sla;
             await using (var app = await StartAppAsync(database, cancellationToken))
             {
                 Console.WriteLine($"app ready at {app.BaseAddress} after {clock.Elapsed.TotalSeconds:0.0} s");
                 if (options.OnlyFanOut)
                 {
                     return await FanOutOnlyAsync(app, database, options, clock, cancellationToken);
+                }
+
+                if (options.OnlySla)
+                {
+                    return await SlaOnlyAsync(app, database, options, clock, cancellationToken);
                 }
 
                 if (options.ContactsPerTenant > 0)
@@ -130,6 +138,11 @@ internal static class BenchRun
                 Console.WriteLine(FanOut.Title);
                 fanOut = await FanOut.RunAsync(app.BaseAddress, database, tenants, options, cancellationToken);
                 app.EnsureRunning();
+
+                // F waits for the relay itself (E's events), then measures the app at rest before adding its timers.
+                Console.WriteLine(SlaTimers.Title);
+                sla = await SlaTimers.RunAsync(app, database, options, (overrides, token) => StartAppAsync(database, token, overrides), cancellationToken);
+                app.EnsureRunning();
             }
 
             // The app is stopped: scenario B and C's bare loop measure PostgreSQL alone. D created
@@ -145,7 +158,7 @@ internal static class BenchRun
             Console.WriteLine($"  {bare.Summary}");
 
             var report = new ResultsReport(
-                DateTimeOffset.UtcNow, Command(superuser, options), MachineInfo.Current(), server, options, tenants, tenantsAfter, pages, rls, claims, ingestion, fanOut);
+                DateTimeOffset.UtcNow, Command(superuser, options), MachineInfo.Current(), server, options, tenants, tenantsAfter, pages, rls, claims, ingestion, fanOut, sla);
             // A and B: an error means a figure cannot be trusted, so nothing is written. C and D: errors
             // and failed checks are results the issue asks about; a real run records them, then fails.
             var errors = pages.Errors + counts.Sum(c => c.Errors);
@@ -167,6 +180,11 @@ internal static class BenchRun
                 failedChecks.Add(FanOutCheck(fanOut));
             }
 
+            if (!sla.Passed)
+            {
+                failedChecks.Add(SlaCheck(sla));
+            }
+
             Console.WriteLine();
             Console.WriteLine($"A tenant pages: {pages.PerSecond:N0} req/s, p50 {pages.P50:0.00} ms, p99 {pages.P99:0.00} ms, {pages.Errors} errors");
             Console.WriteLine($"B RLS count: bypassed {report.RlsBaseline.PerSecond:N0} q/s; RLS {report.Ratio(RlsCount.TwoTrips):0.00}x " +
@@ -177,6 +195,7 @@ internal static class BenchRun
             Console.WriteLine($"D ingestion: {ingestion.Result.PerSecond:N0} msg/s by {ingestion.Result.Concurrency} clients, p95 {ingestion.Result.P95:0.00} ms, " +
                               $"p99 {ingestion.Result.P99:0.00} ms, {ingestion.Result.Errors} errors, {ingestion.StoredItems:N0} stored");
             Console.WriteLine(FanOutLine(fanOut));
+            Console.WriteLine(SlaLine(sla));
             foreach (var target in report.Targets)
             {
                 Console.WriteLine($"target {target.Name}: {target.Measured} => {(target.Met ? "met" : "NOT met")}");
@@ -237,6 +256,38 @@ internal static class BenchRun
         return 0;
     }
 
+    /// <summary><c>--only F</c>: scenario F on the freshly started app; prints its figures and targets, writes nothing.</summary>
+    private static async Task<int> SlaOnlyAsync(AppProcess app, BenchDatabase database, BenchOptions options, Stopwatch clock, CancellationToken cancellationToken)
+    {
+        Console.WriteLine(SlaTimers.Title);
+        var sla = await SlaTimers.RunAsync(app, database, options, (overrides, token) => StartAppAsync(database, token, overrides), cancellationToken);
+        app.EnsureRunning();
+        Console.WriteLine();
+        Console.WriteLine(SlaLine(sla));
+        foreach (var target in ResultsReport.SlaTargets(sla))
+        {
+            Console.WriteLine($"target {target.Name}: {target.Measured} => {(target.Met ? "met" : "NOT met")}");
+        }
+
+        if (!sla.Passed)
+        {
+            await Console.Error.WriteLineAsync($"ProDesk.Benchmarks: failed check: {SlaCheck(sla)}");
+            return 1;
+        }
+
+        Console.WriteLine($"scenario F passed in {clock.Elapsed.TotalSeconds:0.0} s (RESULTS.md untouched)");
+        return 0;
+    }
+
+    private static string SlaLine(SlaFindings f) =>
+        $"F SLA timers: {f.ArmedDuring:N0} armed; event on the hub p99 {f.Latency.Delivered.P99:0} ms after due (fired p99 {f.Latency.FiredAt.P99:0} ms); " +
+        $"{f.Burst.Fired:N0}/{f.Burst.Timers:N0} of one second all fired after {SlaTimers.Seconds(f.Burst.AllFiredAfterFirstDue)} ({f.Burst.FiredPerSecond:N0}/s); " +
+        $"app at rest {f.IdleArmed.AppCpuPercent:0.00} % of a core ({f.IdleBefore.AppCpuPercent:0.00} % with {f.IdleBefore.Armed:N0} armed), " +
+        $"the sweeper's share {(f.Sweeper is { } share ? $"{share.AppPercent:0.00} %" : "not measured")}; {f.Errors} errors";
+
+    private static string SlaCheck(SlaFindings f) =>
+        $"F: {f.Errors:N0} errors" + (f.FirstError is { } first ? $" (first: {first})" : "");
+
     private static string FanOutLine(FanOutFindings f) =>
         $"E fan-out: {f.Received:N0}/{f.Expected:N0} deliveries of {f.Events} events to {f.Connected:N0} hub clients, p50 {f.FromAnswer.P50:0.00} ms, " +
         $"p99 {f.FromAnswer.P99:0.00} ms, max {f.FromAnswer.Max:0.00} ms from the 201 (p99 {f.FromSend.P99:0.00} ms from the send), {f.Errors} errors";
@@ -245,7 +296,8 @@ internal static class BenchRun
         $"E: {f.ConnectFailures} clients not connected, {f.PostErrors} events not created, {f.WarmupMissing + f.Missing:N0} deliveries missing" +
         (f.FirstError is { } first ? $" (first error: {first})" : "");
 
-    private static Task<AppProcess> StartAppAsync(BenchDatabase database, CancellationToken cancellationToken) =>
+    /// <summary>The app on the benchmark database; <paramref name="overrides"/> (F's second instance) on top of the usual settings.</summary>
+    private static Task<AppProcess> StartAppAsync(BenchDatabase database, CancellationToken cancellationToken, IReadOnlyDictionary<string, string>? overrides = null) =>
         AppProcess.StartAsync(
             new Dictionary<string, string>
             {
@@ -256,9 +308,12 @@ internal static class BenchRun
                 ["ProDesk__MigrateOnStart"] = "true",
                 ["ProDesk__SeedOnStart"] = "true",
                 ["ProDesk__SeedDirectory"] = Repository.SeedDirectory,
+                // F measures the SLA sweeper, which runs inside the Hangfire server: both on, whatever the caller's environment says.
+                ["ProDesk__RunJobs"] = "true",
+                ["Sla__Sweeper"] = "true",
                 // Development logs every request; measure at the production level (appsettings.json).
                 ["Serilog__MinimumLevel__Override__Serilog.AspNetCore.RequestLoggingMiddleware"] = "Warning",
-            },
+            }.Concat(overrides ?? new Dictionary<string, string>()).GroupBy(e => e.Key).ToDictionary(g => g.Key, g => g.Last().Value),
             ReadyTimeout,
             cancellationToken);
 

@@ -30,6 +30,9 @@ public sealed class AppProcess : IAsyncDisposable
     /// <summary>The app's root, e.g. http://127.0.0.1:41234/.</summary>
     public Uri BaseAddress { get; }
 
+    /// <summary>The app's process id (the dotnet host running it), e.g. to read its CPU time.</summary>
+    public int ProcessId => process.Id;
+
     /// <summary>A mark in the app's output: <see cref="OutputSince"/> gives what it wrote after it.</summary>
     public long OutputMark
     {

@@ -19,6 +19,8 @@ public sealed class AuditLog(ProDeskDbContext db, IHttpContextAccessor http, Tim
     public const string TokenRevoked = "token-revoked";
     public const string RoleChanged = "role-changed";
     public const string TenantsAssigned = "tenants-assigned";
+    public const string SlaPolicyChanged = "sla-policy-changed";
+    public const string HolidaysImported = "holidays-imported";
 
     public async Task RecordAsync(string action, Guid? actorId, string? actorName, string? target = null, Guid? tenantId = null, string? details = null, CancellationToken cancellationToken = default)
     {

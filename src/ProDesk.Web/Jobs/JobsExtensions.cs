@@ -49,6 +49,14 @@ public static class JobsExtensions
     /// <summary>The dashboard at /hangfire (provider admins only; sign-in arrives with the identity feature) and the recurring schedules.</summary>
     public static void UseJobs(this WebApplication app)
     {
+        // The dashboard answers 401/403 on its own; here, as everywhere, what a caller may not see is not found.
+        app.UseWhen(
+            context => context.Request.Path.StartsWithSegments("/hangfire", StringComparison.OrdinalIgnoreCase) && !context.User.IsInRole(Roles.ProviderAdmin),
+            branch => branch.Run(context =>
+            {
+                context.Response.StatusCode = StatusCodes.Status404NotFound;
+                return Task.CompletedTask;
+            }));
         app.UseHangfireDashboard("/hangfire", new DashboardOptions
         {
             Authorization = [new ProviderAdminDashboardFilter()],

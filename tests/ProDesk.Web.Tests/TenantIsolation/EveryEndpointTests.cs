@@ -83,6 +83,12 @@ public sealed class EveryEndpointTests(ProDeskApp app) : PostgresTest(app)
         ["GET /api/v1/admin/staff/"] = Kind.ProviderOnly,
         ["PUT /api/v1/admin/staff/{id:guid}/tenants"] = Kind.ProviderOnly,
         ["PUT /api/v1/admin/staff/{id:guid}/role"] = Kind.ProviderOnly,
+        // Provider-admin routes on a tenant: called below on the callers' own tenant, which they may otherwise see.
+        ["* /admin/sla/{tenant?}"] = Kind.ProviderOnly,
+        ["GET /api/v1/tenants/{tenant}/sla/policies"] = Kind.ProviderOnly,
+        ["PUT /api/v1/tenants/{tenant}/sla/policies/{queue}/{priority}"] = Kind.ProviderOnly,
+        ["GET /api/v1/tenants/{tenant}/calendar"] = Kind.ProviderOnly,
+        ["PUT /api/v1/tenants/{tenant}/calendar/holidays"] = Kind.ProviderOnly,
     };
 
     [Fact]
@@ -173,7 +179,7 @@ public sealed class EveryEndpointTests(ProDeskApp app) : PostgresTest(app)
     public async Task Client_users_and_integration_clients_get_404_on_every_provider_route_and_change_nothing()
     {
         var agentId = (await App.UserAsync("agent2@prodesk.test")).Id;
-        var before = (string.Join(",", await ServedAsync(agentId)), await RolesAsync(agentId));
+        var before = (string.Join(",", await ServedAsync(agentId)), await RolesAsync(agentId), await AcmeSlaAsync());
         var callers = new Dictionary<string, HttpClient>
         {
             ["client admin (cookie)"] = await App.SignedInAsync("admin@acme.test"),
@@ -187,11 +193,18 @@ public sealed class EveryEndpointTests(ProDeskApp app) : PostgresTest(app)
         {
             foreach (var route in routes)
             {
-                var (method, path) = (route.Split(' ')[0], route.Split(' ')[1].Replace("{id:guid}", agentId.ToString(), StringComparison.Ordinal));
+                // Tenant routes name the callers' own tenant (acme) and things in it: only the role stands in the way.
+                var (method, path) = (route.Split(' ')[0], route.Split(' ')[1].Replace("{id:guid}", agentId.ToString(), StringComparison.Ordinal)
+                    .Replace("{tenant?}", "acme", StringComparison.Ordinal).Replace("{tenant}", "acme", StringComparison.Ordinal)
+                    .Replace("{queue}", "support", StringComparison.Ordinal).Replace("{priority}", "Normal", StringComparison.Ordinal));
                 using var request = new HttpRequestMessage(new HttpMethod(method == "*" ? "GET" : method), path);
-                if (method is "PUT" or "POST")
+                if (path.EndsWith("/calendar/holidays", StringComparison.Ordinal))
                 {
-                    request.Content = JsonContent.Create(new { tenants = new[] { "acme", "northwind", "merlion", "sla-lab" }, role = "ProviderAdmin" });
+                    request.Content = new StringContent("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:x\r\nDTSTART;VALUE=DATE:20270301\r\nSUMMARY:Intruder\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n", System.Text.Encoding.UTF8, "text/calendar");
+                }
+                else if (method is "PUT" or "POST")
+                {
+                    request.Content = JsonContent.Create(new { tenants = new[] { "acme", "northwind", "merlion", "sla-lab" }, role = "ProviderAdmin", firstResponseMinutes = 1 });
                 }
 
                 var response = await caller.SendAsync(request);
@@ -199,7 +212,7 @@ public sealed class EveryEndpointTests(ProDeskApp app) : PostgresTest(app)
             }
         }
 
-        Assert.Equal(before, (string.Join(",", await ServedAsync(agentId)), await RolesAsync(agentId)));
+        Assert.Equal(before, (string.Join(",", await ServedAsync(agentId)), await RolesAsync(agentId), await AcmeSlaAsync()));
     }
 
     [Fact]
@@ -239,6 +252,15 @@ public sealed class EveryEndpointTests(ProDeskApp app) : PostgresTest(app)
         await using var scope = App.Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<ProDeskDbContext>();
         return await db.StaffTenants.Where(s => s.UserId == userId).Join(db.Tenants, s => s.TenantId, t => t.Id, (_, t) => t.Slug).OrderBy(s => s).ToListAsync();
+    }
+
+    /// <summary>acme's policy versions and stored calendar, which the provider-admin SLA routes would change.</summary>
+    private async Task<string> AcmeSlaAsync()
+    {
+        var versions = await App.InTenantAsync("acme", db => db.SlaPolicies.CountAsync());
+        await using var scope = App.Services.CreateAsyncScope();
+        var calendar = await scope.ServiceProvider.GetRequiredService<ProDeskDbContext>().Tenants.Where(t => t.Slug == "acme").Select(t => t.CalendarJson).FirstAsync();
+        return $"{versions} {calendar}";
     }
 
     private async Task<string> RolesAsync(Guid userId)
