@@ -159,9 +159,10 @@ internal sealed class BenchDatabase : IAsyncDisposable
                 FROM "Queues" q JOIN "Tenants" t ON t."Id" = q."TenantId"
                 WHERE q."IsDefault")
             INSERT INTO {{quoted}} ("Id", "TenantId", "Kind", "Status", "Priority", "QueueId", "Subject", "Channel", "ExternalId",
-                                   "ContactId", "AssigneeId", "Tags", "CustomFieldsJson", "CreatedAt", "UpdatedAt", "Version")
+                                   "ContactId", "AssigneeId", "Tags", "CustomFieldsJson", "CreatedAt", "UpdatedAt", "Version", "DueAt")
             SELECT gen_random_uuid(), q."TenantId", 'Conversation', 'Open', ((g / q.total) % 4)::int, q."Id", 'Bench claim item ' || g, 'api', NULL,
-                   NULL, NULL, '{}', '{}', now() - make_interval(secs => g), now() - make_interval(secs => g), 0
+                   NULL, NULL, '{}', '{}', now() - make_interval(secs => g), now() - make_interval(secs => g), 0,
+                   now() - make_interval(secs => g) + interval '4 hours' 
             FROM generate_series(1, @count) AS g
             JOIN queues q ON q.n = g % q.total
             """, connection))

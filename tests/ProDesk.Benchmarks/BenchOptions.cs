@@ -25,6 +25,12 @@ internal sealed record BenchOptions(
     /// <summary>C: the claim loop stops issuing calls after this long, drained or not.</summary>
     public TimeSpan ClaimLimit { get; init; } = TimeSpan.FromSeconds(Smoke ? 15 : 120);
 
+    /// <summary>C, paced phase: how long the agents claim at their own pace (an open loop) for the latency target.</summary>
+    public TimeSpan ClaimPacedDuration { get; init; } = TimeSpan.FromSeconds(Smoke ? 5 : 30);
+
+    /// <summary>C, paced phase: each agent's mean time between claims (exponential), so the offered rate is agents / this.</summary>
+    public TimeSpan ClaimPacedInterval { get; init; } = TimeSpan.FromSeconds(1);
+
     /// <summary>C: clients of the bare SQL loop (pgbench -c), capped by the server's free connections.</summary>
     public int PgbenchClients { get; init; } = Smoke ? 20 : 100;
 

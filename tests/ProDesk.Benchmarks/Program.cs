@@ -153,7 +153,7 @@ internal static class BenchRun
             var counts = rls.Results;
 
             Console.WriteLine($"{ClaimNext.Title}: the bare SQL loop");
-            var bare = await BareClaimLoop.RunAsync(database, tenants, options, claims.TotalClaims, cancellationToken);
+            var bare = await BareClaimLoop.RunAsync(database, tenants, options, claims.ClaimsAtSaturation, cancellationToken);
             claims = claims with { Bare = bare };
             Console.WriteLine($"  {bare.Summary}");
 

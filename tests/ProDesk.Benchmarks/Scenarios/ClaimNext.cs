@@ -22,10 +22,14 @@ internal sealed record ClaimFindings(
     long ReturnedAndAssigned,
     long ClaimedTwice,
     long RemainingOpen,
-    string Plan)
+    string Plan,
+    PacedClaims Paced)
 {
-    /// <summary>Every 200 of the run, warm-up included: what the database must show as assigned.</summary>
-    public long TotalClaims => WarmupClaims + Claims;
+    /// <summary>Every 200 of the run, warm-up and paced phase included: what the database must show as assigned.</summary>
+    public long TotalClaims => WarmupClaims + Claims + Paced.Claims;
+
+    /// <summary>The claims of the warm-up and the saturation loop: what the bare SQL loop is sized to.</summary>
+    public long ClaimsAtSaturation => WarmupClaims + Claims;
 
     /// <summary>Measured claims (200s) per second of the measured loop.</summary>
     public double ClaimsPerSecond => Calls.Elapsed.TotalSeconds > 0 ? Claims / Calls.Elapsed.TotalSeconds : 0;
@@ -46,13 +50,23 @@ internal sealed record ClaimFindings(
     public bool AssignmentsMatch => AssignedAfter - AssignedBefore == TotalClaims && ReturnedAndAssigned == DistinctIds;
 
     /// <summary>Everything the issue asks of this scenario's correctness: no errors, no double claims, the database agreeing.</summary>
-    public bool Passed => Calls.Errors == 0 && NoDoubleClaims && AssignmentsMatch;
+    public bool Passed => Calls.Errors == 0 && Paced.Calls.Errors == 0 && NoDoubleClaims && AssignmentsMatch;
 
     /// <summary>The bare SQL loop, measured after the app stopped (null until then, or when it could not run).</summary>
     public BareClaimFindings? Bare { get; init; }
 
     /// <summary>Measured claims/s of the app as a fraction of the bare loop's transactions/s.</summary>
     public double? RatioToBare => Bare is { Skipped: null, Tps: > 0 } bare ? ClaimsPerSecond / bare.Tps : null;
+}
+
+/// <summary>
+/// C's paced phase: <see cref="Agents"/> agents each claim at exponential intervals (an open loop), topped up to
+/// <see cref="OpenAtStart"/> open items first. Latency counts from each call's scheduled moment, so a slow answer
+/// that delays an agent's next call shows in that call's latency too (no coordinated omission).
+/// </summary>
+internal sealed record PacedClaims(int Agents, TimeSpan MeanInterval, long OpenAtStart, LoadResult Calls, long Claims)
+{
+    public double OfferedPerSecond => Agents / MeanInterval.TotalSeconds;
 }
 
 /// <summary>
@@ -124,7 +138,20 @@ internal static class ClaimNext
         }
 
         var measured = await LoopAsync(Title, http, headers, options.ClaimWorkers, options.ClaimLimit, int.MaxValue, ids, cancellationToken);
-        var all = warmup.Ids.Concat(ids.SelectMany(l => l ?? [])).ToArray();
+        Console.WriteLine($"  saturation: {measured.Result.Summary}");
+
+        // The latency target is for agents working at a pace, not for a queue of callers that never stops:
+        // at saturation a closed loop's latency is just agents / throughput (Little's law).
+        var open = await database.CountAsync("""SELECT count(*) FROM "WorkItems" WHERE "Status" = 'Open' AND "AssigneeId" IS NULL""", cancellationToken);
+        if (open < options.ClaimItems)
+        {
+            await database.AddOpenItemsAsync("WorkItems", (int)(options.ClaimItems - open), cancellationToken);
+        }
+
+        var pacedIds = new List<Guid>[options.ClaimWorkers];
+        var paced = await PacedAsync(http, headers, options.ClaimWorkers, options.ClaimPacedInterval, options.ClaimPacedDuration, pacedIds, cancellationToken);
+        Console.WriteLine($"  paced: {paced.Result.Summary}");
+        var all = warmup.Ids.Concat(ids.SelectMany(l => l ?? [])).Concat(pacedIds.SelectMany(l => l ?? [])).ToArray();
 
         var findings = new ClaimFindings(
             options.ClaimItems,
@@ -143,7 +170,8 @@ internal static class ClaimNext
                 SELECT count(*) FROM (SELECT "WorkItemId" FROM "WorkItemChanges" WHERE "Field" = 'assignee' GROUP BY "WorkItemId" HAVING count(*) > 1) AS twice
                 """, cancellationToken),
             await database.CountAsync("""SELECT count(*) FROM "WorkItems" WHERE "Status" = 'Open' AND "AssigneeId" IS NULL""", cancellationToken),
-            plan);
+            plan,
+            new PacedClaims(options.ClaimWorkers, options.ClaimPacedInterval, Math.Max(open, options.ClaimItems), paced.Result, paced.Claims));
         Console.WriteLine($"  {Summary(findings)}");
         return findings;
     }
@@ -155,7 +183,8 @@ internal static class ClaimNext
         (c.Calls.FirstError is null ? "" : $" (first: {c.Calls.FirstError})") +
         $"; {c.DistinctIds:N0} distinct ids, {c.AssignedAfter - c.AssignedBefore:N0} newly assigned in the database, {c.ClaimedTwice} items with two assignee changes " +
         $"=> {(c.NoDoubleClaims ? "no double claims" : $"{c.DoubleClaims} DOUBLE CLAIMS")}, " +
-        $"{(c.AssignmentsMatch ? "database agrees with the answers" : "DATABASE AND ANSWERS DISAGREE")}; {c.RemainingOpen:N0} open unassigned left";
+        $"{(c.AssignmentsMatch ? "database agrees with the answers" : "DATABASE AND ANSWERS DISAGREE")}; {c.RemainingOpen:N0} open unassigned left; " +
+        $"paced ({c.Paced.OfferedPerSecond:N0}/s offered): {c.Paced.Claims:N0} claims, p50 {c.Paced.Calls.P50:0.00} ms, p99 {c.Paced.Calls.P99:0.00} ms, errors {c.Paced.Calls.Errors}";
 
     private sealed record LoopResult(LoadResult Result, long Claims, long NoContent, bool Drained, IReadOnlyList<Guid> Ids);
 
@@ -183,35 +212,19 @@ internal static class ClaimNext
                    && Interlocked.Increment(ref issued) <= LoadLoop.MaxOperations)
             {
                 var began = Stopwatch.GetTimestamp();
-                string? error = null;
+                var (status, id, error) = await ClaimOnceAsync(http, token, hardStop.Token, cancellationToken);
+                mine.Add(Stopwatch.GetTimestamp() - began);
                 var done = false;
-                try
+                if (id is { } claimedId)
                 {
-                    using var request = new HttpRequestMessage(HttpMethod.Post, NextPath);
-                    request.Headers.Authorization = token;
-                    using var response = await http.SendAsync(request, HttpCompletionOption.ResponseContentRead, hardStop.Token);
-                    var body = await response.Content.ReadAsByteArrayAsync(hardStop.Token);
-                    mine.Add(Stopwatch.GetTimestamp() - began);
-                    switch (response.StatusCode)
-                    {
-                        case HttpStatusCode.OK when ItemId(body) is { } id:
-                            claimed.Add(id);
-                            Interlocked.Increment(ref claims);
-                            break;
-                        case HttpStatusCode.NoContent:
-                            Interlocked.Increment(ref noContent);
-                            Interlocked.Increment(ref drainedWorkers);
-                            done = true;
-                            break;
-                        default:
-                            error = $"{(int)response.StatusCode}: {Encoding.UTF8.GetString(body.AsSpan(0, Math.Min(body.Length, 300)))}";
-                            break;
-                    }
+                    claimed.Add(claimedId);
+                    Interlocked.Increment(ref claims);
                 }
-                catch (Exception e) when (!cancellationToken.IsCancellationRequested && e is not OutOfMemoryException)
+                else if (status == HttpStatusCode.NoContent)
                 {
-                    mine.Add(Stopwatch.GetTimestamp() - began);
-                    error = $"{e.GetType().Name}: {e.Message}";
+                    Interlocked.Increment(ref noContent);
+                    Interlocked.Increment(ref drainedWorkers);
+                    done = true;
                 }
 
                 if (error is not null)
@@ -236,6 +249,84 @@ internal static class ClaimNext
             noContent,
             drainedWorkers == workers,
             [.. ids.Take(workers).SelectMany(l => l ?? [])]);
+    }
+
+    /// <summary>One POST /api/v1/work/next: its status, the claimed id on a 200, or what went wrong.</summary>
+    private static async Task<(HttpStatusCode? Status, Guid? Id, string? Error)> ClaimOnceAsync(
+        HttpClient http, AuthenticationHeaderValue token, CancellationToken hardStop, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, NextPath);
+            request.Headers.Authorization = token;
+            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseContentRead, hardStop);
+            var body = await response.Content.ReadAsByteArrayAsync(hardStop);
+            return response.StatusCode switch
+            {
+                HttpStatusCode.OK when ItemId(body) is { } id => (response.StatusCode, id, null),
+                HttpStatusCode.NoContent => (response.StatusCode, null, null),
+                _ => (response.StatusCode, null, $"{(int)response.StatusCode}: {Encoding.UTF8.GetString(body.AsSpan(0, Math.Min(body.Length, 300)))}"),
+            };
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested && e is not OutOfMemoryException)
+        {
+            return (null, null, $"{e.GetType().Name}: {e.Message}");
+        }
+    }
+
+    /// <summary>
+    /// The paced phase: each agent claims at exponential intervals of mean <paramref name="meanInterval"/> (seeded per agent,
+    /// so runs repeat) for <paramref name="duration"/>; latency from the scheduled moment. A 204 here (nothing left) is an error:
+    /// the phase starts with the pool topped up. Bounded in time and count.
+    /// </summary>
+    private static async Task<LoopResult> PacedAsync(
+        HttpClient http, AuthenticationHeaderValue[] tokens, int agents, TimeSpan meanInterval, TimeSpan duration, List<Guid>[] ids, CancellationToken cancellationToken)
+    {
+        using var hardStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        hardStop.CancelAfter(duration + HangGrace);
+        var latencies = new List<long>[agents];
+        long claims = 0, errors = 0;
+        string? firstError = null;
+        var start = Stopwatch.GetTimestamp();
+
+        async Task AgentAsync(int index)
+        {
+            var random = new Random(index);
+            var mine = latencies[index] = new List<long>(capacity: 256);
+            var claimed = ids[index] = new List<Guid>(capacity: 256);
+            var token = tokens[index % tokens.Length];
+            var next = random.NextDouble() * meanInterval.TotalSeconds;
+            for (var call = 0; next < duration.TotalSeconds && call < 100_000 && !hardStop.IsCancellationRequested; call++)
+            {
+                var wait = TimeSpan.FromSeconds(next) - Stopwatch.GetElapsedTime(start);
+                if (wait > TimeSpan.Zero)
+                {
+                    await Task.Delay(wait, hardStop.Token);
+                }
+
+                var scheduled = start + (long)(next * Stopwatch.Frequency);
+                var (status, id, error) = await ClaimOnceAsync(http, token, hardStop.Token, cancellationToken);
+                mine.Add(Stopwatch.GetTimestamp() - scheduled);
+                if (id is { } claimedId)
+                {
+                    claimed.Add(claimedId);
+                    Interlocked.Increment(ref claims);
+                }
+                else
+                {
+                    error ??= $"{(int?)status}: nothing left to claim in the paced phase";
+                    Interlocked.Increment(ref errors);
+                    Interlocked.CompareExchange(ref firstError, error, null);
+                }
+
+                next += -Math.Log(1 - random.NextDouble()) * meanInterval.TotalSeconds;
+            }
+        }
+
+        await Task.WhenAll(Enumerable.Range(0, agents).Select(i => Task.Run(() => AgentAsync(i), CancellationToken.None)));
+        var elapsed = Stopwatch.GetElapsedTime(start);
+        cancellationToken.ThrowIfCancellationRequested();
+        return new LoopResult(LoadLoop.Summarise("C. claim-next, paced", agents, elapsed, errors, firstError, latencies), claims, 0, false, []);
     }
 
     private static Guid? ItemId(byte[] body)
