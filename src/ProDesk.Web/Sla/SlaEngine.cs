@@ -129,7 +129,11 @@ public sealed class SlaEngine(ProDeskDbContext db, ITenantStore tenants, ITenant
         }
     }
 
-    /// <summary>The clocks of one item as they stand, for the API's sla block.</summary>
+    /// <summary>
+    /// The clocks of one item as they stand, for the API's sla block. A running clock reports the due time its
+    /// breach timer was armed with, which is when the breach will fire: a calendar edited since (an imported
+    /// holiday) applies from the clock's next change, as a policy edit applies to new items.
+    /// </summary>
     public async Task<(IReadOnlyList<SlaClockState> States, SlaPolicy? Policy, DateTime? PausedSince)> StatesAsync(WorkItem item, CancellationToken cancellationToken)
     {
         if (item.SlaPolicyId is not { } policyId)
@@ -139,7 +143,13 @@ public sealed class SlaEngine(ProDeskDbContext db, ITenantStore tenants, ITenant
 
         var policy = await db.SlaPolicies.AsNoTracking().FirstOrDefaultAsync(p => p.Id == policyId, cancellationToken);
         var entries = await db.SlaClockEntries.AsNoTracking().Where(c => c.WorkItemId == item.Id).OrderBy(c => c.Id).ToListAsync(cancellationToken);
-        var states = SlaClock.Replay(entries.Select(e => e.ToEvent()), await CalendarAsync(item, cancellationToken));
+        var armed = await db.SlaTimers.AsNoTracking().Where(t => t.WorkItemId == item.Id && t.Percent == 100 && t.FiredAt == null)
+            .ToDictionaryAsync(t => t.Target, t => t.DueAt, cancellationToken);
+        var states = SlaClock.Replay(entries.Select(e => e.ToEvent()), await CalendarAsync(item, cancellationToken))
+            .Select(s => s.Status == SlaClockStatus.Running && armed.TryGetValue(s.Target, out var due)
+                ? s with { DueAt = new DateTimeOffset(DateTime.SpecifyKind(due, DateTimeKind.Utc)) }
+                : s)
+            .ToList();
         var pausedSince = states.Where(s => s.PausedSince is not null).Select(s => s.PausedSince!.Value.UtcDateTime).Cast<DateTime?>().Min();
         return (states, policy, pausedSince);
     }
