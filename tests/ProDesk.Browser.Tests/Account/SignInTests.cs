@@ -112,9 +112,11 @@ public sealed partial class SignInTests(BrowserFixture fixture, ITestOutputHelpe
     {
         await SignInAsync("agent1@prodesk.test", "/agent");
         await Expect(Page.GetByTestId("signed-in-as")).ToHaveTextAsync("Alex Martin");
+        // The console has finished loading (its hub is connected) before the sign-out navigates away from it.
+        await Expect(Page.Locator("[data-live-status]")).ToHaveTextAsync("live");
 
         await Page.GetByRole(AriaRole.Button, new PageGetByRoleOptions { Name = "Sign out", Exact = true }).ClickAsync();
-        await Page.WaitForURLAsync(url => new Uri(url).AbsolutePath == "/logout");
+        await Page.WaitForURLAsync(url => new Uri(url).AbsolutePath == "/logout", new PageWaitForURLOptions { WaitUntil = WaitUntilState.Commit });
 
         await Expect(Page.GetByRole(AriaRole.Heading, new PageGetByRoleOptions { Name = "You are signed out" })).ToBeVisibleAsync();
         await Expect(Page.GetByTestId("signed-in-as")).ToHaveCountAsync(0);

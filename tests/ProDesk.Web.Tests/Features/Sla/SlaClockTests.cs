@@ -168,4 +168,36 @@ public sealed class SlaClockTests(SlaApp app) : SlaTest(app)
         var breaches = await App.InTenantAsync("sla-lab", db => db.SlaClockEntries.CountAsync(c => c.WorkItemId == id && c.Kind == Domain.Sla.SlaClockEventKind.Breached));
         Assert.Equal(1, breaches);
     }
+
+    [Fact]
+    public async Task A_customer_follow_up_after_an_answer_starts_a_next_response_clock_that_the_next_reply_meets()
+    {
+        var agent = await AgentAsync();
+        var id = await agent.CreateConversationAsync("sla-lab", "sla-next");
+        await agent.PostAsJsonAsync($"/api/v1/tenants/sla-lab/work-items/{id}/replies", new { body = "What is the order number?" });
+
+        // The customer answers a minute later (what a channel's threading does: reopen, then tell the clock).
+        App.Clock.Advance(TimeSpan.FromMinutes(1));
+        var wrote = App.Clock.GetUtcNow().UtcDateTime;
+        using (ProDesk.Web.Tenancy.TenantScopes.Enter(await App.ScopeAsync("sla-lab")))
+        {
+            await using var scope = App.Services.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<ProDesk.Data.ProDeskDbContext>();
+            var item = await db.WorkItems.FirstAsync(w => w.Id == id);
+            var before = item.Status;
+            item.Status = Domain.WorkItems.WorkItemStatus.Open;
+            await scope.ServiceProvider.GetRequiredService<SlaEngine>().UpdateAsync(item, new SlaChange(CustomerWrote: true, StatusFrom: before), wrote, CancellationToken.None);
+            await db.SaveChangesAsync();
+        }
+
+        var sla = (await ItemAsync(agent, "sla-lab", id)).GetProperty("sla");
+        Assert.Equal(wrote.AddMinutes(2), sla.GetProperty("dueAt").GetProperty("nextResponse").GetDateTime().ToUniversalTime());
+        Assert.Equal(JsonValueKind.Null, sla.GetProperty("pausedSince").ValueKind); // reopened: the resolution runs again
+
+        App.Clock.Advance(TimeSpan.FromSeconds(90));
+        await agent.PostAsJsonAsync($"/api/v1/tenants/sla-lab/work-items/{id}/replies", new { body = "Found it, shipping today." });
+        App.Clock.Advance(TimeSpan.FromMinutes(5));
+        Assert.Equal(0, await SweepAsync()); // met in time: the next-response breach never fires
+        Assert.Empty((await ItemAsync(agent, "sla-lab", id)).GetProperty("sla").GetProperty("breaches").EnumerateArray());
+    }
 }
