@@ -162,6 +162,9 @@ public class ProDeskDbContext(DbContextOptions<ProDeskDbContext> options, ICurre
         builder.Entity<SlaTimer>(e =>
         {
             e.Property(t => t.Target).HasConversion<string>().HasMaxLength(16);
+            // A clock change removes the timers it read as armed; if the sweeper fired one meanwhile, the change
+            // fails as stale (409) instead of silently re-arming a timer that already fired.
+            e.Property(t => t.FiredAt).IsConcurrencyToken();
             e.HasIndex(t => new { t.TenantId, t.WorkItemId, t.Target });
             // The sweeper reads armed timers in firing order; fired ones leave the index.
             e.HasIndex(t => t.FireAt).HasFilter("\"FiredAt\" IS NULL").HasDatabaseName("IX_SlaTimers_Armed");

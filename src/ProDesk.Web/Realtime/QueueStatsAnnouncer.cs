@@ -42,7 +42,7 @@ public sealed partial class QueueStatsAnnouncer : IDisposable
 
     private async Task FlushAsync()
     {
-        Volatile.Write(ref _scheduled, 0);
+        Interlocked.Exchange(ref _scheduled, 0);
         var groups = new List<string>();
         foreach (var id in _dirty.Keys)
         {

@@ -139,9 +139,10 @@ public static class HolidayImport
             return AddDays(dates, start.Date, end, out error) ? dates : null;
         }
 
-        if (e.RecurrenceRule is { } rule && rule.Frequency < FrequencyType.Daily)
+        if (e.RecurrenceRule is { } rule && (rule.Frequency < FrequencyType.Daily || rule.ByHour.Count > 0 || rule.ByMinute.Count > 0 || rule.BySecond.Count > 0))
         {
-            error = $"recurs {rule.Frequency.ToString().ToLowerInvariant()}; a holiday recurs daily at most";
+            // BYHOUR/BYMINUTE/BYSECOND would multiply a daily rule into thousands of occurrences a day.
+            error = $"recurs {rule.Frequency.ToString().ToLowerInvariant()} or within a day; a holiday recurs daily at most";
             return null;
         }
 

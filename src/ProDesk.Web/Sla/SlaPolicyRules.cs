@@ -69,9 +69,10 @@ public static class SlaPolicyRules
         for (var i = 0; i < (pauseStatuses?.Count ?? 0); i++)
         {
             if (!Enum.TryParse<WorkItemStatus>(pauseStatuses![i], ignoreCase: false, out var status) || int.TryParse(pauseStatuses[i], out _)
-                || status is WorkItemStatus.Solved or WorkItemStatus.Closed)
+                || status is not (WorkItemStatus.Pending or WorkItemStatus.OnHold))
             {
-                yield return ($"pauseStatuses[{i}]", $"must be one of {nameof(WorkItemStatus.Open)}, {nameof(WorkItemStatus.Pending)}, {nameof(WorkItemStatus.OnHold)}");
+                // Open is where the desk owes the next step: the clocks run there by definition.
+                yield return ($"pauseStatuses[{i}]", $"must be one of {nameof(WorkItemStatus.Pending)}, {nameof(WorkItemStatus.OnHold)}");
             }
         }
 

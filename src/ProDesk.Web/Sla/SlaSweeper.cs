@@ -56,7 +56,22 @@ public sealed partial class SlaSweeper(IServiceScopeFactory scopes, DatabaseSett
             }
         }
 
-        await db.SaveChangesAsync(cancellationToken);
+        var breached = timers.Where(t => t.Percent >= 100).Select(t => t.WorkItemId).Distinct().ToList();
+        await db.WorkItems.Where(w => breached.Contains(w.Id) && w.BreachedAt == null)
+            .ExecuteUpdateAsync(s => s.SetProperty(w => w.BreachedAt, now), cancellationToken);
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            // An escalation met an item an agent changed since the batch read it: nothing of the batch is kept,
+            // its timers stay due, and the next pass (within a second) fires them on the item as it is now.
+            await transaction.RollbackAsync(CancellationToken.None);
+            LogConflict(logger);
+            return 0;
+        }
+
         await transaction.CommitAsync(cancellationToken);
         relay.Wake();
         LogFired(logger, timers.Count);
@@ -109,10 +124,6 @@ public sealed partial class SlaSweeper(IServiceScopeFactory scopes, DatabaseSett
             Reason = breach ? $"due {timer.DueAt:O}" : $"{timer.Percent}%",
         });
         Record(db, item, now, "sla", null, what);
-        if (breach)
-        {
-            item.BreachedAt ??= now;
-        }
 
         var escalations = policy is null ? [] : SlaEscalation.Parse(policy.EscalationsJson)
             .Where(e => e.On == (breach ? SlaEscalation.OnBreach : SlaEscalation.OnWarning)).ToList();
@@ -177,6 +188,9 @@ public sealed partial class SlaSweeper(IServiceScopeFactory scopes, DatabaseSett
             TenantId = item.TenantId, WorkItemId = item.Id, At = now, ActorName = because is null ? "sla" : $"sla: {because}", Field = field, From = from, To = to,
         });
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "SLA sweeper: an item changed under an escalation; the batch is retried")]
+    private static partial void LogConflict(ILogger logger);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "SLA sweeper fired {Count} timers")]
     private static partial void LogFired(ILogger logger, int count);
 }
@@ -191,6 +205,8 @@ public sealed partial class SlaSweeperProcess(SlaSweeper sweeper, TimeProvider c
 {
     public static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(1);
 
+    private static readonly TimeSpan MinimumWait = TimeSpan.FromMilliseconds(100);
+
     public void Execute(BackgroundProcessContext context) => RunOnceAsync(context.StoppingToken).GetAwaiter().GetResult();
 
     private async Task RunOnceAsync(CancellationToken stoppingToken)
@@ -202,7 +218,8 @@ public sealed partial class SlaSweeperProcess(SlaSweeper sweeper, TimeProvider c
                 return;
             }
 
-            var wait = await sweeper.UntilNextAsync(stoppingToken) is { } next && next < PollInterval ? next : PollInterval;
+            // At least MinimumWait: a due timer another node holds locked must not make this loop spin.
+            var wait = await sweeper.UntilNextAsync(stoppingToken) is { } next && next < PollInterval ? TimeSpan.FromTicks(Math.Max(next.Ticks, MinimumWait.Ticks)) : PollInterval;
             await Task.Delay(wait, clock, stoppingToken);
         }
         catch (Exception e) when (e is not OperationCanceledException)

@@ -35,6 +35,15 @@ public sealed class PushRouting(ProDeskDbContext db, IAgentPresence presence, Pu
             return null;
         }
 
+        // Presence reports the tenants an agent served when it connected; who serves the tenant now is the database's word.
+        var candidates = online.Select(a => a.Id).ToList();
+        var serving = await db.StaffTenants.AsNoTracking().Where(s => s.TenantId == item.TenantId && candidates.Contains(s.UserId)).Select(s => s.UserId).ToListAsync(cancellationToken);
+        online = online.Where(a => serving.Contains(a.Id)).ToList();
+        if (online.Count == 0)
+        {
+            return null;
+        }
+
         var ids = online.Select(a => a.Id).ToList();
         var loads = await db.WorkItems.AsNoTracking()
             .Where(w => w.AssigneeId != null && ids.Contains(w.AssigneeId.Value)

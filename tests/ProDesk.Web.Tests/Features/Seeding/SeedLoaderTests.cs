@@ -68,7 +68,7 @@ public sealed class SeedLoaderTests
         { "acme/sla.json", """{"policies": [{"queue": "support", "priority": "Critical"}]}""", "acme/sla.json: policies[0].priority: 'Critical'" },
         { "acme/sla.json", """{"policies": [{"queue": "support", "priority": "High", "firstResponseMinutes": -5}]}""", "acme/sla.json: policies[0].firstResponseMinutes: must be between 1 and 525600" },
         { "acme/sla.json", """{"policies": [{"queue": "support", "priority": "High", "warningPercents": [75, 120]}]}""", "acme/sla.json: policies[0].warningPercents[1]: must be above 0 and below 100" },
-        { "acme/sla.json", """{"policies": [{"queue": "support", "priority": "High", "pauseStatuses": ["Solved"]}]}""", "acme/sla.json: policies[0].pauseStatuses[0]: must be one of Open, Pending, OnHold" },
+        { "acme/sla.json", """{"policies": [{"queue": "support", "priority": "High", "pauseStatuses": ["Open"]}]}""", "acme/sla.json: policies[0].pauseStatuses[0]: must be one of Pending, OnHold" },
         { "acme/sla.json", """{"policies": [{"queue": "support", "priority": "High", "escalations": [{"on": "breach", "action": "moveToQueue", "queue": "nowhere"}]}]}""", "acme/sla.json: policies[0].escalations[0].queue: must be one of the tenant's queues" },
         { "acme/clients.json", """{"clientId": "northwind-integration"}""", "acme/clients.json: clientId: must be 'acme-integration'" },
         { "acme/channels.json", """{"inboundKey": "short"}""", "acme/channels.json: inboundKey: must be at least 24 characters" },

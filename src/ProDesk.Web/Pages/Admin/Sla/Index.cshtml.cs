@@ -22,7 +22,7 @@ public sealed class IndexModel(ITenantContext tenantContext, ITenantStore tenant
 {
     public static readonly string[] Priorities = [.. Enum.GetValues<WorkItemPriority>().OrderDescending().Select(p => p.ToString())];
 
-    public static readonly string[] PauseChoices = [nameof(WorkItemStatus.Open), nameof(WorkItemStatus.Pending), nameof(WorkItemStatus.OnHold)];
+    public static readonly string[] PauseChoices = [nameof(WorkItemStatus.Pending), nameof(WorkItemStatus.OnHold)];
 
     public IReadOnlyList<TenantInfo> Tenants { get; private set; } = [];
 
