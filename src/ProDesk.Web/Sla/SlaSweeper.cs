@@ -10,6 +10,7 @@ using ProDesk.Domain.WorkItems;
 using ProDesk.Web.Data;
 using ProDesk.Web.Realtime;
 using ProDesk.Web.Tenancy;
+using ProDesk.Web.WorkItems;
 
 namespace ProDesk.Web.Sla;
 
@@ -115,7 +116,7 @@ public sealed partial class SlaSweeper(IServiceScopeFactory scopes, DatabaseSett
     private static async Task FireAsync(ProDeskDbContext db, SlaTimer timer, WorkItem item, SlaPolicy? policy, DateTime now, CancellationToken cancellationToken)
     {
         var breach = timer.Percent >= 100;
-        var target = JsonNamingPolicy.CamelCase.ConvertName(timer.Target.ToString());
+        var target = timer.Target.ApiName();
         var what = breach ? $"{target} breached" : $"{target} warning {timer.Percent}%";
         db.SlaClockEntries.Add(new SlaClockEntry
         {
@@ -183,10 +184,7 @@ public sealed partial class SlaSweeper(IServiceScopeFactory scopes, DatabaseSett
     }
 
     private static void Record(ProDeskDbContext db, WorkItem item, DateTime now, string field, string? from, string? to, string? because = null) =>
-        db.WorkItemChanges.Add(new WorkItemChange
-        {
-            TenantId = item.TenantId, WorkItemId = item.Id, At = now, ActorName = because is null ? "sla" : $"sla: {because}", Field = field, From = from, To = to,
-        });
+        WorkItemTrail.Changed(db, item.Id, item.TenantId, now, null, because is null ? "sla" : $"sla: {because}", field, from, to);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "SLA sweeper: an item changed under an escalation; the batch is retried")]
     private static partial void LogConflict(ILogger logger);

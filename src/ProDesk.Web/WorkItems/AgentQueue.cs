@@ -19,7 +19,7 @@ public sealed class AgentQueue(ProDeskDbContext db, ITenantContext tenants)
         var byId = tenants.Scope.Tenants.ToDictionary(t => t.Id);
         var items = await db.WorkItems.AsNoTracking()
             .Where(w => WorkItemTrail.ActiveStatuses.Contains(w.Status))
-            .OrderByDescending(w => w.Priority).ThenBy(w => w.DueAt == null).ThenBy(w => w.DueAt).ThenBy(w => w.CreatedAt).ThenBy(w => w.Id)
+            .InClaimOrder()
             .Take(limit)
             .ToListAsync(cancellationToken);
         return items.Where(w => byId.ContainsKey(w.TenantId)).Select(w => new Row(

@@ -115,7 +115,7 @@ public sealed class ClaimNextItem(ProDeskDbContext db, DatabaseSettings settings
             var candidate = await db.WorkItems
                 .Where(w => w.Status == WorkItemStatus.Open && w.AssigneeId == null && (kind == null || w.Kind == kind)
                     && db.Queues.Any(q => q.Id == w.QueueId && q.RequiredSkills.All(s => skills.Contains(s))))
-                .OrderByDescending(w => w.Priority).ThenBy(w => w.DueAt == null).ThenBy(w => w.DueAt).ThenBy(w => w.CreatedAt).ThenBy(w => w.Id)
+                .InClaimOrder()
                 .Select(w => new { w.Id, w.TenantId })
                 .FirstOrDefaultAsync(cancellationToken);
             if (candidate is null)

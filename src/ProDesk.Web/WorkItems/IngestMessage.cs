@@ -72,7 +72,7 @@ public sealed class IngestMessage(ProDeskDbContext db, ITenantContext tenants, S
         };
         db.WorkItems.Add(item);
         await sla.StartAsync(item, queue.Key, now, cancellationToken);
-        db.WorkItemChanges.Add(new WorkItemChange { WorkItemId = item.Id, At = now, ActorName = message.FromAddress, Field = "created", To = item.Status.ToString() });
+        WorkItemTrail.Changed(db, item.Id, item.TenantId, now, null, message.FromAddress, "created", null, item.Status.ToString());
         db.OutboxEvents.Add(new OutboxEvent { Type = "WorkItemCreated", PayloadJson = JsonSerializer.Serialize(new { item.Id, item.Subject, item.Channel }), CreatedAt = now });
         // One SaveChanges is one transaction: the contact, item, message, change and outbox event land together or not at all.
         await db.SaveChangesAsync(cancellationToken);

@@ -135,15 +135,9 @@ public sealed class WorkItemCommands(ProDeskDbContext db, SlaEngine sla, OutboxR
         });
 
     private void Record(WorkItem item, DateTime now, ClaimsPrincipal actor, string field, string? from, string? to) =>
-        db.WorkItemChanges.Add(new WorkItemChange
-        {
-            WorkItemId = item.Id,
-            TenantId = item.TenantId,
-            At = now,
-            ActorId = Guid.TryParse(actor.FindFirstValue(ProDeskClaims.Subject), out var id) ? id : null,
-            ActorName = actor.FindFirstValue(ProDeskClaims.Email) ?? actor.FindFirstValue(ProDeskClaims.Subject),
-            Field = field,
-            From = from,
-            To = to,
-        });
+        WorkItemTrail.Changed(
+            db, item.Id, item.TenantId, now,
+            Guid.TryParse(actor.FindFirstValue(ProDeskClaims.Subject), out var id) ? id : null,
+            actor.FindFirstValue(ProDeskClaims.Email) ?? actor.FindFirstValue(ProDeskClaims.Subject),
+            field, from, to);
 }

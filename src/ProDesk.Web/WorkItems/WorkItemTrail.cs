@@ -11,13 +11,28 @@ internal static class WorkItemTrail
     /// <summary>The statuses of work still in hand (open or waiting on others), as a list EF can translate.</summary>
     public static readonly WorkItemStatus[] ActiveStatuses = [WorkItemStatus.Open, WorkItemStatus.Pending, WorkItemStatus.OnHold];
 
+    /// <summary>Records one change of an item in its trail (who, when, which field, from, to); the caller saves.</summary>
+    public static void Changed(ProDeskDbContext db, Guid itemId, Guid tenantId, DateTime now, Guid? actorId, string? actorName, string field, string? from, string? to) =>
+        db.WorkItemChanges.Add(new WorkItemChange
+        {
+            WorkItemId = itemId, TenantId = tenantId, At = now, ActorId = actorId, ActorName = actorName, Field = field, From = from, To = to,
+        });
+
+    /// <summary>
+    /// Claim order in a query (priority, then SLA due time with items that have none last, then age, then id):
+    /// the order of the agent's queue and of the claim on SQLite; <c>ClaimNextItem</c>'s PostgreSQL statement and
+    /// <c>ProDesk.Domain.Routing.NextItemOrder</c> spell the same order.
+    /// </summary>
+    public static IOrderedQueryable<WorkItem> InClaimOrder(this IQueryable<WorkItem> items) =>
+        items.OrderByDescending(w => w.Priority).ThenBy(w => w.DueAt == null).ThenBy(w => w.DueAt).ThenBy(w => w.CreatedAt).ThenBy(w => w.Id);
+
     /// <summary>
     /// Records an assignment (claim or push) in the trail and the outbox; the caller saves. The PostgreSQL
     /// claim writes the same two rows in its one statement (ClaimNextItem).
     /// </summary>
     public static void Assigned(ProDeskDbContext db, Guid itemId, Guid tenantId, Guid assigneeId, Guid? actorId, string? actorName, DateTime now)
     {
-        db.WorkItemChanges.Add(new WorkItemChange { WorkItemId = itemId, TenantId = tenantId, At = now, ActorId = actorId, ActorName = actorName, Field = "assignee", To = assigneeId.ToString() });
+        Changed(db, itemId, tenantId, now, actorId, actorName, "assignee", null, assigneeId.ToString());
         db.OutboxEvents.Add(new OutboxEvent { TenantId = tenantId, Type = "WorkItemAssigned", PayloadJson = JsonSerializer.Serialize(new { Id = itemId, AssigneeId = assigneeId }), CreatedAt = now });
     }
 }

@@ -183,9 +183,8 @@ public static partial class WorkItemsApi
         AddTarget(targets, "firstResponse", policy?.FirstResponseMinutes);
         AddTarget(targets, "nextResponse", policy?.NextResponseMinutes);
         AddTarget(targets, "resolution", policy?.ResolutionMinutes);
-        var name = (SlaTarget t) => System.Text.Json.JsonNamingPolicy.CamelCase.ConvertName(t.ToString());
-        var dueAt = states.Where(s => s.DueAt is not null).ToDictionary(s => name(s.Target), s => s.DueAt!.Value.UtcDateTime);
-        return new SlaView(targets, dueAt, pausedSince, [.. states.Where(s => s.Breached).Select(s => name(s.Target))]);
+        var dueAt = states.Where(s => s.DueAt is not null).ToDictionary(s => s.Target.ApiName(), s => s.DueAt!.Value.UtcDateTime);
+        return new SlaView(targets, dueAt, pausedSince, [.. states.Where(s => s.Breached).Select(s => s.Target.ApiName())]);
     }
 
     private static async Task<Results<Ok<WorkItemSummary>, NotFound, ValidationProblem, Conflict<WorkItemSummary>>> ReplyAsync(
