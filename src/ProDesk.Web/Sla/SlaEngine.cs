@@ -44,7 +44,7 @@ public sealed class SlaEngine(ProDeskDbContext db, ITenantStore tenants, ITenant
             started.Add(Entry(item, SlaTarget.Resolution, SlaClockEventKind.Started, now, "created", resolution));
         }
 
-        await RecomputeAsync(item, policy, [], [], started, cancellationToken);
+        Recompute(item, policy, await CalendarAsync(item, cancellationToken), [], [], started);
     }
 
     /// <summary>
@@ -89,7 +89,7 @@ public sealed class SlaEngine(ProDeskDbContext db, ITenantStore tenants, ITenant
         }
 
         var timers = await db.SlaTimers.Where(t => t.WorkItemId == item.Id).ToListAsync(cancellationToken);
-        await RecomputeAsync(item, policy, entries, timers, added, cancellationToken);
+        Recompute(item, policy, calendar, entries, timers, added);
     }
 
     /// <summary>
@@ -155,10 +155,9 @@ public sealed class SlaEngine(ProDeskDbContext db, ITenantStore tenants, ITenant
     }
 
     /// <summary>Adds the new events, replaces the armed timers with those of the clocks still running, and sets the item's due time.</summary>
-    private async Task RecomputeAsync(WorkItem item, SlaPolicy policy, List<SlaClockEntry> entries, List<SlaTimer> timers, List<SlaClockEntry> added, CancellationToken cancellationToken)
+    private void Recompute(WorkItem item, SlaPolicy policy, BusinessCalendar calendar, List<SlaClockEntry> entries, List<SlaTimer> timers, List<SlaClockEntry> added)
     {
         db.SlaClockEntries.AddRange(added);
-        var calendar = await CalendarAsync(item, cancellationToken);
         var all = entries.Concat(added).ToList();
         var states = SlaClock.Replay(all.Select(e => e.ToEvent()), calendar);
 
