@@ -196,10 +196,7 @@ internal static class BenchRun
                               $"p99 {ingestion.Result.P99:0.00} ms, {ingestion.Result.Errors} errors, {ingestion.StoredItems:N0} stored");
             Console.WriteLine(FanOutLine(fanOut));
             Console.WriteLine(SlaLine(sla));
-            foreach (var target in report.Targets)
-            {
-                Console.WriteLine($"target {target.Name}: {target.Measured} => {(target.Met ? "met" : "NOT met")}");
-            }
+            PrintTargets(report.Targets);
 
             if (errors > 0)
             {
@@ -241,18 +238,28 @@ internal static class BenchRun
         app.EnsureRunning();
         Console.WriteLine();
         Console.WriteLine(FanOutLine(fanOut));
-        foreach (var target in ResultsReport.FanOutTargets(fanOut))
+        return await OnlyOutcomeAsync("E", ResultsReport.FanOutTargets(fanOut), fanOut.Passed, FanOutCheck(fanOut), clock);
+    }
+
+    private static void PrintTargets(IEnumerable<PerformanceTarget> targets)
+    {
+        foreach (var target in targets)
         {
             Console.WriteLine($"target {target.Name}: {target.Measured} => {(target.Met ? "met" : "NOT met")}");
         }
+    }
 
-        if (!fanOut.Passed)
+    /// <summary>How a scenario run alone ends: its targets, then exit 1 with the failed check, or 0.</summary>
+    private static async Task<int> OnlyOutcomeAsync(string scenario, IReadOnlyList<PerformanceTarget> targets, bool passed, string check, Stopwatch clock)
+    {
+        PrintTargets(targets);
+        if (!passed)
         {
-            await Console.Error.WriteLineAsync($"ProDesk.Benchmarks: failed check: {FanOutCheck(fanOut)}");
+            await Console.Error.WriteLineAsync($"ProDesk.Benchmarks: failed check: {check}");
             return 1;
         }
 
-        Console.WriteLine($"scenario E passed in {clock.Elapsed.TotalSeconds:0.0} s (RESULTS.md untouched)");
+        Console.WriteLine($"scenario {scenario} passed in {clock.Elapsed.TotalSeconds:0.0} s (RESULTS.md untouched)");
         return 0;
     }
 
@@ -264,19 +271,7 @@ internal static class BenchRun
         app.EnsureRunning();
         Console.WriteLine();
         Console.WriteLine(SlaLine(sla));
-        foreach (var target in ResultsReport.SlaTargets(sla))
-        {
-            Console.WriteLine($"target {target.Name}: {target.Measured} => {(target.Met ? "met" : "NOT met")}");
-        }
-
-        if (!sla.Passed)
-        {
-            await Console.Error.WriteLineAsync($"ProDesk.Benchmarks: failed check: {SlaCheck(sla)}");
-            return 1;
-        }
-
-        Console.WriteLine($"scenario F passed in {clock.Elapsed.TotalSeconds:0.0} s (RESULTS.md untouched)");
-        return 0;
+        return await OnlyOutcomeAsync("F", ResultsReport.SlaTargets(sla), sla.Passed, SlaCheck(sla), clock);
     }
 
     private static string SlaLine(SlaFindings f) =>
