@@ -21,7 +21,7 @@ public sealed partial class ClusterPresenceTests(ProDeskApp app) : PostgresTest(
     [Fact]
     public async Task An_agent_on_another_node_shows_on_this_nodes_wallboard_with_its_status_and_item_until_it_leaves()
     {
-        await using var nodeB = new OtherNode(App.Database);
+        await using var nodeB = OtherNode();
         var wallboard = await App.SignedInAsync("supervisor@prodesk.test");
         Assert.Empty(await AgentsAsync(wallboard));
         var item = await (await App.IntegrationClientAsync("acme")).CreateConversationAsync("acme", "cluster-1", "Boiler noise");
@@ -42,7 +42,7 @@ public sealed partial class ClusterPresenceTests(ProDeskApp app) : PostgresTest(
     public async Task Push_routing_on_this_node_assigns_new_work_to_an_agent_connected_only_to_another()
     {
         // northwind's support queue is LeastLoaded; Dana Brooks (agent4) serves northwind and connects to node B only.
-        await using var nodeB = new OtherNode(App.Database);
+        await using var nodeB = OtherNode();
         await using var console = await ConnectAsync(nodeB, "agent4@prodesk.test");
         // Hub calls run after the connection's own setup, so once this returns the agent is registered.
         await console.InvokeAsync("SetStatus", "Online");
@@ -108,17 +108,6 @@ public sealed partial class ClusterPresenceTests(ProDeskApp app) : PostgresTest(
     [GeneratedRegex("<tr><td>([^<]*)</td><td>([^<]*)</td><td>([^<]*)</td></tr>")]
     private static partial Regex AgentRowElement();
 
-    /// <summary>Another node of the same deployment: same database, same Redis, no jobs of its own.</summary>
-    private sealed class OtherNode(PostgresServer.TestDatabase database) : WebApplicationFactory<Program>
-    {
-        protected override void ConfigureWebHost(IWebHostBuilder builder)
-        {
-            builder.UseEnvironment("Testing");
-            builder.UseSetting("Database:Provider", "Postgres");
-            builder.UseSetting("ConnectionStrings:ProDesk", database.AppConnectionString);
-            builder.UseSetting("ConnectionStrings:Redis", RedisServer.ConnectionString);
-            builder.UseSetting("ProDesk:SeedDirectory", Repository.SeedDirectory);
-            builder.UseSetting("ProDesk:RunJobs", "false");
-        }
-    }
+    /// <summary>Another node of the same deployment: the shared app's settings (same database, same Redis), no jobs of its own.</summary>
+    private WebApplicationFactory<Program> OtherNode() => App.WithWebHostBuilder(builder => builder.UseSetting("ProDesk:RunJobs", "false"));
 }
