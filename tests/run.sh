@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The one test command. On a fresh machine of this kind it installs what is missing (apt), starts a
-# throwaway PostgreSQL cluster and Redis on free loopback ports, builds once, runs every test
-# project against them, stops them, and exits non-zero if anything failed.
+# throwaway PostgreSQL cluster, Redis, Dovecot IMAP and an SMTP sink on free loopback ports, builds
+# once, runs every test project against them, stops them, and exits non-zero if anything failed.
 #   tests/run.sh                 everything
 #   tests/run.sh Domain Web      only those test projects (ProDesk.<Name>.Tests)
+#   TEST_FILTER=Channels tests/run.sh Web    only the tests matching a dotnet test --filter
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -18,6 +19,8 @@ missing=()
 command -v redis-server >/dev/null || missing+=(redis-server)
 [ -x /usr/bin/chromium ] || missing+=(chromium fonts-liberation)
 command -v dovecot >/dev/null || missing+=(dovecot-imapd)
+# Debian's own Python, not whichever python3 comes first on PATH: the package installs into it.
+/usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null || missing+=(python3-aiosmtpd)
 if [ ${#missing[@]} -gt 0 ]; then
   log "installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
@@ -35,7 +38,11 @@ PGDATA_DIR=$(mktemp -d /tmp/prodesk-pg.XXXXXX)
 PG_PORT=$(free_port)
 REDIS_PORT=$(free_port)
 REDIS_DIR=$(mktemp -d /tmp/prodesk-redis.XXXXXX)
+source tests/mail/servers.sh
 cleanup() {
+  local status=$?
+  # The mail servers' logs (and dovecot's config) go to $ART when the run failed.
+  if [ "$status" -ne 0 ]; then mail_servers_stop "$ART"; else mail_servers_stop; fi
   [ -f "$PGDATA_DIR/data/postmaster.pid" ] && runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$PGDATA_DIR/data" -m immediate stop >/dev/null 2>&1
   [ -f "$REDIS_DIR/redis.pid" ] && kill "$(cat "$REDIS_DIR/redis.pid")" 2>/dev/null
   rm -rf "$PGDATA_DIR" "$REDIS_DIR"
@@ -55,6 +62,11 @@ log "Redis on 127.0.0.1:$REDIS_PORT"
 redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --save '' --appendonly no --daemonize yes \
   --pidfile "$REDIS_DIR/redis.pid" --logfile "$REDIS_DIR/redis.log" --dir "$REDIS_DIR" || exit 1
 
+# Exports PRODESK_TEST_IMAP (127.0.0.1:PORT), PRODESK_TEST_IMAP_PASSWORD (any user name logs in with
+# it), PRODESK_TEST_SMTP (127.0.0.1:PORT) and PRODESK_TEST_SMTP_DIR (one .eml per message sent).
+mail_servers_start "$ART" || exit 1
+log "Dovecot IMAP ($(dovecot --version | awk '{print $1}')) on $PRODESK_TEST_IMAP, SMTP sink on $PRODESK_TEST_SMTP"
+
 # The tests create their own databases and a non-superuser role through this superuser connection.
 export PRODESK_TEST_PG="Host=127.0.0.1;Port=$PG_PORT;Username=postgres;Database=postgres"
 export PRODESK_TEST_REDIS="127.0.0.1:$REDIS_PORT"
@@ -72,7 +84,7 @@ failed=0 passed_total=0 failed_total=0
 for name in "${projects[@]}"; do
   project="tests/ProDesk.$name.Tests"
   log "test $project"
-  dotnet test "$project" -c Release --no-build -nologo --logger "console;verbosity=normal" \
+  dotnet test "$project" -c Release --no-build -nologo --logger "console;verbosity=normal" ${TEST_FILTER:+--filter "$TEST_FILTER"} \
     --results-directory "$ART/$name" 2>&1 | tee "$ART/$name.log" | grep -E "^\s+(Failed|Passed|Skipped) |Failed!|Passed!|error" | grep -vE "^\s+Passed " 
   status=${PIPESTATUS[0]}
   # VSTest's closing block: "Total tests: N", "Passed: N", "Failed: N".

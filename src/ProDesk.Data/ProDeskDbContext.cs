@@ -4,6 +4,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using ProDesk.Data.Audit;
+using ProDesk.Data.Channels;
 using ProDesk.Data.Contacts;
 using ProDesk.Data.Identity;
 using ProDesk.Data.Queues;
@@ -58,6 +59,16 @@ public class ProDeskDbContext(DbContextOptions<ProDeskDbContext> options, ICurre
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
 
     public DbSet<ServerKey> ServerKeys => Set<ServerKey>();
+
+    public DbSet<ChannelSettings> ChannelSettings => Set<ChannelSettings>();
+
+    public DbSet<Mailbox> Mailboxes => Set<Mailbox>();
+
+    public DbSet<InboundMail> InboundMails => Set<InboundMail>();
+
+    public DbSet<OutboundMessage> OutboundMessages => Set<OutboundMessage>();
+
+    public DbSet<EmailSuppression> EmailSuppressions => Set<EmailSuppression>();
 
     /// <summary>The tables that hold tenant-owned rows: each gets RLS on PostgreSQL.</summary>
     public static IEnumerable<string> TenantOwnedTables(Microsoft.EntityFrameworkCore.Metadata.IModel model) =>
@@ -210,6 +221,71 @@ public class ProDeskDbContext(DbContextOptions<ProDeskDbContext> options, ICurre
             e.Property(m => m.Kind).HasConversion<string>().HasMaxLength(16);
             e.Property(m => m.AuthorName).HasMaxLength(320);
             e.HasIndex(m => new { m.TenantId, m.WorkItemId, m.CreatedAt });
+            e.Property(m => m.FromAddress).HasMaxLength(320);
+            e.Property(m => m.InternetMessageId).HasMaxLength(998);
+            // Threading: a reply's In-Reply-To/References find the message they answer, in the tenant only.
+            e.HasIndex(m => new { m.TenantId, m.InternetMessageId }).HasFilter("\"InternetMessageId\" IS NOT NULL");
+            e.Property(m => m.ExternalId).HasMaxLength(1100);
+            // Idempotency of ingestion, for every channel and for follow-ups as well as first messages.
+            e.HasIndex(m => new { m.TenantId, m.ExternalId }).IsUnique().HasFilter("\"ExternalId\" IS NOT NULL");
+        });
+
+        builder.Entity<ChannelSettings>(e =>
+        {
+            e.HasKey(c => c.TenantId);
+            e.Property(c => c.InboundKeyHash).HasMaxLength(32);
+            e.Property(c => c.WidgetKey).HasMaxLength(128);
+            e.Property(c => c.SupportAddress).HasMaxLength(320);
+            e.Property(c => c.ReplyTokenKey).HasMaxLength(64);
+            e.Property(c => c.SmsAuthToken).HasMaxLength(128);
+            e.Property(c => c.SmsNumber).HasMaxLength(32);
+        });
+
+        builder.Entity<Mailbox>(e =>
+        {
+            e.Property(m => m.Key).HasMaxLength(64);
+            e.Property(m => m.Host).HasMaxLength(255);
+            e.Property(m => m.UserName).HasMaxLength(320);
+            e.Property(m => m.Folder).HasMaxLength(255);
+            e.Property(m => m.LastError).HasMaxLength(1000);
+            e.HasIndex(m => new { m.TenantId, m.Key }).IsUnique();
+        });
+
+        builder.Entity<InboundMail>(e =>
+        {
+            e.Property(m => m.Source).HasMaxLength(64);
+            e.Property(m => m.DedupeKey).HasMaxLength(998);
+            e.Property(m => m.RawSha256).HasMaxLength(64);
+            e.Property(m => m.State).HasConversion<string>().HasMaxLength(16);
+            e.Property(m => m.Reason).HasMaxLength(1000);
+            e.Property(m => m.Subject).HasMaxLength(400);
+            e.Property(m => m.FromAddress).HasMaxLength(320);
+            // Idempotency of mail: one row per (tenant, mailbox or route, Message-ID or raw hash).
+            e.HasIndex(m => new { m.TenantId, m.Source, m.DedupeKey }).IsUnique();
+            e.HasIndex(m => new { m.TenantId, m.State, m.ReceivedAt });
+        });
+
+        builder.Entity<OutboundMessage>(e =>
+        {
+            e.Property(o => o.Channel).HasMaxLength(16);
+            e.Property(o => o.To).HasMaxLength(320);
+            e.Property(o => o.ToName).HasMaxLength(320);
+            e.Property(o => o.Subject).HasMaxLength(400);
+            e.Property(o => o.InternetMessageId).HasMaxLength(998);
+            e.Property(o => o.InReplyTo).HasMaxLength(998);
+            e.Property(o => o.State).HasConversion<string>().HasMaxLength(16);
+            e.Property(o => o.LastError).HasMaxLength(1000);
+            e.HasIndex(o => new { o.TenantId, o.WorkItemId, o.CreatedAt });
+            // The dispatcher reads what is due, across tenants, in order.
+            e.HasIndex(o => o.NextAttemptAt).HasFilter("\"State\" = 'Pending'").HasDatabaseName("IX_OutboundMessages_Due");
+            e.HasOne<WorkItem>().WithMany().HasForeignKey(o => o.WorkItemId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        builder.Entity<EmailSuppression>(e =>
+        {
+            e.HasKey(s => new { s.TenantId, s.Address });
+            e.Property(s => s.Address).HasMaxLength(320);
+            e.Property(s => s.Reason).HasMaxLength(400);
         });
 
         builder.Entity<WorkItemChange>(e =>

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using ProDesk.Web.Channels;
 using ProDesk.Web.Cli;
 using ProDesk.Web.Data;
 using ProDesk.Web.Health;
@@ -20,6 +21,7 @@ try
     builder.AddIdentityAndAccess();
     builder.AddWorkItems();
     builder.AddSla();
+    builder.AddChannels();
     builder.AddTenancy();
     builder.AddJobs();
     builder.AddRealtime();
@@ -49,6 +51,7 @@ try
     app.MapWorkItemsApi();
     app.MapSlaPolicyApi();
     app.MapCalendarApi();
+    app.MapChannels();
     app.MapConnectEndpoints();
     app.MapStaticAssets();
     app.MapRazorPages();

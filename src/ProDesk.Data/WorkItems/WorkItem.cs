@@ -82,6 +82,18 @@ public sealed class WorkItemMessage : ITenantOwned
 
     public required string Body { get; set; }
 
+    /// <summary>Sanitized HTML of an inbound mail (never raw), shown instead of <see cref="Body"/> when present.</summary>
+    public string? HtmlBody { get; set; }
+
+    /// <summary>The sender's address of an inbound message (the contact, or someone on copy).</summary>
+    public string? FromAddress { get; set; }
+
+    /// <summary>The mail Message-ID (without brackets) of this message, inbound or sent: what replies thread by.</summary>
+    public string? InternetMessageId { get; set; }
+
+    /// <summary>"{channel}:{the channel's id}" of an inbound message: ingesting it again finds it instead of storing it twice.</summary>
+    public string? ExternalId { get; set; }
+
     public DateTime CreatedAt { get; set; }
 }
 
@@ -134,6 +146,9 @@ public sealed class WorkItemAttachment : ITenantOwned
     public Guid TenantId { get; set; }
 
     public Guid WorkItemId { get; set; }
+
+    /// <summary>The message it came with (a mail's attachments), or none for an agent's upload.</summary>
+    public Guid? WorkItemMessageId { get; set; }
 
     /// <summary>The name as uploaded, for display only; never used as a path.</summary>
     public required string FileName { get; set; }

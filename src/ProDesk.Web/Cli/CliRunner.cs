@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Identity;
 using ProDesk.Data.Identity;
+using ProDesk.Web.Channels.Email;
 using ProDesk.Web.Data;
 using ProDesk.Web.Identity;
 using ProDesk.Web.Data.Seeding;
@@ -16,7 +17,8 @@ namespace ProDesk.Web.Cli;
 public static class CliRunner
 {
     private const string Usage =
-        "usage: migrate | seed [--demo] | tenants list | token create --email EMAIL [--name NAME] | billing run --period YYYY-MM";
+        "usage: migrate | seed [--demo] | tenants list | token create --email EMAIL [--name NAME] | billing run --period YYYY-MM"
+        + " | mail quarantine --tenant SLUG | mail reprocess --tenant SLUG --id ID [--allow-oversize]";
 
     public static async Task<int> RunAsync(WebApplication app, CliVerb verb)
     {
@@ -49,6 +51,11 @@ public static class CliRunner
 
                 case "token create":
                     return await CreateTokenAsync(services, verb);
+
+                case "mail quarantine":
+                case "mail reprocess":
+                    await services.GetRequiredService<DatabaseMigrator>().EnsureSafeRoleAsync();
+                    return await QuarantineCommands.RunAsync(services, verb, Usage);
 
                 case "billing run":
                     return Fail($"{verb.Name}: not available in this version yet", 1);

@@ -6,7 +6,7 @@ namespace ProDesk.Web.Cli;
 /// </summary>
 public sealed record CliVerb(IReadOnlyList<string> Words, IReadOnlyDictionary<string, string?> Options, string[] HostArgs)
 {
-    public static readonly IReadOnlyList<string> Known = ["migrate", "seed", "tenants", "token", "billing"];
+    public static readonly IReadOnlyList<string> Known = ["migrate", "seed", "tenants", "token", "billing", "mail"];
 
     /// <summary>Null when the arguments start the web host (no verb).</summary>
     public static CliVerb? Parse(string[] args)

@@ -1,4 +1,5 @@
 using Hangfire;
+using ProDesk.Web.Channels.Email;
 using ProDesk.Web.Identity;
 
 namespace ProDesk.Web.Jobs;
@@ -18,8 +19,12 @@ internal sealed class RecurringJobs(IRecurringJobManager jobs) : IRecurringJobs
 {
     public const string TokenPruningJob = "token-pruning";
 
+    public const string MailboxPollingJob = "mailbox-polling";
+
     public void Register()
     {
         jobs.AddOrUpdate<TokenPruning>(TokenPruningJob, job => job.RunAsync(CancellationToken.None), Cron.Hourly(17));
+        // Every tenant's IMAP mailboxes, in parallel; the IDLE watcher (Channels/Email/MailboxWatcher) is the fast path.
+        jobs.AddOrUpdate<MailboxPolling>(MailboxPollingJob, job => job.RunAsync(CancellationToken.None), Cron.Minutely());
     }
 }

@@ -72,26 +72,11 @@ public static class Attachments
             CreatedAt = clock.GetUtcNow().UtcDateTime,
         };
 
-        var folder = Path.Combine(paths.BlobDirectory, item.TenantId.ToString("N"));
-        Directory.CreateDirectory(folder);
-        var target = Path.Combine(folder, attachment.Id.ToString("N"));
-        var temporary = target + ".part";
-        await using (var output = File.Create(temporary))
+        await using (var input = file.OpenReadStream())
         {
-            await using var input = file.OpenReadStream();
-            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-            var buffer = new byte[81920];
-            int read;
-            while ((read = await input.ReadAsync(buffer, cancellationToken)) > 0)
-            {
-                hash.AppendData(buffer, 0, read);
-                await output.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
-            }
-
-            attachment.Sha256 = hash.GetHashAndReset();
+            (_, attachment.Sha256) = await WriteBlobAsync(paths, item.TenantId, attachment.Id, input, cancellationToken);
         }
 
-        File.Move(temporary, target, overwrite: true);
         db.WorkItemAttachments.Add(attachment);
         await db.SaveChangesAsync(cancellationToken);
         return TypedResults.Created($"{request.Path}/{attachment.Id}", View(attachment));
@@ -112,6 +97,38 @@ public static class Attachments
         var type = InlineSafeTypes.Contains(attachment.ContentType) ? attachment.ContentType : "application/octet-stream";
         // TypedResults.File with a download name writes Content-Disposition: attachment (RFC 6266, with filename*).
         return TypedResults.File(File.OpenRead(path), type, attachment.FileName);
+    }
+
+    /// <summary>
+    /// Writes an attachment's bytes to blobs/{tenant}/{id} (through a temporary file, so a reader never
+    /// sees half a file) and gives their length and SHA-256. Channels write a message's files here
+    /// before the transaction that records them: a crash in between leaves an unreferenced file, never a reference to none.
+    /// </summary>
+    public static async Task<(long Length, byte[] Sha256)> WriteBlobAsync(ProDeskPaths paths, Guid tenantId, Guid id, Stream input, CancellationToken cancellationToken)
+    {
+        var folder = Path.Combine(paths.BlobDirectory, tenantId.ToString("N"));
+        Directory.CreateDirectory(folder);
+        var target = Path.Combine(folder, id.ToString("N"));
+        var temporary = target + ".part";
+        long length = 0;
+        byte[] sha256;
+        await using (var output = File.Create(temporary))
+        {
+            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            var buffer = new byte[81920];
+            int read;
+            while ((read = await input.ReadAsync(buffer, cancellationToken)) > 0)
+            {
+                hash.AppendData(buffer, 0, read);
+                await output.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+                length += read;
+            }
+
+            sha256 = hash.GetHashAndReset();
+        }
+
+        File.Move(temporary, target, overwrite: true);
+        return (length, sha256);
     }
 
     public static AttachmentView View(WorkItemAttachment a) => new(a.Id, a.FileName, a.ContentType, a.Length, a.CreatedAt);

@@ -2,8 +2,10 @@ using System.Security.Claims;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using ProDesk.Data;
+using ProDesk.Data.Channels;
 using ProDesk.Data.WorkItems;
 using ProDesk.Domain.WorkItems;
+using ProDesk.Web.Channels.Outbound;
 using ProDesk.Web.Identity;
 using ProDesk.Web.Realtime;
 using ProDesk.Web.Sla;
@@ -11,7 +13,7 @@ using ProDesk.Web.Sla;
 namespace ProDesk.Web.WorkItems;
 
 /// <summary>An agent's changes to one item: reply, note, status. Each records the change and an outbox event in one save.</summary>
-public sealed class WorkItemCommands(ProDeskDbContext db, SlaEngine sla, OutboxRelay relay, TimeProvider clock)
+public sealed class WorkItemCommands(ProDeskDbContext db, SlaEngine sla, OutboxRelay relay, ReplyDelivery delivery, OutboundDispatcher dispatcher, TimeProvider clock)
 {
     public enum Outcome
     {
@@ -29,10 +31,12 @@ public sealed class WorkItemCommands(ProDeskDbContext db, SlaEngine sla, OutboxR
     /// A public reply. With <paramref name="basedOnVersion"/>, a reply to an item that changed since the
     /// agent loaded it is refused (stale) unless <paramref name="force"/> says the agent confirmed.
     /// </summary>
-    public Task<Result> ReplyAsync(Guid id, string body, int? basedOnVersion, bool force, ClaimsPrincipal agent, CancellationToken cancellationToken) =>
-        ChangeAsync(id, basedOnVersion, force, agent, (item, now, actor) =>
+    public Task<Result> ReplyAsync(Guid id, string body, int? basedOnVersion, bool force, ClaimsPrincipal agent, CancellationToken cancellationToken)
+    {
+        WorkItemMessage? reply = null;
+        return ChangeAsync(id, basedOnVersion, force, agent, (item, now, actor) =>
         {
-            AddMessage(item, MessageKind.Reply, body, now, agent);
+            reply = AddMessage(item, MessageKind.Reply, body, now, agent);
             // A reply waits on the customer now, unless the item is already further along.
             if (item.Status == WorkItemStatus.Open)
             {
@@ -41,7 +45,8 @@ public sealed class WorkItemCommands(ProDeskDbContext db, SlaEngine sla, OutboxR
             }
 
             return null;
-        }, RepliedEvent, cancellationToken);
+        }, RepliedEvent, cancellationToken, (item, ct) => delivery.AddAsync(item, reply!, ct));
+    }
 
     public Task<Result> NoteAsync(Guid id, string body, ClaimsPrincipal agent, CancellationToken cancellationToken) =>
         ChangeAsync(id, null, true, agent, (item, now, _) =>
@@ -81,7 +86,8 @@ public sealed class WorkItemCommands(ProDeskDbContext db, SlaEngine sla, OutboxR
 
     private async Task<Result> ChangeAsync(
         Guid id, int? basedOnVersion, bool force, ClaimsPrincipal agent,
-        Func<WorkItem, DateTime, ClaimsPrincipal, string?> change, string eventType, CancellationToken cancellationToken)
+        Func<WorkItem, DateTime, ClaimsPrincipal, string?> change, string eventType, CancellationToken cancellationToken,
+        Func<WorkItem, CancellationToken, Task<OutboundMessage?>>? send = null)
     {
         var item = await db.WorkItems.FirstOrDefaultAsync(w => w.Id == id, cancellationToken);
         if (item is null)
@@ -102,6 +108,8 @@ public sealed class WorkItemCommands(ProDeskDbContext db, SlaEngine sla, OutboxR
         }
 
         await sla.UpdateAsync(item, new SlaChange(Replied: eventType == RepliedEvent, StatusFrom: statusBefore), now, cancellationToken);
+        // The reply leaves on the item's channel after the commit; its outbound row is part of this transaction.
+        var outbound = send is null ? null : await send(item, cancellationToken);
 
         item.Version++;
         item.UpdatedAt = now;
@@ -118,10 +126,15 @@ public sealed class WorkItemCommands(ProDeskDbContext db, SlaEngine sla, OutboxR
         }
 
         relay.Wake();
+        if (outbound is not null)
+        {
+            dispatcher.Wake();
+        }
+
         return new Result(Outcome.Done, item);
     }
 
-    private void AddMessage(WorkItem item, MessageKind kind, string body, DateTime now, ClaimsPrincipal agent) =>
+    private WorkItemMessage AddMessage(WorkItem item, MessageKind kind, string body, DateTime now, ClaimsPrincipal agent) =>
         db.WorkItemMessages.Add(new WorkItemMessage
         {
             Id = Guid.CreateVersion7(),
@@ -132,7 +145,7 @@ public sealed class WorkItemCommands(ProDeskDbContext db, SlaEngine sla, OutboxR
             AuthorName = agent.FindFirstValue(ProDeskClaims.Name),
             Body = body,
             CreatedAt = now,
-        });
+        }).Entity;
 
     private void Record(WorkItem item, DateTime now, ClaimsPrincipal actor, string field, string? from, string? to) =>
         WorkItemTrail.Changed(

@@ -8,6 +8,7 @@ using ProDesk.Data.Identity;
 using ProDesk.Data.WorkItems;
 using ProDesk.Domain.Sla;
 using ProDesk.Domain.WorkItems;
+using ProDesk.Web.Channels;
 using ProDesk.Web.Identity;
 using ProDesk.Web.Sla;
 using ProDesk.Web.Tenancy;
@@ -54,7 +55,6 @@ public static partial class WorkItemsApi
 
     public static void AddWorkItems(this WebApplicationBuilder builder)
     {
-        builder.Services.AddScoped<IngestMessage>();
         builder.Services.AddScoped<WorkItemCommands>();
         builder.Services.AddScoped<ClaimNextItem>();
         builder.Services.AddScoped<AgentQueue>();

@@ -25,6 +25,9 @@ public class ProDeskApp : WebApplicationFactory<Program>, IAsyncLifetime
 
     public PostgresServer.TestDatabase Database { get; private set; } = null!;
 
+    /// <summary>The app's data directory (blobs, raw mail, the mail pickup folder), removed with the fixture.</summary>
+    public string DataDirectory { get; } = Directory.CreateTempSubdirectory("prodesk-web-tests-").FullName;
+
     /// <summary>The clock the app runs on: the system's here, a test clock in <see cref="SlaApp"/>.</summary>
     protected virtual TimeProvider AppClock => TimeProvider.System;
 
@@ -105,6 +108,7 @@ public class ProDeskApp : WebApplicationFactory<Program>, IAsyncLifetime
     {
         await base.DisposeAsync();
         await PostgresServer.DropDatabaseAsync(Database.Name);
+        Directory.Delete(DataDirectory, recursive: true);
     }
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
@@ -122,8 +126,14 @@ public class ProDeskApp : WebApplicationFactory<Program>, IAsyncLifetime
         // Demo users are re-created on every reset: hash their passwords cheaply in tests.
         builder.ConfigureServices(services => services.Configure<PasswordHasherOptions>(o => o.IterationCount = 1_000));
         builder.ConfigureServices(services => services.AddSingleton(AppClock));
-        // Tests fire SLA timers themselves (SlaSweeper.SweepOnceAsync) after moving the clock.
+        // Tests fire SLA timers themselves (SlaSweeper.SweepOnceAsync) after moving the clock,
+        // and send outbound messages themselves (OutboundDispatcher.SendDueAsync).
         builder.UseSetting("Sla:Sweeper", "false");
+        builder.UseSetting("Channels:Dispatcher", "false");
+        // Mailboxes are polled by the tests (MailboxPolling.RunAsync); the IDLE watcher has a test of its own.
+        builder.UseSetting("Email:Watch", "false");
+        // Blobs and raw mail go to a folder of this fixture's own, not the repository's data/.
+        builder.UseSetting("ProDesk:DataDirectory", DataDirectory);
     }
 
     private async Task SeedAsync()

@@ -31,6 +31,12 @@ public sealed class EveryEndpointTests(ProDeskApp app) : PostgresTest(app)
 
         /// <summary>Provider staff only: every such row is called below by client users and integration clients, who get 404.</summary>
         ProviderOnly,
+
+        /// <summary>
+        /// Called by machines and the public with the tenant's channel key instead of a user: another tenant's
+        /// key, a wrong key and an unknown tenant get the same refusal (Features/Channels).
+        /// </summary>
+        ChannelKeyChecked,
     }
 
     private static readonly Dictionary<string, Kind> Table = new(StringComparer.Ordinal)
@@ -89,6 +95,13 @@ public sealed class EveryEndpointTests(ProDeskApp app) : PostgresTest(app)
         ["PUT /api/v1/tenants/{tenant}/sla/policies/{queue}/{priority}"] = Kind.ProviderOnly,
         ["GET /api/v1/tenants/{tenant}/calendar"] = Kind.ProviderOnly,
         ["PUT /api/v1/tenants/{tenant}/calendar/holidays"] = Kind.ProviderOnly,
+        ["GET /api/v1/tenants/{tenant}/channels/email/quarantine/"] = Kind.ProviderOnly,
+        ["GET /api/v1/tenants/{tenant}/channels/email/quarantine/{id:guid}/raw"] = Kind.ProviderOnly,
+        ["POST /api/v1/tenants/{tenant}/channels/email/quarantine/{id:guid}/reprocess"] = Kind.ProviderOnly,
+        ["GET /api/v1/tenants/{tenant}/channels/email/mailboxes/"] = Kind.ProviderOnly,
+        ["PUT /api/v1/tenants/{tenant}/channels/email/mailboxes/{key}"] = Kind.ProviderOnly,
+        ["DELETE /api/v1/tenants/{tenant}/channels/email/mailboxes/{key}"] = Kind.ProviderOnly,
+        ["POST /channels/email/{tenant}/inbound"] = Kind.ChannelKeyChecked,
     };
 
     [Fact]

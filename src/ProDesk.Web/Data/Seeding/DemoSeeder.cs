@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using System.Text.Json;
 using Microsoft.AspNetCore.Identity;
 using OpenIddict.Abstractions;
@@ -5,11 +6,13 @@ using ProDesk.Web.Identity;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 using Microsoft.EntityFrameworkCore;
 using ProDesk.Data;
+using ProDesk.Data.Channels;
 using ProDesk.Data.Identity;
 using ProDesk.Data.Queues;
 using ProDesk.Data.Sla;
 using ProDesk.Data.Tenants;
 using ProDesk.Domain.Tenancy;
+using ProDesk.Web.Channels;
 using ProDesk.Web.Hosting;
 using ProDesk.Web.Sla;
 using ProDesk.Web.Tenancy;
@@ -80,6 +83,7 @@ public sealed partial class DemoSeeder(
         foreach (var tenantSeed in seed.Tenants)
         {
             await EnsureIntegrationClientAsync(tenantSeed, tenantIds[tenantSeed.Tenant.Slug], cancellationToken);
+            await EnsureChannelSettingsAsync(tenantSeed, tenantIds[tenantSeed.Tenant.Slug], cancellationToken);
         }
 
         await EnsureInteractiveClientAsync(cancellationToken);
@@ -154,6 +158,33 @@ public sealed partial class DemoSeeder(
         await transaction.CommitAsync(cancellationToken);
         db.ChangeTracker.Clear();
         return (true, contacts);
+    }
+
+    /// <summary>Channel keys from channels.json; separate from the tenant so databases seeded before channels existed get them too.</summary>
+    private async Task EnsureChannelSettingsAsync(TenantSeed seed, Guid tenantId, CancellationToken cancellationToken)
+    {
+        var tenant = await store.FindByIdAsync(tenantId, cancellationToken) ?? throw new InvalidOperationException($"tenant {seed.Tenant.Slug} vanished");
+        using (TenantScopes.Enter(scopes.ForTenant(tenant)))
+        {
+            if (await db.ChannelSettings.AnyAsync(cancellationToken))
+            {
+                return;
+            }
+
+            var channels = seed.Channels;
+            db.ChannelSettings.Add(new ChannelSettings
+            {
+                TenantId = tenantId,
+                InboundKeyHash = InboundKeys.Hash(channels.InboundKey),
+                WidgetKey = channels.WidgetKey,
+                SupportAddress = channels.SupportAddress,
+                ReplyTokenKey = RandomNumberGenerator.GetBytes(32),
+                SmsAuthToken = channels.SmsAuthToken,
+                SmsNumber = channels.SmsNumber,
+            });
+            await db.SaveChangesAsync(cancellationToken);
+            db.ChangeTracker.Clear();
+        }
     }
 
     private async Task<bool> EnsureUserAsync(string email, string displayName, string role, Guid? tenantId, string? password, IReadOnlyList<Guid> served, DateTime now, List<string>? skills = null)

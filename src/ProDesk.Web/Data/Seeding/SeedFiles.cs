@@ -149,6 +149,12 @@ public sealed class ChannelsFile
     public string WidgetKey { get; set; } = "";
 
     public string? SupportAddress { get; set; }
+
+    /// <summary>Signs inbound SMS/WhatsApp webhooks (X-Twilio-Signature), as the gateway's auth token.</summary>
+    public string? SmsAuthToken { get; set; }
+
+    /// <summary>The tenant's SMS/WhatsApp number (E.164), the sender of replies.</summary>
+    public string? SmsNumber { get; set; }
 }
 
 public sealed class ClientsFile

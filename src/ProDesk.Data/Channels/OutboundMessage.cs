@@ -1,0 +1,66 @@
+using ProDesk.Domain.Tenancy;
+
+namespace ProDesk.Data.Channels;
+
+public enum OutboundState
+{
+    Pending,
+    Sent,
+
+    /// <summary>Gave up after the last retry.</summary>
+    Failed,
+
+    /// <summary>Not sent on purpose: the address bounced permanently, or the auto-reply cap was reached.</summary>
+    Suppressed,
+}
+
+/// <summary>
+/// One message to send on a channel (an agent's reply, an automatic acknowledgment, a CSAT link),
+/// written in the same transaction as the change that caused it and sent afterwards by the
+/// dispatcher with retries: nothing talks to SMTP or an SMS gateway inside a request's transaction.
+/// </summary>
+public sealed class OutboundMessage : ITenantOwned
+{
+    public Guid Id { get; set; }
+
+    public Guid TenantId { get; set; }
+
+    public Guid WorkItemId { get; set; }
+
+    /// <summary>The reply message on the item, when this is one.</summary>
+    public Guid? WorkItemMessageId { get; set; }
+
+    /// <summary>email, sms, whatsapp, chat.</summary>
+    public required string Channel { get; set; }
+
+    public required string To { get; set; }
+
+    public string? ToName { get; set; }
+
+    public string? Subject { get; set; }
+
+    public required string Body { get; set; }
+
+    /// <summary>Our Message-ID for mail (without brackets); a reply to it threads back by In-Reply-To.</summary>
+    public string? InternetMessageId { get; set; }
+
+    public string? InReplyTo { get; set; }
+
+    /// <summary>Space-separated Message-IDs (without brackets) of the thread, oldest first.</summary>
+    public string? References { get; set; }
+
+    /// <summary>Sent by the system, not by a person: carries Auto-Submitted: auto-replied and counts against the loop cap.</summary>
+    public bool Automatic { get; set; }
+
+    public OutboundState State { get; set; }
+
+    public int Attempts { get; set; }
+
+    public DateTime NextAttemptAt { get; set; }
+
+    public string? LastError { get; set; }
+
+    public DateTime CreatedAt { get; set; }
+
+    public DateTime? SentAt { get; set; }
+}

@@ -1,0 +1,150 @@
+namespace ProDesk.Domain.Channels.Email;
+
+/// <summary>One recipient's outcome in a delivery status notification.</summary>
+/// <param name="Address">The recipient as written after the address type, e.g. <c>bob@example.test</c>.</param>
+/// <param name="Action">Lowercased: <c>failed</c>, <c>delayed</c>, <c>delivered</c>, <c>relayed</c>,
+/// <c>expanded</c>, or empty when the report left it out.</param>
+/// <param name="Status">The RFC 3463 code, e.g. <c>5.1.1</c>, or empty when missing.</param>
+public sealed record RecipientStatus(string Address, string Action, string Status)
+{
+    /// <summary>
+    /// The mailbox will not take mail: the action is <c>failed</c> and the code is permanent (5.x.x).
+    /// A failure with a transient or missing code is not enough, as retrying may still succeed.
+    /// </summary>
+    public bool IsPermanentFailure =>
+        Action.Equals("failed", StringComparison.OrdinalIgnoreCase) && Status.StartsWith("5.", StringComparison.Ordinal);
+}
+
+/// <summary>The per-recipient part of a delivery status notification; empty when nothing could be read.</summary>
+public sealed record DeliveryStatusReport(IReadOnlyList<RecipientStatus> Recipients)
+{
+    public static DeliveryStatusReport Empty { get; } = new([]);
+}
+
+/// <summary>
+/// Reads the body of a <c>message/delivery-status</c> part (RFC 3464) so a bounce can mark a
+/// contact's address as dead instead of becoming a work item.
+/// </summary>
+/// <remarks>
+/// Bounces come from every kind of MTA, many of them sloppy, so the reader is lenient and never
+/// throws: CRLF, LF or CR line ends; folded lines; field names in any case; junk lines without a
+/// colon are skipped. Blocks are separated by blank lines; any block with a
+/// <c>Final-Recipient</c> (or, failing that, <c>Original-Recipient</c>) is a recipient block, so a
+/// missing per-message block does not shift the others. A recipient whose address type is
+/// neither <c>rfc822</c> nor <c>utf-8</c> (e.g. an X.400 address) is skipped, since it names no
+/// mailbox we could have written to.
+/// </remarks>
+public static class DeliveryStatus
+{
+    /// <summary>The recipients the report names; an empty report for null, empty or garbage text.</summary>
+    public static DeliveryStatusReport Parse(string? body)
+    {
+        if (string.IsNullOrEmpty(body))
+        {
+            return DeliveryStatusReport.Empty;
+        }
+
+        var recipients = new List<RecipientStatus>();
+        foreach (var block in Blocks(body))
+        {
+            if (ToRecipient(block) is { } recipient)
+            {
+                recipients.Add(recipient);
+            }
+        }
+
+        return recipients.Count == 0 ? DeliveryStatusReport.Empty : new DeliveryStatusReport(recipients);
+    }
+
+    /// <summary>The lowercased, distinct addresses that failed permanently, in report order.</summary>
+    public static IReadOnlyList<string> PermanentlyFailed(DeliveryStatusReport report)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        return report.Recipients
+            .Where(r => r.IsPermanentFailure)
+            .Select(r => r.Address.ToLowerInvariant())
+            .Distinct(StringComparer.Ordinal)
+            .ToList();
+    }
+
+    private static RecipientStatus? ToRecipient(Dictionary<string, string> fields)
+    {
+        var recipient = fields.GetValueOrDefault("final-recipient") ?? fields.GetValueOrDefault("original-recipient");
+        if (recipient is null || Address(recipient) is not { Length: > 0 } address)
+        {
+            return null;
+        }
+
+        var action = MailHeaderText.FirstToken(fields.GetValueOrDefault("action")).ToLowerInvariant();
+        var status = MailHeaderText.FirstToken(fields.GetValueOrDefault("status"));
+        return new RecipientStatus(address, action, status);
+    }
+
+    // "rfc822; bob@example.test" -> bob@example.test. A value with no type is taken as an address,
+    // as some MTAs leave the type out.
+    private static string? Address(string value)
+    {
+        var semicolon = value.IndexOf(';', StringComparison.Ordinal);
+        if (semicolon >= 0)
+        {
+            var type = value[..semicolon].Trim();
+            if (!type.Equals("rfc822", StringComparison.OrdinalIgnoreCase) && !type.Equals("utf-8", StringComparison.OrdinalIgnoreCase))
+            {
+                return null;
+            }
+
+            value = value[(semicolon + 1)..];
+        }
+
+        return MailHeaderText.BareAddress(value);
+    }
+
+    // Splits into blank-line separated blocks of unfolded fields; the first occurrence of a field
+    // in a block wins, as a repeated one would be a broken report anyway.
+    private static IEnumerable<Dictionary<string, string>> Blocks(string body)
+    {
+        var fields = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        string? lastName = null;
+        foreach (var line in body.ReplaceLineEndings("\n").Split('\n'))
+        {
+            if (string.IsNullOrWhiteSpace(line))
+            {
+                if (fields.Count > 0)
+                {
+                    yield return fields;
+                    fields = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+                }
+
+                lastName = null;
+                continue;
+            }
+
+            if (line[0] is ' ' or '\t')
+            {
+                // A continuation of the previous field; after a junk line there is nothing to continue.
+                if (lastName is not null)
+                {
+                    fields[lastName] = fields[lastName] + " " + line.Trim();
+                }
+
+                continue;
+            }
+
+            var colon = line.IndexOf(':', StringComparison.Ordinal);
+            var name = colon > 0 ? line[..colon].Trim() : string.Empty;
+            if (name.Length == 0 || name.Contains(' ', StringComparison.Ordinal) || fields.ContainsKey(name))
+            {
+                lastName = null;
+                continue;
+            }
+
+            fields[name] = line[(colon + 1)..].Trim();
+            lastName = name;
+        }
+
+        if (fields.Count > 0)
+        {
+            yield return fields;
+        }
+    }
+}

@@ -1,0 +1,86 @@
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+using ProDesk.Web.Tenancy;
+
+namespace ProDesk.Web.Channels.Email;
+
+/// <summary>The inbound MIME route: one raw RFC 5322 message per request, from a mail gateway (CONTRACT.md).</summary>
+public static class EmailInboundApi
+{
+    public const string KeyHeader = "X-ProDesk-Key";
+
+    public sealed record InboundMailAnswer(Guid Id, string Outcome, Guid? WorkItemId, string? Reason);
+
+    public static void MapEmailInbound(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/channels/email/{tenant}/inbound", InboundAsync)
+            .WithMetadata(new NoTenantAttribute()).DisableAntiforgery().AllowAnonymous()
+            .WithTags("Channels").WithName("InboundEmail")
+            // No Accepts(): that metadata would let routing answer 415 itself, without naming the field at fault.
+            .WithSummary("One raw mail (Content-Type: message/rfc822), authenticated by the tenant's inbound key in X-ProDesk-Key; the same Message-ID twice creates nothing new.");
+    }
+
+    private static async Task<Results<Created<InboundMailAnswer>, Ok<InboundMailAnswer>, Accepted<InboundMailAnswer>, ProblemHttpResult>> InboundAsync(
+        string tenant, HttpContext context, IOptions<EmailOptions> options, CancellationToken cancellationToken)
+    {
+        var found = await ChannelTenant.FindAsync(context, tenant);
+        using var scope = ChannelTenant.Enter(context, found);
+        var settings = await ChannelTenant.SettingsAsync(context, found);
+        if (found is null || settings is null || !InboundKeys.Matches(context.Request.Headers[KeyHeader], settings.InboundKeyHash))
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Unknown tenant or wrong inbound key",
+                detail: $"{KeyHeader}: send the tenant's inbound key");
+        }
+
+        if (!IsRfc822(context.Request.ContentType))
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status415UnsupportedMediaType, title: "Send one raw mail",
+                detail: "Content-Type: must be message/rfc822");
+        }
+
+        // Mail over the limit is still kept (quarantined, reprocessable); beyond twice the limit it is refused outright.
+        var hardLimit = options.Value.MaxBytes * 2;
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeFeature)
+        {
+            sizeFeature.MaxRequestBodySize = hardLimit;
+        }
+
+        if (context.Request.ContentLength > hardLimit)
+        {
+            return TooLarge(hardLimit);
+        }
+
+        byte[] raw;
+        try
+        {
+            using var buffer = new MemoryStream();
+            await context.Request.Body.CopyToAsync(buffer, cancellationToken);
+            raw = buffer.ToArray();
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return TooLarge(hardLimit);
+        }
+
+        if (raw.Length == 0)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Empty mail", detail: "body: send the raw message");
+        }
+
+        var result = await context.RequestServices.GetRequiredService<IngestEmail>().HandleAsync(IngestEmail.RouteSource, raw, cancellationToken);
+        var answer = new InboundMailAnswer(result.MailId, result.Outcome.ToString().ToLowerInvariant(), result.WorkItemId, result.Reason);
+        return result.Outcome switch
+        {
+            IngestEmail.Outcome.Created => TypedResults.Created($"/api/v1/tenants/{found.Slug}/work-items/{result.WorkItemId}", answer),
+            IngestEmail.Outcome.Threaded or IngestEmail.Outcome.Duplicate => TypedResults.Ok(answer),
+            _ => TypedResults.Accepted((string?)null, answer),
+        };
+    }
+
+    private static ProblemHttpResult TooLarge(long limit) =>
+        TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "Mail too large", detail: $"body: at most {limit} bytes");
+
+    private static bool IsRfc822(string? contentType) =>
+        contentType is not null && contentType.Split(';')[0].Trim().Equals("message/rfc822", StringComparison.OrdinalIgnoreCase);
+}

@@ -1,0 +1,566 @@
+using System.Runtime.InteropServices;
+using System.Text;
+using MimeKit;
+using MimeKit.Utils;
+
+namespace ProDesk.Web.Channels.Email;
+
+/// <summary>
+/// Reads one raw inbound message (RFC 5322 / MIME) into a <see cref="ParsedEmail"/>. The input is
+/// hostile by default, so the work is bounded before MimeKit builds anything: a streaming pass
+/// (<see cref="MimeReader"/>, no tree, no content kept) counts parts, headers and nesting, and
+/// refuses the message past <see cref="EmailParserLimits"/>; only then does <see cref="MimeParser"/>
+/// build the tree, which is walked without recursion. Broken MIME that MimeKit can make sense of
+/// (a missing closing boundary, an unknown charset or transfer encoding) is read as well as it
+/// can be; what it cannot make sense of throws <see cref="UnparseableEmailException"/>.
+/// </summary>
+public static class EmailParser
+{
+    public const string NoSubject = "(no subject)";
+
+    public const int MaxSubjectLength = 998;
+
+    private const int MaxNameLength = 256;
+
+    private const int MaxAddressLength = 320;
+
+    private const int MaxIdLength = 998;
+
+    private const int MaxReferences = 100;
+
+    private const int MaxRecipients = 500;
+
+    private const int MaxHeaderValueLength = 16 * 1024;
+
+    private const int MaxDeliveryStatusLength = 64 * 1024;
+
+    private static readonly string[] RecipientHeaders = ["Delivered-To", "X-Original-To", "Envelope-To"];
+
+    /// <summary>Parses a message read from <paramref name="raw"/>; at most <see cref="EmailParserLimits.MaxBytes"/> are read.</summary>
+    public static ParsedEmail Parse(Stream raw, EmailParserLimits? limits = null)
+    {
+        limits ??= EmailParserLimits.Default;
+        using var buffer = StartBuffer(raw, limits);
+        var chunk = new byte[81920];
+        int read;
+        while ((read = raw.Read(chunk, 0, chunk.Length)) > 0)
+        {
+            Append(buffer, chunk, read, limits);
+        }
+
+        return Parse(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), limits);
+    }
+
+    /// <summary>
+    /// Like <see cref="Parse(Stream, EmailParserLimits?)"/>, reading a network stream without
+    /// blocking a thread; the parsing itself is CPU work on the buffered bytes.
+    /// </summary>
+    public static async Task<ParsedEmail> ParseAsync(Stream raw, EmailParserLimits? limits = null, CancellationToken cancellationToken = default)
+    {
+        limits ??= EmailParserLimits.Default;
+        using var buffer = StartBuffer(raw, limits);
+        var chunk = new byte[81920];
+        int read;
+        while ((read = await raw.ReadAsync(chunk, cancellationToken)) > 0)
+        {
+            Append(buffer, chunk, read, limits);
+        }
+
+        return Parse(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), limits);
+    }
+
+    /// <summary>Parses a message held in memory.</summary>
+    public static ParsedEmail Parse(byte[] raw, EmailParserLimits? limits = null) => Parse(raw.AsMemory(), limits ?? EmailParserLimits.Default);
+
+    private static ParsedEmail Parse(ReadOnlyMemory<byte> raw, EmailParserLimits limits)
+    {
+        if (raw.Length > limits.MaxBytes)
+        {
+            throw TooLarge(limits);
+        }
+
+        if (raw.Length == 0)
+        {
+            throw new UnparseableEmailException("the message is empty");
+        }
+
+        var options = Options(limits);
+        try
+        {
+            using (var scan = Open(raw))
+            {
+                new StructureGuard(options, scan, limits).ReadMessage();
+            }
+
+            // persistent: contents stay views over the buffer instead of being copied.
+            using var stream = Open(raw);
+            using var message = new MimeParser(options, stream, MimeFormat.Entity, persistent: true).ParseMessage();
+            return Read(message, options, limits);
+        }
+        catch (Exception e) when (e is FormatException or ArgumentException or InvalidOperationException or NotSupportedException
+            or IOException or InsufficientExecutionStackException)
+        {
+            // MimeKit signals unreadable input with these; all of them mean "quarantine it".
+            throw new UnparseableEmailException($"not a readable MIME message: {MailText.Line(e.Message, 200)}", e);
+        }
+    }
+
+    private static MemoryStream StartBuffer(Stream raw, EmailParserLimits limits)
+    {
+        // A stream that knows its length is refused before a byte is read.
+        if (raw.CanSeek && raw.Length - raw.Position > limits.MaxBytes)
+        {
+            throw TooLarge(limits);
+        }
+
+        return new MemoryStream();
+    }
+
+    private static void Append(MemoryStream buffer, byte[] chunk, int count, EmailParserLimits limits)
+    {
+        if (buffer.Length + count > limits.MaxBytes)
+        {
+            throw TooLarge(limits);
+        }
+
+        buffer.Write(chunk, 0, count);
+    }
+
+    private static MemoryStream Open(ReadOnlyMemory<byte> raw) =>
+        MemoryMarshal.TryGetArray(raw, out var segment)
+            ? new MemoryStream(segment.Array!, segment.Offset, segment.Count, writable: false)
+            : new MemoryStream(raw.ToArray(), writable: false);
+
+    private static ParserOptions Options(EmailParserLimits limits)
+    {
+        var options = ParserOptions.Default.Clone();
+
+        // MimeKit's own ceiling sits above ours so that StructureGuard, not a silent flattening, decides.
+        options.MaxMimeDepth = limits.MaxMimeDepth * 2 + 2;
+        options.MaxAddressGroupDepth = 3;
+
+        // Raw 8-bit headers are tried as UTF-8 first, then as this; Latin-1 maps every byte, so nothing is ever undecodable.
+        options.CharsetEncoding = Encoding.Latin1;
+        options.RespectContentLength = false;
+        return options;
+    }
+
+    private static ParsedEmail Read(MimeMessage message, ParserOptions options, EmailParserLimits limits)
+    {
+        var headers = message.Headers;
+        var from = message.From.Mailboxes.FirstOrDefault();
+        var body = new BodyWalk(limits);
+        body.Walk(message.Body);
+
+        var html = body.Html is null ? null : MailText.Body(body.Html, limits.MaxHtmlChars);
+        if (html is not null && TagCount(html) > limits.MaxHtmlTags)
+        {
+            throw new UnparseableEmailException($"an HTML body with more than {limits.MaxHtmlTags} tags");
+        }
+
+        var sanitized = html is null ? null : MailHtmlSanitizer.Instance.Sanitize(html).Trim();
+
+        // An empty text/plain beside real HTML is a placeholder some senders add; the HTML is the message then.
+        var text = !string.IsNullOrWhiteSpace(body.Text) || sanitized is null
+            ? MailText.Body(body.Text, limits.MaxTextChars)
+            : HtmlText.ToPlainText(sanitized, limits.MaxTextChars);
+
+        var subject = MailText.Line(message.Subject, MaxSubjectLength);
+
+        return new ParsedEmail
+        {
+            MessageId = FirstId(headers[HeaderId.MessageId]),
+            InReplyTo = FirstId(headers[HeaderId.InReplyTo]),
+            References = References(headers),
+            Date = headers[HeaderId.Date] is { } date && DateUtils.TryParse(date, out var parsed) ? parsed : null,
+            FromAddress = Address(from),
+            FromName = from is null ? null : NullIfEmpty(MailText.Line(from.Name, MaxNameLength)),
+            ReplyTo = Address(message.ReplyTo.Mailboxes.FirstOrDefault()),
+            Recipients = Recipients(message, options),
+            Subject = subject.Length == 0 ? NoSubject : subject,
+            TextBody = text,
+            HtmlBody = sanitized,
+            Attachments = body.Attachments,
+            Headers = [.. headers.Select(h => new KeyValuePair<string, string>(h.Field, MailText.Line(h.Value, MaxHeaderValueLength)))],
+            ReturnPath = ReturnPath(headers[HeaderId.ReturnPath]),
+            DeliveryStatus = body.DeliveryStatus,
+        };
+    }
+
+    /// <summary>Every '&lt;' followed by a letter: not parsing, just an upper bound on the elements the HTML parser would build.</summary>
+    private static int TagCount(string html)
+    {
+        var count = 0;
+        for (var i = html.IndexOf('<', StringComparison.Ordinal); i >= 0 && i + 1 < html.Length; i = html.IndexOf('<', i + 1))
+        {
+            if (char.IsAsciiLetter(html[i + 1]))
+            {
+                count++;
+            }
+        }
+
+        return count;
+    }
+
+    private static UnparseableEmailException TooLarge(EmailParserLimits limits) =>
+        new($"the message is larger than {limits.MaxBytes} bytes");
+
+    private static string? NullIfEmpty(string value) => value.Length == 0 ? null : value;
+
+    /// <summary>A usable address, lower-cased: no spaces or control characters, not absurdly long.</summary>
+    private static string? Address(MailboxAddress? mailbox)
+    {
+        var address = mailbox?.Address?.Trim();
+        if (string.IsNullOrEmpty(address) || address.Length > MaxAddressLength
+            || address.Any(c => char.IsControl(c) || char.IsWhiteSpace(c) || c is '<' or '>' or '"'))
+        {
+            return null;
+        }
+
+        return address.ToLowerInvariant();
+    }
+
+    private static List<string> Recipients(MimeMessage message, ParserOptions options)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var recipients = new List<string>();
+        void Add(IEnumerable<MailboxAddress> mailboxes)
+        {
+            foreach (var mailbox in mailboxes)
+            {
+                if (recipients.Count < MaxRecipients && Address(mailbox) is { } address && seen.Add(address))
+                {
+                    recipients.Add(address);
+                }
+            }
+        }
+
+        Add(message.To.Mailboxes);
+        Add(message.Cc.Mailboxes);
+        foreach (var header in message.Headers.Where(h => RecipientHeaders.Contains(h.Field, StringComparer.OrdinalIgnoreCase)))
+        {
+            if (InternetAddressList.TryParse(options, header.RawValue, out var list))
+            {
+                Add(list.Mailboxes);
+            }
+        }
+
+        return recipients;
+    }
+
+    /// <summary>The Return-Path address; "" for the null sender &lt;&gt;.</summary>
+    private static string? ReturnPath(string? value)
+    {
+        if (value is null)
+        {
+            return null;
+        }
+
+        var inner = value;
+        var open = value.IndexOf('<', StringComparison.Ordinal);
+        if (open >= 0)
+        {
+            var close = value.IndexOf('>', open + 1);
+            inner = close < 0 ? value[(open + 1)..] : value[(open + 1)..close];
+        }
+
+        inner = inner.Trim();
+        if (inner.Length == 0)
+        {
+            return "";
+        }
+
+        return inner.Length > MaxAddressLength || inner.Any(c => char.IsControl(c) || char.IsWhiteSpace(c) || c is '<' or '>')
+            ? null
+            : inner.ToLowerInvariant();
+    }
+
+    private static string? FirstId(string? value) => value is null ? null : Ids(value).FirstOrDefault();
+
+    /// <summary>References are kept whole up to <see cref="MaxReferences"/>; beyond, the root and the most recent ones, which threading uses.</summary>
+    private static List<string> References(HeaderList headers)
+    {
+        var ids = new List<string>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var header in headers.Where(h => h.Id == HeaderId.References))
+        {
+            foreach (var id in Ids(header.Value))
+            {
+                if (seen.Add(id))
+                {
+                    ids.Add(id);
+                }
+            }
+        }
+
+        return ids.Count <= MaxReferences ? ids : [ids[0], .. ids.Skip(ids.Count - (MaxReferences - 1))];
+    }
+
+    /// <summary>
+    /// The message ids in a header value: each &lt;...&gt; group, trimmed; when there are no angle
+    /// brackets at all (some broken mailers), the bare tokens that look like id@host. Anything
+    /// with spaces, control characters or nothing inside is not an id.
+    /// </summary>
+    private static IEnumerable<string> Ids(string value)
+    {
+        if (!value.Contains('<', StringComparison.Ordinal))
+        {
+            foreach (var token in value.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries))
+            {
+                if (token.Contains('@', StringComparison.Ordinal) && IsId(token))
+                {
+                    yield return token;
+                }
+            }
+
+            yield break;
+        }
+
+        var at = 0;
+        while (at < value.Length)
+        {
+            var open = value.IndexOf('<', at);
+            if (open < 0)
+            {
+                yield break;
+            }
+
+            var close = value.IndexOf('>', open + 1);
+            if (close < 0)
+            {
+                yield break;
+            }
+
+            var id = value[(open + 1)..close].Trim();
+            if (IsId(id))
+            {
+                yield return id;
+            }
+
+            at = close + 1;
+        }
+    }
+
+    private static bool IsId(string id) =>
+        id.Length is > 0 and <= MaxIdLength
+        && !id.Any(c => char.IsControl(c) || char.IsWhiteSpace(c) || char.IsSurrogate(c) || c is '<' or '>' or '"' or ',');
+
+    /// <summary>
+    /// The streaming first pass: counts what <see cref="MimeParser"/> would build and stops at the
+    /// first limit crossed, before any tree exists. Nesting is counted per multipart and per
+    /// attached message.
+    /// </summary>
+    private sealed class StructureGuard(ParserOptions options, Stream stream, EmailParserLimits limits)
+        : MimeReader(options, stream, MimeFormat.Entity)
+    {
+        private int depth;
+        private int parts;
+        private int headers;
+
+        protected override void OnHeaderRead(Header header, int beginLineNumber, CancellationToken cancellationToken)
+        {
+            if (++headers > limits.MaxHeaders)
+            {
+                throw new UnparseableEmailException($"more than {limits.MaxHeaders} header fields");
+            }
+        }
+
+        protected override void OnMimePartBegin(ContentType contentType, long beginOffset, int beginLineNumber, CancellationToken cancellationToken) => Count();
+
+        protected override void OnMultipartBegin(ContentType contentType, long beginOffset, int beginLineNumber, CancellationToken cancellationToken)
+        {
+            if (string.IsNullOrEmpty(contentType.Boundary))
+            {
+                // MimeKit would read it as an empty multipart and the body would silently vanish; a person should look at it.
+                throw new UnparseableEmailException("a multipart without a boundary parameter");
+            }
+
+            Count();
+            Enter();
+        }
+
+        protected override void OnMultipartEnd(ContentType contentType, long beginOffset, int beginLineNumber, long headersEndOffset, long endOffset, int lines, CancellationToken cancellationToken) => depth--;
+
+        protected override void OnMessagePartBegin(ContentType contentType, long beginOffset, int beginLineNumber, CancellationToken cancellationToken)
+        {
+            Count();
+            Enter();
+        }
+
+        protected override void OnMessagePartEnd(ContentType contentType, long beginOffset, int beginLineNumber, long headersEndOffset, long endOffset, int lines, CancellationToken cancellationToken) => depth--;
+
+        private void Count()
+        {
+            if (++parts > limits.MaxParts)
+            {
+                throw new UnparseableEmailException($"more than {limits.MaxParts} MIME parts");
+            }
+        }
+
+        private void Enter()
+        {
+            if (++depth > limits.MaxMimeDepth)
+            {
+                throw new UnparseableEmailException($"MIME nesting deeper than {limits.MaxMimeDepth} levels");
+            }
+        }
+    }
+
+    /// <summary>
+    /// Finds the bodies and the attachments. The first text/plain and the first text/html that are
+    /// not attachments are the bodies; further inline text outside a multipart/alternative is kept
+    /// as an attachment rather than dropped; alternatives of a body already found are skipped.
+    /// Attached messages become .eml attachments and are not looked into.
+    /// </summary>
+    private sealed class BodyWalk(EmailParserLimits limits)
+    {
+        private long attachmentBytes;
+
+        public string? Text { get; private set; }
+
+        public string? Html { get; private set; }
+
+        public string? DeliveryStatus { get; private set; }
+
+        public List<ParsedAttachment> Attachments { get; } = [];
+
+        public void Walk(MimeEntity? root)
+        {
+            var pending = new Stack<(MimeEntity Entity, bool InAlternative, bool InReport)>();
+            if (root is not null)
+            {
+                pending.Push((root, false, false));
+            }
+
+            var visited = 0;
+            while (pending.Count > 0)
+            {
+                var (entity, inAlternative, inReport) = pending.Pop();
+                if (++visited > limits.MaxParts)
+                {
+                    throw new UnparseableEmailException($"more than {limits.MaxParts} MIME parts");
+                }
+
+                switch (entity)
+                {
+                    case Multipart multipart:
+                        var alternative = inAlternative || multipart.ContentType.IsMimeType("multipart", "alternative");
+                        var report = inReport || multipart.ContentType.IsMimeType("multipart", "report");
+                        for (var i = multipart.Count - 1; i >= 0; i--)
+                        {
+                            pending.Push((multipart[i], alternative, report));
+                        }
+
+                        break;
+                    case MessagePart attached:
+                        AddMessage(attached);
+                        break;
+                    case MimePart part when inReport && DeliveryStatus is null && IsDeliveryStatus(part):
+                        DeliveryStatus = MailText.Body(Encoding.UTF8.GetString(Decode(part)), MaxDeliveryStatusLength);
+                        break;
+                    case TextPart textPart when IsBodyCandidate(textPart) && textPart.IsPlain && Text is null:
+                        Text = TextOf(textPart);
+                        break;
+                    case TextPart textPart when IsBodyCandidate(textPart) && textPart.IsHtml && Html is null:
+                        Html = TextOf(textPart);
+                        break;
+                    case TextPart textPart when IsBodyCandidate(textPart) && (textPart.IsPlain || textPart.IsHtml) && inAlternative:
+                        // Another rendering of a body already taken.
+                        break;
+                    case MimePart part:
+                        AddPart(part);
+                        break;
+                    default:
+                        break;
+                }
+            }
+        }
+
+        /// <summary>
+        /// The declared charset, else a BOM, else UTF-8, else Latin-1 (MimeKit's fallbacks, so a
+        /// bogus charset never throws). UTF-7 is decoded here because .NET no longer resolves it
+        /// by name: left undecoded, "+ADw-script+AD4-" would pass the sanitizer as text and
+        /// become markup for any reader that still honours UTF-7.
+        /// </summary>
+        private static string TextOf(TextPart part)
+        {
+            var charset = part.ContentType.Charset?.Trim();
+            if (string.Equals(charset, "utf-7", StringComparison.OrdinalIgnoreCase)
+                || string.Equals(charset, "unicode-1-1-utf-7", StringComparison.OrdinalIgnoreCase))
+            {
+#pragma warning disable SYSLIB0001 // UTF-7 is obsolete for writing; reading what was sent in it is the point here.
+                return part.GetText(new UTF7Encoding());
+#pragma warning restore SYSLIB0001
+            }
+
+            return part.GetText(out _);
+        }
+
+        private static bool IsBodyCandidate(TextPart part) => !part.IsAttachment && part.FileName is null;
+
+        private static bool IsDeliveryStatus(MimePart part) =>
+            part.ContentType.IsMimeType("message", "delivery-status") || part.ContentType.IsMimeType("message", "global-delivery-status");
+
+        private void AddPart(MimePart part)
+        {
+            var type = ContentTypeOf(part.ContentType);
+            var number = Attachments.Count + 1;
+            var fallback = $"attachment-{number}{(MimeTypes.TryGetExtension(type, out var extension) ? extension : ".bin")}";
+            var contentId = ContentIdOf(part.ContentId);
+            var inline = !part.IsAttachment
+                && (contentId is not null || string.Equals(part.ContentDisposition?.Disposition, ContentDisposition.Inline, StringComparison.OrdinalIgnoreCase));
+            Add(new ParsedAttachment(SafeFileName.From(part.FileName, fallback), type, Decode(part), contentId, inline));
+        }
+
+        private void AddMessage(MessagePart attached)
+        {
+            using var content = new MemoryStream();
+            attached.Message?.WriteTo(FormatOptions.Default, content);
+            var number = Attachments.Count + 1;
+
+            // A subject is a title, not a path: its slashes must not be read as directories.
+            var subject = MailText.Line(attached.Message?.Subject, MaxSubjectLength).Replace('/', '-').Replace('\\', '-');
+            var name = SafeFileName.From(subject.Length == 0 ? null : subject + ".eml", $"message-{number}.eml");
+            Add(new ParsedAttachment(name, "message/rfc822", content.ToArray(), ContentIdOf(attached.ContentId), Inline: false));
+        }
+
+        private void Add(ParsedAttachment attachment)
+        {
+            attachmentBytes += attachment.Content.Length;
+            if (attachmentBytes > limits.MaxAttachmentBytes)
+            {
+                throw new UnparseableEmailException($"attachments larger than {limits.MaxAttachmentBytes} bytes in total");
+            }
+
+            Attachments.Add(attachment);
+        }
+
+        /// <summary>The decoded content; an unknown transfer encoding is passed through as is.</summary>
+        private static byte[] Decode(MimePart part)
+        {
+            if (part.Content is null)
+            {
+                return [];
+            }
+
+            using var decoded = new MemoryStream();
+            part.Content.DecodeTo(decoded);
+            return decoded.ToArray();
+        }
+
+        private static string ContentTypeOf(ContentType contentType)
+        {
+            var type = contentType.MimeType.ToLowerInvariant();
+            return type.Length <= 127 && type.Count(c => c == '/') == 1
+                && type.All(c => char.IsAsciiLetterOrDigit(c) || c is '/' or '.' or '+' or '-' or '_' or '!' or '#' or '$' or '&' or '^')
+                ? type
+                : "application/octet-stream";
+        }
+
+        private static string? ContentIdOf(string? contentId)
+        {
+            var id = contentId?.Trim().Trim('<', '>');
+            return id is null || !IsId(id) || id.Length > 250 ? null : id;
+        }
+    }
+}

@@ -1,0 +1,293 @@
+using System.Security.Cryptography;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using ProDesk.Data;
+using ProDesk.Data.Channels;
+using ProDesk.Domain.Channels.Email;
+using ProDesk.Web.Channels.Outbound;
+using ProDesk.Web.Hosting;
+using ProDesk.Web.Tenancy;
+using ProDesk.Web.WorkItems;
+
+namespace ProDesk.Web.Channels.Email;
+
+/// <summary>
+/// One raw mail into the tenant's desk, whether posted to the inbound route or fetched from a
+/// mailbox. In order: the raw bytes go to disk; mail seen before (same source and Message-ID, or the
+/// same bytes) is answered from the ledger; unparseable or oversized mail is quarantined; our own
+/// mail coming back and delivery reports are dropped (a permanent bounce suppresses its address);
+/// anything else is threaded or becomes a conversation through <see cref="IngestMessage"/>, with its
+/// ledger row and, for a new conversation from a person, the acknowledgment in the same transaction.
+/// </summary>
+public sealed class IngestEmail(
+    ProDeskDbContext db, IngestMessage ingest, RawMailStore rawStore, ProDeskPaths paths, ITenantContext tenants,
+    OutboundDispatcher dispatcher, IOptions<EmailOptions> options, IOptions<SmtpOptions> smtp, TimeProvider clock)
+{
+    public const string RouteSource = "route";
+
+    public enum Outcome
+    {
+        Created,
+        Threaded,
+        Duplicate,
+        Dropped,
+        Quarantined,
+    }
+
+    public sealed record Result(Outcome Outcome, Guid MailId, Guid? WorkItemId, string? Reason = null);
+
+    public async Task<Result> HandleAsync(string source, byte[] raw, CancellationToken cancellationToken)
+    {
+        var tenantId = tenants.Current?.Id ?? throw new InvalidOperationException("Mail is taken in inside one tenant's scope.");
+        var sha256 = Convert.ToHexStringLower(SHA256.HashData(raw));
+        var (parsed, failure) = Parse(raw, options.Value.MaxBytes);
+        var dedupeKey = parsed?.MessageId is { Length: > 0 and <= 900 } id ? id : $"sha256:{sha256}";
+        if (await db.InboundMails.AsNoTracking().FirstOrDefaultAsync(m => m.Source == source && m.DedupeKey == dedupeKey, cancellationToken) is { } seen)
+        {
+            return new Result(Outcome.Duplicate, seen.Id, seen.WorkItemId, seen.Reason);
+        }
+
+        await rawStore.WriteAsync(tenantId, sha256, raw, cancellationToken);
+        var ledger = new InboundMail
+        {
+            Id = Guid.CreateVersion7(),
+            TenantId = tenantId,
+            Source = source,
+            DedupeKey = dedupeKey,
+            RawSha256 = sha256,
+            Size = raw.LongLength,
+            Subject = parsed is null ? null : Truncate(parsed.Subject, 400),
+            FromAddress = parsed?.FromAddress is { } from ? Truncate(from, 320) : null,
+            ReceivedAt = clock.GetUtcNow().UtcDateTime,
+        };
+
+        return await TakeInAsync(ledger, isNew: true, parsed, failure, cancellationToken);
+    }
+
+    /// <summary>
+    /// Runs a quarantined mail through again (after a parser fix, or with <paramref name="allowOversize"/>
+    /// for a mail refused only for its size). Answers null when there is no such quarantined mail.
+    /// </summary>
+    public async Task<Result?> ReprocessAsync(Guid mailId, bool allowOversize, CancellationToken cancellationToken)
+    {
+        var ledger = await db.InboundMails.FirstOrDefaultAsync(m => m.Id == mailId && m.State == InboundMailState.Quarantined, cancellationToken);
+        if (ledger is null)
+        {
+            return null;
+        }
+
+        var raw = await rawStore.ReadAsync(ledger.TenantId, ledger.RawSha256, cancellationToken);
+        var (parsed, failure) = Parse(raw, allowOversize ? long.MaxValue : options.Value.MaxBytes);
+        return await TakeInAsync(ledger, isNew: false, parsed, failure, cancellationToken);
+    }
+
+    private async Task<Result> TakeInAsync(InboundMail ledger, bool isNew, ParsedEmail? parsed, string? failure, CancellationToken cancellationToken)
+    {
+        if (parsed is null || string.IsNullOrEmpty(parsed.FromAddress))
+        {
+            return await SettleAsync(ledger, isNew, InboundMailState.Quarantined, failure ?? "no sender address", cancellationToken);
+        }
+
+        if (IsOurOwn(parsed, ledger.TenantId))
+        {
+            return await SettleAsync(ledger, isNew, InboundMailState.Dropped, "our own mail came back", cancellationToken);
+        }
+
+        if (parsed.DeliveryStatus is { } dsn)
+        {
+            return await BounceAsync(ledger, isNew, DeliveryStatus.Parse(dsn), cancellationToken);
+        }
+
+        var settings = await db.ChannelSettings.AsNoTracking().FirstOrDefaultAsync(cancellationToken);
+        var message = new InboundMessage("email", $"{ledger.Source}:{ledger.DedupeKey}", parsed.FromAddress, parsed.FromName, parsed.Subject, parsed.TextBody)
+        {
+            HtmlBody = parsed.HtmlBody,
+            InternetMessageId = parsed.MessageId,
+            ThreadReferences = [.. ThreadReferences(parsed)],
+            ThreadItemId = settings is null ? null : TokenItem(parsed, settings, ledger.TenantId),
+            Attachments = await StoreAttachmentsAsync(parsed, ledger.TenantId, cancellationToken),
+        };
+
+        var mayAcknowledge = AutomaticMail.MayAutoReply(parsed.Headers, parsed.FromAddress) && settings?.SupportAddress is not null;
+        var acknowledged = false;
+        var result = await ingest.HandleAsync(message, stored =>
+        {
+            ledger.State = InboundMailState.Ingested;
+            ledger.Reason = null;
+            ledger.WorkItemId = stored.Item.Id;
+            Track(ledger, isNew);
+            if (stored.Created && mayAcknowledge)
+            {
+                acknowledged = true;
+                db.OutboundMessages.Add(Acknowledgment(stored, parsed));
+            }
+        }, cancellationToken);
+
+        if (result.Duplicate)
+        {
+            return new Result(Outcome.Duplicate, ledger.Id, result.Item.Id);
+        }
+
+        if (acknowledged)
+        {
+            dispatcher.Wake();
+        }
+
+        return new Result(result.Created ? Outcome.Created : Outcome.Threaded, ledger.Id, result.Item.Id);
+    }
+
+    /// <summary>Puts the ledger row into the transaction again (ingestion clears the tracker when it retries after a race).</summary>
+    private void Track(InboundMail ledger, bool isNew)
+    {
+        if (db.Entry(ledger).State == EntityState.Detached)
+        {
+            if (isNew)
+            {
+                db.InboundMails.Add(ledger);
+            }
+            else
+            {
+                db.InboundMails.Update(ledger);
+            }
+        }
+    }
+
+    private async Task<Result> SettleAsync(InboundMail ledger, bool isNew, InboundMailState state, string reason, CancellationToken cancellationToken)
+    {
+        ledger.State = state;
+        ledger.Reason = Truncate(reason, 1000);
+        Track(ledger, isNew);
+
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateException) when (isNew)
+        {
+            // The same mail, taken in at this very moment by another request or node.
+            db.ChangeTracker.Clear();
+            var winner = await db.InboundMails.AsNoTracking().FirstAsync(m => m.Source == ledger.Source && m.DedupeKey == ledger.DedupeKey, cancellationToken);
+            return new Result(Outcome.Duplicate, winner.Id, winner.WorkItemId, winner.Reason);
+        }
+
+        return new Result(state == InboundMailState.Quarantined ? Outcome.Quarantined : Outcome.Dropped, ledger.Id, null, reason);
+    }
+
+    /// <summary>A delivery report: a permanent failure suppresses the address; the item it answers is left as it is.</summary>
+    private async Task<Result> BounceAsync(InboundMail ledger, bool isNew, DeliveryStatusReport report, CancellationToken cancellationToken)
+    {
+        var failed = DeliveryStatus.PermanentlyFailed(report).Distinct().ToList();
+        var known = await db.EmailSuppressions.AsNoTracking().Where(s => failed.Contains(s.Address)).Select(s => s.Address).ToListAsync(cancellationToken);
+        foreach (var address in failed.Except(known))
+        {
+            var status = report.Recipients.First(r => string.Equals(r.Address, address, StringComparison.OrdinalIgnoreCase)).Status;
+            db.EmailSuppressions.Add(new EmailSuppression { TenantId = ledger.TenantId, Address = Truncate(address, 320), Reason = $"bounce {status}", CreatedAt = ledger.ReceivedAt });
+        }
+
+        var reason = failed.Count > 0 ? $"permanent bounce for {string.Join(", ", failed)}" : "delivery report (not a permanent failure)";
+        return await SettleAsync(ledger, isNew, InboundMailState.Dropped, reason, cancellationToken);
+    }
+
+    private OutboundMessage Acknowledgment(IngestMessage.Result stored, ParsedEmail parsed)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        return new OutboundMessage
+        {
+            Id = Guid.CreateVersion7(),
+            TenantId = stored.Item.TenantId,
+            WorkItemId = stored.Item.Id,
+            Channel = "email",
+            To = parsed.FromAddress!,
+            ToName = parsed.FromName,
+            Subject = ReplyDelivery.SubjectOf(stored.Item.Subject),
+            Body = $"Thank you for your message. We have received it and will answer as soon as we can.\n\nReference: {stored.Item.Id}\n\nTo add anything, reply to this mail.",
+            InReplyTo = parsed.MessageId,
+            References = parsed.MessageId,
+            InternetMessageId = ReplyDelivery.NewMessageId(smtp.Value),
+            Automatic = true,
+            State = OutboundState.Pending,
+            NextAttemptAt = now,
+            CreatedAt = now,
+        };
+    }
+
+    private async Task<IReadOnlyList<InboundAttachment>> StoreAttachmentsAsync(ParsedEmail parsed, Guid tenantId, CancellationToken cancellationToken)
+    {
+        var stored = new List<InboundAttachment>();
+        foreach (var file in parsed.Attachments)
+        {
+            var id = Guid.CreateVersion7();
+            using var content = new MemoryStream(file.Content, writable: false);
+            var (length, sha) = await Attachments.WriteBlobAsync(paths, tenantId, id, content, cancellationToken);
+            stored.Add(new InboundAttachment(id, file.FileName, Truncate(file.ContentType, 128), length, sha));
+        }
+
+        return stored;
+    }
+
+    /// <summary>Mail we sent (our origin header for this tenant, or one of our Message-IDs) that found its way back in.</summary>
+    private bool IsOurOwn(ParsedEmail parsed, Guid tenantId)
+    {
+        var origin = parsed.Headers.Where(h => string.Equals(h.Key, SmtpEmailSender.OriginHeader, StringComparison.OrdinalIgnoreCase)).Select(h => h.Value.Trim());
+        return origin.Contains(tenantId.ToString("N"), StringComparer.OrdinalIgnoreCase)
+            || (parsed.MessageId is { } id && id.EndsWith($"@{smtp.Value.MessageIdDomain}", StringComparison.OrdinalIgnoreCase)
+                && db.OutboundMessages.Any(o => o.InternetMessageId == id));
+    }
+
+    private static IEnumerable<string> ThreadReferences(ParsedEmail parsed)
+    {
+        if (parsed.InReplyTo is { } inReplyTo)
+        {
+            yield return inReplyTo;
+        }
+
+        for (var i = parsed.References.Count - 1; i >= 0; i--)
+        {
+            yield return parsed.References[i];
+        }
+    }
+
+    /// <summary>The item named by a reply-address token signed with this tenant's key, for this tenant.</summary>
+    private static Guid? TokenItem(ParsedEmail parsed, ChannelSettings settings, Guid tenantId) =>
+        ReplyToken.TryFindToken(parsed.Recipients, out var token)
+        && ReplyToken.TryRead(token, settings.ReplyTokenKey, out var tokenTenant, out var itemId)
+        && tokenTenant == tenantId
+            ? itemId
+            : null;
+
+    private static (ParsedEmail? Parsed, string? Failure) Parse(byte[] raw, long maxBytes)
+    {
+        if (raw.LongLength > maxBytes)
+        {
+            return (null, $"larger than {maxBytes} bytes");
+        }
+
+        try
+        {
+            using var stream = new MemoryStream(raw, writable: false);
+            return (EmailParser.Parse(stream, new EmailParserLimits { MaxBytes = maxBytes }), null);
+        }
+        catch (UnparseableEmailException e)
+        {
+            return (null, e.Message);
+        }
+    }
+
+    private static string Truncate(string value, int length) => value.Length <= length ? value : value[..length];
+}
+
+/// <summary>Section "Email": limits of inbound mail.</summary>
+public sealed class EmailOptions
+{
+    /// <summary>Mail larger than this is quarantined (kept raw, reprocessable by a provider admin). Default 25 MB.</summary>
+    public long MaxBytes { get; set; } = 25L * 1024 * 1024;
+
+    /// <summary>How often a mailbox whose server lacks IDLE is polled by the watcher (the recurring job polls every minute regardless).</summary>
+    public int PollSeconds { get; set; } = 30;
+
+    /// <summary>Keep IDLE connections to mailboxes (on by default; off leaves only the minute's poll).</summary>
+    public bool Watch { get; set; } = true;
+
+    /// <summary>How soon the watcher notices a mailbox added, changed or removed.</summary>
+    public int WatchRefreshSeconds { get; set; } = 15;
+}

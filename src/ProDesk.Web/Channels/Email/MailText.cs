@@ -1,0 +1,99 @@
+using System.Text;
+
+namespace ProDesk.Web.Channels.Email;
+
+/// <summary>Cleaning rules for text that came out of a message, shared by headers and bodies.</summary>
+internal static class MailText
+{
+    /// <summary>
+    /// One line of display text: every control character (CR, LF and NUL smuggled in through an
+    /// encoded word included) and every run of whitespace becomes one space, bidi overrides and
+    /// lone surrogates go; trimmed and cut.
+    /// </summary>
+    public static string Line(string? value, int maxLength)
+    {
+        if (string.IsNullOrEmpty(value))
+        {
+            return "";
+        }
+
+        var text = new StringBuilder(Math.Min(value.Length, maxLength + 16));
+        var pendingSpace = false;
+        for (var i = 0; i < value.Length && text.Length < maxLength; i++)
+        {
+            var c = value[i];
+            if (char.IsControl(c) || char.IsWhiteSpace(c))
+            {
+                pendingSpace = text.Length > 0;
+                continue;
+            }
+
+            if (c is (>= '\u202A' and <= '\u202E') or (>= '\u2066' and <= '\u2069'))
+            {
+                // Bidi overrides and isolates make "moc.evil@admin" read as something else; drop them.
+                continue;
+            }
+
+            if (char.IsLowSurrogate(c))
+            {
+                // A lone low surrogate cannot be stored as UTF-8; pairs are taken whole below.
+                continue;
+            }
+
+            var pair = char.IsHighSurrogate(c);
+            if (pair && (i + 1 >= value.Length || !char.IsLowSurrogate(value[i + 1])))
+            {
+                continue;
+            }
+
+            if (pendingSpace)
+            {
+                text.Append(' ');
+                pendingSpace = false;
+            }
+
+            text.Append(c);
+            if (pair)
+            {
+                text.Append(value[++i]);
+            }
+        }
+
+        return SafeFileName.CutAt(text.ToString(), maxLength);
+    }
+
+    /// <summary>
+    /// A body: line breaks become \n, tabs stay, every other control character (NUL above all,
+    /// which PostgreSQL text refuses) goes; cut at <paramref name="maxLength"/>.
+    /// </summary>
+    public static string Body(string? value, int maxLength)
+    {
+        if (string.IsNullOrEmpty(value))
+        {
+            return "";
+        }
+
+        var text = new StringBuilder(Math.Min(value.Length, maxLength));
+        for (var i = 0; i < value.Length && text.Length < maxLength; i++)
+        {
+            var c = value[i];
+            if (c == '\r')
+            {
+                text.Append('\n');
+                if (i + 1 < value.Length && value[i + 1] == '\n')
+                {
+                    i++;
+                }
+
+                continue;
+            }
+
+            if (c is '\n' or '\t' || !char.IsControl(c))
+            {
+                text.Append(c);
+            }
+        }
+
+        return SafeFileName.CutAt(text.ToString(), maxLength);
+    }
+}

@@ -1,0 +1,119 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.EntityFrameworkCore;
+using ProDesk.Data;
+using ProDesk.Data.Channels;
+using ProDesk.Data.Identity;
+using ProDesk.Web.Audit;
+using ProDesk.Web.Tenancy;
+
+namespace ProDesk.Web.Channels.Email;
+
+/// <summary>Provider admins set up a tenant's IMAP mailboxes. Passwords are stored protected and never shown again.</summary>
+public static class MailboxApi
+{
+    public sealed record MailboxRequest(string? Host, int? Port, bool? UseTls, string? UserName, string? Password, string? Folder, bool? Enabled);
+
+    public sealed record MailboxView(string Key, string Host, int Port, bool UseTls, string UserName, string Folder, bool Enabled, DateTime? LastPolledAt, string? LastError);
+
+    public static RouteGroupBuilder MapMailboxApi(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/v1/tenants/{tenant}/channels/email/mailboxes")
+            .RequireAuthorization(p => p.RequireRole(Roles.ProviderAdmin)).WithTags("Channels");
+        group.MapGet("", ListAsync).WithName("ListMailboxes").WithSummary("The tenant's IMAP mailboxes, with when each was last polled and its last error.");
+        group.MapPut("/{key}", PutAsync).WithName("PutMailbox")
+            .WithSummary("Creates or changes a mailbox (host, port, useTls, userName, password, folder, enabled); a change without a password keeps the stored one.");
+        group.MapDelete("/{key}", DeleteAsync).WithName("DeleteMailbox").WithSummary("Stops polling a mailbox; mail already taken in stays.");
+        return group;
+    }
+
+    private static MailboxView View(Mailbox m) => new(m.Key, m.Host, m.Port, m.UseTls, m.UserName, m.Folder, m.Enabled, m.LastPolledAt, m.LastError);
+
+    private static async Task<Ok<List<MailboxView>>> ListAsync(ProDeskDbContext db, CancellationToken cancellationToken) =>
+        TypedResults.Ok((await db.Mailboxes.AsNoTracking().OrderBy(m => m.Key).ToListAsync(cancellationToken)).Select(View).ToList());
+
+    private static async Task<Results<Ok<MailboxView>, Created<MailboxView>, ValidationProblem, NotFound>> PutAsync(
+        string key, MailboxRequest request, ITenantContext tenants, ProDeskDbContext db, MailboxPoller poller, AuditLog audit, ClaimsPrincipal user, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        if (tenants.Current is not { } tenant)
+        {
+            return TypedResults.NotFound();
+        }
+
+        var existing = await db.Mailboxes.FirstOrDefaultAsync(m => m.Key == key, cancellationToken);
+        var errors = new Dictionary<string, string[]>();
+        if (key.Length is 0 or > 64 || !key.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))
+        {
+            errors["key"] = ["letters, digits, '-', '_' or '.', at most 64"];
+        }
+
+        if (string.IsNullOrWhiteSpace(request.Host) || request.Host.Length > 255 || Uri.CheckHostName(request.Host) == UriHostNameType.Unknown)
+        {
+            errors["host"] = ["must be a host name or address"];
+        }
+
+        if (request.Port is { } port && port is < 1 or > 65535)
+        {
+            errors["port"] = ["must be between 1 and 65535"];
+        }
+
+        if (string.IsNullOrWhiteSpace(request.UserName) || request.UserName.Length > 320)
+        {
+            errors["userName"] = ["is required, at most 320 characters"];
+        }
+
+        if (existing is null && string.IsNullOrEmpty(request.Password))
+        {
+            errors["password"] = ["is required for a new mailbox"];
+        }
+
+        if (request.Folder is { Length: 0 or > 255 })
+        {
+            errors["folder"] = ["must be 1 to 255 characters"];
+        }
+
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors);
+        }
+
+        var useTls = request.UseTls ?? true;
+        var mailbox = existing ?? new Mailbox
+        {
+            Id = Guid.CreateVersion7(), TenantId = tenant.Id, Key = key, Host = "", UserName = "", ProtectedPassword = "", CreatedAt = clock.GetUtcNow().UtcDateTime,
+        };
+        mailbox.Host = request.Host!.Trim();
+        mailbox.Port = request.Port ?? (useTls ? 993 : 143);
+        mailbox.UseTls = useTls;
+        mailbox.UserName = request.UserName!.Trim();
+        mailbox.Folder = request.Folder ?? "INBOX";
+        mailbox.Enabled = request.Enabled ?? true;
+        if (!string.IsNullOrEmpty(request.Password))
+        {
+            mailbox.ProtectedPassword = poller.Protector.Protect(request.Password!);
+        }
+
+        if (existing is null)
+        {
+            db.Mailboxes.Add(mailbox);
+        }
+
+        // The audit row and the mailbox are saved together.
+        await audit.RecordAsync(existing is null ? "mailbox-created" : "mailbox-changed", user, key, tenant.Id, $"{mailbox.UserName}@{mailbox.Host}:{mailbox.Port}", cancellationToken);
+        return existing is null ? TypedResults.Created($"/api/v1/tenants/{tenant.Slug}/channels/email/mailboxes/{key}", View(mailbox)) : TypedResults.Ok(View(mailbox));
+    }
+
+    private static async Task<Results<NoContent, NotFound>> DeleteAsync(string key, ITenantContext tenants, ProDeskDbContext db, AuditLog audit, ClaimsPrincipal user, CancellationToken cancellationToken)
+    {
+        var mailbox = await db.Mailboxes.FirstOrDefaultAsync(m => m.Key == key, cancellationToken);
+        if (mailbox is null || tenants.Current is not { } tenant)
+        {
+            return TypedResults.NotFound();
+        }
+
+        db.Mailboxes.Remove(mailbox);
+        await audit.RecordAsync("mailbox-deleted", user, key, tenant.Id, null, cancellationToken);
+        return TypedResults.NoContent();
+    }
+}

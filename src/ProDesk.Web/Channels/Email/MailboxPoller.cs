@@ -1,0 +1,123 @@
+using System.Collections.Concurrent;
+using MailKit;
+using MailKit.Net.Imap;
+using MailKit.Search;
+using MailKit.Security;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.EntityFrameworkCore;
+using ProDesk.Data;
+using ProDesk.Data.Channels;
+using ProDesk.Web.Tenancy;
+
+namespace ProDesk.Web.Channels.Email;
+
+/// <summary>
+/// Fetches a mailbox's unseen mail over IMAP (MailKit) and takes each in through
+/// <see cref="IngestEmail"/>, one transaction per mail; only after that commit is the mail flagged
+/// \Seen. A crash in between leaves it unseen, and the next poll finds it in the ledger instead of
+/// taking it in twice. One poll of a mailbox at a time per node; other nodes may poll the same
+/// mailbox, and the ledger makes that harmless.
+/// </summary>
+public sealed partial class MailboxPoller(IServiceScopeFactory scopes, IDataProtectionProvider protection, TimeProvider clock, ILogger<MailboxPoller> logger)
+{
+    public const string PasswordPurpose = "mailbox-password";
+
+    /// <summary>Mail taken per poll; the rest waits for the next one (a full mailbox must not hold one poll for minutes).</summary>
+    public const int BatchSize = 200;
+
+    private readonly ConcurrentDictionary<Guid, SemaphoreSlim> _polling = new();
+
+    public IDataProtector Protector => protection.CreateProtector(PasswordPurpose);
+
+    /// <summary>Opens a connection to <paramref name="mailbox"/> and signs in; the caller disposes it.</summary>
+    public async Task<ImapClient> ConnectAsync(Mailbox mailbox, CancellationToken cancellationToken)
+    {
+        var client = new ImapClient { Timeout = 60_000 };
+        try
+        {
+            await client.ConnectAsync(mailbox.Host, mailbox.Port, mailbox.UseTls ? SecureSocketOptions.Auto : SecureSocketOptions.None, cancellationToken);
+            await client.AuthenticateAsync(mailbox.UserName, Protector.Unprotect(mailbox.ProtectedPassword), cancellationToken);
+            return client;
+        }
+        catch
+        {
+            client.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Polls one mailbox of <paramref name="tenant"/>; returns how many mails were new to the desk.</summary>
+    public async Task<int> PollAsync(TenantInfo tenant, Guid mailboxId, CancellationToken cancellationToken)
+    {
+        var gate = _polling.GetOrAdd(mailboxId, _ => new SemaphoreSlim(1, 1));
+        if (!await gate.WaitAsync(0, cancellationToken))
+        {
+            // A poll of this mailbox is running on this node: it will see what this one would have.
+            return 0;
+        }
+
+        try
+        {
+            return await PollLockedAsync(tenant, mailboxId, cancellationToken);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    private async Task<int> PollLockedAsync(TenantInfo tenant, Guid mailboxId, CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        using var tenantScope = TenantScopes.Enter(scope.ServiceProvider.GetRequiredService<TenantScopes>().ForTenant(tenant));
+        var db = scope.ServiceProvider.GetRequiredService<ProDeskDbContext>();
+        var mailbox = await db.Mailboxes.FirstOrDefaultAsync(m => m.Id == mailboxId && m.Enabled, cancellationToken);
+        if (mailbox is null)
+        {
+            return 0;
+        }
+
+        var taken = 0;
+        try
+        {
+            using var client = await ConnectAsync(mailbox, cancellationToken);
+            var folder = await client.GetFolderAsync(mailbox.Folder, cancellationToken);
+            await folder.OpenAsync(FolderAccess.ReadWrite, cancellationToken);
+            var unseen = await folder.SearchAsync(SearchQuery.NotSeen, cancellationToken);
+            foreach (var uid in unseen.OrderBy(u => u.Id).Take(BatchSize))
+            {
+                byte[] raw;
+                using (var buffer = new MemoryStream())
+                {
+                    using var stream = await folder.GetStreamAsync(uid, string.Empty, cancellationToken);
+                    await stream.CopyToAsync(buffer, cancellationToken);
+                    raw = buffer.ToArray();
+                }
+
+                // Each mail in its own DI scope (own DbContext): one mail's failure leaves the others' commits alone.
+                await using (var mailScope = scopes.CreateAsyncScope())
+                {
+                    var result = await mailScope.ServiceProvider.GetRequiredService<IngestEmail>().HandleAsync(mailbox.Key, raw, cancellationToken);
+                    taken += result.Outcome == IngestEmail.Outcome.Duplicate ? 0 : 1;
+                }
+
+                await folder.AddFlagsAsync(uid, MessageFlags.Seen, silent: true, cancellationToken);
+            }
+
+            await client.DisconnectAsync(quit: true, cancellationToken);
+            mailbox.LastError = null;
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            mailbox.LastError = e.Message.Length > 1000 ? e.Message[..1000] : e.Message;
+            LogFailed(logger, tenant.Slug, mailbox.Key, e);
+        }
+
+        mailbox.LastPolledAt = clock.GetUtcNow().UtcDateTime;
+        await db.SaveChangesAsync(CancellationToken.None);
+        return taken;
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Polling mailbox {Mailbox} of {Tenant} failed")]
+    private static partial void LogFailed(ILogger logger, string tenant, string mailbox, Exception exception);
+}

@@ -1,0 +1,38 @@
+namespace ProDesk.Web.Channels;
+
+/// <summary>
+/// One inbound message from any channel, normalised: what every adapter (API, email, web form, chat,
+/// SMS, voice) turns its input into before the one ingestion path (<see cref="IngestMessage"/>).
+/// </summary>
+/// <param name="Channel">api, email, webform, chat, sms, whatsapp, voice.</param>
+/// <param name="ExternalId">The channel's own id of this message (API externalId, mail dedupe key, SMS sid): ingesting it twice stores it once.</param>
+public sealed record InboundMessage(string Channel, string ExternalId, string FromAddress, string? FromName, string Subject, string Body)
+{
+    /// <summary>Sanitized HTML of a mail; never raw.</summary>
+    public string? HtmlBody { get; init; }
+
+    /// <summary>The mail's Message-ID, which later replies reference.</summary>
+    public string? InternetMessageId { get; init; }
+
+    /// <summary>Message-IDs this message answers (In-Reply-To, then References from the newest).</summary>
+    public IReadOnlyList<string> ThreadReferences { get; init; } = [];
+
+    /// <summary>The item named by a verified reply token; it threads there whoever the sender is.</summary>
+    public Guid? ThreadItemId { get; init; }
+
+    /// <summary>Chat, SMS: a new message continues the contact's latest item on the channel unless it is closed.</summary>
+    public bool ContinuesLatest { get; init; }
+
+    /// <summary>The sender is identified by phone (SMS, WhatsApp, voice) rather than by email.</summary>
+    public bool FromIsPhone { get; init; }
+
+    /// <summary>The queue to create the item in; the tenant's default queue when null.</summary>
+    public string? QueueKey { get; init; }
+
+    public Domain.WorkItems.WorkItemKind Kind { get; init; } = Domain.WorkItems.WorkItemKind.Conversation;
+
+    public IReadOnlyList<InboundAttachment> Attachments { get; init; } = [];
+}
+
+/// <summary>A file that came with a message; <see cref="BlobId"/> names bytes already written to the tenant's blob folder.</summary>
+public sealed record InboundAttachment(Guid BlobId, string FileName, string ContentType, long Length, byte[] Sha256);

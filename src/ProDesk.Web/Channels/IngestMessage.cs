@@ -1,0 +1,260 @@
+using System.Net.Mail;
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using ProDesk.Data;
+using ProDesk.Data.Contacts;
+using ProDesk.Data.Queues;
+using ProDesk.Data.WorkItems;
+using ProDesk.Domain.WorkItems;
+using ProDesk.Web.Realtime;
+using ProDesk.Web.Sla;
+using ProDesk.Web.Tenancy;
+using ProDesk.Web.WorkItems;
+
+namespace ProDesk.Web.Channels;
+
+/// <summary>
+/// The one ingestion path (DESIGN.md "The flow of one message"): in one transaction, dedupe by the
+/// channel's external id, find or create the contact, thread the message into its item or create one
+/// in the queue, start or move its SLA clocks, record the change and append an outbox event. Runs
+/// inside the tenant's scope, so threading can only ever find the tenant's own items.
+/// </summary>
+public sealed class IngestMessage(ProDeskDbContext db, ITenantContext tenants, SlaEngine sla, OutboxRelay relay, PushRouting routing, TimeProvider clock)
+{
+    /// <summary>The item (new, threaded into, or the one already holding the external id), the key of its queue, and what happened.</summary>
+    public sealed record Result(WorkItem Item, string QueueKey, bool Created, bool Duplicate = false, WorkItemMessage? Message = null);
+
+    /// <summary>
+    /// Stores <paramref name="message"/>. <paramref name="alsoSave"/> adds the channel's own rows (a mail's
+    /// ledger entry, an acknowledgment) to the same transaction; it runs again if a race makes the first attempt lose.
+    /// </summary>
+    public async Task<Result> HandleAsync(InboundMessage message, Action<Result>? alsoSave = null, CancellationToken cancellationToken = default)
+    {
+        // A unique-index race (the same external id, or a new contact arriving twice at once) or an agent
+        // saving the same item loses the write; the next attempt finds what the winner wrote.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await TryOnceAsync(message, alsoSave, cancellationToken);
+            }
+            catch (DbUpdateException) when (attempt < 3)
+            {
+                db.ChangeTracker.Clear();
+            }
+        }
+    }
+
+    public Task<Result> HandleAsync(InboundMessage message, CancellationToken cancellationToken) => HandleAsync(message, null, cancellationToken);
+
+    /// <summary>The key a message's external id is stored under: one namespace per channel.</summary>
+    public static string MessageKey(InboundMessage message) => $"{message.Channel}:{message.ExternalId}";
+
+    private async Task<Result> TryOnceAsync(InboundMessage message, Action<Result>? alsoSave, CancellationToken cancellationToken)
+    {
+        if (await FindAsync(message, cancellationToken) is { } existing)
+        {
+            return existing;
+        }
+
+        var now = clock.GetUtcNow().UtcDateTime;
+        var contact = await ContactAsync(message, now, cancellationToken);
+        var inbound = new WorkItemMessage
+        {
+            Id = Guid.CreateVersion7(),
+            Kind = MessageKind.Inbound,
+            AuthorName = string.IsNullOrWhiteSpace(message.FromName) ? contact.Name : message.FromName.Trim(),
+            Body = message.Body,
+            HtmlBody = message.HtmlBody,
+            FromAddress = message.FromAddress,
+            InternetMessageId = message.InternetMessageId,
+            ExternalId = MessageKey(message),
+            CreatedAt = now,
+        };
+
+        Queue? newItemsQueue = null;
+        var result = await ThreadAsync(message, contact, inbound, now, cancellationToken);
+        if (result is null)
+        {
+            newItemsQueue = await QueueAsync(message.QueueKey, cancellationToken);
+            result = await CreateAsync(message, newItemsQueue, contact, inbound, now, cancellationToken);
+        }
+
+        AddAttachments(message, result.Item, inbound, now);
+        alsoSave?.Invoke(result);
+
+        // One SaveChanges is one transaction: contact, item, message, clocks, change and outbox event land together or not at all.
+        await db.SaveChangesAsync(cancellationToken);
+        relay.Wake();
+        if (newItemsQueue is not null)
+        {
+            // Push queues assign at once; after the commit, so a routing failure never loses the message.
+            result.Item.AssigneeId = await routing.RouteAsync(result.Item, newItemsQueue, cancellationToken) ?? result.Item.AssigneeId;
+        }
+
+        return result;
+    }
+
+    private async Task<Result> CreateAsync(InboundMessage message, Queue queue, Contact contact, WorkItemMessage inbound, DateTime now, CancellationToken cancellationToken)
+    {
+        var item = new WorkItem
+        {
+            Id = Guid.CreateVersion7(),
+            TenantId = tenants.Current?.Id ?? throw new InvalidOperationException("Ingestion runs in one tenant's scope."),
+            Kind = message.Kind,
+            Status = WorkItemStatus.Open,
+            QueueId = queue.Id,
+            Subject = message.Subject,
+            Channel = message.Channel,
+            ExternalId = message.Channel == "api" ? message.ExternalId : null,
+            ContactId = contact.Id,
+            CreatedAt = now,
+            UpdatedAt = now,
+            Messages = [inbound],
+        };
+        db.WorkItems.Add(item);
+        await sla.StartAsync(item, queue.Key, now, cancellationToken);
+        WorkItemTrail.Changed(db, item.Id, item.TenantId, now, null, message.FromAddress, "created", null, item.Status.ToString());
+        db.OutboxEvents.Add(new OutboxEvent { Type = "WorkItemCreated", PayloadJson = JsonSerializer.Serialize(new { item.Id, item.Subject, item.Channel }), CreatedAt = now });
+        return new Result(item, queue.Key, Created: true, Message: inbound);
+    }
+
+    /// <summary>
+    /// A follow-up joins its item: one named by a verified reply token; one holding a message it
+    /// answers (our own replies' Message-IDs are unguessable, so any sender may answer them; a
+    /// customer's own earlier mail only threads for that same customer); or, for chat and SMS, the
+    /// contact's latest item on the channel. A closed item is never reopened: the message starts a new one.
+    /// </summary>
+    private async Task<Result?> ThreadAsync(InboundMessage message, Contact contact, WorkItemMessage inbound, DateTime now, CancellationToken cancellationToken)
+    {
+        WorkItem? item = null;
+        if (message.ThreadItemId is { } tokenItem)
+        {
+            item = await db.WorkItems.FirstOrDefaultAsync(w => w.Id == tokenItem, cancellationToken);
+        }
+
+        var references = message.ThreadReferences.Take(20).ToList();
+        if (item is null && references.Count > 0)
+        {
+            // Mail we sent (replies, acknowledgments, CSAT requests) names its item directly.
+            var oursFor = await db.OutboundMessages.AsNoTracking()
+                .Where(o => o.InternetMessageId != null && references.Contains(o.InternetMessageId))
+                .OrderByDescending(o => o.CreatedAt).Select(o => (Guid?)o.WorkItemId).FirstOrDefaultAsync(cancellationToken);
+            item = oursFor is { } ourItem ? await db.WorkItems.FirstOrDefaultAsync(w => w.Id == ourItem, cancellationToken) : null;
+        }
+
+        if (item is null && references.Count > 0)
+        {
+            var answered = await db.WorkItemMessages.AsNoTracking()
+                .Where(m => m.InternetMessageId != null && references.Contains(m.InternetMessageId))
+                .Select(m => new { m.WorkItemId, m.Kind, m.CreatedAt })
+                .OrderByDescending(m => m.CreatedAt)
+                .ToListAsync(cancellationToken);
+            foreach (var candidate in answered)
+            {
+                var found = await db.WorkItems.FirstOrDefaultAsync(w => w.Id == candidate.WorkItemId, cancellationToken);
+                if (found is not null && (candidate.Kind != MessageKind.Inbound || found.ContactId == contact.Id))
+                {
+                    item = found;
+                    break;
+                }
+            }
+        }
+
+        if (item is null && message.ContinuesLatest && contact.Id != Guid.Empty)
+        {
+            item = await db.WorkItems
+                .Where(w => w.ContactId == contact.Id && w.Channel == message.Channel && w.Status != WorkItemStatus.Closed)
+                .OrderByDescending(w => w.CreatedAt)
+                .FirstOrDefaultAsync(cancellationToken);
+        }
+
+        if (item is null || item.Status == WorkItemStatus.Closed)
+        {
+            return null;
+        }
+
+        inbound.WorkItemId = item.Id;
+        inbound.TenantId = item.TenantId;
+        db.WorkItemMessages.Add(inbound);
+        var before = item.Status;
+        if (before != WorkItemStatus.Open)
+        {
+            // The customer wrote: the item is theirs to answer again.
+            WorkItemTrail.Changed(db, item.Id, item.TenantId, now, null, message.FromAddress, "status", before.ToString(), WorkItemStatus.Open.ToString());
+            item.Status = WorkItemStatus.Open;
+        }
+
+        await sla.UpdateAsync(item, new SlaChange(CustomerWrote: true, StatusFrom: before), now, cancellationToken);
+        item.Version++;
+        item.UpdatedAt = now;
+        db.OutboxEvents.Add(new OutboxEvent { Type = "WorkItemUpdated", PayloadJson = JsonSerializer.Serialize(new { item.Id, item.Version, Status = item.Status.ToString() }), CreatedAt = now });
+        var queueKey = await db.Queues.Where(q => q.Id == item.QueueId).Select(q => q.Key).FirstAsync(cancellationToken);
+        return new Result(item, queueKey, Created: false, Message: inbound);
+    }
+
+    private void AddAttachments(InboundMessage message, WorkItem item, WorkItemMessage inbound, DateTime now)
+    {
+        foreach (var file in message.Attachments)
+        {
+            db.WorkItemAttachments.Add(new WorkItemAttachment
+            {
+                Id = file.BlobId,
+                TenantId = item.TenantId,
+                WorkItemId = item.Id,
+                WorkItemMessageId = inbound.Id,
+                FileName = file.FileName,
+                ContentType = file.ContentType,
+                Length = file.Length,
+                Sha256 = file.Sha256,
+                CreatedAt = now,
+            });
+        }
+    }
+
+    private Task<Queue> QueueAsync(string? key, CancellationToken cancellationToken) =>
+        key is null
+            ? db.Queues.AsNoTracking().FirstAsync(q => q.IsDefault, cancellationToken)
+            : db.Queues.AsNoTracking().Where(q => q.Key == key || q.IsDefault).OrderBy(q => q.Key == key ? 0 : 1).FirstAsync(cancellationToken);
+
+    private async Task<Result?> FindAsync(InboundMessage message, CancellationToken cancellationToken)
+    {
+        var key = MessageKey(message);
+        var found = await db.WorkItemMessages.AsNoTracking().Where(m => m.ExternalId == key)
+            .Select(m => new { Item = db.WorkItems.First(w => w.Id == m.WorkItemId), m })
+            .FirstOrDefaultAsync(cancellationToken);
+        if (found is null)
+        {
+            return null;
+        }
+
+        var queueKey = await db.Queues.Where(q => q.Id == found.Item.QueueId).Select(q => q.Key).FirstAsync(cancellationToken);
+        return new Result(found.Item, queueKey, Created: false, Duplicate: true, Message: found.m);
+    }
+
+    private async Task<Contact> ContactAsync(InboundMessage message, DateTime now, CancellationToken cancellationToken)
+    {
+        if (message.FromIsPhone)
+        {
+            var phone = message.FromAddress.Trim();
+            var byPhone = await db.Contacts.FirstOrDefaultAsync(c => c.Phone == phone, cancellationToken);
+            if (byPhone is null)
+            {
+                byPhone = new Contact { Id = Guid.CreateVersion7(), Name = string.IsNullOrWhiteSpace(message.FromName) ? phone : message.FromName.Trim(), Phone = phone, CreatedAt = now };
+                db.Contacts.Add(byPhone);
+            }
+
+            return byPhone;
+        }
+
+        var email = MailAddress.TryCreate(message.FromAddress, out var address) ? address.Address.ToLowerInvariant() : message.FromAddress;
+        var contact = await db.Contacts.FirstOrDefaultAsync(c => c.Email == email, cancellationToken);
+        if (contact is null)
+        {
+            contact = new Contact { Id = Guid.CreateVersion7(), Name = string.IsNullOrWhiteSpace(message.FromName) ? email : message.FromName.Trim(), Email = email, CreatedAt = now };
+            db.Contacts.Add(contact);
+        }
+
+        return contact;
+    }
+}

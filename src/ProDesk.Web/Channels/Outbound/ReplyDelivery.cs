@@ -1,0 +1,73 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using ProDesk.Data;
+using ProDesk.Data.Channels;
+using ProDesk.Data.WorkItems;
+using ProDesk.Web.Channels.Email;
+
+namespace ProDesk.Web.Channels.Outbound;
+
+/// <summary>
+/// Turns a public reply into an outbound message on the item's channel, in the reply's own
+/// transaction: mail threads under the customer's last mail (In-Reply-To, References), SMS and
+/// WhatsApp go to the contact's number, chat to the visitor. API and web-form conversations are
+/// answered by mail, since their sender gave an address.
+/// </summary>
+public sealed class ReplyDelivery(ProDeskDbContext db, IOptions<SmtpOptions> smtp, TimeProvider clock)
+{
+    public static string ChannelOf(string itemChannel) => itemChannel switch
+    {
+        "sms" or "whatsapp" or "chat" => itemChannel,
+        _ => "email",
+    };
+
+    /// <summary>Adds the outbound message for <paramref name="reply"/>; null when the contact has nowhere to receive it.</summary>
+    public async Task<OutboundMessage?> AddAsync(WorkItem item, WorkItemMessage reply, CancellationToken cancellationToken)
+    {
+        var contact = item.ContactId is { } contactId ? await db.Contacts.AsNoTracking().FirstOrDefaultAsync(c => c.Id == contactId, cancellationToken) : null;
+        var channel = ChannelOf(item.Channel);
+        var to = channel == "email" ? contact?.Email : channel == "chat" ? item.Id.ToString() : contact?.Phone;
+        if (contact is null || string.IsNullOrEmpty(to))
+        {
+            return null;
+        }
+
+        var now = clock.GetUtcNow().UtcDateTime;
+        var outbound = new OutboundMessage
+        {
+            Id = Guid.CreateVersion7(),
+            TenantId = item.TenantId,
+            WorkItemId = item.Id,
+            WorkItemMessageId = reply.Id,
+            Channel = channel,
+            To = to,
+            ToName = contact.Name,
+            Body = reply.Body,
+            State = OutboundState.Pending,
+            NextAttemptAt = now,
+            CreatedAt = now,
+        };
+
+        if (channel == "email")
+        {
+            // The thread's Message-IDs, oldest first; the newest mail (theirs or ours) is the one answered.
+            var thread = await db.WorkItemMessages.AsNoTracking()
+                .Where(m => m.WorkItemId == item.Id && m.InternetMessageId != null && m.Kind != MessageKind.Note)
+                .OrderBy(m => m.CreatedAt).Select(m => m.InternetMessageId!).ToListAsync(cancellationToken);
+            outbound.Subject = SubjectOf(item.Subject);
+            outbound.InReplyTo = thread.LastOrDefault();
+            outbound.References = thread.Count == 0 ? null : string.Join(' ', thread.TakeLast(20));
+            outbound.InternetMessageId = NewMessageId(smtp.Value);
+            reply.InternetMessageId = outbound.InternetMessageId;
+        }
+
+        db.OutboundMessages.Add(outbound);
+        return outbound;
+    }
+
+    public static string SubjectOf(string subject) =>
+        subject.StartsWith("Re:", StringComparison.OrdinalIgnoreCase) ? subject : $"Re: {subject}";
+
+    /// <summary>Unguessable (a random GUID), so a reply referencing it must have seen our mail.</summary>
+    public static string NewMessageId(SmtpOptions options) => $"{Guid.NewGuid():N}@{options.MessageIdDomain}";
+}

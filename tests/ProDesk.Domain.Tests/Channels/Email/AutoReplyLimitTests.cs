@@ -1,0 +1,61 @@
+using ProDesk.Domain.Channels.Email;
+
+namespace ProDesk.Domain.Tests.Channels.Email;
+
+public sealed class AutoReplyLimitTests
+{
+    private static readonly DateTime Now = new(2025, 3, 3, 12, 0, 0, DateTimeKind.Utc);
+
+    private static DateTime[] MinutesAgo(params int[] minutes) => minutes.Select(m => Now.AddMinutes(-m)).ToArray();
+
+    [Fact]
+    public void Defaults_to_three_replies_per_hour()
+    {
+        var limit = new AutoReplyLimit();
+        Assert.Equal(3, limit.MaxPerWindow);
+        Assert.Equal(TimeSpan.FromHours(1), limit.Window);
+    }
+
+    [Fact]
+    public void Allows_until_the_cap_is_reached_inside_the_window()
+    {
+        var limit = new AutoReplyLimit();
+        Assert.True(limit.Allows([], Now));
+        Assert.True(limit.Allows(MinutesAgo(1, 2), Now));
+        Assert.False(limit.Allows(MinutesAgo(1, 2, 3), Now));
+        Assert.False(limit.Allows(MinutesAgo(1, 2, 3, 4), Now));
+    }
+
+    [Fact]
+    public void Replies_older_than_the_window_no_longer_count_and_the_boundary_is_outside()
+    {
+        var limit = new AutoReplyLimit();
+        Assert.True(limit.Allows(MinutesAgo(10, 20, 60), Now));
+        Assert.True(limit.Allows(MinutesAgo(61, 120, 600), Now));
+        Assert.False(limit.Allows([.. MinutesAgo(10, 20), Now.AddMinutes(-60).AddTicks(1)], Now));
+    }
+
+    [Fact]
+    public void Replies_stamped_in_the_future_by_a_skewed_clock_still_count() =>
+        Assert.False(new AutoReplyLimit().Allows(MinutesAgo(-5, 1, 2), Now));
+
+    [Fact]
+    public void A_custom_cap_and_window_apply()
+    {
+        var limit = new AutoReplyLimit(1, TimeSpan.FromDays(1));
+        Assert.True(limit.Allows(MinutesAgo(60 * 25), Now));
+        Assert.False(limit.Allows(MinutesAgo(60 * 23), Now));
+    }
+
+    [Fact]
+    public void A_cap_of_zero_turns_automatic_replies_off() => Assert.False(new AutoReplyLimit(0).Allows([], Now));
+
+    [Fact]
+    public void Refuses_nonsense_settings_and_local_times()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => new AutoReplyLimit(-1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new AutoReplyLimit(3, TimeSpan.Zero));
+        Assert.Throws<ArgumentException>(() => new AutoReplyLimit().Allows([], DateTime.SpecifyKind(Now, DateTimeKind.Local)));
+        Assert.Throws<ArgumentException>(() => new AutoReplyLimit().Allows([DateTime.SpecifyKind(Now, DateTimeKind.Local)], Now));
+    }
+}

@@ -1,0 +1,130 @@
+using ProDesk.Domain.Channels.Email;
+
+namespace ProDesk.Domain.Tests.Channels.Email;
+
+public sealed class DeliveryStatusTests
+{
+    // Shaped like the examples in RFC 3464 appendix: a per-message block, then one block per recipient.
+    private const string Report = """
+        Reporting-MTA: dns; mx1.example.test
+        Arrival-Date: Mon, 3 Mar 2025 10:00:00 +0000
+
+        Final-Recipient: rfc822; Gone.User@Client.test
+        Action: failed
+        Status: 5.1.1
+        Diagnostic-Code: smtp; 550 5.1.1 <gone.user@client.test>: Recipient address rejected
+
+        Final-Recipient: rfc822; slow@client.test
+        Action: delayed
+        Status: 4.4.1
+        Will-Retry-Until: Tue, 4 Mar 2025 10:00:00 +0000
+
+        Original-Recipient: rfc822; ok@client.test
+        Final-Recipient: rfc822; ok@client.test
+        Action: delivered
+        Status: 2.0.0
+        """;
+
+    [Fact]
+    public void Reads_each_recipient_block_and_skips_the_per_message_block()
+    {
+        var report = DeliveryStatus.Parse(Report);
+        Assert.Equal(
+            [
+                new RecipientStatus("Gone.User@Client.test", "failed", "5.1.1"),
+                new RecipientStatus("slow@client.test", "delayed", "4.4.1"),
+                new RecipientStatus("ok@client.test", "delivered", "2.0.0"),
+            ],
+            report.Recipients);
+        Assert.Equal([true, false, false], report.Recipients.Select(r => r.IsPermanentFailure));
+    }
+
+    [Fact]
+    public void Permanently_failed_gives_the_lowercased_addresses() =>
+        Assert.Equal(["gone.user@client.test"], DeliveryStatus.PermanentlyFailed(DeliveryStatus.Parse(Report)));
+
+    [Fact]
+    public void Crlf_line_ends_give_the_same_answer_as_lf() =>
+        Assert.Equal(
+            DeliveryStatus.Parse(Report).Recipients,
+            DeliveryStatus.Parse(Report.ReplaceLineEndings("\r\n")).Recipients);
+
+    [Fact]
+    public void Folded_fields_names_in_any_case_comments_and_angle_brackets_are_read()
+    {
+        const string body = "reporting-mta: dns;\r\n mx.example.test\r\n\r\n"
+            + "FINAL-RECIPIENT: rfc822;\r\n\t<Bob@Client.test>\r\n"
+            + "ACTION: Failed (bad mailbox)\r\n"
+            + "STATUS: 5.2.2 (mailbox full)\r\n";
+        var recipient = Assert.Single(DeliveryStatus.Parse(body).Recipients);
+        Assert.Equal(new RecipientStatus("Bob@Client.test", "failed", "5.2.2"), recipient);
+        Assert.True(recipient.IsPermanentFailure);
+    }
+
+    [Fact]
+    public void A_report_without_the_per_message_block_still_reads_its_recipient()
+    {
+        var recipient = Assert.Single(DeliveryStatus.Parse("Final-Recipient: rfc822; a@b.test\nAction: failed\nStatus: 5.0.0\n").Recipients);
+        Assert.Equal("a@b.test", recipient.Address);
+        Assert.True(recipient.IsPermanentFailure);
+    }
+
+    [Fact]
+    public void Missing_action_or_status_read_as_empty_and_are_not_permanent_failures()
+    {
+        var report = DeliveryStatus.Parse("Final-Recipient: rfc822; a@b.test\nStatus: 5.1.1\n\nFinal-Recipient: rfc822; c@d.test\nAction: failed\n");
+        Assert.Equal([new RecipientStatus("a@b.test", "", "5.1.1"), new RecipientStatus("c@d.test", "failed", "")], report.Recipients);
+        Assert.Empty(DeliveryStatus.PermanentlyFailed(report));
+    }
+
+    [Theory]
+    [InlineData("failed", "4.2.2", false)]
+    [InlineData("delayed", "5.1.1", false)]
+    [InlineData("FAILED", "5.7.1", true)]
+    [InlineData("failed", "50.1.1", false)]
+    public void Only_failed_with_a_5_class_code_is_permanent(string action, string status, bool permanent) =>
+        Assert.Equal(permanent, new RecipientStatus("a@b.test", action, status).IsPermanentFailure);
+
+    [Fact]
+    public void Original_recipient_stands_in_when_final_recipient_is_missing_and_other_types_are_skipped()
+    {
+        var report = DeliveryStatus.Parse(
+            "Original-Recipient: rfc822; orig@b.test\nAction: failed\nStatus: 5.1.1\n\n"
+            + "Final-Recipient: x400; c=US;a=;p=Example;o=Sales\nAction: failed\nStatus: 5.1.1\n\n"
+            + "Final-Recipient: plain@b.test\nAction: failed\nStatus: 5.1.1\n");
+        Assert.Equal(["orig@b.test", "plain@b.test"], report.Recipients.Select(r => r.Address));
+    }
+
+    [Fact]
+    public void The_same_address_twice_is_listed_once_among_the_failed()
+    {
+        var report = DeliveryStatus.Parse(
+            "Final-Recipient: rfc822; A@b.test\nAction: failed\nStatus: 5.1.1\n\nFinal-Recipient: rfc822; a@B.TEST\nAction: failed\nStatus: 5.1.1\n");
+        Assert.Equal(["a@b.test"], DeliveryStatus.PermanentlyFailed(report));
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("")]
+    [InlineData("\r\n\r\n\n")]
+    [InlineData("this is not a delivery status at all")]
+    [InlineData(":::\n: : :\n  folded continuation of nothing\n;;;")]
+    [InlineData("Final-Recipient:\nAction: failed\nStatus: 5.1.1")]
+    [InlineData("Final-Recipient: rfc822;\nAction: failed")]
+    [InlineData("Final-Recipient: rfc822; (only a comment)")]
+    [InlineData("Final-Recipient: rfc822; <\nAction: (((")]
+    public void Garbage_gives_an_empty_report_without_throwing(string? body)
+    {
+        var report = DeliveryStatus.Parse(body);
+        Assert.Empty(report.Recipients);
+        Assert.Empty(DeliveryStatus.PermanentlyFailed(report));
+    }
+
+    [Fact]
+    public void Huge_junk_is_read_without_throwing()
+    {
+        var junk = string.Concat(Enumerable.Repeat("Final-Recipient: rfc822; x\u0000@y.test\nAction: failed\nStatus: 5.1.1\n \t(\n\n\r", 20_000));
+        var report = DeliveryStatus.Parse(junk);
+        Assert.Equal(20_000, report.Recipients.Count);
+    }
+}

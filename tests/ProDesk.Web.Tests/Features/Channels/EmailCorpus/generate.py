@@ -1,0 +1,169 @@
+#!/usr/bin/env python3
+"""Writes the corpus files that need exact bytes (CRLF, NUL, Latin-1) or are too big to type.
+
+Run from this folder: python3 generate.py. The outputs are committed; the tests never run this.
+"""
+
+
+def write(name: str, data: bytes) -> None:
+    with open(name, "wb") as f:
+        f.write(data)
+
+
+def crlf(text: str) -> bytes:
+    return text.replace("\n", "\r\n").encode("ascii")
+
+
+# A plain text mail with every threading and recipient header, in CRLF as on the wire.
+write("text-only.eml", crlf("""Return-Path: <Nina@Customer.Example.TEST>
+Delivered-To: inbox+acme@mail.prodesk.test
+X-Original-To: Support@Acme.ProDesk.test
+Envelope-To: support-envelope@acme.prodesk.test
+From: Nina Customer <Nina@Customer.Example.TEST>
+Reply-To: Nina at home <nina.home@example.test>
+To: Support <Support@Acme.ProDesk.test>, other@acme.prodesk.test
+Cc: "Boss, The" <boss@customer.example.test>
+Subject: Re: [#1042] Printer on floor 3
+Message-ID: <  CAF=abc123+x@mail.customer.example.test  >
+In-Reply-To: <reply-1042@acme.prodesk.test>
+References: <root-1042@customer.example.test>
+ <reply-1042@acme.prodesk.test>
+Date: Fri, 06 Mar 2026 14:30:00 +0100
+MIME-Version: 1.0
+Content-Type: text/plain; charset=utf-8; format=flowed
+Content-Transfer-Encoding: 7bit
+
+Still broken, see the previous mail.
+
+-- 
+Nina
+"""))
+
+# A bounce: multipart/report with a delivery-status part (RFC 3464), null sender.
+write("dsn-bounce.eml", crlf("""Return-Path: <>
+From: Mail Delivery System <MAILER-DAEMON@mx.customer.example.test>
+To: support@acme.prodesk.test
+Subject: Undelivered Mail Returned to Sender
+Message-ID: <dsn-1@mx.customer.example.test>
+Date: Sat, 07 Mar 2026 07:00:00 +0000
+Auto-Submitted: auto-replied
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status;
+ boundary="dsn-boundary"
+
+--dsn-boundary
+Content-Type: text/plain; charset=us-ascii
+
+This is the mail system at host mx.customer.example.test.
+I'm sorry to have to inform you that your message could not
+be delivered to one or more recipients.
+
+<nobody@customer.example.test>: host mx said: 550 5.1.1 User unknown
+
+--dsn-boundary
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; mx.customer.example.test
+Arrival-Date: Sat, 07 Mar 2026 06:59:58 +0000
+
+Final-Recipient: rfc822; nobody@customer.example.test
+Original-Recipient: rfc822;nobody@customer.example.test
+Action: failed
+Status: 5.1.1
+Remote-MTA: dns; mx.customer.example.test
+Diagnostic-Code: smtp; 550 5.1.1 <nobody@customer.example.test>: Recipient
+    address rejected: User unknown
+
+--dsn-boundary
+Content-Type: message/rfc822
+
+From: Support <support@acme.prodesk.test>
+To: nobody@customer.example.test
+Subject: [#1042] Your printer request
+Message-ID: <reply-1042@acme.prodesk.test>
+Content-Type: text/plain; charset=utf-8
+
+We are on it.
+
+--dsn-boundary--
+"""))
+
+# Raw (unencoded) UTF-8 in headers, as sent by many modern MTAs (RFC 6532).
+write("8bit-headers-utf8.eml", (
+    "From: Zoë Ångström <zoe@customer.example.test>\n"
+    "To: support@acme.prodesk.test\n"
+    "Subject: Überraschung: naïve café ☕\n"
+    "Message-ID: <utf8-headers@customer.example.test>\n"
+    "MIME-Version: 1.0\n"
+    "Content-Type: text/plain; charset=utf-8\n"
+    "Content-Transfer-Encoding: 8bit\n"
+    "\n"
+    "Grüße aus Köln.\n").encode("utf-8"))
+
+# Raw Latin-1 bytes in headers and body: not valid UTF-8, so the fallback charset must apply.
+write("8bit-headers-latin1.eml", (
+    "From: Jos\xe9 Pe\xf1a <jose@customer.example.test>\n"
+    "To: support@acme.prodesk.test\n"
+    "Subject: Caf\xe9 cr\xe8me br\xfbl\xe9e\n"
+    "Message-ID: <latin1-headers@customer.example.test>\n"
+    "MIME-Version: 1.0\n"
+    "Content-Type: text/plain\n"
+    "Content-Transfer-Encoding: 8bit\n"
+    "\n"
+    "Ma\xf1ana por la ma\xf1ana.\n").encode("latin-1"))
+
+# NUL bytes in the body (and one in a header), which databases and UIs choke on.
+write("null-bytes-in-body.eml", (
+    b"From: Omar <omar@customer.example.test>\n"
+    b"To: support@acme.prodesk.test\n"
+    b"Subject: Nul\x00 bytes\n"
+    b"Message-ID: <nul-bytes@customer.example.test>\n"
+    b"MIME-Version: 1.0\n"
+    b"Content-Type: text/plain; charset=utf-8\n"
+    b"Content-Transfer-Encoding: 8bit\n"
+    b"\n"
+    b"Before\x00\x00after and \x07bell \x1b[31mescape\n"))
+
+# One header line of 256 KB, and an over-long subject.
+write("huge-header-line.eml", (
+    "From: Pia <pia@customer.example.test>\n"
+    "To: support@acme.prodesk.test\n"
+    "Subject: " + "Long subject " * 400 + "\n"
+    "X-Huge: " + "A" * (256 * 1024) + "\n"
+    "Message-ID: <huge-header@customer.example.test>\n"
+    "MIME-Version: 1.0\n"
+    "Content-Type: text/plain; charset=utf-8\n"
+    "\n"
+    "Body after a huge header.\n").encode("ascii"))
+
+# 50 multiparts nested in each other.
+depth = 50
+parts = ["From: Quinn <quinn@evil.test>\nTo: support@acme.prodesk.test\nSubject: Nested 50 deep\n"
+         "Message-ID: <nested-50@evil.test>\nMIME-Version: 1.0\n"
+         "Content-Type: multipart/mixed; boundary=\"n0\"\n\n"]
+for level in range(1, depth):
+    parts.append(f"--n{level - 1}\nContent-Type: multipart/mixed; boundary=\"n{level}\"\n\n")
+parts.append(f"--n{depth - 1}\nContent-Type: text/plain\n\nThe bottom.\n")
+for level in reversed(range(depth)):
+    parts.append(f"--n{level}--\n")
+write("nested-multipart-50.eml", "".join(parts).encode("ascii"))
+
+# 50 messages nested as message/rfc822 attachments of each other.
+inner = "From: r50@evil.test\nSubject: level 50\nContent-Type: text/plain\n\nThe bottom.\n"
+for level in reversed(range(depth)):
+    inner = (f"From: r{level}@evil.test\nTo: support@acme.prodesk.test\nSubject: level {level}\n"
+             f"Message-ID: <rfc822-{level}@evil.test>\nMIME-Version: 1.0\n"
+             "Content-Type: message/rfc822\n\n" + inner)
+write("nested-message-rfc822-50.eml", inner.encode("ascii"))
+
+# 600 sibling parts: more than the parser accepts.
+many = ["From: Rita <rita@evil.test>\nTo: support@acme.prodesk.test\nSubject: Too many parts\n"
+        "Message-ID: <too-many-parts@evil.test>\nMIME-Version: 1.0\n"
+        "Content-Type: multipart/mixed; boundary=\"m\"\n\n"]
+for i in range(600):
+    many.append(f"--m\nContent-Type: text/plain\n\npart {i}\n")
+many.append("--m--\n")
+write("too-many-parts.eml", "".join(many).encode("ascii"))
+
+# Not an email at all: binary noise with no header block.
+write("binary-garbage.eml", bytes((i * 37 + 11) % 256 for i in range(2048)))

@@ -1,0 +1,664 @@
+using System.Text;
+using System.Text.RegularExpressions;
+using AngleSharp.Dom;
+using AngleSharp.Html.Parser;
+using ProDesk.Web.Channels.Email;
+
+namespace ProDesk.Web.Tests.Features.Channels;
+
+/// <summary>
+/// The email parser against a corpus of hostile and malformed messages (EmailCorpus/*.eml, the
+/// byte-exact ones written by EmailCorpus/generate.py). Pure: no database, no host.
+/// </summary>
+public sealed partial class EmailParserTests
+{
+    private static readonly string CorpusDirectory = Path.Combine(AppContext.BaseDirectory, "Features", "Channels", "EmailCorpus");
+
+    /// <summary>The files that must be refused: structure beyond the limits, or no MIME at all. Everything else must parse.</summary>
+    private static readonly HashSet<string> Refused = new(StringComparer.Ordinal)
+    {
+        "nested-multipart-50.eml",
+        "nested-message-rfc822-50.eml",
+        "too-many-parts.eml",
+        "binary-garbage.eml",
+        "broken-multipart-no-boundary-param.eml",
+    };
+
+    private static readonly HashSet<string> ForbiddenElements = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "script", "svg", "math", "iframe", "frame", "frameset", "object", "embed", "form", "input", "button", "select",
+        "textarea", "style", "base", "meta", "link", "template", "noscript",
+    };
+
+    public static TheoryData<string> CorpusFiles()
+    {
+        var files = new TheoryData<string>();
+        foreach (var path in Directory.EnumerateFiles(CorpusDirectory, "*.eml").Order(StringComparer.Ordinal))
+        {
+            files.Add(Path.GetFileName(path));
+        }
+
+        return files;
+    }
+
+    [Fact]
+    public void The_corpus_is_copied_next_to_the_tests()
+    {
+        Assert.True(CorpusFiles().Count >= 30, $"expected the corpus in {CorpusDirectory}");
+    }
+
+    [Theory]
+    [MemberData(nameof(CorpusFiles))]
+    public void Every_corpus_file_parses_into_safe_output_or_is_refused(string file)
+    {
+        ParsedEmail email;
+        try
+        {
+            email = Parse(file);
+        }
+        catch (UnparseableEmailException e)
+        {
+            Assert.True(Refused.Contains(file), $"{file} was refused: {e.Reason}");
+            Assert.False(string.IsNullOrWhiteSpace(e.Reason));
+            return;
+        }
+
+        Assert.False(Refused.Contains(file), $"{file} should have been refused");
+        AssertSafe(email);
+    }
+
+    [Fact]
+    public void Script_tags_event_handlers_svg_and_script_urls_are_all_gone_but_the_text_stays()
+    {
+        var scripts = Parse("html-script-tags.eml");
+        Assert.Contains("Hello agent,", scripts.HtmlBody, StringComparison.Ordinal);
+        Assert.Contains("&lt;script&gt;alert(6)&lt;/script&gt;", scripts.HtmlBody, StringComparison.Ordinal);
+        Assert.DoesNotContain("document.cookie", scripts.HtmlBody, StringComparison.Ordinal);
+        Assert.DoesNotContain("evil.test", scripts.HtmlBody, StringComparison.Ordinal);
+
+        // The mangled "<scr<script>ipt>" is an unknown element wrapping the rest of the body: it is unwrapped, not allowed to swallow it.
+        Assert.Contains("<p>Regards</p>", scripts.HtmlBody, StringComparison.Ordinal);
+
+        var handlers = Parse("html-img-onerror.eml");
+        Assert.Contains("src=\"https://images.example.test/logo.png\"", handlers.HtmlBody, StringComparison.Ordinal);
+        Assert.Contains("hover me", handlers.HtmlBody, StringComparison.Ordinal);
+        Assert.DoesNotContain("alert", handlers.HtmlBody, StringComparison.Ordinal);
+
+        var svg = Parse("html-inline-svg.eml");
+        Assert.Contains("Chart below", svg.HtmlBody, StringComparison.Ordinal);
+        Assert.DoesNotContain("alert", svg.HtmlBody, StringComparison.Ordinal);
+        Assert.DoesNotContain("image/svg", svg.HtmlBody, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Links_keep_only_absolute_http_and_mailto_targets_and_open_in_a_new_tab_without_an_opener()
+    {
+        var email = Parse("html-javascript-links.eml");
+        var links = Elements(email.HtmlBody!, "a");
+
+        var hrefs = links.Select(a => a.GetAttribute("href")).OfType<string>().ToList();
+        Assert.Equal(["https://portal.example.test/invoice?id=42", "mailto:billing@example.test"], hrefs);
+        Assert.All(links.Where(a => a.HasAttribute("href")), a =>
+        {
+            Assert.Equal("_blank", a.GetAttribute("target"));
+            Assert.Equal("noopener noreferrer nofollow", a.GetAttribute("rel"));
+        });
+
+        // The link texts survive; only the hostile targets went.
+        Assert.Contains("relative path into the app", email.HtmlBody, StringComparison.Ordinal);
+        Assert.DoesNotContain(Elements(email.HtmlBody!, "img"), i => i.HasAttribute("src"));
+    }
+
+    [Fact]
+    public void Data_urls_survive_only_as_png_jpeg_or_gif_images()
+    {
+        var email = Parse("html-data-url.eml");
+        var sources = Elements(email.HtmlBody!, "img").Select(i => i.GetAttribute("src")).OfType<string>().ToList();
+
+        Assert.Equal(2, sources.Count);
+        Assert.StartsWith("data:image/png;base64,iVBORw0KGgo", sources[0], StringComparison.Ordinal);
+        Assert.Equal("https://tracker.example.test/open.gif?u=1", sources[1]);
+        Assert.All(Elements(email.HtmlBody!, "img[src]"), i => Assert.Equal("no-referrer", i.GetAttribute("referrerpolicy")));
+        Assert.DoesNotContain(Elements(email.HtmlBody!, "a"), a => a.HasAttribute("href"));
+        Assert.DoesNotContain("data:text", email.HtmlBody, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public void Meta_refresh_base_link_frames_and_forms_are_removed()
+    {
+        var meta = Parse("html-meta-refresh.eml");
+        Assert.Contains("Your session expired.", meta.HtmlBody, StringComparison.Ordinal);
+        Assert.DoesNotContain("evil.test", meta.HtmlBody, StringComparison.Ordinal);
+
+        var form = Parse("html-form.eml");
+        Assert.Contains("Confirm your password below.", form.HtmlBody, StringComparison.Ordinal);
+        Assert.DoesNotContain("phish", form.HtmlBody, StringComparison.Ordinal);
+        Assert.DoesNotContain("contenteditable", form.HtmlBody, StringComparison.Ordinal);
+        Assert.DoesNotContain("tabindex", form.HtmlBody, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Css_keeps_plain_styling_and_loses_expressions_script_urls_positioning_and_the_console_s_own_selectors()
+    {
+        var email = Parse("html-css-expression.eml");
+        var html = email.HtmlBody!;
+        var styles = string.Join("\n", Elements(html, "*").Select(e => e.GetAttribute("style")).OfType<string>());
+
+        Assert.Contains("color: rgba(51, 102, 153, 1)", styles, StringComparison.Ordinal);
+        Assert.Contains("url(\"https://images.example.test/ok.png\")", styles, StringComparison.Ordinal);
+        foreach (var banned in new[] { "expression", "javascript", "behavior", "binding" })
+        {
+            Assert.DoesNotContain(banned, styles, StringComparison.OrdinalIgnoreCase);
+        }
+
+        // Whole property names only: background-position and margin-top are fine.
+        Assert.DoesNotMatch(@"(?<![-\w])(position|z-index|top|left)\s*:", styles);
+
+        Assert.Contains("fake login overlay", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("@import", html, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain(Elements(html, "*"), e => e.HasAttribute("class") || e.HasAttribute("id") || e.HasAttribute("name"));
+    }
+
+    [Fact]
+    public void A_bounce_exposes_its_delivery_status_and_null_sender()
+    {
+        var email = Parse("dsn-bounce.eml");
+
+        Assert.NotNull(email.DeliveryStatus);
+        Assert.Contains("Status: 5.1.1", email.DeliveryStatus, StringComparison.Ordinal);
+        Assert.Contains("Action: failed", email.DeliveryStatus, StringComparison.Ordinal);
+        Assert.Equal("", email.ReturnPath);
+        Assert.Equal("mailer-daemon@mx.customer.example.test", email.FromAddress);
+        Assert.StartsWith("This is the mail system", email.TextBody, StringComparison.Ordinal);
+
+        // The returned message is kept as an attachment; the status report itself is not one.
+        var returned = Assert.Single(email.Attachments);
+        Assert.Equal("[#1042] Your printer request.eml", returned.FileName);
+        Assert.Equal("message/rfc822", returned.ContentType);
+    }
+
+    [Fact]
+    public void Only_a_multipart_report_carries_a_delivery_status()
+    {
+        Assert.Null(Parse("text-only.eml").DeliveryStatus);
+        Assert.Null(Parse("auto-reply.eml").DeliveryStatus);
+    }
+
+    [Fact]
+    public void An_auto_reply_keeps_the_headers_the_hygiene_rules_read_and_its_threading()
+    {
+        var email = Parse("auto-reply.eml");
+
+        Assert.Equal("auto-replied", email.Header("auto-submitted"));
+        Assert.Equal("yes", email.Header("X-Autoreply"));
+        Assert.Equal("auto_reply", email.Header("Precedence"));
+        Assert.Equal("alice@customer.example.test", email.ReturnPath);
+        Assert.Equal("reply-1042@acme.prodesk.test", email.InReplyTo);
+        Assert.Equal(["root-1042@customer.example.test", "reply-1042@acme.prodesk.test"], email.References);
+    }
+
+    [Fact]
+    public void A_plain_text_mail_gives_every_threading_and_recipient_field()
+    {
+        var email = Parse("text-only.eml");
+
+        Assert.Equal("CAF=abc123+x@mail.customer.example.test", email.MessageId);
+        Assert.Equal("reply-1042@acme.prodesk.test", email.InReplyTo);
+        Assert.Equal(["root-1042@customer.example.test", "reply-1042@acme.prodesk.test"], email.References);
+        Assert.Equal(new DateTimeOffset(2026, 3, 6, 14, 30, 0, TimeSpan.FromHours(1)), email.Date);
+        Assert.Equal("nina@customer.example.test", email.FromAddress);
+        Assert.Equal("Nina Customer", email.FromName);
+        Assert.Equal("nina.home@example.test", email.ReplyTo);
+        Assert.Equal("nina@customer.example.test", email.ReturnPath);
+        Assert.Equal(
+            ["support@acme.prodesk.test", "other@acme.prodesk.test", "boss@customer.example.test", "inbox+acme@mail.prodesk.test", "support-envelope@acme.prodesk.test"],
+            email.Recipients);
+        Assert.Equal("Re: [#1042] Printer on floor 3", email.Subject);
+        Assert.Equal("Still broken, see the previous mail.\n\n-- \nNina\n", email.TextBody);
+        Assert.Null(email.HtmlBody);
+        Assert.Empty(email.Attachments);
+    }
+
+    [Fact]
+    public void An_html_only_mail_gets_its_text_from_the_dom_with_paragraphs_and_without_hidden_parts()
+    {
+        var email = Parse("html-only.eml");
+
+        Assert.Equal(
+            "Order #77\n\nHello team,\nthe delivery for order 77 is late & incomplete.\n\n- Item one\n- Item two\n\nQty 3\n\nLiteral text: <script>alert(1)</script>\n\nTrack order",
+            email.TextBody);
+        Assert.DoesNotContain("Mail title", email.HtmlBody, StringComparison.Ordinal);
+        Assert.DoesNotContain("never shown", email.HtmlBody, StringComparison.Ordinal);
+        Assert.Contains("<b>late</b>", email.HtmlBody, StringComparison.Ordinal);
+        Assert.Equal("Liam O'Brien", email.FromName);
+    }
+
+    [Fact]
+    public void Encoded_words_decode_in_the_subject_the_names_and_the_file_names()
+    {
+        var email = Parse("rfc2047-subject-and-names.eml");
+
+        Assert.Equal("Réclamation : facture n°42 — 東京 (urgent)", email.Subject);
+        Assert.Equal("François Müller", email.FromName);
+        Assert.Equal("francois.muller@customer.example.test", email.FromAddress);
+        Assert.Equal("Facture n°42.pdf", Assert.Single(email.Attachments).FileName);
+        Assert.Equal("Bonjour, voir la pièce jointe.", email.TextBody);
+    }
+
+    [Fact]
+    public void Crlf_and_nul_smuggled_in_encoded_words_do_not_survive()
+    {
+        var email = Parse("rfc2047-smuggled-crlf-nul.eml");
+
+        // MimeKit unfolds the decoded CR LF away; the NUL is what Line turns into a space.
+        Assert.Equal("HelloBcc: victim@x.test World", email.Subject);
+        Assert.Equal("Eve Bcc: victim@x.test", email.FromName);
+        Assert.Equal("eve@evil.test", email.FromAddress);
+        Assert.Equal("evilname.txt", Assert.Single(email.Attachments).FileName);
+    }
+
+    [Fact]
+    public void An_rfc2231_continued_file_name_decodes_to_its_unicode_name()
+    {
+        var attachment = Assert.Single(Parse("rfc2231-filename.eml").Attachments);
+
+        Assert.Equal("Überweisung März 2026 – Rechnung 日本語.pdf", attachment.FileName);
+        Assert.Equal("application/pdf", attachment.ContentType);
+        Assert.Equal("%PDF-1.4\n"u8.ToArray(), attachment.Content);
+        Assert.False(attachment.Inline);
+    }
+
+    [Fact]
+    public void Hostile_attachment_names_become_plain_file_names()
+    {
+        var names = Parse("path-traversal-filenames.eml").Attachments.Select(a => a.FileName).ToList();
+
+        Assert.Equal(
+            [
+                "passwd", "win.ini", "shadow", "_CON.txt", "htaccess", "abcdefgh.txt", "invoicefdp.exe", "attachment-8.bin",
+                "attachment-9.png", new string('a', 145) + ".docx", "_lpt1.log",
+            ],
+            names);
+    }
+
+    [Fact]
+    public void The_display_name_cannot_pose_as_the_address()
+    {
+        var email = Parse("from-display-name-injection.eml");
+
+        Assert.Equal("evil@x.test", email.FromAddress);
+        Assert.Equal("admin@prodesk.test", email.FromName);
+        Assert.Equal("help@prodesk.test.evil.example", email.ReplyTo);
+    }
+
+    [Fact]
+    public void A_mail_without_from_parses_with_no_sender()
+    {
+        var email = Parse("no-from-header.eml");
+
+        Assert.Null(email.FromAddress);
+        Assert.Null(email.FromName);
+        Assert.Equal(["support@acme.prodesk.test"], email.Recipients);
+        Assert.Equal(new DateTimeOffset(2026, 3, 4, 8, 15, 0, TimeSpan.Zero), email.Date);
+    }
+
+    [Fact]
+    public void Garbage_ids_and_dates_give_null_and_the_valid_ids_around_them_are_kept()
+    {
+        var email = Parse("garbage-message-id.eml");
+
+        Assert.Null(email.MessageId);
+        Assert.Null(email.Date);
+        Assert.Equal("parent-id@acme.prodesk.test", email.InReplyTo);
+        Assert.Equal(["root@acme.prodesk.test", "parent-id@acme.prodesk.test"], email.References);
+    }
+
+    [Fact]
+    public void Unknown_charsets_fall_back_to_utf8_then_latin1_instead_of_throwing()
+    {
+        var email = Parse("unknown-charset.eml");
+
+        Assert.Equal("Café au lait, please fix the coffee machine.", email.TextBody);
+        Assert.Contains("Café au lait", email.HtmlBody, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Utf7_html_is_decoded_before_it_is_sanitized_so_its_markup_cannot_slip_through_as_text()
+    {
+        var email = Parse("utf7-html.eml");
+
+        Assert.Equal("<p>Hi</p><p><img></p>", email.HtmlBody);
+        Assert.Equal("Hi", email.TextBody);
+    }
+
+    [Fact]
+    public void Eight_bit_headers_decode_as_utf8_or_else_as_latin1()
+    {
+        var utf8 = Parse("8bit-headers-utf8.eml");
+        Assert.Equal("Überraschung: naïve café ☕", utf8.Subject);
+        Assert.Equal("Zoë Ångström", utf8.FromName);
+        Assert.Equal("Grüße aus Köln.\n", utf8.TextBody);
+
+        var latin1 = Parse("8bit-headers-latin1.eml");
+        Assert.Equal("Café crème brûlée", latin1.Subject);
+        Assert.Equal("José Peña", latin1.FromName);
+        Assert.Equal("Mañana por la mañana.\n", latin1.TextBody);
+    }
+
+    [Fact]
+    public void Nul_and_other_control_bytes_are_removed_from_body_and_subject()
+    {
+        var email = Parse("null-bytes-in-body.eml");
+
+        Assert.Equal("Beforeafter and bell [31mescape\n", email.TextBody);
+        Assert.Equal("Nul bytes", email.Subject);
+    }
+
+    [Fact]
+    public void Broken_structure_that_mime_can_recover_is_read_as_well_as_it_can_be()
+    {
+        var truncated = Parse("broken-multipart-no-closing-boundary.eml");
+        Assert.Equal("The printer on floor 3 is jammed again.\n", truncated.TextBody);
+        Assert.Equal("report.pdf", Assert.Single(truncated.Attachments).FileName);
+
+        var bogus = Parse("bogus-transfer-encoding.eml");
+        Assert.Equal("Plain words under an encoding nobody knows.", bogus.TextBody);
+        Assert.Equal(["broken.bin", "qp.txt"], bogus.Attachments.Select(a => a.FileName));
+    }
+
+    [Fact]
+    public void An_attached_message_becomes_an_eml_named_after_its_subject_and_its_body_is_not_the_mail_s()
+    {
+        var email = Parse("message-rfc822-attachment.eml");
+
+        Assert.Equal("Forwarding the message below as an attachment.", email.TextBody.TrimEnd());
+        Assert.Null(email.HtmlBody);
+        var attached = Assert.Single(email.Attachments);
+        Assert.Equal("Original question about invoice.eml", attached.FileName);
+        Assert.Equal("message/rfc822", attached.ContentType);
+        Assert.Contains("Why was I charged twice?", Encoding.UTF8.GetString(attached.Content), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_inline_image_keeps_its_content_id_and_the_html_keeps_the_cid_reference()
+    {
+        var email = Parse("inline-cid-image.eml");
+
+        Assert.Equal("See the screenshot.", email.TextBody.TrimEnd());
+        var image = Assert.Single(email.Attachments);
+        Assert.Equal("screenshot.png", image.FileName);
+        Assert.Equal("image/png", image.ContentType);
+        Assert.Equal("shot1@customer.example.test", image.ContentId);
+        Assert.True(image.Inline);
+        Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, image.Content[..4]);
+        Assert.Contains("src=\"cid:shot1@customer.example.test\"", email.HtmlBody, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_huge_header_line_is_kept_but_cut()
+    {
+        var email = Parse("huge-header-line.eml");
+
+        Assert.Equal(16 * 1024, email.Header("X-Huge")!.Length);
+        Assert.Equal(EmailParser.MaxSubjectLength, email.Subject.Length);
+        Assert.StartsWith("Long subject Long subject", email.Subject, StringComparison.Ordinal);
+        Assert.Equal("Body after a huge header.\n", email.TextBody);
+    }
+
+    [Fact]
+    public void Fifty_levels_of_nesting_are_refused_by_default_and_read_when_the_limit_allows_them()
+    {
+        var nested = Assert.Throws<UnparseableEmailException>(() => Parse("nested-multipart-50.eml"));
+        Assert.Contains("nesting deeper than 32", nested.Reason, StringComparison.Ordinal);
+        Assert.Contains("nesting deeper than 32", Assert.Throws<UnparseableEmailException>(() => Parse("nested-message-rfc822-50.eml")).Reason, StringComparison.Ordinal);
+
+        var deep = Parse("nested-multipart-50.eml", EmailParserLimits.Default with { MaxMimeDepth = 64 });
+        Assert.Equal("The bottom.", deep.TextBody);
+    }
+
+    [Fact]
+    public void Too_many_parts_are_refused_before_the_tree_is_built()
+    {
+        var refused = Assert.Throws<UnparseableEmailException>(() => Parse("too-many-parts.eml"));
+        Assert.Contains("more than 500 MIME parts", refused.Reason, StringComparison.Ordinal);
+
+        var allowed = Parse("too-many-parts.eml", EmailParserLimits.Default with { MaxParts = 1_000 });
+        Assert.Equal("part 0", allowed.TextBody);
+        Assert.Equal(599, allowed.Attachments.Count);
+    }
+
+    [Fact]
+    public void A_message_over_the_size_limit_is_refused_from_a_seekable_or_a_forward_only_stream_or_bytes()
+    {
+        var raw = File.ReadAllBytes(Path.Combine(CorpusDirectory, "html-only.eml"));
+        var limits = EmailParserLimits.Default with { MaxBytes = raw.Length - 1 };
+
+        Assert.Contains("larger than", Assert.Throws<UnparseableEmailException>(() => EmailParser.Parse(new MemoryStream(raw), limits)).Reason, StringComparison.Ordinal);
+        Assert.Throws<UnparseableEmailException>(() => EmailParser.Parse(new ForwardOnlyStream(raw), limits));
+        Assert.Throws<UnparseableEmailException>(() => EmailParser.Parse(raw, limits));
+
+        var exact = EmailParserLimits.Default with { MaxBytes = raw.Length };
+        Assert.Equal("HTML only", EmailParser.Parse(new ForwardOnlyStream(raw), exact).Subject);
+    }
+
+    [Fact]
+    public async Task Parsing_asynchronously_gives_the_same_result_and_the_same_size_limit()
+    {
+        var raw = File.ReadAllBytes(Path.Combine(CorpusDirectory, "text-only.eml"));
+
+        var email = await EmailParser.ParseAsync(new ForwardOnlyStream(raw));
+        Assert.Equal(EmailParser.Parse(raw).TextBody, email.TextBody);
+        Assert.Equal("CAF=abc123+x@mail.customer.example.test", email.MessageId);
+
+        await Assert.ThrowsAsync<UnparseableEmailException>(() =>
+            EmailParser.ParseAsync(new ForwardOnlyStream(raw), EmailParserLimits.Default with { MaxBytes = 100 }));
+    }
+
+    [Fact]
+    public void A_blank_text_part_beside_html_gives_way_to_the_text_of_the_html()
+    {
+        var raw = Encoding.ASCII.GetBytes(
+            "From: a@b.test\r\nSubject: s\r\nContent-Type: multipart/alternative; boundary=x\r\n\r\n" +
+            "--x\r\nContent-Type: text/plain\r\n\r\n \r\n" +
+            "--x\r\nContent-Type: text/html\r\n\r\n<p>Real <i>content</i></p>\r\n--x--\r\n");
+
+        var email = EmailParser.Parse(raw);
+
+        Assert.Equal("Real content", email.TextBody);
+        Assert.Equal("<p>Real <i>content</i></p>", email.HtmlBody);
+    }
+
+    [Fact]
+    public void Attachments_over_their_total_limit_are_refused()
+    {
+        var limits = EmailParserLimits.Default with { MaxAttachmentBytes = 10 };
+
+        Assert.Contains("attachments larger than 10 bytes", Assert.Throws<UnparseableEmailException>(() => Parse("path-traversal-filenames.eml", limits)).Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Html_with_more_tags_than_the_limit_is_refused_instead_of_costing_seconds_of_parsing()
+    {
+        var html = string.Concat(Enumerable.Repeat("<div>", 30_000));
+        var raw = Encoding.ASCII.GetBytes($"From: a@b.test\r\nSubject: deep\r\nContent-Type: text/html\r\n\r\n{html}\r\n");
+
+        Assert.Contains("more than 20000 tags", Assert.Throws<UnparseableEmailException>(() => EmailParser.Parse(raw)).Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Empty_input_is_refused_and_a_header_only_message_parses()
+    {
+        Assert.Throws<UnparseableEmailException>(() => EmailParser.Parse([]));
+
+        var email = EmailParser.Parse("Subject: \r\n\r\n"u8.ToArray());
+        Assert.Equal(EmailParser.NoSubject, email.Subject);
+        Assert.Equal("", email.TextBody);
+        Assert.Null(email.HtmlBody);
+        Assert.Null(email.MessageId);
+    }
+
+    [Theory]
+    [InlineData("../../etc/passwd", "passwd")]
+    [InlineData("..\\..\\windows\\win.ini", "win.ini")]
+    [InlineData("/etc/shadow", "shadow")]
+    [InlineData("C:\\boot.ini", "boot.ini")]
+    [InlineData("CON.txt", "_CON.txt")]
+    [InlineData("nul", "_nul")]
+    [InlineData("com1.tar.gz", "_com1.tar.gz")]
+    [InlineData("console.txt", "console.txt")]
+    [InlineData("  ..hidden  name .pdf  ", "hidden name .pdf")]
+    [InlineData("report.pdf. . .", "report.pdf")]
+    [InlineData("a\u0000b\u001fc\r\n.txt", "abc.txt")]
+    [InlineData("invoice\u202Efdp.exe", "invoicefdp.exe")]
+    [InlineData("zero\u200Bwidth.txt", "zerowidth.txt")]
+    [InlineData("Cafe\u0301.txt", "Café.txt")]
+    [InlineData("photo 😀.jpg", "photo 😀.jpg")]
+    [InlineData("what?<is>this*.txt", "whatisthis.txt")]
+    [InlineData("..", "fallback.bin")]
+    [InlineData("/", "fallback.bin")]
+    [InlineData("   ", "fallback.bin")]
+    [InlineData(null, "fallback.bin")]
+    public void Safe_file_names(string? name, string expected)
+    {
+        Assert.Equal(expected, SafeFileName.From(name, "fallback.bin"));
+    }
+
+    [Fact]
+    public void Safe_file_names_drop_lone_surrogates()
+    {
+        // Not theory data: xunit would replace the lone surrogate before the test sees it.
+        Assert.Equal("lonesurrogate.txt", SafeFileName.From("lone\uD800surrogate.txt", "f"));
+        Assert.Equal("low.txt", SafeFileName.From("lo\uDC00w.txt", "f"));
+    }
+
+    [Fact]
+    public void Safe_file_names_are_cut_keeping_the_extension_and_whole_surrogate_pairs()
+    {
+        Assert.Equal(new string('x', 146) + ".pdf", SafeFileName.From(new string('x', 400) + ".pdf", "f"));
+        Assert.Equal(SafeFileName.MaxLength, SafeFileName.From(new string('x', 400), "f").Length);
+
+        var emoji = SafeFileName.From(string.Concat(Enumerable.Repeat("😀", 100)) + ".png", "f");
+        Assert.EndsWith(".png", emoji, StringComparison.Ordinal);
+        Assert.True(emoji.Length <= SafeFileName.MaxLength);
+        Assert.False(char.IsHighSurrogate(emoji[^5]));
+    }
+
+    [Fact]
+    public void The_shared_sanitizer_gives_the_same_result_from_many_threads()
+    {
+        var html = File.ReadAllText(Path.Combine(CorpusDirectory, "html-css-expression.eml"));
+        var expected = MailHtmlSanitizer.Instance.Sanitize(html);
+
+        var results = new string[32];
+        Parallel.For(0, results.Length, new ParallelOptions { MaxDegreeOfParallelism = 4 }, i => results[i] = MailHtmlSanitizer.Instance.Sanitize(html));
+
+        Assert.All(results, r => Assert.Equal(expected, r));
+    }
+
+    private static ParsedEmail Parse(string file, EmailParserLimits? limits = null)
+    {
+        using var stream = File.OpenRead(Path.Combine(CorpusDirectory, file));
+        return EmailParser.Parse(stream, limits);
+    }
+
+    private static List<IElement> Elements(string html, string name)
+    {
+        var document = new HtmlParser().ParseDocument(html);
+        return [.. document.QuerySelectorAll(name)];
+    }
+
+    /// <summary>What must hold for every message that parses, whatever it contained.</summary>
+    private static void AssertSafe(ParsedEmail email)
+    {
+        if (email.HtmlBody is { } html)
+        {
+            Assert.DoesNotContain("<script", html, StringComparison.OrdinalIgnoreCase);
+            Assert.DoesNotContain("<svg", html, StringComparison.OrdinalIgnoreCase);
+            Assert.DoesNotContain("javascript:", html, StringComparison.OrdinalIgnoreCase);
+            Assert.DoesNotContain("vbscript:", html, StringComparison.OrdinalIgnoreCase);
+            Assert.DoesNotMatch(EventHandlerAttribute(), html);
+
+            // The same, as a browser would see it after parsing the output again.
+            var document = new HtmlParser().ParseDocument(html);
+            foreach (var element in document.Body!.QuerySelectorAll("*"))
+            {
+                Assert.DoesNotContain(element.LocalName, ForbiddenElements);
+                foreach (var attribute in element.Attributes)
+                {
+                    Assert.False(attribute.Name.StartsWith("on", StringComparison.OrdinalIgnoreCase), $"<{element.LocalName} {attribute.Name}>");
+                    if (attribute.Name is "href" or "src" or "background" or "cite")
+                    {
+                        Assert.Matches(AllowedUrl(), attribute.Value);
+                    }
+                }
+            }
+        }
+
+        foreach (var attachment in email.Attachments)
+        {
+            var name = attachment.FileName;
+            Assert.False(string.IsNullOrWhiteSpace(name));
+            Assert.DoesNotContain('/', name);
+            Assert.DoesNotContain('\\', name);
+            Assert.False(name.StartsWith('.'), name);
+            Assert.DoesNotContain(name, char.IsControl);
+            Assert.True(name.Length <= SafeFileName.MaxLength, name);
+            Assert.Matches(@"^[a-z0-9!#$&^_.+-]+/[a-z0-9!#$&^_.+-]+$", attachment.ContentType);
+        }
+
+        Assert.False(string.IsNullOrEmpty(email.Subject));
+        Assert.True(email.Subject.Length <= EmailParser.MaxSubjectLength);
+        Assert.DoesNotContain(email.Subject, char.IsControl);
+        Assert.DoesNotContain(email.TextBody, c => char.IsControl(c) && c is not ('\n' or '\t'));
+        Assert.All(email.Headers, h => Assert.DoesNotContain(h.Value, char.IsControl));
+        Assert.All(email.Recipients, r => Assert.Equal(r.ToLowerInvariant(), r));
+        if (email.FromAddress is { } from)
+        {
+            Assert.Equal(from.ToLowerInvariant(), from);
+        }
+    }
+
+    [GeneratedRegex(@"\son\w+\s*=", RegexOptions.IgnoreCase)]
+    private static partial Regex EventHandlerAttribute();
+
+    [GeneratedRegex(@"^(https?:|mailto:|cid:|data:image/(png|jpeg|jpg|gif);base64,)", RegexOptions.IgnoreCase)]
+    private static partial Regex AllowedUrl();
+
+    /// <summary>A network stream as the SMTP or IMAP side hands it over: no length, no seeking.</summary>
+    private sealed class ForwardOnlyStream(byte[] data) : Stream
+    {
+        private readonly MemoryStream inner = new(data);
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                inner.Dispose();
+            }
+
+            base.Dispose(disposing);
+        }
+    }
+}

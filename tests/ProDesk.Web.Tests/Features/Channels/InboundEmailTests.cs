@@ -1,0 +1,322 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using MimeKit;
+using ProDesk.Data.Channels;
+using ProDesk.Data.WorkItems;
+using ProDesk.Web.Channels.Email;
+using ProDesk.Web.Channels.Outbound;
+using ProDesk.Web.Tests.Infrastructure;
+
+namespace ProDesk.Web.Tests.Features.Channels;
+
+/// <summary>
+/// The inbound MIME route as a mail gateway uses it: conversations from mail, threading by headers
+/// and by the signed reply address (never across tenants), RFC 3834 hygiene, bounces, quarantine.
+/// </summary>
+public sealed class InboundEmailTests(ProDeskApp app) : PostgresTest(app)
+{
+    private const string AcmeKey = "demo-acme-inbound-key-0123456789";
+    private const string MerlionKey = "demo-merlion-inbound-key-0123456789";
+
+    private static MimeMessage Mail(string from = "marie@example.fr", string subject = "Leaking tap", string body = "The kitchen tap drips.", string? messageId = null, string to = "support@acme.test")
+    {
+        var mail = new MimeMessage();
+        mail.From.Add(new MailboxAddress("Marie Curie", from));
+        mail.To.Add(MailboxAddress.Parse(to));
+        mail.Subject = subject;
+        mail.MessageId = messageId ?? $"{Guid.NewGuid():N}@mail.example.fr";
+        mail.Body = new TextPart("plain") { Text = body };
+        return mail;
+    }
+
+    private async Task<HttpResponseMessage> PostAsync(object mail, string slug = "acme", string key = AcmeKey, string contentType = "message/rfc822")
+    {
+        var bytes = mail switch
+        {
+            MimeMessage m => Encoding.UTF8.GetBytes(m.ToString()),
+            string s => Encoding.UTF8.GetBytes(s),
+            byte[] b => b,
+            _ => throw new ArgumentException("a MimeMessage, a string or bytes", nameof(mail)),
+        };
+        var content = new ByteArrayContent(bytes);
+        content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/channels/email/{slug}/inbound") { Content = content };
+        request.Headers.Add(EmailInboundApi.KeyHeader, key);
+        return await App.CreateClient().SendAsync(request);
+    }
+
+    private static async Task<JsonElement> JsonAsync(HttpResponseMessage response) =>
+        JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone();
+
+    private Task<List<OutboundMessage>> OutboundAsync(string slug) =>
+        App.InTenantAsync(slug, db => db.OutboundMessages.AsNoTracking().OrderBy(o => o.CreatedAt).ToListAsync());
+
+    private Task<List<WorkItem>> ItemsAsync(string slug) =>
+        App.InTenantAsync(slug, db => db.WorkItems.AsNoTracking().Include(w => w.Messages).OrderBy(w => w.CreatedAt).ToListAsync());
+
+    [Fact]
+    public async Task A_mail_becomes_a_conversation_once_however_often_it_is_posted()
+    {
+        var mail = Mail(messageId: "first-contact@mail.example.fr");
+        var first = await PostAsync(mail);
+        Assert.Equal(HttpStatusCode.Created, first.StatusCode);
+        var answer = await JsonAsync(first);
+        Assert.Equal("created", answer.GetProperty("outcome").GetString());
+        var itemId = answer.GetProperty("workItemId").GetGuid();
+        Assert.Equal($"/api/v1/tenants/acme/work-items/{itemId}", first.Headers.Location?.OriginalString);
+
+        var again = await PostAsync(mail);
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        Assert.Equal("duplicate", (await JsonAsync(again)).GetProperty("outcome").GetString());
+
+        var item = Assert.Single(await ItemsAsync("acme"));
+        Assert.Equal("email", item.Channel);
+        Assert.Equal("Leaking tap", item.Subject);
+        var message = Assert.Single(item.Messages);
+        Assert.Equal("first-contact@mail.example.fr", message.InternetMessageId);
+        Assert.Contains("tap drips", message.Body, StringComparison.Ordinal);
+        Assert.Equal("marie@example.fr", message.FromAddress);
+    }
+
+    [Fact]
+    public async Task The_same_mail_posted_at_once_still_makes_one_item()
+    {
+        var raw = Mail(messageId: "burst@mail.example.fr").ToString();
+        var responses = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => PostAsync(raw)));
+        Assert.All(responses, r => Assert.True(r.IsSuccessStatusCode, r.StatusCode.ToString()));
+        Assert.Single(responses, r => r.StatusCode == HttpStatusCode.Created);
+        Assert.Single(await ItemsAsync("acme"));
+        Assert.Equal(1, await App.InTenantAsync("acme", db => db.InboundMails.CountAsync()));
+    }
+
+    [Fact]
+    public async Task A_wrong_key_and_an_unknown_tenant_get_the_same_answer_and_store_nothing()
+    {
+        var wrongKey = await PostAsync(Mail(), key: "not-the-key");
+        var otherTenantsKey = await PostAsync(Mail(), key: MerlionKey);
+        var unknown = await PostAsync(Mail(), slug: "no-such-tenant");
+        Assert.All([wrongKey, otherTenantsKey, unknown], r => Assert.Equal(HttpStatusCode.Unauthorized, r.StatusCode));
+        var (a, b) = (await JsonAsync(wrongKey), await JsonAsync(unknown));
+        Assert.Equal((a.GetProperty("title").GetString(), a.GetProperty("detail").GetString()), (b.GetProperty("title").GetString(), b.GetProperty("detail").GetString()));
+        Assert.Empty(await ItemsAsync("acme"));
+
+        var json = await PostAsync(Mail(), contentType: "application/json");
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, json.StatusCode);
+        Assert.Contains("Content-Type", (await JsonAsync(json)).GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_person_gets_an_acknowledgment_an_auto_responder_does_not()
+    {
+        await PostAsync(Mail(from: "person@example.fr", subject: "Help"));
+        var auto = Mail(from: "vacation@example.fr", subject: "Out of office");
+        auto.Headers.Add("Auto-Submitted", "auto-replied");
+        Assert.Equal(HttpStatusCode.Created, (await PostAsync(auto)).StatusCode);
+        var list = Mail(from: "news@example.fr", subject: "Newsletter");
+        list.Headers.Add("List-Id", "<news.example.fr>");
+        Assert.Equal(HttpStatusCode.Created, (await PostAsync(list)).StatusCode);
+
+        var outbound = Assert.Single(await OutboundAsync("acme"));
+        Assert.Equal("person@example.fr", outbound.To);
+        Assert.True(outbound.Automatic);
+        var settings = await App.InTenantAsync("acme", db => db.ChannelSettings.AsNoTracking().SingleAsync());
+        var sent = SmtpEmailSender.Build(outbound, settings, "Acme");
+        Assert.Equal("auto-replied", sent.Headers[HeaderId.AutoSubmitted]);
+        Assert.StartsWith("Re: Help", sent.Subject, StringComparison.Ordinal);
+        Assert.StartsWith("support+r-", sent.ReplyTo.Mailboxes.Single().Address, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_reply_to_our_mail_threads_into_the_item_and_reopens_it()
+    {
+        var created = await JsonAsync(await PostAsync(Mail(messageId: "q1@mail.example.fr")));
+        var itemId = created.GetProperty("workItemId").GetGuid();
+        var ack = Assert.Single(await OutboundAsync("acme"));
+
+        var answer = Mail(subject: "Re: Leaking tap", body: "Still dripping.");
+        answer.InReplyTo = ack.InternetMessageId;
+        answer.References.Add(ack.InternetMessageId!);
+        var threaded = await PostAsync(answer);
+        Assert.Equal(HttpStatusCode.OK, threaded.StatusCode);
+        Assert.Equal("threaded", (await JsonAsync(threaded)).GetProperty("outcome").GetString());
+        var item = Assert.Single(await ItemsAsync("acme"));
+        Assert.Equal(itemId, item.Id);
+        Assert.Equal(2, item.Messages.Count);
+        Assert.Single(await OutboundAsync("acme"));
+    }
+
+    [Fact]
+    public async Task The_signed_reply_address_threads_whoever_writes_but_never_into_another_tenant()
+    {
+        var created = await JsonAsync(await PostAsync(Mail()));
+        var acmeItem = created.GetProperty("workItemId").GetGuid();
+        var ack = Assert.Single(await OutboundAsync("acme"));
+        var settings = await App.InTenantAsync("acme", db => db.ChannelSettings.AsNoTracking().SingleAsync());
+        var replyTo = SmtpEmailSender.Build(ack, settings, "Acme").ReplyTo.Mailboxes.Single().Address;
+
+        // A colleague of the customer answers to the reply address, without any thread headers.
+        var colleague = Mail(from: "pierre@example.fr", subject: "About the tap", to: replyTo);
+        Assert.Equal(HttpStatusCode.OK, (await PostAsync(colleague)).StatusCode);
+        Assert.Equal(2, Assert.Single(await ItemsAsync("acme")).Messages.Count);
+
+        // The same address posted to another tenant's route names acme's item: merlion must not find it.
+        var crossTenant = Mail(from: "mallory@example.fr", subject: "Injected", to: replyTo.Replace("acme.test", "merlion.test", StringComparison.Ordinal));
+        Assert.Equal(HttpStatusCode.Created, (await PostAsync(crossTenant, "merlion", MerlionKey)).StatusCode);
+        var merlionItem = Assert.Single(await ItemsAsync("merlion"));
+        Assert.NotEqual(acmeItem, merlionItem.Id);
+        Assert.Equal(2, Assert.Single(await ItemsAsync("acme")).Messages.Count);
+
+        // A tampered token threads nowhere either.
+        var tampered = Mail(from: "mallory@example.fr", subject: "Tampered", to: replyTo.Replace("+r-", "+r-0", StringComparison.Ordinal));
+        Assert.Equal(HttpStatusCode.Created, (await PostAsync(tampered)).StatusCode);
+        Assert.Equal(2, (await ItemsAsync("acme")).Count);
+    }
+
+    [Fact]
+    public async Task Headers_naming_another_tenants_mail_or_another_customers_mail_start_a_new_item()
+    {
+        await PostAsync(Mail(from: "secret@example.fr", messageId: "acme-secret@mail.example.fr"));
+        var forged = Mail(from: "mallory@example.fr", subject: "Re: secret");
+        forged.InReplyTo = "acme-secret@mail.example.fr";
+        Assert.Equal(HttpStatusCode.Created, (await PostAsync(forged, "merlion", MerlionKey)).StatusCode);
+
+        // In the same tenant, a stranger quoting a customer's own Message-ID does not join that customer's item.
+        var stranger = Mail(from: "mallory@example.fr", subject: "Re: secret");
+        stranger.InReplyTo = "acme-secret@mail.example.fr";
+        Assert.Equal(HttpStatusCode.Created, (await PostAsync(stranger)).StatusCode);
+        Assert.All(await ItemsAsync("acme"), i => Assert.Single(i.Messages));
+    }
+
+    [Fact]
+    public async Task A_permanent_bounce_suppresses_the_address_and_leaves_the_item_alone()
+    {
+        var created = await JsonAsync(await PostAsync(Mail(from: "gone@example.fr")));
+        var ack = Assert.Single(await OutboundAsync("acme"));
+        var bounce = $"""
+            From: Mail Delivery System <mailer-daemon@mx.example.fr>
+            To: support@acme.test
+            Subject: Undelivered Mail Returned to Sender
+            Message-ID: <bounce-1@mx.example.fr>
+            Auto-Submitted: auto-replied
+            MIME-Version: 1.0
+            Content-Type: multipart/report; report-type=delivery-status; boundary="b1"
+
+            --b1
+            Content-Type: text/plain
+
+            Your message could not be delivered.
+            --b1
+            Content-Type: message/delivery-status
+
+            Reporting-MTA: dns; mx.example.fr
+
+            Final-Recipient: rfc822; gone@example.fr
+            Action: failed
+            Status: 5.1.1
+
+            --b1
+            Content-Type: text/rfc822-headers
+
+            Message-ID: <{ack.InternetMessageId}>
+            --b1--
+            """.ReplaceLineEndings("\r\n");
+        var response = await PostAsync(bounce);
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        Assert.Equal("dropped", (await JsonAsync(response)).GetProperty("outcome").GetString());
+
+        var item = Assert.Single(await ItemsAsync("acme"));
+        Assert.Single(item.Messages);
+        Assert.True(await App.InTenantAsync("acme", db => db.EmailSuppressions.AnyAsync(s => s.Address == "gone@example.fr")));
+
+        // Mail to the suppressed address is not sent.
+        await App.Services.GetRequiredService<OutboundDispatcher>().SendDueAsync(CancellationToken.None);
+        Assert.Equal(OutboundState.Suppressed, Assert.Single(await OutboundAsync("acme")).State);
+        Assert.Equal(created.GetProperty("workItemId").GetGuid(), item.Id);
+    }
+
+    [Fact]
+    public async Task Our_own_mail_coming_back_is_dropped()
+    {
+        await PostAsync(Mail());
+        var ack = Assert.Single(await OutboundAsync("acme"));
+        var settings = await App.InTenantAsync("acme", db => db.ChannelSettings.AsNoTracking().SingleAsync());
+        var echo = SmtpEmailSender.Build(ack, settings, "Acme");
+        var response = await PostAsync(echo);
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        Assert.Equal("dropped", (await JsonAsync(response)).GetProperty("outcome").GetString());
+        Assert.Single(Assert.Single(await ItemsAsync("acme")).Messages);
+    }
+
+    [Fact]
+    public async Task Unparseable_and_oversized_mail_is_quarantined_raw_and_can_be_reprocessed()
+    {
+        var response = await PostAsync("this is not a mail at all, no headers, no sender");
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var answer = await JsonAsync(response);
+        Assert.Equal("quarantined", answer.GetProperty("outcome").GetString());
+        Assert.False(string.IsNullOrEmpty(answer.GetProperty("reason").GetString()));
+        var mail = await App.InTenantAsync("acme", db => db.InboundMails.AsNoTracking().SingleAsync());
+        Assert.Equal(InboundMailState.Quarantined, mail.State);
+        var raw = App.Services.GetRequiredService<RawMailStore>();
+        Assert.Equal("this is not a mail at all, no headers, no sender", Encoding.UTF8.GetString(await raw.ReadAsync(mail.TenantId, mail.RawSha256, CancellationToken.None)));
+        Assert.Empty(await ItemsAsync("acme"));
+    }
+
+    [Fact]
+    public async Task Oversized_mail_is_quarantined_and_a_provider_admin_takes_it_in_on_purpose()
+    {
+        using var smallLimit = App.WithWebHostBuilder(b => b.UseSetting("Email:MaxBytes", "4000"));
+        var big = Mail(subject: "Scanned contract", body: new string('x', 6000));
+        var content = new ByteArrayContent(Encoding.UTF8.GetBytes(big.ToString()));
+        content.Headers.ContentType = new MediaTypeHeaderValue("message/rfc822");
+        content.Headers.Add(EmailInboundApi.KeyHeader, AcmeKey);
+        var response = await smallLimit.CreateClient().PostAsync("/channels/email/acme/inbound", content);
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var answer = await JsonAsync(response);
+        Assert.Equal("quarantined", answer.GetProperty("outcome").GetString());
+        Assert.Contains("4000", answer.GetProperty("reason").GetString(), StringComparison.Ordinal);
+        var mailId = answer.GetProperty("id").GetGuid();
+
+        var admin = smallLimit.CreateClient().WithBearer((await App.PatAsync("admin@prodesk.test")).Secret);
+        var listed = await admin.JsonAsync("/api/v1/tenants/acme/channels/email/quarantine");
+        Assert.Equal(mailId, Assert.Single(listed.EnumerateArray()).GetProperty("id").GetGuid());
+        var raw = await admin.GetAsync($"/api/v1/tenants/acme/channels/email/quarantine/{mailId}/raw");
+        Assert.Equal("message/rfc822", raw.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("Scanned contract", await raw.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        var stillTooBig = await admin.PostAsync($"/api/v1/tenants/acme/channels/email/quarantine/{mailId}/reprocess", null);
+        Assert.Equal("quarantined", (await JsonAsync(stillTooBig)).GetProperty("outcome").GetString());
+        var takenIn = await admin.PostAsync($"/api/v1/tenants/acme/channels/email/quarantine/{mailId}/reprocess?allowOversize=true", null);
+        var taken = await JsonAsync(takenIn);
+        Assert.Equal("created", taken.GetProperty("outcome").GetString());
+        Assert.Equal("Scanned contract", Assert.Single(await ItemsAsync("acme")).Subject);
+        Assert.Empty((await admin.JsonAsync("/api/v1/tenants/acme/channels/email/quarantine")).EnumerateArray());
+
+        // Nobody but provider admins sees quarantined mail; a client admin of the tenant gets 404.
+        var clientAdmin = App.CreateClient().WithBearer((await App.PatAsync("admin@acme.test")).Secret);
+        Assert.Equal(HttpStatusCode.NotFound, (await clientAdmin.GetAsync("/api/v1/tenants/acme/channels/email/quarantine")).StatusCode);
+    }
+
+    [Fact]
+    public async Task An_agents_reply_goes_out_by_mail_in_the_customers_thread()
+    {
+        var created = await JsonAsync(await PostAsync(Mail(messageId: "thread-root@mail.example.fr")));
+        var itemId = created.GetProperty("workItemId").GetGuid();
+        var agent = App.CreateClient().WithBearer((await App.PatAsync("agent1@prodesk.test")).Secret);
+        var reply = await agent.PostAsJsonAsync($"/api/v1/tenants/acme/work-items/{itemId}/replies", new { body = "We send a plumber tomorrow." });
+        Assert.True(reply.IsSuccessStatusCode, await reply.Content.ReadAsStringAsync());
+
+        var outbound = (await OutboundAsync("acme")).Single(o => !o.Automatic);
+        Assert.Equal("marie@example.fr", outbound.To);
+        Assert.Equal("thread-root@mail.example.fr", outbound.InReplyTo);
+        Assert.Equal("We send a plumber tomorrow.", outbound.Body);
+        var stored = await App.InTenantAsync("acme", db => db.WorkItemMessages.AsNoTracking().SingleAsync(m => m.Kind == MessageKind.Reply));
+        Assert.Equal(outbound.InternetMessageId, stored.InternetMessageId);
+    }
+}

@@ -1,0 +1,144 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using MimeKit;
+using ProDesk.Testing;
+using ProDesk.Web.Channels.Email;
+using ProDesk.Web.Tests.Infrastructure;
+using ProDesk.Web.Tenancy;
+
+namespace ProDesk.Web.Tests.Features.Channels;
+
+/// <summary>Mail fetched from a real IMAP server (Dovecot on loopback, started by tests/run.sh).</summary>
+public sealed class MailboxPollingTests(ProDeskApp app) : PostgresTest(app)
+{
+    private readonly MailServers _servers = MailServers.FromEnvironment();
+
+    private static MimeMessage Mail(string subject, string? messageId = null)
+    {
+        var mail = new MimeMessage();
+        mail.From.Add(new MailboxAddress("Lena Berg", "lena@example.se"));
+        mail.To.Add(MailboxAddress.Parse("support@acme.test"));
+        mail.Subject = subject;
+        mail.MessageId = messageId ?? $"{Guid.NewGuid():N}@mail.example.se";
+        mail.Body = new TextPart("plain") { Text = $"Body of {subject}" };
+        return mail;
+    }
+
+    /// <summary>A fresh Dovecot user (its mailbox is created on first login) set up as acme's mailbox "support".</summary>
+    private async Task<string> MailboxAsync(HttpClient admin, string key = "support")
+    {
+        var user = $"acme-{Guid.NewGuid():N}";
+        var response = await admin.PutAsJsonAsync($"/api/v1/tenants/acme/channels/email/mailboxes/{key}",
+            new { host = _servers.Imap.Host, port = _servers.Imap.Port, useTls = false, userName = user, password = _servers.Imap.Password });
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        return user;
+    }
+
+    private async Task<HttpClient> AdminAsync() => App.CreateClient().WithBearer((await App.PatAsync("admin@prodesk.test")).Secret);
+
+    private async Task PollAsync()
+    {
+        await using var scope = App.Services.CreateAsyncScope();
+        await scope.ServiceProvider.GetRequiredService<MailboxPolling>().RunAsync(CancellationToken.None);
+    }
+
+    private Task<List<string>> SubjectsAsync() =>
+        App.InTenantAsync("acme", db => db.WorkItems.AsNoTracking().OrderBy(w => w.CreatedAt).Select(w => w.Subject).ToListAsync());
+
+    [Fact]
+    public async Task Unseen_mail_becomes_work_items_and_is_marked_seen_once_stored()
+    {
+        var user = await MailboxAsync(await AdminAsync());
+        await _servers.AppendAsync(user, Mail("Invoice question"));
+        await _servers.AppendAsync(user, Mail("Delivery address"));
+        Assert.Equal(2, await _servers.UnseenCountAsync(user));
+
+        await PollAsync();
+
+        Assert.Equal(["Invoice question", "Delivery address"], await SubjectsAsync());
+        Assert.Equal(0, await _servers.UnseenCountAsync(user));
+        var mailbox = (await (await AdminAsync()).JsonAsync("/api/v1/tenants/acme/channels/email/mailboxes"))[0];
+        Assert.Equal(JsonValueKind.Null, mailbox.GetProperty("lastError").ValueKind);
+        Assert.False(mailbox.TryGetProperty("password", out _));
+    }
+
+    [Fact]
+    public async Task Mail_stored_before_a_crash_kept_it_unseen_is_not_taken_twice()
+    {
+        var user = await MailboxAsync(await AdminAsync());
+        var mail = Mail("Taken in, never flagged", "crash-1@mail.example.se");
+        await _servers.AppendAsync(user, mail);
+
+        // The node took the mail in and died before flagging it \Seen: the mailbox still shows it unseen.
+        var tenant = await App.TenantAsync("acme");
+        await using (var scope = App.Services.CreateAsyncScope())
+        {
+            using var entered = TenantScopes.Enter(scope.ServiceProvider.GetRequiredService<TenantScopes>().ForTenant(tenant));
+            await scope.ServiceProvider.GetRequiredService<IngestEmail>().HandleAsync("support", System.Text.Encoding.UTF8.GetBytes(mail.ToString()), CancellationToken.None);
+        }
+
+        // The same mail delivered twice into the mailbox is one mail too.
+        await _servers.AppendAsync(user, mail);
+        Assert.Equal(2, await _servers.UnseenCountAsync(user));
+
+        await PollAsync();
+
+        Assert.Equal(["Taken in, never flagged"], await SubjectsAsync());
+        Assert.Equal(0, await _servers.UnseenCountAsync(user));
+    }
+
+    [Fact]
+    public async Task A_wrong_password_is_shown_on_the_mailbox_and_leaves_the_mail_waiting()
+    {
+        var admin = await AdminAsync();
+        var user = await MailboxAsync(admin);
+        await _servers.AppendAsync(user, Mail("Waiting"));
+        var changed = await admin.PutAsJsonAsync("/api/v1/tenants/acme/channels/email/mailboxes/support",
+            new { host = _servers.Imap.Host, port = _servers.Imap.Port, useTls = false, userName = user, password = "wrong" });
+        Assert.Equal(HttpStatusCode.OK, changed.StatusCode);
+
+        await PollAsync();
+
+        Assert.Empty(await SubjectsAsync());
+        Assert.Equal(1, await _servers.UnseenCountAsync(user));
+        var mailbox = (await admin.JsonAsync("/api/v1/tenants/acme/channels/email/mailboxes"))[0];
+        Assert.False(string.IsNullOrEmpty(mailbox.GetProperty("lastError").GetString()));
+
+        var bad = await admin.PutAsJsonAsync("/api/v1/tenants/acme/channels/email/mailboxes/other", new { host = "", port = 70000, userName = "" });
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        var errors = JsonDocument.Parse(await bad.Content.ReadAsStringAsync()).RootElement.GetProperty("errors");
+        Assert.Equal(["host", "password", "port", "userName"], errors.EnumerateObject().Select(p => p.Name).Order());
+    }
+
+    [Fact]
+    public async Task A_watched_mailbox_turns_new_mail_into_a_work_item_within_seconds()
+    {
+        using var watching = App.WithWebHostBuilder(b => b.UseSetting("Email:Watch", "true").UseSetting("Email:WatchRefreshSeconds", "1"));
+        var admin = watching.CreateClient().WithBearer((await App.PatAsync("admin@prodesk.test")).Secret);
+        var user = await MailboxAsync(admin);
+
+        // The watcher polls a mailbox once when it starts watching it, then waits in IDLE: mail appended after
+        // that first poll reaches the desk through IDLE (the minute's recurring poll would be far slower).
+        await UntilAsync(async () => (await admin.JsonAsync("/api/v1/tenants/acme/channels/email/mailboxes"))[0].GetProperty("lastPolledAt").ValueKind != JsonValueKind.Null, TimeSpan.FromSeconds(20));
+        await _servers.AppendAsync(user, Mail("Arrives while idle"));
+        await UntilAsync(async () => (await SubjectsAsync()).Count > 0, TimeSpan.FromSeconds(10));
+
+        Assert.Equal(["Arrives while idle"], await SubjectsAsync());
+        Assert.Equal(0, await _servers.UnseenCountAsync(user));
+    }
+
+    /// <summary>Waits for an outside server and the app's watcher (not a timer of ours), bounded.</summary>
+    private static async Task UntilAsync(Func<Task<bool>> condition, TimeSpan limit)
+    {
+        var deadline = DateTime.UtcNow + limit;
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"not within {limit.TotalSeconds} s");
+            await Task.Delay(50);
+        }
+    }
+}
