@@ -87,16 +87,26 @@ public static class DataExtensions
                 throw new StartupException("ConnectionStrings:ProDesk is required when Database:Provider is Postgres");
             }
 
+            NpgsqlConnectionStringBuilder parsed;
             try
             {
-                _ = new NpgsqlConnectionStringBuilder(connectionString);
+                parsed = new NpgsqlConnectionStringBuilder(connectionString);
             }
             catch (ArgumentException e)
             {
                 throw new StartupException($"ConnectionStrings:ProDesk is not a valid PostgreSQL connection string: {e.Message}", e);
             }
 
-            return new DatabaseSettings(provider, connectionString);
+            // Hot statements (ingestion's inserts, the claim, the token check) are prepared once per
+            // physical connection instead of parsed and planned on every call (ARCHITECTURE.md decision 16).
+            // An operator's own setting wins; behind a transaction-pooling proxy set Max Auto Prepare=0.
+            if (!connectionString.Contains("Auto Prepare", StringComparison.OrdinalIgnoreCase))
+            {
+                parsed.MaxAutoPrepare = 256;
+                parsed.AutoPrepareMinUsages = 2;
+            }
+
+            return new DatabaseSettings(provider, parsed.ConnectionString);
         }
 
         if (string.IsNullOrWhiteSpace(connectionString))
