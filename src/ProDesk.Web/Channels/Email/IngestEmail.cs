@@ -88,7 +88,7 @@ public sealed class IngestEmail(
             return await SettleAsync(ledger, isNew, InboundMailState.Quarantined, failure ?? "no sender address", cancellationToken);
         }
 
-        if (IsOurOwn(parsed, ledger.TenantId))
+        if (await IsOurOwnAsync(parsed, ledger.TenantId, cancellationToken))
         {
             return await SettleAsync(ledger, isNew, InboundMailState.Dropped, "our own mail came back", cancellationToken);
         }
@@ -108,7 +108,8 @@ public sealed class IngestEmail(
             Attachments = await StoreAttachmentsAsync(parsed, ledger.TenantId, cancellationToken),
         };
 
-        var mayAcknowledge = AutomaticMail.MayAutoReply(parsed.Headers, parsed.FromAddress) && settings?.SupportAddress is not null;
+        var mayAcknowledge = AutomaticMail.MayAutoReply(parsed.Headers, parsed.FromAddress) && settings?.SupportAddress is not null
+            && await WithinAutomaticCapAsync(parsed.FromAddress, cancellationToken);
         var acknowledged = false;
         var result = await ingest.HandleAsync(message, stored =>
         {
@@ -188,6 +189,22 @@ public sealed class IngestEmail(
         return await SettleAsync(ledger, isNew, InboundMailState.Dropped, reason, cancellationToken);
     }
 
+    /// <summary>
+    /// The loop breaker: at most <see cref="AutomaticLimit"/> automatic mails to one address per hour, so
+    /// an auto-responder that ignores RFC 3834 (and starts a new conversation with every answer) gets a
+    /// few acknowledgments, not an endless exchange.
+    /// </summary>
+    private async Task<bool> WithinAutomaticCapAsync(string address, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        var since = now - AutomaticLimit.Window;
+        var recent = await db.OutboundMessages.AsNoTracking()
+            .Where(o => o.Automatic && o.To == address && o.CreatedAt > since).Select(o => o.CreatedAt).ToListAsync(cancellationToken);
+        return AutomaticLimit.Allows(recent, now);
+    }
+
+    private static readonly AutoReplyLimit AutomaticLimit = new();
+
     private OutboundMessage Acknowledgment(IngestMessage.Result stored, ParsedEmail parsed)
     {
         var now = clock.GetUtcNow().UtcDateTime;
@@ -226,12 +243,16 @@ public sealed class IngestEmail(
     }
 
     /// <summary>Mail we sent (our origin header for this tenant, or one of our Message-IDs) that found its way back in.</summary>
-    private bool IsOurOwn(ParsedEmail parsed, Guid tenantId)
+    private async Task<bool> IsOurOwnAsync(ParsedEmail parsed, Guid tenantId, CancellationToken cancellationToken)
     {
         var origin = parsed.Headers.Where(h => string.Equals(h.Key, SmtpEmailSender.OriginHeader, StringComparison.OrdinalIgnoreCase)).Select(h => h.Value.Trim());
-        return origin.Contains(tenantId.ToString("N"), StringComparer.OrdinalIgnoreCase)
-            || (parsed.MessageId is { } id && id.EndsWith($"@{smtp.Value.MessageIdDomain}", StringComparison.OrdinalIgnoreCase)
-                && db.OutboundMessages.Any(o => o.InternetMessageId == id));
+        if (origin.Contains(tenantId.ToString("N"), StringComparer.OrdinalIgnoreCase))
+        {
+            return true;
+        }
+
+        return parsed.MessageId is { } id && id.EndsWith($"@{smtp.Value.MessageIdDomain}", StringComparison.OrdinalIgnoreCase)
+            && await db.OutboundMessages.AnyAsync(o => o.InternetMessageId == id, cancellationToken);
     }
 
     private static IEnumerable<string> ThreadReferences(ParsedEmail parsed)

@@ -9,6 +9,7 @@ using Microsoft.Extensions.DependencyInjection;
 using MimeKit;
 using ProDesk.Data.Channels;
 using ProDesk.Data.WorkItems;
+using ProDesk.Domain.WorkItems;
 using ProDesk.Web.Channels.Email;
 using ProDesk.Web.Channels.Outbound;
 using ProDesk.Web.Tests.Infrastructure;
@@ -133,22 +134,47 @@ public sealed class InboundEmailTests(ProDeskApp app) : PostgresTest(app)
     }
 
     [Fact]
+    public async Task An_auto_responder_that_ignores_the_rules_gets_a_few_acknowledgments_not_a_loop()
+    {
+        // No Auto-Submitted, a new Message-ID and no thread headers each time: every answer looks like a new request.
+        for (var i = 0; i < 5; i++)
+        {
+            Assert.Equal(HttpStatusCode.Created, (await PostAsync(Mail(from: "robot@example.fr", subject: $"Your ticket {i}"))).StatusCode);
+        }
+
+        Assert.Equal(5, (await ItemsAsync("acme")).Count);
+        Assert.Equal(3, (await OutboundAsync("acme")).Count(o => o.Automatic && o.To == "robot@example.fr"));
+    }
+
+    [Fact]
     public async Task A_reply_to_our_mail_threads_into_the_item_and_reopens_it()
     {
         var created = await JsonAsync(await PostAsync(Mail(messageId: "q1@mail.example.fr")));
         var itemId = created.GetProperty("workItemId").GetGuid();
         var ack = Assert.Single(await OutboundAsync("acme"));
 
+        // An answer to the acknowledgment joins the item.
         var answer = Mail(subject: "Re: Leaking tap", body: "Still dripping.");
         answer.InReplyTo = ack.InternetMessageId;
         answer.References.Add(ack.InternetMessageId!);
         var threaded = await PostAsync(answer);
         Assert.Equal(HttpStatusCode.OK, threaded.StatusCode);
         Assert.Equal("threaded", (await JsonAsync(threaded)).GetProperty("outcome").GetString());
+
+        // The agent answers (the item waits on the customer), the customer writes back: it is open again.
+        var agent = App.CreateClient().WithBearer((await App.PatAsync("agent1@prodesk.test")).Secret);
+        (await agent.PostAsJsonAsync($"/api/v1/tenants/acme/work-items/{itemId}/replies", new { body = "A plumber comes tomorrow." })).EnsureSuccessStatusCode();
+        Assert.Equal(WorkItemStatus.Pending, Assert.Single(await ItemsAsync("acme")).Status);
+        var agentMail = (await OutboundAsync("acme")).Single(o => !o.Automatic);
+        var thanks = Mail(subject: "Re: Leaking tap", body: "Thanks, what time?");
+        thanks.InReplyTo = agentMail.InternetMessageId;
+        Assert.Equal(HttpStatusCode.OK, (await PostAsync(thanks)).StatusCode);
+
         var item = Assert.Single(await ItemsAsync("acme"));
         Assert.Equal(itemId, item.Id);
-        Assert.Equal(2, item.Messages.Count);
-        Assert.Single(await OutboundAsync("acme"));
+        Assert.Equal(WorkItemStatus.Open, item.Status);
+        Assert.Equal(["Inbound", "Inbound", "Reply", "Inbound"], item.Messages.OrderBy(m => m.CreatedAt).Select(m => m.Kind.ToString()));
+        Assert.Equal(2, (await OutboundAsync("acme")).Count);
     }
 
     [Fact]
