@@ -63,11 +63,11 @@ public sealed class IngestMessage(ProDeskDbContext db, ITenantContext tenants, S
         {
             Id = Guid.CreateVersion7(),
             Kind = MessageKind.Inbound,
-            AuthorName = string.IsNullOrWhiteSpace(message.FromName) ? contact.Name : message.FromName.Trim(),
+            AuthorName = Fit(string.IsNullOrWhiteSpace(message.FromName) ? contact.Name : message.FromName.Trim(), 320),
             Body = message.Body,
             HtmlBody = message.HtmlBody,
-            FromAddress = message.FromAddress,
-            InternetMessageId = message.InternetMessageId,
+            FromAddress = Fit(message.FromAddress, 320),
+            InternetMessageId = message.InternetMessageId is { Length: <= 998 } id ? id : null,
             ExternalId = MessageKey(message),
             CreatedAt = now,
         };
@@ -104,7 +104,7 @@ public sealed class IngestMessage(ProDeskDbContext db, ITenantContext tenants, S
             Kind = message.Kind,
             Status = WorkItemStatus.Open,
             QueueId = queue.Id,
-            Subject = message.Subject,
+            Subject = Fit(message.Subject, 400),
             Channel = message.Channel,
             ExternalId = message.Channel == "api" ? message.ExternalId : null,
             ContactId = contact.Id,
@@ -114,7 +114,7 @@ public sealed class IngestMessage(ProDeskDbContext db, ITenantContext tenants, S
         };
         db.WorkItems.Add(item);
         await sla.StartAsync(item, queue.Key, now, cancellationToken);
-        WorkItemTrail.Changed(db, item.Id, item.TenantId, now, null, message.FromAddress, "created", null, item.Status.ToString());
+        WorkItemTrail.Changed(db, item.Id, item.TenantId, now, null, inbound.FromAddress, "created", null, item.Status.ToString());
         db.OutboxEvents.Add(new OutboxEvent { Type = "WorkItemCreated", PayloadJson = JsonSerializer.Serialize(new { item.Id, item.Subject, item.Channel }), CreatedAt = now });
         return new Result(item, queue.Key, Created: true, Message: inbound);
     }
@@ -181,7 +181,7 @@ public sealed class IngestMessage(ProDeskDbContext db, ITenantContext tenants, S
         if (before != WorkItemStatus.Open)
         {
             // The customer wrote: the item is theirs to answer again.
-            WorkItemTrail.Changed(db, item.Id, item.TenantId, now, null, message.FromAddress, "status", before.ToString(), WorkItemStatus.Open.ToString());
+            WorkItemTrail.Changed(db, item.Id, item.TenantId, now, null, inbound.FromAddress, "status", before.ToString(), WorkItemStatus.Open.ToString());
             item.Status = WorkItemStatus.Open;
         }
 
@@ -219,39 +219,46 @@ public sealed class IngestMessage(ProDeskDbContext db, ITenantContext tenants, S
 
     private async Task<Result?> FindAsync(InboundMessage message, CancellationToken cancellationToken)
     {
+        // Nearly every message is new: the first probe reads one index entry and nothing else.
         var key = MessageKey(message);
-        var found = await db.WorkItemMessages.AsNoTracking().Where(m => m.ExternalId == key)
-            .Select(m => new { Item = db.WorkItems.First(w => w.Id == m.WorkItemId), m })
-            .FirstOrDefaultAsync(cancellationToken);
-        if (found is null)
+        var seen = await db.WorkItemMessages.AsNoTracking().Where(m => m.ExternalId == key).Select(m => new { m.Id, m.WorkItemId }).FirstOrDefaultAsync(cancellationToken);
+        if (seen is null)
         {
             return null;
         }
 
-        var queueKey = await db.Queues.Where(q => q.Id == found.Item.QueueId).Select(q => q.Key).FirstAsync(cancellationToken);
-        return new Result(found.Item, queueKey, Created: false, Duplicate: true, Message: found.m);
+        var found = await (
+            from w in db.WorkItems.AsNoTracking()
+            where w.Id == seen.WorkItemId
+            join q in db.Queues.AsNoTracking() on w.QueueId equals q.Id
+            select new { Item = w, QueueKey = q.Key }).FirstAsync(cancellationToken);
+        var stored = await db.WorkItemMessages.AsNoTracking().FirstAsync(m => m.Id == seen.Id, cancellationToken);
+        return new Result(found.Item, found.QueueKey, Created: false, Duplicate: true, Message: stored);
     }
+
+    /// <summary>Channels pass what senders wrote; stored text is cut to its column, never refused for length.</summary>
+    private static string Fit(string value, int length) => value.Length <= length ? value : value[..length];
 
     private async Task<Contact> ContactAsync(InboundMessage message, DateTime now, CancellationToken cancellationToken)
     {
         if (message.FromIsPhone)
         {
-            var phone = message.FromAddress.Trim();
+            var phone = Fit(message.FromAddress.Trim(), 32);
             var byPhone = await db.Contacts.FirstOrDefaultAsync(c => c.Phone == phone, cancellationToken);
             if (byPhone is null)
             {
-                byPhone = new Contact { Id = Guid.CreateVersion7(), Name = string.IsNullOrWhiteSpace(message.FromName) ? phone : message.FromName.Trim(), Phone = phone, CreatedAt = now };
+                byPhone = new Contact { Id = Guid.CreateVersion7(), Name = Fit(string.IsNullOrWhiteSpace(message.FromName) ? phone : message.FromName.Trim(), 200), Phone = phone, CreatedAt = now };
                 db.Contacts.Add(byPhone);
             }
 
             return byPhone;
         }
 
-        var email = MailAddress.TryCreate(message.FromAddress, out var address) ? address.Address.ToLowerInvariant() : message.FromAddress;
+        var email = Fit(MailAddress.TryCreate(message.FromAddress, out var address) ? address.Address.ToLowerInvariant() : message.FromAddress, 320);
         var contact = await db.Contacts.FirstOrDefaultAsync(c => c.Email == email, cancellationToken);
         if (contact is null)
         {
-            contact = new Contact { Id = Guid.CreateVersion7(), Name = string.IsNullOrWhiteSpace(message.FromName) ? email : message.FromName.Trim(), Email = email, CreatedAt = now };
+            contact = new Contact { Id = Guid.CreateVersion7(), Name = Fit(string.IsNullOrWhiteSpace(message.FromName) ? email : message.FromName.Trim(), 200), Email = email, CreatedAt = now };
             db.Contacts.Add(contact);
         }
 

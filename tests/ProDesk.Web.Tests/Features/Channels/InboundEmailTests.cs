@@ -330,6 +330,46 @@ public sealed class InboundEmailTests(ProDeskApp app) : PostgresTest(app)
     }
 
     [Fact]
+    public async Task Every_hostile_or_malformed_mail_of_the_corpus_is_taken_in_safely_or_quarantined()
+    {
+        var corpus = Directory.EnumerateFiles(Path.Combine(AppContext.BaseDirectory, "Features", "Channels", "EmailCorpus"), "*.eml").Order(StringComparer.Ordinal).ToList();
+        Assert.True(corpus.Count >= 30);
+        foreach (var path in corpus)
+        {
+            var response = await PostAsync(await File.ReadAllBytesAsync(path));
+            Assert.True(response.StatusCode is HttpStatusCode.Created or HttpStatusCode.OK or HttpStatusCode.Accepted, $"{Path.GetFileName(path)}: {(int)response.StatusCode}");
+            var outcome = (await JsonAsync(response)).GetProperty("outcome").GetString();
+            Assert.True(outcome is "created" or "threaded" or "dropped" or "quarantined" or "duplicate", $"{Path.GetFileName(path)}: {outcome}");
+        }
+
+        // What was taken in is stored sanitized: no script, no event handler, no javascript: URL reaches an agent.
+        var messages = await App.InTenantAsync("acme", db => db.WorkItemMessages.AsNoTracking().Where(m => m.HtmlBody != null).Select(m => m.HtmlBody!).ToListAsync());
+        Assert.NotEmpty(messages);
+        Assert.All(messages, html =>
+        {
+            Assert.DoesNotContain("<script", html, StringComparison.OrdinalIgnoreCase);
+            Assert.DoesNotContain("javascript:", html, StringComparison.OrdinalIgnoreCase);
+            Assert.DoesNotMatch(@"\son[a-z]+\s*=", html);
+        });
+        var names = await App.InTenantAsync("acme", db => db.WorkItemAttachments.AsNoTracking().Select(a => a.FileName).ToListAsync());
+        Assert.All(names, name => Assert.True(!name.Contains('/', StringComparison.Ordinal) && !name.Contains('\\', StringComparison.Ordinal) && !name.StartsWith('.'), name));
+        var quarantined = await App.InTenantAsync("acme", db => db.InboundMails.CountAsync(m => m.State == InboundMailState.Quarantined));
+        Assert.InRange(quarantined, 1, corpus.Count);
+    }
+
+    [Fact]
+    public async Task Mail_from_an_agents_address_is_a_customer_message_not_an_agents_reply()
+    {
+        var created = await JsonAsync(await PostAsync(Mail(from: "agent1@prodesk.test", subject: "Please close this")));
+        var item = Assert.Single(await ItemsAsync("acme"));
+        var message = Assert.Single(item.Messages);
+        Assert.Equal(MessageKind.Inbound, message.Kind);
+        Assert.Null(message.AuthorUserId);
+        Assert.Equal(WorkItemStatus.Open, item.Status);
+        Assert.Equal(item.Id, created.GetProperty("workItemId").GetGuid());
+    }
+
+    [Fact]
     public async Task An_agents_reply_goes_out_by_mail_in_the_customers_thread()
     {
         var created = await JsonAsync(await PostAsync(Mail(messageId: "thread-root@mail.example.fr")));
