@@ -91,6 +91,7 @@ public sealed class EveryEndpointTests(ProDeskApp app) : PostgresTest(app)
         ["PUT /api/v1/admin/staff/{id:guid}/role"] = Kind.ProviderOnly,
         // Provider-admin routes on a tenant: called below on the callers' own tenant, which they may otherwise see.
         ["* /admin/sla/{tenant?}"] = Kind.ProviderOnly,
+        ["* /admin/mail/{tenant?}"] = Kind.ProviderOnly,
         ["GET /api/v1/tenants/{tenant}/sla/policies"] = Kind.ProviderOnly,
         ["PUT /api/v1/tenants/{tenant}/sla/policies/{queue}/{priority}"] = Kind.ProviderOnly,
         ["GET /api/v1/tenants/{tenant}/calendar"] = Kind.ProviderOnly,

@@ -48,6 +48,8 @@ public sealed class IngestEmail(
         }
 
         await rawStore.WriteAsync(tenantId, sha256, raw, cancellationToken);
+        // Mail refused by the parser is still listed by its subject and sender where its headers allow.
+        var headers = parsed is null ? HeadersOf(raw) : (Subject: null, From: null);
         var ledger = new InboundMail
         {
             Id = Guid.CreateVersion7(),
@@ -56,8 +58,8 @@ public sealed class IngestEmail(
             DedupeKey = dedupeKey,
             RawSha256 = sha256,
             Size = raw.LongLength,
-            Subject = parsed is null ? null : Truncate(parsed.Subject, 400),
-            FromAddress = parsed?.FromAddress is { } from ? Truncate(from, 320) : null,
+            Subject = Truncate(parsed?.Subject ?? headers.Subject ?? "", 400),
+            FromAddress = (parsed?.FromAddress ?? headers.From) is { } from ? Truncate(from, 320) : null,
             ReceivedAt = clock.GetUtcNow().UtcDateTime,
         };
 
@@ -291,6 +293,22 @@ public sealed class IngestEmail(
         catch (UnparseableEmailException e)
         {
             return (null, e.Message);
+        }
+    }
+
+    private static (string? Subject, string? From) HeadersOf(byte[] raw)
+    {
+        try
+        {
+            using var stream = new MemoryStream(raw, 0, (int)Math.Min(raw.LongLength, 256 * 1024), writable: false);
+            var list = MimeKit.HeaderList.Load(stream);
+            var from = MimeKit.InternetAddressList.TryParse(list[MimeKit.HeaderId.From] ?? "", out var addresses)
+                ? addresses.Mailboxes.FirstOrDefault()?.Address : null;
+            return (list[MimeKit.HeaderId.Subject], from);
+        }
+        catch (FormatException)
+        {
+            return (null, null);
         }
     }
 

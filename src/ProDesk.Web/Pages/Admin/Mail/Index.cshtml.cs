@@ -1,0 +1,77 @@
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.EntityFrameworkCore;
+using ProDesk.Data;
+using ProDesk.Data.Channels;
+using ProDesk.Data.Identity;
+using ProDesk.Web.Channels.Email;
+using ProDesk.Web.Tenancy;
+
+namespace ProDesk.Web.Pages.Admin.Mail;
+
+/// <summary>
+/// A provider admin's view of a client's mail: its IMAP mailboxes (last poll, last error) and the mail
+/// kept raw in quarantine, each downloadable and reprocessable (also with the size limit lifted).
+/// The client is the route's <c>{tenant}</c>, so the page runs in that tenant's scope.
+/// </summary>
+[Authorize(Roles = Roles.ProviderAdmin)]
+public sealed class IndexModel(ITenantContext tenantContext, ITenantStore tenantStore, ProDeskDbContext db, IngestEmail ingest) : PageModel
+{
+    public IReadOnlyList<TenantInfo> Tenants { get; private set; } = [];
+
+    public TenantInfo? Client { get; private set; }
+
+    public IReadOnlyList<Mailbox> Mailboxes { get; private set; } = [];
+
+    public IReadOnlyList<InboundMail> Quarantined { get; private set; } = [];
+
+    public string? Message { get; private set; }
+
+    public async Task<IActionResult> OnGetAsync(string? client, string? message, CancellationToken cancellationToken)
+    {
+        if (RouteTenant is null && !string.IsNullOrEmpty(client))
+        {
+            return Redirect($"/admin/mail/{Uri.EscapeDataString(client)}");
+        }
+
+        Message = message;
+        await LoadAsync(cancellationToken);
+        return Page();
+    }
+
+    public async Task<IActionResult> OnPostReprocessAsync(Guid id, bool allowOversize, CancellationToken cancellationToken)
+    {
+        if (RouteTenant is not { } tenant)
+        {
+            return NotFound();
+        }
+
+        var result = await ingest.ReprocessAsync(id, allowOversize, cancellationToken);
+        if (result is null)
+        {
+            return NotFound();
+        }
+
+        var outcome = result.Outcome == IngestEmail.Outcome.Quarantined
+            ? $"Still quarantined: {result.Reason}"
+            : $"Mail {id} was taken in ({result.Outcome.ToString().ToLowerInvariant()}).";
+        return Redirect($"/admin/mail/{Uri.EscapeDataString(tenant.Slug)}?message={Uri.EscapeDataString(outcome)}");
+    }
+
+    private TenantInfo? RouteTenant => RouteData.Values.TryGetValue(TenantResolutionMiddleware.RouteValue, out var slug) && slug is string ? tenantContext.Current : null;
+
+    private async Task LoadAsync(CancellationToken cancellationToken)
+    {
+        Tenants = await tenantStore.ListAsync(cancellationToken);
+        Client = RouteTenant;
+        if (Client is null)
+        {
+            return;
+        }
+
+        Mailboxes = await db.Mailboxes.AsNoTracking().OrderBy(m => m.Key).ToListAsync(cancellationToken);
+        Quarantined = await db.InboundMails.AsNoTracking().Where(m => m.State == InboundMailState.Quarantined)
+            .OrderByDescending(m => m.ReceivedAt).Take(200).ToListAsync(cancellationToken);
+    }
+}
