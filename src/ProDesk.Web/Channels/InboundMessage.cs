@@ -26,6 +26,12 @@ public sealed record InboundMessage(string Channel, string ExternalId, string Fr
     /// <summary>The sender is identified by phone (SMS, WhatsApp, voice) rather than by email.</summary>
     public bool FromIsPhone { get; init; }
 
+    /// <summary>
+    /// Sent by a machine (an out-of-office reply, a delivery notice, a list): it is kept on the item it
+    /// answers but neither reopens it nor starts a response clock.
+    /// </summary>
+    public bool Automatic { get; init; }
+
     /// <summary>The queue to create the item in; the tenant's default queue when null.</summary>
     public string? QueueKey { get; init; }
 

@@ -178,6 +178,14 @@ public sealed class IngestMessage(ProDeskDbContext db, ITenantContext tenants, S
         inbound.TenantId = item.TenantId;
         db.WorkItemMessages.Add(inbound);
         var before = item.Status;
+        if (message.Automatic)
+        {
+            // An auto-reply on the thread is worth keeping, not worth anyone's attention.
+            item.UpdatedAt = now;
+            var key = await db.Queues.Where(q => q.Id == item.QueueId).Select(q => q.Key).FirstAsync(cancellationToken);
+            return new Result(item, key, Created: false, Message: inbound);
+        }
+
         if (before != WorkItemStatus.Open)
         {
             // The customer wrote: the item is theirs to answer again.

@@ -108,9 +108,10 @@ public sealed class IngestEmail(
             ThreadReferences = [.. ThreadReferences(parsed)],
             ThreadItemId = settings is null ? null : TokenItem(parsed, settings, ledger.TenantId),
             Attachments = await StoreAttachmentsAsync(parsed, ledger.TenantId, cancellationToken),
+            Automatic = !AutomaticMail.MayAutoReply(parsed.Headers, parsed.FromAddress),
         };
 
-        var mayAcknowledge = AutomaticMail.MayAutoReply(parsed.Headers, parsed.FromAddress) && settings?.SupportAddress is not null
+        var mayAcknowledge = !message.Automatic && settings?.SupportAddress is not null
             && await WithinAutomaticCapAsync(parsed.FromAddress, cancellationToken);
         var acknowledged = false;
         var result = await ingest.HandleAsync(message, stored =>

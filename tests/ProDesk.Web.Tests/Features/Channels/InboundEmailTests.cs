@@ -134,6 +134,25 @@ public sealed class InboundEmailTests(ProDeskApp app) : PostgresTest(app)
     }
 
     [Fact]
+    public async Task An_out_of_office_reply_joins_the_thread_without_reopening_it()
+    {
+        var itemId = (await JsonAsync(await PostAsync(Mail(messageId: "ooo-root@mail.example.fr")))).GetProperty("workItemId").GetGuid();
+        var agent = App.CreateClient().WithBearer((await App.PatAsync("agent1@prodesk.test")).Secret);
+        (await agent.PostAsJsonAsync($"/api/v1/tenants/acme/work-items/{itemId}/replies", new { body = "Fixed, please confirm." })).EnsureSuccessStatusCode();
+        var ours = (await OutboundAsync("acme")).Single(o => !o.Automatic);
+
+        var away = Mail(subject: "Automatic reply: Leaking tap", body: "I am away until Monday.");
+        away.InReplyTo = ours.InternetMessageId;
+        away.Headers.Add("Auto-Submitted", "auto-replied");
+        Assert.Equal(HttpStatusCode.OK, (await PostAsync(away)).StatusCode);
+
+        var item = Assert.Single(await ItemsAsync("acme"));
+        Assert.Equal(3, item.Messages.Count);
+        Assert.Equal(WorkItemStatus.Pending, item.Status);
+        Assert.Equal(2, (await OutboundAsync("acme")).Count);
+    }
+
+    [Fact]
     public async Task An_auto_responder_that_ignores_the_rules_gets_a_few_acknowledgments_not_a_loop()
     {
         // No Auto-Submitted, a new Message-ID and no thread headers each time: every answer looks like a new request.
