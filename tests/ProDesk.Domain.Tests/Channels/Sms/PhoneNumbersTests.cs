@@ -18,7 +18,7 @@ public sealed class PhoneNumbersTests
     [InlineData("ACME")] // alphanumeric sender id
     [InlineData("+0123456789")] // no country code starts with 0
     [InlineData("+1234567890123456")] // 16 digits
-    [InlineData("+1555123")] // too short
+    [InlineData("+155512")] // too short: 6 digits
     [InlineData("+1555\n1234567")]
     [InlineData("")]
     public void Anything_else_is_not_e164(string written) =>
