@@ -1,5 +1,8 @@
+using Microsoft.Extensions.Http.Resilience;
 using ProDesk.Web.Channels.Email;
 using ProDesk.Web.Channels.Outbound;
+using ProDesk.Web.Channels.Sms;
+using ProDesk.Web.Channels.WebForm;
 
 namespace ProDesk.Web.Channels;
 
@@ -16,6 +19,13 @@ public static class ChannelsExtensions
         builder.Services.AddScoped<ReplyDelivery>();
         builder.Services.AddSingleton<IOutboundSender, SmtpEmailSender>();
         builder.Services.AddSingleton<OutboundDispatcher>();
+        builder.Services.AddOptions<WebFormOptions>().Bind(builder.Configuration.GetSection("WebForm"));
+        builder.Services.AddSingleton<WebFormRateLimit>();
+        builder.Services.AddOptions<SmsOptions>().Bind(builder.Configuration.GetSection("Sms"));
+        // Timeouts and a circuit breaker, but no retry of the (non-idempotent) POST: the dispatcher retries with backoff.
+        builder.Services.AddHttpClient(TwilioSmsGateway.HttpClientName).AddStandardResilienceHandler(o => o.Retry.DisableForUnsafeHttpMethods());
+        builder.Services.AddSingleton<ISmsGateway, TwilioSmsGateway>();
+        builder.Services.AddSingleton<IOutboundSender, SmsSender>();
         builder.Services.AddSingleton<MailboxPoller>();
         builder.Services.AddScoped<MailboxPolling>();
         if (builder.Configuration.GetValue("ProDesk:RunJobs", true) && builder.Configuration.GetValue("Email:Watch", true))
@@ -35,5 +45,7 @@ public static class ChannelsExtensions
         app.MapEmailInbound();
         app.MapQuarantineApi();
         app.MapMailboxApi();
+        app.MapWebForm();
+        app.MapTwilioInbound();
     }
 }

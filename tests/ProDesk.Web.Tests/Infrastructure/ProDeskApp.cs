@@ -123,6 +123,8 @@ public class ProDeskApp : WebApplicationFactory<Program>, IAsyncLifetime
         // Sessions re-read their user on every request, so tests see a password change at once.
         builder.UseSetting("Identity:SessionRecheckSeconds", "0");
         builder.UseSetting("Identity:SignInRequestsPerMinute", "10000");
+        // Every test posts from the same (test server) address; WebFormTests lowers it on a host of its own.
+        builder.UseSetting("WebForm:PerIpLimit", "10000");
         // Demo users are re-created on every reset: hash their passwords cheaply in tests.
         builder.ConfigureServices(services => services.Configure<PasswordHasherOptions>(o => o.IterationCount = 1_000));
         builder.ConfigureServices(services => services.AddSingleton(AppClock));

@@ -103,6 +103,8 @@ public sealed class EveryEndpointTests(ProDeskApp app) : PostgresTest(app)
         ["PUT /api/v1/tenants/{tenant}/channels/email/mailboxes/{key}"] = Kind.ProviderOnly,
         ["DELETE /api/v1/tenants/{tenant}/channels/email/mailboxes/{key}"] = Kind.ProviderOnly,
         ["POST /channels/email/{tenant}/inbound"] = Kind.ChannelKeyChecked,
+        ["POST /channels/webform/{tenant}"] = Kind.ChannelKeyChecked,
+        ["POST /channels/sms/{tenant}/twilio"] = Kind.ChannelKeyChecked,
     };
 
     [Fact]

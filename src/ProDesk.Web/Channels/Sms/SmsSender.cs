@@ -1,0 +1,35 @@
+using ProDesk.Data.Channels;
+using ProDesk.Domain.Channels.Sms;
+using ProDesk.Web.Channels.Outbound;
+
+namespace ProDesk.Web.Channels.Sms;
+
+/// <summary>
+/// Replies on the SMS and WhatsApp channels, from the tenant's own number to the contact's. A reply
+/// longer than one gateway message goes as several, in order; a retry after a partial failure
+/// sends every part again (delivery is at least once, as for mail).
+/// </summary>
+public sealed class SmsSender(ISmsGateway gateway) : IOutboundSender
+{
+    public IReadOnlyCollection<string> Channels { get; } = ["sms", "whatsapp"];
+
+    public async Task SendAsync(OutboundMessage message, ChannelSettings settings, string tenantName, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(settings.SmsNumber))
+        {
+            throw new PermanentSendFailureException("the tenant has no SMS number to send from");
+        }
+
+        if (!PhoneNumbers.IsE164(message.To))
+        {
+            throw new PermanentSendFailureException($"'{message.To}' is not an international (E.164) phone number");
+        }
+
+        var from = PhoneNumbers.ToTwilioAddress(message.Channel, settings.SmsNumber.Trim());
+        var to = PhoneNumbers.ToTwilioAddress(message.Channel, message.To);
+        foreach (var part in SmsSegments.Split(message.Body))
+        {
+            await gateway.SendAsync(new SmsRequest(from, to, part), cancellationToken);
+        }
+    }
+}

@@ -1,0 +1,130 @@
+using System.Globalization;
+using System.Text;
+using Microsoft.AspNetCore.Http.Extensions;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Http.HttpResults;
+using ProDesk.Domain.Channels.Sms;
+using ProDesk.Web.Tenancy;
+
+namespace ProDesk.Web.Channels.Sms;
+
+/// <summary>
+/// Twilio's inbound webhook for SMS and WhatsApp (CONTRACT.md): a form with From, To, Body,
+/// MessageSid, NumMedia and MediaUrlN, signed with the tenant's auth token in X-Twilio-Signature.
+/// Each text becomes a message on the contact's open conversation on that channel (or a new one);
+/// Twilio's retries of the same MessageSid store nothing new.
+/// </summary>
+public static class TwilioInboundApi
+{
+    /// <summary>The scheme, host and any path prefix Twilio calls, when a proxy in front changes what the app sees.</summary>
+    public const string PublicBaseUrlSetting = "Channels:PublicBaseUrl";
+
+    /// <summary>An empty TwiML answer: nothing to reply automatically; agents answer from the desk.</summary>
+    public const string EmptyTwiml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response/>";
+
+    private const int MaxMedia = 10;
+
+    public static void MapTwilioInbound(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/channels/sms/{tenant}/twilio", InboundAsync)
+            .WithMetadata(new NoTenantAttribute()).DisableAntiforgery().AllowAnonymous()
+            .WithTags("Channels").WithName("InboundTwilio")
+            .WithSummary("Twilio's inbound SMS/WhatsApp webhook (form), signed in X-Twilio-Signature with the tenant's SMS auth token; answers empty TwiML. The same MessageSid twice stores one message.");
+    }
+
+    private static async Task<Results<ContentHttpResult, ProblemHttpResult>> InboundAsync(string tenant, HttpContext context, IConfiguration configuration, CancellationToken cancellationToken)
+    {
+        var found = await ChannelTenant.FindAsync(context, tenant);
+        using var scope = ChannelTenant.Enter(context, found);
+        var settings = await ChannelTenant.SettingsAsync(context, found);
+        if (found is null || string.IsNullOrEmpty(settings?.SmsAuthToken) || !context.Request.HasFormContentType)
+        {
+            return Refused();
+        }
+
+        // Twilio's webhooks are a few hundred bytes; nothing larger is read.
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
+        {
+            size.MaxRequestBodySize = 64 * 1024;
+        }
+
+        IFormCollection form;
+        try
+        {
+            form = await context.Request.ReadFormAsync(cancellationToken);
+        }
+        catch (Exception e) when (e is InvalidDataException or BadHttpRequestException)
+        {
+            return Refused();
+        }
+
+        var parameters = form.SelectMany(f => f.Value.Select(v => KeyValuePair.Create(f.Key, v ?? ""))).ToList();
+        var url = SignedUrl(context.Request, configuration[PublicBaseUrlSetting]);
+        if (!TwilioSignature.IsValid(url, parameters, settings.SmsAuthToken, context.Request.Headers[TwilioSignature.HeaderName]))
+        {
+            return Refused();
+        }
+
+        var sid = form["MessageSid"].FirstOrDefault() ?? form["SmsMessageSid"].FirstOrDefault() ?? form["SmsSid"].FirstOrDefault();
+        var from = form["From"].FirstOrDefault();
+        if (string.IsNullOrWhiteSpace(sid) || sid.Length > 64 || !sid.All(char.IsAsciiLetterOrDigit) || string.IsNullOrWhiteSpace(from))
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Not an inbound message", detail: "MessageSid, From: both required");
+        }
+
+        var (channel, number) = PhoneNumbers.FromTwilioAddress(from);
+        if (number.Length is 0 or > 32)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Not an inbound message", detail: "From: not a phone number");
+        }
+
+        var text = (form["Body"].FirstOrDefault() ?? "").Replace("\r\n", "\n", StringComparison.Ordinal).Trim();
+        var body = WithMedia(text, form);
+        var fallback = channel == "whatsapp" ? $"WhatsApp from {number}" : $"SMS from {number}";
+        var profileName = form["ProfileName"].FirstOrDefault()?.Trim();
+        var message = new InboundMessage(channel, sid, number, string.IsNullOrEmpty(profileName) ? null : profileName[..Math.Min(profileName.Length, 200)],
+            SubjectLine.FromBody(text, fallback), body.Length > 0 ? body : "(empty message)")
+        {
+            FromIsPhone = true,
+            ContinuesLatest = true,
+        };
+        await context.RequestServices.GetRequiredService<IngestMessage>().HandleAsync(message, cancellationToken);
+        return TypedResults.Text(EmptyTwiml, "text/xml", Encoding.UTF8);
+    }
+
+    /// <summary>
+    /// The URL Twilio signed: <c>Channels:PublicBaseUrl</c> (e.g. https://desk.example.com) followed by
+    /// the path and query as received, when set; otherwise the URL of the request as this host saw it.
+    /// </summary>
+    internal static string SignedUrl(HttpRequest request, string? publicBaseUrl) =>
+        string.IsNullOrWhiteSpace(publicBaseUrl)
+            ? request.GetEncodedUrl()
+            : publicBaseUrl.TrimEnd('/') + request.Path.ToUriComponent() + request.QueryString.ToUriComponent();
+
+    /// <summary>The text, then the media Twilio holds for the message, listed as links: never fetched by us.</summary>
+    private static string WithMedia(string text, IFormCollection form)
+    {
+        var count = int.TryParse(form["NumMedia"].FirstOrDefault(), NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? Math.Min(n, MaxMedia) : 0;
+        var links = new List<string>();
+        for (var i = 0; i < count; i++)
+        {
+            var url = form[$"MediaUrl{i}"].FirstOrDefault();
+            if (Uri.TryCreate(url, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp) && url.Length <= 2000)
+            {
+                var type = form[$"MediaContentType{i}"].FirstOrDefault();
+                links.Add(string.IsNullOrWhiteSpace(type) || type.Length > 100 ? $"- {uri.AbsoluteUri}" : $"- {uri.AbsoluteUri} ({type.Trim()})");
+            }
+        }
+
+        if (links.Count == 0)
+        {
+            return text;
+        }
+
+        return (text.Length > 0 ? text + "\n\n" : "") + "Media:\n" + string.Join('\n', links);
+    }
+
+    /// <summary>An unknown tenant, a tenant without an SMS token, a missing or wrong signature: one answer for all.</summary>
+    private static ProblemHttpResult Refused() =>
+        TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Forbidden", detail: "X-Twilio-Signature: not a valid signature for this URL");
+}

@@ -1,0 +1,319 @@
+using System.Globalization;
+using System.Net.Mail;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+using Microsoft.Net.Http.Headers;
+using ProDesk.Domain.Channels.WebForm;
+using ProDesk.Web.Channels.Email;
+using ProDesk.Web.Hosting;
+using ProDesk.Web.Tenancy;
+using ProDesk.Web.WorkItems;
+using WebFormResult = Microsoft.AspNetCore.Http.HttpResults.Results<
+    Microsoft.AspNetCore.Http.HttpResults.Created<ProDesk.Web.Channels.WebForm.WebFormAnswer>,
+    Microsoft.AspNetCore.Http.HttpResults.Ok<ProDesk.Web.Channels.WebForm.WebFormAnswer>,
+    Microsoft.AspNetCore.Http.HttpResults.ValidationProblem,
+    Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult,
+    ProDesk.Web.Channels.WebForm.SeeOtherHttpResult,
+    Microsoft.AspNetCore.Http.HttpResults.ContentHttpResult>;
+
+namespace ProDesk.Web.Channels.WebForm;
+
+/// <summary>The JSON answer: the work item the submission is in; outcome "created" or "duplicate".</summary>
+public sealed record WebFormAnswer(Guid Id, string Outcome);
+
+/// <summary>
+/// The public contact form (CONTRACT.md): a plain HTML form on the client's site, or a script, posts
+/// here with the tenant's widget key. The key is public (it sits in the page), so it only names the
+/// tenant's form; abuse is held off by the rate limits (<see cref="WebFormRateLimit"/>), a honeypot
+/// field, size limits and idempotency. Replies go to the given address by mail.
+/// </summary>
+/// <remarks>
+/// No CSRF token and no Origin check: the form is meant to be posted from other sites, a submission
+/// acts for nobody, and a script can send any Origin it likes. No acknowledgment mail either: anyone
+/// may type any address here, and we would be mailing strangers on their behalf.
+/// </remarks>
+public static class WebFormApi
+{
+    public const string HoneypotField = "website";
+
+    public static void MapWebForm(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/channels/webform/{tenant}", SubmitAsync)
+            .WithMetadata(new NoTenantAttribute()).DisableAntiforgery().AllowAnonymous()
+            // One limiter for the app's life: AddEndpointFilter<T> would build a new one per request.
+            .AddEndpointFilter(app.ServiceProvider.GetRequiredService<WebFormRateLimit>())
+            .WithTags("Channels").WithName("SubmitWebForm")
+            .WithSummary("A public form post (urlencoded or multipart) with the tenant's widget key in `key`: `name`, `email`, `subject`, `message`, "
+                + "optional files, `submissionId` (idempotency) and `returnUrl` (303 back to one of the tenant's hosts for browsers). Rate limited per IP and per tenant.");
+    }
+
+    private static async Task<WebFormResult> SubmitAsync(
+        string tenant, HttpContext context, IOptions<WebFormOptions> options, ProDeskPaths paths, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        var limits = options.Value;
+        var html = WantsHtml(context.Request);
+        var found = await ChannelTenant.FindAsync(context, tenant);
+        using var scope = ChannelTenant.Enter(context, found);
+        if (found is null)
+        {
+            return WrongKey(html);
+        }
+
+        if (!context.Request.HasFormContentType)
+        {
+            return Problem(html, StatusCodes.Status415UnsupportedMediaType, "Send a form", "Content-Type: must be application/x-www-form-urlencoded or multipart/form-data");
+        }
+
+        var form = await ReadFormAsync(context, limits, cancellationToken);
+        if (form.Problem is { } unreadable)
+        {
+            return Problem(html, unreadable.Status, unreadable.Title, unreadable.Detail);
+        }
+
+        var fields = form.Fields!;
+        var settings = await ChannelTenant.SettingsAsync(context, found);
+        if (settings is null || !KeyMatches(fields["key"], settings.WidgetKey))
+        {
+            return WrongKey(html);
+        }
+
+        // A bot fills every field it sees, the hidden one too: it gets the answer a person gets, and nothing is stored.
+        if (!string.IsNullOrEmpty(fields[HoneypotField]))
+        {
+            return Success(html, found, fields, new WebFormAnswer(Guid.CreateVersion7(), "created"), created: true);
+        }
+
+        var submission = Validate(fields, limits, out var errors);
+        if (errors.Count > 0)
+        {
+            if (html)
+            {
+                return ErrorPage(StatusCodes.Status400BadRequest, "Please check the form", errors.SelectMany(e => e.Value.Select(m => $"{e.Key}: {m}")));
+            }
+
+            return TypedResults.ValidationProblem(errors, title: "Please check the form");
+        }
+
+        var attachments = await StoreFilesAsync(submission.Files, paths, found.Id, cancellationToken);
+        var message = new InboundMessage("webform", ExternalId(submission, clock.GetUtcNow(), limits.DuplicateWindow), submission.Email, submission.Name, submission.Subject, submission.Message)
+        {
+            Attachments = attachments,
+        };
+        var result = await context.RequestServices.GetRequiredService<IngestMessage>().HandleAsync(message, cancellationToken);
+        if (result.Duplicate)
+        {
+            // The first submission kept its own files; these copies are referenced by nothing.
+            foreach (var file in attachments)
+            {
+                File.Delete(Path.Combine(paths.BlobDirectory, found.Id.ToString("N"), file.BlobId.ToString("N")));
+            }
+        }
+
+        return Success(html, found, fields, new WebFormAnswer(result.Item.Id, result.Duplicate ? "duplicate" : "created"), created: !result.Duplicate);
+    }
+
+    private sealed record Submission(string Name, string Email, string Subject, string Message, string? SubmissionId, IReadOnlyList<IFormFile> Files);
+
+    private sealed record ReadProblem(int Status, string Title, string Detail);
+
+    private sealed record ReadForm(IFormCollection? Fields, ReadProblem? Problem);
+
+    private static async Task<ReadForm> ReadFormAsync(HttpContext context, WebFormOptions limits, CancellationToken cancellationToken)
+    {
+        var tooLarge = new ReadProblem(StatusCodes.Status413PayloadTooLarge, "Submission too large", $"attachments: at most {limits.MaxRequestBytes} bytes in all");
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
+        {
+            size.MaxRequestBodySize = limits.MaxRequestBytes;
+        }
+
+        if (context.Request.ContentLength > limits.MaxRequestBytes)
+        {
+            return new ReadForm(null, tooLarge);
+        }
+
+        // Our own limits instead of the host's defaults: a few short fields and a handful of files.
+        context.Features.Set<IFormFeature>(new FormFeature(context.Request, new Microsoft.AspNetCore.Http.Features.FormOptions
+        {
+            ValueCountLimit = 64,
+            KeyLengthLimit = 256,
+            ValueLengthLimit = 1024 * 1024,
+            MultipartBodyLengthLimit = limits.MaxRequestBytes,
+            MultipartHeadersCountLimit = 16,
+        }));
+        try
+        {
+            return new ReadForm(await context.Request.ReadFormAsync(cancellationToken), null);
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return new ReadForm(null, tooLarge);
+        }
+        catch (Exception e) when (e is InvalidDataException or BadHttpRequestException)
+        {
+            return new ReadForm(null, new ReadProblem(StatusCodes.Status400BadRequest, "Unreadable form", $"form: {e.Message}"));
+        }
+    }
+
+    private static Submission Validate(IFormCollection fields, WebFormOptions limits, out Dictionary<string, string[]> errors)
+    {
+        var found = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        void Add(string field, string error)
+        {
+            if (!found.TryGetValue(field, out var list))
+            {
+                found[field] = list = [];
+            }
+
+            list.Add(error);
+        }
+
+        var name = Text(fields["name"]);
+        var email = Text(fields["email"]);
+        var subject = Text(fields["subject"]);
+        var message = fields["message"].ToString().Replace("\r\n", "\n", StringComparison.Ordinal).Trim();
+        var submissionId = Text(fields["submissionId"]);
+
+        if (name.Length > limits.MaxNameLength)
+        {
+            Add("name", $"at most {limits.MaxNameLength} characters");
+        }
+
+        if (email.Length == 0)
+        {
+            Add("email", "is required");
+        }
+        else if (email.Length > 254 || !MailAddress.TryCreate(email, out var address) || address.Address != email || address.DisplayName.Length > 0)
+        {
+            Add("email", "is not a valid email address");
+        }
+
+        if (subject.Length > limits.MaxSubjectLength)
+        {
+            Add("subject", $"at most {limits.MaxSubjectLength} characters");
+        }
+
+        if (message.Length == 0)
+        {
+            Add("message", "is required");
+        }
+        else if (message.Length > limits.MaxMessageLength)
+        {
+            Add("message", $"at most {limits.MaxMessageLength} characters");
+        }
+
+        if (submissionId.Length > 100 || submissionId.Any(c => !char.IsAsciiLetterOrDigit(c) && c is not ('-' or '_' or '.' or ':')))
+        {
+            Add("submissionId", "at most 100 letters, digits and - _ . :");
+        }
+
+        // A file input left empty still sends a part with no name and no bytes.
+        var files = fields.Files.Where(f => f.Length > 0).ToList();
+        if (files.Count > limits.MaxFiles)
+        {
+            Add("attachments", $"at most {limits.MaxFiles} files");
+        }
+
+        foreach (var file in files.Where(f => f.Length > limits.MaxFileBytes))
+        {
+            Add(file.Name, $"{SafeFileName.From(file.FileName, "a file")} is larger than {limits.MaxFileBytes} bytes");
+        }
+
+        errors = found.ToDictionary(e => e.Key, e => e.Value.ToArray(), StringComparer.Ordinal);
+        return new Submission(name, email.ToLowerInvariant(), subject.Length > 0 ? subject : SubjectLine.FromBody(message, "Web form"),
+            message, submissionId.Length > 0 ? submissionId : null, files);
+    }
+
+    /// <summary>
+    /// The dedupe key: the sender's own <c>submissionId</c> (a form page puts a random one in a hidden
+    /// field, so a double click or a resent POST is one submission; scoped to the address, so one
+    /// sender can never collide with another's), else a hash of address, subject and message within
+    /// a fixed window (a later, identical message outside it is a new submission).
+    /// </summary>
+    private static string ExternalId(Submission submission, DateTimeOffset now, TimeSpan window)
+    {
+        if (submission.SubmissionId is { } id)
+        {
+            return $"id:{submission.Email}:{id}";
+        }
+
+        var bucket = now.ToUnixTimeSeconds() / Math.Max(1, (long)window.TotalSeconds);
+        var hash = SHA256.HashData(Encoding.UTF8.GetBytes($"{submission.Email}\n{submission.Subject}\n{submission.Message}"));
+        return $"hash:{Convert.ToHexStringLower(hash)}:{bucket.ToString(CultureInfo.InvariantCulture)}";
+    }
+
+    private static async Task<IReadOnlyList<InboundAttachment>> StoreFilesAsync(IReadOnlyList<IFormFile> files, ProDeskPaths paths, Guid tenantId, CancellationToken cancellationToken)
+    {
+        var stored = new List<InboundAttachment>();
+        foreach (var file in files)
+        {
+            var id = Guid.CreateVersion7();
+            await using var input = file.OpenReadStream();
+            var (length, sha) = await Attachments.WriteBlobAsync(paths, tenantId, id, input, cancellationToken);
+            // The browser's type is a hint only: downloads are served as attachments with nosniff whatever it says.
+            var type = file.ContentType is { Length: > 0 and <= 128 } t && t.Contains('/', StringComparison.Ordinal) && !t.Any(char.IsControl) ? t : "application/octet-stream";
+            stored.Add(new InboundAttachment(id, SafeFileName.From(file.FileName, "attachment"), type, length, sha));
+        }
+
+        return stored;
+    }
+
+    private static WebFormResult Success(
+        bool html, TenantInfo tenant, IFormCollection fields, WebFormAnswer answer, bool created)
+    {
+        if (!html)
+        {
+            var location = $"/api/v1/tenants/{tenant.Slug}/work-items/{answer.Id}";
+            if (created)
+            {
+                return TypedResults.Created(location, answer);
+            }
+
+            return TypedResults.Ok(answer);
+        }
+
+        // Back to the client's site only when it is one of the tenant's own hosts: never an open redirect.
+        if (ReturnUrl.Allowed(fields["returnUrl"], tenant.Hosts) is { } back)
+        {
+            return new SeeOtherHttpResult(back.AbsoluteUri);
+        }
+
+        return WebFormPages.Page(StatusCodes.Status200OK, "Thank you", $"{tenant.Name} received your message and will answer you by email.", []);
+    }
+
+    private static ContentHttpResult ErrorPage(int status, string title, IEnumerable<string> lines) =>
+        WebFormPages.Page(status, title, "Go back to the form, correct the following and send it again:", lines);
+
+    private static WebFormResult Problem(bool html, int status, string title, string detail)
+    {
+        if (html)
+        {
+            return ErrorPage(status, title, [detail]);
+        }
+
+        return TypedResults.Problem(statusCode: status, title: title, detail: detail);
+    }
+
+    /// <summary>An unknown tenant and a wrong key get the same answer.</summary>
+    private static WebFormResult WrongKey(bool html) =>
+        Problem(html, StatusCodes.Status403Forbidden, "Unknown tenant or wrong widget key", "key: send the tenant's widget key");
+
+    private static bool KeyMatches(string? presented, string widgetKey) =>
+        !string.IsNullOrEmpty(presented) && presented.Length <= 512
+        && CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(presented)), SHA256.HashData(Encoding.UTF8.GetBytes(widgetKey)));
+
+    private static string Text(Microsoft.Extensions.Primitives.StringValues value) =>
+        new string(value.ToString().Where(c => !char.IsControl(c)).ToArray()).Trim();
+
+    /// <summary>A browser's form post asks for HTML; scripts (fetch, curl) ask for JSON or anything, and get JSON.</summary>
+    private static bool WantsHtml(HttpRequest request)
+    {
+        var accept = request.GetTypedHeaders().Accept;
+        var htmlQuality = accept.Where(a => a.MediaType.Equals("text/html", StringComparison.OrdinalIgnoreCase)).Select(a => a.Quality ?? 1).DefaultIfEmpty(0).Max();
+        var jsonQuality = accept.Where(a => a.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase) || a.MediaType.Value?.EndsWith("+json", StringComparison.OrdinalIgnoreCase) == true)
+            .Select(a => a.Quality ?? 1).DefaultIfEmpty(0).Max();
+        return htmlQuality > 0 && htmlQuality >= jsonQuality;
+    }
+}

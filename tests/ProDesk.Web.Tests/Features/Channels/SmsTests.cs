@@ -1,0 +1,256 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using ProDesk.Data.Channels;
+using ProDesk.Data.WorkItems;
+using ProDesk.Domain.Channels.Sms;
+using ProDesk.Web.Channels.Outbound;
+using ProDesk.Web.Tests.Infrastructure;
+
+namespace ProDesk.Web.Tests.Features.Channels;
+
+/// <summary>
+/// SMS and WhatsApp as Twilio delivers them (signed webhooks) and as agents answer them (Twilio's
+/// Messages API, here a stand-in on loopback that speaks its wire format).
+/// </summary>
+public sealed class SmsTests(ProDeskApp app) : PostgresTest(app)
+{
+    private const string AcmeToken = "demo-acme-sms-auth-token";
+    private const string MerlionToken = "demo-merlion-sms-auth-token";
+
+    private FakeTwilio _twilio = null!;
+
+    public override async Task InitializeAsync()
+    {
+        await base.InitializeAsync();
+        _twilio = await FakeTwilio.StartAsync();
+    }
+
+    public override async Task DisposeAsync()
+    {
+        await _twilio.DisposeAsync();
+        await base.DisposeAsync();
+    }
+
+    private static Dictionary<string, string> Sms(string from = "+15551230001", string body = "My heater is broken", string? sid = null) => new()
+    {
+        ["ToCountry"] = "US",
+        ["SmsMessageSid"] = sid ??= "SM" + Guid.NewGuid().ToString("N"),
+        ["NumMedia"] = "0",
+        ["SmsSid"] = sid,
+        ["SmsStatus"] = "received",
+        ["Body"] = body,
+        ["To"] = "+15550100001",
+        ["NumSegments"] = "1",
+        ["MessageSid"] = sid,
+        ["AccountSid"] = "AC00000000000000000000000000000000",
+        ["From"] = from,
+        ["ApiVersion"] = "2010-04-01",
+    };
+
+    /// <summary>Posts <paramref name="form"/> as Twilio does, signed for <paramref name="signedUrl"/> (the URL called, by default) with <paramref name="token"/>.</summary>
+    private static async Task<HttpResponseMessage> WebhookAsync(WebApplicationFactory<Program> host, Dictionary<string, string> form, string slug = "acme", string token = AcmeToken, string? signedUrl = null, string? signature = null)
+    {
+        var path = $"/channels/sms/{slug}/twilio";
+        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new FormUrlEncodedContent(form) };
+        request.Headers.Add(TwilioSignature.HeaderName, signature ?? TwilioSignature.Compute(signedUrl ?? $"http://localhost{path}", form, token));
+        return await host.CreateClient().SendAsync(request);
+    }
+
+    private Task<List<WorkItem>> ItemsAsync(string slug = "acme") =>
+        App.InTenantAsync(slug, db => db.WorkItems.AsNoTracking().Include(w => w.Messages.OrderBy(m => m.CreatedAt)).OrderBy(w => w.CreatedAt).ToListAsync());
+
+    private WebApplicationFactory<Program> WithTwilio(bool configured = true) => App.WithWebHostBuilder(b =>
+    {
+        b.UseSetting("Sms:BaseUrl", _twilio.BaseUrl.ToString());
+        if (configured)
+        {
+            b.UseSetting("Sms:AccountSid", FakeTwilio.AccountSid);
+            b.UseSetting("Sms:AuthToken", FakeTwilio.AuthToken);
+        }
+    });
+
+    /// <summary>A text comes in, an agent answers it, the dispatcher sends the answer: the outbound row as it ended.</summary>
+    private async Task<OutboundMessage> ReplyAndSendAsync(WebApplicationFactory<Program> host, Dictionary<string, string> inbound, string reply)
+    {
+        Assert.Equal(HttpStatusCode.OK, (await WebhookAsync(host, inbound)).StatusCode);
+        var item = (await ItemsAsync()).Last();
+        var agent = host.CreateClient().WithBearer((await App.PatAsync("agent1@prodesk.test")).Secret);
+        (await agent.PostAsJsonAsync($"/api/v1/tenants/acme/work-items/{item.Id}/replies", new { body = reply })).EnsureSuccessStatusCode();
+        await host.Services.GetRequiredService<OutboundDispatcher>().SendDueAsync(CancellationToken.None);
+        return await App.InTenantAsync("acme", db => db.OutboundMessages.AsNoTracking().SingleAsync(o => o.WorkItemId == item.Id));
+    }
+
+    [Fact]
+    public async Task A_signed_text_becomes_a_conversation_with_its_media_listed()
+    {
+        var form = Sms(body: "Water everywhere\nPlease come today");
+        form["NumMedia"] = "2";
+        form["MediaUrl0"] = "https://api.twilio.com/2010-04-01/Accounts/AC0/Messages/MM1/Media/ME1";
+        form["MediaContentType0"] = "image/jpeg";
+        form["MediaUrl1"] = "javascript:alert(1)";
+
+        var response = await WebhookAsync(App, form);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("text/xml", response.Content.Headers.ContentType?.MediaType);
+        Assert.EndsWith("<Response/>", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        var item = Assert.Single(await ItemsAsync());
+        Assert.Equal(("sms", "Water everywhere"), (item.Channel, item.Subject));
+        var message = Assert.Single(item.Messages);
+        Assert.Equal("+15551230001", message.FromAddress);
+        Assert.Equal("Water everywhere\nPlease come today\n\nMedia:\n- https://api.twilio.com/2010-04-01/Accounts/AC0/Messages/MM1/Media/ME1 (image/jpeg)", message.Body);
+        var contact = await App.InTenantAsync("acme", db => db.Contacts.AsNoTracking().SingleAsync(c => c.Id == item.ContactId));
+        Assert.Equal("+15551230001", contact.Phone);
+    }
+
+    [Fact]
+    public async Task Twilios_retries_of_a_message_store_it_once()
+    {
+        var form = Sms(sid: "SM0123456789abcdef0123456789abcdef");
+        var responses = await Task.WhenAll(WebhookAsync(App, form), WebhookAsync(App, form));
+        var again = await WebhookAsync(App, form);
+
+        Assert.All([.. responses, again], r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
+        Assert.Single(Assert.Single(await ItemsAsync()).Messages);
+    }
+
+    [Fact]
+    public async Task Texts_from_the_same_number_continue_its_open_conversation_per_channel()
+    {
+        await WebhookAsync(App, Sms(body: "Heater broken"));
+        await WebhookAsync(App, Sms(body: "Still cold"));
+        // WhatsApp from the same phone: the same contact, its own conversation, named as the profile says.
+        var whatsapp = Sms(from: "whatsapp:+15551230001", body: "Sent you a photo on WhatsApp");
+        whatsapp["ProfileName"] = "Marie";
+        whatsapp["To"] = "whatsapp:+15550100001";
+        await WebhookAsync(App, whatsapp);
+
+        var items = await ItemsAsync();
+        Assert.Equal(["sms", "whatsapp"], items.Select(i => i.Channel));
+        Assert.Equal(["Heater broken", "Still cold"], items[0].Messages.Select(m => m.Body));
+        Assert.Equal("Marie", Assert.Single(items[1].Messages).AuthorName);
+        Assert.Equal("+15551230001", items[1].Messages[0].FromAddress);
+        Assert.Equal(items[0].ContactId, items[1].ContactId);
+
+        // A closed conversation stays closed: the next text starts a new one.
+        var supervisor = App.CreateClient().WithBearer((await App.PatAsync("supervisor@prodesk.test")).Secret);
+        foreach (var status in new[] { "Solved", "Closed" })
+        {
+            (await supervisor.PostAsJsonAsync($"/api/v1/tenants/acme/work-items/{items[0].Id}/status", new { status })).EnsureSuccessStatusCode();
+        }
+
+        await WebhookAsync(App, Sms(body: "It broke again"));
+        Assert.Equal(3, (await ItemsAsync()).Count);
+    }
+
+    [Fact]
+    public async Task Unsigned_wrongly_signed_and_other_tenants_webhooks_are_refused_alike()
+    {
+        var refused = new[]
+        {
+            await WebhookAsync(App, Sms(), signature: "bm90IGEgc2lnbmF0dXJl"),
+            await WebhookAsync(App, Sms(), token: "not-the-token"),
+            // Acme's valid signature, replayed to merlion's webhook.
+            await WebhookAsync(App, Sms(), slug: "merlion", signedUrl: "http://localhost/channels/sms/acme/twilio"),
+            // Signed with acme's token for merlion's URL: a tenant's token is good for its own webhook only.
+            await WebhookAsync(App, Sms(), slug: "merlion", token: AcmeToken),
+            await WebhookAsync(App, Sms(), slug: "no-such-tenant"),
+        };
+        using var unsigned = new HttpRequestMessage(HttpMethod.Post, "/channels/sms/acme/twilio") { Content = new FormUrlEncodedContent(Sms()) };
+        var missing = await App.CreateClient().SendAsync(unsigned);
+
+        HttpResponseMessage[] all = [.. refused, missing];
+        Assert.All(all, r => Assert.Equal(HttpStatusCode.Forbidden, r.StatusCode));
+        var answers = await Task.WhenAll(all.Select(async r => JsonDocument.Parse(await r.Content.ReadAsStringAsync()).RootElement.Clone()));
+        Assert.Single(answers.Select(a => (a.GetProperty("title").GetString(), a.GetProperty("detail").GetString())).Distinct());
+        Assert.Empty(await ItemsAsync());
+        Assert.Empty(await ItemsAsync("merlion"));
+        Assert.Equal(HttpStatusCode.OK, (await WebhookAsync(App, Sms(), slug: "merlion", token: MerlionToken)).StatusCode);
+    }
+
+    [Fact]
+    public async Task Behind_a_proxy_the_signature_covers_the_public_url()
+    {
+        using var host = App.WithWebHostBuilder(b => b.UseSetting("Channels:PublicBaseUrl", "https://desk.example.com/"));
+
+        var atPublicUrl = await WebhookAsync(host, Sms(body: "via proxy"), signedUrl: "https://desk.example.com/channels/sms/acme/twilio");
+        var atInternalUrl = await WebhookAsync(host, Sms(body: "internal"));
+
+        Assert.Equal(HttpStatusCode.OK, atPublicUrl.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, atInternalUrl.StatusCode);
+        Assert.Equal("via proxy", Assert.Single(await ItemsAsync()).Subject);
+    }
+
+    [Fact]
+    public async Task An_agents_reply_goes_out_from_the_tenants_number_to_the_contact()
+    {
+        using var host = WithTwilio();
+
+        var sent = await ReplyAndSendAsync(host, Sms(from: "+15551230001"), "A technician comes at 10.");
+
+        Assert.Equal(OutboundState.Sent, sent.State);
+        var request = Assert.Single(_twilio.Requests);
+        Assert.Equal($"/2010-04-01/Accounts/{FakeTwilio.AccountSid}/Messages.json", request.Path);
+        Assert.Equal("+15550100001", request.Form["From"]);
+        Assert.Equal("+15551230001", request.Form["To"]);
+        Assert.Equal("A technician comes at 10.", request.Form["Body"]);
+    }
+
+    [Fact]
+    public async Task A_whatsapp_reply_goes_out_on_whatsapp()
+    {
+        using var host = WithTwilio();
+        var inbound = Sms(from: "whatsapp:+15551230002", body: "Hello on WhatsApp");
+        inbound["To"] = "whatsapp:+15550100001";
+
+        var sent = await ReplyAndSendAsync(host, inbound, "Hello back");
+
+        Assert.Equal(("whatsapp", OutboundState.Sent), (sent.Channel, sent.State));
+        var request = Assert.Single(_twilio.Requests);
+        Assert.Equal(("whatsapp:+15550100001", "whatsapp:+15551230002"), (request.Form["From"], request.Form["To"]));
+    }
+
+    [Fact]
+    public async Task An_invalid_number_fails_at_once_without_retries()
+    {
+        using var host = WithTwilio();
+
+        var failed = await ReplyAndSendAsync(host, Sms(from: FakeTwilio.InvalidNumber), "Hello?");
+
+        Assert.Equal((OutboundState.Failed, 1), (failed.State, failed.Attempts));
+        Assert.Contains("21211", failed.LastError, StringComparison.Ordinal);
+        Assert.Single(_twilio.Requests);
+    }
+
+    [Fact]
+    public async Task A_gateway_error_is_retried_later()
+    {
+        using var host = WithTwilio();
+        var before = DateTime.UtcNow;
+
+        var pending = await ReplyAndSendAsync(host, Sms(from: FakeTwilio.BrokenNumber), "Hello?");
+
+        Assert.Equal((OutboundState.Pending, 1), (pending.State, pending.Attempts));
+        Assert.Contains("500", pending.LastError, StringComparison.Ordinal);
+        Assert.InRange(pending.NextAttemptAt, before.AddSeconds(25), before.AddSeconds(60));
+        // One request: the HTTP client does not retry a POST behind the dispatcher's back.
+        Assert.Single(_twilio.Requests);
+    }
+
+    [Fact]
+    public async Task Without_a_configured_gateway_a_reply_fails_with_the_reason()
+    {
+        using var host = WithTwilio(configured: false);
+
+        var failed = await ReplyAndSendAsync(host, Sms(from: "+15551230003"), "Hello?");
+
+        Assert.Equal(OutboundState.Failed, failed.State);
+        Assert.Contains("Sms:AccountSid", failed.LastError, StringComparison.Ordinal);
+        Assert.Empty(_twilio.Requests);
+    }
+}
