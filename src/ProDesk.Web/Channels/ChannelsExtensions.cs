@@ -1,3 +1,4 @@
+using ProDesk.Web.Channels.Chat;
 using ProDesk.Web.Channels.Email;
 using ProDesk.Web.Channels.Outbound;
 
@@ -18,6 +19,7 @@ public static class ChannelsExtensions
         builder.Services.AddSingleton<OutboundDispatcher>();
         builder.Services.AddSingleton<MailboxPoller>();
         builder.Services.AddScoped<MailboxPolling>();
+        builder.AddChat();
         if (builder.Configuration.GetValue("ProDesk:RunJobs", true) && builder.Configuration.GetValue("Email:Watch", true))
         {
             builder.Services.AddHostedService<MailboxWatcher>();
@@ -35,5 +37,6 @@ public static class ChannelsExtensions
         app.MapEmailInbound();
         app.MapQuarantineApi();
         app.MapMailboxApi();
+        app.MapChat();
     }
 }

@@ -102,6 +102,11 @@ public sealed class EveryEndpointTests(ProDeskApp app) : PostgresTest(app)
         ["PUT /api/v1/tenants/{tenant}/channels/email/mailboxes/{key}"] = Kind.ProviderOnly,
         ["DELETE /api/v1/tenants/{tenant}/channels/email/mailboxes/{key}"] = Kind.ProviderOnly,
         ["POST /channels/email/{tenant}/inbound"] = Kind.ChannelKeyChecked,
+        // The same script and demo page for any slug, known or not; the hub needs the widget key (Features/Channels/ChatTests).
+        ["GET /channels/chat/{tenant}/widget.js"] = Kind.Public,
+        ["GET /channels/chat/{tenant}/demo"] = Kind.Public,
+        ["* /hubs/chat"] = Kind.ChannelKeyChecked,
+        ["* /hubs/chat/negotiate"] = Kind.ChannelKeyChecked,
     };
 
     [Fact]
