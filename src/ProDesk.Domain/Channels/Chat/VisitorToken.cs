@@ -79,7 +79,8 @@ public static class VisitorToken
     {
         RequireKey(key);
         session = null;
-        if (string.IsNullOrEmpty(token) || token.Length > MaxLength)
+        // Base64Url's decoder throws on characters outside its alphabet; a token never has any.
+        if (string.IsNullOrEmpty(token) || token.Length > MaxLength || !token.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_'))
         {
             return false;
         }

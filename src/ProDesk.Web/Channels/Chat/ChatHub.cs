@@ -132,7 +132,8 @@ public sealed class ChatHub(
         {
             ThreadItemId = session.ItemId,
         };
-        var result = await ingest.HandleAsync(inbound, Context.ConnectionAborted);
+        // Not cancelled by a disconnect: the visitor sent it, and a retry finds it stored.
+        var result = await ingest.HandleAsync(inbound, CancellationToken.None);
         var itemId = result.Item.Id;
         if (session.ItemId != itemId)
         {
@@ -184,7 +185,7 @@ public sealed class ChatHub(
         }
 
         await ingest.HandleAsync(
-            new InboundMessage("webform", $"chat-offline/{cleanEmail}/{clientMessageId}", cleanEmail, cleanName, SubjectOf(body), body), Context.ConnectionAborted);
+            new InboundMessage("webform", $"chat-offline/{cleanEmail}/{clientMessageId}", cleanEmail, cleanName, SubjectOf(body), body), CancellationToken.None);
     }
 
     private string Ip => Context.GetHttpContext()?.Connection.RemoteIpAddress?.ToString() ?? "unknown";

@@ -60,7 +60,11 @@ const connection = connectAgentHub({
     if (article.dataset.channel === "chat") refreshThread().catch(() => { article.dataset.changed = "true"; });
     else article.dataset.changed = "true";
   },
-}, async hub => { await hub.invoke("Watch", tenant, itemId); });
+}, async hub => {
+  await hub.invoke("Watch", tenant, itemId);
+  // Watching: presence and live updates of this item arrive from here on.
+  article.dataset.live = "true";
+});
 
 let lastTyping = 0;
 body.addEventListener("input", () => {

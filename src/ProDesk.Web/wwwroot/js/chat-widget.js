@@ -1,6 +1,6 @@
 // ProDesk web chat widget. A client site adds one tag:
 //   <script src="https://DESK/channels/chat/TENANT/widget.js" data-key="WIDGETKEY" async></script>
-// It draws a chat bubble in a closed shadow root (the page's CSS does not reach in, ours does not leak
+// It draws a chat bubble in a shadow root (the page's CSS does not reach in, ours does not leak
 // out), connects to DESK/hubs/chat with the vendored SignalR client (loaded from DESK, never a CDN), and
 // keeps the visitor's signed token in the page's localStorage so a reload resumes the conversation.
 // Every text from the server or the visitor is set with textContent, never parsed as HTML.
@@ -67,7 +67,7 @@
   function field(labelText, control) { return el("label", {}, [el("span", { text: labelText }), control]); }
 
   const host = el("div", { "data-prodesk-chat": tenant });
-  const root = host.attachShadow({ mode: "closed" });
+  const root = host.attachShadow({ mode: "open" });
   if ("adoptedStyleSheets" in root && typeof CSSStyleSheet === "function" && "replaceSync" in CSSStyleSheet.prototype) {
     const sheet = new CSSStyleSheet();
     sheet.replaceSync(css);
@@ -93,7 +93,7 @@
   const offText = el("textarea", { name: "message", rows: 4, required: true });
   const offError = el("p", { class: "error", role: "alert", hidden: true });
   const offline = el("form", { class: "offline", hidden: true, novalidate: true }, [
-    field("Your name", offName), field("Email (required)", offEmail), field("Message", offText), offError,
+    field("Your name", offName), field("Email (required)", offEmail), field("Your message", offText), offError,
     el("button", { class: "primary", type: "submit", text: "Send message" }),
   ]);
 
@@ -102,7 +102,7 @@
   const chatError = el("p", { class: "error", role: "alert", hidden: true });
   const input = el("textarea", { name: "message", rows: 2 });
   const sendButton = el("button", { class: "primary", type: "submit", text: "Send" });
-  const compose = el("form", { class: "compose" }, [field("Message", input), sendButton]);
+  const compose = el("form", { class: "compose" }, [field("Type your message", input), sendButton]);
   const chat = el("div", { class: "chat", hidden: true }, [list, typing, chatError, compose]);
 
   const panel = el("section", { class: "panel", id: "prodesk-chat-panel", role: "dialog", "aria-label": "Chat", hidden: true }, [
@@ -120,6 +120,7 @@
   let typingTimer = 0;
   const sessionEnded = "Your chat session has ended";
   let lastTyping = 0;
+  let inConversation = false;
 
   function load() { try { return localStorage.getItem(storageKey); } catch { return null; } }
   function save(value) {
@@ -168,6 +169,7 @@
     list.replaceChildren();
     shown.clear();
     for (const message of conversation.messages) addMessage(message, false);
+    inConversation = conversation.messages.length > 0;
     show("chat");
     say(conversation.agentsOnline ? `Chatting as ${conversation.name || conversation.email}` : "No one is online right now; we will answer here as soon as we are back.");
   }
@@ -289,6 +291,9 @@
       const sent = await connection.invoke("Send", token, id, text);
       save(sent.token);
       shown.add(sent.messageId);
+      // A new message ends a burst of typing: the next keystroke is news again.
+      inConversation = true;
+      lastTyping = 0;
       item.removeAttribute("aria-busy");
     } catch (error) {
       item.classList.add("failed");
@@ -303,7 +308,8 @@
   });
   input.addEventListener("input", () => {
     const now = Date.now();
-    if (token && connection && connection.state === "Connected" && now - lastTyping > 2000) {
+    // Only a conversation has agents to tell; before its first message there is nobody watching.
+    if (inConversation && connection && connection.state === "Connected" && now - lastTyping > 2000) {
       lastTyping = now;
       connection.invoke("Typing", token).catch(() => {});
     }
