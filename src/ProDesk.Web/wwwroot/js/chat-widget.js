@@ -232,7 +232,11 @@
       await connection.start();
       await resumeOrGreet();
     })();
-    connecting.catch(() => { say("Chat is not available right now."); connecting = null; });
+    connecting.catch(() => {
+      say("Chat is not available right now.");
+      connecting = null;
+      if (connection) connection.stop().catch(() => {});
+    });
     return connecting;
   }
 
