@@ -274,6 +274,10 @@ public sealed class ChatTests(ProDeskApp app) : PostgresTest(app)
         revalidate.Headers.IfNoneMatch.Add(script.Headers.ETag!);
         Assert.Equal(HttpStatusCode.NotModified, (await client.SendAsync(revalidate)).StatusCode);
 
+        // The demo page embeds the widget with the key it is given, as text, never as markup.
+        var demo = await client.GetStringAsync("/channels/chat/acme/demo?key=%22%3E%3Cscript%3Ealert(1)%3C/script%3E");
+        Assert.Contains("<script src=\"/channels/chat/acme/widget.js\" data-key=\"&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;\" async></script>", demo, StringComparison.Ordinal);
+
         using var preflight = new HttpRequestMessage(HttpMethod.Options, "/hubs/chat/negotiate?negotiateVersion=1&tenant=acme&key=x");
         preflight.Headers.Add("Origin", "https://www.acme-client.example");
         preflight.Headers.Add("Access-Control-Request-Method", "POST");
