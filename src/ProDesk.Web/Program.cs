@@ -39,6 +39,8 @@ try
 
     app.UseProDeskHosting();
     app.UseRouting();
+    // Only endpoints that ask for a policy answer CORS: the chat widget's hub, called from client sites.
+    app.UseCors();
     app.UseIdentityAndAccess();
     app.UseTenancy();
     app.UseAuthorization();

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Http.Resilience;
+using ProDesk.Web.Channels.Chat;
 using ProDesk.Web.Channels.Email;
 using ProDesk.Web.Channels.Outbound;
 using ProDesk.Web.Channels.Sms;
@@ -28,6 +29,7 @@ public static class ChannelsExtensions
         builder.Services.AddSingleton<IOutboundSender, SmsSender>();
         builder.Services.AddSingleton<MailboxPoller>();
         builder.Services.AddScoped<MailboxPolling>();
+        builder.AddChat();
         if (builder.Configuration.GetValue("ProDesk:RunJobs", true) && builder.Configuration.GetValue("Email:Watch", true))
         {
             builder.Services.AddHostedService<MailboxWatcher>();
@@ -47,5 +49,6 @@ public static class ChannelsExtensions
         app.MapMailboxApi();
         app.MapWebForm();
         app.MapTwilioInbound();
+        app.MapChat();
     }
 }

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.EntityFrameworkCore;
 using ProDesk.Data;
+using ProDesk.Web.Channels.Chat;
 using ProDesk.Web.Identity;
 using ProDesk.Web.Tenancy;
 using ProDesk.Web.WorkItems;
@@ -14,7 +15,8 @@ namespace ProDesk.Web.Realtime;
 /// per invocation by the tenant hub filter, and the item must exist in that tenant.
 /// </summary>
 [Authorize(Policy = WorkItemsApi.StaffPolicy)]
-public sealed class AgentHub(ITenantContext tenantContext, ProDeskDbContext db, IAgentPresence presence, QueueStatsAnnouncer announcer) : Hub<IAgentClient>
+public sealed class AgentHub(ITenantContext tenantContext, ProDeskDbContext db, IAgentPresence presence, QueueStatsAnnouncer announcer, IChatNotifier chat)
+    : Hub<IAgentClient>
 {
     public const string Path = "/hubs/agent";
 
@@ -71,6 +73,8 @@ public sealed class AgentHub(ITenantContext tenantContext, ProDeskDbContext db, 
     {
         await RequireItemAsync(itemId);
         await Clients.OthersInGroup(HubGroups.Item(itemId)).PresenceChanged(Presence(tenant, itemId, "typing"));
+        // A chat item's visitor sees it too (an item without visitors has an empty chat group).
+        await chat.TypingAsync(itemId, UserName);
     }
 
     private async Task RequireItemAsync(Guid itemId)

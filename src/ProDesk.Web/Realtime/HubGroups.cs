@@ -8,4 +8,7 @@ public static class HubGroups
     public static string Queue(Guid queueId) => $"queue:{queueId}";
 
     public static string Item(Guid itemId) => $"item:{itemId}";
+
+    /// <summary>The web chat visitors of an item, on /hubs/chat (a hub of its own, so never mixed with the agents' item group).</summary>
+    public static string Chat(Guid itemId) => $"chat:{itemId}";
 }

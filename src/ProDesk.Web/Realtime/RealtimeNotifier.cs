@@ -8,6 +8,9 @@ public interface IRealtimeNotifier
     Task WorkItemChangedAsync(Guid tenantId, string type, WorkItemEvent item, CancellationToken cancellationToken = default);
 
     Task SlaFiredAsync(Guid tenantId, string type, SlaEvent sla, CancellationToken cancellationToken = default);
+
+    /// <summary>Someone who is not an agent (a chat visitor) is typing on an item: the agents watching it see PresenceChanged.</summary>
+    Task ItemPresenceAsync(PresenceEvent presence, CancellationToken cancellationToken = default);
 }
 
 internal sealed class SignalRNotifier(IHubContext<AgentHub, IAgentClient> hub) : IRealtimeNotifier
@@ -28,4 +31,7 @@ internal sealed class SignalRNotifier(IHubContext<AgentHub, IAgentClient> hub) :
         var group = hub.Clients.Group(HubGroups.Tenant(tenantId));
         return type == nameof(IAgentClient.SlaBreached) ? group.SlaBreached(sla) : group.SlaWarning(sla);
     }
+
+    public Task ItemPresenceAsync(PresenceEvent presence, CancellationToken cancellationToken = default) =>
+        hub.Clients.Group(HubGroups.Item(presence.ItemId)).PresenceChanged(presence);
 }

@@ -8,21 +8,63 @@ const error = article.querySelector("[data-reply-error]");
 const force = article.querySelector("[data-reply-force]");
 const body = article.querySelector("[data-reply-body]");
 const others = new Map();
+const typingTimers = new Map();
+const visitor = "00000000-0000-0000-0000-000000000000";
 
 function showPresence() {
   presence.textContent = [...others.values()].map(p => `${p.name} is ${p.what}`).join(", ");
+}
+
+// A live chat: the visitor's messages appear in the thread as they arrive. The thread is the server's
+// own rendering of this page, fetched again; the version moves with it, since the agent sees what changed.
+let refreshing = null;
+let refreshAgain = false;
+async function refreshThread() {
+  if (refreshing) { refreshAgain = true; return; }
+  refreshing = (async () => {
+    do {
+      refreshAgain = false;
+      const response = await fetch(window.location.href, { headers: { "Accept": "text/html" } });
+      if (!response.ok) return;
+      const fresh = new DOMParser().parseFromString(await response.text(), "text/html").querySelector("[data-item]");
+      if (!fresh) return;
+      for (const selector of ["[data-testid='thread']", "[data-testid='item-status']"]) {
+        const now = article.querySelector(selector), next = fresh.querySelector(selector);
+        if (now && next) now.replaceWith(document.importNode(next, true));
+      }
+      article.dataset.version = fresh.dataset.version;
+      // The visitor's message is in: it is no longer typing it.
+      if (others.delete(visitor)) showPresence();
+    } while (refreshAgain);
+  })();
+  try { await refreshing; } finally { refreshing = null; }
 }
 
 const connection = connectAgentHub({
   PresenceChanged: p => {
     if (p.itemId !== itemId) return;
     if (p.what === "left") others.delete(p.userId); else others.set(p.userId, p);
+    // "typing" fades after a few quiet seconds: an agent back to viewing, a chat visitor (no user id) off the list.
+    clearTimeout(typingTimers.get(p.userId));
+    if (p.what === "typing") {
+      typingTimers.set(p.userId, setTimeout(() => {
+        if (others.get(p.userId) !== p) return;
+        if (p.userId === visitor) others.delete(p.userId); else others.set(p.userId, { ...p, what: "viewing" });
+        showPresence();
+      }, 5000));
+    }
     showPresence();
   },
   WorkItemUpdated: e => {
-    if (e.id === itemId && e.version > Number(article.dataset.version)) article.dataset.changed = "true";
+    if (e.id !== itemId || e.version <= Number(article.dataset.version)) return;
+    if (article.dataset.channel === "chat") refreshThread().catch(() => { article.dataset.changed = "true"; });
+    else article.dataset.changed = "true";
   },
-}, async hub => { await hub.invoke("Watch", tenant, itemId); });
+}, async hub => {
+  await hub.invoke("Watch", tenant, itemId);
+  // Watching: presence and live updates of this item arrive from here on.
+  article.dataset.live = "true";
+});
 
 let lastTyping = 0;
 body.addEventListener("input", () => {

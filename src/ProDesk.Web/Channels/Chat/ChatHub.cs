@@ -1,0 +1,279 @@
+using System.Net.Mail;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using ProDesk.Data;
+using ProDesk.Data.WorkItems;
+using ProDesk.Domain.Channels.Chat;
+using ProDesk.Domain.Routing;
+using ProDesk.Domain.Tenancy;
+using ProDesk.Domain.WorkItems;
+using ProDesk.Web.Realtime;
+using ProDesk.Web.Tenancy;
+
+namespace ProDesk.Web.Channels.Chat;
+
+/// <summary>
+/// /hubs/chat: the web chat widget's visitor connection, authenticated by the tenant's widget key
+/// (<see cref="ChatWidgetAuthenticationHandler"/>), so every call runs in that tenant's scope (the
+/// tenant hub filter reads the connection's tenant claim per call). A visitor has no account: what it
+/// may see is what its signed <see cref="VisitorToken"/> names, checked on every call against this
+/// connection's tenant. Visitors of an item share its <see cref="HubGroups.Chat"/> group, where agents'
+/// replies (<see cref="ChatSender"/>) and typing arrive.
+/// </summary>
+[Authorize(AuthenticationSchemes = ChatWidgetAuthenticationHandler.SchemeName)]
+public sealed class ChatHub(
+    ChatWidgets widgets, ChatLimits limits, IOptions<ChatOptions> options, ITenantContext tenants, ProDeskDbContext db,
+    IngestMessage ingest, IAgentPresence presence, IRealtimeNotifier realtime, TimeProvider clock) : Hub<IChatClient>
+{
+    public const string Path = "/hubs/chat";
+
+    /// <summary>The text of a refused token: the widget forgets it and shows the pre-chat form again.</summary>
+    public const string SessionExpired = "Your chat session has ended. Please start again.";
+
+    public const string TooFast = "You are sending messages too quickly. Wait a moment and try again.";
+
+    private const int MaxSubjectLength = 120;
+    private const int HistoryLimit = 200;
+    private static readonly TimeSpan TypingEvery = TimeSpan.FromSeconds(2);
+
+    /// <summary>What the widget shows before a conversation: the chat form when an agent is online, the offline form otherwise.</summary>
+    public sealed record ChatStatus(bool AgentsOnline, int MaxMessageLength);
+
+    /// <summary>A visitor's conversation: a fresh token to keep, who it is, the messages so far.</summary>
+    public sealed record Conversation(string Token, string Name, string Email, IReadOnlyList<ChatMessageView> Messages, bool AgentsOnline, int MaxMessageLength);
+
+    /// <summary>A stored message: its id, and a fresh token (it names the item the message is in).</summary>
+    public sealed record Sent(string Token, Guid MessageId);
+
+    public override async Task OnConnectedAsync()
+    {
+        // Counted per IP, so one address cannot hold the node's sockets.
+        if (!limits.TryOpenConnection(Ip))
+        {
+            Context.Abort();
+            return;
+        }
+
+        Context.Items[nameof(ChatLimits)] = Ip;
+        await base.OnConnectedAsync();
+    }
+
+    public override Task OnDisconnectedAsync(Exception? exception)
+    {
+        if (Context.Items.TryGetValue(nameof(ChatLimits), out var counted) && counted is string ip)
+        {
+            limits.CloseConnection(ip);
+        }
+
+        return base.OnDisconnectedAsync(exception);
+    }
+
+    public async Task<ChatStatus> Status()
+    {
+        var widget = await WidgetAsync();
+        return new ChatStatus(await AgentsOnlineAsync(widget), options.Value.MaxMessageLength);
+    }
+
+    /// <summary>The pre-chat form: who the visitor is. Nothing is stored until its first message.</summary>
+    public async Task<Conversation> Start(string name, string email)
+    {
+        var widget = await WidgetAsync();
+        var (cleanName, cleanEmail) = Visitor(name, email);
+        if (!limits.TryConversation(Ip))
+        {
+            throw new HubException(TooFast);
+        }
+
+        var session = new VisitorSession(widget.Tenant.Id, Guid.NewGuid(), null, cleanName, cleanEmail, clock.GetUtcNow());
+        return new Conversation(VisitorToken.Create(session, widget.TokenKey), cleanName, cleanEmail, [], await AgentsOnlineAsync(widget), options.Value.MaxMessageLength);
+    }
+
+    /// <summary>A reload or a reconnect: the conversation so far, and live messages from here on.</summary>
+    public async Task<Conversation> Resume(string token)
+    {
+        var (widget, session) = await SessionAsync(token);
+        IReadOnlyList<ChatMessageView> messages = [];
+        if (session.ItemId is { } itemId)
+        {
+            var status = await db.WorkItems.AsNoTracking().Where(w => w.Id == itemId).Select(w => (WorkItemStatus?)w.Status).FirstOrDefaultAsync(Context.ConnectionAborted);
+            if (status is null or WorkItemStatus.Closed)
+            {
+                // Closed (or gone): the next message starts a new conversation, so the widget starts empty.
+                session = session with { ItemId = null };
+            }
+            else
+            {
+                messages = await HistoryAsync(itemId);
+                await Groups.AddToGroupAsync(Context.ConnectionId, HubGroups.Chat(itemId));
+            }
+        }
+
+        return new Conversation(Renew(session, widget), session.Name, session.Email, messages, await AgentsOnlineAsync(widget), options.Value.MaxMessageLength);
+    }
+
+    /// <summary>
+    /// A visitor's message, through the one ingestion path: the first creates the conversation, later ones
+    /// thread into the item the token names (a new one once that is closed). <paramref name="clientMessageId"/>
+    /// is the widget's id of the message, so a retry after a lost answer stores it once.
+    /// </summary>
+    public async Task<Sent> Send(string token, string clientMessageId, string text)
+    {
+        var (widget, session) = await SessionAsync(token);
+        var body = Body(text, clientMessageId);
+        if (!limits.TryMessage(Ip, widget.Tenant.Id))
+        {
+            throw new HubException(TooFast);
+        }
+
+        // The session id namespaces the widget's ids: one visitor can never name another's message.
+        var inbound = new InboundMessage("chat", $"{session.SessionId:N}/{clientMessageId}", session.Email, session.Name, SubjectOf(body), body)
+        {
+            ThreadItemId = session.ItemId,
+        };
+        // Not cancelled by a disconnect: the visitor sent it, and a retry finds it stored.
+        var result = await ingest.HandleAsync(inbound, CancellationToken.None);
+        var itemId = result.Item.Id;
+        if (session.ItemId != itemId)
+        {
+            if (session.ItemId is { } closed)
+            {
+                await Groups.RemoveFromGroupAsync(Context.ConnectionId, HubGroups.Chat(closed));
+            }
+
+            await Groups.AddToGroupAsync(Context.ConnectionId, HubGroups.Chat(itemId));
+        }
+
+        var message = result.Message ?? throw new InvalidOperationException("Ingestion returned no message.");
+        if (!result.Duplicate)
+        {
+            // The visitor's other tabs.
+            await Clients.OthersInGroup(HubGroups.Chat(itemId)).Message(View(message));
+        }
+
+        return new Sent(Renew(session with { ItemId = itemId }, widget), message.Id);
+    }
+
+    /// <summary>The visitor is typing: agents watching its item see it (at most every 2 s per connection).</summary>
+    public async Task Typing(string token)
+    {
+        var (widget, session) = await SessionAsync(token);
+        var now = clock.GetUtcNow();
+        if (session.ItemId is not { } itemId
+            || (Context.Items.TryGetValue(nameof(Typing), out var last) && last is DateTimeOffset at && now - at < TypingEvery))
+        {
+            return;
+        }
+
+        Context.Items[nameof(Typing)] = now;
+        await realtime.ItemPresenceAsync(new PresenceEvent(widget.Tenant.Slug, itemId, Guid.Empty, session.Name, "typing"));
+    }
+
+    /// <summary>
+    /// The offline form (no agent online): a conversation on the web form channel, so the reply goes by
+    /// email to the address given; the visitor does not wait in the widget for it.
+    /// </summary>
+    public async Task LeaveMessage(string name, string email, string clientMessageId, string text)
+    {
+        var widget = await WidgetAsync();
+        var (cleanName, cleanEmail) = Visitor(name, email);
+        var body = Body(text, clientMessageId);
+        if (!limits.TryConversation(Ip) || !limits.TryMessage(Ip, widget.Tenant.Id))
+        {
+            throw new HubException(TooFast);
+        }
+
+        await ingest.HandleAsync(
+            new InboundMessage("webform", $"chat-offline/{cleanEmail}/{clientMessageId}", cleanEmail, cleanName, SubjectOf(body), body), CancellationToken.None);
+    }
+
+    private string Ip => Context.GetHttpContext()?.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+
+    /// <summary>This connection's widget: its tenant is the call's scope (from the connection's claim), still active.</summary>
+    private async Task<ChatWidget> WidgetAsync()
+    {
+        if (Context.User?.HasClaim(c => c.Type == ChatWidgetAuthenticationHandler.VisitorClaim) != true
+            || tenants.Current is not { Status: TenantStatus.Active } tenant
+            || await widgets.OfAsync(tenant, Context.ConnectionAborted) is not { } widget)
+        {
+            throw new HubException("Chat is not available.");
+        }
+
+        return widget;
+    }
+
+    private async Task<(ChatWidget Widget, VisitorSession Session)> SessionAsync(string? token)
+    {
+        var widget = await WidgetAsync();
+        // Signed with this tenant's key and naming this tenant: another tenant's token fails either check.
+        if (!VisitorToken.TryRead(token, widget.TokenKey, clock.GetUtcNow(), out var session) || session is null || session.TenantId != widget.Tenant.Id)
+        {
+            throw new HubException(SessionExpired);
+        }
+
+        return (widget, session);
+    }
+
+    private string Renew(VisitorSession session, ChatWidget widget) => VisitorToken.Create(session with { IssuedAt = clock.GetUtcNow() }, widget.TokenKey);
+
+    private async Task<bool> AgentsOnlineAsync(ChatWidget widget) =>
+        (await presence.OfAsync([widget.Tenant.Id], Context.ConnectionAborted)).Any(a => a.Status == AgentStatus.Online);
+
+    private async Task<IReadOnlyList<ChatMessageView>> HistoryAsync(Guid itemId)
+    {
+        // Never internal notes: the visitor sees what was said to it and what it said.
+        var messages = await db.WorkItemMessages.AsNoTracking()
+            .Where(m => m.WorkItemId == itemId && m.Kind != MessageKind.Note)
+            .OrderByDescending(m => m.CreatedAt).ThenByDescending(m => m.Id).Take(HistoryLimit)
+            .ToListAsync(Context.ConnectionAborted);
+        messages.Reverse();
+        return messages.Select(View).ToList();
+    }
+
+    private static ChatMessageView View(WorkItemMessage m) =>
+        new(m.Id, m.Kind == MessageKind.Inbound ? "visitor" : "agent", m.AuthorName ?? "", m.Body, new DateTimeOffset(DateTime.SpecifyKind(m.CreatedAt, DateTimeKind.Utc)));
+
+    private static (string Name, string Email) Visitor(string? name, string? email)
+    {
+        var cleanName = string.Join(' ', (name ?? "").Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
+        var cleanEmail = (email ?? "").Trim();
+        if (cleanEmail.Length == 0 || cleanEmail.Length > VisitorToken.MaxEmailLength
+            || !MailAddress.TryCreate(cleanEmail, out var address) || address.Address != cleanEmail || !string.IsNullOrEmpty(address.DisplayName))
+        {
+            throw new HubException("Enter a valid email address, so we can reach you.");
+        }
+
+        if (cleanName.Length > VisitorToken.MaxNameLength || cleanName.Any(char.IsControl))
+        {
+            throw new HubException($"Your name can be at most {VisitorToken.MaxNameLength} characters.");
+        }
+
+        return (cleanName, address.Address.ToLowerInvariant());
+    }
+
+    private string Body(string? text, string? clientMessageId)
+    {
+        if (string.IsNullOrEmpty(clientMessageId) || clientMessageId.Length > 64 || !clientMessageId.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_'))
+        {
+            throw new HubException("Invalid message id.");
+        }
+
+        // Control characters other than line breaks and tabs have no place in a chat line (and NUL none in PostgreSQL text).
+        var body = new string((text ?? "").Where(c => !char.IsControl(c) || c is '\n' or '\r' or '\t').ToArray()).Trim();
+        if (body.Length == 0)
+        {
+            throw new HubException("Write a message first.");
+        }
+
+        var max = options.Value.MaxMessageLength;
+        return body.Length <= max ? body : throw new HubException($"A message can be at most {max} characters.");
+    }
+
+    /// <summary>The first line, shortened: what the agent's queue shows.</summary>
+    private static string SubjectOf(string body)
+    {
+        var line = body.Split('\n', 2)[0].Trim();
+        return line.Length <= MaxSubjectLength ? line : string.Concat(line.AsSpan(0, MaxSubjectLength - 1), "…");
+    }
+}

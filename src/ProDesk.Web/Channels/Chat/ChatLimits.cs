@@ -1,0 +1,98 @@
+using System.Collections.Concurrent;
+using System.Threading.RateLimiting;
+using Microsoft.Extensions.Options;
+
+namespace ProDesk.Web.Channels.Chat;
+
+/// <summary>
+/// Token buckets for the visitor hub's calls (ASP.NET Core's rate limiting middleware sees only the
+/// HTTP requests, not the messages inside a WebSocket) and a count of open connections per IP. In
+/// memory, per node: a load balancer spreading one IP over N nodes allows it N times the numbers,
+/// which still bounds a flood. Idle buckets are dropped by the limiter itself.
+/// </summary>
+public sealed class ChatLimits : IDisposable
+{
+    private readonly PartitionedRateLimiter<string> _messagesPerIp;
+    private readonly PartitionedRateLimiter<Guid> _messagesPerWidget;
+    private readonly PartitionedRateLimiter<string> _conversationsPerIp;
+    private readonly ConcurrentDictionary<string, int> _connections = new(StringComparer.Ordinal);
+    private readonly int _connectionsPerIp;
+
+    public ChatLimits(IOptions<ChatOptions> options)
+    {
+        var o = options.Value;
+        _connectionsPerIp = o.ConnectionsPerIp;
+        _messagesPerIp = PartitionedRateLimiter.Create<string, string>(ip => RateLimitPartition.GetTokenBucketLimiter(ip, _ =>
+            Bucket(o.MessagesPerMinutePerIp, TimeSpan.FromMinutes(1) / Math.Max(1, o.MessagesPerMinutePerIp))));
+        _messagesPerWidget = PartitionedRateLimiter.Create<Guid, Guid>(tenant => RateLimitPartition.GetTokenBucketLimiter(tenant, _ =>
+            Bucket(o.MessagesPerSecondPerWidget * 10, TimeSpan.FromSeconds(1) / Math.Max(1, o.MessagesPerSecondPerWidget))));
+        _conversationsPerIp = PartitionedRateLimiter.Create<string, string>(ip => RateLimitPartition.GetTokenBucketLimiter(ip, _ =>
+            Bucket(o.ConversationsPerHourPerIp, TimeSpan.FromHours(1) / Math.Max(1, o.ConversationsPerHourPerIp))));
+    }
+
+    /// <summary>Takes one message from the IP's bucket and the widget's; false when either is empty.</summary>
+    public bool TryMessage(string ip, Guid tenantId)
+    {
+        using var perIp = _messagesPerIp.AttemptAcquire(ip);
+        if (!perIp.IsAcquired)
+        {
+            return false;
+        }
+
+        using var perWidget = _messagesPerWidget.AttemptAcquire(tenantId);
+        return perWidget.IsAcquired;
+    }
+
+    /// <summary>Takes one new conversation (a pre-chat or offline form) from the IP's bucket.</summary>
+    public bool TryConversation(string ip)
+    {
+        using var lease = _conversationsPerIp.AttemptAcquire(ip);
+        return lease.IsAcquired;
+    }
+
+    /// <summary>Counts a connection of <paramref name="ip"/> in; false (and not counted) when it already has the most allowed.</summary>
+    public bool TryOpenConnection(string ip)
+    {
+        while (true)
+        {
+            var open = _connections.GetOrAdd(ip, 0);
+            if (open >= _connectionsPerIp)
+            {
+                return false;
+            }
+
+            if (_connections.TryUpdate(ip, open + 1, open))
+            {
+                return true;
+            }
+        }
+    }
+
+    public void CloseConnection(string ip)
+    {
+        while (_connections.TryGetValue(ip, out var open))
+        {
+            if (open <= 1 ? _connections.TryRemove(new KeyValuePair<string, int>(ip, open)) : _connections.TryUpdate(ip, open - 1, open))
+            {
+                return;
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        _messagesPerIp.Dispose();
+        _messagesPerWidget.Dispose();
+        _conversationsPerIp.Dispose();
+    }
+
+    // Full at first (the burst), then one token every interval; no queueing: a refused call fails at once.
+    private static TokenBucketRateLimiterOptions Bucket(int size, TimeSpan every) => new()
+    {
+        TokenLimit = Math.Max(1, size),
+        TokensPerPeriod = 1,
+        ReplenishmentPeriod = every < TimeSpan.FromMilliseconds(1) ? TimeSpan.FromMilliseconds(1) : every,
+        QueueLimit = 0,
+        AutoReplenishment = true,
+    };
+}

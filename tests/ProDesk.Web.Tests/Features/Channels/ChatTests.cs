@@ -1,0 +1,290 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Threading.Channels;
+using Microsoft.AspNetCore.Http.Connections;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.AspNetCore.SignalR.Client;
+using Microsoft.EntityFrameworkCore;
+using ProDesk.Data.Channels;
+using ProDesk.Web.Channels.Chat;
+using ProDesk.Web.Channels.Outbound;
+using ProDesk.Web.Realtime;
+using ProDesk.Web.Tests.Infrastructure;
+
+namespace ProDesk.Web.Tests.Features.Channels;
+
+/// <summary>
+/// The web chat channel through its hub, as the widget uses it: the widget key opens the connection,
+/// the visitor token names what the visitor may see, messages become one conversation in the
+/// tenant, and agents' replies and typing come back live.
+/// </summary>
+public sealed class ChatTests(ProDeskApp app) : PostgresTest(app)
+{
+    /// <summary>A widget's connection, with what the server pushed to it.</summary>
+    private sealed class Visitor(HubConnection connection) : IAsyncDisposable
+    {
+        public HubConnection Connection { get; } = connection;
+
+        public Channel<ChatMessageView> Messages { get; } = Channel.CreateUnbounded<ChatMessageView>();
+
+        public Channel<ChatTypingView> Typing { get; } = Channel.CreateUnbounded<ChatTypingView>();
+
+        public Task<ChatHub.Conversation> StartAsync(string name = "Ada Visitor", string email = "ada@example.org") =>
+            Connection.InvokeAsync<ChatHub.Conversation>("Start", name, email);
+
+        public Task<ChatHub.Sent> SendAsync(string token, string text, string? id = null) =>
+            Connection.InvokeAsync<ChatHub.Sent>("Send", token, id ?? Guid.NewGuid().ToString("N"), text);
+
+        public ValueTask DisposeAsync() => Connection.DisposeAsync();
+    }
+
+    private static string WidgetKey(string slug) =>
+        JsonDocument.Parse(File.ReadAllText(Path.Combine(Repository.SeedDirectory, slug, "channels.json"))).RootElement.GetProperty("widgetKey").GetString()!;
+
+    /// <summary>Each test's visitors come from an address of their own, so the per-IP limits of one test never meet another's.</summary>
+    private readonly IPAddress _ip = new([10, (byte)Random.Shared.Next(256), (byte)Random.Shared.Next(256), (byte)Random.Shared.Next(1, 255)]);
+
+    private HttpMessageHandler Handler() => App.Server.CreateHandler(context => context.Connection.RemoteIpAddress = _ip);
+
+    private async Task<Visitor> ConnectAsync(string slug, string? key = null)
+    {
+        var connection = new HubConnectionBuilder()
+            .WithUrl(new Uri(App.Server.BaseAddress, $"hubs/chat?tenant={slug}&key={Uri.EscapeDataString(key ?? WidgetKey(slug))}"), options =>
+            {
+                options.Transports = HttpTransportType.LongPolling;
+                options.HttpMessageHandlerFactory = _ => Handler();
+            })
+            .Build();
+        var visitor = new Visitor(connection);
+        connection.On<ChatMessageView>(nameof(IChatClient.Message), m => visitor.Messages.Writer.TryWrite(m));
+        connection.On<ChatTypingView>(nameof(IChatClient.Typing), t => visitor.Typing.Writer.TryWrite(t));
+        await connection.StartAsync();
+        return visitor;
+    }
+
+    private static async Task<T> NextAsync<T>(Channel<T> channel) =>
+        await channel.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(20));
+
+    private async Task<JsonElement> ItemAsync(string slug, Guid id) =>
+        await (await App.IntegrationClientAsync(slug)).JsonAsync($"/api/v1/tenants/{slug}/work-items/{id}");
+
+    private async Task<Guid> ItemIdOfAsync(Guid messageId) =>
+        await App.InTenantAsync("acme", db => db.WorkItemMessages.Where(m => m.Id == messageId).Select(m => m.WorkItemId).SingleAsync());
+
+    private async Task SendDueAsync() => await App.Services.GetRequiredService<OutboundDispatcher>().SendDueAsync(CancellationToken.None);
+
+    [Fact]
+    public async Task A_wrong_key_another_tenants_key_or_an_unknown_tenant_is_refused_before_connecting()
+    {
+        foreach (var (slug, key) in new[] { ("acme", "not-the-widget-key"), ("acme", WidgetKey("northwind")), ("globex", WidgetKey("acme")), ("acme", "") })
+        {
+            var refused = await Assert.ThrowsAsync<HttpRequestException>(() => ConnectAsync(slug, key));
+            Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        }
+
+        await using var visitor = await ConnectAsync("acme");
+        Assert.Equal(HubConnectionState.Connected, visitor.Connection.State);
+    }
+
+    [Fact]
+    public async Task A_visitors_messages_become_one_conversation_in_the_widgets_tenant()
+    {
+        await using var visitor = await ConnectAsync("acme");
+        var started = await visitor.StartAsync();
+
+        var first = await visitor.SendAsync(started.Token, "My boiler is leaking\nsince this morning.", "m-1");
+        var second = await visitor.SendAsync(first.Token, "Are you there?", "m-2");
+        // The widget retries a message whose answer it lost: stored once.
+        var again = await visitor.SendAsync(second.Token, "Are you there?", "m-2");
+
+        Assert.Equal(second.MessageId, again.MessageId);
+        var itemId = await ItemIdOfAsync(first.MessageId);
+        var item = await ItemAsync("acme", itemId);
+        Assert.Equal(("My boiler is leaking", "chat", "Open"), (item.GetProperty("item").GetProperty("subject").GetString(), item.GetProperty("item").GetProperty("channel").GetString(), item.GetProperty("item").GetProperty("status").GetString()));
+        Assert.Equal(["My boiler is leaking\nsince this morning.", "Are you there?"], item.GetProperty("messages").EnumerateArray().Select(m => m.GetProperty("body").GetString()));
+        Assert.All(item.GetProperty("messages").EnumerateArray(), m => Assert.Equal("Ada Visitor", m.GetProperty("author").GetString()));
+        Assert.Equal(0, await App.InTenantAsync("northwind", db => db.WorkItems.CountAsync(w => w.Channel == "chat")));
+        Assert.Equal("ada@example.org", await App.InTenantAsync("acme", db => db.Contacts.Where(c => c.Id == db.WorkItems.Single(w => w.Id == itemId).ContactId).Select(c => c.Email).SingleAsync()));
+    }
+
+    [Fact]
+    public async Task The_same_email_in_a_new_session_starts_its_own_conversation_and_cannot_read_the_first()
+    {
+        await using var owner = await ConnectAsync("acme");
+        var ownerSent = await owner.SendAsync((await owner.StartAsync()).Token, "My account number is 4711");
+
+        // Anyone can type anyone's address into a pre-chat form.
+        await using var other = await ConnectAsync("acme");
+        var otherStart = await other.StartAsync();
+        Assert.Empty(otherStart.Messages);
+        var otherSent = await other.SendAsync(otherStart.Token, "Hello");
+
+        Assert.NotEqual(await ItemIdOfAsync(ownerSent.MessageId), await ItemIdOfAsync(otherSent.MessageId));
+        var resumed = await other.Connection.InvokeAsync<ChatHub.Conversation>("Resume", otherSent.Token);
+        Assert.Equal(["Hello"], resumed.Messages.Select(m => m.Body));
+    }
+
+    [Fact]
+    public async Task A_visitor_token_of_one_tenant_is_refused_on_another_tenants_connection_and_a_forged_one_everywhere()
+    {
+        await using var acme = await ConnectAsync("acme");
+        var sent = await acme.SendAsync((await acme.StartAsync()).Token, "Secret question");
+        await using var northwind = await ConnectAsync("northwind");
+
+        foreach (var call in new Func<Task>[]
+        {
+            () => northwind.Connection.InvokeAsync<ChatHub.Conversation>("Resume", sent.Token),
+            () => northwind.SendAsync(sent.Token, "Into your tenant"),
+            () => northwind.Connection.InvokeAsync("Typing", sent.Token),
+            () => acme.Connection.InvokeAsync<ChatHub.Conversation>("Resume", sent.Token[..^2] + (sent.Token[^2] == 'A' ? "B" : "A") + sent.Token[^1]),
+        })
+        {
+            var refused = await Assert.ThrowsAsync<HubException>(call);
+            Assert.Contains(ChatHub.SessionExpired, refused.Message, StringComparison.Ordinal);
+        }
+
+        Assert.Equal(0, await App.InTenantAsync("northwind", db => db.WorkItems.CountAsync(w => w.Channel == "chat")));
+        Assert.Equal(1, await App.InTenantAsync("acme", db => db.WorkItemMessages.CountAsync()));
+    }
+
+    [Fact]
+    public async Task An_agents_reply_reaches_the_visitor_live_and_a_reload_shows_the_conversation_without_notes()
+    {
+        await using var visitor = await ConnectAsync("acme");
+        var sent = await visitor.SendAsync((await visitor.StartAsync()).Token, "Where is my parcel?");
+        var itemId = await ItemIdOfAsync(sent.MessageId);
+        var agent = App.CreateClient().WithBearer((await App.PatAsync("agent1@prodesk.test")).Secret);
+
+        (await agent.PostAsJsonAsync($"/api/v1/tenants/acme/work-items/{itemId}/notes", new { body = "Customer sounds annoyed" })).EnsureSuccessStatusCode();
+        (await agent.PostAsJsonAsync($"/api/v1/tenants/acme/work-items/{itemId}/replies", new { body = "It left our depot this morning." })).EnsureSuccessStatusCode();
+        await SendDueAsync();
+
+        var reply = await NextAsync(visitor.Messages);
+        Assert.Equal(("agent", "Alex Martin", "It left our depot this morning."), (reply.From, reply.Name, reply.Body));
+        Assert.Equal(OutboundState.Sent, await App.InTenantAsync("acme", db => db.OutboundMessages.Select(o => o.State).SingleAsync()));
+
+        // A reload: a new connection with the stored token.
+        await using var reloaded = await ConnectAsync("acme");
+        var resumed = await reloaded.Connection.InvokeAsync<ChatHub.Conversation>("Resume", sent.Token);
+        Assert.Equal([("visitor", "Where is my parcel?"), ("agent", "It left our depot this morning.")], resumed.Messages.Select(m => (m.From, m.Body)));
+        Assert.Equal(("Ada Visitor", "ada@example.org"), (resumed.Name, resumed.Email));
+
+        // The resumed connection gets the next reply live too.
+        (await agent.PostAsJsonAsync($"/api/v1/tenants/acme/work-items/{itemId}/replies", new { body = "Anything else?" })).EnsureSuccessStatusCode();
+        await SendDueAsync();
+        Assert.Equal("Anything else?", (await NextAsync(reloaded.Messages)).Body);
+    }
+
+    [Fact]
+    public async Task Typing_shows_on_the_other_side_both_ways()
+    {
+        await using var visitor = await ConnectAsync("acme");
+        var sent = await visitor.SendAsync((await visitor.StartAsync()).Token, "Hello?");
+        var itemId = await ItemIdOfAsync(sent.MessageId);
+        var presence = Channel.CreateUnbounded<PresenceEvent>();
+        await using var agent = await App.AgentHubAsync("agent1@prodesk.test", c => c.On<PresenceEvent>(nameof(IAgentClient.PresenceChanged), p => presence.Writer.TryWrite(p)));
+        await agent.InvokeAsync("Watch", "acme", itemId);
+
+        await visitor.Connection.InvokeAsync("Typing", sent.Token);
+        var typing = await NextAsync(presence);
+        Assert.Equal(("typing", "Ada Visitor", itemId), (typing.What, typing.Name, typing.ItemId));
+
+        await agent.InvokeAsync("Typing", "acme", itemId);
+        Assert.Equal("Alex Martin", (await NextAsync(visitor.Typing)).Name);
+    }
+
+    [Fact]
+    public async Task Too_many_messages_or_connection_attempts_from_one_address_are_refused_with_a_reason()
+    {
+        await using var visitor = await ConnectAsync("acme");
+        var token = (await visitor.StartAsync()).Token;
+        var limit = new ChatOptions().MessagesPerMinutePerIp;
+        for (var i = 0; i < limit; i++)
+        {
+            token = (await visitor.SendAsync(token, $"Message {i}")).Token;
+        }
+
+        var refused = await Assert.ThrowsAsync<HubException>(() => visitor.SendAsync(token, "One more"));
+        Assert.Contains(ChatHub.TooFast, refused.Message, StringComparison.Ordinal);
+        Assert.Equal(limit, await App.InTenantAsync("acme", db => db.WorkItemMessages.CountAsync()));
+
+        using var http = new HttpClient(Handler()) { BaseAddress = App.Server.BaseAddress };
+        var answers = new List<HttpStatusCode>();
+        for (var i = 0; i <= new ChatOptions().NegotiationsPerMinutePerIp; i++)
+        {
+            answers.Add((await http.PostAsync("/hubs/chat/negotiate?negotiateVersion=1&tenant=acme&key=wrong", null)).StatusCode);
+        }
+
+        // The first connection above took one; then 401s for the wrong key until the limit answers 429.
+        Assert.Equal(HttpStatusCode.TooManyRequests, answers[^1]);
+        Assert.All(answers[..^2], a => Assert.Equal(HttpStatusCode.Unauthorized, a));
+    }
+
+    [Fact]
+    public async Task Overlong_messages_and_missing_emails_are_refused_with_a_reason()
+    {
+        await using var visitor = await ConnectAsync("acme");
+        Assert.Contains("valid email", (await Assert.ThrowsAsync<HubException>(() => visitor.StartAsync(email: "not an address"))).Message, StringComparison.Ordinal);
+        Assert.Contains("valid email", (await Assert.ThrowsAsync<HubException>(() => visitor.StartAsync(email: ""))).Message, StringComparison.Ordinal);
+
+        var token = (await visitor.StartAsync()).Token;
+        var tooLong = new string('x', new ChatOptions().MaxMessageLength + 1);
+        Assert.Contains("at most 5000 characters", (await Assert.ThrowsAsync<HubException>(() => visitor.SendAsync(token, tooLong))).Message, StringComparison.Ordinal);
+        Assert.Contains("Write a message", (await Assert.ThrowsAsync<HubException>(() => visitor.SendAsync(token, "  \n "))).Message, StringComparison.Ordinal);
+        Assert.Equal(0, await App.InTenantAsync("acme", db => db.WorkItemMessages.CountAsync()));
+    }
+
+    [Fact]
+    public async Task With_no_agent_online_the_offline_form_becomes_a_conversation_answered_by_email()
+    {
+        await using var visitor = await ConnectAsync("acme");
+        Assert.False((await visitor.Connection.InvokeAsync<ChatHub.ChatStatus>("Status")).AgentsOnline);
+
+        await visitor.Connection.InvokeAsync("LeaveMessage", "Bob Offline", "bob@example.org", "off-1", "Please call me back tomorrow.");
+
+        var item = await App.InTenantAsync("acme", db => db.WorkItems.AsNoTracking().SingleAsync());
+        Assert.Equal(("webform", "Please call me back tomorrow."), (item.Channel, item.Subject));
+        var agent = App.CreateClient().WithBearer((await App.PatAsync("agent1@prodesk.test")).Secret);
+        (await agent.PostAsJsonAsync($"/api/v1/tenants/acme/work-items/{item.Id}/replies", new { body = "Will do." })).EnsureSuccessStatusCode();
+        var outbound = await App.InTenantAsync("acme", db => db.OutboundMessages.AsNoTracking().SingleAsync());
+        Assert.Equal(("email", "bob@example.org"), (outbound.Channel, outbound.To));
+
+        // An agent serving acme comes online: the widget offers the chat.
+        await using var console = await App.AgentHubAsync("agent1@prodesk.test");
+        // Hub calls run after the connection's own setup: once this returns, the agent is registered.
+        await console.InvokeAsync("SetStatus", "Online");
+        Assert.True((await visitor.Connection.InvokeAsync<ChatHub.ChatStatus>("Status")).AgentsOnline);
+    }
+
+    [Fact]
+    public async Task The_widget_script_is_cached_javascript_the_same_for_every_tenant_and_the_hub_answers_cors()
+    {
+        var client = App.CreateClient();
+        var script = await client.GetAsync("/channels/chat/acme/widget.js");
+        Assert.Equal(HttpStatusCode.OK, script.StatusCode);
+        Assert.Equal("text/javascript", script.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(TimeSpan.FromMinutes(10), script.Headers.CacheControl?.MaxAge);
+        Assert.Contains("attachShadow", await script.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.DoesNotContain("innerHTML", await script.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        // Unknown tenants get the same script: it does not tell which tenants exist.
+        Assert.Equal(await script.Content.ReadAsByteArrayAsync(), await client.GetByteArrayAsync("/channels/chat/no-such-tenant/widget.js"));
+
+        using var revalidate = new HttpRequestMessage(HttpMethod.Get, "/channels/chat/acme/widget.js");
+        revalidate.Headers.IfNoneMatch.Add(script.Headers.ETag!);
+        Assert.Equal(HttpStatusCode.NotModified, (await client.SendAsync(revalidate)).StatusCode);
+
+        // The demo page embeds the widget with the key it is given, as text, never as markup.
+        var demo = await client.GetStringAsync("/channels/chat/acme/demo?key=%22%3E%3Cscript%3Ealert(1)%3C/script%3E");
+        Assert.Contains("<script src=\"/channels/chat/acme/widget.js\" data-key=\"&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;\" async></script>", demo, StringComparison.Ordinal);
+
+        using var preflight = new HttpRequestMessage(HttpMethod.Options, "/hubs/chat/negotiate?negotiateVersion=1&tenant=acme&key=x");
+        preflight.Headers.Add("Origin", "https://www.acme-client.example");
+        preflight.Headers.Add("Access-Control-Request-Method", "POST");
+        preflight.Headers.Add("Access-Control-Request-Headers", "x-requested-with,x-signalr-user-agent");
+        var answer = await client.SendAsync(preflight);
+        Assert.Equal(HttpStatusCode.NoContent, answer.StatusCode);
+        Assert.Equal("*", answer.Headers.GetValues("Access-Control-Allow-Origin").Single());
+        Assert.False(answer.Headers.Contains("Access-Control-Allow-Credentials"));
+    }
+}
