@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using ProDesk.Web.Channels;
 using ProDesk.Web.Cli;
+using ProDesk.Web.Contacts;
 using ProDesk.Web.Data;
 using ProDesk.Web.Health;
 using ProDesk.Web.Identity;
@@ -22,6 +23,7 @@ try
     builder.AddWorkItems();
     builder.AddSla();
     builder.AddChannels();
+    builder.AddContacts();
     builder.AddTenancy();
     builder.AddJobs();
     builder.AddRealtime();
@@ -52,6 +54,7 @@ try
     app.MapSlaPolicyApi();
     app.MapCalendarApi();
     app.MapChannels();
+    app.MapContactsApi();
     app.MapConnectEndpoints();
     app.MapStaticAssets();
     app.MapRazorPages();

@@ -102,6 +102,10 @@ public sealed class EveryEndpointTests(ProDeskApp app) : PostgresTest(app)
         ["PUT /api/v1/tenants/{tenant}/channels/email/mailboxes/{key}"] = Kind.ProviderOnly,
         ["DELETE /api/v1/tenants/{tenant}/channels/email/mailboxes/{key}"] = Kind.ProviderOnly,
         ["POST /channels/email/{tenant}/inbound"] = Kind.ChannelKeyChecked,
+        ["GET /api/v1/tenants/{tenant}/contacts/"] = Kind.CrossTenantChecked,
+        ["GET /api/v1/tenants/{tenant}/contacts/{id:guid}"] = Kind.CrossTenantChecked,
+        ["PUT /api/v1/tenants/{tenant}/contacts/{id:guid}"] = Kind.CrossTenantChecked,
+        ["POST /api/v1/tenants/{tenant}/contacts/{id:guid}/merge"] = Kind.CrossTenantChecked,
     };
 
     [Fact]
@@ -134,7 +138,15 @@ public sealed class EveryEndpointTests(ProDeskApp app) : PostgresTest(app)
         var id = System.Text.Json.JsonDocument.Parse(await created.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetGuid();
         var upload = await northwind.PostAsync($"/api/v1/tenants/northwind/work-items/{id}/attachments", new MultipartFormDataContent { { new ByteArrayContent("secret"u8.ToArray()), "file", "contract.txt" } });
         var attachmentId = System.Text.Json.JsonDocument.Parse(await upload.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetGuid();
-        var before = (await northwind.JsonAsync($"/api/v1/tenants/northwind/work-items/{id}")).GetRawText();
+        // A contact (the conversation's sender) and a canned reply of northwind, for the routes that name those.
+        var contactId = await App.InTenantAsync("northwind", db => db.Contacts.Select(c => c.Id).SingleAsync());
+        var cannedId = await App.InTenantAsync("northwind", async db =>
+        {
+            var canned = db.CannedReplies.Add(new ProDesk.Data.CannedReplies.CannedReply { Id = Guid.NewGuid(), Title = "Northwind only", Body = "b", Shortcut = "nw", CreatedAt = DateTime.UtcNow, UpdatedAt = DateTime.UtcNow }).Entity;
+            await db.SaveChangesAsync();
+            return canned.Id;
+        });
+        var before = (await northwind.JsonAsync($"/api/v1/tenants/northwind/work-items/{id}")).GetRawText() + await NorthwindContactsAndRepliesAsync();
 
         var callers = new Dictionary<string, HttpClient>
         {
@@ -156,8 +168,11 @@ public sealed class EveryEndpointTests(ProDeskApp app) : PostgresTest(app)
                         continue;
                     }
 
-                    var path = template.Replace("{tenant}", slug, StringComparison.Ordinal).Replace("{id:guid}", id.ToString(), StringComparison.Ordinal)
-                        .Replace("{attachmentId:guid}", attachmentId.ToString(), StringComparison.Ordinal);
+                    var idOfRoute = template.Contains("/contacts/", StringComparison.Ordinal) ? contactId
+                        : template.Contains("/canned-replies/{id", StringComparison.Ordinal) ? cannedId : id;
+                    var path = template.Replace("{tenant}", slug, StringComparison.Ordinal).Replace("{id:guid}", idOfRoute.ToString(), StringComparison.Ordinal)
+                        .Replace("{attachmentId:guid}", attachmentId.ToString(), StringComparison.Ordinal)
+                        .Replace("{cannedId:guid}", cannedId.ToString(), StringComparison.Ordinal);
                     using var request = new HttpRequestMessage(new HttpMethod(method == "*" ? "GET" : method), path);
                     if (path.EndsWith("/attachments", StringComparison.Ordinal))
                     {
@@ -165,7 +180,7 @@ public sealed class EveryEndpointTests(ProDeskApp app) : PostgresTest(app)
                     }
                     else if (method is "POST" or "PUT")
                     {
-                        request.Content = JsonContent.Create(new { body = "intruder", status = "Closed", from = "x@example.com", subject = "x", externalId = "nw-1", force = true, tags = new[] { "pwned" } });
+                        request.Content = JsonContent.Create(new { body = "intruder", status = "Closed", from = "x@example.com", subject = "x", externalId = "nw-1", force = true, tags = new[] { "pwned" }, name = "x", title = "x" });
                     }
 
                     var response = await caller.SendAsync(request);
@@ -174,7 +189,7 @@ public sealed class EveryEndpointTests(ProDeskApp app) : PostgresTest(app)
             }
         }
 
-        Assert.Equal(before, (await northwind.JsonAsync($"/api/v1/tenants/northwind/work-items/{id}")).GetRawText());
+        Assert.Equal(before, (await northwind.JsonAsync($"/api/v1/tenants/northwind/work-items/{id}")).GetRawText() + await NorthwindContactsAndRepliesAsync());
         Assert.Equal(HttpStatusCode.NoContent, (await callers["agent of merlion and sla-lab"].PostAsync("/api/v1/work/next", null)).StatusCode);
     }
 
@@ -275,6 +290,12 @@ public sealed class EveryEndpointTests(ProDeskApp app) : PostgresTest(app)
         var calendar = await scope.ServiceProvider.GetRequiredService<ProDeskDbContext>().Tenants.Where(t => t.Slug == "acme").Select(t => t.CalendarJson).FirstAsync();
         return $"{versions} {calendar}";
     }
+
+    /// <summary>northwind's contacts and canned replies as they stand, which the contact and canned-reply routes would change.</summary>
+    private Task<string> NorthwindContactsAndRepliesAsync() =>
+        App.InTenantAsync("northwind", async db =>
+            string.Join(";", (await db.Contacts.AsNoTracking().OrderBy(c => c.Id).ToListAsync()).Select(c => $"{c.Id} {c.Name} {c.Email} {c.Phone} {c.Company}"))
+            + string.Join(";", (await db.CannedReplies.AsNoTracking().OrderBy(c => c.Id).ToListAsync()).Select(c => $"{c.Id} {c.Title} {c.Body} {c.Shortcut}")));
 
     private async Task<string> RolesAsync(Guid userId)
     {
