@@ -106,6 +106,7 @@ public sealed class EveryEndpointTests(ProDeskApp app) : PostgresTest(app)
         ["GET /api/v1/tenants/{tenant}/contacts/{id:guid}"] = Kind.CrossTenantChecked,
         ["PUT /api/v1/tenants/{tenant}/contacts/{id:guid}"] = Kind.CrossTenantChecked,
         ["POST /api/v1/tenants/{tenant}/contacts/{id:guid}/merge"] = Kind.CrossTenantChecked,
+        ["POST /api/v1/tenants/{tenant}/work-items/{id:guid}/merge"] = Kind.CrossTenantChecked,
     };
 
     [Fact]
