@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using ProDesk.Web.CannedReplies;
 using ProDesk.Web.Channels;
 using ProDesk.Web.Cli;
 using ProDesk.Web.Contacts;
@@ -55,6 +56,7 @@ try
     app.MapCalendarApi();
     app.MapChannels();
     app.MapContactsApi();
+    app.MapCannedRepliesApi();
     app.MapConnectEndpoints();
     app.MapStaticAssets();
     app.MapRazorPages();

@@ -107,6 +107,12 @@ public sealed class EveryEndpointTests(ProDeskApp app) : PostgresTest(app)
         ["PUT /api/v1/tenants/{tenant}/contacts/{id:guid}"] = Kind.CrossTenantChecked,
         ["POST /api/v1/tenants/{tenant}/contacts/{id:guid}/merge"] = Kind.CrossTenantChecked,
         ["POST /api/v1/tenants/{tenant}/work-items/{id:guid}/merge"] = Kind.CrossTenantChecked,
+        ["GET /api/v1/tenants/{tenant}/canned-replies/"] = Kind.CrossTenantChecked,
+        ["GET /api/v1/tenants/{tenant}/canned-replies/{id:guid}"] = Kind.CrossTenantChecked,
+        ["POST /api/v1/tenants/{tenant}/canned-replies/"] = Kind.CrossTenantChecked,
+        ["PUT /api/v1/tenants/{tenant}/canned-replies/{id:guid}"] = Kind.CrossTenantChecked,
+        ["DELETE /api/v1/tenants/{tenant}/canned-replies/{id:guid}"] = Kind.CrossTenantChecked,
+        ["GET /api/v1/tenants/{tenant}/work-items/{id:guid}/canned-replies/{cannedId:guid}/rendered"] = Kind.CrossTenantChecked,
     };
 
     [Fact]
