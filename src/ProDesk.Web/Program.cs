@@ -3,6 +3,7 @@ using ProDesk.Web.CannedReplies;
 using ProDesk.Web.Channels;
 using ProDesk.Web.Cli;
 using ProDesk.Web.Contacts;
+using ProDesk.Web.Csat;
 using ProDesk.Web.Data;
 using ProDesk.Web.Health;
 using ProDesk.Web.Identity;
@@ -25,6 +26,7 @@ try
     builder.AddSla();
     builder.AddChannels();
     builder.AddContacts();
+    builder.AddCsat();
     builder.AddTenancy();
     builder.AddJobs();
     builder.AddRealtime();
@@ -57,6 +59,7 @@ try
     app.MapChannels();
     app.MapContactsApi();
     app.MapCannedRepliesApi();
+    app.MapCsatApi();
     app.MapConnectEndpoints();
     app.MapStaticAssets();
     app.MapRazorPages();

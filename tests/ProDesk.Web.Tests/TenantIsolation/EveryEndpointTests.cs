@@ -37,6 +37,13 @@ public sealed class EveryEndpointTests(ProDeskApp app) : PostgresTest(app)
         /// key, a wrong key and an unknown tenant get the same refusal (Features/Channels).
         /// </summary>
         ChannelKeyChecked,
+
+        /// <summary>
+        /// Public, for a client's customers with no account, and authorised by an HMAC-signed token in the path
+        /// that names the tenant and the item (the CSAT rating link): a forged, edited or other tenant's token
+        /// gets 404 and stores nothing (Features/Channels/CsatTests). Shows the tenant's name and the score only.
+        /// </summary>
+        SignedLink,
     }
 
     private static readonly Dictionary<string, Kind> Table = new(StringComparer.Ordinal)
@@ -113,6 +120,8 @@ public sealed class EveryEndpointTests(ProDeskApp app) : PostgresTest(app)
         ["PUT /api/v1/tenants/{tenant}/canned-replies/{id:guid}"] = Kind.CrossTenantChecked,
         ["DELETE /api/v1/tenants/{tenant}/canned-replies/{id:guid}"] = Kind.CrossTenantChecked,
         ["GET /api/v1/tenants/{tenant}/work-items/{id:guid}/canned-replies/{cannedId:guid}/rendered"] = Kind.CrossTenantChecked,
+        ["GET /api/v1/tenants/{tenant}/csat/"] = Kind.CrossTenantChecked,
+        ["* /csat/{token}/{score:int}"] = Kind.SignedLink,
     };
 
     [Fact]
