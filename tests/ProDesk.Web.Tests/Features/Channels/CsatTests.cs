@@ -168,6 +168,23 @@ public sealed partial class CsatTests(ProDeskApp app) : PostgresTest(app)
     }
 
     [Fact]
+    public async Task The_link_works_for_whoever_holds_it_on_any_host_signed_in_elsewhere_or_not()
+    {
+        var itemId = await MailAsync();
+        await StatusAsync(await AgentAsync(), itemId, "Solved");
+        var (_, links) = await SentAsync(Assert.Single(await SurveysAsync(itemId)));
+        // Signed in as another tenant's client admin, on acme's support host: the token alone decides.
+        var elsewhere = await App.SignedInAsync("admin@northwind.test");
+        using var request = new HttpRequestMessage(HttpMethod.Get, PathOf(links[4]));
+        request.Headers.Host = "support.acme.test";
+
+        var response = await elsewhere.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal([(1, 4, (string?)null)], await RatingsAsync(itemId));
+    }
+
+    [Fact]
     public async Task Each_solve_asks_once_and_is_rated_on_its_own()
     {
         var itemId = await MailAsync();
