@@ -4,8 +4,10 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using ProDesk.Data.Audit;
+using ProDesk.Data.CannedReplies;
 using ProDesk.Data.Channels;
 using ProDesk.Data.Contacts;
+using ProDesk.Data.Csat;
 using ProDesk.Data.Identity;
 using ProDesk.Data.Queues;
 using ProDesk.Data.Sla;
@@ -69,6 +71,10 @@ public class ProDeskDbContext(DbContextOptions<ProDeskDbContext> options, ICurre
     public DbSet<OutboundMessage> OutboundMessages => Set<OutboundMessage>();
 
     public DbSet<EmailSuppression> EmailSuppressions => Set<EmailSuppression>();
+
+    public DbSet<CannedReply> CannedReplies => Set<CannedReply>();
+
+    public DbSet<CsatRating> CsatRatings => Set<CsatRating>();
 
     /// <summary>The tables that hold tenant-owned rows: each gets RLS on PostgreSQL.</summary>
     public static IEnumerable<string> TenantOwnedTables(Microsoft.EntityFrameworkCore.Metadata.IModel model) =>
@@ -213,6 +219,9 @@ public class ProDeskDbContext(DbContextOptions<ProDeskDbContext> options, ICurre
                 .HasFilter("\"Status\" = 'Open' AND \"AssigneeId\" IS NULL")
                 .HasDatabaseName("IX_WorkItems_Claimable");
             e.HasOne<Queue>().WithMany().HasForeignKey(w => w.QueueId).OnDelete(DeleteBehavior.Restrict);
+            // A contact with items cannot vanish: merging moves them first, and an item that arrives for
+            // the merged contact meanwhile makes the merge fail (and be tried again) instead of dangling.
+            e.HasOne<Contact>().WithMany().HasForeignKey(w => w.ContactId).OnDelete(DeleteBehavior.Restrict);
             e.HasMany(w => w.Messages).WithOne().HasForeignKey(m => m.WorkItemId).OnDelete(DeleteBehavior.Cascade);
         });
 
@@ -286,6 +295,25 @@ public class ProDeskDbContext(DbContextOptions<ProDeskDbContext> options, ICurre
             e.HasKey(s => new { s.TenantId, s.Address });
             e.Property(s => s.Address).HasMaxLength(320);
             e.Property(s => s.Reason).HasMaxLength(400);
+        });
+
+        builder.Entity<CannedReply>(e =>
+        {
+            e.Property(c => c.Title).HasMaxLength(200);
+            e.Property(c => c.Shortcut).HasMaxLength(32);
+            e.Property(c => c.UpdatedBy).HasMaxLength(320);
+            e.HasIndex(c => new { c.TenantId, c.Shortcut }).IsUnique().HasFilter("\"Shortcut\" IS NOT NULL");
+            e.HasIndex(c => new { c.TenantId, c.Title });
+        });
+
+        builder.Entity<CsatRating>(e =>
+        {
+            e.Property(c => c.Comment).HasMaxLength(2000);
+            // One rating per item and solve: a later click changes it.
+            e.HasIndex(c => new { c.TenantId, c.WorkItemId, c.Solve }).IsUnique();
+            // Reports read a tenant's ratings by time.
+            e.HasIndex(c => new { c.TenantId, c.RatedAt });
+            e.HasOne<WorkItem>().WithMany().HasForeignKey(c => c.WorkItemId).OnDelete(DeleteBehavior.Cascade);
         });
 
         builder.Entity<WorkItemChange>(e =>

@@ -1,6 +1,9 @@
 using Microsoft.Extensions.Options;
+using ProDesk.Web.CannedReplies;
 using ProDesk.Web.Channels;
 using ProDesk.Web.Cli;
+using ProDesk.Web.Contacts;
+using ProDesk.Web.Csat;
 using ProDesk.Web.Data;
 using ProDesk.Web.Health;
 using ProDesk.Web.Identity;
@@ -22,6 +25,8 @@ try
     builder.AddWorkItems();
     builder.AddSla();
     builder.AddChannels();
+    builder.AddContacts();
+    builder.AddCsat();
     builder.AddTenancy();
     builder.AddJobs();
     builder.AddRealtime();
@@ -54,6 +59,9 @@ try
     app.MapSlaPolicyApi();
     app.MapCalendarApi();
     app.MapChannels();
+    app.MapContactsApi();
+    app.MapCannedRepliesApi();
+    app.MapCsatApi();
     app.MapConnectEndpoints();
     app.MapStaticAssets();
     app.MapRazorPages();

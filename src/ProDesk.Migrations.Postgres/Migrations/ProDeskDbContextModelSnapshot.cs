@@ -399,6 +399,49 @@ namespace ProDesk.Migrations.Postgres.Migrations
                     b.ToTable("AuditEvents");
                 });
 
+            modelBuilder.Entity("ProDesk.Data.CannedReplies.CannedReply", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Body")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Shortcut")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Title")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("UpdatedBy")
+                        .HasMaxLength(320)
+                        .HasColumnType("character varying(320)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("TenantId", "Shortcut")
+                        .IsUnique()
+                        .HasFilter("\"Shortcut\" IS NOT NULL");
+
+                    b.HasIndex("TenantId", "Title");
+
+                    b.ToTable("CannedReplies");
+                });
+
             modelBuilder.Entity("ProDesk.Data.Channels.ChannelSettings", b =>
                 {
                     b.Property<Guid>("TenantId")
@@ -699,6 +742,43 @@ namespace ProDesk.Migrations.Postgres.Migrations
                     b.HasIndex("TenantId", "Phone");
 
                     b.ToTable("Contacts");
+                });
+
+            modelBuilder.Entity("ProDesk.Data.Csat.CsatRating", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Comment")
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)");
+
+                    b.Property<DateTime>("RatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("Score")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("Solve")
+                        .HasColumnType("integer");
+
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("uuid");
+
+                    b.Property<Guid>("WorkItemId")
+                        .HasColumnType("uuid");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("WorkItemId");
+
+                    b.HasIndex("TenantId", "RatedAt");
+
+                    b.HasIndex("TenantId", "WorkItemId", "Solve")
+                        .IsUnique();
+
+                    b.ToTable("CsatRatings");
                 });
 
             modelBuilder.Entity("ProDesk.Data.Identity.AppRole", b =>
@@ -1244,6 +1324,8 @@ namespace ProDesk.Migrations.Postgres.Migrations
 
                     b.HasKey("Id");
 
+                    b.HasIndex("ContactId");
+
                     b.HasIndex("QueueId");
 
                     b.HasIndex("TenantId", "Channel", "ExternalId")
@@ -1493,6 +1575,15 @@ namespace ProDesk.Migrations.Postgres.Migrations
                     b.Navigation("Authorization");
                 });
 
+            modelBuilder.Entity("ProDesk.Data.CannedReplies.CannedReply", b =>
+                {
+                    b.HasOne("ProDesk.Data.Tenants.Tenant", null)
+                        .WithMany()
+                        .HasForeignKey("TenantId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("ProDesk.Data.Channels.ChannelSettings", b =>
                 {
                     b.HasOne("ProDesk.Data.Tenants.Tenant", null)
@@ -1550,6 +1641,21 @@ namespace ProDesk.Migrations.Postgres.Migrations
                         .WithMany()
                         .HasForeignKey("TenantId")
                         .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("ProDesk.Data.Csat.CsatRating", b =>
+                {
+                    b.HasOne("ProDesk.Data.Tenants.Tenant", null)
+                        .WithMany()
+                        .HasForeignKey("TenantId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+
+                    b.HasOne("ProDesk.Data.WorkItems.WorkItem", null)
+                        .WithMany()
+                        .HasForeignKey("WorkItemId")
+                        .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
 
@@ -1653,6 +1759,11 @@ namespace ProDesk.Migrations.Postgres.Migrations
 
             modelBuilder.Entity("ProDesk.Data.WorkItems.WorkItem", b =>
                 {
+                    b.HasOne("ProDesk.Data.Contacts.Contact", null)
+                        .WithMany()
+                        .HasForeignKey("ContactId")
+                        .OnDelete(DeleteBehavior.Restrict);
+
                     b.HasOne("ProDesk.Data.Queues.Queue", null)
                         .WithMany()
                         .HasForeignKey("QueueId")

@@ -385,6 +385,49 @@ namespace ProDesk.Migrations.Sqlite.Migrations
                     b.ToTable("AuditEvents");
                 });
 
+            modelBuilder.Entity("ProDesk.Data.CannedReplies.CannedReply", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Body")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Shortcut")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Title")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("UpdatedBy")
+                        .HasMaxLength(320)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("TenantId", "Shortcut")
+                        .IsUnique()
+                        .HasFilter("\"Shortcut\" IS NOT NULL");
+
+                    b.HasIndex("TenantId", "Title");
+
+                    b.ToTable("CannedReplies");
+                });
+
             modelBuilder.Entity("ProDesk.Data.Channels.ChannelSettings", b =>
                 {
                     b.Property<Guid>("TenantId")
@@ -685,6 +728,43 @@ namespace ProDesk.Migrations.Sqlite.Migrations
                     b.HasIndex("TenantId", "Phone");
 
                     b.ToTable("Contacts");
+                });
+
+            modelBuilder.Entity("ProDesk.Data.Csat.CsatRating", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Comment")
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("RatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Score")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Solve")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("WorkItemId")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("WorkItemId");
+
+                    b.HasIndex("TenantId", "RatedAt");
+
+                    b.HasIndex("TenantId", "WorkItemId", "Solve")
+                        .IsUnique();
+
+                    b.ToTable("CsatRatings");
                 });
 
             modelBuilder.Entity("ProDesk.Data.Identity.AppRole", b =>
@@ -1224,6 +1304,8 @@ namespace ProDesk.Migrations.Sqlite.Migrations
 
                     b.HasKey("Id");
 
+                    b.HasIndex("ContactId");
+
                     b.HasIndex("QueueId");
 
                     b.HasIndex("TenantId", "Channel", "ExternalId")
@@ -1471,6 +1553,15 @@ namespace ProDesk.Migrations.Sqlite.Migrations
                     b.Navigation("Authorization");
                 });
 
+            modelBuilder.Entity("ProDesk.Data.CannedReplies.CannedReply", b =>
+                {
+                    b.HasOne("ProDesk.Data.Tenants.Tenant", null)
+                        .WithMany()
+                        .HasForeignKey("TenantId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("ProDesk.Data.Channels.ChannelSettings", b =>
                 {
                     b.HasOne("ProDesk.Data.Tenants.Tenant", null)
@@ -1528,6 +1619,21 @@ namespace ProDesk.Migrations.Sqlite.Migrations
                         .WithMany()
                         .HasForeignKey("TenantId")
                         .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("ProDesk.Data.Csat.CsatRating", b =>
+                {
+                    b.HasOne("ProDesk.Data.Tenants.Tenant", null)
+                        .WithMany()
+                        .HasForeignKey("TenantId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+
+                    b.HasOne("ProDesk.Data.WorkItems.WorkItem", null)
+                        .WithMany()
+                        .HasForeignKey("WorkItemId")
+                        .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
 
@@ -1631,6 +1737,11 @@ namespace ProDesk.Migrations.Sqlite.Migrations
 
             modelBuilder.Entity("ProDesk.Data.WorkItems.WorkItem", b =>
                 {
+                    b.HasOne("ProDesk.Data.Contacts.Contact", null)
+                        .WithMany()
+                        .HasForeignKey("ContactId")
+                        .OnDelete(DeleteBehavior.Restrict);
+
                     b.HasOne("ProDesk.Data.Queues.Queue", null)
                         .WithMany()
                         .HasForeignKey("QueueId")

@@ -169,6 +169,12 @@ public sealed class IngestMessage(ProDeskDbContext db, ITenantContext tenants, S
                 .FirstOrDefaultAsync(cancellationToken);
         }
 
+        if (item is { Status: WorkItemStatus.Closed })
+        {
+            // A conversation merged into another threads its follow-ups there (MergeConversations).
+            item = await MergeConversations.MergedTargetAsync(db, item, cancellationToken) ?? item;
+        }
+
         if (item is null || item.Status == WorkItemStatus.Closed)
         {
             return null;

@@ -6,6 +6,7 @@ using ProDesk.Data.Channels;
 using ProDesk.Data.WorkItems;
 using ProDesk.Domain.WorkItems;
 using ProDesk.Web.Channels.Outbound;
+using ProDesk.Web.Csat;
 using ProDesk.Web.Identity;
 using ProDesk.Web.Realtime;
 using ProDesk.Web.Sla;
@@ -13,7 +14,7 @@ using ProDesk.Web.Sla;
 namespace ProDesk.Web.WorkItems;
 
 /// <summary>An agent's changes to one item: reply, note, status. Each records the change and an outbox event in one save.</summary>
-public sealed class WorkItemCommands(ProDeskDbContext db, SlaEngine sla, OutboxRelay relay, ReplyDelivery delivery, OutboundDispatcher dispatcher, TimeProvider clock)
+public sealed class WorkItemCommands(ProDeskDbContext db, SlaEngine sla, OutboxRelay relay, ReplyDelivery delivery, OutboundDispatcher dispatcher, TimeProvider clock, CsatRequests csat)
 {
     public enum Outcome
     {
@@ -66,7 +67,9 @@ public sealed class WorkItemCommands(ProDeskDbContext db, SlaEngine sla, OutboxR
             Record(item, now, actor, "status", item.Status.ToString(), status.ToString());
             item.Status = status;
             return null;
-        }, "WorkItemUpdated", cancellationToken);
+        }, "WorkItemUpdated", cancellationToken,
+        // A solve asks the customer for a rating; the survey mail is part of this transaction.
+        status == WorkItemStatus.Solved ? csat.AddAsync : null);
 
     public Task<Result> FieldsAsync(Guid id, string fieldsJson, ClaimsPrincipal agent, CancellationToken cancellationToken) =>
         ChangeAsync(id, null, true, agent, (item, now, actor) =>

@@ -47,6 +47,7 @@ public static partial class WorkItemsApi
         tenant.MapPut("/work-items/{id:guid}/fields", FieldsAsync).RequireAuthorization(StaffPolicy).WithName("SetCustomFields").WithSummary("Sets the tenant's custom fields on the item (null removes one).");
         tenant.MapPut("/work-items/{id:guid}/tags", TagsAsync).RequireAuthorization(StaffPolicy).WithName("SetTags").WithSummary("Replaces the item's tags.");
         tenant.MapAttachments();
+        tenant.MapMergeConversations();
 
         app.MapPost("/api/v1/work/next", NextAsync).RequireAuthorization(StaffPolicy).WithTags("Work items")
             .WithName("ClaimNextItem").WithSummary("Claims the next item due across the tenants the caller serves; 204 when none is left.");
@@ -57,6 +58,7 @@ public static partial class WorkItemsApi
     {
         builder.Services.AddScoped<WorkItemCommands>();
         builder.Services.AddScoped<ClaimNextItem>();
+        builder.Services.AddScoped<MergeConversations>();
         builder.Services.AddScoped<AgentQueue>();
         builder.Services.AddScoped<Wallboard>();
         builder.Services.AddScoped<PushRouting>();

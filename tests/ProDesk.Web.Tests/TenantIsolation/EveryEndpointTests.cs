@@ -37,6 +37,13 @@ public sealed class EveryEndpointTests(ProDeskApp app) : PostgresTest(app)
         /// key, a wrong key and an unknown tenant get the same refusal (Features/Channels).
         /// </summary>
         ChannelKeyChecked,
+
+        /// <summary>
+        /// Public, for a client's customers with no account, and authorised by an HMAC-signed token in the path
+        /// that names the tenant and the item (the CSAT rating link): a forged, edited or other tenant's token
+        /// gets 404 and stores nothing (Features/Channels/CsatTests). Shows the tenant's name and the score only.
+        /// </summary>
+        SignedLink,
     }
 
     private static readonly Dictionary<string, Kind> Table = new(StringComparer.Ordinal)
@@ -110,6 +117,19 @@ public sealed class EveryEndpointTests(ProDeskApp app) : PostgresTest(app)
         ["GET /channels/chat/{tenant}/demo"] = Kind.Public,
         ["* /hubs/chat"] = Kind.ChannelKeyChecked,
         ["* /hubs/chat/negotiate"] = Kind.ChannelKeyChecked,
+        ["GET /api/v1/tenants/{tenant}/contacts/"] = Kind.CrossTenantChecked,
+        ["GET /api/v1/tenants/{tenant}/contacts/{id:guid}"] = Kind.CrossTenantChecked,
+        ["PUT /api/v1/tenants/{tenant}/contacts/{id:guid}"] = Kind.CrossTenantChecked,
+        ["POST /api/v1/tenants/{tenant}/contacts/{id:guid}/merge"] = Kind.CrossTenantChecked,
+        ["POST /api/v1/tenants/{tenant}/work-items/{id:guid}/merge"] = Kind.CrossTenantChecked,
+        ["GET /api/v1/tenants/{tenant}/canned-replies/"] = Kind.CrossTenantChecked,
+        ["GET /api/v1/tenants/{tenant}/canned-replies/{id:guid}"] = Kind.CrossTenantChecked,
+        ["POST /api/v1/tenants/{tenant}/canned-replies/"] = Kind.CrossTenantChecked,
+        ["PUT /api/v1/tenants/{tenant}/canned-replies/{id:guid}"] = Kind.CrossTenantChecked,
+        ["DELETE /api/v1/tenants/{tenant}/canned-replies/{id:guid}"] = Kind.CrossTenantChecked,
+        ["GET /api/v1/tenants/{tenant}/work-items/{id:guid}/canned-replies/{cannedId:guid}/rendered"] = Kind.CrossTenantChecked,
+        ["GET /api/v1/tenants/{tenant}/csat/"] = Kind.CrossTenantChecked,
+        ["* /csat/{token}/{score:int}"] = Kind.SignedLink,
     };
 
     [Fact]
@@ -142,7 +162,15 @@ public sealed class EveryEndpointTests(ProDeskApp app) : PostgresTest(app)
         var id = System.Text.Json.JsonDocument.Parse(await created.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetGuid();
         var upload = await northwind.PostAsync($"/api/v1/tenants/northwind/work-items/{id}/attachments", new MultipartFormDataContent { { new ByteArrayContent("secret"u8.ToArray()), "file", "contract.txt" } });
         var attachmentId = System.Text.Json.JsonDocument.Parse(await upload.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetGuid();
-        var before = (await northwind.JsonAsync($"/api/v1/tenants/northwind/work-items/{id}")).GetRawText();
+        // A contact (the conversation's sender) and a canned reply of northwind, for the routes that name those.
+        var contactId = await App.InTenantAsync("northwind", db => db.Contacts.Select(c => c.Id).SingleAsync());
+        var cannedId = await App.InTenantAsync("northwind", async db =>
+        {
+            var canned = db.CannedReplies.Add(new ProDesk.Data.CannedReplies.CannedReply { Id = Guid.NewGuid(), Title = "Northwind only", Body = "b", Shortcut = "nw", CreatedAt = DateTime.UtcNow, UpdatedAt = DateTime.UtcNow }).Entity;
+            await db.SaveChangesAsync();
+            return canned.Id;
+        });
+        var before = (await northwind.JsonAsync($"/api/v1/tenants/northwind/work-items/{id}")).GetRawText() + await NorthwindContactsAndRepliesAsync();
 
         var callers = new Dictionary<string, HttpClient>
         {
@@ -164,8 +192,11 @@ public sealed class EveryEndpointTests(ProDeskApp app) : PostgresTest(app)
                         continue;
                     }
 
-                    var path = template.Replace("{tenant}", slug, StringComparison.Ordinal).Replace("{id:guid}", id.ToString(), StringComparison.Ordinal)
-                        .Replace("{attachmentId:guid}", attachmentId.ToString(), StringComparison.Ordinal);
+                    var idOfRoute = template.Contains("/contacts/", StringComparison.Ordinal) ? contactId
+                        : template.Contains("/canned-replies/{id", StringComparison.Ordinal) ? cannedId : id;
+                    var path = template.Replace("{tenant}", slug, StringComparison.Ordinal).Replace("{id:guid}", idOfRoute.ToString(), StringComparison.Ordinal)
+                        .Replace("{attachmentId:guid}", attachmentId.ToString(), StringComparison.Ordinal)
+                        .Replace("{cannedId:guid}", cannedId.ToString(), StringComparison.Ordinal);
                     using var request = new HttpRequestMessage(new HttpMethod(method == "*" ? "GET" : method), path);
                     if (path.EndsWith("/attachments", StringComparison.Ordinal))
                     {
@@ -173,7 +204,7 @@ public sealed class EveryEndpointTests(ProDeskApp app) : PostgresTest(app)
                     }
                     else if (method is "POST" or "PUT")
                     {
-                        request.Content = JsonContent.Create(new { body = "intruder", status = "Closed", from = "x@example.com", subject = "x", externalId = "nw-1", force = true, tags = new[] { "pwned" } });
+                        request.Content = JsonContent.Create(new { body = "intruder", status = "Closed", from = "x@example.com", subject = "x", externalId = "nw-1", force = true, tags = new[] { "pwned" }, name = "x", title = "x" });
                     }
 
                     var response = await caller.SendAsync(request);
@@ -182,7 +213,7 @@ public sealed class EveryEndpointTests(ProDeskApp app) : PostgresTest(app)
             }
         }
 
-        Assert.Equal(before, (await northwind.JsonAsync($"/api/v1/tenants/northwind/work-items/{id}")).GetRawText());
+        Assert.Equal(before, (await northwind.JsonAsync($"/api/v1/tenants/northwind/work-items/{id}")).GetRawText() + await NorthwindContactsAndRepliesAsync());
         Assert.Equal(HttpStatusCode.NoContent, (await callers["agent of merlion and sla-lab"].PostAsync("/api/v1/work/next", null)).StatusCode);
     }
 
@@ -283,6 +314,12 @@ public sealed class EveryEndpointTests(ProDeskApp app) : PostgresTest(app)
         var calendar = await scope.ServiceProvider.GetRequiredService<ProDeskDbContext>().Tenants.Where(t => t.Slug == "acme").Select(t => t.CalendarJson).FirstAsync();
         return $"{versions} {calendar}";
     }
+
+    /// <summary>northwind's contacts and canned replies as they stand, which the contact and canned-reply routes would change.</summary>
+    private Task<string> NorthwindContactsAndRepliesAsync() =>
+        App.InTenantAsync("northwind", async db =>
+            string.Join(";", (await db.Contacts.AsNoTracking().OrderBy(c => c.Id).ToListAsync()).Select(c => $"{c.Id} {c.Name} {c.Email} {c.Phone} {c.Company}"))
+            + string.Join(";", (await db.CannedReplies.AsNoTracking().OrderBy(c => c.Id).ToListAsync()).Select(c => $"{c.Id} {c.Title} {c.Body} {c.Shortcut}")));
 
     private async Task<string> RolesAsync(Guid userId)
     {

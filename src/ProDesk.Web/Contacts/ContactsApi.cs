@@ -1,0 +1,153 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using ProDesk.Data;
+using ProDesk.Data.Contacts;
+using ProDesk.Web.Hosting;
+using ProDesk.Web.WorkItems;
+
+namespace ProDesk.Web.Contacts;
+
+public sealed record ContactView(Guid Id, string Name, string? Email, string? Phone, string? Company, DateTime CreatedAt)
+{
+    public static ContactView From(Contact c) => new(c.Id, c.Name, c.Email, c.Phone, c.Company, c.CreatedAt);
+}
+
+public sealed record ContactPage(IReadOnlyList<ContactView> Items, string? NextCursor);
+
+/// <summary>A contact and its items, newest first (at most <see cref="ContactsApi.ItemsShown"/>; the work-items list has the rest).</summary>
+public sealed record ContactDetail(ContactView Contact, IReadOnlyList<WorkItemSummary> Items);
+
+/// <summary>A tenant's contacts (its customers, one per person across email, phone and chat) for provider staff.</summary>
+public static class ContactsApi
+{
+    public const int ItemsShown = 100;
+
+    public sealed record MergeRequest(string? From);
+
+    public static RouteGroupBuilder MapContactsApi(this IEndpointRouteBuilder app)
+    {
+        var contacts = app.MapGroup("/api/v1/tenants/{tenant}/contacts").RequireAuthorization(WorkItemsApi.StaffPolicy).WithTags("Contacts");
+        contacts.MapGet("", ListAsync).WithName("ListContacts")
+            .WithSummary("Contacts by name, cursor-paginated; `q` searches name, email and phone.");
+        contacts.MapGet("/{id:guid}", GetAsync).WithName("GetContact").WithSummary("One contact with its items, newest first.");
+        contacts.MapPut("/{id:guid}", UpdateAsync).WithName("UpdateContact")
+            .WithSummary("Sets the contact's name, email, phone and company (the whole contact: an absent field is cleared); 409 when another contact has the email or phone.");
+        contacts.MapPost("/{id:guid}/merge", MergeAsync).WithName("MergeContacts")
+            .WithSummary("Merges the contact `from` into this one: its items move here, its email and phone too where this one has none, and it is deleted (audited).");
+        return contacts;
+    }
+
+    public static void AddContacts(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddScoped<UpdateContact>();
+        builder.Services.AddScoped<MergeContacts>();
+    }
+
+    private static async Task<Results<Ok<ContactPage>, ValidationProblem>> ListAsync(
+        string? q, string? cursor, int? limit, ProDeskDbContext db, CancellationToken cancellationToken)
+    {
+        var errors = new Dictionary<string, string[]>();
+        var query = db.Contacts.AsNoTracking();
+        if (!string.IsNullOrWhiteSpace(q))
+        {
+            if (q.Length > 200)
+            {
+                errors["q"] = ["must be at most 200 characters"];
+            }
+
+            // Lower on both sides works the same on PostgreSQL and SQLite (no ILIKE there); emails are stored lowercase,
+            // phones normalised, so a typed "+33 1 23" finds "+33123...".
+            var text = q.Trim().ToLowerInvariant();
+            var phone = Domain.Contacts.PhoneNumber.Normalize(text) ?? text;
+#pragma warning disable CA1862 // In SQL: the StringComparison overloads do not translate on both providers.
+            query = query.Where(c => c.Name.ToLower().Contains(text) || (c.Email != null && c.Email.Contains(text)) || (c.Phone != null && c.Phone.Contains(phone)));
+#pragma warning restore CA1862
+        }
+
+        if (cursor is not null)
+        {
+            if (KeysetCursor.ReadText(cursor) is { } after)
+            {
+                query = query.Where(c => string.Compare(c.Name, after.Key) > 0 || (c.Name == after.Key && c.Id.CompareTo(after.Id) > 0));
+            }
+            else
+            {
+                errors["cursor"] = ["is not a cursor this API gave out"];
+            }
+        }
+
+        var size = limit ?? 50;
+        if (size is < 1 or > 200)
+        {
+            errors["limit"] = ["must be between 1 and 200"];
+        }
+
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors);
+        }
+
+        var page = await query.OrderBy(c => c.Name).ThenBy(c => c.Id).Take(size + 1).ToListAsync(cancellationToken);
+        var next = page.Count > size ? KeysetCursor.Write(page[size - 1].Name, page[size - 1].Id) : null;
+        return TypedResults.Ok(new ContactPage([.. page.Take(size).Select(ContactView.From)], next));
+    }
+
+    private static async Task<Results<Ok<ContactDetail>, NotFound>> GetAsync(Guid id, ProDeskDbContext db, CancellationToken cancellationToken) =>
+        await DetailAsync(db, id, cancellationToken) is { } detail ? TypedResults.Ok(detail) : TypedResults.NotFound();
+
+    private static async Task<Results<Ok<ContactDetail>, NotFound, ValidationProblem, ProblemHttpResult>> UpdateAsync(
+        Guid id, UpdateContact.Request request, UpdateContact update, ProDeskDbContext db, CancellationToken cancellationToken)
+    {
+        var result = await update.HandleAsync(id, request, cancellationToken);
+        return result.Outcome switch
+        {
+            UpdateContact.Outcome.Updated => await DetailAsync(db, id, cancellationToken) is { } detail ? TypedResults.Ok(detail) : TypedResults.NotFound(),
+            UpdateContact.Outcome.Invalid => TypedResults.ValidationProblem(result.Errors!),
+            UpdateContact.Outcome.Taken => TakenProblem(result.Field!, result.OtherContactId),
+            _ => TypedResults.NotFound(),
+        };
+    }
+
+    private static async Task<Results<Ok<ContactDetail>, NotFound, ValidationProblem, ProblemHttpResult>> MergeAsync(
+        Guid id, MergeRequest request, MergeContacts merge, ProDeskDbContext db, ClaimsPrincipal user, CancellationToken cancellationToken)
+    {
+        if (!Guid.TryParse(request.From, out var from))
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["from"] = ["is required: the id of the contact to merge into this one"] });
+        }
+
+        var result = await merge.HandleAsync(id, from, user, cancellationToken);
+        return result.Outcome switch
+        {
+            MergeContacts.Outcome.Merged => await DetailAsync(db, id, cancellationToken) is { } detail ? TypedResults.Ok(detail) : TypedResults.NotFound(),
+            MergeContacts.Outcome.Invalid => TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["from"] = [result.Error!] }),
+            MergeContacts.Outcome.Busy => TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "The contacts changed while merging",
+                detail: "New items arrived for them meanwhile; nothing was merged. Try again."),
+            _ => TypedResults.NotFound(),
+        };
+    }
+
+    /// <summary>409 naming the field and the contact that has it, so the caller can merge the two instead.</summary>
+    internal static ProblemHttpResult TakenProblem(string field, Guid? otherContactId) =>
+        TypedResults.Problem(
+            statusCode: StatusCodes.Status409Conflict,
+            title: "Already another contact's",
+            detail: $"{field}: another contact of this tenant has it; merge the two contacts instead",
+            extensions: new Dictionary<string, object?> { ["field"] = field, ["contactId"] = otherContactId });
+
+    private static async Task<ContactDetail?> DetailAsync(ProDeskDbContext db, Guid id, CancellationToken cancellationToken)
+    {
+        var contact = await db.Contacts.AsNoTracking().FirstOrDefaultAsync(c => c.Id == id, cancellationToken);
+        if (contact is null)
+        {
+            return null;
+        }
+
+        var items = await db.WorkItems.AsNoTracking().Where(w => w.ContactId == id)
+            .OrderByDescending(w => w.CreatedAt).ThenByDescending(w => w.Id).Take(ItemsShown).ToListAsync(cancellationToken);
+        var queueIds = items.Select(w => w.QueueId).Distinct().ToList();
+        var queues = await db.Queues.AsNoTracking().Where(q => queueIds.Contains(q.Id)).ToDictionaryAsync(q => q.Id, q => q.Key, cancellationToken);
+        return new ContactDetail(ContactView.From(contact), [.. items.Select(w => w.Summary(queues.GetValueOrDefault(w.QueueId, "")))]);
+    }
+}

@@ -1,0 +1,135 @@
+using System.Security.Claims;
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using ProDesk.Data;
+using ProDesk.Data.WorkItems;
+using ProDesk.Web.Audit;
+using ProDesk.Web.Identity;
+using ProDesk.Web.Realtime;
+using ProDesk.Web.WorkItems;
+
+namespace ProDesk.Web.Contacts;
+
+/// <summary>
+/// Merges one contact into another (the same person came in by email and by phone, or twice by
+/// two addresses): the source's items move to the target, each with a trail entry and an outbox
+/// event; the target takes the source's email, phone and company where it has none; the source is
+/// deleted; the audit log records it. One transaction: all of it or none.
+/// </summary>
+/// <remarks>
+/// The audit entry names the two contacts by id and says which identities moved or were dropped,
+/// but not the identities themselves: the log is append-only and must not keep personal data that
+/// a deletion request could not reach.
+/// </remarks>
+public sealed class MergeContacts(ProDeskDbContext db, AuditLog audit, OutboxRelay relay, TimeProvider clock)
+{
+    public const string AuditAction = "contact-merged";
+
+    public enum Outcome
+    {
+        Merged,
+        NotFound,
+        Invalid,
+
+        /// <summary>An item arrived for the source while merging, three times over: nothing changed.</summary>
+        Busy,
+    }
+
+    public sealed record Result(Outcome Outcome, string? Error = null);
+
+    public async Task<Result> HandleAsync(Guid targetId, Guid sourceId, ClaimsPrincipal actor, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await TryOnceAsync(targetId, sourceId, actor, cancellationToken);
+            }
+            catch (DbUpdateException)
+            {
+                // The foreign key from items: an item was created for the source after its items were moved.
+                // The rollback undid everything; the next attempt moves that item too.
+                db.ChangeTracker.Clear();
+                if (attempt == 3)
+                {
+                    return new Result(Outcome.Busy);
+                }
+            }
+        }
+    }
+
+    private async Task<Result> TryOnceAsync(Guid targetId, Guid sourceId, ClaimsPrincipal actor, CancellationToken cancellationToken)
+    {
+        // Both through the tenant filter: another tenant's contact is not found, whichever side it is on.
+        var target = await db.Contacts.FirstOrDefaultAsync(c => c.Id == targetId, cancellationToken);
+        var source = await db.Contacts.FirstOrDefaultAsync(c => c.Id == sourceId, cancellationToken);
+        if (target is null || source is null)
+        {
+            return new Result(Outcome.NotFound);
+        }
+
+        if (target.Id == source.Id)
+        {
+            return new Result(Outcome.Invalid, "is this contact itself");
+        }
+
+        var now = clock.GetUtcNow().UtcDateTime;
+        var actorId = Guid.TryParse(actor.FindFirstValue(ProDeskClaims.Subject), out var id) ? id : (Guid?)null;
+        var actorName = actor.FindFirstValue(ProDeskClaims.Email) ?? actor.FindFirstValue(ProDeskClaims.Subject);
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+
+        var items = await db.WorkItems.Where(w => w.ContactId == source.Id).ToListAsync(cancellationToken);
+        foreach (var item in items)
+        {
+            item.ContactId = target.Id;
+            item.Version++;
+            item.UpdatedAt = now;
+            WorkItemTrail.Changed(db, item.Id, item.TenantId, now, actorId, actorName, "contact", source.Id.ToString(), target.Id.ToString());
+            db.OutboxEvents.Add(new OutboxEvent
+            {
+                TenantId = item.TenantId, Type = "WorkItemUpdated", CreatedAt = now,
+                PayloadJson = JsonSerializer.Serialize(new { item.Id, item.Version, Status = item.Status.ToString() }),
+            });
+        }
+
+        // Three saves in one transaction, in the order the constraints need: items off the source (foreign key),
+        // the source gone (it frees its email under the unique index), then the target takes what it lacked.
+        await db.SaveChangesAsync(cancellationToken);
+        var moved = new List<string>();
+        var dropped = new List<string>();
+        var (email, phone, company) = (source.Email, source.Phone, source.Company);
+        db.Contacts.Remove(source);
+        await db.SaveChangesAsync(cancellationToken);
+
+        Take(email, target.Email, v => target.Email = v, "email", moved, dropped);
+        Take(phone, target.Phone, v => target.Phone = v, "phone", moved, dropped);
+        Take(company, target.Company, v => target.Company = v, "company", moved, dropped);
+        await db.SaveChangesAsync(cancellationToken);
+
+        var details = $"from contact {source.Id}; {items.Count} item(s) moved"
+            + (moved.Count > 0 ? $"; took {string.Join(", ", moved)}" : "")
+            + (dropped.Count > 0 ? $"; dropped its {string.Join(", ", dropped)} (this contact has one)" : "");
+        await audit.RecordAsync(AuditAction, actorId, actorName, $"contact {target.Id}", target.TenantId, details, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        relay.Wake();
+        return new Result(Outcome.Merged);
+    }
+
+    private static void Take(string? theirs, string? ours, Action<string> set, string what, List<string> moved, List<string> dropped)
+    {
+        if (string.IsNullOrEmpty(theirs) || string.Equals(theirs, ours, StringComparison.Ordinal))
+        {
+            return;
+        }
+
+        if (string.IsNullOrEmpty(ours))
+        {
+            set(theirs);
+            moved.Add(what);
+        }
+        else
+        {
+            dropped.Add(what);
+        }
+    }
+}

@@ -1,0 +1,107 @@
+using System.Net.Mail;
+using Microsoft.EntityFrameworkCore;
+using ProDesk.Data;
+using ProDesk.Domain.Contacts;
+
+namespace ProDesk.Web.Contacts;
+
+/// <summary>
+/// Sets a contact's name, email, phone and company. Email and phone are identities: ingestion finds
+/// the contact by them, so each belongs to at most one contact of the tenant (409 otherwise; the
+/// two should be merged). Emails are kept lowercase and phones normalised, as ingestion keeps them.
+/// </summary>
+public sealed class UpdateContact(ProDeskDbContext db)
+{
+    public sealed record Request(string? Name, string? Email, string? Phone, string? Company);
+
+    public enum Outcome
+    {
+        Updated,
+        NotFound,
+        Invalid,
+        Taken,
+    }
+
+    public sealed record Result(Outcome Outcome, Dictionary<string, string[]>? Errors = null, string? Field = null, Guid? OtherContactId = null);
+
+    public async Task<Result> HandleAsync(Guid id, Request request, CancellationToken cancellationToken)
+    {
+        var errors = new Dictionary<string, string[]>();
+        var name = request.Name?.Trim();
+        if (string.IsNullOrEmpty(name) || name.Length > 200)
+        {
+            errors["name"] = ["is required and at most 200 characters"];
+        }
+
+        string? email = null;
+        if (!string.IsNullOrWhiteSpace(request.Email))
+        {
+            email = request.Email.Trim();
+            if (email.Length > 320 || !MailAddress.TryCreate(email, out var address) || address.Address != email || address.DisplayName.Length > 0)
+            {
+                errors["email"] = ["must be a bare email address such as ada@example.com"];
+            }
+
+            email = email.ToLowerInvariant();
+        }
+
+        var phone = PhoneNumber.Normalize(request.Phone);
+        if (!string.IsNullOrWhiteSpace(request.Phone) && phone is null)
+        {
+            errors["phone"] = [$"must be a phone number: an optional +, then 3 to {PhoneNumber.MaxDigits} digits (spaces, dots, dashes and parentheses are ignored)"];
+        }
+
+        var company = string.IsNullOrWhiteSpace(request.Company) ? null : request.Company.Trim();
+        if (company is { Length: > 200 })
+        {
+            errors["company"] = ["must be at most 200 characters"];
+        }
+
+        var contact = await db.Contacts.FirstOrDefaultAsync(c => c.Id == id, cancellationToken);
+        if (contact is null)
+        {
+            return new Result(Outcome.NotFound);
+        }
+
+        if (errors.Count > 0)
+        {
+            return new Result(Outcome.Invalid, errors);
+        }
+
+        if (email is not null && await db.Contacts.Where(c => c.Email == email && c.Id != id).Select(c => (Guid?)c.Id).FirstOrDefaultAsync(cancellationToken) is { } byEmail)
+        {
+            return new Result(Outcome.Taken, Field: "email", OtherContactId: byEmail);
+        }
+
+        // Phones are not unique in the database (demo and imported data may repeat them); a new one is checked here.
+        if (phone is not null && phone != contact.Phone
+            && await db.Contacts.Where(c => c.Phone == phone && c.Id != id).Select(c => (Guid?)c.Id).FirstOrDefaultAsync(cancellationToken) is { } byPhone)
+        {
+            return new Result(Outcome.Taken, Field: "phone", OtherContactId: byPhone);
+        }
+
+        contact.Name = name!;
+        contact.Email = email;
+        contact.Phone = phone;
+        contact.Company = company;
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateException)
+        {
+            // The unique email index: another contact took the address since the check.
+            db.ChangeTracker.Clear();
+            var other = email is null ? null
+                : await db.Contacts.AsNoTracking().Where(c => c.Email == email && c.Id != id).Select(c => (Guid?)c.Id).FirstOrDefaultAsync(cancellationToken);
+            if (other is null)
+            {
+                throw;
+            }
+
+            return new Result(Outcome.Taken, Field: "email", OtherContactId: other);
+        }
+
+        return new Result(Outcome.Updated);
+    }
+}

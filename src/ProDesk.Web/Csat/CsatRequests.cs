@@ -1,0 +1,102 @@
+using System.Text;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using ProDesk.Data;
+using ProDesk.Data.Channels;
+using ProDesk.Data.WorkItems;
+using ProDesk.Domain.Csat;
+using ProDesk.Domain.WorkItems;
+using ProDesk.Web.Channels.Email;
+using ProDesk.Web.Channels.Outbound;
+using ProDesk.Web.Tenancy;
+
+namespace ProDesk.Web.Csat;
+
+/// <summary>
+/// The satisfaction survey sent when a conversation is solved: one automatic mail with five
+/// one-click rating links (<c>{PublicBaseUrl}/csat/{token}/{1..5}</c>), written in the solve's own
+/// transaction and sent by the outbound dispatcher. Only for conversations answered by mail (email,
+/// API, web form) whose contact has an address; chat and SMS customers are not mailed out of the
+/// blue. Each solve is numbered (the trail's moves to Solved), and the token names the number, so
+/// a reopened and solved-again item asks again and each solve is rated once.
+/// </summary>
+public sealed class CsatRequests(ProDeskDbContext db, ITenantStore tenants, IOptions<SmtpOptions> smtp, IConfiguration configuration, TimeProvider clock)
+{
+    public const string PublicBaseUrlKey = "ProDesk:PublicBaseUrl";
+
+    public const string DefaultPublicBaseUrl = "http://localhost:5080";
+
+    /// <summary>The labels of the five links, best first, as the mail lists them.</summary>
+    public static readonly IReadOnlyList<(int Score, string Label)> Scale =
+        [(5, "Very satisfied"), (4, "Satisfied"), (3, "Neutral"), (2, "Dissatisfied"), (1, "Very dissatisfied")];
+
+    /// <summary>
+    /// Adds the survey for <paramref name="item"/>, which the caller is moving to Solved and saves; null
+    /// when it gets none. The caller has recorded the move in the trail but not saved it yet.
+    /// </summary>
+    public async Task<OutboundMessage?> AddAsync(WorkItem item, CancellationToken cancellationToken)
+    {
+        if (item.Kind != WorkItemKind.Conversation || ReplyDelivery.ChannelOf(item.Channel) != "email" || item.ContactId is not { } contactId)
+        {
+            return null;
+        }
+
+        var contact = await db.Contacts.AsNoTracking().FirstOrDefaultAsync(c => c.Id == contactId, cancellationToken);
+        var settings = await db.ChannelSettings.AsNoTracking().FirstOrDefaultAsync(c => c.TenantId == item.TenantId, cancellationToken);
+        var tenant = await tenants.FindByIdAsync(item.TenantId, cancellationToken);
+        if (contact?.Email is not { Length: > 0 } email || settings is null || tenant is null)
+        {
+            return null;
+        }
+
+        var solved = WorkItemStatus.Solved.ToString();
+        var solve = 1 + await db.WorkItemChanges.CountAsync(c => c.WorkItemId == item.Id && c.Field == "status" && c.To == solved, cancellationToken);
+        var token = CsatToken.Create(item.TenantId, item.Id, solve, settings.ReplyTokenKey);
+        var thread = await db.WorkItemMessages.AsNoTracking()
+            .Where(m => m.WorkItemId == item.Id && m.InternetMessageId != null && m.Kind != MessageKind.Note)
+            .OrderBy(m => m.CreatedAt).Select(m => m.InternetMessageId!).ToListAsync(cancellationToken);
+        var now = clock.GetUtcNow().UtcDateTime;
+        var survey = new OutboundMessage
+        {
+            Id = Guid.CreateVersion7(),
+            TenantId = item.TenantId,
+            WorkItemId = item.Id,
+            Channel = "email",
+            To = email,
+            ToName = contact.Name,
+            Subject = ReplyDelivery.SubjectOf(item.Subject),
+            Body = Body(contact.Name, item, tenant.Name, PublicBaseUrl(configuration), token),
+            InternetMessageId = ReplyDelivery.NewMessageId(smtp.Value),
+            InReplyTo = thread.LastOrDefault(),
+            References = thread.Count == 0 ? null : string.Join(' ', thread.TakeLast(20)),
+            // Sent by the system: Auto-Submitted, so the customer's autoresponder does not answer it.
+            Automatic = true,
+            State = OutboundState.Pending,
+            NextAttemptAt = now,
+            CreatedAt = now,
+        };
+        db.OutboundMessages.Add(survey);
+        return survey;
+    }
+
+    /// <summary>Where customers reach this deployment (the rating links' origin), without a trailing slash.</summary>
+    public static string PublicBaseUrl(IConfiguration configuration) =>
+        (configuration[PublicBaseUrlKey] is { Length: > 0 } configured ? configured : DefaultPublicBaseUrl).TrimEnd('/');
+
+    public static string Link(string baseUrl, string token, int score) => $"{baseUrl}/csat/{token}/{score}";
+
+    private static string Body(string name, WorkItem item, string tenantName, string baseUrl, string token)
+    {
+        var text = new StringBuilder();
+        text.Append("Hello ").Append(name).Append(",\n\n");
+        text.Append("Your request \"").Append(item.Subject).Append("\" has been solved. How satisfied are you with the help you received? One click records your answer:\n\n");
+        foreach (var (score, label) in Scale)
+        {
+            text.Append(score).Append(" - ").Append(label).Append(": ").Append(Link(baseUrl, token, score)).Append('\n');
+        }
+
+        text.Append("\nYou can add a comment on the page that opens. If something is still not right, just reply to this mail.\n\n");
+        text.Append("Reference: ").Append(item.Id).Append("\n\n").Append(tenantName).Append('\n');
+        return text.ToString();
+    }
+}

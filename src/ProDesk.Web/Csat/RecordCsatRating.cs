@@ -1,0 +1,75 @@
+using Microsoft.EntityFrameworkCore;
+using ProDesk.Data;
+using ProDesk.Data.Csat;
+using ProDesk.Domain.Csat;
+using ProDesk.Domain.Tenancy;
+using ProDesk.Web.Tenancy;
+
+namespace ProDesk.Web.Csat;
+
+/// <summary>
+/// A customer's click on a rating link (or the comment sent from the page it opened): checks the
+/// token against the tenant's key, then records the score for that item and solve, replacing an
+/// earlier one. Anything that does not check out (a forged or edited token, a score outside 1..5,
+/// an item that is gone) records nothing and tells nothing: the page answers 404.
+/// </summary>
+public sealed class RecordCsatRating(ProDeskDbContext db, ITenantStore tenants, TenantScopes scopes, TimeProvider clock)
+{
+    public const int MaxCommentLength = 2000;
+
+    public sealed record Rated(string TenantName, int Score, string? Comment);
+
+    /// <param name="comment">With <paramref name="setComment"/>, replaces the comment (empty clears it); otherwise the comment stays.</param>
+    public async Task<Rated?> HandleAsync(string token, int score, string? comment, bool setComment, CancellationToken cancellationToken)
+    {
+        // The token carries its tenant in the clear: it says whose key to check it with, nothing more.
+        if (score is < 1 or > 5 || !CsatToken.TryPeekTenant(token, out var claimedTenant)
+            || await tenants.FindByIdAsync(claimedTenant, cancellationToken) is not { Status: TenantStatus.Active } tenant)
+        {
+            return null;
+        }
+
+        // A public page outside any tenant (NoTenant): it enters the one tenant its token names, for this call only.
+        using var scope = TenantScopes.Enter(scopes.ForTenant(tenant));
+        var key = await db.ChannelSettings.AsNoTracking().Where(c => c.TenantId == tenant.Id).Select(c => c.ReplyTokenKey).FirstOrDefaultAsync(cancellationToken);
+        if (key is null || !CsatToken.TryRead(token, key, out var tenantId, out var itemId, out var solve) || tenantId != tenant.Id
+            || !await db.WorkItems.AnyAsync(w => w.Id == itemId, cancellationToken))
+        {
+            return null;
+        }
+
+        var text = string.IsNullOrWhiteSpace(comment) ? null : comment.Trim();
+        if (text is { Length: > MaxCommentLength })
+        {
+            text = text[..MaxCommentLength];
+        }
+
+        for (var attempt = 1; ; attempt++)
+        {
+            var rating = await db.CsatRatings.FirstOrDefaultAsync(r => r.WorkItemId == itemId && r.Solve == solve, cancellationToken);
+            if (rating is null)
+            {
+                rating = new CsatRating { Id = Guid.CreateVersion7(), TenantId = tenant.Id, WorkItemId = itemId, Solve = solve };
+                db.CsatRatings.Add(rating);
+            }
+
+            rating.Score = score;
+            rating.RatedAt = clock.GetUtcNow().UtcDateTime;
+            if (setComment)
+            {
+                rating.Comment = text;
+            }
+
+            try
+            {
+                await db.SaveChangesAsync(cancellationToken);
+                return new Rated(tenant.Name, rating.Score, rating.Comment);
+            }
+            catch (DbUpdateException) when (attempt < 3)
+            {
+                // Two clicks at once (mail scanners open links too): the unique index keeps one row; this click updates it.
+                db.ChangeTracker.Clear();
+            }
+        }
+    }
+}

@@ -1,0 +1,42 @@
+using System.Globalization;
+using System.Text;
+
+namespace ProDesk.Web.Hosting;
+
+/// <summary>
+/// An opaque position in a list ordered by a key and then by id: the last row's key and id, in
+/// base64url. Lists read the rows after it (keyset pagination), so a page never repeats or skips a
+/// row when rows are added meanwhile. Only shape is checked; a forged cursor just starts elsewhere.
+/// </summary>
+public static class KeysetCursor
+{
+    public static string Write(string key, Guid id) => Encode($"s:{id:N}:{key}");
+
+    public static string Write(DateTime key, Guid id) => Encode($"t:{id:N}:{key.Ticks.ToString(CultureInfo.InvariantCulture)}");
+
+    public static (string Key, Guid Id)? ReadText(string cursor) =>
+        Decode(cursor, 's') is { } parts ? (parts.Key, parts.Id) : null;
+
+    public static (DateTime Key, Guid Id)? ReadTime(string cursor) =>
+        Decode(cursor, 't') is { } parts && long.TryParse(parts.Key, NumberStyles.None, CultureInfo.InvariantCulture, out var ticks) && ticks < DateTime.MaxValue.Ticks
+            ? (new DateTime(ticks, DateTimeKind.Utc), parts.Id)
+            : null;
+
+    private static string Encode(string text) => System.Buffers.Text.Base64Url.EncodeToString(Encoding.UTF8.GetBytes(text));
+
+    private static (string Key, Guid Id)? Decode(string cursor, char kind)
+    {
+        try
+        {
+            var text = Encoding.UTF8.GetString(System.Buffers.Text.Base64Url.DecodeFromChars(cursor));
+            // "k:" + 32 hex digits + ":" + key
+            return text.Length >= 35 && text[0] == kind && text[1] == ':' && text[34] == ':' && Guid.TryParseExact(text[2..34], "N", out var id)
+                ? (text[35..], id)
+                : null;
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
+    }
+}

@@ -1,0 +1,181 @@
+using System.Security.Claims;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using ProDesk.Data;
+using ProDesk.Data.WorkItems;
+using ProDesk.Domain.WorkItems;
+using ProDesk.Web.Identity;
+using ProDesk.Web.Realtime;
+using ProDesk.Web.Sla;
+
+namespace ProDesk.Web.WorkItems;
+
+/// <summary>
+/// Merges one conversation into another (the customer wrote twice about the same thing): the
+/// source's messages, attachments and outbound mail move to the target with their own times, so
+/// the target's thread reads in order; the source is closed with a note and a "merged-into" trail
+/// entry, which threading follows, so a later reply to the source's mail lands in the target. Both
+/// items' versions move and both announce WorkItemUpdated. One transaction.
+/// </summary>
+/// <remarks>
+/// The source is closed directly, whatever its status: the status machine's "only a solved item
+/// closes" protects a resolution measured by the SLA clock, and a merged duplicate is resolved
+/// where its messages went. Its clocks stop as any closed item's do. A closed item is final for
+/// reports and billing, so neither side may already be closed.
+/// </remarks>
+public sealed class MergeConversations(ProDeskDbContext db, SlaEngine sla, OutboxRelay relay, TimeProvider clock)
+{
+    /// <summary>The trail field on the source that names the target (To); threading follows it.</summary>
+    public const string MergedIntoField = "merged-into";
+
+    public const string MergedFromField = "merged-from";
+
+    public sealed record MergeRequest(string? From);
+
+    public enum Outcome
+    {
+        Merged,
+        NotFound,
+        Invalid,
+        Stale,
+    }
+
+    public sealed record Result(Outcome Outcome, WorkItem? Item = null, string? Field = null, string? Error = null);
+
+    /// <summary>
+    /// The conversation a closed item was merged into (following merges of merges), or null when it
+    /// was not merged. A few hops at most: a chain longer than that is not followed.
+    /// </summary>
+    public static async Task<WorkItem?> MergedTargetAsync(ProDeskDbContext db, WorkItem item, CancellationToken cancellationToken)
+    {
+        WorkItem? found = null;
+        var current = item;
+        for (var hop = 0; hop < 5 && current.Status == WorkItemStatus.Closed; hop++)
+        {
+            var into = await db.WorkItemChanges.AsNoTracking()
+                .Where(c => c.WorkItemId == current.Id && c.Field == MergedIntoField)
+                .OrderByDescending(c => c.Id).Select(c => c.To).FirstOrDefaultAsync(cancellationToken);
+            if (!Guid.TryParse(into, out var targetId) || await db.WorkItems.FirstOrDefaultAsync(w => w.Id == targetId, cancellationToken) is not { } next)
+            {
+                break;
+            }
+
+            found = current = next;
+        }
+
+        return found;
+    }
+
+    public async Task<Result> HandleAsync(Guid targetId, Guid sourceId, ClaimsPrincipal agent, CancellationToken cancellationToken)
+    {
+        // Both through the tenant filter: another tenant's item is not found, whichever side it is on.
+        var target = await db.WorkItems.FirstOrDefaultAsync(w => w.Id == targetId, cancellationToken);
+        var source = await db.WorkItems.FirstOrDefaultAsync(w => w.Id == sourceId, cancellationToken);
+        if (target is null || source is null)
+        {
+            return new Result(Outcome.NotFound);
+        }
+
+        var refusal = (target, source) switch
+        {
+            _ when target.Id == source.Id => ("from", "is this conversation itself"),
+            _ when target.Kind != WorkItemKind.Conversation => ("id", "only conversations can be merged"),
+            _ when source.Kind != WorkItemKind.Conversation => ("from", "only conversations can be merged"),
+            _ when target.Status == WorkItemStatus.Closed => ("id", "is closed: a closed conversation is final"),
+            _ when source.Status == WorkItemStatus.Closed => ("from", "is closed: a closed conversation is final"),
+            _ => ((string, string)?)null,
+        };
+        if (refusal is { } r)
+        {
+            return new Result(Outcome.Invalid, target, r.Item1, r.Item2);
+        }
+
+        var now = clock.GetUtcNow().UtcDateTime;
+        var actorId = Guid.TryParse(agent.FindFirstValue(ProDeskClaims.Subject), out var id) ? id : (Guid?)null;
+        var actorName = agent.FindFirstValue(ProDeskClaims.Email) ?? agent.FindFirstValue(ProDeskClaims.Subject);
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+
+        // Moved in the database, not loaded: a long thread's bodies need not travel. Before the note below,
+        // which stays on the source.
+        var moved = await db.WorkItemMessages.Where(m => m.WorkItemId == source.Id)
+            .ExecuteUpdateAsync(s => s.SetProperty(m => m.WorkItemId, target.Id), cancellationToken);
+        await db.WorkItemAttachments.Where(a => a.WorkItemId == source.Id)
+            .ExecuteUpdateAsync(s => s.SetProperty(a => a.WorkItemId, target.Id), cancellationToken);
+        await db.OutboundMessages.Where(o => o.WorkItemId == source.Id)
+            .ExecuteUpdateAsync(s => s.SetProperty(o => o.WorkItemId, target.Id), cancellationToken);
+
+        var before = source.Status;
+        source.Status = WorkItemStatus.Closed;
+        WorkItemTrail.Changed(db, source.Id, source.TenantId, now, actorId, actorName, "status", before.ToString(), source.Status.ToString());
+        WorkItemTrail.Changed(db, source.Id, source.TenantId, now, actorId, actorName, MergedIntoField, null, target.Id.ToString());
+        WorkItemTrail.Changed(db, target.Id, target.TenantId, now, actorId, actorName, MergedFromField, null, source.Id.ToString());
+        db.WorkItemMessages.Add(new WorkItemMessage
+        {
+            Id = Guid.CreateVersion7(),
+            WorkItemId = source.Id,
+            TenantId = source.TenantId,
+            Kind = MessageKind.Note,
+            AuthorUserId = actorId,
+            AuthorName = agent.FindFirstValue(ProDeskClaims.Name),
+            Body = $"Merged into \"{target.Subject}\" ({target.Id}): its {moved} message(s) and attachments are there now.",
+            CreatedAt = now,
+        });
+        await sla.UpdateAsync(source, new SlaChange(StatusFrom: before), now, cancellationToken);
+
+        foreach (var item in new[] { source, target })
+        {
+            item.Version++;
+            item.UpdatedAt = now;
+            db.OutboxEvents.Add(new OutboxEvent
+            {
+                TenantId = item.TenantId, Type = "WorkItemUpdated", CreatedAt = now,
+                PayloadJson = JsonSerializer.Serialize(new { item.Id, item.Version, Status = item.Status.ToString() }),
+            });
+        }
+
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            // One of the two changed since it was read: the moves roll back with the rest.
+            await transaction.RollbackAsync(cancellationToken);
+            db.ChangeTracker.Clear();
+            return new Result(Outcome.Stale, await db.WorkItems.AsNoTracking().FirstAsync(w => w.Id == targetId, cancellationToken));
+        }
+
+        relay.Wake();
+        return new Result(Outcome.Merged, target);
+    }
+}
+
+/// <summary>The route of <see cref="MergeConversations"/>, mapped with the other work-item routes.</summary>
+public static class MergeConversationsApi
+{
+    public static void MapMergeConversations(this RouteGroupBuilder tenant) =>
+        tenant.MapPost("/work-items/{id:guid}/merge", MergeAsync).RequireAuthorization(WorkItemsApi.StaffPolicy)
+            .WithName("MergeConversations")
+            .WithSummary("Merges the conversation `from` into this one: its messages and attachments move here with their times, and it is closed with a note.");
+
+    private static async Task<Results<Ok<WorkItemSummary>, NotFound, ValidationProblem, Conflict<WorkItemSummary>>> MergeAsync(
+        Guid id, MergeConversations.MergeRequest request, MergeConversations merge, ProDeskDbContext db, ClaimsPrincipal user, CancellationToken cancellationToken)
+    {
+        if (!Guid.TryParse(request.From, out var from))
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["from"] = ["is required: the id of the conversation to merge into this one"] });
+        }
+
+        var result = await merge.HandleAsync(id, from, user, cancellationToken);
+        var queue = result.Item is { } item ? await db.Queues.Where(q => q.Id == item.QueueId).Select(q => q.Key).FirstOrDefaultAsync(cancellationToken) ?? "" : "";
+        return result.Outcome switch
+        {
+            MergeConversations.Outcome.Merged => TypedResults.Ok(result.Item!.Summary(queue)),
+            MergeConversations.Outcome.Stale => TypedResults.Conflict(result.Item!.Summary(queue)),
+            MergeConversations.Outcome.Invalid => TypedResults.ValidationProblem(new Dictionary<string, string[]> { [result.Field!] = [result.Error!] }),
+            _ => TypedResults.NotFound(),
+        };
+    }
+}

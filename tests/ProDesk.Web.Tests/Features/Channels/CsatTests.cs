@@ -1,0 +1,228 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Microsoft.EntityFrameworkCore;
+using MimeKit;
+using ProDesk.Data.Channels;
+using ProDesk.Domain.Csat;
+using ProDesk.Web.Channels;
+using ProDesk.Web.Channels.Email;
+using ProDesk.Web.Tenancy;
+using ProDesk.Web.Tests.Infrastructure;
+
+namespace ProDesk.Web.Tests.Features.Channels;
+
+/// <summary>Solving a mail conversation asks its customer for a one-click rating; the link records it, once per solve.</summary>
+public sealed partial class CsatTests(ProDeskApp app) : PostgresTest(app)
+{
+    private const string AcmeKey = "demo-acme-inbound-key-0123456789";
+
+    private async Task<HttpClient> AgentAsync() => App.CreateClient().WithBearer((await App.PatAsync("agent2@prodesk.test")).Secret);
+
+    /// <summary>A customer's mail through the inbound MIME route; returns the new conversation's id.</summary>
+    private async Task<Guid> MailAsync(string from = "marie@example.fr", string subject = "Leaking tap")
+    {
+        var mail = new MimeMessage();
+        mail.From.Add(new MailboxAddress("Marie Curie", from));
+        mail.To.Add(MailboxAddress.Parse("support@acme.test"));
+        mail.Subject = subject;
+        mail.MessageId = $"{Guid.NewGuid():N}@mail.example.fr";
+        mail.Body = new TextPart("plain") { Text = "The kitchen tap drips." };
+        var content = new ByteArrayContent(Encoding.UTF8.GetBytes(mail.ToString()));
+        content.Headers.ContentType = MediaTypeHeaderValue.Parse("message/rfc822");
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/channels/email/acme/inbound") { Content = content };
+        request.Headers.Add(EmailInboundApi.KeyHeader, AcmeKey);
+        var response = await App.CreateClient().SendAsync(request);
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        return JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("workItemId").GetGuid();
+    }
+
+    private static async Task StatusAsync(HttpClient agent, Guid itemId, string status) =>
+        (await agent.PostAsJsonAsync($"/api/v1/tenants/acme/work-items/{itemId}/status", new { status })).EnsureSuccessStatusCode();
+
+    private Task<List<OutboundMessage>> SurveysAsync(Guid itemId) =>
+        App.InTenantAsync("acme", db => db.OutboundMessages.AsNoTracking().Where(o => o.WorkItemId == itemId && o.Body.Contains("/csat/")).OrderBy(o => o.CreatedAt).ToListAsync());
+
+    /// <summary>The survey as it would leave over SMTP, and its rating links by score.</summary>
+    private async Task<(MimeMessage Mail, Dictionary<int, string> Links)> SentAsync(OutboundMessage survey)
+    {
+        var settings = await App.InTenantAsync("acme", db => db.ChannelSettings.AsNoTracking().SingleAsync());
+        var mail = SmtpEmailSender.Build(survey, settings, (await App.TenantAsync("acme")).Name);
+        var links = RatingLink().Matches(mail.TextBody ?? "").ToDictionary(m => int.Parse(m.Groups["score"].Value, System.Globalization.CultureInfo.InvariantCulture), m => m.Value);
+        return (mail, links);
+    }
+
+    private static string PathOf(string link) => new Uri(link).PathAndQuery;
+
+    private static string Flip(string token, int at) => string.Concat(token.AsSpan(0, at), token[at] == 'A' ? "B" : "A", token.AsSpan(at + 1));
+
+    private Task<List<(int Solve, int Score, string? Comment)>> RatingsAsync(Guid itemId) =>
+        App.InTenantAsync("acme", async db => (await db.CsatRatings.AsNoTracking().Where(r => r.WorkItemId == itemId).OrderBy(r => r.Solve).ToListAsync())
+            .Select(r => (r.Solve, r.Score, r.Comment)).ToList());
+
+    [Fact]
+    public async Task Solving_a_mail_conversation_queues_one_automatic_survey_with_five_signed_links()
+    {
+        var itemId = await MailAsync();
+        await StatusAsync(await AgentAsync(), itemId, "Solved");
+
+        var survey = Assert.Single(await SurveysAsync(itemId));
+        Assert.Equal(("email", "marie@example.fr", true, OutboundState.Pending), (survey.Channel, survey.To, survey.Automatic, survey.State));
+        var (mail, links) = await SentAsync(survey);
+        Assert.Equal("auto-replied", mail.Headers[HeaderId.AutoSubmitted]);
+        Assert.Equal("Re: Leaking tap", mail.Subject);
+        Assert.Equal([1, 2, 3, 4, 5], links.Keys.Order());
+        Assert.All(links.Values, l => Assert.StartsWith("http://localhost:5080/csat/", l, StringComparison.Ordinal));
+        Assert.Single(links.Values.Select(l => l.Split('/')[4]).Distinct());
+        // A reply to the survey threads into the item, as a reply to any of our mail does.
+        Assert.NotNull(survey.InternetMessageId);
+    }
+
+    [Fact]
+    public async Task A_click_records_the_score_a_later_click_changes_it_and_a_comment_can_follow()
+    {
+        var itemId = await MailAsync();
+        await StatusAsync(await AgentAsync(), itemId, "Solved");
+        var (_, links) = await SentAsync(Assert.Single(await SurveysAsync(itemId)));
+        var customer = App.Client();
+
+        var page = await customer.GetAsync(PathOf(links[4]));
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        var html = await page.Content.ReadAsStringAsync();
+        Assert.Contains("data-testid=\"csat-score\">4<", html, StringComparison.Ordinal);
+        Assert.Contains("Acme Plomberie SAS", html, StringComparison.Ordinal);
+        Assert.True(page.Headers.CacheControl?.NoStore, "the page behind a personal link is not cached");
+        Assert.Equal([(1, 4, (string?)null)], await RatingsAsync(itemId));
+
+        Assert.Equal(HttpStatusCode.OK, (await customer.GetAsync(PathOf(links[2]))).StatusCode);
+        Assert.Equal([(1, 2, (string?)null)], await RatingsAsync(itemId));
+
+        var token = await Browserless.AntiforgeryTokenAsync(customer, PathOf(links[2]));
+        var commented = await customer.PostAsync(PathOf(links[2]), new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["comment"] = "Quick, but the <b>plumber</b> was late.",
+            ["__RequestVerificationToken"] = token,
+        }));
+        Assert.Equal(HttpStatusCode.OK, commented.StatusCode);
+        var thanks = await commented.Content.ReadAsStringAsync();
+        Assert.Contains("csat-comment-saved", thanks, StringComparison.Ordinal);
+        Assert.Contains("the &lt;b&gt;plumber&lt;/b&gt; was late", thanks, StringComparison.Ordinal);
+        Assert.Equal([(1, 2, "Quick, but the <b>plumber</b> was late.")], await RatingsAsync(itemId));
+
+        // Without the antiforgery token, a comment is not taken.
+        var forged = await App.Client().PostAsync(PathOf(links[2]), new FormUrlEncodedContent(new Dictionary<string, string> { ["comment"] = "spam" }));
+        Assert.Equal(HttpStatusCode.BadRequest, forged.StatusCode);
+
+        // Staff see it for reports.
+        var report = await (await AgentAsync()).JsonAsync($"/api/v1/tenants/acme/csat?from={DateTime.UtcNow.AddHours(-1):O}");
+        Assert.Equal((1, 2.0), (report.GetProperty("count").GetInt32(), report.GetProperty("average").GetDouble()));
+        var row = Assert.Single(report.GetProperty("items").EnumerateArray());
+        Assert.Equal((itemId, "Leaking tap", 2, "Quick, but the <b>plumber</b> was late."),
+            (row.GetProperty("workItemId").GetGuid(), row.GetProperty("subject").GetString(), row.GetProperty("score").GetInt32(), row.GetProperty("comment").GetString()));
+    }
+
+    [Fact]
+    public async Task A_tampered_forged_or_out_of_range_link_shows_404_and_stores_nothing()
+    {
+        var itemId = await MailAsync();
+        await StatusAsync(await AgentAsync(), itemId, "Solved");
+        var (_, links) = await SentAsync(Assert.Single(await SurveysAsync(itemId)));
+        var good = PathOf(links[5]);
+        var token = good.Split('/')[2];
+        var northwind = await App.TenantAsync("northwind");
+        var acmeKey = await App.InTenantAsync("acme", db => db.ChannelSettings.Select(c => c.ReplyTokenKey).SingleAsync());
+        var northwindKey = await App.InTenantAsync("northwind", db => db.ChannelSettings.Select(c => c.ReplyTokenKey).SingleAsync());
+        var acme = await App.TenantAsync("acme");
+
+        var attempts = new[]
+        {
+            // One character changed: in the tenant, the item, the solve, the signature.
+            $"/csat/{Flip(token, 0)}/5",
+            $"/csat/{Flip(token, 25)}/5",
+            $"/csat/{Flip(token, 47)}/5",
+            $"/csat/{Flip(token, 60)}/5",
+            $"/csat/{token}/6",
+            $"/csat/{token}/0",
+            $"/csat/{token[..^1]}/5",
+            "/csat/not-a-token/5",
+            // Another item, or another solve, signed with someone else's key: the tenant named is acme, the key is not.
+            $"/csat/{CsatToken.Create(acme.Id, itemId, 1, northwindKey)}/5",
+            $"/csat/{CsatToken.Create(acme.Id, itemId, 2, new byte[32])}/5",
+            // acme's key, but naming northwind: checked with northwind's key, which did not sign it.
+            $"/csat/{CsatToken.Create(northwind.Id, itemId, 1, acmeKey)}/5",
+            // A genuine token for an item that does not exist.
+            $"/csat/{CsatToken.Create(acme.Id, Guid.NewGuid(), 1, acmeKey)}/5",
+        };
+        foreach (var path in attempts)
+        {
+            var response = await App.Client().GetAsync(path);
+            Assert.True(response.StatusCode == HttpStatusCode.NotFound, $"{path}: {(int)response.StatusCode}");
+        }
+
+        Assert.Empty(await RatingsAsync(itemId));
+        Assert.Equal(HttpStatusCode.OK, (await App.Client().GetAsync(good)).StatusCode);
+        Assert.Equal([(1, 5, (string?)null)], await RatingsAsync(itemId));
+    }
+
+    [Fact]
+    public async Task The_link_works_for_whoever_holds_it_on_any_host_signed_in_elsewhere_or_not()
+    {
+        var itemId = await MailAsync();
+        await StatusAsync(await AgentAsync(), itemId, "Solved");
+        var (_, links) = await SentAsync(Assert.Single(await SurveysAsync(itemId)));
+        // Signed in as another tenant's client admin, on acme's support host: the token alone decides.
+        var elsewhere = await App.SignedInAsync("admin@northwind.test");
+        using var request = new HttpRequestMessage(HttpMethod.Get, PathOf(links[4]));
+        request.Headers.Host = "support.acme.test";
+
+        var response = await elsewhere.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal([(1, 4, (string?)null)], await RatingsAsync(itemId));
+    }
+
+    [Fact]
+    public async Task Each_solve_asks_once_and_is_rated_on_its_own()
+    {
+        var itemId = await MailAsync();
+        var agent = await AgentAsync();
+        await StatusAsync(agent, itemId, "Solved");
+        await StatusAsync(agent, itemId, "Open");
+        await StatusAsync(agent, itemId, "Pending");
+        await StatusAsync(agent, itemId, "Solved");
+        await StatusAsync(agent, itemId, "Closed");
+
+        var surveys = await SurveysAsync(itemId);
+        Assert.Equal(2, surveys.Count);
+        var (_, first) = await SentAsync(surveys[0]);
+        var (_, second) = await SentAsync(surveys[1]);
+        Assert.NotEqual(first[5], second[5]);
+
+        await App.Client().GetAsync(PathOf(first[3]));
+        await App.Client().GetAsync(PathOf(second[5]));
+        Assert.Equal([(1, 3, (string?)null), (2, 5, (string?)null)], await RatingsAsync(itemId));
+    }
+
+    [Fact]
+    public async Task No_survey_for_customers_the_channel_cannot_mail()
+    {
+        var agent = await AgentAsync();
+        Guid sms;
+        using (TenantScopes.Enter(await App.ScopeAsync("acme")))
+        {
+            await using var scope = App.Services.CreateAsyncScope();
+            sms = (await scope.ServiceProvider.GetRequiredService<IngestMessage>().HandleAsync(
+                new InboundMessage("sms", "SM1", "+33611223344", null, "SMS", "Hello") { FromIsPhone = true }, CancellationToken.None)).Item.Id;
+        }
+
+        await StatusAsync(agent, sms, "Solved");
+
+        Assert.Empty(await App.InTenantAsync("acme", db => db.OutboundMessages.AsNoTracking().Where(o => o.WorkItemId == sms).ToListAsync()));
+    }
+
+    [GeneratedRegex(@"https?://[^\s/]+/csat/[A-Za-z0-9_-]+/(?<score>[1-5])")]
+    private static partial Regex RatingLink();
+}
