@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Buffers.Text;
 using System.Security.Cryptography;
 using System.Text;
+using ProDesk.Domain.Security;
 
 namespace ProDesk.Domain.Csat;
 
@@ -129,13 +130,6 @@ public static class CsatToken
         }
     }
 
-    private static void Mac(ReadOnlySpan<byte> key, ReadOnlySpan<byte> payload, Span<byte> destination)
-    {
-        Span<byte> message = stackalloc byte[Label.Length + PayloadLength];
-        Label.CopyTo(message);
-        payload.CopyTo(message[Label.Length..]);
-        Span<byte> full = stackalloc byte[HMACSHA256.HashSizeInBytes];
-        HMACSHA256.HashData(key, message, full);
-        full[..destination.Length].CopyTo(destination);
-    }
+    private static void Mac(ReadOnlySpan<byte> key, ReadOnlySpan<byte> payload, Span<byte> destination) =>
+        LabelledMac.Compute(key, Label, payload, destination);
 }

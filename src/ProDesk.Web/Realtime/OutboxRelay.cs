@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using ProDesk.Data;
 using ProDesk.Data.WorkItems;
 using ProDesk.Web.Tenancy;
+using ProDesk.Web.Hosting;
 
 namespace ProDesk.Web.Realtime;
 
@@ -18,22 +19,9 @@ public sealed partial class OutboxRelay(IServiceScopeFactory scopes, TimeProvide
     private const string SlaWarning = nameof(IAgentClient.SlaWarning);
     private const string SlaBreached = nameof(IAgentClient.SlaBreached);
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(250);
-    private readonly SemaphoreSlim _wake = new(0, 1);
+    private readonly WakeSignal _wake = new();
 
-    public void Wake()
-    {
-        if (_wake.CurrentCount == 0)
-        {
-            try
-            {
-                _wake.Release();
-            }
-            catch (SemaphoreFullException)
-            {
-                // Already awake.
-            }
-        }
-    }
+    public void Wake() => _wake.Wake();
 
     public override void Dispose()
     {

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Buffers.Text;
 using System.Security.Cryptography;
 using System.Text;
+using ProDesk.Domain.Security;
 
 namespace ProDesk.Domain.Channels.Chat;
 
@@ -165,13 +166,6 @@ public static class VisitorToken
         }
     }
 
-    private static void Mac(ReadOnlySpan<byte> key, ReadOnlySpan<byte> payload, Span<byte> destination)
-    {
-        var message = new byte[Label.Length + payload.Length];
-        Label.CopyTo(message, 0);
-        payload.CopyTo(message.AsSpan(Label.Length));
-        Span<byte> full = stackalloc byte[HMACSHA256.HashSizeInBytes];
-        HMACSHA256.HashData(key, message, full);
-        full[..destination.Length].CopyTo(destination);
-    }
+    private static void Mac(ReadOnlySpan<byte> key, ReadOnlySpan<byte> payload, Span<byte> destination) =>
+        LabelledMac.Compute(key, Label, payload, destination);
 }

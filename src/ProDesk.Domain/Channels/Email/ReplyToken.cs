@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using ProDesk.Domain.Security;
 
 namespace ProDesk.Domain.Channels.Email;
 
@@ -156,15 +157,8 @@ public static class ReplyToken
         itemId.TryWriteBytes(destination[16..IdsLength], bigEndian: true, out _);
     }
 
-    private static void Mac(ReadOnlySpan<byte> key, ReadOnlySpan<byte> ids, Span<byte> destination)
-    {
-        Span<byte> message = stackalloc byte[Label.Length + IdsLength];
-        Label.CopyTo(message);
-        ids.CopyTo(message[Label.Length..]);
-        Span<byte> full = stackalloc byte[HMACSHA256.HashSizeInBytes];
-        HMACSHA256.HashData(key, message, full);
-        full[..destination.Length].CopyTo(destination);
-    }
+    private static void Mac(ReadOnlySpan<byte> key, ReadOnlySpan<byte> ids, Span<byte> destination) =>
+        LabelledMac.Compute(key, Label, ids, destination);
 
     private static string Encode(ReadOnlySpan<byte> bytes)
     {

@@ -3,6 +3,7 @@ using ProDesk.Data;
 using ProDesk.Data.Channels;
 using ProDesk.Web.Data;
 using ProDesk.Web.Tenancy;
+using ProDesk.Web.Hosting;
 
 namespace ProDesk.Web.Channels.Outbound;
 
@@ -29,7 +30,7 @@ public sealed partial class OutboundDispatcher(
     private readonly Dictionary<string, IOutboundSender> _senders = senders
         .SelectMany(s => s.Channels.Select(c => (c, s))).ToDictionary(x => x.c, x => x.s, StringComparer.Ordinal);
 
-    private readonly SemaphoreSlim _wake = new(0, 1);
+    private readonly WakeSignal _wake = new();
 
     /// <summary>The wait before attempt <paramref name="attempt"/> + 1: 30 s, 2 min, 10 min, 30 min, 1 h, 2 h, 4 h.</summary>
     public static TimeSpan Backoff(int attempt) => attempt switch
@@ -44,20 +45,7 @@ public sealed partial class OutboundDispatcher(
     };
 
     /// <summary>Called after a commit that added outbound messages, so they leave at once.</summary>
-    public void Wake()
-    {
-        if (_wake.CurrentCount == 0)
-        {
-            try
-            {
-                _wake.Release();
-            }
-            catch (SemaphoreFullException)
-            {
-                // Already awake.
-            }
-        }
-    }
+    public void Wake() => _wake.Wake();
 
     public override void Dispose()
     {
