@@ -7,6 +7,7 @@ using ProDesk.Web.Identity;
 using ProDesk.Web.Hosting;
 using ProDesk.Web.Jobs;
 using ProDesk.Web.Realtime;
+using ProDesk.Web.Security;
 using ProDesk.Web.Sla;
 using ProDesk.Web.Tenancy;
 using ProDesk.Web.WorkItems;
@@ -37,6 +38,7 @@ try
     await app.PrepareDatabaseAsync();
     app.LoadServerKeys();
 
+    app.UseSecurityHeaders();
     app.UseProDeskHosting();
     app.UseRouting();
     app.UseIdentityAndAccess();
