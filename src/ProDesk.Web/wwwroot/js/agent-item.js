@@ -13,6 +13,22 @@ function showPresence() {
   presence.textContent = [...others.values()].map(p => `${p.name} is ${p.what}`).join(", ");
 }
 
+// New messages appear without a reload. The server renders them (encoded text, mail HTML only in
+// its sandboxed frame); a <template> parses the fragment inertly, and only messages not shown yet
+// are added, so open mail frames are not reloaded. The version the reply guard checks stays the one
+// the page was loaded with.
+const thread = article.querySelector("[data-thread-url]");
+async function refreshThread() {
+  const response = await fetch(thread.dataset.threadUrl, { headers: { "Accept": "text/html" } });
+  if (!response.ok) return;
+  const fragment = document.createElement("template");
+  fragment.innerHTML = await response.text();
+  const shown = new Set([...thread.querySelectorAll("[data-message-id]")].map(li => li.dataset.messageId));
+  for (const message of fragment.content.querySelectorAll("[data-message-id]")) {
+    if (!shown.has(message.dataset.messageId)) thread.append(message);
+  }
+}
+
 const connection = connectAgentHub({
   PresenceChanged: p => {
     if (p.itemId !== itemId) return;
@@ -20,9 +36,14 @@ const connection = connectAgentHub({
     showPresence();
   },
   WorkItemUpdated: e => {
-    if (e.id === itemId && e.version > Number(article.dataset.version)) article.dataset.changed = "true";
+    if (e.id !== itemId) return;
+    if (e.version > Number(article.dataset.version)) article.dataset.changed = "true";
+    refreshThread();
   },
-}, async hub => { await hub.invoke("Watch", tenant, itemId); });
+}, async hub => {
+  await hub.invoke("Watch", tenant, itemId);
+  await refreshThread();
+});
 
 let lastTyping = 0;
 body.addEventListener("input", () => {
