@@ -10,6 +10,7 @@ using ProDesk.Web.Identity;
 using ProDesk.Web.Hosting;
 using ProDesk.Web.Jobs;
 using ProDesk.Web.Realtime;
+using ProDesk.Web.Security;
 using ProDesk.Web.Sla;
 using ProDesk.Web.Tenancy;
 using ProDesk.Web.WorkItems;
@@ -42,6 +43,7 @@ try
     await app.PrepareDatabaseAsync();
     app.LoadServerKeys();
 
+    app.UseSecurityHeaders();
     app.UseProDeskHosting();
     app.UseRouting();
     // Only endpoints that ask for a policy answer CORS: the chat widget's hub, called from client sites.

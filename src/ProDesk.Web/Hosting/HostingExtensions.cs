@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Diagnostics;
+using ProDesk.Web.Security;
 using Scalar.AspNetCore;
 using Serilog;
 
@@ -46,7 +47,9 @@ public static class HostingExtensions
     public static void MapApiDocs(this WebApplication app)
     {
         app.MapOpenApi();
-        app.MapScalarApiReference("/api/docs", options => options.WithTitle("ProDesk API"));
+        // No fonts from Scalar's CDN (the browser's own instead), and its inline boot script runs under the page's nonce.
+        app.MapScalarApiReference("/api/docs", options => options.WithTitle("ProDesk API").DisableDefaultFonts())
+            .WithCspNonceOnScripts();
     }
 
     /// <summary>The tenant slug problem for a tenant that does not exist or may not be seen: always 404, never a hint.</summary>

@@ -15,29 +15,20 @@ function showPresence() {
   presence.textContent = [...others.values()].map(p => `${p.name} is ${p.what}`).join(", ");
 }
 
-// A live chat: the visitor's messages appear in the thread as they arrive. The thread is the server's
-// own rendering of this page, fetched again; the version moves with it, since the agent sees what changed.
-let refreshing = null;
-let refreshAgain = false;
+// New messages appear without a reload. The server renders them (encoded text, mail HTML only in
+// its sandboxed frame); a <template> parses the fragment inertly, and only messages not shown yet
+// are added, so open mail frames are not reloaded. The version the reply guard checks stays the one
+// the page was loaded with.
+const thread = article.querySelector("[data-thread-url]");
 async function refreshThread() {
-  if (refreshing) { refreshAgain = true; return; }
-  refreshing = (async () => {
-    do {
-      refreshAgain = false;
-      const response = await fetch(window.location.href, { headers: { "Accept": "text/html" } });
-      if (!response.ok) return;
-      const fresh = new DOMParser().parseFromString(await response.text(), "text/html").querySelector("[data-item]");
-      if (!fresh) return;
-      for (const selector of ["[data-testid='thread']", "[data-testid='item-status']"]) {
-        const now = article.querySelector(selector), next = fresh.querySelector(selector);
-        if (now && next) now.replaceWith(document.importNode(next, true));
-      }
-      article.dataset.version = fresh.dataset.version;
-      // The visitor's message is in: it is no longer typing it.
-      if (others.delete(visitor)) showPresence();
-    } while (refreshAgain);
-  })();
-  try { await refreshing; } finally { refreshing = null; }
+  const response = await fetch(thread.dataset.threadUrl, { headers: { "Accept": "text/html" } });
+  if (!response.ok) return;
+  const fragment = document.createElement("template");
+  fragment.innerHTML = await response.text();
+  const shown = new Set([...thread.querySelectorAll("[data-message-id]")].map(li => li.dataset.messageId));
+  for (const message of fragment.content.querySelectorAll("[data-message-id]")) {
+    if (!shown.has(message.dataset.messageId)) thread.append(message);
+  }
 }
 
 const connection = connectAgentHub({
@@ -56,12 +47,22 @@ const connection = connectAgentHub({
     showPresence();
   },
   WorkItemUpdated: e => {
-    if (e.id !== itemId || e.version <= Number(article.dataset.version)) return;
-    if (article.dataset.channel === "chat") refreshThread().catch(() => { article.dataset.changed = "true"; });
-    else article.dataset.changed = "true";
+    if (e.id !== itemId) return;
+    if (e.version > Number(article.dataset.version)) {
+      // On a live chat the agent sees each change as it arrives, so the reply guard moves with it;
+      // elsewhere a change made by someone else is flagged, and a reply to the old state is refused.
+      if (article.dataset.channel === "chat") {
+        article.dataset.version = String(e.version);
+        if (others.delete(visitor)) showPresence();
+      } else {
+        article.dataset.changed = "true";
+      }
+    }
+    refreshThread();
   },
 }, async hub => {
   await hub.invoke("Watch", tenant, itemId);
+  await refreshThread();
   // Watching: presence and live updates of this item arrive from here on.
   article.dataset.live = "true";
 });

@@ -5,6 +5,7 @@ using Microsoft.EntityFrameworkCore;
 using ProDesk.Data;
 using ProDesk.Data.WorkItems;
 using ProDesk.Domain.WorkItems;
+using ProDesk.Web.Security;
 using ProDesk.Web.Tenancy;
 
 namespace ProDesk.Web.Pages.Agent.Items;
@@ -13,6 +14,8 @@ namespace ProDesk.Web.Pages.Agent.Items;
 [Authorize(Roles = "Agent,Supervisor,ProviderAdmin")]
 public sealed class ItemModel(ProDeskDbContext db, ITenantContext tenantContext) : PageModel
 {
+    private ILookup<Guid?, WorkItemAttachment> byMessage = Array.Empty<WorkItemAttachment>().ToLookup(a => a.WorkItemMessageId);
+
     public WorkItem Item { get; private set; } = null!;
 
     public TenantInfo Tenant { get; private set; } = null!;
@@ -21,19 +24,57 @@ public sealed class ItemModel(ProDeskDbContext db, ITenantContext tenantContext)
 
     public IReadOnlyList<WorkItemAttachment> Attachments { get; private set; } = [];
 
-    public async Task<IActionResult> OnGetAsync(Guid id, CancellationToken cancellationToken)
+    /// <summary>The messages, oldest first.</summary>
+    public IEnumerable<WorkItemMessage> Thread => Item.Messages.OrderBy(m => m.CreatedAt).ThenBy(m => m.Id);
+
+    /// <summary>Files that came with <paramref name="messageId"/> (a mail's attachments), or with none (agents' uploads) when null.</summary>
+    public IEnumerable<WorkItemAttachment> AttachmentsOf(Guid? messageId) => byMessage[messageId];
+
+    public string AttachmentUrl(WorkItemAttachment file) => $"/api/v1/tenants/{Tenant.Slug}/work-items/{Item.Id}/attachments/{file.Id}";
+
+    /// <summary>Where the sandboxed frame of a mail's HTML loads it from (<see cref="OnGetMailAsync"/>).</summary>
+    public string MailUrl(WorkItemMessage message) => $"/agent/items/{Tenant.Slug}/{Item.Id}?handler=Mail&message={message.Id}";
+
+    public async Task<IActionResult> OnGetAsync(Guid id, CancellationToken cancellationToken) =>
+        await LoadAsync(id, cancellationToken) ? Page() : NotFound();
+
+    /// <summary>The thread alone, for the page to redraw it when the item changes.</summary>
+    public async Task<IActionResult> OnGetThreadAsync(Guid id, CancellationToken cancellationToken) =>
+        await LoadAsync(id, cancellationToken) ? Partial("_Thread", this) : NotFound();
+
+    /// <summary>
+    /// One mail's sanitized HTML as a document of its own, shown in a sandboxed frame. Not srcdoc:
+    /// a srcdoc frame inherits the console's policy, whose style-src (nonce only) would strip the
+    /// mail's style attributes; a document of its own gets the frame policy below instead, which
+    /// allows inline styles and images but no script, no plugin, no form, no same-origin access.
+    /// </summary>
+    public async Task<IActionResult> OnGetMailAsync(Guid id, Guid message, CancellationToken cancellationToken)
+    {
+        if (tenantContext.Current is null
+            || await db.WorkItemMessages.AsNoTracking().Where(m => m.Id == message && m.WorkItemId == id && m.HtmlBody != null)
+                .Select(m => m.HtmlBody).FirstOrDefaultAsync(cancellationToken) is not { } html)
+        {
+            return NotFound();
+        }
+
+        MailFrame.ApplyHeaders(Response.Headers);
+        return Content(MailFrame.Document(html), "text/html; charset=utf-8");
+    }
+
+    private async Task<bool> LoadAsync(Guid id, CancellationToken cancellationToken)
     {
         // The route's tenant is the scope (resolution middleware): another tenant's item is not found.
         if (tenantContext.Current is not { } tenant
             || await db.WorkItems.AsNoTracking().Include(w => w.Messages).FirstOrDefaultAsync(w => w.Id == id, cancellationToken) is not { } item)
         {
-            return NotFound();
+            return false;
         }
 
         Tenant = tenant;
         Item = item;
         Moves = WorkItemStatusMachine.MovesFrom(item.Status);
         Attachments = await db.WorkItemAttachments.AsNoTracking().Where(a => a.WorkItemId == id).OrderBy(a => a.CreatedAt).ToListAsync(cancellationToken);
-        return Page();
+        byMessage = Attachments.ToLookup(a => a.WorkItemMessageId);
+        return true;
     }
 }

@@ -1,0 +1,44 @@
+namespace ProDesk.Web.Security;
+
+/// <summary>
+/// How a mail's HTML is shown to agents: already sanitized at ingestion (MailHtmlSanitizer), then
+/// served as a document of its own into <c>&lt;iframe sandbox&gt;</c> under a policy that forbids
+/// every script, so that a sanitizer gap still runs nothing and reaches neither the console's DOM
+/// nor its cookies. The policy's own sandbox directive applies even if the URL is opened outside
+/// the frame.
+/// </summary>
+public static class MailFrame
+{
+    /// <summary>
+    /// The frame's sandbox: an opaque origin, no scripts, no forms. Popups are allowed (and escape
+    /// the sandbox) so that a link in the mail, which the sanitizer sets to open a new tab, opens a
+    /// normal page when the agent clicks it, as in any mail client.
+    /// </summary>
+    public const string Sandbox = "allow-popups allow-popups-to-escape-sandbox";
+
+    /// <summary>Inline styles and remote (https) or inline (data:) images: what mail needs to look right, and nothing that runs.</summary>
+    public const string Policy =
+        "default-src 'none'; img-src https: data: cid:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; " +
+        "frame-ancestors 'self'; sandbox " + Sandbox;
+
+    // Readable defaults for mail that brings no styles of its own; the frame does not inherit the console's stylesheet.
+    private const string Head =
+        "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><meta name=\"referrer\" content=\"no-referrer\">" +
+        "<style>body{margin:.5rem;font:15px/1.45 system-ui,-apple-system,\"Segoe UI\",Roboto,sans-serif;color:#1d2330;overflow-wrap:anywhere}" +
+        "img{max-width:100%;height:auto}table{max-width:100%}pre{white-space:pre-wrap}</style></head><body>";
+
+    private const string Tail = "</body></html>";
+
+    /// <summary>The whole document around an already sanitized fragment.</summary>
+    public static string Document(string sanitizedHtml) => string.Concat(Head, sanitizedHtml, Tail);
+
+    public static void ApplyHeaders(IHeaderDictionary headers)
+    {
+        headers.ContentSecurityPolicy = Policy;
+        // Only the console itself may frame it (frame-ancestors says the same to newer browsers).
+        headers.XFrameOptions = "SAMEORIGIN";
+        // Remote images in the mail must not learn the console's URL.
+        headers["Referrer-Policy"] = "no-referrer";
+        headers.CacheControl = "private, no-store";
+    }
+}

@@ -1,0 +1,145 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using AngleSharp.Dom;
+using AngleSharp.Html.Dom;
+using AngleSharp.Html.Parser;
+using MimeKit;
+using ProDesk.Web.Tests.Infrastructure;
+
+namespace ProDesk.Web.Tests.Features.Security;
+
+/// <summary>
+/// What customers write (subjects, names, addresses, file names, mail HTML) reaches agents only as
+/// text, or, for a mail's HTML, inside a sandboxed frame whose own policy runs no script.
+/// </summary>
+public sealed class SafeRenderingTests(ProDeskApp app) : PostgresTest(app)
+{
+    private const string ScriptTag = "<script>alert(1)</script>";
+    private const string BrokenOutAttribute = "\"><img src=x onerror=alert(1)>";
+    private const string AcmeKey = "demo-acme-inbound-key-0123456789";
+
+    [Fact]
+    public async Task Hostile_subjects_names_bodies_and_file_names_are_shown_only_as_text()
+    {
+        var integration = await App.IntegrationClientAsync("acme");
+        var created = await integration.PostAsJsonAsync("/api/v1/tenants/acme/conversations",
+            new { from = "mallory@evil.test", name = BrokenOutAttribute, subject = ScriptTag, body = $"{ScriptTag}\n  {BrokenOutAttribute}", externalId = "render-1" });
+        var id = JsonDocument.Parse(await created.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetGuid();
+        var file = new ByteArrayContent("x"u8.ToArray());
+        // RFC 5987 form, since a quote cannot go into a plain filename parameter.
+        file.Headers.TryAddWithoutValidation("Content-Disposition", $"form-data; name=\"file\"; filename*=UTF-8''{Uri.EscapeDataString($"{BrokenOutAttribute}.txt")}");
+        (await integration.PostAsync($"/api/v1/tenants/acme/work-items/{id}/attachments", new MultipartFormDataContent { file })).EnsureSuccessStatusCode();
+        var agent = await App.SignedInAsync("agent1@prodesk.test");
+
+        foreach (var path in new[] { "/agent", "/agent?handler=Queue", $"/agent/items/acme/{id}", $"/agent/items/acme/{id}?handler=Thread" })
+        {
+            var html = await agent.GetStringAsync(path);
+            AssertOnlyEncoded(html, path);
+            var document = new HtmlParser().ParseDocument(html);
+            Assert.NotNull(document.QuerySelectorAll("a, h1, strong, .body").FirstOrDefault(e => e.TextContent.Contains(ScriptTag, StringComparison.Ordinal) || e.TextContent.Contains(BrokenOutAttribute, StringComparison.Ordinal)));
+        }
+
+        var page = new HtmlParser().ParseDocument(await agent.GetStringAsync($"/agent/items/acme/{id}"));
+        Assert.Equal(ScriptTag, page.QuerySelector("h1")!.TextContent);
+        Assert.StartsWith(ScriptTag, page.Title, StringComparison.Ordinal);
+        Assert.Equal(BrokenOutAttribute, page.QuerySelector(".thread .message strong")!.TextContent);
+        // Plain text keeps its line breaks and spaces (white-space: pre-wrap), as text.
+        Assert.Equal($"{ScriptTag}\n  {BrokenOutAttribute}", page.QuerySelector(".thread .message .body")!.TextContent);
+        Assert.Contains(page.QuerySelectorAll("[data-testid=attachments] a"), a => a.TextContent.Contains("img src=x onerror=alert(1)", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_mails_html_is_shown_in_a_sandboxed_frame_with_its_sender_and_its_attachments()
+    {
+        var mail = new MimeMessage { Subject = ScriptTag, MessageId = "render-2@evil.test" };
+        mail.From.Add(new MailboxAddress(BrokenOutAttribute, "mallory@evil.test"));
+        mail.To.Add(MailboxAddress.Parse("support@acme.prodesk.test"));
+        var body = new BodyBuilder
+        {
+            TextBody = "Hello agent, see the invoice.",
+            HtmlBody = "<p style=\"color: #a61b1b\">Hello <b>agent</b>, see the invoice.</p><img src=x onerror=\"window.__pwned=1\"><script>window.__pwned=2</script>",
+        };
+        body.Attachments.Add($"{BrokenOutAttribute}.pdf", "%PDF-1.4"u8.ToArray(), new ContentType("application", "pdf"));
+        mail.Body = body.ToMessageBody();
+        var id = await PostMailAsync(mail);
+        var agent = await App.SignedInAsync("agent1@prodesk.test");
+
+        var html = await agent.GetStringAsync($"/agent/items/acme/{id}");
+
+        AssertOnlyEncoded(html, "item page");
+        var page = new HtmlParser().ParseDocument(html);
+        var message = page.QuerySelector(".thread .message")!;
+        Assert.Equal("<mallory@evil.test>", message.QuerySelector("[data-testid=from]")!.TextContent);
+        Assert.Equal(BrokenOutAttribute, message.QuerySelector("strong")!.TextContent);
+        // The mail's HTML is not in the console's own document, only behind the frame.
+        Assert.DoesNotContain("see the invoice", html, StringComparison.Ordinal);
+        var frame = (IHtmlInlineFrameElement)message.QuerySelector("iframe")!;
+        Assert.Equal("allow-popups allow-popups-to-escape-sandbox", frame.GetAttribute("sandbox"));
+        Assert.Null(frame.GetAttribute("srcdoc"));
+        var file = message.QuerySelector("[data-testid=message-attachments] a")!;
+        var stored = (await (await App.IntegrationClientAsync("acme")).JsonAsync($"/api/v1/tenants/acme/work-items/{id}")).GetProperty("attachments")[0].GetProperty("fileName").GetString();
+        Assert.Equal(stored, file.TextContent);
+        Assert.StartsWith($"/api/v1/tenants/acme/work-items/{id}/attachments/", file.GetAttribute("href"), StringComparison.Ordinal);
+        // Files that came with a mail are listed under it, not again among the agents' uploads.
+        Assert.Null(page.QuerySelector("[data-testid=attachments]"));
+
+        var framed = await agent.GetAsync(frame.GetAttribute("src"));
+        Assert.Equal(HttpStatusCode.OK, framed.StatusCode);
+        var policy = framed.Headers.GetValues("Content-Security-Policy").Single();
+        Assert.Contains("default-src 'none'", policy, StringComparison.Ordinal);
+        Assert.Contains("sandbox allow-popups allow-popups-to-escape-sandbox", policy, StringComparison.Ordinal);
+        Assert.DoesNotContain("script-src", policy, StringComparison.Ordinal);
+        Assert.Contains("frame-ancestors 'self'", policy, StringComparison.Ordinal);
+        Assert.Equal("SAMEORIGIN", framed.Headers.GetValues("X-Frame-Options").Single());
+        Assert.Equal("no-referrer", framed.Headers.GetValues("Referrer-Policy").Single());
+        var document = new HtmlParser().ParseDocument(await framed.Content.ReadAsStringAsync());
+        Assert.Equal("Hello agent, see the invoice.", document.Body!.QuerySelector("p")!.TextContent);
+        Assert.Contains("color", document.Body.QuerySelector("p")!.GetAttribute("style"), StringComparison.Ordinal);
+        Assert.Empty(document.QuerySelectorAll("script"));
+        Assert.All(document.All, e => Assert.DoesNotContain(e.Attributes, a => a.Name.StartsWith("on", StringComparison.OrdinalIgnoreCase)));
+    }
+
+    [Fact]
+    public async Task A_mail_frame_is_not_found_for_another_tenants_agent_or_a_message_without_html()
+    {
+        var mail = new MimeMessage { Subject = "Invoice", MessageId = "render-3@example.test" };
+        mail.From.Add(MailboxAddress.Parse("nina@example.test"));
+        mail.To.Add(MailboxAddress.Parse("support@acme.prodesk.test"));
+        mail.Body = new BodyBuilder { HtmlBody = "<p>Private to acme</p>" }.ToMessageBody();
+        var id = await PostMailAsync(mail);
+        var src = new HtmlParser().ParseDocument(await (await App.SignedInAsync("agent1@prodesk.test")).GetStringAsync($"/agent/items/acme/{id}"))
+            .QuerySelector("iframe")!.GetAttribute("src")!;
+
+        // agent3 serves merlion and sla-lab only.
+        var other = await App.SignedInAsync("agent3@prodesk.test");
+        Assert.Equal(HttpStatusCode.NotFound, (await other.GetAsync(src)).StatusCode);
+        var integration = await App.IntegrationClientAsync("acme");
+        var plain = await integration.CreateConversationAsync("acme", "render-plain");
+        var plainMessage = (await integration.JsonAsync($"/api/v1/tenants/acme/work-items/{plain}")).GetProperty("messages")[0].GetProperty("id").GetGuid();
+        Assert.Equal(HttpStatusCode.NotFound, (await (await App.SignedInAsync("agent1@prodesk.test")).GetAsync($"/agent/items/acme/{plain}?handler=Mail&message={plainMessage}")).StatusCode);
+    }
+
+    private async Task<Guid> PostMailAsync(MimeMessage mail)
+    {
+        using var raw = new MemoryStream();
+        await mail.WriteToAsync(raw);
+        var content = new ByteArrayContent(raw.ToArray());
+        content.Headers.ContentType = new("message/rfc822");
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/channels/email/acme/inbound") { Content = content };
+        request.Headers.Add("X-ProDesk-Key", AcmeKey);
+        var response = await App.CreateClient().SendAsync(request);
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        return JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("workItemId").GetGuid();
+    }
+
+    /// <summary>No payload appears as markup: each occurs only encoded, and the parsed page has no element or handler it would create.</summary>
+    private static void AssertOnlyEncoded(string html, string where)
+    {
+        Assert.False(html.Contains(ScriptTag, StringComparison.OrdinalIgnoreCase), $"{where}: raw <script> from the payload");
+        Assert.False(html.Contains("<img src=x", StringComparison.OrdinalIgnoreCase), $"{where}: raw <img> from the payload");
+        var document = new HtmlParser().ParseDocument(html);
+        Assert.All(document.QuerySelectorAll("script"), s => Assert.NotEmpty(s.GetAttribute("nonce") ?? ""));
+        Assert.Empty(document.QuerySelectorAll("img[onerror], [onerror]"));
+    }
+}
