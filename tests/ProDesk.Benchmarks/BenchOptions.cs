@@ -89,6 +89,9 @@ internal sealed record BenchOptions(
     /// <summary><c>--only H</c>: the app and scenario H alone; prints figures, writes nothing.</summary>
     public bool OnlyMailboxes { get; init; }
 
+    /// <summary><c>--report FILE</c>: where the report goes instead of RESULTS.md; with <c>--smoke</c>, a smoke run writes one there too (to check its shape).</summary>
+    public string? ReportFile { get; init; }
+
     /// <summary>The scenario run alone, if any: E, F, G or H.</summary>
     public string? Only => OnlyFanOut ? "E" : OnlySla ? "F" : OnlyInbound ? "G" : OnlyMailboxes ? "H" : null;
 
@@ -116,6 +119,7 @@ internal sealed record BenchOptions(
           --mailboxes N             H: IMAP mailboxes watched at once (default 100; smoke 4)
           --mailbox-spread SECONDS  H: one message per mailbox appended over this span, 0 = all at once (default 10; smoke 2)
           --only E|F|G|H            run scenario E, F, G or H alone (with the app); prints figures, writes nothing
+          --report FILE             write the report to FILE instead of RESULTS.md (with --smoke too: to see its shape)
         PostgreSQL: PRODESK_BENCH_PG (else PRODESK_TEST_PG), a superuser connection string.
         """;
 
@@ -127,6 +131,7 @@ internal sealed record BenchOptions(
         int? concurrency = null, contacts = null, claimItems = null, claimWorkers = null, pgbenchClients = null, ingestWorkers = null;
         int? fanOutClients = null, fanOutEvents = null, slaItems = null, slaTimers = null, slaBurst = null, inboundWorkers = null, mailboxes = null;
         string? only = null;
+        string? report = null;
         double? duration = null, warmup = null, claimLimit = null, ingestDuration = null, slaIdle = null, inboundDuration = null, mailboxSpread = null;
         for (var i = 0; i < args.Count; i++)
         {
@@ -149,6 +154,18 @@ internal sealed record BenchOptions(
 
                 i++;
                 only = scenario;
+                continue;
+            }
+
+            if (name == "--report")
+            {
+                if (i + 1 >= args.Count || args[i + 1].StartsWith("--", StringComparison.Ordinal) || report is not null)
+                {
+                    error = "'--report' takes a file name, once";
+                    return null;
+                }
+
+                report = Path.GetFullPath(args[++i]);
                 continue;
             }
 
@@ -256,6 +273,7 @@ internal sealed record BenchOptions(
             Mailboxes = mailboxes ?? options.Mailboxes,
             MailboxSpread = mailboxSpread is { } spread ? TimeSpan.FromSeconds(spread) : options.MailboxSpread,
             OnlyMailboxes = only == "H",
+            ReportFile = report,
         };
         if ((long)options.SlaLatencyTimers + options.SlaBurstTimers + Scenarios.SlaTimers.WarmupTimers > (long)options.SlaItems * Scenarios.SlaTimers.TimersPerItem)
         {

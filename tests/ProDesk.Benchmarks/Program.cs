@@ -298,10 +298,11 @@ internal static class BenchRun
             return 1;
         }
 
-        if (!options.Smoke)
+        if (!options.Smoke || options.ReportFile is not null)
         {
-            await File.WriteAllTextAsync(ResultsReport.File, report.ToMarkdown(), CancellationToken.None);
-            Console.WriteLine($"wrote {Path.GetRelativePath(Repository.Root, ResultsReport.File)} in {clock.Elapsed.TotalSeconds:0.0} s");
+            var file = options.ReportFile ?? ResultsReport.File;
+            await File.WriteAllTextAsync(file, report.ToMarkdown(), CancellationToken.None);
+            Console.WriteLine($"wrote {Path.GetRelativePath(Repository.Root, file)} in {clock.Elapsed.TotalSeconds:0.0} s");
         }
 
         foreach (var failed in failedChecks)

@@ -491,6 +491,8 @@ internal sealed record ResultsReport(
         line("contact, item, message, SLA clocks and timers, trail row, outbox event, acknowledgment), which the outbound dispatcher then");
         line("sends (here to the pickup directory: no SMTP relay is configured) while the load goes on.");
         line("");
+        line($"The database held {g.ItemsAtStart:N0} work items (all tenants) when the measured loop began.");
+        line("");
         line("| clients | mails | duration | mails/s | p50 | p95 | p99 | max | errors | mean mail | with an attachment | with HTML |");
         line("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
         line($"| {r.Concurrency} | {r.Operations:N0} | {r.Elapsed.TotalSeconds:0.0} s | {r.PerSecond:N0} | {r.P50:0.00} ms | {r.P95:0.00} ms | {r.P99:0.00} ms " +

@@ -43,7 +43,8 @@ internal sealed record InboundFindings(
     long HtmlBodies,
     long OutboxWaiting,
     long OutboundPending,
-    CpuPerMail Cpu)
+    CpuPerMail Cpu,
+    long ItemsAtStart)
 {
     /// <summary>C's yardstick's counterpart: pgbench inserting the same rows, measured after the app has stopped.</summary>
     public BareInboundFindings Bare { get; init; } = BareInboundFindings.NotRun("not run");
@@ -119,6 +120,9 @@ internal static class InboundMime
                 (i, _) => Task.FromResult<ILoadWorker>(new Worker(http, pool, templates, i, $"g{run}w", warmup)), cancellationToken);
         }
 
+        // The app's cost per mail grows with the tenants' work items (IngestMessage's dedupe lookup reads them all): say how many there were.
+        var itemsAtStart = await database.CountAsync("""SELECT count(*) FROM "WorkItems" """, cancellationToken);
+
         // The rows whose count alone ties them to the measured mails: read before and after.
         var contactsBefore = await CountContactsAsync(database, cancellationToken);
         var outboxBefore = await database.CountAsync("""SELECT coalesce(max("Id"), 0) FROM "OutboxEvents" """, cancellationToken);
@@ -159,10 +163,11 @@ internal static class InboundMime
 
         var findings = new InboundFindings(
             result, templates.Length, building.Elapsed, totals.Messages == 0 ? 0 : (double)totals.Bytes / totals.Messages, totals.Attachments, totals.Html,
-            ingested, items, rows, shapes, bodies.MeanBody, bodies.MeanHtml, bodies.HtmlBodies, outboxWaiting, outboundPending, cpu);
+            ingested, items, rows, shapes, bodies.MeanBody, bodies.MeanHtml, bodies.HtmlBodies, outboxWaiting, outboundPending, cpu, itemsAtStart);
         Console.WriteLine($"  {result.Summary}; mean mail {findings.MeanRawBytes / 1024:N1} KiB, {totals.Attachments:N0} with an attachment, " +
                           $"{totals.Html:N0} with HTML; {ingested:N0} ingested in the ledger, {items:N0} email items; " +
                           $"{outboxWaiting:N0} outbox events and {outboundPending:N0} acknowledgments waiting at the end");
+        Console.WriteLine($"  {itemsAtStart:N0} work items in the database when the measured loop began");
         Console.WriteLine($"  CPU per mail: app {cpu.App:0.00} ms, its PostgreSQL backends {(cpu.Database is { } db ? $"{db:0.00} ms" : "not measured")}, the driver {cpu.Driver:0.00} ms");
         Console.WriteLine("  rows per mail: " + string.Join(", ", rows.Select(r => $"{r.Table} {(findings.Created == 0 ? 0 : (double)r.Rows / findings.Created):0.##}")));
         return findings;
