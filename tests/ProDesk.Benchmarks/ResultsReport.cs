@@ -574,13 +574,13 @@ internal sealed record ResultsReport(
         line($"{h.Mailboxes} IMAP mailboxes on a real Dovecot ({h.Server}; plain IMAP on loopback, IDLE), set up through");
         line($"`PUT /api/v1/tenants/{{slug}}/channels/email/mailboxes/{{key}}` as `{MailboxWatch.AdminEmail}` (a personal access token from the app's `token create`),");
         line("round-robin over the tenants, each its own IMAP user. The app watches them as shipped: its IDLE watcher notices new mailboxes every");
-        line("`Email:WatchRefreshSeconds` (15 s), polls each once, then keeps one connection per mailbox in IDLE and polls again when the");
+        line($"`Email:WatchRefreshSeconds` ({(Options.Smoke ? 2 : 15)} s), polls each once, then keeps one connection per mailbox in IDLE and polls again when the");
         line("mailbox's count changes; the recurring job also polls every mailbox each minute. Once every mailbox showed its first poll");
         line($"(`lastPolledAt`, after {h.UntilPolled.TotalSeconds:0.0} s) and {h.Settle.TotalSeconds:0} s more for the watchers to enter IDLE, one message is appended");
         line($"to each mailbox with MailKit, {(h.Spread > TimeSpan.Zero ? $"spread evenly over {h.Spread.TotalSeconds:0.#} s" : "all at once")}, each on a connection the driver opened and logged");
         line("into beforehand. The database is polled as the superuser every 50 ms for the work items by subject; a message's figure is from the");
         line("start of its APPEND to the start of the first poll that saw its item (an upper bound by up to one poll). The item's own");
-        line("`CreatedAt` (the app's clock, when ingestion began) gives the same from the app's side.");
+        line($"`CreatedAt` (the app's clock, when ingestion began) gives the same from the app's side. The database held {h.ItemsAtStart:N0} work items when the appends began.");
         line("");
         line("| mailboxes | appended | work items | within 10 s | mailboxes not polled | polls with an error | appends failed | errors |");
         line("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");

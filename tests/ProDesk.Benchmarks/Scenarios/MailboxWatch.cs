@@ -31,7 +31,8 @@ internal sealed record MailboxFindings(
     int PollErrors,
     int AppendErrors,
     string? Failure,
-    string? FirstError)
+    string? FirstError,
+    long ItemsAtStart)
 {
     public static readonly TimeSpan Target = TimeSpan.FromSeconds(10);
 
@@ -41,7 +42,7 @@ internal sealed record MailboxFindings(
     /// <summary>H broke before it measured anything (a mailbox the API refused, a login Dovecot refused): a failure.</summary>
     public static MailboxFindings Broken(string? skipped, string? failure, string server, int mailboxes) =>
         new(skipped, server, mailboxes, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, 0, 0, 0, Lateness.Of("", []), Lateness.Of("", []), Lateness.Of("", []),
-            0, 0, 0, failure, failure);
+            0, 0, 0, failure, failure, 0);
 
     /// <summary>Mailboxes never polled or polled with an error, appends that failed, messages never a work item, or H broken.</summary>
     public int Errors => NotPolled + PollErrors + AppendErrors + (Appended - Ingested) + (Failure is null ? 0 : 1);
@@ -150,6 +151,8 @@ internal static class MailboxWatch
             await Task.Delay(settle, cancellationToken);
 
             var messages = boxes.Select(Message).ToArray();
+            // Each message's ingestion costs more the more work items its tenant holds (as in G): say how many there were.
+            var itemsAtStart = await database.CountAsync("""SELECT count(*) FROM "WorkItems" """, cancellationToken);
             var since = await database.CountAsync("SELECT (extract(epoch FROM now()) * 1000000)::bigint", cancellationToken);
             var watching = WatchAsync(database, tenants, boxes, run, DateTime.UnixEpoch.AddTicks(since * 10), options, cancellationToken);
 
@@ -189,8 +192,9 @@ internal static class MailboxWatch
                 pollErrors,
                 boxes.Length - appended.Length,
                 null,
-                errors.First);
-            Console.WriteLine($"  {findings.Summary}");
+                errors.First,
+                itemsAtStart);
+            Console.WriteLine($"  {findings.Summary}; {itemsAtStart:N0} work items in the database when the appends began");
             foreach (var figure in new[] { findings.Seen, findings.Created, findings.Append })
             {
                 Console.WriteLine($"    {figure.Name}: {figure.Summary}");
