@@ -6,7 +6,8 @@ namespace ProDesk.Benchmarks;
 /// The command line. Default: the real measurement, which rewrites RESULTS.md. <c>--smoke</c>: every
 /// scenario for a few seconds with small concurrency and small data, to prove the harness still runs;
 /// it writes nothing. Concurrency, Duration and Warmup are scenarios A and B's; the claim (C),
-/// ingestion (D), fan-out (E) and SLA timer (F) scenarios have their own sizes, as the issues' targets name them.
+/// ingestion (D), fan-out (E), SLA timer (F), inbound mail (G) and mailbox (H) scenarios have their own sizes, as the issues'
+/// targets name them.
 /// </summary>
 internal sealed record BenchOptions(
     bool Smoke,
@@ -67,6 +68,33 @@ internal sealed record BenchOptions(
     /// <summary><c>--only F</c>: the app and scenario F alone; prints figures, writes nothing.</summary>
     public bool OnlySla { get; init; }
 
+    /// <summary>G: concurrent clients posting raw mail to the inbound MIME route (and pgbench clients of its bare loop).</summary>
+    public int InboundWorkers { get; init; } = Smoke ? 4 : 64;
+
+    /// <summary>G: measured time (after <see cref="Warmup"/> unmeasured); the bare loop runs as long.</summary>
+    public TimeSpan InboundDuration { get; init; } = TimeSpan.FromSeconds(Smoke ? 3 : 60);
+
+    /// <summary>G: distinct mails built before the clock starts (each sent with its own From, Subject and Message-ID).</summary>
+    public int InboundTemplates { get; init; } = Smoke ? 200 : 2_000;
+
+    /// <summary><c>--only G</c>: the app and scenario G alone, then G's bare loop; prints figures, writes nothing.</summary>
+    public bool OnlyInbound { get; init; }
+
+    /// <summary>H: IMAP mailboxes set up through the API (round-robin over the tenants) and watched by the app.</summary>
+    public int Mailboxes { get; init; } = Smoke ? 4 : 100;
+
+    /// <summary>H: the span over which one message is appended to each mailbox (zero: all at once).</summary>
+    public TimeSpan MailboxSpread { get; init; } = TimeSpan.FromSeconds(Smoke ? 2 : 10);
+
+    /// <summary><c>--only H</c>: the app and scenario H alone; prints figures, writes nothing.</summary>
+    public bool OnlyMailboxes { get; init; }
+
+    /// <summary><c>--report FILE</c>: where the report goes instead of RESULTS.md; with <c>--smoke</c>, a smoke run writes one there too (to check its shape).</summary>
+    public string? ReportFile { get; init; }
+
+    /// <summary>The scenario run alone, if any: E, F, G or H.</summary>
+    public string? Only => OnlyFanOut ? "E" : OnlySla ? "F" : OnlyInbound ? "G" : OnlyMailboxes ? "H" : null;
+
     public const string Usage = """
         usage: dotnet run --project tests/ProDesk.Benchmarks -c Release [-- OPTIONS]
           --smoke                   every scenario small and short; prints figures, writes nothing
@@ -86,7 +114,12 @@ internal sealed record BenchOptions(
           --sla-timers N            F: timers falling due one after another (default 2000; smoke 100)
           --sla-burst N             F: timers falling due in the same second (default 10000; smoke 500)
           --sla-idle SECONDS        F: each idle CPU measurement (default 30; smoke 5)
-          --only E|F                run scenario E or F alone (with the app); prints figures, writes nothing
+          --inbound-workers N       G: clients posting raw mail, and pgbench clients (default 64; smoke 4)
+          --inbound-duration SECONDS G: measured time, and the bare loop's (default 60; smoke 3)
+          --mailboxes N             H: IMAP mailboxes watched at once (default 100; smoke 4)
+          --mailbox-spread SECONDS  H: one message per mailbox appended over this span, 0 = all at once (default 10; smoke 2)
+          --only E|F|G|H            run scenario E, F, G or H alone (with the app); prints figures, writes nothing
+          --report FILE             write the report to FILE instead of RESULTS.md (with --smoke too: to see its shape)
         PostgreSQL: PRODESK_BENCH_PG (else PRODESK_TEST_PG), a superuser connection string.
         """;
 
@@ -96,10 +129,10 @@ internal sealed record BenchOptions(
         error = null;
         var smoke = args.Contains("--smoke");
         int? concurrency = null, contacts = null, claimItems = null, claimWorkers = null, pgbenchClients = null, ingestWorkers = null;
-        int? fanOutClients = null, fanOutEvents = null, slaItems = null, slaTimers = null, slaBurst = null;
-        var onlyFanOut = false;
-        var onlySla = false;
-        double? duration = null, warmup = null, claimLimit = null, ingestDuration = null, slaIdle = null;
+        int? fanOutClients = null, fanOutEvents = null, slaItems = null, slaTimers = null, slaBurst = null, inboundWorkers = null, mailboxes = null;
+        string? only = null;
+        string? report = null;
+        double? duration = null, warmup = null, claimLimit = null, ingestDuration = null, slaIdle = null, inboundDuration = null, mailboxSpread = null;
         for (var i = 0; i < args.Count; i++)
         {
             var name = args[i];
@@ -110,17 +143,29 @@ internal sealed record BenchOptions(
 
             if (name == "--only")
             {
-                // Only E and F can run alone: the other scenarios build on each other's data and on B's order after the app.
-                var only = i + 1 < args.Count ? args[i + 1].ToUpperInvariant() : "";
-                if (only is not ("E" or "F") || onlyFanOut || onlySla)
+                // Only E to H can run alone: the other scenarios build on each other's data and on B's order after the app.
+                var scenario = i + 1 < args.Count ? args[i + 1].ToUpperInvariant() : "";
+                if (scenario is not ("E" or "F" or "G" or "H") || only is not null)
                 {
-                    error = "'--only' takes E (the fan-out scenario) or F (the SLA timers), the scenarios that run alone, once";
+                    error = "'--only' takes E (the fan-out scenario), F (the SLA timers), G (the inbound MIME route) or H (the mailboxes), " +
+                            "the scenarios that run alone, once";
                     return null;
                 }
 
                 i++;
-                onlyFanOut = only == "E";
-                onlySla = only == "F";
+                only = scenario;
+                continue;
+            }
+
+            if (name == "--report")
+            {
+                if (i + 1 >= args.Count || args[i + 1].StartsWith("--", StringComparison.Ordinal) || report is not null)
+                {
+                    error = "'--report' takes a file name, once";
+                    return null;
+                }
+
+                report = Path.GetFullPath(args[++i]);
                 continue;
             }
 
@@ -181,6 +226,18 @@ internal sealed record BenchOptions(
                 case "--sla-idle" when value >= 1 && value <= 3_600:
                     slaIdle = value;
                     break;
+                case "--inbound-workers" when value >= 1 && value == Math.Floor(value) && value <= 1_000:
+                    inboundWorkers = (int)value;
+                    break;
+                case "--inbound-duration" when value > 0 && value <= 3_600:
+                    inboundDuration = value;
+                    break;
+                case "--mailboxes" when value >= 1 && value == Math.Floor(value) && value <= 1_000:
+                    mailboxes = (int)value;
+                    break;
+                case "--mailbox-spread" when value <= 600:
+                    mailboxSpread = value;
+                    break;
                 default:
                     error = $"unknown option or bad value: {name} {args[i]}";
                     return null;
@@ -204,12 +261,19 @@ internal sealed record BenchOptions(
             IngestDuration = ingestDuration is { } ingest ? TimeSpan.FromSeconds(ingest) : options.IngestDuration,
             FanOutClients = fanOutClients ?? options.FanOutClients,
             FanOutEvents = fanOutEvents ?? options.FanOutEvents,
-            OnlyFanOut = onlyFanOut,
+            OnlyFanOut = only == "E",
             SlaItems = slaItems ?? options.SlaItems,
             SlaLatencyTimers = slaTimers ?? options.SlaLatencyTimers,
             SlaBurstTimers = slaBurst ?? options.SlaBurstTimers,
             SlaIdle = slaIdle is { } idle ? TimeSpan.FromSeconds(idle) : options.SlaIdle,
-            OnlySla = onlySla,
+            OnlySla = only == "F",
+            InboundWorkers = inboundWorkers ?? options.InboundWorkers,
+            InboundDuration = inboundDuration is { } inbound ? TimeSpan.FromSeconds(inbound) : options.InboundDuration,
+            OnlyInbound = only == "G",
+            Mailboxes = mailboxes ?? options.Mailboxes,
+            MailboxSpread = mailboxSpread is { } spread ? TimeSpan.FromSeconds(spread) : options.MailboxSpread,
+            OnlyMailboxes = only == "H",
+            ReportFile = report,
         };
         if ((long)options.SlaLatencyTimers + options.SlaBurstTimers + Scenarios.SlaTimers.WarmupTimers > (long)options.SlaItems * Scenarios.SlaTimers.TimersPerItem)
         {

@@ -24,16 +24,18 @@ internal static class ApiIngestion
 {
     public const string Title = "D. Ingestion through the API channel";
 
-    private const int MinBody = 200;
-    private const int MaxBody = 20_000;
+    /// <summary>Bodies from 200 B to 20 KB, log-uniform; G's mails use the same sizes and text.</summary>
+    public const int MinBody = 200;
+
+    public const int MaxBody = 20_000;
 
     /// <summary>Distinct senders per worker and tenant.</summary>
     private const int SendersPerWorker = 25;
 
     private static readonly MediaTypeHeaderValue Json = new("application/json") { CharSet = "utf-8" };
 
-    /// <summary>Plain text to cut bodies from (ASCII, so characters are bytes).</summary>
-    private static readonly string Text = MakeText();
+    /// <summary>Plain text to cut bodies from (ASCII words, spaces and ".\n": characters are bytes); G's mails and its bare loop use it too.</summary>
+    public static readonly string Text = MakeText();
 
     public static async Task<IngestFindings> RunAsync(
         Uri baseAddress, BenchDatabase database, IReadOnlyList<BenchTenant> tenants, BenchOptions options, CancellationToken cancellationToken)
@@ -101,6 +103,12 @@ internal static class ApiIngestion
         return token.RootElement.GetProperty("access_token").GetString()!;
     }
 
+    /// <summary>Log-uniform 200 B .. 20 KB: mostly short messages, some long ones.</summary>
+    public static int BodySize(Random random) => LogUniform(random, MinBody, MaxBody);
+
+    /// <summary>A size between <paramref name="min"/> and <paramref name="max"/> whose logarithm is uniform.</summary>
+    public static int LogUniform(Random random, int min, int max) => (int)Math.Round(min * Math.Pow((double)max / min, random.NextDouble()));
+
     private static string MakeText()
     {
         string[] words = ["order", "delivery", "invoice", "refund", "account", "please", "thank", "you", "the", "parcel", "arrived", "damaged",
@@ -142,8 +150,7 @@ internal static class ApiIngestion
         {
             var n = sequence++;
             var target = targets[(int)((index + n) % targets.Length)];
-            // Log-uniform 200 B .. 20 KB: mostly short messages, some long ones.
-            var size = (int)Math.Round(MinBody * Math.Pow((double)MaxBody / MinBody, random.NextDouble()));
+            var size = BodySize(random);
             var sender = n % SendersPerWorker;
             var payload = JsonSerializer.SerializeToUtf8Bytes(new
             {

@@ -648,7 +648,7 @@ internal static class SlaTimers
     /// told apart by their Application Name), read from /proc when the server runs on this machine. A backend that started
     /// during the window counts whole; one that ended during it is lost (the pool keeps them for minutes).
     /// </summary>
-    private sealed class CpuMeter : IDisposable
+    internal sealed class CpuMeter : IDisposable
     {
         private readonly Process process;
         private readonly NpgsqlConnection admin;
@@ -816,7 +816,7 @@ internal static class SlaTimers
     }
 
     /// <summary>Whether the server is on this machine (loopback or a Unix socket), so its backends' /proc entries are its own.</summary>
-    private static bool IsLocal(NpgsqlConnection connection) =>
+    internal static bool IsLocal(NpgsqlConnection connection) =>
         connection.Host is { } host && (host.StartsWith('/') || host is "127.0.0.1" or "localhost" or "::1");
 
     /// <summary>One hub client of /hubs/agent (WebSockets, no negotiate) recording when each SlaWarning / SlaBreached arrived.</summary>
