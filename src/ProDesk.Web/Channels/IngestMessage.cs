@@ -30,6 +30,10 @@ public sealed class IngestMessage(ProDeskDbContext db, ITenantContext tenants, S
     /// </summary>
     public async Task<Result> HandleAsync(InboundMessage message, Action<Result>? alsoSave = null, CancellationToken cancellationToken = default)
     {
+        // One connection for every read and the write: each open of a pooled connection costs a reset and
+        // the tenant's row-level-security setting, twice the round trips of the queries themselves.
+        await db.Database.OpenConnectionAsync(cancellationToken);
+
         // A unique-index race (the same external id, or a new contact arriving twice at once) or an agent
         // saving the same item loses the write; the next attempt finds what the winner wrote.
         for (var attempt = 1; ; attempt++)

@@ -125,6 +125,8 @@ public static class Attachments
             }
 
             sha256 = hash.GetHashAndReset();
+            // On disk before the transaction that will name it commits.
+            output.Flush(flushToDisk: true);
         }
 
         File.Move(temporary, target, overwrite: true);

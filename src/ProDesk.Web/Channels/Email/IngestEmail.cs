@@ -39,6 +39,7 @@ public sealed class IngestEmail(
     public async Task<Result> HandleAsync(string source, byte[] raw, CancellationToken cancellationToken)
     {
         var tenantId = tenants.Current?.Id ?? throw new InvalidOperationException("Mail is taken in inside one tenant's scope.");
+        await db.Database.OpenConnectionAsync(cancellationToken);
         var sha256 = Convert.ToHexStringLower(SHA256.HashData(raw));
         var (parsed, failure) = Parse(raw, options.Value.MaxBytes);
         var dedupeKey = parsed?.MessageId is { Length: > 0 and <= 900 } id ? id : $"sha256:{sha256}";

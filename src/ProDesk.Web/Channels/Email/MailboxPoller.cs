@@ -25,7 +25,7 @@ public sealed partial class MailboxPoller(IServiceScopeFactory scopes, IDataProt
     /// <summary>Mail taken per poll; the rest waits for the next one (a full mailbox must not hold one poll for minutes).</summary>
     public const int BatchSize = 200;
 
-    private readonly ConcurrentDictionary<Guid, SemaphoreSlim> _polling = new();
+    private readonly ConcurrentDictionary<Guid, PollState> _polling = new();
 
     public IDataProtector Protector => protection.CreateProtector(PasswordPurpose);
 
@@ -46,24 +46,47 @@ public sealed partial class MailboxPoller(IServiceScopeFactory scopes, IDataProt
         }
     }
 
-    /// <summary>Polls one mailbox of <paramref name="tenant"/>; returns how many mails were new to the desk.</summary>
+    /// <summary>
+    /// Polls one mailbox of <paramref name="tenant"/>; returns how many mails were new to the desk. A call
+    /// while a poll of the same mailbox runs on this node does not wait: it asks that poll to search again
+    /// when it is done, so mail that arrived after its search is not left for the next minute.
+    /// </summary>
     public async Task<int> PollAsync(TenantInfo tenant, Guid mailboxId, CancellationToken cancellationToken)
     {
-        var gate = _polling.GetOrAdd(mailboxId, _ => new SemaphoreSlim(1, 1));
-        if (!await gate.WaitAsync(0, cancellationToken))
+        var state = _polling.GetOrAdd(mailboxId, _ => new PollState());
+        var taken = 0;
+        do
         {
-            // A poll of this mailbox is running on this node: it will see what this one would have.
-            return 0;
-        }
+            Volatile.Write(ref state.Again, 1);
+            if (Interlocked.CompareExchange(ref state.Running, 1, 0) != 0)
+            {
+                return taken;
+            }
 
-        try
-        {
-            return await PollLockedAsync(tenant, mailboxId, cancellationToken);
+            try
+            {
+                while (Interlocked.Exchange(ref state.Again, 0) == 1)
+                {
+                    taken += await PollLockedAsync(tenant, mailboxId, cancellationToken);
+                }
+            }
+            finally
+            {
+                Volatile.Write(ref state.Running, 0);
+            }
         }
-        finally
-        {
-            gate.Release();
-        }
+        // A request that came between the last search and the release found the gate shut: serve it.
+        while (Volatile.Read(ref state.Again) == 1);
+        return taken;
+    }
+
+    private sealed class PollState
+    {
+        /// <summary>1 while a poll of the mailbox runs on this node.</summary>
+        public int Running;
+
+        /// <summary>1 when a poll was asked for since the running one last searched.</summary>
+        public int Again;
     }
 
     private async Task<int> PollLockedAsync(TenantInfo tenant, Guid mailboxId, CancellationToken cancellationToken)

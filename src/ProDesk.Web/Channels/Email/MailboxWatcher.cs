@@ -89,17 +89,20 @@ public sealed partial class MailboxWatcher(IServiceScopeFactory scopes, MailboxP
         {
             try
             {
-                await poller.PollAsync(tenant, mailbox.Id, cancellationToken);
                 using var client = await poller.ConnectAsync(mailbox, cancellationToken);
                 if (!client.Capabilities.HasFlag(ImapCapabilities.Idle))
                 {
                     await client.DisconnectAsync(quit: true, cancellationToken);
+                    await poller.PollAsync(tenant, mailbox.Id, cancellationToken);
                     await Task.Delay(TimeSpan.FromSeconds(options.Value.PollSeconds), cancellationToken);
                     continue;
                 }
 
+                // The folder is open before the catch-up poll: mail arriving after it is announced to this
+                // connection (EXISTS) and ends the first IDLE at once, so nothing falls between the two.
                 var folder = await client.GetFolderAsync(mailbox.Folder, cancellationToken);
                 await folder.OpenAsync(FolderAccess.ReadOnly, cancellationToken);
+                await poller.PollAsync(tenant, mailbox.Id, cancellationToken);
                 failures = 0;
                 while (!cancellationToken.IsCancellationRequested && client.IsConnected)
                 {
