@@ -285,6 +285,8 @@ public class ProDeskDbContext(DbContextOptions<ProDeskDbContext> options, ICurre
             e.Property(o => o.State).HasConversion<string>().HasMaxLength(16);
             e.Property(o => o.LastError).HasMaxLength(1000);
             e.HasIndex(o => new { o.TenantId, o.WorkItemId, o.CreatedAt });
+            // The loop breaker counts a recipient's recent automatic mail on every inbound mail.
+            e.HasIndex(o => new { o.TenantId, o.To, o.CreatedAt }).HasFilter("\"Automatic\"");
             // The dispatcher reads what is due, across tenants, in order.
             e.HasIndex(o => o.NextAttemptAt).HasFilter("\"State\" = 'Pending'").HasDatabaseName("IX_OutboundMessages_Due");
             e.HasOne<WorkItem>().WithMany().HasForeignKey(o => o.WorkItemId).OnDelete(DeleteBehavior.Cascade);

@@ -701,6 +701,9 @@ namespace ProDesk.Migrations.Postgres.Migrations
 
                     b.HasIndex("WorkItemId");
 
+                    b.HasIndex("TenantId", "To", "CreatedAt")
+                        .HasFilter("\"Automatic\"");
+
                     b.HasIndex("TenantId", "WorkItemId", "CreatedAt");
 
                     b.ToTable("OutboundMessages");

@@ -687,6 +687,9 @@ namespace ProDesk.Migrations.Sqlite.Migrations
 
                     b.HasIndex("WorkItemId");
 
+                    b.HasIndex("TenantId", "To", "CreatedAt")
+                        .HasFilter("\"Automatic\"");
+
                     b.HasIndex("TenantId", "WorkItemId", "CreatedAt");
 
                     b.ToTable("OutboundMessages");
