@@ -75,11 +75,7 @@ public static partial class CannedRepliesApi
             }
         }
 
-        var size = limit ?? 100;
-        if (size is < 1 or > 200)
-        {
-            errors["limit"] = ["must be between 1 and 200"];
-        }
+        var size = KeysetCursor.PageSize(limit, 100, errors);
 
         if (errors.Count > 0)
         {

@@ -77,11 +77,7 @@ public static class ContactsApi
             }
         }
 
-        var size = limit ?? 50;
-        if (size is < 1 or > 200)
-        {
-            errors["limit"] = ["must be between 1 and 200"];
-        }
+        var size = KeysetCursor.PageSize(limit, 50, errors);
 
         if (errors.Count > 0)
         {

@@ -40,11 +40,7 @@ public static class CsatApi
             errors["to"] = ["must be after from"];
         }
 
-        var size = limit ?? 50;
-        if (size is < 1 or > 200)
-        {
-            errors["limit"] = ["must be between 1 and 200"];
-        }
+        var size = KeysetCursor.PageSize(limit, 50, errors);
 
         var after = cursor is null ? null : KeysetCursor.ReadTime(cursor);
         if (cursor is not null && after is null)

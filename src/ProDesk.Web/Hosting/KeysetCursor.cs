@@ -22,6 +22,18 @@ public static class KeysetCursor
             ? (new DateTime(ticks, DateTimeKind.Utc), parts.Id)
             : null;
 
+    /// <summary>The page size a list was asked for (<paramref name="fallback"/> when not), or an error on <c>limit</c> outside 1..200.</summary>
+    public static int PageSize(int? limit, int fallback, IDictionary<string, string[]> errors)
+    {
+        var size = limit ?? fallback;
+        if (size is < 1 or > 200)
+        {
+            errors["limit"] = ["must be between 1 and 200"];
+        }
+
+        return size;
+    }
+
     private static string Encode(string text) => System.Buffers.Text.Base64Url.EncodeToString(Encoding.UTF8.GetBytes(text));
 
     private static (string Key, Guid Id)? Decode(string cursor, char kind)

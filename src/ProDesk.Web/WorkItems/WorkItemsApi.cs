@@ -1,6 +1,5 @@
 using System.Net.Mail;
 using System.Security.Claims;
-using System.Text;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using ProDesk.Data;
@@ -9,6 +8,7 @@ using ProDesk.Data.WorkItems;
 using ProDesk.Domain.Sla;
 using ProDesk.Domain.WorkItems;
 using ProDesk.Web.Channels;
+using ProDesk.Web.Hosting;
 using ProDesk.Web.Identity;
 using ProDesk.Web.Sla;
 using ProDesk.Web.Tenancy;
@@ -133,9 +133,9 @@ public static partial class WorkItemsApi
 
         if (cursor is not null)
         {
-            if (Cursor.TryRead(cursor) is { } after)
+            if (KeysetCursor.ReadTime(cursor) is { } after)
             {
-                query = query.Where(w => w.CreatedAt < after.CreatedAt || (w.CreatedAt == after.CreatedAt && w.Id.CompareTo(after.Id) < 0));
+                query = query.Where(w => w.CreatedAt < after.Key || (w.CreatedAt == after.Key && w.Id.CompareTo(after.Id) < 0));
             }
             else
             {
@@ -143,11 +143,7 @@ public static partial class WorkItemsApi
             }
         }
 
-        var size = limit ?? 50;
-        if (size is < 1 or > 200)
-        {
-            errors["limit"] = ["must be between 1 and 200"];
-        }
+        var size = KeysetCursor.PageSize(limit, 50, errors);
 
         if (errors.Count > 0)
         {
@@ -157,7 +153,7 @@ public static partial class WorkItemsApi
         var page = await query.OrderByDescending(w => w.CreatedAt).ThenByDescending(w => w.Id).Take(size + 1).ToListAsync(cancellationToken);
         var queues = await db.Queues.AsNoTracking().ToDictionaryAsync(q => q.Id, q => q.Key, cancellationToken);
         var items = page.Take(size).Select(w => w.Summary(queues.GetValueOrDefault(w.QueueId, ""))).ToList();
-        var next = page.Count > size ? Cursor.Write(page[size - 1].CreatedAt, page[size - 1].Id) : null;
+        var next = page.Count > size ? KeysetCursor.Write(page[size - 1].CreatedAt, page[size - 1].Id) : null;
         return TypedResults.Ok(new WorkItemPage(items, next));
     }
 
@@ -288,30 +284,6 @@ public static partial class WorkItemsApi
         if (string.IsNullOrWhiteSpace(value) || value.Length > max)
         {
             errors[field] = [$"is required and at most {max} characters"];
-        }
-    }
-
-    /// <summary>An opaque position in the newest-first list: the last item's creation time and id.</summary>
-    private static class Cursor
-    {
-        public static string Write(DateTime createdAt, Guid id) =>
-            Convert.ToBase64String(Encoding.UTF8.GetBytes($"{createdAt.Ticks}:{id:N}")).TrimEnd('=').Replace('+', '-').Replace('/', '_');
-
-        public static (DateTime CreatedAt, Guid Id)? TryRead(string cursor)
-        {
-            try
-            {
-                var padded = cursor.Replace('-', '+').Replace('_', '/');
-                padded += new string('=', (4 - (padded.Length % 4)) % 4);
-                var parts = Encoding.UTF8.GetString(Convert.FromBase64String(padded)).Split(':');
-                return parts.Length == 2 && long.TryParse(parts[0], out var ticks) && ticks is > 0 && ticks < DateTime.MaxValue.Ticks && Guid.TryParseExact(parts[1], "N", out var id)
-                    ? (new DateTime(ticks, DateTimeKind.Utc), id)
-                    : null;
-            }
-            catch (FormatException)
-            {
-                return null;
-            }
         }
     }
 }
