@@ -1,10 +1,10 @@
 using System.Security.Claims;
 using System.Security.Cryptography;
-using System.Text;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using ProDesk.Data;
 using ProDesk.Data.WorkItems;
+using ProDesk.Web.Channels.Email;
 using ProDesk.Web.Hosting;
 using ProDesk.Web.Identity;
 
@@ -64,7 +64,7 @@ public static class Attachments
             Id = Guid.CreateVersion7(),
             WorkItemId = item.Id,
             TenantId = item.TenantId,
-            FileName = DisplayName(file.FileName),
+            FileName = SafeFileName.From(file.FileName, "attachment"),
             ContentType = file.ContentType is { Length: > 0 and <= 128 } type ? type : "application/octet-stream",
             Length = file.Length,
             Sha256 = [],
@@ -134,22 +134,4 @@ public static class Attachments
     }
 
     public static AttachmentView View(WorkItemAttachment a) => new(a.Id, a.FileName, a.ContentType, a.Length, a.CreatedAt);
-
-    /// <summary>The last path segment, without control characters, at most 255 characters: display text only.</summary>
-    internal static string DisplayName(string? uploaded)
-    {
-        var name = (uploaded ?? "").Replace('\\', '/');
-        name = name[(name.LastIndexOf('/') + 1)..];
-        var clean = new StringBuilder();
-        foreach (var c in name.Normalize(NormalizationForm.FormC))
-        {
-            if (!char.IsControl(c) && c is not ('"' or '<' or '>' or '|' or ':' or '*' or '?') && !char.IsSurrogate(c))
-            {
-                clean.Append(c);
-            }
-        }
-
-        var result = clean.ToString().Trim().TrimStart('.');
-        return result.Length == 0 ? "attachment" : result[..Math.Min(result.Length, 255)];
-    }
 }
