@@ -67,10 +67,10 @@ public sealed class IngestMessage(ProDeskDbContext db, ITenantContext tenants, S
         {
             Id = Guid.CreateVersion7(),
             Kind = MessageKind.Inbound,
-            AuthorName = Fit(string.IsNullOrWhiteSpace(message.FromName) ? contact.Name : message.FromName.Trim(), 320),
+            AuthorName = ColumnText.Fit(string.IsNullOrWhiteSpace(message.FromName) ? contact.Name : message.FromName.Trim(), 320),
             Body = message.Body,
             HtmlBody = message.HtmlBody,
-            FromAddress = Fit(message.FromAddress, 320),
+            FromAddress = ColumnText.Fit(message.FromAddress, 320),
             InternetMessageId = message.InternetMessageId is { Length: <= 998 } id ? id : null,
             ExternalId = MessageKey(message),
             CreatedAt = now,
@@ -108,7 +108,7 @@ public sealed class IngestMessage(ProDeskDbContext db, ITenantContext tenants, S
             Kind = message.Kind,
             Status = WorkItemStatus.Open,
             QueueId = queue.Id,
-            Subject = Fit(message.Subject, 400),
+            Subject = ColumnText.Fit(message.Subject, 400),
             Channel = message.Channel,
             ExternalId = message.Channel == "api" ? message.ExternalId : null,
             ContactId = contact.Id,
@@ -187,13 +187,13 @@ public sealed class IngestMessage(ProDeskDbContext db, ITenantContext tenants, S
         inbound.WorkItemId = item.Id;
         inbound.TenantId = item.TenantId;
         db.WorkItemMessages.Add(inbound);
+        item.UpdatedAt = now;
+        var queueKey = await db.Queues.Where(q => q.Id == item.QueueId).Select(q => q.Key).FirstAsync(cancellationToken);
         var before = item.Status;
         if (message.Automatic)
         {
             // An auto-reply on the thread is worth keeping, not worth anyone's attention.
-            item.UpdatedAt = now;
-            var key = await db.Queues.Where(q => q.Id == item.QueueId).Select(q => q.Key).FirstAsync(cancellationToken);
-            return new Result(item, key, Created: false, Message: inbound);
+            return new Result(item, queueKey, Created: false, Message: inbound);
         }
 
         if (before != WorkItemStatus.Open)
@@ -205,9 +205,7 @@ public sealed class IngestMessage(ProDeskDbContext db, ITenantContext tenants, S
 
         await sla.UpdateAsync(item, new SlaChange(CustomerWrote: true, StatusFrom: before), now, cancellationToken);
         item.Version++;
-        item.UpdatedAt = now;
         db.OutboxEvents.Add(new OutboxEvent { Type = "WorkItemUpdated", PayloadJson = JsonSerializer.Serialize(new { item.Id, item.Version, Status = item.Status.ToString() }), CreatedAt = now });
-        var queueKey = await db.Queues.Where(q => q.Id == item.QueueId).Select(q => q.Key).FirstAsync(cancellationToken);
         return new Result(item, queueKey, Created: false, Message: inbound);
     }
 
@@ -254,29 +252,26 @@ public sealed class IngestMessage(ProDeskDbContext db, ITenantContext tenants, S
         return new Result(found.Item, found.QueueKey, Created: false, Duplicate: true, Message: stored);
     }
 
-    /// <summary>Channels pass what senders wrote; stored text is cut to its column, never refused for length.</summary>
-    private static string Fit(string value, int length) => value.Length <= length ? value : value[..length];
-
     private async Task<Contact> ContactAsync(InboundMessage message, DateTime now, CancellationToken cancellationToken)
     {
         if (message.FromIsPhone)
         {
-            var phone = Fit(message.FromAddress.Trim(), 32);
+            var phone = ColumnText.Fit(message.FromAddress.Trim(), 32);
             var byPhone = await db.Contacts.FirstOrDefaultAsync(c => c.Phone == phone, cancellationToken);
             if (byPhone is null)
             {
-                byPhone = new Contact { Id = Guid.CreateVersion7(), Name = Fit(string.IsNullOrWhiteSpace(message.FromName) ? phone : message.FromName.Trim(), 200), Phone = phone, CreatedAt = now };
+                byPhone = new Contact { Id = Guid.CreateVersion7(), Name = ColumnText.Fit(string.IsNullOrWhiteSpace(message.FromName) ? phone : message.FromName.Trim(), 200), Phone = phone, CreatedAt = now };
                 db.Contacts.Add(byPhone);
             }
 
             return byPhone;
         }
 
-        var email = Fit(MailAddress.TryCreate(message.FromAddress, out var address) ? address.Address.ToLowerInvariant() : message.FromAddress, 320);
+        var email = ColumnText.Fit(MailAddress.TryCreate(message.FromAddress, out var address) ? address.Address.ToLowerInvariant() : message.FromAddress, 320);
         var contact = await db.Contacts.FirstOrDefaultAsync(c => c.Email == email, cancellationToken);
         if (contact is null)
         {
-            contact = new Contact { Id = Guid.CreateVersion7(), Name = Fit(string.IsNullOrWhiteSpace(message.FromName) ? email : message.FromName.Trim(), 200), Email = email, CreatedAt = now };
+            contact = new Contact { Id = Guid.CreateVersion7(), Name = ColumnText.Fit(string.IsNullOrWhiteSpace(message.FromName) ? email : message.FromName.Trim(), 200), Email = email, CreatedAt = now };
             db.Contacts.Add(contact);
         }
 

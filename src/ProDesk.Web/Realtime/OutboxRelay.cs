@@ -2,8 +2,8 @@ using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using ProDesk.Data;
 using ProDesk.Data.WorkItems;
-using ProDesk.Web.Tenancy;
 using ProDesk.Web.Hosting;
+using ProDesk.Web.Tenancy;
 
 namespace ProDesk.Web.Realtime;
 
@@ -14,46 +14,15 @@ namespace ProDesk.Web.Realtime;
 /// repeat is harmless. <see cref="Wake"/> lets a node publish its own writes at once; other nodes'
 /// writes are picked up by the short poll.
 /// </summary>
-public sealed partial class OutboxRelay(IServiceScopeFactory scopes, TimeProvider clock, ILogger<OutboxRelay> logger) : BackgroundService
+public sealed partial class OutboxRelay(IServiceScopeFactory scopes, TimeProvider clock, ILogger<OutboxRelay> logger) : WakeablePollingService(PollInterval)
 {
     private const string SlaWarning = nameof(IAgentClient.SlaWarning);
     private const string SlaBreached = nameof(IAgentClient.SlaBreached);
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(250);
-    private readonly WakeSignal _wake = new();
 
-    public void Wake() => _wake.Wake();
+    protected override async Task<bool> PassAsync(CancellationToken cancellationToken) => await PublishBatchAsync(cancellationToken) > 0;
 
-    public override void Dispose()
-    {
-        _wake.Dispose();
-        base.Dispose();
-    }
-
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                while (await PublishBatchAsync(stoppingToken) > 0)
-                {
-                }
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                LogFailed(logger, e);
-            }
-
-            try
-            {
-                await _wake.WaitAsync(PollInterval, stoppingToken);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-        }
-    }
+    protected override void OnPassFailed(Exception exception) => LogFailed(logger, exception);
 
     /// <summary>Publishes up to one batch; returns how many events it sent.</summary>
     public async Task<int> PublishBatchAsync(CancellationToken cancellationToken)

@@ -68,7 +68,7 @@ public static class EmailInboundApi
             return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Empty mail", detail: "body: send the raw message");
         }
 
-        var result = await context.RequestServices.GetRequiredService<IngestEmail>().HandleAsync(IngestEmail.RouteSource, raw, cancellationToken);
+        var result = await context.RequestServices.GetRequiredService<IngestEmail>().HandleAsync(IngestEmail.RouteSource, raw, settings, cancellationToken);
         var answer = new InboundMailAnswer(result.MailId, result.Outcome.ToString().ToLowerInvariant(), result.WorkItemId, result.Reason);
         return result.Outcome switch
         {

@@ -36,7 +36,8 @@ public sealed class IngestEmail(
 
     public sealed record Result(Outcome Outcome, Guid MailId, Guid? WorkItemId, string? Reason = null);
 
-    public async Task<Result> HandleAsync(string source, byte[] raw, CancellationToken cancellationToken)
+    /// <param name="settings">The tenant's channel settings when the caller already read them (the route, to check the key); null to read them here.</param>
+    public async Task<Result> HandleAsync(string source, byte[] raw, ChannelSettings? settings, CancellationToken cancellationToken)
     {
         var tenantId = tenants.Current?.Id ?? throw new InvalidOperationException("Mail is taken in inside one tenant's scope.");
         await db.Database.OpenConnectionAsync(cancellationToken);
@@ -59,12 +60,12 @@ public sealed class IngestEmail(
             DedupeKey = dedupeKey,
             RawSha256 = sha256,
             Size = raw.LongLength,
-            Subject = Truncate(parsed?.Subject ?? headers.Subject ?? "", 400),
-            FromAddress = (parsed?.FromAddress ?? headers.From) is { } from ? Truncate(from, 320) : null,
+            Subject = ColumnText.Fit(parsed?.Subject ?? headers.Subject ?? "", 400),
+            FromAddress = (parsed?.FromAddress ?? headers.From) is { } from ? ColumnText.Fit(from, 320) : null,
             ReceivedAt = clock.GetUtcNow().UtcDateTime,
         };
 
-        return await TakeInAsync(ledger, isNew: true, parsed, failure, cancellationToken);
+        return await TakeInAsync(ledger, isNew: true, parsed, failure, settings, cancellationToken);
     }
 
     /// <summary>
@@ -81,10 +82,10 @@ public sealed class IngestEmail(
 
         var raw = await rawStore.ReadAsync(ledger.TenantId, ledger.RawSha256, cancellationToken);
         var (parsed, failure) = Parse(raw, allowOversize ? long.MaxValue : options.Value.MaxBytes);
-        return await TakeInAsync(ledger, isNew: false, parsed, failure, cancellationToken);
+        return await TakeInAsync(ledger, isNew: false, parsed, failure, null, cancellationToken);
     }
 
-    private async Task<Result> TakeInAsync(InboundMail ledger, bool isNew, ParsedEmail? parsed, string? failure, CancellationToken cancellationToken)
+    private async Task<Result> TakeInAsync(InboundMail ledger, bool isNew, ParsedEmail? parsed, string? failure, ChannelSettings? settings, CancellationToken cancellationToken)
     {
         if (parsed is null || string.IsNullOrEmpty(parsed.FromAddress))
         {
@@ -101,7 +102,7 @@ public sealed class IngestEmail(
             return await BounceAsync(ledger, isNew, DeliveryStatus.Parse(dsn), cancellationToken);
         }
 
-        var settings = await db.ChannelSettings.AsNoTracking().FirstOrDefaultAsync(cancellationToken);
+        settings ??= await db.ChannelSettings.AsNoTracking().FirstOrDefaultAsync(cancellationToken);
         var message = new InboundMessage("email", $"{ledger.Source}:{ledger.DedupeKey}", parsed.FromAddress, parsed.FromName, parsed.Subject, parsed.TextBody)
         {
             HtmlBody = parsed.HtmlBody,
@@ -160,7 +161,7 @@ public sealed class IngestEmail(
     private async Task<Result> SettleAsync(InboundMail ledger, bool isNew, InboundMailState state, string reason, CancellationToken cancellationToken)
     {
         ledger.State = state;
-        ledger.Reason = Truncate(reason, 1000);
+        ledger.Reason = ColumnText.Fit(reason, 1000);
         Track(ledger, isNew);
 
         try
@@ -186,7 +187,7 @@ public sealed class IngestEmail(
         foreach (var address in failed.Except(known))
         {
             var status = report.Recipients.First(r => string.Equals(r.Address, address, StringComparison.OrdinalIgnoreCase)).Status;
-            db.EmailSuppressions.Add(new EmailSuppression { TenantId = ledger.TenantId, Address = Truncate(address, 320), Reason = $"bounce {status}", CreatedAt = ledger.ReceivedAt });
+            db.EmailSuppressions.Add(new EmailSuppression { TenantId = ledger.TenantId, Address = ColumnText.Fit(address, 320), Reason = $"bounce {status}", CreatedAt = ledger.ReceivedAt });
         }
 
         var reason = failed.Count > 0 ? $"permanent bounce for {string.Join(", ", failed)}" : "delivery report (not a permanent failure)";
@@ -240,7 +241,7 @@ public sealed class IngestEmail(
             var id = Guid.CreateVersion7();
             using var content = new MemoryStream(file.Content, writable: false);
             var (length, sha) = await Attachments.WriteBlobAsync(paths, tenantId, id, content, cancellationToken);
-            stored.Add(new InboundAttachment(id, file.FileName, Truncate(file.ContentType, 128), length, sha));
+            stored.Add(new InboundAttachment(id, file.FileName, ColumnText.Fit(file.ContentType, 128), length, sha));
         }
 
         return stored;
@@ -314,7 +315,6 @@ public sealed class IngestEmail(
         }
     }
 
-    private static string Truncate(string value, int length) => value.Length <= length ? value : value[..length];
 }
 
 /// <summary>Section "Email": limits of inbound mail.</summary>

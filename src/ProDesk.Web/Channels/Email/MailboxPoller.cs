@@ -120,7 +120,7 @@ public sealed partial class MailboxPoller(IServiceScopeFactory scopes, IDataProt
                 // Each mail in its own DI scope (own DbContext): one mail's failure leaves the others' commits alone.
                 await using (var mailScope = scopes.CreateAsyncScope())
                 {
-                    var result = await mailScope.ServiceProvider.GetRequiredService<IngestEmail>().HandleAsync(mailbox.Key, raw, cancellationToken);
+                    var result = await mailScope.ServiceProvider.GetRequiredService<IngestEmail>().HandleAsync(mailbox.Key, raw, null, cancellationToken);
                     taken += result.Outcome == IngestEmail.Outcome.Duplicate ? 0 : 1;
                 }
 
@@ -132,7 +132,7 @@ public sealed partial class MailboxPoller(IServiceScopeFactory scopes, IDataProt
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            mailbox.LastError = e.Message.Length > 1000 ? e.Message[..1000] : e.Message;
+            mailbox.LastError = ColumnText.Fit(e.Message, 1000);
             LogFailed(logger, tenant.Slug, mailbox.Key, e);
         }
 

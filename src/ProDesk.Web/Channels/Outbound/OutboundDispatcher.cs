@@ -16,7 +16,7 @@ namespace ProDesk.Web.Channels.Outbound;
 /// send, with the same Message-ID, which mail clients collapse.
 /// </summary>
 public sealed partial class OutboundDispatcher(
-    IServiceScopeFactory scopes, DatabaseSettings settings, IEnumerable<IOutboundSender> senders, TimeProvider clock, ILogger<OutboundDispatcher> logger) : BackgroundService
+    IServiceScopeFactory scopes, DatabaseSettings settings, IEnumerable<IOutboundSender> senders, TimeProvider clock, ILogger<OutboundDispatcher> logger) : WakeablePollingService(PollInterval)
 {
     public const int BatchSize = 20;
 
@@ -30,8 +30,6 @@ public sealed partial class OutboundDispatcher(
     private readonly Dictionary<string, IOutboundSender> _senders = senders
         .SelectMany(s => s.Channels.Select(c => (c, s))).ToDictionary(x => x.c, x => x.s, StringComparer.Ordinal);
 
-    private readonly WakeSignal _wake = new();
-
     /// <summary>The wait before attempt <paramref name="attempt"/> + 1: 30 s, 2 min, 10 min, 30 min, 1 h, 2 h, 4 h.</summary>
     public static TimeSpan Backoff(int attempt) => attempt switch
     {
@@ -44,40 +42,9 @@ public sealed partial class OutboundDispatcher(
         _ => TimeSpan.FromHours(4),
     };
 
-    /// <summary>Called after a commit that added outbound messages, so they leave at once.</summary>
-    public void Wake() => _wake.Wake();
+    protected override async Task<bool> PassAsync(CancellationToken cancellationToken) => await SendDueAsync(cancellationToken) >= BatchSize;
 
-    public override void Dispose()
-    {
-        _wake.Dispose();
-        base.Dispose();
-    }
-
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                while (await SendDueAsync(stoppingToken) >= BatchSize)
-                {
-                }
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                LogFailed(logger, e);
-            }
-
-            try
-            {
-                await _wake.WaitAsync(PollInterval, stoppingToken);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-        }
-    }
+    protected override void OnPassFailed(Exception exception) => LogFailed(logger, exception);
 
     /// <summary>Sends up to one batch of due messages; returns how many it attempted.</summary>
     public async Task<int> SendDueAsync(CancellationToken cancellationToken)
@@ -132,7 +99,7 @@ public sealed partial class OutboundDispatcher(
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             var permanent = e is PermanentSendFailureException;
-            message.LastError = e.Message.Length > 1000 ? e.Message[..1000] : e.Message;
+            message.LastError = ColumnText.Fit(e.Message, 1000);
             if (permanent || message.Attempts >= MaxAttempts)
             {
                 message.State = OutboundState.Failed;

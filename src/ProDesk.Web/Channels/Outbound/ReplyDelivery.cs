@@ -66,11 +66,8 @@ public sealed class ReplyDelivery(ProDeskDbContext db, IOptions<SmtpOptions> smt
     }
 
     /// <summary>"Re: " and the item's subject, at most 400 characters (the column's length).</summary>
-    public static string SubjectOf(string subject)
-    {
-        var reply = subject.StartsWith("Re:", StringComparison.OrdinalIgnoreCase) ? subject : $"Re: {subject}";
-        return reply.Length <= 400 ? reply : reply[..400];
-    }
+    public static string SubjectOf(string subject) =>
+        ColumnText.Fit(subject.StartsWith("Re:", StringComparison.OrdinalIgnoreCase) ? subject : $"Re: {subject}", 400);
 
     /// <summary>Unguessable (a random GUID), so a reply referencing it must have seen our mail.</summary>
     public static string NewMessageId(SmtpOptions options) => $"{Guid.NewGuid():N}@{options.MessageIdDomain}";

@@ -78,7 +78,7 @@ public sealed class MailboxPollingTests(ProDeskApp app) : PostgresTest(app)
         await using (var scope = App.Services.CreateAsyncScope())
         {
             using var entered = TenantScopes.Enter(scope.ServiceProvider.GetRequiredService<TenantScopes>().ForTenant(tenant));
-            await scope.ServiceProvider.GetRequiredService<IngestEmail>().HandleAsync("support", System.Text.Encoding.UTF8.GetBytes(mail.ToString()), CancellationToken.None);
+            await scope.ServiceProvider.GetRequiredService<IngestEmail>().HandleAsync("support", System.Text.Encoding.UTF8.GetBytes(mail.ToString()), null, CancellationToken.None);
         }
 
         // The same mail delivered twice into the mailbox is one mail too.
