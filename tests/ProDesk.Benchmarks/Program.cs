@@ -166,6 +166,32 @@ internal static class BenchRun
                 return await InboundOnlyAsync(database, inbound, options, clock, cancellationToken);
             }
 
+            if (options.OnlyClaims)
+            {
+                var claimTenants = await database.TenantsAsync(cancellationToken);
+                Console.WriteLine(ClaimNext.Title);
+                var alone = await ClaimNext.RunAsync(app.BaseAddress, database, claimTenants, options, cancellationToken);
+                app.EnsureRunning();
+                await stoppable.DisposeAsync();
+                Console.WriteLine($"{ClaimNext.Title}: the bare SQL loop");
+                var bareAlone = await BareClaimLoop.RunAsync(database, claimTenants, options, alone.ClaimsAtSaturation, cancellationToken);
+                Console.WriteLine($"  {bareAlone.Summary}");
+                alone = alone with { Bare = bareAlone };
+                Console.WriteLine($"C claim-next: {alone.ClaimsPerSecond:N0} claims/s, paced p99 {alone.Paced.Calls.P99:0.00} ms, {alone.DoubleClaims} double claims; " +
+                                  (alone.RatioToBare is { } aloneRatio ? $"bare {bareAlone.Tps:N0} tps, app/bare {aloneRatio:0.00}" : bareAlone.Summary));
+                return alone.Passed ? 0 : 1;
+            }
+
+            if (options.OnlyIngestion)
+            {
+                Console.WriteLine(ApiIngestion.Title);
+                var alone = await ApiIngestion.RunAsync(app.BaseAddress, database, await database.TenantsAsync(cancellationToken), options, cancellationToken);
+                app.EnsureRunning();
+                Console.WriteLine($"D ingestion: {alone.Result.PerSecond:N0} msg/s by {alone.Result.Concurrency} clients, p95 {alone.Result.P95:0.00} ms, " +
+                                  $"p99 {alone.Result.P99:0.00} ms, {alone.Result.Errors} errors, {alone.StoredItems:N0} stored");
+                return alone.Result.Errors == 0 && alone.AllStored ? 0 : 1;
+            }
+
             if (options.ContactsPerTenant > 0)
             {
                 var adding = Stopwatch.StartNew();

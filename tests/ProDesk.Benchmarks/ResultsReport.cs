@@ -163,12 +163,12 @@ internal sealed record ResultsReport(
              string.Join(", ", TenantsAfterIngestion.Select(t => $"{t.Slug} {t.Contacts:N0}")));
         Line($"- Scenarios A and B: {Options.Concurrency} concurrent workers each in a closed loop, {Options.Warmup.TotalSeconds:0.#} s unmeasured warm-up, " +
              $"then {Options.Duration.TotalSeconds:0.#} s measured. C: {Options.ClaimWorkers} agents over {Options.ClaimItems:N0} items, at most " +
-             $"{Options.ClaimLimit.TotalSeconds:0.#} s. D: {Options.IngestWorkers} clients, {Options.Warmup.TotalSeconds:0.#} s warm-up, " +
+             $"{Options.ClaimLimit.TotalSeconds:0.#} s. D: {Options.IngestWorkers} clients, {Options.IngestWarmup.TotalSeconds:0.#} s warm-up, " +
              $"{Options.IngestDuration.TotalSeconds:0.#} s measured. E: {Options.FanOutClients:N0} hub clients, {Options.FanOutEvents} events one at a time. " +
              $"F: {Options.SlaItems:N0} items with {Options.SlaItems * (long)SlaTimers.TimersPerItem:N0} armed SLA timers, {Options.SlaLatencyTimers:N0} due one after another, " +
              $"{Options.SlaBurstTimers:N0} in one second, {Options.SlaIdle.TotalSeconds:0} s at rest twice. " +
              $"H: {Options.Mailboxes} IMAP mailboxes, one message each {(Options.MailboxSpread > TimeSpan.Zero ? $"over {Options.MailboxSpread.TotalSeconds:0.#} s" : "all at once")}. " +
-             $"G: {Options.InboundWorkers} clients, {Options.Warmup.TotalSeconds:0.#} s warm-up, {Options.InboundDuration.TotalSeconds:0.#} s measured, and its bare loop as long. " +
+             $"G: {Options.InboundWorkers} clients, {Options.IngestWarmup.TotalSeconds:0.#} s warm-up, {Options.InboundDuration.TotalSeconds:0.#} s measured, and its bare loop as long. " +
              "Every latency recorded (nearest-rank percentiles)");
         Line("- Order: A, C (over HTTP), D, E, F, H, G with the app running; the app stopped; B, then C's and G's bare SQL loops, with PostgreSQL alone");
         Line("- The app's data directory (raw mail, attachments, the acknowledgments' pickup directory) is a fresh temporary directory on this machine's disk, removed at the end");

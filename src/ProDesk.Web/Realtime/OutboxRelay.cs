@@ -31,7 +31,7 @@ public sealed partial class OutboxRelay(IServiceScopeFactory scopes, TimeProvide
         var services = scope.ServiceProvider;
         using var system = TenantScopes.Enter(await services.GetRequiredService<TenantScopes>().ForSystemAsync("outbox-relay", cancellationToken));
         var db = services.GetRequiredService<ProDeskDbContext>();
-        var batch = await db.OutboxEvents.Where(e => e.PublishedAt == null).OrderBy(e => e.Id).Take(100).ToListAsync(cancellationToken);
+        var batch = await db.OutboxEvents.AsNoTracking().Where(e => e.PublishedAt == null).OrderBy(e => e.Id).Take(100).ToListAsync(cancellationToken);
         if (batch.Count == 0)
         {
             return 0;
@@ -58,11 +58,12 @@ public sealed partial class OutboxRelay(IServiceScopeFactory scopes, TimeProvide
                         tenant.Slug, item.Id, item.Subject, item.Status.ToString(), item.Priority.ToString(), item.AssigneeId, item.Version), cancellationToken);
                 }
             }
-
-            outboxEvent.PublishedAt = clock.GetUtcNow().UtcDateTime;
         }
 
-        await db.SaveChangesAsync(cancellationToken);
+        // One statement marks the whole batch (an UPDATE per event was a round trip per event).
+        var published = batch.Select(e => e.Id).ToList();
+        var now = clock.GetUtcNow().UtcDateTime;
+        await db.OutboxEvents.Where(e => published.Contains(e.Id)).ExecuteUpdateAsync(set => set.SetProperty(e => e.PublishedAt, now), cancellationToken);
         return batch.Count;
     }
 

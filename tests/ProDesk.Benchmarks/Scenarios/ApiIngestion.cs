@@ -61,10 +61,10 @@ internal static class ApiIngestion
 
         var pool = targets.ToArray();
         var run = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4));
-        if (options.Warmup > TimeSpan.Zero)
+        if (options.IngestWarmup > TimeSpan.Zero)
         {
             var warmup = new Totals();
-            await LoadLoop.RunAsync("warm-up", options.IngestWorkers, options.Warmup,
+            await LoadLoop.RunAsync("warm-up", options.IngestWorkers, options.IngestWarmup,
                 (i, _) => Task.FromResult<ILoadWorker>(new Worker(http, pool, i, $"bench-{run}-w", warmup)), cancellationToken);
         }
 

@@ -113,10 +113,10 @@ internal static class InboundMime
         using var http = new HttpClient(handler, disposeHandler: false) { BaseAddress = app.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
         var pool = targets.ToArray();
         var run = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4));
-        if (options.Warmup > TimeSpan.Zero)
+        if (options.IngestWarmup > TimeSpan.Zero)
         {
             var warmup = new Totals();
-            await LoadLoop.RunAsync("warm-up", options.InboundWorkers, options.Warmup,
+            await LoadLoop.RunAsync("warm-up", options.InboundWorkers, options.IngestWarmup,
                 (i, _) => Task.FromResult<ILoadWorker>(new Worker(http, pool, templates, i, $"g{run}w", warmup)), cancellationToken);
         }
 
