@@ -21,7 +21,11 @@ public interface ITenantStore
 
 /// <summary>
 /// The registry is small (hundreds of tenants) and read on every request, so it is held as one
-/// immutable snapshot and reloaded after <see cref="SnapshotLifetime"/> or an invalidation.
+/// immutable snapshot and reloaded after <see cref="SnapshotLifetime"/> or an invalidation. An expired
+/// snapshot keeps answering while one background load replaces it: a request that already holds a
+/// pooled connection (ingestion keeps one for its transaction) must never wait for a second one to
+/// reload the registry, or a full pool waits on itself until its timeout. Only the first load, and the
+/// first after an invalidation on this node, is waited for.
 /// </summary>
 internal sealed class TenantStore(IServiceScopeFactory scopes, IMemoryCache cache) : ITenantStore, IDisposable
 {
@@ -29,6 +33,9 @@ internal sealed class TenantStore(IServiceScopeFactory scopes, IMemoryCache cach
 
     private const string CacheKey = "tenancy:tenant-snapshot";
     private readonly SemaphoreSlim _loading = new(1, 1);
+    private volatile Snapshot? _last;
+    private int _generation;
+    private int _refreshing;
 
     public async ValueTask<TenantInfo?> FindBySlugAsync(string slug, CancellationToken cancellationToken = default) =>
         (await SnapshotAsync(cancellationToken)).BySlug.GetValueOrDefault(slug);
@@ -42,7 +49,13 @@ internal sealed class TenantStore(IServiceScopeFactory scopes, IMemoryCache cach
     public async ValueTask<IReadOnlyList<TenantInfo>> ListAsync(CancellationToken cancellationToken = default) =>
         (await SnapshotAsync(cancellationToken)).All;
 
-    public void Invalidate() => cache.Remove(CacheKey);
+    public void Invalidate()
+    {
+        // A load that began before the change may have read the old rows: its result is dropped.
+        Interlocked.Increment(ref _generation);
+        _last = null;
+        cache.Remove(CacheKey);
+    }
 
     public void Dispose() => _loading.Dispose();
 
@@ -53,6 +66,16 @@ internal sealed class TenantStore(IServiceScopeFactory scopes, IMemoryCache cach
             return snapshot;
         }
 
+        if (_last is { } stale)
+        {
+            if (Interlocked.CompareExchange(ref _refreshing, 1, 0) == 0)
+            {
+                _ = Task.Run(RefreshInBackgroundAsync, CancellationToken.None);
+            }
+
+            return stale;
+        }
+
         await _loading.WaitAsync(cancellationToken);
         try
         {
@@ -61,19 +84,46 @@ internal sealed class TenantStore(IServiceScopeFactory scopes, IMemoryCache cach
                 return snapshot;
             }
 
-            await using var scope = scopes.CreateAsyncScope();
-            var db = scope.ServiceProvider.GetRequiredService<ProDeskDbContext>();
-            var rows = await db.Tenants.AsNoTracking().Include(t => t.Hosts).OrderBy(t => t.Slug).ToListAsync(cancellationToken);
-            snapshot = new Snapshot(rows
-                .Select(t => new TenantInfo(t.Id, t.Slug, t.Name, t.TimeZone, t.Status, t.Hosts.Select(h => h.Host).Order(StringComparer.Ordinal).ToArray(), t.CalendarJson, t.FieldsJson))
-                .ToArray());
-            cache.Set(CacheKey, snapshot, SnapshotLifetime);
-            return snapshot;
+            return await LoadAsync(cancellationToken);
         }
         finally
         {
             _loading.Release();
         }
+    }
+
+    private async Task RefreshInBackgroundAsync()
+    {
+        try
+        {
+            await LoadAsync(CancellationToken.None);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // The stale snapshot keeps answering; the next request past its lifetime tries again.
+        }
+        finally
+        {
+            Volatile.Write(ref _refreshing, 0);
+        }
+    }
+
+    private async Task<Snapshot> LoadAsync(CancellationToken cancellationToken)
+    {
+        var generation = Volatile.Read(ref _generation);
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<ProDeskDbContext>();
+        var rows = await db.Tenants.AsNoTracking().Include(t => t.Hosts).OrderBy(t => t.Slug).ToListAsync(cancellationToken);
+        var snapshot = new Snapshot(rows
+            .Select(t => new TenantInfo(t.Id, t.Slug, t.Name, t.TimeZone, t.Status, t.Hosts.Select(h => h.Host).Order(StringComparer.Ordinal).ToArray(), t.CalendarJson, t.FieldsJson))
+            .ToArray());
+        if (Volatile.Read(ref _generation) == generation)
+        {
+            cache.Set(CacheKey, snapshot, SnapshotLifetime);
+            _last = snapshot;
+        }
+
+        return snapshot;
     }
 
     private sealed class Snapshot(IReadOnlyList<TenantInfo> all)
