@@ -174,6 +174,19 @@ internal static class SlaTimers
     /// <summary>The app's own timers due sooner than this when F starts are postponed (F's own fall due an hour ahead at the earliest).</summary>
     public static readonly TimeSpan PostponeHorizon = TimeSpan.FromHours(1);
 
+    /// <summary>
+    /// Moves the timers the app armed for earlier scenarios' items that fall due within <see cref="PostponeHorizon"/>
+    /// a day later, so their breaches (and escalations, and events) do not run during a later measurement; returns how many.
+    /// </summary>
+    public static async Task<long> PostponeAppTimersAsync(NpgsqlConnection admin, CancellationToken cancellationToken) =>
+        await ScalarAsync<long>(admin, """
+            WITH moved AS (
+                UPDATE "SlaTimers" SET "FireAt" = "FireAt" + interval '1 day', "DueAt" = "DueAt" + interval '1 day'
+                WHERE "FiredAt" IS NULL AND "FireAt" < now() + @horizon
+                RETURNING 1)
+            SELECT count(*) FROM moved
+            """, cancellationToken, ("horizon", PostponeHorizon));
+
     /// <summary>Before each measurement at rest (real run): JIT tiering and the app's start-up work are over.</summary>
     private static readonly TimeSpan SettleBeforeRest = TimeSpan.FromSeconds(10);
     private const int MaxPolls = 10_000;
@@ -212,13 +225,7 @@ internal static class SlaTimers
 
         // Timers the app armed itself for earlier scenarios' items (D's conversations in sla-lab, whose fast lane has 1- and
         // 10-minute goals) would fall due during F, so the app would not be at rest: postponed by a day, counted.
-        var postponed = await ScalarAsync<long>(admin, """
-            WITH moved AS (
-                UPDATE "SlaTimers" SET "FireAt" = "FireAt" + interval '1 day', "DueAt" = "DueAt" + interval '1 day'
-                WHERE "FiredAt" IS NULL AND "FireAt" < now() + @horizon
-                RETURNING 1)
-            SELECT count(*) FROM moved
-            """, cancellationToken, ("horizon", PostponeHorizon));
+        var postponed = await PostponeAppTimersAsync(admin, cancellationToken);
         if (postponed > 0)
         {
             Console.WriteLine($"  postponed by a day {postponed:N0} timers the app armed for earlier scenarios' items, due within {PostponeHorizon.TotalMinutes:0} minutes");
