@@ -38,6 +38,13 @@ public sealed record InboundMessage(string Channel, string ExternalId, string Fr
     public Domain.WorkItems.WorkItemKind Kind { get; init; } = Domain.WorkItems.WorkItemKind.Conversation;
 
     public IReadOnlyList<InboundAttachment> Attachments { get; init; } = [];
+
+    /// <summary>
+    /// The adapter has already looked this external id up in a ledger of its own under the same key (email's
+    /// <c>InboundMails</c>), so ingestion writes without probing first; the unique index still refuses a
+    /// repeat, and the retry after it probes.
+    /// </summary>
+    public bool CheckedNew { get; init; }
 }
 
 /// <summary>A file that came with a message; <see cref="BlobId"/> names bytes already written to the tenant's blob folder.</summary>

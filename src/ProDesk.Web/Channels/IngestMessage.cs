@@ -4,6 +4,7 @@ using Microsoft.EntityFrameworkCore;
 using ProDesk.Data;
 using ProDesk.Data.Contacts;
 using ProDesk.Data.Queues;
+using ProDesk.Data.Sla;
 using ProDesk.Data.WorkItems;
 using ProDesk.Domain.WorkItems;
 using ProDesk.Web.Realtime;
@@ -40,7 +41,7 @@ public sealed class IngestMessage(ProDeskDbContext db, ITenantContext tenants, S
         {
             try
             {
-                return await TryOnceAsync(message, alsoSave, cancellationToken);
+                return await TryOnceAsync(message, alsoSave, probe: attempt > 1 || !message.CheckedNew, cancellationToken);
             }
             catch (DbUpdateException) when (attempt < 3)
             {
@@ -54,9 +55,9 @@ public sealed class IngestMessage(ProDeskDbContext db, ITenantContext tenants, S
     /// <summary>The key a message's external id is stored under: one namespace per channel.</summary>
     public static string MessageKey(InboundMessage message) => $"{message.Channel}:{message.ExternalId}";
 
-    private async Task<Result> TryOnceAsync(InboundMessage message, Action<Result>? alsoSave, CancellationToken cancellationToken)
+    private async Task<Result> TryOnceAsync(InboundMessage message, Action<Result>? alsoSave, bool probe, CancellationToken cancellationToken)
     {
-        if (await FindAsync(message, cancellationToken) is { } existing)
+        if (probe && await FindAsync(message, cancellationToken) is { } existing)
         {
             return existing;
         }
@@ -80,8 +81,8 @@ public sealed class IngestMessage(ProDeskDbContext db, ITenantContext tenants, S
         var result = await ThreadAsync(message, contact, inbound, now, cancellationToken);
         if (result is null)
         {
-            newItemsQueue = await QueueAsync(message.QueueKey, cancellationToken);
-            result = await CreateAsync(message, newItemsQueue, contact, inbound, now, cancellationToken);
+            (newItemsQueue, var policy) = await QueueAndPolicyAsync(message.QueueKey, cancellationToken);
+            result = await CreateAsync(message, newItemsQueue, policy, contact, inbound, now, cancellationToken);
         }
 
         AddAttachments(message, result.Item, inbound, now);
@@ -99,7 +100,10 @@ public sealed class IngestMessage(ProDeskDbContext db, ITenantContext tenants, S
         return result;
     }
 
-    private async Task<Result> CreateAsync(InboundMessage message, Queue queue, Contact contact, WorkItemMessage inbound, DateTime now, CancellationToken cancellationToken)
+    /// <summary>Every inbound item starts at this priority (escalations and agents raise it later).</summary>
+    private const WorkItemPriority NewItemPriority = WorkItemPriority.Normal;
+
+    private async Task<Result> CreateAsync(InboundMessage message, Queue queue, SlaPolicy? policy, Contact contact, WorkItemMessage inbound, DateTime now, CancellationToken cancellationToken)
     {
         var item = new WorkItem
         {
@@ -107,6 +111,7 @@ public sealed class IngestMessage(ProDeskDbContext db, ITenantContext tenants, S
             TenantId = tenants.Current?.Id ?? throw new InvalidOperationException("Ingestion runs in one tenant's scope."),
             Kind = message.Kind,
             Status = WorkItemStatus.Open,
+            Priority = NewItemPriority,
             QueueId = queue.Id,
             Subject = ColumnText.Fit(message.Subject, 400),
             Channel = message.Channel,
@@ -117,7 +122,7 @@ public sealed class IngestMessage(ProDeskDbContext db, ITenantContext tenants, S
             Messages = [inbound],
         };
         db.WorkItems.Add(item);
-        await sla.StartAsync(item, queue.Key, now, cancellationToken);
+        await sla.StartAsync(item, policy, now, cancellationToken);
         WorkItemTrail.Changed(db, item.Id, item.TenantId, now, null, inbound.FromAddress, "created", null, item.Status.ToString());
         db.OutboxEvents.Add(new OutboxEvent { Type = "WorkItemCreated", PayloadJson = JsonSerializer.Serialize(new { item.Id, item.Subject, item.Channel }), CreatedAt = now });
         return new Result(item, queue.Key, Created: true, Message: inbound);
@@ -228,10 +233,21 @@ public sealed class IngestMessage(ProDeskDbContext db, ITenantContext tenants, S
         }
     }
 
-    private Task<Queue> QueueAsync(string? key, CancellationToken cancellationToken) =>
-        key is null
-            ? db.Queues.AsNoTracking().FirstAsync(q => q.IsDefault, cancellationToken)
-            : db.Queues.AsNoTracking().Where(q => q.Key == key || q.IsDefault).OrderBy(q => q.Key == key ? 0 : 1).FirstAsync(cancellationToken);
+    /// <summary>The queue new items go to (the one named, else the default) and its current SLA policy for new items' priority, in one query.</summary>
+    private async Task<(Queue Queue, SlaPolicy? Policy)> QueueAndPolicyAsync(string? key, CancellationToken cancellationToken)
+    {
+        var priority = NewItemPriority.ToString();
+        var queues = key is null ? db.Queues.AsNoTracking().Where(q => q.IsDefault) : db.Queues.AsNoTracking().Where(q => q.Key == key || q.IsDefault);
+        var found = await queues
+            .OrderBy(q => q.Key == key ? 0 : 1)
+            .Select(q => new
+            {
+                Queue = q,
+                Policy = db.SlaPolicies.Where(p => p.QueueKey == q.Key && p.Priority == priority).OrderByDescending(p => p.Version).FirstOrDefault(),
+            })
+            .FirstAsync(cancellationToken);
+        return (found.Queue, found.Policy);
+    }
 
     private async Task<Result?> FindAsync(InboundMessage message, CancellationToken cancellationToken)
     {

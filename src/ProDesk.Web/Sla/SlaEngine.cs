@@ -20,13 +20,12 @@ public sealed record SlaChange(bool Replied = false, bool CustomerWrote = false,
 
 public sealed class SlaEngine(ProDeskDbContext db, ITenantStore tenants, ITenantOptions<TenantCalendarOptions> calendars)
 {
-    /// <summary>Assigns the current policy version of the item's queue and priority and starts its clocks.</summary>
-    public async Task StartAsync(WorkItem item, string queueKey, DateTime now, CancellationToken cancellationToken)
+    /// <summary>
+    /// Assigns <paramref name="policy"/>, the current (highest) version of the item's queue and priority, which
+    /// the caller reads in the same round trip as the queue (ingestion, for every new item), and starts its clocks.
+    /// </summary>
+    public async Task StartAsync(WorkItem item, SlaPolicy? policy, DateTime now, CancellationToken cancellationToken)
     {
-        var priority = item.Priority.ToString();
-        var policy = await db.SlaPolicies.AsNoTracking()
-            .Where(p => p.QueueKey == queueKey && p.Priority == priority)
-            .OrderByDescending(p => p.Version).FirstOrDefaultAsync(cancellationToken);
         if (policy is null)
         {
             return;

@@ -111,6 +111,8 @@ public sealed class IngestEmail(
             ThreadItemId = settings is null ? null : TokenItem(parsed, settings, ledger.TenantId),
             Attachments = await StoreAttachmentsAsync(parsed, ledger.TenantId, cancellationToken),
             Automatic = !AutomaticMail.MayAutoReply(parsed.Headers, parsed.FromAddress),
+            // A new mail's ledger row was just found absent under the same key; a reprocessed one was never ingested.
+            CheckedNew = true,
         };
 
         var mayAcknowledge = !message.Automatic && settings?.SupportAddress is not null
