@@ -1,6 +1,3 @@
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Caching.Memory;
-using ProDesk.Data;
 using ProDesk.Data.Channels;
 using ProDesk.Domain.Tenancy;
 using ProDesk.Web.Tenancy;
@@ -30,37 +27,9 @@ public static class ChannelTenant
     public static IDisposable Enter(HttpContext context, TenantInfo? tenant) =>
         tenant is null ? NoScope.Instance : TenantScopes.Enter(context.RequestServices.GetRequiredService<TenantScopes>().ForTenant(tenant));
 
-    /// <summary>How long a node answers channel requests from the settings it read: a key changed in the database takes effect within this.</summary>
-    public static readonly TimeSpan SettingsLifetime = TimeSpan.FromSeconds(30);
-
-    /// <summary>
-    /// The tenant's channel settings, read inside its scope; null without a tenant. Every inbound
-    /// request of every channel checks its key against them, and they change only when a tenant is
-    /// seeded, so each node keeps them for <see cref="SettingsLifetime"/> instead of spending a pooled
-    /// connection (reset, tenant scope, query) on every request.
-    /// </summary>
-    public static async Task<ChannelSettings?> SettingsAsync(HttpContext context, TenantInfo? tenant)
-    {
-        if (tenant is null)
-        {
-            return null;
-        }
-
-        var cache = context.RequestServices.GetRequiredService<IMemoryCache>();
-        var key = $"channel-settings:{tenant.Id}";
-        if (cache.TryGetValue(key, out ChannelSettings? cached) && cached is not null)
-        {
-            return cached;
-        }
-
-        var settings = await context.RequestServices.GetRequiredService<ProDeskDbContext>().ChannelSettings.AsNoTracking().FirstOrDefaultAsync(context.RequestAborted);
-        if (settings is not null)
-        {
-            cache.Set(key, settings, SettingsLifetime);
-        }
-
-        return settings;
-    }
+    /// <summary>The tenant's channel settings (<see cref="ChannelSettingsCache"/>); null without a tenant.</summary>
+    public static async Task<ChannelSettings?> SettingsAsync(HttpContext context, TenantInfo? tenant) =>
+        tenant is null ? null : await context.RequestServices.GetRequiredService<ChannelSettingsCache>().GetAsync(tenant, context.RequestAborted);
 
     private sealed class NoScope : IDisposable
     {

@@ -14,6 +14,7 @@ public static class ChannelsExtensions
     {
         builder.Services.AddOptions<SmtpOptions>().Bind(builder.Configuration.GetSection("Smtp"));
         builder.Services.AddOptions<EmailOptions>().Bind(builder.Configuration.GetSection("Email"));
+        builder.Services.AddSingleton<ChannelSettingsCache>();
         builder.Services.AddScoped<IngestMessage>();
         builder.Services.AddScoped<IngestEmail>();
         builder.Services.AddSingleton<RawMailStore>();

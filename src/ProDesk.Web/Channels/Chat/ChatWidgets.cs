@@ -1,10 +1,7 @@
 using System.Security.Claims;
 using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Options;
-using ProDesk.Data;
 using ProDesk.Domain.Tenancy;
 using ProDesk.Web.Tenancy;
 
@@ -14,13 +11,11 @@ namespace ProDesk.Web.Channels.Chat;
 public sealed record ChatWidget(TenantInfo Tenant, byte[] WidgetKeyHash, byte[] TokenKey);
 
 /// <summary>
-/// Finds a tenant's widget by slug and key. Cached per tenant for a short while: long polling
-/// authenticates every poll, and every hub call checks its visitor token with the tenant's key.
+/// Finds a tenant's widget by slug and key, from the settings every node keeps (<see cref="ChannelSettingsCache"/>):
+/// long polling authenticates every poll, and every hub call checks its visitor token with the tenant's key.
 /// </summary>
-public sealed class ChatWidgets(ITenantStore store, TenantScopes scopes, IServiceScopeFactory services, IMemoryCache cache)
+public sealed class ChatWidgets(ITenantStore store, ChannelSettingsCache settings)
 {
-    private static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(30);
-
     /// <summary>The widget when the tenant is active and the key is its widget key; null for anything else, alike.</summary>
     public async Task<ChatWidget?> AuthenticateAsync(string? slug, string? key, CancellationToken cancellationToken)
     {
@@ -36,24 +31,9 @@ public sealed class ChatWidgets(ITenantStore store, TenantScopes scopes, IServic
 
     /// <summary>The widget of a tenant already known (from the connection's claim).</summary>
     public async Task<ChatWidget?> OfAsync(TenantInfo tenant, CancellationToken cancellationToken) =>
-        await cache.GetOrCreateAsync($"{tenant.Id}:chat-widget", async entry =>
-        {
-            entry.AbsoluteExpirationRelativeToNow = CacheFor;
-            return await LoadAsync(tenant, cancellationToken);
-        });
-
-    private async Task<ChatWidget?> LoadAsync(TenantInfo tenant, CancellationToken cancellationToken)
-    {
-        // Entered here, in the method that awaits the query: the scope is async-local.
-        using (TenantScopes.Enter(scopes.ForTenant(tenant)))
-        {
-            await using var scope = services.CreateAsyncScope();
-            var settings = await scope.ServiceProvider.GetRequiredService<ProDeskDbContext>().ChannelSettings.AsNoTracking().FirstOrDefaultAsync(cancellationToken);
-            return settings is null || string.IsNullOrEmpty(settings.WidgetKey)
-                ? null
-                : new ChatWidget(tenant, InboundKeys.Hash(settings.WidgetKey), settings.ReplyTokenKey);
-        }
-    }
+        await settings.GetAsync(tenant, cancellationToken) is { WidgetKey: { Length: > 0 } widgetKey } found
+            ? new ChatWidget(tenant, InboundKeys.Hash(widgetKey), found.ReplyTokenKey)
+            : null;
 }
 
 /// <summary>
