@@ -1,5 +1,4 @@
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Caching.Memory;
 using ProDesk.Data;
 
 namespace ProDesk.Web.Tenancy;
@@ -27,12 +26,13 @@ public interface ITenantStore
 /// reload the registry, or a full pool waits on itself until its timeout. Only the first load, and the
 /// first after an invalidation on this node, is waited for.
 /// </summary>
-internal sealed class TenantStore(IServiceScopeFactory scopes, IMemoryCache cache) : ITenantStore, IDisposable
+internal sealed class TenantStore(IServiceScopeFactory scopes) : ITenantStore, IDisposable
 {
     public static readonly TimeSpan SnapshotLifetime = TimeSpan.FromSeconds(30);
 
-    private const string CacheKey = "tenancy:tenant-snapshot";
     private readonly SemaphoreSlim _loading = new(1, 1);
+
+    /// <summary>The last snapshot loaded, fresh until <see cref="Snapshot.FreshUntil"/>; null before the first load and after an invalidation.</summary>
     private volatile Snapshot? _last;
     private int _generation;
     private int _refreshing;
@@ -54,37 +54,26 @@ internal sealed class TenantStore(IServiceScopeFactory scopes, IMemoryCache cach
         // A load that began before the change may have read the old rows: its result is dropped.
         Interlocked.Increment(ref _generation);
         _last = null;
-        cache.Remove(CacheKey);
     }
 
     public void Dispose() => _loading.Dispose();
 
     private async ValueTask<Snapshot> SnapshotAsync(CancellationToken cancellationToken)
     {
-        if (cache.TryGetValue(CacheKey, out Snapshot? snapshot) && snapshot is not null)
+        if (_last is { } last)
         {
-            return snapshot;
-        }
-
-        if (_last is { } stale)
-        {
-            if (Interlocked.CompareExchange(ref _refreshing, 1, 0) == 0)
+            if (!last.IsFresh && Interlocked.CompareExchange(ref _refreshing, 1, 0) == 0)
             {
                 _ = Task.Run(RefreshInBackgroundAsync, CancellationToken.None);
             }
 
-            return stale;
+            return last;
         }
 
         await _loading.WaitAsync(cancellationToken);
         try
         {
-            if (cache.TryGetValue(CacheKey, out snapshot) && snapshot is not null)
-            {
-                return snapshot;
-            }
-
-            return await LoadAsync(cancellationToken);
+            return _last ?? await LoadAsync(cancellationToken);
         }
         finally
         {
@@ -119,7 +108,6 @@ internal sealed class TenantStore(IServiceScopeFactory scopes, IMemoryCache cach
             .ToArray());
         if (Volatile.Read(ref _generation) == generation)
         {
-            cache.Set(CacheKey, snapshot, SnapshotLifetime);
             _last = snapshot;
         }
 
@@ -128,6 +116,10 @@ internal sealed class TenantStore(IServiceScopeFactory scopes, IMemoryCache cach
 
     private sealed class Snapshot(IReadOnlyList<TenantInfo> all)
     {
+        public long FreshUntil { get; } = Environment.TickCount64 + (long)SnapshotLifetime.TotalMilliseconds;
+
+        public bool IsFresh => Environment.TickCount64 < FreshUntil;
+
         public IReadOnlyList<TenantInfo> All { get; } = all;
 
         public Dictionary<string, TenantInfo> BySlug { get; } = all.ToDictionary(t => t.Slug, StringComparer.Ordinal);
