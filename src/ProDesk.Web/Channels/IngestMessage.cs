@@ -237,8 +237,9 @@ public sealed class IngestMessage(ProDeskDbContext db, ITenantContext tenants, S
     private async Task<(Queue Queue, SlaPolicy? Policy)> QueueAndPolicyAsync(string? key, CancellationToken cancellationToken)
     {
         var priority = NewItemPriority.ToString();
-        var queues = key is null ? db.Queues.AsNoTracking().Where(q => q.IsDefault) : db.Queues.AsNoTracking().Where(q => q.Key == key || q.IsDefault);
-        var found = await queues
+        // Without a key, `q.Key == key` matches nothing and the default queue is the only candidate.
+        var found = await db.Queues.AsNoTracking()
+            .Where(q => q.Key == key || q.IsDefault)
             .OrderBy(q => q.Key == key ? 0 : 1)
             .Select(q => new
             {
