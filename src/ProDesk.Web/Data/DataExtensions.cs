@@ -15,8 +15,17 @@ public enum DatabaseProvider
     Postgres,
 }
 
-/// <summary>Which database, resolved and checked once at start.</summary>
-public sealed record DatabaseSettings(DatabaseProvider Provider, string ConnectionString);
+/// <summary>
+/// Which database, resolved and checked once at start. <see cref="ContextConnectionString"/> is what the
+/// DbContext uses; jobs and the migrator use <see cref="ConnectionString"/>.
+/// </summary>
+public sealed record DatabaseSettings(DatabaseProvider Provider, string ConnectionString, string ContextConnectionString)
+{
+    public DatabaseSettings(DatabaseProvider provider, string connectionString)
+        : this(provider, connectionString, connectionString)
+    {
+    }
+}
 
 public static class DataExtensions
 {
@@ -38,7 +47,7 @@ public static class DataExtensions
         {
             if (settings.Provider == DatabaseProvider.Postgres)
             {
-                PostgresProvider.Use(options, settings.ConnectionString);
+                PostgresProvider.Use(options, settings.ContextConnectionString);
                 options.AddInterceptors(services.GetRequiredService<RowLevelSecurityInterceptor>());
             }
             else
@@ -120,7 +129,18 @@ public static class DataExtensions
                 parsed.MaxPoolSize = DefaultMaxPoolSize;
             }
 
-            return new DatabaseSettings(provider, parsed.ConnectionString);
+            // The DbContext's connections skip Npgsql's session reset on return to the pool (seven
+            // statements on every checkout: a tenth of the claim's database time). Safe because the
+            // only session state the app leaves is the tenant scope, and RowLevelSecurityInterceptor
+            // sets that on every open, before any command; open transactions are still rolled back.
+            // Jobs (Hangfire) and the migrator keep the reset, in a pool of their own (decision 33).
+            var context = new NpgsqlConnectionStringBuilder(parsed.ConnectionString);
+            if (!connectionString.Contains("Reset On Close", StringComparison.OrdinalIgnoreCase))
+            {
+                context.NoResetOnClose = true;
+            }
+
+            return new DatabaseSettings(provider, parsed.ConnectionString, context.ConnectionString);
         }
 
         if (string.IsNullOrWhiteSpace(connectionString))

@@ -3,6 +3,7 @@ using Npgsql;
 using ProDesk.Data;
 using ProDesk.Data.Contacts;
 using ProDesk.Data.Tenancy;
+using ProDesk.Migrations.Postgres;
 using ProDesk.Web.Data;
 using ProDesk.Web.Hosting;
 using ProDesk.Web.Tenancy;
@@ -52,6 +53,29 @@ public sealed class RowLevelSecurityTests(ProDeskApp app) : PostgresTest(app)
         await using var services = App.Services.CreateAsyncScope();
         var db = services.ServiceProvider.GetRequiredService<ProDeskDbContext>();
         Assert.Equal(0, await db.Database.SqlQueryRaw<int>("""SELECT count(*)::int AS "Value" FROM "Contacts" """).SingleAsync());
+    }
+
+    [Fact]
+    public async Task A_pooled_connection_that_served_a_tenant_carries_no_scope_into_the_next_use_without_one()
+    {
+        // The DbContext's pool skips Npgsql's session reset, so clearing the scope is the interceptor's job
+        // alone. A pool of one connection makes the second context get the first one's backend.
+        var settings = App.Services.GetRequiredService<DatabaseSettings>();
+        var pool = new NpgsqlConnectionStringBuilder(settings.ContextConnectionString) { MaxPoolSize = 1, ApplicationName = "rls-pool-test" };
+        Assert.True(pool.NoResetOnClose);
+        var options = PostgresProvider.Use(new DbContextOptionsBuilder<ProDeskDbContext>(), pool.ConnectionString)
+            .AddInterceptors(App.Services.GetRequiredService<RowLevelSecurityInterceptor>()).Options;
+        var acme = await App.TenantAsync("acme");
+
+        await using var scoped = new ProDeskDbContext((DbContextOptions<ProDeskDbContext>)options, new FixedTenants([acme.Id]));
+        var first = await scoped.Database.SqlQueryRaw<BackendAndCount>(CountOnBackend).SingleAsync();
+        await scoped.DisposeAsync();
+        await using var unscoped = new ProDeskDbContext((DbContextOptions<ProDeskDbContext>)options, NoTenants.Instance);
+        var next = await unscoped.Database.SqlQueryRaw<BackendAndCount>(CountOnBackend).SingleAsync();
+
+        Assert.Equal(2, first.Count);
+        Assert.Equal(first.Backend, next.Backend);
+        Assert.Equal(0, next.Count);
     }
 
     [Fact]
@@ -194,4 +218,18 @@ public sealed class RowLevelSecurityTests(ProDeskApp app) : PostgresTest(app)
 
     private Task<long> CountAsSuperuserAsync(Guid tenantId) =>
         PostgresServer.Scalar<long>(App.Database.AdminConnectionString, $"""SELECT count(*) FROM "Contacts" WHERE "TenantId" = '{tenantId}'""");
+
+    private const string CountOnBackend = """SELECT pg_backend_pid() AS "Backend", (SELECT count(*)::int FROM "Contacts") AS "Count" """;
+
+    private sealed class FixedTenants(IReadOnlyList<Guid> ids) : ICurrentTenantIds
+    {
+        public IReadOnlyList<Guid> TenantIds => ids;
+    }
+
+    private sealed class BackendAndCount
+    {
+        public int Backend { get; set; }
+
+        public int Count { get; set; }
+    }
 }
