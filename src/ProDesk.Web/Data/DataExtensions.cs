@@ -89,7 +89,7 @@ public static class DataExtensions
             providerText = nameof(DatabaseProvider.Sqlite);
         }
 
-        if (!Enum.TryParse<DatabaseProvider>(providerText, ignoreCase: true, out var provider) || int.TryParse(providerText, out _))
+        if (!EnumNames.TryParse<DatabaseProvider>(providerText, ignoreCase: true, out var provider))
         {
             throw new StartupException($"Database:Provider '{providerText}' is not one of Sqlite, Postgres");
         }

@@ -26,7 +26,13 @@ public static class HostingExtensions
         {
             context.ProblemDetails.Instance ??= context.HttpContext.Request.Path;
             context.ProblemDetails.Extensions["traceId"] = context.HttpContext.TraceIdentifier;
+            if (ApiInput.FieldOf(context.Exception) is { } field)
+            {
+                context.ProblemDetails.Title = "One or more validation errors occurred.";
+                context.ProblemDetails.Extensions["errors"] = new Dictionary<string, string[]> { [field.Field] = [field.Problem] };
+            }
         });
+        builder.AddApiInput();
         builder.Services.AddRazorPages();
         builder.Services.AddOpenApi();
         builder.Services.AddAuthorization();
@@ -38,9 +44,12 @@ public static class HostingExtensions
         app.UseExceptionHandler(new ExceptionHandlerOptions
         {
             StatusCodeSelector = e => e is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError,
+            // A client's malformed request is its error, answered with a 400, not an error of ours to log.
+            SuppressDiagnosticsCallback = c => c.Exception is BadHttpRequestException,
         });
         app.UseStatusCodePages();
         app.UseSerilogRequestLogging();
+        app.UseApiInput();
     }
 
     /// <summary>The OpenAPI document at /openapi/v1.json and a browsable reference at /api/docs (assets served locally).</summary>

@@ -41,8 +41,8 @@ public static class KeysetCursor
         try
         {
             var text = Encoding.UTF8.GetString(System.Buffers.Text.Base64Url.DecodeFromChars(cursor));
-            // "k:" + 32 hex digits + ":" + key
-            return text.Length >= 35 && text[0] == kind && text[1] == ':' && text[34] == ':' && Guid.TryParseExact(text[2..34], "N", out var id)
+            // "k:" + 32 hex digits + ":" + key; a NUL could never be stored in a key (PostgreSQL text refuses it).
+            return text.Length >= 35 && !text.Contains('\0', StringComparison.Ordinal) && text[0] == kind && text[1] == ':' && text[34] == ':' && Guid.TryParseExact(text[2..34], "N", out var id)
                 ? (text[35..], id)
                 : null;
         }

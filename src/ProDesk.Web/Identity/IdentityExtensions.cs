@@ -8,6 +8,7 @@ using OpenIddict.Validation.AspNetCore;
 using ProDesk.Data;
 using ProDesk.Data.Identity;
 using ProDesk.Web.Audit;
+using ProDesk.Web.Hosting;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 
 namespace ProDesk.Web.Identity;
@@ -170,7 +171,36 @@ public static class IdentityExtensions
         // Limits first: OpenIddict answers /connect/token inside the authentication middleware, so a
         // limiter placed after it would never see a client-secret guesser.
         app.UseRateLimiter();
+        app.Use(RefuseMalformedConnectFormsAsync);
         app.UseAuthentication();
+    }
+
+    /// <summary>
+    /// OpenIddict reads /connect/* forms itself and lets the form reader's exceptions (a NUL in a value,
+    /// a broken body) escape as 500s; read the form first and answer those as RFC 6749 invalid_request.
+    /// </summary>
+    private static async Task RefuseMalformedConnectFormsAsync(HttpContext context, RequestDelegate next)
+    {
+        if (context.Request.Path.StartsWithSegments("/connect", StringComparison.OrdinalIgnoreCase) && context.Request.HasFormContentType)
+        {
+            try
+            {
+                await context.Request.ReadFormAsync(context.RequestAborted);
+            }
+            catch (Exception e) when (RequestForms.IsMalformed(e, context))
+            {
+                context.Response.StatusCode = StatusCodes.Status400BadRequest;
+                context.Response.Headers.CacheControl = "no-store";
+                await context.Response.WriteAsJsonAsync(new Dictionary<string, string>
+                {
+                    ["error"] = "invalid_request",
+                    ["error_description"] = "The request's form could not be read: " + e.Message,
+                });
+                return;
+            }
+        }
+
+        await next(context);
     }
 
     private static bool IsMachineRoute(HttpRequest request) =>

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.SignalR;
 using Microsoft.EntityFrameworkCore;
 using ProDesk.Data;
 using ProDesk.Web.Channels.Chat;
+using ProDesk.Web.Hosting;
 using ProDesk.Web.Identity;
 using ProDesk.Web.Tenancy;
 using ProDesk.Web.WorkItems;
@@ -42,7 +43,7 @@ public sealed class AgentHub(ITenantContext tenantContext, ProDeskDbContext db, 
     /// <summary>Online (taking work), Away (not taking new work) or Offline.</summary>
     public async Task SetStatus(string status)
     {
-        if (!Enum.TryParse<Domain.Routing.AgentStatus>(status, ignoreCase: true, out var parsed) || int.TryParse(status, out _))
+        if (!EnumNames.TryParse<Domain.Routing.AgentStatus>(status, ignoreCase: true, out var parsed))
         {
             throw new HubException("Status must be Online, Away or Offline.");
         }

@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using ProDesk.Domain.Sla;
+using ProDesk.Web.Hosting;
 
 namespace ProDesk.Web.Sla;
 
@@ -35,7 +36,7 @@ public sealed class CalendarDocument
         var days = new Dictionary<DayOfWeek, IReadOnlyList<TimeRange>>();
         foreach (var (name, spans) in WeeklyHours)
         {
-            if (!Enum.TryParse<DayOfWeek>(name, ignoreCase: true, out var day) || int.TryParse(name, out _))
+            if (!EnumNames.TryParse<DayOfWeek>(name, ignoreCase: true, out var day))
             {
                 error = $"weeklyHours.{name}: not a weekday (monday..sunday)";
                 return null;

@@ -4,6 +4,7 @@ using ProDesk.Data;
 using ProDesk.Data.Sla;
 using ProDesk.Domain.WorkItems;
 using ProDesk.Web.Audit;
+using ProDesk.Web.Hosting;
 using ProDesk.Web.Identity;
 using ProDesk.Web.Tenancy;
 
@@ -47,7 +48,7 @@ public sealed class ChangeSlaPolicy(ProDeskDbContext db, AuditLog audit, TimePro
         }
 
         var errors = new Dictionary<string, string[]>();
-        if (!Enum.TryParse<WorkItemPriority>(priority, ignoreCase: true, out var parsedPriority) || int.TryParse(priority, out _))
+        if (!EnumNames.TryParse<WorkItemPriority>(priority, ignoreCase: true, out var parsedPriority))
         {
             errors["priority"] = [$"must be one of {string.Join(", ", Enum.GetNames<WorkItemPriority>())}"];
         }

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using ProDesk.Domain.WorkItems;
+using ProDesk.Web.Hosting;
 
 namespace ProDesk.Web.Sla;
 
@@ -68,7 +69,7 @@ public static class SlaPolicyRules
 
         for (var i = 0; i < (pauseStatuses?.Count ?? 0); i++)
         {
-            if (!Enum.TryParse<WorkItemStatus>(pauseStatuses![i], ignoreCase: false, out var status) || int.TryParse(pauseStatuses[i], out _)
+            if (!EnumNames.TryParse<WorkItemStatus>(pauseStatuses![i], ignoreCase: false, out var status)
                 || status is not (WorkItemStatus.Pending or WorkItemStatus.OnHold))
             {
                 // Open is where the desk owes the next step: the clocks run there by definition.

@@ -47,7 +47,17 @@ public static class Attachments
             return TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "File too large", detail: $"file: at most {max} bytes");
         }
 
-        if (!request.HasFormContentType || (await request.ReadFormAsync(cancellationToken)).Files.GetFile("file") is not { } file)
+        IFormCollection? form = null;
+        try
+        {
+            form = request.HasFormContentType ? await request.ReadFormAsync(cancellationToken) : null;
+        }
+        catch (Exception e) when (RequestForms.IsMalformed(e, request.HttpContext))
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["file"] = [$"the multipart body is malformed: {e.Message}"] });
+        }
+
+        if (form?.Files.GetFile("file") is not { } file)
         {
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["file"] = ["send one file as multipart/form-data field 'file'"] });
         }

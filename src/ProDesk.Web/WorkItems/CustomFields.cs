@@ -45,10 +45,11 @@ public static class CustomFields
 
             switch (definition.Type)
             {
-                case "number" when value.ValueKind == JsonValueKind.Number:
-                    result[key] = value.GetDecimal();
+                // A JSON number past decimal's range (1e300) is refused like any other non-number.
+                case "number" when value.ValueKind == JsonValueKind.Number && value.TryGetDecimal(out var number):
+                    result[key] = number;
                     break;
-                case "text" when value.ValueKind == JsonValueKind.String && value.GetString()!.Length <= 1000:
+                case "text" when value.ValueKind == JsonValueKind.String && value.GetString() is { Length: <= 1000 } text && !text.Contains('\0', StringComparison.Ordinal):
                     result[key] = value.GetString();
                     break;
                 case "date" when value.ValueKind == JsonValueKind.String && DateOnly.TryParseExact(value.GetString(), "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out _):
@@ -63,7 +64,7 @@ public static class CustomFields
                         "number" => "must be a number",
                         "date" => "must be a date like 2026-12-31",
                         "choice" => $"must be one of {string.Join(", ", definition.Choices)}",
-                        _ => "must be text of at most 1000 characters",
+                        _ => "must be text of at most 1000 characters, without NUL",
                     }];
                     break;
             }

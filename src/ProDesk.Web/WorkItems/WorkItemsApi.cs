@@ -104,7 +104,7 @@ public static partial class WorkItemsApi
         var query = db.WorkItems.AsNoTracking();
         if (kind is not null)
         {
-            if (Enum.TryParse<WorkItemKind>(kind, ignoreCase: true, out var k) && !int.TryParse(kind, out _))
+            if (EnumNames.TryParse<WorkItemKind>(kind, ignoreCase: true, out var k))
             {
                 query = query.Where(w => w.Kind == k);
             }
@@ -116,7 +116,7 @@ public static partial class WorkItemsApi
 
         if (status is not null)
         {
-            if (Enum.TryParse<WorkItemStatus>(status, ignoreCase: true, out var s) && !int.TryParse(status, out _))
+            if (EnumNames.TryParse<WorkItemStatus>(status, ignoreCase: true, out var s))
             {
                 query = query.Where(w => w.Status == s);
             }
@@ -210,7 +210,7 @@ public static partial class WorkItemsApi
     private static async Task<Results<Ok<WorkItemSummary>, NotFound, ValidationProblem, Conflict<WorkItemSummary>>> StatusAsync(
         Guid id, StatusRequest request, WorkItemCommands commands, ProDeskDbContext db, ClaimsPrincipal user, CancellationToken cancellationToken)
     {
-        if (!Enum.TryParse<WorkItemStatus>(request.Status, ignoreCase: false, out var status) || int.TryParse(request.Status, out _))
+        if (!EnumNames.TryParse<WorkItemStatus>(request.Status, ignoreCase: false, out var status))
         {
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["status"] = [$"must be one of {string.Join(", ", Enum.GetNames<WorkItemStatus>())}"] });
         }
@@ -221,6 +221,12 @@ public static partial class WorkItemsApi
     private static async Task<Results<Ok<WorkItemSummary>, NotFound, ValidationProblem, Conflict<WorkItemSummary>>> TagsAsync(
         Guid id, TagsRequest request, WorkItemCommands commands, ProDeskDbContext db, ClaimsPrincipal user, CancellationToken cancellationToken)
     {
+        var nullAt = (request.Tags ?? []).Select((t, i) => t is null ? i : -1).FirstOrDefault(i => i >= 0, -1);
+        if (nullAt >= 0)
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { [$"tags[{nullAt}]"] = ["must be a tag, not null"] });
+        }
+
         var tags = (request.Tags ?? []).Select(t => t.Trim().ToLowerInvariant()).Distinct(StringComparer.Ordinal).ToList();
         var bad = tags.Select((t, i) => (t, i)).FirstOrDefault(x => !TagPattern().IsMatch(x.t));
         if (tags.Count > 20 || bad.t is not null)
@@ -252,9 +258,19 @@ public static partial class WorkItemsApi
     [System.Text.RegularExpressions.GeneratedRegex(@"\A[a-z0-9][a-z0-9_-]{0,39}\z")]
     private static partial System.Text.RegularExpressions.Regex TagPattern();
 
-    private static async Task<Results<Ok<WorkItemSummary>, NoContent>> NextAsync(string? kind, ClaimNextItem claim, ClaimsPrincipal user, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<WorkItemSummary>, NoContent, ValidationProblem>> NextAsync(string? kind, ClaimNextItem claim, ClaimsPrincipal user, CancellationToken cancellationToken)
     {
-        WorkItemKind? wanted = Enum.TryParse<WorkItemKind>(kind, ignoreCase: true, out var k) ? k : null;
+        WorkItemKind? wanted = null;
+        if (!string.IsNullOrEmpty(kind))
+        {
+            if (!EnumNames.TryParse<WorkItemKind>(kind, ignoreCase: true, out var k))
+            {
+                return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["kind"] = [$"must be one of {string.Join(", ", Enum.GetNames<WorkItemKind>())}"] });
+            }
+
+            wanted = k;
+        }
+
         var claimed = await claim.HandleAsync(user, wanted, cancellationToken);
         return claimed is null ? TypedResults.NoContent() : TypedResults.Ok(claimed);
     }

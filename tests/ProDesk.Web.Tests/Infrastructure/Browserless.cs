@@ -97,6 +97,18 @@ public static partial class Browserless
             .Build();
         handlers?.Invoke(connection);
         await connection.StartAsync();
+
+        // StartAsync returns at the handshake; the hub registers the agent's presence just after it. Routing
+        // tests need the agent online, so wait for that (bounded) rather than race it.
+        var presence = app.Services.GetRequiredService<ProDesk.Web.Realtime.IAgentPresence>();
+        var tenants = (await app.Services.GetRequiredService<ProDesk.Web.Tenancy.ITenantStore>().ListAsync()).Select(t => t.Id).ToList();
+        var userId = (await app.UserAsync(email)).Id;
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!(await presence.OfAsync(tenants)).Any(a => a.Id == userId) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(10);
+        }
+
         return connection;
     }
 

@@ -87,7 +87,16 @@ public static class VisitorToken
         }
 
         var payload = new byte[Base64Url.GetMaxDecodedLength(token.Length)];
-        if (!Base64Url.TryDecodeFromChars(token, payload, out var written) || written < FixedLength + 4 + MacLength)
+        int written;
+        try
+        {
+            // Despite its name it throws on some malformed input (a final quantum of one character, e.g. "garbage").
+            if (!Base64Url.TryDecodeFromChars(token, payload, out written) || written < FixedLength + 4 + MacLength)
+            {
+                return false;
+            }
+        }
+        catch (FormatException)
         {
             return false;
         }

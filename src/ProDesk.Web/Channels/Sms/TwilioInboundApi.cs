@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http.Extensions;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
 using ProDesk.Domain.Channels.Sms;
+using ProDesk.Web.Hosting;
 using ProDesk.Web.Tenancy;
 
 namespace ProDesk.Web.Channels.Sms;
@@ -53,7 +54,7 @@ public static class TwilioInboundApi
         {
             form = await context.Request.ReadFormAsync(cancellationToken);
         }
-        catch (Exception e) when (e is InvalidDataException or BadHttpRequestException)
+        catch (Exception e) when (RequestForms.IsMalformed(e, context))
         {
             return Refused();
         }

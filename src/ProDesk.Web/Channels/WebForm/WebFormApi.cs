@@ -151,7 +151,7 @@ public static class WebFormApi
         {
             return new ReadForm(null, tooLarge);
         }
-        catch (Exception e) when (e is InvalidDataException or BadHttpRequestException)
+        catch (Exception e) when (RequestForms.IsMalformed(e, context))
         {
             return new ReadForm(null, new ReadProblem(StatusCodes.Status400BadRequest, "Unreadable form", $"form: {e.Message}"));
         }

@@ -121,7 +121,7 @@ public static class SeedLoader
         {
             Check(TenantSlug.IsValid(queues[i].Key), queuesFile, $"queues[{i}].key", $"'{queues[i].Key}' must be lowercase letters, digits and hyphens");
             Check(queues.FindIndex(q => q.Key == queues[i].Key) == i, queuesFile, $"queues[{i}].key", $"'{queues[i].Key}' is listed twice");
-            Check(Enum.TryParse<ProDesk.Data.Queues.QueueRouting>(queues[i].Routing, ignoreCase: false, out _) && !int.TryParse(queues[i].Routing, out _), queuesFile, $"queues[{i}].routing", $"'{queues[i].Routing}' is not one of {string.Join(", ", Enum.GetNames<ProDesk.Data.Queues.QueueRouting>())}");
+            Check(EnumNames.TryParse<ProDesk.Data.Queues.QueueRouting>(queues[i].Routing, ignoreCase: false, out _), queuesFile, $"queues[{i}].routing", $"'{queues[i].Routing}' is not one of {string.Join(", ", Enum.GetNames<ProDesk.Data.Queues.QueueRouting>())}");
         }
 
         Check(queues.Count(q => q.Default) == 1, queuesFile, "queues[].default", "exactly one queue must be the default");

@@ -63,6 +63,9 @@ public sealed class VisitorTokenTests
     [InlineData("")]
     [InlineData("not a token")]
     [InlineData("AAAA")]
+    [InlineData("garbage")]
+    [InlineData("A")]
+    [InlineData("AAAAA")]
     [InlineData("%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%")]
     public void Garbage_is_refused_without_throwing(string? token)
     {

@@ -1,0 +1,123 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Http.Json;
+
+namespace ProDesk.Web.Hosting;
+
+/// <summary>
+/// Input every route refuses before an endpoint sees it, and the field named when the framework itself
+/// refuses a request (a JSON value of the wrong type, a query value that does not bind): RFC 9457
+/// problem details with <c>errors</c>, like the endpoints' own validation, in every environment.
+/// A NUL character is refused in JSON strings and query values: PostgreSQL's text cannot hold one, so
+/// it would otherwise fail deep in a query as a server error.
+/// </summary>
+public static partial class ApiInput
+{
+    public static void AddApiInput(this WebApplicationBuilder builder)
+    {
+        builder.Services.Configure<JsonOptions>(o => o.SerializerOptions.Converters.Add(new NulFreeStringConverter()));
+        // Binding failures throw in Production too (the default there is a bare 400), so the exception
+        // handler can name the field (HostingExtensions).
+        builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+    }
+
+    /// <summary>Refuses a query string holding a NUL character with a 400 naming the parameter.</summary>
+    public static void UseApiInput(this WebApplication app) => app.Use(async (context, next) =>
+    {
+        var query = context.Request.QueryString.Value;
+        if (query is not null && query.Contains("%00", StringComparison.Ordinal)
+            && context.Request.Query.FirstOrDefault(p => p.Value.Any(v => v?.Contains('\0', StringComparison.Ordinal) == true)) is { Key: not null } bad)
+        {
+            await TypedResults.ValidationProblem(new Dictionary<string, string[]> { [bad.Key] = [NulMessage] }).ExecuteAsync(context);
+            return;
+        }
+
+        await next(context);
+    });
+
+    public const string NulMessage = "must not contain a NUL character";
+
+    /// <summary>The field a framework refusal is about and what is wrong with it; null when it names none.</summary>
+    public static (string Field, string Problem)? FieldOf(Exception? exception)
+    {
+        if (exception is not BadHttpRequestException bad)
+        {
+            return null;
+        }
+
+        if (bad.InnerException is JsonException json)
+        {
+            var field = json.Path is { Length: > 2 } path && path.StartsWith("$.", StringComparison.Ordinal) ? path[2..]
+                : json.Path is { Length: > 1 } indexed && indexed.StartsWith("$[", StringComparison.Ordinal) ? $"body{indexed[1..]}"
+                : "body";
+            var problem = json is FieldProblemException own ? own.Problem
+                : ConvertedTo().Match(json.Message) is { Success: true } type ? $"must be {Describe(type.Groups["type"].Value)}"
+                : "is not valid JSON here";
+            return (field, problem);
+        }
+
+        // "Failed to bind parameter "int? limit" from "abc"." and "Required parameter "Guid id" was not provided ...".
+        if (BoundParameter().Match(bad.Message) is { Success: true } parameter)
+        {
+            var name = parameter.Groups["name"].Value;
+            return bad.Message.StartsWith("Required", StringComparison.Ordinal)
+                ? (name, "is required")
+                : (name, $"must be {Describe(parameter.Groups["type"].Value)}");
+        }
+
+        return bad.Message.Contains("no body was provided", StringComparison.Ordinal) ? ("body", "is required") : null;
+    }
+
+    private static string Describe(string type) => type.TrimEnd('?') switch
+    {
+        "System.String" or "string" => "a string",
+        "System.Int32" or "System.Int64" or "int" or "long" => "a whole number in range",
+        "System.Decimal" or "System.Double" or "decimal" or "double" => "a number in range",
+        "System.Boolean" or "bool" => "true or false",
+        "System.Guid" or "Guid" => "an id (a GUID)",
+        "System.DateTime" or "System.DateTimeOffset" or "DateTime" or "DateTimeOffset" => "a date and time (ISO 8601)",
+        var map when map.Contains("Dictionary", StringComparison.Ordinal) => "an object",
+        var other when other.StartsWith("System.Collections", StringComparison.Ordinal) || other.EndsWith("[]", StringComparison.Ordinal) => "a list",
+        _ => "of the documented type",
+    };
+
+    [GeneratedRegex(@"converted to (?<type>[\w.`\[\]]+?)[.]? Path", RegexOptions.CultureInvariant)]
+    private static partial Regex ConvertedTo();
+
+    [GeneratedRegex(@"parameter ""(?<type>[^""]+?) (?<name>[A-Za-z_][A-Za-z0-9_]*)""", RegexOptions.CultureInvariant)]
+    private static partial Regex BoundParameter();
+
+    /// <summary>A refusal of this converter's, carrying the words for the problem details.</summary>
+    private sealed class FieldProblemException(string problem) : JsonException(problem)
+    {
+        public string Problem { get; } = problem;
+    }
+
+    /// <summary>The framework's string handling plus the NUL check, for values and for property names (dictionary keys).</summary>
+    private sealed class NulFreeStringConverter : JsonConverter<string>
+    {
+        public override string? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+        {
+            if (reader.TokenType == JsonTokenType.Null)
+            {
+                return null;
+            }
+
+            if (reader.TokenType != JsonTokenType.String)
+            {
+                throw new FieldProblemException("must be a string");
+            }
+
+            return Checked(reader.GetString()!);
+        }
+
+        public override void Write(Utf8JsonWriter writer, string value, JsonSerializerOptions options) => writer.WriteStringValue(value);
+
+        public override string ReadAsPropertyName(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => Checked(reader.GetString()!);
+
+        public override void WriteAsPropertyName(Utf8JsonWriter writer, string value, JsonSerializerOptions options) => writer.WritePropertyName(value);
+
+        private static string Checked(string value) => value.Contains('\0', StringComparison.Ordinal) ? throw new FieldProblemException(NulMessage) : value;
+    }
+}

@@ -1,0 +1,140 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using ProDesk.Web.Tests.Infrastructure;
+
+namespace ProDesk.Web.Tests.Features.Security;
+
+/// <summary>
+/// Requests real clients and attackers send that the endpoints' own validation never sees: a NUL
+/// character (which PostgreSQL's text refuses), a JSON value of the wrong type, a query value that does
+/// not bind, a multipart body cut short, a form value the form reader refuses. Each is a 4xx naming what
+/// is wrong, on PostgreSQL, and changes nothing.
+/// </summary>
+public sealed class MalformedRequestTests(ProDeskApp app) : PostgresTest(app)
+{
+    private async Task<HttpClient> AgentAsync() => App.CreateClient().WithBearer((await App.PatAsync("agent1@prodesk.test")).Secret);
+
+    private static async Task<JsonElement> ErrorsAsync(HttpResponseMessage response)
+    {
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{(int)response.StatusCode}: {body}");
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        return JsonDocument.Parse(body).RootElement.GetProperty("errors").Clone();
+    }
+
+    private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
+
+    [Fact]
+    public async Task A_nul_character_in_a_json_string_is_refused_naming_the_field_and_nothing_is_stored()
+    {
+        var client = await App.IntegrationClientAsync("acme");
+        var created = await client.PostAsync("/api/v1/tenants/acme/conversations",
+            Json("""{"from":"marie@example.fr","subject":"a\u0000b","body":"Drip","externalId":"nul-1"}"""));
+        Assert.Equal("must not contain a NUL character", (await ErrorsAsync(created)).GetProperty("subject")[0].GetString());
+
+        var agent = await AgentAsync();
+        var item = await (await client.PostAsJsonAsync("/api/v1/tenants/acme/conversations", new { from = "marie@example.fr", subject = "Leak", body = "Drip", externalId = "nul-2" }))
+            .Content.ReadFromJsonAsync<JsonElement>();
+        var reply = await agent.PostAsync($"/api/v1/tenants/acme/work-items/{item.GetProperty("id").GetGuid()}/replies", Json("""{"body":"x\u0000"}"""));
+        Assert.True((await ErrorsAsync(reply)).TryGetProperty("body", out _));
+
+        Assert.Equal(1, await App.InTenantAsync("acme", db => db.WorkItems.CountAsync()));
+        Assert.Equal(1, await App.InTenantAsync("acme", db => db.WorkItemMessages.CountAsync()));
+    }
+
+    [Fact]
+    public async Task A_json_value_of_the_wrong_type_names_the_field()
+    {
+        var client = await App.IntegrationClientAsync("acme");
+        var response = await client.PostAsync("/api/v1/tenants/acme/conversations", Json("""{"from":1,"subject":"s","body":"b","externalId":"x"}"""));
+        Assert.Equal("must be a string", (await ErrorsAsync(response)).GetProperty("from")[0].GetString());
+    }
+
+    [Theory]
+    [InlineData("/api/v1/tenants/acme/work-items?limit=abc", "limit")]
+    [InlineData("/api/v1/tenants/acme/work-items?limit=99999999999", "limit")]
+    [InlineData("/api/v1/tenants/acme/work-items?queue=%00", "queue")]
+    [InlineData("/api/v1/tenants/acme/contacts?q=a%00", "q")]
+    public async Task A_query_value_that_cannot_be_used_names_the_parameter(string path, string parameter)
+    {
+        var errors = await ErrorsAsync(await (await AgentAsync()).GetAsync(path));
+        Assert.True(errors.TryGetProperty(parameter, out _), errors.ToString());
+    }
+
+    [Fact]
+    public async Task A_cursor_holding_a_nul_is_refused_like_any_forged_cursor()
+    {
+        var cursor = System.Buffers.Text.Base64Url.EncodeToString(Encoding.UTF8.GetBytes($"s:{Guid.NewGuid():N}:a\0b"));
+        var errors = await ErrorsAsync(await (await AgentAsync()).GetAsync($"/api/v1/tenants/acme/contacts?cursor={cursor}"));
+        Assert.True(errors.TryGetProperty("cursor", out _));
+    }
+
+    [Fact]
+    public async Task A_null_tag_and_an_out_of_range_number_field_are_refused_by_name()
+    {
+        var client = await App.IntegrationClientAsync("acme");
+        var item = await (await client.PostAsJsonAsync("/api/v1/tenants/acme/conversations", new { from = "marie@example.fr", subject = "Leak", body = "Drip", externalId = "tags-1" }))
+            .Content.ReadFromJsonAsync<JsonElement>();
+        var agent = await AgentAsync();
+        var id = item.GetProperty("id").GetGuid();
+
+        var tags = await agent.PutAsync($"/api/v1/tenants/acme/work-items/{id}/tags", Json("""{"tags":["vip",null]}"""));
+        Assert.True((await ErrorsAsync(tags)).TryGetProperty("tags[1]", out _));
+
+        // acme's demo "estimate" field is a number; 1e300 is a JSON number past any decimal.
+        var fields = await agent.PutAsync($"/api/v1/tenants/acme/work-items/{id}/fields", Json("""{"fields":{"estimate":1e300}}"""));
+        Assert.Equal("must be a number", (await ErrorsAsync(fields)).GetProperty("fields.estimate")[0].GetString());
+    }
+
+    [Theory]
+    [InlineData("garbage")]
+    [InlineData("999")]
+    [InlineData("Conversation,Invoice")]
+    public async Task Claim_next_with_an_unknown_kind_is_refused_and_claims_nothing(string kind)
+    {
+        var integration = await App.IntegrationClientAsync("acme");
+        Assert.True((await integration.PostAsJsonAsync("/api/v1/tenants/acme/conversations", new { from = "a@example.fr", subject = "s", body = "b", externalId = "k-1" })).IsSuccessStatusCode);
+
+        var response = await (await AgentAsync()).PostAsync($"/api/v1/work/next?kind={Uri.EscapeDataString(kind)}", null);
+        Assert.True((await ErrorsAsync(response)).TryGetProperty("kind", out _));
+        Assert.Equal(0, await App.InTenantAsync("acme", db => db.WorkItems.CountAsync(w => w.AssigneeId != null)));
+    }
+
+    [Fact]
+    public async Task A_multipart_body_cut_short_is_a_client_error_on_every_form_route()
+    {
+        var client = await App.IntegrationClientAsync("acme");
+        var item = await (await client.PostAsJsonAsync("/api/v1/tenants/acme/conversations", new { from = "marie@example.fr", subject = "Leak", body = "Drip", externalId = "mp-1" }))
+            .Content.ReadFromJsonAsync<JsonElement>();
+
+        HttpContent Truncated()
+        {
+            var content = new ByteArrayContent("--BND\r\nContent-Disposition: form-data; name=\"key\"\r\n\r\nx\r\n"u8.ToArray());
+            content.Headers.ContentType = MediaTypeHeaderValue.Parse("multipart/form-data; boundary=BND");
+            return content;
+        }
+
+        var attachment = await (await AgentAsync()).PostAsync($"/api/v1/tenants/acme/work-items/{item.GetProperty("id").GetGuid()}/attachments", Truncated());
+        Assert.True((await ErrorsAsync(attachment)).TryGetProperty("file", out _));
+
+        var form = await App.CreateClient().SendAsync(new HttpRequestMessage(HttpMethod.Post, "/channels/webform/acme") { Content = Truncated(), Headers = { { "Accept", "application/json" } } });
+        Assert.Equal(HttpStatusCode.BadRequest, form.StatusCode);
+
+        var sms = await App.CreateClient().PostAsync("/channels/sms/acme/twilio", Truncated());
+        Assert.Equal(HttpStatusCode.Forbidden, sms.StatusCode);
+        Assert.Equal(1, await App.InTenantAsync("acme", db => db.WorkItems.CountAsync()));
+    }
+
+    [Fact]
+    public async Task A_token_request_whose_form_the_reader_refuses_is_an_oauth_invalid_request()
+    {
+        var response = await App.CreateClient().PostAsync("/connect/token",
+            new StringContent("grant_type=client_credentials&client_id=a%00b&client_secret=x", Encoding.ASCII, "application/x-www-form-urlencoded"));
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("invalid_request", JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetString());
+    }
+}
