@@ -699,8 +699,6 @@ namespace ProDesk.Migrations.Postgres.Migrations
                         .HasDatabaseName("IX_OutboundMessages_Due")
                         .HasFilter("\"State\" = 'Pending'");
 
-                    b.HasIndex("WorkItemId");
-
                     b.HasIndex("TenantId", "To", "CreatedAt")
                         .HasFilter("\"Automatic\"");
 
@@ -773,8 +771,6 @@ namespace ProDesk.Migrations.Postgres.Migrations
                         .HasColumnType("uuid");
 
                     b.HasKey("Id");
-
-                    b.HasIndex("WorkItemId");
 
                     b.HasIndex("TenantId", "RatedAt");
 
@@ -1043,8 +1039,6 @@ namespace ProDesk.Migrations.Postgres.Migrations
 
                     b.HasKey("Id");
 
-                    b.HasIndex("WorkItemId");
-
                     b.HasIndex("TenantId", "WorkItemId", "Id");
 
                     b.ToTable("SlaClockEntries");
@@ -1145,8 +1139,6 @@ namespace ProDesk.Migrations.Postgres.Migrations
                     b.HasIndex("FireAt")
                         .HasDatabaseName("IX_SlaTimers_Armed")
                         .HasFilter("\"FiredAt\" IS NULL");
-
-                    b.HasIndex("WorkItemId");
 
                     b.HasIndex("TenantId", "WorkItemId", "Target");
 
@@ -1388,8 +1380,6 @@ namespace ProDesk.Migrations.Postgres.Migrations
 
                     b.HasKey("Id");
 
-                    b.HasIndex("WorkItemId");
-
                     b.HasIndex("TenantId", "WorkItemId");
 
                     b.ToTable("WorkItemAttachments");
@@ -1433,8 +1423,6 @@ namespace ProDesk.Migrations.Postgres.Migrations
                         .HasColumnType("uuid");
 
                     b.HasKey("Id");
-
-                    b.HasIndex("WorkItemId");
 
                     b.HasIndex("TenantId", "WorkItemId", "At");
 
@@ -1488,8 +1476,6 @@ namespace ProDesk.Migrations.Postgres.Migrations
                         .HasColumnType("uuid");
 
                     b.HasKey("Id");
-
-                    b.HasIndex("WorkItemId");
 
                     b.HasIndex("TenantId", "ExternalId")
                         .IsUnique()
@@ -1625,15 +1611,10 @@ namespace ProDesk.Migrations.Postgres.Migrations
 
             modelBuilder.Entity("ProDesk.Data.Channels.OutboundMessage", b =>
                 {
-                    b.HasOne("ProDesk.Data.Tenants.Tenant", null)
-                        .WithMany()
-                        .HasForeignKey("TenantId")
-                        .OnDelete(DeleteBehavior.Restrict)
-                        .IsRequired();
-
                     b.HasOne("ProDesk.Data.WorkItems.WorkItem", null)
                         .WithMany()
-                        .HasForeignKey("WorkItemId")
+                        .HasForeignKey("TenantId", "WorkItemId")
+                        .HasPrincipalKey("TenantId", "Id")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
@@ -1649,15 +1630,10 @@ namespace ProDesk.Migrations.Postgres.Migrations
 
             modelBuilder.Entity("ProDesk.Data.Csat.CsatRating", b =>
                 {
-                    b.HasOne("ProDesk.Data.Tenants.Tenant", null)
-                        .WithMany()
-                        .HasForeignKey("TenantId")
-                        .OnDelete(DeleteBehavior.Restrict)
-                        .IsRequired();
-
                     b.HasOne("ProDesk.Data.WorkItems.WorkItem", null)
                         .WithMany()
-                        .HasForeignKey("WorkItemId")
+                        .HasForeignKey("TenantId", "WorkItemId")
+                        .HasPrincipalKey("TenantId", "Id")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
@@ -1705,15 +1681,10 @@ namespace ProDesk.Migrations.Postgres.Migrations
 
             modelBuilder.Entity("ProDesk.Data.Sla.SlaClockEntry", b =>
                 {
-                    b.HasOne("ProDesk.Data.Tenants.Tenant", null)
-                        .WithMany()
-                        .HasForeignKey("TenantId")
-                        .OnDelete(DeleteBehavior.Restrict)
-                        .IsRequired();
-
                     b.HasOne("ProDesk.Data.WorkItems.WorkItem", null)
                         .WithMany()
-                        .HasForeignKey("WorkItemId")
+                        .HasForeignKey("TenantId", "WorkItemId")
+                        .HasPrincipalKey("TenantId", "Id")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
@@ -1729,15 +1700,10 @@ namespace ProDesk.Migrations.Postgres.Migrations
 
             modelBuilder.Entity("ProDesk.Data.Sla.SlaTimer", b =>
                 {
-                    b.HasOne("ProDesk.Data.Tenants.Tenant", null)
-                        .WithMany()
-                        .HasForeignKey("TenantId")
-                        .OnDelete(DeleteBehavior.Restrict)
-                        .IsRequired();
-
                     b.HasOne("ProDesk.Data.WorkItems.WorkItem", null)
                         .WithMany()
-                        .HasForeignKey("WorkItemId")
+                        .HasForeignKey("TenantId", "WorkItemId")
+                        .HasPrincipalKey("TenantId", "Id")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
@@ -1748,15 +1714,6 @@ namespace ProDesk.Migrations.Postgres.Migrations
                         .WithMany("Hosts")
                         .HasForeignKey("TenantId")
                         .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired();
-                });
-
-            modelBuilder.Entity("ProDesk.Data.WorkItems.OutboxEvent", b =>
-                {
-                    b.HasOne("ProDesk.Data.Tenants.Tenant", null)
-                        .WithMany()
-                        .HasForeignKey("TenantId")
-                        .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired();
                 });
 
@@ -1782,45 +1739,30 @@ namespace ProDesk.Migrations.Postgres.Migrations
 
             modelBuilder.Entity("ProDesk.Data.WorkItems.WorkItemAttachment", b =>
                 {
-                    b.HasOne("ProDesk.Data.Tenants.Tenant", null)
-                        .WithMany()
-                        .HasForeignKey("TenantId")
-                        .OnDelete(DeleteBehavior.Restrict)
-                        .IsRequired();
-
                     b.HasOne("ProDesk.Data.WorkItems.WorkItem", null)
                         .WithMany()
-                        .HasForeignKey("WorkItemId")
+                        .HasForeignKey("TenantId", "WorkItemId")
+                        .HasPrincipalKey("TenantId", "Id")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
 
             modelBuilder.Entity("ProDesk.Data.WorkItems.WorkItemChange", b =>
                 {
-                    b.HasOne("ProDesk.Data.Tenants.Tenant", null)
-                        .WithMany()
-                        .HasForeignKey("TenantId")
-                        .OnDelete(DeleteBehavior.Restrict)
-                        .IsRequired();
-
                     b.HasOne("ProDesk.Data.WorkItems.WorkItem", null)
                         .WithMany()
-                        .HasForeignKey("WorkItemId")
+                        .HasForeignKey("TenantId", "WorkItemId")
+                        .HasPrincipalKey("TenantId", "Id")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
 
             modelBuilder.Entity("ProDesk.Data.WorkItems.WorkItemMessage", b =>
                 {
-                    b.HasOne("ProDesk.Data.Tenants.Tenant", null)
-                        .WithMany()
-                        .HasForeignKey("TenantId")
-                        .OnDelete(DeleteBehavior.Restrict)
-                        .IsRequired();
-
                     b.HasOne("ProDesk.Data.WorkItems.WorkItem", null)
                         .WithMany("Messages")
-                        .HasForeignKey("WorkItemId")
+                        .HasForeignKey("TenantId", "WorkItemId")
+                        .HasPrincipalKey("TenantId", "Id")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

@@ -685,8 +685,6 @@ namespace ProDesk.Migrations.Sqlite.Migrations
                         .HasDatabaseName("IX_OutboundMessages_Due")
                         .HasFilter("\"State\" = 'Pending'");
 
-                    b.HasIndex("WorkItemId");
-
                     b.HasIndex("TenantId", "To", "CreatedAt")
                         .HasFilter("\"Automatic\"");
 
@@ -759,8 +757,6 @@ namespace ProDesk.Migrations.Sqlite.Migrations
                         .HasColumnType("TEXT");
 
                     b.HasKey("Id");
-
-                    b.HasIndex("WorkItemId");
 
                     b.HasIndex("TenantId", "RatedAt");
 
@@ -1027,8 +1023,6 @@ namespace ProDesk.Migrations.Sqlite.Migrations
 
                     b.HasKey("Id");
 
-                    b.HasIndex("WorkItemId");
-
                     b.HasIndex("TenantId", "WorkItemId", "Id");
 
                     b.ToTable("SlaClockEntries");
@@ -1127,8 +1121,6 @@ namespace ProDesk.Migrations.Sqlite.Migrations
                     b.HasIndex("FireAt")
                         .HasDatabaseName("IX_SlaTimers_Armed")
                         .HasFilter("\"FiredAt\" IS NULL");
-
-                    b.HasIndex("WorkItemId");
 
                     b.HasIndex("TenantId", "WorkItemId", "Target");
 
@@ -1368,8 +1360,6 @@ namespace ProDesk.Migrations.Sqlite.Migrations
 
                     b.HasKey("Id");
 
-                    b.HasIndex("WorkItemId");
-
                     b.HasIndex("TenantId", "WorkItemId");
 
                     b.ToTable("WorkItemAttachments");
@@ -1411,8 +1401,6 @@ namespace ProDesk.Migrations.Sqlite.Migrations
                         .HasColumnType("TEXT");
 
                     b.HasKey("Id");
-
-                    b.HasIndex("WorkItemId");
 
                     b.HasIndex("TenantId", "WorkItemId", "At");
 
@@ -1466,8 +1454,6 @@ namespace ProDesk.Migrations.Sqlite.Migrations
                         .HasColumnType("TEXT");
 
                     b.HasKey("Id");
-
-                    b.HasIndex("WorkItemId");
 
                     b.HasIndex("TenantId", "ExternalId")
                         .IsUnique()
@@ -1603,15 +1589,10 @@ namespace ProDesk.Migrations.Sqlite.Migrations
 
             modelBuilder.Entity("ProDesk.Data.Channels.OutboundMessage", b =>
                 {
-                    b.HasOne("ProDesk.Data.Tenants.Tenant", null)
-                        .WithMany()
-                        .HasForeignKey("TenantId")
-                        .OnDelete(DeleteBehavior.Restrict)
-                        .IsRequired();
-
                     b.HasOne("ProDesk.Data.WorkItems.WorkItem", null)
                         .WithMany()
-                        .HasForeignKey("WorkItemId")
+                        .HasForeignKey("TenantId", "WorkItemId")
+                        .HasPrincipalKey("TenantId", "Id")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
@@ -1627,15 +1608,10 @@ namespace ProDesk.Migrations.Sqlite.Migrations
 
             modelBuilder.Entity("ProDesk.Data.Csat.CsatRating", b =>
                 {
-                    b.HasOne("ProDesk.Data.Tenants.Tenant", null)
-                        .WithMany()
-                        .HasForeignKey("TenantId")
-                        .OnDelete(DeleteBehavior.Restrict)
-                        .IsRequired();
-
                     b.HasOne("ProDesk.Data.WorkItems.WorkItem", null)
                         .WithMany()
-                        .HasForeignKey("WorkItemId")
+                        .HasForeignKey("TenantId", "WorkItemId")
+                        .HasPrincipalKey("TenantId", "Id")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
@@ -1683,15 +1659,10 @@ namespace ProDesk.Migrations.Sqlite.Migrations
 
             modelBuilder.Entity("ProDesk.Data.Sla.SlaClockEntry", b =>
                 {
-                    b.HasOne("ProDesk.Data.Tenants.Tenant", null)
-                        .WithMany()
-                        .HasForeignKey("TenantId")
-                        .OnDelete(DeleteBehavior.Restrict)
-                        .IsRequired();
-
                     b.HasOne("ProDesk.Data.WorkItems.WorkItem", null)
                         .WithMany()
-                        .HasForeignKey("WorkItemId")
+                        .HasForeignKey("TenantId", "WorkItemId")
+                        .HasPrincipalKey("TenantId", "Id")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
@@ -1707,15 +1678,10 @@ namespace ProDesk.Migrations.Sqlite.Migrations
 
             modelBuilder.Entity("ProDesk.Data.Sla.SlaTimer", b =>
                 {
-                    b.HasOne("ProDesk.Data.Tenants.Tenant", null)
-                        .WithMany()
-                        .HasForeignKey("TenantId")
-                        .OnDelete(DeleteBehavior.Restrict)
-                        .IsRequired();
-
                     b.HasOne("ProDesk.Data.WorkItems.WorkItem", null)
                         .WithMany()
-                        .HasForeignKey("WorkItemId")
+                        .HasForeignKey("TenantId", "WorkItemId")
+                        .HasPrincipalKey("TenantId", "Id")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
@@ -1726,15 +1692,6 @@ namespace ProDesk.Migrations.Sqlite.Migrations
                         .WithMany("Hosts")
                         .HasForeignKey("TenantId")
                         .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired();
-                });
-
-            modelBuilder.Entity("ProDesk.Data.WorkItems.OutboxEvent", b =>
-                {
-                    b.HasOne("ProDesk.Data.Tenants.Tenant", null)
-                        .WithMany()
-                        .HasForeignKey("TenantId")
-                        .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired();
                 });
 
@@ -1760,45 +1717,30 @@ namespace ProDesk.Migrations.Sqlite.Migrations
 
             modelBuilder.Entity("ProDesk.Data.WorkItems.WorkItemAttachment", b =>
                 {
-                    b.HasOne("ProDesk.Data.Tenants.Tenant", null)
-                        .WithMany()
-                        .HasForeignKey("TenantId")
-                        .OnDelete(DeleteBehavior.Restrict)
-                        .IsRequired();
-
                     b.HasOne("ProDesk.Data.WorkItems.WorkItem", null)
                         .WithMany()
-                        .HasForeignKey("WorkItemId")
+                        .HasForeignKey("TenantId", "WorkItemId")
+                        .HasPrincipalKey("TenantId", "Id")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
 
             modelBuilder.Entity("ProDesk.Data.WorkItems.WorkItemChange", b =>
                 {
-                    b.HasOne("ProDesk.Data.Tenants.Tenant", null)
-                        .WithMany()
-                        .HasForeignKey("TenantId")
-                        .OnDelete(DeleteBehavior.Restrict)
-                        .IsRequired();
-
                     b.HasOne("ProDesk.Data.WorkItems.WorkItem", null)
                         .WithMany()
-                        .HasForeignKey("WorkItemId")
+                        .HasForeignKey("TenantId", "WorkItemId")
+                        .HasPrincipalKey("TenantId", "Id")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
 
             modelBuilder.Entity("ProDesk.Data.WorkItems.WorkItemMessage", b =>
                 {
-                    b.HasOne("ProDesk.Data.Tenants.Tenant", null)
-                        .WithMany()
-                        .HasForeignKey("TenantId")
-                        .OnDelete(DeleteBehavior.Restrict)
-                        .IsRequired();
-
                     b.HasOne("ProDesk.Data.WorkItems.WorkItem", null)
                         .WithMany("Messages")
-                        .HasForeignKey("WorkItemId")
+                        .HasForeignKey("TenantId", "WorkItemId")
+                        .HasPrincipalKey("TenantId", "Id")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using ProDesk.Data;
@@ -76,6 +77,22 @@ public sealed class RowLevelSecurityTests(ProDeskApp app) : PostgresTest(app)
         Assert.Equal(2, first.Count);
         Assert.Equal(first.Backend, next.Backend);
         Assert.Equal(0, next.Count);
+    }
+
+    [Fact]
+    public async Task A_row_of_a_work_item_cannot_name_another_tenant_than_its_item_even_past_row_level_security()
+    {
+        var integration = await App.IntegrationClientAsync("acme");
+        var item = await (await integration.PostAsJsonAsync("/api/v1/tenants/acme/conversations", new { from = "a@example.fr", subject = "s", body = "b", externalId = "fk-1" }))
+            .Content.ReadFromJsonAsync<System.Text.Json.JsonElement>();
+        var northwind = await App.TenantAsync("northwind");
+        await using var admin = new NpgsqlConnection(App.Database.AdminConnectionString);
+        await admin.OpenAsync();
+        var error = await Assert.ThrowsAsync<PostgresException>(() => PostgresServer.Execute(admin, $"""
+            INSERT INTO "WorkItemChanges" ("TenantId", "WorkItemId", "At", "Field", "To")
+            VALUES ('{northwind.Id}', '{item.GetProperty("id").GetGuid()}', now(), 'status', 'Closed')
+            """));
+        Assert.Equal(PostgresErrorCodes.ForeignKeyViolation, error.SqlState);
     }
 
     [Fact]
