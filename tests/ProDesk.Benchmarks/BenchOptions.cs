@@ -32,8 +32,15 @@ internal sealed record BenchOptions(
     /// <summary>C, paced phase: each agent's mean time between claims (exponential), so the offered rate is agents / this.</summary>
     public TimeSpan ClaimPacedInterval { get; init; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>C: clients of the bare SQL loop (pgbench -c), capped by the server's free connections.</summary>
-    public int PgbenchClients { get; init; } = Smoke ? 20 : 100;
+    /// <summary>
+    /// C: clients of the bare SQL loop (pgbench -c), capped by the server's free connections: by default as
+    /// many as the app's default pool holds (ProDesk.Web's DataExtensions.DefaultMaxPoolSize), so the bare
+    /// loop runs at the app's concurrency at the database.
+    /// </summary>
+    public int PgbenchClients { get; init; } = Smoke ? 20 : AppDefaultPool;
+
+    /// <summary>The app's default PostgreSQL pool per node on this machine (ProDesk.Web's DataExtensions.DefaultMaxPoolSize).</summary>
+    public static int AppDefaultPool => Math.Max(32, Environment.ProcessorCount * 4);
 
     /// <summary>D: concurrent API clients posting conversations.</summary>
     public int IngestWorkers { get; init; } = Smoke ? 4 : 64;
@@ -119,7 +126,7 @@ internal sealed record BenchOptions(
           --claim-items N           C: open items to claim (default 100000; smoke 2000)
           --claim-workers N         C: concurrent agents claiming over HTTP (default 500; smoke 20)
           --claim-limit SECONDS     C: stop claiming after this long (default 120; smoke 15)
-          --pgbench-clients N       C: clients of the bare SQL claim loop (default 100; smoke 20)
+          --pgbench-clients N       C: clients of the bare SQL claim loop (default: the app's pool, 32 up to 8 cores; smoke 20)
           --ingest-workers N        D: concurrent API clients posting conversations (default 64; smoke 4)
           --ingest-duration SECONDS D: measured time (default 60; smoke 3)
           --fanout-clients N        E: SignalR clients on /hubs/agent (default 1000; smoke 50)

@@ -289,7 +289,7 @@ internal sealed record ResultsReport(
             line("the same columns and indexes, no RLS), after the app stopped, so it had the machine to itself. It runs as many transactions as the");
             line($"app claimed items before its paced phase ({c.ClaimsAtSaturation:N0}), so both drain the same pool from the same start. {bare.Clients} clients, not {c.Workers}: each pgbench");
             line($"client is a server connection, and the cluster allows {bare.MaxConnections} (`max_connections`) with room kept for everything else; the app itself reaches");
-            line("PostgreSQL through a pool of at most 100 connections (Npgsql's default), so 100 is also the app's concurrency at the database.");
+            line($"PostgreSQL through a pool of at most {BenchOptions.AppDefaultPool} connections by default (decision 32), the app's concurrency at the database.");
             line("Prepared statements (`-M prepared`); latencies from pgbench's per-transaction log (`-l`).");
             line("");
             line("| clients (-c) | threads (-j) | transactions | tps | latency avg | p50 | p95 | p99 | max | rows claimed |");
