@@ -7,6 +7,7 @@ using ProDesk.Data.Queues;
 using ProDesk.Data.Sla;
 using ProDesk.Data.WorkItems;
 using ProDesk.Domain.WorkItems;
+using ProDesk.Web.Hosting;
 using ProDesk.Web.Realtime;
 using ProDesk.Web.Sla;
 using ProDesk.Web.Tenancy;

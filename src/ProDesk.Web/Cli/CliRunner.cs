@@ -20,8 +20,36 @@ public static class CliRunner
         "usage: migrate | seed [--demo] | tenants list | token create --email EMAIL [--name NAME] | billing run --period YYYY-MM"
         + " | mail quarantine --tenant SLUG | mail reprocess --tenant SLUG --id ID [--allow-oversize]";
 
+    /// <summary>Each verb's options: true for one that takes a value, false for a flag.</summary>
+    private static readonly Dictionary<string, Dictionary<string, bool>> OptionsOf = new(StringComparer.Ordinal)
+    {
+        ["migrate"] = [],
+        ["seed"] = new() { ["demo"] = false },
+        ["tenants list"] = [],
+        ["token create"] = new() { ["email"] = true, ["name"] = true },
+        ["billing run"] = new() { ["period"] = true },
+        ["mail quarantine"] = new() { ["tenant"] = true },
+        ["mail reprocess"] = new() { ["tenant"] = true, ["id"] = true, ["allow-oversize"] = false },
+    };
+
     public static async Task<int> RunAsync(WebApplication app, CliVerb verb)
     {
+        if (verb.Name == CliVerb.Help)
+        {
+            Console.Out.WriteLine(Usage);
+            return 0;
+        }
+
+        if (!OptionsOf.TryGetValue(verb.Name, out var allowed))
+        {
+            return Fail($"unknown command '{verb.Name}'; {Usage}", 2);
+        }
+
+        if (OptionProblem(verb, allowed) is { } problem)
+        {
+            return Fail($"{verb.Name}: {problem}; {Usage}", 2);
+        }
+
         try
         {
             await using var scope = app.Services.CreateAsyncScope();
@@ -92,6 +120,29 @@ public static class CliRunner
         var created = await services.GetRequiredService<PersonalAccessTokens>().CreateAsync(user, verb.Options.GetValueOrDefault("name") ?? "cli");
         Console.Out.WriteLine(created.Secret);
         return 0;
+    }
+
+    private static string? OptionProblem(CliVerb verb, Dictionary<string, bool> allowed)
+    {
+        foreach (var (name, value) in verb.Options)
+        {
+            if (!allowed.TryGetValue(name, out var takesValue))
+            {
+                return $"unknown option --{name}";
+            }
+
+            if (takesValue && string.IsNullOrWhiteSpace(value))
+            {
+                return $"--{name} needs a value";
+            }
+
+            if (!takesValue && value is not null)
+            {
+                return $"--{name} takes no value (got '{value}')";
+            }
+        }
+
+        return verb.Repeated is [var repeated, ..] ? $"--{repeated} is given more than once" : null;
     }
 
     private static int Fail(string reason, int code)

@@ -6,16 +6,27 @@ namespace ProDesk.Web.Cli;
 /// </summary>
 public sealed record CliVerb(IReadOnlyList<string> Words, IReadOnlyDictionary<string, string?> Options, string[] HostArgs)
 {
+    public const string Help = "help";
+
+    /// <summary>Options given more than once: refused, since which one would win is a guess.</summary>
+    public IReadOnlyList<string> Repeated { get; private init; } = [];
+
     public static readonly IReadOnlyList<string> Known = ["migrate", "seed", "tenants", "token", "billing", "mail"];
 
     /// <summary>Null when the arguments start the web host (no verb).</summary>
     public static CliVerb? Parse(string[] args)
     {
+        if (args is ["--help" or "-h" or "-?" or Help, ..])
+        {
+            return new CliVerb([Help], new Dictionary<string, string?>(), []);
+        }
+
         if (args.Length == 0 || args[0].StartsWith('-') || args[0].Contains('='))
         {
             return null;
         }
 
+        var repeated = new List<string>();
         var words = new List<string>();
         var options = new Dictionary<string, string?>(StringComparer.Ordinal);
         var hostArgs = new List<string>();
@@ -44,13 +55,13 @@ public sealed record CliVerb(IReadOnlyList<string> Words, IReadOnlyDictionary<st
             {
                 hostArgs.Add($"--{name}={value}");
             }
-            else
+            else if (!options.TryAdd(name, value))
             {
-                options[name] = value;
+                repeated.Add(name);
             }
         }
 
-        return new CliVerb(words, options, [.. hostArgs]);
+        return new CliVerb(words, options, [.. hostArgs]) { Repeated = repeated };
     }
 
     public string Name => string.Join(' ', Words);

@@ -3,6 +3,7 @@ using ProDesk.Data;
 using ProDesk.Data.Csat;
 using ProDesk.Domain.Csat;
 using ProDesk.Domain.Tenancy;
+using ProDesk.Web.Hosting;
 using ProDesk.Web.Tenancy;
 
 namespace ProDesk.Web.Csat;
@@ -38,11 +39,7 @@ public sealed class RecordCsatRating(ProDeskDbContext db, ITenantStore tenants, 
             return null;
         }
 
-        var text = string.IsNullOrWhiteSpace(comment) ? null : comment.Trim();
-        if (text is { Length: > MaxCommentLength })
-        {
-            text = text[..MaxCommentLength];
-        }
+        var text = string.IsNullOrWhiteSpace(comment) ? null : ColumnText.Fit(comment.Trim(), MaxCommentLength);
 
         for (var attempt = 1; ; attempt++)
         {

@@ -145,7 +145,15 @@ public static class DataExtensions
 
         if (string.IsNullOrWhiteSpace(connectionString))
         {
-            Directory.CreateDirectory(paths.DataDirectory);
+            try
+            {
+                Directory.CreateDirectory(paths.DataDirectory);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new StartupException($"ProDesk__DataDirectory '{paths.DataDirectory}' cannot be used: {e.Message}", e);
+            }
+
             connectionString = $"Data Source={paths.SqliteFile}";
         }
 

@@ -22,9 +22,18 @@ public static partial class ApiInput
         builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
     }
 
-    /// <summary>Refuses a query string holding a NUL character with a 400 naming the parameter.</summary>
+    /// <summary>
+    /// Refuses a query string holding a NUL character with a 400 naming the parameter, and TRACE (which
+    /// some pages answered by rendering without their GET handler's data, or failing) with a 405.
+    /// </summary>
     public static void UseApiInput(this WebApplication app) => app.Use(async (context, next) =>
     {
+        if (HttpMethods.IsTrace(context.Request.Method) || HttpMethods.IsConnect(context.Request.Method))
+        {
+            await TypedResults.Problem(statusCode: StatusCodes.Status405MethodNotAllowed, title: "Method not allowed").ExecuteAsync(context);
+            return;
+        }
+
         var query = context.Request.QueryString.Value;
         if (query is not null && query.Contains("%00", StringComparison.Ordinal)
             && context.Request.Query.FirstOrDefault(p => p.Value.Any(v => v?.Contains('\0', StringComparison.Ordinal) == true)) is { Key: not null } bad)

@@ -10,14 +10,23 @@ public static class HostingExtensions
     /// <summary>Logging, paths, problem details, pages, OpenAPI. A command-line verb logs to stderr, keeping stdout for its output.</summary>
     public static void AddProDeskHosting(this WebApplicationBuilder builder, bool commandLine)
     {
-        builder.Services.AddSerilog((services, logger) => logger
-            .ReadFrom.Configuration(builder.Configuration)
-            .ReadFrom.Services(services)
-            .Enrich.FromLogContext()
-            .WriteTo.Console(
-                formatProvider: System.Globalization.CultureInfo.InvariantCulture,
-                outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}",
-                standardErrorFromLevel: commandLine ? Serilog.Events.LogEventLevel.Verbose : null));
+        builder.Services.AddSerilog((services, logger) =>
+        {
+            logger
+                .ReadFrom.Configuration(builder.Configuration)
+                .ReadFrom.Services(services)
+                .Enrich.FromLogContext()
+                .WriteTo.Console(
+                    formatProvider: System.Globalization.CultureInfo.InvariantCulture,
+                    outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}",
+                    standardErrorFromLevel: commandLine ? Serilog.Events.LogEventLevel.Verbose : null);
+            if (commandLine)
+            {
+                // A verb that fails says why in one line; EF Core's own error log of the failed command
+                // (with its stack trace) would bury that line under thirty others.
+                logger.MinimumLevel.Override("Microsoft.EntityFrameworkCore", Serilog.Events.LogEventLevel.Fatal);
+            }
+        });
 
         builder.Services.AddSingleton(ProDeskPaths.From(builder));
         builder.Services.AddSingleton(TimeProvider.System);
@@ -34,6 +43,7 @@ public static class HostingExtensions
         });
         builder.AddApiInput();
         builder.Services.AddRazorPages();
+        EmptyFormFields.Keep(builder);
         builder.Services.AddOpenApi();
         builder.Services.AddAuthorization();
     }

@@ -4,6 +4,7 @@ using Microsoft.EntityFrameworkCore;
 using ProDesk.Data;
 using ProDesk.Data.Identity;
 using ProDesk.Web.Audit;
+using ProDesk.Web.Hosting;
 
 namespace ProDesk.Web.Identity;
 
@@ -20,11 +21,13 @@ public sealed class PersonalAccessTokens(ProDeskDbContext db, AuditLog audit, Ti
     public async Task<Created> CreateAsync(AppUser user, string name, CancellationToken cancellationToken = default)
     {
         var secret = Prefix + Base64Url(RandomNumberGenerator.GetBytes(32));
+        // A name is a label shown in lists: one line, no control characters, at most 100 characters.
+        var label = ColumnText.Fit(new string((name ?? "").Where(c => !char.IsControl(c)).ToArray()).Trim(), 100);
         var token = new PersonalAccessToken
         {
             Id = Guid.CreateVersion7(),
             UserId = user.Id,
-            Name = string.IsNullOrWhiteSpace(name) ? "token" : name.Trim()[..Math.Min(name.Trim().Length, 100)],
+            Name = label.Length == 0 ? "token" : label,
             Prefix = secret[Prefix.Length..(Prefix.Length + 8)],
             Hash = Hash(secret),
             CreatedAt = clock.GetUtcNow().UtcDateTime,

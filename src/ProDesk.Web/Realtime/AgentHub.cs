@@ -16,7 +16,7 @@ namespace ProDesk.Web.Realtime;
 /// per invocation by the tenant hub filter, and the item must exist in that tenant.
 /// </summary>
 [Authorize(Policy = WorkItemsApi.StaffPolicy)]
-public sealed class AgentHub(ITenantContext tenantContext, ProDeskDbContext db, IAgentPresence presence, QueueStatsAnnouncer announcer, IChatNotifier chat)
+public sealed class AgentHub(ITenantContext tenantContext, ProDeskDbContext db, IAgentPresence presence, QueueStatsAnnouncer announcer, IChatNotifier chat, HubSessions sessions)
     : Hub<IAgentClient>
 {
     public const string Path = "/hubs/agent";
@@ -28,6 +28,7 @@ public sealed class AgentHub(ITenantContext tenantContext, ProDeskDbContext db, 
             await Groups.AddToGroupAsync(Context.ConnectionId, HubGroups.Tenant(tenant.Id));
         }
 
+        sessions.Opened(Context);
         await presence.ConnectedAsync(UserId, UserName, Context.ConnectionId, tenantContext.Scope.TenantIds.ToHashSet());
         Announce();
         await base.OnConnectedAsync();
@@ -35,6 +36,7 @@ public sealed class AgentHub(ITenantContext tenantContext, ProDeskDbContext db, 
 
     public override async Task OnDisconnectedAsync(Exception? exception)
     {
+        sessions.Closed(Context.ConnectionId);
         await presence.DisconnectedAsync(UserId, Context.ConnectionId);
         Announce();
         await base.OnDisconnectedAsync(exception);
@@ -64,6 +66,7 @@ public sealed class AgentHub(ITenantContext tenantContext, ProDeskDbContext db, 
 
     public async Task Unwatch(string tenant, Guid itemId)
     {
+        await RequireItemAsync(itemId);
         await Groups.RemoveFromGroupAsync(Context.ConnectionId, HubGroups.Item(itemId));
         await presence.SetAsync(UserId, leftItem: true);
         await Clients.OthersInGroup(HubGroups.Item(itemId)).PresenceChanged(Presence(tenant, itemId, "left"));

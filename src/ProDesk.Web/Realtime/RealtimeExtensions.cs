@@ -34,6 +34,8 @@ public static class RealtimeExtensions
             builder.Services.AddSingleton<IAgentPresence, InMemoryAgentPresence>();
         }
 
+        builder.Services.AddSingleton<HubSessions>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<HubSessions>());
         builder.Services.AddSingleton<IRealtimeNotifier, SignalRNotifier>();
         builder.Services.AddSingleton<QueueStatsAnnouncer>();
         builder.Services.AddSingleton<OutboxRelay>();

@@ -3,6 +3,7 @@ using Ical.Net;
 using Ical.Net.CalendarComponents;
 using Ical.Net.DataTypes;
 using Ical.Net.Evaluation;
+using ProDesk.Web.Hosting;
 
 namespace ProDesk.Web.Sla;
 
@@ -215,12 +216,12 @@ public static class HolidayImport
     private static string Name(CalendarEvent e)
     {
         var name = string.Join(' ', (e.Summary ?? "").Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
-        return name.Length == 0 ? "Holiday" : name.Length > MaxNameLength ? name[..MaxNameLength] : name;
+        return name.Length == 0 ? "Holiday" : ColumnText.Fit(name, MaxNameLength);
     }
 
     private static string Shorten(string message)
     {
         var oneLine = message.ReplaceLineEndings(" ");
-        return oneLine.Length > 200 ? oneLine[..200] + "…" : oneLine;
+        return oneLine.Length > 200 ? ColumnText.Fit(oneLine, 200) + "…" : oneLine;
     }
 }

@@ -9,6 +9,7 @@ using ProDesk.Domain.Channels.Chat;
 using ProDesk.Domain.Routing;
 using ProDesk.Domain.Tenancy;
 using ProDesk.Domain.WorkItems;
+using ProDesk.Web.Hosting;
 using ProDesk.Web.Realtime;
 using ProDesk.Web.Tenancy;
 
@@ -274,6 +275,6 @@ public sealed class ChatHub(
     private static string SubjectOf(string body)
     {
         var line = body.Split('\n', 2)[0].Trim();
-        return line.Length <= MaxSubjectLength ? line : string.Concat(line.AsSpan(0, MaxSubjectLength - 1), "…");
+        return ColumnText.Shorten(line, MaxSubjectLength);
     }
 }

@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.DataProtection;
 using Microsoft.EntityFrameworkCore;
 using ProDesk.Data;
 using ProDesk.Data.Channels;
+using ProDesk.Web.Hosting;
 using ProDesk.Web.Tenancy;
 
 namespace ProDesk.Web.Channels.Email;

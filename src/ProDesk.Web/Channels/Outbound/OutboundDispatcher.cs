@@ -2,8 +2,8 @@ using Microsoft.EntityFrameworkCore;
 using ProDesk.Data;
 using ProDesk.Data.Channels;
 using ProDesk.Web.Data;
-using ProDesk.Web.Tenancy;
 using ProDesk.Web.Hosting;
+using ProDesk.Web.Tenancy;
 
 namespace ProDesk.Web.Channels.Outbound;
 

@@ -4,6 +4,7 @@ using ProDesk.Data;
 using ProDesk.Data.Channels;
 using ProDesk.Data.WorkItems;
 using ProDesk.Web.Channels.Email;
+using ProDesk.Web.Hosting;
 
 namespace ProDesk.Web.Channels.Outbound;
 

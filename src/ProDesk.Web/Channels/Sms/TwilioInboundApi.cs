@@ -83,7 +83,7 @@ public static class TwilioInboundApi
         var body = WithMedia(text, form);
         var fallback = channel == "whatsapp" ? $"WhatsApp from {number}" : $"SMS from {number}";
         var profileName = form["ProfileName"].FirstOrDefault()?.Trim();
-        var message = new InboundMessage(channel, sid, number, string.IsNullOrEmpty(profileName) ? null : profileName[..Math.Min(profileName.Length, 200)],
+        var message = new InboundMessage(channel, sid, number, string.IsNullOrEmpty(profileName) ? null : ColumnText.Fit(profileName, 200),
             SubjectLine.FromBody(text, fallback), body.Length > 0 ? body : "(empty message)")
         {
             FromIsPhone = true,

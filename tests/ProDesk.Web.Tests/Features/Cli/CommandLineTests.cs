@@ -56,6 +56,39 @@ public sealed class CommandLineTests(ProDeskApp app) : PostgresTest(app)
         Assert.Equal("", result.StandardOutput);
     }
 
+    [Theory]
+    [InlineData("unknown option --bogus", "tenants", "list", "--bogus", "x")]
+    [InlineData("--name needs a value", "token", "create", "--email", "agent1@prodesk.test", "--name")]
+    [InlineData("--email is given more than once", "token", "create", "--email", "agent1@prodesk.test", "--email", "agent2@prodesk.test")]
+    [InlineData("--demo takes no value", "seed", "--demo", "yes")]
+    public async Task Options_a_verb_does_not_take_are_a_usage_error_and_change_nothing(string problem, params string[] args)
+    {
+        var tokensBefore = await App.InTenantAsync("acme", db => Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.CountAsync(db.PersonalAccessTokens));
+        var result = await CliProcess.RunAsync(OnPostgres(), args);
+        Assert.Equal(2, result.ExitCode);
+        var line = Assert.Single(result.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains(problem, line, StringComparison.Ordinal);
+        Assert.Equal("", result.StandardOutput);
+        Assert.Equal(tokensBefore, await App.InTenantAsync("acme", db => Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.CountAsync(db.PersonalAccessTokens)));
+    }
+
+    [Fact]
+    public async Task Help_prints_the_usage_and_starts_nothing()
+    {
+        var result = await CliProcess.RunAsync(OnPostgres(), "--help");
+        Assert.True(result.ExitCode == 0, result.StandardError);
+        Assert.StartsWith("usage: migrate", result.StandardOutput, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_data_directory_that_cannot_be_made_is_one_line_not_a_stack_trace()
+    {
+        var result = await CliProcess.RunAsync(new Dictionary<string, string?> { ["Database__Provider"] = "Sqlite", ["ProDesk__DataDirectory"] = "/dev/null/prodesk" }, "migrate");
+        Assert.NotEqual(0, result.ExitCode);
+        var line = Assert.Single(result.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("ProDesk__DataDirectory '/dev/null/prodesk' cannot be used", line, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Token_create_prints_only_a_working_personal_access_token()
     {

@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using System.Threading.Channels;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Client;
@@ -79,6 +80,32 @@ public sealed class AgentHubTests(ProDeskApp app) : PostgresTest(app)
         Assert.Contains("Not found.", wrongTenant.Message, StringComparison.Ordinal);
         var wrongItem = await Assert.ThrowsAsync<HubException>(() => agent.Connection.InvokeAsync("Watch", "merlion", northwindItem));
         Assert.Contains("Not found.", wrongItem.Message, StringComparison.Ordinal);
+        var unwatch = await Assert.ThrowsAsync<HubException>(() => agent.Connection.InvokeAsync("Unwatch", "merlion", northwindItem));
+        Assert.Contains("Not found.", unwatch.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_open_connection_loses_a_tenant_taken_from_its_agent()
+    {
+        await using var agent = await ConnectAsync("agent2@prodesk.test");  // acme, northwind
+        var closed = new TaskCompletionSource();
+        agent.Connection.Closed += _ =>
+        {
+            closed.TrySetResult();
+            return Task.CompletedTask;
+        };
+        var acmeItem = await CreateAsync("acme", "taken-1");
+        Assert.Equal(acmeItem, (await NextAsync(agent.Created)).Id);
+
+        var admin = App.CreateClient().WithBearer((await App.PatAsync("admin@prodesk.test")).Secret);
+        var bea = await App.UserAsync("agent2@prodesk.test");
+        Assert.True((await admin.PutAsJsonAsync($"/api/v1/admin/staff/{bea.Id}/tenants", new { tenants = new[] { "northwind" } })).IsSuccessStatusCode);
+
+        // The node re-checks its hub connections every session-recheck interval (at least a second in tests).
+        await closed.Task.WaitAsync(TimeSpan.FromSeconds(20));
+        await using var again = await ConnectAsync("agent2@prodesk.test");
+        var refused = await Assert.ThrowsAsync<HubException>(() => again.Connection.InvokeAsync("Watch", "acme", acmeItem));
+        Assert.Contains("Not found.", refused.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -137,4 +137,41 @@ public sealed class MalformedRequestTests(ProDeskApp app) : PostgresTest(app)
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Equal("invalid_request", JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetString());
     }
+
+    [Theory]
+    [InlineData("", "x")]
+    [InlineData("agent1@prodesk.test", "")]
+    public async Task Signing_in_with_an_empty_field_is_refused_on_the_page(string email, string password)
+    {
+        var response = await App.Client().PostLoginAsync(email, password);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("Invalid email or password.", Browserless.LoginMessage(await response.Content.ReadAsStringAsync()));
+    }
+
+    [Theory]
+    [InlineData("/t/acme")]
+    [InlineData("/login")]
+    [InlineData("/api/v1/me")]
+    public async Task Trace_is_not_allowed(string path)
+    {
+        var response = await App.CreateClient().SendAsync(new HttpRequestMessage(HttpMethod.Trace, path));
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task An_emoji_at_a_columns_limit_is_kept_whole_or_dropped_never_halved()
+    {
+        var key = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(Repository.SeedDirectory, "acme", "channels.json"))).RootElement.GetProperty("inboundKey").GetString()!;
+        var subject = new string('s', 399) + "\U0001F600 tail";
+        var mail = $"From: Zoe <zoe@example.org>\r\nTo: support@acme.test\r\nSubject: =?UTF-8?B?{Convert.ToBase64String(Encoding.UTF8.GetBytes(subject))}?=\r\n" +
+                   "Message-ID: <emoji-cut-1@example.org>\r\nDate: Mon, 30 Nov 2026 08:00:00 +0000\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nHello\r\n";
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/channels/email/acme/inbound") { Content = new StringContent(mail, Encoding.UTF8) };
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue("message/rfc822");
+        request.Headers.Add("X-ProDesk-Key", key);
+        var response = await App.CreateClient().SendAsync(request);
+        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+
+        var stored = await App.InTenantAsync("acme", db => db.WorkItems.Select(w => w.Subject).SingleAsync());
+        Assert.Equal(new string('s', 399), stored);
+    }
 }

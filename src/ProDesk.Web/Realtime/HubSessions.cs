@@ -1,0 +1,106 @@
+using System.Collections.Concurrent;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using ProDesk.Data;
+using ProDesk.Web.Identity;
+
+namespace ProDesk.Web.Realtime;
+
+/// <summary>
+/// The agent hub's open connections on this node, each with the security stamp its user had when it
+/// connected. A hub connection authenticates once, at its start, so a tenant taken away from an agent,
+/// a role change, a new password or a lockout would never reach it: it kept receiving that tenant's
+/// events. Every Identity:SessionRecheckSeconds (the interval browser sessions re-check theirs, at least
+/// a second), connections whose user's stamp changed, or who is locked out or gone, are closed; the
+/// console reconnects as whoever the user is now.
+/// </summary>
+public sealed partial class HubSessions(IServiceScopeFactory scopes, TimeProvider clock, IConfiguration configuration, IOptions<IdentityOptions> identity, ILogger<HubSessions> logger)
+    : BackgroundService
+{
+    private sealed record Open(Guid UserId, string? Stamp, HubCallerContext Context);
+
+    private readonly ConcurrentDictionary<string, Open> open = new();
+
+    // Created with the service, so a test's clock can move as soon as the service exists.
+    private readonly PeriodicTimer timer = new(TimeSpan.FromSeconds(Math.Max(1, configuration.GetValue("Identity:SessionRecheckSeconds", 60))), clock);
+
+    public void Opened(HubCallerContext context)
+    {
+        if (Guid.TryParse(context.User?.FindFirst(ProDeskClaims.Subject)?.Value, out var userId))
+        {
+            open[context.ConnectionId] = new Open(userId, context.User!.FindFirst(identity.Value.ClaimsIdentity.SecurityStampClaimType)?.Value, context);
+        }
+    }
+
+    public void Closed(string connectionId) => open.TryRemove(connectionId, out _);
+
+    /// <summary>Closes the connections whose user changed since they connected; returns how many.</summary>
+    public async Task<int> RecheckAsync(CancellationToken cancellationToken)
+    {
+        var users = open.Values.Select(o => o.UserId).Distinct().ToList();
+        if (users.Count == 0)
+        {
+            return 0;
+        }
+
+        await using var scope = scopes.CreateAsyncScope();
+        var now = clock.GetUtcNow();
+        var current = await scope.ServiceProvider.GetRequiredService<ProDeskDbContext>().Users.AsNoTracking()
+            .Where(u => users.Contains(u.Id))
+            .Select(u => new { u.Id, u.SecurityStamp, u.LockoutEnd })
+            .ToDictionaryAsync(u => u.Id, cancellationToken);
+        var closed = 0;
+        foreach (var (connectionId, connection) in open)
+        {
+            // An OAuth access token carries no stamp; it expires on its own (minutes), so only lockout and deletion apply.
+            if (!current.TryGetValue(connection.UserId, out var user) || (connection.Stamp is not null && user.SecurityStamp != connection.Stamp) || user.LockoutEnd > now)
+            {
+                open.TryRemove(connectionId, out _);
+                connection.Context.Abort();
+                closed++;
+            }
+        }
+
+        if (closed > 0)
+        {
+            LogClosed(logger, closed);
+        }
+
+        return closed;
+    }
+
+    public override void Dispose()
+    {
+        timer.Dispose();
+        base.Dispose();
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken))
+            {
+                try
+                {
+                    await RecheckAsync(stoppingToken);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    LogFailed(logger, e);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Closed {Count} agent hub connections whose user changed since they connected")]
+    private static partial void LogClosed(ILogger logger, int count);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Re-checking the agent hub's connections failed; trying again at the next interval")]
+    private static partial void LogFailed(ILogger logger, Exception exception);
+}
