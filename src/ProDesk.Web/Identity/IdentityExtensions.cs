@@ -52,6 +52,7 @@ public static class IdentityExtensions
             .AddEntityFrameworkStores<ProDeskDbContext>()
             .AddSignInManager()
             .AddDefaultTokenProviders()
+            .AddTokenProvider<SingleUseAuthenticatorCodes>(TokenOptions.DefaultAuthenticatorProvider)
             .AddClaimsPrincipalFactory<ProDeskClaimsFactory>();
 
         // How often a session re-reads its user: a password change or a new tenant assignment reaches

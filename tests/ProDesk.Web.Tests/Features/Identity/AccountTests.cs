@@ -37,9 +37,18 @@ public sealed partial class AccountTests(ProDeskApp app) : PostgresTest(app)
 
         var wrong = await PostCodeAsync(again, "000000" == Totp(key, DateTimeOffset.UtcNow) ? "111111" : "000000");
         Assert.Contains("That code is not valid.", await wrong.Content.ReadAsStringAsync(), StringComparison.Ordinal);
-        var right = await PostCodeAsync(again, Totp(key, DateTimeOffset.UtcNow));
+        // The code that turned two-factor on is spent; the authenticator's next one (still within the window) signs in.
+        var spent = await PostCodeAsync(again, Totp(key, DateTimeOffset.UtcNow));
+        Assert.Contains("That code is not valid.", await spent.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        var right = await PostCodeAsync(again, Totp(key, DateTimeOffset.UtcNow.AddSeconds(30)));
         Assert.Equal("/agent", right.Headers.Location?.OriginalString);
         Assert.Equal(HttpStatusCode.OK, (await again.GetAsync("/agent")).StatusCode);
+
+        // The same code again, from another browser, is refused: a code works once.
+        var replay = App.Client();
+        Assert.Equal(HttpStatusCode.Redirect, (await replay.PostLoginAsync("agent1@prodesk.test", Browserless.DemoPassword)).StatusCode);
+        var replayed = await PostCodeAsync(replay, Totp(key, DateTimeOffset.UtcNow.AddSeconds(30)));
+        Assert.Contains("That code is not valid.", await replayed.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
     [Fact]
