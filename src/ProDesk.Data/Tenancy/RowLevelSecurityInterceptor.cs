@@ -15,11 +15,28 @@ public sealed class RowLevelSecurityInterceptor : IDbConnectionInterceptor, IDbC
 {
     private static readonly ConditionalWeakTable<DbConnection, string> Applied = [];
 
-    public void ConnectionOpened(DbConnection connection, ConnectionEndEventData eventData) =>
+    // What was applied belongs to one physical session: forgotten when EF opens or closes the connection,
+    // so a failed set_config at open (say, a cancelled request) is retried before the next command
+    // instead of trusting an earlier session's entry; the pool does not reset sessions (decision 33).
+    public void ConnectionOpened(DbConnection connection, ConnectionEndEventData eventData)
+    {
+        Forget(connection);
         Apply(connection, null, Wanted(eventData.Context));
+    }
 
-    public Task ConnectionOpenedAsync(DbConnection connection, ConnectionEndEventData eventData, CancellationToken cancellationToken = default) =>
-        ApplyAsync(connection, null, Wanted(eventData.Context), cancellationToken);
+    public Task ConnectionOpenedAsync(DbConnection connection, ConnectionEndEventData eventData, CancellationToken cancellationToken = default)
+    {
+        Forget(connection);
+        return ApplyAsync(connection, null, Wanted(eventData.Context), cancellationToken);
+    }
+
+    public void ConnectionClosed(DbConnection connection, ConnectionEndEventData eventData) => Forget(connection);
+
+    public Task ConnectionClosedAsync(DbConnection connection, ConnectionEndEventData eventData)
+    {
+        Forget(connection);
+        return Task.CompletedTask;
+    }
 
     public InterceptionResult<DbDataReader> ReaderExecuting(DbCommand command, CommandEventData eventData, InterceptionResult<DbDataReader> result)
     {

@@ -115,7 +115,7 @@ public static class DataExtensions
             // Hot statements (ingestion's inserts, the claim, the token check) are prepared once per
             // physical connection instead of parsed and planned on every call (ARCHITECTURE.md decision 16).
             // An operator's own setting wins; behind a transaction-pooling proxy set Max Auto Prepare=0.
-            if (!connectionString.Contains("Auto Prepare", StringComparison.OrdinalIgnoreCase))
+            if (!Names(connectionString, "AutoPrepare"))
             {
                 parsed.MaxAutoPrepare = 256;
                 parsed.AutoPrepareMinUsages = 2;
@@ -124,7 +124,7 @@ public static class DataExtensions
             // A few busy connections beat many: past about twice the database's cores, more concurrent
             // statements only queue on its CPUs and contend for locks (decision 32). Npgsql's default of 100
             // cost a third of ingestion's throughput on a two-core server against a pool of 12 to 32.
-            if (!connectionString.Contains("Pool Size", StringComparison.OrdinalIgnoreCase))
+            if (!Names(connectionString, "PoolSize"))
             {
                 parsed.MaxPoolSize = DefaultMaxPoolSize;
             }
@@ -135,7 +135,7 @@ public static class DataExtensions
             // sets that on every open, before any command; open transactions are still rolled back.
             // Jobs (Hangfire) and the migrator keep the reset, in a pool of their own (decision 33).
             var context = new NpgsqlConnectionStringBuilder(parsed.ConnectionString);
-            if (!connectionString.Contains("Reset On Close", StringComparison.OrdinalIgnoreCase))
+            if (!Names(connectionString, "ResetOnClose"))
             {
                 context.NoResetOnClose = true;
             }
@@ -159,4 +159,8 @@ public static class DataExtensions
 
         return new DatabaseSettings(provider, connectionString);
     }
+
+    /// <summary>Whether the operator's connection string sets a key containing <paramref name="word"/>, however spaced ("No Reset On Close", "NoResetOnClose").</summary>
+    private static bool Names(string connectionString, string word) =>
+        connectionString.Replace(" ", "", StringComparison.Ordinal).Contains(word, StringComparison.OrdinalIgnoreCase);
 }

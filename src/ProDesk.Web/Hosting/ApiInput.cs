@@ -28,7 +28,8 @@ public static partial class ApiInput
     /// </summary>
     public static void UseApiInput(this WebApplication app) => app.Use(async (context, next) =>
     {
-        if (HttpMethods.IsTrace(context.Request.Method) || HttpMethods.IsConnect(context.Request.Method))
+        // Not CONNECT: on HTTP/2 a WebSocket handshake (RFC 8441) is one.
+        if (HttpMethods.IsTrace(context.Request.Method))
         {
             await TypedResults.Problem(statusCode: StatusCodes.Status405MethodNotAllowed, title: "Method not allowed").ExecuteAsync(context);
             return;

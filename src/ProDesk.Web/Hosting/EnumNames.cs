@@ -10,7 +10,7 @@ public static class EnumNames
         where TEnum : struct, Enum
     {
         var comparison = ignoreCase ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
-        var name = Enum.GetNames<TEnum>().FirstOrDefault(n => string.Equals(n, text, comparison));
+        var name = Enum.GetNames<TEnum>().FirstOrDefault(n => string.Equals(n, text?.Trim(), comparison));
         value = name is null ? default : Enum.Parse<TEnum>(name);
         return name is not null;
     }

@@ -50,6 +50,9 @@ public static class HostingExtensions
 
     public static void UseProDeskHosting(this WebApplication app)
     {
+        // Outside the exception handler, so each request is logged once with the status it was answered
+        // with (a malformed request as its 400, not as a 500 with a stack trace).
+        app.UseSerilogRequestLogging();
         // Every error, from an unknown API route to an exception, is an RFC 9457 problem body for API callers.
         app.UseExceptionHandler(new ExceptionHandlerOptions
         {
@@ -58,7 +61,6 @@ public static class HostingExtensions
             SuppressDiagnosticsCallback = c => c.Exception is BadHttpRequestException,
         });
         app.UseStatusCodePages();
-        app.UseSerilogRequestLogging();
         app.UseApiInput();
     }
 

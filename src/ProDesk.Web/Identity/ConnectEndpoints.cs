@@ -93,7 +93,7 @@ public static class ConnectEndpoints
 
     private const string StampClaim = "security_stamp";
 
-    /// <summary>The user's claims for tokens: subject, name, email, roles and tenants; the stamp stays server-side.</summary>
+    /// <summary>The user's claims for tokens: subject, name, email, roles and tenants; the stamp stays server-side, its hash goes in access tokens.</summary>
     private static async Task<ClaimsPrincipal> UserPrincipalAsync(SignInManager<AppUser> signIn, UserManager<AppUser> users, AppUser user, ImmutableArray<string> scopes)
     {
         var principal = await signIn.CreateUserPrincipalAsync(user);
@@ -103,7 +103,9 @@ public static class ConnectEndpoints
             identity.AddClaim(new Claim(claim.Type, claim.Value));
         }
 
-        identity.SetClaim(StampClaim, await users.GetSecurityStampAsync(user));
+        var stamp = await users.GetSecurityStampAsync(user);
+        identity.SetClaim(StampClaim, stamp);
+        identity.SetClaim(StampHash.ClaimType, StampHash.Of(stamp));
         identity.SetScopes(scopes.Intersect([IdentityExtensions.ApiScope, Scopes.OfflineAccess, Scopes.OpenId, Scopes.Email, Scopes.Profile, Scopes.Roles]));
         identity.SetDestinations(claim => claim.Type switch
         {

@@ -11,15 +11,18 @@ namespace ProDesk.Web.Realtime;
 /// <summary>
 /// The agent hub's open connections on this node, each with the security stamp its user had when it
 /// connected. A hub connection authenticates once, at its start, so a tenant taken away from an agent,
-/// a role change, a new password or a lockout would never reach it: it kept receiving that tenant's
-/// events. Every Identity:SessionRecheckSeconds (the interval browser sessions re-check theirs, at least
-/// a second), connections whose user's stamp changed, or who is locked out or gone, are closed; the
-/// console reconnects as whoever the user is now.
+/// a role change or a new password would never reach it: it kept receiving that tenant's events. Every
+/// Identity:SessionRecheckSeconds (the interval browser sessions re-check theirs, at least a second),
+/// connections whose user's stamp changed, or whose user is gone, are closed; the console reconnects as
+/// whoever the user is now. Cookies and personal access tokens carry the stamp, OAuth access tokens a
+/// hash of it (<see cref="StampHash"/>). A lockout only throttles sign-ins, as it does for cookie
+/// sessions, so it closes nothing: otherwise anyone could keep an agent's console dropping by failing
+/// sign-ins with its email.
 /// </summary>
 public sealed partial class HubSessions(IServiceScopeFactory scopes, TimeProvider clock, IConfiguration configuration, IOptions<IdentityOptions> identity, ILogger<HubSessions> logger)
     : BackgroundService
 {
-    private sealed record Open(Guid UserId, string? Stamp, HubCallerContext Context);
+    private sealed record Open(Guid UserId, string? Stamp, string? StampHash, HubCallerContext Context);
 
     private readonly ConcurrentDictionary<string, Open> open = new();
 
@@ -30,7 +33,11 @@ public sealed partial class HubSessions(IServiceScopeFactory scopes, TimeProvide
     {
         if (Guid.TryParse(context.User?.FindFirst(ProDeskClaims.Subject)?.Value, out var userId))
         {
-            open[context.ConnectionId] = new Open(userId, context.User!.FindFirst(identity.Value.ClaimsIdentity.SecurityStampClaimType)?.Value, context);
+            open[context.ConnectionId] = new Open(
+                userId,
+                context.User!.FindFirst(identity.Value.ClaimsIdentity.SecurityStampClaimType)?.Value,
+                context.User.FindFirst(Identity.StampHash.ClaimType)?.Value,
+                context);
         }
     }
 
@@ -39,23 +46,22 @@ public sealed partial class HubSessions(IServiceScopeFactory scopes, TimeProvide
     /// <summary>Closes the connections whose user changed since they connected; returns how many.</summary>
     public async Task<int> RecheckAsync(CancellationToken cancellationToken)
     {
-        var users = open.Values.Select(o => o.UserId).Distinct().ToList();
+        // One snapshot for the query and the loop: a connection opened meanwhile is checked next time.
+        var snapshot = open.ToArray();
+        var users = snapshot.Select(o => o.Value.UserId).Distinct().ToList();
         if (users.Count == 0)
         {
             return 0;
         }
 
         await using var scope = scopes.CreateAsyncScope();
-        var now = clock.GetUtcNow();
         var current = await scope.ServiceProvider.GetRequiredService<ProDeskDbContext>().Users.AsNoTracking()
             .Where(u => users.Contains(u.Id))
-            .Select(u => new { u.Id, u.SecurityStamp, u.LockoutEnd })
-            .ToDictionaryAsync(u => u.Id, cancellationToken);
+            .ToDictionaryAsync(u => u.Id, u => u.SecurityStamp, cancellationToken);
         var closed = 0;
-        foreach (var (connectionId, connection) in open)
+        foreach (var (connectionId, connection) in snapshot)
         {
-            // An OAuth access token carries no stamp; it expires on its own (minutes), so only lockout and deletion apply.
-            if (!current.TryGetValue(connection.UserId, out var user) || (connection.Stamp is not null && user.SecurityStamp != connection.Stamp) || user.LockoutEnd > now)
+            if (!current.TryGetValue(connection.UserId, out var stamp) || Changed(connection, stamp))
             {
                 open.TryRemove(connectionId, out _);
                 connection.Context.Abort();
@@ -70,6 +76,11 @@ public sealed partial class HubSessions(IServiceScopeFactory scopes, TimeProvide
 
         return closed;
     }
+
+    // A token minted before access tokens carried the hash has neither: the hub closes it when it expires.
+    private static bool Changed(Open connection, string? stamp) =>
+        connection.Stamp is not null ? connection.Stamp != stamp
+        : connection.StampHash is not null && connection.StampHash != Identity.StampHash.Of(stamp);
 
     public override void Dispose()
     {

@@ -45,6 +45,7 @@ public static class RealtimeExtensions
         }
     }
 
+    // A connection opened with an expiring token (OAuth) ends with it instead of outliving it.
     public static void MapRealtime(this WebApplication app) =>
-        app.MapHub<AgentHub>(AgentHub.Path);
+        app.MapHub<AgentHub>(AgentHub.Path, options => options.CloseOnAuthenticationExpiration = true);
 }

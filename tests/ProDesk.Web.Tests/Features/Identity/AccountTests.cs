@@ -22,9 +22,12 @@ public sealed partial class AccountTests(ProDeskApp app) : PostgresTest(app)
         var browser = await App.SignedInAsync("agent1@prodesk.test");
         var page = await browser.GetStringAsync("/account/security");
         var key = AuthenticatorKey().Match(page).Groups[1].Value.Replace(" ", "", StringComparison.Ordinal).ToUpperInvariant();
+        // Both codes fixed once: a 30 s boundary passing mid-test must not change which code is which.
+        var enabling = Totp(key, DateTimeOffset.UtcNow);
+        var next = Totp(key, DateTimeOffset.UtcNow.AddSeconds(30));
         var enable = await browser.PostAsync("/account/security?handler=EnableTwoFactor", new FormUrlEncodedContent(new Dictionary<string, string>
         {
-            ["Code"] = Totp(key, DateTimeOffset.UtcNow),
+            ["Code"] = enabling,
             ["__RequestVerificationToken"] = await Browserless.AntiforgeryTokenAsync(browser, "/account/security"),
         }));
         Assert.Contains("Two-factor sign-in is on.", await enable.Content.ReadAsStringAsync(), StringComparison.Ordinal);
@@ -35,19 +38,19 @@ public sealed partial class AccountTests(ProDeskApp app) : PostgresTest(app)
         Assert.Equal("/login/2fa", first.Headers.Location?.OriginalString.Split('?')[0]);
         Assert.Equal(HttpStatusCode.Redirect, (await again.GetAsync("/agent")).StatusCode);
 
-        var wrong = await PostCodeAsync(again, "000000" == Totp(key, DateTimeOffset.UtcNow) ? "111111" : "000000");
+        var wrong = await PostCodeAsync(again, "000000" == enabling || "000000" == next ? "111111" : "000000");
         Assert.Contains("That code is not valid.", await wrong.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         // The code that turned two-factor on is spent; the authenticator's next one (still within the window) signs in.
-        var spent = await PostCodeAsync(again, Totp(key, DateTimeOffset.UtcNow));
+        var spent = await PostCodeAsync(again, enabling);
         Assert.Contains("That code is not valid.", await spent.Content.ReadAsStringAsync(), StringComparison.Ordinal);
-        var right = await PostCodeAsync(again, Totp(key, DateTimeOffset.UtcNow.AddSeconds(30)));
+        var right = await PostCodeAsync(again, next);
         Assert.Equal("/agent", right.Headers.Location?.OriginalString);
         Assert.Equal(HttpStatusCode.OK, (await again.GetAsync("/agent")).StatusCode);
 
-        // The same code again, from another browser, is refused: a code works once.
+        // The same code again, from another browser and typed without its leading zeros, is refused: a code works once.
         var replay = App.Client();
         Assert.Equal(HttpStatusCode.Redirect, (await replay.PostLoginAsync("agent1@prodesk.test", Browserless.DemoPassword)).StatusCode);
-        var replayed = await PostCodeAsync(replay, Totp(key, DateTimeOffset.UtcNow.AddSeconds(30)));
+        var replayed = await PostCodeAsync(replay, next.TrimStart('0') is { Length: > 0 } trimmed ? trimmed : "0");
         Assert.Contains("That code is not valid.", await replayed.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 

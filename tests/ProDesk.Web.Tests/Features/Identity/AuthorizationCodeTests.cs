@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.EntityFrameworkCore;
 using ProDesk.Data;
@@ -73,6 +74,35 @@ public sealed class AuthorizationCodeTests(ProDeskApp app) : PostgresTest(app)
         Assert.Equal("agent3@prodesk.test", me.GetProperty("email").GetString());
         Assert.Equal(["merlion", "sla-lab"], me.GetProperty("tenants").EnumerateArray().Select(t => t.GetProperty("slug").GetString()!).Order());
         Assert.True(tokens.TryGetProperty("refresh_token", out _));
+    }
+
+    [Fact]
+    public async Task A_hub_connection_opened_with_an_access_token_closes_when_its_user_changes()
+    {
+        var (_, tokens) = await SignInWithCodeAsync("agent2@prodesk.test");
+        var connection = new HubConnectionBuilder()
+            .WithUrl(new Uri(App.Server.BaseAddress, $"hubs/agent?access_token={tokens.GetProperty("access_token").GetString()}"), options =>
+            {
+                options.Transports = Microsoft.AspNetCore.Http.Connections.HttpTransportType.LongPolling;
+                options.HttpMessageHandlerFactory = _ => App.Server.CreateHandler();
+            })
+            .Build();
+        await using var _ = connection;
+        var closed = new TaskCompletionSource();
+        connection.Closed += _ =>
+        {
+            closed.TrySetResult();
+            return Task.CompletedTask;
+        };
+        await connection.StartAsync();
+
+        var admin = App.CreateClient().WithBearer((await App.PatAsync("admin@prodesk.test")).Secret);
+        var bea = await App.UserAsync("agent2@prodesk.test");
+        Assert.True((await admin.PutAsync($"/api/v1/admin/staff/{bea.Id}/tenants",
+            new StringContent("""{"tenants":["northwind"]}""", Encoding.UTF8, "application/json"))).IsSuccessStatusCode);
+
+        // The token carries a hash of the user's stamp; the node's re-check (at least every second here) sees it change.
+        await closed.Task.WaitAsync(TimeSpan.FromSeconds(20));
     }
 
     [Fact]
