@@ -40,12 +40,8 @@ public static class CliRunner
             return 0;
         }
 
-        if (!OptionsOf.TryGetValue(verb.Name, out var allowed))
-        {
-            return Fail($"unknown command '{verb.Name}'; {Usage}", 2);
-        }
-
-        if (OptionProblem(verb, allowed) is { } problem)
+        // An unknown verb is refused by the switch's default below.
+        if (OptionsOf.TryGetValue(verb.Name, out var allowed) && OptionProblem(verb, allowed) is { } problem)
         {
             return Fail($"{verb.Name}: {problem}; {Usage}", 2);
         }

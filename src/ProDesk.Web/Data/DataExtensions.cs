@@ -134,13 +134,13 @@ public static class DataExtensions
             // only session state the app leaves is the tenant scope, and RowLevelSecurityInterceptor
             // sets that on every open, before any command; open transactions are still rolled back.
             // Jobs (Hangfire) and the migrator keep the reset, in a pool of their own (decision 33).
-            var context = new NpgsqlConnectionStringBuilder(parsed.ConnectionString);
+            var forJobs = parsed.ConnectionString;
             if (!Names(connectionString, "ResetOnClose"))
             {
-                context.NoResetOnClose = true;
+                parsed.NoResetOnClose = true;
             }
 
-            return new DatabaseSettings(provider, parsed.ConnectionString, context.ConnectionString);
+            return new DatabaseSettings(provider, forJobs, parsed.ConnectionString);
         }
 
         if (string.IsNullOrWhiteSpace(connectionString))
