@@ -33,7 +33,9 @@ public sealed class SlaClockEntry : ITenantOwned
 /// <summary>
 /// A moment an SLA clock must act on: a warning threshold or the due time (Percent 100) of one
 /// target of one item. Armed while the clock runs, dropped when it pauses or ends, fired once by
-/// the sweeper, which claims rows whose <see cref="FireAt"/> has come.
+/// the sweeper, which claims rows whose <see cref="FireAt"/> has come. A running clock has one armed
+/// row, its next threshold; the ones after it wait in <see cref="Then"/> and are armed as it fires.
+/// Fired rows stay, as the record of which thresholds this measurement has already fired.
 /// </summary>
 public sealed class SlaTimer : ITenantOwned
 {
@@ -54,4 +56,10 @@ public sealed class SlaTimer : ITenantOwned
     public DateTime DueAt { get; set; }
 
     public DateTime? FiredAt { get; set; }
+
+    /// <summary>
+    /// The clock's later thresholds, in firing order, as "percent@ticks" joined by ';' (null when this is
+    /// the last): one row per running clock instead of one per threshold, a third of the inserts per new item.
+    /// </summary>
+    public string? Then { get; set; }
 }

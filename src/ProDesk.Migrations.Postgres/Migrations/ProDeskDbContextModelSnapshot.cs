@@ -1131,6 +1131,9 @@ namespace ProDesk.Migrations.Postgres.Migrations
                     b.Property<Guid>("TenantId")
                         .HasColumnType("uuid");
 
+                    b.Property<string>("Then")
+                        .HasColumnType("text");
+
                     b.Property<Guid>("WorkItemId")
                         .HasColumnType("uuid");
 

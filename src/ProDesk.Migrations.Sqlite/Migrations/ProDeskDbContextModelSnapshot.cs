@@ -1113,6 +1113,9 @@ namespace ProDesk.Migrations.Sqlite.Migrations
                     b.Property<Guid>("TenantId")
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("Then")
+                        .HasColumnType("TEXT");
+
                     b.Property<Guid>("WorkItemId")
                         .HasColumnType("TEXT");
 

@@ -142,8 +142,10 @@ public sealed class SlaEngine(ProDeskDbContext db, ITenantStore tenants, ITenant
 
         var policy = await db.SlaPolicies.AsNoTracking().FirstOrDefaultAsync(p => p.Id == policyId, cancellationToken);
         var entries = await db.SlaClockEntries.AsNoTracking().Where(c => c.WorkItemId == item.Id).OrderBy(c => c.Id).ToListAsync(cancellationToken);
-        var armed = await db.SlaTimers.AsNoTracking().Where(t => t.WorkItemId == item.Id && t.Percent == 100 && t.FiredAt == null)
-            .ToDictionaryAsync(t => t.Target, t => t.DueAt, cancellationToken);
+        // Every armed threshold of a clock carries the same due time (rows armed before chaining: one per threshold).
+        var armed = (await db.SlaTimers.AsNoTracking().Where(t => t.WorkItemId == item.Id && t.FiredAt == null)
+                .Select(t => new { t.Target, t.DueAt }).ToListAsync(cancellationToken))
+            .DistinctBy(t => t.Target).ToDictionary(t => t.Target, t => t.DueAt);
         var states = SlaClock.Replay(entries.Select(e => e.ToEvent()), await CalendarAsync(item, cancellationToken))
             .Select(s => s.Status == SlaClockStatus.Running && armed.TryGetValue(s.Target, out var due)
                 ? s with { DueAt = new DateTimeOffset(DateTime.SpecifyKind(due, DateTimeKind.Utc)) }
@@ -153,7 +155,7 @@ public sealed class SlaEngine(ProDeskDbContext db, ITenantStore tenants, ITenant
         return (states, policy, pausedSince);
     }
 
-    /// <summary>Adds the new events, replaces the armed timers with those of the clocks still running, and sets the item's due time.</summary>
+    /// <summary>Adds the new events, replaces the armed timers with one per clock still running (<see cref="SlaTimerChain"/>), and sets the item's due time.</summary>
     private void Recompute(WorkItem item, SlaPolicy policy, BusinessCalendar calendar, List<SlaClockEntry> entries, List<SlaTimer> timers, List<SlaClockEntry> added)
     {
         db.SlaClockEntries.AddRange(added);
@@ -165,22 +167,13 @@ public sealed class SlaEngine(ProDeskDbContext db, ITenantStore tenants, ITenant
         {
             // A threshold fires once per measurement: one that fired since the clock last started stays fired.
             var cycleStart = all.Where(e => e.Target == state.Target && e.Kind == SlaClockEventKind.Started).Max(e => e.At);
-            foreach (var percent in policy.WarningPercents.Append(100))
+            var pending = policy.WarningPercents.Append(100).Distinct().Order()
+                .Where(percent => !timers.Any(t => t.Target == state.Target && t.Percent == percent && t.FiredAt is not null && t.FiredAt >= cycleStart))
+                .Select(percent => new SlaThreshold(percent, state.ThresholdAt(percent, calendar)!.Value.UtcDateTime))
+                .ToList();
+            if (pending.Count > 0)
             {
-                if (timers.Any(t => t.Target == state.Target && t.Percent == percent && t.FiredAt is not null && t.FiredAt >= cycleStart))
-                {
-                    continue;
-                }
-
-                db.SlaTimers.Add(new SlaTimer
-                {
-                    TenantId = item.TenantId,
-                    WorkItemId = item.Id,
-                    Target = state.Target,
-                    Percent = percent,
-                    FireAt = state.ThresholdAt(percent, calendar)!.Value.UtcDateTime,
-                    DueAt = state.DueAt!.Value.UtcDateTime,
-                });
+                db.SlaTimers.Add(SlaTimerChain.Arm(item.TenantId, item.Id, state.Target, state.DueAt!.Value.UtcDateTime, pending));
             }
         }
 

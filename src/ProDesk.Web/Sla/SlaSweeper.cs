@@ -28,7 +28,7 @@ public sealed partial class SlaSweeper(IServiceScopeFactory scopes, DatabaseSett
     /// <summary>The payload of SlaWarning / SlaBreached outbox events.</summary>
     public sealed record Fired(Guid Id, string Target, int Percent, DateTime DueAt, bool NotifySupervisors);
 
-    /// <summary>Fires up to one batch of due timers; returns how many fired.</summary>
+    /// <summary>Fires up to one batch of due timers, and the thresholds after them already due; returns how many fired.</summary>
     public async Task<int> SweepOnceAsync(CancellationToken cancellationToken)
     {
         await using var scope = scopes.CreateAsyncScope();
@@ -48,16 +48,39 @@ public sealed partial class SlaSweeper(IServiceScopeFactory scopes, DatabaseSett
         var items = await db.WorkItems.Where(w => itemIds.Contains(w.Id)).ToDictionaryAsync(w => w.Id, cancellationToken);
         var policyIds = items.Values.Select(w => w.SlaPolicyId).OfType<Guid>().Distinct().ToList();
         var policies = await db.SlaPolicies.AsNoTracking().Where(p => policyIds.Contains(p.Id)).ToDictionaryAsync(p => p.Id, cancellationToken);
+        var fired = new List<SlaTimer>();
         foreach (var timer in timers.OrderBy(t => t.FireAt))
         {
-            if (items.TryGetValue(timer.WorkItemId, out var item))
+            if (!items.TryGetValue(timer.WorkItemId, out var item))
             {
-                var policy = item.SlaPolicyId is { } policyId ? policies.GetValueOrDefault(policyId) : null;
-                await FireAsync(db, timer, item, policy, now, cancellationToken);
+                continue;
+            }
+
+            var policy = item.SlaPolicyId is { } policyId ? policies.GetValueOrDefault(policyId) : null;
+            var current = timer;
+            while (true)
+            {
+                await FireAsync(db, current, item, policy, now, cancellationToken);
+                fired.Add(current);
+
+                // The clock's next threshold is armed in the same transaction; one already due fires in this pass.
+                if (SlaTimerChain.Next(current) is not { } next)
+                {
+                    break;
+                }
+
+                db.SlaTimers.Add(next);
+                if (next.FireAt > now)
+                {
+                    break;
+                }
+
+                next.FiredAt = now;
+                current = next;
             }
         }
 
-        var breached = timers.Where(t => t.Percent >= 100).Select(t => t.WorkItemId).Distinct().ToList();
+        var breached = fired.Where(t => t.Percent >= 100).Select(t => t.WorkItemId).Distinct().ToList();
         await db.WorkItems.Where(w => breached.Contains(w.Id) && w.BreachedAt == null)
             .ExecuteUpdateAsync(s => s.SetProperty(w => w.BreachedAt, now), cancellationToken);
         try
@@ -75,8 +98,8 @@ public sealed partial class SlaSweeper(IServiceScopeFactory scopes, DatabaseSett
 
         await transaction.CommitAsync(cancellationToken);
         relay.Wake();
-        LogFired(logger, timers.Count);
-        return timers.Count;
+        LogFired(logger, fired.Count);
+        return fired.Count;
     }
 
     /// <summary>How long until the next armed timer is due (zero when one already is; null when none is armed).</summary>

@@ -118,6 +118,37 @@ public sealed class SlaClockTests(SlaApp app) : SlaTest(app)
     }
 
     [Fact]
+    public async Task A_warning_fires_once_per_measurement_even_when_the_clock_pauses_and_resumes_between_thresholds()
+    {
+        var agent = await AgentAsync();
+        var id = await agent.CreateConversationAsync("sla-lab", "sla-resume");
+        async Task MoveAsync(string status) =>
+            Assert.Equal(HttpStatusCode.OK, (await agent.PostAsJsonAsync($"/api/v1/tenants/sla-lab/work-items/{id}/status", new { status })).StatusCode);
+
+        // Answered at once (the reply waits on the customer), then reopened: 30 s of the 10-minute resolution used.
+        App.Clock.Advance(TimeSpan.FromSeconds(30));
+        await agent.PostAsJsonAsync($"/api/v1/tenants/sla-lab/work-items/{id}/replies", new { body = "Looking into it." });
+        await MoveAsync("Open");
+
+        App.Clock.Advance(TimeSpan.FromMinutes(7.3)); // 78 % used
+        Assert.Equal(1, await SweepAsync());
+        await MoveAsync("OnHold");
+        App.Clock.Advance(TimeSpan.FromMinutes(5));
+        await MoveAsync("Open");
+        Assert.Equal(0, await SweepAsync()); // the 75 % warning stays fired across the pause
+
+        App.Clock.Advance(TimeSpan.FromMinutes(1.5)); // 93 %
+        Assert.Equal(1, await SweepAsync());
+        App.Clock.Advance(TimeSpan.FromMinutes(1)); // 103 %
+        Assert.Equal(1, await SweepAsync());
+        Assert.Equal(0, await SweepAsync());
+
+        var trail = (await ItemAsync(agent, "sla-lab", id)).GetProperty("changes").EnumerateArray()
+            .Select(c => c.GetProperty("to").GetString()).Where(to => to?.StartsWith("resolution", StringComparison.Ordinal) == true).ToList();
+        Assert.Equal(["resolution warning 75%", "resolution warning 90%", "resolution breached"], trail);
+    }
+
+    [Fact]
     public async Task Time_on_hold_moves_the_resolution_deadline_by_exactly_the_time_paused()
     {
         var agent = await AgentAsync();
