@@ -58,13 +58,14 @@ public sealed class IngestMessage(ProDeskDbContext db, ITenantContext tenants, S
 
     private async Task<Result> TryOnceAsync(InboundMessage message, Action<Result>? alsoSave, bool probe, CancellationToken cancellationToken)
     {
-        if (probe && await FindAsync(message, cancellationToken) is { } existing)
+        var now = clock.GetUtcNow().UtcDateTime;
+        var known = await LookUpAsync(message, probe, cancellationToken);
+        if (known.Seen && await FindAsync(message, cancellationToken) is { } existing)
         {
             return existing;
         }
 
-        var now = clock.GetUtcNow().UtcDateTime;
-        var contact = await ContactAsync(message, now, cancellationToken);
+        var contact = known.Contact ?? NewContact(message, now);
         var inbound = new WorkItemMessage
         {
             Id = Guid.CreateVersion7(),
@@ -82,8 +83,8 @@ public sealed class IngestMessage(ProDeskDbContext db, ITenantContext tenants, S
         var result = await ThreadAsync(message, contact, inbound, now, cancellationToken);
         if (result is null)
         {
-            (newItemsQueue, var policy) = await QueueAndPolicyAsync(message.QueueKey, cancellationToken);
-            result = await CreateAsync(message, newItemsQueue, policy, contact, inbound, now, cancellationToken);
+            newItemsQueue = known.Queue;
+            result = await CreateAsync(message, newItemsQueue, known.Policy, contact, inbound, now, cancellationToken);
         }
 
         AddAttachments(message, result.Item, inbound, now);
@@ -234,21 +235,41 @@ public sealed class IngestMessage(ProDeskDbContext db, ITenantContext tenants, S
         }
     }
 
-    /// <summary>The queue new items go to (the one named, else the default) and its current SLA policy for new items' priority, in one query.</summary>
-    private async Task<(Queue Queue, SlaPolicy? Policy)> QueueAndPolicyAsync(string? key, CancellationToken cancellationToken)
+    /// <summary>What ingestion reads before it writes, in one round trip (it used to take three).</summary>
+    /// <param name="Seen">A message holds the external id already (only looked for when probing).</param>
+    /// <param name="Contact">The sender's contact, by email address or phone number; null when new.</param>
+    /// <param name="Queue">The queue a new item goes to: the one named, else the tenant's default.</param>
+    /// <param name="Policy">That queue's current SLA policy for new items' priority.</param>
+    private sealed record Known(bool Seen, Contact? Contact, Queue Queue, SlaPolicy? Policy);
+
+    private async Task<Known> LookUpAsync(InboundMessage message, bool probe, CancellationToken cancellationToken)
     {
+        var key = probe ? MessageKey(message) : null;
+        var phone = message.FromIsPhone ? PhoneOf(message) : null;
+        var email = message.FromIsPhone ? null : EmailOf(message);
+        var tenantId = tenants.Current?.Id ?? throw new InvalidOperationException("Ingestion runs in one tenant's scope.");
+        var contacts = phone is not null
+            ? db.Contacts.Where(c => c.TenantId == tenantId && c.Phone == phone)
+            : db.Contacts.Where(c => c.TenantId == tenantId && c.Email == email);
         var priority = NewItemPriority.ToString();
-        // Without a key, `q.Key == key` matches nothing and the default queue is the only candidate.
-        var found = await db.Queues.AsNoTracking()
-            .Where(q => q.Key == key || q.IsDefault)
-            .OrderBy(q => q.Key == key ? 0 : 1)
+        var queueKey = message.QueueKey;
+
+        // The scope's filter (`"TenantId" = ANY(@scope)`) gives way to the one tenant by equality: with the array,
+        // PostgreSQL judged its cached generic plan worse than a fresh one and planned this statement on every
+        // message (280 µs, three times its execution); with equality it plans it once per connection. RLS still applies.
+        // Without a key, `q.Key == queueKey` matches nothing and the default queue is the only candidate.
+        var found = await db.Queues.IgnoreQueryFilters([ProDeskDbContext.TenantFilter]).AsNoTracking()
+            .Where(q => q.TenantId == tenantId && (q.Key == queueKey || q.IsDefault))
+            .OrderBy(q => q.Key == queueKey ? 0 : 1)
             .Select(q => new
             {
                 Queue = q,
-                Policy = db.SlaPolicies.Where(p => p.QueueKey == q.Key && p.Priority == priority).OrderByDescending(p => p.Version).FirstOrDefault(),
+                Policy = db.SlaPolicies.Where(p => p.TenantId == tenantId && p.QueueKey == q.Key && p.Priority == priority).OrderByDescending(p => p.Version).FirstOrDefault(),
+                Contact = contacts.FirstOrDefault(),
+                Seen = key != null && db.WorkItemMessages.Any(m => m.TenantId == tenantId && m.ExternalId == key),
             })
             .FirstAsync(cancellationToken);
-        return (found.Queue, found.Policy);
+        return new Known(found.Seen, found.Contact, found.Queue, found.Policy);
     }
 
     private async Task<Result?> FindAsync(InboundMessage message, CancellationToken cancellationToken)
@@ -270,29 +291,18 @@ public sealed class IngestMessage(ProDeskDbContext db, ITenantContext tenants, S
         return new Result(found.Item, found.QueueKey, Created: false, Duplicate: true, Message: stored);
     }
 
-    private async Task<Contact> ContactAsync(InboundMessage message, DateTime now, CancellationToken cancellationToken)
+    private static string PhoneOf(InboundMessage message) => ColumnText.Fit(message.FromAddress.Trim(), 32);
+
+    private static string EmailOf(InboundMessage message) =>
+        ColumnText.Fit(MailAddress.TryCreate(message.FromAddress, out var address) ? address.Address.ToLowerInvariant() : message.FromAddress, 320);
+
+    /// <summary>A contact for a sender not seen before, one per tenant across email and phone identities.</summary>
+    private Contact NewContact(InboundMessage message, DateTime now)
     {
-        if (message.FromIsPhone)
-        {
-            var phone = ColumnText.Fit(message.FromAddress.Trim(), 32);
-            var byPhone = await db.Contacts.FirstOrDefaultAsync(c => c.Phone == phone, cancellationToken);
-            if (byPhone is null)
-            {
-                byPhone = new Contact { Id = Guid.CreateVersion7(), Name = ColumnText.Fit(string.IsNullOrWhiteSpace(message.FromName) ? phone : message.FromName.Trim(), 200), Phone = phone, CreatedAt = now };
-                db.Contacts.Add(byPhone);
-            }
-
-            return byPhone;
-        }
-
-        var email = ColumnText.Fit(MailAddress.TryCreate(message.FromAddress, out var address) ? address.Address.ToLowerInvariant() : message.FromAddress, 320);
-        var contact = await db.Contacts.FirstOrDefaultAsync(c => c.Email == email, cancellationToken);
-        if (contact is null)
-        {
-            contact = new Contact { Id = Guid.CreateVersion7(), Name = ColumnText.Fit(string.IsNullOrWhiteSpace(message.FromName) ? email : message.FromName.Trim(), 200), Email = email, CreatedAt = now };
-            db.Contacts.Add(contact);
-        }
-
+        var (email, phone) = message.FromIsPhone ? (null, PhoneOf(message)) : (EmailOf(message), (string?)null);
+        var name = string.IsNullOrWhiteSpace(message.FromName) ? email ?? phone! : message.FromName.Trim();
+        var contact = new Contact { Id = Guid.CreateVersion7(), Name = ColumnText.Fit(name, 200), Email = email, Phone = phone, CreatedAt = now };
+        db.Contacts.Add(contact);
         return contact;
     }
 }
