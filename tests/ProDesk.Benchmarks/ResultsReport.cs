@@ -377,7 +377,8 @@ internal sealed record ResultsReport(
         line("");
         line($"{f.Items:N0} open, unassigned conversations inserted as the superuser (as C's, evenly over the tenants' default queues, priorities 0..3,");
         line($"each on its queue's SLA policy), with {SlaTimers.TimersPerItem} armed timers each in `\"SlaTimers\"`: first response (goal 4 h, started between");
-        line("2 h ago and 30 days ahead) at 75, 90 and 100 %, resolution (24 h) at 100 %, so every timer falls due 1 h to 31 days from now;");
+        line("2 h ago and 30 days ahead) at 75, 90 and 100 %, resolution (24 h) at 100 %, so every timer falls due 1 h to 31 days from now");
+        line("(the app itself arms one row per running clock and chains the later thresholds to it, ARCHITECTURE.md decision 37: F's rows are the heavier case);");
         line($"{f.Timers:N0} timers in one statement in {f.InsertTime.TotalSeconds:0} s, then `VACUUM (ANALYZE)`. They stay armed throughout. The app fires them");
         line("with its own sweeper (inside its Hangfire server, at most 1 s between passes, waking at the next due time): a pass claims up to 500");
         line("due timers (`FOR UPDATE SKIP LOCKED`), writes a clock entry, a trail row and an `SlaWarning` / `SlaBreached` outbox event per timer in");

@@ -5,6 +5,7 @@ using ProDesk.Data;
 using ProDesk.Data.Contacts;
 using ProDesk.Data.Queues;
 using ProDesk.Data.Sla;
+using ProDesk.Data.Tenancy;
 using ProDesk.Data.WorkItems;
 using ProDesk.Domain.WorkItems;
 using ProDesk.Web.Hosting;
@@ -65,12 +66,12 @@ public sealed class IngestMessage(ProDeskDbContext db, ITenantContext tenants, S
             return existing;
         }
 
-        var contact = known.Contact ?? NewContact(message, now);
+        var sender = known.Sender ?? NewContact(message, now);
         var inbound = new WorkItemMessage
         {
             Id = Guid.CreateVersion7(),
             Kind = MessageKind.Inbound,
-            AuthorName = ColumnText.Fit(string.IsNullOrWhiteSpace(message.FromName) ? contact.Name : message.FromName.Trim(), 320),
+            AuthorName = ColumnText.Fit(string.IsNullOrWhiteSpace(message.FromName) ? sender.Name : message.FromName.Trim(), 320),
             Body = message.Body,
             HtmlBody = message.HtmlBody,
             FromAddress = ColumnText.Fit(message.FromAddress, 320),
@@ -80,11 +81,11 @@ public sealed class IngestMessage(ProDeskDbContext db, ITenantContext tenants, S
         };
 
         Queue? newItemsQueue = null;
-        var result = await ThreadAsync(message, contact, inbound, now, cancellationToken);
+        var result = await ThreadAsync(message, sender.Id, inbound, now, cancellationToken);
         if (result is null)
         {
             newItemsQueue = known.Queue;
-            result = await CreateAsync(message, newItemsQueue, known.Policy, contact, inbound, now, cancellationToken);
+            result = await CreateAsync(message, newItemsQueue, known.Policy, sender.Id, inbound, now, cancellationToken);
         }
 
         AddAttachments(message, result.Item, inbound, now);
@@ -105,7 +106,7 @@ public sealed class IngestMessage(ProDeskDbContext db, ITenantContext tenants, S
     /// <summary>Every inbound item starts at this priority (escalations and agents raise it later).</summary>
     private const WorkItemPriority NewItemPriority = WorkItemPriority.Normal;
 
-    private async Task<Result> CreateAsync(InboundMessage message, Queue queue, SlaPolicy? policy, Contact contact, WorkItemMessage inbound, DateTime now, CancellationToken cancellationToken)
+    private async Task<Result> CreateAsync(InboundMessage message, Queue queue, SlaPolicy? policy, Guid contactId, WorkItemMessage inbound, DateTime now, CancellationToken cancellationToken)
     {
         var item = new WorkItem
         {
@@ -118,7 +119,7 @@ public sealed class IngestMessage(ProDeskDbContext db, ITenantContext tenants, S
             Subject = ColumnText.Fit(message.Subject, 400),
             Channel = message.Channel,
             ExternalId = message.Channel == "api" ? message.ExternalId : null,
-            ContactId = contact.Id,
+            ContactId = contactId,
             CreatedAt = now,
             UpdatedAt = now,
             Messages = [inbound],
@@ -136,7 +137,7 @@ public sealed class IngestMessage(ProDeskDbContext db, ITenantContext tenants, S
     /// customer's own earlier mail only threads for that same customer); or, for chat and SMS, the
     /// contact's latest item on the channel. A closed item is never reopened: the message starts a new one.
     /// </summary>
-    private async Task<Result?> ThreadAsync(InboundMessage message, Contact contact, WorkItemMessage inbound, DateTime now, CancellationToken cancellationToken)
+    private async Task<Result?> ThreadAsync(InboundMessage message, Guid contactId, WorkItemMessage inbound, DateTime now, CancellationToken cancellationToken)
     {
         WorkItem? item = null;
         if (message.ThreadItemId is { } tokenItem)
@@ -164,7 +165,7 @@ public sealed class IngestMessage(ProDeskDbContext db, ITenantContext tenants, S
             foreach (var candidate in answered)
             {
                 var found = await db.WorkItems.FirstOrDefaultAsync(w => w.Id == candidate.WorkItemId, cancellationToken);
-                if (found is not null && (candidate.Kind != MessageKind.Inbound || found.ContactId == contact.Id))
+                if (found is not null && (candidate.Kind != MessageKind.Inbound || found.ContactId == contactId))
                 {
                     item = found;
                     break;
@@ -172,10 +173,10 @@ public sealed class IngestMessage(ProDeskDbContext db, ITenantContext tenants, S
             }
         }
 
-        if (item is null && message.ContinuesLatest && contact.Id != Guid.Empty)
+        if (item is null && message.ContinuesLatest && contactId != Guid.Empty)
         {
             item = await db.WorkItems
-                .Where(w => w.ContactId == contact.Id && w.Channel == message.Channel && w.Status != WorkItemStatus.Closed)
+                .Where(w => w.ContactId == contactId && w.Channel == message.Channel && w.Status != WorkItemStatus.Closed)
                 .OrderByDescending(w => w.CreatedAt)
                 .FirstOrDefaultAsync(cancellationToken);
         }
@@ -237,10 +238,13 @@ public sealed class IngestMessage(ProDeskDbContext db, ITenantContext tenants, S
 
     /// <summary>What ingestion reads before it writes, in one round trip (it used to take three).</summary>
     /// <param name="Seen">A message holds the external id already (only looked for when probing).</param>
-    /// <param name="Contact">The sender's contact, by email address or phone number; null when new.</param>
+    /// <param name="Sender">The sender's contact, by email address or phone number; null when new.</param>
     /// <param name="Queue">The queue a new item goes to: the one named, else the tenant's default.</param>
     /// <param name="Policy">That queue's current SLA policy for new items' priority.</param>
-    private sealed record Known(bool Seen, Contact? Contact, Queue Queue, SlaPolicy? Policy);
+    private sealed record Known(bool Seen, Sender? Sender, Queue Queue, SlaPolicy? Policy);
+
+    /// <summary>The contact a message comes from: what threading and the message's author name need of it.</summary>
+    private sealed record Sender(Guid Id, string Name);
 
     private async Task<Known> LookUpAsync(InboundMessage message, bool probe, CancellationToken cancellationToken)
     {
@@ -254,22 +258,22 @@ public sealed class IngestMessage(ProDeskDbContext db, ITenantContext tenants, S
         var priority = NewItemPriority.ToString();
         var queueKey = message.QueueKey;
 
-        // The scope's filter (`"TenantId" = ANY(@scope)`) gives way to the one tenant by equality: with the array,
-        // PostgreSQL judged its cached generic plan worse than a fresh one and planned this statement on every
-        // message (280 µs, three times its execution); with equality it plans it once per connection. RLS still applies.
+        // By tenant equality (OneTenantQueries), so PostgreSQL plans it once per connection, not on every message.
         // Without a key, `q.Key == queueKey` matches nothing and the default queue is the only candidate.
-        var found = await db.Queues.IgnoreQueryFilters([ProDeskDbContext.TenantFilter]).AsNoTracking()
-            .Where(q => q.TenantId == tenantId && (q.Key == queueKey || q.IsDefault))
+        var found = await db.Queues.OfTenant(tenantId).AsNoTracking()
+            .Where(q => q.Key == queueKey || q.IsDefault)
             .OrderBy(q => q.Key == queueKey ? 0 : 1)
             .Select(q => new
             {
                 Queue = q,
                 Policy = db.SlaPolicies.Where(p => p.TenantId == tenantId && p.QueueKey == q.Key && p.Priority == priority).OrderByDescending(p => p.Version).FirstOrDefault(),
-                Contact = contacts.FirstOrDefault(),
+                // Two scalar subqueries rather than one row: SQLite has no LATERAL join for a row.
+                SenderId = contacts.Select(c => (Guid?)c.Id).FirstOrDefault(),
+                SenderName = contacts.Select(c => c.Name).FirstOrDefault(),
                 Seen = key != null && db.WorkItemMessages.Any(m => m.TenantId == tenantId && m.ExternalId == key),
             })
             .FirstAsync(cancellationToken);
-        return new Known(found.Seen, found.Contact, found.Queue, found.Policy);
+        return new Known(found.Seen, found.SenderId is { } id ? new Sender(id, found.SenderName!) : null, found.Queue, found.Policy);
     }
 
     private async Task<Result?> FindAsync(InboundMessage message, CancellationToken cancellationToken)
@@ -297,12 +301,12 @@ public sealed class IngestMessage(ProDeskDbContext db, ITenantContext tenants, S
         ColumnText.Fit(MailAddress.TryCreate(message.FromAddress, out var address) ? address.Address.ToLowerInvariant() : message.FromAddress, 320);
 
     /// <summary>A contact for a sender not seen before, one per tenant across email and phone identities.</summary>
-    private Contact NewContact(InboundMessage message, DateTime now)
+    private Sender NewContact(InboundMessage message, DateTime now)
     {
         var (email, phone) = message.FromIsPhone ? (null, PhoneOf(message)) : (EmailOf(message), (string?)null);
         var name = string.IsNullOrWhiteSpace(message.FromName) ? email ?? phone! : message.FromName.Trim();
         var contact = new Contact { Id = Guid.CreateVersion7(), Name = ColumnText.Fit(name, 200), Email = email, Phone = phone, CreatedAt = now };
         db.Contacts.Add(contact);
-        return contact;
+        return new Sender(contact.Id, contact.Name);
     }
 }

@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using ProDesk.Data;
 using ProDesk.Data.Channels;
+using ProDesk.Data.Tenancy;
 using ProDesk.Domain.Channels.Email;
 using ProDesk.Web.Channels.Outbound;
 using ProDesk.Web.Hosting;
@@ -44,7 +45,7 @@ public sealed class IngestEmail(
         var sha256 = Convert.ToHexStringLower(SHA256.HashData(raw));
         var (parsed, failure) = Parse(raw, options.Value.MaxBytes);
         var dedupeKey = parsed?.MessageId is { Length: > 0 and <= 900 } id ? id : $"sha256:{sha256}";
-        if (await db.InboundMails.AsNoTracking().FirstOrDefaultAsync(m => m.Source == source && m.DedupeKey == dedupeKey, cancellationToken) is { } seen)
+        if (await db.InboundMails.OfTenant(tenantId).AsNoTracking().FirstOrDefaultAsync(m => m.Source == source && m.DedupeKey == dedupeKey, cancellationToken) is { } seen)
         {
             return new Result(Outcome.Duplicate, seen.Id, seen.WorkItemId, seen.Reason);
         }
@@ -116,7 +117,7 @@ public sealed class IngestEmail(
         };
 
         var mayAcknowledge = !message.Automatic && settings?.SupportAddress is not null
-            && await WithinAutomaticCapAsync(parsed.FromAddress, cancellationToken);
+            && await WithinAutomaticCapAsync(parsed.FromAddress, ledger.TenantId, cancellationToken);
         var acknowledged = false;
         var result = await ingest.HandleAsync(message, stored =>
         {
@@ -201,11 +202,11 @@ public sealed class IngestEmail(
     /// an auto-responder that ignores RFC 3834 (and starts a new conversation with every answer) gets a
     /// few acknowledgments, not an endless exchange.
     /// </summary>
-    private async Task<bool> WithinAutomaticCapAsync(string address, CancellationToken cancellationToken)
+    private async Task<bool> WithinAutomaticCapAsync(string address, Guid tenantId, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow().UtcDateTime;
         var since = now - AutomaticLimit.Window;
-        var recent = await db.OutboundMessages.AsNoTracking()
+        var recent = await db.OutboundMessages.OfTenant(tenantId).AsNoTracking()
             .Where(o => o.Automatic && o.To == address && o.CreatedAt > since).Select(o => o.CreatedAt).ToListAsync(cancellationToken);
         return AutomaticLimit.Allows(recent, now);
     }
