@@ -34,21 +34,28 @@ public sealed class IngestMessage(ProDeskDbContext db, ITenantContext tenants, S
     public async Task<Result> HandleAsync(InboundMessage message, Action<Result>? alsoSave = null, CancellationToken cancellationToken = default)
     {
         // One connection for every read and the write: each open of a pooled connection costs a reset and
-        // the tenant's row-level-security setting, twice the round trips of the queries themselves.
+        // the tenant's row-level-security setting, twice the round trips of the queries themselves. Closed
+        // here, not left to the context: a pooled context goes back to its pool with the connection as it is.
         await db.Database.OpenConnectionAsync(cancellationToken);
-
-        // A unique-index race (the same external id, or a new contact arriving twice at once) or an agent
-        // saving the same item loses the write; the next attempt finds what the winner wrote.
-        for (var attempt = 1; ; attempt++)
+        try
         {
-            try
+            // A unique-index race (the same external id, or a new contact arriving twice at once) or an agent
+            // saving the same item loses the write; the next attempt finds what the winner wrote.
+            for (var attempt = 1; ; attempt++)
             {
-                return await TryOnceAsync(message, alsoSave, probe: attempt > 1 || !message.CheckedNew, cancellationToken);
+                try
+                {
+                    return await TryOnceAsync(message, alsoSave, probe: attempt > 1 || !message.CheckedNew, cancellationToken);
+                }
+                catch (DbUpdateException) when (attempt < 3)
+                {
+                    db.ChangeTracker.Clear();
+                }
             }
-            catch (DbUpdateException) when (attempt < 3)
-            {
-                db.ChangeTracker.Clear();
-            }
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
         }
     }
 

@@ -43,9 +43,10 @@ public static class DataExtensions
         builder.Services.AddSingleton<TenantSaveGuard>();
         builder.Services.AddSingleton<RowLevelSecurityInterceptor>();
 
-        // Pooled: a request reuses a reset context instead of building its options and internal services
-        // again (about 5 % of the app's CPU per ingested message). The tenant scope travels in the options.
-        builder.Services.AddDbContextPool<ProDeskDbContext>((services, options) =>
+        // The options are built once, not per request (a few % of the app's CPU per ingested message); the tenant
+        // scope travels in them. Not a pooled context: pooling ran the connection pool dry under long-lived hub
+        // requests in benchmark E (decision 38).
+        builder.Services.AddDbContext<ProDeskDbContext>((services, options) =>
         {
             options.UseTenantScope(services.GetRequiredService<ICurrentTenantIds>());
             if (settings.Provider == DatabaseProvider.Postgres)
@@ -59,7 +60,7 @@ public static class DataExtensions
             }
 
             options.AddInterceptors(services.GetRequiredService<TenantSaveGuard>());
-        });
+        }, ServiceLifetime.Scoped, ServiceLifetime.Singleton);
 
         builder.Services.AddScoped<DemoSeeder>();
         builder.Services.AddScoped<DatabaseMigrator>();

@@ -22,26 +22,28 @@ public static class SlaTimerChain
         Percent = thresholds[0].Percent,
         FireAt = thresholds[0].FireAt,
         DueAt = dueAt,
-        Then = thresholds.Count > 1
-            ? string.Join(';', thresholds.Skip(1).Select(t => string.Create(CultureInfo.InvariantCulture, $"{t.Percent}@{t.FireAt.Ticks}")))
-            : null,
+        Then = thresholds.Count > 1 ? string.Join(';', thresholds.Skip(1).Select(Write)) : null,
     };
 
     /// <summary>The row of the threshold after <paramref name="fired"/>, or null when it was the clock's last.</summary>
     public static SlaTimer? Next(SlaTimer fired)
     {
-        if (string.IsNullOrEmpty(fired.Then))
-        {
-            return null;
-        }
+        // Only this class writes Then; a part it cannot read is skipped rather than failing the sweeper's whole batch.
+        var rest = (fired.Then ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries).Select(Read).OfType<SlaThreshold>().ToList();
+        return rest.Count == 0 ? null : Arm(fired.TenantId, fired.WorkItemId, fired.Target, fired.DueAt, rest);
+    }
 
-        var rest = fired.Then.Split(';').Select(part =>
-        {
-            var at = part.IndexOf('@', StringComparison.Ordinal);
-            return new SlaThreshold(
-                int.Parse(part.AsSpan(0, at), CultureInfo.InvariantCulture),
-                new DateTime(long.Parse(part.AsSpan(at + 1), CultureInfo.InvariantCulture), DateTimeKind.Utc));
-        }).ToList();
-        return Arm(fired.TenantId, fired.WorkItemId, fired.Target, fired.DueAt, rest);
+    private static string Write(SlaThreshold threshold) =>
+        string.Create(CultureInfo.InvariantCulture, $"{threshold.Percent}@{threshold.FireAt.Ticks}");
+
+    private static SlaThreshold? Read(string part)
+    {
+        var at = part.IndexOf('@', StringComparison.Ordinal);
+        return at > 0
+            && int.TryParse(part.AsSpan(0, at), NumberStyles.None, CultureInfo.InvariantCulture, out var percent)
+            && long.TryParse(part.AsSpan(at + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var ticks)
+            && ticks <= DateTime.MaxValue.Ticks
+                ? new SlaThreshold(percent, new DateTime(ticks, DateTimeKind.Utc))
+                : null;
     }
 }

@@ -41,7 +41,20 @@ public sealed class IngestEmail(
     public async Task<Result> HandleAsync(string source, byte[] raw, ChannelSettings? settings, CancellationToken cancellationToken)
     {
         var tenantId = tenants.Current?.Id ?? throw new InvalidOperationException("Mail is taken in inside one tenant's scope.");
+        // One connection for the whole mail, closed here: a pooled context goes back with its connection as it is.
         await db.Database.OpenConnectionAsync(cancellationToken);
+        try
+        {
+            return await TakeInNewAsync(source, raw, settings, tenantId, cancellationToken);
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
+        }
+    }
+
+    private async Task<Result> TakeInNewAsync(string source, byte[] raw, ChannelSettings? settings, Guid tenantId, CancellationToken cancellationToken)
+    {
         var sha256 = Convert.ToHexStringLower(SHA256.HashData(raw));
         var (parsed, failure) = Parse(raw, options.Value.MaxBytes);
         var dedupeKey = parsed?.MessageId is { Length: > 0 and <= 900 } id ? id : $"sha256:{sha256}";
