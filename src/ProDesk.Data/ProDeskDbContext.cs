@@ -19,12 +19,9 @@ using ProDesk.Domain.Tenancy;
 
 namespace ProDesk.Data;
 
-public class ProDeskDbContext(DbContextOptions<ProDeskDbContext> options)
+public class ProDeskDbContext(DbContextOptions<ProDeskDbContext> options, ICurrentTenantIds tenantIds)
     : IdentityDbContext<AppUser, AppRole, Guid>(options), IDataProtectionKeyContext
 {
-    // From the options (TenantScopeExtension), so the context can be pooled; none there means no tenant.
-    private readonly ICurrentTenantIds tenantIds = options.FindExtension<TenantScopeExtension>()?.TenantIds ?? NoTenants.Instance;
-
     /// <summary>The name of the query filter on every tenant-owned entity, for the rare audited <c>IgnoreQueryFilters([...])</c>.</summary>
     public const string TenantFilter = "Tenant";
 

@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Design;
 using ProDesk.Data;
+using ProDesk.Data.Tenancy;
 
 namespace ProDesk.Migrations.Sqlite;
 
@@ -17,6 +18,6 @@ public sealed class SqliteDesignTimeFactory : IDesignTimeDbContextFactory<ProDes
     public ProDeskDbContext CreateDbContext(string[] args)
     {
         var options = SqliteProvider.Use(new DbContextOptionsBuilder<ProDeskDbContext>(), "Data Source=prodesk-design.db");
-        return new ProDeskDbContext((DbContextOptions<ProDeskDbContext>)options.Options);
+        return new ProDeskDbContext((DbContextOptions<ProDeskDbContext>)options.Options, NoTenants.Instance);
     }
 }

@@ -67,7 +67,8 @@ public sealed class IngestMessage(ProDeskDbContext db, ITenantContext tenants, S
     private async Task<Result> TryOnceAsync(InboundMessage message, Action<Result>? alsoSave, bool probe, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow().UtcDateTime;
-        var known = await LookUpAsync(message, probe, cancellationToken);
+        var tenantId = tenants.Current?.Id ?? throw new InvalidOperationException("Ingestion runs in one tenant's scope.");
+        var known = await LookUpAsync(message, tenantId, probe, cancellationToken);
         if (known.Seen && await FindAsync(message, cancellationToken) is { } existing)
         {
             return existing;
@@ -92,7 +93,7 @@ public sealed class IngestMessage(ProDeskDbContext db, ITenantContext tenants, S
         if (result is null)
         {
             newItemsQueue = known.Queue;
-            result = await CreateAsync(message, newItemsQueue, known.Policy, sender.Id, inbound, now, cancellationToken);
+            result = await CreateAsync(message, tenantId, newItemsQueue, known.Policy, sender.Id, inbound, now, cancellationToken);
         }
 
         AddAttachments(message, result.Item, inbound, now);
@@ -113,12 +114,12 @@ public sealed class IngestMessage(ProDeskDbContext db, ITenantContext tenants, S
     /// <summary>Every inbound item starts at this priority (escalations and agents raise it later).</summary>
     private const WorkItemPriority NewItemPriority = WorkItemPriority.Normal;
 
-    private async Task<Result> CreateAsync(InboundMessage message, Queue queue, SlaPolicy? policy, Guid contactId, WorkItemMessage inbound, DateTime now, CancellationToken cancellationToken)
+    private async Task<Result> CreateAsync(InboundMessage message, Guid tenantId, Queue queue, SlaPolicy? policy, Guid contactId, WorkItemMessage inbound, DateTime now, CancellationToken cancellationToken)
     {
         var item = new WorkItem
         {
             Id = Guid.CreateVersion7(),
-            TenantId = tenants.Current?.Id ?? throw new InvalidOperationException("Ingestion runs in one tenant's scope."),
+            TenantId = tenantId,
             Kind = message.Kind,
             Status = WorkItemStatus.Open,
             Priority = NewItemPriority,
@@ -253,12 +254,11 @@ public sealed class IngestMessage(ProDeskDbContext db, ITenantContext tenants, S
     /// <summary>The contact a message comes from: what threading and the message's author name need of it.</summary>
     private sealed record Sender(Guid Id, string Name);
 
-    private async Task<Known> LookUpAsync(InboundMessage message, bool probe, CancellationToken cancellationToken)
+    private async Task<Known> LookUpAsync(InboundMessage message, Guid tenantId, bool probe, CancellationToken cancellationToken)
     {
         var key = probe ? MessageKey(message) : null;
         var phone = message.FromIsPhone ? PhoneOf(message) : null;
         var email = message.FromIsPhone ? null : EmailOf(message);
-        var tenantId = tenants.Current?.Id ?? throw new InvalidOperationException("Ingestion runs in one tenant's scope.");
         var contacts = phone is not null
             ? db.Contacts.Where(c => c.TenantId == tenantId && c.Phone == phone)
             : db.Contacts.Where(c => c.TenantId == tenantId && c.Email == email);
@@ -285,7 +285,7 @@ public sealed class IngestMessage(ProDeskDbContext db, ITenantContext tenants, S
 
     private async Task<Result?> FindAsync(InboundMessage message, CancellationToken cancellationToken)
     {
-        // Nearly every message is new: the first probe reads one index entry and nothing else.
+        // Only once the lookup saw the external id (a repeat): the stored message, its item and the item's queue.
         var key = MessageKey(message);
         var seen = await db.WorkItemMessages.AsNoTracking().Where(m => m.ExternalId == key).Select(m => new { m.Id, m.WorkItemId }).FirstOrDefaultAsync(cancellationToken);
         if (seen is null)

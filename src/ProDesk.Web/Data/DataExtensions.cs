@@ -43,12 +43,10 @@ public static class DataExtensions
         builder.Services.AddSingleton<TenantSaveGuard>();
         builder.Services.AddSingleton<RowLevelSecurityInterceptor>();
 
-        // The options are built once, not per request (a few % of the app's CPU per ingested message); the tenant
-        // scope travels in them. Not a pooled context: pooling ran the connection pool dry under long-lived hub
-        // requests in benchmark E (decision 38).
+        // The options are built once, not per request (a few % of the app's CPU per ingested message). Not a
+        // pooled context: pooling ran the connection pool dry under long-lived hub requests in benchmark E (decision 38).
         builder.Services.AddDbContext<ProDeskDbContext>((services, options) =>
         {
-            options.UseTenantScope(services.GetRequiredService<ICurrentTenantIds>());
             if (settings.Provider == DatabaseProvider.Postgres)
             {
                 PostgresProvider.Use(options, settings.ContextConnectionString);
