@@ -19,14 +19,71 @@ using ProDesk.Domain.Tenancy;
 
 namespace ProDesk.Data;
 
-public class ProDeskDbContext(DbContextOptions<ProDeskDbContext> options, ICurrentTenantIds tenantIds)
+public class ProDeskDbContext(DbContextOptions<ProDeskDbContext> options)
     : IdentityDbContext<AppUser, AppRole, Guid>(options), IDataProtectionKeyContext
 {
+    // From the options (TenantScopeExtension), so the context can be pooled; none there means no tenant.
+    private readonly ICurrentTenantIds tenantIds = options.FindExtension<TenantScopeExtension>()?.TenantIds ?? NoTenants.Instance;
+
     /// <summary>The name of the query filter on every tenant-owned entity, for the rare audited <c>IgnoreQueryFilters([...])</c>.</summary>
     public const string TenantFilter = "Tenant";
 
     /// <summary>The tenants this context may read and write; evaluated per query, so a scope change is seen at once.</summary>
     public IReadOnlyList<Guid> TenantScopeIds => tenantIds.TenantIds;
+
+    // A pooled context goes back to the pool with its connection as it is. EF's asynchronous reset closes the
+    // connection but keeps the count of explicit opens, so one opened by hand and never closed made the next
+    // lease keep its connection open for that lease's whole life: a hub connection's request, for hours, ran
+    // a node's pool dry in benchmark E (decision 38). Whoever opens closes; this catches whoever forgot.
+    public override void Dispose()
+    {
+        if (ConnectionLeftOpen())
+        {
+            Database.CurrentTransaction?.Dispose();
+            for (var i = 0; i < MaxOpens && ConnectionLeftOpen(); i++)
+            {
+                Database.CloseConnection();
+            }
+        }
+
+        base.Dispose();
+        GC.SuppressFinalize(this);
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        if (ConnectionLeftOpen())
+        {
+            if (Database.CurrentTransaction is { } transaction)
+            {
+                await transaction.DisposeAsync();
+            }
+
+            for (var i = 0; i < MaxOpens && ConnectionLeftOpen(); i++)
+            {
+                await Database.CloseConnectionAsync();
+            }
+        }
+
+        await base.DisposeAsync();
+        GC.SuppressFinalize(this);
+    }
+
+    // Each close takes back one open; nobody nests more than this. A connection the caller opened itself stays open.
+    private const int MaxOpens = 16;
+
+    private bool ConnectionLeftOpen()
+    {
+        try
+        {
+            return Database.GetDbConnection().State != System.Data.ConnectionState.Closed;
+        }
+        catch (ObjectDisposedException)
+        {
+            // Disposed already (a second Dispose).
+            return false;
+        }
+    }
 
     public DbSet<Tenant> Tenants => Set<Tenant>();
 

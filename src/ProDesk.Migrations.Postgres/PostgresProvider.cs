@@ -1,7 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Design;
 using ProDesk.Data;
-using ProDesk.Data.Tenancy;
 
 namespace ProDesk.Migrations.Postgres;
 
@@ -19,6 +18,6 @@ public sealed class PostgresDesignTimeFactory : IDesignTimeDbContextFactory<ProD
     {
         var connectionString = Environment.GetEnvironmentVariable("ConnectionStrings__ProDesk") ?? "Host=127.0.0.1;Database=prodesk_design";
         var options = PostgresProvider.Use(new DbContextOptionsBuilder<ProDeskDbContext>(), connectionString);
-        return new ProDeskDbContext((DbContextOptions<ProDeskDbContext>)options.Options, NoTenants.Instance);
+        return new ProDeskDbContext((DbContextOptions<ProDeskDbContext>)options.Options);
     }
 }

@@ -1,7 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Design;
 using ProDesk.Data;
-using ProDesk.Data.Tenancy;
 
 namespace ProDesk.Migrations.Sqlite;
 
@@ -18,6 +17,6 @@ public sealed class SqliteDesignTimeFactory : IDesignTimeDbContextFactory<ProDes
     public ProDeskDbContext CreateDbContext(string[] args)
     {
         var options = SqliteProvider.Use(new DbContextOptionsBuilder<ProDeskDbContext>(), "Data Source=prodesk-design.db");
-        return new ProDeskDbContext((DbContextOptions<ProDeskDbContext>)options.Options, NoTenants.Instance);
+        return new ProDeskDbContext((DbContextOptions<ProDeskDbContext>)options.Options);
     }
 }

@@ -64,14 +64,15 @@ public sealed class RowLevelSecurityTests(ProDeskApp app) : PostgresTest(app)
         var settings = App.Services.GetRequiredService<DatabaseSettings>();
         var pool = new NpgsqlConnectionStringBuilder(settings.ContextConnectionString) { MaxPoolSize = 1, ApplicationName = "rls-pool-test" };
         Assert.True(pool.NoResetOnClose);
-        var options = PostgresProvider.Use(new DbContextOptionsBuilder<ProDeskDbContext>(), pool.ConnectionString)
-            .AddInterceptors(App.Services.GetRequiredService<RowLevelSecurityInterceptor>()).Options;
+        DbContextOptions<ProDeskDbContext> Options(ICurrentTenantIds scope) => (DbContextOptions<ProDeskDbContext>)PostgresProvider
+            .Use(new DbContextOptionsBuilder<ProDeskDbContext>(), pool.ConnectionString)
+            .AddInterceptors(App.Services.GetRequiredService<RowLevelSecurityInterceptor>()).UseTenantScope(scope).Options;
         var acme = await App.TenantAsync("acme");
 
-        await using var scoped = new ProDeskDbContext((DbContextOptions<ProDeskDbContext>)options, new FixedTenants([acme.Id]));
+        await using var scoped = new ProDeskDbContext(Options(new FixedTenants([acme.Id])));
         var first = await scoped.Database.SqlQueryRaw<BackendAndCount>(CountOnBackend).SingleAsync();
         await scoped.DisposeAsync();
-        await using var unscoped = new ProDeskDbContext((DbContextOptions<ProDeskDbContext>)options, NoTenants.Instance);
+        await using var unscoped = new ProDeskDbContext(Options(NoTenants.Instance));
         var next = await unscoped.Database.SqlQueryRaw<BackendAndCount>(CountOnBackend).SingleAsync();
 
         Assert.Equal(2, first.Count);
