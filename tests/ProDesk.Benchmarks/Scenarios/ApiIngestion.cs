@@ -68,6 +68,8 @@ internal static class ApiIngestion
                 (i, _) => Task.FromResult<ILoadWorker>(new Worker(http, pool, i, $"bench-{run}-w", warmup)), cancellationToken);
         }
 
+        await database.AnalyzeAsync(cancellationToken);
+
         var totals = new Totals();
         var prefix = $"bench-{run}-m";
         var result = await LoadLoop.RunAsync(Title, options.IngestWorkers, options.IngestDuration,

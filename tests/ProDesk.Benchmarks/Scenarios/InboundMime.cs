@@ -120,6 +120,8 @@ internal static class InboundMime
                 (i, _) => Task.FromResult<ILoadWorker>(new Worker(http, pool, templates, i, $"g{run}w", warmup)), cancellationToken);
         }
 
+        await database.AnalyzeAsync(cancellationToken);
+
         // The app's cost per mail grows with the tenants' work items (IngestMessage's dedupe lookup reads them all): say how many there were.
         var itemsAtStart = await database.CountAsync("""SELECT count(*) FROM "WorkItems" """, cancellationToken);
 
