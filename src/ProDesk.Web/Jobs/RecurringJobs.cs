@@ -1,6 +1,7 @@
 using Hangfire;
 using ProDesk.Web.Channels.Email;
 using ProDesk.Web.Identity;
+using ProDesk.Web.Realtime;
 
 namespace ProDesk.Web.Jobs;
 
@@ -21,10 +22,13 @@ internal sealed class RecurringJobs(IRecurringJobManager jobs) : IRecurringJobs
 
     public const string MailboxPollingJob = "mailbox-polling";
 
+    public const string OutboxPruningJob = "outbox-pruning";
+
     public void Register()
     {
         jobs.AddOrUpdate<TokenPruning>(TokenPruningJob, job => job.RunAsync(CancellationToken.None), Cron.Hourly(17));
         // Every tenant's IMAP mailboxes, in parallel; the IDLE watcher (Channels/Email/MailboxWatcher) is the fast path.
         jobs.AddOrUpdate<MailboxPolling>(MailboxPollingJob, job => job.RunAsync(CancellationToken.None), Cron.Minutely());
+        jobs.AddOrUpdate<OutboxPruning>(OutboxPruningJob, job => job.RunAsync(CancellationToken.None), Cron.Hourly(41));
     }
 }

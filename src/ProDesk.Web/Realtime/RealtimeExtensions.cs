@@ -39,6 +39,7 @@ public static class RealtimeExtensions
         builder.Services.AddSingleton<IRealtimeNotifier, SignalRNotifier>();
         builder.Services.AddSingleton<QueueStatsAnnouncer>();
         builder.Services.AddSingleton<OutboxRelay>();
+        builder.Services.AddScoped<OutboxPruning>();
         if (builder.Configuration.GetValue("ProDesk:RunJobs", true))
         {
             builder.Services.AddHostedService(services => services.GetRequiredService<OutboxRelay>());

@@ -59,13 +59,15 @@ public sealed class TenantJobFilterTests(ProDeskApp app) : PostgresTest(app)
     }
 
     [Fact]
-    public void Every_recurring_schedule_is_registered_hourly_token_pruning_among_them()
+    public void Every_recurring_schedule_is_registered_hourly_token_and_outbox_pruning_among_them()
     {
         using var connection = App.Services.GetRequiredService<JobStorage>().GetConnection();
         var jobs = Hangfire.Storage.StorageConnectionExtensions.GetRecurringJobs(connection);
         var pruning = Assert.Single(jobs, j => j.Id == ProDesk.Web.Jobs.RecurringJobs.TokenPruningJob);
         Assert.Equal("17 * * * *", pruning.Cron);
         Assert.Equal(typeof(ProDesk.Web.Identity.TokenPruning), pruning.Job.Type);
+        var outbox = Assert.Single(jobs, j => j.Id == ProDesk.Web.Jobs.RecurringJobs.OutboxPruningJob);
+        Assert.Equal(typeof(ProDesk.Web.Realtime.OutboxPruning), outbox.Job.Type);
     }
 
     [Fact]
