@@ -53,6 +53,22 @@ public sealed partial class OutboundDispatcher(
         var services = scope.ServiceProvider;
         using var system = TenantScopes.Enter(await services.GetRequiredService<TenantScopes>().ForSystemAsync("outbound-dispatcher", cancellationToken));
         var db = services.GetRequiredService<ProDeskDbContext>();
+        // One connection checkout for the pass, held while the batch is sent: under heavy inbound mail every
+        // checkout waits its turn behind the requests, and two per message sent 20 acknowledgments a second
+        // while 650 mails a second came in (benchmark G, decision 42).
+        await db.Database.OpenConnectionAsync(cancellationToken);
+        try
+        {
+            return await SendDueAsync(db, cancellationToken);
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
+        }
+    }
+
+    private async Task<int> SendDueAsync(ProDeskDbContext db, CancellationToken cancellationToken)
+    {
         var now = clock.GetUtcNow().UtcDateTime;
         var claimed = await ClaimAsync(db, now, cancellationToken);
         if (claimed.Count == 0)
@@ -64,20 +80,24 @@ public sealed partial class OutboundDispatcher(
         var tenantIds = messages.Select(m => m.TenantId).Distinct().ToList();
         var channelSettings = await db.ChannelSettings.AsNoTracking().Where(c => tenantIds.Contains(c.TenantId)).ToDictionaryAsync(c => c.TenantId, cancellationToken);
         var tenantNames = await db.Tenants.AsNoTracking().Where(t => tenantIds.Contains(t.Id)).ToDictionaryAsync(t => t.Id, t => t.Name, cancellationToken);
+        // The batch's suppressed addresses in one query, not one per mail.
+        var addresses = messages.Where(m => m.Channel == "email").Select(m => m.To.ToLowerInvariant()).Distinct().ToList();
+        var suppressed = (await db.EmailSuppressions.AsNoTracking().Where(s => tenantIds.Contains(s.TenantId) && addresses.Contains(s.Address))
+            .Select(s => new { s.TenantId, s.Address }).ToListAsync(cancellationToken)).Select(s => (s.TenantId, s.Address)).ToHashSet();
         foreach (var message in messages)
         {
-            await SendOneAsync(db, message, channelSettings.GetValueOrDefault(message.TenantId), tenantNames.GetValueOrDefault(message.TenantId) ?? "", cancellationToken);
+            var isSuppressed = message.Channel == "email" && suppressed.Contains((message.TenantId, message.To.ToLowerInvariant()));
+            await SendOneAsync(message, isSuppressed, channelSettings.GetValueOrDefault(message.TenantId), tenantNames.GetValueOrDefault(message.TenantId) ?? "", cancellationToken);
             await db.SaveChangesAsync(cancellationToken);
         }
 
         return messages.Count;
     }
 
-    private async Task SendOneAsync(ProDeskDbContext db, OutboundMessage message, ChannelSettings? channel, string tenantName, CancellationToken cancellationToken)
+    private async Task SendOneAsync(OutboundMessage message, bool isSuppressed, ChannelSettings? channel, string tenantName, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow().UtcDateTime;
-        var address = message.To.ToLowerInvariant();
-        if (message.Channel == "email" && await db.EmailSuppressions.AnyAsync(s => s.TenantId == message.TenantId && s.Address == address, cancellationToken))
+        if (isSuppressed)
         {
             message.State = OutboundState.Suppressed;
             message.LastError = "the address bounced permanently";
