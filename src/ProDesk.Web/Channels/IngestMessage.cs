@@ -34,10 +34,8 @@ public sealed class IngestMessage(ProDeskDbContext db, ITenantContext tenants, S
     public async Task<Result> HandleAsync(InboundMessage message, Action<Result>? alsoSave = null, CancellationToken cancellationToken = default)
     {
         // One connection for every read and the write: each open of a pooled connection costs a reset and
-        // the tenant's row-level-security setting, twice the round trips of the queries themselves. Closed
-        // here, not left to the context: a pooled context goes back to its pool with the connection as it is.
-        await db.Database.OpenConnectionAsync(cancellationToken);
-        try
+        // the tenant's row-level-security setting, twice the round trips of the queries themselves.
+        return await db.Database.OnOneConnectionAsync(async () =>
         {
             // A unique-index race (the same external id, or a new contact arriving twice at once) or an agent
             // saving the same item loses the write; the next attempt finds what the winner wrote.
@@ -52,11 +50,7 @@ public sealed class IngestMessage(ProDeskDbContext db, ITenantContext tenants, S
                     db.ChangeTracker.Clear();
                 }
             }
-        }
-        finally
-        {
-            await db.Database.CloseConnectionAsync();
-        }
+        }, cancellationToken);
     }
 
     public Task<Result> HandleAsync(InboundMessage message, CancellationToken cancellationToken) => HandleAsync(message, null, cancellationToken);

@@ -34,27 +34,19 @@ public sealed partial class OutboxRelay(IServiceScopeFactory scopes, TimeProvide
         var services = scope.ServiceProvider;
         using var system = TenantScopes.Enter(await services.GetRequiredService<TenantScopes>().ForSystemAsync("outbox-relay", cancellationToken));
         var db = services.GetRequiredService<ProDeskDbContext>();
-        List<OutboxEvent> batch;
-        List<(OutboxEvent Event, Guid? ItemId)> events;
-        Dictionary<Guid, WorkItem> items;
         // Both reads on one connection: under heavy ingestion every checkout waits its turn in the pool, and a
         // relay that waited three times per batch fell seconds behind the desk (benchmark D).
-        await db.Database.OpenConnectionAsync(cancellationToken);
-        try
+        var (events, items) = await db.Database.OnOneConnectionAsync(async () =>
         {
-            batch = await db.OutboxEvents.AsNoTracking().Where(e => e.PublishedAt == null).OrderBy(e => e.Id).Take(BatchSize).ToListAsync(cancellationToken);
-            if (batch.Count == 0)
-            {
-                return 0;
-            }
-
-            events = batch.Select(e => (Event: e, ItemId: ItemId(e))).ToList();
+            var batch = await db.OutboxEvents.AsNoTracking().Where(e => e.PublishedAt == null).OrderBy(e => e.Id).Take(BatchSize).ToListAsync(cancellationToken);
+            var events = batch.Select(e => (Event: e, ItemId: ItemId(e))).ToList();
             var itemIds = events.Select(e => e.ItemId).OfType<Guid>().Distinct().ToList();
-            items = await db.WorkItems.AsNoTracking().Where(w => itemIds.Contains(w.Id)).ToDictionaryAsync(w => w.Id, cancellationToken);
-        }
-        finally
+            var items = batch.Count == 0 ? new Dictionary<Guid, WorkItem>() : await db.WorkItems.AsNoTracking().Where(w => itemIds.Contains(w.Id)).ToDictionaryAsync(w => w.Id, cancellationToken);
+            return (events, items);
+        }, cancellationToken);
+        if (events.Count == 0)
         {
-            await db.Database.CloseConnectionAsync();
+            return 0;
         }
 
         var notifier = services.GetRequiredService<IRealtimeNotifier>();
@@ -78,10 +70,10 @@ public sealed partial class OutboxRelay(IServiceScopeFactory scopes, TimeProvide
         }
 
         // One statement marks the whole batch (an UPDATE per event was a round trip per event).
-        var published = batch.Select(e => e.Id).ToList();
+        var published = events.Select(e => e.Event.Id).ToList();
         var now = clock.GetUtcNow().UtcDateTime;
         await db.OutboxEvents.Where(e => published.Contains(e.Id)).ExecuteUpdateAsync(set => set.SetProperty(e => e.PublishedAt, now), cancellationToken);
-        return batch.Count;
+        return events.Count;
     }
 
     private static Guid? ItemId(OutboxEvent outboxEvent)

@@ -41,16 +41,8 @@ public sealed class IngestEmail(
     public async Task<Result> HandleAsync(string source, byte[] raw, ChannelSettings? settings, CancellationToken cancellationToken)
     {
         var tenantId = tenants.Current?.Id ?? throw new InvalidOperationException("Mail is taken in inside one tenant's scope.");
-        // One connection for the whole mail, closed here: a pooled context goes back with its connection as it is.
-        await db.Database.OpenConnectionAsync(cancellationToken);
-        try
-        {
-            return await TakeInNewAsync(source, raw, settings, tenantId, cancellationToken);
-        }
-        finally
-        {
-            await db.Database.CloseConnectionAsync();
-        }
+        // One connection for the whole mail (ingestion's statements join it).
+        return await db.Database.OnOneConnectionAsync(() => TakeInNewAsync(source, raw, settings, tenantId, cancellationToken), cancellationToken);
     }
 
     private async Task<Result> TakeInNewAsync(string source, byte[] raw, ChannelSettings? settings, Guid tenantId, CancellationToken cancellationToken)

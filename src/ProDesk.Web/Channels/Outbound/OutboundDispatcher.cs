@@ -56,15 +56,7 @@ public sealed partial class OutboundDispatcher(
         // One connection checkout for the pass, held while the batch is sent: under heavy inbound mail every
         // checkout waits its turn behind the requests, and two per message sent 20 acknowledgments a second
         // while 650 mails a second came in (benchmark G, decision 42).
-        await db.Database.OpenConnectionAsync(cancellationToken);
-        try
-        {
-            return await SendDueAsync(db, cancellationToken);
-        }
-        finally
-        {
-            await db.Database.CloseConnectionAsync();
-        }
+        return await db.Database.OnOneConnectionAsync(() => SendDueAsync(db, cancellationToken), cancellationToken);
     }
 
     private async Task<int> SendDueAsync(ProDeskDbContext db, CancellationToken cancellationToken)
