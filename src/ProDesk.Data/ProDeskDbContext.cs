@@ -31,12 +31,33 @@ public class ProDeskDbContext(DbContextOptions<ProDeskDbContext> options)
     /// <summary>The tenants this context may read and write; evaluated per query, so a scope change is seen at once.</summary>
     public IReadOnlyList<Guid> TenantScopeIds => tenantIds.TenantIds;
 
+    /// <summary>True inside <see cref="OnTablesWithoutRowLevelSecurity"/>.</summary>
+    public bool ReadsOnlyTablesWithoutRowLevelSecurity { get; private set; }
+
+    /// <summary>
+    /// For the commands of the every-request lookups that touch only tables without row-level security
+    /// (tokens, users): the session's tenant setting cannot matter to them, so the RLS interceptor leaves it
+    /// as it is instead of spending a round trip to set it, and the next tenant-scoped command on that
+    /// session often finds it already right (decision 43). Never wrap a tenant-owned table's query in this.
+    /// </summary>
+    public IDisposable OnTablesWithoutRowLevelSecurity()
+    {
+        ReadsOnlyTablesWithoutRowLevelSecurity = true;
+        return new EndOfTablesWithoutRowLevelSecurity(this);
+    }
+
+    private sealed class EndOfTablesWithoutRowLevelSecurity(ProDeskDbContext db) : IDisposable
+    {
+        public void Dispose() => db.ReadsOnlyTablesWithoutRowLevelSecurity = false;
+    }
+
     // A pooled context goes back to the pool with its connection as it is. EF's asynchronous reset closes the
     // connection but keeps the count of explicit opens, so one opened by hand and never closed made the next
     // lease keep its connection open for that lease's whole life: a hub connection's request, for hours, ran
     // a node's pool dry in benchmark E (decision 38). Whoever opens closes; this catches whoever forgot.
     public override void Dispose()
     {
+        ReadsOnlyTablesWithoutRowLevelSecurity = false;
         if (ConnectionLeftOpen())
         {
             Database.CurrentTransaction?.Dispose();
@@ -52,6 +73,7 @@ public class ProDeskDbContext(DbContextOptions<ProDeskDbContext> options)
 
     public override async ValueTask DisposeAsync()
     {
+        ReadsOnlyTablesWithoutRowLevelSecurity = false;
         if (ConnectionLeftOpen())
         {
             if (Database.CurrentTransaction is { } transaction)

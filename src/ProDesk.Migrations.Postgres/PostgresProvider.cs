@@ -9,6 +9,15 @@ public static class PostgresProvider
 {
     public static DbContextOptionsBuilder Use(DbContextOptionsBuilder options, string connectionString) =>
         options.UseNpgsql(connectionString, npgsql => npgsql.MigrationsAssembly(typeof(PostgresProvider).Assembly.GetName().Name));
+
+    /// <summary>
+    /// The physical session behind an open connection, for <see cref="Data.Tenancy.RowLevelSecurityInterceptor"/>:
+    /// Npgsql's dictionary of the server's session parameters belongs to one physical connection (its connector)
+    /// and lives and dies with it, while the pooled <c>NpgsqlConnection</c> object may sit on a different one
+    /// after each open (a test holds Npgsql to this).
+    /// </summary>
+    public static object SessionOf(System.Data.Common.DbConnection connection) =>
+        ((Npgsql.NpgsqlConnection)connection).PostgresParameters;
 }
 
 /// <summary>Used by <c>dotnet ef</c> (infra/add-migration.sh); no database is needed to add a migration.</summary>

@@ -1,41 +1,41 @@
 using System.Data.Common;
 using System.Runtime.CompilerServices;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 
 namespace ProDesk.Data.Tenancy;
 
 /// <summary>
 /// PostgreSQL only: keeps the session setting <c>prodesk.tenant_ids</c>, which the row-level-security
-/// policies read, equal to the context's current tenant scope. It is set when EF opens a connection
-/// and again before any command whose scope differs from the one last set on that connection (a
-/// scope can change while a transaction holds the connection open). A rollback can undo a
-/// set_config, so after one the next command sets it again.
+/// policies read, equal to the context's current tenant scope before any command of the context runs.
+/// It remembers what it set per physical session (the pool does not reset sessions, decision 33), so a
+/// connection whose session already carries the scope costs no extra round trip (decision 43). A rollback
+/// can undo a set_config, so after one the next command sets it again. A context inside
+/// <see cref="ProDeskDbContext.OnTablesWithoutRowLevelSecurity"/> sets nothing.
 /// </summary>
-public sealed class RowLevelSecurityInterceptor : IDbConnectionInterceptor, IDbCommandInterceptor, IDbTransactionInterceptor
+/// <param name="sessionOf">
+/// An object that lives exactly as long as the physical session behind an open connection, and is
+/// never shared by two sessions (the provider's per-session object: see <c>PostgresProvider.SessionOf</c>).
+/// </param>
+public sealed class RowLevelSecurityInterceptor(Func<DbConnection, object> sessionOf)
+    : IDbConnectionInterceptor, IDbCommandInterceptor, IDbTransactionInterceptor
 {
-    private static readonly ConditionalWeakTable<DbConnection, string> Applied = [];
+    private readonly ConditionalWeakTable<object, string> applied = [];
 
-    // What was applied belongs to one physical session: forgotten when EF opens or closes the connection,
-    // so a failed set_config at open (say, a cancelled request) is retried before the next command
-    // instead of trusting an earlier session's entry; the pool does not reset sessions (decision 33).
     public void ConnectionOpened(DbConnection connection, ConnectionEndEventData eventData)
     {
-        Forget(connection);
-        Apply(connection, null, Wanted(eventData.Context));
+        if (Wanted(eventData.Context) is { } wanted && !IsApplied(connection, wanted))
+        {
+            Apply(connection, null, wanted);
+        }
     }
 
-    public Task ConnectionOpenedAsync(DbConnection connection, ConnectionEndEventData eventData, CancellationToken cancellationToken = default)
+    public async Task ConnectionOpenedAsync(DbConnection connection, ConnectionEndEventData eventData, CancellationToken cancellationToken = default)
     {
-        Forget(connection);
-        return ApplyAsync(connection, null, Wanted(eventData.Context), cancellationToken);
-    }
-
-    public void ConnectionClosed(DbConnection connection, ConnectionEndEventData eventData) => Forget(connection);
-
-    public Task ConnectionClosedAsync(DbConnection connection, ConnectionEndEventData eventData)
-    {
-        Forget(connection);
-        return Task.CompletedTask;
+        if (Wanted(eventData.Context) is { } wanted && !IsApplied(connection, wanted))
+        {
+            await ApplyAsync(connection, null, wanted, cancellationToken);
+        }
     }
 
     public InterceptionResult<DbDataReader> ReaderExecuting(DbCommand command, CommandEventData eventData, InterceptionResult<DbDataReader> result)
@@ -77,74 +77,83 @@ public sealed class RowLevelSecurityInterceptor : IDbConnectionInterceptor, IDbC
         return result;
     }
 
-    public void TransactionRolledBack(DbTransaction transaction, TransactionEndEventData eventData) => Forget(transaction.Connection);
+    public void TransactionRolledBack(DbTransaction transaction, TransactionEndEventData eventData) => Forget(transaction, eventData);
 
     public Task TransactionRolledBackAsync(DbTransaction transaction, TransactionEndEventData eventData, CancellationToken cancellationToken = default)
     {
-        Forget(transaction.Connection);
+        Forget(transaction, eventData);
         return Task.CompletedTask;
     }
 
-    public void RolledBackToSavepoint(DbTransaction transaction, TransactionEventData eventData) => Forget(transaction.Connection);
+    public void RolledBackToSavepoint(DbTransaction transaction, TransactionEventData eventData) => Forget(transaction, eventData);
 
     public Task RolledBackToSavepointAsync(DbTransaction transaction, TransactionEventData eventData, CancellationToken cancellationToken = default)
     {
-        Forget(transaction.Connection);
+        Forget(transaction, eventData);
         return Task.CompletedTask;
     }
 
-    public void TransactionFailed(DbTransaction transaction, TransactionErrorEventData eventData) => Forget(transaction.Connection);
+    public void TransactionFailed(DbTransaction transaction, TransactionErrorEventData eventData) => Forget(transaction, eventData);
 
     public Task TransactionFailedAsync(DbTransaction transaction, TransactionErrorEventData eventData, CancellationToken cancellationToken = default)
     {
-        Forget(transaction.Connection);
+        Forget(transaction, eventData);
         return Task.CompletedTask;
     }
 
-    private static string Wanted(Microsoft.EntityFrameworkCore.DbContext? context) =>
-        RowLevelSecurity.Format(context is ProDeskDbContext db ? db.TenantScopeIds : []);
-
-    private static void EnsureCurrent(DbCommand command, CommandEventData eventData)
+    /// <summary>The setting the context's next command needs, or null when it needs none.</summary>
+    private static string? Wanted(DbContext? context) => context switch
     {
-        var wanted = Wanted(eventData.Context);
-        if (command.Connection is { } connection && !IsApplied(connection, wanted))
+        ProDeskDbContext { ReadsOnlyTablesWithoutRowLevelSecurity: true } => null,
+        ProDeskDbContext db => RowLevelSecurity.Format(db.TenantScopeIds),
+        _ => RowLevelSecurity.Format([]),
+    };
+
+    private void EnsureCurrent(DbCommand command, CommandEventData eventData)
+    {
+        if (Wanted(eventData.Context) is { } wanted && command.Connection is { } connection && !IsApplied(connection, wanted))
         {
             Apply(connection, command.Transaction, wanted);
         }
     }
 
-    private static async Task EnsureCurrentAsync(DbCommand command, CommandEventData eventData, CancellationToken cancellationToken)
+    private async Task EnsureCurrentAsync(DbCommand command, CommandEventData eventData, CancellationToken cancellationToken)
     {
-        var wanted = Wanted(eventData.Context);
-        if (command.Connection is { } connection && !IsApplied(connection, wanted))
+        if (Wanted(eventData.Context) is { } wanted && command.Connection is { } connection && !IsApplied(connection, wanted))
         {
             await ApplyAsync(connection, command.Transaction, wanted, cancellationToken);
         }
     }
 
-    private static bool IsApplied(DbConnection connection, string wanted) =>
-        Applied.TryGetValue(connection, out var applied) && applied == wanted;
+    private bool IsApplied(DbConnection connection, string wanted) =>
+        applied.TryGetValue(sessionOf(connection), out var value) && value == wanted;
 
-    private static void Forget(DbConnection? connection)
+    // The transaction's connection is gone once it has ended; the context's is the same one.
+    private void Forget(DbTransaction transaction, TransactionEventData eventData)
     {
-        if (connection is not null)
+        var connection = transaction.Connection ?? eventData.Context?.Database.GetDbConnection();
+        if (connection is { State: System.Data.ConnectionState.Open })
         {
-            Applied.Remove(connection);
+            applied.Remove(sessionOf(connection));
         }
     }
 
-    private static void Apply(DbConnection connection, DbTransaction? transaction, string wanted)
+    private void Apply(DbConnection connection, DbTransaction? transaction, string wanted)
     {
+        var session = sessionOf(connection);
+        applied.Remove(session); // unknown until the statement has run
         using var command = CreateSetCommand(connection, transaction, wanted);
         command.ExecuteNonQuery();
-        Applied.AddOrUpdate(connection, wanted);
+        applied.AddOrUpdate(session, wanted);
     }
 
-    private static async Task ApplyAsync(DbConnection connection, DbTransaction? transaction, string wanted, CancellationToken cancellationToken)
+    private async Task ApplyAsync(DbConnection connection, DbTransaction? transaction, string wanted, CancellationToken cancellationToken)
     {
+        var session = sessionOf(connection);
+        applied.Remove(session); // unknown until the statement has run
         await using var command = CreateSetCommand(connection, transaction, wanted);
         await command.ExecuteNonQueryAsync(cancellationToken);
-        Applied.AddOrUpdate(connection, wanted);
+        applied.AddOrUpdate(session, wanted);
     }
 
     private static DbCommand CreateSetCommand(DbConnection connection, DbTransaction? transaction, string wanted)

@@ -41,7 +41,7 @@ public static class DataExtensions
         var settings = ReadSettings(builder.Configuration, paths);
         builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton<TenantSaveGuard>();
-        builder.Services.AddSingleton<RowLevelSecurityInterceptor>();
+        builder.Services.AddSingleton(new RowLevelSecurityInterceptor(PostgresProvider.SessionOf));
 
         // Pooled: a request reuses a reset context instead of building it, its options and its internal services
         // again (about a quarter of ingestion's throughput). The tenant scope travels in the options (decision 38).

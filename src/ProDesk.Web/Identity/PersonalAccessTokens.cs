@@ -76,6 +76,7 @@ public sealed class PersonalAccessTokens(ProDeskDbContext db, AuditLog audit, Ti
         }
 
         var hash = Hash(secret);
+        using var identityTablesOnly = db.OnTablesWithoutRowLevelSecurity();
         var found = await db.PersonalAccessTokens.AsNoTracking()
             .Where(t => t.Hash == hash && t.RevokedAt == null)
             .Join(db.Users.AsNoTracking(), t => t.UserId, u => u.Id, (t, u) => new { t.Id, t.LastUsedAt, User = u })

@@ -81,6 +81,75 @@ public sealed class RowLevelSecurityTests(ProDeskApp app) : PostgresTest(app)
     }
 
     [Fact]
+    public async Task The_interceptor_remembers_the_scope_per_physical_session_so_each_context_still_sees_only_its_tenants()
+    {
+        // One backend for every context below: the interceptor skips set_config where the session already
+        // carries the wanted scope, and a token lookup (no RLS tables) leaves the session as it is.
+        var settings = App.Services.GetRequiredService<DatabaseSettings>();
+        var pool = new NpgsqlConnectionStringBuilder(settings.ContextConnectionString) { MaxPoolSize = 1, ApplicationName = "rls-session-test" };
+        var interceptor = App.Services.GetRequiredService<RowLevelSecurityInterceptor>();
+        DbContextOptions<ProDeskDbContext> Options(ICurrentTenantIds scope) => (DbContextOptions<ProDeskDbContext>)PostgresProvider
+            .Use(new DbContextOptionsBuilder<ProDeskDbContext>(), pool.ConnectionString).AddInterceptors(interceptor).UseTenantScope(scope).Options;
+        async Task<BackendAndCount> CountAsync(ICurrentTenantIds scope, bool afterTokenLookup = false)
+        {
+            await using var db = new ProDeskDbContext(Options(scope));
+            if (afterTokenLookup)
+            {
+                using (db.OnTablesWithoutRowLevelSecurity())
+                {
+                    await db.Users.CountAsync();
+                }
+            }
+
+            return await db.Database.SqlQueryRaw<BackendAndCount>(CountOnBackend).SingleAsync();
+        }
+
+        var acme = new FixedTenants([(await App.TenantAsync("acme")).Id]);
+        var northwind = new FixedTenants([(await App.TenantAsync("northwind")).Id]);
+        var results = new[]
+        {
+            await CountAsync(acme),
+            await CountAsync(acme, afterTokenLookup: true),
+            await CountAsync(northwind, afterTokenLookup: true),
+            await CountAsync(acme),
+            await CountAsync(NoTenants.Instance, afterTokenLookup: true),
+            await CountAsync(northwind),
+        };
+
+        Assert.Single(results.Select(r => r.Backend).Distinct());
+        Assert.Equal([2, 2, 3, 2, 0, 3], results.Select(r => r.Count));
+    }
+
+    [Fact]
+    public async Task The_session_identity_is_one_per_physical_connection_and_follows_it_through_the_pool()
+    {
+        var settings = App.Services.GetRequiredService<DatabaseSettings>();
+        var pool = new NpgsqlConnectionStringBuilder(settings.ContextConnectionString) { MaxPoolSize = 2, ApplicationName = "rls-identity-test" }.ConnectionString;
+        async Task<int> PidAsync(NpgsqlConnection c)
+        {
+            await using var command = new NpgsqlCommand("SELECT pg_backend_pid()", c);
+            return (int)(await command.ExecuteScalarAsync())!;
+        }
+
+        await using var first = new NpgsqlConnection(pool);
+        await using var second = new NpgsqlConnection(pool);
+        await first.OpenAsync();
+        await second.OpenAsync();
+        var sessions = new Dictionary<int, object> { [await PidAsync(first)] = PostgresProvider.SessionOf(first), [await PidAsync(second)] = PostgresProvider.SessionOf(second) };
+        Assert.Equal(2, sessions.Count);
+        Assert.NotSame(sessions.Values.First(), sessions.Values.Last());
+        await first.CloseAsync();
+        await second.CloseAsync();
+
+        for (var i = 0; i < 4; i++)
+        {
+            await using var again = new NpgsqlConnection(pool);
+            await again.OpenAsync();
+            Assert.Same(sessions[await PidAsync(again)], PostgresProvider.SessionOf(again));
+        }
+    }
+
+    [Fact]
     public async Task A_row_of_a_work_item_cannot_name_another_tenant_than_its_item_even_past_row_level_security()
     {
         var integration = await App.IntegrationClientAsync("acme");
