@@ -160,7 +160,7 @@ public sealed class MailServers
     }
 }
 
-/// <summary>The envelope the SMTP sink prepends to each message it writes (X-Envelope-From, one X-Envelope-To per recipient).</summary>
+/// <summary>The envelope the SMTP sink prepends to each message it writes (X-Envelope-From, one X-Envelope-To per recipient, X-Envelope-Peer).</summary>
 public static class SentMessageExtensions
 {
     /// <summary>The MAIL FROM address ("" for a null sender).</summary>
@@ -177,5 +177,133 @@ public static class SentMessageExtensions
         return message.Headers.Where(h => h.Field.Equals("X-Envelope-To", StringComparison.OrdinalIgnoreCase)).Select(h => Unbracket(h.Value)).ToList();
     }
 
+    /// <summary>The client's end of the SMTP session the message came over: the same for mails sent on one connection.</summary>
+    public static string EnvelopePeer(this MimeMessage message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        return message.Headers["X-Envelope-Peer"] ?? "";
+    }
+
     private static string Unbracket(string value) => value.Trim().TrimStart('<').TrimEnd('>');
+}
+
+/// <summary>
+/// An SMTP sink of a test's own (the same aiosmtpd and smtp_sink.py as the shared one), for a test that
+/// must stop the relay under the app: <see cref="DisposeAsync"/> kills it, and a new one may listen on the
+/// same port.
+/// </summary>
+public sealed class OwnSmtpSink : IAsyncDisposable
+{
+    private readonly Process _process;
+
+    private OwnSmtpSink(Process process, int port, string directory)
+    {
+        _process = process;
+        Port = port;
+        Directory = directory;
+    }
+
+    public int Port { get; }
+
+    public string Directory { get; }
+
+    /// <summary>Starts a sink on <paramref name="port"/> (a free one when 0) writing to a new directory, and waits for its greeting.</summary>
+    public static async Task<OwnSmtpSink> StartAsync(int port = 0, CancellationToken cancellationToken = default)
+    {
+        if (port == 0)
+        {
+            var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+            probe.Start();
+            port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+            probe.Stop();
+        }
+
+        var directory = System.IO.Directory.CreateTempSubdirectory("prodesk-own-sink-").FullName;
+        var start = new ProcessStartInfo("/usr/bin/python3", ["-m", "aiosmtpd", "-n", "-u", "-l", $"127.0.0.1:{port}", "-c", "smtp_sink.Sink", directory])
+        {
+            UseShellExecute = false,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        start.Environment["PYTHONPATH"] = ModuleDirectory();
+        start.Environment["PYTHONDONTWRITEBYTECODE"] = "1";
+        var process = Process.Start(start) ?? throw new InvalidOperationException("python3 did not start");
+        var log = new System.Text.StringBuilder();
+        // Read (and keep) what it prints, so a full pipe never stalls it.
+        process.OutputDataReceived += (_, e) => { lock (log) { log.AppendLine(e.Data); } };
+        process.ErrorDataReceived += (_, e) => { lock (log) { log.AppendLine(e.Data); } };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        var sink = new OwnSmtpSink(process, port, directory);
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                using var client = new System.Net.Sockets.TcpClient();
+                await client.ConnectAsync(System.Net.IPAddress.Loopback, port, cancellationToken);
+                var greeting = new byte[3];
+                if (await client.GetStream().ReadAtLeastAsync(greeting, 3, throwOnEndOfStream: false, cancellationToken) == 3 && greeting.AsSpan().SequenceEqual("220"u8))
+                {
+                    return sink;
+                }
+            }
+            catch (System.Net.Sockets.SocketException) when (deadline.Elapsed < TimeSpan.FromSeconds(15) && !process.HasExited)
+            {
+            }
+
+            if (deadline.Elapsed >= TimeSpan.FromSeconds(15) || process.HasExited)
+            {
+                await sink.DisposeAsync();
+                string printed;
+                lock (log)
+                {
+                    printed = log.ToString();
+                }
+
+                throw new InvalidOperationException($"The SMTP sink on port {port} did not greet within 15 s: {printed}");
+            }
+
+            await Task.Delay(50, cancellationToken);
+        }
+    }
+
+    /// <summary>The messages it has written, oldest first.</summary>
+    public async Task<IReadOnlyList<MimeMessage>> SentAsync(CancellationToken cancellationToken = default)
+    {
+        var messages = new List<MimeMessage>();
+        foreach (var path in System.IO.Directory.EnumerateFiles(Directory, "*.eml").Order(StringComparer.Ordinal))
+        {
+            messages.Add(await MimeMessage.LoadAsync(path, cancellationToken));
+        }
+
+        return messages;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+
+        _process.Dispose();
+        System.IO.Directory.Delete(Directory, recursive: true);
+    }
+
+    // tests/mail, found from the test binary's folder upwards (the repository's layout).
+    private static string ModuleDirectory()
+    {
+        for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
+        {
+            var candidate = Path.Combine(folder.FullName, "tests", "mail");
+            if (File.Exists(Path.Combine(candidate, "smtp_sink.py")))
+            {
+                return candidate;
+            }
+        }
+
+        throw new InvalidOperationException($"tests/mail/smtp_sink.py not found above {AppContext.BaseDirectory}");
+    }
 }

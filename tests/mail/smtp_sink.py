@@ -4,6 +4,7 @@ directory, with the envelope prepended as headers:
 
     X-Envelope-From: <sender>
     X-Envelope-To: <recipient>        (one header per RCPT TO, in order)
+    X-Envelope-Peer: 127.0.0.1:54321  (the client's end of the SMTP session: one per connection)
 
 Files are named <nanoseconds>-<counter>.eml, so sorting by name is the order of arrival, and they
 appear by rename, so a reader never sees half a message.
@@ -31,6 +32,8 @@ class Sink:
     async def handle_DATA(self, server, session, envelope):
         header = "X-Envelope-From: <%s>\r\n" % (envelope.mail_from or "")
         header += "".join("X-Envelope-To: <%s>\r\n" % rcpt for rcpt in envelope.rcpt_tos)
+        peer = session.peer if isinstance(session.peer, tuple) else (str(session.peer), 0)
+        header += "X-Envelope-Peer: %s:%s\r\n" % (peer[0], peer[1])
         content = envelope.original_content or envelope.content or b""
         if isinstance(content, str):
             content = content.encode("utf-8", "surrogateescape")

@@ -9,22 +9,27 @@ namespace ProDesk.Data.Tenancy;
 /// PostgreSQL only: keeps the session setting <c>prodesk.tenant_ids</c>, which the row-level-security
 /// policies read, equal to the context's current tenant scope before any command of the context runs.
 /// It remembers what it set per physical session (the pool does not reset sessions, decision 33), so a
-/// connection whose session already carries the scope costs no extra round trip (decision 43). A rollback
-/// can undo a set_config, so after one the next command sets it again. A context inside
+/// connection whose session already carries the scope costs no extra round trip (decision 43). A set_config
+/// inside a transaction counts for the session only once the transaction commits. A context inside
 /// <see cref="ProDeskDbContext.OnTablesWithoutRowLevelSecurity"/> sets nothing.
 /// </summary>
 /// <param name="sessionOf">
 /// An object that lives exactly as long as the physical session behind an open connection, and is
-/// never shared by two sessions (the provider's per-session object: see <c>PostgresProvider.SessionOf</c>).
+/// never shared by two sessions (the provider's per-session object: see <c>PostgresProvider.SessionOf</c>);
+/// or the connection itself where sessions do not outlive a close, which makes the interceptor forget at close.
 /// </param>
 public sealed class RowLevelSecurityInterceptor(Func<DbConnection, object> sessionOf)
     : IDbConnectionInterceptor, IDbCommandInterceptor, IDbTransactionInterceptor
 {
+    // Per physical session: the setting as it stands outside any transaction.
     private readonly ConditionalWeakTable<object, string> applied = [];
+
+    // Per open transaction: the setting as set inside it, not yet committed.
+    private readonly ConditionalWeakTable<DbTransaction, string> inTransaction = [];
 
     public void ConnectionOpened(DbConnection connection, ConnectionEndEventData eventData)
     {
-        if (Wanted(eventData.Context) is { } wanted && !IsApplied(connection, wanted))
+        if (Wanted(eventData.Context) is { } wanted && !IsApplied(connection, null, wanted))
         {
             Apply(connection, null, wanted);
         }
@@ -32,10 +37,23 @@ public sealed class RowLevelSecurityInterceptor(Func<DbConnection, object> sessi
 
     public async Task ConnectionOpenedAsync(DbConnection connection, ConnectionEndEventData eventData, CancellationToken cancellationToken = default)
     {
-        if (Wanted(eventData.Context) is { } wanted && !IsApplied(connection, wanted))
+        if (Wanted(eventData.Context) is { } wanted && !IsApplied(connection, null, wanted))
         {
             await ApplyAsync(connection, null, wanted, cancellationToken);
         }
+    }
+
+    // A key that is the connection object itself stands for "whatever session it has now" (see sessionOf): forgotten at close.
+    public InterceptionResult ConnectionClosing(DbConnection connection, ConnectionEventData eventData, InterceptionResult result)
+    {
+        ForgetIfNotSessionBound(connection);
+        return result;
+    }
+
+    public ValueTask<InterceptionResult> ConnectionClosingAsync(DbConnection connection, ConnectionEventData eventData, InterceptionResult result)
+    {
+        ForgetIfNotSessionBound(connection);
+        return ValueTask.FromResult(result);
     }
 
     public InterceptionResult<DbDataReader> ReaderExecuting(DbCommand command, CommandEventData eventData, InterceptionResult<DbDataReader> result)
@@ -77,27 +95,22 @@ public sealed class RowLevelSecurityInterceptor(Func<DbConnection, object> sessi
         return result;
     }
 
-    public void TransactionRolledBack(DbTransaction transaction, TransactionEndEventData eventData) => Forget(transaction, eventData);
+    // A set_config inside a transaction lasts only if the transaction commits: until then it is remembered for
+    // the transaction alone, and the session's memory says "unknown", so any end but a commit seen here
+    // (a rollback, a dispose, the pool rolling back) makes the next command set it again.
+    public void TransactionCommitted(DbTransaction transaction, TransactionEndEventData eventData) => Committed(transaction, eventData);
 
-    public Task TransactionRolledBackAsync(DbTransaction transaction, TransactionEndEventData eventData, CancellationToken cancellationToken = default)
+    public Task TransactionCommittedAsync(DbTransaction transaction, TransactionEndEventData eventData, CancellationToken cancellationToken = default)
     {
-        Forget(transaction, eventData);
+        Committed(transaction, eventData);
         return Task.CompletedTask;
     }
 
-    public void RolledBackToSavepoint(DbTransaction transaction, TransactionEventData eventData) => Forget(transaction, eventData);
+    public void RolledBackToSavepoint(DbTransaction transaction, TransactionEventData eventData) => inTransaction.Remove(transaction);
 
     public Task RolledBackToSavepointAsync(DbTransaction transaction, TransactionEventData eventData, CancellationToken cancellationToken = default)
     {
-        Forget(transaction, eventData);
-        return Task.CompletedTask;
-    }
-
-    public void TransactionFailed(DbTransaction transaction, TransactionErrorEventData eventData) => Forget(transaction, eventData);
-
-    public Task TransactionFailedAsync(DbTransaction transaction, TransactionErrorEventData eventData, CancellationToken cancellationToken = default)
-    {
-        Forget(transaction, eventData);
+        inTransaction.Remove(transaction);
         return Task.CompletedTask;
     }
 
@@ -111,7 +124,7 @@ public sealed class RowLevelSecurityInterceptor(Func<DbConnection, object> sessi
 
     private void EnsureCurrent(DbCommand command, CommandEventData eventData)
     {
-        if (Wanted(eventData.Context) is { } wanted && command.Connection is { } connection && !IsApplied(connection, wanted))
+        if (Wanted(eventData.Context) is { } wanted && command.Connection is { } connection && !IsApplied(connection, command.Transaction, wanted))
         {
             Apply(connection, command.Transaction, wanted);
         }
@@ -119,41 +132,64 @@ public sealed class RowLevelSecurityInterceptor(Func<DbConnection, object> sessi
 
     private async Task EnsureCurrentAsync(DbCommand command, CommandEventData eventData, CancellationToken cancellationToken)
     {
-        if (Wanted(eventData.Context) is { } wanted && command.Connection is { } connection && !IsApplied(connection, wanted))
+        if (Wanted(eventData.Context) is { } wanted && command.Connection is { } connection && !IsApplied(connection, command.Transaction, wanted))
         {
             await ApplyAsync(connection, command.Transaction, wanted, cancellationToken);
         }
     }
 
-    private bool IsApplied(DbConnection connection, string wanted) =>
-        applied.TryGetValue(sessionOf(connection), out var value) && value == wanted;
+    private bool IsApplied(DbConnection connection, DbTransaction? transaction, string wanted) =>
+        transaction is not null && inTransaction.TryGetValue(transaction, out var set)
+            ? set == wanted
+            : applied.TryGetValue(sessionOf(connection), out var value) && value == wanted;
 
-    // The transaction's connection is gone once it has ended; the context's is the same one.
-    private void Forget(DbTransaction transaction, TransactionEventData eventData)
+    private void Committed(DbTransaction transaction, TransactionEventData eventData)
     {
-        var connection = transaction.Connection ?? eventData.Context?.Database.GetDbConnection();
-        if (connection is { State: System.Data.ConnectionState.Open })
+        // The transaction's connection is gone once it has ended; the context's is the same one.
+        if (inTransaction.TryGetValue(transaction, out var set) && (transaction.Connection ?? eventData.Context?.Database.GetDbConnection()) is { State: System.Data.ConnectionState.Open } connection)
         {
-            applied.Remove(sessionOf(connection));
+            applied.AddOrUpdate(sessionOf(connection), set);
         }
+
+        inTransaction.Remove(transaction);
     }
 
     private void Apply(DbConnection connection, DbTransaction? transaction, string wanted)
     {
         var session = sessionOf(connection);
-        applied.Remove(session); // unknown until the statement has run
+        applied.Remove(session); // unknown until the statement has run, and until a commit if inside a transaction
         using var command = CreateSetCommand(connection, transaction, wanted);
         command.ExecuteNonQuery();
-        applied.AddOrUpdate(session, wanted);
+        Remember(session, transaction, wanted);
     }
 
     private async Task ApplyAsync(DbConnection connection, DbTransaction? transaction, string wanted, CancellationToken cancellationToken)
     {
         var session = sessionOf(connection);
-        applied.Remove(session); // unknown until the statement has run
+        applied.Remove(session); // unknown until the statement has run, and until a commit if inside a transaction
         await using var command = CreateSetCommand(connection, transaction, wanted);
         await command.ExecuteNonQueryAsync(cancellationToken);
-        applied.AddOrUpdate(session, wanted);
+        Remember(session, transaction, wanted);
+    }
+
+    private void ForgetIfNotSessionBound(DbConnection connection)
+    {
+        if (connection.State == System.Data.ConnectionState.Open && ReferenceEquals(sessionOf(connection), connection))
+        {
+            applied.Remove(connection);
+        }
+    }
+
+    private void Remember(object session, DbTransaction? transaction, string wanted)
+    {
+        if (transaction is null)
+        {
+            applied.AddOrUpdate(session, wanted);
+        }
+        else
+        {
+            inTransaction.AddOrUpdate(transaction, wanted);
+        }
     }
 
     private static DbCommand CreateSetCommand(DbConnection connection, DbTransaction? transaction, string wanted)

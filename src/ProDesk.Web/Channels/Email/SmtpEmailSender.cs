@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using MailKit;
 using MailKit.Net.Smtp;
 using MailKit.Security;
 using Microsoft.Extensions.Options;
@@ -14,11 +16,24 @@ namespace ProDesk.Web.Channels.Email;
 /// token, In-Reply-To/References so the customer's client threads it, Auto-Submitted on automatic
 /// mail (RFC 3834) and our origin header, so our own mail coming back is recognised and dropped.
 /// Every header value is built by MimeKit from cleaned text: no field can inject a header.
+/// A connection to the relay is kept for the next mail (at most <see cref="IdleLifetime"/> idle and
+/// <see cref="MessagesPerConnection"/> mails), so a batch does not pay a connect, TLS and login per mail;
+/// one the relay closed meanwhile is replaced and the mail sent on a fresh one (decision 44).
 /// </summary>
-public sealed class SmtpEmailSender(IOptions<SmtpOptions> options, ProDeskPaths paths) : IOutboundSender
+public sealed class SmtpEmailSender(IOptions<SmtpOptions> options, ProDeskPaths paths, TimeProvider clock) : IOutboundSender, IAsyncDisposable
 {
     /// <summary>Names the tenant a mail came from; a mail carrying the receiving tenant's own id came back to us.</summary>
     public const string OriginHeader = "X-ProDesk-Origin";
+
+    /// <summary>Relays drop idle sessions after a few minutes (Postfix: 5); ours are closed well before.</summary>
+    public static readonly TimeSpan IdleLifetime = TimeSpan.FromSeconds(30);
+
+    /// <summary>Some relays cap the mails per session; we stay under the usual caps.</summary>
+    public const int MessagesPerConnection = 100;
+
+    private const int MaxIdleConnections = 4;
+
+    private readonly ConcurrentQueue<Connection> _idle = new();
 
     public IReadOnlyCollection<string> Channels { get; } = ["email"];
 
@@ -34,28 +49,119 @@ public sealed class SmtpEmailSender(IOptions<SmtpOptions> options, ProDeskPaths 
             return;
         }
 
-        using var client = new SmtpClient { Timeout = 30_000 };
         try
         {
-            await client.ConnectAsync(smtp.Host, smtp.Port, Enum.Parse<SecureSocketOptions>(smtp.Security, ignoreCase: true), cancellationToken);
-            if (!string.IsNullOrEmpty(smtp.UserName))
+            if (await TakeIdleAsync() is { } kept)
             {
-                await client.AuthenticateAsync(smtp.UserName, smtp.Password ?? "", cancellationToken);
+                try
+                {
+                    await SendOnAsync(kept, mail, cancellationToken);
+                    return;
+                }
+                catch (Exception e) when (e is ServiceNotConnectedException or IOException or SmtpProtocolException)
+                {
+                    // The relay closed the idle session (a restart, its own timeout): the mail goes on a fresh one.
+                }
             }
 
-            await client.SendAsync(mail, cancellationToken);
+            var connection = new Connection(new SmtpClient { Timeout = 30_000 });
+            try
+            {
+                await connection.Client.ConnectAsync(smtp.Host, smtp.Port, Enum.Parse<SecureSocketOptions>(smtp.Security, ignoreCase: true), cancellationToken);
+                if (!string.IsNullOrEmpty(smtp.UserName))
+                {
+                    await connection.Client.AuthenticateAsync(smtp.UserName, smtp.Password ?? "", cancellationToken);
+                }
+            }
+            catch
+            {
+                await CloseAsync(connection);
+                throw;
+            }
+
+            await SendOnAsync(connection, mail, cancellationToken);
         }
         catch (SmtpCommandException e) when ((int)e.StatusCode >= 500 && e.ErrorCode is SmtpErrorCode.RecipientNotAccepted or SmtpErrorCode.MessageNotAccepted)
         {
             throw new PermanentSendFailureException($"refused by the relay: {(int)e.StatusCode} {e.Message}", e);
         }
-        finally
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        while (_idle.TryDequeue(out var connection))
         {
-            if (client.IsConnected)
+            await CloseAsync(connection);
+        }
+    }
+
+    /// <summary>Sends on <paramref name="connection"/>, then keeps it for the next mail or closes it; a failed one is closed.</summary>
+    private async Task SendOnAsync(Connection connection, MimeMessage mail, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await connection.Client.SendAsync(mail, cancellationToken);
+        }
+        catch
+        {
+            await CloseAsync(connection);
+            throw;
+        }
+
+        connection.Sent++;
+        connection.IdleSince = clock.GetUtcNow();
+        if (connection.Sent < MessagesPerConnection && _idle.Count < MaxIdleConnections)
+        {
+            _idle.Enqueue(connection);
+        }
+        else
+        {
+            await CloseAsync(connection);
+        }
+    }
+
+    private async Task<Connection?> TakeIdleAsync()
+    {
+        while (_idle.TryDequeue(out var connection))
+        {
+            if (connection.Client.IsConnected && clock.GetUtcNow() - connection.IdleSince < IdleLifetime)
             {
-                await client.DisconnectAsync(quit: true, CancellationToken.None);
+                return connection;
+            }
+
+            await CloseAsync(connection);
+        }
+
+        return null;
+    }
+
+    private static async Task CloseAsync(Connection connection)
+    {
+        try
+        {
+            if (connection.Client.IsConnected)
+            {
+                using var quit = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+                await connection.Client.DisconnectAsync(quit: true, quit.Token);
             }
         }
+        catch (Exception e) when (e is IOException or OperationCanceledException or SmtpProtocolException or ServiceNotConnectedException)
+        {
+            // Gone already; nothing to say goodbye to.
+        }
+        finally
+        {
+            connection.Client.Dispose();
+        }
+    }
+
+    private sealed class Connection(SmtpClient client)
+    {
+        public SmtpClient Client { get; } = client;
+
+        public int Sent { get; set; }
+
+        public DateTimeOffset IdleSince { get; set; }
     }
 
     /// <summary>The MIME message for <paramref name="message"/>; public for tests of its headers.</summary>

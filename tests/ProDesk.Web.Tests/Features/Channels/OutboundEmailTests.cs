@@ -75,6 +75,52 @@ public sealed class OutboundEmailTests(ProDeskApp app) : PostgresTest(app)
     }
 
     [Fact]
+    public async Task Mails_sent_one_after_another_go_over_one_connection_to_the_relay()
+    {
+        using var host = WithSmtp();
+        var agent = host.CreateClient().WithBearer((await App.PatAsync("agent1@prodesk.test")).Secret);
+        var customers = Enumerable.Range(1, 3).Select(i => $"dora{i}-{Guid.NewGuid():N}@example.org").ToList();
+        foreach (var customer in customers)
+        {
+            var itemId = await ConversationAsync(customer, "Batch");
+            (await agent.PostAsJsonAsync($"/api/v1/tenants/acme/work-items/{itemId}/replies", new { body = "Noted." })).EnsureSuccessStatusCode();
+        }
+
+        await SendDueAsync(host);
+
+        var sent = await Task.WhenAll(customers.Select(c => _servers.WaitForSentAsync(m => m.EnvelopeTo().Contains(c), TimeSpan.FromSeconds(10))));
+        Assert.Single(sent.Select(m => m.EnvelopePeer()).Distinct());
+        Assert.NotEqual("", sent[0].EnvelopePeer());
+    }
+
+    [Fact]
+    public async Task A_relay_restarted_between_two_mails_gets_the_second_on_a_new_connection_at_the_first_attempt()
+    {
+        var first = await OwnSmtpSink.StartAsync();
+        var port = first.Port;
+        using var host = WithSmtp(port);
+        var agent = host.CreateClient().WithBearer((await App.PatAsync("agent1@prodesk.test")).Secret);
+        async Task ReplyAsync(string customer)
+        {
+            var itemId = await ConversationAsync(customer, "Restart");
+            (await agent.PostAsJsonAsync($"/api/v1/tenants/acme/work-items/{itemId}/replies", new { body = "Hi" })).EnsureSuccessStatusCode();
+            await SendDueAsync(host);
+        }
+
+        await ReplyAsync($"erin-{Guid.NewGuid():N}@example.org");
+        Assert.Single(await first.SentAsync());
+        await first.DisposeAsync(); // the relay goes away, and with it the connection the app kept
+        await using var second = await OwnSmtpSink.StartAsync(port);
+        var customer = $"finn-{Guid.NewGuid():N}@example.org";
+
+        await ReplyAsync(customer);
+
+        Assert.Equal([customer], (await second.SentAsync()).SelectMany(m => m.EnvelopeTo()));
+        var rows = await App.InTenantAsync("acme", db => db.OutboundMessages.AsNoTracking().ToListAsync());
+        Assert.All(rows, r => Assert.Equal((OutboundState.Sent, 1), (r.State, r.Attempts)));
+    }
+
+    [Fact]
     public async Task An_unreachable_relay_is_retried_later_not_given_up()
     {
         // A port nothing listens on: the connection is refused at once.

@@ -121,6 +121,56 @@ public sealed class RowLevelSecurityTests(ProDeskApp app) : PostgresTest(app)
     }
 
     [Fact]
+    public async Task Where_the_operator_lets_the_pool_reset_sessions_every_context_still_sets_its_scope()
+    {
+        // No Reset On Close=false: Npgsql's reset (RESET ALL) clears the setting whenever a connection goes back.
+        var settings = App.Services.GetRequiredService<DatabaseSettings>();
+        var pool = new NpgsqlConnectionStringBuilder(settings.ContextConnectionString) { MaxPoolSize = 1, NoResetOnClose = false, ApplicationName = "rls-reset-test" };
+        var interceptor = App.Services.GetRequiredService<RowLevelSecurityInterceptor>();
+        var acme = new FixedTenants([(await App.TenantAsync("acme")).Id]);
+        var counts = new List<BackendAndCount>();
+        for (var i = 0; i < 3; i++)
+        {
+            await using var db = new ProDeskDbContext((DbContextOptions<ProDeskDbContext>)PostgresProvider
+                .Use(new DbContextOptionsBuilder<ProDeskDbContext>(), pool.ConnectionString).AddInterceptors(interceptor).UseTenantScope(acme).Options);
+            counts.Add(await db.Database.SqlQueryRaw<BackendAndCount>(CountOnBackend).SingleAsync());
+        }
+
+        Assert.Single(counts.Select(c => c.Backend).Distinct());
+        Assert.All(counts, c => Assert.Equal(2, c.Count));
+    }
+
+    [Fact]
+    public async Task A_scope_set_inside_a_transaction_that_never_commits_is_not_trusted_afterwards()
+    {
+        // A background pass may switch tenants inside a transaction and then dispose it without a commit:
+        // PostgreSQL puts the earlier setting back, and the next context on that backend must not skip setting its own.
+        var settings = App.Services.GetRequiredService<DatabaseSettings>();
+        var pool = new NpgsqlConnectionStringBuilder(settings.ContextConnectionString) { MaxPoolSize = 1, ApplicationName = "rls-tx-test" };
+        var interceptor = App.Services.GetRequiredService<RowLevelSecurityInterceptor>();
+        DbContextOptions<ProDeskDbContext> Options(ICurrentTenantIds scope) => (DbContextOptions<ProDeskDbContext>)PostgresProvider
+            .Use(new DbContextOptionsBuilder<ProDeskDbContext>(), pool.ConnectionString).AddInterceptors(interceptor).UseTenantScope(scope).Options;
+        var acme = (await App.TenantAsync("acme")).Id;
+        var northwind = (await App.TenantAsync("northwind")).Id;
+        var switching = new SwitchingTenants { TenantIds = [acme] };
+
+        await using (var first = new ProDeskDbContext(Options(switching)))
+        {
+            await first.Database.OpenConnectionAsync(); // acme, outside any transaction
+            await using (await first.Database.BeginTransactionAsync())
+            {
+                switching.TenantIds = [northwind];
+                Assert.Equal(3, (await first.Database.SqlQueryRaw<BackendAndCount>(CountOnBackend).SingleAsync()).Count);
+            } // disposed, never committed: the session is back on acme
+
+            await first.Database.CloseConnectionAsync();
+        }
+
+        await using var next = new ProDeskDbContext(Options(new FixedTenants([northwind])));
+        Assert.Equal(3, (await next.Database.SqlQueryRaw<BackendAndCount>(CountOnBackend).SingleAsync()).Count);
+    }
+
+    [Fact]
     public async Task The_session_identity_is_one_per_physical_connection_and_follows_it_through_the_pool()
     {
         var settings = App.Services.GetRequiredService<DatabaseSettings>();
@@ -307,6 +357,11 @@ public sealed class RowLevelSecurityTests(ProDeskApp app) : PostgresTest(app)
         PostgresServer.Scalar<long>(App.Database.AdminConnectionString, $"""SELECT count(*) FROM "Contacts" WHERE "TenantId" = '{tenantId}'""");
 
     private const string CountOnBackend = """SELECT pg_backend_pid() AS "Backend", (SELECT count(*)::int FROM "Contacts") AS "Count" """;
+
+    private sealed class SwitchingTenants : ICurrentTenantIds
+    {
+        public IReadOnlyList<Guid> TenantIds { get; set; } = [];
+    }
 
     private sealed class FixedTenants(IReadOnlyList<Guid> ids) : ICurrentTenantIds
     {
