@@ -50,6 +50,14 @@ public sealed record AutoReplyLimit
         return recent < MaxPerWindow;
     }
 
+    /// <summary>True when one more automatic reply stays within the cap, given how many went out within the window (counted by the caller).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A negative count.</exception>
+    public bool Allows(int repliesWithinWindow)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(repliesWithinWindow);
+        return repliesWithinWindow < MaxPerWindow;
+    }
+
     private static void RequireUtc(DateTime value, string name)
     {
         if (value.Kind == DateTimeKind.Local)

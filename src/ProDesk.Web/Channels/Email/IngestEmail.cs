@@ -50,9 +50,10 @@ public sealed class IngestEmail(
         var sha256 = Convert.ToHexStringLower(SHA256.HashData(raw));
         var (parsed, failure) = Parse(raw, options.Value.MaxBytes);
         var dedupeKey = parsed?.MessageId is { Length: > 0 and <= 900 } id ? id : $"sha256:{sha256}";
-        if (await db.InboundMails.OfTenant(tenantId).AsNoTracking().FirstOrDefaultAsync(m => m.Source == source && m.DedupeKey == dedupeKey, cancellationToken) is { } seen)
+        var probe = await ProbeAsync(tenantId, source, dedupeKey, parsed?.FromAddress, cancellationToken);
+        if (probe.SeenId is { } seenId)
         {
-            return new Result(Outcome.Duplicate, seen.Id, seen.WorkItemId, seen.Reason);
+            return new Result(Outcome.Duplicate, seenId, probe.SeenWorkItemId, probe.SeenReason);
         }
 
         await rawStore.WriteAsync(tenantId, sha256, raw, cancellationToken);
@@ -71,7 +72,7 @@ public sealed class IngestEmail(
             ReceivedAt = clock.GetUtcNow().UtcDateTime,
         };
 
-        return await TakeInAsync(ledger, isNew: true, parsed, failure, settings, cancellationToken);
+        return await TakeInAsync(ledger, isNew: true, parsed, failure, settings, probe.RecentAutomatic, cancellationToken);
     }
 
     /// <summary>
@@ -88,10 +89,12 @@ public sealed class IngestEmail(
 
         var raw = await rawStore.ReadAsync(ledger.TenantId, ledger.RawSha256, cancellationToken);
         var (parsed, failure) = Parse(raw, allowOversize ? long.MaxValue : options.Value.MaxBytes);
-        return await TakeInAsync(ledger, isNew: false, parsed, failure, null, cancellationToken);
+        return await TakeInAsync(ledger, isNew: false, parsed, failure, null, null, cancellationToken);
     }
 
-    private async Task<Result> TakeInAsync(InboundMail ledger, bool isNew, ParsedEmail? parsed, string? failure, ChannelSettings? settings, CancellationToken cancellationToken)
+    /// <param name="recentAutomatic">The sender's automatic mails from us within the cap's window, when the caller has counted them; null to count here.</param>
+    private async Task<Result> TakeInAsync(
+        InboundMail ledger, bool isNew, ParsedEmail? parsed, string? failure, ChannelSettings? settings, int? recentAutomatic, CancellationToken cancellationToken)
     {
         if (parsed is null || string.IsNullOrEmpty(parsed.FromAddress))
         {
@@ -122,7 +125,7 @@ public sealed class IngestEmail(
         };
 
         var mayAcknowledge = !message.Automatic && settings?.SupportAddress is not null
-            && await WithinAutomaticCapAsync(parsed.FromAddress, ledger.TenantId, cancellationToken);
+            && AutomaticLimit.Allows(recentAutomatic ?? await CountRecentAutomaticAsync(parsed.FromAddress, ledger.TenantId, cancellationToken));
         var acknowledged = false;
         var result = await ingest.HandleAsync(message, stored =>
         {
@@ -207,13 +210,30 @@ public sealed class IngestEmail(
     /// an auto-responder that ignores RFC 3834 (and starts a new conversation with every answer) gets a
     /// few acknowledgments, not an endless exchange.
     /// </summary>
-    private async Task<bool> WithinAutomaticCapAsync(string address, Guid tenantId, CancellationToken cancellationToken)
+    /// <summary>
+    /// One round trip for what every new mail asks first: the ledger row of the same mail, if any, and how many
+    /// automatic mails its sender got from us within the loop breaker's window. Scalar subqueries (SQLite has no
+    /// LATERAL join), each an index probe, by tenant equality (OneTenantQueries) so PostgreSQL plans it once per connection.
+    /// </summary>
+    private async Task<Probe> ProbeAsync(Guid tenantId, string source, string dedupeKey, string? fromAddress, CancellationToken cancellationToken)
     {
-        var now = clock.GetUtcNow().UtcDateTime;
-        var since = now - AutomaticLimit.Window;
-        var recent = await db.OutboundMessages.OfTenant(tenantId).AsNoTracking()
-            .Where(o => o.Automatic && o.To == address && o.CreatedAt > since).Select(o => o.CreatedAt).ToListAsync(cancellationToken);
-        return AutomaticLimit.Allows(recent, now);
+        var since = clock.GetUtcNow().UtcDateTime - AutomaticLimit.Window;
+        var seen = db.InboundMails.Where(m => m.TenantId == tenantId && m.Source == source && m.DedupeKey == dedupeKey);
+        return await db.Tenants.IgnoreQueryFilters([ProDeskDbContext.TenantFilter]).AsNoTracking().Where(t => t.Id == tenantId)
+            .Select(t => new Probe(
+                seen.Select(m => (Guid?)m.Id).FirstOrDefault(),
+                seen.Select(m => m.WorkItemId).FirstOrDefault(),
+                seen.Select(m => m.Reason).FirstOrDefault(),
+                db.OutboundMessages.Count(o => o.TenantId == tenantId && o.Automatic && o.To == fromAddress && o.CreatedAt > since)))
+            .FirstAsync(cancellationToken);
+    }
+
+    private sealed record Probe(Guid? SeenId, Guid? SeenWorkItemId, string? SeenReason, int RecentAutomatic);
+
+    private async Task<int> CountRecentAutomaticAsync(string address, Guid tenantId, CancellationToken cancellationToken)
+    {
+        var since = clock.GetUtcNow().UtcDateTime - AutomaticLimit.Window;
+        return await db.OutboundMessages.OfTenant(tenantId).CountAsync(o => o.Automatic && o.To == address && o.CreatedAt > since, cancellationToken);
     }
 
     private static readonly AutoReplyLimit AutomaticLimit = new();

@@ -51,6 +51,17 @@ public sealed class AutoReplyLimitTests
     public void A_cap_of_zero_turns_automatic_replies_off() => Assert.False(new AutoReplyLimit(0).Allows([], Now));
 
     [Fact]
+    public void A_count_the_caller_made_of_replies_within_the_window_gets_the_same_answer()
+    {
+        var limit = new AutoReplyLimit();
+        Assert.True(limit.Allows(0));
+        Assert.True(limit.Allows(2));
+        Assert.False(limit.Allows(3));
+        Assert.False(new AutoReplyLimit(0).Allows(0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => limit.Allows(-1));
+    }
+
+    [Fact]
     public void Refuses_nonsense_settings_and_local_times()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => new AutoReplyLimit(-1));
