@@ -48,7 +48,7 @@ public static class IdentityApi
         TypedResults.Ok((await access.ScopeOfAsync(user, cancellationToken)).Tenants.Select(Summary).ToList());
 
     private static async Task<Results<Ok<List<TokenSummary>>, NotFound>> ListTokens(ClaimsPrincipal principal, UserManager<AppUser> users, PersonalAccessTokens tokens, CancellationToken cancellationToken) =>
-        await users.GetUserAsync(principal) is { } user
+        await UserOfAsync(principal, users) is { } user
             ? TypedResults.Ok((await tokens.ListAsync(user.Id, cancellationToken)).Select(t => new TokenSummary(t.Id, t.Name, t.Prefix, t.CreatedAt, t.LastUsedAt, t.RevokedAt)).ToList())
             : TypedResults.NotFound();
 
@@ -59,7 +59,7 @@ public static class IdentityApi
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["name"] = ["must be at most 100 characters"] });
         }
 
-        if (await users.GetUserAsync(principal) is not { } user)
+        if (await UserOfAsync(principal, users) is not { } user)
         {
             return TypedResults.NotFound();
         }
@@ -69,9 +69,14 @@ public static class IdentityApi
     }
 
     private static async Task<Results<NoContent, NotFound>> RevokeToken(Guid id, ClaimsPrincipal principal, UserManager<AppUser> users, PersonalAccessTokens tokens, CancellationToken cancellationToken) =>
-        await users.GetUserAsync(principal) is { } user && await tokens.RevokeAsync(user, id, cancellationToken)
+        await UserOfAsync(principal, users) is { } user && await tokens.RevokeAsync(user, id, cancellationToken)
             ? TypedResults.NoContent()
             : TypedResults.NotFound();
+
+    // An integration client's token names the client, not a user: it has no personal tokens (404), rather than
+    // a user id that fails to parse.
+    private static async Task<AppUser?> UserOfAsync(ClaimsPrincipal principal, UserManager<AppUser> users) =>
+        Guid.TryParse(users.GetUserId(principal), out _) ? await users.GetUserAsync(principal) : null;
 
     private static TenantSummary Summary(TenantInfo t) => new(t.Slug, t.Name, t.TimeZone, t.Status.ToString());
 }

@@ -25,6 +25,15 @@ public static class IdentityExtensions
 
     public const string ApiScope = "api";
 
+    public const string IssuerSetting = "Identity:Issuer";
+
+    /// <summary>The configured OAuth issuer (an absolute http(s) URL), or null to take each request's host.</summary>
+    public static Uri? Issuer(IConfiguration configuration) => configuration[IssuerSetting] is { Length: > 0 } text
+        ? Uri.TryCreate(text.EndsWith('/') ? text : text + "/", UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"
+            ? uri
+            : throw new InvalidOperationException($"{IssuerSetting} must be an absolute http(s) URL such as https://desk.example.com/, not '{text}'.")
+        : null;
+
     public static void AddIdentityAndAccess(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
@@ -104,12 +113,20 @@ public static class IdentityExtensions
             }));
 
         var requireHttps = builder.Configuration.GetValue("Identity:RequireHttps", builder.Environment.IsProduction());
+        var issuer = Issuer(builder.Configuration);
         services.AddOpenIddict()
             .AddCore(options => options.UseEntityFrameworkCore().UseDbContext<ProDeskDbContext>().ReplaceDefaultEntities<Guid>())
             .AddServer(options =>
             {
                 options.SetTokenEndpointUris("/connect/token")
                     .SetAuthorizationEndpointUris("/connect/authorize");
+                // Without a fixed issuer OpenIddict takes each request's host: a token then works only on the host it
+                // was issued on, not on a tenant's own host or behind a proxy that renames it.
+                if (issuer is not null)
+                {
+                    options.SetIssuer(issuer);
+                }
+
                 options.AllowClientCredentialsFlow()
                     .AllowAuthorizationCodeFlow()
                     .RequireProofKeyForCodeExchange()

@@ -52,6 +52,15 @@ public sealed class LoginModel(
             return Show(nowLocked ? LockedOutMessage : InvalidMessage);
         }
 
+        if (await users.IsLockedOutAsync(user))
+        {
+            // Identity answers a locked account without checking the password: spend the hash anyway, or the quick
+            // answer tells a locked real account from an unknown address.
+            users.PasswordHasher.HashPassword(user, Password);
+            await audit.RecordAsync(AuditLog.LockedOut, user.Id, user.Email, tenantId: user.TenantId);
+            return Show(LockedOutMessage);
+        }
+
         var result = await signIn.PasswordSignInAsync(user, Password, isPersistent: false, lockoutOnFailure: true);
         if (result.Succeeded)
         {

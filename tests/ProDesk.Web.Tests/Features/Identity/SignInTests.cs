@@ -1,6 +1,10 @@
 using System.Net;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.EntityFrameworkCore;
 using ProDesk.Data;
+using ProDesk.Data.Identity;
 using ProDesk.Web.Pages.Account;
 using ProDesk.Web.Tests.Infrastructure;
 
@@ -80,6 +84,48 @@ public sealed class SignInTests(ProDeskApp app) : PostgresTest(app)
         var right = await client.PostLoginAsync(email, Browserless.DemoPassword);
         Assert.Equal(HttpStatusCode.OK, right.StatusCode);
         Assert.Equal(LoginModel.LockedOutMessage, Browserless.LoginMessage(await right.Content.ReadAsStringAsync()));
+    }
+
+    [Fact]
+    public async Task A_locked_account_costs_a_password_hash_like_an_unknown_address_so_its_answer_is_not_quicker()
+    {
+        var hasher = new CountingHasher();
+        using var host = App.WithWebHostBuilder(b => b.ConfigureTestServices(s => s.AddSingleton<IPasswordHasher<AppUser>>(hasher)));
+        var client = host.Client();
+        var hashesPerAttempt = new Dictionary<string, List<int>>();
+        foreach (var email in new[] { "viewer@northwind.test", "ghost@northwind.test" })
+        {
+            hashesPerAttempt[email] = [];
+            for (var attempt = 1; attempt <= 7; attempt++)
+            {
+                var before = hasher.Calls;
+                var answer = Browserless.LoginMessage(await (await client.PostLoginAsync(email, $"wrong-{attempt}")).Content.ReadAsStringAsync());
+                Assert.Equal(attempt <= 4 ? LoginModel.InvalidMessage : LoginModel.LockedOutMessage, answer);
+                hashesPerAttempt[email].Add(hasher.Calls - before);
+            }
+        }
+
+        Assert.All(hashesPerAttempt.Values, counts => Assert.All(counts, c => Assert.Equal(1, c)));
+    }
+
+    private sealed class CountingHasher : IPasswordHasher<AppUser>
+    {
+        private readonly PasswordHasher<AppUser> _inner = new();
+        private int _calls;
+
+        public int Calls => Volatile.Read(ref _calls);
+
+        public string HashPassword(AppUser user, string password)
+        {
+            Interlocked.Increment(ref _calls);
+            return _inner.HashPassword(user, password);
+        }
+
+        public PasswordVerificationResult VerifyHashedPassword(AppUser user, string hashedPassword, string providedPassword)
+        {
+            Interlocked.Increment(ref _calls);
+            return _inner.VerifyHashedPassword(user, hashedPassword, providedPassword);
+        }
     }
 
     [Fact]

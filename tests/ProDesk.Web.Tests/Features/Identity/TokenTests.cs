@@ -101,6 +101,10 @@ public sealed class TokenTests(ProDeskApp app) : PostgresTest(app)
         Assert.Equal("northwind-integration", me.GetProperty("id").GetString());
         Assert.Equal(["Integration"], me.GetProperty("roles").EnumerateArray().Select(r => r.GetString()));
         Assert.Equal(["northwind"], Slugs(await client.JsonAsync("/api/v1/tenants")));
+        // A client is no user: it has no personal access tokens to list, make or revoke.
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/api/v1/me/tokens")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await client.PostAsJsonAsync("/api/v1/me/tokens", new { name = "x" })).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await client.DeleteAsync($"/api/v1/me/tokens/{Guid.NewGuid()}")).StatusCode);
 
         var html = await client.GetAsync("/t/acme");
         Assert.Equal(HttpStatusCode.NotFound, html.StatusCode);
@@ -126,5 +130,25 @@ public sealed class TokenTests(ProDeskApp app) : PostgresTest(app)
         Assert.Contains("authorization_code", grants);
         Assert.Contains("refresh_token", grants);
         Assert.Contains("S256", discovery.GetProperty("code_challenge_methods_supported").EnumerateArray().Select(g => g.GetString()));
+    }
+
+    [Fact]
+    public async Task With_a_configured_issuer_a_token_works_on_every_host_the_desk_answers_on()
+    {
+        using var host = App.WithWebHostBuilder(b => b.UseSetting("Identity:Issuer", "https://desk.example.com"));
+        var http = host.CreateClient();
+        var issued = await host.ClientCredentialsAsync("acme-integration", Browserless.DemoSecret("acme"));
+        var token = issued.GetProperty("access_token").GetString()!;
+
+        foreach (var name in new[] { "localhost", "support.acme.test", "desk.example.com" })
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/me") { Headers = { Host = name } };
+            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+            Assert.Equal(HttpStatusCode.OK, (await http.SendAsync(request)).StatusCode);
+        }
+
+        using var discovery = new HttpRequestMessage(HttpMethod.Get, "/.well-known/openid-configuration") { Headers = { Host = "evil.example" } };
+        var document = await (await http.SendAsync(discovery)).Content.ReadFromJsonAsync<System.Text.Json.JsonElement>();
+        Assert.Equal("https://desk.example.com/", document.GetProperty("issuer").GetString());
     }
 }
