@@ -124,7 +124,7 @@ public sealed class IngestEmail(
             CheckedNew = true,
         };
 
-        var mayAcknowledge = !message.Automatic && settings?.SupportAddress is not null
+        var mayAcknowledge = !message.Automatic && settings?.SupportAddress is { } support && !IsSupportAddress(parsed.FromAddress, support)
             && AutomaticLimit.Allows(recentAutomatic ?? await CountRecentAutomaticAsync(parsed.FromAddress, ledger.TenantId, cancellationToken));
         var acknowledged = false;
         var result = await ingest.HandleAsync(message, stored =>
@@ -226,6 +226,30 @@ public sealed class IngestEmail(
                 seen.Select(m => m.Reason).FirstOrDefault(),
                 db.OutboundMessages.Count(o => o.TenantId == tenantId && o.Automatic && o.To == fromAddress && o.CreatedAt > since)))
             .FirstAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// The tenant's own support address, or one of its +tagged reply addresses: a mail "from" it (a forwarding rule,
+    /// a colleague's misconfigured client, a spoof) is never acknowledged, which would only mail ourselves.
+    /// </summary>
+    private static bool IsSupportAddress(string from, string support)
+    {
+        static (string Local, string Domain)? Split(string address)
+        {
+            var at = address.LastIndexOf('@');
+            if (at <= 0 || at == address.Length - 1)
+            {
+                return null;
+            }
+
+            var local = address[..at];
+            var plus = local.IndexOf('+', StringComparison.Ordinal);
+            return (plus > 0 ? local[..plus] : local, address[(at + 1)..]);
+        }
+
+        return Split(from.Trim()) is { } sender && Split(support.Trim()) is { } ours
+            && string.Equals(sender.Local, ours.Local, StringComparison.OrdinalIgnoreCase)
+            && string.Equals(sender.Domain, ours.Domain, StringComparison.OrdinalIgnoreCase);
     }
 
     private sealed record Probe(Guid? SeenId, Guid? SeenWorkItemId, string? SeenReason, int RecentAutomatic);

@@ -134,6 +134,17 @@ public sealed class InboundEmailTests(ProDeskApp app) : PostgresTest(app)
     }
 
     [Fact]
+    public async Task Mail_from_the_tenants_own_support_address_is_taken_in_but_not_acknowledged()
+    {
+        Assert.Equal(HttpStatusCode.Created, (await PostAsync(Mail(from: "Support@Acme.test", subject: "Forwarded by a rule"))).StatusCode);
+        Assert.Equal(HttpStatusCode.Created, (await PostAsync(Mail(from: "support+r-abc@acme.test", subject: "Tagged"))).StatusCode);
+        Assert.Equal(HttpStatusCode.Created, (await PostAsync(Mail(from: "support@elsewhere.example", subject: "Someone else's support"))).StatusCode);
+
+        Assert.Equal(3, (await ItemsAsync("acme")).Count);
+        Assert.Equal(["support@elsewhere.example"], (await OutboundAsync("acme")).Select(o => o.To));
+    }
+
+    [Fact]
     public async Task An_out_of_office_reply_joins_the_thread_without_reopening_it()
     {
         var itemId = (await JsonAsync(await PostAsync(Mail(messageId: "ooo-root@mail.example.fr")))).GetProperty("workItemId").GetGuid();
