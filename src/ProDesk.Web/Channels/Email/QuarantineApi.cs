@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using ProDesk.Data;
 using ProDesk.Data.Channels;
 using ProDesk.Data.Identity;
+using ProDesk.Web.Hosting;
 
 namespace ProDesk.Web.Channels.Email;
 
@@ -11,20 +12,46 @@ public static class QuarantineApi
 {
     public sealed record QuarantinedMail(Guid Id, string Source, DateTime ReceivedAt, long Size, string? FromAddress, string? Subject, string? Reason);
 
+    public sealed record QuarantinePage(IReadOnlyList<QuarantinedMail> Items, string? NextCursor);
+
     public static RouteGroupBuilder MapQuarantineApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/v1/tenants/{tenant}/channels/email/quarantine")
             .RequireAuthorization(p => p.RequireRole(Roles.ProviderAdmin)).WithTags("Channels");
-        group.MapGet("", ListAsync).WithName("ListQuarantinedMail").WithSummary("Mail kept raw because it could not be parsed or was too large, oldest first.");
+        group.MapGet("", ListAsync).WithName("ListQuarantinedMail").WithSummary("Mail kept raw because it could not be parsed or was too large, oldest first, cursor-paginated (limit 1-200, default 50).");
         group.MapGet("/{id:guid}/raw", RawAsync).WithName("DownloadQuarantinedMail").WithSummary("The mail as received, as a message/rfc822 download.");
         group.MapPost("/{id:guid}/reprocess", ReprocessAsync).WithName("ReprocessQuarantinedMail")
             .WithSummary("Runs the mail through ingestion again; allowOversize=true takes in a mail refused only for its size.");
         return group;
     }
 
-    private static async Task<Ok<List<QuarantinedMail>>> ListAsync(ProDeskDbContext db, CancellationToken cancellationToken) =>
-        TypedResults.Ok(await db.InboundMails.AsNoTracking().Where(m => m.State == InboundMailState.Quarantined).OrderBy(m => m.ReceivedAt)
-            .Select(m => new QuarantinedMail(m.Id, m.Source, m.ReceivedAt, m.Size, m.FromAddress, m.Subject, m.Reason)).ToListAsync(cancellationToken));
+    // Anyone who can send the tenant mail can grow this list, so it comes a page at a time.
+    private static async Task<Results<Ok<QuarantinePage>, ValidationProblem>> ListAsync(string? cursor, int? limit, ProDeskDbContext db, CancellationToken cancellationToken)
+    {
+        var errors = new Dictionary<string, string[]>();
+        var size = KeysetCursor.PageSize(limit, 50, errors);
+        var after = cursor is null ? null : KeysetCursor.ReadTime(cursor);
+        if (cursor is not null && after is null)
+        {
+            errors["cursor"] = ["is not a cursor this API gave out"];
+        }
+
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors);
+        }
+
+        var quarantined = db.InboundMails.AsNoTracking().Where(m => m.State == InboundMailState.Quarantined);
+        if (after is { } a)
+        {
+            quarantined = quarantined.Where(m => m.ReceivedAt > a.Key || (m.ReceivedAt == a.Key && m.Id.CompareTo(a.Id) > 0));
+        }
+
+        var rows = await quarantined.OrderBy(m => m.ReceivedAt).ThenBy(m => m.Id).Take(size + 1)
+            .Select(m => new QuarantinedMail(m.Id, m.Source, m.ReceivedAt, m.Size, m.FromAddress, m.Subject, m.Reason)).ToListAsync(cancellationToken);
+        var next = rows.Count > size ? KeysetCursor.Write(rows[size - 1].ReceivedAt, rows[size - 1].Id) : null;
+        return TypedResults.Ok(new QuarantinePage([.. rows.Take(size)], next));
+    }
 
     private static async Task<Results<FileContentHttpResult, NotFound>> RawAsync(Guid id, ProDeskDbContext db, RawMailStore store, HttpContext context, CancellationToken cancellationToken)
     {

@@ -325,6 +325,35 @@ public sealed class InboundEmailTests(ProDeskApp app) : PostgresTest(app)
     }
 
     [Fact]
+    public async Task The_quarantine_list_comes_a_page_at_a_time()
+    {
+        var ids = new List<Guid>();
+        for (var i = 1; i <= 3; i++)
+        {
+            // No sender address: kept raw, quarantined.
+            var answer = await JsonAsync(await PostAsync($"Subject: Nobody {i}\r\nMessage-ID: <q{i}-{Guid.NewGuid():N}@example.fr>\r\n\r\nNo sender.\r\n"));
+            Assert.Equal("quarantined", answer.GetProperty("outcome").GetString());
+            ids.Add(answer.GetProperty("id").GetGuid());
+        }
+
+        var admin = App.CreateClient().WithBearer((await App.PatAsync("admin@prodesk.test")).Secret);
+        var first = await admin.JsonAsync("/api/v1/tenants/acme/channels/email/quarantine?limit=2");
+        var cursor = first.GetProperty("nextCursor").GetString();
+        var second = await admin.JsonAsync($"/api/v1/tenants/acme/channels/email/quarantine?limit=2&cursor={Uri.EscapeDataString(cursor!)}");
+        var listed = first.GetProperty("items").EnumerateArray().Concat(second.GetProperty("items").EnumerateArray()).Select(m => m.GetProperty("id").GetGuid());
+        Assert.Equal(2, first.GetProperty("items").GetArrayLength());
+        Assert.Equal(ids.Order(), listed.Order()); // each once, none lost at the page break
+        Assert.Equal(JsonValueKind.Null, second.GetProperty("nextCursor").ValueKind);
+
+        foreach (var (query, field) in new[] { ("limit=0", "limit"), ("limit=-1", "limit"), ("cursor=zz", "cursor") })
+        {
+            var refused = await admin.GetAsync($"/api/v1/tenants/acme/channels/email/quarantine?{query}");
+            Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+            Assert.True((await JsonAsync(refused)).GetProperty("errors").TryGetProperty(field, out _), query);
+        }
+    }
+
+    [Fact]
     public async Task Oversized_mail_is_quarantined_and_a_provider_admin_takes_it_in_on_purpose()
     {
         using var smallLimit = App.WithWebHostBuilder(b => b.UseSetting("Email:MaxBytes", "4000"));
@@ -341,7 +370,7 @@ public sealed class InboundEmailTests(ProDeskApp app) : PostgresTest(app)
 
         var admin = smallLimit.CreateClient().WithBearer((await App.PatAsync("admin@prodesk.test")).Secret);
         var listed = await admin.JsonAsync("/api/v1/tenants/acme/channels/email/quarantine");
-        Assert.Equal(mailId, Assert.Single(listed.EnumerateArray()).GetProperty("id").GetGuid());
+        Assert.Equal(mailId, Assert.Single(listed.GetProperty("items").EnumerateArray()).GetProperty("id").GetGuid());
         var raw = await admin.GetAsync($"/api/v1/tenants/acme/channels/email/quarantine/{mailId}/raw");
         Assert.Equal("message/rfc822", raw.Content.Headers.ContentType?.MediaType);
         Assert.Contains("Scanned contract", await raw.Content.ReadAsStringAsync(), StringComparison.Ordinal);
@@ -352,7 +381,7 @@ public sealed class InboundEmailTests(ProDeskApp app) : PostgresTest(app)
         var taken = await JsonAsync(takenIn);
         Assert.Equal("created", taken.GetProperty("outcome").GetString());
         Assert.Equal("Scanned contract", Assert.Single(await ItemsAsync("acme")).Subject);
-        Assert.Empty((await admin.JsonAsync("/api/v1/tenants/acme/channels/email/quarantine")).EnumerateArray());
+        Assert.Empty((await admin.JsonAsync("/api/v1/tenants/acme/channels/email/quarantine")).GetProperty("items").EnumerateArray());
 
         // Nobody but provider admins sees quarantined mail; a client admin of the tenant gets 404.
         var clientAdmin = App.CreateClient().WithBearer((await App.PatAsync("admin@acme.test")).Secret);
