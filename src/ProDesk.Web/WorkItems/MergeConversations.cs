@@ -160,7 +160,7 @@ public static class MergeConversationsApi
             .WithName("MergeConversations")
             .WithSummary("Merges the conversation `from` into this one: its messages and attachments move here with their times, and it is closed with a note.");
 
-    private static async Task<Results<Ok<WorkItemSummary>, NotFound, ValidationProblem, Conflict<WorkItemSummary>>> MergeAsync(
+    private static async Task<Results<Ok<WorkItemSummary>, NotFound, ValidationProblem, ProblemHttpResult>> MergeAsync(
         Guid id, MergeConversations.MergeRequest request, MergeConversations merge, ProDeskDbContext db, ClaimsPrincipal user, CancellationToken cancellationToken)
     {
         if (!Guid.TryParse(request.From, out var from))
@@ -173,7 +173,7 @@ public static class MergeConversationsApi
         return result.Outcome switch
         {
             MergeConversations.Outcome.Merged => TypedResults.Ok(result.Item!.Summary(queue)),
-            MergeConversations.Outcome.Stale => TypedResults.Conflict(result.Item!.Summary(queue)),
+            MergeConversations.Outcome.Stale => WorkItemsApi.Stale(result.Item!.Summary(queue)),
             MergeConversations.Outcome.Invalid => TypedResults.ValidationProblem(new Dictionary<string, string[]> { [result.Field!] = [result.Error!] }),
             _ => TypedResults.NotFound(),
         };

@@ -72,9 +72,11 @@ public static partial class WorkItemsApi
         string tenant, CreateConversation request, IngestMessage ingest, CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>();
-        if (string.IsNullOrWhiteSpace(request.From) || !MailAddress.TryCreate(request.From, out _))
+        // One bare address: MailAddress also takes "Name <a@b>" and more, and would keep another address than was sent.
+        if (string.IsNullOrWhiteSpace(request.From) || !MailAddress.TryCreate(request.From.Trim(), out var from)
+            || !string.Equals(from.Address, request.From.Trim(), StringComparison.Ordinal) || from.DisplayName.Length > 0)
         {
-            errors["from"] = ["must be an email address"];
+            errors["from"] = ["must be one email address, without a display name (that goes in name)"];
         }
 
         Require(errors, "subject", request.Subject, 400);
@@ -185,7 +187,7 @@ public static partial class WorkItemsApi
         return new SlaView(targets, dueAt, pausedSince, [.. states.Where(s => s.Breached).Select(s => s.Target.ApiName())]);
     }
 
-    private static async Task<Results<Ok<WorkItemSummary>, NotFound, ValidationProblem, Conflict<WorkItemSummary>>> ReplyAsync(
+    private static async Task<Results<Ok<WorkItemSummary>, NotFound, ValidationProblem, ProblemHttpResult>> ReplyAsync(
         Guid id, ReplyRequest request, WorkItemCommands commands, ProDeskDbContext db, ClaimsPrincipal user, CancellationToken cancellationToken)
     {
         if (string.IsNullOrWhiteSpace(request.Body) || request.Body.Length > 100_000)
@@ -196,7 +198,7 @@ public static partial class WorkItemsApi
         return await AnswerAsync(await commands.ReplyAsync(id, request.Body, request.Version, request.Force, user, cancellationToken), db, cancellationToken);
     }
 
-    private static async Task<Results<Ok<WorkItemSummary>, NotFound, ValidationProblem, Conflict<WorkItemSummary>>> NoteAsync(
+    private static async Task<Results<Ok<WorkItemSummary>, NotFound, ValidationProblem, ProblemHttpResult>> NoteAsync(
         Guid id, NoteRequest request, WorkItemCommands commands, ProDeskDbContext db, ClaimsPrincipal user, CancellationToken cancellationToken)
     {
         if (string.IsNullOrWhiteSpace(request.Body) || request.Body.Length > 100_000)
@@ -207,7 +209,7 @@ public static partial class WorkItemsApi
         return await AnswerAsync(await commands.NoteAsync(id, request.Body, user, cancellationToken), db, cancellationToken);
     }
 
-    private static async Task<Results<Ok<WorkItemSummary>, NotFound, ValidationProblem, Conflict<WorkItemSummary>>> StatusAsync(
+    private static async Task<Results<Ok<WorkItemSummary>, NotFound, ValidationProblem, ProblemHttpResult>> StatusAsync(
         Guid id, StatusRequest request, WorkItemCommands commands, ProDeskDbContext db, ClaimsPrincipal user, CancellationToken cancellationToken)
     {
         if (!EnumNames.TryParse<WorkItemStatus>(request.Status, ignoreCase: false, out var status))
@@ -218,7 +220,7 @@ public static partial class WorkItemsApi
         return await AnswerAsync(await commands.StatusAsync(id, status, user, cancellationToken), db, cancellationToken);
     }
 
-    private static async Task<Results<Ok<WorkItemSummary>, NotFound, ValidationProblem, Conflict<WorkItemSummary>>> TagsAsync(
+    private static async Task<Results<Ok<WorkItemSummary>, NotFound, ValidationProblem, ProblemHttpResult>> TagsAsync(
         Guid id, TagsRequest request, WorkItemCommands commands, ProDeskDbContext db, ClaimsPrincipal user, CancellationToken cancellationToken)
     {
         var nullAt = (request.Tags ?? []).Select((t, i) => t is null ? i : -1).FirstOrDefault(i => i >= 0, -1);
@@ -240,7 +242,7 @@ public static partial class WorkItemsApi
         return await AnswerAsync(await commands.TagsAsync(id, tags, user, cancellationToken), db, cancellationToken);
     }
 
-    private static async Task<Results<Ok<WorkItemSummary>, NotFound, ValidationProblem, Conflict<WorkItemSummary>>> FieldsAsync(
+    private static async Task<Results<Ok<WorkItemSummary>, NotFound, ValidationProblem, ProblemHttpResult>> FieldsAsync(
         Guid id, FieldsRequest request, WorkItemCommands commands, ProDeskDbContext db, ITenantContext tenantContext, ClaimsPrincipal user, CancellationToken cancellationToken)
     {
         var current = await db.WorkItems.AsNoTracking().Where(w => w.Id == id).Select(w => w.CustomFieldsJson).FirstOrDefaultAsync(cancellationToken);
@@ -275,14 +277,24 @@ public static partial class WorkItemsApi
         return claimed is null ? TypedResults.NoContent() : TypedResults.Ok(claimed);
     }
 
-    private static async Task<Results<Ok<WorkItemSummary>, NotFound, ValidationProblem, Conflict<WorkItemSummary>>> AnswerAsync(WorkItemCommands.Result result, ProDeskDbContext db, CancellationToken cancellationToken) =>
+    private static async Task<Results<Ok<WorkItemSummary>, NotFound, ValidationProblem, ProblemHttpResult>> AnswerAsync(WorkItemCommands.Result result, ProDeskDbContext db, CancellationToken cancellationToken) =>
         result.Outcome switch
         {
             WorkItemCommands.Outcome.Done => TypedResults.Ok(result.Item!.Summary(await QueueKeyAsync(db, result.Item!.QueueId, cancellationToken))),
-            WorkItemCommands.Outcome.Stale => TypedResults.Conflict(result.Item!.Summary(await QueueKeyAsync(db, result.Item!.QueueId, cancellationToken))),
+            WorkItemCommands.Outcome.Stale => Stale(result.Item!.Summary(await QueueKeyAsync(db, result.Item!.QueueId, cancellationToken))),
             WorkItemCommands.Outcome.Refused => TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["status"] = [result.Error!] }),
             _ => TypedResults.NotFound(),
         };
+
+    /// <summary>
+    /// 409 as problem details (the API's one error format), with the item as it is now in <c>current</c> (and its
+    /// <c>version</c> at the top), so the console can show what changed and the agent can send anyway with force=true.
+    /// </summary>
+    public static ProblemHttpResult Stale(WorkItemSummary current) => TypedResults.Problem(
+        statusCode: StatusCodes.Status409Conflict,
+        title: "The item changed since it was loaded",
+        detail: $"It is now {current.Status} at version {current.Version}. Load it again, or send with \"force\": true to go ahead.",
+        extensions: new Dictionary<string, object?> { ["version"] = current.Version, ["current"] = current });
 
     private static async Task<string> QueueKeyAsync(ProDeskDbContext db, Guid queueId, CancellationToken cancellationToken) =>
         await db.Queues.Where(q => q.Id == queueId).Select(q => q.Key).FirstOrDefaultAsync(cancellationToken) ?? "";

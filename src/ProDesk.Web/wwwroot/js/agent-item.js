@@ -91,7 +91,7 @@ async function send(kind, forced) {
     : { body: body.value };
   const response = await post(kind, payload);
   if (response.status === 409) {
-    const current = await response.json();
+    const { current } = await response.json();
     error.textContent = `This item changed since you opened it (now ${current.status}, version ${current.version}). Reload to see what changed, or send anyway.`;
     error.hidden = false;
     force.hidden = false;

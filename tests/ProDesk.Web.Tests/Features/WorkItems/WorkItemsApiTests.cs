@@ -69,6 +69,14 @@ public sealed class WorkItemsApiTests(ProDeskApp app) : PostgresTest(app)
         var errors = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("errors");
         Assert.Equal(["externalId", "from", "subject"], errors.EnumerateObject().Select(p => p.Name).Order());
 
+        // One bare address: a list or a display name would have kept another address than the one sent.
+        foreach (var from in new[] { "a@example.org, b@example.org", "Ada <ada@example.org>", "ada@example.org\r\nBcc: x@example.org" })
+        {
+            var refused = await client.PostAsJsonAsync("/api/v1/tenants/acme/conversations", new { from, subject = "s", body = "b", externalId = Guid.NewGuid().ToString() });
+            Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+            Assert.True(JsonDocument.Parse(await refused.Content.ReadAsStringAsync()).RootElement.GetProperty("errors").TryGetProperty("from", out _), from);
+        }
+
         var list = await client.GetAsync("/api/v1/tenants/acme/work-items?status=Frozen&cursor=nope");
         var listErrors = JsonDocument.Parse(await list.Content.ReadAsStringAsync()).RootElement.GetProperty("errors");
         Assert.Equal(["cursor", "status"], listErrors.EnumerateObject().Select(p => p.Name).Order());
@@ -122,7 +130,12 @@ public sealed class WorkItemsApiTests(ProDeskApp app) : PostgresTest(app)
         Assert.Equal(HttpStatusCode.OK, (await agentA.PostAsJsonAsync($"/api/v1/tenants/acme/work-items/{id}/notes", new { body = "Calling the plumber" })).StatusCode);
         var stale = await agentB.PostAsJsonAsync($"/api/v1/tenants/acme/work-items/{id}/replies", new { body = "We are on it", version = seen });
         Assert.Equal(HttpStatusCode.Conflict, stale.StatusCode);
-        Assert.Equal(seen + 1, JsonDocument.Parse(await stale.Content.ReadAsStringAsync()).RootElement.GetProperty("version").GetInt32());
+        Assert.Equal("application/problem+json", stale.Content.Headers.ContentType?.MediaType);
+        var problem = JsonDocument.Parse(await stale.Content.ReadAsStringAsync()).RootElement;
+        Assert.Equal(409, problem.GetProperty("status").GetInt32());
+        Assert.Equal(seen + 1, problem.GetProperty("version").GetInt32());
+        Assert.Equal(seen + 1, problem.GetProperty("current").GetProperty("version").GetInt32());
+        Assert.Equal("Open", problem.GetProperty("current").GetProperty("status").GetString());
 
         var confirmed = await agentB.PostAsJsonAsync($"/api/v1/tenants/acme/work-items/{id}/replies", new { body = "We are on it", version = seen, force = true });
         Assert.Equal(HttpStatusCode.OK, confirmed.StatusCode);
