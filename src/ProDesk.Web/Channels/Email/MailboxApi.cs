@@ -68,9 +68,15 @@ public static class MailboxApi
             errors["password"] = ["is required for a new mailbox"];
         }
 
-        if (request.Folder is { Length: 0 or > 255 })
+        // Control characters have no place in an IMAP folder or login name (CR/LF would end the command).
+        if (request.Folder is { Length: 0 or > 255 } || (request.Folder?.Any(char.IsControl) ?? false))
         {
-            errors["folder"] = ["must be 1 to 255 characters"];
+            errors["folder"] = ["must be 1 to 255 characters, none of them control characters"];
+        }
+
+        if (request.UserName?.Any(char.IsControl) ?? false)
+        {
+            errors["userName"] = ["must not contain control characters"];
         }
 
         if (errors.Count > 0)

@@ -92,6 +92,25 @@ public sealed class MailboxPollingTests(ProDeskApp app) : PostgresTest(app)
     }
 
     [Fact]
+    public async Task A_folder_or_user_name_with_a_line_break_is_refused_naming_the_field()
+    {
+        var admin = await AdminAsync();
+        foreach (var (body, field) in new (object Body, string Field)[]
+        {
+            (new { host = _servers.Imap.Host, userName = "u", password = "p", folder = "INBOX\r\nA1 LOGOUT" }, "folder"),
+            (new { host = _servers.Imap.Host, userName = "u\r\nA1 LOGOUT", password = "p" }, "userName"),
+        })
+        {
+            var response = await admin.PutAsJsonAsync("/api/v1/tenants/acme/channels/email/mailboxes/bad", body);
+            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+            var errors = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("errors");
+            Assert.True(errors.TryGetProperty(field, out _), field);
+        }
+
+        Assert.Equal(0, (await admin.JsonAsync("/api/v1/tenants/acme/channels/email/mailboxes")).GetArrayLength());
+    }
+
+    [Fact]
     public async Task A_wrong_password_is_shown_on_the_mailbox_and_leaves_the_mail_waiting()
     {
         var admin = await AdminAsync();
