@@ -43,6 +43,13 @@ public static class WebFormApi
     {
         app.MapPost("/channels/webform/{tenant}", SubmitAsync)
             .WithMetadata(new NoTenantAttribute()).DisableAntiforgery().AllowAnonymous()
+            // The client's own site posts here from its origin; its script may read the answer (201 with the id, or the
+            // fields at fault). No credentials are involved, so any origin may.
+            .AddEndpointFilter((invocation, next) =>
+            {
+                invocation.HttpContext.Response.Headers.AccessControlAllowOrigin = "*";
+                return next(invocation);
+            })
             // One limiter for the app's life: AddEndpointFilter<T> would build a new one per request.
             .AddEndpointFilter(app.ServiceProvider.GetRequiredService<WebFormRateLimit>())
             .WithTags("Channels").WithName("SubmitWebForm")

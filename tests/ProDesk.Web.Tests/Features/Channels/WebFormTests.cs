@@ -67,6 +67,8 @@ public sealed class WebFormTests(ProDeskApp app) : PostgresTest(app)
         var itemId = answer.GetProperty("id").GetGuid();
         Assert.Equal("created", answer.GetProperty("outcome").GetString());
         Assert.Equal($"/api/v1/tenants/acme/work-items/{itemId}", response.Headers.Location?.OriginalString);
+        // The client's site reads the answer from its own origin.
+        Assert.Equal("*", response.Headers.GetValues("Access-Control-Allow-Origin").Single());
         var item = Assert.Single(await ItemsAsync());
         Assert.Equal((itemId, "webform", "Boiler"), (item.Id, item.Channel, item.Subject));
         var message = Assert.Single(item.Messages);
@@ -141,6 +143,7 @@ public sealed class WebFormTests(ProDeskApp app) : PostgresTest(app)
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         var errors = (await JsonAsync(response)).GetProperty("errors");
         Assert.Equal(["email", "message", "name", "submissionId"], errors.EnumerateObject().Select(e => e.Name).Order(StringComparer.Ordinal));
+        Assert.Equal("*", response.Headers.GetValues("Access-Control-Allow-Origin").Single());
         Assert.Contains("valid email", errors.GetProperty("email")[0].GetString(), StringComparison.Ordinal);
 
         var empty = await JsonAsync(await SubmitAsync(Form(email: "", message: "  ")));
