@@ -113,7 +113,7 @@ public static class TwilioInboundApi
             if (Uri.TryCreate(url, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp) && url.Length <= 2000)
             {
                 var type = form[$"MediaContentType{i}"].FirstOrDefault();
-                links.Add(string.IsNullOrWhiteSpace(type) || type.Length > 100 ? $"- {uri.AbsoluteUri}" : $"- {uri.AbsoluteUri} ({type.Trim()})");
+                links.Add(string.IsNullOrWhiteSpace(type) || type.Length > 100 || type.Any(char.IsControl) ? $"- {uri.AbsoluteUri}" : $"- {uri.AbsoluteUri} ({type.Trim()})");
             }
         }
 
