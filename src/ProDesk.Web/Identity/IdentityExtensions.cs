@@ -131,6 +131,8 @@ public static class IdentityExtensions
                     .AllowAuthorizationCodeFlow()
                     .RequireProofKeyForCodeExchange()
                     .AllowRefreshTokenFlow();
+                // S256 only: a "plain" challenge is the verifier itself, no protection against a stolen code (OAuth 2.1).
+                options.Configure(server => server.CodeChallengeMethods.Remove(CodeChallengeMethods.Plain));
                 options.RegisterScopes(ApiScope, Scopes.OfflineAccess, Scopes.OpenId, Scopes.Email, Scopes.Profile, Scopes.Roles);
                 options.SetAccessTokenLifetime(TimeSpan.FromHours(1))
                     .SetRefreshTokenLifetime(TimeSpan.FromDays(14));

@@ -26,14 +26,14 @@ public sealed class AuthorizationCodeTests(ProDeskApp app) : PostgresTest(app)
 
     private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 
-    private static string AuthorizeUrl(string challenge, string state = "xyz") => QueryHelpers.AddQueryString("/connect/authorize", new Dictionary<string, string?>
+    private static string AuthorizeUrl(string challenge, string state = "xyz", string method = "S256") => QueryHelpers.AddQueryString("/connect/authorize", new Dictionary<string, string?>
     {
         ["client_id"] = DemoSeeder.InteractiveClientId,
         ["redirect_uri"] = DemoSeeder.InteractiveRedirectUri,
         ["response_type"] = "code",
         ["scope"] = "api offline_access",
         ["code_challenge"] = challenge,
-        ["code_challenge_method"] = "S256",
+        ["code_challenge_method"] = method,
         ["state"] = state,
     });
 
@@ -129,6 +129,16 @@ public sealed class AuthorizationCodeTests(ProDeskApp app) : PostgresTest(app)
             ["code_verifier"] = Pkce().Verifier,
         });
         Assert.Equal("invalid_grant", answer.GetProperty("error").GetString());
+    }
+
+    [Fact]
+    public async Task A_plain_pkce_challenge_is_refused_and_no_code_is_given()
+    {
+        var browser = await App.SignedInAsync("agent1@prodesk.test");
+        var verifier = Pkce().Verifier;
+        var authorize = await browser.GetAsync(AuthorizeUrl(verifier, method: "plain"));
+        Assert.Equal(HttpStatusCode.BadRequest, authorize.StatusCode);
+        Assert.Null(authorize.Headers.Location);
     }
 
     [Fact]

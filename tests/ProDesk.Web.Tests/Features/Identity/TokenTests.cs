@@ -129,7 +129,7 @@ public sealed class TokenTests(ProDeskApp app) : PostgresTest(app)
         Assert.Contains("client_credentials", grants);
         Assert.Contains("authorization_code", grants);
         Assert.Contains("refresh_token", grants);
-        Assert.Contains("S256", discovery.GetProperty("code_challenge_methods_supported").EnumerateArray().Select(g => g.GetString()));
+        Assert.Equal(["S256"], discovery.GetProperty("code_challenge_methods_supported").EnumerateArray().Select(g => g.GetString()));
     }
 
     [Fact]
