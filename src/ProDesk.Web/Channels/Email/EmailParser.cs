@@ -16,6 +16,17 @@ namespace ProDesk.Web.Channels.Email;
 /// </summary>
 public static class EmailParser
 {
+    // .NET resolves only UTF-*, ASCII and Latin-1 by name; mail still comes in windows-125x, ISO-2022-JP,
+    // Shift_JIS, GB18030, Big5, EUC-KR/ks_c_5601... Without the code pages MimeKit falls back and the text is garbled.
+    static EmailParser()
+    {
+        Encoding.RegisterProvider(CodePagesEncodingProvider.Instance);
+        UnlabeledFallback = Encoding.GetEncoding(1252);
+    }
+
+    /// <summary>Raw 8-bit text that names no charset and is not UTF-8: what Windows clients write, and a superset of Latin-1's printable characters.</summary>
+    private static readonly Encoding UnlabeledFallback;
+
     public const string NoSubject = "(no subject)";
 
     public const int MaxSubjectLength = 998;
@@ -139,8 +150,8 @@ public static class EmailParser
         options.MaxMimeDepth = limits.MaxMimeDepth * 2 + 2;
         options.MaxAddressGroupDepth = 3;
 
-        // Raw 8-bit headers are tried as UTF-8 first, then as this; Latin-1 maps every byte, so nothing is ever undecodable.
-        options.CharsetEncoding = Encoding.Latin1;
+        // Raw 8-bit headers are tried as UTF-8 first, then as this; windows-1252 maps every byte, so nothing is ever undecodable.
+        options.CharsetEncoding = UnlabeledFallback;
         options.RespectContentLength = false;
         return options;
     }
@@ -491,6 +502,19 @@ public static class EmailParser
 #pragma warning disable SYSLIB0001 // UTF-7 is obsolete for writing; reading what was sent in it is the point here.
                 return part.GetText(new UTF7Encoding());
 #pragma warning restore SYSLIB0001
+            }
+
+            if (string.IsNullOrEmpty(charset))
+            {
+                // No charset named: UTF-8 when the bytes are UTF-8, else windows-1252 (MimeKit would take Latin-1,
+                // where a curly quote or the euro sign becomes an invisible control character).
+                ReadOnlySpan<byte> bytes = Decode(part);
+                if (bytes.StartsWith("\uFEFF"u8))
+                {
+                    bytes = bytes[3..];
+                }
+
+                return System.Text.Unicode.Utf8.IsValid(bytes) ? Encoding.UTF8.GetString(bytes) : UnlabeledFallback.GetString(bytes);
             }
 
             return part.GetText(out _);

@@ -322,6 +322,27 @@ public sealed partial class EmailParserTests
         Assert.Contains("Café au lait", email.HtmlBody, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("charset-windows-1252.eml", "It’s “urgent” – 50€", "It’s “urgent” – the invoice says 50€…\n")]
+    [InlineData("charset-iso-2022-jp.eml", "請求書について", "お世話になっております。\n")]
+    [InlineData("charset-gb18030.eml", "发票问题", "您好，发票有错误。\n")]
+    [InlineData("charset-ks-c-5601.eml", "청구서 문의", "안녕하세요.\n")]
+    public void Mail_in_the_code_page_charsets_clients_still_send_reads_as_written(string file, string subject, string body)
+    {
+        var email = Parse(file);
+
+        Assert.Equal(subject, email.Subject);
+        Assert.Equal(body, email.TextBody);
+    }
+
+    [Fact]
+    public void Eight_bit_text_that_names_no_charset_reads_as_windows_1252_when_it_is_not_utf8()
+    {
+        var email = Parse("unlabeled-8bit-cp1252.eml");
+
+        Assert.Equal("That’s “fine” at 20€.\n", email.TextBody);
+    }
+
     [Fact]
     public void Utf7_html_is_decoded_before_it_is_sanitized_so_its_markup_cannot_slip_through_as_text()
     {

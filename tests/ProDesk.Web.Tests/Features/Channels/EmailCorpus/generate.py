@@ -167,3 +167,39 @@ write("too-many-parts.eml", "".join(many).encode("ascii"))
 
 # Not an email at all: binary noise with no header block.
 write("binary-garbage.eml", bytes((i * 37 + 11) % 256 for i in range(2048)))
+
+# Charsets real clients send beyond UTF-8 and Latin-1: each needs .NET's code-page encodings.
+def charset_mail(name: str, charset: str, python_codec: str, sender: str, subject: str, body: str) -> None:
+    import base64
+    encoded_subject = "=?" + charset + "?B?" + base64.b64encode(subject.encode(python_codec)).decode("ascii") + "?="
+    write(name, (
+        ("From: " + sender + "\n"
+         "To: support@acme.prodesk.test\n"
+         "Subject: " + encoded_subject + "\n"
+         "Message-ID: <" + name + "@customer.example.test>\n"
+         "MIME-Version: 1.0\n"
+         "Content-Type: text/plain; charset=" + charset + "\n"
+         "Content-Transfer-Encoding: 8bit\n"
+         "\n").encode("ascii") + body.encode(python_codec)))
+
+
+charset_mail("charset-windows-1252.eml", "windows-1252", "cp1252", "Olivia <olivia@customer.example.test>",
+             "It\u2019s \u201curgent\u201d \u2013 50\u20ac", "It\u2019s \u201curgent\u201d \u2013 the invoice says 50\u20ac\u2026\n")
+charset_mail("charset-iso-2022-jp.eml", "iso-2022-jp", "iso2022_jp", "Taro <taro@customer.example.jp>",
+             "\u8acb\u6c42\u66f8\u306b\u3064\u3044\u3066", "\u304a\u4e16\u8a71\u306b\u306a\u3063\u3066\u304a\u308a\u307e\u3059\u3002\n")
+charset_mail("charset-gb18030.eml", "gb18030", "gb18030", "Li <li@customer.example.cn>",
+             "\u53d1\u7968\u95ee\u9898", "\u60a8\u597d\uff0c\u53d1\u7968\u6709\u9519\u8bef\u3002\n")
+charset_mail("charset-ks-c-5601.eml", "ks_c_5601-1987", "cp949", "Kim <kim@customer.example.kr>",
+             "\uccad\uad6c\uc11c \ubb38\uc758", "\uc548\ub155\ud558\uc138\uc694.\n")
+
+# 8-bit text that names no charset, written by a Windows client: curly quotes and the euro sign in cp1252.
+write("unlabeled-8bit-cp1252.eml", (
+    b"From: Paul <paul@customer.example.test>\n"
+    b"To: support@acme.prodesk.test\n"
+    b"Subject: Quote\n"
+    b"Message-ID: <unlabeled-cp1252@customer.example.test>\n"
+    b"MIME-Version: 1.0\n"
+    b"Content-Type: text/plain\n"
+    b"Content-Transfer-Encoding: 8bit\n"
+    b"\n"
+    b"That\x92s \x93fine\x94 at 20\x80.\n"))
