@@ -10,7 +10,7 @@ namespace ProDesk.Data.Tenancy;
 /// policies read, equal to the context's current tenant scope before any command of the context runs.
 /// It remembers what it set per physical session (the pool does not reset sessions, decision 33), so a
 /// connection whose session already carries the scope costs no extra round trip (decision 43). A set_config
-/// inside a transaction counts for the session only once the transaction commits. A context inside
+/// inside a transaction is trusted only within that transaction, and leaves the session unknown. A context inside
 /// <see cref="ProDeskDbContext.OnTablesWithoutRowLevelSecurity"/> sets nothing.
 /// </summary>
 /// <param name="sessionOf">
@@ -24,11 +24,12 @@ public sealed class RowLevelSecurityInterceptor(Func<DbConnection, object> sessi
     // Per physical session: the setting as it stands outside any transaction.
     private readonly ConditionalWeakTable<object, string> applied = [];
 
-    // Per open transaction: the setting as set inside it, not yet committed.
+    // Per transaction, while it lasts: the setting as set inside it.
     private readonly ConditionalWeakTable<DbTransaction, string> inTransaction = [];
 
     public void ConnectionOpened(DbConnection connection, ConnectionEndEventData eventData)
     {
+        ForgetIfNotSessionBound(connection);
         if (Wanted(eventData.Context) is { } wanted && !IsApplied(connection, null, wanted))
         {
             Apply(connection, null, wanted);
@@ -37,13 +38,14 @@ public sealed class RowLevelSecurityInterceptor(Func<DbConnection, object> sessi
 
     public async Task ConnectionOpenedAsync(DbConnection connection, ConnectionEndEventData eventData, CancellationToken cancellationToken = default)
     {
+        ForgetIfNotSessionBound(connection);
         if (Wanted(eventData.Context) is { } wanted && !IsApplied(connection, null, wanted))
         {
             await ApplyAsync(connection, null, wanted, cancellationToken);
         }
     }
 
-    // A key that is the connection object itself stands for "whatever session it has now" (see sessionOf): forgotten at close.
+    // A key that is the connection object itself stands for "whatever session it has now" (see sessionOf): forgotten at open and close.
     public InterceptionResult ConnectionClosing(DbConnection connection, ConnectionEventData eventData, InterceptionResult result)
     {
         ForgetIfNotSessionBound(connection);
@@ -95,14 +97,55 @@ public sealed class RowLevelSecurityInterceptor(Func<DbConnection, object> sessi
         return result;
     }
 
-    // A set_config inside a transaction lasts only if the transaction commits: until then it is remembered for
-    // the transaction alone, and the session's memory says "unknown", so any end but a commit seen here
-    // (a rollback, a dispose, the pool rolling back) makes the next command set it again.
-    public void TransactionCommitted(DbTransaction transaction, TransactionEndEventData eventData) => Committed(transaction, eventData);
+    // A set_config inside a transaction is trusted only inside that transaction; the session's memory says
+    // "unknown" from then on, even after a commit (PostgreSQL turns the COMMIT of a failed transaction into a
+    // rollback without an error). Npgsql hands out the same transaction object again, so what was set in one
+    // is dropped whenever a transaction starts, is joined, or ends.
+    public DbTransaction TransactionStarted(DbConnection connection, TransactionEndEventData eventData, DbTransaction result)
+    {
+        inTransaction.Remove(result);
+        return result;
+    }
+
+    public ValueTask<DbTransaction> TransactionStartedAsync(DbConnection connection, TransactionEndEventData eventData, DbTransaction result, CancellationToken cancellationToken = default)
+    {
+        inTransaction.Remove(result);
+        return ValueTask.FromResult(result);
+    }
+
+    public DbTransaction TransactionUsed(DbConnection connection, TransactionEventData eventData, DbTransaction result)
+    {
+        inTransaction.Remove(result);
+        return result;
+    }
+
+    public ValueTask<DbTransaction> TransactionUsedAsync(DbConnection connection, TransactionEventData eventData, DbTransaction result, CancellationToken cancellationToken = default)
+    {
+        inTransaction.Remove(result);
+        return ValueTask.FromResult(result);
+    }
+
+    public void TransactionCommitted(DbTransaction transaction, TransactionEndEventData eventData) => inTransaction.Remove(transaction);
 
     public Task TransactionCommittedAsync(DbTransaction transaction, TransactionEndEventData eventData, CancellationToken cancellationToken = default)
     {
-        Committed(transaction, eventData);
+        inTransaction.Remove(transaction);
+        return Task.CompletedTask;
+    }
+
+    public void TransactionRolledBack(DbTransaction transaction, TransactionEndEventData eventData) => inTransaction.Remove(transaction);
+
+    public Task TransactionRolledBackAsync(DbTransaction transaction, TransactionEndEventData eventData, CancellationToken cancellationToken = default)
+    {
+        inTransaction.Remove(transaction);
+        return Task.CompletedTask;
+    }
+
+    public void TransactionFailed(DbTransaction transaction, TransactionErrorEventData eventData) => inTransaction.Remove(transaction);
+
+    public Task TransactionFailedAsync(DbTransaction transaction, TransactionErrorEventData eventData, CancellationToken cancellationToken = default)
+    {
+        inTransaction.Remove(transaction);
         return Task.CompletedTask;
     }
 
@@ -143,21 +186,9 @@ public sealed class RowLevelSecurityInterceptor(Func<DbConnection, object> sessi
             ? set == wanted
             : applied.TryGetValue(sessionOf(connection), out var value) && value == wanted;
 
-    private void Committed(DbTransaction transaction, TransactionEventData eventData)
-    {
-        // The transaction's connection is gone once it has ended; the context's is the same one.
-        if (inTransaction.TryGetValue(transaction, out var set) && (transaction.Connection ?? eventData.Context?.Database.GetDbConnection()) is { State: System.Data.ConnectionState.Open } connection)
-        {
-            applied.AddOrUpdate(sessionOf(connection), set);
-        }
-
-        inTransaction.Remove(transaction);
-    }
-
     private void Apply(DbConnection connection, DbTransaction? transaction, string wanted)
     {
-        var session = sessionOf(connection);
-        applied.Remove(session); // unknown until the statement has run, and until a commit if inside a transaction
+        var session = Forget(connection, transaction);
         using var command = CreateSetCommand(connection, transaction, wanted);
         command.ExecuteNonQuery();
         Remember(session, transaction, wanted);
@@ -165,11 +196,23 @@ public sealed class RowLevelSecurityInterceptor(Func<DbConnection, object> sessi
 
     private async Task ApplyAsync(DbConnection connection, DbTransaction? transaction, string wanted, CancellationToken cancellationToken)
     {
-        var session = sessionOf(connection);
-        applied.Remove(session); // unknown until the statement has run, and until a commit if inside a transaction
+        var session = Forget(connection, transaction);
         await using var command = CreateSetCommand(connection, transaction, wanted);
         await command.ExecuteNonQueryAsync(cancellationToken);
         Remember(session, transaction, wanted);
+    }
+
+    // Unknown until the statement has run; for the session, for good if it runs inside a transaction.
+    private object Forget(DbConnection connection, DbTransaction? transaction)
+    {
+        var session = sessionOf(connection);
+        applied.Remove(session);
+        if (transaction is not null)
+        {
+            inTransaction.Remove(transaction);
+        }
+
+        return session;
     }
 
     private void ForgetIfNotSessionBound(DbConnection connection)
@@ -182,13 +225,14 @@ public sealed class RowLevelSecurityInterceptor(Func<DbConnection, object> sessi
 
     private void Remember(object session, DbTransaction? transaction, string wanted)
     {
-        if (transaction is null)
-        {
-            applied.AddOrUpdate(session, wanted);
-        }
-        else
+        if (transaction is not null)
         {
             inTransaction.AddOrUpdate(transaction, wanted);
+        }
+        else if (System.Transactions.Transaction.Current is null)
+        {
+            // Outside any transaction the setting holds for the session; inside an ambient one it might be rolled back.
+            applied.AddOrUpdate(session, wanted);
         }
     }
 

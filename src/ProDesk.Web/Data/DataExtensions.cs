@@ -115,6 +115,13 @@ public static class DataExtensions
                 throw new StartupException($"ConnectionStrings:ProDesk is not a valid PostgreSQL connection string: {e.Message}", e);
             }
 
+            // Row-level security reads a session setting the app sets per connection checkout: multiplexing shares
+            // one session among many callers' commands, so the setting could be another request's.
+            if (parsed.Multiplexing)
+            {
+                throw new StartupException("ConnectionStrings:ProDesk must not turn on Multiplexing: the tenant scope lives in the session, which multiplexing shares between requests.");
+            }
+
             // Hot statements (ingestion's inserts, the claim, the token check) are prepared once per
             // physical connection instead of parsed and planned on every call (ARCHITECTURE.md decision 16).
             // An operator's own setting wins; behind a transaction-pooling proxy set Max Auto Prepare=0.
@@ -135,8 +142,8 @@ public static class DataExtensions
             // The DbContext's connections skip Npgsql's session reset on return to the pool (seven
             // statements on every checkout: a tenth of the claim's database time). Safe because the
             // only session state the app leaves is the tenant scope, and RowLevelSecurityInterceptor
-            // sets that on every open, before any command; open transactions are still rolled back.
-            // Jobs (Hangfire) and the migrator keep the reset, in a pool of their own (decision 33).
+            // sets that before any command (remembering it per session, decision 43); open transactions are
+            // still rolled back. Jobs (Hangfire) keep the reset, in a pool of their own (decision 33).
             var forJobs = parsed.ConnectionString;
             if (!Names(connectionString, "ResetOnClose"))
             {

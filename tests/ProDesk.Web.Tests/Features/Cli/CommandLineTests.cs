@@ -125,6 +125,7 @@ public sealed class CommandLineTests(ProDeskApp app) : PostgresTest(app)
     [InlineData("Oracle", "", "ProDesk cannot start: Database:Provider 'Oracle' is not one of Sqlite, Postgres")]
     [InlineData("Postgres", "", "ProDesk cannot start: ConnectionStrings:ProDesk is required when Database:Provider is Postgres")]
     [InlineData("Postgres", "Hots=nowhere", "ProDesk cannot start: ConnectionStrings:ProDesk is not a valid PostgreSQL connection string")]
+    [InlineData("Postgres", "Host=127.0.0.1;Database=x;Multiplexing=true", "ProDesk cannot start: ConnectionStrings:ProDesk must not turn on Multiplexing")]
     public async Task Bad_database_configuration_stops_the_app_naming_the_setting(string provider, string connectionString, string expected)
     {
         var result = await CliProcess.RunAsync(new Dictionary<string, string?> { ["Database__Provider"] = provider, ["ConnectionStrings__ProDesk"] = connectionString }, "tenants", "list");

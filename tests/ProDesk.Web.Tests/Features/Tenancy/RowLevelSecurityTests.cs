@@ -171,6 +171,61 @@ public sealed class RowLevelSecurityTests(ProDeskApp app) : PostgresTest(app)
     }
 
     [Fact]
+    public async Task A_scope_set_in_an_abandoned_transaction_is_not_trusted_by_the_next_transaction_on_that_connection()
+    {
+        // Npgsql hands the same transaction object to the next BeginTransaction on a physical connection.
+        var (options, acme, northwind) = await OneBackendAsync("rls-tx-reuse-test");
+        async Task<int> SwitchInsideATransactionAsync(bool commit)
+        {
+            var switching = new SwitchingTenants { TenantIds = [acme] };
+            await using var db = new ProDeskDbContext(options(switching));
+            await db.Database.OpenConnectionAsync(); // acme, outside any transaction
+            await using var transaction = await db.Database.BeginTransactionAsync();
+            switching.TenantIds = [northwind];
+            var count = (await db.Database.SqlQueryRaw<BackendAndCount>(CountOnBackend).SingleAsync()).Count;
+            if (commit)
+            {
+                await transaction.CommitAsync();
+            }
+
+            return count;
+        }
+
+        Assert.Equal(3, await SwitchInsideATransactionAsync(commit: false)); // disposed, never committed
+        Assert.Equal(3, await SwitchInsideATransactionAsync(commit: true));
+    }
+
+    [Fact]
+    public async Task A_commit_that_postgresql_turned_into_a_rollback_does_not_leave_the_scope_set_inside_it_trusted()
+    {
+        var (options, acme, northwind) = await OneBackendAsync("rls-aborted-test");
+        var switching = new SwitchingTenants { TenantIds = [acme] };
+        await using (var first = new ProDeskDbContext(options(switching)))
+        {
+            await first.Database.OpenConnectionAsync(); // acme
+            await using var transaction = await first.Database.BeginTransactionAsync();
+            switching.TenantIds = [northwind];
+            Assert.Equal(3, (await first.Database.SqlQueryRaw<BackendAndCount>(CountOnBackend).SingleAsync()).Count);
+            await Assert.ThrowsAsync<PostgresException>(() => first.Database.ExecuteSqlRawAsync("SELECT 1/0"));
+            await transaction.CommitAsync(); // answered as a rollback: the session is back on acme
+        }
+
+        await using var next = new ProDeskDbContext(options(new FixedTenants([northwind])));
+        Assert.Equal(3, (await next.Database.SqlQueryRaw<BackendAndCount>(CountOnBackend).SingleAsync()).Count);
+    }
+
+    /// <summary>Options for contexts that all get the same backend (a pool of one), and the two tenants' ids.</summary>
+    private async Task<(Func<ICurrentTenantIds, DbContextOptions<ProDeskDbContext>> Options, Guid Acme, Guid Northwind)> OneBackendAsync(string name)
+    {
+        var settings = App.Services.GetRequiredService<DatabaseSettings>();
+        var pool = new NpgsqlConnectionStringBuilder(settings.ContextConnectionString) { MaxPoolSize = 1, ApplicationName = name }.ConnectionString;
+        var interceptor = App.Services.GetRequiredService<RowLevelSecurityInterceptor>();
+        return (scope => (DbContextOptions<ProDeskDbContext>)PostgresProvider.Use(new DbContextOptionsBuilder<ProDeskDbContext>(), pool)
+                .AddInterceptors(interceptor).UseTenantScope(scope).Options,
+            (await App.TenantAsync("acme")).Id, (await App.TenantAsync("northwind")).Id);
+    }
+
+    [Fact]
     public async Task The_session_identity_is_one_per_physical_connection_and_follows_it_through_the_pool()
     {
         var settings = App.Services.GetRequiredService<DatabaseSettings>();
