@@ -1,4 +1,6 @@
 using System.Security.Cryptography;
+using System.Text;
+using System.Text.RegularExpressions;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using ProDesk.Data;
@@ -108,7 +110,7 @@ public sealed class IngestEmail(
 
         if (parsed.DeliveryStatus is { } dsn)
         {
-            return await BounceAsync(ledger, isNew, DeliveryStatus.Parse(dsn), cancellationToken);
+            return await BounceAsync(ledger, isNew, parsed, DeliveryStatus.Parse(dsn), cancellationToken);
         }
 
         settings ??= await db.ChannelSettings.AsNoTracking().FirstOrDefaultAsync(cancellationToken);
@@ -190,26 +192,42 @@ public sealed class IngestEmail(
         return new Result(state == InboundMailState.Quarantined ? Outcome.Quarantined : Outcome.Dropped, ledger.Id, null, reason);
     }
 
-    /// <summary>A delivery report: a permanent failure suppresses the address; the item it answers is left as it is.</summary>
-    private async Task<Result> BounceAsync(InboundMail ledger, bool isNew, DeliveryStatusReport report, CancellationToken cancellationToken)
+    /// <summary>
+    /// A delivery report: a permanent failure suppresses its address, but only for an address we mailed in a
+    /// message the report quotes by its Message-ID (ours are random): anyone can send a report, and a forged one
+    /// must not silence a customer. The item it answers is left as it is.
+    /// </summary>
+    private async Task<Result> BounceAsync(InboundMail ledger, bool isNew, ParsedEmail parsed, DeliveryStatusReport report, CancellationToken cancellationToken)
     {
-        var failed = DeliveryStatus.PermanentlyFailed(report).Distinct().ToList();
+        var reported = DeliveryStatus.PermanentlyFailed(report).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+        var ours = reported.Count == 0 ? [] : OurMessageIdsIn(parsed);
+        var mailedTo = ours.Count == 0 ? [] : await db.OutboundMessages.AsNoTracking()
+            .Where(o => o.InternetMessageId != null && ours.Contains(o.InternetMessageId)).Select(o => o.To).ToListAsync(cancellationToken);
+        var failed = reported.Where(a => mailedTo.Contains(a, StringComparer.OrdinalIgnoreCase)).ToList();
         var known = await db.EmailSuppressions.AsNoTracking().Where(s => failed.Contains(s.Address)).Select(s => s.Address).ToListAsync(cancellationToken);
-        foreach (var address in failed.Except(known))
+        foreach (var address in failed.Except(known, StringComparer.OrdinalIgnoreCase))
         {
             var status = report.Recipients.First(r => string.Equals(r.Address, address, StringComparison.OrdinalIgnoreCase)).Status;
             db.EmailSuppressions.Add(new EmailSuppression { TenantId = ledger.TenantId, Address = ColumnText.Fit(address, 320), Reason = $"bounce {status}", CreatedAt = ledger.ReceivedAt });
         }
 
-        var reason = failed.Count > 0 ? $"permanent bounce for {string.Join(", ", failed)}" : "delivery report (not a permanent failure)";
+        var reason = failed.Count > 0 ? $"permanent bounce for {string.Join(", ", failed)}"
+            : reported.Count > 0 ? "permanent failure reported for mail we did not send to that address: nothing suppressed"
+            : "delivery report (not a permanent failure)";
         return await SettleAsync(ledger, isNew, InboundMailState.Dropped, reason, cancellationToken);
     }
 
-    /// <summary>
-    /// The loop breaker: at most <see cref="AutomaticLimit"/> automatic mails to one address per hour, so
-    /// an auto-responder that ignores RFC 3834 (and starts a new conversation with every answer) gets a
-    /// few acknowledgments, not an endless exchange.
-    /// </summary>
+    /// <summary>Our Message-IDs quoted by a report: in the returned headers or message, or its text.</summary>
+    private List<string> OurMessageIdsIn(ParsedEmail parsed)
+    {
+        var ours = new Regex($@"<([^<>\s""]{{1,900}}@{Regex.Escape(smtp.Value.MessageIdDomain)})>", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
+        var quoted = parsed.Attachments
+            .Where(a => a.ContentType.StartsWith("message/", StringComparison.OrdinalIgnoreCase) || a.ContentType.Equals("text/rfc822-headers", StringComparison.OrdinalIgnoreCase))
+            .Select(a => Encoding.Latin1.GetString(a.Content, 0, Math.Min(a.Content.Length, 256 * 1024)))
+            .Append(parsed.TextBody ?? "");
+        return quoted.SelectMany(text => ours.Matches(text).Select(m => m.Groups[1].Value)).Distinct(StringComparer.Ordinal).Take(50).ToList();
+    }
+
     /// <summary>
     /// One round trip for what every new mail asks first: the ledger row of the same mail, if any, and how many
     /// automatic mails its sender got from us within the loop breaker's window. Scalar subqueries (SQLite has no
@@ -254,6 +272,10 @@ public sealed class IngestEmail(
 
     private sealed record Probe(Guid? SeenId, Guid? SeenWorkItemId, string? SeenReason, int RecentAutomatic);
 
+    /// <summary>
+    /// The loop breaker's count: automatic mails to one address within the window, so an auto-responder that
+    /// ignores RFC 3834 (and starts a new conversation with every answer) gets a few acknowledgments, not an endless exchange.
+    /// </summary>
     private async Task<int> CountRecentAutomaticAsync(string address, Guid tenantId, CancellationToken cancellationToken)
     {
         var since = clock.GetUtcNow().UtcDateTime - AutomaticLimit.Window;

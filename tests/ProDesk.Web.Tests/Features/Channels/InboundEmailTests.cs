@@ -296,6 +296,50 @@ public sealed class InboundEmailTests(ProDeskApp app) : PostgresTest(app)
         Assert.Equal(created.GetProperty("workItemId").GetGuid(), item.Id);
     }
 
+    [Theory]
+    [InlineData("")] // quotes no message at all
+    [InlineData("Message-ID: <made-up-1@prodesk.mail>")] // one of ours in form, but never sent
+    public async Task A_forged_bounce_suppresses_nobody(string returnedHeaders)
+    {
+        await PostAsync(Mail(from: "victim@example.fr"));
+        var ack = Assert.Single(await OutboundAsync("acme"));
+        var forged = $"""
+            From: attacker@evil.example
+            To: support@acme.test
+            Subject: Undelivered
+            Message-ID: <forged-{Guid.NewGuid():N}@evil.example>
+            MIME-Version: 1.0
+            Content-Type: multipart/report; report-type=delivery-status; boundary="b1"
+
+            --b1
+            Content-Type: text/plain
+
+            Not delivered.
+            --b1
+            Content-Type: message/delivery-status
+
+            Reporting-MTA: dns; evil.example
+
+            Final-Recipient: rfc822; victim@example.fr
+            Action: failed
+            Status: 5.1.1
+
+            --b1
+            Content-Type: text/rfc822-headers
+
+            {returnedHeaders}
+            --b1--
+            """.ReplaceLineEndings("\r\n");
+
+        var response = await PostAsync(forged);
+
+        Assert.Equal("dropped", (await JsonAsync(response)).GetProperty("outcome").GetString());
+        Assert.False(await App.InTenantAsync("acme", db => db.EmailSuppressions.AnyAsync()));
+        await App.Services.GetRequiredService<OutboundDispatcher>().SendDueAsync(CancellationToken.None);
+        Assert.NotEqual(OutboundState.Suppressed, Assert.Single(await OutboundAsync("acme")).State);
+        Assert.Equal(ack.Id, Assert.Single(await OutboundAsync("acme")).Id);
+    }
+
     [Fact]
     public async Task Our_own_mail_coming_back_is_dropped()
     {
