@@ -195,6 +195,7 @@ public static class EmailParser
             Headers = [.. headers.Select(h => new KeyValuePair<string, string>(h.Field, MailText.Line(h.Value, MaxHeaderValueLength)))],
             ReturnPath = ReturnPath(headers[HeaderId.ReturnPath]),
             DeliveryStatus = body.DeliveryStatus,
+            IsReadReceipt = body.IsReadReceipt,
         };
     }
 
@@ -433,6 +434,8 @@ public static class EmailParser
 
         public string? DeliveryStatus { get; private set; }
 
+        public bool IsReadReceipt { get; private set; }
+
         public List<ParsedAttachment> Attachments { get; } = [];
 
         public void Walk(MimeEntity? root)
@@ -465,6 +468,9 @@ public static class EmailParser
                         break;
                     case MessagePart attached:
                         AddMessage(attached);
+                        break;
+                    case MimePart part when inReport && (part.ContentType.IsMimeType("message", "disposition-notification") || part.ContentType.IsMimeType("message", "global-disposition-notification")):
+                        IsReadReceipt = true;
                         break;
                     case MimePart part when inReport && DeliveryStatus is null && IsDeliveryStatus(part):
                         DeliveryStatus = MailText.Body(Encoding.UTF8.GetString(Decode(part)), MaxDeliveryStatusLength);

@@ -108,6 +108,12 @@ public sealed class IngestEmail(
             return await SettleAsync(ledger, isNew, InboundMailState.Dropped, "our own mail came back", cancellationToken);
         }
 
+        if (parsed.IsReadReceipt && parsed.DeliveryStatus is null)
+        {
+            // "Your message was read": joining the thread would reopen the item and restart its SLA clock for nothing.
+            return await SettleAsync(ledger, isNew, InboundMailState.Dropped, "read receipt", cancellationToken);
+        }
+
         if (parsed.DeliveryStatus is { } dsn)
         {
             return await BounceAsync(ledger, isNew, parsed, DeliveryStatus.Parse(dsn), cancellationToken);

@@ -50,6 +50,9 @@ public sealed record ParsedEmail
     /// <summary>The text of the message/delivery-status part when the message is a multipart/report (a bounce); null otherwise.</summary>
     public string? DeliveryStatus { get; init; }
 
+    /// <summary>A read receipt (RFC 8098: a multipart/report carrying a message/disposition-notification): machine mail, nothing to answer.</summary>
+    public bool IsReadReceipt { get; init; }
+
     /// <summary>The value of the first header with that name (case-insensitive), or null.</summary>
     public string? Header(string name)
     {

@@ -164,6 +164,44 @@ public sealed class InboundEmailTests(ProDeskApp app) : PostgresTest(app)
     }
 
     [Fact]
+    public async Task A_read_receipt_is_dropped_and_leaves_the_answered_item_pending()
+    {
+        var itemId = (await JsonAsync(await PostAsync(Mail(messageId: "mdn-root@mail.example.fr")))).GetProperty("workItemId").GetGuid();
+        var agent = App.CreateClient().WithBearer((await App.PatAsync("agent1@prodesk.test")).Secret);
+        (await agent.PostAsJsonAsync($"/api/v1/tenants/acme/work-items/{itemId}/replies", new { body = "Fixed, please confirm." })).EnsureSuccessStatusCode();
+        var ours = (await OutboundAsync("acme")).Single(o => !o.Automatic);
+        var receipt = $"""
+            From: Marie <marie@example.fr>
+            To: support@acme.test
+            Subject: Read: Leaking tap
+            Message-ID: <mdn-{Guid.NewGuid():N}@mail.example.fr>
+            In-Reply-To: <{ours.InternetMessageId}>
+            MIME-Version: 1.0
+            Content-Type: multipart/report; report-type=disposition-notification; boundary="m1"
+
+            --m1
+            Content-Type: text/plain
+
+            Your message was read on Monday.
+            --m1
+            Content-Type: message/disposition-notification
+
+            Final-Recipient: rfc822; marie@example.fr
+            Original-Message-ID: <{ours.InternetMessageId}>
+            Disposition: manual-action/MDN-sent-manually; displayed
+
+            --m1--
+            """.ReplaceLineEndings("\r\n");
+
+        var response = await PostAsync(receipt);
+
+        Assert.Equal("dropped", (await JsonAsync(response)).GetProperty("outcome").GetString());
+        var item = Assert.Single(await ItemsAsync("acme"));
+        Assert.Equal(2, item.Messages.Count);
+        Assert.Equal(WorkItemStatus.Pending, item.Status);
+    }
+
+    [Fact]
     public async Task An_auto_responder_that_ignores_the_rules_gets_a_few_acknowledgments_not_a_loop()
     {
         // No Auto-Submitted, a new Message-ID and no thread headers each time: every answer looks like a new request.
