@@ -105,6 +105,8 @@ public sealed class IngestMessage(ProDeskDbContext db, ITenantContext tenants, S
         return result;
     }
 
+    private const int MaxThreadReferences = 20;
+
     /// <summary>Every inbound item starts at this priority (escalations and agents raise it later).</summary>
     private const WorkItemPriority NewItemPriority = WorkItemPriority.Normal;
 
@@ -147,7 +149,11 @@ public sealed class IngestMessage(ProDeskDbContext db, ITenantContext tenants, S
             item = await db.WorkItems.FirstOrDefaultAsync(w => w.Id == tokenItem, cancellationToken);
         }
 
-        var references = message.ThreadReferences.Take(20).ToList();
+        // Newest first, bounded; the oldest (the thread's root, which the first mail of the item carried) always
+        // joins, or a long thread would start a new item once its root fell off the end.
+        var references = message.ThreadReferences.Count <= MaxThreadReferences
+            ? [.. message.ThreadReferences]
+            : message.ThreadReferences.Take(MaxThreadReferences - 1).Append(message.ThreadReferences[^1]).ToList();
         if (item is null && references.Count > 0)
         {
             // Mail we sent (replies, acknowledgments, CSAT requests) names its item directly.

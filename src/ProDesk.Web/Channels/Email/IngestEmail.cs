@@ -53,9 +53,19 @@ public sealed class IngestEmail(
         var (parsed, failure) = Parse(raw, options.Value.MaxBytes);
         var dedupeKey = parsed?.MessageId is { Length: > 0 and <= 900 } id ? id : $"sha256:{sha256}";
         var probe = await ProbeAsync(tenantId, source, dedupeKey, parsed?.FromAddress, cancellationToken);
-        if (probe.SeenId is { } seenId)
+        if (probe.SeenId is { } seenId && parsed?.MessageId is not null
+            && await db.InboundMails.AsNoTracking().Where(m => m.Id == seenId).Select(m => new { m.FromAddress, m.RawSha256 }).FirstAsync(cancellationToken) is var seen
+            && seen.RawSha256 != sha256 && !string.Equals(seen.FromAddress, parsed.FromAddress, StringComparison.OrdinalIgnoreCase))
         {
-            return new Result(Outcome.Duplicate, seenId, probe.SeenWorkItemId, probe.SeenReason);
+            // Another sender's different mail under a Message-ID already seen (a client that reuses ids, or a copy
+            // meant to suppress the real one): not the same mail, so it is keyed by its bytes too, and taken in.
+            dedupeKey = $"{dedupeKey}#sha256:{sha256}";
+            probe = await ProbeAsync(tenantId, source, dedupeKey, parsed.FromAddress, cancellationToken);
+        }
+
+        if (probe.SeenId is { } duplicateId)
+        {
+            return new Result(Outcome.Duplicate, duplicateId, probe.SeenWorkItemId, probe.SeenReason);
         }
 
         await rawStore.WriteAsync(tenantId, sha256, raw, cancellationToken);

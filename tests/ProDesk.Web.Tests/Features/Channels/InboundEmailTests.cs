@@ -113,6 +113,20 @@ public sealed class InboundEmailTests(ProDeskApp app) : PostgresTest(app)
     }
 
     [Fact]
+    public async Task Another_senders_different_mail_under_a_message_id_already_seen_is_taken_in_not_dropped_as_a_duplicate()
+    {
+        var alice = Mail(from: "alice@example.fr", subject: "Invoice 1", body: "Alice's question.", messageId: "reused-id@broken-client.example");
+        var bob = Mail(from: "bob@example.org", subject: "Invoice 2", body: "Bob's question.", messageId: "reused-id@broken-client.example");
+        Assert.Equal(HttpStatusCode.Created, (await PostAsync(alice)).StatusCode);
+
+        Assert.Equal(HttpStatusCode.Created, (await PostAsync(bob)).StatusCode);
+        Assert.Equal("duplicate", (await JsonAsync(await PostAsync(bob))).GetProperty("outcome").GetString()); // Bob's, fetched again
+        Assert.Equal("duplicate", (await JsonAsync(await PostAsync(alice))).GetProperty("outcome").GetString());
+
+        Assert.Equal(["Invoice 1", "Invoice 2"], (await ItemsAsync("acme")).Select(i => i.Subject).Order());
+    }
+
+    [Fact]
     public async Task A_person_gets_an_acknowledgment_an_auto_responder_does_not()
     {
         await PostAsync(Mail(from: "person@example.fr", subject: "Help"));
@@ -243,6 +257,24 @@ public sealed class InboundEmailTests(ProDeskApp app) : PostgresTest(app)
         Assert.Equal(WorkItemStatus.Open, item.Status);
         Assert.Equal(["Inbound", "Inbound", "Reply", "Inbound"], item.Messages.OrderBy(m => m.CreatedAt).Select(m => m.Kind.ToString()));
         Assert.Equal(2, (await OutboundAsync("acme")).Count);
+    }
+
+    [Fact]
+    public async Task A_reply_deep_in_a_long_thread_of_other_mail_still_finds_the_item_by_its_root()
+    {
+        var itemId = (await JsonAsync(await PostAsync(Mail(messageId: "long-root@mail.example.fr")))).GetProperty("workItemId").GetGuid();
+        // The customer's colleagues went back and forth (30 mails we never saw) before replying to us.
+        var reply = Mail(subject: "Re: Leaking tap", body: "Any news?");
+        reply.InReplyTo = "long-29@mail.example.fr";
+        reply.References.Add("long-root@mail.example.fr");
+        for (var i = 0; i < 30; i++)
+        {
+            reply.References.Add($"long-{i}@mail.example.fr");
+        }
+
+        Assert.Equal(HttpStatusCode.OK, (await PostAsync(reply)).StatusCode);
+        var item = Assert.Single(await ItemsAsync("acme"));
+        Assert.Equal((itemId, 2), (item.Id, item.Messages.Count));
     }
 
     [Fact]
