@@ -457,6 +457,9 @@ public static class EmailParser
 
                 switch (entity)
                 {
+                    case Multipart { Count: 0 } empty when !string.IsNullOrWhiteSpace(empty.Preamble):
+                        // Its boundary never appears, so everything sits in the preamble: the body would silently vanish.
+                        throw new UnparseableEmailException("a multipart whose boundary never appears in its body");
                     case Multipart multipart:
                         var alternative = inAlternative || multipart.ContentType.IsMimeType("multipart", "alternative");
                         var report = inReport || multipart.ContentType.IsMimeType("multipart", "report");

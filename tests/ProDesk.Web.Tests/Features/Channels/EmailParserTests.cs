@@ -22,6 +22,7 @@ public sealed partial class EmailParserTests
         "too-many-parts.eml",
         "binary-garbage.eml",
         "broken-multipart-no-boundary-param.eml",
+        "broken-multipart-boundary-never-appears.eml",
     };
 
     private static readonly HashSet<string> ForbiddenElements = new(StringComparer.OrdinalIgnoreCase)

@@ -203,3 +203,18 @@ write("unlabeled-8bit-cp1252.eml", (
     b"Content-Transfer-Encoding: 8bit\n"
     b"\n"
     b"That\x92s \x93fine\x94 at 20\x80.\n"))
+
+# A boundary parameter that never appears in the body: MimeKit reads an empty multipart with everything in its preamble.
+write("broken-multipart-boundary-never-appears.eml", crlf("""From: Bob Sender <bob@customer.example.test>
+To: support@acme.prodesk.test
+Subject: Boundary mismatch
+Message-ID: <boundary-never-appears@customer.example.test>
+MIME-Version: 1.0
+Content-Type: multipart/mixed; boundary="declared"
+
+--actually-used
+Content-Type: text/plain
+
+Is anybody reading this?
+--actually-used--
+"""))
