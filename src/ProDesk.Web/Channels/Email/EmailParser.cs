@@ -502,7 +502,71 @@ public static class EmailParser
         /// by name: left undecoded, "+ADw-script+AD4-" would pass the sanitizer as text and
         /// become markup for any reader that still honours UTF-7.
         /// </summary>
+        /// <summary>The part's text; format=flowed plain text (RFC 3676) unwrapped into the lines its writer typed.</summary>
         private static string TextOf(TextPart part)
+        {
+            var text = DecodedTextOf(part);
+            return part.IsPlain && part.IsFlowed
+                ? Unflow(text, string.Equals(part.ContentType.Parameters["delsp"], "yes", StringComparison.OrdinalIgnoreCase))
+                : text;
+        }
+
+        /// <summary>
+        /// RFC 3676: a line ending in a space continues on the next line of the same quote depth (with delsp=yes
+        /// that space goes too); one leading space is stuffing; "-- " (the signature separator) never flows.
+        /// Written here because MimeKit's converter joins the signature separator to the name under it.
+        /// </summary>
+        internal static string Unflow(string text, bool deleteSpace)
+        {
+            var lines = text.Replace("\r\n", "\n", StringComparison.Ordinal).Split('\n');
+            var output = new StringBuilder(text.Length);
+            var paragraph = new StringBuilder();
+            int? paragraphDepth = null;
+            void Flush()
+            {
+                if (paragraphDepth is { } depth)
+                {
+                    output.Append('>', depth).Append(depth > 0 ? " " : "").Append(paragraph).Append('\n');
+                    paragraph.Clear();
+                    paragraphDepth = null;
+                }
+            }
+
+            for (var i = 0; i < lines.Length; i++)
+            {
+                var line = lines[i];
+                if (i == lines.Length - 1 && line.Length == 0)
+                {
+                    break; // the text's own last line break
+                }
+
+                var depth = 0;
+                while (depth < line.Length && line[depth] == '>')
+                {
+                    depth++;
+                }
+
+                var content = line[depth..];
+                content = content.StartsWith(' ') ? content[1..] : content;
+                var flowed = content.EndsWith(' ') && content != "-- ";
+                if (paragraphDepth is { } current && current != depth)
+                {
+                    Flush();
+                }
+
+                paragraphDepth = depth;
+                paragraph.Append(flowed && deleteSpace ? content[..^1] : content);
+                if (!flowed)
+                {
+                    Flush();
+                }
+            }
+
+            Flush();
+            return output.ToString();
+        }
+
+        private static string DecodedTextOf(TextPart part)
         {
             var charset = part.ContentType.Charset?.Trim();
             if (string.Equals(charset, "utf-7", StringComparison.OrdinalIgnoreCase)

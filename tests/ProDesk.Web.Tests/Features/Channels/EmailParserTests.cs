@@ -337,6 +337,14 @@ public sealed partial class EmailParserTests
     }
 
     [Fact]
+    public void Format_flowed_text_is_unwrapped_into_the_lines_its_writer_typed()
+    {
+        Assert.Equal("The printer on the third floor prints every page twice and then jams on the last one.\n\n> Have you tried turning it off?\nYes.\n",
+            Parse("format-flowed.eml").TextBody);
+        Assert.Equal("Supercalifragilisticexpialidocious words split by the writer's client.\n", Parse("format-flowed-delsp.eml").TextBody);
+    }
+
+    [Fact]
     public void Eight_bit_text_that_names_no_charset_reads_as_windows_1252_when_it_is_not_utf8()
     {
         var email = Parse("unlabeled-8bit-cp1252.eml");

@@ -218,3 +218,31 @@ Content-Type: text/plain
 Is anybody reading this?
 --actually-used--
 """))
+
+# format=flowed (RFC 3676) as Apple Mail and Thunderbird send it: soft breaks end in a space; with delsp=yes the space goes too.
+write("format-flowed.eml", crlf("""From: Fiona <fiona@customer.example.test>
+To: support@acme.prodesk.test
+Subject: Flowed
+Message-ID: <format-flowed@customer.example.test>
+MIME-Version: 1.0
+Content-Type: text/plain; charset=utf-8; format=flowed
+Content-Transfer-Encoding: 7bit
+
+The printer on the third floor prints every page twice and then 
+jams on the last one.
+
+> Have you tried 
+> turning it off?
+Yes.
+"""))
+write("format-flowed-delsp.eml", crlf("""From: Fiona <fiona@customer.example.test>
+To: support@acme.prodesk.test
+Subject: Flowed delsp
+Message-ID: <format-flowed-delsp@customer.example.test>
+MIME-Version: 1.0
+Content-Type: text/plain; charset=utf-8; format=flowed; delsp=yes
+Content-Transfer-Encoding: 7bit
+
+Supercalifragilistic 
+expialidocious words split by the writer's client.
+"""))
