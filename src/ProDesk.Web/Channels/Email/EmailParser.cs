@@ -440,16 +440,18 @@ public static class EmailParser
 
         public void Walk(MimeEntity? root)
         {
-            var pending = new Stack<(MimeEntity Entity, bool InAlternative, bool InReport)>();
+            var pending = new Stack<(MimeEntity Entity, bool InAlternative, bool InReport, Multipart? Parent)>();
             if (root is not null)
             {
-                pending.Push((root, false, false));
+                pending.Push((root, false, false, null));
             }
+
+            Multipart? htmlParent = null;
 
             var visited = 0;
             while (pending.Count > 0)
             {
-                var (entity, inAlternative, inReport) = pending.Pop();
+                var (entity, inAlternative, inReport, parent) = pending.Pop();
                 if (++visited > limits.MaxParts)
                 {
                     throw new UnparseableEmailException($"more than {limits.MaxParts} MIME parts");
@@ -465,7 +467,7 @@ public static class EmailParser
                         var report = inReport || multipart.ContentType.IsMimeType("multipart", "report");
                         for (var i = multipart.Count - 1; i >= 0; i--)
                         {
-                            pending.Push((multipart[i], alternative, report));
+                            pending.Push((multipart[i], alternative, report, multipart));
                         }
 
                         break;
@@ -483,6 +485,12 @@ public static class EmailParser
                         break;
                     case TextPart textPart when IsBodyCandidate(textPart) && textPart.IsHtml && Html is null:
                         Html = TextOf(textPart);
+                        htmlParent = parent;
+                        break;
+                    case TextPart textPart when IsBodyCandidate(textPart) && textPart.IsHtml && parent is not null && parent == htmlParent
+                        && parent.ContentType.IsMimeType("multipart", "mixed"):
+                        // Apple Mail writes text, a picture, more text as HTML parts around the picture in one multipart/mixed: all of it is the body.
+                        Html += TextOf(textPart);
                         break;
                     case TextPart textPart when IsBodyCandidate(textPart) && (textPart.IsPlain || textPart.IsHtml) && inAlternative:
                         // Another rendering of a body already taken.

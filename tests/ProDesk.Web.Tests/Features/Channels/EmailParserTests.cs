@@ -337,6 +337,17 @@ public sealed partial class EmailParserTests
     }
 
     [Fact]
+    public void Html_parts_around_an_inline_picture_in_one_multipart_mixed_are_all_the_body()
+    {
+        var email = Parse("apple-mixed-inline.eml");
+
+        Assert.Contains("Before the picture.", email.HtmlBody, StringComparison.Ordinal);
+        Assert.Contains("After the picture.", email.HtmlBody, StringComparison.Ordinal);
+        Assert.True(email.HtmlBody!.IndexOf("Before", StringComparison.Ordinal) < email.HtmlBody.IndexOf("After", StringComparison.Ordinal));
+        Assert.Equal("shot.png", Assert.Single(email.Attachments).FileName);
+    }
+
+    [Fact]
     public void Format_flowed_text_is_unwrapped_into_the_lines_its_writer_typed()
     {
         Assert.Equal("The printer on the third floor prints every page twice and then jams on the last one.\n\n> Have you tried turning it off?\nYes.\n",

@@ -246,3 +246,38 @@ Content-Transfer-Encoding: 7bit
 Supercalifragilistic 
 expialidocious words split by the writer's client.
 """))
+
+# Apple Mail with a picture mid-text: the HTML comes as two parts around the picture, in one multipart/mixed.
+write("apple-mixed-inline.eml", crlf("""From: Anna <anna@customer.example.test>
+To: support@acme.prodesk.test
+Subject: Screenshot
+Message-ID: <apple-mixed-inline@customer.example.test>
+MIME-Version: 1.0
+Content-Type: multipart/alternative; boundary="alt"
+
+--alt
+Content-Type: text/plain; charset=utf-8
+
+Before the picture.
+
+After the picture.
+--alt
+Content-Type: multipart/mixed; boundary="mix"
+
+--mix
+Content-Type: text/html; charset=utf-8
+
+<html><body><p>Before the picture.</p></body></html>
+--mix
+Content-Type: image/png; name="shot.png"
+Content-Disposition: inline; filename="shot.png"
+Content-Transfer-Encoding: base64
+
+iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==
+--mix
+Content-Type: text/html; charset=utf-8
+
+<html><body><p>After the picture.</p></body></html>
+--mix--
+--alt--
+"""))
