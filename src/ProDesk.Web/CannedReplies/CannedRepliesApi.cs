@@ -71,7 +71,7 @@ public static partial class CannedRepliesApi
             }
             else
             {
-                errors["cursor"] = ["is not a cursor this API gave out"];
+                errors["cursor"] = [KeysetCursor.NotOurs];
             }
         }
 

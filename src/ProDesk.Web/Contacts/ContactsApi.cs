@@ -73,7 +73,7 @@ public static class ContactsApi
             }
             else
             {
-                errors["cursor"] = ["is not a cursor this API gave out"];
+                errors["cursor"] = [KeysetCursor.NotOurs];
             }
         }
 

@@ -22,6 +22,25 @@ public static class KeysetCursor
             ? (new DateTime(ticks, DateTimeKind.Utc), parts.Id)
             : null;
 
+    /// <summary>A time cursor this API gave out, null when none was given, or an error on <c>cursor</c>.</summary>
+    public static (DateTime Key, Guid Id)? AfterTime(string? cursor, IDictionary<string, string[]> errors)
+    {
+        if (cursor is null)
+        {
+            return null;
+        }
+
+        var after = ReadTime(cursor);
+        if (after is null)
+        {
+            errors["cursor"] = [NotOurs];
+        }
+
+        return after;
+    }
+
+    public const string NotOurs = "is not a cursor this API gave out";
+
     /// <summary>The page size a list was asked for (<paramref name="fallback"/> when not), or an error on <c>limit</c> outside 1..200.</summary>
     public static int PageSize(int? limit, int fallback, IDictionary<string, string[]> errors)
     {

@@ -141,7 +141,7 @@ public static partial class WorkItemsApi
             }
             else
             {
-                errors["cursor"] = ["is not a cursor this API gave out"];
+                errors["cursor"] = [KeysetCursor.NotOurs];
             }
         }
 

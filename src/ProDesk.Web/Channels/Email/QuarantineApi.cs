@@ -30,11 +30,7 @@ public static class QuarantineApi
     {
         var errors = new Dictionary<string, string[]>();
         var size = KeysetCursor.PageSize(limit, 50, errors);
-        var after = cursor is null ? null : KeysetCursor.ReadTime(cursor);
-        if (cursor is not null && after is null)
-        {
-            errors["cursor"] = ["is not a cursor this API gave out"];
-        }
+        var after = KeysetCursor.AfterTime(cursor, errors);
 
         if (errors.Count > 0)
         {

@@ -85,14 +85,10 @@ public sealed class RowLevelSecurityTests(ProDeskApp app) : PostgresTest(app)
     {
         // One backend for every context below: the interceptor skips set_config where the session already
         // carries the wanted scope, and a token lookup (no RLS tables) leaves the session as it is.
-        var settings = App.Services.GetRequiredService<DatabaseSettings>();
-        var pool = new NpgsqlConnectionStringBuilder(settings.ContextConnectionString) { MaxPoolSize = 1, ApplicationName = "rls-session-test" };
-        var interceptor = App.Services.GetRequiredService<RowLevelSecurityInterceptor>();
-        DbContextOptions<ProDeskDbContext> Options(ICurrentTenantIds scope) => (DbContextOptions<ProDeskDbContext>)PostgresProvider
-            .Use(new DbContextOptionsBuilder<ProDeskDbContext>(), pool.ConnectionString).AddInterceptors(interceptor).UseTenantScope(scope).Options;
+        var (options, acmeId, northwindId) = await OneBackendAsync("rls-session-test");
         async Task<BackendAndCount> CountAsync(ICurrentTenantIds scope, bool afterTokenLookup = false)
         {
-            await using var db = new ProDeskDbContext(Options(scope));
+            await using var db = new ProDeskDbContext(options(scope));
             if (afterTokenLookup)
             {
                 using (db.OnTablesWithoutRowLevelSecurity())
@@ -104,8 +100,8 @@ public sealed class RowLevelSecurityTests(ProDeskApp app) : PostgresTest(app)
             return await db.Database.SqlQueryRaw<BackendAndCount>(CountOnBackend).SingleAsync();
         }
 
-        var acme = new FixedTenants([(await App.TenantAsync("acme")).Id]);
-        var northwind = new FixedTenants([(await App.TenantAsync("northwind")).Id]);
+        var acme = new FixedTenants([acmeId]);
+        var northwind = new FixedTenants([northwindId]);
         var results = new[]
         {
             await CountAsync(acme),
@@ -124,15 +120,11 @@ public sealed class RowLevelSecurityTests(ProDeskApp app) : PostgresTest(app)
     public async Task Where_the_operator_lets_the_pool_reset_sessions_every_context_still_sets_its_scope()
     {
         // No Reset On Close=false: Npgsql's reset (RESET ALL) clears the setting whenever a connection goes back.
-        var settings = App.Services.GetRequiredService<DatabaseSettings>();
-        var pool = new NpgsqlConnectionStringBuilder(settings.ContextConnectionString) { MaxPoolSize = 1, NoResetOnClose = false, ApplicationName = "rls-reset-test" };
-        var interceptor = App.Services.GetRequiredService<RowLevelSecurityInterceptor>();
-        var acme = new FixedTenants([(await App.TenantAsync("acme")).Id]);
+        var (options, acmeId, _) = await OneBackendAsync("rls-reset-test", resetsSessions: true);
         var counts = new List<BackendAndCount>();
         for (var i = 0; i < 3; i++)
         {
-            await using var db = new ProDeskDbContext((DbContextOptions<ProDeskDbContext>)PostgresProvider
-                .Use(new DbContextOptionsBuilder<ProDeskDbContext>(), pool.ConnectionString).AddInterceptors(interceptor).UseTenantScope(acme).Options);
+            await using var db = new ProDeskDbContext(options(new FixedTenants([acmeId])));
             counts.Add(await db.Database.SqlQueryRaw<BackendAndCount>(CountOnBackend).SingleAsync());
         }
 
@@ -145,16 +137,10 @@ public sealed class RowLevelSecurityTests(ProDeskApp app) : PostgresTest(app)
     {
         // A background pass may switch tenants inside a transaction and then dispose it without a commit:
         // PostgreSQL puts the earlier setting back, and the next context on that backend must not skip setting its own.
-        var settings = App.Services.GetRequiredService<DatabaseSettings>();
-        var pool = new NpgsqlConnectionStringBuilder(settings.ContextConnectionString) { MaxPoolSize = 1, ApplicationName = "rls-tx-test" };
-        var interceptor = App.Services.GetRequiredService<RowLevelSecurityInterceptor>();
-        DbContextOptions<ProDeskDbContext> Options(ICurrentTenantIds scope) => (DbContextOptions<ProDeskDbContext>)PostgresProvider
-            .Use(new DbContextOptionsBuilder<ProDeskDbContext>(), pool.ConnectionString).AddInterceptors(interceptor).UseTenantScope(scope).Options;
-        var acme = (await App.TenantAsync("acme")).Id;
-        var northwind = (await App.TenantAsync("northwind")).Id;
+        var (options, acme, northwind) = await OneBackendAsync("rls-tx-test");
         var switching = new SwitchingTenants { TenantIds = [acme] };
 
-        await using (var first = new ProDeskDbContext(Options(switching)))
+        await using (var first = new ProDeskDbContext(options(switching)))
         {
             await first.Database.OpenConnectionAsync(); // acme, outside any transaction
             await using (await first.Database.BeginTransactionAsync())
@@ -166,7 +152,7 @@ public sealed class RowLevelSecurityTests(ProDeskApp app) : PostgresTest(app)
             await first.Database.CloseConnectionAsync();
         }
 
-        await using var next = new ProDeskDbContext(Options(new FixedTenants([northwind])));
+        await using var next = new ProDeskDbContext(options(new FixedTenants([northwind])));
         Assert.Equal(3, (await next.Database.SqlQueryRaw<BackendAndCount>(CountOnBackend).SingleAsync()).Count);
     }
 
@@ -214,11 +200,11 @@ public sealed class RowLevelSecurityTests(ProDeskApp app) : PostgresTest(app)
         Assert.Equal(3, (await next.Database.SqlQueryRaw<BackendAndCount>(CountOnBackend).SingleAsync()).Count);
     }
 
-    /// <summary>Options for contexts that all get the same backend (a pool of one), and the two tenants' ids.</summary>
-    private async Task<(Func<ICurrentTenantIds, DbContextOptions<ProDeskDbContext>> Options, Guid Acme, Guid Northwind)> OneBackendAsync(string name)
+    /// <summary>Options for contexts that all get the same backend (a pool of one, resetting sessions on return or not), and the two tenants' ids.</summary>
+    private async Task<(Func<ICurrentTenantIds, DbContextOptions<ProDeskDbContext>> Options, Guid Acme, Guid Northwind)> OneBackendAsync(string name, bool resetsSessions = false)
     {
         var settings = App.Services.GetRequiredService<DatabaseSettings>();
-        var pool = new NpgsqlConnectionStringBuilder(settings.ContextConnectionString) { MaxPoolSize = 1, ApplicationName = name }.ConnectionString;
+        var pool = new NpgsqlConnectionStringBuilder(settings.ContextConnectionString) { MaxPoolSize = 1, ApplicationName = name, NoResetOnClose = !resetsSessions }.ConnectionString;
         var interceptor = App.Services.GetRequiredService<RowLevelSecurityInterceptor>();
         return (scope => (DbContextOptions<ProDeskDbContext>)PostgresProvider.Use(new DbContextOptionsBuilder<ProDeskDbContext>(), pool)
                 .AddInterceptors(interceptor).UseTenantScope(scope).Options,
