@@ -585,10 +585,11 @@ public static class EmailParser
 #pragma warning restore SYSLIB0001
             }
 
-            if (string.IsNullOrEmpty(charset))
+            if (string.IsNullOrEmpty(charset) || IsAscii(charset))
             {
-                // No charset named: UTF-8 when the bytes are UTF-8, else windows-1252 (MimeKit would take Latin-1,
-                // where a curly quote or the euro sign becomes an invisible control character).
+                // No charset named (or us-ascii, which clients also write on 8-bit text they never labelled): UTF-8 when
+                // the bytes are UTF-8, else windows-1252. MimeKit would take Latin-1, where a curly quote or the euro sign
+                // becomes an invisible control character, or turn every 8-bit byte of "us-ascii" into '?'.
                 ReadOnlySpan<byte> bytes = Decode(part);
                 if (bytes.StartsWith("\uFEFF"u8))
                 {
@@ -600,6 +601,10 @@ public static class EmailParser
 
             return part.GetText(out _);
         }
+
+        private static bool IsAscii(string charset) =>
+            charset.Equals("us-ascii", StringComparison.OrdinalIgnoreCase) || charset.Equals("ascii", StringComparison.OrdinalIgnoreCase)
+            || charset.Equals("ansi_x3.4-1968", StringComparison.OrdinalIgnoreCase);
 
         private static bool IsBodyCandidate(TextPart part) => !part.IsAttachment && part.FileName is null;
 

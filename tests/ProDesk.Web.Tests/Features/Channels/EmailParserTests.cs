@@ -364,6 +364,10 @@ public sealed partial class EmailParserTests
     }
 
     [Fact]
+    public void Utf8_text_labelled_us_ascii_reads_as_utf8_not_question_marks() =>
+        Assert.Equal("Crème brûlée, 5 €.\n", Parse("utf8-labelled-us-ascii.eml").TextBody);
+
+    [Fact]
     public void Utf7_html_is_decoded_before_it_is_sanitized_so_its_markup_cannot_slip_through_as_text()
     {
         var email = Parse("utf7-html.eml");

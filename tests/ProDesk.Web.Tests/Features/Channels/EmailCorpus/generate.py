@@ -281,3 +281,15 @@ Content-Type: text/html; charset=utf-8
 --mix--
 --alt--
 """))
+
+# UTF-8 text a client labelled us-ascii anyway.
+write("utf8-labelled-us-ascii.eml", (
+    b"From: Chlo\xc3\xa9 <chloe@customer.example.test>\n"
+    b"To: support@acme.prodesk.test\n"
+    b"Subject: Mislabelled\n"
+    b"Message-ID: <utf8-labelled-ascii@customer.example.test>\n"
+    b"MIME-Version: 1.0\n"
+    b"Content-Type: text/plain; charset=us-ascii\n"
+    b"Content-Transfer-Encoding: 8bit\n"
+    b"\n"
+    b"Cr\xc3\xa8me br\xc3\xbbl\xc3\xa9e, 5 \xe2\x82\xac.\n"))
