@@ -480,6 +480,10 @@ public static class EmailParser
                     case MimePart part when inReport && DeliveryStatus is null && IsDeliveryStatus(part):
                         DeliveryStatus = MailText.Body(Encoding.UTF8.GetString(Decode(part)), MaxDeliveryStatusLength);
                         break;
+                    case MimePart part when part is not TextPart && Text is null && !part.IsAttachment && part.FileName is null && HasUnreadableContentType(part):
+                        // RFC 2045 5.2: a Content-Type that does not parse means text/plain (MimeKit makes it an octet stream).
+                        Text = TextOfBytes(Decode(part));
+                        break;
                     case TextPart textPart when IsBodyCandidate(textPart) && textPart.IsPlain && Text is null:
                         Text = TextOf(textPart);
                         break;
@@ -590,17 +594,25 @@ public static class EmailParser
                 // No charset named (or us-ascii, which clients also write on 8-bit text they never labelled): UTF-8 when
                 // the bytes are UTF-8, else windows-1252. MimeKit would take Latin-1, where a curly quote or the euro sign
                 // becomes an invisible control character, or turn every 8-bit byte of "us-ascii" into '?'.
-                ReadOnlySpan<byte> bytes = Decode(part);
-                if (bytes.StartsWith("\uFEFF"u8))
-                {
-                    bytes = bytes[3..];
-                }
-
-                return System.Text.Unicode.Utf8.IsValid(bytes) ? Encoding.UTF8.GetString(bytes) : UnlabeledFallback.GetString(bytes);
+                return TextOfBytes(Decode(part));
             }
 
             return part.GetText(out _);
         }
+
+        /// <summary>Bytes of no known charset: UTF-8 (without its BOM) when they are UTF-8, else windows-1252.</summary>
+        private static string TextOfBytes(ReadOnlySpan<byte> bytes)
+        {
+            if (bytes.StartsWith("\uFEFF"u8))
+            {
+                bytes = bytes[3..];
+            }
+
+            return System.Text.Unicode.Utf8.IsValid(bytes) ? Encoding.UTF8.GetString(bytes) : UnlabeledFallback.GetString(bytes);
+        }
+
+        private static bool HasUnreadableContentType(MimePart part) =>
+            part.Headers[HeaderId.ContentType] is { } declared && !ContentType.TryParse(ParserOptions.Default, declared, out _);
 
         private static bool IsAscii(string charset) =>
             charset.Equals("us-ascii", StringComparison.OrdinalIgnoreCase) || charset.Equals("ascii", StringComparison.OrdinalIgnoreCase)

@@ -364,6 +364,15 @@ public sealed partial class EmailParserTests
     }
 
     [Fact]
+    public void A_content_type_that_does_not_parse_is_read_as_plain_text()
+    {
+        var email = Parse("garbage-content-type.eml");
+
+        Assert.Equal("The body is plain words.\n", email.TextBody);
+        Assert.Empty(email.Attachments);
+    }
+
+    [Fact]
     public void Utf8_text_labelled_us_ascii_reads_as_utf8_not_question_marks() =>
         Assert.Equal("Crème brûlée, 5 €.\n", Parse("utf8-labelled-us-ascii.eml").TextBody);
 

@@ -293,3 +293,14 @@ write("utf8-labelled-us-ascii.eml", (
     b"Content-Transfer-Encoding: 8bit\n"
     b"\n"
     b"Cr\xc3\xa8me br\xc3\xbbl\xc3\xa9e, 5 \xe2\x82\xac.\n"))
+
+# A Content-Type that does not parse: RFC 2045 says read it as text/plain.
+write("garbage-content-type.eml", crlf("""From: Gary <gary@customer.example.test>
+To: support@acme.prodesk.test
+Subject: Odd header
+Message-ID: <garbage-content-type@customer.example.test>
+MIME-Version: 1.0
+Content-Type: garbage
+
+The body is plain words.
+"""))
