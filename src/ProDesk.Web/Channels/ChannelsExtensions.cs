@@ -12,7 +12,8 @@ public static class ChannelsExtensions
     /// <summary>The one ingestion path, the channel adapters in front of it, and the dispatcher that sends replies out.</summary>
     public static void AddChannels(this WebApplicationBuilder builder)
     {
-        // Mail arrives in windows-125x, ISO-2022-JP, GB18030, Big5...: every MimeKit use (parser, header peeks) needs the code pages.
+        // Mail arrives in windows-125x, ISO-2022-JP, GB18030, Big5...: registered before MimeKit's first charset lookup,
+        // because MimeKit remembers a charset it could not find (the parser registers them too, for its own fallback).
         System.Text.Encoding.RegisterProvider(System.Text.CodePagesEncodingProvider.Instance);
         builder.Services.AddOptions<SmtpOptions>().Bind(builder.Configuration.GetSection("Smtp"));
         builder.Services.AddOptions<EmailOptions>().Bind(builder.Configuration.GetSection("Email"));

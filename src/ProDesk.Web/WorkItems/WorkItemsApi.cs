@@ -133,16 +133,9 @@ public static partial class WorkItemsApi
             query = query.Where(w => db.Queues.Any(q => q.Id == w.QueueId && q.Key == queue));
         }
 
-        if (cursor is not null)
+        if (KeysetCursor.AfterTime(cursor, errors) is { } after)
         {
-            if (KeysetCursor.ReadTime(cursor) is { } after)
-            {
-                query = query.Where(w => w.CreatedAt < after.Key || (w.CreatedAt == after.Key && w.Id.CompareTo(after.Id) < 0));
-            }
-            else
-            {
-                errors["cursor"] = [KeysetCursor.NotOurs];
-            }
+            query = query.Where(w => w.CreatedAt < after.Key || (w.CreatedAt == after.Key && w.Id.CompareTo(after.Id) < 0));
         }
 
         var size = KeysetCursor.PageSize(limit, 50, errors);

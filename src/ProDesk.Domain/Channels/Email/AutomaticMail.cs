@@ -142,17 +142,6 @@ public static class AutomaticMail
         return null;
     }
 
-    private static bool IsSystemSender(string? fromAddress)
-    {
-        var address = MailHeaderText.BareAddress(fromAddress);
-        var at = address.LastIndexOf('@');
-        if (at <= 0)
-        {
-            return false;
-        }
-
-        var local = address[..at].Trim('"');
-        var plus = local.IndexOf('+', StringComparison.Ordinal);
-        return SystemLocalParts.Contains(plus < 0 ? local : local[..plus]);
-    }
+    private static bool IsSystemSender(string? fromAddress) =>
+        UntaggedAddress.Of(fromAddress) is { } mailbox && SystemLocalParts.Contains(mailbox.Local);
 }

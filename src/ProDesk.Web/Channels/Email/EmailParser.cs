@@ -18,6 +18,8 @@ public static class EmailParser
 {
     // .NET resolves only UTF-*, ASCII and Latin-1 by name; mail still comes in windows-125x, ISO-2022-JP,
     // Shift_JIS, GB18030, Big5, EUC-KR/ks_c_5601... Without the code pages MimeKit falls back and the text is garbled.
+    // The host registers them at start too (ChannelsExtensions): MimeKit remembers a charset it could not find, so
+    // they must be there before its first lookup; here they serve the parser's own fallback encoding.
     static EmailParser()
     {
         Encoding.RegisterProvider(CodePagesEncodingProvider.Instance);
@@ -474,7 +476,7 @@ public static class EmailParser
                     case MessagePart attached:
                         AddMessage(attached);
                         break;
-                    case MimePart part when inReport && (part.ContentType.IsMimeType("message", "disposition-notification") || part.ContentType.IsMimeType("message", "global-disposition-notification")):
+                    case MimePart part when inReport && IsDispositionNotification(part):
                         IsReadReceipt = true;
                         break;
                     case MimePart part when inReport && DeliveryStatus is null && IsDeliveryStatus(part):
@@ -508,12 +510,6 @@ public static class EmailParser
             }
         }
 
-        /// <summary>
-        /// The declared charset, else a BOM, else UTF-8, else Latin-1 (MimeKit's fallbacks, so a
-        /// bogus charset never throws). UTF-7 is decoded here because .NET no longer resolves it
-        /// by name: left undecoded, "+ADw-script+AD4-" would pass the sanitizer as text and
-        /// become markup for any reader that still honours UTF-7.
-        /// </summary>
         /// <summary>The part's text; format=flowed plain text (RFC 3676) unwrapped into the lines its writer typed.</summary>
         private static string TextOf(TextPart part)
         {
@@ -528,7 +524,7 @@ public static class EmailParser
         /// that space goes too); one leading space is stuffing; "-- " (the signature separator) never flows.
         /// Written here because MimeKit's converter joins the signature separator to the name under it.
         /// </summary>
-        internal static string Unflow(string text, bool deleteSpace)
+        private static string Unflow(string text, bool deleteSpace)
         {
             var lines = text.Replace("\r\n", "\n", StringComparison.Ordinal).Split('\n');
             var output = new StringBuilder(text.Length);
@@ -578,6 +574,12 @@ public static class EmailParser
             return output.ToString();
         }
 
+        /// <summary>
+        /// The declared charset; with none (or us-ascii), UTF-8 when the bytes are UTF-8, else windows-1252; an
+        /// unknown charset takes MimeKit's fallbacks, so it never throws. UTF-7 is decoded here because .NET no
+        /// longer resolves it by name: left undecoded, "+ADw-script+AD4-" would pass the sanitizer as text and
+        /// become markup for any reader that still honours UTF-7.
+        /// </summary>
         private static string DecodedTextOf(TextPart part)
         {
             var charset = part.ContentType.Charset?.Trim();
@@ -591,9 +593,8 @@ public static class EmailParser
 
             if (string.IsNullOrEmpty(charset) || IsAscii(charset))
             {
-                // No charset named (or us-ascii, which clients also write on 8-bit text they never labelled): UTF-8 when
-                // the bytes are UTF-8, else windows-1252. MimeKit would take Latin-1, where a curly quote or the euro sign
-                // becomes an invisible control character, or turn every 8-bit byte of "us-ascii" into '?'.
+                // Clients also write us-ascii on 8-bit text they never labelled. MimeKit would take Latin-1, where a curly
+                // quote or the euro sign becomes an invisible control character, or turn every 8-bit byte of "us-ascii" into '?'.
                 return TextOfBytes(Decode(part));
             }
 
@@ -619,6 +620,9 @@ public static class EmailParser
             || charset.Equals("ansi_x3.4-1968", StringComparison.OrdinalIgnoreCase);
 
         private static bool IsBodyCandidate(TextPart part) => !part.IsAttachment && part.FileName is null;
+
+        private static bool IsDispositionNotification(MimePart part) =>
+            part.ContentType.IsMimeType("message", "disposition-notification") || part.ContentType.IsMimeType("message", "global-disposition-notification");
 
         private static bool IsDeliveryStatus(MimePart part) =>
             part.ContentType.IsMimeType("message", "delivery-status") || part.ContentType.IsMimeType("message", "global-delivery-status");

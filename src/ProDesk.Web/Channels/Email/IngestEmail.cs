@@ -143,7 +143,7 @@ public sealed class IngestEmail(
         };
 
         var mayAcknowledge = !message.Automatic && settings?.SupportAddress is { } support && !IsSupportAddress(parsed.FromAddress, support)
-            && AutomaticLimit.Allows(recentAutomatic ?? await CountRecentAutomaticAsync(parsed.FromAddress, ledger.TenantId, cancellationToken));
+            && AutomaticLimit.Allows(recentAutomatic ?? await RecentAutomaticMailTo(parsed.FromAddress, ledger.TenantId).CountAsync(cancellationToken));
         var acknowledged = false;
         var result = await ingest.HandleAsync(message, stored =>
         {
@@ -251,14 +251,14 @@ public sealed class IngestEmail(
     /// </summary>
     private async Task<Probe> ProbeAsync(Guid tenantId, string source, string dedupeKey, string? fromAddress, CancellationToken cancellationToken)
     {
-        var since = clock.GetUtcNow().UtcDateTime - AutomaticLimit.Window;
         var seen = db.InboundMails.Where(m => m.TenantId == tenantId && m.Source == source && m.DedupeKey == dedupeKey);
+        var recentAutomatic = RecentAutomaticMailTo(fromAddress, tenantId);
         return await db.Tenants.IgnoreQueryFilters([ProDeskDbContext.TenantFilter]).AsNoTracking().Where(t => t.Id == tenantId)
             .Select(t => new Probe(
                 seen.Select(m => (Guid?)m.Id).FirstOrDefault(),
                 seen.Select(m => m.WorkItemId).FirstOrDefault(),
                 seen.Select(m => m.Reason).FirstOrDefault(),
-                db.OutboundMessages.Count(o => o.TenantId == tenantId && o.Automatic && o.To == fromAddress && o.CreatedAt > since)))
+                recentAutomatic.Count()))
             .FirstAsync(cancellationToken);
     }
 
@@ -266,36 +266,21 @@ public sealed class IngestEmail(
     /// The tenant's own support address, or one of its +tagged reply addresses: a mail "from" it (a forwarding rule,
     /// a colleague's misconfigured client, a spoof) is never acknowledged, which would only mail ourselves.
     /// </summary>
-    private static bool IsSupportAddress(string from, string support)
-    {
-        static (string Local, string Domain)? Split(string address)
-        {
-            var at = address.LastIndexOf('@');
-            if (at <= 0 || at == address.Length - 1)
-            {
-                return null;
-            }
-
-            var local = address[..at];
-            var plus = local.IndexOf('+', StringComparison.Ordinal);
-            return (plus > 0 ? local[..plus] : local, address[(at + 1)..]);
-        }
-
-        return Split(from.Trim()) is { } sender && Split(support.Trim()) is { } ours
-            && string.Equals(sender.Local, ours.Local, StringComparison.OrdinalIgnoreCase)
-            && string.Equals(sender.Domain, ours.Domain, StringComparison.OrdinalIgnoreCase);
-    }
+    private static bool IsSupportAddress(string from, string support) =>
+        UntaggedAddress.Of(from) is { Local.Length: > 0 } sender && UntaggedAddress.Of(support) is { } ours
+        && string.Equals(sender.Local, ours.Local, StringComparison.OrdinalIgnoreCase)
+        && string.Equals(sender.Domain, ours.Domain, StringComparison.OrdinalIgnoreCase);
 
     private sealed record Probe(Guid? SeenId, Guid? SeenWorkItemId, string? SeenReason, int RecentAutomatic);
 
     /// <summary>
-    /// The loop breaker's count: automatic mails to one address within the window, so an auto-responder that
+    /// What the loop breaker counts: automatic mails to one address within the window, so an auto-responder that
     /// ignores RFC 3834 (and starts a new conversation with every answer) gets a few acknowledgments, not an endless exchange.
     /// </summary>
-    private async Task<int> CountRecentAutomaticAsync(string address, Guid tenantId, CancellationToken cancellationToken)
+    private IQueryable<OutboundMessage> RecentAutomaticMailTo(string? address, Guid tenantId)
     {
         var since = clock.GetUtcNow().UtcDateTime - AutomaticLimit.Window;
-        return await db.OutboundMessages.OfTenant(tenantId).CountAsync(o => o.Automatic && o.To == address && o.CreatedAt > since, cancellationToken);
+        return db.OutboundMessages.Where(o => o.TenantId == tenantId && o.Automatic && o.To == address && o.CreatedAt > since);
     }
 
     private static readonly AutoReplyLimit AutomaticLimit = new();
