@@ -252,7 +252,8 @@ public sealed class AppProcess : IAsyncDisposable
         return Environment.ProcessPath is { } path && Path.GetFileNameWithoutExtension(path) == "dotnet" ? path : "dotnet";
     }
 
-    private static int FreeLoopbackPort()
+    /// <summary>A loopback port nothing listens on at the moment of asking.</summary>
+    internal static int FreeLoopbackPort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

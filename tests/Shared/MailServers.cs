@@ -212,10 +212,7 @@ public sealed class OwnSmtpSink : IAsyncDisposable
     {
         if (port == 0)
         {
-            var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-            probe.Start();
-            port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
-            probe.Stop();
+            port = AppProcess.FreeLoopbackPort();
         }
 
         var directory = System.IO.Directory.CreateTempSubdirectory("prodesk-own-sink-").FullName;
@@ -225,7 +222,7 @@ public sealed class OwnSmtpSink : IAsyncDisposable
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        start.Environment["PYTHONPATH"] = ModuleDirectory();
+        start.Environment["PYTHONPATH"] = Path.Combine(Repository.Root, "tests", "mail");
         start.Environment["PYTHONDONTWRITEBYTECODE"] = "1";
         var process = Process.Start(start) ?? throw new InvalidOperationException("python3 did not start");
         var log = new System.Text.StringBuilder();
@@ -290,20 +287,5 @@ public sealed class OwnSmtpSink : IAsyncDisposable
 
         _process.Dispose();
         System.IO.Directory.Delete(Directory, recursive: true);
-    }
-
-    // tests/mail, found from the test binary's folder upwards (the repository's layout).
-    private static string ModuleDirectory()
-    {
-        for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
-        {
-            var candidate = Path.Combine(folder.FullName, "tests", "mail");
-            if (File.Exists(Path.Combine(candidate, "smtp_sink.py")))
-            {
-                return candidate;
-            }
-        }
-
-        throw new InvalidOperationException($"tests/mail/smtp_sink.py not found above {AppContext.BaseDirectory}");
     }
 }

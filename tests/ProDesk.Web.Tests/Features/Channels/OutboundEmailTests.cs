@@ -124,11 +124,7 @@ public sealed class OutboundEmailTests(ProDeskApp app) : PostgresTest(app)
     public async Task An_unreachable_relay_is_retried_later_not_given_up()
     {
         // A port nothing listens on: the connection is refused at once.
-        var closed = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        closed.Start();
-        var port = ((System.Net.IPEndPoint)closed.LocalEndpoint).Port;
-        closed.Stop();
-        using var host = WithSmtp(port);
+        using var host = WithSmtp(AppProcess.FreeLoopbackPort());
         var itemId = await ConversationAsync($"carl-{Guid.NewGuid():N}@example.org", "Retry me");
         var agent = host.CreateClient().WithBearer((await App.PatAsync("agent1@prodesk.test")).Secret);
         (await agent.PostAsJsonAsync($"/api/v1/tenants/acme/work-items/{itemId}/replies", new { body = "Hi" })).EnsureSuccessStatusCode();
