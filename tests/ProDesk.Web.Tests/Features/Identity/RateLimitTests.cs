@@ -1,6 +1,4 @@
 using System.Net;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Mvc.Testing;
 using ProDesk.Web.Tests.Infrastructure;
 
 namespace ProDesk.Web.Tests.Features.Identity;
@@ -8,22 +6,10 @@ namespace ProDesk.Web.Tests.Features.Identity;
 /// <summary>Sign-in and the token endpoint are rate-limited per client IP: a password sprayer gets 429s.</summary>
 public sealed class RateLimitTests
 {
-    private sealed class StrictApp(string data) : WebApplicationFactory<Program>
-    {
-        protected override void ConfigureWebHost(IWebHostBuilder builder)
-        {
-            builder.UseEnvironment("Development");
-            builder.UseSetting("ProDesk:DataDirectory", data);
-            builder.UseSetting("ProDesk:SeedDirectory", Repository.SeedDirectory);
-            builder.UseSetting("ProDesk:RunJobs", "false");
-            builder.UseSetting("Identity:SignInRequestsPerMinute", "4");
-        }
-    }
-
     [Fact]
     public async Task Too_many_sign_in_and_token_requests_from_one_address_get_429()
     {
-        await using var app = new StrictApp(Directory.CreateTempSubdirectory("prodesk-ratelimit-").FullName);
+        await using var app = new DevelopmentApp(("Identity:SignInRequestsPerMinute", "4"));
         var client = app.CreateClient();
         var statuses = new List<HttpStatusCode>();
         for (var i = 0; i < 6; i++)
