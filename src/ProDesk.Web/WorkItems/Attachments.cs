@@ -96,7 +96,7 @@ public static class Attachments
         Guid id, Guid attachmentId, HttpContext context, ProDeskDbContext db, ProDeskPaths paths, CancellationToken cancellationToken)
     {
         var attachment = await db.WorkItemAttachments.AsNoTracking().FirstOrDefaultAsync(a => a.Id == attachmentId && a.WorkItemId == id, cancellationToken);
-        var path = attachment is null ? null : Path.Combine(paths.BlobDirectory, attachment.TenantId.ToString("N"), attachment.Id.ToString("N"));
+        var path = attachment is null ? null : BlobPath(paths, attachment.TenantId, attachment.Id);
         if (attachment is null || !File.Exists(path))
         {
             return TypedResults.NotFound();
@@ -116,9 +116,8 @@ public static class Attachments
     /// </summary>
     public static async Task<(long Length, byte[] Sha256)> WriteBlobAsync(ProDeskPaths paths, Guid tenantId, Guid id, Stream input, CancellationToken cancellationToken)
     {
-        var folder = Path.Combine(paths.BlobDirectory, tenantId.ToString("N"));
-        Directory.CreateDirectory(folder);
-        var target = Path.Combine(folder, id.ToString("N"));
+        var target = BlobPath(paths, tenantId, id);
+        Directory.CreateDirectory(Path.GetDirectoryName(target)!);
         var temporary = target + ".part";
         long length = 0;
         byte[] sha256;
@@ -142,6 +141,9 @@ public static class Attachments
         File.Move(temporary, target, overwrite: true);
         return (length, sha256);
     }
+
+    /// <summary>Where an attachment's bytes are: blobs/{tenant}/{attachment id}.</summary>
+    public static string BlobPath(ProDeskPaths paths, Guid tenantId, Guid id) => Path.Combine(paths.BlobDirectory, tenantId.ToString("N"), id.ToString("N"));
 
     public static AttachmentView View(WorkItemAttachment a) => new(a.Id, a.FileName, a.ContentType, a.Length, a.CreatedAt);
 }

@@ -111,6 +111,41 @@ public sealed partial class HostileMailRenderingTests(BrowserFixture fixture, IT
         await watch.AssertNothingRanAsync(agent);
     }
 
+    [Fact]
+    public async Task A_signature_picture_from_the_mails_own_parts_is_drawn_in_its_frame()
+    {
+        var (agent, watch) = await WatchedAgentAsync();
+        var id = await PostRawAsync(string.Join("\r\n",
+            "From: Nina <nina@example.test>",
+            "To: support@acme.prodesk.test",
+            "Subject: Signed",
+            $"Message-ID: <{Guid.NewGuid():N}@browser.test>",
+            "MIME-Version: 1.0",
+            "Content-Type: multipart/related; boundary=\"rel\"; type=\"text/html\"",
+            "",
+            "--rel",
+            "Content-Type: text/html; charset=utf-8",
+            "",
+            "<p>Kind regards</p><img alt=\"logo\" width=\"20\" height=\"20\" src=\"cid:image001.png@01DB3C5A.6F7E8D90\">",
+            "--rel",
+            "Content-Type: image/png; name=\"image001.png\"",
+            "Content-ID: <image001.png@01DB3C5A.6F7E8D90>",
+            "Content-Disposition: inline; filename=\"image001.png\"",
+            "Content-Transfer-Encoding: base64",
+            "",
+            "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==",
+            "--rel--",
+            ""));
+
+        await agent.GotoAsync($"/agent/items/acme/{id}");
+
+        var logo = agent.FrameLocator("[data-testid=mail-frame]").Locator("img[alt=logo]");
+        await Expect(logo).ToBeVisibleAsync();
+        // Decoded and drawn (a broken image has no natural size), under the frame's own policy.
+        Assert.Equal(1, await logo.EvaluateAsync<int>("img => img.complete ? img.naturalWidth : -1"));
+        await watch.AssertNothingRanAsync(agent);
+    }
+
     /// <summary>agent1 (serves every tenant) on a fresh page, with dialogs, page errors and policy violations recorded.</summary>
     private async Task<(IPage Agent, Watch Watch)> WatchedAgentAsync()
     {

@@ -130,13 +130,14 @@ public sealed class IngestEmail(
         }
 
         settings ??= await db.ChannelSettings.AsNoTracking().FirstOrDefaultAsync(cancellationToken);
+        var attachments = await StoreAttachmentsAsync(parsed, ledger.TenantId, cancellationToken);
         var message = new InboundMessage("email", $"{ledger.Source}:{ledger.DedupeKey}", parsed.FromAddress, parsed.FromName, parsed.Subject, parsed.TextBody)
         {
-            HtmlBody = parsed.HtmlBody,
+            HtmlBody = InlineImages.Link(parsed.HtmlBody, parsed.Attachments, attachments),
             InternetMessageId = parsed.MessageId,
             ThreadReferences = [.. ThreadReferences(parsed)],
             ThreadItemId = settings is null ? null : TokenItem(parsed, settings, ledger.TenantId),
-            Attachments = await StoreAttachmentsAsync(parsed, ledger.TenantId, cancellationToken),
+            Attachments = attachments,
             Automatic = !AutomaticMail.MayAutoReply(parsed.Headers, parsed.FromAddress),
             // A new mail's ledger row was just found absent under the same key; a reprocessed one was never ingested.
             CheckedNew = true,

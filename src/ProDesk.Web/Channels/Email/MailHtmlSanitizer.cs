@@ -9,7 +9,7 @@ namespace ProDesk.Web.Channels.Email;
 /// base, meta, link or style elements, no event handler attributes, no id/name/class (they would
 /// clobber or restyle the console's own DOM), no positioning CSS (an overlay could fake the
 /// console). URLs must be absolute http, https or mailto; img may also use cid: (inline parts,
-/// rewritten by the UI) and data:image/png|jpeg|gif. A relative URL is dropped because it would
+/// see InlineImages) and data:image/png|jpeg|gif. A relative URL is dropped because it would
 /// resolve against ProDesk itself and fire a request with the agent's cookies.
 /// <para>
 /// Remote images are kept (senders' logos are expected); they do reveal that the mail was opened,

@@ -115,7 +115,7 @@ public static class WebFormApi
             // The first submission kept its own files; these copies are referenced by nothing.
             foreach (var file in attachments)
             {
-                File.Delete(Path.Combine(paths.BlobDirectory, found.Id.ToString("N"), file.BlobId.ToString("N")));
+                File.Delete(Attachments.BlobPath(paths, found.Id, file.BlobId));
             }
         }
 

@@ -101,6 +101,36 @@ public sealed class SafeRenderingTests(ProDeskApp app) : PostgresTest(app)
     }
 
     [Fact]
+    public async Task A_picture_the_mail_shows_from_its_own_parts_is_in_its_frame_and_a_part_that_only_claims_to_be_one_is_not()
+    {
+        var png = Convert.FromBase64String("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==");
+        var mail = new MimeMessage { Subject = "Signature", MessageId = "render-cid@example.test" };
+        mail.From.Add(MailboxAddress.Parse("nina@example.test"));
+        mail.To.Add(MailboxAddress.Parse("support@acme.prodesk.test"));
+        var body = new BodyBuilder();
+        var logo = body.LinkedResources.Add("logo.png", png, new ContentType("image", "png"));
+        logo.ContentId = "image001.png@01DB3C5A.6F7E8D90";
+        var fake = body.LinkedResources.Add("photo.png", "<html><script>alert(1)</script>"u8.ToArray(), new ContentType("image", "png"));
+        fake.ContentId = "photo@example.test";
+        body.HtmlBody = $"<p>Regards</p><img alt=\"logo\" src=\"cid:{logo.ContentId}\"><img alt=\"fake\" src=\"cid:{fake.ContentId}\"><img alt=\"elsewhere\" src=\"cid:missing@example.test\">";
+        mail.Body = body.ToMessageBody();
+        var id = await PostMailAsync(mail);
+        var attachments = (await (await App.IntegrationClientAsync("acme")).JsonAsync($"/api/v1/tenants/acme/work-items/{id}")).GetProperty("attachments")
+            .EnumerateArray().ToDictionary(a => a.GetProperty("fileName").GetString()!, a => a.GetProperty("id").GetGuid());
+        var agent = await App.SignedInAsync("agent1@prodesk.test");
+        var src = new HtmlParser().ParseDocument(await agent.GetStringAsync($"/agent/items/acme/{id}")).QuerySelector("iframe")!.GetAttribute("src")!;
+
+        var framed = new HtmlParser().ParseDocument(await agent.GetStringAsync(src));
+
+        Assert.Equal($"data:image/png;base64,{Convert.ToBase64String(png)}", framed.QuerySelector("img[alt=logo]")!.GetAttribute("src"));
+        // Bytes that are not a picture are never put into the frame, whatever type their part claimed.
+        Assert.Equal($"cid:{attachments["photo.png"]:N}", framed.QuerySelector("img[alt=fake]")!.GetAttribute("src"));
+        Assert.Equal("cid:missing@example.test", framed.QuerySelector("img[alt=elsewhere]")!.GetAttribute("src"));
+        // The pictures stay downloadable attachments of the mail.
+        Assert.Contains("logo.png", attachments.Keys);
+    }
+
+    [Fact]
     public async Task A_mail_frame_is_not_found_for_another_tenants_agent_or_a_message_without_html()
     {
         var mail = new MimeMessage { Subject = "Invoice", MessageId = "render-3@example.test" };

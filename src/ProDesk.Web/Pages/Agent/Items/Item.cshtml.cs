@@ -5,6 +5,8 @@ using Microsoft.EntityFrameworkCore;
 using ProDesk.Data;
 using ProDesk.Data.WorkItems;
 using ProDesk.Domain.WorkItems;
+using ProDesk.Web.Channels.Email;
+using ProDesk.Web.Hosting;
 using ProDesk.Web.Security;
 using ProDesk.Web.Tenancy;
 
@@ -12,7 +14,7 @@ namespace ProDesk.Web.Pages.Agent.Items;
 
 /// <summary>One item in the console: its thread, reply box, note, status; presence shows live.</summary>
 [Authorize(Roles = "Agent,Supervisor,ProviderAdmin")]
-public sealed class ItemModel(ProDeskDbContext db, ITenantContext tenantContext) : PageModel
+public sealed class ItemModel(ProDeskDbContext db, ITenantContext tenantContext, ProDeskPaths paths) : PageModel
 {
     private ILookup<Guid?, WorkItemAttachment> byMessage = Array.Empty<WorkItemAttachment>().ToLookup(a => a.WorkItemMessageId);
 
@@ -57,6 +59,7 @@ public sealed class ItemModel(ProDeskDbContext db, ITenantContext tenantContext)
             return NotFound();
         }
 
+        html = await InlineImages.InlineAsync(html, id, message, db, paths, cancellationToken);
         MailFrame.ApplyHeaders(Response.Headers);
         return Content(MailFrame.Document(html), "text/html; charset=utf-8");
     }
