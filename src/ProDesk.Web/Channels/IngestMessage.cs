@@ -33,10 +33,15 @@ public sealed class IngestMessage(ProDeskDbContext db, ITenantContext tenants, S
     /// </summary>
     public async Task<Result> HandleAsync(InboundMessage message, Action<Result>? alsoSave = null, CancellationToken cancellationToken = default)
     {
+        message = WithoutNul(message);
         // One connection for every read and the write: each open of a pooled connection costs a reset and
         // the tenant's row-level-security setting, twice the round trips of the queries themselves.
         return await db.Database.OnOneConnectionAsync(async () =>
         {
+            await using var oneAtATime = message.ContinuesLatest
+                ? await SenderLock.AcquireAsync(db, $"{tenants.Current?.Id}:{message.Channel}:{message.FromAddress}", cancellationToken)
+                : null;
+
             // A unique-index race (the same external id, or a new contact arriving twice at once) or an agent
             // saving the same item loses the write; the next attempt finds what the winner wrote.
             for (var attempt = 1; ; attempt++)
@@ -54,6 +59,24 @@ public sealed class IngestMessage(ProDeskDbContext db, ITenantContext tenants, S
     }
 
     public Task<Result> HandleAsync(InboundMessage message, CancellationToken cancellationToken) => HandleAsync(message, null, cancellationToken);
+
+    /// <summary>
+    /// PostgreSQL text cannot hold NUL, and a 500 would lose the message: each channel cleans what people type
+    /// (<see cref="PlainText"/>), and this is the wall behind them for every channel to come.
+    /// </summary>
+    private static InboundMessage WithoutNul(InboundMessage message)
+    {
+        static string Drop(string value) => value.Contains('\0', StringComparison.Ordinal) ? value.Replace("\0", "", StringComparison.Ordinal) : value;
+        return message.Subject.Contains('\0', StringComparison.Ordinal) || message.Body.Contains('\0', StringComparison.Ordinal)
+            || message.FromAddress.Contains('\0', StringComparison.Ordinal) || (message.FromName?.Contains('\0', StringComparison.Ordinal) ?? false)
+            || (message.HtmlBody?.Contains('\0', StringComparison.Ordinal) ?? false)
+            ? message with
+            {
+                Subject = Drop(message.Subject), Body = Drop(message.Body), FromAddress = Drop(message.FromAddress),
+                FromName = message.FromName is null ? null : Drop(message.FromName), HtmlBody = message.HtmlBody is null ? null : Drop(message.HtmlBody),
+            }
+            : message;
+    }
 
     /// <summary>The key a message's external id is stored under: one namespace per channel.</summary>
     public static string MessageKey(InboundMessage message) => $"{message.Channel}:{message.ExternalId}";

@@ -25,6 +25,27 @@ public static class PhoneNumbers
         return !value.AsSpan(1).ContainsAnyExceptInRange('0', '9');
     }
 
+    /// <summary>
+    /// Whether a gateway could have sent a text from <paramref name="number"/>: an E.164 number, a short code
+    /// (3 to 8 digits) or an alphanumeric sender id (up to 11 letters, digits and spaces, at least one letter).
+    /// </summary>
+    public static bool IsSender(string? number)
+    {
+        if (IsE164(number))
+        {
+            return true;
+        }
+
+        if (string.IsNullOrEmpty(number) || number.Length > 11 || number[0] == ' ' || number[^1] == ' ')
+        {
+            return false;
+        }
+
+        return number.All(char.IsAsciiDigit)
+            ? number.Length >= 3 && number.Length <= 8
+            : number.All(c => char.IsAsciiLetterOrDigit(c) || c == ' ') && number.Any(char.IsAsciiLetter);
+    }
+
     /// <summary>The E.164 form of an international number written with spaces, dots, dashes or parentheses; null otherwise.</summary>
     public static string? ToE164(string? value)
     {

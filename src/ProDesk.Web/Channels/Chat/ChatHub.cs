@@ -260,8 +260,7 @@ public sealed class ChatHub(
             throw new HubException("Invalid message id.");
         }
 
-        // Control characters other than line breaks and tabs have no place in a chat line (and NUL none in PostgreSQL text).
-        var body = new string((text ?? "").Where(c => !char.IsControl(c) || c is '\n' or '\r' or '\t').ToArray()).Trim();
+        var body = PlainText.Body(text);
         if (body.Length == 0)
         {
             throw new HubException("Write a message first.");

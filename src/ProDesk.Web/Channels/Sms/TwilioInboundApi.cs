@@ -25,6 +25,8 @@ public static class TwilioInboundApi
 
     private const int MaxMedia = 10;
 
+    private const int MaxBodyBytes = 64 * 1024;
+
     public static void MapTwilioInbound(this IEndpointRouteBuilder app)
     {
         app.MapPost("/channels/sms/{tenant}/twilio", InboundAsync)
@@ -35,18 +37,22 @@ public static class TwilioInboundApi
 
     private static async Task<Results<ContentHttpResult, ProblemHttpResult>> InboundAsync(string tenant, HttpContext context, IConfiguration configuration, CancellationToken cancellationToken)
     {
-        var found = await ChannelTenant.FindAsync(context, tenant);
-        using var scope = ChannelTenant.Enter(context, found);
-        var settings = await ChannelTenant.SettingsAsync(context, found);
-        if (found is null || string.IsNullOrEmpty(settings?.SmsAuthToken) || !context.Request.HasFormContentType)
+        // What is wrong with the request itself is said before the tenant is looked at, alike for every tenant.
+        if (!context.Request.HasFormContentType)
         {
-            return Refused();
+            return TypedResults.Problem(statusCode: StatusCodes.Status415UnsupportedMediaType, title: "Unsupported media type",
+                detail: "Content-Type: send application/x-www-form-urlencoded, as Twilio does");
         }
 
         // Twilio's webhooks are a few hundred bytes; nothing larger is read.
+        if (context.Request.ContentLength > MaxBodyBytes)
+        {
+            return TooLarge();
+        }
+
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
         {
-            size.MaxRequestBodySize = 64 * 1024;
+            size.MaxRequestBodySize = MaxBodyBytes;
         }
 
         IFormCollection form;
@@ -54,7 +60,20 @@ public static class TwilioInboundApi
         {
             form = await context.Request.ReadFormAsync(cancellationToken);
         }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            // A chunked body that passed the limit as it was read.
+            return TooLarge();
+        }
         catch (Exception e) when (RequestForms.IsMalformed(e, context))
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Malformed form", detail: $"form: {e.Message}");
+        }
+
+        var found = await ChannelTenant.FindAsync(context, tenant);
+        using var scope = ChannelTenant.Enter(context, found);
+        var settings = await ChannelTenant.SettingsAsync(context, found);
+        if (found is null || string.IsNullOrEmpty(settings?.SmsAuthToken))
         {
             return Refused();
         }
@@ -74,15 +93,21 @@ public static class TwilioInboundApi
         }
 
         var (channel, number) = PhoneNumbers.FromTwilioAddress(from);
-        if (number.Length is 0 or > 32)
+        if (!PhoneNumbers.IsSender(number))
         {
-            return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Not an inbound message", detail: "From: not a phone number");
+            return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Not an inbound message", detail: "From: not a phone number, short code or sender id");
         }
 
-        var text = (form["Body"].FirstOrDefault() ?? "").Replace("\r\n", "\n", StringComparison.Ordinal).Trim();
+        if (PhoneNumbers.ToE164(settings.SmsNumber) is { } own && own == number)
+        {
+            // Our own number writing to itself: an echo that would answer itself forever.
+            return TypedResults.Text(EmptyTwiml, "text/xml", Encoding.UTF8);
+        }
+
+        var text = PlainText.Body(form["Body"].FirstOrDefault());
         var body = WithMedia(text, form);
         var fallback = channel == "whatsapp" ? $"WhatsApp from {number}" : $"SMS from {number}";
-        var profileName = form["ProfileName"].FirstOrDefault()?.Trim();
+        var profileName = PlainText.Line(form["ProfileName"].FirstOrDefault());
         var message = new InboundMessage(channel, sid, number, string.IsNullOrEmpty(profileName) ? null : ColumnText.Fit(profileName, 200),
             SubjectLine.FromBody(text, fallback), body.Length > 0 ? body : "(empty message)")
         {
@@ -124,6 +149,9 @@ public static class TwilioInboundApi
 
         return (text.Length > 0 ? text + "\n\n" : "") + "Media:\n" + string.Join('\n', links);
     }
+
+    private static ProblemHttpResult TooLarge() =>
+        TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "Request too large", detail: $"body: at most {MaxBodyBytes} bytes");
 
     /// <summary>An unknown tenant, a tenant without an SMS token, a missing or wrong signature: one answer for all.</summary>
     private static ProblemHttpResult Refused() =>

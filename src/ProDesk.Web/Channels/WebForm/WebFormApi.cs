@@ -50,6 +50,8 @@ public static class WebFormApi
                 invocation.HttpContext.Response.Headers.AccessControlAllowOrigin = "*";
                 return next(invocation);
             })
+            // A fetch() with its own Content-Type or Accept asks first (preflight OPTIONS).
+            .RequireCors(policy => policy.AllowAnyOrigin().WithMethods("POST").WithHeaders("Content-Type", "Accept", "Accept-Language").SetPreflightMaxAge(TimeSpan.FromHours(1)))
             // One limiter for the app's life: AddEndpointFilter<T> would build a new one per request.
             .AddEndpointFilter(app.ServiceProvider.GetRequiredService<WebFormRateLimit>())
             .WithTags("Channels").WithName("SubmitWebForm")
@@ -180,7 +182,7 @@ public static class WebFormApi
         var name = Text(fields["name"]);
         var email = Text(fields["email"]);
         var subject = Text(fields["subject"]);
-        var message = fields["message"].ToString().Replace("\r\n", "\n", StringComparison.Ordinal).Trim();
+        var message = PlainText.Body(fields["message"].ToString());
         var submissionId = Text(fields["submissionId"]);
 
         if (name.Length > limits.MaxNameLength)
@@ -311,8 +313,7 @@ public static class WebFormApi
         !string.IsNullOrEmpty(presented) && presented.Length <= 512
         && CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(presented)), SHA256.HashData(Encoding.UTF8.GetBytes(widgetKey)));
 
-    private static string Text(Microsoft.Extensions.Primitives.StringValues value) =>
-        new string(value.ToString().Where(c => !char.IsControl(c)).ToArray()).Trim();
+    private static string Text(Microsoft.Extensions.Primitives.StringValues value) => PlainText.Line(value.ToString());
 
     /// <summary>A browser's form post asks for HTML; scripts (fetch, curl) ask for JSON or anything, and get JSON.</summary>
     private static bool WantsHtml(HttpRequest request)

@@ -38,4 +38,19 @@ public sealed class PhoneNumbersTests
         Assert.Equal("whatsapp:+15551234567", PhoneNumbers.ToTwilioAddress("whatsapp", "+15551234567"));
         Assert.Equal("+15551234567", PhoneNumbers.ToTwilioAddress("sms", "+15551234567"));
     }
+
+    [Theory]
+    [InlineData("+15551230001", true)]
+    [InlineData("72345", true)]
+    [InlineData("VERIFY", true)]
+    [InlineData("My Bank 24", true)]
+    [InlineData("12", false)]
+    [InlineData("123456789", false)]
+    [InlineData("TooLongSender", false)]
+    [InlineData(" VERIFY", false)]
+    [InlineData("+15557770004\r\nX: y", false)]
+    [InlineData("<script>", false)]
+    [InlineData("", false)]
+    public void A_sender_is_an_e164_number_a_short_code_or_an_alphanumeric_id(string number, bool sender) =>
+        Assert.Equal(sender, PhoneNumbers.IsSender(number));
 }

@@ -53,10 +53,23 @@ public sealed class SmsTests(ProDeskApp app) : PostgresTest(app)
     };
 
     /// <summary>Posts <paramref name="form"/> as Twilio does, signed for <paramref name="signedUrl"/> (the URL called, by default) with <paramref name="token"/>.</summary>
-    private static async Task<HttpResponseMessage> WebhookAsync(WebApplicationFactory<Program> host, Dictionary<string, string> form, string slug = "acme", string token = AcmeToken, string? signedUrl = null, string? signature = null)
+    private static async Task<HttpResponseMessage> WebhookAsync(
+        WebApplicationFactory<Program> host, Dictionary<string, string> form, string slug = "acme", string token = AcmeToken, string? signedUrl = null, string? signature = null, bool multipart = false)
     {
         var path = $"/channels/sms/{slug}/twilio";
-        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new FormUrlEncodedContent(form) };
+        HttpContent content = new FormUrlEncodedContent(form);
+        if (multipart)
+        {
+            var parts = new MultipartFormDataContent();
+            foreach (var (name, value) in form)
+            {
+                parts.Add(new StringContent(value), name);
+            }
+
+            content = parts;
+        }
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = content };
         request.Headers.Add(TwilioSignature.HeaderName, signature ?? TwilioSignature.Compute(signedUrl ?? $"http://localhost{path}", form, token));
         return await host.CreateClient().SendAsync(request);
     }
@@ -146,6 +159,73 @@ public sealed class SmsTests(ProDeskApp app) : PostgresTest(app)
 
         await WebhookAsync(App, Sms(body: "It broke again"));
         Assert.Equal(3, (await ItemsAsync()).Count);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_burst_of_texts_from_one_number_arrives_whole_in_one_conversation(bool conversationOpen)
+    {
+        if (conversationOpen)
+        {
+            Assert.Equal(HttpStatusCode.OK, (await WebhookAsync(App, Sms(from: "+15551230077", body: "first"))).StatusCode);
+        }
+
+        // Several photos sent at once arrive as concurrent webhooks; Twilio does not retry a failed one.
+        var responses = await Task.WhenAll(Enumerable.Range(1, 8).Select(i => WebhookAsync(App, Sms(from: "+15551230077", body: $"photo {i}"))));
+
+        Assert.All(responses, r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
+        var item = Assert.Single(await ItemsAsync());
+        Assert.Equal(conversationOpen ? 9 : 8, item.Messages.Count);
+    }
+
+    [Fact]
+    public async Task Nul_and_terminal_control_characters_are_dropped_from_a_text_and_the_senders_name()
+    {
+        var form = Sms(body: "a\0b\u001b[31mc\r\nnext line\tend");
+        form["ProfileName"] = "Ma\0rie\u0007";
+
+        // A form field may carry any byte as multipart; PostgreSQL text cannot hold NUL.
+        var response = await WebhookAsync(App, form, multipart: true);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var message = Assert.Single(Assert.Single(await ItemsAsync()).Messages);
+        Assert.Equal("ab[31mc\nnext line\tend", message.Body);
+        Assert.Equal("Marie", message.AuthorName);
+    }
+
+    [Theory]
+    [InlineData("+15557770004\r\nX: y")]
+    [InlineData("<script>alert(1)</script>")]
+    [InlineData("whatsapp:")]
+    public async Task A_sender_that_is_no_phone_number_short_code_or_sender_id_is_refused_naming_from(string from)
+    {
+        var response = await WebhookAsync(App, Sms(from: from));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("From", (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Empty(await ItemsAsync());
+    }
+
+    [Fact]
+    public async Task A_body_that_is_no_form_or_too_large_is_refused_as_such_not_as_a_bad_signature()
+    {
+        var json = await App.CreateClient().PostAsJsonAsync("/channels/sms/acme/twilio", new { From = "+15551230001", Body = "hi" });
+        var large = await WebhookAsync(App, Sms(body: new string('x', 70_000)));
+
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, json.StatusCode);
+        Assert.Contains("Content-Type", (await json.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, large.StatusCode);
+        Assert.Empty(await ItemsAsync());
+    }
+
+    [Fact]
+    public async Task A_text_from_the_tenants_own_number_is_not_taken_in()
+    {
+        var response = await WebhookAsync(App, Sms(from: "+15550100001", body: "echo of our own reply"));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Empty(await ItemsAsync());
     }
 
     [Fact]

@@ -113,6 +113,40 @@ public sealed class WebFormTests(ProDeskApp app) : PostgresTest(app)
     }
 
     [Fact]
+    public async Task Nul_and_terminal_control_characters_are_dropped_and_a_line_break_in_a_one_line_field_is_a_space()
+    {
+        using var content = new MultipartFormDataContent();
+        foreach (var (name, value) in With(With(Form(message: "Leak\0 in the \u001b[31mkitchen\r\nsince Monday"), "name", "Marie\r\nBcc: x@evil.test"), "subject", "Hello\0"))
+        {
+            content.Add(new StringContent(value), name);
+        }
+
+        var response = await App.CreateClient().SendAsync(Post(content));
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var item = Assert.Single(await ItemsAsync());
+        Assert.Equal("Hello", item.Subject);
+        var message = Assert.Single(item.Messages);
+        Assert.Equal(("Marie Bcc: x@evil.test", "Leak in the [31mkitchen\nsince Monday"), (message.AuthorName, message.Body));
+    }
+
+    [Fact]
+    public async Task A_script_on_the_clients_site_may_ask_before_it_posts()
+    {
+        using var preflight = new HttpRequestMessage(HttpMethod.Options, "/channels/webform/acme");
+        preflight.Headers.Add("Origin", "https://www.acme.example");
+        preflight.Headers.Add("Access-Control-Request-Method", "POST");
+        preflight.Headers.Add("Access-Control-Request-Headers", "content-type");
+
+        var response = await App.CreateClient().SendAsync(preflight);
+
+        Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
+        Assert.Equal("*", response.Headers.GetValues("Access-Control-Allow-Origin").Single());
+        Assert.Contains("POST", response.Headers.GetValues("Access-Control-Allow-Methods").Single(), StringComparison.Ordinal);
+        Assert.Contains("content-type", response.Headers.GetValues("Access-Control-Allow-Headers").Single(), StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
     public async Task A_filled_honeypot_gets_the_same_answer_and_stores_nothing()
     {
         var bot = await SubmitAsync(With(Form(email: "bot@spam.example"), "website", "https://spam.example"));

@@ -1,0 +1,56 @@
+using System.Text;
+
+namespace ProDesk.Web.Channels;
+
+/// <summary>
+/// Text people type into a channel (a web form, an SMS, a chat), as stored: no control characters that a
+/// terminal or a log would act on (ESC, BEL) and no NUL, which PostgreSQL text cannot hold. Line breaks
+/// become <c>\n</c>; a single-line field gets spaces for them, so "Hello\r\nBcc: x" reads "Hello Bcc: x".
+/// </summary>
+public static class PlainText
+{
+    /// <summary>A message body: lines kept (<c>\n</c>), tabs kept, other control characters dropped, trimmed.</summary>
+    public static string Body(string? value) => Clean(value, multiLine: true);
+
+    /// <summary>A one-line field (a name, a subject, an address): line breaks and tabs become spaces, other control characters are dropped, trimmed.</summary>
+    public static string Line(string? value) => Clean(value, multiLine: false);
+
+    private static string Clean(string? value, bool multiLine)
+    {
+        if (string.IsNullOrEmpty(value))
+        {
+            return "";
+        }
+
+        if (!value.AsSpan().ContainsAnyInRange('\0', '\u001f') && !value.AsSpan().ContainsAnyInRange('\u007f', '\u009f'))
+        {
+            return value.Trim();
+        }
+
+        var text = new StringBuilder(value.Length);
+        for (var i = 0; i < value.Length; i++)
+        {
+            var c = value[i];
+            if (c == '\r')
+            {
+                // \r\n and a lone \r are both one line break.
+                if (i + 1 < value.Length && value[i + 1] == '\n')
+                {
+                    i++;
+                }
+
+                text.Append(multiLine ? '\n' : ' ');
+            }
+            else if (c is '\n' or '\t' or '\v' or '\f')
+            {
+                text.Append(multiLine && c is '\n' or '\t' ? c : ' ');
+            }
+            else if (!char.IsControl(c))
+            {
+                text.Append(c);
+            }
+        }
+
+        return text.ToString().Trim();
+    }
+}
