@@ -50,8 +50,6 @@ public sealed class EveryEndpointTests(ProDeskApp app) : PostgresTest(app)
     {
         ["* /health/live"] = Kind.Public,
         ["* /health/ready"] = Kind.Public,
-        ["GET /{**path:file}"] = Kind.Public,
-        ["HEAD /{**path:file}"] = Kind.Public,
         ["GET /api/docs/favicon.svg"] = Kind.Public,
         ["GET /openapi/{documentName}.json"] = Kind.Public,
         ["GET /api/docs/{documentName?}"] = Kind.Public,

@@ -4,9 +4,9 @@ using ProDesk.Web.Tests.Infrastructure;
 namespace ProDesk.Web.Tests.Features.Security;
 
 /// <summary>
-/// A wrong method on a known route gets 405 with the methods it takes, as the quick start runs it (Development):
-/// there ASP.NET's static-asset fallback for files added after the build matched every GET and turned the
-/// answer into a 404 that said the route did not exist.
+/// A wrong method on a known route gets 405 with the methods it takes, as the quick start runs it (Development,
+/// from the build output): there ASP.NET's static-asset fallback for files added after the build matched every
+/// GET and turned the answer into a 404 that said the route did not exist.
 /// </summary>
 public sealed class MethodNotAllowedTests
 {
