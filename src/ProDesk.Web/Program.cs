@@ -45,6 +45,7 @@ try
 
     app.UseSecurityHeaders();
     app.UseProDeskHosting();
+    app.UseCrossSiteRefusal();
     app.UseRouting();
     // Only endpoints that ask for a policy answer CORS: the chat widget's hub, called from client sites.
     app.UseCors();

@@ -18,6 +18,9 @@ public static class IdentityExtensions
     /// <summary>The default scheme: picks cookie, personal access token or OpenIddict token per request.</summary>
     public const string Scheme = "ProDesk";
 
+    /// <summary>The browser's sign-in cookie.</summary>
+    public const string CookieName = "prodesk";
+
     public const string SignInRateLimit = "sign-in";
 
     /// <summary>The role an integration client (client_credentials) acts with.</summary>
@@ -85,7 +88,7 @@ public static class IdentityExtensions
             {
                 options.LoginPath = "/login";
                 options.LogoutPath = "/logout";
-                options.Cookie.Name = "prodesk";
+                options.Cookie.Name = CookieName;
                 options.Cookie.HttpOnly = true;
                 options.Cookie.SameSite = SameSiteMode.Lax;
                 options.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
