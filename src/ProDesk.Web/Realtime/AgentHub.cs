@@ -21,6 +21,11 @@ public sealed class AgentHub(ITenantContext tenantContext, ProDeskDbContext db, 
 {
     public const string Path = "/hubs/agent";
 
+    /// <summary>The item this connection is on (one page, one item), so that its closing can say the agent left.</summary>
+    private static readonly object WatchedKey = new();
+
+    private sealed record Watched(string Tenant, Guid ItemId);
+
     public override async Task OnConnectedAsync()
     {
         foreach (var tenant in tenantContext.Scope.Tenants)
@@ -36,6 +41,12 @@ public sealed class AgentHub(ITenantContext tenantContext, ProDeskDbContext db, 
 
     public override async Task OnDisconnectedAsync(Exception? exception)
     {
+        // A closed tab, a lost network or a page left for the queue: the others stop seeing the agent on the item.
+        if (Context.Items.TryGetValue(WatchedKey, out var value) && value is Watched watched)
+        {
+            await Clients.Group(HubGroups.Item(watched.ItemId)).PresenceChanged(Presence(watched.Tenant, watched.ItemId, "left"));
+        }
+
         sessions.Closed(Context.ConnectionId);
         await presence.DisconnectedAsync(UserId, Context.ConnectionId);
         Announce();
@@ -58,6 +69,12 @@ public sealed class AgentHub(ITenantContext tenantContext, ProDeskDbContext db, 
     public async Task Watch(string tenant, Guid itemId)
     {
         await RequireItemAsync(itemId);
+        if (Context.Items.TryGetValue(WatchedKey, out var value) && value is Watched before && before.ItemId != itemId)
+        {
+            await Unwatch(before.Tenant, before.ItemId);
+        }
+
+        Context.Items[WatchedKey] = new Watched(tenant, itemId);
         await Groups.AddToGroupAsync(Context.ConnectionId, HubGroups.Item(itemId));
         await presence.SetAsync(UserId, onItem: itemId);
         await Clients.OthersInGroup(HubGroups.Item(itemId)).PresenceChanged(Presence(tenant, itemId, "viewing"));
@@ -67,6 +84,11 @@ public sealed class AgentHub(ITenantContext tenantContext, ProDeskDbContext db, 
     public async Task Unwatch(string tenant, Guid itemId)
     {
         await RequireItemAsync(itemId);
+        if (Context.Items.TryGetValue(WatchedKey, out var value) && value is Watched watched && watched.ItemId == itemId)
+        {
+            Context.Items.Remove(WatchedKey);
+        }
+
         await Groups.RemoveFromGroupAsync(Context.ConnectionId, HubGroups.Item(itemId));
         await presence.SetAsync(UserId, leftItem: true);
         await Clients.OthersInGroup(HubGroups.Item(itemId)).PresenceChanged(Presence(tenant, itemId, "left"));

@@ -43,6 +43,10 @@ public sealed class AgentConsoleTests(BrowserFixture fixture, ITestOutputHelper 
         await bea.GetByRole(AriaRole.Button, new PageGetByRoleOptions { Name = "Send reply" }).ClickAsync();
         await Expect(bea.GetByTestId("reply-error")).ToContainTextAsync("This item changed since you opened it");
         await Expect(bea.GetByTestId("thread")).Not.ToContainTextAsync("We refunded you.");
+
+        // Alex goes back to the queue: Bea no longer sees him on the item.
+        await alex.GotoAsync("/agent");
+        await Expect(bea.GetByTestId("presence")).Not.ToContainTextAsync("Alex Martin");
     }
 
     [Fact]

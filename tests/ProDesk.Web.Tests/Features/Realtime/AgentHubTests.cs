@@ -72,6 +72,23 @@ public sealed class AgentHubTests(ProDeskApp app) : PostgresTest(app)
     }
 
     [Fact]
+    public async Task An_agent_who_closes_the_item_or_loses_the_connection_stops_showing_as_viewing()
+    {
+        var item = await CreateAsync("acme", "presence-2");
+        await using var a = await ConnectAsync("agent1@prodesk.test");
+        await using var b = await ConnectAsync("agent2@prodesk.test");
+        await b.Connection.InvokeAsync("Watch", "acme", item);
+        await a.Connection.InvokeAsync("Watch", "acme", item);
+        Assert.Equal("viewing", (await NextAsync(b.Presence)).What);
+
+        // The tab closes: no Unwatch, only the connection ends.
+        await a.Connection.StopAsync();
+
+        var left = await NextAsync(b.Presence);
+        Assert.Equal(("left", "Alex Martin", item, "acme"), (left.What, left.Name, left.ItemId, left.Tenant));
+    }
+
+    [Fact]
     public async Task Hub_calls_naming_another_tenant_or_its_items_are_not_found()
     {
         var northwindItem = await CreateAsync("northwind", "hidden-1");
