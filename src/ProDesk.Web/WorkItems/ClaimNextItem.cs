@@ -19,6 +19,8 @@ namespace ProDesk.Web.WorkItems;
 /// </summary>
 public sealed class ClaimNextItem(ProDeskDbContext db, DatabaseSettings settings, ITenantContext tenants, OutboxRelay relay, TimeProvider clock)
 {
+    private sealed record Claimed(WorkItemSummary Item, Guid TenantId);
+
     public async Task<WorkItemSummary?> HandleAsync(ClaimsPrincipal agent, WorkItemKind? kind, CancellationToken cancellationToken)
     {
         if (!Guid.TryParse(agent.FindFirstValue(ProDeskClaims.Subject), out var agentId) || tenants.Scope.TenantIds.Count == 0)
@@ -31,19 +33,21 @@ public sealed class ClaimNextItem(ProDeskDbContext db, DatabaseSettings settings
         var claimed = settings.Provider == DatabaseProvider.Postgres
             ? await ClaimOnPostgresAsync(agentId, actorName, kind, now, cancellationToken)
             : await ClaimOnSqliteAsync(agentId, actorName, kind, now, cancellationToken);
-        if (claimed is not null)
+        if (claimed is null)
         {
-            relay.Wake();
+            return null;
         }
 
-        return claimed;
+        relay.Wake();
+        // The console opens the item at /agent/items/{tenant}/{id}: the claim may come from any tenant served.
+        return claimed.Item with { Tenant = tenants.Scope.Tenants.FirstOrDefault(t => t.Id == claimed.TenantId)?.Slug };
     }
 
     /// <summary>
     /// The claim, its change row and its outbox event (as <see cref="WorkItemTrail.Assigned"/> writes them), and the
     /// answer, in one statement: the hottest path of the desk, so one round trip.
     /// </summary>
-    private async Task<WorkItemSummary?> ClaimOnPostgresAsync(Guid agentId, string? actorName, WorkItemKind? kind, DateTime now, CancellationToken cancellationToken)
+    private async Task<Claimed?> ClaimOnPostgresAsync(Guid agentId, string? actorName, WorkItemKind? kind, DateTime now, CancellationToken cancellationToken)
     {
         var tenantIds = tenants.Scope.TenantIds.ToArray();
         var kindText = kind?.ToString();
@@ -66,17 +70,19 @@ public sealed class ClaimNextItem(ProDeskDbContext db, DatabaseSettings settings
             published AS (
                 INSERT INTO "OutboxEvents" ("TenantId", "Type", "PayloadJson", "CreatedAt")
                 SELECT "TenantId", 'WorkItemAssigned', json_build_object('Id', "Id", 'AssigneeId', {agentId})::text, {now} FROM claimed)
-            SELECT c."Id", c."Kind", c."Status", c."Priority", q."Key" AS "QueueKey", c."Subject", c."Channel", c."ExternalId",
+            SELECT c."Id", c."TenantId", c."Kind", c."Status", c."Priority", q."Key" AS "QueueKey", c."Subject", c."Channel", c."ExternalId",
                    c."AssigneeId", c."Tags", c."CreatedAt", c."UpdatedAt", c."Version"
             FROM claimed c JOIN "Queues" q ON q."Id" = c."QueueId"
             """).ToListAsync(cancellationToken);
-        return rows is [var row] ? row.Summary() : null;
+        return rows is [var row] ? new Claimed(row.Summary(), row.TenantId) : null;
     }
 
     /// <summary>The claim statement's answer, column for column.</summary>
     private sealed class ClaimedRow
     {
         public Guid Id { get; set; }
+
+        public Guid TenantId { get; set; }
 
         public required string Kind { get; set; }
 
@@ -107,7 +113,7 @@ public sealed class ClaimNextItem(ProDeskDbContext db, DatabaseSettings settings
             DateTime.SpecifyKind(CreatedAt, DateTimeKind.Utc), DateTime.SpecifyKind(UpdatedAt, DateTimeKind.Utc), Version);
     }
 
-    private async Task<WorkItemSummary?> ClaimOnSqliteAsync(Guid agentId, string? actorName, WorkItemKind? kind, DateTime now, CancellationToken cancellationToken)
+    private async Task<Claimed?> ClaimOnSqliteAsync(Guid agentId, string? actorName, WorkItemKind? kind, DateTime now, CancellationToken cancellationToken)
     {
         var skills = (await db.Users.AsNoTracking().Where(u => u.Id == agentId).Select(u => u.Skills).FirstOrDefaultAsync(cancellationToken) ?? []).ToArray();
         for (var attempt = 0; attempt < 5; attempt++)
@@ -129,10 +135,11 @@ public sealed class ClaimNextItem(ProDeskDbContext db, DatabaseSettings settings
             {
                 WorkItemTrail.Assigned(db, candidate.Id, candidate.TenantId, agentId, agentId, actorName, now);
                 await db.SaveChangesAsync(cancellationToken);
-                return await db.WorkItems.AsNoTracking().Where(w => w.Id == candidate.Id)
+                var summary = await db.WorkItems.AsNoTracking().Where(w => w.Id == candidate.Id)
                     .Select(w => new { Item = w, Queue = db.Queues.Where(q => q.Id == w.QueueId).Select(q => q.Key).First() })
                     .Select(x => x.Item.Summary(x.Queue))
                     .FirstAsync(cancellationToken);
+                return new Claimed(summary, candidate.TenantId);
             }
         }
 

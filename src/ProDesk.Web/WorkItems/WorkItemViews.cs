@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using ProDesk.Data.WorkItems;
 
 namespace ProDesk.Web.WorkItems;
@@ -5,7 +6,12 @@ namespace ProDesk.Web.WorkItems;
 /// <summary>What the API shows of an item. Enums travel as their names.</summary>
 public sealed record WorkItemSummary(
     Guid Id, string Kind, string Status, string Priority, string Queue, string Subject, string Channel,
-    string? ExternalId, Guid? AssigneeId, IReadOnlyList<string> Tags, DateTime CreatedAt, DateTime UpdatedAt, int Version);
+    string? ExternalId, Guid? AssigneeId, IReadOnlyList<string> Tags, DateTime CreatedAt, DateTime UpdatedAt, int Version)
+{
+    /// <summary>The tenant's slug, where the route did not name it (an item claimed across tenants by work/next).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Tenant { get; init; }
+}
 
 public sealed record MessageView(Guid Id, string Kind, string? Author, string Body, DateTime CreatedAt);
 

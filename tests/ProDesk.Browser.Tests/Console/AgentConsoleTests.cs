@@ -50,6 +50,20 @@ public sealed class AgentConsoleTests(BrowserFixture fixture, ITestOutputHelper 
     }
 
     [Fact]
+    public async Task The_next_item_key_opens_the_item_it_claimed()
+    {
+        await CreateConversationAsync("sla-lab", $"Next please {Guid.NewGuid():N}"[..24]);
+        var chen = await SignedInPageAsync("agent3@prodesk.test");   // merlion, sla-lab
+
+        await chen.Keyboard.PressAsync("n");
+
+        // Whichever item was most urgent, in whichever of Chen's tenants: its own page, assigned to Chen.
+        await chen.WaitForURLAsync(new System.Text.RegularExpressions.Regex("/agent/items/(merlion|sla-lab)/[0-9a-f-]{36}$"));
+        await Expect(chen.Locator("h1")).Not.ToBeEmptyAsync();
+        await Expect(chen.GetByTestId("assignee")).ToContainTextAsync("Chen Wei");
+    }
+
+    [Fact]
     public async Task The_wallboard_shows_queue_depth_and_agents_live()
     {
         var supervisor = await SignedInPageAsync("supervisor@prodesk.test", "/supervisor");

@@ -42,10 +42,9 @@ statusPicker.addEventListener("change", () => hub.invoke("SetStatus", statusPick
 async function nextItem() {
   const response = await fetch("/api/v1/work/next", { method: "POST", headers: { "Accept": "application/json" } });
   if (response.status === 200) {
+    // The item claimed may be past the rows the queue shows: open it by its own address.
     const item = await response.json();
-    const row = queue.querySelector(`[data-item-id="${item.id}"] a`);
-    if (row) window.location.href = row.getAttribute("href");
-    else await refreshQueue();
+    window.location.href = `/agent/items/${encodeURIComponent(item.tenant)}/${encodeURIComponent(item.id)}`;
   } else if (status) {
     status.textContent = "nothing waiting";
   }

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Text.Json;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.EntityFrameworkCore;
@@ -61,6 +62,7 @@ public sealed class SqliteSmokeTests
             var agent = app.CreateClient().WithBearer(token);
             var claimed = await agent.PostAsync("/api/v1/work/next", null);
             Assert.Equal(HttpStatusCode.OK, claimed.StatusCode);
+            Assert.Equal("acme", JsonDocument.Parse(await claimed.Content.ReadAsStringAsync()).RootElement.GetProperty("tenant").GetString());
             Assert.Equal(HttpStatusCode.NoContent, (await agent.PostAsync("/api/v1/work/next", null)).StatusCode);
             Assert.Equal(1, (await integration.JsonAsync("/api/v1/tenants/acme/work-items")).GetProperty("items").GetArrayLength());
             first = await CountsAsync(app);

@@ -26,6 +26,9 @@ public sealed class ItemModel(ProDeskDbContext db, ITenantContext tenantContext,
 
     public IReadOnlyList<WorkItemAttachment> Attachments { get; private set; } = [];
 
+    /// <summary>Who the item is assigned to, by name; null when no one.</summary>
+    public string? AssigneeName { get; private set; }
+
     /// <summary>The messages, oldest first.</summary>
     public IEnumerable<WorkItemMessage> Thread => Item.Messages.OrderBy(m => m.CreatedAt).ThenBy(m => m.Id);
 
@@ -78,6 +81,9 @@ public sealed class ItemModel(ProDeskDbContext db, ITenantContext tenantContext,
         Moves = WorkItemStatusMachine.MovesFrom(item.Status);
         Attachments = await db.WorkItemAttachments.AsNoTracking().Where(a => a.WorkItemId == id).OrderBy(a => a.CreatedAt).ToListAsync(cancellationToken);
         byMessage = Attachments.ToLookup(a => a.WorkItemMessageId);
+        AssigneeName = item.AssigneeId is { } assignee
+            ? await db.Users.AsNoTracking().Where(u => u.Id == assignee).Select(u => u.DisplayName).FirstOrDefaultAsync(cancellationToken)
+            : null;
         return true;
     }
 }
