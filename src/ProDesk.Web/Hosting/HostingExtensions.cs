@@ -16,6 +16,11 @@ public static class HostingExtensions
                 .ReadFrom.Configuration(builder.Configuration)
                 .ReadFrom.Services(services)
                 .Enrich.FromLogContext()
+                // SignalR logs every exception a hub method throws as an error with its stack trace, HubException too:
+                // that is our "Not found." or "Write a message first." to a caller, and anyone with a widget key could
+                // fill the error log with it. Real failures (any other exception) are still logged.
+                .Filter.ByExcluding(e => e.Exception is Microsoft.AspNetCore.SignalR.HubException
+                    && e.Properties.TryGetValue("SourceContext", out var source) && source.ToString().Contains("Microsoft.AspNetCore.SignalR", StringComparison.Ordinal))
                 .WriteTo.Console(
                     formatProvider: System.Globalization.CultureInfo.InvariantCulture,
                     outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}",
