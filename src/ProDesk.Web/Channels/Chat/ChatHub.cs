@@ -77,16 +77,11 @@ public sealed class ChatHub(
         return new ChatStatus(await AgentsOnlineAsync(widget), options.Value.MaxMessageLength);
     }
 
-    /// <summary>The pre-chat form: who the visitor is. Nothing is stored until its first message.</summary>
+    /// <summary>The pre-chat form: who the visitor is. Nothing is stored (nor counted as a conversation) until its first message.</summary>
     public async Task<Conversation> Start(string name, string email)
     {
         var widget = await WidgetAsync();
         var (cleanName, cleanEmail) = Visitor(name, email);
-        if (!limits.TryConversation(Ip))
-        {
-            throw new HubException(TooFast);
-        }
-
         var session = new VisitorSession(widget.Tenant.Id, Guid.NewGuid(), null, cleanName, cleanEmail, clock.GetUtcNow());
         return new Conversation(VisitorToken.Create(session, widget.TokenKey), cleanName, cleanEmail, [], await AgentsOnlineAsync(widget), options.Value.MaxMessageLength);
     }
@@ -123,7 +118,9 @@ public sealed class ChatHub(
     {
         var (widget, session) = await SessionAsync(token);
         var body = Body(text, clientMessageId);
-        if (!limits.TryMessage(Ip, widget.Tenant.Id))
+        // A new conversation is counted when a message opens it, not when the form is filled in: the pre-chat
+        // token is the visitor's to keep, and each message sent with it alone would open another one.
+        if (!limits.TryMessage(Ip, widget.Tenant.Id) || (session.ItemId is null && !limits.TryConversation(Ip)))
         {
             throw new HubException(TooFast);
         }

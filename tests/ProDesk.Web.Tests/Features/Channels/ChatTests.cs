@@ -2,7 +2,9 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Threading.Channels;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http.Connections;
+using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.EntityFrameworkCore;
@@ -45,15 +47,16 @@ public sealed class ChatTests(ProDeskApp app) : PostgresTest(app)
     /// <summary>Each test's visitors come from an address of their own, so the per-IP limits of one test never meet another's.</summary>
     private readonly IPAddress _ip = new([10, (byte)Random.Shared.Next(256), (byte)Random.Shared.Next(256), (byte)Random.Shared.Next(1, 255)]);
 
-    private HttpMessageHandler Handler() => App.Server.CreateHandler(context => context.Connection.RemoteIpAddress = _ip);
+    private HttpMessageHandler Handler(WebApplicationFactory<Program>? host = null) =>
+        (host ?? App).Server.CreateHandler(context => context.Connection.RemoteIpAddress = _ip);
 
-    private async Task<Visitor> ConnectAsync(string slug, string? key = null)
+    private async Task<Visitor> ConnectAsync(string slug, string? key = null, WebApplicationFactory<Program>? host = null)
     {
         var connection = new HubConnectionBuilder()
-            .WithUrl(new Uri(App.Server.BaseAddress, $"hubs/chat?tenant={slug}&key={Uri.EscapeDataString(key ?? WidgetKey(slug))}"), options =>
+            .WithUrl(new Uri((host ?? App).Server.BaseAddress, $"hubs/chat?tenant={slug}&key={Uri.EscapeDataString(key ?? WidgetKey(slug))}"), options =>
             {
                 options.Transports = HttpTransportType.LongPolling;
-                options.HttpMessageHandlerFactory = _ => Handler();
+                options.HttpMessageHandlerFactory = _ => Handler(host);
             })
             .Build();
         var visitor = new Visitor(connection);
@@ -219,6 +222,24 @@ public sealed class ChatTests(ProDeskApp app) : PostgresTest(app)
         // The first connection above took one; then 401s for the wrong key until the limit answers 429.
         Assert.Equal(HttpStatusCode.TooManyRequests, answers[^1]);
         Assert.All(answers[..^2], a => Assert.Equal(HttpStatusCode.Unauthorized, a));
+    }
+
+    [Fact]
+    public async Task Reusing_the_pre_chat_token_opens_no_more_conversations_than_the_limit()
+    {
+        await using var app = App.WithWebHostBuilder(b => b.UseSetting("Chat:ConversationsPerHourPerIp", "3"));
+        await using var visitor = await ConnectAsync("acme", host: app);
+        var preChat = (await visitor.StartAsync()).Token;
+
+        // A script, not the widget: every message sent with the token that names no conversation yet.
+        for (var i = 0; i < 3; i++)
+        {
+            await visitor.SendAsync(preChat, $"Spam {i}");
+        }
+
+        var refused = await Assert.ThrowsAsync<HubException>(() => visitor.SendAsync(preChat, "Spam 3"));
+        Assert.Contains(ChatHub.TooFast, refused.Message, StringComparison.Ordinal);
+        Assert.Equal(3, await App.InTenantAsync("acme", db => db.WorkItems.CountAsync()));
     }
 
     [Fact]
