@@ -152,8 +152,10 @@ public static partial class WorkItemsApi
         return TypedResults.Ok(new WorkItemPage(items, next));
     }
 
-    private static async Task<Results<Ok<WorkItemDetail>, NotFound>> GetAsync(Guid id, ProDeskDbContext db, SlaEngine sla, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<WorkItemDetail>, NotFound>> GetAsync(Guid id, ProDeskDbContext db, SlaEngine sla, ClaimsPrincipal user, CancellationToken cancellationToken)
     {
+        // Internal notes are the provider's: the client company's people and systems see the conversation without them.
+        var seesNotes = Roles.Staff.Any(user.IsInRole);
         var item = await db.WorkItems.AsNoTracking().Include(w => w.Messages).FirstOrDefaultAsync(w => w.Id == id, cancellationToken);
         if (item is null)
         {
@@ -161,7 +163,7 @@ public static partial class WorkItemsApi
         }
 
         var queueKey = await QueueKeyAsync(db, item.QueueId, cancellationToken);
-        var messages = item.Messages.OrderBy(m => m.CreatedAt).ThenBy(m => m.Id).Select(m => m.View()).ToList();
+        var messages = item.Messages.Where(m => seesNotes || m.Kind != MessageKind.Note).OrderBy(m => m.CreatedAt).ThenBy(m => m.Id).Select(m => m.View()).ToList();
         var changes = await db.WorkItemChanges.AsNoTracking().Where(c => c.WorkItemId == id).OrderBy(c => c.Id)
             .Select(c => new ChangeView(c.At, c.ActorName, c.Field, c.From, c.To)).ToListAsync(cancellationToken);
         var attachments = await db.WorkItemAttachments.AsNoTracking().Where(a => a.WorkItemId == id).OrderBy(a => a.CreatedAt).Select(a => Attachments.View(a)).ToListAsync(cancellationToken);

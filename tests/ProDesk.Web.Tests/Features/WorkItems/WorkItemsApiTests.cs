@@ -169,4 +169,22 @@ public sealed class WorkItemsApiTests(ProDeskApp app) : PostgresTest(app)
         Assert.Equal(HttpStatusCode.NotFound, (await viewer.PostAsJsonAsync("/api/v1/tenants/acme/conversations", new { from = "a@b.fr", subject = "s", body = "b", externalId = "v" })).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await viewer.PostAsync("/api/v1/work/next", null)).StatusCode);
     }
+
+    [Fact]
+    public async Task The_client_companys_people_and_systems_see_the_conversation_without_internal_notes()
+    {
+        var integration = await IntegrationAsync("acme");
+        var id = (await CreateAsync(integration, "acme", "notes-1")).GetProperty("id").GetGuid();
+        var agent = await StaffAsync("agent1@prodesk.test");
+        (await agent.PostAsJsonAsync($"/api/v1/tenants/acme/work-items/{id}/notes", new { body = "Customer is difficult, escalate" })).EnsureSuccessStatusCode();
+        (await agent.PostAsJsonAsync($"/api/v1/tenants/acme/work-items/{id}/replies", new { body = "We are on it." })).EnsureSuccessStatusCode();
+
+        static async Task<string[]> KindsAsync(HttpClient client, Guid id) =>
+            [.. (await client.JsonAsync($"/api/v1/tenants/acme/work-items/{id}")).GetProperty("messages").EnumerateArray().Select(m => m.GetProperty("kind").GetString()!)];
+
+        Assert.Equal(["Inbound", "Note", "Reply"], await KindsAsync(agent, id));
+        Assert.Equal(["Inbound", "Reply"], await KindsAsync(await StaffAsync("viewer@acme.test"), id));
+        Assert.Equal(["Inbound", "Reply"], await KindsAsync(await StaffAsync("admin@acme.test"), id));
+        Assert.Equal(["Inbound", "Reply"], await KindsAsync(integration, id));
+    }
 }
