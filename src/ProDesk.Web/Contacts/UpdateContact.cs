@@ -1,6 +1,6 @@
-using System.Net.Mail;
 using Microsoft.EntityFrameworkCore;
 using ProDesk.Data;
+using ProDesk.Domain.Channels.Email;
 using ProDesk.Domain.Contacts;
 
 namespace ProDesk.Web.Contacts;
@@ -37,12 +37,14 @@ public sealed class UpdateContact(ProDeskDbContext db)
         if (!string.IsNullOrWhiteSpace(request.Email))
         {
             email = request.Email.Trim();
-            if (email.Length > 320 || !MailAddress.TryCreate(email, out var address) || address.Address != email || address.DisplayName.Length > 0)
+            if (ReplyAddress.Normalize(email) is { } reachable)
             {
-                errors["email"] = ["must be a bare email address such as ada@example.com"];
+                email = reachable.ToLowerInvariant();
             }
-
-            email = email.ToLowerInvariant();
+            else
+            {
+                errors["email"] = ["must be a bare email address we can reply to, such as ada@example.com"];
+            }
         }
 
         var phone = PhoneNumber.Normalize(request.Phone);

@@ -1,10 +1,10 @@
-using System.Net.Mail;
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using ProDesk.Data;
 using ProDesk.Data.Identity;
 using ProDesk.Data.WorkItems;
+using ProDesk.Domain.Channels.Email;
 using ProDesk.Domain.Sla;
 using ProDesk.Domain.WorkItems;
 using ProDesk.Web.Channels;
@@ -72,11 +72,11 @@ public static partial class WorkItemsApi
         string tenant, CreateConversation request, IngestMessage ingest, CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>();
-        // One bare address: MailAddress also takes "Name <a@b>" and more, and would keep another address than was sent.
-        if (string.IsNullOrWhiteSpace(request.From) || !MailAddress.TryCreate(request.From.Trim(), out var from)
-            || !string.Equals(from.Address, request.From.Trim(), StringComparison.Ordinal) || from.DisplayName.Length > 0)
+        // One bare address we can reply to: "Name <a@b>" or a list would keep another address than was sent.
+        var from = ReplyAddress.Normalize(request.From?.Trim());
+        if (from is null)
         {
-            errors["from"] = ["must be one email address, without a display name (that goes in name)"];
+            errors["from"] = ["must be one email address we can reply to, without a display name (that goes in name)"];
         }
 
         Require(errors, "subject", request.Subject, 400);
@@ -92,7 +92,7 @@ public static partial class WorkItemsApi
             return TypedResults.ValidationProblem(errors);
         }
 
-        var result = await ingest.HandleAsync(new InboundMessage("api", request.ExternalId!, request.From!, request.Name, request.Subject!, request.Body!), cancellationToken);
+        var result = await ingest.HandleAsync(new InboundMessage("api", request.ExternalId!, from!, request.Name, request.Subject!, request.Body!), cancellationToken);
         var summary = result.Item.Summary(result.QueueKey);
         return result.Created
             ? TypedResults.Created($"/api/v1/tenants/{tenant}/work-items/{result.Item.Id}", summary)

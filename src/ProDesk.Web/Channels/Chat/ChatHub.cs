@@ -1,4 +1,3 @@
-using System.Net.Mail;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.EntityFrameworkCore;
@@ -6,6 +5,7 @@ using Microsoft.Extensions.Options;
 using ProDesk.Data;
 using ProDesk.Data.WorkItems;
 using ProDesk.Domain.Channels.Chat;
+using ProDesk.Domain.Channels.Email;
 using ProDesk.Domain.Routing;
 using ProDesk.Domain.Tenancy;
 using ProDesk.Domain.WorkItems;
@@ -236,8 +236,7 @@ public sealed class ChatHub(
     {
         var cleanName = string.Join(' ', (name ?? "").Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
         var cleanEmail = (email ?? "").Trim();
-        if (cleanEmail.Length == 0 || cleanEmail.Length > VisitorToken.MaxEmailLength
-            || !MailAddress.TryCreate(cleanEmail, out var address) || address.Address != cleanEmail || !string.IsNullOrEmpty(address.DisplayName))
+        if (cleanEmail.Length > VisitorToken.MaxEmailLength || ReplyAddress.Normalize(cleanEmail) is not { } address)
         {
             throw new HubException("Enter a valid email address, so we can reach you.");
         }
@@ -247,7 +246,7 @@ public sealed class ChatHub(
             throw new HubException($"Your name can be at most {VisitorToken.MaxNameLength} characters.");
         }
 
-        return (cleanName, address.Address.ToLowerInvariant());
+        return (cleanName, address.ToLowerInvariant());
     }
 
     private string Body(string? text, string? clientMessageId)

@@ -1,11 +1,11 @@
 using System.Globalization;
-using System.Net.Mail;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
+using ProDesk.Domain.Channels.Email;
 using ProDesk.Domain.Channels.WebForm;
 using ProDesk.Web.Channels.Email;
 using ProDesk.Web.Hosting;
@@ -194,9 +194,13 @@ public static class WebFormApi
         {
             Add("email", "is required");
         }
-        else if (email.Length > 254 || !MailAddress.TryCreate(email, out var address) || address.Address != email || address.DisplayName.Length > 0)
+        else if (ReplyAddress.Normalize(email) is { } reachable)
         {
-            Add("email", "is not a valid email address");
+            email = reachable;
+        }
+        else
+        {
+            Add("email", "is not a valid email address we can reply to");
         }
 
         if (subject.Length > limits.MaxSubjectLength)

@@ -192,6 +192,20 @@ public sealed class WebFormTests(ProDeskApp app) : PostgresTest(app)
         Assert.Empty(await ItemsAsync());
     }
 
+    [Theory]
+    [InlineData("a@b")]
+    [InlineData("a@[127.0.0.1]")]
+    [InlineData("a@-b.com")]
+    [InlineData("ünï@example.com")]
+    public async Task An_address_no_relay_would_deliver_to_is_refused_naming_email(string email)
+    {
+        var response = await SubmitAsync(Form(email: email));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("reply to", (await JsonAsync(response)).GetProperty("errors").GetProperty("email")[0].GetString(), StringComparison.Ordinal);
+        Assert.Empty(await ItemsAsync());
+    }
+
     [Fact]
     public async Task A_wrong_key_and_an_unknown_tenant_get_the_same_refusal()
     {
