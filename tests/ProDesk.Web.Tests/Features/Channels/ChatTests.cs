@@ -243,6 +243,30 @@ public sealed class ChatTests(ProDeskApp app) : PostgresTest(app)
     }
 
     [Fact]
+    public async Task Websockets_opened_without_negotiating_count_against_the_same_limit()
+    {
+        var limit = new ChatOptions().NegotiationsPerMinutePerIp;
+        var client = App.Server.CreateWebSocketClient();
+        client.ConfigureRequest = r => r.HttpContext.Connection.RemoteIpAddress = _ip;
+        var url = new Uri(App.Server.BaseAddress, $"hubs/chat?tenant=acme&key={Uri.EscapeDataString(WidgetKey("acme"))}");
+        var sockets = new List<System.Net.WebSockets.WebSocket>();
+        try
+        {
+            for (var i = 0; i < limit; i++)
+            {
+                sockets.Add(await client.ConnectAsync(url, CancellationToken.None));
+            }
+
+            var refused = await Assert.ThrowsAnyAsync<InvalidOperationException>(() => client.ConnectAsync(url, CancellationToken.None));
+            Assert.Contains("429", refused.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            sockets.ForEach(s => s.Abort());
+        }
+    }
+
+    [Fact]
     public async Task Overlong_messages_and_missing_emails_are_refused_with_a_reason()
     {
         await using var visitor = await ConnectAsync("acme");
