@@ -501,6 +501,9 @@ public static class EmailParser
                     case TextPart textPart when IsBodyCandidate(textPart) && (textPart.IsPlain || textPart.IsHtml) && inAlternative:
                         // Another rendering of a body already taken.
                         break;
+                    case MimeKit.Tnef.TnefPart tnef:
+                        AddTnef(tnef, ref visited);
+                        break;
                     case MimePart part:
                         AddPart(part);
                         break;
@@ -636,6 +639,86 @@ public static class EmailParser
             var inline = !part.IsAttachment
                 && (contentId is not null || string.Equals(part.ContentDisposition?.Disposition, ContentDisposition.Inline, StringComparison.OrdinalIgnoreCase));
             Add(new ParsedAttachment(SafeFileName.From(part.FileName, fallback), type, Decode(part), contentId, inline));
+        }
+
+        /// <summary>
+        /// Outlook's rich-text mail (winmail.dat, MS-OXTNEF): its files become the mail's own attachments, and its
+        /// text or HTML body is the body when the mail has none outside it. Unreadable TNEF stays one opaque file.
+        /// </summary>
+        private void AddTnef(MimeKit.Tnef.TnefPart tnef, ref int visited)
+        {
+            MimeMessage inner;
+            try
+            {
+                if (!IsWhole(tnef))
+                {
+                    // MimeKit would still give the files it could read, a cut-off one among them as if it were whole.
+                    AddPart(tnef);
+                    return;
+                }
+
+                inner = tnef.ConvertToMessage();
+            }
+            catch (Exception e) when (e is MimeKit.Tnef.TnefException or FormatException or ArgumentException or IOException or InvalidOperationException)
+            {
+                AddPart(tnef);
+                return;
+            }
+
+            foreach (var part in inner.BodyParts.OfType<MimePart>())
+            {
+                if (++visited > limits.MaxParts)
+                {
+                    throw new UnparseableEmailException($"more than {limits.MaxParts} MIME parts");
+                }
+
+                switch (part)
+                {
+                    case TextPart text when IsBodyCandidate(text) && text.IsPlain:
+                        Text ??= TextOf(text);
+                        break;
+                    case TextPart text when IsBodyCandidate(text) && text.IsHtml:
+                        Html ??= TextOf(text);
+                        break;
+                    case TextPart text when IsBodyCandidate(text) && text.IsRichText:
+                        // The rich-text rendering of a body: only worth keeping when there is no other.
+                        if (Text is null && Html is null)
+                        {
+                            AddPart(text);
+                        }
+
+                        break;
+                    default:
+                        // Older TNEF names a file without its type: the type its name implies, as Outlook shows it.
+                        if (part.ContentType.IsMimeType("application", "octet-stream") && part.FileName is { } name)
+                        {
+                            var implied = ContentType.Parse(MimeTypes.GetMimeType(name));
+                            (part.ContentType.MediaType, part.ContentType.MediaSubtype) = (implied.MediaType, implied.MediaSubtype);
+                        }
+
+                        AddPart(part);
+                        break;
+                }
+            }
+        }
+
+        /// <summary>Whether the TNEF stream reads to its end with every attribute's length and checksum right.</summary>
+        private static bool IsWhole(MimeKit.Tnef.TnefPart tnef)
+        {
+            if (tnef.Content is null)
+            {
+                return false;
+            }
+
+            using var content = tnef.Content.Open();
+            using var reader = new MimeKit.Tnef.TnefReader(content, 0, MimeKit.Tnef.TnefComplianceMode.Loose);
+            while (reader.ReadNextAttribute())
+            {
+            }
+
+            const MimeKit.Tnef.TnefComplianceStatus broken = MimeKit.Tnef.TnefComplianceStatus.StreamTruncated | MimeKit.Tnef.TnefComplianceStatus.InvalidAttributeChecksum
+                | MimeKit.Tnef.TnefComplianceStatus.InvalidAttributeLength | MimeKit.Tnef.TnefComplianceStatus.InvalidTnefSignature;
+            return (reader.ComplianceStatus & broken) == 0;
         }
 
         private void AddMessage(MessagePart attached)

@@ -449,6 +449,28 @@ public sealed partial class EmailParserTests
     }
 
     [Fact]
+    public void Outlooks_winmail_dat_gives_up_the_files_inside_it()
+    {
+        var email = Parse("tnef-winmail-dat.eml");
+
+        Assert.Equal("Please find the report and my notes attached.", email.TextBody.TrimEnd());
+        Assert.Equal(["report.pdf", "notes.txt"], email.Attachments.Select(a => a.FileName));
+        Assert.Equal("%PDF-1.4 quarterly figures", Encoding.ASCII.GetString(email.Attachments[0].Content));
+        Assert.Equal("application/pdf", email.Attachments[0].ContentType);
+        Assert.Equal("Call me on Monday.", Encoding.ASCII.GetString(email.Attachments[1].Content));
+    }
+
+    [Fact]
+    public void A_winmail_dat_cut_short_is_kept_as_the_file_it_is()
+    {
+        var email = Parse("tnef-truncated.eml");
+
+        Assert.Equal("The attachment did not survive.", email.TextBody.TrimEnd());
+        var file = Assert.Single(email.Attachments);
+        Assert.Equal(("winmail.dat", "application/ms-tnef"), (file.FileName, file.ContentType));
+    }
+
+    [Fact]
     public void A_huge_header_line_is_kept_but_cut()
     {
         var email = Parse("huge-header-line.eml");

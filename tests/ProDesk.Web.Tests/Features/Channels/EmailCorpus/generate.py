@@ -304,3 +304,69 @@ Content-Type: garbage
 
 The body is plain words.
 """))
+
+# Outlook's rich-text mail: the files travel inside winmail.dat (application/ms-tnef, MS-OXTNEF).
+def tnef_attribute(level: int, attribute: int, data: bytes) -> bytes:
+    import struct
+    return struct.pack("<BII", level, attribute, len(data)) + data + struct.pack("<H", sum(data) & 0xFFFF)
+
+
+def tnef(files: list[tuple[str, bytes]]) -> bytes:
+    import struct
+    out = struct.pack("<IH", 0x223E9F78, 0x0001)
+    out += tnef_attribute(1, 0x00089006, struct.pack("<I", 0x00010000))          # attTnefVersion
+    out += tnef_attribute(1, 0x00069007, struct.pack("<II", 1252, 0))              # attOemCodepage
+    out += tnef_attribute(1, 0x00078008, b"IPM.Microsoft Mail.Note\0")             # attMessageClass
+    for name, content in files:
+        out += tnef_attribute(2, 0x00069002, struct.pack("<HIHHI", 1, 0xFFFFFFFF, 0, 0, 0))  # attAttachRendData
+        out += tnef_attribute(2, 0x00018010, name.encode("latin-1") + b"\0")                 # attAttachTitle
+        out += tnef_attribute(2, 0x0006800F, content)                                        # attAttachData
+    return out
+
+
+def base64_lines(data: bytes) -> str:
+    import base64
+    text = base64.b64encode(data).decode("ascii")
+    return "\n".join(text[i:i + 76] for i in range(0, len(text), 76))
+
+
+write("tnef-winmail-dat.eml", crlf(f"""From: Olga Outlook <olga@customer.example.test>
+To: support@acme.prodesk.test
+Subject: Quarterly report
+Message-ID: <tnef-winmail@customer.example.test>
+MIME-Version: 1.0
+Content-Type: multipart/mixed; boundary="tnef"
+
+--tnef
+Content-Type: text/plain; charset=us-ascii
+
+Please find the report and my notes attached.
+--tnef
+Content-Type: application/ms-tnef; name="winmail.dat"
+Content-Disposition: attachment; filename="winmail.dat"
+Content-Transfer-Encoding: base64
+
+{base64_lines(tnef([("report.pdf", b"%PDF-1.4 quarterly figures"), ("notes.txt", b"Call me on Monday.")]))}
+--tnef--
+"""))
+
+# A winmail.dat cut short in its first file: kept as the one opaque file it is.
+write("tnef-truncated.eml", crlf(f"""From: Olga Outlook <olga@customer.example.test>
+To: support@acme.prodesk.test
+Subject: Cut short
+Message-ID: <tnef-truncated@customer.example.test>
+MIME-Version: 1.0
+Content-Type: multipart/mixed; boundary="tnef"
+
+--tnef
+Content-Type: text/plain; charset=us-ascii
+
+The attachment did not survive.
+--tnef
+Content-Type: application/ms-tnef; name="winmail.dat"
+Content-Disposition: attachment; filename="winmail.dat"
+Content-Transfer-Encoding: base64
+
+{base64_lines(tnef([("report.pdf", b"%PDF-1.4 " + b"x" * 200)])[:-120])}
+--tnef--
+"""))
