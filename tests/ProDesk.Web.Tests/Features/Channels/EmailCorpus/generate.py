@@ -330,43 +330,30 @@ def base64_lines(data: bytes) -> str:
     return "\n".join(text[i:i + 76] for i in range(0, len(text), 76))
 
 
-write("tnef-winmail-dat.eml", crlf(f"""From: Olga Outlook <olga@customer.example.test>
+def tnef_mail(name: str, subject: str, text: str, winmail: bytes) -> None:
+    write(name, crlf(f"""From: Olga Outlook <olga@customer.example.test>
 To: support@acme.prodesk.test
-Subject: Quarterly report
-Message-ID: <tnef-winmail@customer.example.test>
+Subject: {subject}
+Message-ID: <{name[:-4]}@customer.example.test>
 MIME-Version: 1.0
 Content-Type: multipart/mixed; boundary="tnef"
 
 --tnef
 Content-Type: text/plain; charset=us-ascii
 
-Please find the report and my notes attached.
+{text}
 --tnef
 Content-Type: application/ms-tnef; name="winmail.dat"
 Content-Disposition: attachment; filename="winmail.dat"
 Content-Transfer-Encoding: base64
 
-{base64_lines(tnef([("report.pdf", b"%PDF-1.4 quarterly figures"), ("notes.txt", b"Call me on Monday.")]))}
+{base64_lines(winmail)}
 --tnef--
 """))
+
+
+tnef_mail("tnef-winmail-dat.eml", "Quarterly report", "Please find the report and my notes attached.",
+          tnef([("report.pdf", b"%PDF-1.4 quarterly figures"), ("notes.txt", b"Call me on Monday.")]))
 
 # A winmail.dat cut short in its first file: kept as the one opaque file it is.
-write("tnef-truncated.eml", crlf(f"""From: Olga Outlook <olga@customer.example.test>
-To: support@acme.prodesk.test
-Subject: Cut short
-Message-ID: <tnef-truncated@customer.example.test>
-MIME-Version: 1.0
-Content-Type: multipart/mixed; boundary="tnef"
-
---tnef
-Content-Type: text/plain; charset=us-ascii
-
-The attachment did not survive.
---tnef
-Content-Type: application/ms-tnef; name="winmail.dat"
-Content-Disposition: attachment; filename="winmail.dat"
-Content-Transfer-Encoding: base64
-
-{base64_lines(tnef([("report.pdf", b"%PDF-1.4 " + b"x" * 200)])[:-120])}
---tnef--
-"""))
+tnef_mail("tnef-truncated.eml", "Cut short", "The attachment did not survive.", tnef([("report.pdf", b"%PDF-1.4 " + b"x" * 200)])[:-120])
