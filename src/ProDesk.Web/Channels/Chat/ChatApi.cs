@@ -37,10 +37,11 @@ public static class ChatApi
         services.AddAuthentication().AddScheme<AuthenticationSchemeOptions, ChatWidgetAuthenticationHandler>(ChatWidgetAuthenticationHandler.SchemeName, null);
         services.AddCors(options => options.AddPolicy(CorsPolicy, policy => policy.AllowAnyOrigin().AllowAnyHeader().WithMethods("GET", "POST", "DELETE")));
         services.Configure<RateLimiterOptions>(options => options.AddPolicy(NegotiateRateLimit, context =>
-            // Only new connections count: a negotiation, or a WebSocket opened without one (skipNegotiation, so no
-            // connection id). With long polling every poll is a request to the same hub.
-            (HttpMethods.IsPost(context.Request.Method) && context.Request.Path.Value?.EndsWith("/negotiate", StringComparison.Ordinal) == true)
-                || (context.WebSockets.IsWebSocketRequest && !context.Request.Query.ContainsKey("id"))
+            // Only new connections count: a negotiation, or a connection opened without one (a WebSocket with
+            // skipNegotiation), which names no connection id. Long polling's every poll names its id.
+            (context.Request.Path.Value?.EndsWith("/negotiate", StringComparison.Ordinal) == true
+                ? HttpMethods.IsPost(context.Request.Method)
+                : !context.Request.Query.ContainsKey("id"))
                 ? RateLimitPartition.GetFixedWindowLimiter(context.Connection.RemoteIpAddress?.ToString() ?? "unknown", _ => new FixedWindowRateLimiterOptions
                 {
                     PermitLimit = context.RequestServices.GetRequiredService<IOptions<ChatOptions>>().Value.NegotiationsPerMinutePerIp,

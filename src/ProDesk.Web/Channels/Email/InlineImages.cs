@@ -20,14 +20,21 @@ public static partial class InlineImages
     /// <summary>A picture larger than this stays a download (a pasted 4K screenshot is about 3 MB as PNG).</summary>
     private const long MaxPictureBytes = 5 * 1024 * 1024;
 
-    /// <summary>All pictures of one mail together, so that a mail of many large parts cannot make a frame of hundreds of megabytes.</summary>
+    /// <summary>
+    /// All pictures of one frame together, counted at every place one is shown: a mail that shows one large
+    /// picture a thousand times cannot make a frame of gigabytes. Past it, a picture stays a broken image.
+    /// </summary>
     private const long MaxTotalBytes = 20 * 1024 * 1024;
 
-    /// <summary>The sanitizer keeps cid: only on img src, and writes attributes double-quoted with &amp; and &quot; escaped.</summary>
-    [GeneratedRegex("src=\"cid:([^\"]{1,1000})\"", RegexOptions.CultureInvariant)]
+    /// <summary>
+    /// The sanitizer keeps cid: only on img src, and writes attributes double-quoted with &amp; and &quot; escaped.
+    /// Only inside an img tag: a text node may read src="cid:..." too (the serializer leaves its quotes), but never holds a raw "&lt;".
+    /// </summary>
+    [GeneratedRegex("(<img\\s[^<>]*?)src=\"cid:([^\"]{1,1000})\"", RegexOptions.CultureInvariant)]
     private static partial Regex CidSource();
 
-    [GeneratedRegex("src=\"cid:([0-9a-f]{32})\"", RegexOptions.CultureInvariant)]
+    /// <summary>A reference <see cref="Link"/> wrote: the attachment's id.</summary>
+    [GeneratedRegex("(<img\\s[^<>]*?)src=\"cid:([0-9a-f]{32})\"", RegexOptions.CultureInvariant)]
     private static partial Regex StoredSource();
 
     /// <summary>
@@ -52,7 +59,7 @@ public static partial class InlineImages
 
         return byContentId.Count == 0
             ? html
-            : CidSource().Replace(html, match => byContentId.TryGetValue(ContentIdOf(match.Groups[1].Value), out var id) ? $"src=\"cid:{id:N}\"" : match.Value);
+            : CidSource().Replace(html, match => byContentId.TryGetValue(ContentIdOf(match.Groups[2].Value), out var id) ? $"{match.Groups[1].Value}src=\"cid:{id:N}\"" : match.Value);
     }
 
     /// <summary>
@@ -61,7 +68,7 @@ public static partial class InlineImages
     /// </summary>
     public static async Task<string> InlineAsync(string html, Guid itemId, Guid messageId, ProDeskDbContext db, ProDeskPaths paths, CancellationToken cancellationToken)
     {
-        var ids = StoredSource().Matches(html).Select(m => Guid.ParseExact(m.Groups[1].Value, "N")).Distinct().ToList();
+        var ids = StoredSource().Matches(html).Select(m => Guid.ParseExact(m.Groups[2].Value, "N")).Distinct().ToList();
         if (ids.Count == 0)
         {
             return html;
@@ -69,15 +76,14 @@ public static partial class InlineImages
 
         var files = await db.WorkItemAttachments.AsNoTracking()
             .Where(a => ids.Contains(a.Id) && a.WorkItemId == itemId && a.WorkItemMessageId == messageId && a.Length <= MaxPictureBytes)
-            .OrderBy(a => a.Length)
             .Select(a => new { a.Id, a.TenantId, a.Length })
             .ToListAsync(cancellationToken);
-        var urls = new Dictionary<Guid, string>();
-        long total = 0;
-        foreach (var file in files)
+        var pictures = new Dictionary<Guid, (string Url, long Length)>();
+        long read = 0;
+        foreach (var file in files.OrderBy(f => f.Length))
         {
             var path = Attachments.BlobPath(paths, file.TenantId, file.Id);
-            if ((total += file.Length) > MaxTotalBytes || !File.Exists(path))
+            if ((read += file.Length) > MaxTotalBytes || !File.Exists(path))
             {
                 continue;
             }
@@ -85,13 +91,25 @@ public static partial class InlineImages
             var bytes = await File.ReadAllBytesAsync(path, cancellationToken);
             if (PictureType(bytes) is { } type)
             {
-                urls[file.Id] = $"data:{type};base64,{Convert.ToBase64String(bytes)}";
+                pictures[file.Id] = ($"data:{type};base64,{Convert.ToBase64String(bytes)}", bytes.Length);
             }
         }
 
-        return urls.Count == 0
-            ? html
-            : StoredSource().Replace(html, match => urls.TryGetValue(Guid.ParseExact(match.Groups[1].Value, "N"), out var url) ? $"src=\"{url}\"" : match.Value);
+        if (pictures.Count == 0)
+        {
+            return html;
+        }
+
+        long shown = 0;
+        return StoredSource().Replace(html, match =>
+        {
+            if (!pictures.TryGetValue(Guid.ParseExact(match.Groups[2].Value, "N"), out var picture) || (shown += picture.Length) > MaxTotalBytes)
+            {
+                return match.Value;
+            }
+
+            return $"{match.Groups[1].Value}src=\"{picture.Url}\"";
+        });
     }
 
     /// <summary>A cid: URL's Content-ID: the attribute's HTML escapes undone, then its %-escapes (RFC 2392).</summary>

@@ -67,6 +67,40 @@ public sealed class CrossSiteRequestTests(ProDeskApp app) : PostgresTest(app)
         Assert.Contains("403", refused.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_websocket_upgrade_to_the_agent_hub_from_another_site_is_refused_before_the_hub_sees_it()
+    {
+        var agent = await App.SignedInAsync("agent1@prodesk.test");
+        // As a browser sends it to Kestrel: a GET that nothing has recognised as a WebSocket yet.
+        using var upgrade = new HttpRequestMessage(HttpMethod.Get, "/hubs/agent");
+        upgrade.Headers.Add("Origin", "http://evil.example");
+        upgrade.Headers.Add("Connection", "Upgrade");
+        upgrade.Headers.Add("Upgrade", "websocket");
+        upgrade.Headers.Add("Sec-WebSocket-Version", "13");
+        upgrade.Headers.Add("Sec-WebSocket-Key", Convert.ToBase64String(new byte[16]));
+
+        var response = await agent.SendAsync(upgrade);
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("http://localhost", null)]
+    [InlineData("https://desk.example.com", "desk.example.com")]
+    [InlineData("https://desk.example.com", "desk.example.com:443")]
+    public async Task An_older_browser_on_this_site_is_known_by_its_origin_behind_a_proxy_too(string origin, string? forwardedHost)
+    {
+        await (await App.IntegrationClientAsync("acme")).CreateConversationAsync("acme", "cross-site-3");
+        var agent = await App.SignedInAsync("agent1@prodesk.test");
+        var request = From(new HttpRequestMessage(HttpMethod.Post, "/api/v1/work/next"), null, origin);
+        if (forwardedHost is not null)
+        {
+            request.Headers.Add("X-Forwarded-Host", forwardedHost);
+        }
+
+        Assert.Equal(HttpStatusCode.OK, (await agent.SendAsync(request)).StatusCode);
+    }
+
     private static HttpRequestMessage From(HttpRequestMessage request, string? fetchSite, string? origin)
     {
         if (fetchSite is not null)

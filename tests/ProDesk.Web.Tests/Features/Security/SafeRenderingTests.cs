@@ -131,6 +131,31 @@ public sealed class SafeRenderingTests(ProDeskApp app) : PostgresTest(app)
     }
 
     [Fact]
+    public async Task A_picture_shown_many_times_fills_its_frame_only_up_to_the_limit()
+    {
+        var picture = new byte[1024 * 1024];
+        Convert.FromBase64String("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==").CopyTo(picture, 0);
+        var mail = new MimeMessage { Subject = "Pictures", MessageId = "render-cid-many@example.test" };
+        mail.From.Add(MailboxAddress.Parse("nina@example.test"));
+        mail.To.Add(MailboxAddress.Parse("support@acme.prodesk.test"));
+        var body = new BodyBuilder();
+        body.LinkedResources.Add("big.png", picture, new ContentType("image", "png")).ContentId = "big@example.test";
+        // Shown 25 times, and once more as quoted text, which is no picture.
+        body.HtmlBody = string.Concat(Enumerable.Repeat("<img alt=\"big\" src=\"cid:big@example.test\">", 25)) + "<p>Write src=\"cid:big@example.test\" to show it.</p>";
+        mail.Body = body.ToMessageBody();
+        var id = await PostMailAsync(mail);
+        var agent = await App.SignedInAsync("agent1@prodesk.test");
+        var src = new HtmlParser().ParseDocument(await agent.GetStringAsync($"/agent/items/acme/{id}")).QuerySelector("iframe")!.GetAttribute("src")!;
+
+        var framed = await agent.GetStringAsync(src);
+
+        // 20 MB of pictures per frame: 20 drawn, the others left as broken images.
+        Assert.Equal(20, framed.Split("src=\"data:image/png;base64,").Length - 1);
+        Assert.Equal(5, framed.Split("<img alt=\"big\" src=\"cid:").Length - 1);
+        Assert.Contains("to show it", framed, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_mail_frame_is_not_found_for_another_tenants_agent_or_a_message_without_html()
     {
         var mail = new MimeMessage { Subject = "Invoice", MessageId = "render-3@example.test" };
