@@ -36,11 +36,11 @@ public sealed class IngestMessage(ProDeskDbContext db, ITenantContext tenants, S
         message = WithoutNul(message);
         // One connection for every read and the write: each open of a pooled connection costs a reset and
         // the tenant's row-level-security setting, twice the round trips of the queries themselves.
+        var sender = message.ContinuesLatest ? $"{tenants.Current?.Id}:{message.Channel}:{message.FromAddress}" : null;
+        using var oneAtATime = sender is null ? null : await SenderLock.WaitAsync(sender, cancellationToken);
         return await db.Database.OnOneConnectionAsync(async () =>
         {
-            await using var oneAtATime = message.ContinuesLatest
-                ? await SenderLock.AcquireAsync(db, $"{tenants.Current?.Id}:{message.Channel}:{message.FromAddress}", cancellationToken)
-                : null;
+            await using var acrossNodes = sender is null ? null : await SenderLock.HoldAcrossNodesAsync(db, sender, cancellationToken);
 
             // A unique-index race (the same external id, or a new contact arriving twice at once) or an agent
             // saving the same item loses the write; the next attempt finds what the winner wrote.

@@ -8,8 +8,9 @@ namespace ProDesk.Web.Channels;
 /// Messages from one sender on a channel that continues the sender's latest conversation (SMS, WhatsApp)
 /// are taken in one at a time. A burst (several photos sent at once) then joins one conversation, where
 /// racing copies each created one, or lost their item update three times over and answered 500.
-/// In process for every provider; on PostgreSQL also across nodes, by an advisory lock held on the
-/// ingestion's one connection for as long as it runs.
+/// In process (<see cref="WaitAsync"/>, before any database connection is taken, so a burst of waiters
+/// holds none of the pool), and on PostgreSQL also across nodes (<see cref="HoldAcrossNodesAsync"/>, an
+/// advisory lock on the ingestion's one connection for as long as it runs).
 /// </summary>
 public static class SenderLock
 {
@@ -24,8 +25,8 @@ public static class SenderLock
 
     private static readonly ConcurrentDictionary<string, Gate> Gates = new(StringComparer.Ordinal);
 
-    /// <summary>Waits until no other ingestion holds <paramref name="key"/>; disposing the result lets the next one in.</summary>
-    public static async Task<IAsyncDisposable> AcquireAsync(ProDeskDbContext db, string key, CancellationToken cancellationToken)
+    /// <summary>Waits until no other ingestion in this process holds <paramref name="key"/>; disposing the result lets the next one in.</summary>
+    public static async Task<IDisposable> WaitAsync(string key, CancellationToken cancellationToken)
     {
         var gate = Enter(key);
         try
@@ -38,18 +39,29 @@ public static class SenderLock
             throw;
         }
 
-        var held = new Held(db, key, gate);
+        return new InProcess(key, gate);
+    }
+
+    /// <summary>
+    /// On PostgreSQL, holds <paramref name="key"/> against other nodes on the context's open connection until disposed.
+    /// The pool does not reset sessions, so the lock is released whatever happens: unlocking one not held is harmless,
+    /// and a connection whose unlock fails is closed, which ends its session and the lock with it.
+    /// </summary>
+    public static async Task<IAsyncDisposable?> HoldAcrossNodesAsync(ProDeskDbContext db, string key, CancellationToken cancellationToken)
+    {
+        if (!db.Database.IsNpgsql())
+        {
+            return null;
+        }
+
+        var held = new AcrossNodes(db, key);
         try
         {
-            if (db.Database.IsNpgsql())
-            {
-                // Session-level: it must outlast the transaction SaveChanges makes; released in Held.DisposeAsync, or with the session.
-                await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_lock(hashtextextended({key}, 0))", cancellationToken);
-                held.OnPostgres = true;
-            }
+            await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_lock(hashtextextended({key}, 0))", cancellationToken);
         }
         catch
         {
+            // Cancelled or failed: the lock may still have been granted on the server.
             await held.DisposeAsync();
             throw;
         }
@@ -87,23 +99,32 @@ public static class SenderLock
         }
     }
 
-    private sealed class Held(ProDeskDbContext db, string key, Gate gate) : IAsyncDisposable
+    private sealed class InProcess(string key, Gate gate) : IDisposable
     {
-        public bool OnPostgres { get; set; }
+        public void Dispose()
+        {
+            gate.Semaphore.Release();
+            Leave(key, gate);
+        }
+    }
 
+    private sealed class AcrossNodes(ProDeskDbContext db, string key) : IAsyncDisposable
+    {
         public async ValueTask DisposeAsync()
         {
             try
             {
-                if (OnPostgres)
-                {
-                    await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_unlock(hashtextextended({key}, 0))", CancellationToken.None);
-                }
+                await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_unlock(hashtextextended({key}, 0))", CancellationToken.None);
             }
-            finally
+            catch (Exception e) when (e is Npgsql.NpgsqlException or InvalidOperationException or TimeoutException)
             {
-                gate.Semaphore.Release();
-                Leave(key, gate);
+                if (db.Database.GetDbConnection() is Npgsql.NpgsqlConnection connection)
+                {
+                    // Not pooled again (a busy connection is closed when returned after ClearPool): the server
+                    // ends the session, and the lock with it.
+                    Npgsql.NpgsqlConnection.ClearPool(connection);
+                    connection.Close();
+                }
             }
         }
     }

@@ -39,7 +39,7 @@ public sealed class UpdateContact(ProDeskDbContext db)
             email = request.Email.Trim();
             if (ReplyAddress.Normalize(email) is { } reachable)
             {
-                email = reachable.ToLowerInvariant();
+                email = reachable;
             }
             else
             {

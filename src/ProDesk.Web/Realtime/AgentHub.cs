@@ -71,7 +71,8 @@ public sealed class AgentHub(ITenantContext tenantContext, ProDeskDbContext db, 
         await RequireItemAsync(itemId);
         if (Context.Items.TryGetValue(WatchedKey, out var value) && value is Watched before && before.ItemId != itemId)
         {
-            await Unwatch(before.Tenant, before.ItemId);
+            // Already checked when it was watched, possibly in another tenant than this call's.
+            await LeaveAsync(before);
         }
 
         Context.Items[WatchedKey] = new Watched(tenant, itemId);
@@ -84,14 +85,19 @@ public sealed class AgentHub(ITenantContext tenantContext, ProDeskDbContext db, 
     public async Task Unwatch(string tenant, Guid itemId)
     {
         await RequireItemAsync(itemId);
-        if (Context.Items.TryGetValue(WatchedKey, out var value) && value is Watched watched && watched.ItemId == itemId)
+        await LeaveAsync(new Watched(tenant, itemId));
+    }
+
+    private async Task LeaveAsync(Watched watched)
+    {
+        if (Context.Items.TryGetValue(WatchedKey, out var value) && value is Watched current && current.ItemId == watched.ItemId)
         {
             Context.Items.Remove(WatchedKey);
         }
 
-        await Groups.RemoveFromGroupAsync(Context.ConnectionId, HubGroups.Item(itemId));
+        await Groups.RemoveFromGroupAsync(Context.ConnectionId, HubGroups.Item(watched.ItemId));
         await presence.SetAsync(UserId, leftItem: true);
-        await Clients.OthersInGroup(HubGroups.Item(itemId)).PresenceChanged(Presence(tenant, itemId, "left"));
+        await Clients.OthersInGroup(HubGroups.Item(watched.ItemId)).PresenceChanged(Presence(watched.Tenant, watched.ItemId, "left"));
         Announce();
     }
 

@@ -82,6 +82,11 @@ public static partial class WorkItemsApi
         Require(errors, "subject", request.Subject, 400);
         Require(errors, "body", request.Body, 100_000);
         Require(errors, "externalId", request.ExternalId, 200);
+        if (request.ExternalId?.Any(char.IsControl) == true)
+        {
+            // An id, not text: a NUL cannot even be stored in PostgreSQL.
+            errors["externalId"] = ["must not contain control characters"];
+        }
         if (request.Name is { Length: > 200 })
         {
             errors["name"] = ["must be at most 200 characters"];

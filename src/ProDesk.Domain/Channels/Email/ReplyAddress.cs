@@ -16,7 +16,7 @@ public static class ReplyAddress
 
     private static readonly IdnMapping Idn = new() { UseStd3AsciiRules = true };
 
-    /// <summary>The address as we store and send to it (domain lower-cased and in ASCII), or null when it is not one we can reply to.</summary>
+    /// <summary>The address as we store and send to it (lower-cased, its domain in ASCII), or null when it is not one we can reply to.</summary>
     public static string? Normalize(string? address)
     {
         if (string.IsNullOrEmpty(address) || address.Length > 254)
@@ -55,6 +55,8 @@ public static class ReplyAddress
             return null;
         }
 
-        return $"{local}@{domain}";
+        // Lower-cased whole: every mailbox provider treats the local part so, and contacts are matched by it.
+        var normalized = $"{local}@{domain}".ToLowerInvariant();
+        return normalized.Length <= 254 ? normalized : null;
     }
 }

@@ -93,8 +93,7 @@ public sealed class ChatHub(
         IReadOnlyList<ChatMessageView> messages = [];
         if (session.ItemId is { } itemId)
         {
-            var status = await db.WorkItems.AsNoTracking().Where(w => w.Id == itemId).Select(w => (WorkItemStatus?)w.Status).FirstOrDefaultAsync(Context.ConnectionAborted);
-            if (status is null or WorkItemStatus.Closed)
+            if (!await IsOpenAsync(itemId))
             {
                 // Closed (or gone): the next message starts a new conversation, so the widget starts empty.
                 session = session with { ItemId = null };
@@ -119,8 +118,9 @@ public sealed class ChatHub(
         var (widget, session) = await SessionAsync(token);
         var body = Body(text, clientMessageId);
         // A new conversation is counted when a message opens it, not when the form is filled in: the pre-chat
-        // token is the visitor's to keep, and each message sent with it alone would open another one.
-        if (!limits.TryMessage(Ip, widget.Tenant.Id) || (session.ItemId is null && !limits.TryConversation(Ip)))
+        // token (or one naming a closed conversation) is the visitor's to keep, and each message sent with it alone opens another.
+        var opens = session.ItemId is not { } current || !await IsOpenAsync(current);
+        if (!limits.TryMessage(Ip, widget.Tenant.Id) || (opens && !limits.TryConversation(Ip)))
         {
             throw new HubException(TooFast);
         }
@@ -186,6 +186,11 @@ public sealed class ChatHub(
             new InboundMessage("webform", $"chat-offline/{cleanEmail}/{clientMessageId}", cleanEmail, cleanName, SubjectOf(body), body), CancellationToken.None);
     }
 
+    /// <summary>Whether the item a visitor's token names still takes its messages (not closed, not gone).</summary>
+    private async Task<bool> IsOpenAsync(Guid itemId) =>
+        await db.WorkItems.AsNoTracking().Where(w => w.Id == itemId).Select(w => (WorkItemStatus?)w.Status).FirstOrDefaultAsync(Context.ConnectionAborted)
+            is { } status && status != WorkItemStatus.Closed;
+
     private string Ip => Context.GetHttpContext()?.Connection.RemoteIpAddress?.ToString() ?? "unknown";
 
     /// <summary>This connection's widget: its tenant is the call's scope (from the connection's claim), still active.</summary>
@@ -246,7 +251,7 @@ public sealed class ChatHub(
             throw new HubException($"Your name can be at most {VisitorToken.MaxNameLength} characters.");
         }
 
-        return (cleanName, address.ToLowerInvariant());
+        return (cleanName, address);
     }
 
     private string Body(string? text, string? clientMessageId)

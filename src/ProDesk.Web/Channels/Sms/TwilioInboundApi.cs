@@ -114,7 +114,8 @@ public static class TwilioInboundApi
             FromIsPhone = true,
             ContinuesLatest = true,
         };
-        await context.RequestServices.GetRequiredService<IngestMessage>().HandleAsync(message, cancellationToken);
+        // Not cancelled by Twilio hanging up: the text is signed and ours to keep, and a retry would find it stored.
+        await context.RequestServices.GetRequiredService<IngestMessage>().HandleAsync(message, CancellationToken.None);
         return TypedResults.Text(EmptyTwiml, "text/xml", Encoding.UTF8);
     }
 

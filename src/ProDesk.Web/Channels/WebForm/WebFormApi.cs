@@ -44,13 +44,8 @@ public static class WebFormApi
         app.MapPost("/channels/webform/{tenant}", SubmitAsync)
             .WithMetadata(new NoTenantAttribute()).DisableAntiforgery().AllowAnonymous()
             // The client's own site posts here from its origin; its script may read the answer (201 with the id, or the
-            // fields at fault). No credentials are involved, so any origin may.
-            .AddEndpointFilter((invocation, next) =>
-            {
-                invocation.HttpContext.Response.Headers.AccessControlAllowOrigin = "*";
-                return next(invocation);
-            })
-            // A fetch() with its own Content-Type or Accept asks first (preflight OPTIONS).
+            // fields at fault), after a preflight when it sets its own Content-Type or Accept. No credentials are
+            // involved, so any origin may.
             .RequireCors(policy => policy.AllowAnyOrigin().WithMethods("POST").WithHeaders("Content-Type", "Accept", "Accept-Language").SetPreflightMaxAge(TimeSpan.FromHours(1)))
             // One limiter for the app's life: AddEndpointFilter<T> would build a new one per request.
             .AddEndpointFilter(app.ServiceProvider.GetRequiredService<WebFormRateLimit>())

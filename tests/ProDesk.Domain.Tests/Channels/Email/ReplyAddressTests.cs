@@ -6,11 +6,11 @@ public sealed class ReplyAddressTests
 {
     [Theory]
     [InlineData("marie@example.fr", "marie@example.fr")]
-    [InlineData("Marie.Curie+billing@Example.FR", "Marie.Curie+billing@example.fr")]
+    [InlineData("Marie.Curie+billing@Example.FR", "marie.curie+billing@example.fr")]
     [InlineData("o'brien@mail.example.co.uk", "o'brien@mail.example.co.uk")]
     [InlineData("jose@exämple.com", "jose@xn--exmple-cua.com")]
     [InlineData("info@xn--mller-kva.de", "info@xn--mller-kva.de")]
-    public void An_address_a_relay_can_deliver_to_is_kept_with_its_domain_in_ascii(string given, string kept) =>
+    public void An_address_a_relay_can_deliver_to_is_kept_lower_cased_with_its_domain_in_ascii(string given, string kept) =>
         Assert.Equal(kept, ReplyAddress.Normalize(given));
 
     [Theory]
@@ -31,6 +31,8 @@ public sealed class ReplyAddressTests
     [InlineData("@example.com")]
     [InlineData("a@")]
     [InlineData("")]
+    // 133 characters as typed, 278 once its domain is in ASCII: longer than any relay takes.
+    [InlineData("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa@测试邮件地址长度检查域名.测试邮件地址长度检查域名.测试邮件地址长度检查域名.测试邮件地址长度检查域名.测试邮件地址长度检查域名.com")]
     public void Anything_else_is_refused(string given) =>
         Assert.Null(ReplyAddress.Normalize(given));
 }

@@ -243,6 +243,28 @@ public sealed class ChatTests(ProDeskApp app) : PostgresTest(app)
     }
 
     [Fact]
+    public async Task Reusing_a_token_of_a_closed_conversation_opens_no_more_conversations_than_the_limit()
+    {
+        await using var app = App.WithWebHostBuilder(b => b.UseSetting("Chat:ConversationsPerHourPerIp", "3"));
+        await using var visitor = await ConnectAsync("acme", host: app);
+        var sent = await visitor.SendAsync((await visitor.StartAsync()).Token, "First");
+        var item = await ItemIdOfAsync(sent.MessageId);
+        var supervisor = App.CreateClient().WithBearer((await App.PatAsync("supervisor@prodesk.test")).Secret);
+        foreach (var status in new[] { "Solved", "Closed" })
+        {
+            (await supervisor.PostAsJsonAsync($"/api/v1/tenants/acme/work-items/{item}/status", new { status })).EnsureSuccessStatusCode();
+        }
+
+        // Each message with the token of the closed conversation starts a new one, and counts as one.
+        await visitor.SendAsync(sent.Token, "Again 1");
+        await visitor.SendAsync(sent.Token, "Again 2");
+        var refused = await Assert.ThrowsAsync<HubException>(() => visitor.SendAsync(sent.Token, "Again 3"));
+
+        Assert.Contains(ChatHub.TooFast, refused.Message, StringComparison.Ordinal);
+        Assert.Equal(3, await App.InTenantAsync("acme", db => db.WorkItems.CountAsync()));
+    }
+
+    [Fact]
     public async Task Websockets_opened_without_negotiating_count_against_the_same_limit()
     {
         var limit = new ChatOptions().NegotiationsPerMinutePerIp;

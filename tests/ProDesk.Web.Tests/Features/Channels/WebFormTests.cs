@@ -40,6 +40,8 @@ public sealed class WebFormTests(ProDeskApp app) : PostgresTest(app)
     private static HttpRequestMessage Post(HttpContent content, string slug = "acme", bool browser = false)
     {
         var request = new HttpRequestMessage(HttpMethod.Post, $"/channels/webform/{slug}") { Content = content };
+        // From a page of the client's own site, as browsers say.
+        request.Headers.Add("Origin", "https://www.acme.example");
         // What a browser sends for a plain form post, or what fetch() and scripts send.
         request.Headers.Accept.ParseAdd(browser ? "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8" : "application/json");
         return request;

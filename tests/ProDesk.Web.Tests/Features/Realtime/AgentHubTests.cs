@@ -77,6 +77,23 @@ public sealed class AgentHubTests(ProDeskApp app) : PostgresTest(app)
     }
 
     [Fact]
+    public async Task Watching_an_item_of_another_tenant_on_the_same_connection_leaves_the_first()
+    {
+        var acme = await CreateAsync("acme", "presence-3");
+        var merlion = await CreateAsync("merlion", "presence-4");
+        await using var a = await ConnectAsync("agent1@prodesk.test");
+        await using var b = await ConnectAsync("agent2@prodesk.test");   // acme, northwind
+        await b.Connection.InvokeAsync("Watch", "acme", acme);
+        await a.Connection.InvokeAsync("Watch", "acme", acme);
+        Assert.Equal("viewing", (await NextAsync(b.Presence)).What);
+
+        await a.Connection.InvokeAsync("Watch", "merlion", merlion);
+
+        var left = await NextAsync(b.Presence);
+        Assert.Equal(("left", acme), (left.What, left.ItemId));
+    }
+
+    [Fact]
     public async Task Hub_calls_naming_another_tenant_or_its_items_are_not_found()
     {
         var northwindItem = await CreateAsync("northwind", "hidden-1");

@@ -77,6 +77,11 @@ public sealed class WorkItemsApiTests(ProDeskApp app) : PostgresTest(app)
             Assert.True(JsonDocument.Parse(await refused.Content.ReadAsStringAsync()).RootElement.GetProperty("errors").TryGetProperty("from", out _), from);
         }
 
+        // An id with a NUL in it cannot be stored (PostgreSQL): said as such, not a 500.
+        var nul = await client.PostAsJsonAsync("/api/v1/tenants/acme/conversations", new { from = "ada@example.org", subject = "s", body = "b", externalId = "crm\u00001" });
+        Assert.Equal(HttpStatusCode.BadRequest, nul.StatusCode);
+        Assert.True(JsonDocument.Parse(await nul.Content.ReadAsStringAsync()).RootElement.GetProperty("errors").TryGetProperty("externalId", out _));
+
         var list = await client.GetAsync("/api/v1/tenants/acme/work-items?status=Frozen&cursor=nope");
         var listErrors = JsonDocument.Parse(await list.Content.ReadAsStringAsync()).RootElement.GetProperty("errors");
         Assert.Equal(["cursor", "status"], listErrors.EnumerateObject().Select(p => p.Name).Order());
