@@ -124,8 +124,10 @@ public sealed class MalformedRequestTests(ProDeskApp app) : PostgresTest(app)
         var form = await App.CreateClient().SendAsync(new HttpRequestMessage(HttpMethod.Post, "/channels/webform/acme") { Content = Truncated(), Headers = { { "Accept", "application/json" } } });
         Assert.Equal(HttpStatusCode.BadRequest, form.StatusCode);
 
+        // Said as what it is, before any tenant or signature is looked at.
         var sms = await App.CreateClient().PostAsync("/channels/sms/acme/twilio", Truncated());
-        Assert.Equal(HttpStatusCode.Forbidden, sms.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, sms.StatusCode);
+        Assert.StartsWith("form:", JsonDocument.Parse(await sms.Content.ReadAsStringAsync()).RootElement.GetProperty("detail").GetString(), StringComparison.Ordinal);
         Assert.Equal(1, await App.InTenantAsync("acme", db => db.WorkItems.CountAsync()));
     }
 
