@@ -33,8 +33,9 @@ public static class MailboxApi
     private static async Task<Ok<List<MailboxView>>> ListAsync(ProDeskDbContext db, CancellationToken cancellationToken) =>
         TypedResults.Ok((await db.Mailboxes.AsNoTracking().OrderBy(m => m.Key).ToListAsync(cancellationToken)).Select(View).ToList());
 
-    private static async Task<Results<Ok<MailboxView>, Created<MailboxView>, ValidationProblem, NotFound>> PutAsync(
-        string key, MailboxRequest request, ITenantContext tenants, ProDeskDbContext db, MailboxPoller poller, AuditLog audit, ClaimsPrincipal user, TimeProvider clock, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<MailboxView>, Created<MailboxView>, ValidationProblem, ProblemHttpResult, NotFound>> PutAsync(
+        string key, MailboxRequest request, ITenantContext tenants, ProDeskDbContext db, MailboxPoller poller, AuditLog audit, TenantScopes scopes,
+        ClaimsPrincipal user, TimeProvider clock, CancellationToken cancellationToken)
     {
         if (tenants.Current is not { } tenant)
         {
@@ -85,6 +86,13 @@ public static class MailboxApi
         }
 
         var useTls = request.UseTls ?? true;
+        if (await PolledElsewhereAsync(request.Host!.Trim(), request.Port ?? (useTls ? 993 : 143), request.UserName!.Trim(), request.Folder ?? "INBOX", existing?.Id, db, scopes, cancellationToken)
+            is { } other)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Mailbox already polled",
+                detail: $"userName: this account's folder is already polled as mailbox '{other.Key}' of tenant '{other.Tenant}'; each mail would be taken in twice");
+        }
+
         var mailbox = existing ?? new Mailbox
         {
             Id = Guid.CreateVersion7(), TenantId = tenant.Id, Key = key, Host = "", UserName = "", ProtectedPassword = "", CreatedAt = clock.GetUtcNow().UtcDateTime,
@@ -108,6 +116,25 @@ public static class MailboxApi
         // The audit row and the mailbox are saved together.
         await audit.RecordAsync(existing is null ? "mailbox-created" : "mailbox-changed", user, key, tenant.Id, $"{mailbox.UserName}@{mailbox.Host}:{mailbox.Port}", cancellationToken);
         return existing is null ? TypedResults.Created($"/api/v1/tenants/{tenant.Slug}/channels/email/mailboxes/{key}", View(mailbox)) : TypedResults.Ok(View(mailbox));
+    }
+
+    /// <summary>
+    /// Another mailbox, of any tenant, on the same account and folder: both would take in every mail (another
+    /// tenant's customers' mail among them) and answer it twice. Provider admins, who alone set mailboxes up, see every tenant.
+    /// </summary>
+    private static async Task<(string Tenant, string Key)?> PolledElsewhereAsync(
+        string host, int port, string userName, string folder, Guid? self, ProDeskDbContext db, TenantScopes scopes, CancellationToken cancellationToken)
+    {
+        var system = await scopes.ForSystemAsync("mailbox-uniqueness", cancellationToken);
+        using var everyTenant = TenantScopes.Enter(system);
+        var (lowerHost, lowerUser, lowerFolder) = (host.ToLowerInvariant(), userName.ToLowerInvariant(), folder.ToLowerInvariant());
+#pragma warning disable CA1862 // translated to SQL lower() on both providers; string.Equals with a comparison is not
+        var other = await db.Mailboxes.AsNoTracking()
+            .Where(m => m.Id != self && m.Port == port && m.Host.ToLower() == lowerHost && m.UserName.ToLower() == lowerUser && m.Folder.ToLower() == lowerFolder)
+#pragma warning restore CA1862
+            .Select(m => new { m.TenantId, m.Key })
+            .FirstOrDefaultAsync(cancellationToken);
+        return other is null ? null : (system.Tenants.FirstOrDefault(t => t.Id == other.TenantId)?.Slug ?? "?", other.Key);
     }
 
     private static async Task<Results<NoContent, NotFound>> DeleteAsync(string key, ITenantContext tenants, ProDeskDbContext db, AuditLog audit, ClaimsPrincipal user, CancellationToken cancellationToken)

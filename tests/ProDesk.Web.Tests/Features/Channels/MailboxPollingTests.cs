@@ -111,6 +111,25 @@ public sealed class MailboxPollingTests(ProDeskApp app) : PostgresTest(app)
     }
 
     [Fact]
+    public async Task An_account_folder_already_polled_for_a_tenant_is_refused_for_another_mailbox_or_tenant()
+    {
+        var admin = await AdminAsync();
+        var user = await MailboxAsync(admin);
+        object Same(string name) => new { host = _servers.Imap.Host.ToUpperInvariant(), port = _servers.Imap.Port, useTls = false, userName = name, password = _servers.Imap.Password };
+
+        var otherTenant = await admin.PutAsJsonAsync("/api/v1/tenants/northwind/channels/email/mailboxes/shared", Same(user.ToUpperInvariant()));
+        var sameTenant = await admin.PutAsJsonAsync("/api/v1/tenants/acme/channels/email/mailboxes/billing", Same(user));
+        var itself = await admin.PutAsJsonAsync("/api/v1/tenants/acme/channels/email/mailboxes/support", Same(user));
+
+        // Both would take in every mail, and answer each customer twice, from two companies.
+        Assert.Equal(HttpStatusCode.Conflict, otherTenant.StatusCode);
+        Assert.Contains("userName: this account's folder is already polled as mailbox 'support' of tenant 'acme'", await otherTenant.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Conflict, sameTenant.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, itself.StatusCode);
+        Assert.Empty(await App.InTenantAsync("northwind", db => db.Mailboxes.AsNoTracking().ToListAsync()));
+    }
+
+    [Fact]
     public async Task A_wrong_password_is_shown_on_the_mailbox_and_leaves_the_mail_waiting()
     {
         var admin = await AdminAsync();
