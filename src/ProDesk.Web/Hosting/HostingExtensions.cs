@@ -7,6 +7,23 @@ namespace ProDesk.Web.Hosting;
 
 public static class HostingExtensions
 {
+    private static bool IsFrom(Serilog.Events.LogEvent e, string prefix) =>
+        e.Properties.TryGetValue("SourceContext", out var source) && source.ToString().Trim('"').StartsWith(prefix, StringComparison.Ordinal);
+
+    private static bool IsUniqueViolation(Exception? exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            // 23505 unique_violation; SQLite's SQLITE_CONSTRAINT_UNIQUE (2067) and _PRIMARYKEY (1555).
+            if (e is Npgsql.PostgresException { SqlState: "23505" } or Microsoft.Data.Sqlite.SqliteException { SqliteExtendedErrorCode: 2067 or 1555 })
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>Logging, paths, problem details, pages, OpenAPI. A command-line verb logs to stderr, keeping stdout for its output.</summary>
     public static void AddProDeskHosting(this WebApplicationBuilder builder, bool commandLine)
     {
@@ -19,8 +36,11 @@ public static class HostingExtensions
                 // SignalR logs every exception a hub method throws as an error with its stack trace, HubException too:
                 // that is our "Not found." or "Write a message first." to a caller, and anyone with a widget key could
                 // fill the error log with it. Real failures (any other exception) are still logged.
-                .Filter.ByExcluding(e => e.Exception is Microsoft.AspNetCore.SignalR.HubException
-                    && e.Properties.TryGetValue("SourceContext", out var source) && source.ToString().Contains("Microsoft.AspNetCore.SignalR", StringComparison.Ordinal))
+                .Filter.ByExcluding(e => e.Exception is Microsoft.AspNetCore.SignalR.HubException && IsFrom(e, "Microsoft.AspNetCore.SignalR"))
+                // EF Core logs a failed command as an error before the caller sees it. A unique-index race (the same
+                // message or new contact arriving twice at once) is expected and retried by the caller; one the caller
+                // does not handle still reaches the request's own error log.
+                .Filter.ByExcluding(e => IsUniqueViolation(e.Exception) && IsFrom(e, "Microsoft.EntityFrameworkCore"))
                 .WriteTo.Console(
                     formatProvider: System.Globalization.CultureInfo.InvariantCulture,
                     outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}",

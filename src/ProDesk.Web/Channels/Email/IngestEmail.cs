@@ -143,7 +143,9 @@ public sealed class IngestEmail(
             CheckedNew = true,
         };
 
+        // Only to an address a relay can deliver to: "From: localonly" would go wherever the relay's own domain points.
         var mayAcknowledge = !message.Automatic && settings?.SupportAddress is { } support && !IsSupportAddress(parsed.FromAddress, support)
+            && ReplyAddress.Normalize(parsed.FromAddress) is not null
             && AutomaticLimit.Allows(recentAutomatic ?? await RecentAutomaticMailTo(parsed.FromAddress, ledger.TenantId).CountAsync(cancellationToken));
         var acknowledged = false;
         var result = await ingest.HandleAsync(message, stored =>

@@ -148,13 +148,15 @@ public sealed class InboundEmailTests(ProDeskApp app) : PostgresTest(app)
     }
 
     [Fact]
-    public async Task Mail_from_the_tenants_own_support_address_is_taken_in_but_not_acknowledged()
+    public async Task Mail_from_the_tenants_own_support_address_or_an_address_without_a_domain_is_taken_in_but_not_acknowledged()
     {
         Assert.Equal(HttpStatusCode.Created, (await PostAsync(Mail(from: "Support@Acme.test", subject: "Forwarded by a rule"))).StatusCode);
         Assert.Equal(HttpStatusCode.Created, (await PostAsync(Mail(from: "support+r-abc@acme.test", subject: "Tagged"))).StatusCode);
         Assert.Equal(HttpStatusCode.Created, (await PostAsync(Mail(from: "support@elsewhere.example", subject: "Someone else's support"))).StatusCode);
+        // No domain: the relay would deliver an acknowledgment wherever its own domain points.
+        Assert.Equal(HttpStatusCode.Created, (await PostAsync(Mail(from: "localonly", subject: "No domain"))).StatusCode);
 
-        Assert.Equal(3, (await ItemsAsync("acme")).Count);
+        Assert.Equal(4, (await ItemsAsync("acme")).Count);
         Assert.Equal(["support@elsewhere.example"], (await OutboundAsync("acme")).Select(o => o.To));
     }
 
