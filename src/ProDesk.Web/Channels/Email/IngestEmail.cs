@@ -88,6 +88,40 @@ public sealed class IngestEmail(
     }
 
     /// <summary>
+    /// A mail its mailbox says is larger than <see cref="EmailOptions.MaxBytes"/>: written from the server's stream
+    /// straight to disk, never held in memory (a mail of some hundred megabytes would take the process down, and
+    /// again at every poll while it stays unseen), and quarantined, listed by the subject and sender its mailbox gave.
+    /// </summary>
+    public async Task<Result> QuarantineOversizeAsync(string source, Stream raw, string? subject, string? from, CancellationToken cancellationToken)
+    {
+        var tenantId = tenants.Current?.Id ?? throw new InvalidOperationException("Mail is taken in inside one tenant's scope.");
+        var (sha256, size) = await rawStore.WriteAsync(tenantId, raw, cancellationToken);
+        return await db.Database.OnOneConnectionAsync(async () =>
+        {
+            var dedupeKey = $"sha256:{sha256}";
+            var probe = await ProbeAsync(tenantId, source, dedupeKey, from, cancellationToken);
+            if (probe.SeenId is { } duplicateId)
+            {
+                return new Result(Outcome.Duplicate, duplicateId, probe.SeenWorkItemId, probe.SeenReason);
+            }
+
+            var ledger = new InboundMail
+            {
+                Id = Guid.CreateVersion7(),
+                TenantId = tenantId,
+                Source = source,
+                DedupeKey = dedupeKey,
+                RawSha256 = sha256,
+                Size = size,
+                Subject = ColumnText.Fit(MailText.Line(subject, EmailParser.MaxSubjectLength), 400),
+                FromAddress = from is { } sender ? ColumnText.Fit(sender, 320) : null,
+                ReceivedAt = clock.GetUtcNow().UtcDateTime,
+            };
+            return await TakeInAsync(ledger, isNew: true, parsed: null, $"larger than {options.Value.MaxBytes} bytes", null, probe.RecentAutomatic, cancellationToken);
+        }, cancellationToken);
+    }
+
+    /// <summary>
     /// Runs a quarantined mail through again (after a parser fix, or with <paramref name="allowOversize"/>
     /// for a mail refused only for its size). Answers null when there is no such quarantined mail.
     /// </summary>

@@ -5,6 +5,7 @@ using MailKit.Search;
 using MailKit.Security;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using ProDesk.Data;
 using ProDesk.Data.Channels;
 using ProDesk.Web.Hosting;
@@ -108,24 +109,39 @@ public sealed partial class MailboxPoller(IServiceScopeFactory scopes, IDataProt
             var folder = await client.GetFolderAsync(mailbox.Folder, cancellationToken);
             await folder.OpenAsync(FolderAccess.ReadWrite, cancellationToken);
             var unseen = await folder.SearchAsync(SearchQuery.NotSeen, cancellationToken);
-            foreach (var uid in unseen.OrderBy(u => u.Id).Take(BatchSize))
+            var batch = unseen.OrderBy(u => u.Id).Take(BatchSize).ToList();
+            // The size the server gives, so that a huge mail is never read into memory (and a mail deleted meanwhile drops out).
+            var summaries = batch.Count == 0 ? [] : await folder.FetchAsync(batch, MessageSummaryItems.UniqueId | MessageSummaryItems.Size | MessageSummaryItems.Envelope, cancellationToken);
+            var maxBytes = scope.ServiceProvider.GetRequiredService<IOptions<EmailOptions>>().Value.MaxBytes;
+            foreach (var summary in summaries.OrderBy(m => m.UniqueId.Id))
             {
-                byte[] raw;
-                using (var buffer = new MemoryStream())
-                {
-                    using var stream = await folder.GetStreamAsync(uid, string.Empty, cancellationToken);
-                    await stream.CopyToAsync(buffer, cancellationToken);
-                    raw = buffer.ToArray();
-                }
-
                 // Each mail in its own DI scope (own DbContext): one mail's failure leaves the others' commits alone.
                 await using (var mailScope = scopes.CreateAsyncScope())
                 {
-                    var result = await mailScope.ServiceProvider.GetRequiredService<IngestEmail>().HandleAsync(mailbox.Key, raw, null, cancellationToken);
+                    var ingest = mailScope.ServiceProvider.GetRequiredService<IngestEmail>();
+                    IngestEmail.Result result;
+                    if (summary.Size > maxBytes)
+                    {
+                        using var stream = await folder.GetStreamAsync(summary.UniqueId, string.Empty, cancellationToken);
+                        result = await ingest.QuarantineOversizeAsync(mailbox.Key, stream, summary.Envelope?.Subject, summary.Envelope?.From.Mailboxes.FirstOrDefault()?.Address, cancellationToken);
+                    }
+                    else
+                    {
+                        byte[] raw;
+                        using (var buffer = new MemoryStream())
+                        {
+                            using var stream = await folder.GetStreamAsync(summary.UniqueId, string.Empty, cancellationToken);
+                            await stream.CopyToAsync(buffer, cancellationToken);
+                            raw = buffer.ToArray();
+                        }
+
+                        result = await ingest.HandleAsync(mailbox.Key, raw, null, cancellationToken);
+                    }
+
                     taken += result.Outcome == IngestEmail.Outcome.Duplicate ? 0 : 1;
                 }
 
-                await folder.AddFlagsAsync(uid, MessageFlags.Seen, silent: true, cancellationToken);
+                await folder.AddFlagsAsync(summary.UniqueId, MessageFlags.Seen, silent: true, cancellationToken);
             }
 
             await client.DisconnectAsync(quit: true, cancellationToken);

@@ -31,6 +31,45 @@ public sealed class RawMailStore(ProDeskPaths paths)
         File.Move(temporary, target, overwrite: true);
     }
 
+    /// <summary>
+    /// Writes a mail too large to hold in memory straight from <paramref name="input"/> to disk, hashing it on the
+    /// way: its SHA-256 (lower-case hex, its name in the store) and its length.
+    /// </summary>
+    public async Task<(string Sha256, long Length)> WriteAsync(Guid tenantId, Stream input, CancellationToken cancellationToken)
+    {
+        var folder = Path.GetDirectoryName(PathOf(tenantId, "x"))!;
+        Directory.CreateDirectory(folder);
+        var temporary = Path.Combine(folder, $"{Guid.NewGuid():N}.part");
+        long length = 0;
+        string sha256;
+        try
+        {
+            await using (var output = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920, FileOptions.Asynchronous))
+            {
+                using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+                var buffer = new byte[81920];
+                int read;
+                while ((read = await input.ReadAsync(buffer, cancellationToken)) > 0)
+                {
+                    hash.AppendData(buffer, 0, read);
+                    await output.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+                    length += read;
+                }
+
+                sha256 = Convert.ToHexStringLower(hash.GetHashAndReset());
+                output.Flush(flushToDisk: true);
+            }
+
+            File.Move(temporary, PathOf(tenantId, sha256), overwrite: true);
+        }
+        finally
+        {
+            File.Delete(temporary);
+        }
+
+        return (sha256, length);
+    }
+
     public Task<byte[]> ReadAsync(Guid tenantId, string sha256, CancellationToken cancellationToken) =>
         File.ReadAllBytesAsync(PathOf(tenantId, sha256), cancellationToken);
 }

@@ -67,6 +67,31 @@ public sealed class MailboxPollingTests(ProDeskApp app) : PostgresTest(app)
     }
 
     [Fact]
+    public async Task A_mail_its_mailbox_says_is_too_large_is_quarantined_from_the_stream_and_marked_seen()
+    {
+        await using var app = App.WithWebHostBuilder(b => b.UseSetting("Email:MaxBytes", "4096"));
+        var user = await MailboxAsync(await AdminAsync());
+        var big = Mail("Scanned contract");
+        big.Body = new TextPart("plain") { Text = new string('x', 10_000) };
+        await _servers.AppendAsync(user, big);
+        await _servers.AppendAsync(user, Mail("Small one"));
+
+        await using (var scope = app.Services.CreateAsyncScope())
+        {
+            await scope.ServiceProvider.GetRequiredService<MailboxPolling>().RunAsync(CancellationToken.None);
+        }
+
+        Assert.Equal(["Small one"], await SubjectsAsync());
+        Assert.Equal(0, await _servers.UnseenCountAsync(user));
+        var quarantined = await App.InTenantAsync("acme", db => db.InboundMails.AsNoTracking().SingleAsync(m => m.State == ProDesk.Data.Channels.InboundMailState.Quarantined));
+        // Listed by what the server said of it, kept whole for a provider admin to reprocess.
+        Assert.Equal(("Scanned contract", "lena@example.se", "larger than 4096 bytes"), (quarantined.Subject, quarantined.FromAddress, quarantined.Reason));
+        var raw = await App.Services.GetRequiredService<RawMailStore>().ReadAsync(quarantined.TenantId, quarantined.RawSha256, CancellationToken.None);
+        Assert.Equal(quarantined.Size, raw.Length);
+        Assert.Contains(new string('x', 1000), System.Text.Encoding.ASCII.GetString(raw), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Mail_stored_before_a_crash_kept_it_unseen_is_not_taken_twice()
     {
         var user = await MailboxAsync(await AdminAsync());
