@@ -70,11 +70,14 @@ public sealed class MailServers
         }
     }
 
-    /// <summary>Puts <paramref name="message"/> into the INBOX of <paramref name="user"/>, unread, as a delivery would.</summary>
-    public async Task AppendAsync(string user, MimeMessage message, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Puts <paramref name="message"/> into the INBOX of <paramref name="user"/>, unread as a delivery would, or already
+    /// read (<paramref name="seen"/>) as when a person opened it in their own mail client.
+    /// </summary>
+    public async Task AppendAsync(string user, MimeMessage message, bool seen = false, CancellationToken cancellationToken = default)
     {
         using var client = await ConnectImapAsync(user, cancellationToken);
-        await client.Inbox.AppendAsync(message, MessageFlags.None, cancellationToken);
+        await client.Inbox.AppendAsync(message, seen ? MessageFlags.Seen : MessageFlags.None, cancellationToken);
         await client.DisconnectAsync(quit: true, cancellationToken);
     }
 

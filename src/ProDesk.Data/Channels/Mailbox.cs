@@ -33,4 +33,13 @@ public sealed class Mailbox : ITenantOwned
     public DateTime? LastPolledAt { get; set; }
 
     public string? LastError { get; set; }
+
+    /// <summary>The folder's UIDVALIDITY when <see cref="LastUid"/> was taken; another value means the folder was recreated.</summary>
+    public long? UidValidity { get; set; }
+
+    /// <summary>
+    /// Every mail up to this UID was taken in or was there (already read) before the mailbox was set up; a mail above
+    /// it is new even if someone read it in their own mail client first.
+    /// </summary>
+    public long? LastUid { get; set; }
 }

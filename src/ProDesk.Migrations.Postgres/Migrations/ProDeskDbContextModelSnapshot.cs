@@ -595,6 +595,9 @@ namespace ProDesk.Migrations.Postgres.Migrations
                     b.Property<DateTime?>("LastPolledAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<long?>("LastUid")
+                        .HasColumnType("bigint");
+
                     b.Property<int>("Port")
                         .HasColumnType("integer");
 
@@ -604,6 +607,9 @@ namespace ProDesk.Migrations.Postgres.Migrations
 
                     b.Property<Guid>("TenantId")
                         .HasColumnType("uuid");
+
+                    b.Property<long?>("UidValidity")
+                        .HasColumnType("bigint");
 
                     b.Property<bool>("UseTls")
                         .HasColumnType("boolean");

@@ -581,6 +581,9 @@ namespace ProDesk.Migrations.Sqlite.Migrations
                     b.Property<DateTime?>("LastPolledAt")
                         .HasColumnType("TEXT");
 
+                    b.Property<long?>("LastUid")
+                        .HasColumnType("INTEGER");
+
                     b.Property<int>("Port")
                         .HasColumnType("INTEGER");
 
@@ -590,6 +593,9 @@ namespace ProDesk.Migrations.Sqlite.Migrations
 
                     b.Property<Guid>("TenantId")
                         .HasColumnType("TEXT");
+
+                    b.Property<long?>("UidValidity")
+                        .HasColumnType("INTEGER");
 
                     b.Property<bool>("UseTls")
                         .HasColumnType("INTEGER");

@@ -97,6 +97,12 @@ public static class MailboxApi
         {
             Id = Guid.CreateVersion7(), TenantId = tenant.Id, Key = key, Host = "", UserName = "", ProtectedPassword = "", CreatedAt = clock.GetUtcNow().UtcDateTime,
         };
+        if (existing is not null && (existing.Host != request.Host!.Trim() || existing.UserName != request.UserName!.Trim() || existing.Folder != (request.Folder ?? "INBOX")))
+        {
+            // Another account or folder: its UIDs mean nothing here, and its history is not ours to take in.
+            (mailbox.UidValidity, mailbox.LastUid) = (null, null);
+        }
+
         mailbox.Host = request.Host!.Trim();
         mailbox.Port = request.Port ?? (useTls ? 993 : 143);
         mailbox.UseTls = useTls;

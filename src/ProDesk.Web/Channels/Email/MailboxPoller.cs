@@ -108,8 +108,23 @@ public sealed partial class MailboxPoller(IServiceScopeFactory scopes, IDataProt
             using var client = await ConnectAsync(mailbox, cancellationToken);
             var folder = await client.GetFolderAsync(mailbox.Folder, cancellationToken);
             await folder.OpenAsync(FolderAccess.ReadWrite, cancellationToken);
+            // Unread mail, and mail that arrived since the last poll even if someone already read it in their own
+            // client (a shared inbox is read by people too). Mail read before the mailbox was set up, or before its
+            // folder was recreated (a new UIDVALIDITY), is history and stays out.
+            if (mailbox.UidValidity != folder.UidValidity || mailbox.LastUid is null)
+            {
+                mailbox.UidValidity = folder.UidValidity;
+                mailbox.LastUid = folder.UidNext is { } next
+                    ? next.Id - 1L
+                    : (await folder.SearchAsync(SearchQuery.All, cancellationToken)).Select(u => (long)u.Id).DefaultIfEmpty(0).Max();
+            }
+
+            var lastUid = mailbox.LastUid.Value;
             var unseen = await folder.SearchAsync(SearchQuery.NotSeen, cancellationToken);
-            var batch = unseen.OrderBy(u => u.Id).Take(BatchSize).ToList();
+            // "UID n:*" always matches the newest mail, even below n (RFC 3501): only UIDs above the last one count.
+            var arrived = lastUid >= uint.MaxValue ? [] : (await folder.SearchAsync(
+                SearchQuery.Uids(new UniqueIdRange(new UniqueId((uint)lastUid + 1), UniqueId.MaxValue)), cancellationToken)).Where(u => u.Id > lastUid);
+            var batch = unseen.Concat(arrived).Distinct().OrderBy(u => u.Id).Take(BatchSize).ToList();
             // The size the server gives, so that a huge mail is never read into memory (and a mail deleted meanwhile drops out).
             var summaries = batch.Count == 0 ? [] : await folder.FetchAsync(batch, MessageSummaryItems.UniqueId | MessageSummaryItems.Size | MessageSummaryItems.Envelope, cancellationToken);
             var maxBytes = scope.ServiceProvider.GetRequiredService<IOptions<EmailOptions>>().Value.MaxBytes;
@@ -142,6 +157,8 @@ public sealed partial class MailboxPoller(IServiceScopeFactory scopes, IDataProt
                 }
 
                 await folder.AddFlagsAsync(summary.UniqueId, MessageFlags.Seen, silent: true, cancellationToken);
+                // In UID order, so everything up to here was taken in; saved with the poll (a crash before repeats, and dedupes).
+                mailbox.LastUid = Math.Max(mailbox.LastUid ?? 0, summary.UniqueId.Id);
             }
 
             await client.DisconnectAsync(quit: true, cancellationToken);

@@ -26,7 +26,7 @@ public sealed class MailServersTests
         var user = $"acme-support-{Guid.NewGuid():N}";
         var message = Message("customer@example.test", $"{user}@acme.test", "Printer on fire");
 
-        await _mail.AppendAsync(user, message, timeout.Token);
+        await _mail.AppendAsync(user, message, cancellationToken: timeout.Token);
 
         Assert.Equal(1, await _mail.UnseenCountAsync(user, timeout.Token));
         using var client = await _mail.ConnectImapAsync(user, timeout.Token);
@@ -51,7 +51,7 @@ public sealed class MailServersTests
         using var done = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token);
         idler.Inbox.CountChanged += (_, _) => done.Cancel();
         var idle = idler.IdleAsync(done.Token, timeout.Token);
-        await _mail.AppendAsync(user, Message("customer@example.test", $"{user}@acme.test", "Anyone there?"), timeout.Token);
+        await _mail.AppendAsync(user, Message("customer@example.test", $"{user}@acme.test", "Anyone there?"), cancellationToken: timeout.Token);
         await idle;
 
         Assert.False(timeout.IsCancellationRequested, "IDLE did not report the new message in time");

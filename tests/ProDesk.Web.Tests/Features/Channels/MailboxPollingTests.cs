@@ -29,9 +29,9 @@ public sealed class MailboxPollingTests(ProDeskApp app) : PostgresTest(app)
     }
 
     /// <summary>A fresh Dovecot user (its mailbox is created on first login) set up as acme's mailbox "support".</summary>
-    private async Task<string> MailboxAsync(HttpClient admin, string key = "support")
+    private async Task<string> MailboxAsync(HttpClient admin, string key = "support", string? user = null)
     {
-        var user = $"acme-{Guid.NewGuid():N}";
+        user ??= $"acme-{Guid.NewGuid():N}";
         var response = await admin.PutAsJsonAsync($"/api/v1/tenants/acme/channels/email/mailboxes/{key}",
             new { host = _servers.Imap.Host, port = _servers.Imap.Port, useTls = false, userName = user, password = _servers.Imap.Password });
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
@@ -89,6 +89,23 @@ public sealed class MailboxPollingTests(ProDeskApp app) : PostgresTest(app)
         var raw = await App.Services.GetRequiredService<RawMailStore>().ReadAsync(quarantined.TenantId, quarantined.RawSha256, CancellationToken.None);
         Assert.Equal(quarantined.Size, raw.Length);
         Assert.Contains(new string('x', 1000), System.Text.Encoding.ASCII.GetString(raw), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Mail_someone_read_in_their_own_client_after_it_arrived_is_still_taken_in_but_not_mail_read_before_setup()
+    {
+        var user = $"acme-{Guid.NewGuid():N}";
+        await _servers.AppendAsync(user, Mail("Last year's thread"), seen: true);
+        await MailboxAsync(await AdminAsync(), user: user);
+        await PollAsync();
+
+        // A colleague reads the shared inbox in webmail before the next poll.
+        await _servers.AppendAsync(user, Mail("Read in webmail first"), seen: true);
+        await _servers.AppendAsync(user, Mail("Still unread"));
+        await PollAsync();
+        await PollAsync();
+
+        Assert.Equal(["Read in webmail first", "Still unread"], await SubjectsAsync());
     }
 
     [Fact]
