@@ -34,10 +34,11 @@ public sealed class IngestMessage(ProDeskDbContext db, ITenantContext tenants, S
     public async Task<Result> HandleAsync(InboundMessage message, Action<Result>? alsoSave = null, CancellationToken cancellationToken = default)
     {
         message = WithoutNul(message);
-        // One connection for every read and the write: each open of a pooled connection costs a reset and
-        // the tenant's row-level-security setting, twice the round trips of the queries themselves.
         var sender = message.ContinuesLatest ? $"{tenants.Current?.Id}:{message.Channel}:{message.FromAddress}" : null;
         using var oneAtATime = sender is null ? null : await SenderLock.WaitAsync(sender, cancellationToken);
+
+        // One connection for every read and the write: each open of a pooled connection costs a reset and
+        // the tenant's row-level-security setting, twice the round trips of the queries themselves.
         return await db.Database.OnOneConnectionAsync(async () =>
         {
             await using var acrossNodes = sender is null ? null : await SenderLock.HoldAcrossNodesAsync(db, sender, cancellationToken);
