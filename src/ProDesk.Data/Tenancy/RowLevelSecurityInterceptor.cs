@@ -21,11 +21,13 @@ namespace ProDesk.Data.Tenancy;
 public sealed class RowLevelSecurityInterceptor(Func<DbConnection, object> sessionOf)
     : IDbConnectionInterceptor, IDbCommandInterceptor, IDbTransactionInterceptor
 {
-    // Per physical session: the setting as it stands outside any transaction.
-    private readonly ConditionalWeakTable<object, string> applied = [];
+    // Per physical session: the setting as it stands outside any transaction. Static, like the sessions: Npgsql's
+    // pool is the process's, so two hosts in one process (tests make several) hand each other the same sessions,
+    // and a memory per interceptor trusted a setting the other host had since changed.
+    private static readonly ConditionalWeakTable<object, string> applied = [];
 
     // Per transaction, while it lasts: the setting as set inside it.
-    private readonly ConditionalWeakTable<DbTransaction, string> inTransaction = [];
+    private static readonly ConditionalWeakTable<DbTransaction, string> inTransaction = [];
 
     public void ConnectionOpened(DbConnection connection, ConnectionEndEventData eventData)
     {
@@ -223,7 +225,7 @@ public sealed class RowLevelSecurityInterceptor(Func<DbConnection, object> sessi
         }
     }
 
-    private void Remember(object session, DbTransaction? transaction, string wanted)
+    private static void Remember(object session, DbTransaction? transaction, string wanted)
     {
         if (transaction is not null)
         {

@@ -119,23 +119,11 @@ public static class Attachments
         var target = BlobPath(paths, tenantId, id);
         Directory.CreateDirectory(Path.GetDirectoryName(target)!);
         var temporary = target + ".part";
-        long length = 0;
+        long length;
         byte[] sha256;
         await using (var output = File.Create(temporary))
         {
-            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-            var buffer = new byte[81920];
-            int read;
-            while ((read = await input.ReadAsync(buffer, cancellationToken)) > 0)
-            {
-                hash.AppendData(buffer, 0, read);
-                await output.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
-                length += read;
-            }
-
-            sha256 = hash.GetHashAndReset();
-            // On disk before the transaction that will name it commits.
-            output.Flush(flushToDisk: true);
+            (length, sha256) = await HashingCopy.ToDiskAsync(input, output, cancellationToken);
         }
 
         File.Move(temporary, target, overwrite: true);

@@ -71,18 +71,7 @@ public sealed class IngestEmail(
         await rawStore.WriteAsync(tenantId, sha256, raw, cancellationToken);
         // Mail refused by the parser is still listed by its subject and sender where its headers allow.
         var headers = parsed is null ? HeadersOf(raw) : (Subject: null, From: null);
-        var ledger = new InboundMail
-        {
-            Id = Guid.CreateVersion7(),
-            TenantId = tenantId,
-            Source = source,
-            DedupeKey = dedupeKey,
-            RawSha256 = sha256,
-            Size = raw.LongLength,
-            Subject = ColumnText.Fit(parsed?.Subject ?? headers.Subject ?? "", 400),
-            FromAddress = (parsed?.FromAddress ?? headers.From) is { } from ? ColumnText.Fit(from, 320) : null,
-            ReceivedAt = clock.GetUtcNow().UtcDateTime,
-        };
+        var ledger = NewLedger(tenantId, source, dedupeKey, sha256, raw.LongLength, parsed?.Subject ?? headers.Subject, parsed?.FromAddress ?? headers.From);
 
         return await TakeInAsync(ledger, isNew: true, parsed, failure, settings, probe.RecentAutomatic, cancellationToken);
     }
@@ -105,21 +94,24 @@ public sealed class IngestEmail(
                 return new Result(Outcome.Duplicate, duplicateId, probe.SeenWorkItemId, probe.SeenReason);
             }
 
-            var ledger = new InboundMail
-            {
-                Id = Guid.CreateVersion7(),
-                TenantId = tenantId,
-                Source = source,
-                DedupeKey = dedupeKey,
-                RawSha256 = sha256,
-                Size = size,
-                Subject = ColumnText.Fit(MailText.Line(subject, EmailParser.MaxSubjectLength), 400),
-                FromAddress = from is { } sender ? ColumnText.Fit(sender, 320) : null,
-                ReceivedAt = clock.GetUtcNow().UtcDateTime,
-            };
+            var ledger = NewLedger(tenantId, source, dedupeKey, sha256, size, MailText.Line(subject, EmailParser.MaxSubjectLength), from);
             return await TakeInAsync(ledger, isNew: true, parsed: null, $"larger than {options.Value.MaxBytes} bytes", null, probe.RecentAutomatic, cancellationToken);
         }, cancellationToken);
     }
+
+    /// <summary>A new mail's ledger row, listed by <paramref name="subject"/> and <paramref name="from"/> where known.</summary>
+    private InboundMail NewLedger(Guid tenantId, string source, string dedupeKey, string sha256, long size, string? subject, string? from) => new()
+    {
+        Id = Guid.CreateVersion7(),
+        TenantId = tenantId,
+        Source = source,
+        DedupeKey = dedupeKey,
+        RawSha256 = sha256,
+        Size = size,
+        Subject = ColumnText.Fit(subject ?? "", 400),
+        FromAddress = from is { } sender ? ColumnText.Fit(sender, 320) : null,
+        ReceivedAt = clock.GetUtcNow().UtcDateTime,
+    };
 
     /// <summary>
     /// Runs a quarantined mail through again (after a parser fix, or with <paramref name="allowOversize"/>

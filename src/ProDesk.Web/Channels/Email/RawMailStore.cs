@@ -40,24 +40,14 @@ public sealed class RawMailStore(ProDeskPaths paths)
         var folder = Path.GetDirectoryName(PathOf(tenantId, "x"))!;
         Directory.CreateDirectory(folder);
         var temporary = Path.Combine(folder, $"{Guid.NewGuid():N}.part");
-        long length = 0;
+        long length;
         string sha256;
         try
         {
             await using (var output = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920, FileOptions.Asynchronous))
             {
-                using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
-                var buffer = new byte[81920];
-                int read;
-                while ((read = await input.ReadAsync(buffer, cancellationToken)) > 0)
-                {
-                    hash.AppendData(buffer, 0, read);
-                    await output.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
-                    length += read;
-                }
-
-                sha256 = Convert.ToHexStringLower(hash.GetHashAndReset());
-                output.Flush(flushToDisk: true);
+                (length, var hash) = await HashingCopy.ToDiskAsync(input, output, cancellationToken);
+                sha256 = Convert.ToHexStringLower(hash);
             }
 
             File.Move(temporary, PathOf(tenantId, sha256), overwrite: true);

@@ -117,6 +117,24 @@ public sealed class RowLevelSecurityTests(ProDeskApp app) : PostgresTest(app)
     }
 
     [Fact]
+    public async Task Two_hosts_in_one_process_share_the_pools_sessions_and_neither_trusts_a_scope_the_other_changed()
+    {
+        // Npgsql's pool is the process's: a second host (tests make several) gets the same backend.
+        var (first, acmeId, northwindId) = await OneBackendAsync("rls-two-hosts");
+        var (second, _, _) = await OneBackendAsync("rls-two-hosts", interceptor: new RowLevelSecurityInterceptor(PostgresProvider.SessionOf));
+        async Task<BackendAndCount> CountAsync(Func<ICurrentTenantIds, DbContextOptions<ProDeskDbContext>> options, Guid tenant)
+        {
+            await using var db = new ProDeskDbContext(options(new FixedTenants([tenant])));
+            return await db.Database.SqlQueryRaw<BackendAndCount>(CountOnBackend).SingleAsync();
+        }
+
+        var results = new[] { await CountAsync(first, acmeId), await CountAsync(second, northwindId), await CountAsync(first, acmeId) };
+
+        Assert.Single(results.Select(r => r.Backend).Distinct());
+        Assert.Equal([2, 3, 2], results.Select(r => r.Count));
+    }
+
+    [Fact]
     public async Task Where_the_operator_lets_the_pool_reset_sessions_every_context_still_sets_its_scope()
     {
         // No Reset On Close=false: Npgsql's reset (RESET ALL) clears the setting whenever a connection goes back.
@@ -201,11 +219,13 @@ public sealed class RowLevelSecurityTests(ProDeskApp app) : PostgresTest(app)
     }
 
     /// <summary>Options for contexts that all get the same backend (a pool of one, resetting sessions on return or not), and the two tenants' ids.</summary>
-    private async Task<(Func<ICurrentTenantIds, DbContextOptions<ProDeskDbContext>> Options, Guid Acme, Guid Northwind)> OneBackendAsync(string name, bool resetsSessions = false)
+    /// <param name="interceptor">Another host's interceptor (a second app in the process); the app's own by default.</param>
+    private async Task<(Func<ICurrentTenantIds, DbContextOptions<ProDeskDbContext>> Options, Guid Acme, Guid Northwind)> OneBackendAsync(
+        string name, bool resetsSessions = false, RowLevelSecurityInterceptor? interceptor = null)
     {
         var settings = App.Services.GetRequiredService<DatabaseSettings>();
         var pool = new NpgsqlConnectionStringBuilder(settings.ContextConnectionString) { MaxPoolSize = 1, ApplicationName = name, NoResetOnClose = !resetsSessions }.ConnectionString;
-        var interceptor = App.Services.GetRequiredService<RowLevelSecurityInterceptor>();
+        interceptor ??= App.Services.GetRequiredService<RowLevelSecurityInterceptor>();
         return (scope => (DbContextOptions<ProDeskDbContext>)PostgresProvider.Use(new DbContextOptionsBuilder<ProDeskDbContext>(), pool)
                 .AddInterceptors(interceptor).UseTenantScope(scope).Options,
             (await App.TenantAsync("acme")).Id, (await App.TenantAsync("northwind")).Id);
