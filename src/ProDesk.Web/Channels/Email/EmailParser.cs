@@ -440,6 +440,8 @@ public static class EmailParser
 
         public List<ParsedAttachment> Attachments { get; } = [];
 
+        private int parts;
+
         public void Walk(MimeEntity? root)
         {
             var pending = new Stack<(MimeEntity Entity, bool InAlternative, bool InReport, Multipart? Parent)>();
@@ -450,14 +452,10 @@ public static class EmailParser
 
             Multipart? htmlParent = null;
 
-            var visited = 0;
             while (pending.Count > 0)
             {
                 var (entity, inAlternative, inReport, parent) = pending.Pop();
-                if (++visited > limits.MaxParts)
-                {
-                    throw new UnparseableEmailException($"more than {limits.MaxParts} MIME parts");
-                }
+                CountPart();
 
                 switch (entity)
                 {
@@ -502,7 +500,7 @@ public static class EmailParser
                         // Another rendering of a body already taken.
                         break;
                     case MimeKit.Tnef.TnefPart tnef:
-                        AddTnef(tnef, ref visited);
+                        AddTnef(tnef);
                         break;
                     case MimePart part:
                         AddPart(part);
@@ -641,11 +639,20 @@ public static class EmailParser
             Add(new ParsedAttachment(SafeFileName.From(part.FileName, fallback), type, Decode(part), contentId, inline));
         }
 
+        /// <summary>Every part walked counts against the limit, those inside a winmail.dat too.</summary>
+        private void CountPart()
+        {
+            if (++parts > limits.MaxParts)
+            {
+                throw new UnparseableEmailException($"more than {limits.MaxParts} MIME parts");
+            }
+        }
+
         /// <summary>
         /// Outlook's rich-text mail (winmail.dat, MS-OXTNEF): its files become the mail's own attachments, and its
         /// text or HTML body is the body when the mail has none outside it. Unreadable TNEF stays one opaque file.
         /// </summary>
-        private void AddTnef(MimeKit.Tnef.TnefPart tnef, ref int visited)
+        private void AddTnef(MimeKit.Tnef.TnefPart tnef)
         {
             MimeMessage inner;
             try
@@ -667,10 +674,7 @@ public static class EmailParser
 
             foreach (var part in inner.BodyParts.OfType<MimePart>())
             {
-                if (++visited > limits.MaxParts)
-                {
-                    throw new UnparseableEmailException($"more than {limits.MaxParts} MIME parts");
-                }
+                CountPart();
 
                 switch (part)
                 {

@@ -54,7 +54,7 @@ public static class MailboxApi
             errors["host"] = ["must be a host name or address"];
         }
 
-        if (request.Port is { } port && port is < 1 or > 65535)
+        if (request.Port is { } given && given is < 1 or > 65535)
         {
             errors["port"] = ["must be between 1 and 65535"];
         }
@@ -86,8 +86,8 @@ public static class MailboxApi
         }
 
         var useTls = request.UseTls ?? true;
-        if (await PolledElsewhereAsync(request.Host!.Trim(), request.Port ?? (useTls ? 993 : 143), request.UserName!.Trim(), request.Folder ?? "INBOX", existing?.Id, db, scopes, cancellationToken)
-            is { } other)
+        var (host, port, userName, folder) = (request.Host!.Trim(), request.Port ?? (useTls ? 993 : 143), request.UserName!.Trim(), request.Folder ?? "INBOX");
+        if (await PolledElsewhereAsync(host, port, userName, folder, existing?.Id, db, scopes, cancellationToken) is { } other)
         {
             return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Mailbox already polled",
                 detail: $"userName: this account's folder is already polled as mailbox '{other.Key}' of tenant '{other.Tenant}'; each mail would be taken in twice");
@@ -97,17 +97,13 @@ public static class MailboxApi
         {
             Id = Guid.CreateVersion7(), TenantId = tenant.Id, Key = key, Host = "", UserName = "", ProtectedPassword = "", CreatedAt = clock.GetUtcNow().UtcDateTime,
         };
-        if (existing is not null && (existing.Host != request.Host!.Trim() || existing.UserName != request.UserName!.Trim() || existing.Folder != (request.Folder ?? "INBOX")))
+        if (existing is not null && (existing.Host != host || existing.UserName != userName || existing.Folder != folder))
         {
             // Another account or folder: its UIDs mean nothing here, and its history is not ours to take in.
             (mailbox.UidValidity, mailbox.LastUid) = (null, null);
         }
 
-        mailbox.Host = request.Host!.Trim();
-        mailbox.Port = request.Port ?? (useTls ? 993 : 143);
-        mailbox.UseTls = useTls;
-        mailbox.UserName = request.UserName!.Trim();
-        mailbox.Folder = request.Folder ?? "INBOX";
+        (mailbox.Host, mailbox.Port, mailbox.UseTls, mailbox.UserName, mailbox.Folder) = (host, port, useTls, userName, folder);
         mailbox.Enabled = request.Enabled ?? true;
         if (!string.IsNullOrEmpty(request.Password))
         {
