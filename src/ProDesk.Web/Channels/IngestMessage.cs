@@ -281,31 +281,45 @@ public sealed class IngestMessage(ProDeskDbContext db, ITenantContext tenants, S
     private async Task<Known> LookUpAsync(InboundMessage message, Guid tenantId, bool probe, CancellationToken cancellationToken)
     {
         var key = probe ? MessageKey(message) : null;
-        var phone = message.FromIsPhone ? PhoneOf(message) : null;
-        var email = message.FromIsPhone ? null : EmailOf(message);
-        var contacts = phone is not null
-            ? db.Contacts.Where(c => c.TenantId == tenantId && c.Phone == phone)
-            : db.Contacts.Where(c => c.TenantId == tenantId && c.Email == email);
-        var priority = NewItemPriority.ToString();
-        var queueKey = message.QueueKey;
-
-        // By tenant equality (OneTenantQueries), so PostgreSQL plans it once per connection, not on every message.
-        // Without a key, `q.Key == queueKey` matches nothing and the default queue is the only candidate.
-        var found = await db.Queues.OfTenant(tenantId).AsNoTracking()
-            .Where(q => q.Key == queueKey || q.IsDefault)
-            .OrderBy(q => q.Key == queueKey ? 0 : 1)
-            .Select(q => new
-            {
-                Queue = q,
-                Policy = db.SlaPolicies.Where(p => p.TenantId == tenantId && p.QueueKey == q.Key && p.Priority == priority).OrderByDescending(p => p.Version).FirstOrDefault(),
-                // Two scalar subqueries rather than one row: SQLite has no LATERAL join for a row.
-                SenderId = contacts.Select(c => (Guid?)c.Id).FirstOrDefault(),
-                SenderName = contacts.Select(c => c.Name).FirstOrDefault(),
-                Seen = key != null && db.WorkItemMessages.Any(m => m.TenantId == tenantId && m.ExternalId == key),
-            })
-            .FirstAsync(cancellationToken);
+        var (email, phone) = message.FromIsPhone ? (null, PhoneOf(message)) : (EmailOf(message), (string?)null);
+        var found = await LookUp(db, tenantId, email, phone, message.QueueKey, key, NewItemPriority.ToString(), cancellationToken);
         return new Known(found.Seen, found.SenderId is { } id ? new Sender(id, found.SenderName!) : null, found.Queue, found.Policy);
     }
+
+    /// <summary>A row of <see cref="LookUp"/>, made into <see cref="Known"/>.</summary>
+    private sealed class Found
+    {
+        public required Queue Queue { get; init; }
+
+        public SlaPolicy? Policy { get; init; }
+
+        public Guid? SenderId { get; init; }
+
+        public string? SenderName { get; init; }
+
+        public bool Seen { get; init; }
+    }
+
+    // Compiled once: every message runs it, and building, hashing and looking up its expression tree cost the app more
+    // CPU than PostgreSQL spends answering it. EF Core makes its SQL per null pattern of the parameters, so a sender
+    // known by email compares only the email column and one known by phone only the phone (each its plain index).
+    // By tenant equality (OneTenantQueries), so PostgreSQL plans it once per connection, not on every message.
+    // Without a queue key, `q.Key == queueKey` matches nothing and the default queue is the only candidate.
+    private static readonly Func<ProDeskDbContext, Guid, string?, string?, string?, string?, string, CancellationToken, Task<Found>> LookUp =
+        EF.CompileAsyncQuery((ProDeskDbContext db, Guid tenantId, string? email, string? phone, string? queueKey, string? key, string priority, CancellationToken cancellationToken) =>
+            db.Queues.IgnoreQueryFilters(new[] { ProDeskDbContext.TenantFilter }).AsNoTracking()
+                .Where(q => q.TenantId == tenantId && (q.Key == queueKey || q.IsDefault))
+                .OrderBy(q => q.Key == queueKey ? 0 : 1)
+                .Select(q => new Found
+                {
+                    Queue = q,
+                    Policy = db.SlaPolicies.Where(p => p.TenantId == tenantId && p.QueueKey == q.Key && p.Priority == priority).OrderByDescending(p => p.Version).FirstOrDefault(),
+                    // Two scalar subqueries rather than one row: SQLite has no LATERAL join for a row.
+                    SenderId = db.Contacts.Where(c => c.TenantId == tenantId && (email != null ? c.Email == email : c.Phone == phone)).Select(c => (Guid?)c.Id).FirstOrDefault(),
+                    SenderName = db.Contacts.Where(c => c.TenantId == tenantId && (email != null ? c.Email == email : c.Phone == phone)).Select(c => c.Name).FirstOrDefault(),
+                    Seen = key != null && db.WorkItemMessages.Any(m => m.TenantId == tenantId && m.ExternalId == key),
+                })
+                .First());
 
     private async Task<Result?> FindAsync(InboundMessage message, CancellationToken cancellationToken)
     {

@@ -278,18 +278,20 @@ public sealed class IngestEmail(
     /// automatic mails its sender got from us within the loop breaker's window. Scalar subqueries (SQLite has no
     /// LATERAL join), each an index probe, by tenant equality (OneTenantQueries) so PostgreSQL plans it once per connection.
     /// </summary>
-    private async Task<Probe> ProbeAsync(Guid tenantId, string source, string dedupeKey, string? fromAddress, CancellationToken cancellationToken)
-    {
-        var seen = db.InboundMails.Where(m => m.TenantId == tenantId && m.Source == source && m.DedupeKey == dedupeKey);
-        var recentAutomatic = RecentAutomaticMailTo(fromAddress, tenantId);
-        return await db.Tenants.IgnoreQueryFilters([ProDeskDbContext.TenantFilter]).AsNoTracking().Where(t => t.Id == tenantId)
-            .Select(t => new Probe(
-                seen.Select(m => (Guid?)m.Id).FirstOrDefault(),
-                seen.Select(m => m.WorkItemId).FirstOrDefault(),
-                seen.Select(m => m.Reason).FirstOrDefault(),
-                recentAutomatic.Count()))
-            .FirstAsync(cancellationToken);
-    }
+    private Task<Probe> ProbeAsync(Guid tenantId, string source, string dedupeKey, string? fromAddress, CancellationToken cancellationToken) =>
+        ProbeQuery(db, tenantId, source, dedupeKey, fromAddress, clock.GetUtcNow().UtcDateTime - AutomaticLimit.Window, cancellationToken);
+
+    // Compiled once: building and looking up the expression tree on every mail cost more CPU than the query itself.
+    // The count is RecentAutomaticMailTo's.
+    private static readonly Func<ProDeskDbContext, Guid, string, string, string?, DateTime, CancellationToken, Task<Probe>> ProbeQuery =
+        EF.CompileAsyncQuery((ProDeskDbContext db, Guid tenantId, string source, string dedupeKey, string? fromAddress, DateTime since, CancellationToken cancellationToken) =>
+            db.Tenants.IgnoreQueryFilters(new[] { ProDeskDbContext.TenantFilter }).AsNoTracking().Where(t => t.Id == tenantId)
+                .Select(t => new Probe(
+                    db.InboundMails.Where(m => m.TenantId == tenantId && m.Source == source && m.DedupeKey == dedupeKey).Select(m => (Guid?)m.Id).FirstOrDefault(),
+                    db.InboundMails.Where(m => m.TenantId == tenantId && m.Source == source && m.DedupeKey == dedupeKey).Select(m => m.WorkItemId).FirstOrDefault(),
+                    db.InboundMails.Where(m => m.TenantId == tenantId && m.Source == source && m.DedupeKey == dedupeKey).Select(m => m.Reason).FirstOrDefault(),
+                    db.OutboundMessages.Count(o => o.TenantId == tenantId && o.Automatic && o.To == fromAddress && o.CreatedAt > since)))
+                .First());
 
     /// <summary>
     /// The tenant's own support address, or one of its +tagged reply addresses: a mail "from" it (a forwarding rule,
