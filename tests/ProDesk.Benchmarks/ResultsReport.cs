@@ -240,7 +240,8 @@ internal sealed record ResultsReport(
         line($"users ({string.Join(", ", c.Users.Select(u => $"`{u}`"))}, both serving all {Tenants.Count} tenants), one token each, shared round-robin by");
         line("the workers; a claim is per call, so many workers sharing a user claim exactly as many agents would. Before measuring, " +
              $"{ClaimNext.WarmupWorkers(Options)} workers claim");
-        line($"{ClaimNext.WarmupClaimsPerWorker(Options)} items each, unmeasured (JIT, caches, pools); those claims are included in every check below.");
+        line($"{ClaimNext.WarmupClaimsPerWorker(Options)} items each, unmeasured (JIT: enough calls for .NET's tiered compilation to finish the claim path; caches, pools),");
+        line($"then the pool is topped up to {c.Items:N0} open items and vacuumed, so the measured loop drains as many as the bare loop; the warm-up claims are included in every check below.");
         line("");
         line("| agents | users | claims | warm-up claims | calls | duration | claims/s | p50 | p95 | p99 | max | errors | ended by |");
         line("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |");
@@ -287,7 +288,7 @@ internal sealed record ResultsReport(
             line($"The app's claim statement alone (`ClaimNextItem` on PostgreSQL, without the kind filter) in a pgbench loop, as the superuser on a fresh");
             line($"table `{BenchDatabase.BareClaimTable}` of {bare.Items:N0} rows made the same way (`CREATE TABLE ... (LIKE \"WorkItems\" INCLUDING DEFAULTS INCLUDING INDEXES)`:");
             line("the same columns and indexes, no RLS), after the app stopped, so it had the machine to itself. It runs as many transactions as the");
-            line($"app claimed items before its paced phase ({c.ClaimsAtSaturation:N0}), so both drain the same pool from the same start. {bare.Clients} clients, not {c.Workers}: each pgbench");
+            line($"app claimed items in its measured loop ({c.ClaimsAtSaturation:N0}), so both drain the same pool from the same start. {bare.Clients} clients, not {c.Workers}: each pgbench");
             line($"client is a server connection, and the cluster allows {bare.MaxConnections} (`max_connections`) with room kept for everything else; the app itself reaches");
             line($"PostgreSQL through a pool of at most {BenchOptions.AppDefaultPool} connections by default (decision 32), the app's concurrency at the database.");
             line("Prepared statements (`-M prepared`); latencies from pgbench's per-transaction log (`-l`).");
