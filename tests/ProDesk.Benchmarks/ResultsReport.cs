@@ -397,7 +397,7 @@ internal sealed record ResultsReport(
         line("(its workers poll the job queue every second), so it is an upper bound for the sweeper's cost. The app role's PostgreSQL backends");
         line("are measured the same way when the server is on this machine; scans and transactions from PostgreSQL's statistics (flushed about");
         line("once a second: approximate; the scans include the planner's probes of `IX_SlaTimers_Armed` while planning the claim). To isolate the sweeper, a second instance of the app is then started on the same database with");
-        line("`Sla:Sweeper=false` (the same build and settings otherwise, not migrating or seeding again) and, once settled, both are measured");
+        line("`Sla:Sweeper=false` (the same build and settings otherwise, not migrating or seeding again) and, once settled (a minute), both are measured");
         line("at rest over the same window: the difference is the sweeper's cost (the target is judged on it when the whole app is over 1 %).");
         line("");
         line("| armed timers | app CPU (% of one core) | its PostgreSQL backends (% of one core) | backends | scans of `SlaTimers`/s | transactions/s |");
