@@ -35,6 +35,18 @@ public static partial class ApiInput
             return;
         }
 
+        // Nothing here decodes a compressed request body; read as it is, it would fail as "not valid JSON" or,
+        // worse, be taken in as text. RFC 9110: 415 for a content coding the server does not accept.
+        if (context.Request.Headers.ContentEncoding is { Count: > 0 } coding
+            && coding.Any(c => !string.Equals(c?.Trim(), "identity", StringComparison.OrdinalIgnoreCase)))
+        {
+            context.Response.Headers.AcceptEncoding = "identity";
+            await TypedResults.Problem(
+                statusCode: StatusCodes.Status415UnsupportedMediaType, title: "Unsupported content coding",
+                detail: "Send the request body uncompressed (no Content-Encoding).").ExecuteAsync(context);
+            return;
+        }
+
         var query = context.Request.QueryString.Value;
         if (query is not null && query.Contains("%00", StringComparison.Ordinal)
             && context.Request.Query.FirstOrDefault(p => p.Value.Any(v => v?.Contains('\0', StringComparison.Ordinal) == true)) is { Key: not null } bad)
@@ -58,9 +70,10 @@ public static partial class ApiInput
 
         if (bad.InnerException is JsonException json)
         {
+            // The request as a whole is "$" (its JSON path): "body" would name the field many requests have.
             var field = json.Path is { Length: > 2 } path && path.StartsWith("$.", StringComparison.Ordinal) ? path[2..]
-                : json.Path is { Length: > 1 } indexed && indexed.StartsWith("$[", StringComparison.Ordinal) ? $"body{indexed[1..]}"
-                : "body";
+                : json.Path is { Length: > 1 } indexed && indexed.StartsWith("$[", StringComparison.Ordinal) ? indexed
+                : "$";
             var problem = json is FieldProblemException own ? own.Problem
                 : ConvertedTo().Match(json.Message) is { Success: true } type ? $"must be {Describe(type.Groups["type"].Value)}"
                 : "is not valid JSON here";
@@ -76,7 +89,7 @@ public static partial class ApiInput
                 : (name, $"must be {Describe(parameter.Groups["type"].Value)}");
         }
 
-        return bad.Message.Contains("no body was provided", StringComparison.Ordinal) ? ("body", "is required") : null;
+        return bad.Message.Contains("no body was provided", StringComparison.Ordinal) ? ("$", "is required (a JSON object)") : null;
     }
 
     private static string Describe(string type) => type.TrimEnd('?') switch

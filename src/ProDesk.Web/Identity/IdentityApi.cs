@@ -52,7 +52,8 @@ public static class IdentityApi
             ? TypedResults.Ok((await tokens.ListAsync(user.Id, cancellationToken)).Select(t => new TokenSummary(t.Id, t.Name, t.Prefix, t.CreatedAt, t.LastUsedAt, t.RevokedAt)).ToList())
             : TypedResults.NotFound();
 
-    private static async Task<Results<Created<CreatedToken>, NotFound, ValidationProblem>> CreateToken(CreateTokenRequest request, ClaimsPrincipal principal, UserManager<AppUser> users, PersonalAccessTokens tokens, CancellationToken cancellationToken)
+    private static async Task<Results<Created<CreatedToken>, NotFound, ValidationProblem, ProblemHttpResult>> CreateToken(
+        CreateTokenRequest request, HttpContext context, ClaimsPrincipal principal, UserManager<AppUser> users, PersonalAccessTokens tokens, CancellationToken cancellationToken)
     {
         if (request.Name is { Length: > 100 })
         {
@@ -62,6 +63,15 @@ public static class IdentityApi
         if (await UserOfAsync(principal, users) is not { } user)
         {
             return TypedResults.NotFound();
+        }
+
+        if (BearerToken.From(context.Request) is not null)
+        {
+            // A token that can mint tokens makes a stolen one permanent: revoking it would leave its children working.
+            return TypedResults.Problem(
+                statusCode: StatusCodes.Status403Forbidden,
+                title: "Tokens are made by a signed-in person",
+                detail: "Create personal access tokens while signed in (Account, Tokens) or with the `token create` command, not with another token.");
         }
 
         var created = await tokens.CreateAsync(user, request.Name ?? "api", cancellationToken);

@@ -63,8 +63,14 @@ public static class StaffApi
             return TypedResults.NotFound();
         }
 
+        if (request.Tenants is null)
+        {
+            // A body without the list is a mistake, not a wish to take every tenant away: that is an empty list.
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["tenants"] = ["is required (an empty list removes every tenant)"] });
+        }
+
         var wanted = new List<TenantInfo>();
-        foreach (var (slug, index) in (request.Tenants ?? []).Select((s, i) => (s, i)))
+        foreach (var (slug, index) in request.Tenants.Select((s, i) => (s, i)))
         {
             if (await tenants.FindBySlugAsync(slug, cancellationToken) is not { } tenant)
             {

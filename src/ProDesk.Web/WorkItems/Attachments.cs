@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using ProDesk.Data;
+using ProDesk.Domain.WorkItems;
 using ProDesk.Data.WorkItems;
 using ProDesk.Web.Channels.Email;
 using ProDesk.Web.Hosting;
@@ -39,6 +40,11 @@ public static class Attachments
         if (item is null)
         {
             return TypedResults.NotFound();
+        }
+
+        if (item.Status == WorkItemStatus.Closed)
+        {
+            return WorkItemsApi.IsClosed(item.Summary(await db.Queues.Where(q => q.Id == item.QueueId).Select(q => q.Key).FirstAsync(cancellationToken)));
         }
 
         var max = configuration.GetValue("Attachments:MaxBytes", 25L * 1024 * 1024);

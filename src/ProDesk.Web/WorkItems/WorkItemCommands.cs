@@ -22,6 +22,8 @@ public sealed class WorkItemCommands(ProDeskDbContext db, SlaEngine sla, OutboxR
         NotFound,
         Stale,
         Refused,
+        /// <summary>The item is Closed, which is final: it takes no more replies, notes, tags or fields.</summary>
+        Closed,
     }
 
     public sealed record Result(Outcome Outcome, WorkItem? Item = null, string? Error = null);
@@ -57,6 +59,7 @@ public sealed class WorkItemCommands(ProDeskDbContext db, SlaEngine sla, OutboxR
         }, "WorkItemNoted", cancellationToken);
 
     public Task<Result> StatusAsync(Guid id, WorkItemStatus status, ClaimsPrincipal agent, CancellationToken cancellationToken) =>
+        // The status machine answers a move out of Closed itself, naming the moves there are.
         ChangeAsync(id, null, true, agent, (item, now, actor) =>
         {
             if (WorkItemStatusMachine.TryMove(item.Status, status, out var error) is null)
@@ -69,7 +72,7 @@ public sealed class WorkItemCommands(ProDeskDbContext db, SlaEngine sla, OutboxR
             return null;
         }, "WorkItemUpdated", cancellationToken,
         // A solve asks the customer for a rating; the survey mail is part of this transaction.
-        status == WorkItemStatus.Solved ? csat.AddAsync : null);
+        status == WorkItemStatus.Solved ? csat.AddAsync : null, evenWhenClosed: true);
 
     public Task<Result> FieldsAsync(Guid id, string fieldsJson, ClaimsPrincipal agent, CancellationToken cancellationToken) =>
         ChangeAsync(id, null, true, agent, (item, now, actor) =>
@@ -90,7 +93,7 @@ public sealed class WorkItemCommands(ProDeskDbContext db, SlaEngine sla, OutboxR
     private async Task<Result> ChangeAsync(
         Guid id, int? basedOnVersion, bool force, ClaimsPrincipal agent,
         Func<WorkItem, DateTime, ClaimsPrincipal, string?> change, string eventType, CancellationToken cancellationToken,
-        Func<WorkItem, CancellationToken, Task<OutboundMessage?>>? send = null)
+        Func<WorkItem, CancellationToken, Task<OutboundMessage?>>? send = null, bool evenWhenClosed = false)
     {
         var item = await db.WorkItems.FirstOrDefaultAsync(w => w.Id == id, cancellationToken);
         if (item is null)
@@ -101,6 +104,13 @@ public sealed class WorkItemCommands(ProDeskDbContext db, SlaEngine sla, OutboxR
         if (basedOnVersion is { } seen && seen != item.Version && !force)
         {
             return new Result(Outcome.Stale, item);
+        }
+
+        // Reports, SLA compliance and billing read a Closed item as final, and a reply would go out on a finished
+        // conversation: nothing more goes onto it (the customer's next message starts a follow-up item).
+        if (item.Status == WorkItemStatus.Closed && !evenWhenClosed)
+        {
+            return new Result(Outcome.Closed, item);
         }
 
         var now = clock.GetUtcNow().UtcDateTime;

@@ -18,9 +18,10 @@ namespace ProDesk.Web.WorkItems;
 /// <summary>The work-item routes of CONTRACT.md. Tenant routes run in the tenant's scope (resolution middleware).</summary>
 public static partial class WorkItemsApi
 {
-    public sealed record CreateConversation(string? From, string? Name, string? Subject, string? Body, string? ExternalId);
+    // Optional members have defaults, so the OpenAPI document marks only the others required.
+    public sealed record CreateConversation(string? From, string? Subject, string? Body, string? ExternalId, string? Name = null);
 
-    public sealed record ReplyRequest(string? Body, int? Version, bool Force = false);
+    public sealed record ReplyRequest(string? Body, int? Version = null, bool Force = false);
 
     public sealed record NoteRequest(string? Body);
 
@@ -79,15 +80,19 @@ public static partial class WorkItemsApi
             errors["from"] = ["must be one email address we can reply to, without a display name (that goes in name)"];
         }
 
-        Require(errors, "subject", request.Subject, 400);
-        Require(errors, "body", request.Body, 100_000);
+        // Text as people type it: no terminal control characters (ESC, BEL) for the console, logs and CSV exports to act on.
+        var subject = request.Subject is null ? null : PlainText.Line(request.Subject);
+        var body = request.Body is null ? null : PlainText.Body(request.Body);
+        var name = request.Name is null ? null : PlainText.Line(request.Name);
+        Require(errors, "subject", subject, 400);
+        Require(errors, "body", body, 100_000);
         Require(errors, "externalId", request.ExternalId, 200);
         if (request.ExternalId?.Any(char.IsControl) == true)
         {
             // An id, not text: a NUL cannot even be stored in PostgreSQL.
             errors["externalId"] = ["must not contain control characters"];
         }
-        if (request.Name is { Length: > 200 })
+        if (name is { Length: > 200 })
         {
             errors["name"] = ["must be at most 200 characters"];
         }
@@ -97,7 +102,7 @@ public static partial class WorkItemsApi
             return TypedResults.ValidationProblem(errors);
         }
 
-        var result = await ingest.HandleAsync(new InboundMessage("api", request.ExternalId!, from!, request.Name, request.Subject!, request.Body!), cancellationToken);
+        var result = await ingest.HandleAsync(new InboundMessage("api", request.ExternalId!, from!, name, subject!, body!), cancellationToken);
         var summary = result.Item.Summary(result.QueueKey);
         return result.Created
             ? TypedResults.Created($"/api/v1/tenants/{tenant}/work-items/{result.Item.Id}", summary)
@@ -171,7 +176,7 @@ public static partial class WorkItemsApi
         var messages = item.Messages.Where(m => seesNotes || m.Kind != MessageKind.Note).OrderBy(m => m.CreatedAt).ThenBy(m => m.Id).Select(m => m.View()).ToList();
         var changes = await db.WorkItemChanges.AsNoTracking().Where(c => c.WorkItemId == id).OrderBy(c => c.Id)
             .Select(c => new ChangeView(c.At, c.ActorName, c.Field, c.From, c.To)).ToListAsync(cancellationToken);
-        var attachments = await db.WorkItemAttachments.AsNoTracking().Where(a => a.WorkItemId == id).OrderBy(a => a.CreatedAt).Select(a => Attachments.View(a)).ToListAsync(cancellationToken);
+        var attachments = await db.WorkItemAttachments.AsNoTracking().Where(a => a.WorkItemId == id).OrderBy(a => a.CreatedAt).ThenBy(a => a.Id).Select(a => Attachments.View(a)).ToListAsync(cancellationToken);
         return TypedResults.Ok(new WorkItemDetail(item.Summary(queueKey), messages, attachments, System.Text.Json.JsonDocument.Parse(item.CustomFieldsJson).RootElement.Clone(), changes, await SlaViewAsync(item, sla, cancellationToken)));
     }
 
@@ -223,13 +228,19 @@ public static partial class WorkItemsApi
     private static async Task<Results<Ok<WorkItemSummary>, NotFound, ValidationProblem, ProblemHttpResult>> TagsAsync(
         Guid id, TagsRequest request, WorkItemCommands commands, ProDeskDbContext db, ClaimsPrincipal user, CancellationToken cancellationToken)
     {
-        var nullAt = (request.Tags ?? []).Select((t, i) => t is null ? i : -1).FirstOrDefault(i => i >= 0, -1);
+        if (request.Tags is null)
+        {
+            // A body without the list is a mistake, not a wish to remove every tag: that is an empty list.
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["tags"] = ["is required (an empty list removes every tag)"] });
+        }
+
+        var nullAt = request.Tags.Select((t, i) => t is null ? i : -1).FirstOrDefault(i => i >= 0, -1);
         if (nullAt >= 0)
         {
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { [$"tags[{nullAt}]"] = ["must be a tag, not null"] });
         }
 
-        var tags = (request.Tags ?? []).Select(t => t.Trim().ToLowerInvariant()).Distinct(StringComparer.Ordinal).ToList();
+        var tags = request.Tags.Select(t => t.Trim().ToLowerInvariant()).Distinct(StringComparer.Ordinal).ToList();
         var bad = tags.Select((t, i) => (t, i)).FirstOrDefault(x => !TagPattern().IsMatch(x.t));
         if (tags.Count > 20 || bad.t is not null)
         {
@@ -263,7 +274,8 @@ public static partial class WorkItemsApi
     private static async Task<Results<Ok<WorkItemSummary>, NoContent, ValidationProblem>> NextAsync(string? kind, ClaimNextItem claim, ClaimsPrincipal user, CancellationToken cancellationToken)
     {
         WorkItemKind? wanted = null;
-        if (!string.IsNullOrEmpty(kind))
+        // `kind=` is refused as on the list, not read as "any kind".
+        if (kind is not null)
         {
             if (!EnumNames.TryParse<WorkItemKind>(kind, ignoreCase: true, out var k))
             {
@@ -283,6 +295,7 @@ public static partial class WorkItemsApi
             WorkItemCommands.Outcome.Done => TypedResults.Ok(result.Item!.Summary(await QueueKeyAsync(db, result.Item!.QueueId, cancellationToken))),
             WorkItemCommands.Outcome.Stale => Stale(result.Item!.Summary(await QueueKeyAsync(db, result.Item!.QueueId, cancellationToken))),
             WorkItemCommands.Outcome.Refused => TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["status"] = [result.Error!] }),
+            WorkItemCommands.Outcome.Closed => IsClosed(result.Item!.Summary(await QueueKeyAsync(db, result.Item!.QueueId, cancellationToken))),
             _ => TypedResults.NotFound(),
         };
 
@@ -294,6 +307,13 @@ public static partial class WorkItemsApi
         statusCode: StatusCodes.Status409Conflict,
         title: "The item changed since it was loaded",
         detail: $"It is now {current.Status} at version {current.Version}. Load it again, or send with \"force\": true to go ahead.",
+        extensions: new Dictionary<string, object?> { ["version"] = current.Version, ["current"] = current });
+
+    /// <summary>409 as problem details: the item is Closed, and Closed is final.</summary>
+    public static ProblemHttpResult IsClosed(WorkItemSummary current) => TypedResults.Problem(
+        statusCode: StatusCodes.Status409Conflict,
+        title: "The item is closed",
+        detail: "A Closed item takes no more replies, notes, tags, fields or files; the customer's next message starts a follow-up item.",
         extensions: new Dictionary<string, object?> { ["version"] = current.Version, ["current"] = current });
 
     private static async Task<string> QueueKeyAsync(ProDeskDbContext db, Guid queueId, CancellationToken cancellationToken) =>

@@ -275,6 +275,12 @@ public sealed class EveryEndpointTests(ProDeskApp app) : PostgresTest(app)
         Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
         Assert.Contains("tenants[1]", await bad.Content.ReadAsStringAsync(), StringComparison.Ordinal);
 
+        // Nor does a body without the list take every tenant away.
+        var missing = await admin.PutAsJsonAsync($"/api/v1/admin/staff/{agentId}/tenants", new { });
+        Assert.Equal(HttpStatusCode.BadRequest, missing.StatusCode);
+        Assert.Contains("\"tenants\"", await missing.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.NotEmpty(await ServedAsync(agentId));
+
         var put = await admin.PutAsJsonAsync($"/api/v1/admin/staff/{agentId}/tenants", new { tenants = new[] { "merlion" } });
         Assert.Equal(HttpStatusCode.NoContent, put.StatusCode);
         Assert.Equal(["merlion"], await ServedAsync(agentId));

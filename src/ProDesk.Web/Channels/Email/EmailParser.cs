@@ -27,7 +27,7 @@ public static class EmailParser
     }
 
     /// <summary>Raw 8-bit text that names no charset and is not UTF-8: what Windows clients write, and a superset of Latin-1's printable characters.</summary>
-    private static readonly Encoding UnlabeledFallback;
+    internal static readonly Encoding UnlabeledFallback;
 
     public const string NoSubject = "(no subject)";
 
@@ -451,6 +451,11 @@ public static class EmailParser
             }
 
             Multipart? htmlParent = null;
+            Multipart? textParent = null;
+
+            // Joined once at the end: appending part by part would copy the body again for each of up to MaxParts parts.
+            List<string> textTail = [];
+            List<string> htmlTail = [];
 
             while (pending.Count > 0)
             {
@@ -486,6 +491,12 @@ public static class EmailParser
                         break;
                     case TextPart textPart when IsBodyCandidate(textPart) && textPart.IsPlain && Text is null:
                         Text = TextOf(textPart);
+                        textParent = parent;
+                        break;
+                    case TextPart textPart when IsBodyCandidate(textPart) && textPart.IsPlain && !inAlternative && parent is not null && parent == textParent
+                        && parent.ContentType.IsMimeType("multipart", "mixed"):
+                        // Apple Mail and phones send text, a picture, more text as plain parts around the picture: all of it is the body.
+                        textTail.Add(TextOf(textPart));
                         break;
                     case TextPart textPart when IsBodyCandidate(textPart) && textPart.IsHtml && Html is null:
                         Html = TextOf(textPart);
@@ -494,7 +505,7 @@ public static class EmailParser
                     case TextPart textPart when IsBodyCandidate(textPart) && textPart.IsHtml && parent is not null && parent == htmlParent
                         && parent.ContentType.IsMimeType("multipart", "mixed"):
                         // Apple Mail writes text, a picture, more text as HTML parts around the picture in one multipart/mixed: all of it is the body.
-                        Html += TextOf(textPart);
+                        htmlTail.Add(TextOf(textPart));
                         break;
                     case TextPart textPart when IsBodyCandidate(textPart) && (textPart.IsPlain || textPart.IsHtml) && inAlternative:
                         // Another rendering of a body already taken.
@@ -508,6 +519,16 @@ public static class EmailParser
                     default:
                         break;
                 }
+            }
+
+            if (textTail.Count > 0)
+            {
+                Text = string.Join("\n", [Text, .. textTail]);
+            }
+
+            if (htmlTail.Count > 0)
+            {
+                Html = string.Concat([Html, .. htmlTail]);
             }
         }
 
@@ -599,7 +620,14 @@ public static class EmailParser
                 return TextOfBytes(Decode(part));
             }
 
-            return part.GetText(out _);
+            if (IsLatin1(charset))
+            {
+                // Outlook labels windows-1252 text iso-8859-1; as the WHATWG encoding standard does, read the label as
+                // windows-1252 (the same characters, plus the € and curly quotes that Latin-1 has as control codes).
+                return WithoutByteOrderMark(UnlabeledFallback.GetString(Decode(part)));
+            }
+
+            return WithoutByteOrderMark(part.GetText(out _));
         }
 
         /// <summary>Bytes of no known charset: UTF-8 (without its BOM) when they are UTF-8, else windows-1252.</summary>
@@ -615,6 +643,13 @@ public static class EmailParser
 
         private static bool HasUnreadableContentType(MimePart part) =>
             part.Headers[HeaderId.ContentType] is { } declared && !ContentType.TryParse(ParserOptions.Default, declared, out _);
+
+        private static string WithoutByteOrderMark(string text) => text.StartsWith('\uFEFF') ? text[1..] : text;
+
+        private static bool IsLatin1(string charset) =>
+            charset.Equals("iso-8859-1", StringComparison.OrdinalIgnoreCase) || charset.Equals("iso8859-1", StringComparison.OrdinalIgnoreCase)
+            || charset.Equals("latin1", StringComparison.OrdinalIgnoreCase) || charset.Equals("iso_8859-1", StringComparison.OrdinalIgnoreCase)
+            || charset.Equals("l1", StringComparison.OrdinalIgnoreCase);
 
         private static bool IsAscii(string charset) =>
             charset.Equals("us-ascii", StringComparison.OrdinalIgnoreCase) || charset.Equals("ascii", StringComparison.OrdinalIgnoreCase)

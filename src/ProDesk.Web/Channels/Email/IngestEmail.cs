@@ -73,7 +73,7 @@ public sealed class IngestEmail(
         var headers = parsed is null ? HeadersOf(raw) : (Subject: null, From: null);
         var ledger = NewLedger(tenantId, source, dedupeKey, sha256, raw.LongLength, parsed?.Subject ?? headers.Subject, parsed?.FromAddress ?? headers.From);
 
-        return await TakeInAsync(ledger, isNew: true, parsed, failure, settings, probe.RecentAutomatic, cancellationToken);
+        return await TakeInAsync(ledger, isNew: true, parsed, failure, settings, probe.RecentAutomatic, cancellationToken, probe.Suppressed);
     }
 
     /// <summary>
@@ -131,8 +131,10 @@ public sealed class IngestEmail(
     }
 
     /// <param name="recentAutomatic">The sender's automatic mails from us within the cap's window, when the caller has counted them; null to count here.</param>
+    /// <param name="suppressed">The sender's address is suppressed after a bounce: a mail a person writes from it lifts that.</param>
     private async Task<Result> TakeInAsync(
-        InboundMail ledger, bool isNew, ParsedEmail? parsed, string? failure, ChannelSettings? settings, int? recentAutomatic, CancellationToken cancellationToken)
+        InboundMail ledger, bool isNew, ParsedEmail? parsed, string? failure, ChannelSettings? settings, int? recentAutomatic, CancellationToken cancellationToken,
+        bool suppressed = false)
     {
         if (parsed is null || string.IsNullOrEmpty(parsed.FromAddress))
         {
@@ -190,6 +192,13 @@ public sealed class IngestEmail(
         if (result.Duplicate)
         {
             return new Result(Outcome.Duplicate, ledger.Id, result.Item.Id);
+        }
+
+        if (suppressed && !message.Automatic)
+        {
+            // The address bounced once, but a person just wrote from it: it works again, and replies must reach it.
+            var address = parsed.FromAddress.ToLowerInvariant();
+            await db.EmailSuppressions.Where(s => s.Address == address).ExecuteDeleteAsync(cancellationToken);
         }
 
         if (acknowledged)
@@ -278,8 +287,9 @@ public sealed class IngestEmail(
     /// automatic mails its sender got from us within the loop breaker's window. Scalar subqueries (SQLite has no
     /// LATERAL join), each an index probe, by tenant equality (OneTenantQueries) so PostgreSQL plans it once per connection.
     /// </summary>
+    // Addresses we write to (acknowledgments, suppressions) are lower-case.
     private Task<Probe> ProbeAsync(Guid tenantId, string source, string dedupeKey, string? fromAddress, CancellationToken cancellationToken) =>
-        ProbeQuery(db, tenantId, source, dedupeKey, fromAddress, clock.GetUtcNow().UtcDateTime - AutomaticLimit.Window, cancellationToken);
+        ProbeQuery(db, tenantId, source, dedupeKey, fromAddress?.ToLowerInvariant(), clock.GetUtcNow().UtcDateTime - AutomaticLimit.Window, cancellationToken);
 
     // Compiled once: building and looking up the expression tree on every mail cost more CPU than the query itself.
     // The count is RecentAutomaticMailTo's.
@@ -290,7 +300,8 @@ public sealed class IngestEmail(
                     db.InboundMails.Where(m => m.TenantId == tenantId && m.Source == source && m.DedupeKey == dedupeKey).Select(m => (Guid?)m.Id).FirstOrDefault(),
                     db.InboundMails.Where(m => m.TenantId == tenantId && m.Source == source && m.DedupeKey == dedupeKey).Select(m => m.WorkItemId).FirstOrDefault(),
                     db.InboundMails.Where(m => m.TenantId == tenantId && m.Source == source && m.DedupeKey == dedupeKey).Select(m => m.Reason).FirstOrDefault(),
-                    db.OutboundMessages.Count(o => o.TenantId == tenantId && o.Automatic && o.To == fromAddress && o.CreatedAt > since)))
+                    db.OutboundMessages.Count(o => o.TenantId == tenantId && o.Automatic && o.To == fromAddress && o.CreatedAt > since),
+                    db.EmailSuppressions.Any(s => s.TenantId == tenantId && s.Address == fromAddress)))
                 .First());
 
     /// <summary>
@@ -302,7 +313,8 @@ public sealed class IngestEmail(
         && string.Equals(sender.Local, ours.Local, StringComparison.OrdinalIgnoreCase)
         && string.Equals(sender.Domain, ours.Domain, StringComparison.OrdinalIgnoreCase);
 
-    private sealed record Probe(Guid? SeenId, Guid? SeenWorkItemId, string? SeenReason, int RecentAutomatic);
+    /// <param name="Suppressed">The sender's address is suppressed after a permanent bounce.</param>
+    private sealed record Probe(Guid? SeenId, Guid? SeenWorkItemId, string? SeenReason, int RecentAutomatic, bool Suppressed);
 
     /// <summary>
     /// What the loop breaker counts: automatic mails to one address within the window, so an auto-responder that
@@ -311,7 +323,8 @@ public sealed class IngestEmail(
     private IQueryable<OutboundMessage> RecentAutomaticMailTo(string? address, Guid tenantId)
     {
         var since = clock.GetUtcNow().UtcDateTime - AutomaticLimit.Window;
-        return db.OutboundMessages.Where(o => o.TenantId == tenantId && o.Automatic && o.To == address && o.CreatedAt > since);
+        var to = address?.ToLowerInvariant();
+        return db.OutboundMessages.Where(o => o.TenantId == tenantId && o.Automatic && o.To == to && o.CreatedAt > since);
     }
 
     private static readonly AutoReplyLimit AutomaticLimit = new();
@@ -342,9 +355,11 @@ public sealed class IngestEmail(
     private async Task<IReadOnlyList<InboundAttachment>> StoreAttachmentsAsync(ParsedEmail parsed, Guid tenantId, CancellationToken cancellationToken)
     {
         var stored = new List<InboundAttachment>();
+        var now = clock.GetUtcNow();
         foreach (var file in parsed.Attachments)
         {
-            var id = Guid.CreateVersion7();
+            // Ids in the mail's order (a millisecond apart: version 7 ids sort by time first), which lists keep.
+            var id = Guid.CreateVersion7(now.AddMilliseconds(stored.Count));
             using var content = new MemoryStream(file.Content, writable: false);
             var (length, sha) = await Attachments.WriteBlobAsync(paths, tenantId, id, content, cancellationToken);
             stored.Add(new InboundAttachment(id, file.FileName, ColumnText.Fit(file.ContentType, 128), length, sha));

@@ -5,6 +5,13 @@ namespace ProDesk.Web.Channels.Email;
 /// <summary>Cleaning rules for text that came out of a message, shared by headers and bodies.</summary>
 internal static class MailText
 {
+    // U+0080..U+009F are never text in mail: they are windows-1252 bytes (€, curly quotes, dashes) that a decoder read
+    // as Latin-1, most often in an RFC 2047 word labelled iso-8859-1 (Outlook's habit). Read as windows-1252 instead;
+    // the five bytes it leaves undefined stay control characters and go.
+    private static readonly string C1AsWindows1252 = EmailParser.UnlabeledFallback.GetString([.. Enumerable.Range(0x80, 32).Select(b => (byte)b)]);
+
+    private static char Text(char c) => c is >= '\u0080' and <= '\u009f' ? C1AsWindows1252[c - 0x80] : c;
+
     /// <summary>
     /// One line of display text: every control character (CR, LF and NUL smuggled in through an
     /// encoded word included) and every run of whitespace becomes one space, bidi overrides and
@@ -21,7 +28,7 @@ internal static class MailText
         var pendingSpace = false;
         for (var i = 0; i < value.Length && text.Length < maxLength; i++)
         {
-            var c = value[i];
+            var c = Text(value[i]);
             if (char.IsControl(c) || char.IsWhiteSpace(c))
             {
                 pendingSpace = text.Length > 0;
@@ -76,7 +83,7 @@ internal static class MailText
         var text = new StringBuilder(Math.Min(value.Length, maxLength));
         for (var i = 0; i < value.Length && text.Length < maxLength; i++)
         {
-            var c = value[i];
+            var c = Text(value[i]);
             if (c == '\r')
             {
                 text.Append('\n');

@@ -499,8 +499,10 @@ public sealed partial class EmailParserTests
         Assert.Contains("more than 500 MIME parts", refused.Reason, StringComparison.Ordinal);
 
         var allowed = Parse("too-many-parts.eml", EmailParserLimits.Default with { MaxParts = 1_000 });
-        Assert.Equal("part 0", allowed.TextBody);
-        Assert.Equal(599, allowed.Attachments.Count);
+        // Text parts one after another in a multipart/mixed are all the body, as a mail client shows them.
+        Assert.StartsWith("part 0\n", allowed.TextBody, StringComparison.Ordinal);
+        Assert.EndsWith("part 599", allowed.TextBody, StringComparison.Ordinal);
+        Assert.Empty(allowed.Attachments);
     }
 
     [Fact]
@@ -542,6 +544,48 @@ public sealed partial class EmailParserTests
 
         Assert.Equal("Real content", email.TextBody);
         Assert.Equal("<p>Real <i>content</i></p>", email.HtmlBody);
+    }
+
+    [Fact]
+    public void Windows_1252_text_labelled_iso_8859_1_keeps_its_euro_sign_and_curly_quotes()
+    {
+        // Outlook's habit: bytes 0x80 (euro), 0x93 and 0x94 (curly quotes) under an iso-8859-1 label, in the body and in an encoded word.
+        var raw = Encoding.ASCII.GetBytes(
+            "From: a@b.test\r\nSubject: =?iso-8859-1?Q?Facture_100=80_=93urgent=94?=\r\n" +
+            "Content-Type: text/plain; charset=\"iso-8859-1\"\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n" +
+            "Co=FBt : 100=80 =93devis=94 =E9t=E9\r\n");
+
+        var email = EmailParser.Parse(raw);
+
+        Assert.Equal("Facture 100\u20ac \u201curgent\u201d", email.Subject);
+        Assert.Equal("Co\u00fbt : 100\u20ac \u201cdevis\u201d \u00e9t\u00e9", email.TextBody.Trim());
+    }
+
+    [Fact]
+    public void Text_a_picture_and_more_text_in_one_mixed_message_are_all_the_body()
+    {
+        // Apple Mail and phones: the text after an inline picture is body, not an attachment.
+        var raw = Encoding.ASCII.GetBytes(
+            "From: a@b.test\r\nSubject: s\r\nContent-Type: multipart/mixed; boundary=\"Apple-Mail=_1\"\r\n\r\n" +
+            "--Apple-Mail=_1\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\nFirst part before image.\r\n" +
+            "--Apple-Mail=_1\r\nContent-Type: image/png\r\nContent-Disposition: inline; filename=IMG_0001.png\r\nContent-Transfer-Encoding: base64\r\n\r\niVBORw0KGgo=\r\n" +
+            "--Apple-Mail=_1\r\nContent-Type: text/plain; charset=us-ascii\r\nContent-Disposition: inline\r\n\r\nSecond part after image.\r\n\r\nSent from my iPhone\r\n" +
+            "--Apple-Mail=_1--\r\n");
+
+        var email = EmailParser.Parse(raw);
+
+        Assert.Contains("First part before image.", email.TextBody, StringComparison.Ordinal);
+        Assert.Contains("Second part after image.", email.TextBody, StringComparison.Ordinal);
+        Assert.Equal("IMG_0001.png", Assert.Single(email.Attachments).FileName);
+    }
+
+    [Fact]
+    public void A_utf8_byte_order_mark_is_not_part_of_the_body()
+    {
+        var raw = Encoding.ASCII.GetBytes("From: a@b.test\r\nSubject: s\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n")
+            .Concat(Encoding.ASCII.GetBytes(Convert.ToBase64String([0xEF, 0xBB, 0xBF, .. "Hello"u8]) + "\r\n")).ToArray();
+
+        Assert.Equal("Hello", EmailParser.Parse(raw).TextBody.Trim());
     }
 
     [Fact]

@@ -321,12 +321,9 @@ public sealed class InboundEmailTests(ProDeskApp app) : PostgresTest(app)
         Assert.All(await ItemsAsync("acme"), i => Assert.Single(i.Messages));
     }
 
-    [Fact]
-    public async Task A_permanent_bounce_suppresses_the_address_and_leaves_the_item_alone()
-    {
-        var created = await JsonAsync(await PostAsync(Mail(from: "gone@example.fr")));
-        var ack = Assert.Single(await OutboundAsync("acme"));
-        var bounce = $"""
+    /// <summary>A Postfix-style permanent failure report for gone@example.fr, quoting our mail <paramref name="ours"/> by its Message-ID.</summary>
+    private static string PermanentBounce(OutboundMessage ours) =>
+        $"""
             From: Mail Delivery System <mailer-daemon@mx.example.fr>
             To: support@acme.test
             Subject: Undelivered Mail Returned to Sender
@@ -351,9 +348,16 @@ public sealed class InboundEmailTests(ProDeskApp app) : PostgresTest(app)
             --b1
             Content-Type: text/rfc822-headers
 
-            Message-ID: <{ack.InternetMessageId}>
+            Message-ID: <{ours.InternetMessageId}>
             --b1--
             """.ReplaceLineEndings("\r\n");
+
+    [Fact]
+    public async Task A_permanent_bounce_suppresses_the_address_and_leaves_the_item_alone()
+    {
+        var created = await JsonAsync(await PostAsync(Mail(from: "gone@example.fr")));
+        var ack = Assert.Single(await OutboundAsync("acme"));
+        var bounce = PermanentBounce(ack);
         var response = await PostAsync(bounce);
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         Assert.Equal("dropped", (await JsonAsync(response)).GetProperty("outcome").GetString());
@@ -366,6 +370,22 @@ public sealed class InboundEmailTests(ProDeskApp app) : PostgresTest(app)
         await App.Services.GetRequiredService<OutboundDispatcher>().SendDueAsync(CancellationToken.None);
         Assert.Equal(OutboundState.Suppressed, Assert.Single(await OutboundAsync("acme")).State);
         Assert.Equal(created.GetProperty("workItemId").GetGuid(), item.Id);
+    }
+
+    [Fact]
+    public async Task A_person_writing_again_from_a_bounced_address_lifts_its_suppression()
+    {
+        await PostAsync(Mail(from: "gone@example.fr"));
+        var ack = Assert.Single(await OutboundAsync("acme"));
+        Assert.Equal(HttpStatusCode.Accepted, (await PostAsync(PermanentBounce(ack))).StatusCode);
+        Assert.True(await App.InTenantAsync("acme", db => db.EmailSuppressions.AnyAsync(s => s.Address == "gone@example.fr")));
+
+        // The mailbox works again (the customer wrote from it): replies and acknowledgments must reach it.
+        Assert.Equal(HttpStatusCode.Created, (await PostAsync(Mail(from: "Gone@Example.fr", subject: "I am back"))).StatusCode);
+        Assert.False(await App.InTenantAsync("acme", db => db.EmailSuppressions.AnyAsync()));
+        await App.Services.GetRequiredService<OutboundDispatcher>().SendDueAsync(CancellationToken.None);
+        var second = Assert.Single(await OutboundAsync("acme"), o => o.Id != ack.Id);
+        Assert.NotEqual(OutboundState.Suppressed, second.State);
     }
 
     [Theory]
@@ -502,6 +522,25 @@ public sealed class InboundEmailTests(ProDeskApp app) : PostgresTest(app)
         // Nobody but provider admins sees quarantined mail; a client admin of the tenant gets 404.
         var clientAdmin = App.CreateClient().WithBearer((await App.PatAsync("admin@acme.test")).Secret);
         Assert.Equal(HttpStatusCode.NotFound, (await clientAdmin.GetAsync("/api/v1/tenants/acme/channels/email/quarantine")).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_mails_files_are_listed_in_the_order_the_mail_has_them()
+    {
+        var mail = Mail(subject: "Scans");
+        var body = new BodyBuilder { TextBody = "Fifteen pages." };
+        var names = Enumerable.Range(1, 15).Select(i => $"page-{i:00}.txt").ToList();
+        foreach (var name in names)
+        {
+            body.Attachments.Add(name, Encoding.ASCII.GetBytes(name), new ContentType("text", "plain"));
+        }
+
+        mail.Body = body.ToMessageBody();
+        var created = await JsonAsync(await PostAsync(mail));
+
+        var admin = App.CreateClient().WithBearer((await App.PatAsync("admin@prodesk.test")).Secret);
+        var item = await admin.JsonAsync($"/api/v1/tenants/acme/work-items/{created.GetProperty("workItemId").GetGuid()}");
+        Assert.Equal(names, item.GetProperty("attachments").EnumerateArray().Select(a => a.GetProperty("fileName").GetString()));
     }
 
     [Fact]

@@ -62,6 +62,16 @@ public sealed class TokenTests(ProDeskApp app) : PostgresTest(app)
     }
 
     [Fact]
+    public async Task A_token_cannot_mint_another_token_so_revoking_a_stolen_one_ends_it()
+    {
+        var bearer = App.CreateClient().WithBearer((await App.PatAsync("agent1@prodesk.test")).Secret);
+        var minted = await bearer.PostAsJsonAsync("/api/v1/me/tokens", new { name = "child" });
+        Assert.Equal(HttpStatusCode.Forbidden, minted.StatusCode);
+        Assert.Equal("application/problem+json", minted.Content.Headers.ContentType?.MediaType);
+        Assert.Single((await bearer.JsonAsync("/api/v1/me/tokens")).EnumerateArray());
+    }
+
+    [Fact]
     public async Task Nobody_can_revoke_or_see_another_users_token()
     {
         var victim = App.CreateClient().WithBearer((await App.PatAsync("agent1@prodesk.test")).Secret);

@@ -150,6 +150,53 @@ public sealed class MalformedRequestTests(ProDeskApp app) : PostgresTest(app)
         Assert.Equal("Invalid email or password.", Browserless.LoginMessage(await response.Content.ReadAsStringAsync()));
     }
 
+    [Fact]
+    public async Task A_compressed_body_is_refused_as_an_unsupported_coding_and_nothing_is_stored()
+    {
+        var client = await App.IntegrationClientAsync("acme");
+        var content = Json("""{"from":"marie@example.fr","subject":"Zipped","body":"Drip","externalId":"gz-1"}""");
+        content.Headers.ContentEncoding.Add("gzip");
+        var response = await client.PostAsync("/api/v1/tenants/acme/conversations", content);
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(0, await App.InTenantAsync("acme", db => db.WorkItems.CountAsync()));
+    }
+
+    [Theory]
+    [InlineData("[]")]
+    [InlineData("42")]
+    public async Task A_body_that_is_no_json_object_is_named_as_the_whole_request_not_as_the_body_field(string json)
+    {
+        var client = await App.IntegrationClientAsync("acme");
+        var errors = await ErrorsAsync(await client.PostAsync("/api/v1/tenants/acme/conversations", Json(json)));
+        Assert.True(errors.TryGetProperty("$", out _), errors.GetRawText());
+        Assert.False(errors.TryGetProperty("body", out _), errors.GetRawText());
+    }
+
+    [Fact]
+    public async Task Claim_next_with_an_empty_kind_is_refused_as_on_the_list()
+    {
+        var client = await App.IntegrationClientAsync("acme");
+        await client.CreateConversationAsync("acme", "kind-empty-1");
+        var agent = await AgentAsync();
+        Assert.True((await ErrorsAsync(await agent.PostAsync("/api/v1/work/next?kind=", null))).TryGetProperty("kind", out _));
+        Assert.Equal(0, await App.InTenantAsync("acme", db => db.WorkItems.CountAsync(w => w.AssigneeId != null)));
+    }
+
+    [Fact]
+    public async Task Terminal_control_characters_in_an_api_conversation_are_not_stored()
+    {
+        var client = await App.IntegrationClientAsync("acme");
+        var response = await client.PostAsync("/api/v1/tenants/acme/conversations",
+            Json("""{"from":"marie@example.fr","name":"Ma\u001b[31mrie","subject":"a\u0001\u0007\u001bb","body":"line\u001b[2J\r\nnext","externalId":"ctl-1"}"""));
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+
+        var item = await App.InTenantAsync("acme", db => db.WorkItems.Select(w => new { w.Subject, Body = db.WorkItemMessages.Where(m => m.WorkItemId == w.Id).Select(m => m.Body).First() }).SingleAsync());
+        Assert.Equal("ab", item.Subject);
+        Assert.Equal("line[2J\nnext", item.Body);
+        Assert.Equal("Ma[31mrie", await App.InTenantAsync("acme", db => db.Contacts.Where(c => c.Email == "marie@example.fr").Select(c => c.Name).SingleAsync()));
+    }
+
     [Theory]
     [InlineData("/t/acme")]
     [InlineData("/login")]

@@ -128,6 +128,11 @@ public sealed class SlaPolicyEditingTests(SlaApp app) : SlaTest(app)
         Assert.Equal(HttpStatusCode.BadRequest, badPriority.StatusCode);
         Assert.True(JsonDocument.Parse(await badPriority.Content.ReadAsStringAsync()).RootElement.GetProperty("errors").TryGetProperty("priority", out _));
 
+        // An empty body would stop every new item's clocks: at least one target is asked for.
+        var empty = await admin.PutAsJsonAsync("/api/v1/tenants/acme/sla/policies/support/Normal", new { });
+        Assert.Equal(HttpStatusCode.BadRequest, empty.StatusCode);
+        Assert.True(JsonDocument.Parse(await empty.Content.ReadAsStringAsync()).RootElement.GetProperty("errors").TryGetProperty("firstResponseMinutes", out _));
+
         // A queue the tenant does not have is not there to change (northwind's queue, asked of acme, included).
         Assert.Equal(HttpStatusCode.NotFound, (await admin.PutAsJsonAsync("/api/v1/tenants/acme/sla/policies/nowhere/Normal", new { resolutionMinutes = 60 })).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await admin.PutAsJsonAsync("/api/v1/tenants/acme/sla/policies/returns/Normal", new { resolutionMinutes = 60 })).StatusCode);

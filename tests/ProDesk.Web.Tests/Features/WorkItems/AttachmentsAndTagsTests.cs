@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
 using ProDesk.Web.Tests.Infrastructure;
 
 namespace ProDesk.Web.Tests.Features.WorkItems;
@@ -63,6 +64,12 @@ public sealed class AttachmentsAndTagsTests(ProDeskApp app) : PostgresTest(app)
         var bad = await agent.PutAsJsonAsync($"/api/v1/tenants/acme/work-items/{id}/tags", new { tags = new[] { "fine", "<b>bold</b>" } });
         Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
         Assert.Contains("tags[1]", await bad.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        // A body without the list is a mistake, not "remove every tag" (that is an empty list).
+        var missing = await agent.PutAsJsonAsync($"/api/v1/tenants/acme/work-items/{id}/tags", new { });
+        Assert.Equal(HttpStatusCode.BadRequest, missing.StatusCode);
+        Assert.Contains("\"tags\"", await missing.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(["vip", "plumbing"], await App.InTenantAsync("acme", db => db.WorkItems.Where(w => w.Id == id).Select(w => w.Tags).SingleAsync()));
     }
 
     [Fact]

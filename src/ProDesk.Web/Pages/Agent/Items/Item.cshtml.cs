@@ -79,7 +79,7 @@ public sealed class ItemModel(ProDeskDbContext db, ITenantContext tenantContext,
         Tenant = tenant;
         Item = item;
         Moves = WorkItemStatusMachine.MovesFrom(item.Status);
-        Attachments = await db.WorkItemAttachments.AsNoTracking().Where(a => a.WorkItemId == id).OrderBy(a => a.CreatedAt).ToListAsync(cancellationToken);
+        Attachments = await db.WorkItemAttachments.AsNoTracking().Where(a => a.WorkItemId == id).OrderBy(a => a.CreatedAt).ThenBy(a => a.Id).ToListAsync(cancellationToken);
         byMessage = Attachments.ToLookup(a => a.WorkItemMessageId);
         AssigneeName = item.AssigneeId is { } assignee
             ? await db.Users.AsNoTracking().Where(u => u.Id == assignee).Select(u => u.DisplayName).FirstOrDefaultAsync(cancellationToken)
