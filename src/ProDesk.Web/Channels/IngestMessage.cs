@@ -282,7 +282,7 @@ public sealed class IngestMessage(ProDeskDbContext db, ITenantContext tenants, S
     {
         var key = probe ? MessageKey(message) : null;
         var (email, phone) = message.FromIsPhone ? (null, PhoneOf(message)) : (EmailOf(message), (string?)null);
-        var found = await LookUp(db, tenantId, email, phone, message.QueueKey, key, NewItemPriority.ToString(), cancellationToken);
+        var found = await LookUp.For(db)(db, tenantId, email, phone, message.QueueKey, key, NewItemPriority.ToString(), cancellationToken);
         return new Known(found.Seen, found.SenderId is { } id ? new Sender(id, found.SenderName!) : null, found.Queue, found.Policy);
     }
 
@@ -305,7 +305,7 @@ public sealed class IngestMessage(ProDeskDbContext db, ITenantContext tenants, S
     // known by email compares only the email column and one known by phone only the phone (each its plain index).
     // By tenant equality (OneTenantQueries), so PostgreSQL plans it once per connection, not on every message.
     // Without a queue key, `q.Key == queueKey` matches nothing and the default queue is the only candidate.
-    private static readonly Func<ProDeskDbContext, Guid, string?, string?, string?, string?, string, CancellationToken, Task<Found>> LookUp =
+    private static readonly CompiledPerModel<Func<ProDeskDbContext, Guid, string?, string?, string?, string?, string, CancellationToken, Task<Found>>> LookUp = new(() =>
         EF.CompileAsyncQuery((ProDeskDbContext db, Guid tenantId, string? email, string? phone, string? queueKey, string? key, string priority, CancellationToken cancellationToken) =>
             db.Queues.IgnoreQueryFilters(new[] { ProDeskDbContext.TenantFilter }).AsNoTracking()
                 .Where(q => q.TenantId == tenantId && (q.Key == queueKey || q.IsDefault))
@@ -319,7 +319,7 @@ public sealed class IngestMessage(ProDeskDbContext db, ITenantContext tenants, S
                     SenderName = db.Contacts.Where(c => c.TenantId == tenantId && (email != null ? c.Email == email : c.Phone == phone)).Select(c => c.Name).FirstOrDefault(),
                     Seen = key != null && db.WorkItemMessages.Any(m => m.TenantId == tenantId && m.ExternalId == key),
                 })
-                .First());
+                .First()));
 
     private async Task<Result?> FindAsync(InboundMessage message, CancellationToken cancellationToken)
     {

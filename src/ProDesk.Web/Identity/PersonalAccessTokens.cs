@@ -67,12 +67,12 @@ public sealed class PersonalAccessTokens(ProDeskDbContext db, AuditLog audit, Ti
     private sealed record Found(Guid Id, DateTime? LastUsedAt, AppUser User);
 
     // Compiled once: on every API request, building and looking up the expression tree cost more CPU than the query.
-    private static readonly Func<ProDeskDbContext, byte[], CancellationToken, Task<Found?>> FindByHash =
+    private static readonly CompiledPerModel<Func<ProDeskDbContext, byte[], CancellationToken, Task<Found?>>> FindByHash = new(() =>
         EF.CompileAsyncQuery((ProDeskDbContext db, byte[] hash, CancellationToken cancellationToken) =>
             db.PersonalAccessTokens.AsNoTracking()
                 .Where(t => t.Hash == hash && t.RevokedAt == null)
                 .Join(db.Users.AsNoTracking(), t => t.UserId, u => u.Id, (t, u) => new Found(t.Id, t.LastUsedAt, u))
-                .SingleOrDefault());
+                .SingleOrDefault()));
 
     /// <summary>
     /// The user of a valid, unrevoked token, or null, in one query (this runs on every API request).
@@ -87,7 +87,7 @@ public sealed class PersonalAccessTokens(ProDeskDbContext db, AuditLog audit, Ti
 
         var hash = Hash(secret);
         using var identityTablesOnly = db.OnTablesWithoutRowLevelSecurity();
-        var found = await FindByHash(db, hash, cancellationToken);
+        var found = await FindByHash.For(db)(db, hash, cancellationToken);
         if (found is null)
         {
             return null;

@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using ProDesk.Data.WorkItems;
+using ProDesk.Web.Channels.Outbound;
 
 namespace ProDesk.Web.WorkItems;
 
@@ -13,7 +14,9 @@ public sealed record WorkItemSummary(
     public string? Tenant { get; init; }
 }
 
-public sealed record MessageView(Guid Id, string Kind, string? Author, string Body, DateTime CreatedAt);
+/// <param name="Delivery">For a reply: pending, sent, failed or suppressed (the address bounced before); null for other messages.</param>
+/// <param name="DeliveryError">Why a failed or suppressed reply did not go.</param>
+public sealed record MessageView(Guid Id, string Kind, string? Author, string Body, DateTime CreatedAt, string? Delivery = null, string? DeliveryError = null);
 
 public sealed record SlaView(IReadOnlyList<SlaTargetView> Targets, IReadOnlyDictionary<string, DateTime> DueAt, DateTime? PausedSince, IReadOnlyList<string> Breaches);
 
@@ -37,6 +40,6 @@ internal static class WorkItemViewMapping
         item.Id, item.Kind.ToString(), item.Status.ToString(), item.Priority.ToString(), queueKey, item.Subject, item.Channel,
         item.ExternalId, item.AssigneeId, item.Tags, item.CreatedAt, item.UpdatedAt, item.Version);
 
-    public static MessageView View(this WorkItemMessage message) =>
-        new(message.Id, message.Kind.ToString(), message.AuthorName, message.Body, message.CreatedAt);
+    public static MessageView View(this WorkItemMessage message, Deliveries.Delivery? delivery = null) =>
+        new(message.Id, message.Kind.ToString(), message.AuthorName, message.Body, message.CreatedAt, delivery?.State, delivery?.Error);
 }

@@ -8,6 +8,7 @@ using ProDesk.Domain.Channels.Email;
 using ProDesk.Domain.Sla;
 using ProDesk.Domain.WorkItems;
 using ProDesk.Web.Channels;
+using ProDesk.Web.Channels.Outbound;
 using ProDesk.Web.Hosting;
 using ProDesk.Web.Identity;
 using ProDesk.Web.Sla;
@@ -173,7 +174,9 @@ public static partial class WorkItemsApi
         }
 
         var queueKey = await QueueKeyAsync(db, item.QueueId, cancellationToken);
-        var messages = item.Messages.Where(m => seesNotes || m.Kind != MessageKind.Note).OrderBy(m => m.CreatedAt).ThenBy(m => m.Id).Select(m => m.View()).ToList();
+        var deliveries = await Deliveries.OfItemAsync(db, id, cancellationToken);
+        var messages = item.Messages.Where(m => seesNotes || m.Kind != MessageKind.Note).OrderBy(m => m.CreatedAt).ThenBy(m => m.Id)
+            .Select(m => m.View(deliveries.GetValueOrDefault(m.Id))).ToList();
         var changes = await db.WorkItemChanges.AsNoTracking().Where(c => c.WorkItemId == id).OrderBy(c => c.Id)
             .Select(c => new ChangeView(c.At, c.ActorName, c.Field, c.From, c.To)).ToListAsync(cancellationToken);
         var attachments = await db.WorkItemAttachments.AsNoTracking().Where(a => a.WorkItemId == id).OrderBy(a => a.CreatedAt).ThenBy(a => a.Id).Select(a => Attachments.View(a)).ToListAsync(cancellationToken);

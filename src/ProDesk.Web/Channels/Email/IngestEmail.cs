@@ -289,11 +289,11 @@ public sealed class IngestEmail(
     /// </summary>
     // Addresses we write to (acknowledgments, suppressions) are lower-case.
     private Task<Probe> ProbeAsync(Guid tenantId, string source, string dedupeKey, string? fromAddress, CancellationToken cancellationToken) =>
-        ProbeQuery(db, tenantId, source, dedupeKey, fromAddress?.ToLowerInvariant(), clock.GetUtcNow().UtcDateTime - AutomaticLimit.Window, cancellationToken);
+        ProbeQuery.For(db)(db, tenantId, source, dedupeKey, fromAddress?.ToLowerInvariant(), clock.GetUtcNow().UtcDateTime - AutomaticLimit.Window, cancellationToken);
 
     // Compiled once: building and looking up the expression tree on every mail cost more CPU than the query itself.
     // The count is RecentAutomaticMailTo's.
-    private static readonly Func<ProDeskDbContext, Guid, string, string, string?, DateTime, CancellationToken, Task<Probe>> ProbeQuery =
+    private static readonly CompiledPerModel<Func<ProDeskDbContext, Guid, string, string, string?, DateTime, CancellationToken, Task<Probe>>> ProbeQuery = new(() =>
         EF.CompileAsyncQuery((ProDeskDbContext db, Guid tenantId, string source, string dedupeKey, string? fromAddress, DateTime since, CancellationToken cancellationToken) =>
             db.Tenants.IgnoreQueryFilters(new[] { ProDeskDbContext.TenantFilter }).AsNoTracking().Where(t => t.Id == tenantId)
                 .Select(t => new Probe(
@@ -302,7 +302,7 @@ public sealed class IngestEmail(
                     db.InboundMails.Where(m => m.TenantId == tenantId && m.Source == source && m.DedupeKey == dedupeKey).Select(m => m.Reason).FirstOrDefault(),
                     db.OutboundMessages.Count(o => o.TenantId == tenantId && o.Automatic && o.To == fromAddress && o.CreatedAt > since),
                     db.EmailSuppressions.Any(s => s.TenantId == tenantId && s.Address == fromAddress)))
-                .First());
+                .First()));
 
     /// <summary>
     /// The tenant's own support address, or one of its +tagged reply addresses: a mail "from" it (a forwarding rule,

@@ -373,6 +373,25 @@ public sealed class InboundEmailTests(ProDeskApp app) : PostgresTest(app)
     }
 
     [Fact]
+    public async Task A_reply_to_a_bounced_address_shows_the_agent_it_was_not_delivered()
+    {
+        var created = await JsonAsync(await PostAsync(Mail(from: "gone@example.fr")));
+        var id = created.GetProperty("workItemId").GetGuid();
+        Assert.Equal(HttpStatusCode.Accepted, (await PostAsync(PermanentBounce(Assert.Single(await OutboundAsync("acme"))))).StatusCode);
+
+        var agent = App.CreateClient().WithBearer((await App.PatAsync("agent1@prodesk.test")).Secret);
+        Assert.Equal(HttpStatusCode.OK, (await agent.PostAsJsonAsync($"/api/v1/tenants/acme/work-items/{id}/replies", new { body = "We fixed it." })).StatusCode);
+        await App.Services.GetRequiredService<OutboundDispatcher>().SendDueAsync(CancellationToken.None);
+
+        var reply = (await agent.JsonAsync($"/api/v1/tenants/acme/work-items/{id}")).GetProperty("messages").EnumerateArray().Single(m => m.GetProperty("kind").GetString() == "Reply");
+        Assert.Equal("suppressed", reply.GetProperty("delivery").GetString());
+        Assert.Contains("bounced", reply.GetProperty("deliveryError").GetString(), StringComparison.Ordinal);
+
+        var page = await (await App.SignedInAsync("agent1@prodesk.test")).GetStringAsync($"/agent/items/acme/{id}");
+        Assert.Contains("data-testid=\"not-delivered\"", page, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_person_writing_again_from_a_bounced_address_lifts_its_suppression()
     {
         await PostAsync(Mail(from: "gone@example.fr"));

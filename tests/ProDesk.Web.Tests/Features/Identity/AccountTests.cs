@@ -79,7 +79,7 @@ public sealed partial class AccountTests(ProDeskApp app) : PostgresTest(app)
     public async Task Fields_a_caller_may_not_set_are_ignored_never_applied()
     {
         var victim = await App.UserAsync("admin@northwind.test");
-        var attacker = App.CreateClient().WithBearer((await App.PatAsync("admin@acme.test")).Secret);
+        var attacker = await App.SignedInAsync("admin@acme.test");
         var response = await attacker.PostAsJsonAsync("/api/v1/me/tokens", new { name = "sneaky", userId = victim.Id, tenantId = victim.TenantId, role = "ProviderAdmin" });
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         var secret = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("token").GetString()!;

@@ -6,6 +6,7 @@ using ProDesk.Data;
 using ProDesk.Data.WorkItems;
 using ProDesk.Domain.WorkItems;
 using ProDesk.Web.Channels.Email;
+using ProDesk.Web.Channels.Outbound;
 using ProDesk.Web.Hosting;
 using ProDesk.Web.Security;
 using ProDesk.Web.Tenancy;
@@ -31,6 +32,9 @@ public sealed class ItemModel(ProDeskDbContext db, ITenantContext tenantContext,
 
     /// <summary>The messages, oldest first.</summary>
     public IEnumerable<WorkItemMessage> Thread => Item.Messages.OrderBy(m => m.CreatedAt).ThenBy(m => m.Id);
+
+    /// <summary>How each reply fared on its channel, by message id.</summary>
+    public IReadOnlyDictionary<Guid, Deliveries.Delivery> DeliveriesByMessage { get; private set; } = new Dictionary<Guid, Deliveries.Delivery>();
 
     /// <summary>Files that came with <paramref name="messageId"/> (a mail's attachments), or with none (agents' uploads) when null.</summary>
     public IEnumerable<WorkItemAttachment> AttachmentsOf(Guid? messageId) => byMessage[messageId];
@@ -81,6 +85,7 @@ public sealed class ItemModel(ProDeskDbContext db, ITenantContext tenantContext,
         Moves = WorkItemStatusMachine.MovesFrom(item.Status);
         Attachments = await db.WorkItemAttachments.AsNoTracking().Where(a => a.WorkItemId == id).OrderBy(a => a.CreatedAt).ThenBy(a => a.Id).ToListAsync(cancellationToken);
         byMessage = Attachments.ToLookup(a => a.WorkItemMessageId);
+        DeliveriesByMessage = await Deliveries.OfItemAsync(db, id, cancellationToken);
         AssigneeName = item.AssigneeId is { } assignee
             ? await db.Users.AsNoTracking().Where(u => u.Id == assignee).Select(u => u.DisplayName).FirstOrDefaultAsync(cancellationToken)
             : null;
