@@ -16,10 +16,24 @@ public static class MailFrame
     /// </summary>
     public const string Sandbox = "allow-popups allow-popups-to-escape-sandbox";
 
-    /// <summary>Inline styles and remote (https) or inline (data:) images: what mail needs to look right, and nothing that runs.</summary>
+    /// <summary>
+    /// Inline styles and the mail's own (data:) images: what mail needs to look right, and nothing that runs. Remote
+    /// images wait until the agent asks (<see cref="PolicyWithRemoteImages"/>): a tracking pixel would tell the sender
+    /// when, and from which address, the desk read the mail.
+    /// </summary>
     public const string Policy =
+        "default-src 'none'; img-src data: cid:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; " +
+        "frame-ancestors 'self'; sandbox " + Sandbox;
+
+    /// <summary><see cref="Policy"/> with remote (https) images, once the agent chose to show them.</summary>
+    public const string PolicyWithRemoteImages =
         "default-src 'none'; img-src https: data: cid:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; " +
         "frame-ancestors 'self'; sandbox " + Sandbox;
+
+    /// <summary>Whether sanitized mail HTML refers to an image on the web (what <see cref="Policy"/> holds back).</summary>
+    public static bool HasRemoteImages(string sanitizedHtml) =>
+        sanitizedHtml.Contains("src=\"http", StringComparison.OrdinalIgnoreCase) || sanitizedHtml.Contains("url(http", StringComparison.OrdinalIgnoreCase)
+        || sanitizedHtml.Contains("url(\"http", StringComparison.OrdinalIgnoreCase) || sanitizedHtml.Contains("url('http", StringComparison.OrdinalIgnoreCase);
 
     // Readable defaults for mail that brings no styles of its own; the frame does not inherit the console's stylesheet.
     private const string Head =
@@ -32,9 +46,9 @@ public static class MailFrame
     /// <summary>The whole document around an already sanitized fragment.</summary>
     public static string Document(string sanitizedHtml) => string.Concat(Head, sanitizedHtml, Tail);
 
-    public static void ApplyHeaders(IHeaderDictionary headers)
+    public static void ApplyHeaders(IHeaderDictionary headers, bool remoteImages = false)
     {
-        headers.ContentSecurityPolicy = Policy;
+        headers.ContentSecurityPolicy = remoteImages ? PolicyWithRemoteImages : Policy;
         // Only the console itself may frame it (frame-ancestors says the same to newer browsers).
         headers.XFrameOptions = "SAMEORIGIN";
         // Remote images in the mail must not learn the console's URL.

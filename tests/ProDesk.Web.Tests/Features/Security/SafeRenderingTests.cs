@@ -156,6 +156,30 @@ public sealed class SafeRenderingTests(ProDeskApp app) : PostgresTest(app)
     }
 
     [Fact]
+    public async Task Remote_images_wait_until_the_agent_asks_so_a_tracking_pixel_learns_nothing()
+    {
+        var mail = new MimeMessage { Subject = "Newsletter", MessageId = "render-remote@example.test" };
+        mail.From.Add(MailboxAddress.Parse("nina@example.test"));
+        mail.To.Add(MailboxAddress.Parse("support@acme.prodesk.test"));
+        mail.Body = new BodyBuilder { HtmlBody = "<p>Hello</p><img alt=\"pixel\" src=\"https://tracker.example/p.gif?u=1\">" }.ToMessageBody();
+        var id = await PostMailAsync(mail);
+        var agent = await App.SignedInAsync("agent1@prodesk.test");
+        var page = new HtmlParser().ParseDocument(await agent.GetStringAsync($"/agent/items/acme/{id}"));
+
+        var framed = await agent.GetAsync(page.QuerySelector("iframe")!.GetAttribute("src")!);
+        var policy = framed.Headers.GetValues("Content-Security-Policy").Single();
+        Assert.Contains("img-src data: cid:;", policy, StringComparison.Ordinal);
+        Assert.DoesNotContain("https:", policy, StringComparison.Ordinal);
+
+        // The agent's choice loads the same mail into the same frame, with web images allowed.
+        var show = page.QuerySelector("[data-testid=show-images]")!;
+        Assert.Equal(page.QuerySelector("iframe")!.GetAttribute("name"), show.GetAttribute("target"));
+        var shown = await agent.GetAsync(show.GetAttribute("href")!);
+        Assert.Contains("img-src https: data: cid:;", shown.Headers.GetValues("Content-Security-Policy").Single(), StringComparison.Ordinal);
+        Assert.Contains("tracker.example", await shown.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_mail_frame_is_not_found_for_another_tenants_agent_or_a_message_without_html()
     {
         var mail = new MimeMessage { Subject = "Invoice", MessageId = "render-3@example.test" };

@@ -42,7 +42,8 @@ public sealed class ItemModel(ProDeskDbContext db, ITenantContext tenantContext,
     public string AttachmentUrl(WorkItemAttachment file) => $"/api/v1/tenants/{Tenant.Slug}/work-items/{Item.Id}/attachments/{file.Id}";
 
     /// <summary>Where the sandboxed frame of a mail's HTML loads it from (<see cref="OnGetMailAsync"/>).</summary>
-    public string MailUrl(WorkItemMessage message) => $"/agent/items/{Tenant.Slug}/{Item.Id}?handler=Mail&message={message.Id}";
+    public string MailUrl(WorkItemMessage message, bool images = false) =>
+        $"/agent/items/{Tenant.Slug}/{Item.Id}?handler=Mail&message={message.Id}{(images ? "&images=true" : "")}";
 
     public async Task<IActionResult> OnGetAsync(Guid id, CancellationToken cancellationToken) =>
         await LoadAsync(id, cancellationToken) ? Page() : NotFound();
@@ -57,7 +58,8 @@ public sealed class ItemModel(ProDeskDbContext db, ITenantContext tenantContext,
     /// mail's style attributes; a document of its own gets the frame policy below instead, which
     /// allows inline styles and images but no script, no plugin, no form, no same-origin access.
     /// </summary>
-    public async Task<IActionResult> OnGetMailAsync(Guid id, Guid message, CancellationToken cancellationToken)
+    /// <param name="images">The agent asked to see the mail's remote images.</param>
+    public async Task<IActionResult> OnGetMailAsync(Guid id, Guid message, bool images, CancellationToken cancellationToken)
     {
         if (tenantContext.Current is null
             || await db.WorkItemMessages.AsNoTracking().Where(m => m.Id == message && m.WorkItemId == id && m.HtmlBody != null)
@@ -67,7 +69,7 @@ public sealed class ItemModel(ProDeskDbContext db, ITenantContext tenantContext,
         }
 
         html = await InlineImages.InlineAsync(html, id, message, db, paths, cancellationToken);
-        MailFrame.ApplyHeaders(Response.Headers);
+        MailFrame.ApplyHeaders(Response.Headers, remoteImages: images);
         return Content(MailFrame.Document(html), "text/html; charset=utf-8");
     }
 
