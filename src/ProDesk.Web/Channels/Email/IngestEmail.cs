@@ -257,7 +257,8 @@ public sealed class IngestEmail(
         var ours = reported.Count == 0 ? [] : OurMessageIdsIn(parsed);
         var mailedTo = ours.Count == 0 ? [] : await db.OutboundMessages.AsNoTracking()
             .Where(o => o.InternetMessageId != null && ours.Contains(o.InternetMessageId)).Select(o => o.To).ToListAsync(cancellationToken);
-        var failed = reported.Where(a => mailedTo.Contains(a, StringComparer.OrdinalIgnoreCase)).ToList();
+        // Lower-case, as the addresses we write to are: the dispatcher and a later mail from the address compare so.
+        var failed = reported.Where(a => mailedTo.Contains(a, StringComparer.OrdinalIgnoreCase)).Select(a => a.ToLowerInvariant()).Distinct().ToList();
         var known = await db.EmailSuppressions.AsNoTracking().Where(s => failed.Contains(s.Address)).Select(s => s.Address).ToListAsync(cancellationToken);
         foreach (var address in failed.Except(known, StringComparer.OrdinalIgnoreCase))
         {
