@@ -15,5 +15,7 @@ public sealed class CompiledPerModel<TQuery>(Func<TQuery> compile)
     private readonly ConditionalWeakTable<IModel, TQuery> compiled = [];
 
     /// <summary>The query for <paramref name="db"/>'s model.</summary>
-    public TQuery For(DbContext db) => compiled.GetValue(db.Model, _ => compile());
+    public TQuery For(DbContext db) =>
+        // The lookup first: GetValue's factory would be a new closure on every call of a statement that runs on every message.
+        compiled.TryGetValue(db.Model, out var query) ? query : compiled.GetValue(db.Model, _ => compile());
 }

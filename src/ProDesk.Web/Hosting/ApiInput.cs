@@ -38,6 +38,7 @@ public static partial class ApiInput
         // Nothing here decodes a compressed request body; read as it is, it would fail as "not valid JSON" or,
         // worse, be taken in as text. RFC 9110: 415 for a content coding the server does not accept.
         if (context.Request.Headers.ContentEncoding is { Count: > 0 } coding
+            && (context.Request.ContentLength > 0 || context.Request.Headers.TransferEncoding.Count > 0)
             && coding.Any(c => !string.Equals(c?.Trim(), "identity", StringComparison.OrdinalIgnoreCase)))
         {
             context.Response.Headers.AcceptEncoding = "identity";

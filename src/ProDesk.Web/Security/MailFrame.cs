@@ -21,14 +21,12 @@ public static class MailFrame
     /// images wait until the agent asks (<see cref="PolicyWithRemoteImages"/>): a tracking pixel would tell the sender
     /// when, and from which address, the desk read the mail.
     /// </summary>
-    public const string Policy =
-        "default-src 'none'; img-src data: cid:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; " +
-        "frame-ancestors 'self'; sandbox " + Sandbox;
+    public const string Policy = "default-src 'none'; img-src data: cid:; " + PolicyRest;
 
     /// <summary><see cref="Policy"/> with remote (https) images, once the agent chose to show them.</summary>
-    public const string PolicyWithRemoteImages =
-        "default-src 'none'; img-src https: data: cid:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; " +
-        "frame-ancestors 'self'; sandbox " + Sandbox;
+    public const string PolicyWithRemoteImages = "default-src 'none'; img-src https: data: cid:; " + PolicyRest;
+
+    private const string PolicyRest = "style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'self'; sandbox " + Sandbox;
 
     /// <summary>Whether sanitized mail HTML refers to an image on the web (what <see cref="Policy"/> holds back).</summary>
     public static bool HasRemoteImages(string sanitizedHtml) =>

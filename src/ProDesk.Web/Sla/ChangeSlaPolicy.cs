@@ -53,12 +53,6 @@ public sealed class ChangeSlaPolicy(ProDeskDbContext db, AuditLog audit, TimePro
             errors["priority"] = [$"must be one of {string.Join(", ", Enum.GetNames<WorkItemPriority>())}"];
         }
 
-        if (request.FirstResponseMinutes is null && request.NextResponseMinutes is null && request.ResolutionMinutes is null)
-        {
-            // An empty or mistyped body would otherwise stop every new item's clocks without a word.
-            errors["firstResponseMinutes"] = ["at least one target (firstResponseMinutes, nextResponseMinutes or resolutionMinutes) is required"];
-        }
-
         var escalations = new List<SlaEscalation>();
         for (var i = 0; i < (request.Escalations?.Count ?? 0); i++)
         {

@@ -62,6 +62,16 @@ public static class SlaPolicyApi
             return TypedResults.NotFound();
         }
 
+        if (request.FirstResponseMinutes is null && request.NextResponseMinutes is null && request.ResolutionMinutes is null)
+        {
+            // An empty or mistyped body would stop every new item's clocks without a word. A policy without targets
+            // is set on the SLA admin page, where each target is a field of its own.
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]>
+            {
+                ["firstResponseMinutes"] = ["at least one target (firstResponseMinutes, nextResponseMinutes or resolutionMinutes) is required"],
+            });
+        }
+
         var result = await change.HandleAsync(tenant, queue, priority, request, user, cancellationToken);
         return result.Outcome switch
         {

@@ -44,7 +44,7 @@ public static class Attachments
 
         if (item.Status == WorkItemStatus.Closed)
         {
-            return WorkItemsApi.IsClosed(item.Summary(await db.Queues.Where(q => q.Id == item.QueueId).Select(q => q.Key).FirstAsync(cancellationToken)));
+            return WorkItemsApi.IsClosed(item.Summary(await WorkItemsApi.QueueKeyAsync(db, item.QueueId, cancellationToken)));
         }
 
         var max = configuration.GetValue("Attachments:MaxBytes", 25L * 1024 * 1024);

@@ -101,16 +101,16 @@ public sealed class WorkItemCommands(ProDeskDbContext db, SlaEngine sla, OutboxR
             return new Result(Outcome.NotFound);
         }
 
-        if (basedOnVersion is { } seen && seen != item.Version && !force)
-        {
-            return new Result(Outcome.Stale, item);
-        }
-
         // Reports, SLA compliance and billing read a Closed item as final, and a reply would go out on a finished
         // conversation: nothing more goes onto it (the customer's next message starts a follow-up item).
         if (item.Status == WorkItemStatus.Closed && !evenWhenClosed)
         {
             return new Result(Outcome.Closed, item);
+        }
+
+        if (basedOnVersion is { } seen && seen != item.Version && !force)
+        {
+            return new Result(Outcome.Stale, item);
         }
 
         var now = clock.GetUtcNow().UtcDateTime;

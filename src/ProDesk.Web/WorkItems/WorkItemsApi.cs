@@ -174,9 +174,10 @@ public static partial class WorkItemsApi
         }
 
         var queueKey = await QueueKeyAsync(db, item.QueueId, cancellationToken);
+        // Why a reply did not go (a relay's answer, its host name) is for staff; clients see only whether it went.
         var deliveries = await Deliveries.OfItemAsync(db, id, cancellationToken);
         var messages = item.Messages.Where(m => seesNotes || m.Kind != MessageKind.Note).OrderBy(m => m.CreatedAt).ThenBy(m => m.Id)
-            .Select(m => m.View(deliveries.GetValueOrDefault(m.Id))).ToList();
+            .Select(m => m.View(deliveries.GetValueOrDefault(m.Id) is { } d && !seesNotes ? d with { Error = null } : deliveries.GetValueOrDefault(m.Id))).ToList();
         var changes = await db.WorkItemChanges.AsNoTracking().Where(c => c.WorkItemId == id).OrderBy(c => c.Id)
             .Select(c => new ChangeView(c.At, c.ActorName, c.Field, c.From, c.To)).ToListAsync(cancellationToken);
         var attachments = await db.WorkItemAttachments.AsNoTracking().Where(a => a.WorkItemId == id).OrderBy(a => a.CreatedAt).ThenBy(a => a.Id).Select(a => Attachments.View(a)).ToListAsync(cancellationToken);
@@ -310,16 +311,16 @@ public static partial class WorkItemsApi
         statusCode: StatusCodes.Status409Conflict,
         title: "The item changed since it was loaded",
         detail: $"It is now {current.Status} at version {current.Version}. Load it again, or send with \"force\": true to go ahead.",
-        extensions: new Dictionary<string, object?> { ["version"] = current.Version, ["current"] = current });
+        extensions: new Dictionary<string, object?> { ["reason"] = "changed", ["version"] = current.Version, ["current"] = current });
 
-    /// <summary>409 as problem details: the item is Closed, and Closed is final.</summary>
+    /// <summary>409 as problem details: the item is Closed, and Closed is final (<c>reason</c> tells it from a change).</summary>
     public static ProblemHttpResult IsClosed(WorkItemSummary current) => TypedResults.Problem(
         statusCode: StatusCodes.Status409Conflict,
         title: "The item is closed",
         detail: "A Closed item takes no more replies, notes, tags, fields or files; the customer's next message starts a follow-up item.",
-        extensions: new Dictionary<string, object?> { ["version"] = current.Version, ["current"] = current });
+        extensions: new Dictionary<string, object?> { ["reason"] = "closed", ["version"] = current.Version, ["current"] = current });
 
-    private static async Task<string> QueueKeyAsync(ProDeskDbContext db, Guid queueId, CancellationToken cancellationToken) =>
+    internal static async Task<string> QueueKeyAsync(ProDeskDbContext db, Guid queueId, CancellationToken cancellationToken) =>
         await db.Queues.Where(q => q.Id == queueId).Select(q => q.Key).FirstOrDefaultAsync(cancellationToken) ?? "";
 
     private static void AddTarget(List<SlaTargetView> targets, string name, int? minutes)

@@ -422,7 +422,8 @@ public static class EmailParser
 
     /// <summary>
     /// Finds the bodies and the attachments. The first text/plain and the first text/html that are
-    /// not attachments are the bodies; further inline text outside a multipart/alternative is kept
+    /// not attachments are the bodies, continued by further inline parts of their kind in the same
+    /// multipart/mixed (text, a picture, more text) up to the body limit; other inline text is kept
     /// as an attachment rather than dropped; alternatives of a body already found are skipped.
     /// Attached messages become .eml attachments and are not looked into.
     /// </summary>
@@ -456,6 +457,7 @@ public static class EmailParser
             // Joined once at the end: appending part by part would copy the body again for each of up to MaxParts parts.
             List<string> textTail = [];
             List<string> htmlTail = [];
+            var textLength = 0L;
 
             while (pending.Count > 0)
             {
@@ -492,11 +494,19 @@ public static class EmailParser
                     case TextPart textPart when IsBodyCandidate(textPart) && textPart.IsPlain && Text is null:
                         Text = TextOf(textPart);
                         textParent = parent;
+                        textLength = Text.Length;
                         break;
                     case TextPart textPart when IsBodyCandidate(textPart) && textPart.IsPlain && !inAlternative && parent is not null && parent == textParent
                         && parent.ContentType.IsMimeType("multipart", "mixed"):
-                        // Apple Mail and phones send text, a picture, more text as plain parts around the picture: all of it is the body.
-                        textTail.Add(TextOf(textPart));
+                        // Apple Mail and phones send text, a picture, more text as plain parts around the picture: all of it is the body,
+                        // up to the body limit (beyond it the text would only be cut away again).
+                        if (textLength < limits.MaxTextChars)
+                        {
+                            var more = TextOf(textPart);
+                            textTail.Add(more);
+                            textLength += more.Length;
+                        }
+
                         break;
                     case TextPart textPart when IsBodyCandidate(textPart) && textPart.IsHtml && Html is null:
                         Html = TextOf(textPart);
@@ -646,10 +656,13 @@ public static class EmailParser
 
         private static string WithoutByteOrderMark(string text) => text.StartsWith('\uFEFF') ? text[1..] : text;
 
-        private static bool IsLatin1(string charset) =>
-            charset.Equals("iso-8859-1", StringComparison.OrdinalIgnoreCase) || charset.Equals("iso8859-1", StringComparison.OrdinalIgnoreCase)
-            || charset.Equals("latin1", StringComparison.OrdinalIgnoreCase) || charset.Equals("iso_8859-1", StringComparison.OrdinalIgnoreCase)
-            || charset.Equals("l1", StringComparison.OrdinalIgnoreCase);
+        // The WHATWG encoding standard's labels of windows-1252 that name Latin-1.
+        private static readonly HashSet<string> Latin1Labels = new(StringComparer.OrdinalIgnoreCase)
+        {
+            "iso-8859-1", "iso8859-1", "iso88591", "iso_8859-1", "iso_8859-1:1987", "iso-ir-100", "latin1", "l1", "cp819", "ibm819", "csisolatin1",
+        };
+
+        private static bool IsLatin1(string charset) => Latin1Labels.Contains(charset);
 
         private static bool IsAscii(string charset) =>
             charset.Equals("us-ascii", StringComparison.OrdinalIgnoreCase) || charset.Equals("ascii", StringComparison.OrdinalIgnoreCase)

@@ -174,7 +174,7 @@ public sealed class IngestEmail(
         // Only to an address a relay can deliver to: "From: localonly" would go wherever the relay's own domain points.
         var mayAcknowledge = !message.Automatic && settings?.SupportAddress is { } support && !IsSupportAddress(parsed.FromAddress, support)
             && ReplyAddress.Normalize(parsed.FromAddress) is not null
-            && AutomaticLimit.Allows(recentAutomatic ?? await RecentAutomaticMailTo(parsed.FromAddress, ledger.TenantId).CountAsync(cancellationToken));
+            && AutomaticLimit.Allows(recentAutomatic ?? (await ProbeAsync(ledger.TenantId, ledger.Source, ledger.DedupeKey, parsed.FromAddress, cancellationToken)).RecentAutomatic);
         var acknowledged = false;
         var result = await ingest.HandleAsync(message, stored =>
         {
@@ -198,7 +198,7 @@ public sealed class IngestEmail(
         {
             // The address bounced once, but a person just wrote from it: it works again, and replies must reach it.
             var address = parsed.FromAddress.ToLowerInvariant();
-            await db.EmailSuppressions.Where(s => s.Address == address).ExecuteDeleteAsync(cancellationToken);
+            await db.EmailSuppressions.Where(s => s.TenantId == ledger.TenantId && s.Address == address).ExecuteDeleteAsync(cancellationToken);
         }
 
         if (acknowledged)
@@ -293,7 +293,8 @@ public sealed class IngestEmail(
         ProbeQuery.For(db)(db, tenantId, source, dedupeKey, fromAddress?.ToLowerInvariant(), clock.GetUtcNow().UtcDateTime - AutomaticLimit.Window, cancellationToken);
 
     // Compiled once: building and looking up the expression tree on every mail cost more CPU than the query itself.
-    // The count is RecentAutomaticMailTo's.
+    // The count is what the loop breaker counts: automatic mails to the sender within the window, so an auto-responder
+    // that ignores RFC 3834 (and starts a new conversation with every answer) gets a few acknowledgments, not an endless exchange.
     private static readonly CompiledPerModel<Func<ProDeskDbContext, Guid, string, string, string?, DateTime, CancellationToken, Task<Probe>>> ProbeQuery = new(() =>
         EF.CompileAsyncQuery((ProDeskDbContext db, Guid tenantId, string source, string dedupeKey, string? fromAddress, DateTime since, CancellationToken cancellationToken) =>
             db.Tenants.IgnoreQueryFilters(new[] { ProDeskDbContext.TenantFilter }).AsNoTracking().Where(t => t.Id == tenantId)
@@ -316,17 +317,6 @@ public sealed class IngestEmail(
 
     /// <param name="Suppressed">The sender's address is suppressed after a permanent bounce.</param>
     private sealed record Probe(Guid? SeenId, Guid? SeenWorkItemId, string? SeenReason, int RecentAutomatic, bool Suppressed);
-
-    /// <summary>
-    /// What the loop breaker counts: automatic mails to one address within the window, so an auto-responder that
-    /// ignores RFC 3834 (and starts a new conversation with every answer) gets a few acknowledgments, not an endless exchange.
-    /// </summary>
-    private IQueryable<OutboundMessage> RecentAutomaticMailTo(string? address, Guid tenantId)
-    {
-        var since = clock.GetUtcNow().UtcDateTime - AutomaticLimit.Window;
-        var to = address?.ToLowerInvariant();
-        return db.OutboundMessages.Where(o => o.TenantId == tenantId && o.Automatic && o.To == to && o.CreatedAt > since);
-    }
 
     private static readonly AutoReplyLimit AutomaticLimit = new();
 

@@ -84,12 +84,24 @@ async function post(path, payload) {
   });
 }
 
+// A Closed item takes nothing more (409 with reason "closed"): say so, and offer no "send anyway".
+async function showIfClosed(response) {
+  if (response.status !== 409) return false;
+  const problem = await response.clone().json();
+  if (problem.reason !== "closed") return false;
+  error.textContent = "This item is closed: it takes no more replies, notes, tags or files. The customer's next message starts a follow-up item.";
+  error.hidden = false;
+  force.hidden = true;
+  return true;
+}
+
 async function send(kind, forced) {
   error.hidden = true;
   const payload = kind === "replies"
     ? { body: body.value, version: Number(article.dataset.version), force: forced }
     : { body: body.value };
   const response = await post(kind, payload);
+  if (await showIfClosed(response)) return;
   if (response.status === 409) {
     const { current } = await response.json();
     error.textContent = `This item changed since you opened it (now ${current.status}, version ${current.version}). Reload to see what changed, or send anyway.`;
@@ -120,13 +132,13 @@ article.querySelector("[data-tags]").addEventListener("submit", async e => {
     method: "PUT", headers: { "Content-Type": "application/json", "Accept": "application/json" }, body: JSON.stringify({ tags }),
   });
   if (response.ok) window.location.reload();
-  else { error.textContent = "Tags are 1 to 40 lowercase letters, digits, '-' or '_'."; error.hidden = false; }
+  else if (!await showIfClosed(response)) { error.textContent = "Tags are 1 to 40 lowercase letters, digits, '-' or '_'."; error.hidden = false; }
 });
 article.querySelector("[data-attach]").addEventListener("submit", async e => {
   e.preventDefault();
   const response = await fetch(`/api/v1/tenants/${tenant}/work-items/${itemId}/attachments`, { method: "POST", body: new FormData(e.target) });
   if (response.ok) window.location.reload();
-  else { error.textContent = response.status === 413 ? "That file is too large." : "The file was not attached."; error.hidden = false; }
+  else if (!await showIfClosed(response)) { error.textContent = response.status === 413 ? "That file is too large." : "The file was not attached."; error.hidden = false; }
 });
 document.addEventListener("keydown", e => {
   if (e.key === "r" && !e.target.closest("input, textarea, select")) { e.preventDefault(); body.focus(); }

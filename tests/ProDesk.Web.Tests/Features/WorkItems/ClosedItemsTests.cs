@@ -13,7 +13,7 @@ namespace ProDesk.Web.Tests.Features.WorkItems;
 public sealed class ClosedItemsTests(ProDeskApp app) : PostgresTest(app)
 {
     [Fact]
-    public async Task A_closed_item_takes_no_reply_note_tags_fields_or_file_and_nothing_is_stored()
+    public async Task A_closed_item_takes_no_reply_note_tags_fields_or_file_and_nothing_is_stored_and_the_console_says_so()
     {
         var client = await App.IntegrationClientAsync("acme");
         var id = await client.CreateConversationAsync("acme", "closed-1", "Done and dusted");
@@ -31,6 +31,7 @@ public sealed class ClosedItemsTests(ProDeskApp app) : PostgresTest(app)
             ("reply", () => agent.PostAsJsonAsync($"/api/v1/tenants/acme/work-items/{id}/replies", new { body = "One more thing", force = true })),
             ("note", () => agent.PostAsJsonAsync($"/api/v1/tenants/acme/work-items/{id}/notes", new { body = "Internal" })),
             ("tags", () => agent.PutAsJsonAsync($"/api/v1/tenants/acme/work-items/{id}/tags", new { tags = new[] { "late" } })),
+            ("fields", () => agent.PutAsJsonAsync($"/api/v1/tenants/acme/work-items/{id}/fields", new { fields = new Dictionary<string, object?>() })),
             ("file", () => agent.PostAsync($"/api/v1/tenants/acme/work-items/{id}/attachments",
                 new MultipartFormDataContent { { new ByteArrayContent("x"u8.ToArray()), "file", "late.txt" } })),
         };
@@ -43,6 +44,7 @@ public sealed class ClosedItemsTests(ProDeskApp app) : PostgresTest(app)
             Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
             var problem = JsonDocument.Parse(body).RootElement;
             Assert.Equal("The item is closed", problem.GetProperty("title").GetString());
+            Assert.Equal("closed", problem.GetProperty("reason").GetString());
             Assert.Equal("Closed", problem.GetProperty("current").GetProperty("status").GetString());
         }
 
@@ -50,6 +52,11 @@ public sealed class ClosedItemsTests(ProDeskApp app) : PostgresTest(app)
         Assert.Equal(outboundBefore, await App.InTenantAsync("acme", db => db.OutboundMessages.CountAsync(o => o.WorkItemId == id)));
         Assert.Equal(0, await App.InTenantAsync("acme", db => db.WorkItemAttachments.CountAsync(a => a.WorkItemId == id)));
         Assert.Empty(await App.InTenantAsync("acme", db => db.WorkItems.Where(w => w.Id == id).Select(w => w.Tags).SingleAsync()));
+
+        // The console says so and offers no reply, tags or upload on it.
+        var page = await (await App.SignedInAsync("agent1@prodesk.test")).GetStringAsync($"/agent/items/acme/{id}");
+        Assert.Contains("data-testid=\"closed-notice\"", page, StringComparison.Ordinal);
+        Assert.Contains("<form class=\"stack\" data-reply hidden=\"hidden\">", page, StringComparison.Ordinal);
     }
 
     [Fact]
