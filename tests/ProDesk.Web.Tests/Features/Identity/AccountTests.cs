@@ -39,6 +39,8 @@ public sealed partial class AccountTests(ProDeskApp app) : PostgresTest(app)
         Assert.Equal(HttpStatusCode.Redirect, (await again.GetAsync("/agent")).StatusCode);
 
         var wrong = await PostCodeAsync(again, "000000" == enabling || "000000" == next ? "111111" : "000000");
+        // Status and redirect in the message: a CI run once saw an empty answer here, unexplained so far.
+        Assert.True(wrong.StatusCode == HttpStatusCode.OK, $"{(int)wrong.StatusCode} {wrong.Headers.Location} {await wrong.Content.ReadAsStringAsync()}");
         Assert.Contains("That code is not valid.", await wrong.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         // The code that turned two-factor on is spent; the authenticator's next one (still within the window) signs in.
         var spent = await PostCodeAsync(again, enabling);
