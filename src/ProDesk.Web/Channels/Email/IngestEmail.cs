@@ -172,8 +172,10 @@ public sealed class IngestEmail(
         };
 
         // Only to an address a relay can deliver to: "From: localonly" would go wherever the relay's own domain points.
+        // The acknowledgment goes to it as normalized, which is also how the loop breaker and suppressions find it.
+        var replyTo = ReplyAddress.Normalize(parsed.FromAddress);
         var mayAcknowledge = !message.Automatic && settings?.SupportAddress is { } support && !IsSupportAddress(parsed.FromAddress, support)
-            && ReplyAddress.Normalize(parsed.FromAddress) is not null
+            && replyTo is not null
             && AutomaticLimit.Allows(recentAutomatic ?? (await ProbeAsync(ledger.TenantId, ledger.Source, ledger.DedupeKey, parsed.FromAddress, cancellationToken)).RecentAutomatic);
         var acknowledged = false;
         var result = await ingest.HandleAsync(message, stored =>
@@ -185,7 +187,7 @@ public sealed class IngestEmail(
             if (stored.Created && mayAcknowledge)
             {
                 acknowledged = true;
-                db.OutboundMessages.Add(Acknowledgment(stored, parsed));
+                db.OutboundMessages.Add(Acknowledgment(stored, parsed, replyTo!));
             }
         }, cancellationToken);
 
@@ -197,8 +199,7 @@ public sealed class IngestEmail(
         if (suppressed && !message.Automatic)
         {
             // The address bounced once, but a person just wrote from it: it works again, and replies must reach it.
-            var address = parsed.FromAddress.ToLowerInvariant();
-            await db.EmailSuppressions.Where(s => s.TenantId == ledger.TenantId && s.Address == address).ExecuteDeleteAsync(cancellationToken);
+            await db.EmailSuppressions.Where(s => s.TenantId == ledger.TenantId && s.Address == replyTo).ExecuteDeleteAsync(cancellationToken);
         }
 
         if (acknowledged)
@@ -257,8 +258,8 @@ public sealed class IngestEmail(
         var ours = reported.Count == 0 ? [] : OurMessageIdsIn(parsed);
         var mailedTo = ours.Count == 0 ? [] : await db.OutboundMessages.AsNoTracking()
             .Where(o => o.InternetMessageId != null && ours.Contains(o.InternetMessageId)).Select(o => o.To).ToListAsync(cancellationToken);
-        // Lower-case, as the addresses we write to are: the dispatcher and a later mail from the address compare so.
-        var failed = reported.Where(a => mailedTo.Contains(a, StringComparer.OrdinalIgnoreCase)).Select(a => a.ToLowerInvariant()).Distinct().ToList();
+        // As ReplyAddress normalizes it, as the addresses we write to are: the dispatcher and a later mail from the address compare so.
+        var failed = reported.Where(a => mailedTo.Contains(a, StringComparer.OrdinalIgnoreCase)).Select(a => ReplyAddress.Normalize(a) ?? a.ToLowerInvariant()).Distinct().ToList();
         var known = await db.EmailSuppressions.AsNoTracking().Where(s => failed.Contains(s.Address)).Select(s => s.Address).ToListAsync(cancellationToken);
         foreach (var address in failed.Except(known, StringComparer.OrdinalIgnoreCase))
         {
@@ -288,9 +289,10 @@ public sealed class IngestEmail(
     /// automatic mails its sender got from us within the loop breaker's window. Scalar subqueries (SQLite has no
     /// LATERAL join), each an index probe, by tenant equality (OneTenantQueries) so PostgreSQL plans it once per connection.
     /// </summary>
-    // Addresses we write to (acknowledgments, suppressions) are lower-case.
+    // Acknowledgments and suppressions name the sender as ReplyAddress normalizes it (lower-case, domain in ASCII);
+    // a sender we cannot reply to matches neither.
     private Task<Probe> ProbeAsync(Guid tenantId, string source, string dedupeKey, string? fromAddress, CancellationToken cancellationToken) =>
-        ProbeQuery.For(db)(db, tenantId, source, dedupeKey, fromAddress?.ToLowerInvariant(), clock.GetUtcNow().UtcDateTime - AutomaticLimit.Window, cancellationToken);
+        ProbeQuery.For(db)(db, tenantId, source, dedupeKey, ReplyAddress.Normalize(fromAddress), clock.GetUtcNow().UtcDateTime - AutomaticLimit.Window, cancellationToken);
 
     // Compiled once: building and looking up the expression tree on every mail cost more CPU than the query itself.
     // The count is what the loop breaker counts: automatic mails to the sender within the window, so an auto-responder
@@ -320,7 +322,7 @@ public sealed class IngestEmail(
 
     private static readonly AutoReplyLimit AutomaticLimit = new();
 
-    private OutboundMessage Acknowledgment(IngestMessage.Result stored, ParsedEmail parsed)
+    private OutboundMessage Acknowledgment(IngestMessage.Result stored, ParsedEmail parsed, string to)
     {
         var now = clock.GetUtcNow().UtcDateTime;
         return new OutboundMessage
@@ -329,7 +331,7 @@ public sealed class IngestEmail(
             TenantId = stored.Item.TenantId,
             WorkItemId = stored.Item.Id,
             Channel = "email",
-            To = parsed.FromAddress!,
+            To = to,
             ToName = parsed.FromName,
             Subject = ReplyDelivery.SubjectOf(stored.Item.Subject),
             Body = $"Thank you for your message. We have received it and will answer as soon as we can.\n\nReference: {stored.Item.Id}\n\nTo add anything, reply to this mail.",

@@ -221,9 +221,10 @@ public sealed class InboundEmailTests(ProDeskApp app) : PostgresTest(app)
     public async Task An_auto_responder_that_ignores_the_rules_gets_a_few_acknowledgments_not_a_loop()
     {
         // No Auto-Submitted, a new Message-ID and no thread headers each time: every answer looks like a new request.
+        // The robot writes its address in capitals now and then: the cap counts the address, not its spelling.
         for (var i = 0; i < 5; i++)
         {
-            Assert.Equal(HttpStatusCode.Created, (await PostAsync(Mail(from: "robot@example.fr", subject: $"Your ticket {i}"))).StatusCode);
+            Assert.Equal(HttpStatusCode.Created, (await PostAsync(Mail(from: i % 2 == 0 ? "robot@example.fr" : "Robot@Example.FR", subject: $"Your ticket {i}"))).StatusCode);
         }
 
         Assert.Equal(5, (await ItemsAsync("acme")).Count);
