@@ -281,7 +281,7 @@ public sealed class IngestMessage(ProDeskDbContext db, ITenantContext tenants, S
     private async Task<Known> LookUpAsync(InboundMessage message, Guid tenantId, bool probe, CancellationToken cancellationToken)
     {
         var key = probe ? MessageKey(message) : null;
-        var (email, phone) = message.FromIsPhone ? (null, PhoneOf(message)) : (EmailOf(message), (string?)null);
+        var (email, phone) = SenderOf(message);
         var found = await LookUp.For(db)(db, tenantId, email, phone, message.QueueKey, key, NewItemPriority.ToString(), cancellationToken);
         return new Known(found.Seen, found.SenderId is { } id ? new Sender(id, found.SenderName!) : null, found.Queue, found.Policy);
     }
@@ -340,6 +340,10 @@ public sealed class IngestMessage(ProDeskDbContext db, ITenantContext tenants, S
         return new Result(found.Item, found.QueueKey, Created: false, Duplicate: true, Message: stored);
     }
 
+    /// <summary>How the sender is known: by email address, or by phone number (the other is null).</summary>
+    private static (string? Email, string? Phone) SenderOf(InboundMessage message) =>
+        message.FromIsPhone ? (null, PhoneOf(message)) : (EmailOf(message), null);
+
     private static string PhoneOf(InboundMessage message) => ColumnText.Fit(message.FromAddress.Trim(), 32);
 
     private static string EmailOf(InboundMessage message) =>
@@ -348,7 +352,7 @@ public sealed class IngestMessage(ProDeskDbContext db, ITenantContext tenants, S
     /// <summary>A contact for a sender not seen before, one per tenant across email and phone identities.</summary>
     private Sender NewContact(InboundMessage message, DateTime now)
     {
-        var (email, phone) = message.FromIsPhone ? (null, PhoneOf(message)) : (EmailOf(message), (string?)null);
+        var (email, phone) = SenderOf(message);
         var name = string.IsNullOrWhiteSpace(message.FromName) ? email ?? phone! : message.FromName.Trim();
         var contact = new Contact { Id = Guid.CreateVersion7(), Name = ColumnText.Fit(name, 200), Email = email, Phone = phone, CreatedAt = now };
         db.Contacts.Add(contact);

@@ -177,7 +177,11 @@ public static partial class WorkItemsApi
         // Why a reply did not go (a relay's answer, its host name) is for staff; clients see only whether it went.
         var deliveries = await Deliveries.OfItemAsync(db, id, cancellationToken);
         var messages = item.Messages.Where(m => seesNotes || m.Kind != MessageKind.Note).OrderBy(m => m.CreatedAt).ThenBy(m => m.Id)
-            .Select(m => m.View(deliveries.GetValueOrDefault(m.Id) is { } d && !seesNotes ? d with { Error = null } : deliveries.GetValueOrDefault(m.Id))).ToList();
+            .Select(m => m.View(deliveries.GetValueOrDefault(m.Id) switch
+            {
+                { } d when !seesNotes => d with { Error = null },
+                var d => d,
+            })).ToList();
         var changes = await db.WorkItemChanges.AsNoTracking().Where(c => c.WorkItemId == id).OrderBy(c => c.Id)
             .Select(c => new ChangeView(c.At, c.ActorName, c.Field, c.From, c.To)).ToListAsync(cancellationToken);
         var attachments = await db.WorkItemAttachments.AsNoTracking().Where(a => a.WorkItemId == id).OrderBy(a => a.CreatedAt).ThenBy(a => a.Id).Select(a => Attachments.View(a)).ToListAsync(cancellationToken);

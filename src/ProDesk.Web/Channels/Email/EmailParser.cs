@@ -630,13 +630,8 @@ public static class EmailParser
                 return TextOfBytes(Decode(part));
             }
 
-            if (IsLatin1(charset))
-            {
-                // Outlook labels windows-1252 text iso-8859-1; as the WHATWG encoding standard does, read the label as
-                // windows-1252 (the same characters, plus the € and curly quotes that Latin-1 has as control codes).
-                return WithoutByteOrderMark(UnlabeledFallback.GetString(Decode(part)));
-            }
-
+            // Text labelled iso-8859-1 that is really windows-1252 (Outlook's € and curly quotes) is mended in MailText,
+            // with the same characters in encoded words.
             return WithoutByteOrderMark(part.GetText(out _));
         }
 
@@ -655,14 +650,6 @@ public static class EmailParser
             part.Headers[HeaderId.ContentType] is { } declared && !ContentType.TryParse(ParserOptions.Default, declared, out _);
 
         private static string WithoutByteOrderMark(string text) => text.StartsWith('\uFEFF') ? text[1..] : text;
-
-        // The WHATWG encoding standard's labels of windows-1252 that name Latin-1.
-        private static readonly HashSet<string> Latin1Labels = new(StringComparer.OrdinalIgnoreCase)
-        {
-            "iso-8859-1", "iso8859-1", "iso88591", "iso_8859-1", "iso_8859-1:1987", "iso-ir-100", "latin1", "l1", "cp819", "ibm819", "csisolatin1",
-        };
-
-        private static bool IsLatin1(string charset) => Latin1Labels.Contains(charset);
 
         private static bool IsAscii(string charset) =>
             charset.Equals("us-ascii", StringComparison.OrdinalIgnoreCase) || charset.Equals("ascii", StringComparison.OrdinalIgnoreCase)

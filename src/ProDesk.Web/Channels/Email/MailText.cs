@@ -6,8 +6,8 @@ namespace ProDesk.Web.Channels.Email;
 internal static class MailText
 {
     // U+0080..U+009F are never text in mail: they are windows-1252 bytes (€, curly quotes, dashes) that a decoder read
-    // as Latin-1, most often in an RFC 2047 word labelled iso-8859-1 (Outlook's habit). Read as windows-1252 instead;
-    // the five bytes it leaves undefined stay control characters and go.
+    // as Latin-1, because Outlook labels windows-1252 text and encoded words iso-8859-1. Read as windows-1252 instead,
+    // as the WHATWG encoding standard reads that label; the five bytes it leaves undefined stay control characters and go.
     private static readonly string C1AsWindows1252 = EmailParser.UnlabeledFallback.GetString([.. Enumerable.Range(0x80, 32).Select(b => (byte)b)]);
 
     private static char Text(char c) => c is >= '\u0080' and <= '\u009f' ? C1AsWindows1252[c - 0x80] : c;
