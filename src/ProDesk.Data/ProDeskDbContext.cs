@@ -235,6 +235,8 @@ public class ProDeskDbContext(DbContextOptions<ProDeskDbContext> options)
         builder.Entity<Queue>(e =>
         {
             e.HasIndex(q => new { q.TenantId, q.Key }).IsUnique();
+            // Work items point at their queue by (TenantId, Id): see WorkItem below.
+            e.HasAlternateKey(q => new { q.TenantId, q.Id });
             e.Property(q => q.Key).HasMaxLength(64);
             e.Property(q => q.Routing).HasConversion<string>().HasMaxLength(16);
         });
@@ -298,7 +300,10 @@ public class ProDeskDbContext(DbContextOptions<ProDeskDbContext> options)
                 .IsDescending(true, false, false, false)
                 .HasFilter("\"Status\" = 'Open' AND \"AssigneeId\" IS NULL")
                 .HasDatabaseName("IX_WorkItems_Claimable");
-            e.HasOne<Queue>().WithMany().HasForeignKey(w => w.QueueId).OnDelete(DeleteBehavior.Restrict);
+            // An item's queue is one of its own tenant's: the key (TenantId, QueueId) proves the queue and, through it,
+            // the tenant in one check, so the item does not also reference "Tenants" (TenantReachedOtherwise).
+            e.HasOne<Queue>().WithMany().HasForeignKey(w => new { w.TenantId, w.QueueId }).HasPrincipalKey(q => new { q.TenantId, q.Id })
+                .OnDelete(DeleteBehavior.Restrict);
             // A contact with items cannot vanish: merging moves them first, and an item that arrives for
             // the merged contact meanwhile makes the merge fail (and be tried again) instead of dangling.
             e.HasOne<Contact>().WithMany().HasForeignKey(w => w.ContactId).OnDelete(DeleteBehavior.Restrict);
@@ -435,15 +440,15 @@ public class ProDeskDbContext(DbContextOptions<ProDeskDbContext> options)
     }
 
     /// <summary>
-    /// Rows of a work item reach their tenant through it, and outbox events are messages in flight: neither
-    /// repeats the foreign-key check on "Tenants". That table has a handful of rows, so the check's KEY SHARE
-    /// lock on one of them, taken by every insert of every concurrent ingestion, turned into a multixact
-    /// each time: ingestion ran 14 % faster without it (ARCHITECTURE.md decision 34).
+    /// Rows of a work item reach their tenant through it, a work item through its queue, and outbox events and the
+    /// inbound mail ledger are messages in flight and their receipts: none repeats the foreign-key check on "Tenants".
+    /// That table has a handful of rows, so the check's KEY SHARE lock on one of them, taken by every insert of every
+    /// concurrent ingestion, turned into a multixact each time (ARCHITECTURE.md decisions 34 and 53).
     /// </summary>
     private static readonly HashSet<Type> TenantReachedOtherwise =
     [
-        typeof(WorkItemMessage), typeof(WorkItemChange), typeof(WorkItemAttachment), typeof(SlaClockEntry), typeof(SlaTimer),
-        typeof(OutboundMessage), typeof(CsatRating), typeof(OutboxEvent),
+        typeof(WorkItem), typeof(WorkItemMessage), typeof(WorkItemChange), typeof(WorkItemAttachment), typeof(SlaClockEntry), typeof(SlaTimer),
+        typeof(OutboundMessage), typeof(CsatRating), typeof(OutboxEvent), typeof(InboundMail),
     ];
 
     /// <summary>A row of one work item: its key to the item is (TenantId, WorkItemId), which proves the item and its tenant in one check.</summary>

@@ -1330,7 +1330,7 @@ namespace ProDesk.Migrations.Postgres.Migrations
 
                     b.HasIndex("ContactId");
 
-                    b.HasIndex("QueueId");
+                    b.HasIndex("TenantId", "QueueId");
 
                     b.HasIndex("TenantId", "Channel", "ExternalId")
                         .IsUnique()
@@ -1600,15 +1600,6 @@ namespace ProDesk.Migrations.Postgres.Migrations
                         .IsRequired();
                 });
 
-            modelBuilder.Entity("ProDesk.Data.Channels.InboundMail", b =>
-                {
-                    b.HasOne("ProDesk.Data.Tenants.Tenant", null)
-                        .WithMany()
-                        .HasForeignKey("TenantId")
-                        .OnDelete(DeleteBehavior.Restrict)
-                        .IsRequired();
-                });
-
             modelBuilder.Entity("ProDesk.Data.Channels.Mailbox", b =>
                 {
                     b.HasOne("ProDesk.Data.Tenants.Tenant", null)
@@ -1735,13 +1726,8 @@ namespace ProDesk.Migrations.Postgres.Migrations
 
                     b.HasOne("ProDesk.Data.Queues.Queue", null)
                         .WithMany()
-                        .HasForeignKey("QueueId")
-                        .OnDelete(DeleteBehavior.Restrict)
-                        .IsRequired();
-
-                    b.HasOne("ProDesk.Data.Tenants.Tenant", null)
-                        .WithMany()
-                        .HasForeignKey("TenantId")
+                        .HasForeignKey("TenantId", "QueueId")
+                        .HasPrincipalKey("TenantId", "Id")
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired();
                 });

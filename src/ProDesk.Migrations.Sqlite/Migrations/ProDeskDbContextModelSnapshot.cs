@@ -1310,7 +1310,7 @@ namespace ProDesk.Migrations.Sqlite.Migrations
 
                     b.HasIndex("ContactId");
 
-                    b.HasIndex("QueueId");
+                    b.HasIndex("TenantId", "QueueId");
 
                     b.HasIndex("TenantId", "Channel", "ExternalId")
                         .IsUnique()
@@ -1578,15 +1578,6 @@ namespace ProDesk.Migrations.Sqlite.Migrations
                         .IsRequired();
                 });
 
-            modelBuilder.Entity("ProDesk.Data.Channels.InboundMail", b =>
-                {
-                    b.HasOne("ProDesk.Data.Tenants.Tenant", null)
-                        .WithMany()
-                        .HasForeignKey("TenantId")
-                        .OnDelete(DeleteBehavior.Restrict)
-                        .IsRequired();
-                });
-
             modelBuilder.Entity("ProDesk.Data.Channels.Mailbox", b =>
                 {
                     b.HasOne("ProDesk.Data.Tenants.Tenant", null)
@@ -1713,13 +1704,8 @@ namespace ProDesk.Migrations.Sqlite.Migrations
 
                     b.HasOne("ProDesk.Data.Queues.Queue", null)
                         .WithMany()
-                        .HasForeignKey("QueueId")
-                        .OnDelete(DeleteBehavior.Restrict)
-                        .IsRequired();
-
-                    b.HasOne("ProDesk.Data.Tenants.Tenant", null)
-                        .WithMany()
-                        .HasForeignKey("TenantId")
+                        .HasForeignKey("TenantId", "QueueId")
+                        .HasPrincipalKey("TenantId", "Id")
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired();
                 });

@@ -48,7 +48,8 @@ public sealed class ClaimNextItem(ProDeskDbContext db, DatabaseSettings settings
 
     /// <summary>
     /// The claim, its change row and its outbox event (as <see cref="WorkItemTrail.Assigned"/> writes them), and the
-    /// answer, in one statement: the hottest path of the desk, so one round trip.
+    /// answer, in one statement: the hottest path of the desk, so one round trip. The queues whose skills the agent has
+    /// are listed once per statement (an uncorrelated ARRAY subquery), not looked up for every row the scan passes.
     /// </summary>
     private async Task<Claimed?> ClaimOnPostgresAsync(Guid agentId, string? actorName, WorkItemKind? kind, DateTime now, CancellationToken cancellationToken)
     {
@@ -61,8 +62,8 @@ public sealed class ClaimNextItem(ProDeskDbContext db, DatabaseSettings settings
                     SELECT w."Id" FROM "WorkItems" w
                     WHERE w."TenantId" = ANY({tenantIds}) AND w."Status" = 'Open' AND w."AssigneeId" IS NULL
                       AND ({kindText}::text IS NULL OR w."Kind" = {kindText})
-                      AND EXISTS (SELECT 1 FROM "Queues" q WHERE q."Id" = w."QueueId"
-                          AND q."RequiredSkills" <@ COALESCE((SELECT u."Skills" FROM "AspNetUsers" u WHERE u."Id" = {agentId}), ARRAY[]::text[]))
+                      AND w."QueueId" = ANY (ARRAY(SELECT q."Id" FROM "Queues" q WHERE q."TenantId" = ANY({tenantIds})
+                          AND q."RequiredSkills" <@ COALESCE((SELECT u."Skills" FROM "AspNetUsers" u WHERE u."Id" = {agentId}), ARRAY[]::text[])))
                     ORDER BY w."Priority" DESC, w."DueAt", w."CreatedAt", w."Id"
                     LIMIT 1
                     FOR UPDATE SKIP LOCKED)
