@@ -12,8 +12,16 @@ public static class PlainText
     /// <summary>A message body: lines kept (<c>\n</c>), tabs kept, other control characters dropped, trimmed.</summary>
     public static string Body(string? value) => Clean(value, multiLine: true);
 
-    /// <summary>A one-line field (a name, a subject, an address): line breaks and tabs become spaces, other control characters are dropped, trimmed.</summary>
+    /// <summary>A one-line field (a name, a subject, an address): line breaks and tabs become spaces, other control characters and bidi controls are dropped, trimmed.</summary>
     public static string Line(string? value) => Clean(value, multiLine: false);
+
+    /// <summary>
+    /// The bidirectional embeddings, overrides and isolates (U+202A..U+202E, U+2066..U+2069): in a name or a subject
+    /// they turn what follows around ("Support\u202Emoc.evil" reads as something else), and a one-line field has no
+    /// right-to-left paragraph of its own that would need them. Bodies keep them.
+    /// </summary>
+    private static readonly System.Buffers.SearchValues<char> BidiControls =
+        System.Buffers.SearchValues.Create("\u202A\u202B\u202C\u202D\u202E\u2066\u2067\u2068\u2069");
 
     private static string Clean(string? value, bool multiLine)
     {
@@ -22,7 +30,8 @@ public static class PlainText
             return "";
         }
 
-        if (!value.AsSpan().ContainsAnyInRange('\0', '\u001f') && !value.AsSpan().ContainsAnyInRange('\u007f', '\u009f'))
+        if (!value.AsSpan().ContainsAnyInRange('\0', '\u001f') && !value.AsSpan().ContainsAnyInRange('\u007f', '\u009f')
+            && (multiLine || !value.AsSpan().ContainsAny(BidiControls)))
         {
             return value.Trim();
         }
@@ -45,7 +54,7 @@ public static class PlainText
             {
                 text.Append(multiLine && c is '\n' or '\t' ? c : ' ');
             }
-            else if (!char.IsControl(c))
+            else if (!char.IsControl(c) && (multiLine || !BidiControls.Contains(c)))
             {
                 text.Append(c);
             }

@@ -9,6 +9,13 @@ public static class RequestForms
     /// not one: its cancellation goes on up.
     /// </summary>
     public static bool IsMalformed(Exception exception, HttpContext context) =>
-        !context.RequestAborted.IsCancellationRequested
+        !context.RequestAborted.IsCancellationRequested && !IsTooLarge(exception)
         && exception is InvalidDataException or BadHttpRequestException { StatusCode: StatusCodes.Status400BadRequest } or IOException;
+
+    /// <summary>
+    /// True when the server's body limit cut the body off (Kestrel's 413, an <see cref="IOException"/> too, so it
+    /// must be told apart from a malformed body: the client needs "too large", not "malformed").
+    /// </summary>
+    public static bool IsTooLarge(Exception exception) =>
+        exception is BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge };
 }

@@ -153,6 +153,7 @@ public static class IdentityExtensions
             {
                 options.UseLocalServer();
                 options.UseAspNetCore();
+                options.AddEventHandler(CurrentUserAccessTokens.Descriptor);
             });
         services.AddSingleton<IConfigureOptions<OpenIddictServerOptions>, ServerKeys>();
         services.AddSingleton<Microsoft.AspNetCore.Authorization.IAuthorizationMiddlewareResultHandler, NotFoundWhenForbidden>();
@@ -160,6 +161,18 @@ public static class IdentityExtensions
         services.AddRateLimiter(options =>
         {
             options.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+            // Every limit of the middleware (sign-in, chat connections) answers as the rest of the API does: problem
+            // details, and when to come back where the limiter knows it.
+            options.OnRejected = async (rejected, cancellationToken) =>
+            {
+                if (rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter))
+                {
+                    rejected.HttpContext.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                }
+
+                await TypedResults.Problem(statusCode: StatusCodes.Status429TooManyRequests, title: "Too many requests",
+                    detail: "Too many requests from this address; try again later.").ExecuteAsync(rejected.HttpContext);
+            };
             // Per client IP: enough for a person and a script, not for a password sprayer.
             options.AddPolicy(SignInRateLimit, context => RateLimitPartition.GetFixedWindowLimiter(
                 context.Connection.RemoteIpAddress?.ToString() ?? "unknown",
@@ -210,9 +223,9 @@ public static class IdentityExtensions
             {
                 await context.Request.ReadFormAsync(context.RequestAborted);
             }
-            catch (Exception e) when (RequestForms.IsMalformed(e, context))
+            catch (Exception e) when (RequestForms.IsMalformed(e, context) || RequestForms.IsTooLarge(e))
             {
-                context.Response.StatusCode = StatusCodes.Status400BadRequest;
+                context.Response.StatusCode = RequestForms.IsTooLarge(e) ? StatusCodes.Status413PayloadTooLarge : StatusCodes.Status400BadRequest;
                 context.Response.Headers.CacheControl = "no-store";
                 await context.Response.WriteAsJsonAsync(new Dictionary<string, string>
                 {

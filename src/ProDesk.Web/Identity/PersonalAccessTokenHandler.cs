@@ -34,8 +34,8 @@ public sealed class PersonalAccessTokenHandler(
             return AuthenticateResult.NoResult();
         }
 
-        var user = await tokens.FindUserAsync(secret, Context.RequestAborted);
-        if (user is null || (user.LockoutEnd is { } end && end > TimeProvider.GetUtcNow()))
+        var found = await tokens.FindUserAsync(secret, Context.RequestAborted);
+        if (found is not { User: var user } || (user.LockoutEnd is { } end && end > TimeProvider.GetUtcNow()))
         {
             return AuthenticateResult.Fail("The token is unknown, revoked or its user is locked out.");
         }
@@ -47,7 +47,10 @@ public sealed class PersonalAccessTokenHandler(
             var principal = await principals.CreateAsync(user);
             return principal.Claims.Append(new Claim("amr", "pat")).ToArray();
         });
-        return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName, ProDeskClaims.UserName, ProDeskClaims.Role)), SchemeName));
+        // The token's own id beside its user's claims: a hub connection opened with it ends when it is revoked (HubSessions).
+        var identity = new ClaimsIdentity(claims, SchemeName, ProDeskClaims.UserName, ProDeskClaims.Role);
+        identity.AddClaim(new Claim(ProDeskClaims.PersonalAccessToken, found.TokenId.ToString()));
+        return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
     }
 
     protected override Task HandleChallengeAsync(AuthenticationProperties properties)

@@ -74,11 +74,14 @@ public sealed class PersonalAccessTokens(ProDeskDbContext db, AuditLog audit, Ti
                 .Join(db.Users.AsNoTracking(), t => t.UserId, u => u.Id, (t, u) => new Found(t.Id, t.LastUsedAt, u))
                 .SingleOrDefault()));
 
+    /// <summary>A valid token's id and its user.</summary>
+    public sealed record TokenUser(Guid TokenId, AppUser User);
+
     /// <summary>
     /// The user of a valid, unrevoked token, or null, in one query (this runs on every API request).
     /// Records when the token was last used, at most once a minute.
     /// </summary>
-    public async Task<AppUser?> FindUserAsync(string secret, CancellationToken cancellationToken = default)
+    public async Task<TokenUser?> FindUserAsync(string secret, CancellationToken cancellationToken = default)
     {
         if (!secret.StartsWith(Prefix, StringComparison.Ordinal) || secret.Length > 100)
         {
@@ -101,7 +104,14 @@ public sealed class PersonalAccessTokens(ProDeskDbContext db, AuditLog audit, Ti
                 .ExecuteUpdateAsync(s => s.SetProperty(t => t.LastUsedAt, now), cancellationToken);
         }
 
-        return found.User;
+        return new TokenUser(found.Id, found.User);
+    }
+
+    /// <summary>Of <paramref name="tokenIds"/>, those still valid (not revoked, not deleted).</summary>
+    public Task<List<Guid>> StillValidAsync(IReadOnlyCollection<Guid> tokenIds, CancellationToken cancellationToken = default)
+    {
+        using var identityTablesOnly = db.OnTablesWithoutRowLevelSecurity();
+        return db.PersonalAccessTokens.AsNoTracking().Where(t => tokenIds.Contains(t.Id) && t.RevokedAt == null).Select(t => t.Id).ToListAsync(cancellationToken);
     }
 
     private static byte[] Hash(string secret) => SHA256.HashData(Encoding.UTF8.GetBytes(secret));

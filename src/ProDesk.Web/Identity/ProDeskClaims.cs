@@ -12,4 +12,7 @@ public static class ProDeskClaims
     public const string Name = "name";
     public const string Role = "role";
     public const string Tenant = Tenancy.TenantAccess.TenantClaim;
+
+    /// <summary>The personal access token a principal came with (its id): what a revocation ends, hub connections included.</summary>
+    public const string PersonalAccessToken = "pat_id";
 }

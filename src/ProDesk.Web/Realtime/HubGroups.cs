@@ -11,4 +11,7 @@ public static class HubGroups
 
     /// <summary>The web chat visitors of an item, on /hubs/chat (a hub of its own, so never mixed with the agents' item group).</summary>
     public static string Chat(Guid itemId) => $"chat:{itemId}";
+
+    /// <summary>The connections of one chat visitor's session (its tabs), on /hubs/chat.</summary>
+    public static string ChatSession(Guid sessionId) => $"chat-session:{sessionId}";
 }

@@ -15,14 +15,15 @@ namespace ProDesk.Web.Realtime;
 /// Identity:SessionRecheckSeconds (the interval browser sessions re-check theirs, at least a second),
 /// connections whose user's stamp changed, or whose user is gone, are closed; the console reconnects as
 /// whoever the user is now. Cookies and personal access tokens carry the stamp, OAuth access tokens a
-/// hash of it (<see cref="StampHash"/>). A lockout only throttles sign-ins, as it does for cookie
+/// hash of it (<see cref="StampHash"/>); a connection opened with a personal access token also closes when that
+/// token is revoked. A lockout only throttles sign-ins, as it does for cookie
 /// sessions, so it closes nothing: otherwise anyone could keep an agent's console dropping by failing
 /// sign-ins with its email.
 /// </summary>
 public sealed partial class HubSessions(IServiceScopeFactory scopes, TimeProvider clock, IConfiguration configuration, IOptions<IdentityOptions> identity, ILogger<HubSessions> logger)
     : BackgroundService
 {
-    private sealed record Open(Guid UserId, string? Stamp, string? StampHash, HubCallerContext Context);
+    private sealed record Open(Guid UserId, string? Stamp, string? StampHash, Guid? TokenId, HubCallerContext Context);
 
     private readonly ConcurrentDictionary<string, Open> open = new();
 
@@ -37,6 +38,7 @@ public sealed partial class HubSessions(IServiceScopeFactory scopes, TimeProvide
                 userId,
                 context.User!.FindFirst(identity.Value.ClaimsIdentity.SecurityStampClaimType)?.Value,
                 context.User.FindFirst(Identity.StampHash.ClaimType)?.Value,
+                Guid.TryParse(context.User.FindFirst(ProDeskClaims.PersonalAccessToken)?.Value, out var tokenId) ? tokenId : null,
                 context);
         }
     }
@@ -58,10 +60,13 @@ public sealed partial class HubSessions(IServiceScopeFactory scopes, TimeProvide
         var current = await scope.ServiceProvider.GetRequiredService<ProDeskDbContext>().Users.AsNoTracking()
             .Where(u => users.Contains(u.Id))
             .ToDictionaryAsync(u => u.Id, u => u.SecurityStamp, cancellationToken);
+        var tokens = snapshot.Select(o => o.Value.TokenId).OfType<Guid>().Distinct().ToList();
+        var validTokens = tokens.Count == 0 ? [] : (await scope.ServiceProvider.GetRequiredService<PersonalAccessTokens>().StillValidAsync(tokens, cancellationToken)).ToHashSet();
         var closed = 0;
         foreach (var (connectionId, connection) in snapshot)
         {
-            if (!current.TryGetValue(connection.UserId, out var stamp) || Changed(connection, stamp))
+            if (!current.TryGetValue(connection.UserId, out var stamp) || Changed(connection, stamp)
+                || (connection.TokenId is { } tokenId && !validTokens.Contains(tokenId)))
             {
                 open.TryRemove(connectionId, out _);
                 connection.Context.Abort();
@@ -109,7 +114,7 @@ public sealed partial class HubSessions(IServiceScopeFactory scopes, TimeProvide
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Closed {Count} agent hub connections whose user changed since they connected")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "Closed {Count} agent hub connections whose user changed, or whose token was revoked, since they connected")]
     private static partial void LogClosed(ILogger logger, int count);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Re-checking the agent hub's connections failed; trying again at the next interval")]

@@ -58,6 +58,10 @@ public static class Attachments
         {
             form = request.HasFormContentType ? await request.ReadFormAsync(cancellationToken) : null;
         }
+        catch (Exception e) when (RequestForms.IsTooLarge(e))
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "File too large", detail: $"file: at most {max} bytes");
+        }
         catch (Exception e) when (RequestForms.IsMalformed(e, request.HttpContext))
         {
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["file"] = [$"the multipart body is malformed: {e.Message}"] });

@@ -42,7 +42,7 @@ public static class ChatApi
             (context.Request.Path.Value?.EndsWith("/negotiate", StringComparison.Ordinal) == true
                 ? HttpMethods.IsPost(context.Request.Method)
                 : !context.Request.Query.ContainsKey("id"))
-                ? RateLimitPartition.GetFixedWindowLimiter(context.Connection.RemoteIpAddress?.ToString() ?? "unknown", _ => new FixedWindowRateLimiterOptions
+                ? RateLimitPartition.GetFixedWindowLimiter(ClientAddress.Key(context.Connection.RemoteIpAddress), _ => new FixedWindowRateLimiterOptions
                 {
                     PermitLimit = context.RequestServices.GetRequiredService<IOptions<ChatOptions>>().Value.NegotiationsPerMinutePerIp,
                     Window = TimeSpan.FromMinutes(1),

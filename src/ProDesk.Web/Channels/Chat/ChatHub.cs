@@ -100,8 +100,9 @@ public sealed class ChatHub(
             }
             else
             {
-                messages = await HistoryAsync(itemId);
+                messages = await HistoryAsync(itemId, session.SessionId);
                 await Groups.AddToGroupAsync(Context.ConnectionId, HubGroups.Chat(itemId));
+                await Groups.AddToGroupAsync(Context.ConnectionId, HubGroups.ChatSession(session.SessionId));
             }
         }
 
@@ -126,13 +127,15 @@ public sealed class ChatHub(
         }
 
         // The session id namespaces the widget's ids: one visitor can never name another's message.
-        var inbound = new InboundMessage("chat", $"{session.SessionId:N}/{clientMessageId}", session.Email, session.Name, SubjectOf(body), body)
+        var inbound = new InboundMessage(Channel, $"{session.SessionId:N}/{clientMessageId}", session.Email, session.Name, SubjectOf(body), body)
         {
             ThreadItemId = session.ItemId,
         };
         // Not cancelled by a disconnect: the visitor sent it, and a retry finds it stored.
         var result = await ingest.HandleAsync(inbound, CancellationToken.None);
-        var itemId = result.Item.Id;
+        // A retried message answers as stored, but the session stays on its current conversation: the item that
+        // first took the message may be closed by now, and naming it would open yet another conversation.
+        var itemId = result.Duplicate && session.ItemId is { } sessionItem ? sessionItem : result.Item.Id;
         if (session.ItemId != itemId)
         {
             if (session.ItemId is { } closed)
@@ -141,13 +144,14 @@ public sealed class ChatHub(
             }
 
             await Groups.AddToGroupAsync(Context.ConnectionId, HubGroups.Chat(itemId));
+            await Groups.AddToGroupAsync(Context.ConnectionId, HubGroups.ChatSession(session.SessionId));
         }
 
         var message = result.Message ?? throw new InvalidOperationException("Ingestion returned no message.");
         if (!result.Duplicate)
         {
-            // The visitor's other tabs.
-            await Clients.OthersInGroup(HubGroups.Chat(itemId)).Message(View(message));
+            // The visitor's other tabs: its session's, never another visitor's whose chat an agent merged into this one.
+            await Clients.OthersInGroup(HubGroups.ChatSession(session.SessionId)).Message(View(message));
         }
 
         return new Sent(Renew(session with { ItemId = itemId }, widget), message.Id);
@@ -191,7 +195,8 @@ public sealed class ChatHub(
         await db.WorkItems.AsNoTracking().Where(w => w.Id == itemId).Select(w => (WorkItemStatus?)w.Status).FirstOrDefaultAsync(Context.ConnectionAborted)
             is { } status && status != WorkItemStatus.Closed;
 
-    private string Ip => Context.GetHttpContext()?.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+    // An IPv6 client by its /64, as the web form counts it.
+    private string Ip => ClientAddress.Key(Context.GetHttpContext()?.Connection.RemoteIpAddress);
 
     /// <summary>This connection's widget: its tenant is the call's scope (from the connection's claim), still active.</summary>
     private async Task<ChatWidget> WidgetAsync()
@@ -223,30 +228,44 @@ public sealed class ChatHub(
     private async Task<bool> AgentsOnlineAsync(ChatWidget widget) =>
         (await presence.OfAsync([widget.Tenant.Id], Context.ConnectionAborted)).Any(a => a.Status == AgentStatus.Online);
 
-    private async Task<IReadOnlyList<ChatMessageView>> HistoryAsync(Guid itemId)
+    /// <summary>
+    /// What was said in this chat: the visitor's messages of this session, and the replies that went out on the chat
+    /// channel. Never internal notes, and never the rest of the item: an agent may merge another conversation into
+    /// it (or it into another), and the visitor's email address is not verified, so the token must not show a thread
+    /// its holder was not part of.
+    /// </summary>
+    private async Task<IReadOnlyList<ChatMessageView>> HistoryAsync(Guid itemId, Guid sessionId)
     {
-        // Never internal notes: the visitor sees what was said to it and what it said.
+        var own = InboundKeyPrefix(sessionId);
         var messages = await db.WorkItemMessages.AsNoTracking()
-            .Where(m => m.WorkItemId == itemId && m.Kind != MessageKind.Note)
+            .Where(m => m.WorkItemId == itemId
+                && ((m.Kind == MessageKind.Inbound && m.ExternalId != null && m.ExternalId.StartsWith(own))
+                    || (m.Kind == MessageKind.Reply && db.OutboundMessages.Any(o => o.WorkItemMessageId == m.Id && o.Channel == Channel))))
             .OrderByDescending(m => m.CreatedAt).ThenByDescending(m => m.Id).Take(HistoryLimit)
             .ToListAsync(Context.ConnectionAborted);
         messages.Reverse();
         return messages.Select(View).ToList();
     }
 
+    private const string Channel = "chat";
+
+    /// <summary>How a session's messages are keyed (<see cref="IngestMessage.MessageKey"/> of Send's external id).</summary>
+    private static string InboundKeyPrefix(Guid sessionId) => $"{Channel}:{sessionId:N}/";
+
     private static ChatMessageView View(WorkItemMessage m) =>
         new(m.Id, m.Kind == MessageKind.Inbound ? "visitor" : "agent", m.AuthorName ?? "", m.Body, new DateTimeOffset(DateTime.SpecifyKind(m.CreatedAt, DateTimeKind.Utc)));
 
     private static (string Name, string Email) Visitor(string? name, string? email)
     {
-        var cleanName = string.Join(' ', (name ?? "").Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
+        // As the web form and SMS take names: control and bidi characters dropped, not refused.
+        var cleanName = string.Join(' ', PlainText.Line(name).Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
         var cleanEmail = (email ?? "").Trim();
         if (cleanEmail.Length > VisitorToken.MaxEmailLength || ReplyAddress.Normalize(cleanEmail) is not { } address)
         {
             throw new HubException("Enter a valid email address, so we can reach you.");
         }
 
-        if (cleanName.Length > VisitorToken.MaxNameLength || cleanName.Any(char.IsControl))
+        if (cleanName.Length > VisitorToken.MaxNameLength)
         {
             throw new HubException($"Your name can be at most {VisitorToken.MaxNameLength} characters.");
         }

@@ -87,9 +87,14 @@ public static class TwilioInboundApi
 
         var sid = form["MessageSid"].FirstOrDefault() ?? form["SmsMessageSid"].FirstOrDefault() ?? form["SmsSid"].FirstOrDefault();
         var from = form["From"].FirstOrDefault();
-        if (string.IsNullOrWhiteSpace(sid) || sid.Length > 64 || !sid.All(char.IsAsciiLetterOrDigit) || string.IsNullOrWhiteSpace(from))
+        if (string.IsNullOrWhiteSpace(sid) || string.IsNullOrWhiteSpace(from))
         {
             return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Not an inbound message", detail: "MessageSid, From: both required");
+        }
+
+        if (sid.Length > 64 || !sid.All(char.IsAsciiLetterOrDigit))
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Not an inbound message", detail: "MessageSid: at most 64 letters and digits");
         }
 
         var (channel, number) = PhoneNumbers.FromTwilioAddress(from);

@@ -237,19 +237,20 @@ public static class WebFormApi
     /// <summary>
     /// The dedupe key: the sender's own <c>submissionId</c> (a form page puts a random one in a hidden
     /// field, so a double click or a resent POST is one submission; scoped to the address, so one
-    /// sender can never collide with another's), else a hash of address, subject and message within
-    /// a fixed window (a later, identical message outside it is a new submission).
+    /// sender can never collide with another's) with what it says: the browser's Back button brings the
+    /// same id back with the next question, which must not be dropped as a repeat of the first. Without an id,
+    /// a hash of address, subject and message within a fixed window (a later, identical message outside it is a new submission).
     /// </summary>
     private static string ExternalId(Submission submission, DateTimeOffset now, TimeSpan window)
     {
+        var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{submission.Email}\n{submission.Subject}\n{submission.Message}")));
         if (submission.SubmissionId is { } id)
         {
-            return $"id:{submission.Email}:{id}";
+            return $"id:{submission.Email}:{id}:{hash[..16]}";
         }
 
         var bucket = now.ToUnixTimeSeconds() / Math.Max(1, (long)window.TotalSeconds);
-        var hash = SHA256.HashData(Encoding.UTF8.GetBytes($"{submission.Email}\n{submission.Subject}\n{submission.Message}"));
-        return $"hash:{Convert.ToHexStringLower(hash)}:{bucket.ToString(CultureInfo.InvariantCulture)}";
+        return $"hash:{hash}:{bucket.ToString(CultureInfo.InvariantCulture)}";
     }
 
     private static async Task<IReadOnlyList<InboundAttachment>> StoreFilesAsync(IReadOnlyList<IFormFile> files, ProDeskPaths paths, Guid tenantId, CancellationToken cancellationToken)

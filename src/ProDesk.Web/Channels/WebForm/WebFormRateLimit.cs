@@ -1,6 +1,4 @@
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using System.Threading.RateLimiting;
 using Microsoft.Extensions.Options;
 
@@ -25,7 +23,7 @@ public sealed class WebFormRateLimit : IEndpointFilter, IDisposable
     {
         var o = options.Value;
         var perIp = PartitionedRateLimiter.Create<HttpContext, string>(context => RateLimitPartition.GetFixedWindowLimiter(
-            ClientKey(context.Connection.RemoteIpAddress),
+            ClientAddress.Key(context.Connection.RemoteIpAddress),
             _ => new FixedWindowRateLimiterOptions { PermitLimit = o.PerIpLimit, Window = o.LimitWindow, QueueLimit = 0 }));
         var perTenant = PartitionedRateLimiter.Create<HttpContext, string>(context => RateLimitPartition.GetFixedWindowLimiter(
             (context.GetRouteValue("tenant") as string ?? "").ToLowerInvariant(),
@@ -48,27 +46,4 @@ public sealed class WebFormRateLimit : IEndpointFilter, IDisposable
     }
 
     public void Dispose() => _limiter.Dispose();
-
-    /// <summary>The client's address; an IPv6 client by its /64, since one host may use any address in it.</summary>
-    internal static string ClientKey(IPAddress? address)
-    {
-        if (address is null)
-        {
-            return "unknown";
-        }
-
-        if (address.IsIPv4MappedToIPv6)
-        {
-            address = address.MapToIPv4();
-        }
-
-        if (address.AddressFamily == AddressFamily.InterNetworkV6)
-        {
-            var bytes = address.GetAddressBytes();
-            Array.Clear(bytes, 8, 8);
-            return new IPAddress(bytes) + "/64";
-        }
-
-        return address.ToString();
-    }
 }

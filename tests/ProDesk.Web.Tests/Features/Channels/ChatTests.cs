@@ -180,6 +180,39 @@ public sealed class ChatTests(ProDeskApp app) : PostgresTest(app)
     }
 
     [Fact]
+    public async Task A_merge_never_lets_a_chat_token_read_someone_elses_conversation()
+    {
+        // Someone else's ticket, answered by mail; a visitor who gives that person's (unverified) address in the widget.
+        var integration = await App.IntegrationClientAsync("acme");
+        var ticket = (await (await integration.PostAsJsonAsync("/api/v1/tenants/acme/conversations",
+            new { from = "victor@example.org", subject = "Invoice dispute", body = "My IBAN is FR76 3000 6000 0112", externalId = "merge-leak-1" }))
+            .Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
+        var agent = App.CreateClient().WithBearer((await App.PatAsync("agent1@prodesk.test")).Secret);
+        (await agent.PostAsJsonAsync($"/api/v1/tenants/acme/work-items/{ticket}/replies", new { body = "Refund approved to your IBAN." })).EnsureSuccessStatusCode();
+
+        await using var visitor = await ConnectAsync("acme");
+        var sent = await visitor.SendAsync((await visitor.StartAsync("Victor", "victor@example.org")).Token, "Please attach my earlier ticket");
+        var chat = await ItemIdOfAsync(sent.MessageId);
+
+        // The ticket merged into the chat: the widget still shows only what was said in the chat.
+        (await agent.PostAsJsonAsync($"/api/v1/tenants/acme/work-items/{chat}/merge", new { from = ticket })).EnsureSuccessStatusCode();
+        (await agent.PostAsJsonAsync($"/api/v1/tenants/acme/work-items/{chat}/replies", new { body = "Done." })).EnsureSuccessStatusCode();
+        var resumed = await visitor.Connection.InvokeAsync<ChatHub.Conversation>("Resume", sent.Token);
+        Assert.Equal([("visitor", "Please attach my earlier ticket"), ("agent", "Done.")], resumed.Messages.Select(m => (m.From, m.Body)));
+
+        // And the other way: the visitor's chat merged into another ticket, which its next message follows.
+        var other = (await (await integration.PostAsJsonAsync("/api/v1/tenants/acme/conversations",
+            new { from = "victor@example.org", subject = "Account", body = "My date of birth is 1980-02-03", externalId = "merge-leak-2" }))
+            .Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
+        (await agent.PostAsJsonAsync($"/api/v1/tenants/acme/work-items/{other}/merge", new { from = chat })).EnsureSuccessStatusCode();
+        var next = await visitor.SendAsync(sent.Token, "Anything new?");
+        Assert.Equal(other, await ItemIdOfAsync(next.MessageId));
+        var after = await visitor.Connection.InvokeAsync<ChatHub.Conversation>("Resume", next.Token);
+        Assert.DoesNotContain(after.Messages, m => m.Body.Contains("1980") || m.Body.Contains("IBAN") || m.Body.Contains("Refund"));
+        Assert.Contains(after.Messages, m => m.Body == "Anything new?");
+    }
+
+    [Fact]
     public async Task Typing_shows_on_the_other_side_both_ways()
     {
         await using var visitor = await ConnectAsync("acme");

@@ -106,6 +106,24 @@ public sealed class AuthorizationCodeTests(ProDeskApp app) : PostgresTest(app)
     }
 
     [Fact]
+    public async Task An_access_token_stops_acting_in_a_tenant_the_moment_its_user_loses_it()
+    {
+        var (_, tokens) = await SignInWithCodeAsync("agent3@prodesk.test");
+        var api = App.CreateClient().WithBearer(tokens.GetProperty("access_token").GetString()!);
+        Assert.Equal(HttpStatusCode.OK, (await api.GetAsync("/api/v1/tenants/sla-lab/work-items")).StatusCode);
+
+        var admin = App.CreateClient().WithBearer((await App.PatAsync("admin@prodesk.test")).Secret);
+        var agent = await App.UserAsync("agent3@prodesk.test");
+        Assert.True((await admin.PutAsync($"/api/v1/admin/staff/{agent.Id}/tenants",
+            new StringContent("""{"tenants":["merlion"]}""", Encoding.UTF8, "application/json"))).IsSuccessStatusCode);
+
+        // The token still names sla-lab among its claims; its user no longer serves it, and the token says so no more.
+        var after = await api.GetAsync("/api/v1/tenants/sla-lab/work-items");
+        Assert.Equal(HttpStatusCode.Unauthorized, after.StatusCode);
+        Assert.Contains("invalid_token", after.Headers.WwwAuthenticate.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Authorize_without_a_session_sends_the_user_to_sign_in_and_back()
     {
         var response = await App.Client().GetAsync(AuthorizeUrl(Pkce().Challenge));
@@ -172,6 +190,12 @@ public sealed class AuthorizationCodeTests(ProDeskApp app) : PostgresTest(app)
         refresh["refresh_token"] = refreshed.GetProperty("refresh_token").GetString()!;
         Assert.Equal("invalid_grant", (await TokenAsync(refresh)).GetProperty("error").GetString());
         Assert.Equal(HttpStatusCode.Unauthorized, (await App.CreateClient().WithBearer(patSecret).GetAsync("/api/v1/me")).StatusCode);
+        // "Every token of yours has ended": the access tokens too, not only when they expire.
+        foreach (var issued in new[] { tokens, refreshed })
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, (await App.CreateClient().WithBearer(issued.GetProperty("access_token").GetString()!).GetAsync("/api/v1/me")).StatusCode);
+        }
+
         Assert.Equal(HttpStatusCode.Redirect, (await otherSession.GetAsync("/agent")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await browser.GetAsync("/agent")).StatusCode);
 

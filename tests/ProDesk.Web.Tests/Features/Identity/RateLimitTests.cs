@@ -24,7 +24,11 @@ public sealed class RateLimitTests
 
         Assert.All(statuses.Take(4), s => Assert.NotEqual(HttpStatusCode.TooManyRequests, s));
         Assert.All(statuses.Skip(4), s => Assert.Equal(HttpStatusCode.TooManyRequests, s));
-        Assert.Equal(HttpStatusCode.TooManyRequests, (await client.GetAsync("/login")).StatusCode);
+        var limited = await client.GetAsync("/login");
+        Assert.Equal(HttpStatusCode.TooManyRequests, limited.StatusCode);
+        // When to come back, and problem details like every other refusal.
+        Assert.InRange(limited.Headers.RetryAfter?.Delta?.TotalSeconds ?? 0, 1, 60);
+        Assert.Equal("application/problem+json", limited.Content.Headers.ContentType?.MediaType);
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health/live")).StatusCode);
     }
 }

@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.EntityFrameworkCore;
 using ProDesk.Data;
 using ProDesk.Data.Identity;
@@ -26,6 +27,35 @@ public sealed class TokenTests(ProDeskApp app) : PostgresTest(app)
         Assert.Equal(["Agent"], me.GetProperty("roles").EnumerateArray().Select(r => r.GetString()));
         Assert.Equal(["acme", "northwind"], Slugs(me.GetProperty("tenants")));
         Assert.Equal(["acme", "northwind"], Slugs(await client.JsonAsync("/api/v1/tenants")));
+    }
+
+    [Fact]
+    public async Task Revoking_a_token_also_closes_the_hub_connection_opened_with_it()
+    {
+        var (tokenId, secret) = await App.PatAsync("agent4@prodesk.test");
+        var connection = new HubConnectionBuilder()
+            .WithUrl(new Uri(App.Server.BaseAddress, $"hubs/agent?access_token={secret}"), options =>
+            {
+                options.Transports = Microsoft.AspNetCore.Http.Connections.HttpTransportType.LongPolling;
+                options.HttpMessageHandlerFactory = _ => App.Server.CreateHandler();
+            })
+            .Build();
+        await using var _ = connection;
+        var closed = new TaskCompletionSource();
+        connection.Closed += _ =>
+        {
+            closed.TrySetResult();
+            return Task.CompletedTask;
+        };
+        await connection.StartAsync();
+
+        // Another of the user's tokens revokes it; nothing else about the user changes.
+        var other = App.CreateClient().WithBearer((await App.PatAsync("agent4@prodesk.test")).Secret);
+        Assert.Equal(HttpStatusCode.NoContent, (await other.DeleteAsync($"/api/v1/me/tokens/{tokenId}")).StatusCode);
+
+        // The node's re-check (at least every second here) finds the token revoked.
+        await closed.Task.WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.Equal(HubConnectionState.Disconnected, connection.State);
     }
 
     [Fact]
