@@ -19,7 +19,8 @@ using ProDesk.Web.WorkItems;
 var verb = CliVerb.Parse(args);
 try
 {
-    var builder = WebApplication.CreateBuilder(verb?.HostArgs ?? args);
+    var builder = WebApplication.CreateBuilder(SourceCheckout.Options(verb?.HostArgs ?? args));
+    SourceCheckout.UseDefaultUrl(builder);
     builder.AddProDeskHosting(commandLine: verb is not null);
     builder.AddData();
     builder.AddIdentityAndAccess();

@@ -65,7 +65,8 @@ public static class CliRunner
                     return 0;
 
                 case "tenants list":
-                    await services.GetRequiredService<DatabaseMigrator>().EnsureSafeRoleAsync();
+                    // As the web host starts: in Development (a fresh clone) that migrates and seeds first.
+                    await app.PrepareDatabaseAsync();
                     foreach (var tenant in await services.GetRequiredService<ITenantStore>().ListAsync())
                     {
                         Console.Out.WriteLine($"{tenant.Slug}\t{tenant.Name}\t{tenant.TimeZone}\t{tenant.Status}\t{string.Join(',', tenant.Hosts)}");
@@ -74,11 +75,11 @@ public static class CliRunner
                     return 0;
 
                 case "token create":
-                    return await CreateTokenAsync(services, verb);
+                    return await CreateTokenAsync(app, services, verb);
 
                 case "mail quarantine":
                 case "mail reprocess":
-                    await services.GetRequiredService<DatabaseMigrator>().EnsureSafeRoleAsync();
+                    await app.PrepareDatabaseAsync();
                     return await QuarantineCommands.RunAsync(services, verb, Usage);
 
                 case "billing run":
@@ -99,14 +100,15 @@ public static class CliRunner
     }
 
     /// <summary>Prints only the new token on stdout, so that scripts can capture it.</summary>
-    private static async Task<int> CreateTokenAsync(IServiceProvider services, CliVerb verb)
+    private static async Task<int> CreateTokenAsync(WebApplication app, IServiceProvider services, CliVerb verb)
     {
         if (verb.Options.GetValueOrDefault("email") is not { Length: > 0 } email)
         {
             return Fail($"token create: --email EMAIL is required; {Usage}", 2);
         }
 
-        await services.GetRequiredService<DatabaseMigrator>().EnsureSafeRoleAsync();
+        // As the web host starts: on a fresh clone in Development, the demo users exist before the app first ran.
+        await app.PrepareDatabaseAsync();
         var user = await services.GetRequiredService<UserManager<AppUser>>().FindByEmailAsync(email);
         if (user is null)
         {

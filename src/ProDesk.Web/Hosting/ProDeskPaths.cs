@@ -30,7 +30,7 @@ public sealed class ProDeskPaths
 
     public string SqliteFile => Path.Combine(DataDirectory, "prodesk.db");
 
-    private static string? FindRepositoryRoot(string start)
+    public static string? FindRepositoryRoot(string start)
     {
         for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
         {
