@@ -101,6 +101,12 @@ public static class HolidayImport
                     return null;
                 }
             }
+            catch (ArgumentOutOfRangeException)
+            {
+                // Dates at the edge of the calendar (year 9999 and the like): a runtime's message would say nothing to a person.
+                error = $"event {i + 1} ('{name}') has a date out of range";
+                return null;
+            }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
                 error = $"event {i + 1} ('{name}') cannot be read: {Shorten(ex.Message)}";

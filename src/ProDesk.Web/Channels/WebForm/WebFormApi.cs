@@ -316,7 +316,7 @@ public static class WebFormApi
     private static string Text(Microsoft.Extensions.Primitives.StringValues value) => PlainText.Line(value.ToString());
 
     /// <summary>A browser's form post asks for HTML; scripts (fetch, curl) ask for JSON or anything, and get JSON.</summary>
-    private static bool WantsHtml(HttpRequest request)
+    internal static bool WantsHtml(HttpRequest request)
     {
         var accept = request.GetTypedHeaders().Accept;
         var htmlQuality = accept.Where(a => a.MediaType.Equals("text/html", StringComparison.OrdinalIgnoreCase)).Select(a => a.Quality ?? 1).DefaultIfEmpty(0).Max();

@@ -41,8 +41,10 @@ public sealed class WebFormRateLimit : IEndpointFilter, IDisposable
 
         var retryAfter = lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)) : 60;
         context.HttpContext.Response.Headers.RetryAfter = retryAfter.ToString(CultureInfo.InvariantCulture);
-        return TypedResults.Problem(statusCode: StatusCodes.Status429TooManyRequests, title: "Too many submissions",
-            detail: $"Try again in {retryAfter} seconds.");
+        // A person who posted the form reads a page, as for every other answer of the form; a script gets problem details.
+        return WebFormApi.WantsHtml(context.HttpContext.Request)
+            ? WebFormPages.Page(StatusCodes.Status429TooManyRequests, "Too many submissions", $"Please try again in {retryAfter} seconds.", [])
+            : TypedResults.Problem(statusCode: StatusCodes.Status429TooManyRequests, title: "Too many submissions", detail: $"Try again in {retryAfter} seconds.");
     }
 
     public void Dispose() => _limiter.Dispose();

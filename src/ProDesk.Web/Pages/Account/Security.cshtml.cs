@@ -71,6 +71,8 @@ public sealed class SecurityModel(
         }
 
         await users.SetTwoFactorEnabledAsync(user, true);
+        // The change renews the security stamp, which ends the user's sessions: this one goes on, as after a password change.
+        await signIn.RefreshSignInAsync(user);
         await audit.RecordAsync(AuditLog.TwoFactorEnabled, user.Id, user.Email, tenantId: user.TenantId);
         return await ShowAsync("Two-factor sign-in is on.");
     }
@@ -82,8 +84,15 @@ public sealed class SecurityModel(
             return NotFound();
         }
 
+        // The password again: a session left open, or taken over, must not be enough to take the second factor away.
+        if (!await users.CheckPasswordAsync(user, CurrentPassword))
+        {
+            return await ShowAsync("That password is not right; two-factor sign-in stays on.");
+        }
+
         await users.SetTwoFactorEnabledAsync(user, false);
         await users.ResetAuthenticatorKeyAsync(user);
+        await signIn.RefreshSignInAsync(user);
         await audit.RecordAsync(AuditLog.TwoFactorDisabled, user.Id, user.Email, tenantId: user.TenantId);
         return await ShowAsync("Two-factor sign-in is off.");
     }

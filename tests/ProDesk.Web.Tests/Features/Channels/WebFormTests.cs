@@ -285,6 +285,12 @@ public sealed class WebFormTests(ProDeskApp app) : PostgresTest(app)
             Assert.Equal("application/problem+json", limited.Content.Headers.ContentType?.MediaType);
             Assert.InRange(limited.Headers.RetryAfter?.Delta?.TotalSeconds ?? 0, 1, 600);
             Assert.Equal(429, (await JsonAsync(limited)).GetProperty("status").GetInt32());
+
+            // A person who posted the form gets a page saying so, not JSON.
+            var page = await SubmitAsync(Form(message: "three"), browser: true, client: client);
+            Assert.Equal(HttpStatusCode.TooManyRequests, page.StatusCode);
+            Assert.Equal("text/html", page.Content.Headers.ContentType?.MediaType);
+            Assert.Contains("Too many submissions", await page.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         }
 
         using (var host = App.WithWebHostBuilder(b => b.UseSetting("WebForm:PerTenantLimit", "1")))

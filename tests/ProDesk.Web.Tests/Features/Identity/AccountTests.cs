@@ -57,6 +57,42 @@ public sealed partial class AccountTests(ProDeskApp app) : PostgresTest(app)
     }
 
     [Fact]
+    public async Task Turning_two_factor_off_asks_for_the_password_again()
+    {
+        var browser = await App.SignedInAsync("agent2@prodesk.test");
+        var page = await browser.GetStringAsync("/account/security");
+        var key = AuthenticatorKey().Match(page).Groups[1].Value.Replace(" ", "", StringComparison.Ordinal).ToUpperInvariant();
+        var enable = await browser.PostAsync("/account/security?handler=EnableTwoFactor", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["Code"] = Totp(key, DateTimeOffset.UtcNow),
+            ["__RequestVerificationToken"] = await Browserless.AntiforgeryTokenAsync(browser, "/account/security"),
+        }));
+        Assert.Contains("Two-factor sign-in is on.", await enable.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        // A session left open (or taken over) is not enough.
+        foreach (var password in new[] { "", "not-the-password" })
+        {
+            var refused = await browser.PostAsync("/account/security?handler=DisableTwoFactor", new FormUrlEncodedContent(new Dictionary<string, string>
+            {
+                ["CurrentPassword"] = password,
+                ["__RequestVerificationToken"] = await Browserless.AntiforgeryTokenAsync(browser, "/account/security"),
+            }));
+            Assert.Contains("two-factor sign-in stays on", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
+        Assert.True((await App.UserAsync("agent2@prodesk.test")).TwoFactorEnabled);
+        var off = await browser.PostAsync("/account/security?handler=DisableTwoFactor", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["CurrentPassword"] = Browserless.DemoPassword,
+            ["__RequestVerificationToken"] = await Browserless.AntiforgeryTokenAsync(browser, "/account/security"),
+        }));
+        Assert.Contains("Two-factor sign-in is off.", await off.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.False((await App.UserAsync("agent2@prodesk.test")).TwoFactorEnabled);
+        // Each change renewed the user's security stamp; the session that made it stays signed in.
+        Assert.Equal(HttpStatusCode.OK, (await browser.GetAsync("/agent")).StatusCode);
+    }
+
+    [Fact]
     public async Task A_token_made_in_the_ui_is_shown_once_and_listed_without_its_secret()
     {
         var browser = await App.SignedInAsync("supervisor@prodesk.test");

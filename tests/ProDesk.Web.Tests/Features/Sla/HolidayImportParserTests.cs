@@ -52,4 +52,11 @@ public sealed class HolidayImportParserTests
         Assert.Null(HolidayImport.Parse(Calendar("DTSTART:20261201T000000Z\nRRULE:FREQ=DAILY;BYHOUR=0,6,12,18;BYMINUTE=0,1,2,3,4,5;BYSECOND=0,1,2\nSUMMARY:Shifts"), Paris, Today, out var error));
         Assert.Contains("recurs daily or within a day", error, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void A_date_at_the_end_of_the_calendar_is_refused_in_words_not_with_a_runtime_message()
+    {
+        Assert.Null(HolidayImport.Parse(Calendar("DTSTART;VALUE=DATE:20261225\nSUMMARY:Christmas", "DTSTART;VALUE=DATE:99991231\nSUMMARY:far"), Paris, Today, out var error));
+        Assert.Equal("event 2 ('far') has a date out of range", error);
+    }
 }
