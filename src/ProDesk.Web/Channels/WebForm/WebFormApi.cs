@@ -101,6 +101,12 @@ public static class WebFormApi
             return TypedResults.ValidationProblem(errors, title: "Please check the form");
         }
 
+        // Only a submission about to be stored counts against the tenant's limit (see WebFormRateLimit).
+        if (context.RequestServices.GetRequiredService<WebFormRateLimit>().TryTenant(context) is { } retryAfter)
+        {
+            return html ? WebFormRateLimit.TooManyPage(retryAfter) : WebFormRateLimit.TooManyProblem(retryAfter);
+        }
+
         var attachments = await StoreFilesAsync(submission.Files, paths, found.Id, cancellationToken);
         var message = new InboundMessage("webform", ExternalId(submission, clock.GetUtcNow(), limits.DuplicateWindow), submission.Email, submission.Name, submission.Subject, submission.Message)
         {

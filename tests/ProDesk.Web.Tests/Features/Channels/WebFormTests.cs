@@ -296,6 +296,10 @@ public sealed class WebFormTests(ProDeskApp app) : PostgresTest(app)
         using (var host = App.WithWebHostBuilder(b => b.UseSetting("WebForm:PerTenantLimit", "1")))
         {
             var client = host.CreateClient();
+            // What stores nothing does not use up the client's form: a wrong key, an invalid form, a bot's honeypot hit.
+            Assert.Equal(HttpStatusCode.Forbidden, (await SubmitAsync(Form(message: "guess", key: "wrong-key"), client: client)).StatusCode);
+            Assert.Equal(HttpStatusCode.BadRequest, (await SubmitAsync(Form(email: "not an address"), client: client)).StatusCode);
+            Assert.Equal(HttpStatusCode.Created, (await SubmitAsync(With(Form(message: "bot"), "website", "http://spam.example"), client: client)).StatusCode);
             Assert.Equal(HttpStatusCode.Created, (await SubmitAsync(Form(message: "four"), client: client)).StatusCode);
             Assert.Equal(HttpStatusCode.TooManyRequests, (await SubmitAsync(Form(message: "five"), client: client)).StatusCode);
             // One client's flooded form leaves the others open.
