@@ -84,17 +84,32 @@ public static partial class Browserless
         return JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetGuid();
     }
 
-    /// <summary>A console's connection to /hubs/agent through the test server, as the user of a new personal access token.</summary>
-    public static async Task<HubConnection> AgentHubAsync(this ProDeskApp app, string email, Action<HubConnection>? handlers = null)
-    {
-        var token = (await app.PatAsync(email)).Secret;
-        var connection = new HubConnectionBuilder()
-            .WithUrl(new Uri(app.Server.BaseAddress, $"hubs/agent?access_token={token}"), options =>
+    /// <summary>A connection to /hubs/agent through the test server with <paramref name="accessToken"/> (a PAT or an OAuth access token), not yet started.</summary>
+    public static HubConnection AgentHub(this ProDeskApp app, string accessToken) =>
+        new HubConnectionBuilder()
+            .WithUrl(new Uri(app.Server.BaseAddress, $"hubs/agent?access_token={accessToken}"), options =>
             {
                 options.Transports = Microsoft.AspNetCore.Http.Connections.HttpTransportType.LongPolling;
                 options.HttpMessageHandlerFactory = _ => app.Server.CreateHandler();
             })
             .Build();
+
+    /// <summary>Completes when <paramref name="connection"/> closes (the server ended it).</summary>
+    public static Task ClosedAsync(this HubConnection connection)
+    {
+        var closed = new TaskCompletionSource();
+        connection.Closed += _ =>
+        {
+            closed.TrySetResult();
+            return Task.CompletedTask;
+        };
+        return closed.Task;
+    }
+
+    /// <summary>A console's connection to /hubs/agent through the test server, as the user of a new personal access token.</summary>
+    public static async Task<HubConnection> AgentHubAsync(this ProDeskApp app, string email, Action<HubConnection>? handlers = null)
+    {
+        var connection = app.AgentHub((await app.PatAsync(email)).Secret);
         handlers?.Invoke(connection);
         await connection.StartAsync();
 

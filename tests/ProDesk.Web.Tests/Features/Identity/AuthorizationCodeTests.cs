@@ -80,20 +80,8 @@ public sealed class AuthorizationCodeTests(ProDeskApp app) : PostgresTest(app)
     public async Task A_hub_connection_opened_with_an_access_token_closes_when_its_user_changes()
     {
         var (_, tokens) = await SignInWithCodeAsync("agent2@prodesk.test");
-        var connection = new HubConnectionBuilder()
-            .WithUrl(new Uri(App.Server.BaseAddress, $"hubs/agent?access_token={tokens.GetProperty("access_token").GetString()}"), options =>
-            {
-                options.Transports = Microsoft.AspNetCore.Http.Connections.HttpTransportType.LongPolling;
-                options.HttpMessageHandlerFactory = _ => App.Server.CreateHandler();
-            })
-            .Build();
-        await using var _ = connection;
-        var closed = new TaskCompletionSource();
-        connection.Closed += _ =>
-        {
-            closed.TrySetResult();
-            return Task.CompletedTask;
-        };
+        await using var connection = App.AgentHub(tokens.GetProperty("access_token").GetString()!);
+        var closed = connection.ClosedAsync();
         await connection.StartAsync();
 
         var admin = App.CreateClient().WithBearer((await App.PatAsync("admin@prodesk.test")).Secret);
@@ -102,7 +90,7 @@ public sealed class AuthorizationCodeTests(ProDeskApp app) : PostgresTest(app)
             new StringContent("""{"tenants":["northwind"]}""", Encoding.UTF8, "application/json"))).IsSuccessStatusCode);
 
         // The token carries a hash of the user's stamp; the node's re-check (at least every second here) sees it change.
-        await closed.Task.WaitAsync(TimeSpan.FromSeconds(20));
+        await closed.WaitAsync(TimeSpan.FromSeconds(20));
     }
 
     [Fact]

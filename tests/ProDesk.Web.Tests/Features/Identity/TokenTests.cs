@@ -33,20 +33,8 @@ public sealed class TokenTests(ProDeskApp app) : PostgresTest(app)
     public async Task Revoking_a_token_also_closes_the_hub_connection_opened_with_it()
     {
         var (tokenId, secret) = await App.PatAsync("agent4@prodesk.test");
-        var connection = new HubConnectionBuilder()
-            .WithUrl(new Uri(App.Server.BaseAddress, $"hubs/agent?access_token={secret}"), options =>
-            {
-                options.Transports = Microsoft.AspNetCore.Http.Connections.HttpTransportType.LongPolling;
-                options.HttpMessageHandlerFactory = _ => App.Server.CreateHandler();
-            })
-            .Build();
-        await using var _ = connection;
-        var closed = new TaskCompletionSource();
-        connection.Closed += _ =>
-        {
-            closed.TrySetResult();
-            return Task.CompletedTask;
-        };
+        await using var connection = App.AgentHub(secret);
+        var closed = connection.ClosedAsync();
         await connection.StartAsync();
 
         // Another of the user's tokens revokes it; nothing else about the user changes.
@@ -54,7 +42,7 @@ public sealed class TokenTests(ProDeskApp app) : PostgresTest(app)
         Assert.Equal(HttpStatusCode.NoContent, (await other.DeleteAsync($"/api/v1/me/tokens/{tokenId}")).StatusCode);
 
         // The node's re-check (at least every second here) finds the token revoked.
-        await closed.Task.WaitAsync(TimeSpan.FromSeconds(20));
+        await closed.WaitAsync(TimeSpan.FromSeconds(20));
         Assert.Equal(HubConnectionState.Disconnected, connection.State);
     }
 
