@@ -35,6 +35,8 @@ public sealed class ChatHub(
 
     public const string TooFast = "You are sending messages too quickly. Wait a moment and try again.";
 
+    public const string TooManyReads = "Too many requests from your address. Wait a moment and try again.";
+
     private const int MaxSubjectLength = 120;
     private const int HistoryLimit = 200;
     private static readonly TimeSpan TypingEvery = TimeSpan.FromSeconds(2);
@@ -74,6 +76,7 @@ public sealed class ChatHub(
     public async Task<ChatStatus> Status()
     {
         var widget = await WidgetAsync();
+        Read();
         return new ChatStatus(await AgentsOnlineAsync(widget), options.Value.MaxMessageLength);
     }
 
@@ -81,6 +84,7 @@ public sealed class ChatHub(
     public async Task<Conversation> Start(string name, string email)
     {
         var widget = await WidgetAsync();
+        Read();
         var (cleanName, cleanEmail) = Visitor(name, email);
         var session = new VisitorSession(widget.Tenant.Id, Guid.NewGuid(), null, cleanName, cleanEmail, clock.GetUtcNow());
         return new Conversation(VisitorToken.Create(session, widget.TokenKey), cleanName, cleanEmail, [], await AgentsOnlineAsync(widget), options.Value.MaxMessageLength);
@@ -90,6 +94,7 @@ public sealed class ChatHub(
     public async Task<Conversation> Resume(string token)
     {
         var (widget, session) = await SessionAsync(token);
+        Read();
         IReadOnlyList<ChatMessageView> messages = [];
         if (session.ItemId is { } itemId)
         {
@@ -188,6 +193,15 @@ public sealed class ChatHub(
 
         await ingest.HandleAsync(
             new InboundMessage("webform", $"chat-offline/{cleanEmail}/{clientMessageId}", cleanEmail, cleanName, SubjectOf(body), body), CancellationToken.None);
+    }
+
+    /// <summary>Counts a read against the IP's allowance; refuses the call when it is used up.</summary>
+    private void Read()
+    {
+        if (!limits.TryRead(Ip))
+        {
+            throw new HubException(TooManyReads);
+        }
     }
 
     /// <summary>Whether the item a visitor's token names still takes its messages (not closed, not gone).</summary>

@@ -15,6 +15,7 @@ public sealed class ChatLimits : IDisposable
     private readonly PartitionedRateLimiter<string> _messagesPerIp;
     private readonly PartitionedRateLimiter<Guid> _messagesPerWidget;
     private readonly PartitionedRateLimiter<string> _conversationsPerIp;
+    private readonly PartitionedRateLimiter<string> _readsPerIp;
     private readonly ConcurrentDictionary<string, int> _connections = new(StringComparer.Ordinal);
     private readonly int _connectionsPerIp;
 
@@ -28,6 +29,15 @@ public sealed class ChatLimits : IDisposable
             Bucket(o.MessagesPerSecondPerWidget * 10, TimeSpan.FromSeconds(1) / Math.Max(1, o.MessagesPerSecondPerWidget))));
         _conversationsPerIp = PartitionedRateLimiter.Create<string, string>(ip => RateLimitPartition.GetTokenBucketLimiter(ip, _ =>
             Bucket(o.ConversationsPerHourPerIp, TimeSpan.FromHours(1) / Math.Max(1, o.ConversationsPerHourPerIp))));
+        _readsPerIp = PartitionedRateLimiter.Create<string, string>(ip => RateLimitPartition.GetTokenBucketLimiter(ip, _ =>
+            Bucket(o.ReadsPerMinutePerIp, TimeSpan.FromMinutes(1) / Math.Max(1, o.ReadsPerMinutePerIp))));
+    }
+
+    /// <summary>Takes one read (status, pre-chat, resume) from the IP's bucket: a script looping on them costs the database.</summary>
+    public bool TryRead(string ip)
+    {
+        using var lease = _readsPerIp.AttemptAcquire(ip);
+        return lease.IsAcquired;
     }
 
     /// <summary>Takes one message from the IP's bucket and the widget's; false when either is empty.</summary>
@@ -84,6 +94,7 @@ public sealed class ChatLimits : IDisposable
         _messagesPerIp.Dispose();
         _messagesPerWidget.Dispose();
         _conversationsPerIp.Dispose();
+        _readsPerIp.Dispose();
     }
 
     // Full at first (the burst), then one token every interval; no queueing: a refused call fails at once.

@@ -24,4 +24,7 @@ public sealed class ChatOptions
 
     /// <summary>Connection attempts (SignalR negotiations) one IP may make a minute.</summary>
     public int NegotiationsPerMinutePerIp { get; set; } = 60;
+
+    /// <summary>Status, pre-chat and resume calls (each a read; a resume loads the conversation) one IP may make a minute.</summary>
+    public int ReadsPerMinutePerIp { get; set; } = 120;
 }

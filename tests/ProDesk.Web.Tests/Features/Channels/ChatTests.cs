@@ -258,6 +258,21 @@ public sealed class ChatTests(ProDeskApp app) : PostgresTest(app)
     }
 
     [Fact]
+    public async Task Status_pre_chat_and_resume_calls_are_limited_per_address()
+    {
+        await using var app = App.WithWebHostBuilder(b => b.UseSetting("Chat:ReadsPerMinutePerIp", "3"));
+        await using var visitor = await ConnectAsync("acme", host: app);
+        await visitor.Connection.InvokeAsync<ChatHub.ChatStatus>("Status");
+        var started = await visitor.StartAsync();
+        await visitor.Connection.InvokeAsync<ChatHub.Conversation>("Resume", started.Token);
+
+        // A script looping on resume (each loads the conversation) is cut off; sending is counted on its own.
+        var refused = await Assert.ThrowsAsync<HubException>(() => visitor.Connection.InvokeAsync<ChatHub.Conversation>("Resume", started.Token));
+        Assert.Contains(ChatHub.TooManyReads, refused.Message, StringComparison.Ordinal);
+        Assert.NotEqual(Guid.Empty, (await visitor.SendAsync(started.Token, "Still here")).MessageId);
+    }
+
+    [Fact]
     public async Task Reusing_the_pre_chat_token_opens_no_more_conversations_than_the_limit()
     {
         await using var app = App.WithWebHostBuilder(b => b.UseSetting("Chat:ConversationsPerHourPerIp", "3"));
