@@ -18,10 +18,12 @@ public sealed class RecordCsatRating(ProDeskDbContext db, ITenantStore tenants, 
 {
     public const int MaxCommentLength = 2000;
 
-    public sealed record Rated(string TenantName, int Score, string? Comment);
+    /// <param name="Recorded">False when only checked (<c>save: false</c>): the score is the one the link offers, not yet stored.</param>
+    public sealed record Rated(string TenantName, int Score, string? Comment, bool Recorded = true);
 
     /// <param name="comment">With <paramref name="setComment"/>, replaces the comment (empty clears it); otherwise the comment stays.</param>
-    public async Task<Rated?> HandleAsync(string token, int score, string? comment, bool setComment, CancellationToken cancellationToken)
+    /// <param name="save">False to check the link only and read what is stored: opening a link must change nothing (mail scanners open them all).</param>
+    public async Task<Rated?> HandleAsync(string token, int score, string? comment, bool setComment, CancellationToken cancellationToken, bool save = true)
     {
         // The token carries its tenant in the clear: it says whose key to check it with, nothing more.
         if (score is < 1 or > 5 || !CsatToken.TryPeekTenant(token, out var claimedTenant)
@@ -37,6 +39,13 @@ public sealed class RecordCsatRating(ProDeskDbContext db, ITenantStore tenants, 
             || !await db.WorkItems.AnyAsync(w => w.Id == itemId, cancellationToken))
         {
             return null;
+        }
+
+        if (!save)
+        {
+            var stored = await db.CsatRatings.AsNoTracking().Where(r => r.WorkItemId == itemId && r.Solve == solve)
+                .Select(r => new { r.Score, r.Comment }).FirstOrDefaultAsync(cancellationToken);
+            return new Rated(tenant.Name, score, stored?.Comment, Recorded: stored?.Score == score);
         }
 
         var text = string.IsNullOrWhiteSpace(comment) ? null : ColumnText.Fit(comment.Trim(), MaxCommentLength);

@@ -36,13 +36,14 @@ public static partial class Browserless
         return client;
     }
 
-    public static async Task<string> AntiforgeryTokenAsync(HttpClient client, string page)
-    {
-        var html = await client.GetStringAsync(page);
-        return AntiforgeryField().Match(html) is { Success: true } match
+    public static async Task<string> AntiforgeryTokenAsync(HttpClient client, string page) =>
+        AntiforgeryTokenIn(await client.GetStringAsync(page), page);
+
+    /// <summary>The antiforgery token of a form in <paramref name="html"/> (the page at <paramref name="page"/>).</summary>
+    public static string AntiforgeryTokenIn(string html, string page) =>
+        AntiforgeryField().Match(html) is { Success: true } match
             ? WebUtility.HtmlDecode(match.Groups[1].Value)
             : throw new InvalidOperationException($"no antiforgery token on {page}");
-    }
 
     public static string? LoginMessage(string html) =>
         LoginMessageElement().Match(html) is { Success: true } match ? WebUtility.HtmlDecode(match.Groups[1].Value) : null;

@@ -7,10 +7,12 @@ using ProDesk.Web.Tenancy;
 namespace ProDesk.Web.Pages.Csat;
 
 /// <summary>
-/// The page a rating link opens, for the customer (no sign-in): records the score at once, thanks
-/// them, and offers to change the score or add a comment. Shows the tenant's name and the score,
-/// nothing else of the item. The tenant comes from the signed token, not from the host or the
-/// caller, so the page runs outside tenant resolution.
+/// The page a rating link opens, for the customer (no sign-in). Opening it (GET, HEAD) stores nothing:
+/// mail scanners and link previews open every link of a mail, best score to worst, and would leave the worst.
+/// The page sends the score itself (one small script; a button without script), then thanks the customer and
+/// offers to change the score or add a comment. Shows the tenant's name and the score, nothing else of the
+/// item. The tenant comes from the signed token, not from the host or the caller, so the page runs outside
+/// tenant resolution.
 /// </summary>
 [AllowAnonymous]
 [NoTenant]
@@ -26,13 +28,18 @@ public sealed class RateModel(RecordCsatRating record) : PageModel
 
     public bool CommentSaved { get; private set; }
 
-    public async Task<IActionResult> OnGetAsync(string token, int score, CancellationToken cancellationToken) =>
-        Show(token, await record.HandleAsync(token, score, null, setComment: false, cancellationToken));
+    /// <summary>The score is stored (after the POST, or an earlier one with this score); false shows the page that sends it.</summary>
+    public bool Recorded { get; private set; }
 
+    public async Task<IActionResult> OnGetAsync(string token, int score, CancellationToken cancellationToken) =>
+        Show(token, await record.HandleAsync(token, score, null, setComment: false, cancellationToken, save: false));
+
+    /// <summary>The score, and the comment when the comment form sent one (the score's own form has no comment field, and keeps a comment made before).</summary>
     public async Task<IActionResult> OnPostAsync(string token, int score, [FromForm] string? comment, CancellationToken cancellationToken)
     {
-        var result = Show(token, await record.HandleAsync(token, score, comment, setComment: true, cancellationToken));
-        CommentSaved = result is PageResult;
+        var withComment = Request.HasFormContentType && Request.Form.ContainsKey("comment");
+        var result = Show(token, await record.HandleAsync(token, score, comment, setComment: withComment, cancellationToken));
+        CommentSaved = withComment && result is PageResult;
         return result;
     }
 
@@ -47,7 +54,7 @@ public sealed class RateModel(RecordCsatRating record) : PageModel
         Response.Headers.CacheControl = "no-store";
         Response.Headers["Referrer-Policy"] = "no-referrer";
         Response.Headers["X-Robots-Tag"] = "noindex";
-        (Token, TenantName, Score, Comment) = (token, rated.TenantName, rated.Score, rated.Comment);
+        (Token, TenantName, Score, Comment, Recorded) = (token, rated.TenantName, rated.Score, rated.Comment, rated.Recorded);
         return Page();
     }
 }

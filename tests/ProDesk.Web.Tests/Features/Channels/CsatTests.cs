@@ -89,15 +89,27 @@ public sealed partial class CsatTests(ProDeskApp app) : PostgresTest(app)
         var (_, links) = await SentAsync(Assert.Single(await SurveysAsync(itemId)));
         var customer = App.Client();
 
-        var page = await customer.GetAsync(PathOf(links[4]));
+        // Opening the link stores nothing: mail scanners open every link of a mail, best to worst, with GET or HEAD.
+        foreach (var (score, _) in links.OrderByDescending(l => l.Key))
+        {
+            Assert.Equal(HttpStatusCode.OK, (await App.Client().GetAsync(PathOf(links[score]))).StatusCode);
+            Assert.Equal(HttpStatusCode.OK, (await App.Client().SendAsync(new HttpRequestMessage(HttpMethod.Head, PathOf(links[score])))).StatusCode);
+        }
+
+        Assert.Empty(await RatingsAsync(itemId));
+        var opened = await customer.GetAsync(PathOf(links[4]));
+        Assert.True(opened.Headers.CacheControl?.NoStore, "the page behind a personal link is not cached");
+        Assert.Contains("csat-confirm", await opened.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        // The page sends the score (its script, or the customer's click on its button).
+        var page = await RateAsync(customer, PathOf(links[4]));
         Assert.Equal(HttpStatusCode.OK, page.StatusCode);
         var html = await page.Content.ReadAsStringAsync();
         Assert.Contains("data-testid=\"csat-score\">4<", html, StringComparison.Ordinal);
         Assert.Contains("Acme Plomberie SAS", html, StringComparison.Ordinal);
-        Assert.True(page.Headers.CacheControl?.NoStore, "the page behind a personal link is not cached");
         Assert.Equal([(1, 4, (string?)null)], await RatingsAsync(itemId));
 
-        Assert.Equal(HttpStatusCode.OK, (await customer.GetAsync(PathOf(links[2]))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await RateAsync(customer, PathOf(links[2]))).StatusCode);
         Assert.Equal([(1, 2, (string?)null)], await RatingsAsync(itemId));
 
         var token = await Browserless.AntiforgeryTokenAsync(customer, PathOf(links[2]));
@@ -156,14 +168,19 @@ public sealed partial class CsatTests(ProDeskApp app) : PostgresTest(app)
             // A genuine token for an item that does not exist.
             $"/csat/{CsatToken.Create(acme.Id, Guid.NewGuid(), 1, acmeKey)}/5",
         };
+        // Opened, and sent as the page would send it (with an antiforgery token the good link's page gave).
+        var sender = App.Client();
+        var antiforgery = await Browserless.AntiforgeryTokenAsync(sender, good);
         foreach (var path in attempts)
         {
             var response = await App.Client().GetAsync(path);
             Assert.True(response.StatusCode == HttpStatusCode.NotFound, $"{path}: {(int)response.StatusCode}");
+            var sent = await sender.PostAsync(path, new FormUrlEncodedContent(new Dictionary<string, string> { ["__RequestVerificationToken"] = antiforgery }));
+            Assert.True(sent.StatusCode == HttpStatusCode.NotFound, $"POST {path}: {(int)sent.StatusCode}");
         }
 
         Assert.Empty(await RatingsAsync(itemId));
-        Assert.Equal(HttpStatusCode.OK, (await App.Client().GetAsync(good)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await RateAsync(App.Client(), good)).StatusCode);
         Assert.Equal([(1, 5, (string?)null)], await RatingsAsync(itemId));
     }
 
@@ -178,7 +195,7 @@ public sealed partial class CsatTests(ProDeskApp app) : PostgresTest(app)
         using var request = new HttpRequestMessage(HttpMethod.Get, PathOf(links[4]));
         request.Headers.Host = "support.acme.test";
 
-        var response = await elsewhere.SendAsync(request);
+        var response = await RateAsync(elsewhere, PathOf(links[4]), request);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal([(1, 4, (string?)null)], await RatingsAsync(itemId));
@@ -201,8 +218,8 @@ public sealed partial class CsatTests(ProDeskApp app) : PostgresTest(app)
         var (_, second) = await SentAsync(surveys[1]);
         Assert.NotEqual(first[5], second[5]);
 
-        await App.Client().GetAsync(PathOf(first[3]));
-        await App.Client().GetAsync(PathOf(second[5]));
+        await RateAsync(App.Client(), PathOf(first[3]));
+        await RateAsync(App.Client(), PathOf(second[5]));
         Assert.Equal([(1, 3, (string?)null), (2, 5, (string?)null)], await RatingsAsync(itemId));
     }
 
@@ -221,6 +238,15 @@ public sealed partial class CsatTests(ProDeskApp app) : PostgresTest(app)
         await StatusAsync(agent, sms, "Solved");
 
         Assert.Empty(await App.InTenantAsync("acme", db => db.OutboundMessages.AsNoTracking().Where(o => o.WorkItemId == sms).ToListAsync()));
+    }
+
+    /// <summary>What the page a link opens does in a browser: it sends the score (POST, with the page's antiforgery token).</summary>
+    private static async Task<HttpResponseMessage> RateAsync(HttpClient customer, string path, HttpRequestMessage? opening = null)
+    {
+        var page = opening is null ? await customer.GetAsync(path) : await customer.SendAsync(opening);
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        var token = Browserless.AntiforgeryTokenIn(await page.Content.ReadAsStringAsync(), path);
+        return await customer.PostAsync(path, new FormUrlEncodedContent(new Dictionary<string, string> { ["__RequestVerificationToken"] = token }));
     }
 
     [GeneratedRegex(@"https?://[^\s/]+/csat/[A-Za-z0-9_-]+/(?<score>[1-5])")]
