@@ -45,6 +45,9 @@ public sealed class SmtpEmailSender(IOptions<SmtpOptions> options, ProDeskPaths 
         {
             var folder = Path.Combine(paths.DataDirectory, smtp.PickupDirectory ?? "mail-outbox");
             Directory.CreateDirectory(folder);
+            // As MailKit prepares a mail it sends: 7-bit transfer encodings and lines within RFC 5322's 998, so an MTA
+            // picking the file up can relay it as it is (a raw UTF-8 body with long lines and no Content-Transfer-Encoding is not).
+            mail.Prepare(EncodingConstraint.SevenBit, 998);
             await mail.WriteToAsync(Path.Combine(folder, $"{message.Id:N}.eml"), cancellationToken);
             return;
         }

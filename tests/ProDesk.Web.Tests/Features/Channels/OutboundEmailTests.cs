@@ -56,6 +56,32 @@ public sealed class OutboundEmailTests(ProDeskApp app) : PostgresTest(app)
     }
 
     [Fact]
+    public async Task Without_a_relay_a_mail_is_written_to_the_pickup_folder_ready_to_relay()
+    {
+        var root = Directory.CreateTempSubdirectory("prodesk-pickup-").FullName;
+        var paths = new ProDesk.Web.Hosting.ProDeskPaths(root, Path.Combine(root, "data"), "seed");
+        await using var sender = new ProDesk.Web.Channels.Email.SmtpEmailSender(
+            Microsoft.Extensions.Options.Options.Create(new ProDesk.Web.Channels.Email.SmtpOptions()), paths, TimeProvider.System);
+        var body = "Voilà: " + new string('x', 2000);
+        var message = new OutboundMessage
+        {
+            Id = Guid.CreateVersion7(), TenantId = Guid.NewGuid(), WorkItemId = Guid.NewGuid(), Channel = "email",
+            To = "marie@example.fr", Subject = "Re: Chaudière", Body = body, State = OutboundState.Pending,
+            NextAttemptAt = DateTime.UtcNow, CreatedAt = DateTime.UtcNow,
+        };
+        var settings = new ChannelSettings { InboundKeyHash = new byte[32], WidgetKey = "w", ReplyTokenKey = new byte[32], SupportAddress = "support@acme.test" };
+
+        await sender.SendAsync(message, settings, "Acme", CancellationToken.None);
+
+        // 7-bit and no line over RFC 5322's 998 characters, as MailKit would have sent it; the text unchanged once decoded.
+        var file = Assert.Single(Directory.GetFiles(Path.Combine(root, "data", "mail-outbox"), "*.eml"));
+        var raw = await File.ReadAllBytesAsync(file);
+        Assert.All(raw, b => Assert.True(b < 0x80, "8-bit byte in the pickup file"));
+        Assert.All(System.Text.Encoding.ASCII.GetString(raw).Split('\n'), line => Assert.True(line.TrimEnd('\r').Length <= 998, $"line of {line.Length}"));
+        Assert.Contains(body, (await MimeMessage.LoadAsync(file)).TextBody, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task No_field_can_add_a_header_or_a_recipient()
     {
         using var host = WithSmtp();
