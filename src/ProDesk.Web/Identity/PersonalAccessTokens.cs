@@ -108,10 +108,10 @@ public sealed class PersonalAccessTokens(ProDeskDbContext db, AuditLog audit, Ti
     }
 
     /// <summary>Of <paramref name="tokenIds"/>, those still valid (not revoked, not deleted).</summary>
-    public Task<List<Guid>> StillValidAsync(IReadOnlyCollection<Guid> tokenIds, CancellationToken cancellationToken = default)
+    public async Task<List<Guid>> StillValidAsync(IReadOnlyCollection<Guid> tokenIds, CancellationToken cancellationToken = default)
     {
         using var identityTablesOnly = db.OnTablesWithoutRowLevelSecurity();
-        return db.PersonalAccessTokens.AsNoTracking().Where(t => tokenIds.Contains(t.Id) && t.RevokedAt == null).Select(t => t.Id).ToListAsync(cancellationToken);
+        return await db.PersonalAccessTokens.AsNoTracking().Where(t => tokenIds.Contains(t.Id) && t.RevokedAt == null).Select(t => t.Id).ToListAsync(cancellationToken);
     }
 
     private static byte[] Hash(string secret) => SHA256.HashData(Encoding.UTF8.GetBytes(secret));

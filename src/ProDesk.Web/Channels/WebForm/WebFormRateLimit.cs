@@ -19,25 +19,24 @@ namespace ProDesk.Web.Channels.WebForm;
 /// </remarks>
 public sealed class WebFormRateLimit : IEndpointFilter, IDisposable
 {
-    private readonly PartitionedRateLimiter<HttpContext> _limiter;
+    private readonly PartitionedRateLimiter<HttpContext> _perIp;
 
     private readonly PartitionedRateLimiter<HttpContext> _perTenant;
 
     public WebFormRateLimit(IOptions<WebFormOptions> options)
     {
         var o = options.Value;
-        var perIp = PartitionedRateLimiter.Create<HttpContext, string>(context => RateLimitPartition.GetFixedWindowLimiter(
+        _perIp = PartitionedRateLimiter.Create<HttpContext, string>(context => RateLimitPartition.GetFixedWindowLimiter(
             ClientAddress.Key(context.Connection.RemoteIpAddress),
             _ => new FixedWindowRateLimiterOptions { PermitLimit = o.PerIpLimit, Window = o.LimitWindow, QueueLimit = 0 }));
         _perTenant = PartitionedRateLimiter.Create<HttpContext, string>(context => RateLimitPartition.GetFixedWindowLimiter(
             (context.GetRouteValue("tenant") as string ?? "").ToLowerInvariant(),
             _ => new FixedWindowRateLimiterOptions { PermitLimit = o.PerTenantLimit, Window = o.LimitWindow, QueueLimit = 0 }));
-        _limiter = perIp;
     }
 
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
-        using var lease = _limiter.AttemptAcquire(context.HttpContext);
+        using var lease = _perIp.AttemptAcquire(context.HttpContext);
         if (lease.IsAcquired)
         {
             return await next(context);
@@ -73,7 +72,7 @@ public sealed class WebFormRateLimit : IEndpointFilter, IDisposable
 
     public void Dispose()
     {
-        _limiter.Dispose();
+        _perIp.Dispose();
         _perTenant.Dispose();
     }
 }
