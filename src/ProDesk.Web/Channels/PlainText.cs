@@ -23,6 +23,9 @@ public static class PlainText
     private static readonly System.Buffers.SearchValues<char> BidiControls =
         System.Buffers.SearchValues.Create("\u202A\u202B\u202C\u202D\u202E\u2066\u2067\u2068\u2069");
 
+    /// <summary>Whether <paramref name="c"/> is one of the bidi controls a one-line field drops (mail headers too: MailText).</summary>
+    internal static bool IsBidiControl(char c) => BidiControls.Contains(c);
+
     private static string Clean(string? value, bool multiLine)
     {
         if (string.IsNullOrEmpty(value))
@@ -54,7 +57,7 @@ public static class PlainText
             {
                 text.Append(multiLine && c is '\n' or '\t' ? c : ' ');
             }
-            else if (!char.IsControl(c) && (multiLine || !BidiControls.Contains(c)))
+            else if (!char.IsControl(c) && (multiLine || !IsBidiControl(c)))
             {
                 text.Append(c);
             }

@@ -48,9 +48,10 @@ public static class Attachments
         }
 
         var max = configuration.GetValue("Attachments:MaxBytes", 25L * 1024 * 1024);
+        ProblemHttpResult TooLarge() => TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "File too large", detail: $"file: at most {max} bytes");
         if (request.ContentLength > max + 64 * 1024)
         {
-            return TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "File too large", detail: $"file: at most {max} bytes");
+            return TooLarge();
         }
 
         IFormCollection? form = null;
@@ -60,7 +61,7 @@ public static class Attachments
         }
         catch (Exception e) when (RequestForms.IsTooLarge(e))
         {
-            return TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "File too large", detail: $"file: at most {max} bytes");
+            return TooLarge();
         }
         catch (Exception e) when (RequestForms.IsMalformed(e, request.HttpContext))
         {
@@ -76,7 +77,7 @@ public static class Attachments
         {
             return file.Length == 0
                 ? TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["file"] = ["is empty"] })
-                : TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "File too large", detail: $"file: at most {max} bytes");
+                : TooLarge();
         }
 
         var attachment = new WorkItemAttachment

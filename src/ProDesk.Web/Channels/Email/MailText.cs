@@ -35,7 +35,7 @@ internal static class MailText
                 continue;
             }
 
-            if (c is (>= '\u202A' and <= '\u202E') or (>= '\u2066' and <= '\u2069'))
+            if (PlainText.IsBidiControl(c))
             {
                 // Bidi overrides and isolates make "moc.evil@admin" read as something else; drop them.
                 continue;

@@ -84,12 +84,12 @@ async function post(path, payload) {
   });
 }
 
-// A Closed item takes nothing more (409 with reason "closed"): say so, and offer no "send anyway".
+// A Closed item takes nothing more (409 with reason "closed"): say so in the server's words, and offer no "send anyway".
 async function showIfClosed(response) {
   if (response.status !== 409) return false;
   const problem = await response.clone().json();
   if (problem.reason !== "closed") return false;
-  error.textContent = "This item is closed: it takes no more replies, notes, tags or files. The customer's next message starts a follow-up item.";
+  error.textContent = problem.detail;
   error.hidden = false;
   force.hidden = true;
   return true;
