@@ -132,7 +132,9 @@ public sealed partial class SignInTests(BrowserFixture fixture, ITestOutputHelpe
     private async Task SignInAsync(string email, string startPath)
     {
         await FillAndSubmitAsync(email, DemoPassword);
-        await Page.WaitForURLAsync(url => new Uri(url).AbsolutePath == startPath);
+        // On the page once its navigation commits: the callers' expectations wait for what they read. Waiting for the
+        // load event as well once timed out in CI on the console, whose live connection keeps requests open.
+        await Page.WaitForURLAsync(url => new Uri(url).AbsolutePath == startPath, new PageWaitForURLOptions { WaitUntil = WaitUntilState.Commit });
     }
 
     /// <summary>
