@@ -60,6 +60,7 @@ public static partial class WorkItemsApi
     {
         builder.Services.AddScoped<WorkItemCommands>();
         builder.Services.AddScoped<ClaimNextItem>();
+        builder.Services.AddSingleton<ClaimBatches>();
         builder.Services.AddScoped<MergeConversations>();
         builder.Services.AddScoped<AgentQueue>();
         builder.Services.AddScoped<Wallboard>();

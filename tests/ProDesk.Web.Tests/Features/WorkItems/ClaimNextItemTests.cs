@@ -66,4 +66,37 @@ public sealed class ClaimNextItemTests(ProDeskApp app) : PostgresTest(app)
         Assert.Equal(("acme 0", "acme"), (oldest.GetProperty("subject").GetString(), oldest.GetProperty("tenant").GetString()));
         Assert.Equal(HttpStatusCode.NoContent, (await agent2.PostAsync("/api/v1/work/next?kind=Invoice", null)).StatusCode);
     }
+    [Fact]
+    public async Task Claims_made_together_each_respect_their_own_agents_skills()
+    {
+        // The supervisor and agent1 serve the same tenants, so their claims share statements; acme's support queue
+        // needs French, which only agent1 has.
+        await SeedAsync("acme", 10);
+        await SeedAsync("merlion", 10);
+        var supervisorToken = (await App.PatAsync("supervisor@prodesk.test")).Secret;
+        var agent1Token = (await App.PatAsync("agent1@prodesk.test")).Secret;
+        var claims = new ConcurrentBag<(string Who, string Tenant, Guid Id)>();
+        await Task.WhenAll(Enumerable.Range(0, 16).Select(async i =>
+        {
+            var (who, token) = i % 2 == 0 ? ("supervisor", supervisorToken) : ("agent1", agent1Token);
+            var agent = App.CreateClient().WithBearer(token);
+            while (true)
+            {
+                var response = await agent.PostAsync("/api/v1/work/next", null);
+                if (response.StatusCode == HttpStatusCode.NoContent)
+                {
+                    return;
+                }
+
+                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+                var item = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+                claims.Add((who, item.GetProperty("tenant").GetString()!, item.GetProperty("id").GetGuid()));
+            }
+        }));
+
+        Assert.Equal(20, claims.Select(c => c.Id).Distinct().Count());
+        Assert.Equal(20, claims.Count);
+        Assert.DoesNotContain(claims, c => c.Who == "supervisor" && c.Tenant == "acme");
+        Assert.Equal(10, claims.Count(c => c.Tenant == "acme"));
+    }
 }
