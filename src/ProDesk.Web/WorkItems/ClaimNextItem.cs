@@ -60,10 +60,9 @@ public sealed class ClaimNextItem(ProDeskDbContext db, DatabaseSettings settings
             return outcome.Failed ? (await ClaimAsync(tenantIds, kind, [me], CancellationToken.None))[0] : outcome.Claimed;
         }
 
-        IReadOnlyList<ClaimBatches.Claimant> batch = [me];
+        var batch = turn.Batch;
         try
         {
-            batch = turn.Batch;
             var results = await ClaimAsync(tenantIds, kind, batch, CancellationToken.None);
             for (var i = 1; i < batch.Count; i++)
             {
