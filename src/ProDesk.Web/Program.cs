@@ -6,6 +6,7 @@ using ProDesk.Web.Contacts;
 using ProDesk.Web.Csat;
 using ProDesk.Web.Data;
 using ProDesk.Web.Health;
+using ProDesk.Web.Metrics;
 using ProDesk.Web.Identity;
 using ProDesk.Web.Hosting;
 using ProDesk.Web.Jobs;
@@ -33,6 +34,7 @@ try
     builder.AddJobs();
     builder.AddRealtime();
     builder.AddHealth();
+    builder.AddMetrics();
 
     var app = builder.Build();
 
@@ -56,6 +58,7 @@ try
     app.UseJobs();
 
     app.MapHealth();
+    app.MapMetrics();
     app.MapApiDocs();
     app.MapIdentityApi();
     app.MapStaffApi();

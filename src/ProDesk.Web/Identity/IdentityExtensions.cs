@@ -241,7 +241,8 @@ public static class IdentityExtensions
 
     private static bool IsMachineRoute(HttpRequest request) =>
         request.Path.StartsWithSegments("/api", StringComparison.OrdinalIgnoreCase)
-        || request.Path.StartsWithSegments("/hubs", StringComparison.OrdinalIgnoreCase);
+        || request.Path.StartsWithSegments("/hubs", StringComparison.OrdinalIgnoreCase)
+        || request.Path.StartsWithSegments("/metrics", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>
     /// Bearer tokens starting with pdk_ are personal access tokens; other bearer tokens are OpenIddict

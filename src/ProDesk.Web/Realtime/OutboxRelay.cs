@@ -1,3 +1,4 @@
+using ProDesk.Web.Metrics;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using ProDesk.Data;
@@ -14,7 +15,7 @@ namespace ProDesk.Web.Realtime;
 /// repeat is harmless. <see cref="Wake"/> lets a node publish its own writes at once; other nodes'
 /// writes are picked up by the short poll.
 /// </summary>
-public sealed partial class OutboxRelay(IServiceScopeFactory scopes, TimeProvider clock, ILogger<OutboxRelay> logger) : WakeablePollingService(PollInterval)
+public sealed partial class OutboxRelay(IServiceScopeFactory scopes, ProDeskMetrics metrics, TimeProvider clock, ILogger<OutboxRelay> logger) : WakeablePollingService(PollInterval)
 {
     private const string SlaWarning = nameof(IAgentClient.SlaWarning);
     private const string SlaBreached = nameof(IAgentClient.SlaBreached);
@@ -25,7 +26,11 @@ public sealed partial class OutboxRelay(IServiceScopeFactory scopes, TimeProvide
 
     protected override async Task<bool> PassAsync(CancellationToken cancellationToken) => await PublishBatchAsync(cancellationToken) > 0;
 
-    protected override void OnPassFailed(Exception exception) => LogFailed(logger, exception);
+    protected override void OnPassFailed(Exception exception)
+    {
+        LogFailed(logger, exception);
+        metrics.JobFailed("outbox-relay");
+    }
 
     /// <summary>Publishes up to one batch; returns how many events it sent.</summary>
     public async Task<int> PublishBatchAsync(CancellationToken cancellationToken)

@@ -8,6 +8,7 @@ using ProDesk.Data.WorkItems;
 using ProDesk.Domain.Sla;
 using ProDesk.Domain.WorkItems;
 using ProDesk.Web.Data;
+using ProDesk.Web.Metrics;
 using ProDesk.Web.Realtime;
 using ProDesk.Web.Tenancy;
 using ProDesk.Web.WorkItems;
@@ -20,7 +21,7 @@ namespace ProDesk.Web.Sla;
 /// transaction records the warning or breach on the clock and in the item's trail, applies the
 /// policy's escalations and appends the SlaWarning / SlaBreached outbox event.
 /// </summary>
-public sealed partial class SlaSweeper(IServiceScopeFactory scopes, DatabaseSettings settings, OutboxRelay relay, TimeProvider clock, ILogger<SlaSweeper> logger)
+public sealed partial class SlaSweeper(IServiceScopeFactory scopes, DatabaseSettings settings, OutboxRelay relay, ProDeskMetrics metrics, TimeProvider clock, ILogger<SlaSweeper> logger)
 {
     /// <summary>Timers fired per transaction.</summary>
     public const int BatchSize = 500;
@@ -33,7 +34,8 @@ public sealed partial class SlaSweeper(IServiceScopeFactory scopes, DatabaseSett
     {
         await using var scope = scopes.CreateAsyncScope();
         var services = scope.ServiceProvider;
-        using var system = TenantScopes.Enter(await services.GetRequiredService<TenantScopes>().ForSystemAsync("sla-sweeper", cancellationToken));
+        var all = await services.GetRequiredService<TenantScopes>().ForSystemAsync("sla-sweeper", cancellationToken);
+        using var system = TenantScopes.Enter(all);
         var db = services.GetRequiredService<ProDeskDbContext>();
         var now = clock.GetUtcNow().UtcDateTime;
 
@@ -98,6 +100,11 @@ public sealed partial class SlaSweeper(IServiceScopeFactory scopes, DatabaseSett
 
         await transaction.CommitAsync(cancellationToken);
         relay.Wake();
+        foreach (var tenant in fired.Where(t => t.Percent >= 100).GroupBy(t => t.TenantId))
+        {
+            metrics.SlaBreached(all.Tenants.FirstOrDefault(t => t.Id == tenant.Key)?.Slug ?? tenant.Key.ToString(), tenant.Count());
+        }
+
         LogFired(logger, fired.Count);
         return fired.Count;
     }
@@ -222,7 +229,7 @@ public sealed partial class SlaSweeper(IServiceScopeFactory scopes, DatabaseSett
 /// <see cref="PollInterval"/> so timers armed on another node are seen within it. Hangfire's own
 /// delayed-job polling (15 s) would be too late for a one-minute target.
 /// </summary>
-public sealed partial class SlaSweeperProcess(SlaSweeper sweeper, TimeProvider clock, ILogger<SlaSweeperProcess> logger) : IBackgroundProcess
+public sealed partial class SlaSweeperProcess(SlaSweeper sweeper, ProDeskMetrics metrics, TimeProvider clock, ILogger<SlaSweeperProcess> logger) : IBackgroundProcess
 {
     public static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(1);
 
@@ -246,6 +253,7 @@ public sealed partial class SlaSweeperProcess(SlaSweeper sweeper, TimeProvider c
         catch (Exception e) when (e is not OperationCanceledException)
         {
             LogFailed(logger, e);
+            metrics.JobFailed("sla-sweeper");
             await Task.Delay(PollInterval, clock, stoppingToken);
         }
     }

@@ -29,12 +29,14 @@ public static class TenancyExtensions
 
     /// <summary>
     /// This host's job filters: Hangfire's global ones plus the tenant filter. Registered in DI rather
-    /// than in Hangfire's process-wide GlobalJobFilters, so the filter always belongs to this host.
+    /// than in Hangfire's process-wide GlobalJobFilters, so the filter always belongs to this host. The failure
+    /// counter of /metrics rides along for the same reason.
     /// </summary>
-    private sealed class HostJobFilters(TenantJobFilter tenantFilter) : IJobFilterProvider
+    private sealed class HostJobFilters(TenantJobFilter tenantFilter, Metrics.MetricsExtensions.JobFailureMetrics failures) : IJobFilterProvider
     {
         private readonly JobFilter _tenant = new(tenantFilter, JobFilterScope.Global, order: null);
+        private readonly JobFilter _failures = new(failures, JobFilterScope.Global, order: null);
 
-        public IEnumerable<JobFilter> GetFilters(Hangfire.Common.Job job) => JobFilterProviders.Providers.GetFilters(job).Append(_tenant);
+        public IEnumerable<JobFilter> GetFilters(Hangfire.Common.Job job) => JobFilterProviders.Providers.GetFilters(job).Append(_tenant).Append(_failures);
     }
 }

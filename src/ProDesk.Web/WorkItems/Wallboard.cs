@@ -20,6 +20,16 @@ public sealed class Wallboard(ProDeskDbContext db, ITenantContext tenants, IAgen
 
     public async Task<(IReadOnlyList<QueueLine> Queues, IReadOnlyList<AgentLine> Agents)> ReadAsync(CancellationToken cancellationToken)
     {
+        var lines = await ReadQueuesAsync(cancellationToken);
+        var agents = await presence.OfAsync(tenants.Scope.TenantIds, cancellationToken);
+        var watched = agents.Select(a => a.OnItem).OfType<Guid>().ToList();
+        var subjects = await db.WorkItems.AsNoTracking().Where(w => watched.Contains(w.Id)).ToDictionaryAsync(w => w.Id, w => w.Subject, cancellationToken);
+        return (lines, agents.Select(a => new AgentLine(a.Name, a.Status.ToString(), a.OnItem is { } on && subjects.TryGetValue(on, out var s) ? s : null)).ToList());
+    }
+
+    /// <summary>The queue lines alone (also what /metrics serves), most neglected first.</summary>
+    public async Task<IReadOnlyList<QueueLine>> ReadQueuesAsync(CancellationToken cancellationToken)
+    {
         var byId = tenants.Scope.Tenants.ToDictionary(t => t.Id);
         var queues = await db.Queues.AsNoTracking().ToListAsync(cancellationToken);
         var now = clock.GetUtcNow().UtcDateTime;
@@ -39,7 +49,7 @@ public sealed class Wallboard(ProDeskDbContext db, ITenantContext tenants, IAgen
                 Breached = g.Count(w => w.BreachedAt != null),
             })
             .ToListAsync(cancellationToken);
-        var lines = queues
+        return queues
             .Where(q => byId.ContainsKey(q.TenantId))
             .Select(q =>
             {
@@ -48,10 +58,5 @@ public sealed class Wallboard(ProDeskDbContext db, ITenantContext tenants, IAgen
             })
             .OrderByDescending(l => l.OldestOpen ?? TimeSpan.Zero).ThenBy(l => l.Tenant, StringComparer.Ordinal).ThenBy(l => l.Queue, StringComparer.Ordinal)
             .ToList();
-
-        var agents = await presence.OfAsync(byId.Keys, cancellationToken);
-        var watched = agents.Select(a => a.OnItem).OfType<Guid>().ToList();
-        var subjects = await db.WorkItems.AsNoTracking().Where(w => watched.Contains(w.Id)).ToDictionaryAsync(w => w.Id, w => w.Subject, cancellationToken);
-        return (lines, agents.Select(a => new AgentLine(a.Name, a.Status.ToString(), a.OnItem is { } on && subjects.TryGetValue(on, out var s) ? s : null)).ToList());
     }
 }

@@ -1,3 +1,4 @@
+using ProDesk.Web.Metrics;
 using MailKit;
 using MailKit.Net.Imap;
 using Microsoft.EntityFrameworkCore;
@@ -14,7 +15,7 @@ namespace ProDesk.Web.Channels.Email;
 /// every mailbox each minute, so a lost connection never loses mail, only speed. Mailboxes added,
 /// changed or removed are picked up within <see cref="EmailOptions.WatchRefreshSeconds"/>.
 /// </summary>
-public sealed partial class MailboxWatcher(IServiceScopeFactory scopes, MailboxPoller poller, Microsoft.Extensions.Options.IOptions<EmailOptions> options, ILogger<MailboxWatcher> logger) : BackgroundService
+public sealed partial class MailboxWatcher(IServiceScopeFactory scopes, MailboxPoller poller, ProDeskMetrics metrics, Microsoft.Extensions.Options.IOptions<EmailOptions> options, ILogger<MailboxWatcher> logger) : BackgroundService
 {
     // RFC 2177: clients re-issue IDLE at least every 29 minutes; servers and middleboxes often cut sooner.
     private static readonly TimeSpan IdleRenewal = TimeSpan.FromMinutes(9);
@@ -36,6 +37,7 @@ public sealed partial class MailboxWatcher(IServiceScopeFactory scopes, MailboxP
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
                     LogRefreshFailed(logger, e);
+                    metrics.JobFailed("mailbox-watch");
                 }
 
                 await Task.Delay(TimeSpan.FromSeconds(options.Value.WatchRefreshSeconds), stoppingToken);
@@ -130,6 +132,7 @@ public sealed partial class MailboxWatcher(IServiceScopeFactory scopes, MailboxP
                 // Unreachable server, wrong password: back off up to a minute; the recurring poll records the error.
                 failures++;
                 LogWatchFailed(logger, tenant.Slug, mailbox.Key, failures, e.Message);
+                metrics.JobFailed("mailbox-watch");
                 try
                 {
                     await Task.Delay(TimeSpan.FromSeconds(Math.Min(60, 2 << Math.Min(failures, 5))), cancellationToken);

@@ -1,3 +1,4 @@
+using ProDesk.Web.Metrics;
 using Microsoft.EntityFrameworkCore;
 using ProDesk.Data;
 using ProDesk.Data.Channels;
@@ -16,7 +17,7 @@ namespace ProDesk.Web.Channels.Outbound;
 /// send, with the same Message-ID, which mail clients collapse.
 /// </summary>
 public sealed partial class OutboundDispatcher(
-    IServiceScopeFactory scopes, DatabaseSettings settings, IEnumerable<IOutboundSender> senders, TimeProvider clock, ILogger<OutboundDispatcher> logger) : WakeablePollingService(PollInterval)
+    IServiceScopeFactory scopes, ProDeskMetrics metrics, DatabaseSettings settings, IEnumerable<IOutboundSender> senders, TimeProvider clock, ILogger<OutboundDispatcher> logger) : WakeablePollingService(PollInterval)
 {
     public const int BatchSize = 20;
 
@@ -44,7 +45,11 @@ public sealed partial class OutboundDispatcher(
 
     protected override async Task<bool> PassAsync(CancellationToken cancellationToken) => await SendDueAsync(cancellationToken) >= BatchSize;
 
-    protected override void OnPassFailed(Exception exception) => LogFailed(logger, exception);
+    protected override void OnPassFailed(Exception exception)
+    {
+        LogFailed(logger, exception);
+        metrics.JobFailed("outbound-dispatcher");
+    }
 
     /// <summary>Sends up to one batch of due messages; returns how many it attempted.</summary>
     public async Task<int> SendDueAsync(CancellationToken cancellationToken)
