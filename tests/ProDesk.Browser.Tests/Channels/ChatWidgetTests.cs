@@ -89,6 +89,60 @@ public sealed class ChatWidgetTests(BrowserFixture fixture, ITestOutputHelper ou
         Assert.Equal("visible", await bubble.EvaluateAsync<string>("e => getComputedStyle(e).visibility"));
     }
 
+    [Fact]
+    public async Task A_message_whose_answer_is_lost_stays_in_the_box_and_sending_it_again_stores_it_once()
+    {
+        await SignedInPageAsync("agent1@prodesk.test");
+        using var site = ClientSite.Start(Fixture.App.BaseAddress, "acme", WidgetKey("acme"));
+        var words = $"Lost answer {Guid.NewGuid():N}"[..24];
+
+        // The desk stores the first message, but its answer never reaches the visitor: the connection drops it and
+        // the widget hears an error instead, as when a network blip ends the call after the desk committed.
+        string? firstSend = null;
+        await Page.RouteWebSocketAsync(new System.Text.RegularExpressions.Regex("/hubs/chat"), page =>
+        {
+            var desk = page.ConnectToServer();
+            page.OnMessage(frame =>
+            {
+                if (firstSend is null && frame.Text?.Contains("\"target\":\"Send\"", StringComparison.Ordinal) == true)
+                {
+                    firstSend = JsonDocument.Parse(frame.Text.Split('\u001e')[0]).RootElement.GetProperty("invocationId").GetString();
+                }
+
+                desk.Send(frame.Text!);
+            });
+            desk.OnMessage(frame =>
+            {
+                var messages = frame.Text!.Split('\u001e', StringSplitOptions.RemoveEmptyEntries).Select(message =>
+                    firstSend is not null && message.Contains("\"type\":3", StringComparison.Ordinal) && message.Contains($"\"invocationId\":\"{firstSend}\"", StringComparison.Ordinal)
+                        ? $"{{\"type\":3,\"invocationId\":\"{firstSend}\",\"error\":\"Connection lost.\"}}"
+                        : message);
+                page.Send(string.Concat(messages.Select(m => m + "\u001e")));
+            });
+        });
+
+        await Page.GotoAsync(site.Address.ToString());
+        await Page.GetByRole(AriaRole.Button, new() { Name = "Chat with us" }).ClickAsync();
+        await Page.GetByRole(AriaRole.Textbox, new() { Name = "Email (required)" }).FillAsync("lena@example.org");
+        await Page.GetByRole(AriaRole.Button, new() { Name = "Start chat" }).ClickAsync();
+        var box = Page.GetByRole(AriaRole.Textbox, new() { Name = "Type your message" });
+        await box.FillAsync(words);
+        await box.PressAsync("Enter");
+
+        await Expect(Page.GetByText("Not sent:")).ToBeVisibleAsync();
+        await Expect(box).ToHaveValueAsync(words);
+        await box.PressAsync("Enter");
+        var messages = Page.GetByRole(AriaRole.List, new() { Name = "Messages" }).GetByRole(AriaRole.Listitem);
+        await Expect(messages.Filter(new() { HasText = words })).ToHaveCountAsync(1);
+        await Expect(messages.Filter(new() { HasText = words })).Not.ToHaveAttributeAsync("aria-busy", "true");
+        await Expect(box).ToHaveValueAsync("");
+
+        // What the desk holds: the conversation resumed after a reload shows the words once.
+        await Page.ReloadAsync();
+        await Page.GetByRole(AriaRole.Button, new() { Name = "Chat with us" }).ClickAsync();
+        await Expect(messages.Filter(new() { HasText = words })).ToHaveCountAsync(1);
+    }
+
     private static string WidgetKey(string slug) =>
         JsonDocument.Parse(File.ReadAllText(Path.Combine(Repository.SeedDirectory, slug, "channels.json"))).RootElement.GetProperty("widgetKey").GetString()!;
 

@@ -127,6 +127,7 @@
     token = value;
     try { if (value) localStorage.setItem(storageKey, value); else localStorage.removeItem(storageKey); } catch { /* storage off: the session lasts the page */ }
   }
+  let unsent = null;
   function newId() {
     const bytes = new Uint8Array(16);
     crypto.getRandomValues(bytes);
@@ -288,11 +289,15 @@
     if (!text) return;
     chatError.hidden = true;
     if (text.length > maxLength) { chatError.textContent = `A message can be at most ${maxLength} characters.`; chatError.hidden = false; return; }
-    const id = newId();
+    // Sending a failed message again is the same message (its id makes the retry idempotent), shown once.
+    const retry = unsent && unsent.text === text ? unsent : null;
+    if (retry) retry.item.remove();
+    const id = retry ? retry.id : newId();
     const item = addMessage({ from: "visitor", body: text }, true);
     input.value = "";
     try {
       const sent = await connection.invoke("Send", token, id, text);
+      unsent = null;
       save(sent.token);
       shown.add(sent.messageId);
       // A new message ends a burst of typing: the next keystroke is news again.
@@ -302,6 +307,9 @@
     } catch (error) {
       item.classList.add("failed");
       item.removeAttribute("aria-busy");
+      // The visitor's words stay in the box to send again, unless they already started typing something else.
+      unsent = { text, id, item };
+      if (!input.value) input.value = text;
       chatError.textContent = `Not sent: ${reason(error)}`;
       chatError.hidden = false;
       if (reason(error).startsWith(sessionEnded)) { save(null); resumeOrGreet().catch(() => {}); }
