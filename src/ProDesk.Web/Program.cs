@@ -69,6 +69,12 @@ try
     app.MapContactsApi();
     app.MapCannedRepliesApi();
     app.MapCsatApi();
+    if (!app.Environment.IsDevelopment() && string.IsNullOrEmpty(app.Configuration[CsatRequests.PublicBaseUrlKey]))
+    {
+        // Rating links in customers' mail would point at localhost: say so once, at start.
+        app.Logger.LogWarning("{Setting} is not set: satisfaction-survey links in customer mail will use {Default}", CsatRequests.PublicBaseUrlKey, CsatRequests.DefaultPublicBaseUrl);
+    }
+
     app.MapConnectEndpoints();
     app.MapStaticAssets();
     app.MapRazorPages();
