@@ -90,10 +90,41 @@ public sealed class WorkItemCommands(ProDeskDbContext db, SlaEngine sla, OutboxR
             return null;
         }, "WorkItemUpdated", cancellationToken);
 
+    /// <summary>Saves a change that names no version this many times before calling it stale.</summary>
+    private const int Attempts = 10;
+
+    /// <summary>
+    /// Applies <paramref name="change"/> to the item as it is now. A change that names no loaded version (notes, tags,
+    /// status, a forced reply) is not stale when someone else saved the item first: it is applied again on the newer
+    /// item, so ten agents noting at once keep ten notes. Only a reply made on a version it names can be stale.
+    /// </summary>
     private async Task<Result> ChangeAsync(
         Guid id, int? basedOnVersion, bool force, ClaimsPrincipal agent,
         Func<WorkItem, DateTime, ClaimsPrincipal, string?> change, string eventType, CancellationToken cancellationToken,
         Func<WorkItem, CancellationToken, Task<OutboundMessage?>>? send = null, bool evenWhenClosed = false)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await TryChangeAsync(id, basedOnVersion, force, agent, change, eventType, send, evenWhenClosed, cancellationToken);
+            }
+            catch (DbUpdateConcurrencyException)
+            {
+                // Someone else saved in between: applied again on their version, or the caller sees the newer state.
+                db.ChangeTracker.Clear();
+                if ((basedOnVersion is not null && !force) || attempt == Attempts)
+                {
+                    return new Result(Outcome.Stale, await db.WorkItems.AsNoTracking().FirstAsync(w => w.Id == id, cancellationToken));
+                }
+            }
+        }
+    }
+
+    private async Task<Result> TryChangeAsync(
+        Guid id, int? basedOnVersion, bool force, ClaimsPrincipal agent,
+        Func<WorkItem, DateTime, ClaimsPrincipal, string?> change, string eventType,
+        Func<WorkItem, CancellationToken, Task<OutboundMessage?>>? send, bool evenWhenClosed, CancellationToken cancellationToken)
     {
         var item = await db.WorkItems.FirstOrDefaultAsync(w => w.Id == id, cancellationToken);
         if (item is null)
@@ -127,17 +158,7 @@ public sealed class WorkItemCommands(ProDeskDbContext db, SlaEngine sla, OutboxR
         item.Version++;
         item.UpdatedAt = now;
         db.OutboxEvents.Add(new OutboxEvent { Type = eventType, PayloadJson = JsonSerializer.Serialize(new { item.Id, item.Version, Status = item.Status.ToString() }), CreatedAt = now });
-        try
-        {
-            await db.SaveChangesAsync(cancellationToken);
-        }
-        catch (DbUpdateConcurrencyException)
-        {
-            // Someone else saved in between: the caller sees the newer state.
-            db.ChangeTracker.Clear();
-            return new Result(Outcome.Stale, await db.WorkItems.AsNoTracking().FirstAsync(w => w.Id == id, cancellationToken));
-        }
-
+        await db.SaveChangesAsync(cancellationToken);
         relay.Wake();
         if (outbound is not null)
         {

@@ -150,6 +150,22 @@ public sealed class WorkItemsApiTests(ProDeskApp app) : PostgresTest(app)
     }
 
     [Fact]
+    public async Task Notes_and_confirmed_replies_sent_at_once_are_all_kept()
+    {
+        // Nothing in them names a version the agent saw, so a colleague saving the item first does not make them stale.
+        var id = (await CreateAsync(await IntegrationAsync("acme"), "acme", "at-once-1")).GetProperty("id").GetGuid();
+        var agent = await StaffAsync("agent1@prodesk.test");
+        var answers = await Task.WhenAll(Enumerable.Range(0, 8).Select(i => i % 2 == 0
+            ? agent.PostAsJsonAsync($"/api/v1/tenants/acme/work-items/{id}/notes", new { body = $"note {i}" })
+            : agent.PostAsJsonAsync($"/api/v1/tenants/acme/work-items/{id}/replies", new { body = $"reply {i}", version = 1, force = true })));
+        Assert.All(answers, a => Assert.Equal(HttpStatusCode.OK, a.StatusCode));
+
+        var item = await agent.JsonAsync($"/api/v1/tenants/acme/work-items/{id}");
+        Assert.Equal(4, item.GetProperty("messages").EnumerateArray().Count(m => m.GetProperty("kind").GetString() == "Note"));
+        Assert.Equal(4, item.GetProperty("messages").EnumerateArray().Count(m => m.GetProperty("kind").GetString() == "Reply"));
+    }
+
+    [Fact]
     public async Task Status_moves_follow_the_state_machine()
     {
         var id = (await CreateAsync(await IntegrationAsync("acme"), "acme", "status-1")).GetProperty("id").GetGuid();
