@@ -16,7 +16,13 @@ public static partial class ApiInput
 {
     public static void AddApiInput(this WebApplicationBuilder builder)
     {
-        builder.Services.Configure<JsonOptions>(o => o.SerializerOptions.Converters.Add(new NulFreeStringConverter()));
+        builder.Services.Configure<JsonOptions>(o =>
+        {
+            o.SerializerOptions.Converters.Add(new NulFreeStringConverter());
+            // {"subject":"a","subject":"b"} (or "Subject") would let a proxy or validator in front read one value and
+            // the desk store another: a body naming a property twice is refused, naming it.
+            o.SerializerOptions.AllowDuplicateProperties = false;
+        });
         // Binding failures throw in Production too (the default there is a bare 400), so the exception
         // handler can name the field (HostingExtensions).
         builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
@@ -77,6 +83,7 @@ public static partial class ApiInput
                 : "$";
             var problem = json is FieldProblemException own ? own.Problem
                 : ConvertedTo().Match(json.Message) is { Success: true } type ? $"must be {Describe(type.Groups["type"].Value)}"
+                : json.Message.StartsWith("Duplicate property", StringComparison.Ordinal) ? "is given more than once (property names are not case-sensitive)"
                 : "is not valid JSON here";
             return (field, problem);
         }

@@ -55,6 +55,18 @@ public sealed class MalformedRequestTests(ProDeskApp app) : PostgresTest(app)
     }
 
     [Theory]
+    [InlineData("""{"from":"marie@example.fr","subject":"Leak","subject":"Fire","body":"b","externalId":"dup-1"}""", "subject")]
+    [InlineData("""{"from":"marie@example.fr","subject":"Leak","Subject":"Fire","body":"b","externalId":"dup-1"}""", "Subject")]
+    public async Task A_property_given_twice_is_refused_by_name_and_nothing_is_stored(string json, string field)
+    {
+        // A proxy or validator in front may read the first value where the desk would have stored the last.
+        var client = await App.IntegrationClientAsync("acme");
+        var response = await client.PostAsync("/api/v1/tenants/acme/conversations", Json(json));
+        Assert.StartsWith("is given more than once", (await ErrorsAsync(response)).GetProperty(field)[0].GetString(), StringComparison.Ordinal);
+        Assert.Equal(0, await App.InTenantAsync("acme", db => db.WorkItems.CountAsync()));
+    }
+
+    [Theory]
     [InlineData("/api/v1/tenants/acme/work-items?limit=abc", "limit")]
     [InlineData("/api/v1/tenants/acme/work-items?limit=99999999999", "limit")]
     [InlineData("/api/v1/tenants/acme/work-items?queue=%00", "queue")]
