@@ -12,7 +12,7 @@ public static class PlainText
     /// <summary>A message body: lines kept (<c>\n</c>), tabs kept, other control characters dropped, trimmed.</summary>
     public static string Body(string? value) => Clean(value, multiLine: true);
 
-    /// <summary>A one-line field (a name, a subject, an address): line breaks and tabs become spaces, other control characters and bidi controls are dropped, trimmed.</summary>
+    /// <summary>A one-line field (a name, a subject, an address): line breaks (U+2028/9 too) and tabs become spaces, other control characters and bidi controls are dropped, trimmed.</summary>
     public static string Line(string? value) => Clean(value, multiLine: false);
 
     /// <summary>
@@ -22,6 +22,10 @@ public static class PlainText
     /// </summary>
     private static readonly System.Buffers.SearchValues<char> BidiControls =
         System.Buffers.SearchValues.Create("\u202A\u202B\u202C\u202D\u202E\u2066\u2067\u2068\u2069");
+
+    /// <summary>What a one-line field does not keep as it is: bidi controls, and the Unicode line and paragraph separators.</summary>
+    private static readonly System.Buffers.SearchValues<char> NotInALine =
+        System.Buffers.SearchValues.Create("\u202A\u202B\u202C\u202D\u202E\u2066\u2067\u2068\u2069\u2028\u2029");
 
     /// <summary>Whether <paramref name="c"/> is one of the bidi controls a one-line field drops (mail headers too: MailText).</summary>
     internal static bool IsBidiControl(char c) => BidiControls.Contains(c);
@@ -34,7 +38,7 @@ public static class PlainText
         }
 
         if (!value.AsSpan().ContainsAnyInRange('\0', '\u001f') && !value.AsSpan().ContainsAnyInRange('\u007f', '\u009f')
-            && (multiLine || !value.AsSpan().ContainsAny(BidiControls)))
+            && (multiLine || !value.AsSpan().ContainsAny(NotInALine)))
         {
             return value.Trim();
         }
@@ -53,7 +57,7 @@ public static class PlainText
 
                 text.Append(multiLine ? '\n' : ' ');
             }
-            else if (c is '\n' or '\t' or '\v' or '\f')
+            else if (c is '\n' or '\t' or '\v' or '\f' || (!multiLine && c is '\u2028' or '\u2029'))
             {
                 text.Append(multiLine && c is '\n' or '\t' ? c : ' ');
             }

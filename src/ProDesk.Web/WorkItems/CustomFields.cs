@@ -11,6 +11,9 @@ public static class CustomFields
 {
     public static readonly IReadOnlyList<string> Types = ["text", "number", "date", "choice"];
 
+    /// <summary>Fields at fault an answer names at most.</summary>
+    private const int MaxErrors = 50;
+
     public static IReadOnlyList<CustomFieldDefinition> Of(TenantInfo tenant) =>
         JsonSerializer.Deserialize<List<CustomFieldDefinition>>(tenant.FieldsJson, JsonSerializerOptions.Web) ?? [];
 
@@ -22,6 +25,13 @@ public static class CustomFields
         var result = JsonNode.Parse(currentJson) as JsonObject ?? [];
         foreach (var (key, value) in values ?? new Dictionary<string, JsonElement>())
         {
+            if (errors.Count == MaxErrors)
+            {
+                // A small request must not buy a large answer: a body of 400,000 wrong keys named every one.
+                errors["fields"] = [$"has more fields at fault than the {MaxErrors} named here"];
+                break;
+            }
+
             var name = $"fields.{key}";
             if (!definitions.TryGetValue(key, out var definition))
             {
@@ -50,7 +60,8 @@ public static class CustomFields
                     result[key] = number;
                     break;
                 case "text" when value.ValueKind == JsonValueKind.String && value.GetString() is { Length: <= 1000 } text && !text.Contains('\0', StringComparison.Ordinal):
-                    result[key] = value.GetString();
+                    // One line, as the console shows it: no terminal or bidi controls (Channels.PlainText).
+                    result[key] = Channels.PlainText.Line(text);
                     break;
                 case "date" when value.ValueKind == JsonValueKind.String && DateOnly.TryParseExact(value.GetString(), "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out _):
                     result[key] = value.GetString();

@@ -142,7 +142,16 @@ public static partial class WorkItemsApi
 
         if (queue is not null)
         {
-            query = query.Where(w => db.Queues.Any(q => q.Id == w.QueueId && q.Key == queue));
+            // A misspelt queue is an error, as a misspelt kind or status is, not an empty list.
+            var keys = await db.Queues.AsNoTracking().OrderBy(q => q.Key).Select(q => q.Key).ToListAsync(cancellationToken);
+            if (keys.Contains(queue, StringComparer.Ordinal))
+            {
+                query = query.Where(w => db.Queues.Any(q => q.Id == w.QueueId && q.Key == queue));
+            }
+            else
+            {
+                errors["queue"] = [$"must be one of this client's queues: {string.Join(", ", keys)}"];
+            }
         }
 
         if (KeysetCursor.AfterTime(cursor, errors) is { } after)
@@ -204,23 +213,26 @@ public static partial class WorkItemsApi
     private static async Task<Results<Ok<WorkItemSummary>, NotFound, ValidationProblem, ProblemHttpResult>> ReplyAsync(
         Guid id, ReplyRequest request, WorkItemCommands commands, ProDeskDbContext db, ClaimsPrincipal user, CancellationToken cancellationToken)
     {
-        if (string.IsNullOrWhiteSpace(request.Body) || request.Body.Length > 100_000)
+        // An agent's words as a customer's are kept: no terminal controls reach the console, the logs or the customer's mail.
+        var body = Channels.PlainText.Body(request.Body);
+        if (body.Length == 0 || body.Length > 100_000)
         {
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["body"] = ["is required and at most 100000 characters"] });
         }
 
-        return await AnswerAsync(await commands.ReplyAsync(id, request.Body, request.Version, request.Force, user, cancellationToken), db, cancellationToken);
+        return await AnswerAsync(await commands.ReplyAsync(id, body, request.Version, request.Force, user, cancellationToken), db, cancellationToken);
     }
 
     private static async Task<Results<Ok<WorkItemSummary>, NotFound, ValidationProblem, ProblemHttpResult>> NoteAsync(
         Guid id, NoteRequest request, WorkItemCommands commands, ProDeskDbContext db, ClaimsPrincipal user, CancellationToken cancellationToken)
     {
-        if (string.IsNullOrWhiteSpace(request.Body) || request.Body.Length > 100_000)
+        var body = Channels.PlainText.Body(request.Body);
+        if (body.Length == 0 || body.Length > 100_000)
         {
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["body"] = ["is required and at most 100000 characters"] });
         }
 
-        return await AnswerAsync(await commands.NoteAsync(id, request.Body, user, cancellationToken), db, cancellationToken);
+        return await AnswerAsync(await commands.NoteAsync(id, body, user, cancellationToken), db, cancellationToken);
     }
 
     private static async Task<Results<Ok<WorkItemSummary>, NotFound, ValidationProblem, ProblemHttpResult>> StatusAsync(

@@ -210,6 +210,40 @@ public sealed class MalformedRequestTests(ProDeskApp app) : PostgresTest(app)
         Assert.Equal("Ma[31mrie", await App.InTenantAsync("acme", db => db.Contacts.Where(c => c.Email == "marie@example.fr").Select(c => c.Name).SingleAsync()));
     }
 
+    [Fact]
+    public async Task An_agents_note_reply_and_custom_field_keep_no_terminal_controls_and_a_field_keeps_no_bidi_controls()
+    {
+        var client = await App.IntegrationClientAsync("acme");
+        var id = await client.CreateConversationAsync("acme", "ctl-agent-1");
+        var agent = await AgentAsync();
+        Assert.Equal(HttpStatusCode.OK, (await agent.PostAsync($"/api/v1/tenants/acme/work-items/{id}/notes", Json("""{"body":"N\u001b[2J\u0007ote"}"""))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await agent.PostAsync($"/api/v1/tenants/acme/work-items/{id}/replies", Json("""{"body":"R\u001b[31meply"}"""))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await agent.PutAsync($"/api/v1/tenants/acme/work-items/{id}/fields",
+            Json("""{"fields":{"contract-number":"x\u202e\u001b[31m\u0007y\u2028z"}}"""))).StatusCode);
+        // Nothing but controls is no body.
+        Assert.True((await ErrorsAsync(await agent.PostAsync($"/api/v1/tenants/acme/work-items/{id}/notes", Json("""{"body":"\u001b\u0007"}""")))).TryGetProperty("body", out _));
+
+        var item = await agent.JsonAsync($"/api/v1/tenants/acme/work-items/{id}");
+        var bodies = item.GetProperty("messages").EnumerateArray().Select(m => m.GetProperty("body").GetString()).ToList();
+        Assert.Contains("N[2Jote", bodies);
+        Assert.Contains("R[31meply", bodies);
+        Assert.Equal("x[31my z", item.GetProperty("fields").GetProperty("contract-number").GetString());
+    }
+
+    [Fact]
+    public async Task An_unknown_queue_filter_and_a_flood_of_unknown_fields_are_refused_briefly()
+    {
+        var agent = await AgentAsync();
+        var errors = await ErrorsAsync(await agent.GetAsync("/api/v1/tenants/acme/work-items?queue=nosuch"));
+        Assert.Contains("support", errors.GetProperty("queue")[0].GetString(), StringComparison.Ordinal);
+
+        var id = await (await App.IntegrationClientAsync("acme")).CreateConversationAsync("acme", "flood-1");
+        var fields = string.Join(',', Enumerable.Range(0, 2_000).Select(i => $"\"k{i}\":1"));
+        var flood = await ErrorsAsync(await agent.PutAsync($"/api/v1/tenants/acme/work-items/{id}/fields", Json("{\"fields\":{" + fields + "}}")));
+        Assert.Equal(51, flood.EnumerateObject().Count()); // 50 named, and one line saying there are more
+        Assert.True(flood.TryGetProperty("fields", out _));
+    }
+
     [Theory]
     [InlineData("/t/acme")]
     [InlineData("/login")]
