@@ -77,6 +77,11 @@ public sealed class WorkItemCommands(ProDeskDbContext db, SlaEngine sla, OutboxR
     public Task<Result> FieldsAsync(Guid id, string fieldsJson, ClaimsPrincipal agent, CancellationToken cancellationToken) =>
         ChangeAsync(id, null, true, agent, (item, now, actor) =>
         {
+            if (item.CustomFieldsJson == fieldsJson)
+            {
+                return NothingChanged;
+            }
+
             Record(item, now, actor, "fields", item.CustomFieldsJson, fieldsJson);
             item.CustomFieldsJson = fieldsJson;
             return null;
@@ -85,10 +90,18 @@ public sealed class WorkItemCommands(ProDeskDbContext db, SlaEngine sla, OutboxR
     public Task<Result> TagsAsync(Guid id, IReadOnlyList<string> tags, ClaimsPrincipal agent, CancellationToken cancellationToken) =>
         ChangeAsync(id, null, true, agent, (item, now, actor) =>
         {
+            if (item.Tags.SequenceEqual(tags, StringComparer.Ordinal))
+            {
+                return NothingChanged;
+            }
+
             Record(item, now, actor, "tags", string.Join(',', item.Tags), string.Join(',', tags));
             item.Tags = [.. tags];
             return null;
         }, "WorkItemUpdated", cancellationToken);
+
+    /// <summary>What a change returns when it would set what the item already has.</summary>
+    private static readonly string NothingChanged = new('-', 1);
 
     /// <summary>Saves a change that names no version this many times before calling it stale.</summary>
     private const int Attempts = 10;
@@ -148,7 +161,9 @@ public sealed class WorkItemCommands(ProDeskDbContext db, SlaEngine sla, OutboxR
         var statusBefore = item.Status;
         if (change(item, now, agent) is { } refusal)
         {
-            return new Result(Outcome.Refused, item, refusal);
+            // Setting what is already there is done, and no change: no new version, trail row or event, so it
+            // cannot make a colleague's reply on the version they loaded stale.
+            return ReferenceEquals(refusal, NothingChanged) ? new Result(Outcome.Done, item) : new Result(Outcome.Refused, item, refusal);
         }
 
         await sla.UpdateAsync(item, new SlaChange(Replied: eventType == RepliedEvent, StatusFrom: statusBefore), now, cancellationToken);

@@ -283,6 +283,12 @@ public static partial class WorkItemsApi
             return TypedResults.NotFound();
         }
 
+        if (request.Fields is null)
+        {
+            // As for tags: a body without the object is a mistake (a misspelt property), not a change.
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["fields"] = ["is required (an object of field keys and values; null removes a value)"] });
+        }
+
         var (json, errors) = CustomFields.Apply(tenant, current, request.Fields);
         return json is null
             ? TypedResults.ValidationProblem(errors)

@@ -166,6 +166,25 @@ public sealed class WorkItemsApiTests(ProDeskApp app) : PostgresTest(app)
     }
 
     [Fact]
+    public async Task Setting_what_an_item_already_has_changes_nothing_and_stales_no_colleague()
+    {
+        var created = await CreateAsync(await IntegrationAsync("acme"), "acme", "no-op-1");
+        var id = created.GetProperty("id").GetGuid();
+        var seen = created.GetProperty("version").GetInt32();
+        var agent = await StaffAsync("agent1@prodesk.test");
+        Assert.Equal(HttpStatusCode.OK, (await agent.PutAsJsonAsync($"/api/v1/tenants/acme/work-items/{id}/tags", new { tags = Array.Empty<string>() })).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await agent.PutAsJsonAsync($"/api/v1/tenants/acme/work-items/{id}/fields", new { fields = new { } })).StatusCode);
+        // A body without the object (a misspelt property) is a mistake, not a change.
+        var missing = await agent.PutAsJsonAsync($"/api/v1/tenants/acme/work-items/{id}/fields", new { feilds = new { } });
+        Assert.Equal(HttpStatusCode.BadRequest, missing.StatusCode);
+
+        var item = await agent.JsonAsync($"/api/v1/tenants/acme/work-items/{id}");
+        Assert.Equal(seen, item.GetProperty("item").GetProperty("version").GetInt32());
+        Assert.Equal(["created"], item.GetProperty("changes").EnumerateArray().Select(c => c.GetProperty("field").GetString()));
+        Assert.Equal(HttpStatusCode.OK, (await agent.PostAsJsonAsync($"/api/v1/tenants/acme/work-items/{id}/replies", new { body = "On it", version = seen })).StatusCode);
+    }
+
+    [Fact]
     public async Task Status_moves_follow_the_state_machine()
     {
         var id = (await CreateAsync(await IntegrationAsync("acme"), "acme", "status-1")).GetProperty("id").GetGuid();
