@@ -18,6 +18,18 @@ internal sealed class TenantResolutionMiddleware(RequestDelegate next)
         }
 
         var scope = await ResolveAsync(context, store, scopes, access);
+        if (scope is null && context.User.Identity?.IsAuthenticated != true && RequiresSignIn(context.GetEndpoint()))
+        {
+            // Signed out, a known tenant's route answers 401 (sign in first): an unknown one must too, or the
+            // difference would tell anyone which client companies the provider serves. No scope: nothing to read.
+            using (TenantScopes.Enter(TenantScope.None))
+            {
+                await next(context);
+            }
+
+            return;
+        }
+
         if (scope is null)
         {
             // No body here: the status-code pages middleware writes the problem details (or page).
@@ -30,6 +42,10 @@ internal sealed class TenantResolutionMiddleware(RequestDelegate next)
             await next(context);
         }
     }
+
+    private static bool RequiresSignIn(Endpoint? endpoint) =>
+        endpoint is not null && endpoint.Metadata.GetMetadata<Microsoft.AspNetCore.Authorization.IAllowAnonymous>() is null
+        && endpoint.Metadata.GetOrderedMetadata<Microsoft.AspNetCore.Authorization.IAuthorizeData>().Count > 0;
 
     /// <summary>The scope, or null when the request names a tenant that is unknown or not the caller's.</summary>
     internal static async ValueTask<TenantScope?> ResolveAsync(HttpContext context, ITenantStore store, TenantScopes scopes, TenantAccess access)

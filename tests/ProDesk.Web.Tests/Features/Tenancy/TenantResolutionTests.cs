@@ -35,6 +35,19 @@ public sealed class TenantResolutionTests(ProDeskApp app) : PostgresTest(app)
     }
 
     [Theory]
+    [InlineData("/api/v1/tenants/{0}/work-items")]
+    [InlineData("/api/v1/tenants/{0}/work-items/01a2184d-c437-74b5-841f-744fe3694a20")]
+    public async Task Signed_out_a_known_and_an_unknown_tenants_api_route_answer_alike(string path)
+    {
+        // Otherwise 401 for acme and 404 for a made-up slug would list the provider's clients to anyone.
+        var client = App.CreateClient();
+        var known = await client.GetAsync(string.Format(System.Globalization.CultureInfo.InvariantCulture, path, "acme"));
+        var unknown = await client.GetAsync(string.Format(System.Globalization.CultureInfo.InvariantCulture, path, "no-such-client"));
+        Assert.Equal(HttpStatusCode.Unauthorized, known.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, unknown.StatusCode);
+    }
+
+    [Theory]
     [InlineData("support.acme.test")]
     [InlineData("SUPPORT.Acme.Test")]
     [InlineData("acme.prodesk.test")]
