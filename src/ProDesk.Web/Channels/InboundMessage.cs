@@ -27,10 +27,16 @@ public sealed record InboundMessage(string Channel, string ExternalId, string Fr
     public bool FromIsPhone { get; init; }
 
     /// <summary>
-    /// Sent by a machine (an out-of-office reply, a delivery notice, a list): it is kept on the item it
-    /// answers but neither reopens it nor starts a response clock.
+    /// Marked in any way as not for an automatic answer (an auto-reply, a list, bulk mail, a sender asking for no
+    /// auto replies): no acknowledgment goes back to it.
     /// </summary>
     public bool Automatic { get; init; }
+
+    /// <summary>
+    /// Written by a machine answering (an out-of-office reply, a system sender): kept on the item it answers but it
+    /// neither reopens it nor starts a response clock. A person answering from a list or with "no auto replies" set is not.
+    /// </summary>
+    public bool AutoReply { get; init; }
 
     /// <summary>The queue to create the item in; the tenant's default queue when null.</summary>
     public string? QueueKey { get; init; }

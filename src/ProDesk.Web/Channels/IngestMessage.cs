@@ -230,7 +230,7 @@ public sealed class IngestMessage(ProDeskDbContext db, ITenantContext tenants, S
         item.UpdatedAt = now;
         var queueKey = await db.Queues.Where(q => q.Id == item.QueueId).Select(q => q.Key).FirstAsync(cancellationToken);
         var before = item.Status;
-        if (message.Automatic)
+        if (message.AutoReply)
         {
             // An auto-reply on the thread is worth keeping, not worth anyone's attention.
             return new Result(item, queueKey, Created: false, Message: inbound);

@@ -73,6 +73,30 @@ public static class AutomaticMail
         Classify(headers, fromAddress) is null;
 
     /// <summary>
+    /// True when a machine wrote the mail as an answer: <c>Auto-Submitted</c> other than <c>no</c>, a vendor auto-reply
+    /// marker, <c>Precedence: auto_reply</c>, the null sender, or a system sender. Narrower than
+    /// <see cref="MayAutoReply"/>: a person answering through a mailing list (<c>List-Id</c>, <c>Precedence: list</c>) or
+    /// from Outlook with <c>X-Auto-Response-Suppress</c> set is still a person whose answer reopens the item.
+    /// </summary>
+    public static bool IsAutoReply(IEnumerable<KeyValuePair<string, string>> headers, string? fromAddress)
+    {
+        ArgumentNullException.ThrowIfNull(headers);
+        foreach (var (rawName, value) in headers)
+        {
+            var name = rawName?.Trim() ?? string.Empty;
+            var reason = ReasonFor(name, value);
+            if (reason is AutomaticMailReason.AutoSubmitted or AutomaticMailReason.EmptyReturnPath
+                || (reason is AutomaticMailReason.AutoReplyHeader && AutoReplyMarkers.Contains(name))
+                || (name.Equals("Precedence", StringComparison.OrdinalIgnoreCase) && MailHeaderText.FirstToken(value).Equals("auto_reply", StringComparison.OrdinalIgnoreCase)))
+            {
+                return true;
+            }
+        }
+
+        return IsSystemSender(fromAddress);
+    }
+
+    /// <summary>
     /// The first reason (in <see cref="AutomaticMailReason"/> order) the mail looks automatic, or
     /// null for a normal human mail.
     /// </summary>

@@ -167,6 +167,7 @@ public sealed class IngestEmail(
             ThreadItemId = settings is null ? null : TokenItem(parsed, settings, ledger.TenantId),
             Attachments = attachments,
             Automatic = !AutomaticMail.MayAutoReply(parsed.Headers, parsed.FromAddress),
+            AutoReply = AutomaticMail.IsAutoReply(parsed.Headers, parsed.FromAddress),
             // A new mail's ledger row was just found absent under the same key; a reprocessed one was never ingested.
             CheckedNew = true,
         };
@@ -258,13 +259,19 @@ public sealed class IngestEmail(
         var ours = reported.Count == 0 ? [] : OurMessageIdsIn(parsed);
         var mailedTo = ours.Count == 0 ? [] : await db.OutboundMessages.AsNoTracking()
             .Where(o => o.InternetMessageId != null && ours.Contains(o.InternetMessageId)).Select(o => o.To).ToListAsync(cancellationToken);
-        // As ReplyAddress normalizes it, as the addresses we write to are: the dispatcher and a later mail from the address compare so.
-        var failed = reported.Where(a => mailedTo.Contains(a, StringComparer.OrdinalIgnoreCase)).Select(a => ReplyAddress.Normalize(a) ?? a.ToLowerInvariant()).Distinct().ToList();
+        // Compared and kept as ReplyAddress normalizes them (an IDN domain in its ASCII form), as the dispatcher and a
+        // later mail from the address compare: a report may name jorg@xn--bcher-kva.example for mail to jorg@bücher.example.
+        static string Normal(string address) => ReplyAddress.Normalize(address) ?? address.ToLowerInvariant();
+        var mailedNormal = mailedTo.Select(Normal).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var statusOf = report.Recipients.GroupBy(r => Normal(r.Address), StringComparer.OrdinalIgnoreCase).ToDictionary(g => g.Key, g => g.First().Status, StringComparer.OrdinalIgnoreCase);
+        var failed = reported.Select(Normal).Where(mailedNormal.Contains).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
         var known = await db.EmailSuppressions.AsNoTracking().Where(s => failed.Contains(s.Address)).Select(s => s.Address).ToListAsync(cancellationToken);
         foreach (var address in failed.Except(known, StringComparer.OrdinalIgnoreCase))
         {
-            var status = report.Recipients.First(r => string.Equals(r.Address, address, StringComparison.OrdinalIgnoreCase)).Status;
-            db.EmailSuppressions.Add(new EmailSuppression { TenantId = ledger.TenantId, Address = ColumnText.Fit(address, 320), Reason = $"bounce {status}", CreatedAt = ledger.ReceivedAt });
+            db.EmailSuppressions.Add(new EmailSuppression
+            {
+                TenantId = ledger.TenantId, Address = ColumnText.Fit(address, 320), Reason = $"bounce {statusOf.GetValueOrDefault(address)}", CreatedAt = ledger.ReceivedAt,
+            });
         }
 
         var reason = failed.Count > 0 ? $"permanent bounce for {string.Join(", ", failed)}"

@@ -1,3 +1,4 @@
+using ProDesk.Domain.Channels.Email;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using ProDesk.Data;
@@ -51,6 +52,19 @@ public sealed class ReplyDelivery(ProDeskDbContext db, IOptions<SmtpOptions> smt
 
         if (channel == "email")
         {
+            // As acknowledgments and suppressions name it (lower-case, an IDN domain in ASCII). An address the desk
+            // cannot reply to ("localonly", a quoted or non-ASCII local part) is not handed to the relay, which
+            // would deliver "localonly" on its own domain: the reply shows as not delivered, saying why.
+            if (ReplyAddress.Normalize(to) is { } normal)
+            {
+                outbound.To = normal;
+            }
+            else
+            {
+                outbound.State = OutboundState.Suppressed;
+                outbound.LastError = $"The customer's address \"{ColumnText.Fit(to, 200)}\" is not one the desk can send mail to.";
+            }
+
             // The thread's Message-IDs, oldest first; the newest mail (theirs or ours) is the one answered.
             var thread = await db.WorkItemMessages.AsNoTracking()
                 .Where(m => m.WorkItemId == item.Id && m.InternetMessageId != null && m.Kind != MessageKind.Note)
