@@ -623,7 +623,9 @@ public static class EmailParser
 #pragma warning restore SYSLIB0001
             }
 
-            if (string.IsNullOrEmpty(charset) || IsAscii(charset))
+            // UTF-8 too: text labelled utf-8 whose bytes are not (windows-1252 from an old client or a careless
+            // script) read as windows-1252 rather than as a row of replacement characters.
+            if (string.IsNullOrEmpty(charset) || IsAscii(charset) || IsUtf8(charset))
             {
                 // Clients also write us-ascii on 8-bit text they never labelled. MimeKit would take Latin-1, where a curly
                 // quote or the euro sign becomes an invisible control character, or turn every 8-bit byte of "us-ascii" into '?'.
@@ -650,6 +652,9 @@ public static class EmailParser
             part.Headers[HeaderId.ContentType] is { } declared && !ContentType.TryParse(ParserOptions.Default, declared, out _);
 
         private static string WithoutByteOrderMark(string text) => text.StartsWith('\uFEFF') ? text[1..] : text;
+
+        private static bool IsUtf8(string charset) =>
+            charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase) || charset.Equals("utf8", StringComparison.OrdinalIgnoreCase);
 
         private static bool IsAscii(string charset) =>
             charset.Equals("us-ascii", StringComparison.OrdinalIgnoreCase) || charset.Equals("ascii", StringComparison.OrdinalIgnoreCase)

@@ -562,6 +562,19 @@ public sealed partial class EmailParserTests
     }
 
     [Fact]
+    public void Windows_1252_text_labelled_utf8_reads_as_windows_1252_and_real_utf8_as_utf8()
+    {
+        // A careless script or an old client labels its 8-bit text utf-8: replacement characters would lose every accent.
+        var wrong = Encoding.ASCII.GetBytes("From: a@b.test\r\nSubject: s\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n")
+            .Concat(Encoding.Latin1.GetBytes("caf\u00e9 na\u00efve ")).Concat(new byte[] { 0x80, 0x0d, 0x0a }).ToArray();
+        Assert.Equal("caf\u00e9 na\u00efve \u20ac", EmailParser.Parse(wrong).TextBody.Trim());
+
+        var right = Encoding.ASCII.GetBytes("From: a@b.test\r\nSubject: s\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n")
+            .Concat(Encoding.UTF8.GetBytes("caf\u00e9 \u20ac \u65e5\u672c\r\n")).ToArray();
+        Assert.Equal("caf\u00e9 \u20ac \u65e5\u672c", EmailParser.Parse(right).TextBody.Trim());
+    }
+
+    [Fact]
     public void Text_a_picture_and_more_text_in_one_mixed_message_are_all_the_body()
     {
         // Apple Mail and phones: the text after an inline picture is body, not an attachment.
