@@ -55,6 +55,7 @@ try
     app.UseIdentityAndAccess();
     app.UseTenancy();
     app.UseAuthorization();
+    app.UseHubConnectionOwners();
     app.UseJobs();
 
     app.MapHealth();

@@ -798,7 +798,67 @@ public static class EmailParser
 
             using var decoded = new MemoryStream();
             part.Content.DecodeTo(decoded);
-            return decoded.ToArray();
+            return part.Content.Encoding == ContentEncoding.Base64 && Base64Leniently(part.Content, decoded.Length) is { } lenient
+                ? lenient
+                : decoded.ToArray();
+        }
+
+        /// <summary>
+        /// Base64 as senders write it, not only as RFC 2045 does: without its closing '=' padding (MimeKit then drops
+        /// the last one or two bytes, so a file arrived cut short without a word), or in the URL-safe alphabet ('-' and
+        /// '_', which it skips as noise). Whitespace and other characters are ignored, as the RFC asks of decoders; the first '=' ends the data.
+        /// </summary>
+        /// <returns>The bytes, when they are more than MimeKit decoded (<paramref name="strictLength"/>); else null.</returns>
+        private static byte[]? Base64Leniently(IMimeContent content, long strictLength)
+        {
+            if (content.Stream is not { CanSeek: true } stream)
+            {
+                return null;
+            }
+
+            using var raw = new MemoryStream();
+            stream.Position = 0;
+            stream.CopyTo(raw);
+            stream.Position = 0;
+            var bytes = raw.GetBuffer().AsSpan(0, (int)raw.Length);
+            var data = bytes.IndexOf((byte)'=') is >= 0 and var end ? bytes[..end] : bytes;
+            var letters = 0L;
+            foreach (var b in data)
+            {
+                letters += char.IsAsciiLetterOrDigit((char)b) || b is (byte)'+' or (byte)'/' or (byte)'-' or (byte)'_' ? 1 : 0;
+            }
+
+            // The usual case: MimeKit decoded every whole byte there is, and nothing more is to be had.
+            if (letters * 6 / 8 <= strictLength)
+            {
+                return null;
+            }
+
+            var text = new StringBuilder((int)letters + 3);
+            foreach (var b in data)
+            {
+                var c = (char)b;
+                if (char.IsAsciiLetterOrDigit(c) || c is '+' or '/')
+                {
+                    text.Append(c);
+                }
+                else if (c is '-' or '_')
+                {
+                    text.Append(c == '-' ? '+' : '/');
+                }
+            }
+
+            // A single character left over carries no whole byte: it is dropped, as any decoder does.
+            text.Length -= text.Length % 4 == 1 ? 1 : 0;
+            text.Append('=', (4 - (text.Length % 4)) % 4);
+            try
+            {
+                return Convert.FromBase64String(text.ToString());
+            }
+            catch (FormatException)
+            {
+                return null;
+            }
         }
 
         private static string ContentTypeOf(ContentType contentType)

@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Http.Json;
 using System.Threading.Channels;
 using Microsoft.AspNetCore.SignalR;
@@ -134,5 +135,25 @@ public sealed class AgentHubTests(ProDeskApp app) : PostgresTest(app)
     public async Task Client_users_cannot_connect_to_the_agent_hub()
     {
         await Assert.ThrowsAnyAsync<Exception>(() => ConnectAsync("admin@acme.test"));
+    }
+    [Fact]
+    public async Task A_long_polling_connection_answers_only_the_user_who_opened_it()
+    {
+        // The connection token travels in every poll's URL; another agent who learns it must not read the events.
+        var agent2 = App.CreateClient().WithBearer((await App.PatAsync("agent2@prodesk.test")).Secret);
+        var negotiated = await agent2.PostAsync("/hubs/agent/negotiate?negotiateVersion=1", null);
+        Assert.Equal(HttpStatusCode.OK, negotiated.StatusCode);
+        var token = System.Text.Json.JsonDocument.Parse(await negotiated.Content.ReadAsStringAsync()).RootElement.GetProperty("connectionToken").GetString();
+        var handshake = await agent2.PostAsync($"/hubs/agent?id={token}", new StringContent("{\"protocol\":\"json\",\"version\":1}\u001e"));
+        Assert.Equal(HttpStatusCode.OK, handshake.StatusCode);
+
+        var agent3 = App.CreateClient().WithBearer((await App.PatAsync("agent3@prodesk.test")).Secret);
+        Assert.Equal(HttpStatusCode.NotFound, (await agent3.GetAsync($"/hubs/agent?id={token}")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await agent3.PostAsync($"/hubs/agent?id={token}",
+            new StringContent("{\"type\":1,\"invocationId\":\"9\",\"target\":\"Unwatch\",\"arguments\":[]}\u001e"))).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await App.CreateClient().GetAsync($"/hubs/agent?id={token}")).StatusCode);
+
+        // Its owner still polls.
+        Assert.Equal(HttpStatusCode.OK, (await agent2.GetAsync($"/hubs/agent?id={token}")).StatusCode);
     }
 }
