@@ -574,6 +574,24 @@ public sealed partial class EmailParserTests
         Assert.Equal("caf\u00e9 \u20ac \u65e5\u672c", EmailParser.Parse(right).TextBody.Trim());
     }
 
+    [Theory]
+    [InlineData(1003, false)]
+    [InlineData(1004, false)]
+    [InlineData(11, true)]
+    public void Base64_without_its_padding_or_in_the_url_safe_alphabet_decodes_whole(int length, bool urlSafe)
+    {
+        // MimeKit dropped the last one or two bytes of unpadded base64 and skipped '-' and '_': files arrived cut short.
+        var file = Enumerable.Range(0, length).Select(i => (byte)(i * 7 + 251)).ToArray();
+        var encoded = Convert.ToBase64String(file).TrimEnd('=');
+        encoded = urlSafe ? encoded.Replace('+', '-').Replace('/', '_') : encoded;
+        var raw = Encoding.ASCII.GetBytes(
+            "From: a@b.test\r\nSubject: s\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n" +
+            "--b\r\nContent-Type: text/plain\r\n\r\nSee the file.\r\n" +
+            $"--b\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename=data.bin\r\nContent-Transfer-Encoding: base64\r\n\r\n{encoded}\r\n--b--\r\n");
+
+        Assert.Equal(file, Assert.Single(EmailParser.Parse(raw).Attachments).Content);
+    }
+
     [Fact]
     public void Text_a_picture_and_more_text_in_one_mixed_message_are_all_the_body()
     {
