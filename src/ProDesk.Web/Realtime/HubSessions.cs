@@ -12,7 +12,8 @@ namespace ProDesk.Web.Realtime;
 /// The agent hub's open connections on this node, each with the security stamp its user had when it
 /// connected. A hub connection authenticates once, at its start, so a tenant taken away from an agent,
 /// a role change or a new password would never reach it: it kept receiving that tenant's events. Every
-/// Identity:SessionRecheckSeconds (the interval browser sessions re-check theirs, at least a second),
+/// Realtime:HubRecheckSeconds (10 s; never longer than Identity:SessionRecheckSeconds, the interval browser sessions
+/// re-check theirs, and at least a second),
 /// connections whose user's stamp changed, or whose user is gone, are closed; the console reconnects as
 /// whoever the user is now. Cookies and personal access tokens carry the stamp, OAuth access tokens a
 /// hash of it (<see cref="StampHash"/>); a connection opened with a personal access token also closes when that
@@ -28,7 +29,10 @@ public sealed partial class HubSessions(IServiceScopeFactory scopes, TimeProvide
     private readonly ConcurrentDictionary<string, Open> open = new();
 
     // Created with the service, so a test's clock can move as soon as the service exists.
-    private readonly PeriodicTimer timer = new(TimeSpan.FromSeconds(Math.Max(1, configuration.GetValue("Identity:SessionRecheckSeconds", 60))), clock);
+    // At most Realtime:HubRecheckSeconds (10 s): a hub connection is where a tenant's live events flow, so a tenant
+    // taken away must stop reaching it sooner than a browser session's page loads notice (one query per node per pass).
+    private readonly PeriodicTimer timer = new(TimeSpan.FromSeconds(Math.Max(1, Math.Min(
+        configuration.GetValue("Identity:SessionRecheckSeconds", 60), configuration.GetValue("Realtime:HubRecheckSeconds", 10)))), clock);
 
     public void Opened(HubCallerContext context)
     {
