@@ -116,6 +116,8 @@ public static partial class WorkItemsApi
     {
         var errors = new Dictionary<string, string[]>();
         var query = db.WorkItems.AsNoTracking();
+        // The tenant's queues, once: to check a queue filter and to name each listed item's queue.
+        var queues = await db.Queues.AsNoTracking().ToDictionaryAsync(q => q.Id, q => q.Key, cancellationToken);
         if (kind is not null)
         {
             if (EnumNames.TryParse<WorkItemKind>(kind, ignoreCase: true, out var k))
@@ -143,14 +145,13 @@ public static partial class WorkItemsApi
         if (queue is not null)
         {
             // A misspelt queue is an error, as a misspelt kind or status is, not an empty list.
-            var keys = await db.Queues.AsNoTracking().OrderBy(q => q.Key).Select(q => q.Key).ToListAsync(cancellationToken);
-            if (keys.Contains(queue, StringComparer.Ordinal))
+            if (queues.FirstOrDefault(q => q.Value == queue) is { Value: not null } named)
             {
-                query = query.Where(w => db.Queues.Any(q => q.Id == w.QueueId && q.Key == queue));
+                query = query.Where(w => w.QueueId == named.Key);
             }
             else
             {
-                errors["queue"] = [$"must be one of this client's queues: {string.Join(", ", keys)}"];
+                errors["queue"] = [$"must be one of this client's queues: {string.Join(", ", queues.Values.Order(StringComparer.Ordinal))}"];
             }
         }
 
@@ -167,7 +168,6 @@ public static partial class WorkItemsApi
         }
 
         var page = await query.OrderByDescending(w => w.CreatedAt).ThenByDescending(w => w.Id).Take(size + 1).ToListAsync(cancellationToken);
-        var queues = await db.Queues.AsNoTracking().ToDictionaryAsync(q => q.Id, q => q.Key, cancellationToken);
         var items = page.Take(size).Select(w => w.Summary(queues.GetValueOrDefault(w.QueueId, ""))).ToList();
         var next = page.Count > size ? KeysetCursor.Write(page[size - 1].CreatedAt, page[size - 1].Id) : null;
         return TypedResults.Ok(new WorkItemPage(items, next));
@@ -210,14 +210,24 @@ public static partial class WorkItemsApi
         return new SlaView(targets, dueAt, pausedSince, [.. states.Where(s => s.Breached).Select(s => s.Target.ApiName())]);
     }
 
+    /// <summary>
+    /// A reply's or note's body as stored, or the problem with it. An agent's words are kept as a customer's are: no
+    /// terminal controls reach the console, the logs or the customer's mail.
+    /// </summary>
+    private static ValidationProblem? AgentText(string? raw, out string body)
+    {
+        body = Channels.PlainText.Body(raw);
+        return body.Length is 0 or > 100_000
+            ? TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["body"] = ["is required and at most 100000 characters"] })
+            : null;
+    }
+
     private static async Task<Results<Ok<WorkItemSummary>, NotFound, ValidationProblem, ProblemHttpResult>> ReplyAsync(
         Guid id, ReplyRequest request, WorkItemCommands commands, ProDeskDbContext db, ClaimsPrincipal user, CancellationToken cancellationToken)
     {
-        // An agent's words as a customer's are kept: no terminal controls reach the console, the logs or the customer's mail.
-        var body = Channels.PlainText.Body(request.Body);
-        if (body.Length == 0 || body.Length > 100_000)
+        if (AgentText(request.Body, out var body) is { } problem)
         {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["body"] = ["is required and at most 100000 characters"] });
+            return problem;
         }
 
         return await AnswerAsync(await commands.ReplyAsync(id, body, request.Version, request.Force, user, cancellationToken), db, cancellationToken);
@@ -226,10 +236,9 @@ public static partial class WorkItemsApi
     private static async Task<Results<Ok<WorkItemSummary>, NotFound, ValidationProblem, ProblemHttpResult>> NoteAsync(
         Guid id, NoteRequest request, WorkItemCommands commands, ProDeskDbContext db, ClaimsPrincipal user, CancellationToken cancellationToken)
     {
-        var body = Channels.PlainText.Body(request.Body);
-        if (body.Length == 0 || body.Length > 100_000)
+        if (AgentText(request.Body, out var body) is { } problem)
         {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["body"] = ["is required and at most 100000 characters"] });
+            return problem;
         }
 
         return await AnswerAsync(await commands.NoteAsync(id, body, user, cancellationToken), db, cancellationToken);

@@ -16,6 +16,12 @@ public static class ReplyAddress
 
     private static readonly IdnMapping Idn = new() { UseStd3AsciiRules = true };
 
+    /// <summary>
+    /// How suppressions and the automatic-mail loop breaker name an address, whatever form a row or a report holds:
+    /// <see cref="Normalize"/>d, or just lower-cased when it is not one we can reply to.
+    /// </summary>
+    public static string Key(string address) => Normalize(address) ?? address.ToLowerInvariant();
+
     /// <summary>The address as we store and send to it (lower-cased, its domain in ASCII), or null when it is not one we can reply to.</summary>
     public static string? Normalize(string? address)
     {

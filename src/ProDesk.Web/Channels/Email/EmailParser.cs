@@ -822,10 +822,19 @@ public static class EmailParser
             stream.Position = 0;
             var bytes = raw.GetBuffer().AsSpan(0, (int)raw.Length);
             var data = bytes.IndexOf((byte)'=') is >= 0 and var end ? bytes[..end] : bytes;
+            // A base64 letter of either alphabet, as the standard one writes it; null for anything else.
+            static char? Letter(byte b) => b switch
+            {
+                (byte)'-' => '+',
+                (byte)'_' => '/',
+                _ when char.IsAsciiLetterOrDigit((char)b) || b is (byte)'+' or (byte)'/' => (char)b,
+                _ => null,
+            };
+
             var letters = 0L;
             foreach (var b in data)
             {
-                letters += char.IsAsciiLetterOrDigit((char)b) || b is (byte)'+' or (byte)'/' or (byte)'-' or (byte)'_' ? 1 : 0;
+                letters += Letter(b) is null ? 0 : 1;
             }
 
             // The usual case: MimeKit decoded every whole byte there is, and nothing more is to be had.
@@ -837,14 +846,9 @@ public static class EmailParser
             var text = new StringBuilder((int)letters + 3);
             foreach (var b in data)
             {
-                var c = (char)b;
-                if (char.IsAsciiLetterOrDigit(c) || c is '+' or '/')
+                if (Letter(b) is { } letter)
                 {
-                    text.Append(c);
-                }
-                else if (c is '-' or '_')
-                {
-                    text.Append(c == '-' ? '+' : '/');
+                    text.Append(letter);
                 }
             }
 

@@ -261,10 +261,9 @@ public sealed class IngestEmail(
             .Where(o => o.InternetMessageId != null && ours.Contains(o.InternetMessageId)).Select(o => o.To).ToListAsync(cancellationToken);
         // Compared and kept as ReplyAddress normalizes them (an IDN domain in its ASCII form), as the dispatcher and a
         // later mail from the address compare: a report may name jorg@xn--bcher-kva.example for mail to jorg@bücher.example.
-        static string Normal(string address) => ReplyAddress.Normalize(address) ?? address.ToLowerInvariant();
-        var mailedNormal = mailedTo.Select(Normal).ToHashSet(StringComparer.OrdinalIgnoreCase);
-        var statusOf = report.Recipients.GroupBy(r => Normal(r.Address), StringComparer.OrdinalIgnoreCase).ToDictionary(g => g.Key, g => g.First().Status, StringComparer.OrdinalIgnoreCase);
-        var failed = reported.Select(Normal).Where(mailedNormal.Contains).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+        var mailedNormal = mailedTo.Select(ReplyAddress.Key).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var statusOf = report.Recipients.GroupBy(r => ReplyAddress.Key(r.Address), StringComparer.OrdinalIgnoreCase).ToDictionary(g => g.Key, g => g.First().Status, StringComparer.OrdinalIgnoreCase);
+        var failed = reported.Select(ReplyAddress.Key).Where(mailedNormal.Contains).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
         var known = await db.EmailSuppressions.AsNoTracking().Where(s => failed.Contains(s.Address)).Select(s => s.Address).ToListAsync(cancellationToken);
         foreach (var address in failed.Except(known, StringComparer.OrdinalIgnoreCase))
         {

@@ -78,21 +78,18 @@ public sealed partial class OutboundDispatcher(
         var channelSettings = await db.ChannelSettings.AsNoTracking().Where(c => tenantIds.Contains(c.TenantId)).ToDictionaryAsync(c => c.TenantId, cancellationToken);
         var tenantNames = await db.Tenants.AsNoTracking().Where(t => tenantIds.Contains(t.Id)).ToDictionaryAsync(t => t.Id, t => t.Name, cancellationToken);
         // The batch's suppressed addresses in one query, not one per mail.
-        var addresses = messages.Where(m => m.Channel == "email").Select(m => SuppressionKey(m.To)).Distinct().ToList();
+        var addresses = messages.Where(m => m.Channel == "email").Select(m => ProDesk.Domain.Channels.Email.ReplyAddress.Key(m.To)).Distinct().ToList();
         var suppressed = (await db.EmailSuppressions.AsNoTracking().Where(s => tenantIds.Contains(s.TenantId) && addresses.Contains(s.Address))
             .Select(s => new { s.TenantId, s.Address }).ToListAsync(cancellationToken)).Select(s => (s.TenantId, s.Address)).ToHashSet();
         foreach (var message in messages)
         {
-            var isSuppressed = message.Channel == "email" && suppressed.Contains((message.TenantId, SuppressionKey(message.To)));
+            var isSuppressed = message.Channel == "email" && suppressed.Contains((message.TenantId, ProDesk.Domain.Channels.Email.ReplyAddress.Key(message.To)));
             await SendOneAsync(message, isSuppressed, channelSettings.GetValueOrDefault(message.TenantId), tenantNames.GetValueOrDefault(message.TenantId) ?? "", cancellationToken);
             await db.SaveChangesAsync(cancellationToken);
         }
 
         return messages.Count;
     }
-
-    /// <summary>An address as suppressions keep it (ReplyAddress: lower-case, an IDN domain in ASCII), whatever form a row holds.</summary>
-    private static string SuppressionKey(string address) => ProDesk.Domain.Channels.Email.ReplyAddress.Normalize(address) ?? address.ToLowerInvariant();
 
     private async Task SendOneAsync(OutboundMessage message, bool isSuppressed, ChannelSettings? channel, string tenantName, CancellationToken cancellationToken)
     {
