@@ -20,6 +20,12 @@ public sealed record InboundMessage(string Channel, string ExternalId, string Fr
     /// <summary>The item named by a verified reply token; it threads there whoever the sender is.</summary>
     public Guid? ThreadItemId { get; init; }
 
+    /// <summary>
+    /// The subject a "Re:" subject answers (API channel): the message continues the sender's latest item on the
+    /// channel with exactly that subject, unless it is closed. Null when the subject answers nothing.
+    /// </summary>
+    public string? AnswersSubject { get; init; }
+
     /// <summary>Chat, SMS: a new message continues the contact's latest item on the channel unless it is closed.</summary>
     public bool ContinuesLatest { get; init; }
 

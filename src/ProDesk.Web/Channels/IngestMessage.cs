@@ -205,6 +205,15 @@ public sealed class IngestMessage(ProDeskDbContext db, ITenantContext tenants, S
             }
         }
 
+        if (item is null && message.AnswersSubject is { } answeredSubject && contactId != Guid.Empty)
+        {
+            var itsSubject = ColumnText.Fit(answeredSubject, 400);
+            item = await db.WorkItems
+                .Where(w => w.ContactId == contactId && w.Channel == message.Channel && w.Subject == itsSubject && w.Status != WorkItemStatus.Closed)
+                .OrderByDescending(w => w.CreatedAt)
+                .FirstOrDefaultAsync(cancellationToken);
+        }
+
         if (item is null && message.ContinuesLatest && contactId != Guid.Empty)
         {
             item = await db.WorkItems

@@ -20,7 +20,8 @@ namespace ProDesk.Web.WorkItems;
 public static partial class WorkItemsApi
 {
     // Optional members have defaults, so the OpenAPI document marks only the others required.
-    public sealed record CreateConversation(string? From, string? Subject, string? Body, string? ExternalId, string? Name = null);
+    /// <param name="ConversationId">Optional: the conversation (work item id, as a create answered it) this message continues.</param>
+    public sealed record CreateConversation(string? From, string? Subject, string? Body, string? ExternalId, string? Name = null, Guid? ConversationId = null);
 
     public sealed record ReplyRequest(string? Body, int? Version = null, bool Force = false);
 
@@ -39,7 +40,7 @@ public static partial class WorkItemsApi
     {
         var tenant = app.MapGroup("/api/v1/tenants/{tenant}").RequireAuthorization().WithTags("Work items");
         tenant.MapPost("/conversations", CreateAsync).RequireAuthorization(WritersPolicy)
-            .WithName("CreateConversation").WithSummary("API channel: creates a conversation; the same externalId twice creates nothing new.");
+            .WithName("CreateConversation").WithSummary("API channel: creates a conversation, or threads the message into one: the one named by conversationId, else the sender's open API conversation whose subject a \"Re:\" subject answers. The same externalId twice creates nothing new.");
         tenant.MapGet("/work-items", ListAsync).WithName("ListWorkItems").WithSummary("Work items, newest first, cursor-paginated.");
         tenant.MapGet("/work-items/{id:guid}", GetAsync).WithName("GetWorkItem").WithSummary("One item with its messages and SLA block.");
         tenant.MapPost("/work-items/{id:guid}/replies", ReplyAsync).RequireAuthorization(StaffPolicy)
@@ -71,8 +72,8 @@ public static partial class WorkItemsApi
             .AddPolicy(WritersPolicy, p => p.RequireRole([.. Roles.Staff, Roles.ClientAdmin, IdentityExtensions.IntegrationRole]));
     }
 
-    private static async Task<Results<Created<WorkItemSummary>, Ok<WorkItemSummary>, ValidationProblem>> CreateAsync(
-        string tenant, CreateConversation request, IngestMessage ingest, CancellationToken cancellationToken)
+    private static async Task<Results<Created<WorkItemSummary>, Ok<WorkItemSummary>, ValidationProblem, ProblemHttpResult>> CreateAsync(
+        string tenant, CreateConversation request, IngestMessage ingest, ProDeskDbContext db, CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>();
         // One bare address we can reply to: "Name <a@b>" or a list would keep another address than was sent.
@@ -104,7 +105,20 @@ public static partial class WorkItemsApi
             return TypedResults.ValidationProblem(errors);
         }
 
-        var result = await ingest.HandleAsync(new InboundMessage("api", request.ExternalId!, from!, name, subject!, body!), cancellationToken);
+        // Named by the caller, so a conversation that is not this tenant's is an error, never a new item (the
+        // tenant filter makes another tenant's id look like no id at all).
+        if (request.ConversationId is { } named
+            && !await db.WorkItems.AnyAsync(w => w.Id == named && w.Kind == WorkItemKind.Conversation, cancellationToken))
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "No such conversation",
+                detail: "conversationId: no conversation of this client has this id");
+        }
+
+        var result = await ingest.HandleAsync(new InboundMessage("api", request.ExternalId!, from!, name, subject!, body!)
+        {
+            ThreadItemId = request.ConversationId,
+            AnswersSubject = ReplySubject.Answered(subject!),
+        }, cancellationToken);
         var summary = result.Item.Summary(result.QueueKey);
         return result.Created
             ? TypedResults.Created($"/api/v1/tenants/{tenant}/work-items/{result.Item.Id}", summary)

@@ -36,6 +36,90 @@ public sealed class WorkItemsApiTests(ProDeskApp app) : PostgresTest(app)
         Assert.Single((await client.JsonAsync("/api/v1/tenants/acme/work-items")).GetProperty("items").EnumerateArray());
     }
 
+    private static async Task<(HttpStatusCode Status, Guid Id)> PostAsync(HttpClient client, string slug, object body)
+    {
+        var response = await client.PostAsJsonAsync($"/api/v1/tenants/{slug}/conversations", body);
+        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+        return (response.StatusCode, JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetGuid());
+    }
+
+    private async Task<string[]> BodiesAsync(string slug, Guid id) =>
+        [.. (await (await StaffAsync("agent1@prodesk.test")).JsonAsync($"/api/v1/tenants/{slug}/work-items/{id}"))
+            .GetProperty("messages").EnumerateArray().Select(m => m.GetProperty("body").GetString()!)];
+
+    [Fact]
+    public async Task A_message_naming_its_conversation_is_threaded_there_and_reopens_it()
+    {
+        var client = await IntegrationAsync("acme");
+        var first = await CreateAsync(client, "acme", "crm-thread-1", "Broken boiler");
+        var id = first.GetProperty("id").GetGuid();
+        var agent = await StaffAsync("agent1@prodesk.test");
+        Assert.Equal(HttpStatusCode.OK, (await agent.PostAsJsonAsync($"/api/v1/tenants/acme/work-items/{id}/status", new { status = "Solved" })).StatusCode);
+
+        // Another address of the client's system may write on the customer's behalf: the caller named the conversation.
+        var followUp = await PostAsync(client, "acme", new { from = "desk@acme-partner.example", subject = "Anything", body = "Still cold.", externalId = "crm-thread-2", conversationId = id });
+        Assert.Equal((HttpStatusCode.OK, id), followUp);
+        Assert.Equal(["The kitchen tap drips.", "Still cold."], await BodiesAsync("acme", id));
+        Assert.Equal("Open", (await agent.JsonAsync($"/api/v1/tenants/acme/work-items/{id}")).GetProperty("item").GetProperty("status").GetString());
+
+        // Sent again, it is stored once.
+        Assert.Equal((HttpStatusCode.OK, id), await PostAsync(client, "acme", new { from = "desk@acme-partner.example", subject = "Anything", body = "Still cold.", externalId = "crm-thread-2", conversationId = id }));
+        Assert.Equal(2, (await BodiesAsync("acme", id)).Length);
+        Assert.Single((await client.JsonAsync("/api/v1/tenants/acme/work-items")).GetProperty("items").EnumerateArray());
+    }
+
+    [Fact]
+    public async Task A_conversation_of_another_client_or_none_at_all_is_a_404_and_creates_nothing()
+    {
+        var theirs = (await CreateAsync(await IntegrationAsync("merlion"), "merlion", "theirs-1")).GetProperty("id").GetGuid();
+        var client = await IntegrationAsync("acme");
+        foreach (var conversationId in new[] { theirs, Guid.NewGuid() })
+        {
+            var response = await client.PostAsJsonAsync("/api/v1/tenants/acme/conversations",
+                new { from = "marie@example.fr", subject = "Re: Leaking tap", body = "Into yours?", externalId = $"probe-{conversationId}", conversationId });
+            Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+            Assert.Contains("conversationId", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
+        Assert.Empty((await client.JsonAsync("/api/v1/tenants/acme/work-items")).GetProperty("items").EnumerateArray());
+        Assert.Equal(["The kitchen tap drips."], await BodiesAsync("merlion", theirs));
+
+        var malformed = await client.PostAsJsonAsync("/api/v1/tenants/acme/conversations",
+            new { from = "marie@example.fr", subject = "s", body = "b", externalId = "probe-bad", conversationId = "not-a-guid" });
+        Assert.Equal(HttpStatusCode.BadRequest, malformed.StatusCode);
+        Assert.Contains("conversationId", await malformed.Content.ReadAsStringAsync(), StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task A_re_subject_from_the_same_sender_continues_that_conversation_and_nothing_else_does()
+    {
+        var client = await IntegrationAsync("northwind");
+        var id = (await CreateAsync(client, "northwind", "nw-1", "Invoice 4711")).GetProperty("id").GetGuid();
+
+        Assert.Equal((HttpStatusCode.OK, id), await PostAsync(client, "northwind", new { from = "Marie@Example.fr", subject = "AW: RE[2]: Invoice 4711", body = "Any news?", externalId = "nw-2" }));
+        Assert.Equal(["The kitchen tap drips.", "Any news?"], await BodiesAsync("northwind", id));
+
+        // Another sender, a forward, or the same subject without "Re:" is a new conversation.
+        var others = new[]
+        {
+            await PostAsync(client, "northwind", new { from = "someone.else@example.fr", subject = "Re: Invoice 4711", body = "Me too", externalId = "nw-3" }),
+            await PostAsync(client, "northwind", new { from = "marie@example.fr", subject = "Fwd: Invoice 4711", body = "See below", externalId = "nw-4" }),
+            await PostAsync(client, "northwind", new { from = "marie@example.fr", subject = "Invoice 4711", body = "A second invoice", externalId = "nw-5" }),
+        };
+        Assert.All(others, o => Assert.Equal(HttpStatusCode.Created, o.Status));
+        Assert.Equal(4, others.Select(o => o.Id).Append(id).Distinct().Count());
+
+        // A closed conversation is never reopened: the answer starts a new one. The newest open one with the subject is continued.
+        var agent = await StaffAsync("agent1@prodesk.test");
+        foreach (var status in new[] { "Solved", "Closed" })
+        {
+            Assert.Equal(HttpStatusCode.OK, (await agent.PostAsJsonAsync($"/api/v1/tenants/northwind/work-items/{id}/status", new { status })).StatusCode);
+        }
+
+        var afterClose = await PostAsync(client, "northwind", new { from = "marie@example.fr", subject = "Re: Invoice 4711", body = "Hello?", externalId = "nw-6" });
+        Assert.Equal((HttpStatusCode.OK, others[2].Id), afterClose);
+    }
+
     [Fact]
     public async Task The_same_external_id_sent_at_once_still_creates_one_item()
     {
