@@ -166,6 +166,16 @@ public static class AutomaticMail
         return null;
     }
 
+    private static readonly FrozenSet<string> NoReplyLocalParts =
+        new[] { "noreply", "no-reply", "no_reply", "donotreply", "do-not-reply" }.ToFrozenSet(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// A no-reply sender (<c>noreply</c>, <c>do-not-reply</c> ...): what web-form mailers and shops write from on a
+    /// person's behalf, naming the person in Reply-To. Bounce senders (<c>mailer-daemon</c>, <c>postmaster</c>) are not.
+    /// </summary>
+    public static bool IsNoReplySender(string? address) =>
+        UntaggedAddress.Of(address) is { } mailbox && NoReplyLocalParts.Contains(mailbox.Local);
+
     private static bool IsSystemSender(string? fromAddress) =>
         UntaggedAddress.Of(fromAddress) is { } mailbox && SystemLocalParts.Contains(mailbox.Local);
 }

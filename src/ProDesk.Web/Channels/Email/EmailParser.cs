@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using System.Text;
 using MimeKit;
 using MimeKit.Utils;
+using ProDesk.Domain.Channels.Email;
 
 namespace ProDesk.Web.Channels.Email;
 
@@ -161,7 +162,7 @@ public static class EmailParser
     private static ParsedEmail Read(MimeMessage message, ParserOptions options, EmailParserLimits limits)
     {
         var headers = message.Headers;
-        var from = message.From.Mailboxes.FirstOrDefault();
+        var from = Customer(message);
         var body = new BodyWalk(limits);
         body.Walk(message.Body);
 
@@ -220,6 +221,23 @@ public static class EmailParser
         new($"the message is larger than {limits.MaxBytes} bytes");
 
     private static string? NullIfEmpty(string value) => value.Length == 0 ? null : value;
+
+    /// <summary>
+    /// Who wrote to us, as the one to answer: the first usable From mailbox, else Sender, else Reply-To (mail without a
+    /// usable From is still someone's). A form mailer or shop writing from a no-reply address on a person's behalf names
+    /// the person in Reply-To, and that person is the customer.
+    /// </summary>
+    private static MailboxAddress? Customer(MimeMessage message)
+    {
+        static MailboxAddress? Usable(MailboxAddress? mailbox) => Address(mailbox) is null ? null : mailbox;
+        var author = message.From.Mailboxes.Select(Usable).FirstOrDefault(m => m is not null)
+            ?? Usable(message.Sender) ?? message.ReplyTo.Mailboxes.Select(Usable).FirstOrDefault(m => m is not null);
+        var replyTo = message.ReplyTo.Mailboxes.Select(Usable).FirstOrDefault(m => m is not null);
+        return author is not null && replyTo is not null && AutomaticMail.IsNoReplySender(Address(author))
+            && !AutomaticMail.IsNoReplySender(Address(replyTo))
+                ? replyTo
+                : author;
+    }
 
     /// <summary>A usable address, lower-cased: no spaces or control characters, not absurdly long.</summary>
     private static string? Address(MailboxAddress? mailbox)

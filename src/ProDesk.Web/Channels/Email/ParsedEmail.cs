@@ -18,7 +18,10 @@ public sealed record ParsedEmail
 
     public DateTimeOffset? Date { get; init; }
 
-    /// <summary>The first From mailbox, lower-cased; null when there is no usable From.</summary>
+    /// <summary>
+    /// The customer's address, lower-cased: the first usable From mailbox (else Sender, else Reply-To), or Reply-To when
+    /// From is a no-reply address writing on someone's behalf (a web-form mailer); null when the mail names nobody usable.
+    /// </summary>
     public string? FromAddress { get; init; }
 
     /// <summary>The decoded display name of that mailbox. It is whatever the sender typed (it may look like an address): show it beside <see cref="FromAddress"/>, never instead of it.</summary>

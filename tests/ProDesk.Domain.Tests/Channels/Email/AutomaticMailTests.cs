@@ -158,4 +158,16 @@ public sealed class AutomaticMailTests
         var headers = new[] { KeyValuePair.Create<string, string>(null!, null!), KeyValuePair.Create("Auto-Submitted", (string)null!) };
         Assert.Equal(AutomaticMailReason.AutoSubmitted, AutomaticMail.Classify(headers, Person));
     }
+
+    [Theory]
+    [InlineData("noreply@shop.example.test", true)]
+    [InlineData("Do-Not-Reply+forms@example.test", true)]
+    [InlineData("no_reply@example.test", true)]
+    [InlineData("mailer-daemon@example.test", false)]
+    [InlineData("postmaster@example.test", false)]
+    [InlineData("noreply-orders@shop.example.test", false)]
+    [InlineData("jana@example.test", false)]
+    [InlineData(null, false)]
+    public void No_reply_senders_are_told_apart_from_bounce_senders_and_people(string? address, bool noReply) =>
+        Assert.Equal(noReply, AutomaticMail.IsNoReplySender(address));
 }

@@ -147,6 +147,53 @@ public sealed class InboundEmailTests(ProDeskApp app) : PostgresTest(app)
         Assert.StartsWith("support+r-", sent.ReplyTo.Mailboxes.Single().Address, StringComparison.Ordinal);
     }
 
+    private Task<string?> ContactOfAsync(string slug, Guid itemId) =>
+        App.InTenantAsync(slug, db => db.WorkItems.Where(w => w.Id == itemId).Join(db.Contacts, w => w.ContactId, c => c.Id, (w, c) => c.Email).SingleAsync());
+
+    [Fact]
+    public async Task A_web_forms_mail_from_a_no_reply_address_is_the_person_in_reply_to()
+    {
+        var form = Mail(from: "noreply@acme-website.example", subject: "Contact form: broken delivery");
+        form.From.Clear();
+        form.From.Add(new MailboxAddress("Acme website", "noreply@acme-website.example"));
+        form.ReplyTo.Add(new MailboxAddress("Jana Novák", "Jana.Novak@example.cz"));
+        var created = await PostAsync(form);
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var itemId = (await JsonAsync(created)).GetProperty("workItemId").GetGuid();
+
+        Assert.Equal("jana.novak@example.cz", await ContactOfAsync("acme", itemId));
+        Assert.Equal("Jana Novák", Assert.Single((await ItemsAsync("acme")).Single().Messages).AuthorName);
+        // A person wrote through the form: the acknowledgment reaches them, not the form's no-reply address.
+        Assert.Equal(["jana.novak@example.cz"], (await OutboundAsync("acme")).Select(o => o.To));
+
+        // A person's own Reply-To does not make someone else the customer.
+        var person = Mail(from: "marie@example.fr", subject: "From work");
+        person.ReplyTo.Add(new MailboxAddress("Marie at home", "marie.home@example.fr"));
+        var personItem = (await JsonAsync(await PostAsync(person))).GetProperty("workItemId").GetGuid();
+        Assert.Equal("marie@example.fr", await ContactOfAsync("acme", personItem));
+    }
+
+    [Fact]
+    public async Task Mail_without_a_usable_from_is_taken_in_from_its_sender_or_reply_to()
+    {
+        var bySender = Mail(subject: "No From, a Sender");
+        bySender.From.Clear();
+        bySender.Sender = new MailboxAddress("Office", "office@example.de");
+        var byReplyTo = Mail(subject: "No From, a Reply-To");
+        byReplyTo.From.Clear();
+        byReplyTo.ReplyTo.Add(new MailboxAddress("Lea", "lea@example.de"));
+        var nobody = Mail(subject: "Nobody");
+        nobody.From.Clear();
+
+        var sender = await PostAsync(bySender);
+        var replyTo = await PostAsync(byReplyTo);
+        Assert.Equal(HttpStatusCode.Created, sender.StatusCode);
+        Assert.Equal(HttpStatusCode.Created, replyTo.StatusCode);
+        Assert.Equal("office@example.de", await ContactOfAsync("acme", (await JsonAsync(sender)).GetProperty("workItemId").GetGuid()));
+        Assert.Equal("lea@example.de", await ContactOfAsync("acme", (await JsonAsync(replyTo)).GetProperty("workItemId").GetGuid()));
+        Assert.Equal("quarantined", (await JsonAsync(await PostAsync(nobody))).GetProperty("outcome").GetString());
+    }
+
     [Fact]
     public async Task Mail_from_the_tenants_own_support_address_or_an_address_without_a_domain_is_taken_in_but_not_acknowledged()
     {
