@@ -257,8 +257,9 @@ public sealed class IngestEmail(
     {
         var reported = DeliveryStatus.PermanentlyFailed(report).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
         var ours = reported.Count == 0 ? [] : OurMessageIdsIn(parsed);
-        var mailedTo = ours.Count == 0 ? [] : await db.OutboundMessages.AsNoTracking()
-            .Where(o => o.InternetMessageId != null && ours.Contains(o.InternetMessageId)).Select(o => o.To).ToListAsync(cancellationToken);
+        var mailed = ours.Count == 0 ? [] : await db.OutboundMessages
+            .Where(o => o.InternetMessageId != null && ours.Contains(o.InternetMessageId)).ToListAsync(cancellationToken);
+        var mailedTo = mailed.Select(o => o.To).ToList();
         // Compared and kept as ReplyAddress normalizes them (an IDN domain in its ASCII form), as the dispatcher and a
         // later mail from the address compare: a report may name jorg@xn--bcher-kva.example for mail to jorg@bücher.example.
         var mailedNormal = mailedTo.Select(ReplyAddress.Key).ToHashSet(StringComparer.OrdinalIgnoreCase);
@@ -271,6 +272,13 @@ public sealed class IngestEmail(
             {
                 TenantId = ledger.TenantId, Address = ColumnText.Fit(address, 320), Reason = $"bounce {statusOf.GetValueOrDefault(address)}", CreatedAt = ledger.ReceivedAt,
             });
+        }
+
+        // The agent who wrote a reply that bounced sees it was not delivered, not "sent" (Deliveries).
+        foreach (var returned in mailed.Where(o => o.State == OutboundState.Sent && failed.Contains(ReplyAddress.Key(o.To), StringComparer.OrdinalIgnoreCase)))
+        {
+            returned.State = OutboundState.Failed;
+            returned.LastError = ColumnText.Fit($"bounced ({statusOf.GetValueOrDefault(ReplyAddress.Key(returned.To))}): the recipient's mail server refused it for good", 1000);
         }
 
         var reason = failed.Count > 0 ? $"permanent bounce for {string.Join(", ", failed)}"

@@ -73,7 +73,13 @@ internal static class MailText
     /// A body: line breaks become \n, tabs stay, every other control character (NUL above all,
     /// which PostgreSQL text refuses) goes; cut at <paramref name="maxLength"/>.
     /// </summary>
-    public static string Body(string? value, int maxLength)
+    public static string Body(string? value, int maxLength) => Body(value, maxLength, markCut: false);
+
+    /// <summary>What ends a body cut at its limit, so nobody takes the cut for the sender's last word.</summary>
+    public const string CutMarker = "\n\n[ProDesk: the message is longer than can be shown here; the rest is cut off.]";
+
+    /// <param name="markCut">End a body that was cut with <see cref="CutMarker"/> (within <paramref name="maxLength"/>).</param>
+    public static string Body(string? value, int maxLength, bool markCut)
     {
         if (string.IsNullOrEmpty(value))
         {
@@ -81,7 +87,8 @@ internal static class MailText
         }
 
         var text = new StringBuilder(Math.Min(value.Length, maxLength));
-        for (var i = 0; i < value.Length && text.Length < maxLength; i++)
+        var i = 0;
+        for (; i < value.Length && text.Length < maxLength; i++)
         {
             var c = Text(value[i]);
             if (c == '\r')
@@ -101,6 +108,10 @@ internal static class MailText
             }
         }
 
-        return SafeFileName.CutAt(text.ToString(), maxLength);
+        return markCut && i < value.Length ? MarkCut(text.ToString(), maxLength) : SafeFileName.CutAt(text.ToString(), maxLength);
     }
+
+    /// <summary><paramref name="text"/>, cut so that it ends with <see cref="CutMarker"/> within <paramref name="maxLength"/>.</summary>
+    public static string MarkCut(string text, int maxLength) =>
+        SafeFileName.CutAt(text, Math.Max(0, maxLength - CutMarker.Length)).TrimEnd() + CutMarker;
 }

@@ -505,6 +505,34 @@ public sealed partial class EmailParserTests
         Assert.Empty(allowed.Attachments);
     }
 
+    [Theory]
+    [InlineData("plain")]
+    [InlineData("html")]
+    public void A_body_longer_than_can_be_shown_ends_saying_it_was_cut(string subtype)
+    {
+        var limits = EmailParserLimits.Default with { MaxTextChars = 5_000, MaxHtmlChars = 6_000 };
+        static byte[] Mail(string subtype, int words)
+        {
+            var text = string.Join(' ', Enumerable.Range(0, words).Select(i => $"word{i}"));
+            var body = subtype == "html" ? $"<p>{text}</p>" : text;
+            return Encoding.UTF8.GetBytes($"From: a@example.org\r\nSubject: Long\r\nContent-Type: text/{subtype}; charset=utf-8\r\n\r\n{body}\r\n");
+        }
+
+        var cut = EmailParser.Parse(Mail(subtype, 2_000), limits);
+        Assert.EndsWith(MailText.CutMarker, cut.TextBody, StringComparison.Ordinal);
+        Assert.True(cut.TextBody.Length <= limits.MaxTextChars, $"{cut.TextBody.Length}");
+        Assert.StartsWith("word0 word1", cut.TextBody, StringComparison.Ordinal);
+        if (subtype == "html")
+        {
+            Assert.Contains("the rest is cut off", cut.HtmlBody, StringComparison.Ordinal);
+        }
+
+        // A body within the limit is shown whole, with no such line.
+        var whole = EmailParser.Parse(Mail(subtype, 100), limits);
+        Assert.EndsWith("word99", whole.TextBody.TrimEnd(), StringComparison.Ordinal);
+        Assert.DoesNotContain("cut off", whole.HtmlBody ?? "", StringComparison.Ordinal);
+    }
+
     [Fact]
     public void A_message_over_the_size_limit_is_refused_from_a_seekable_or_a_forward_only_stream_or_bytes()
     {

@@ -459,6 +459,31 @@ public sealed class InboundEmailTests(ProDeskApp app) : PostgresTest(app)
     }
 
     [Fact]
+    public async Task A_reply_that_bounces_after_it_was_sent_shows_the_agent_it_was_not_delivered()
+    {
+        var id = (await JsonAsync(await PostAsync(Mail(from: "moved@example.fr")))).GetProperty("workItemId").GetGuid();
+        var agent = App.CreateClient().WithBearer((await App.PatAsync("agent1@prodesk.test")).Secret);
+        (await agent.PostAsJsonAsync($"/api/v1/tenants/acme/work-items/{id}/replies", new { body = "Here is your answer." })).EnsureSuccessStatusCode();
+        await App.Services.GetRequiredService<OutboundDispatcher>().SendDueAsync(CancellationToken.None);
+        Reply Latest(JsonElement item) => item.GetProperty("messages").EnumerateArray().Where(m => m.GetProperty("kind").GetString() == "Reply")
+            .Select(m => new Reply(m.GetProperty("delivery").GetString(), m.TryGetProperty("deliveryError", out var e) ? e.GetString() : null)).Single();
+        Assert.Equal("sent", Latest(await agent.JsonAsync($"/api/v1/tenants/acme/work-items/{id}")).Delivery);
+
+        var sent = (await OutboundAsync("acme")).Single(o => !o.Automatic);
+        Assert.Equal(HttpStatusCode.Accepted, (await PostAsync(PermanentBounce(sent, "moved@example.fr"))).StatusCode);
+
+        var after = Latest(await agent.JsonAsync($"/api/v1/tenants/acme/work-items/{id}"));
+        Assert.Equal("failed", after.Delivery);
+        Assert.Contains("bounced (5.1.1)", after.Error, StringComparison.Ordinal);
+        var page = await (await App.SignedInAsync("agent1@prodesk.test")).GetStringAsync($"/agent/items/acme/{id}");
+        Assert.Contains("data-testid=\"not-delivered\"", page, StringComparison.Ordinal);
+        // The acknowledgment the same report does not quote keeps its state.
+        Assert.Equal(OutboundState.Sent, (await OutboundAsync("acme")).Single(o => o.Automatic).State);
+    }
+
+    private sealed record Reply(string? Delivery, string? Error);
+
+    [Fact]
     public async Task A_bounce_of_a_reply_to_an_internationalised_domain_suppresses_the_address()
     {
         // The reply goes to the domain's ASCII form, as acknowledgments and suppressions name it; the report may name
