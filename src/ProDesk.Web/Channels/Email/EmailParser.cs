@@ -93,6 +93,9 @@ public static class EmailParser
             throw TooLarge(limits);
         }
 
+        // Blank lines before the first header (a gateway's stray CRLF) would end the headers before they begin.
+        var blank = raw.Span.IndexOfAnyExcept("\r\n"u8);
+        raw = blank < 0 ? ReadOnlyMemory<byte>.Empty : raw[blank..];
         if (raw.Length == 0)
         {
             throw new UnparseableEmailException("the message is empty");
@@ -659,6 +662,12 @@ public static class EmailParser
                 return TextOfBytes(Decode(part));
             }
 
+            if (MacRoman.Contains(charset))
+            {
+                // Older Apple Mail's names for Mac OS Roman, which MimeKit does not know (it would guess windows-1252).
+                return WithoutByteOrderMark(part.GetText(Encoding.GetEncoding("macintosh")));
+            }
+
             // Text labelled iso-8859-1 that is really windows-1252 (Outlook's € and curly quotes) is mended in MailText,
             // with the same characters in encoded words.
             return WithoutByteOrderMark(part.GetText(out _));
@@ -679,6 +688,8 @@ public static class EmailParser
             part.Headers[HeaderId.ContentType] is { } declared && !ContentType.TryParse(ParserOptions.Default, declared, out _);
 
         private static string WithoutByteOrderMark(string text) => text.StartsWith('\uFEFF') ? text[1..] : text;
+
+        private static readonly HashSet<string> MacRoman = new(StringComparer.OrdinalIgnoreCase) { "x-mac-roman", "mac-roman", "macroman", "x-mac" };
 
         private static bool IsUtf8(string charset) =>
             charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase) || charset.Equals("utf8", StringComparison.OrdinalIgnoreCase);

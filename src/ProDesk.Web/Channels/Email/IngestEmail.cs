@@ -194,7 +194,16 @@ public sealed class IngestEmail(
 
         if (result.Duplicate)
         {
-            return new Result(Outcome.Duplicate, ledger.Id, result.Item.Id);
+            // The same mail, taken in at this very moment by another request or node: its files are the winner's, and
+            // the ones this request wrote under its own ids would lie on disk forever (gateways re-send the large mails).
+            foreach (var file in attachments)
+            {
+                File.Delete(Attachments.BlobPath(paths, ledger.TenantId, file.BlobId));
+            }
+
+            var winner = await db.InboundMails.AsNoTracking().Where(m => m.Source == ledger.Source && m.DedupeKey == ledger.DedupeKey)
+                .Select(m => (Guid?)m.Id).FirstOrDefaultAsync(cancellationToken);
+            return new Result(Outcome.Duplicate, winner ?? ledger.Id, result.Item.Id);
         }
 
         if (suppressed && !message.Automatic)

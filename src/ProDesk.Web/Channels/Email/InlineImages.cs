@@ -30,7 +30,8 @@ public static partial class InlineImages
     /// The sanitizer keeps cid: only on img src, and writes attributes double-quoted with &amp; and &quot; escaped.
     /// Only inside an img tag: a text node may read src="cid:..." too (the serializer leaves its quotes), but never holds a raw "&lt;".
     /// </summary>
-    [GeneratedRegex("(<img\\s[^<>]*?)src=\"cid:([^\"]{1,1000})\"", RegexOptions.CultureInvariant)]
+    /// URL schemes are case-insensitive (RFC 3986): "CID:" is a cid: URL too.
+    [GeneratedRegex("(<img\\s[^<>]*?)src=\"(?i:cid):([^\"]{1,1000})\"", RegexOptions.CultureInvariant)]
     private static partial Regex CidSource();
 
     /// <summary>A reference <see cref="Link"/> wrote: the attachment's id.</summary>
@@ -43,7 +44,7 @@ public static partial class InlineImages
     /// </summary>
     public static string? Link(string? html, IReadOnlyList<ParsedAttachment> parts, IReadOnlyList<InboundAttachment> stored)
     {
-        if (html is null || !html.Contains("cid:", StringComparison.Ordinal))
+        if (html is null || !html.Contains("cid:", StringComparison.OrdinalIgnoreCase))
         {
             return html;
         }

@@ -505,6 +505,27 @@ public sealed partial class EmailParserTests
         Assert.Empty(allowed.Attachments);
     }
 
+    [Fact]
+    public void Blank_lines_before_the_headers_do_not_hide_them()
+    {
+        var parsed = EmailParser.Parse("\r\n\r\nFrom: Ana <ana@example.org>\r\nSubject: Stray line\r\n\r\nHello\r\n"u8.ToArray());
+        Assert.Equal("ana@example.org", parsed.FromAddress);
+        Assert.Equal("Stray line", parsed.Subject);
+        Assert.Equal("Hello", parsed.TextBody.Trim());
+        Assert.Throws<UnparseableEmailException>(() => EmailParser.Parse("\r\n\n\r\n"u8.ToArray()));
+    }
+
+    [Theory]
+    [InlineData("x-mac-roman")]
+    [InlineData("macintosh")]
+    public void Mac_roman_text_reads_right_under_either_name(string charset)
+    {
+        // "café naïve" in Mac OS Roman: é is 0x8E, ï is 0x95.
+        var raw = Encoding.ASCII.GetBytes($"From: a@example.org\r\nSubject: Mac\r\nContent-Type: text/plain; charset={charset}\r\nContent-Transfer-Encoding: 8bit\r\n\r\n")
+            .Concat(new byte[] { (byte)'c', (byte)'a', (byte)'f', 0x8E, (byte)' ', (byte)'n', (byte)'a', 0x95, (byte)'v', (byte)'e' }).ToArray();
+        Assert.Equal("café naïve", EmailParser.Parse(raw).TextBody.Trim());
+    }
+
     [Theory]
     [InlineData("plain")]
     [InlineData("html")]

@@ -88,12 +88,31 @@ public sealed class InboundEmailTests(ProDeskApp app) : PostgresTest(app)
     [Fact]
     public async Task The_same_mail_posted_at_once_still_makes_one_item()
     {
-        var raw = Mail(messageId: "burst@mail.example.fr").ToString();
+        var mail = Mail(messageId: "burst@mail.example.fr");
+        var builder = new BodyBuilder { TextBody = "The statement is attached." };
+        builder.Attachments.Add("statement.pdf", Enumerable.Range(0, 300_000).Select(i => (byte)i).ToArray());
+        mail.Body = builder.ToMessageBody();
+        var raw = mail.ToString();
+        var blobs = App.Services.GetRequiredService<ProDesk.Web.Hosting.ProDeskPaths>().BlobDirectory;
+        string[] Files() => Directory.Exists(blobs) ? Directory.GetFiles(blobs, "*", SearchOption.AllDirectories).Where(f => !f.Contains($"{Path.DirectorySeparatorChar}mail{Path.DirectorySeparatorChar}", StringComparison.Ordinal)).ToArray() : [];
+        var before = Files();
+
         var responses = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => PostAsync(raw)));
         Assert.All(responses, r => Assert.True(r.IsSuccessStatusCode, r.StatusCode.ToString()));
         Assert.Single(responses, r => r.StatusCode == HttpStatusCode.Created);
         Assert.Single(await ItemsAsync("acme"));
         Assert.Equal(1, await App.InTenantAsync("acme", db => db.InboundMails.CountAsync()));
+
+        // Every answer names the one mail stored, and the requests that lost the race left no file behind.
+        var mailIds = new HashSet<Guid>();
+        foreach (var response in responses)
+        {
+            mailIds.Add((await JsonAsync(response)).GetProperty("id").GetGuid());
+        }
+
+        Assert.Equal(await App.InTenantAsync("acme", db => db.InboundMails.Select(m => m.Id).SingleAsync()), Assert.Single(mailIds));
+        var stored = Assert.Single(await App.InTenantAsync("acme", db => db.WorkItemAttachments.Select(a => a.Id).ToListAsync()));
+        Assert.Equal([stored.ToString("N")], Files().Except(before).Select(Path.GetFileName));
     }
 
     [Fact]

@@ -112,7 +112,8 @@ public sealed class SafeRenderingTests(ProDeskApp app) : PostgresTest(app)
         logo.ContentId = "image001.png@01DB3C5A.6F7E8D90";
         var fake = body.LinkedResources.Add("photo.png", "<html><script>alert(1)</script>"u8.ToArray(), new ContentType("image", "png"));
         fake.ContentId = "photo@example.test";
-        body.HtmlBody = $"<p>Regards</p><img alt=\"logo\" src=\"cid:{logo.ContentId}\"><img alt=\"fake\" src=\"cid:{fake.ContentId}\"><img alt=\"elsewhere\" src=\"cid:missing@example.test\">";
+        // "CID:" as some clients write it: URL schemes are case-insensitive.
+        body.HtmlBody = $"<p>Regards</p><img alt=\"logo\" src=\"CID:{logo.ContentId}\"><img alt=\"fake\" src=\"cid:{fake.ContentId}\"><img alt=\"elsewhere\" src=\"cid:missing@example.test\">";
         mail.Body = body.ToMessageBody();
         var id = await PostMailAsync(mail);
         var attachments = (await (await App.IntegrationClientAsync("acme")).JsonAsync($"/api/v1/tenants/acme/work-items/{id}")).GetProperty("attachments")
