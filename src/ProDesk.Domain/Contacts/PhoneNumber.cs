@@ -2,8 +2,10 @@ namespace ProDesk.Domain.Contacts;
 
 /// <summary>
 /// One spelling per phone number, so that "+33 1 23 45 67 89" typed by an agent and "+33123456789"
-/// from an SMS gateway find the same contact: separators (spaces, dots, dashes, parentheses) are
-/// dropped, a leading + is kept, and what remains must be 3 to 20 digits.
+/// from an SMS gateway find the same contact: an international number (a leading + or 00) is written
+/// as an SMS gateway sends it, in E.164 (<see cref="Channels.Sms.PhoneNumbers.ToE164"/>: "+44 (0) 20 ..."
+/// loses its trunk 0); anything else loses its separators (spaces, dots, dashes, parentheses), keeps a
+/// leading +, and must be 3 to 20 digits.
 /// </summary>
 public static class PhoneNumber
 {
@@ -15,6 +17,11 @@ public static class PhoneNumber
         if (string.IsNullOrWhiteSpace(input))
         {
             return null;
+        }
+
+        if (Channels.Sms.PhoneNumbers.ToE164(input) is { } international)
+        {
+            return international;
         }
 
         var text = input.Trim();

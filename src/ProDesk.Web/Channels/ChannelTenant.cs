@@ -16,10 +16,13 @@ namespace ProDesk.Web.Channels;
 /// </summary>
 public static class ChannelTenant
 {
-    /// <summary>The active tenant named by the route, or null.</summary>
+    /// <summary>
+    /// The active tenant named by the route, or null. Slugs are lower-case; a webhook URL pasted into a gateway as
+    /// <c>/channels/sms/ACME/...</c> still names the tenant (its signature covers the URL as called).
+    /// </summary>
     public static async Task<TenantInfo?> FindAsync(HttpContext context, string slug)
     {
-        var tenant = await context.RequestServices.GetRequiredService<ITenantStore>().FindBySlugAsync(slug, context.RequestAborted);
+        var tenant = await context.RequestServices.GetRequiredService<ITenantStore>().FindBySlugAsync(slug.ToLowerInvariant(), context.RequestAborted);
         return tenant is { Status: TenantStatus.Active } ? tenant : null;
     }
 

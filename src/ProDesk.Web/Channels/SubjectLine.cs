@@ -7,7 +7,8 @@ public static class SubjectLine
 
     public static string FromBody(string body, string fallback)
     {
-        var line = body.Split('\n').Select(l => new string(l.Where(c => !char.IsControl(c)).ToArray()).Trim()).FirstOrDefault(l => l.Length > 0);
+        // As a one-line field: a body keeps its bidi controls, but a subject made of its first line must not turn the list around.
+        var line = body.Split('\n').Select(PlainText.Line).FirstOrDefault(l => l.Length > 0);
         if (line is null)
         {
             return fallback;

@@ -27,4 +27,17 @@ public sealed class PhoneNumberTests
     {
         Assert.Null(PhoneNumber.Normalize(input));
     }
+
+    [Theory]
+    [InlineData("+44 (0) 20 7946 0958", "+442079460958")]
+    [InlineData("+44 (0)20 7946 0958", "+442079460958")]
+    [InlineData("0044 20 7946 0958", "+442079460958")]
+    [InlineData("+33 6 08 64 41 30", "+33608644130")]
+    [InlineData("04 62 53 27 73", "0462532773")]
+    public void Writes_an_international_number_as_an_sms_gateway_sends_it(string input, string expected)
+    {
+        // An SMS from the number arrives as E.164 (Twilio's From): the contact typed in any of these ways is found by it.
+        Assert.Equal(expected, PhoneNumber.Normalize(input));
+        Assert.Equal(expected.StartsWith('+') ? expected : null, ProDesk.Domain.Channels.Sms.PhoneNumbers.ToE164(input));
+    }
 }

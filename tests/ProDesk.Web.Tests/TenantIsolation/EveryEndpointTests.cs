@@ -128,7 +128,7 @@ public sealed class EveryEndpointTests(ProDeskApp app) : PostgresTest(app)
         ["DELETE /api/v1/tenants/{tenant}/canned-replies/{id:guid}"] = Kind.CrossTenantChecked,
         ["GET /api/v1/tenants/{tenant}/work-items/{id:guid}/canned-replies/{cannedId:guid}/rendered"] = Kind.CrossTenantChecked,
         ["GET /api/v1/tenants/{tenant}/csat/"] = Kind.CrossTenantChecked,
-        ["* /csat/{token}/{score:int}"] = Kind.SignedLink,
+        ["* /csat/{token}/{score}"] = Kind.SignedLink,
     };
 
     [Fact]

@@ -68,6 +68,12 @@ public static class PhoneNumbers
             text = text[2..];
         }
 
+        if (international)
+        {
+            // "+44 (0) 20 7946 0958": the national trunk prefix, written for callers at home, is no part of the number.
+            text = text.Replace("(0)", "", StringComparison.Ordinal);
+        }
+
         foreach (var c in text)
         {
             if (char.IsAsciiDigit(c))

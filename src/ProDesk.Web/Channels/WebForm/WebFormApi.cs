@@ -161,6 +161,13 @@ public static class WebFormApi
         {
             return new ReadForm(null, tooLarge);
         }
+        catch (InvalidDataException e) when (e.Message.Contains("length limit", StringComparison.Ordinal) && !context.RequestAborted.IsCancellationRequested)
+        {
+            // One field over the form reader's own limit (1 MB a value): no field of ours may be nearly that long, and the
+            // only one people write at length is the message.
+            return new ReadForm(null, new ReadProblem(StatusCodes.Status413PayloadTooLarge, "Submission too large",
+                $"message: at most {limits.MaxMessageLength} characters (a field of the form was longer than the form reader takes)"));
+        }
         catch (Exception e) when (RequestForms.IsMalformed(e, context))
         {
             return new ReadForm(null, new ReadProblem(StatusCodes.Status400BadRequest, "Unreadable form", $"form: {e.Message}"));

@@ -23,7 +23,7 @@ public static class DemoHistory
             .RuleFor(c => c.TenantId, _ => tenantId)
             .RuleFor(c => c.Name, f => f.Name.FullName())
             .RuleFor(c => c.Company, f => f.Random.Bool(0.6f) ? f.Company.CompanyName() : null)
-            .RuleFor(c => c.Phone, f => f.Random.Bool(0.7f) ? f.Phone.PhoneNumber() : null)
+            .RuleFor(c => c.Phone, f => f.Random.Bool(0.7f) ? Domain.Contacts.PhoneNumber.Normalize(f.Phone.PhoneNumber()) : null)
             .RuleFor(c => c.CreatedAt, f => Anchor - TimeSpan.FromMinutes(f.Random.Int(60, 60 * 24 * 365)))
             .RuleFor(c => c.Email, (f, c) =>
             {

@@ -31,11 +31,42 @@ public sealed class RateModel(RecordCsatRating record) : PageModel
     /// <summary>The score is stored (after the POST, or an earlier one with this score); false shows the page that sends it.</summary>
     public bool Recorded { get; private set; }
 
-    public async Task<IActionResult> OnGetAsync(string token, int score, CancellationToken cancellationToken) =>
-        Show(token, await record.HandleAsync(token, score, null, setComment: false, cancellationToken, save: false));
+    /// <summary>A link whose score was edited (0, 6, "x"): the customer is offered the scale again, with the token still checked.</summary>
+    public bool NotAScore { get; private set; }
+
+    public async Task<IActionResult> OnGetAsync(string token, string score, CancellationToken cancellationToken) =>
+        ScoreOf(score) is { } valid
+            ? Show(token, await record.HandleAsync(token, valid, null, setComment: false, cancellationToken, save: false))
+            : await ChooseAgainAsync(token, cancellationToken);
 
     /// <summary>The score, and the comment when the comment form sent one (the score's own form has no comment field, and keeps a comment made before).</summary>
-    public async Task<IActionResult> OnPostAsync(string token, int score, [FromForm] string? comment, CancellationToken cancellationToken)
+    public async Task<IActionResult> OnPostAsync(string token, string score, [FromForm] string? comment, CancellationToken cancellationToken)
+    {
+        if (ScoreOf(score) is not { } valid)
+        {
+            return await ChooseAgainAsync(token, cancellationToken);
+        }
+
+        return await RecordAsync(token, valid, comment, cancellationToken);
+    }
+
+    private static int? ScoreOf(string score) =>
+        int.TryParse(score, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var value) && value is >= 1 and <= 5 ? value : null;
+
+    /// <summary>400 with the scale for a genuine link whose score is not one; 404, as for any other forged link, when the token is not genuine.</summary>
+    private async Task<IActionResult> ChooseAgainAsync(string token, CancellationToken cancellationToken)
+    {
+        var result = Show(token, await record.HandleAsync(token, 5, null, setComment: false, cancellationToken, save: false));
+        if (result is PageResult)
+        {
+            NotAScore = true;
+            Response.StatusCode = StatusCodes.Status400BadRequest;
+        }
+
+        return result;
+    }
+
+    private async Task<IActionResult> RecordAsync(string token, int score, string? comment, CancellationToken cancellationToken)
     {
         var withComment = Request.HasFormContentType && Request.Form.ContainsKey("comment");
         var result = Show(token, await record.HandleAsync(token, score, comment, setComment: withComment, cancellationToken));

@@ -137,7 +137,7 @@ public sealed partial class CsatTests(ProDeskApp app) : PostgresTest(app)
     }
 
     [Fact]
-    public async Task A_tampered_forged_or_out_of_range_link_shows_404_and_stores_nothing()
+    public async Task A_tampered_or_forged_link_shows_404_an_edited_score_offers_the_scale_and_nothing_is_stored()
     {
         var itemId = await MailAsync();
         await StatusAsync(await AgentAsync(), itemId, "Solved");
@@ -156,8 +156,6 @@ public sealed partial class CsatTests(ProDeskApp app) : PostgresTest(app)
             $"/csat/{Flip(token, 25)}/5",
             $"/csat/{Flip(token, 47)}/5",
             $"/csat/{Flip(token, 60)}/5",
-            $"/csat/{token}/6",
-            $"/csat/{token}/0",
             $"/csat/{token[..^1]}/5",
             "/csat/not-a-token/5",
             // Another item, or another solve, signed with someone else's key: the tenant named is acme, the key is not.
@@ -177,6 +175,18 @@ public sealed partial class CsatTests(ProDeskApp app) : PostgresTest(app)
             Assert.True(response.StatusCode == HttpStatusCode.NotFound, $"{path}: {(int)response.StatusCode}");
             var sent = await sender.PostAsync(path, new FormUrlEncodedContent(new Dictionary<string, string> { ["__RequestVerificationToken"] = antiforgery }));
             Assert.True(sent.StatusCode == HttpStatusCode.NotFound, $"POST {path}: {(int)sent.StatusCode}");
+        }
+
+        // The genuine link with its score edited: the customer is offered the scale again (400), nothing is stored.
+        foreach (var score in new[] { "6", "0", "-1", "3.5", "x", "05x" })
+        {
+            var response = await App.Client().GetAsync($"/csat/{token}/{score}");
+            Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{score}: {(int)response.StatusCode}");
+            var page = await response.Content.ReadAsStringAsync();
+            Assert.Contains("data-testid=\"csat-choose\"", page, StringComparison.Ordinal);
+            Assert.Equal(5, Enumerable.Range(1, 5).Count(n => page.Contains($"href=\"/csat/{token}/{n}\"", StringComparison.Ordinal)));
+            var sent = await sender.PostAsync($"/csat/{token}/{score}", new FormUrlEncodedContent(new Dictionary<string, string> { ["__RequestVerificationToken"] = antiforgery }));
+            Assert.Equal(HttpStatusCode.BadRequest, sent.StatusCode);
         }
 
         Assert.Empty(await RatingsAsync(itemId));

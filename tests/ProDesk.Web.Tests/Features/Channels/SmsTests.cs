@@ -161,6 +161,42 @@ public sealed class SmsTests(ProDeskApp app) : PostgresTest(app)
         Assert.Equal(3, (await ItemsAsync()).Count);
     }
 
+    [Fact]
+    public async Task A_subject_made_of_a_texts_first_line_loses_its_bidi_controls_and_the_body_keeps_them()
+    {
+        Assert.Equal(HttpStatusCode.OK, (await WebhookAsync(App, Sms(body: "\u202Efdp.exe\u202C invoice\nשלום"))).StatusCode);
+        var item = Assert.Single(await ItemsAsync());
+        Assert.Equal("fdp.exe invoice", item.Subject);
+        Assert.Equal("\u202Efdp.exe\u202C invoice\nשלום", item.Messages[0].Body);
+    }
+
+    [Fact]
+    public async Task A_text_reaches_the_contact_whose_number_was_typed_with_spaces_or_a_trunk_zero()
+    {
+        var integration = await App.IntegrationClientAsync("acme");
+        var agent = App.CreateClient().WithBearer((await App.PatAsync("agent1@prodesk.test")).Secret);
+        async Task<Guid> ContactAsync(string email, string phone)
+        {
+            var created = await integration.PostAsJsonAsync("/api/v1/tenants/acme/conversations", new { from = email, subject = "By mail", body = "Hello", externalId = email });
+            var itemId = System.Text.Json.JsonDocument.Parse(await created.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetGuid();
+            var contactId = (await ItemsAsync()).Single(i => i.Id == itemId).ContactId;
+            (await agent.PutAsJsonAsync($"/api/v1/tenants/acme/contacts/{contactId}", new { name = email, email, phone })).EnsureSuccessStatusCode();
+            return contactId!.Value;
+        }
+
+        var abigaelle = await ContactAsync("abigaelle@example.fr", "+33 6 08 64 41 30");
+        var oliver = await ContactAsync("oliver@example.co.uk", "+44 (0) 20 7946 0958");
+
+        // As Twilio sends them, in E.164; the tenant named in capitals as an admin may have pasted the webhook URL.
+        Assert.Equal(HttpStatusCode.OK, (await WebhookAsync(App, Sms(from: "+33608644130", body: "C'est Abigaëlle"))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await WebhookAsync(App, Sms(from: "+442079460958", body: "Oliver here"), slug: "ACME")).StatusCode);
+
+        var texts = (await ItemsAsync()).Where(i => i.Channel == "sms").ToDictionary(i => i.Messages[0].Body, i => i.ContactId);
+        Assert.Equal(abigaelle, texts["C'est Abigaëlle"]);
+        Assert.Equal(oliver, texts["Oliver here"]);
+        Assert.Equal(2, await App.InTenantAsync("acme", db => Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.CountAsync(db.Contacts)));
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]

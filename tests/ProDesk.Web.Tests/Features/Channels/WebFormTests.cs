@@ -186,6 +186,11 @@ public sealed class WebFormTests(ProDeskApp app) : PostgresTest(app)
         Assert.Equal("is required", empty.GetProperty("errors").GetProperty("email")[0].GetString());
         Assert.Equal("is required", empty.GetProperty("errors").GetProperty("message")[0].GetString());
 
+        // Longer than the form reader takes at all: still named.
+        var huge = await SubmitAsync(Form(message: new string('x', 1_100_000)));
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, huge.StatusCode);
+        Assert.StartsWith("message:", (await JsonAsync(huge)).GetProperty("detail").GetString(), StringComparison.Ordinal);
+
         var page = await SubmitAsync(Form(email: "<b>x</b>"), browser: true);
         Assert.Equal(HttpStatusCode.BadRequest, page.StatusCode);
         Assert.Equal("text/html", page.Content.Headers.ContentType?.MediaType);
