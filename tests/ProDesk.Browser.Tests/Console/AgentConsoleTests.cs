@@ -50,6 +50,35 @@ public sealed class AgentConsoleTests(BrowserFixture fixture, ITestOutputHelper 
     }
 
     [Fact]
+    public async Task Enter_opens_the_item_the_agent_selected_even_after_the_queue_moved_under_it()
+    {
+        var tag = Guid.NewGuid().ToString("N")[..6];
+        var above = await CreateConversationAsync("northwind", $"Above {tag}");
+        var chosen = await CreateConversationAsync("northwind", $"Chosen {tag}");
+        var dana = await SignedInPageAsync("agent4@prodesk.test");   // northwind, merlion
+        var chosenRow = dana.Locator($"tr[data-item-id='{chosen}']");
+        await Expect(chosenRow).ToBeVisibleAsync();
+        var index = await dana.EvaluateAsync<int>("id => [...document.querySelectorAll('tr[data-item-id]')].findIndex(r => r.dataset.itemId === id)", chosen.ToString());
+        for (var i = 0; i <= index; i++)
+        {
+            await dana.Keyboard.PressAsync("j");
+        }
+
+        await Expect(chosenRow).ToHaveClassAsync(new System.Text.RegularExpressions.Regex("selected"));
+
+        // A colleague solves the item above it: Dana's queue refreshes live and the rows below move up one.
+        var alex = await SignedInPageAsync("agent1@prodesk.test");
+        await alex.GotoAsync($"/agent/items/northwind/{above}");
+        await alex.Locator("form[data-status] select").SelectOptionAsync("Solved");
+        await alex.Locator("form[data-status] button").ClickAsync();
+        await Expect(dana.Locator($"tr[data-item-id='{above}']")).ToHaveCountAsync(0);
+
+        await Expect(chosenRow).ToHaveClassAsync(new System.Text.RegularExpressions.Regex("selected"));
+        await dana.Keyboard.PressAsync("Enter");
+        await dana.WaitForURLAsync($"**/agent/items/northwind/{chosen}");
+    }
+
+    [Fact]
     public async Task The_next_item_key_opens_the_item_it_claimed()
     {
         // Not in sla-lab: an item left unanswered there breaches, and the SLA test counts its breaches.

@@ -6,7 +6,11 @@ const status = document.querySelector("[data-live-status]");
 // The server renders the queue; on any event (and after a reconnect) the console asks for it again.
 async function refreshQueue() {
   const response = await fetch(queue.dataset.queueUrl, { headers: { "Accept": "text/html" } });
-  if (response.ok) queue.innerHTML = await response.text();
+  if (response.ok) {
+    const hadFocus = queue.contains(document.activeElement);
+    queue.innerHTML = await response.text();
+    keepSelection(hadFocus);
+  }
   showDueTimes();
 }
 
@@ -52,20 +56,31 @@ async function nextItem() {
 
 document.querySelector("[data-next-item]")?.addEventListener("click", nextItem);
 
-let selected = -1;
+// The selection is an item, not a row number: a live refresh reorders the rows under the agent's keys, and Enter
+// must open the item the agent chose, never the one that moved into its place.
+let selectedId = null;
 function rows() { return [...queue.querySelectorAll("tr[data-item-id]")]; }
+function selectedRow() { return selectedId === null ? null : rows().find(row => row.dataset.itemId === selectedId) ?? null; }
 function select(index) {
   const all = rows();
   if (all.length === 0) return;
-  selected = Math.max(0, Math.min(index, all.length - 1));
-  all.forEach((row, i) => row.classList.toggle("selected", i === selected));
-  all[selected].focus();
+  const row = all[Math.max(0, Math.min(index, all.length - 1))];
+  selectedId = row.dataset.itemId;
+  all.forEach(r => r.classList.toggle("selected", r === row));
+  row.focus();
+}
+function keepSelection(refocus) {
+  const row = selectedRow();
+  if (row === null) { selectedId = null; return; }
+  row.classList.add("selected");
+  if (refocus) row.focus();
 }
 
 document.addEventListener("keydown", event => {
   if (event.target.closest("input, textarea, select") || event.ctrlKey || event.metaKey || event.altKey) return;
+  const at = rows().indexOf(selectedRow());
   if (event.key === "n") { event.preventDefault(); nextItem(); }
-  if (event.key === "j") select(selected + 1);
-  if (event.key === "k") select(selected - 1);
-  if (event.key === "Enter" && selected >= 0) rows()[selected]?.querySelector("a")?.click();
+  if (event.key === "j") select(at + 1);
+  if (event.key === "k") select(at < 0 ? 0 : at - 1);
+  if (event.key === "Enter") selectedRow()?.querySelector("a")?.click();
 });
