@@ -12,17 +12,27 @@ namespace ProDesk.Web.WorkItems;
 /// </summary>
 public sealed class AgentQueue(ProDeskDbContext db, ITenantContext tenants)
 {
-    public sealed record Row(Guid Id, string Tenant, string TenantName, string Subject, string Status, string Priority, string Channel, Guid? AssigneeId, DateTime CreatedAt, int Version, DateTime? DueAt, DateTime? BreachedAt);
+    /// <param name="AssigneeName">Who the item is assigned to; null when unassigned.</param>
+    public sealed record Row(Guid Id, string Tenant, string TenantName, string Subject, string Status, string Priority, string Channel, Guid? AssigneeId, DateTime CreatedAt, int Version, DateTime? DueAt, DateTime? BreachedAt, string? AssigneeName = null);
 
-    public async Task<IReadOnlyList<Row>> ListAsync(int limit, CancellationToken cancellationToken)
+    /// <summary>The <paramref name="limit"/> most urgent active items, and whether more are waiting beyond them.</summary>
+    public sealed record Page(IReadOnlyList<Row> Rows, bool More);
+
+    public async Task<Page> ListAsync(int limit, CancellationToken cancellationToken)
     {
         var byId = tenants.Scope.Tenants.ToDictionary(t => t.Id);
+        // One more than shown says whether the list is cut, without counting every open item on each live refresh.
         var items = await db.WorkItems.AsNoTracking()
             .Where(w => WorkItemTrail.ActiveStatuses.Contains(w.Status))
             .InClaimOrder()
-            .Take(limit)
+            .Take(limit + 1)
             .ToListAsync(cancellationToken);
-        return items.Where(w => byId.ContainsKey(w.TenantId)).Select(w => new Row(
-            w.Id, byId[w.TenantId].Slug, byId[w.TenantId].Name, w.Subject, w.Status.ToString(), w.Priority.ToString(), w.Channel, w.AssigneeId, w.CreatedAt, w.Version, w.DueAt, w.BreachedAt)).ToList();
+        var assignees = items.Where(w => w.AssigneeId is not null).Select(w => w.AssigneeId!.Value).Distinct().ToList();
+        var names = assignees.Count == 0 ? [] : await db.Users.AsNoTracking().Where(u => assignees.Contains(u.Id))
+            .ToDictionaryAsync(u => u.Id, u => u.DisplayName, cancellationToken);
+        var rows = items.Take(limit).Where(w => byId.ContainsKey(w.TenantId)).Select(w => new Row(
+            w.Id, byId[w.TenantId].Slug, byId[w.TenantId].Name, w.Subject, w.Status.ToString(), w.Priority.ToString(), w.Channel, w.AssigneeId, w.CreatedAt, w.Version, w.DueAt, w.BreachedAt,
+            w.AssigneeId is { } assignee ? names.GetValueOrDefault(assignee) ?? "assigned" : null)).ToList();
+        return new Page(rows, items.Count > limit);
     }
 }
