@@ -7,7 +7,7 @@ namespace ProDesk.Web.Security;
 /// nor its cookies. The policy's own sandbox directive applies even if the URL is opened outside
 /// the frame.
 /// </summary>
-public static class MailFrame
+public static partial class MailFrame
 {
     /// <summary>
     /// The frame's sandbox: an opaque origin, no scripts, no forms. Popups are allowed (and escape
@@ -29,9 +29,14 @@ public static class MailFrame
     private const string PolicyRest = "style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'self'; sandbox " + Sandbox;
 
     /// <summary>Whether sanitized mail HTML refers to an image on the web (what <see cref="Policy"/> holds back).</summary>
-    public static bool HasRemoteImages(string sanitizedHtml) =>
-        sanitizedHtml.Contains("src=\"http", StringComparison.OrdinalIgnoreCase) || sanitizedHtml.Contains("url(http", StringComparison.OrdinalIgnoreCase)
-        || sanitizedHtml.Contains("url(\"http", StringComparison.OrdinalIgnoreCase) || sanitizedHtml.Contains("url('http", StringComparison.OrdinalIgnoreCase);
+    /// An image attribute (src, srcset, background, poster) or a CSS url(), however the serializer quoted it: inside a
+    /// style attribute a quote is written <c>&amp;quot;</c>.
+    public static bool HasRemoteImages(string sanitizedHtml) => RemoteImage().IsMatch(sanitizedHtml);
+
+    [System.Text.RegularExpressions.GeneratedRegex(
+        @"(?:\b(?:src|srcset|background|poster)\s*=\s*[""']?\s*|url\(\s*(?:&quot;|&#39;|&apos;|[""'])?\s*)(?:https?:)?//",
+        System.Text.RegularExpressions.RegexOptions.IgnoreCase | System.Text.RegularExpressions.RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
+    private static partial System.Text.RegularExpressions.Regex RemoteImage();
 
     // Readable defaults for mail that brings no styles of its own; the frame does not inherit the console's stylesheet.
     private const string Head =
