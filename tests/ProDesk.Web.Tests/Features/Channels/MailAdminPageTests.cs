@@ -32,6 +32,9 @@ public sealed class MailAdminPageTests(ProDeskApp app) : PostgresTest(app)
         var posted = await admin.PostAsync($"/admin/mail/acme?handler=Reprocess&id={mailId}", new FormUrlEncodedContent(new Dictionary<string, string> { ["__RequestVerificationToken"] = token }));
         Assert.Equal(HttpStatusCode.Found, posted.StatusCode);
         Assert.Contains("Still quarantined", await admin.GetStringAsync(posted.Headers.Location!), StringComparison.Ordinal);
+        // Shown once, and only what the server said: a link cannot put words of its own on the page.
+        Assert.DoesNotContain("Still quarantined", await admin.GetStringAsync("/admin/mail/acme"), StringComparison.Ordinal);
+        Assert.DoesNotContain("Security alert", await admin.GetStringAsync("/admin/mail/acme?message=Security+alert%3A+sign+in+at+evil.example"), StringComparison.Ordinal);
 
         foreach (var who in new[] { "supervisor@prodesk.test", "admin@acme.test" })
         {

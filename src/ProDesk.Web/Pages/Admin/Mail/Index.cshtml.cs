@@ -28,14 +28,18 @@ public sealed class IndexModel(ITenantContext tenantContext, ITenantStore tenant
 
     public string? Message { get; private set; }
 
-    public async Task<IActionResult> OnGetAsync(string? client, string? message, CancellationToken cancellationToken)
+    /// <summary>What the last reprocess did, carried over its redirect in (signed) TempData: a message in the URL would let anyone's link put words on this page.</summary>
+    [TempData(Key = "mail-message")]
+    public string? Outcome { get; set; }
+
+    public async Task<IActionResult> OnGetAsync(string? client, CancellationToken cancellationToken)
     {
         if (RouteTenant is null && !string.IsNullOrEmpty(client))
         {
             return Redirect($"/admin/mail/{Uri.EscapeDataString(client)}");
         }
 
-        Message = message;
+        Message = Outcome;
         await LoadAsync(cancellationToken);
         return Page();
     }
@@ -53,10 +57,10 @@ public sealed class IndexModel(ITenantContext tenantContext, ITenantStore tenant
             return NotFound();
         }
 
-        var outcome = result.Outcome == IngestEmail.Outcome.Quarantined
+        Outcome = result.Outcome == IngestEmail.Outcome.Quarantined
             ? $"Still quarantined: {result.Reason}"
             : $"Mail {id} was taken in ({result.Outcome.ToString().ToLowerInvariant()}).";
-        return Redirect($"/admin/mail/{Uri.EscapeDataString(tenant.Slug)}?message={Uri.EscapeDataString(outcome)}");
+        return Redirect($"/admin/mail/{Uri.EscapeDataString(tenant.Slug)}");
     }
 
     private TenantInfo? RouteTenant => RouteData.Values.TryGetValue(TenantResolutionMiddleware.RouteValue, out var slug) && slug is string ? tenantContext.Current : null;
