@@ -94,6 +94,13 @@ public sealed class AttachmentsAndTagsTests(ProDeskApp app) : PostgresTest(app)
         Assert.Contains(("status", "OnHold"), changes);
         Assert.Contains(changes, c => c.Item1 == "fields");
         Assert.All(item.GetProperty("changes").EnumerateArray().Skip(1), c => Assert.Equal("agent1@prodesk.test", c.GetProperty("actor").GetString()));
+
+        // The agent's item page shows them under the client's labels, beside who the item is from.
+        var page = await (await App.SignedInAsync("agent1@prodesk.test")).GetStringAsync($"/agent/items/acme/{id}");
+        Assert.Contains("<dt>Contract number</dt>", page, StringComparison.Ordinal);
+        Assert.Contains("<dd data-testid=\"field\">C-1234</dd>", page, StringComparison.Ordinal);
+        Assert.Contains("<dt>Estimate (EUR)</dt>", page, StringComparison.Ordinal);
+        Assert.Contains("data-testid=\"contact\"", page, StringComparison.Ordinal);
     }
 
     [Fact]

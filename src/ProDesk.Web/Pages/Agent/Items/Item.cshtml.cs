@@ -30,6 +30,12 @@ public sealed class ItemModel(ProDeskDbContext db, ITenantContext tenantContext,
     /// <summary>Who the item is assigned to, by name; null when no one.</summary>
     public string? AssigneeName { get; private set; }
 
+    /// <summary>Who the item is from: the contact's name, address and number, as agents need them to answer.</summary>
+    public ProDesk.Data.Contacts.Contact? Contact { get; private set; }
+
+    /// <summary>The item's custom field values, labelled as the tenant defines its fields (a key it no longer defines shows as the key).</summary>
+    public IReadOnlyList<(string Label, string Value)> Fields { get; private set; } = [];
+
     /// <summary>The messages, oldest first.</summary>
     public IEnumerable<WorkItemMessage> Thread => Item.Messages.OrderBy(m => m.CreatedAt).ThenBy(m => m.Id);
 
@@ -91,6 +97,24 @@ public sealed class ItemModel(ProDeskDbContext db, ITenantContext tenantContext,
         AssigneeName = item.AssigneeId is { } assignee
             ? await db.Users.AsNoTracking().Where(u => u.Id == assignee).Select(u => u.DisplayName).FirstOrDefaultAsync(cancellationToken)
             : null;
+        Contact = item.ContactId is { } contactId
+            ? await db.Contacts.AsNoTracking().FirstOrDefaultAsync(c => c.Id == contactId, cancellationToken)
+            : null;
+        Fields = FieldsOf(tenant, item.CustomFieldsJson);
         return true;
+    }
+
+    private static List<(string Label, string Value)> FieldsOf(TenantInfo tenant, string json)
+    {
+        using var values = System.Text.Json.JsonDocument.Parse(string.IsNullOrEmpty(json) ? "{}" : json);
+        if (values.RootElement.ValueKind != System.Text.Json.JsonValueKind.Object)
+        {
+            return [];
+        }
+
+        var labels = WorkItems.CustomFields.Of(tenant).ToDictionary(d => d.Key, d => d.Label, StringComparer.Ordinal);
+        return [.. values.RootElement.EnumerateObject().Select(p => (
+            labels.GetValueOrDefault(p.Name) ?? p.Name,
+            p.Value.ValueKind == System.Text.Json.JsonValueKind.String ? p.Value.GetString() ?? "" : p.Value.GetRawText()))];
     }
 }
