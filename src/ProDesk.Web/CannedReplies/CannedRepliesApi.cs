@@ -185,6 +185,11 @@ public static partial class CannedRepliesApi
         {
             errors["body"] = [$"is required and at most {MaxBodyLength} characters"];
         }
+        else if (Placeholders.Render(request.Body, new Dictionary<string, string?>()).Unknown is { Count: > 0 } unknown)
+        {
+            // Saved, "{{contact.pasword}}" would reach a customer as typed the first time an agent used the reply in a hurry.
+            errors["body"] = [$"unknown placeholder{(unknown.Count > 1 ? "s" : "")} {string.Join(", ", unknown.Take(10).Select(u => $"{{{{{u}}}}}"))}: use {string.Join(", ", Placeholders.Known.Select(k => $"{{{{{k}}}}}"))}"];
+        }
 
         if (!string.IsNullOrWhiteSpace(request.Shortcut) && !ShortcutPattern().IsMatch(request.Shortcut.Trim().ToLowerInvariant()))
         {
