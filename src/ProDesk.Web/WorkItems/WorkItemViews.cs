@@ -16,7 +16,8 @@ public sealed record WorkItemSummary(
 
 /// <param name="Delivery">For a reply: pending, sent, failed or suppressed (the address bounced before); null for other messages.</param>
 /// <param name="DeliveryError">Why a failed or suppressed reply did not go.</param>
-public sealed record MessageView(Guid Id, string Kind, string? Author, string Body, DateTime CreatedAt, string? Delivery = null, string? DeliveryError = null);
+/// <param name="From">For a customer's message: the address or number it came from. <paramref name="Author"/> is the name the sender gave, which may look like anyone's address.</param>
+public sealed record MessageView(Guid Id, string Kind, string? Author, string Body, DateTime CreatedAt, string? Delivery = null, string? DeliveryError = null, string? From = null);
 
 public sealed record SlaView(IReadOnlyList<SlaTargetView> Targets, IReadOnlyDictionary<string, DateTime> DueAt, DateTime? PausedSince, IReadOnlyList<string> Breaches);
 
@@ -41,5 +42,6 @@ internal static class WorkItemViewMapping
         item.ExternalId, item.AssigneeId, item.Tags, item.CreatedAt, item.UpdatedAt, item.Version);
 
     public static MessageView View(this WorkItemMessage message, Deliveries.Delivery? delivery = null) =>
-        new(message.Id, message.Kind.ToString(), message.AuthorName, message.Body, message.CreatedAt, delivery?.State, delivery?.Error);
+        new(message.Id, message.Kind.ToString(), message.AuthorName, message.Body, message.CreatedAt, delivery?.State, delivery?.Error,
+            message.Kind == MessageKind.Inbound ? message.FromAddress : null);
 }

@@ -202,6 +202,9 @@ public sealed class WorkItemsApiTests(ProDeskApp app) : PostgresTest(app)
         var agent = await StaffAsync("agent3@prodesk.test");
         var item = await agent.JsonAsync($"/api/v1/tenants/sla-lab/work-items/{created.GetProperty("id").GetGuid()}");
         Assert.Equal("The kitchen tap drips.", item.GetProperty("messages")[0].GetProperty("body").GetString());
+        // The name the sender gave, and the address it really came from.
+        Assert.Equal("Marie Curie", item.GetProperty("messages")[0].GetProperty("author").GetString());
+        Assert.Equal("marie@example.fr", item.GetProperty("messages")[0].GetProperty("from").GetString());
         Assert.Equal("Marie Curie", item.GetProperty("messages")[0].GetProperty("author").GetString());
         var targets = item.GetProperty("sla").GetProperty("targets").EnumerateArray().ToDictionary(t => t.GetProperty("name").GetString()!, t => t.GetProperty("minutes").GetInt32());
         Assert.Equal(1, targets["firstResponse"]);
