@@ -59,9 +59,13 @@ public static class CliRunner
 
                 case "seed":
                     await services.GetRequiredService<DatabaseMigrator>().EnsureSafeRoleAsync();
-                    await services.GetRequiredService<DatabaseMigrator>().MigrateAsync();
-                    var result = await services.GetRequiredService<DemoSeeder>().SeedAsync(demoHistory: verb.Options.ContainsKey("demo"));
-                    Console.Out.WriteLine($"seeded: {result.TenantsCreated} tenant(s), {result.UsersCreated} user(s), {result.ContactsCreated} contact(s) created");
+                    await using (await PreparationLock.HoldAsync(services.GetRequiredService<ProDeskPaths>().DataDirectory, services.GetRequiredService<TimeProvider>()))
+                    {
+                        await services.GetRequiredService<DatabaseMigrator>().MigrateAsync();
+                        var result = await services.GetRequiredService<DemoSeeder>().SeedAsync(demoHistory: verb.Options.ContainsKey("demo"));
+                        Console.Out.WriteLine($"seeded: {result.TenantsCreated} tenant(s), {result.UsersCreated} user(s), {result.ContactsCreated} contact(s) created");
+                    }
+
                     return 0;
 
                 case "tenants list":

@@ -73,6 +73,12 @@ public static class DataExtensions
         await using var scope = app.Services.CreateAsyncScope();
         var migrator = scope.ServiceProvider.GetRequiredService<DatabaseMigrator>();
         await migrator.EnsureSafeRoleAsync();
+        if (!migrate && !seed)
+        {
+            return;
+        }
+
+        await using var onlyUs = await PreparationLock.HoldAsync(app.Services.GetRequiredService<ProDeskPaths>().DataDirectory, app.Services.GetRequiredService<TimeProvider>());
         if (migrate)
         {
             await migrator.MigrateAsync();
