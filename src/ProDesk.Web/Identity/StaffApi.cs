@@ -72,6 +72,11 @@ public static class StaffApi
         var wanted = new List<TenantInfo>();
         foreach (var (slug, index) in request.Tenants.Select((s, i) => (s, i)))
         {
+            if (slug is null)
+            {
+                return TypedResults.ValidationProblem(new Dictionary<string, string[]> { [$"tenants[{index}]"] = ["must be a tenant slug, not null"] });
+            }
+
             if (await tenants.FindBySlugAsync(slug, cancellationToken) is not { } tenant)
             {
                 return TypedResults.ValidationProblem(new Dictionary<string, string[]> { [$"tenants[{index}]"] = [$"'{slug}' is not a tenant"] });

@@ -41,10 +41,21 @@ public static class MetricsExtensions
             .RequireAuthorization(ScrapePolicy)
             .WithName("Metrics").WithMetadata(new NoTenantAttribute()).DisableHttpMetrics();
 
-    /// <summary>A loopback connection that no proxy forwarded (a proxy on the same host would make everyone local).</summary>
+    /// <summary>
+    /// A loopback connection that no proxy forwarded (a proxy on the same host would make everyone local): any header a
+    /// proxy or CDN writes about the client or the hop marks the request as forwarded. A same-host proxy that writes none
+    /// still makes everyone local, which is why <c>Metrics:AllowLoopback</c> turns this off (README).
+    /// </summary>
     private static bool FromThisMachine(HttpContext context) =>
         context.Connection.RemoteIpAddress is { } address && IPAddress.IsLoopback(address)
-        && !context.Request.Headers.ContainsKey("X-Forwarded-For") && !context.Request.Headers.ContainsKey("Forwarded");
+        && context.RequestServices.GetRequiredService<IConfiguration>().GetValue("Metrics:AllowLoopback", true)
+        && !ProxyHeaders.Any(context.Request.Headers.ContainsKey);
+
+    private static readonly string[] ProxyHeaders =
+    [
+        "X-Forwarded-For", "Forwarded", "X-Real-IP", "X-Forwarded-Host", "X-Forwarded-Proto", "Via", "X-Client-IP",
+        "True-Client-IP", "CF-Connecting-IP", "X-Original-For", "X-Cluster-Client-IP", "Fastly-Client-IP",
+    ];
 
     /// <summary>Counts each failed attempt of a Hangfire job (before any retry is scheduled), by the job's method.</summary>
     public sealed class JobFailureMetrics(ProDeskMetrics metrics) : IElectStateFilter

@@ -276,6 +276,10 @@ public sealed class EveryEndpointTests(ProDeskApp app) : PostgresTest(app)
         Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
         Assert.Contains("tenants[1]", await bad.Content.ReadAsStringAsync(), StringComparison.Ordinal);
 
+        var withNull = await admin.PutAsJsonAsync($"/api/v1/admin/staff/{agentId}/tenants", new { tenants = new[] { "merlion", null } });
+        Assert.Equal(HttpStatusCode.BadRequest, withNull.StatusCode);
+        Assert.Contains("tenants[1]", await withNull.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
         // Nor does a body without the list take every tenant away.
         var missing = await admin.PutAsJsonAsync($"/api/v1/admin/staff/{agentId}/tenants", new { });
         Assert.Equal(HttpStatusCode.BadRequest, missing.StatusCode);

@@ -56,6 +56,13 @@ public sealed class MetricsTests(SlaApp app) : SlaTest(app)
         var refused = await App.CreateClient().SendAsync(anonymous);
         Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
         Assert.DoesNotContain("sla-lab", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        // A proxy that writes another header than X-Forwarded-For is a proxy too.
+        foreach (var (header, value) in new[] { ("X-Real-IP", "203.0.113.9"), ("Via", "1.1 edge"), ("CF-Connecting-IP", "203.0.113.9") })
+        {
+            var proxied = new HttpRequestMessage(HttpMethod.Get, "/metrics");
+            proxied.Headers.Add(header, value);
+            Assert.Equal(HttpStatusCode.Unauthorized, (await App.CreateClient().SendAsync(proxied)).StatusCode);
+        }
 
         var agent = App.CreateClient().WithBearer((await App.PatAsync("agent1@prodesk.test")).Secret);
         var agentRequest = new HttpRequestMessage(HttpMethod.Get, "/metrics");
