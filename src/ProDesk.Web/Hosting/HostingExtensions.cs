@@ -69,7 +69,12 @@ public static class HostingExtensions
         builder.AddApiInput();
         builder.Services.AddRazorPages();
         EmptyFormFields.Keep(builder);
-        builder.Services.AddOpenApi();
+        // Nested request records share short names (UpdateContact.Request, CannedRepliesApi.Request, the SLA policy's
+        // Request): named by their declaring type too, or the document gave all three the SLA policy's schema.
+        builder.Services.AddOpenApi(options => options.CreateSchemaReferenceId = info =>
+            info.Type.IsNested && !info.Type.IsGenericType && Microsoft.AspNetCore.OpenApi.OpenApiOptions.CreateDefaultSchemaReferenceId(info) is { } id
+                ? $"{info.Type.DeclaringType!.Name}{id}"
+                : Microsoft.AspNetCore.OpenApi.OpenApiOptions.CreateDefaultSchemaReferenceId(info));
         builder.Services.AddAuthorization();
     }
 
