@@ -205,21 +205,18 @@ public sealed class IngestMessage(ProDeskDbContext db, ITenantContext tenants, S
             }
         }
 
-        if (item is null && message.AnswersSubject is { } answeredSubject && contactId != Guid.Empty)
+        // Chat and SMS continue the contact's latest open item on the channel; an API "Re:" subject, the latest with
+        // the subject it answers.
+        if (item is null && contactId != Guid.Empty && (message.ContinuesLatest || message.AnswersSubject is not null))
         {
-            var itsSubject = ColumnText.Fit(answeredSubject, 400);
-            item = await db.WorkItems
-                .Where(w => w.ContactId == contactId && w.Channel == message.Channel && w.Subject == itsSubject && w.Status != WorkItemStatus.Closed)
-                .OrderByDescending(w => w.CreatedAt)
-                .FirstOrDefaultAsync(cancellationToken);
-        }
+            var latest = db.WorkItems.Where(w => w.ContactId == contactId && w.Channel == message.Channel && w.Status != WorkItemStatus.Closed);
+            if (message.AnswersSubject is { } answeredSubject)
+            {
+                var itsSubject = ColumnText.Fit(answeredSubject, 400);
+                latest = latest.Where(w => w.Subject == itsSubject);
+            }
 
-        if (item is null && message.ContinuesLatest && contactId != Guid.Empty)
-        {
-            item = await db.WorkItems
-                .Where(w => w.ContactId == contactId && w.Channel == message.Channel && w.Status != WorkItemStatus.Closed)
-                .OrderByDescending(w => w.CreatedAt)
-                .FirstOrDefaultAsync(cancellationToken);
+            item = await latest.OrderByDescending(w => w.CreatedAt).FirstOrDefaultAsync(cancellationToken);
         }
 
         if (item is { Status: WorkItemStatus.Closed })

@@ -20,12 +20,12 @@ public static class PlainText
     /// they turn what follows around ("Support\u202Emoc.evil" reads as something else), and a one-line field has no
     /// right-to-left paragraph of its own that would need them. Bodies keep them.
     /// </summary>
-    private static readonly System.Buffers.SearchValues<char> BidiControls =
-        System.Buffers.SearchValues.Create("\u202A\u202B\u202C\u202D\u202E\u2066\u2067\u2068\u2069");
+    private const string Bidi = "\u202A\u202B\u202C\u202D\u202E\u2066\u2067\u2068\u2069";
+
+    private static readonly System.Buffers.SearchValues<char> BidiControls = System.Buffers.SearchValues.Create(Bidi);
 
     /// <summary>What a one-line field does not keep as it is: bidi controls, and the Unicode line and paragraph separators.</summary>
-    private static readonly System.Buffers.SearchValues<char> NotInALine =
-        System.Buffers.SearchValues.Create("\u202A\u202B\u202C\u202D\u202E\u2066\u2067\u2068\u2069\u2028\u2029");
+    private static readonly System.Buffers.SearchValues<char> NotInALine = System.Buffers.SearchValues.Create(Bidi + "\u2028\u2029");
 
     /// <summary>Whether <paramref name="c"/> is one of the bidi controls a one-line field drops (mail headers too: MailText).</summary>
     internal static bool IsBidiControl(char c) => BidiControls.Contains(c);

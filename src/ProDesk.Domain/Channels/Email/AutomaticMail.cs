@@ -64,9 +64,13 @@ public static class AutomaticMail
     private static readonly FrozenSet<string> SuppressesAutoReplies =
         new[] { "all", "oof", "autoreply" }.ToFrozenSet(StringComparer.OrdinalIgnoreCase);
 
+    private static readonly string[] NoReplyNames = ["noreply", "no-reply", "no_reply", "donotreply", "do-not-reply"];
+
+    private static readonly FrozenSet<string> NoReplyLocalParts = NoReplyNames.ToFrozenSet(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>The no-reply names and the bounce senders.</summary>
     private static readonly FrozenSet<string> SystemLocalParts =
-        new[] { "mailer-daemon", "postmaster", "noreply", "no-reply", "no_reply", "donotreply", "do-not-reply", "bounce", "bounces" }
-            .ToFrozenSet(StringComparer.OrdinalIgnoreCase);
+        NoReplyNames.Concat(["mailer-daemon", "postmaster", "bounce", "bounces"]).ToFrozenSet(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>True when nothing marks the mail as machine-sent, so an acknowledgment is safe.</summary>
     public static bool MayAutoReply(IEnumerable<KeyValuePair<string, string>> headers, string? fromAddress) =>
@@ -165,9 +169,6 @@ public static class AutomaticMail
 
         return null;
     }
-
-    private static readonly FrozenSet<string> NoReplyLocalParts =
-        new[] { "noreply", "no-reply", "no_reply", "donotreply", "do-not-reply" }.ToFrozenSet(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>
     /// A no-reply sender (<c>noreply</c>, <c>do-not-reply</c> ...): what web-form mailers and shops write from on a

@@ -184,12 +184,7 @@ public static class EmailParser
         // An empty text/plain beside real HTML is a placeholder some senders add; the HTML is the message then.
         var text = !string.IsNullOrWhiteSpace(body.Text) || sanitized is null
             ? MailText.Body(body.Text, limits.MaxTextChars, markCut: true)
-            : HtmlText.ToPlainText(sanitized, limits.MaxTextChars);
-        if (text.Length >= limits.MaxTextChars - 1 && !text.EndsWith(MailText.CutMarker, StringComparison.Ordinal))
-        {
-            // The HTML's text filled the limit: it went on beyond it.
-            text = MailText.MarkCut(text, limits.MaxTextChars);
-        }
+            : HtmlText.ToPlainText(sanitized, limits.MaxTextChars, markCut: true);
 
         var subject = MailText.Line(message.Subject, MaxSubjectLength);
 

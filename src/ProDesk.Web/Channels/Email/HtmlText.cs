@@ -27,7 +27,8 @@ internal static class HtmlText
     /// <summary>Elements that start a new line but not a new paragraph.</summary>
     private static readonly HashSet<string> Lines = new(StringComparer.Ordinal) { "li", "tr", "dt", "dd" };
 
-    public static string ToPlainText(string html, int maxLength)
+    /// <param name="markCut">End text that filled <paramref name="maxLength"/> with <see cref="MailText.CutMarker"/>.</param>
+    public static string ToPlainText(string html, int maxLength, bool markCut = false)
     {
         var parser = new HtmlParser(new HtmlParserOptions { IsScripting = false });
         using var document = parser.ParseDocument(html);
@@ -68,7 +69,7 @@ internal static class HtmlText
             node = node.NextSibling;
         }
 
-        return text.ToString();
+        return markCut && text.Full ? MailText.MarkCut(text.ToString(), maxLength) : text.ToString();
     }
 
     /// <summary>Writes what comes before the node's children; false when its children are not text to read.</summary>

@@ -268,10 +268,9 @@ public sealed class IngestEmail(
         var ours = reported.Count == 0 ? [] : OurMessageIdsIn(parsed);
         var mailed = ours.Count == 0 ? [] : await db.OutboundMessages
             .Where(o => o.InternetMessageId != null && ours.Contains(o.InternetMessageId)).ToListAsync(cancellationToken);
-        var mailedTo = mailed.Select(o => o.To).ToList();
         // Compared and kept as ReplyAddress normalizes them (an IDN domain in its ASCII form), as the dispatcher and a
         // later mail from the address compare: a report may name jorg@xn--bcher-kva.example for mail to jorg@bücher.example.
-        var mailedNormal = mailedTo.Select(ReplyAddress.Key).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var mailedNormal = mailed.Select(o => ReplyAddress.Key(o.To)).ToHashSet(StringComparer.OrdinalIgnoreCase);
         var statusOf = report.Recipients.GroupBy(r => ReplyAddress.Key(r.Address), StringComparer.OrdinalIgnoreCase).ToDictionary(g => g.Key, g => g.First().Status, StringComparer.OrdinalIgnoreCase);
         var failed = reported.Select(ReplyAddress.Key).Where(mailedNormal.Contains).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
         var known = await db.EmailSuppressions.AsNoTracking().Where(s => failed.Contains(s.Address)).Select(s => s.Address).ToListAsync(cancellationToken);
@@ -284,10 +283,14 @@ public sealed class IngestEmail(
         }
 
         // The agent who wrote a reply that bounced sees it was not delivered, not "sent" (Deliveries).
-        foreach (var returned in mailed.Where(o => o.State == OutboundState.Sent && failed.Contains(ReplyAddress.Key(o.To), StringComparer.OrdinalIgnoreCase)))
+        foreach (var returned in mailed.Where(o => o.State == OutboundState.Sent))
         {
-            returned.State = OutboundState.Failed;
-            returned.LastError = ColumnText.Fit($"bounced ({statusOf.GetValueOrDefault(ReplyAddress.Key(returned.To))}): the recipient's mail server refused it for good", 1000);
+            var address = ReplyAddress.Key(returned.To);
+            if (failed.Contains(address, StringComparer.OrdinalIgnoreCase))
+            {
+                returned.State = OutboundState.Failed;
+                returned.LastError = ColumnText.Fit($"bounced ({statusOf.GetValueOrDefault(address)}): the recipient's mail server refused it for good", 1000);
+            }
         }
 
         var reason = failed.Count > 0 ? $"permanent bounce for {string.Join(", ", failed)}"

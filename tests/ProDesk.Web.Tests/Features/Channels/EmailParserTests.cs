@@ -552,6 +552,10 @@ public sealed partial class EmailParserTests
         var whole = EmailParser.Parse(Mail(subtype, 100), limits);
         Assert.EndsWith("word99", whole.TextBody.TrimEnd(), StringComparison.Ordinal);
         Assert.DoesNotContain("cut off", whole.HtmlBody ?? "", StringComparison.Ordinal);
+
+        // Exactly as long as the limit is whole too.
+        var exact = EmailParser.Parse(Encoding.UTF8.GetBytes($"From: a@example.org\r\nSubject: Exact\r\nContent-Type: text/plain\r\n\r\n{new string('x', limits.MaxTextChars)}"), limits);
+        Assert.Equal(new string('x', limits.MaxTextChars), exact.TextBody);
     }
 
     [Fact]
