@@ -118,7 +118,7 @@ public sealed class IngestMessage(ProDeskDbContext db, ITenantContext tenants, S
         alsoSave?.Invoke(result);
 
         // One SaveChanges is one transaction: contact, item, message, clocks, change and outbox event land together or not at all.
-        await db.SaveChangesAsync(cancellationToken);
+        await SaveAsync(message, cancellationToken);
         relay.Wake();
         if (newItemsQueue is not null)
         {
@@ -127,6 +127,37 @@ public sealed class IngestMessage(ProDeskDbContext db, ITenantContext tenants, S
         }
 
         return result;
+    }
+
+    /// <summary>
+    /// Attachments up to which a message's rows are written without a transaction of EF Core's own on PostgreSQL:
+    /// far below the provider's batch limits (1,000 statements, 65,535 parameters), so they always go as one batch.
+    /// </summary>
+    private const int MaxAttachmentsInOneBatch = 100;
+
+    /// <summary>
+    /// PostgreSQL runs the statements of one batch, which ends in one Sync, as one implicit transaction: an error in
+    /// any of them rolls back every one (Npgsql without error barriers). A message's rows fit one batch, so EF Core's
+    /// own BEGIN/COMMIT adds nothing to that but the COMMIT's round trip, one in five of a mail's. SQLite runs a batch
+    /// statement by statement, and a message with very many files might take two batches: both keep the transaction.
+    /// </summary>
+    private async Task SaveAsync(InboundMessage message, CancellationToken cancellationToken)
+    {
+        if (!db.Database.IsNpgsql() || message.Attachments.Count > MaxAttachmentsInOneBatch || db.Database.CurrentTransaction is not null)
+        {
+            await db.SaveChangesAsync(cancellationToken);
+            return;
+        }
+
+        db.Database.AutoTransactionBehavior = AutoTransactionBehavior.Never;
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        finally
+        {
+            db.Database.AutoTransactionBehavior = AutoTransactionBehavior.WhenNeeded;
+        }
     }
 
     private const int MaxThreadReferences = 20;

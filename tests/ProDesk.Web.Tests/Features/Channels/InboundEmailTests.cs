@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using MimeKit;
+using Npgsql;
 using ProDesk.Data.Channels;
 using ProDesk.Data.WorkItems;
 using ProDesk.Domain.WorkItems;
@@ -164,6 +165,39 @@ public sealed class InboundEmailTests(ProDeskApp app) : PostgresTest(app)
         Assert.Equal("auto-replied", sent.Headers[HeaderId.AutoSubmitted]);
         Assert.StartsWith("Re: Help", sent.Subject, StringComparison.Ordinal);
         Assert.StartsWith("support+r-", sent.ReplyTo.Mailboxes.Single().Address, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_failure_late_in_a_mails_write_leaves_none_of_it_behind_and_the_gateways_retry_takes_it_in_whole()
+    {
+        // The acknowledgment is written after the contact, the item and its message: refusing it stands for any
+        // failure at the end of the write (a constraint, a lost connection, a crash of the database).
+        await using var admin = new NpgsqlConnection(App.Database.AdminConnectionString);
+        await admin.OpenAsync();
+        await PostgresServer.Execute(admin, """
+            CREATE FUNCTION test_refuse_row() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'refused by the test'; END $$;
+            CREATE TRIGGER test_refuse_acknowledgment BEFORE INSERT ON "OutboundMessages" FOR EACH ROW EXECUTE FUNCTION test_refuse_row();
+            """);
+        var mail = Mail(from: "first.time@example.fr", subject: "Broken boiler", messageId: "late-failure@mail.example.fr");
+        try
+        {
+            var refused = await PostAsync(mail);
+            Assert.Equal(HttpStatusCode.InternalServerError, refused.StatusCode);
+        }
+        finally
+        {
+            await PostgresServer.Execute(admin, """DROP TRIGGER test_refuse_acknowledgment ON "OutboundMessages"; DROP FUNCTION test_refuse_row();""");
+        }
+
+        Assert.Empty(await ItemsAsync("acme"));
+        Assert.Equal(0, await App.InTenantAsync("acme", db => db.Contacts.CountAsync(c => c.Email == "first.time@example.fr")));
+        Assert.Equal(0, await App.InTenantAsync("acme", db => db.InboundMails.CountAsync()));
+
+        Assert.Equal(HttpStatusCode.Created, (await PostAsync(mail)).StatusCode);
+        var item = Assert.Single(await ItemsAsync("acme"));
+        Assert.Single(item.Messages);
+        Assert.Equal(1, await App.InTenantAsync("acme", db => db.Contacts.CountAsync(c => c.Email == "first.time@example.fr")));
+        Assert.Equal("first.time@example.fr", Assert.Single(await OutboundAsync("acme")).To);
     }
 
     private Task<string?> ContactOfAsync(string slug, Guid itemId) =>
