@@ -55,6 +55,12 @@ public static class SlaPolicyRules
             }
         }
 
+        // A resolution due before the first answer is a typo (hours for minutes), and would breach every item that waits.
+        if (firstResponseMinutes is > 0 and <= 525_600 && resolutionMinutes is > 0 and <= 525_600 && resolutionMinutes < firstResponseMinutes)
+        {
+            yield return ("resolutionMinutes", $"must be at least firstResponseMinutes ({firstResponseMinutes}): an item is not resolved before it is first answered");
+        }
+
         for (var i = 0; i < (warningPercents?.Count ?? 0); i++)
         {
             if (warningPercents![i] is <= 0 or >= 100)

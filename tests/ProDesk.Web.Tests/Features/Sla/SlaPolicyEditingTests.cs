@@ -124,6 +124,13 @@ public sealed class SlaPolicyEditingTests(SlaApp app) : SlaTest(app)
             errors.EnumerateObject().Select(e => e.Name).Order(StringComparer.Ordinal));
         Assert.Contains("billing", errors.GetProperty("escalations[0].queue")[0].GetString(), StringComparison.Ordinal);
 
+        // Hours typed as minutes: every waiting item would breach its resolution before its first answer was due.
+        var swapped = await admin.PutAsJsonAsync("/api/v1/tenants/acme/sla/policies/support/Normal", new { firstResponseMinutes = 480, resolutionMinutes = 24 });
+        Assert.Equal(HttpStatusCode.BadRequest, swapped.StatusCode);
+        var swappedErrors = JsonDocument.Parse(await swapped.Content.ReadAsStringAsync()).RootElement.GetProperty("errors");
+        Assert.Equal(["resolutionMinutes"], swappedErrors.EnumerateObject().Select(e => e.Name));
+        Assert.Contains("firstResponseMinutes (480)", swappedErrors.GetProperty("resolutionMinutes")[0].GetString(), StringComparison.Ordinal);
+
         var badPriority = await admin.PutAsJsonAsync("/api/v1/tenants/acme/sla/policies/support/Critical", new { resolutionMinutes = 60 });
         Assert.Equal(HttpStatusCode.BadRequest, badPriority.StatusCode);
         Assert.True(JsonDocument.Parse(await badPriority.Content.ReadAsStringAsync()).RootElement.GetProperty("errors").TryGetProperty("priority", out _));
