@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using System.Security.Cryptography;
+using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using ProDesk.Data;
@@ -8,6 +9,7 @@ using ProDesk.Data.WorkItems;
 using ProDesk.Web.Channels.Email;
 using ProDesk.Web.Hosting;
 using ProDesk.Web.Identity;
+using ProDesk.Web.Realtime;
 
 namespace ProDesk.Web.WorkItems;
 
@@ -29,12 +31,14 @@ public static class Attachments
     {
         tenant.MapPost("/work-items/{id:guid}/attachments", UploadAsync).RequireAuthorization(WorkItemsApi.WritersPolicy).DisableAntiforgery()
             .WithName("UploadAttachment").WithSummary("Attaches one file (multipart field `file`), size-limited.");
-        tenant.MapGet("/work-items/{id:guid}/attachments/{attachmentId:guid}", DownloadAsync)
-            .WithName("DownloadAttachment").WithSummary("The file, always as a download.");
+        // HEAD and Range too: a browser or client resumes a large download where it broke off.
+        tenant.MapMethods("/work-items/{id:guid}/attachments/{attachmentId:guid}", [HttpMethods.Get, HttpMethods.Head], DownloadAsync)
+            .WithName("DownloadAttachment").WithSummary("The file, always as a download (Range requests resume it).");
     }
 
     private static async Task<Results<Created<AttachmentView>, NotFound, ValidationProblem, ProblemHttpResult>> UploadAsync(
-        Guid id, HttpRequest request, ProDeskDbContext db, ProDeskPaths paths, IConfiguration configuration, ClaimsPrincipal user, TimeProvider clock, CancellationToken cancellationToken)
+        Guid id, HttpRequest request, ProDeskDbContext db, ProDeskPaths paths, IConfiguration configuration, ClaimsPrincipal user, TimeProvider clock,
+        OutboxRelay relay, CancellationToken cancellationToken)
     {
         var item = await db.WorkItems.AsNoTracking().FirstOrDefaultAsync(w => w.Id == id, cancellationToken);
         if (item is null)
@@ -65,7 +69,13 @@ public static class Attachments
         }
         catch (Exception e) when (RequestForms.IsMalformed(e, request.HttpContext))
         {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["file"] = [$"the multipart body is malformed: {e.Message}"] });
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["file"] = ["the multipart body is malformed (cut short, or its boundary is not the one its Content-Type names)"] });
+        }
+
+        if (form?.Files.Count > 1)
+        {
+            // The second would be dropped without a word.
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["file"] = [$"send one file per request ({form.Files.Count} were sent)"] });
         }
 
         if (form?.Files.GetFile("file") is not { } file)
@@ -98,9 +108,53 @@ public static class Attachments
             (_, attachment.Sha256) = await WriteBlobAsync(paths, item.TenantId, attachment.Id, input, cancellationToken);
         }
 
-        db.WorkItemAttachments.Add(attachment);
-        await db.SaveChangesAsync(cancellationToken);
+        try
+        {
+            // The file is whole on disk: the row follows even if the uploader has gone meanwhile.
+            if (!await RecordAsync(db, item, attachment, user, CancellationToken.None))
+            {
+                DeleteBlobs(paths, item.TenantId, [attachment.Id]);
+                return WorkItemsApi.IsClosed(item.Summary(await WorkItemsApi.QueueKeyAsync(db, item.QueueId, cancellationToken)) with { Status = WorkItemStatus.Closed.ToString() });
+            }
+        }
+        catch
+        {
+            DeleteBlobs(paths, item.TenantId, [attachment.Id]);
+            throw;
+        }
+
+        relay.Wake();
         return TypedResults.Created($"{request.Path}/{attachment.Id}", View(attachment));
+    }
+
+    /// <summary>
+    /// The file's row, a trail entry and a new version of the item in one transaction, so an agent who loaded the item
+    /// before the file came is asked to look again before replying (the stale-reply guard), and consoles hear of it.
+    /// False when the item was closed meanwhile.
+    /// </summary>
+    private static async Task<bool> RecordAsync(ProDeskDbContext db, WorkItem item, WorkItemAttachment attachment, ClaimsPrincipal user, CancellationToken cancellationToken)
+    {
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var now = attachment.CreatedAt;
+        // Counted up in the database: an upload never loses to a colleague's change made meanwhile.
+        if (await db.WorkItems.Where(w => w.Id == item.Id && w.Status != WorkItemStatus.Closed)
+                .ExecuteUpdateAsync(s => s.SetProperty(w => w.Version, w => w.Version + 1).SetProperty(w => w.UpdatedAt, now), cancellationToken) == 0)
+        {
+            return false;
+        }
+
+        var current = await db.WorkItems.AsNoTracking().Where(w => w.Id == item.Id).Select(w => new { w.Version, w.Status }).FirstAsync(cancellationToken);
+        db.WorkItemAttachments.Add(attachment);
+        WorkItemTrail.Changed(db, item.Id, item.TenantId, now, attachment.UploadedBy,
+            user.FindFirstValue(ProDeskClaims.Email) ?? user.FindFirstValue(ProDeskClaims.Subject), "attachment", null, attachment.FileName);
+        db.OutboxEvents.Add(new OutboxEvent
+        {
+            TenantId = item.TenantId, Type = "WorkItemUpdated", CreatedAt = now,
+            PayloadJson = JsonSerializer.Serialize(new { item.Id, current.Version, Status = current.Status.ToString() }),
+        });
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return true;
     }
 
     private static async Task<Results<FileStreamHttpResult, NotFound>> DownloadAsync(
@@ -115,9 +169,13 @@ public static class Attachments
 
         context.Response.Headers.XContentTypeOptions = "nosniff";
         context.Response.Headers.ContentSecurityPolicy = "default-src 'none'; sandbox";
+        // A client's file is not for shared caches, nor for the disk cache of a browser someone else uses next.
+        context.Response.Headers.CacheControl = "private, no-store";
         var type = InlineSafeTypes.Contains(attachment.ContentType) ? attachment.ContentType : "application/octet-stream";
+        // The bytes never change under an id: their hash is a strong validator, so a resumed download cannot splice two files.
+        var tag = attachment.Sha256 is { Length: > 0 } sha ? new Microsoft.Net.Http.Headers.EntityTagHeaderValue($"\"{Convert.ToHexStringLower(sha)}\"") : null;
         // TypedResults.File with a download name writes Content-Disposition: attachment (RFC 6266, with filename*).
-        return TypedResults.File(File.OpenRead(path), type, attachment.FileName);
+        return TypedResults.File(File.OpenRead(path), type, attachment.FileName, new DateTimeOffset(DateTime.SpecifyKind(attachment.CreatedAt, DateTimeKind.Utc)), tag, enableRangeProcessing: true);
     }
 
     /// <summary>
@@ -132,13 +190,47 @@ public static class Attachments
         var temporary = target + ".part";
         long length;
         byte[] sha256;
-        await using (var output = File.Create(temporary))
+        try
         {
-            (length, sha256) = await HashingCopy.ToDiskAsync(input, output, cancellationToken);
+            await using (var output = File.Create(temporary))
+            {
+                (length, sha256) = await HashingCopy.ToDiskAsync(input, output, cancellationToken);
+            }
+
+            File.Move(temporary, target, overwrite: true);
+        }
+        catch
+        {
+            // Cancelled, a full disk, a sender gone mid-upload: half a file is nobody's.
+            DeleteQuietly(temporary);
+            throw;
         }
 
-        File.Move(temporary, target, overwrite: true);
         return (length, sha256);
+    }
+
+    /// <summary>
+    /// Removes files written for rows that were never committed (a lost race, a failed or abandoned write): nothing
+    /// refers to them, and gateways send the large mails again, so each retry would leave another copy on disk.
+    /// </summary>
+    public static void DeleteBlobs(ProDeskPaths paths, Guid tenantId, IEnumerable<Guid> ids)
+    {
+        foreach (var id in ids)
+        {
+            DeleteQuietly(BlobPath(paths, tenantId, id));
+        }
+    }
+
+    private static void DeleteQuietly(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Best effort: the file stays unreferenced, as after a crash.
+        }
     }
 
     /// <summary>Where an attachment's bytes are: blobs/{tenant}/{attachment id}.</summary>

@@ -122,6 +122,15 @@ public sealed class MergeConversations(ProDeskDbContext db, SlaEngine sla, Outbo
             CreatedAt = now,
         });
         await sla.UpdateAsync(source, new SlaChange(StatusFrom: before), now, cancellationToken);
+        if (before == WorkItemStatus.Open && target.Status != WorkItemStatus.Open)
+        {
+            // The desk owed the source an answer: merged into a solved or waiting conversation, that question would drop
+            // out of every queue with its clock stopped. The target is open again, as when the customer writes.
+            var targetBefore = target.Status;
+            target.Status = WorkItemStatus.Open;
+            WorkItemTrail.Changed(db, target.Id, target.TenantId, now, actorId, actorName, "status", targetBefore.ToString(), target.Status.ToString());
+            await sla.UpdateAsync(target, new SlaChange(CustomerWrote: true, StatusFrom: targetBefore), now, cancellationToken);
+        }
 
         foreach (var item in new[] { source, target })
         {

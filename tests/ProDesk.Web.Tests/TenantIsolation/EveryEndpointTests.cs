@@ -87,6 +87,7 @@ public sealed class EveryEndpointTests(ProDeskApp app) : PostgresTest(app)
         ["PUT /api/v1/tenants/{tenant}/work-items/{id:guid}/fields"] = Kind.CrossTenantChecked,
         ["POST /api/v1/tenants/{tenant}/work-items/{id:guid}/attachments"] = Kind.CrossTenantChecked,
         ["GET /api/v1/tenants/{tenant}/work-items/{id:guid}/attachments/{attachmentId:guid}"] = Kind.CrossTenantChecked,
+        ["HEAD /api/v1/tenants/{tenant}/work-items/{id:guid}/attachments/{attachmentId:guid}"] = Kind.CrossTenantChecked,
         ["POST /api/v1/work/next"] = Kind.CrossTenantChecked,
         // Hub calls are checked per invocation (Features/Realtime/AgentHubTests).
         ["* /hubs/agent"] = Kind.CrossTenantChecked,

@@ -70,7 +70,9 @@ public static class EmailInboundApi
             return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Empty mail", detail: "body: send the raw message");
         }
 
-        var result = await context.RequestServices.GetRequiredService<IngestEmail>().HandleAsync(IngestEmail.RouteSource, raw, settings, cancellationToken);
+        // The mail is whole in hand: it is taken in even if the gateway hangs up meanwhile (a timeout of its own), as
+        // stopping halfway would only make its retry do it all again. Every step is bounded by the database's timeouts.
+        var result = await context.RequestServices.GetRequiredService<IngestEmail>().HandleAsync(IngestEmail.RouteSource, raw, settings, CancellationToken.None);
         var answer = new InboundMailAnswer(result.MailId, result.Outcome.ToString().ToLowerInvariant(), result.WorkItemId, result.Reason);
         return result.Outcome switch
         {

@@ -179,27 +179,33 @@ public sealed class IngestEmail(
             && replyTo is not null
             && AutomaticLimit.Allows(recentAutomatic ?? (await ProbeAsync(ledger.TenantId, ledger.Source, ledger.DedupeKey, parsed.FromAddress, cancellationToken)).RecentAutomatic);
         var acknowledged = false;
-        var result = await ingest.HandleAsync(message, stored =>
+        IngestMessage.Result result;
+        try
         {
-            ledger.State = InboundMailState.Ingested;
-            ledger.Reason = null;
-            ledger.WorkItemId = stored.Item.Id;
-            Track(ledger, isNew);
-            if (stored.Created && mayAcknowledge)
+            result = await ingest.HandleAsync(message, stored =>
             {
-                acknowledged = true;
-                db.OutboundMessages.Add(Acknowledgment(stored, parsed, replyTo!));
-            }
-        }, cancellationToken);
+                ledger.State = InboundMailState.Ingested;
+                ledger.Reason = null;
+                ledger.WorkItemId = stored.Item.Id;
+                Track(ledger, isNew);
+                if (stored.Created && mayAcknowledge)
+                {
+                    acknowledged = true;
+                    db.OutboundMessages.Add(Acknowledgment(stored, parsed, replyTo!));
+                }
+            }, cancellationToken);
+        }
+        catch
+        {
+            // Nothing committed refers to the files this attempt wrote; the raw mail stays, for the retry or a reprocess.
+            Attachments.DeleteBlobs(paths, ledger.TenantId, attachments.Select(a => a.BlobId));
+            throw;
+        }
 
         if (result.Duplicate)
         {
-            // The same mail, taken in at this very moment by another request or node: its files are the winner's, and
-            // the ones this request wrote under its own ids would lie on disk forever (gateways re-send the large mails).
-            foreach (var file in attachments)
-            {
-                File.Delete(Attachments.BlobPath(paths, ledger.TenantId, file.BlobId));
-            }
+            // The same mail, taken in at this very moment by another request or node: its files are the winner's.
+            Attachments.DeleteBlobs(paths, ledger.TenantId, attachments.Select(a => a.BlobId));
 
             var winner = await db.InboundMails.AsNoTracking().Where(m => m.Source == ledger.Source && m.DedupeKey == ledger.DedupeKey)
                 .Select(m => (Guid?)m.Id).FirstOrDefaultAsync(cancellationToken);
@@ -375,13 +381,21 @@ public sealed class IngestEmail(
     {
         var stored = new List<InboundAttachment>();
         var now = clock.GetUtcNow();
-        foreach (var file in parsed.Attachments)
+        try
         {
-            // Ids in the mail's order (a millisecond apart: version 7 ids sort by time first), which lists keep.
-            var id = Guid.CreateVersion7(now.AddMilliseconds(stored.Count));
-            using var content = new MemoryStream(file.Content, writable: false);
-            var (length, sha) = await Attachments.WriteBlobAsync(paths, tenantId, id, content, cancellationToken);
-            stored.Add(new InboundAttachment(id, file.FileName, ColumnText.Fit(file.ContentType, 128), length, sha));
+            foreach (var file in parsed.Attachments)
+            {
+                // Ids in the mail's order (a millisecond apart: version 7 ids sort by time first), which lists keep.
+                var id = Guid.CreateVersion7(now.AddMilliseconds(stored.Count));
+                using var content = new MemoryStream(file.Content, writable: false);
+                var (length, sha) = await Attachments.WriteBlobAsync(paths, tenantId, id, content, cancellationToken);
+                stored.Add(new InboundAttachment(id, file.FileName, ColumnText.Fit(file.ContentType, 128), length, sha));
+            }
+        }
+        catch
+        {
+            Attachments.DeleteBlobs(paths, tenantId, stored.Select(a => a.BlobId));
+            throw;
         }
 
         return stored;

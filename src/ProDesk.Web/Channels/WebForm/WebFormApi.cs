@@ -107,19 +107,27 @@ public static class WebFormApi
             return html ? WebFormRateLimit.TooManyPage(retryAfter) : WebFormRateLimit.TooManyProblem(retryAfter);
         }
 
-        var attachments = await StoreFilesAsync(submission.Files, paths, found.Id, cancellationToken);
+        // The submission is whole in hand: it is stored even if the browser goes away meanwhile.
+        var attachments = await StoreFilesAsync(submission.Files, paths, found.Id, CancellationToken.None);
         var message = new InboundMessage("webform", ExternalId(submission, clock.GetUtcNow(), limits.DuplicateWindow), submission.Email, submission.Name, submission.Subject, submission.Message)
         {
             Attachments = attachments,
         };
-        var result = await context.RequestServices.GetRequiredService<IngestMessage>().HandleAsync(message, cancellationToken);
+        IngestMessage.Result result;
+        try
+        {
+            result = await context.RequestServices.GetRequiredService<IngestMessage>().HandleAsync(message, CancellationToken.None);
+        }
+        catch
+        {
+            Attachments.DeleteBlobs(paths, found.Id, attachments.Select(a => a.BlobId));
+            throw;
+        }
+
         if (result.Duplicate)
         {
             // The first submission kept its own files; these copies are referenced by nothing.
-            foreach (var file in attachments)
-            {
-                File.Delete(Attachments.BlobPath(paths, found.Id, file.BlobId));
-            }
+            Attachments.DeleteBlobs(paths, found.Id, attachments.Select(a => a.BlobId));
         }
 
         return Success(html, found, fields, new WebFormAnswer(result.Item.Id, result.Duplicate ? "duplicate" : "created"), created: !result.Duplicate);
@@ -230,8 +238,14 @@ public static class WebFormApi
             Add("submissionId", "at most 100 letters, digits and - _ . :");
         }
 
-        // A file input left empty still sends a part with no name and no bytes.
+        // A file input left empty still sends a part with no name and no bytes; a named file without any is a file that
+        // did not make it (a cloud placeholder, a file emptied meanwhile), and the customer must not think it was sent.
         var files = fields.Files.Where(f => f.Length > 0).ToList();
+        foreach (var empty in fields.Files.Where(f => f.Length == 0 && !string.IsNullOrWhiteSpace(f.FileName)))
+        {
+            Add(empty.Name, $"{SafeFileName.From(empty.FileName, "a file")} is empty");
+        }
+
         if (files.Count > limits.MaxFiles)
         {
             Add("attachments", $"at most {limits.MaxFiles} files");
@@ -269,14 +283,22 @@ public static class WebFormApi
     private static async Task<IReadOnlyList<InboundAttachment>> StoreFilesAsync(IReadOnlyList<IFormFile> files, ProDeskPaths paths, Guid tenantId, CancellationToken cancellationToken)
     {
         var stored = new List<InboundAttachment>();
-        foreach (var file in files)
+        try
         {
-            var id = Guid.CreateVersion7();
-            await using var input = file.OpenReadStream();
-            var (length, sha) = await Attachments.WriteBlobAsync(paths, tenantId, id, input, cancellationToken);
-            // The browser's type is a hint only: downloads are served as attachments with nosniff whatever it says.
-            var type = file.ContentType is { Length: > 0 and <= 128 } t && t.Contains('/', StringComparison.Ordinal) && !t.Any(char.IsControl) ? t : "application/octet-stream";
-            stored.Add(new InboundAttachment(id, SafeFileName.From(file.FileName, "attachment"), type, length, sha));
+            foreach (var file in files)
+            {
+                var id = Guid.CreateVersion7();
+                await using var input = file.OpenReadStream();
+                var (length, sha) = await Attachments.WriteBlobAsync(paths, tenantId, id, input, cancellationToken);
+                // The browser's type is a hint only: downloads are served as attachments with nosniff whatever it says.
+                var type = file.ContentType is { Length: > 0 and <= 128 } t && t.Contains('/', StringComparison.Ordinal) && !t.Any(char.IsControl) ? t : "application/octet-stream";
+                stored.Add(new InboundAttachment(id, SafeFileName.From(file.FileName, "attachment"), type, length, sha));
+            }
+        }
+        catch
+        {
+            Attachments.DeleteBlobs(paths, tenantId, stored.Select(a => a.BlobId));
+            throw;
         }
 
         return stored;

@@ -179,10 +179,18 @@ public sealed class InboundEmailTests(ProDeskApp app) : PostgresTest(app)
             CREATE TRIGGER test_refuse_acknowledgment BEFORE INSERT ON "OutboundMessages" FOR EACH ROW EXECUTE FUNCTION test_refuse_row();
             """);
         var mail = Mail(from: "first.time@example.fr", subject: "Broken boiler", messageId: "late-failure@mail.example.fr");
+        var builder = new BodyBuilder { TextBody = "The boiler's plate is attached." };
+        builder.Attachments.Add("plate.jpg", Enumerable.Range(0, 50_000).Select(i => (byte)i).ToArray());
+        mail.Body = builder.ToMessageBody();
+        var blobs = Path.Combine(App.Services.GetRequiredService<ProDesk.Web.Hosting.ProDeskPaths>().BlobDirectory);
+        string[] Files() => Directory.Exists(blobs) ? Directory.GetFiles(blobs, "*", SearchOption.AllDirectories).Where(f => !f.Contains($"{Path.DirectorySeparatorChar}mail{Path.DirectorySeparatorChar}", StringComparison.Ordinal)).ToArray() : [];
+        var filesBefore = Files();
         try
         {
             var refused = await PostAsync(mail);
             Assert.Equal(HttpStatusCode.InternalServerError, refused.StatusCode);
+            // The files written for rows that never committed are gone too: a gateway's retries would pile them up.
+            Assert.Empty(Files().Except(filesBefore));
         }
         finally
         {

@@ -115,6 +115,25 @@ public sealed class WebFormTests(ProDeskApp app) : PostgresTest(app)
     }
 
     [Fact]
+    public async Task A_named_file_without_bytes_is_refused_so_the_customer_does_not_believe_it_was_sent()
+    {
+        using var content = new MultipartFormDataContent();
+        foreach (var (name, value) in Form(message: "The contract is attached."))
+        {
+            content.Add(new StringContent(value), name);
+        }
+
+        // A cloud-drive placeholder or a file emptied meanwhile: named, but nothing in it.
+        content.Add(new ByteArrayContent([]), "attachments", "contract.pdf");
+
+        var response = await App.CreateClient().SendAsync(Post(content));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("contract.pdf is empty", (await JsonAsync(response)).GetProperty("errors").GetProperty("attachments")[0].GetString(), StringComparison.Ordinal);
+        Assert.Empty(await ItemsAsync());
+    }
+
+    [Fact]
     public async Task Nul_and_terminal_control_characters_are_dropped_and_a_line_break_in_a_one_line_field_is_a_space()
     {
         using var content = new MultipartFormDataContent();

@@ -37,6 +37,34 @@ public sealed class AttachmentsAndTagsTests(ProDeskApp app) : PostgresTest(app)
     }
 
     [Fact]
+    public async Task A_new_file_moves_the_item_on_and_its_download_can_resume_but_is_never_cached()
+    {
+        var (client, id) = await ItemAsync("acme");
+        var loaded = (await client.JsonAsync($"/api/v1/tenants/acme/work-items/{id}")).GetProperty("item").GetProperty("version").GetInt32();
+        var bytes = Enumerable.Range(0, 10_000).Select(i => (byte)i).ToArray();
+        var upload = await client.PostAsync($"/api/v1/tenants/acme/work-items/{id}/attachments", new MultipartFormDataContent { { new ByteArrayContent(bytes), "file", "statement.pdf" } });
+        Assert.Equal(HttpStatusCode.Created, upload.StatusCode);
+
+        // An agent who loaded the item before the file came is asked to look again before replying; the trail names the file.
+        var item = await client.JsonAsync($"/api/v1/tenants/acme/work-items/{id}");
+        Assert.Equal(loaded + 1, item.GetProperty("item").GetProperty("version").GetInt32());
+        Assert.Contains(item.GetProperty("changes").EnumerateArray(), c => c.GetProperty("field").GetString() == "attachment" && c.GetProperty("to").GetString() == "statement.pdf");
+
+        var head = await client.SendAsync(new HttpRequestMessage(HttpMethod.Head, upload.Headers.Location));
+        Assert.Equal(HttpStatusCode.OK, head.StatusCode);
+        Assert.Equal(bytes.Length, head.Content.Headers.ContentLength);
+        Assert.Equal("bytes", head.Headers.AcceptRanges.Single());
+        Assert.True(head.Headers.CacheControl is { Private: true, NoStore: true }, head.Headers.CacheControl?.ToString());
+
+        using var rest = new HttpRequestMessage(HttpMethod.Get, upload.Headers.Location);
+        rest.Headers.Range = new System.Net.Http.Headers.RangeHeaderValue(9_000, null);
+        rest.Headers.IfRange = new System.Net.Http.Headers.RangeConditionHeaderValue(head.Headers.ETag!);
+        var resumed = await client.SendAsync(rest);
+        Assert.Equal(HttpStatusCode.PartialContent, resumed.StatusCode);
+        Assert.Equal(bytes[9_000..], await resumed.Content.ReadAsByteArrayAsync());
+    }
+
+    [Fact]
     public async Task Empty_and_oversized_files_are_refused_with_the_field_named()
     {
         var (client, id) = await ItemAsync("acme");
@@ -46,6 +74,16 @@ public sealed class AttachmentsAndTagsTests(ProDeskApp app) : PostgresTest(app)
 
         var none = await client.PostAsync($"/api/v1/tenants/acme/work-items/{id}/attachments", new MultipartFormDataContent { { new StringContent("x"), "other" } });
         Assert.Equal(HttpStatusCode.BadRequest, none.StatusCode);
+
+        // Two files in one request: the second is not dropped without a word.
+        var two = await client.PostAsync($"/api/v1/tenants/acme/work-items/{id}/attachments", new MultipartFormDataContent
+        {
+            { new ByteArrayContent("one"u8.ToArray()), "file", "one.txt" },
+            { new ByteArrayContent("two"u8.ToArray()), "file", "two.txt" },
+        });
+        Assert.Equal(HttpStatusCode.BadRequest, two.StatusCode);
+        Assert.Contains("one file per request", await two.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Empty((await client.JsonAsync($"/api/v1/tenants/acme/work-items/{id}")).GetProperty("attachments").EnumerateArray());
 
         var huge = new byte[26 * 1024 * 1024];
         var tooBig = await client.PostAsync($"/api/v1/tenants/acme/work-items/{id}/attachments", new MultipartFormDataContent { { new ByteArrayContent(huge), "file", "huge.bin" } });

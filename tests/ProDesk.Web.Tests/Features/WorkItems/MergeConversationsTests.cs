@@ -70,6 +70,25 @@ public sealed class MergeConversationsTests(ProDeskApp app) : PostgresTest(app)
         Assert.Contains(events, e => e.Contains(source.ToString(), StringComparison.Ordinal) && e.Contains("\"Closed\"", StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData("Solved")]
+    [InlineData("Pending")]
+    public async Task An_unanswered_question_merged_into_a_solved_or_waiting_conversation_opens_it_again(string targetStatus)
+    {
+        var agent = await AgentAsync();
+        var target = await IngestAsync("acme", Mail("Invoice 2041", "Why twice?"));
+        (await agent.PostAsJsonAsync($"/api/v1/tenants/acme/work-items/{target}/status", new { status = targetStatus })).EnsureSuccessStatusCode();
+        var source = await IngestAsync("acme", Mail("Invoice 2041 again", "Still charged twice, please answer."));
+
+        (await agent.PostAsJsonAsync($"/api/v1/tenants/acme/work-items/{target}/merge", new { from = source })).EnsureSuccessStatusCode();
+
+        // The question is back in the queue, with its clock running, and the trail says why.
+        var into = await agent.JsonAsync($"/api/v1/tenants/acme/work-items/{target}");
+        Assert.Equal("Open", into.GetProperty("item").GetProperty("status").GetString());
+        Assert.Equal([targetStatus, "Open"], Fields(into, "status"));
+        Assert.Contains(await App.InTenantAsync("acme", db => db.WorkItems.Where(w => w.Status == WorkItemStatus.Open).Select(w => w.Id).ToListAsync()), id => id == target);
+    }
+
     [Fact]
     public async Task A_follow_up_to_the_merged_conversation_lands_in_the_one_it_was_merged_into()
     {
