@@ -27,6 +27,13 @@ public static class PlainText
     /// <summary>What a one-line field does not keep as it is: bidi controls, and the Unicode line and paragraph separators.</summary>
     private static readonly System.Buffers.SearchValues<char> NotInALine = System.Buffers.SearchValues.Create(Bidi + "\u2028\u2029");
 
+    /// <summary>
+    /// Nothing a reader would see: only spaces and invisible format characters (zero-width space and joiners, the word
+    /// joiner, a byte order mark). Such a "message" would be an item with an invisible subject no agent can click.
+    /// </summary>
+    public static bool IsBlank(string value) =>
+        value.All(c => char.IsWhiteSpace(c) || System.Globalization.CharUnicodeInfo.GetUnicodeCategory(c) == System.Globalization.UnicodeCategory.Format);
+
     /// <summary>Whether <paramref name="c"/> is one of the bidi controls a one-line field drops (mail headers too: MailText).</summary>
     internal static bool IsBidiControl(char c) => BidiControls.Contains(c);
 

@@ -3,12 +3,17 @@ using Microsoft.EntityFrameworkCore;
 using ProDesk.Data;
 using ProDesk.Data.Identity;
 using ProDesk.Web.Audit;
+using System.Text.Json;
+using ProDesk.Data.WorkItems;
+using ProDesk.Domain.WorkItems;
+using ProDesk.Web.Realtime;
 using ProDesk.Web.Tenancy;
+using ProDesk.Web.WorkItems;
 
 namespace ProDesk.Web.Identity;
 
 /// <summary>Provider staff and the tenants each serves: read and changed by the admin page and the staff API alike.</summary>
-public sealed class StaffDirectory(ProDeskDbContext db, ITenantStore tenants, AuditLog audit)
+public sealed class StaffDirectory(ProDeskDbContext db, ITenantStore tenants, AuditLog audit, IServiceScopeFactory scopes, TimeProvider clock)
 {
     public sealed record Member(Guid Id, string Email, string DisplayName, IReadOnlyList<string> Roles, IReadOnlyList<string> Tenants);
 
@@ -36,12 +41,56 @@ public sealed class StaffDirectory(ProDeskDbContext db, ITenantStore tenants, Au
     /// </summary>
     public async Task AssignAsync(AppUser member, IReadOnlyList<TenantInfo> served, ClaimsPrincipal actor, CancellationToken cancellationToken = default)
     {
-        db.StaffTenants.RemoveRange(await db.StaffTenants.Where(s => s.UserId == member.Id).ToListAsync(cancellationToken));
+        var before = await db.StaffTenants.Where(s => s.UserId == member.Id).ToListAsync(cancellationToken);
+        db.StaffTenants.RemoveRange(before);
         db.StaffTenants.AddRange(served.DistinctBy(t => t.Id).Select(t => new StaffTenant { UserId = member.Id, TenantId = t.Id }));
         // A new stamp makes the change reach signed-in sessions at their next check and tokens at once.
         member.SecurityStamp = Guid.NewGuid().ToString("N");
         member.ConcurrencyStamp = Guid.NewGuid().ToString();
         await db.SaveChangesAsync(cancellationToken);
         await audit.RecordAsync(AuditLog.TenantsAssigned, actor, member.Email, details: string.Join(',', served.Select(t => t.Slug).Distinct().Order(StringComparer.Ordinal)), cancellationToken: cancellationToken);
+
+        var kept = served.Select(t => t.Id).ToHashSet();
+        foreach (var removed in before.Where(s => !kept.Contains(s.TenantId)))
+        {
+            if (await tenants.FindByIdAsync(removed.TenantId, cancellationToken) is { } tenant)
+            {
+                await ReleaseItemsAsync(member.Id, tenant, actor, cancellationToken);
+            }
+        }
+    }
+
+    /// <summary>
+    /// A member of staff no longer serving a tenant cannot even see the items assigned to them there: they go back to
+    /// the queue (unassigned, in the trail, announced), or nobody could pick them up, as claim-next hands out only unassigned work.
+    /// </summary>
+    private async Task ReleaseItemsAsync(Guid memberId, TenantInfo tenant, ClaimsPrincipal actor, CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        using var inTenant = TenantScopes.Enter(scope.ServiceProvider.GetRequiredService<TenantScopes>().ForTenant(tenant));
+        var tenantDb = scope.ServiceProvider.GetRequiredService<ProDeskDbContext>();
+        var now = clock.GetUtcNow().UtcDateTime;
+        var actorId = Guid.TryParse(actor.FindFirstValue(ProDeskClaims.Subject), out var id) ? id : (Guid?)null;
+        var actorName = actor.FindFirstValue(ProDeskClaims.Email) ?? actor.FindFirstValue(ProDeskClaims.Subject);
+        var items = await tenantDb.WorkItems.Where(w => w.AssigneeId == memberId && w.Status != WorkItemStatus.Closed).ToListAsync(cancellationToken);
+        foreach (var item in items)
+        {
+            WorkItemTrail.Changed(tenantDb, item.Id, item.TenantId, now, actorId, actorName, "assignee", memberId.ToString(), null);
+            item.AssigneeId = null;
+            item.Version++;
+            item.UpdatedAt = now;
+            tenantDb.OutboxEvents.Add(new OutboxEvent
+            {
+                TenantId = item.TenantId, Type = "WorkItemUpdated", CreatedAt = now,
+                PayloadJson = JsonSerializer.Serialize(new { item.Id, item.Version, Status = item.Status.ToString() }),
+            });
+        }
+
+        if (items.Count > 0)
+        {
+            // An agent saving one of them at this moment wins; the admin can take the tenant away again for the rest.
+            await tenantDb.SaveChangesAsync(cancellationToken);
+            scope.ServiceProvider.GetRequiredService<OutboxRelay>().Wake();
+        }
     }
 }

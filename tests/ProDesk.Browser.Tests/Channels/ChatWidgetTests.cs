@@ -41,7 +41,7 @@ public sealed class ChatWidgetTests(BrowserFixture fixture, ITestOutputHelper ou
 
         // The visitor types: the agent sees it; the visitor's next message appears in the thread without a reload.
         await message.PressSequentiallyAsync("Hello");
-        await Expect(agent.GetByTestId("presence")).ToContainTextAsync("Vera Visitor is typing");
+        await Expect(agent.GetByTestId("presence")).ToContainTextAsync("Vera Visitor (visitor) is typing");
         await message.PressSequentiallyAsync(", are you there?");
         await message.PressAsync("Enter");
         await Expect(agent.GetByTestId("thread")).ToContainTextAsync("Hello, are you there?");
@@ -141,6 +141,61 @@ public sealed class ChatWidgetTests(BrowserFixture fixture, ITestOutputHelper ou
         await Page.ReloadAsync();
         await Page.GetByRole(AriaRole.Button, new() { Name = "Chat with us" }).ClickAsync();
         await Expect(messages.Filter(new() { HasText = words })).ToHaveCountAsync(1);
+    }
+
+    [Fact]
+    public async Task Two_messages_typed_before_the_desk_answers_the_first_stay_one_conversation()
+    {
+        await SignedInPageAsync("agent1@prodesk.test");
+        using var site = ClientSite.Start(Fixture.App.BaseAddress, "acme", WidgetKey("acme"));
+        var (first, second) = ($"Hi {Guid.NewGuid():N}"[..12], $"My boiler leaks {Guid.NewGuid():N}"[..24]);
+
+        // The desk's answer to the first message is held back until the visitor has typed the second: a slow network.
+        var release = new TaskCompletionSource();
+        string? firstSend = null;
+        await Page.RouteWebSocketAsync(new System.Text.RegularExpressions.Regex("/hubs/chat"), page =>
+        {
+            var desk = page.ConnectToServer();
+            page.OnMessage(frame =>
+            {
+                if (firstSend is null && frame.Text?.Contains("\"target\":\"Send\"", StringComparison.Ordinal) == true)
+                {
+                    firstSend = JsonDocument.Parse(frame.Text.Split('\u001e')[0]).RootElement.GetProperty("invocationId").GetString();
+                }
+
+                desk.Send(frame.Text!);
+            });
+            desk.OnMessage(frame =>
+            {
+                if (firstSend is not null && frame.Text!.Contains($"\"invocationId\":\"{firstSend}\"", StringComparison.Ordinal) && frame.Text.Contains("\"type\":3", StringComparison.Ordinal))
+                {
+                    _ = release.Task.ContinueWith(_ => page.Send(frame.Text), TaskScheduler.Default);
+                    return;
+                }
+
+                page.Send(frame.Text!);
+            });
+        });
+
+        await Page.GotoAsync(site.Address.ToString());
+        await Page.GetByRole(AriaRole.Button, new() { Name = "Chat with us" }).ClickAsync();
+        await Page.GetByRole(AriaRole.Textbox, new() { Name = "Email (required)" }).FillAsync("quick@example.org");
+        await Page.GetByRole(AriaRole.Button, new() { Name = "Start chat" }).ClickAsync();
+        var box = Page.GetByRole(AriaRole.Textbox, new() { Name = "Type your message" });
+        await box.FillAsync(first);
+        await box.PressAsync("Enter");
+        await box.FillAsync(second);
+        await box.PressAsync("Enter");
+        release.SetResult();
+
+        var messages = Page.GetByRole(AriaRole.List, new() { Name = "Messages" }).GetByRole(AriaRole.Listitem);
+        await Expect(messages.Filter(new() { HasText = second })).Not.ToHaveAttributeAsync("aria-busy", "true");
+
+        // One conversation holds both: after a reload the widget shows the first message too.
+        await Page.ReloadAsync();
+        await Page.GetByRole(AriaRole.Button, new() { Name = "Chat with us" }).ClickAsync();
+        await Expect(messages.Filter(new() { HasText = first })).ToHaveCountAsync(1);
+        await Expect(messages.Filter(new() { HasText = second })).ToHaveCountAsync(1);
     }
 
     private static string WidgetKey(string slug) =>

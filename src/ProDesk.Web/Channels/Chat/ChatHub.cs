@@ -12,6 +12,7 @@ using ProDesk.Domain.WorkItems;
 using ProDesk.Web.Hosting;
 using ProDesk.Web.Realtime;
 using ProDesk.Web.Tenancy;
+using ProDesk.Web.WorkItems;
 
 namespace ProDesk.Web.Channels.Chat;
 
@@ -96,15 +97,17 @@ public sealed class ChatHub(
         var (widget, session) = await SessionAsync(token);
         Read();
         IReadOnlyList<ChatMessageView> messages = [];
-        if (session.ItemId is { } itemId)
+        if (session.ItemId is { } named)
         {
-            if (!await IsOpenAsync(itemId))
+            if (await OpenItemAsync(named) is not { } itemId)
             {
                 // Closed (or gone): the next message starts a new conversation, so the widget starts empty.
                 session = session with { ItemId = null };
             }
             else
             {
+                // An agent may have merged this chat into another conversation: the visitor's messages and the replies are there.
+                session = session with { ItemId = itemId };
                 messages = await HistoryAsync(itemId, session.SessionId);
                 await Groups.AddToGroupAsync(Context.ConnectionId, HubGroups.Chat(itemId));
                 await Groups.AddToGroupAsync(Context.ConnectionId, HubGroups.ChatSession(session.SessionId));
@@ -125,7 +128,7 @@ public sealed class ChatHub(
         var body = Body(text, clientMessageId);
         // A new conversation is counted when a message opens it, not when the form is filled in: the pre-chat
         // token (or one naming a closed conversation) is the visitor's to keep, and each message sent with it alone opens another.
-        var opens = session.ItemId is not { } current || !await IsOpenAsync(current);
+        var opens = session.ItemId is not { } current || await OpenItemAsync(current) is null;
         if (!limits.TryMessage(Ip, widget.Tenant.Id) || (opens && !limits.TryConversation(Ip)))
         {
             throw new HubException(TooFast);
@@ -174,7 +177,9 @@ public sealed class ChatHub(
         }
 
         Context.Items[nameof(Typing)] = now;
-        await realtime.ItemPresenceAsync(new PresenceEvent(widget.Tenant.Slug, itemId, Guid.Empty, session.Name, "typing"));
+        // Named as the visitor, never as a bare name: a visitor may call itself after an agent of the desk.
+        var who = session.Name.Length > 0 ? $"{session.Name} (visitor)" : $"{session.Email} (visitor)";
+        await realtime.ItemPresenceAsync(new PresenceEvent(widget.Tenant.Slug, itemId, Guid.Empty, who, "typing"));
     }
 
     /// <summary>
@@ -204,10 +209,20 @@ public sealed class ChatHub(
         }
     }
 
-    /// <summary>Whether the item a visitor's token names still takes its messages (not closed, not gone).</summary>
-    private async Task<bool> IsOpenAsync(Guid itemId) =>
-        await db.WorkItems.AsNoTracking().Where(w => w.Id == itemId).Select(w => (WorkItemStatus?)w.Status).FirstOrDefaultAsync(Context.ConnectionAborted)
-            is { } status && status != WorkItemStatus.Closed;
+    /// <summary>
+    /// The item that takes the messages of the chat a visitor's token names: that item while it is not closed, else the
+    /// open conversation an agent merged it into (as ingestion threads them); null when there is none.
+    /// </summary>
+    private async Task<Guid?> OpenItemAsync(Guid itemId)
+    {
+        var item = await db.WorkItems.AsNoTracking().FirstOrDefaultAsync(w => w.Id == itemId, Context.ConnectionAborted);
+        if (item is { Status: WorkItemStatus.Closed })
+        {
+            item = await MergeConversations.MergedTargetAsync(db, item, Context.ConnectionAborted);
+        }
+
+        return item is { Status: not WorkItemStatus.Closed } ? item.Id : null;
+    }
 
     // An IPv6 client by its /64, as the web form counts it.
     private string Ip => ClientAddress.Key(Context.GetHttpContext()?.Connection.RemoteIpAddress);
@@ -295,7 +310,7 @@ public sealed class ChatHub(
         }
 
         var body = PlainText.Body(text);
-        if (body.Length == 0)
+        if (PlainText.IsBlank(body))
         {
             throw new HubException("Write a message first.");
         }

@@ -224,9 +224,9 @@ public static class WebFormApi
             Add("subject", $"at most {limits.MaxSubjectLength} characters");
         }
 
-        if (message.Length == 0)
+        if (PlainText.IsBlank(message))
         {
-            Add("message", "is required");
+            Add("message", message.Length == 0 ? "is required" : "is required (invisible characters alone are no message)");
         }
         else if (message.Length > limits.MaxMessageLength)
         {

@@ -128,6 +128,7 @@
     try { if (value) localStorage.setItem(storageKey, value); else localStorage.removeItem(storageKey); } catch { /* storage off: the session lasts the page */ }
   }
   let unsent = null;
+  let sending = Promise.resolve();
   function newId() {
     const bytes = new Uint8Array(16);
     crypto.getRandomValues(bytes);
@@ -267,19 +268,29 @@
     }
   });
 
+  // One id per message as filled in: a double click, or sending again after an answer that got lost, stores it once;
+  // an edit makes it another message.
+  let offlineDraft = null;
   offline.addEventListener("submit", async e => {
     e.preventDefault();
+    const submit = offline.querySelector("button[type=submit]");
+    if (submit && submit.disabled) return;
     offError.hidden = true;
     const email = offEmail.value.trim();
     if (!validEmail(email)) { offError.textContent = "Enter your email address, so we can reply."; offError.hidden = false; return; }
     if (!offText.value.trim()) { offError.textContent = "Write your message first."; offError.hidden = false; return; }
+    const filled = `${offName.value}\n${email}\n${offText.value}`;
+    if (!offlineDraft || offlineDraft.filled !== filled) offlineDraft = { filled, id: newId() };
+    if (submit) submit.disabled = true;
     try {
-      await connection.invoke("LeaveMessage", offName.value, email, newId(), offText.value);
+      await connection.invoke("LeaveMessage", offName.value, email, offlineDraft.id, offText.value);
       offline.hidden = true;
       say(`Thank you. We will reply by email to ${email}.`);
     } catch (error) {
       offError.textContent = reason(error);
       offError.hidden = false;
+    } finally {
+      if (submit) submit.disabled = false;
     }
   });
 
@@ -295,6 +306,12 @@
     const id = retry ? retry.id : newId();
     const item = addMessage({ from: "visitor", body: text }, true);
     input.value = "";
+    // One after another: the first message of a chat opens the conversation and its answer's token names it. A second
+    // sent before that answer would carry the pre-chat token and open another conversation.
+    const turn = sending;
+    let done;
+    sending = new Promise(resolve => { done = resolve; });
+    await turn;
     try {
       const sent = await connection.invoke("Send", token, id, text);
       unsent = null;
@@ -313,6 +330,8 @@
       chatError.textContent = `Not sent: ${reason(error)}`;
       chatError.hidden = false;
       if (reason(error).startsWith(sessionEnded)) { save(null); resumeOrGreet().catch(() => {}); }
+    } finally {
+      done();
     }
   });
   input.addEventListener("keydown", e => {

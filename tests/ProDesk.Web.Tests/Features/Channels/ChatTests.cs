@@ -213,6 +213,42 @@ public sealed class ChatTests(ProDeskApp app) : PostgresTest(app)
     }
 
     [Fact]
+    public async Task A_chat_merged_into_another_conversation_still_gets_its_answers_live_and_after_a_reload()
+    {
+        // The same person on two devices: two chats, which an agent merges.
+        await using var phone = await ConnectAsync("acme");
+        var first = await phone.SendAsync((await phone.StartAsync("Mia", "mia@example.com")).Token, "My order never came");
+        await using var laptop = await ConnectAsync("acme");
+        var second = await laptop.SendAsync((await laptop.StartAsync("Mia", "mia@example.com")).Token, "Order 5521, still nothing");
+        var (kept, merged) = (await ItemIdOfAsync(first.MessageId), await ItemIdOfAsync(second.MessageId));
+        var agent = App.CreateClient().WithBearer((await App.PatAsync("agent1@prodesk.test")).Secret);
+        (await agent.PostAsJsonAsync($"/api/v1/tenants/acme/work-items/{kept}/merge", new { from = merged })).EnsureSuccessStatusCode();
+
+        (await agent.PostAsJsonAsync($"/api/v1/tenants/acme/work-items/{kept}/replies", new { body = "It ships tomorrow." })).EnsureSuccessStatusCode();
+        await SendDueAsync();
+
+        // Both devices hear the answer at once, and the merged one finds its conversation again after a reload.
+        Assert.Equal("It ships tomorrow.", (await NextAsync(phone.Messages)).Body);
+        Assert.Equal("It ships tomorrow.", (await NextAsync(laptop.Messages)).Body);
+        await using var reloaded = await ConnectAsync("acme");
+        var resumed = await reloaded.Connection.InvokeAsync<ChatHub.Conversation>("Resume", second.Token);
+        Assert.Equal([("visitor", "Order 5521, still nothing"), ("agent", "It ships tomorrow.")], resumed.Messages.Select(m => (m.From, m.Body)));
+        var next = await reloaded.SendAsync(resumed.Token, "Thanks!");
+        Assert.Equal(kept, await ItemIdOfAsync(next.MessageId));
+    }
+
+    [Fact]
+    public async Task A_message_of_invisible_characters_only_is_refused()
+    {
+        await using var visitor = await ConnectAsync("acme");
+        var token = (await visitor.StartAsync()).Token;
+
+        var refused = await Assert.ThrowsAsync<HubException>(() => visitor.SendAsync(token, "\u200B\u2060\uFEFF "));
+        Assert.Contains("Write a message first", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(0, await App.InTenantAsync("acme", db => db.WorkItems.CountAsync()));
+    }
+
+    [Fact]
     public async Task Typing_shows_on_the_other_side_both_ways()
     {
         await using var visitor = await ConnectAsync("acme");
@@ -224,7 +260,8 @@ public sealed class ChatTests(ProDeskApp app) : PostgresTest(app)
 
         await visitor.Connection.InvokeAsync("Typing", sent.Token);
         var typing = await NextAsync(presence);
-        Assert.Equal(("typing", "Ada Visitor", itemId), (typing.What, typing.Name, typing.ItemId));
+        // Named as a visitor: one may call itself after an agent of the desk.
+        Assert.Equal(("typing", "Ada Visitor (visitor)", itemId), (typing.What, typing.Name, typing.ItemId));
 
         await agent.InvokeAsync("Typing", "acme", itemId);
         Assert.Equal("Alex Martin", (await NextAsync(visitor.Typing)).Name);

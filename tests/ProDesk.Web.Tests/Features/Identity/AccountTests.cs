@@ -167,6 +167,32 @@ public sealed partial class AccountTests(ProDeskApp app) : PostgresTest(app)
         Assert.Equal(["acme", "northwind"], me.EnumerateArray().Select(t => t.GetProperty("slug").GetString()).Order());
     }
 
+    [Fact]
+    public async Task An_agent_taken_off_a_client_hands_its_items_there_back_to_the_queue()
+    {
+        var agent = await App.UserAsync("agent2@prodesk.test");
+        var acmeItem = await (await App.IntegrationClientAsync("acme")).CreateConversationAsync("acme", "handover-acme", "Stuck order");
+        var northwindItem = await (await App.IntegrationClientAsync("northwind")).CreateConversationAsync("northwind", "handover-nw", "Late delivery");
+        foreach (var (slug, id) in new[] { ("acme", acmeItem), ("northwind", northwindItem) })
+        {
+            await App.InTenantAsync(slug, async db =>
+            {
+                await db.WorkItems.Where(w => w.Id == id).ExecuteUpdateAsync(u => u.SetProperty(w => w.AssigneeId, agent.Id));
+                return 0;
+            });
+        }
+
+        var admin = App.CreateClient().WithBearer((await App.PatAsync("admin@prodesk.test")).Secret);
+        Assert.Equal(HttpStatusCode.NoContent, (await admin.PutAsJsonAsync($"/api/v1/admin/staff/{agent.Id}/tenants", new { tenants = new[] { "northwind" } })).StatusCode);
+
+        // The agent can no longer see the acme item: it is back in acme's queue, and the trail says who let it go.
+        var released = await App.InTenantAsync("acme", db => db.WorkItems.AsNoTracking().SingleAsync(w => w.Id == acmeItem));
+        Assert.Null(released.AssigneeId);
+        var change = await App.InTenantAsync("acme", db => db.WorkItemChanges.AsNoTracking().Where(c => c.WorkItemId == acmeItem && c.Field == "assignee").OrderBy(c => c.Id).LastAsync());
+        Assert.Equal((agent.Id.ToString(), (string?)null, "admin@prodesk.test"), (change.From, change.To, change.ActorName));
+        Assert.Equal(agent.Id, await App.InTenantAsync("northwind", db => db.WorkItems.Where(w => w.Id == northwindItem).Select(w => w.AssigneeId).SingleAsync()));
+    }
+
     [Theory]
     [InlineData("/hubs/agent", "access_token=pdk_abc", null, "pdk_abc")]
     [InlineData("/api/v1/me", "access_token=pdk_abc", null, null)]
