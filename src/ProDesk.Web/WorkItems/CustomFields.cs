@@ -17,6 +17,8 @@ public static class CustomFields
     public static IReadOnlyList<CustomFieldDefinition> Of(TenantInfo tenant) =>
         JsonSerializer.Deserialize<List<CustomFieldDefinition>>(tenant.FieldsJson, JsonSerializerOptions.Web) ?? [];
 
+    private static readonly JsonSerializerOptions ReadableJson = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     /// <summary>Merges <paramref name="values"/> into <paramref name="currentJson"/>; null removes a value. Errors name the field.</summary>
     public static (string? Json, Dictionary<string, string[]> Errors) Apply(TenantInfo tenant, string currentJson, IReadOnlyDictionary<string, JsonElement>? values)
     {
@@ -81,6 +83,8 @@ public static class CustomFields
             }
         }
 
-        return (errors.Count == 0 ? result.ToJsonString() : null, errors);
+        // Stored as written, not as \u escapes: the trail shows this text to people ("é日本", not "\u00E9\u65E5\u672C").
+        // Pages encode it where they show it, as any text.
+        return (errors.Count == 0 ? result.ToJsonString(ReadableJson) : null, errors);
     }
 }

@@ -156,6 +156,7 @@ public sealed class ChatHub(
         }
 
         var message = result.Message ?? throw new InvalidOperationException("Ingestion returned no message.");
+        RefuseReusedId(result, body);
         if (!result.Duplicate)
         {
             // The visitor's other tabs: its session's, never another visitor's whose chat an agent merged into this one.
@@ -191,13 +192,27 @@ public sealed class ChatHub(
         var widget = await WidgetAsync();
         var (cleanName, cleanEmail) = Visitor(name, email);
         var body = Body(text, clientMessageId);
-        if (!limits.TryConversation(Ip) || !limits.TryMessage(Ip, widget.Tenant.Id))
+        // The message allowance first: a refused call must not use up the scarcer allowance of new conversations.
+        if (!limits.TryMessage(Ip, widget.Tenant.Id) || !limits.TryConversation(Ip))
         {
             throw new HubException(TooFast);
         }
 
-        await ingest.HandleAsync(
+        var result = await ingest.HandleAsync(
             new InboundMessage("webform", $"chat-offline/{cleanEmail}/{clientMessageId}", cleanEmail, cleanName, SubjectOf(body), body), CancellationToken.None);
+        RefuseReusedId(result, body);
+    }
+
+    /// <summary>
+    /// A message id names one message: a retry of it is answered as stored, but other words under the same id would be
+    /// answered "sent" and never stored, so they are refused.
+    /// </summary>
+    private static void RefuseReusedId(IngestMessage.Result result, string body)
+    {
+        if (result.Duplicate && result.Message is { } stored && stored.Body != body)
+        {
+            throw new HubException("This message id was already used for another message. Send it as a new message.");
+        }
     }
 
     /// <summary>Counts a read against the IP's allowance; refuses the call when it is used up.</summary>

@@ -798,15 +798,23 @@ public static class EmailParser
             return (reader.ComplianceStatus & broken) == 0;
         }
 
+        private static readonly FormatOptions MailLineEnds = new() { NewLineFormat = NewLineFormat.Dos };
+
         private void AddMessage(MessagePart attached)
         {
             using var content = new MemoryStream();
-            attached.Message?.WriteTo(FormatOptions.Default, content);
+            // With the CRLF line ends mail has on the wire (the default here is the platform's LF), so the copy an agent
+            // downloads is the forwarded message as sent, its DKIM signature still checkable.
+            attached.Message?.WriteTo(MailLineEnds, content);
             var number = Attachments.Count + 1;
 
-            // A subject is a title, not a path: its slashes must not be read as directories.
+            // The name the sender gave the file, else the message's subject. A subject is a title, not a path: its
+            // slashes must not be read as directories.
             var subject = MailText.Line(attached.Message?.Subject, MaxSubjectLength).Replace('/', '-').Replace('\\', '-');
-            var name = SafeFileName.From(subject.Length == 0 ? null : subject + ".eml", $"message-{number}.eml");
+            var declared = attached.ContentDisposition?.FileName ?? attached.ContentType.Name;
+            var name = !string.IsNullOrWhiteSpace(declared)
+                ? SafeFileName.From(declared, $"message-{number}.eml")
+                : SafeFileName.From(subject.Length == 0 ? null : subject + ".eml", $"message-{number}.eml");
             Add(new ParsedAttachment(name, "message/rfc822", content.ToArray(), ContentIdOf(attached.ContentId), Inline: false));
         }
 

@@ -249,6 +249,17 @@ public sealed class ChatTests(ProDeskApp app) : PostgresTest(app)
     }
 
     [Fact]
+    public async Task A_retry_is_answered_as_stored_but_other_words_under_the_same_id_are_refused_not_dropped()
+    {
+        await using var visitor = await ConnectAsync("acme");
+        var first = await visitor.SendAsync((await visitor.StartAsync()).Token, "My order 5521 is late", "m1");
+
+        Assert.Equal(first.MessageId, (await visitor.SendAsync(first.Token, "My order 5521 is late", "m1")).MessageId);
+        var refused = await Assert.ThrowsAsync<HubException>(() => visitor.SendAsync(first.Token, "Actually it is order 5522", "m1"));
+        Assert.Contains("already used for another message", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Typing_shows_on_the_other_side_both_ways()
     {
         await using var visitor = await ConnectAsync("acme");

@@ -434,6 +434,21 @@ public sealed partial class EmailParserTests
     }
 
     [Fact]
+    public void A_forwarded_message_keeps_the_name_its_sender_gave_it_and_its_bytes_as_sent()
+    {
+        const string inner = "From: bank@example.com\r\nTo: ana@example.org\r\nSubject: Contract v2\r\nMessage-ID: <c2@example.com>\r\n" +
+            "DKIM-Signature: v=1; a=rsa-sha256; d=example.com; s=s1; bh=abc; b=def\r\n\r\nPlease sign by Friday.\r\nRegards\r\n";
+        var raw = "From: ana@example.org\r\nTo: support@acme.test\r\nSubject: Evidence\r\nMIME-Version: 1.0\r\n" +
+            "Content-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n--b1\r\nContent-Type: text/plain\r\n\r\nThe original is attached.\r\n" +
+            "--b1\r\nContent-Type: message/rfc822\r\nContent-Disposition: attachment; filename=\"evidence-original.eml\"\r\n\r\n" + inner + "\r\n--b1--\r\n";
+
+        var attached = Assert.Single(EmailParser.Parse(Encoding.UTF8.GetBytes(raw)).Attachments);
+
+        Assert.Equal("evidence-original.eml", attached.FileName);
+        Assert.Equal(inner, Encoding.UTF8.GetString(attached.Content));
+    }
+
+    [Fact]
     public void An_inline_image_keeps_its_content_id_and_the_html_keeps_the_cid_reference()
     {
         var email = Parse("inline-cid-image.eml");

@@ -229,6 +229,10 @@ public sealed class SlaClockTests(SlaApp app) : SlaTest(app)
         await agent.PostAsJsonAsync($"/api/v1/tenants/sla-lab/work-items/{id}/replies", new { body = "Found it, shipping today." });
         App.Clock.Advance(TimeSpan.FromMinutes(5));
         Assert.Equal(0, await SweepAsync()); // met in time: the next-response breach never fires
-        Assert.Empty((await ItemAsync(agent, "sla-lab", id)).GetProperty("sla").GetProperty("breaches").EnumerateArray());
+        var met = (await ItemAsync(agent, "sla-lab", id)).GetProperty("sla");
+        Assert.Empty(met.GetProperty("breaches").EnumerateArray());
+        // A met response is no longer due, and the reply made the item wait on the customer (the resolution paused):
+        // nothing is due, where the met clocks used to be listed with their past due times, as if overdue.
+        Assert.Empty(met.GetProperty("dueAt").EnumerateObject());
     }
 }
