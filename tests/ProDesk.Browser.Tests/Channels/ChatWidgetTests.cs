@@ -98,28 +98,7 @@ public sealed class ChatWidgetTests(BrowserFixture fixture, ITestOutputHelper ou
 
         // The desk stores the first message, but its answer never reaches the visitor: the connection drops it and
         // the widget hears an error instead, as when a network blip ends the call after the desk committed.
-        string? firstSend = null;
-        await Page.RouteWebSocketAsync(new System.Text.RegularExpressions.Regex("/hubs/chat"), page =>
-        {
-            var desk = page.ConnectToServer();
-            page.OnMessage(frame =>
-            {
-                if (firstSend is null && frame.Text?.Contains("\"target\":\"Send\"", StringComparison.Ordinal) == true)
-                {
-                    firstSend = JsonDocument.Parse(frame.Text.Split('\u001e')[0]).RootElement.GetProperty("invocationId").GetString();
-                }
-
-                desk.Send(frame.Text!);
-            });
-            desk.OnMessage(frame =>
-            {
-                var messages = frame.Text!.Split('\u001e', StringSplitOptions.RemoveEmptyEntries).Select(message =>
-                    firstSend is not null && message.Contains("\"type\":3", StringComparison.Ordinal) && message.Contains($"\"invocationId\":\"{firstSend}\"", StringComparison.Ordinal)
-                        ? $"{{\"type\":3,\"invocationId\":\"{firstSend}\",\"error\":\"Connection lost.\"}}"
-                        : message);
-                page.Send(string.Concat(messages.Select(m => m + "\u001e")));
-            });
-        });
+        await OnFirstSendAnswerAsync((page, message, id) => page.Send($"{{\"type\":3,\"invocationId\":\"{id}\",\"error\":\"Connection lost.\"}}\u001e"));
 
         await Page.GotoAsync(site.Address.ToString());
         await Page.GetByRole(AriaRole.Button, new() { Name = "Chat with us" }).ClickAsync();
@@ -152,30 +131,7 @@ public sealed class ChatWidgetTests(BrowserFixture fixture, ITestOutputHelper ou
 
         // The desk's answer to the first message is held back until the visitor has typed the second: a slow network.
         var release = new TaskCompletionSource();
-        string? firstSend = null;
-        await Page.RouteWebSocketAsync(new System.Text.RegularExpressions.Regex("/hubs/chat"), page =>
-        {
-            var desk = page.ConnectToServer();
-            page.OnMessage(frame =>
-            {
-                if (firstSend is null && frame.Text?.Contains("\"target\":\"Send\"", StringComparison.Ordinal) == true)
-                {
-                    firstSend = JsonDocument.Parse(frame.Text.Split('\u001e')[0]).RootElement.GetProperty("invocationId").GetString();
-                }
-
-                desk.Send(frame.Text!);
-            });
-            desk.OnMessage(frame =>
-            {
-                if (firstSend is not null && frame.Text!.Contains($"\"invocationId\":\"{firstSend}\"", StringComparison.Ordinal) && frame.Text.Contains("\"type\":3", StringComparison.Ordinal))
-                {
-                    _ = release.Task.ContinueWith(_ => page.Send(frame.Text), TaskScheduler.Default);
-                    return;
-                }
-
-                page.Send(frame.Text!);
-            });
-        });
+        await OnFirstSendAnswerAsync((page, message, _) => release.Task.ContinueWith(_ => page.Send($"{message}\u001e"), TaskScheduler.Default));
 
         await Page.GotoAsync(site.Address.ToString());
         await Page.GetByRole(AriaRole.Button, new() { Name = "Chat with us" }).ClickAsync();
@@ -196,6 +152,45 @@ public sealed class ChatWidgetTests(BrowserFixture fixture, ITestOutputHelper ou
         await Page.GetByRole(AriaRole.Button, new() { Name = "Chat with us" }).ClickAsync();
         await Expect(messages.Filter(new() { HasText = first })).ToHaveCountAsync(1);
         await Expect(messages.Filter(new() { HasText = second })).ToHaveCountAsync(1);
+    }
+
+    /// <summary>
+    /// Routes the widget's hub socket through the test: frames pass as they are, except the desk's answer to the
+    /// visitor's first Send, which goes to <paramref name="answer"/> (with the page's side of the socket and the call's id).
+    /// </summary>
+    private async Task OnFirstSendAnswerAsync(Action<IWebSocketRoute, string, string> answer)
+    {
+        string? firstSend = null;
+        await Page.RouteWebSocketAsync(new System.Text.RegularExpressions.Regex("/hubs/chat"), page =>
+        {
+            var desk = page.ConnectToServer();
+            page.OnMessage(frame =>
+            {
+                if (firstSend is null && frame.Text?.Contains("\"target\":\"Send\"", StringComparison.Ordinal) == true)
+                {
+                    firstSend = JsonDocument.Parse(frame.Text.Split('\u001e')[0]).RootElement.GetProperty("invocationId").GetString();
+                }
+
+                desk.Send(frame.Text!);
+            });
+            desk.OnMessage(frame =>
+            {
+                // A frame may carry several messages (each ended by 0x1e): only the answer is taken out.
+                var messages = frame.Text!.Split('\u001e', StringSplitOptions.RemoveEmptyEntries).ToList();
+                var held = messages.FindIndex(m => firstSend is not null && m.Contains("\"type\":3", StringComparison.Ordinal)
+                    && m.Contains($"\"invocationId\":\"{firstSend}\"", StringComparison.Ordinal));
+                if (held >= 0)
+                {
+                    answer(page, messages[held], firstSend!);
+                    messages.RemoveAt(held);
+                }
+
+                if (messages.Count > 0)
+                {
+                    page.Send(string.Concat(messages.Select(m => m + "\u001e")));
+                }
+            });
+        });
     }
 
     private static string WidgetKey(string slug) =>
