@@ -57,9 +57,12 @@ public static class CustomFields
 
             switch (definition.Type)
             {
-                // A JSON number past decimal's range (1e300) is refused like any other non-number.
-                case "number" when value.ValueKind == JsonValueKind.Number && value.TryGetDecimal(out var number):
-                    result[key] = number;
+                // Past decimal's range (1e29) or so small it would be kept as 0 (1e-29, 1e-400): refused, saying why.
+                case "number" when value.ValueKind == JsonValueKind.Number && (!value.TryGetDecimal(out var number) || (number == 0 && HasNonZeroDigit(value.GetRawText()))):
+                    errors[name] = ["must be a number from -7.9e28 to 7.9e28, with at most 28 decimal places"];
+                    break;
+                case "number" when value.ValueKind == JsonValueKind.Number:
+                    result[key] = value.GetDecimal();
                     break;
                 case "text" when value.ValueKind == JsonValueKind.String && value.GetString() is { Length: <= 1000 } text && !text.Contains('\0', StringComparison.Ordinal):
                     // One line, as the console shows it: no terminal or bidi controls (Channels.PlainText).
@@ -87,4 +90,7 @@ public static class CustomFields
         // Pages encode it where they show it, as any text.
         return (errors.Count == 0 ? result.ToJsonString(ReadableJson) : null, errors);
     }
+
+    /// <summary>Whether a JSON number's digits (before any exponent) are not all zero.</summary>
+    private static bool HasNonZeroDigit(string raw) => raw.TakeWhile(c => c is not ('e' or 'E')).Any(c => c is >= '1' and <= '9');
 }

@@ -139,6 +139,19 @@ public sealed class AttachmentsAndTagsTests(ProDeskApp app) : PostgresTest(app)
         Assert.Contains("<dd data-testid=\"field\">C-1234</dd>", page, StringComparison.Ordinal);
         Assert.Contains("<dt>Estimate (EUR)</dt>", page, StringComparison.Ordinal);
         Assert.Contains("data-testid=\"contact\"", page, StringComparison.Ordinal);
+
+        // A number too large to keep, or so small it would be kept as 0, is refused saying why; the trail reads as written.
+        foreach (var raw in new[] { "1e29", "0.00000000000000000000000000001", "1e-400" })
+        {
+            var outOfRange = await agent.PutAsync($"/api/v1/tenants/acme/work-items/{id}/fields",
+                new StringContent($"{{\"fields\":{{\"estimate\":{raw}}}}}", System.Text.Encoding.UTF8, "application/json"));
+            Assert.Equal(HttpStatusCode.BadRequest, outOfRange.StatusCode);
+            Assert.Contains("at most 28 decimal places", await outOfRange.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
+        (await agent.PutAsJsonAsync($"/api/v1/tenants/acme/work-items/{id}/fields", new { fields = new Dictionary<string, object?> { ["contract-number"] = "é日本" } })).EnsureSuccessStatusCode();
+        var trail = (await agent.JsonAsync($"/api/v1/tenants/acme/work-items/{id}")).GetProperty("changes").EnumerateArray().Last(c => c.GetProperty("field").GetString() == "fields");
+        Assert.Contains("\"contract-number\":\"é日本\"", trail.GetProperty("to").GetString(), StringComparison.Ordinal);
     }
 
     [Fact]
