@@ -246,6 +246,12 @@ public static partial class WorkItemsApi
             return problem;
         }
 
+        if (request.Version is < 1)
+        {
+            // Items start at version 1: no agent loaded this one, and a 409 "changed since" would send them looking.
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["version"] = ["must be the item's version as loaded (1 or more)"] });
+        }
+
         return await AnswerAsync(await commands.ReplyAsync(id, body, request.Version, request.Force, user, cancellationToken), db, cancellationToken);
     }
 

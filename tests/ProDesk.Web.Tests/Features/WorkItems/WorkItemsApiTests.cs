@@ -229,6 +229,11 @@ public sealed class WorkItemsApiTests(ProDeskApp app) : PostgresTest(app)
         Assert.Equal(seen + 1, problem.GetProperty("current").GetProperty("version").GetInt32());
         Assert.Equal("Open", problem.GetProperty("current").GetProperty("status").GetString());
 
+        // A version no item ever had is the caller's mistake, named as such, not a colleague's change.
+        var never = await agentB.PostAsJsonAsync($"/api/v1/tenants/acme/work-items/{id}/replies", new { body = "We are on it", version = -1 });
+        Assert.Equal(HttpStatusCode.BadRequest, never.StatusCode);
+        Assert.True(JsonDocument.Parse(await never.Content.ReadAsStringAsync()).RootElement.GetProperty("errors").TryGetProperty("version", out _));
+
         var confirmed = await agentB.PostAsJsonAsync($"/api/v1/tenants/acme/work-items/{id}/replies", new { body = "We are on it", version = seen, force = true });
         Assert.Equal(HttpStatusCode.OK, confirmed.StatusCode);
         var item = await agentB.JsonAsync($"/api/v1/tenants/acme/work-items/{id}");
