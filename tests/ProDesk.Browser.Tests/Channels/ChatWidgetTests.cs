@@ -54,8 +54,11 @@ public sealed class ChatWidgetTests(BrowserFixture fixture, ITestOutputHelper ou
         await agent.GetByRole(AriaRole.Button, new() { Name = "Send reply" }).ClickAsync();
         await Expect(Page.GetByRole(AriaRole.List, new() { Name = "Messages" })).ToContainTextAsync("Yes, a technician is on the way.");
 
-        // A reload of the client's page resumes the conversation from the stored token.
+        // A reload of the client's page resumes the conversation from the stored token; the reply was read with the
+        // panel open, so the bubble does not call it new again.
         await Page.ReloadAsync();
+        await Expect(Page.Locator("#prodesk-chat-panel ol li")).ToHaveCountAsync(3);
+        await Expect(Page.GetByRole(AriaRole.Button, new() { Name = "Chat with us" })).ToHaveTextAsync("Chat with us");
         await Page.GetByRole(AriaRole.Button, new() { Name = "Chat with us" }).ClickAsync();
         var messages = Page.GetByRole(AriaRole.List, new() { Name = "Messages" }).GetByRole(AriaRole.Listitem);
         await Expect(messages).ToHaveCountAsync(3);

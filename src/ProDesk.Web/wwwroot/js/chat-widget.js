@@ -147,7 +147,17 @@
   }
   function say(text) { status.textContent = text; }
 
-  function addMessage(message, pending) {
+  // The last agent message the visitor had in front of them (the panel open), kept with the token: a reload marks
+  // only later ones as new.
+  const seenKey = `${storageKey}:seen`;
+  function seenId() { try { return localStorage.getItem(seenKey); } catch { return null; } }
+  function markSeen() {
+    if (panel.hidden || !lastAgentId) return;
+    try { localStorage.setItem(seenKey, lastAgentId); } catch { /* storage off: every reload marks the replies new */ }
+  }
+  let lastAgentId = null;
+
+  function addMessage(message, pending, fresh = true) {
     if (message.id && shown.has(message.id)) return null;
     if (message.id) shown.add(message.id);
     const item = el("li", { class: message.from === "agent" ? "agent" : "visitor" }, [
@@ -159,7 +169,9 @@
     list.scrollTop = list.scrollHeight;
     if (message.from === "agent") {
       typing.textContent = "";
-      if (panel.hidden) bubble.textContent = "Chat with us · new message";
+      if (message.id) lastAgentId = message.id;
+      if (panel.hidden && fresh) bubble.textContent = "Chat with us · new message";
+      markSeen();
     }
     return item;
   }
@@ -170,7 +182,8 @@
     input.maxLength = maxLength;
     list.replaceChildren();
     shown.clear();
-    for (const message of conversation.messages) addMessage(message, false);
+    const seenAt = conversation.messages.findIndex(m => m.id === seenId());
+    conversation.messages.forEach((message, i) => addMessage(message, false, i > seenAt));
     inConversation = conversation.messages.length > 0;
     show("chat");
     say(conversation.agentsOnline ? `Chatting as ${conversation.name || conversation.email}` : "No one is online right now; we will answer here as soon as we are back.");
@@ -247,6 +260,7 @@
     panel.hidden = !open;
     bubble.setAttribute("aria-expanded", String(open));
     bubble.textContent = "Chat with us";
+    if (open) markSeen();
     if (open) connect().then(() => { const first = panel.querySelector("form:not([hidden]) input, form:not([hidden]) textarea"); if (first) first.focus(); }, () => {});
   }
   bubble.addEventListener("click", () => toggle(panel.hidden));
