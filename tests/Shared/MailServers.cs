@@ -53,6 +53,21 @@ public sealed class MailServers
         return new MailServers(new ImapEndpoint(imapHost, imapPort, Variable("PRODESK_TEST_IMAP_PASSWORD")), new SmtpEndpoint(smtpHost, smtpPort, directory));
     }
 
+    /// <summary>
+    /// Makes the stored file of <paramref name="user"/>'s message with <paramref name="subject"/> unreadable to the IMAP
+    /// server (which runs as nobody), so it answers NO to every FETCH of it, as a corrupt file or a provider's
+    /// "could not be FETCHed" does; <paramref name="readable"/> puts it right again.
+    /// </summary>
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public static void SetReadable(string user, string subject, bool readable)
+    {
+        var homes = Environment.GetEnvironmentVariable("PRODESK_TEST_IMAP_HOMES") ?? throw new InvalidOperationException("PRODESK_TEST_IMAP_HOMES is not set: run the tests through tests/run.sh.");
+        var file = System.IO.Directory.EnumerateFiles(Path.Combine(homes, user, "Maildir"), "*", SearchOption.AllDirectories)
+            .Where(f => f.Contains($"{Path.DirectorySeparatorChar}cur{Path.DirectorySeparatorChar}", StringComparison.Ordinal) || f.Contains($"{Path.DirectorySeparatorChar}new{Path.DirectorySeparatorChar}", StringComparison.Ordinal))
+            .Single(f => File.ReadAllText(f).Contains($"Subject: {subject}\r\n", StringComparison.Ordinal) || File.ReadAllText(f).Contains($"Subject: {subject}\n", StringComparison.Ordinal));
+        File.SetUnixFileMode(file, readable ? UnixFileMode.UserRead | UnixFileMode.UserWrite : UnixFileMode.None);
+    }
+
     /// <summary>An IMAP connection logged in as <paramref name="user"/> (its mailbox is made on first login); the caller disposes it.</summary>
     public async Task<ImapClient> ConnectImapAsync(string user, CancellationToken cancellationToken = default)
     {

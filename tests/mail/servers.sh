@@ -129,6 +129,8 @@ EOF
   export PRODESK_TEST_IMAP_PASSWORD="$MAIL_IMAP_PASSWORD"
   export PRODESK_TEST_SMTP="127.0.0.1:$smtp_port"
   export PRODESK_TEST_SMTP_DIR="$MAIL_DIR/sent"
+  # Each IMAP user's home (its Maildir inside): tests that break a stored message on the server reach it there.
+  export PRODESK_TEST_IMAP_HOMES="$MAIL_DIR/mail"
 }
 
 mail_servers_stop() {
@@ -147,5 +149,5 @@ mail_servers_stop() {
   done
   rm -rf "$MAIL_DIR"
   MAIL_DIR=
-  unset PRODESK_TEST_IMAP PRODESK_TEST_IMAP_PASSWORD PRODESK_TEST_SMTP PRODESK_TEST_SMTP_DIR
+  unset PRODESK_TEST_IMAP PRODESK_TEST_IMAP_PASSWORD PRODESK_TEST_SMTP PRODESK_TEST_SMTP_DIR PRODESK_TEST_IMAP_HOMES
 }

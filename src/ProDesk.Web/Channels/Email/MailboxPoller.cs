@@ -69,7 +69,13 @@ public sealed partial class MailboxPoller(IServiceScopeFactory scopes, IDataProt
             {
                 while (Interlocked.Exchange(ref state.Again, 0) == 1)
                 {
-                    taken += await PollLockedAsync(tenant, mailboxId, cancellationToken);
+                    var (took, more) = await PollLockedAsync(tenant, mailboxId, cancellationToken);
+                    taken += took;
+                    if (more && took > 0)
+                    {
+                        // A backlog larger than a batch drains at once, not a batch a minute.
+                        Volatile.Write(ref state.Again, 1);
+                    }
                 }
             }
             finally
@@ -91,7 +97,8 @@ public sealed partial class MailboxPoller(IServiceScopeFactory scopes, IDataProt
         public int Again;
     }
 
-    private async Task<int> PollLockedAsync(TenantInfo tenant, Guid mailboxId, CancellationToken cancellationToken)
+    /// <returns>How many mails were new to the desk, and whether more were waiting than one batch takes.</returns>
+    private async Task<(int Taken, bool More)> PollLockedAsync(TenantInfo tenant, Guid mailboxId, CancellationToken cancellationToken)
     {
         await using var scope = scopes.CreateAsyncScope();
         using var tenantScope = TenantScopes.Enter(scope.ServiceProvider.GetRequiredService<TenantScopes>().ForTenant(tenant));
@@ -99,15 +106,19 @@ public sealed partial class MailboxPoller(IServiceScopeFactory scopes, IDataProt
         var mailbox = await db.Mailboxes.FirstOrDefaultAsync(m => m.Id == mailboxId && m.Enabled, cancellationToken);
         if (mailbox is null)
         {
-            return 0;
+            return (0, false);
         }
 
         var taken = 0;
+        var more = false;
+        // Messages the server refuses to hand out (a corrupt file, Gmail's "some messages could not be FETCHed"): each
+        // stays unread and is tried again next time, and the rest of the mailbox still comes in.
+        var unreadable = new List<string>();
         try
         {
-            using var client = await ConnectAsync(mailbox, cancellationToken);
-            var folder = await client.GetFolderAsync(mailbox.Folder, cancellationToken);
-            await folder.OpenAsync(FolderAccess.ReadWrite, cancellationToken);
+            using var session = new FolderSession(this, mailbox, cancellationToken);
+            await session.OpenAsync();
+            var folder = session.Folder;
             // Unread mail, and mail that arrived since the last poll even if someone already read it in their own
             // client (a shared inbox is read by people too). Mail read before the mailbox was set up, or before its
             // folder was recreated (a new UIDVALIDITY), is history and stays out.
@@ -124,15 +135,19 @@ public sealed partial class MailboxPoller(IServiceScopeFactory scopes, IDataProt
             // "UID n:*" always matches the newest mail, even below n (RFC 3501): only UIDs above the last one count.
             var arrived = lastUid >= uint.MaxValue ? [] : (await folder.SearchAsync(
                 SearchQuery.Uids(new UniqueIdRange(new UniqueId((uint)lastUid + 1), UniqueId.MaxValue)), cancellationToken)).Where(u => u.Id > lastUid);
-            var batch = unseen.Concat(arrived).Distinct().OrderBy(u => u.Id).Take(BatchSize).ToList();
+            var candidates = unseen.Concat(arrived).Distinct().OrderBy(u => u.Id).ToList();
+            var batch = candidates.Take(BatchSize).ToList();
+            more = candidates.Count > batch.Count;
             // The size the server gives, so that a huge mail is never read into memory (and a mail deleted meanwhile drops out).
-            var summaries = batch.Count == 0 ? [] : await folder.FetchAsync(batch, MessageSummaryItems.UniqueId | MessageSummaryItems.Size | MessageSummaryItems.Envelope, cancellationToken);
+            var summaries = await session.SummariesAsync(batch, unreadable);
             var maxBytes = scope.ServiceProvider.GetRequiredService<IOptions<EmailOptions>>().Value.MaxBytes;
             foreach (var summary in summaries.OrderBy(m => m.UniqueId.Id))
             {
                 // Each mail in its own DI scope (own DbContext): one mail's failure leaves the others' commits alone.
-                await using (var mailScope = scopes.CreateAsyncScope())
+                folder = session.Folder;
+                try
                 {
+                    await using var mailScope = scopes.CreateAsyncScope();
                     var ingest = mailScope.ServiceProvider.GetRequiredService<IngestEmail>();
                     IngestEmail.Result result;
                     if (summary.Size > maxBytes)
@@ -155,14 +170,20 @@ public sealed partial class MailboxPoller(IServiceScopeFactory scopes, IDataProt
 
                     taken += result.Outcome == IngestEmail.Outcome.Duplicate ? 0 : 1;
                 }
+                catch (Exception e) when (session.IsRefusal(e))
+                {
+                    await session.RefusedAsync(summary.UniqueId, e, unreadable);
+                    continue;
+                }
 
                 await folder.AddFlagsAsync(summary.UniqueId, MessageFlags.Seen, silent: true, cancellationToken);
                 // In UID order, so everything up to here was taken in; saved with the poll (a crash before repeats, and dedupes).
                 mailbox.LastUid = Math.Max(mailbox.LastUid ?? 0, summary.UniqueId.Id);
             }
 
-            await client.DisconnectAsync(quit: true, cancellationToken);
-            mailbox.LastError = null;
+            await session.Client.DisconnectAsync(quit: true, cancellationToken);
+            mailbox.LastError = unreadable.Count == 0 ? null
+                : ColumnText.Fit($"{unreadable.Count} message(s) the server would not hand out stay unread and are tried again: {string.Join("; ", unreadable)}", 1000);
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
@@ -172,7 +193,86 @@ public sealed partial class MailboxPoller(IServiceScopeFactory scopes, IDataProt
 
         mailbox.LastPolledAt = clock.GetUtcNow().UtcDateTime;
         await db.SaveChangesAsync(CancellationToken.None);
-        return taken;
+        return (taken, more);
+    }
+
+    private const MessageSummaryItems SummaryItems = MessageSummaryItems.UniqueId | MessageSummaryItems.Size | MessageSummaryItems.Envelope;
+
+    /// <summary>
+    /// The mailbox's folder on one connection, opened again when the server refuses a message: a refused FETCH is a NO,
+    /// or (Dovecot, when it cannot read a stored file) the end of the connection. Each such message stays unread and is
+    /// tried again at the next poll, and the rest of the mailbox still comes in; a connection that keeps failing fails the poll.
+    /// </summary>
+    private sealed class FolderSession(MailboxPoller poller, Mailbox mailbox, CancellationToken cancellationToken) : IDisposable
+    {
+        private const int MaxReopens = 5;
+        private int _reopens;
+
+        public ImapClient Client { get; private set; } = null!;
+
+        public IMailFolder Folder { get; private set; } = null!;
+
+        public async Task OpenAsync()
+        {
+            Client?.Dispose();
+            Client = await poller.ConnectAsync(mailbox, cancellationToken);
+            Folder = await Client.GetFolderAsync(mailbox.Folder, cancellationToken);
+            await Folder.OpenAsync(FolderAccess.ReadWrite, cancellationToken);
+        }
+
+        /// <summary>Whether <paramref name="error"/> is the server refusing one message, rather than a failure of the poll.</summary>
+        public bool IsRefusal(Exception error) => error is ImapCommandException || (error is ImapProtocolException && _reopens < MaxReopens);
+
+        /// <summary>Names the refused message in <paramref name="unreadable"/>, and opens the connection again where the server dropped it.</summary>
+        public async Task RefusedAsync(UniqueId uid, Exception error, List<string> unreadable)
+        {
+            unreadable.Add($"UID {uid.Id}: {error.Message}");
+            if (!Client.IsConnected || error is ImapProtocolException)
+            {
+                _reopens++;
+                await OpenAsync();
+            }
+        }
+
+        /// <summary>The batch's summaries in one command; when the server refuses that, one by one, leaving out only what it refuses.</summary>
+        public async Task<IList<IMessageSummary>> SummariesAsync(List<UniqueId> batch, List<string> unreadable)
+        {
+            if (batch.Count == 0)
+            {
+                return [];
+            }
+
+            try
+            {
+                return await Folder.FetchAsync(batch, SummaryItems, cancellationToken);
+            }
+            catch (Exception e) when (batch.Count > 1 && IsRefusal(e))
+            {
+                if (!Client.IsConnected || e is ImapProtocolException)
+                {
+                    _reopens++;
+                    await OpenAsync();
+                }
+            }
+
+            var summaries = new List<IMessageSummary>();
+            foreach (var uid in batch)
+            {
+                try
+                {
+                    summaries.AddRange(await Folder.FetchAsync([uid], SummaryItems, cancellationToken));
+                }
+                catch (Exception e) when (IsRefusal(e))
+                {
+                    // Left out; the others still come.
+                    await RefusedAsync(uid, e, unreadable);
+                }
+            }
+
+            return summaries;
+        }
+
+        public void Dispose() => Client?.Dispose();
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Polling mailbox {Mailbox} of {Tenant} failed")]

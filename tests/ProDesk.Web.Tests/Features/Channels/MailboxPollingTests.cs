@@ -67,6 +67,33 @@ public sealed class MailboxPollingTests(ProDeskApp app) : PostgresTest(app)
     }
 
     [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task A_message_the_server_will_not_hand_out_holds_up_nothing_else_and_comes_in_once_it_can()
+    {
+        var admin = await AdminAsync();
+        var user = await MailboxAsync(admin);
+        await _servers.AppendAsync(user, Mail("Before the broken one"));
+        await _servers.AppendAsync(user, Mail("Broken on the server"));
+        await _servers.AppendAsync(user, Mail("After the broken one"));
+        MailServers.SetReadable(user, "Broken on the server", readable: false);
+
+        await PollAsync();
+
+        // One refused FETCH used to fail the whole batch, every minute: nothing of the mailbox came in.
+        Assert.Equal(["Before the broken one", "After the broken one"], await SubjectsAsync());
+        Assert.Equal(1, await _servers.UnseenCountAsync(user));
+        var mailbox = (await admin.JsonAsync("/api/v1/tenants/acme/channels/email/mailboxes"))[0];
+        Assert.Contains("would not hand out", mailbox.GetProperty("lastError").GetString(), StringComparison.Ordinal);
+
+        MailServers.SetReadable(user, "Broken on the server", readable: true);
+        await PollAsync();
+
+        Assert.Equal(["Before the broken one", "After the broken one", "Broken on the server"], await SubjectsAsync());
+        Assert.Equal(0, await _servers.UnseenCountAsync(user));
+        Assert.Equal(JsonValueKind.Null, (await admin.JsonAsync("/api/v1/tenants/acme/channels/email/mailboxes"))[0].GetProperty("lastError").ValueKind);
+    }
+
+    [Fact]
     public async Task A_mail_its_mailbox_says_is_too_large_is_quarantined_from_the_stream_and_marked_seen()
     {
         await using var app = App.WithWebHostBuilder(b => b.UseSetting("Email:MaxBytes", "4096"));
