@@ -55,10 +55,14 @@ public sealed class IngestEmail(
         var probe = await ProbeAsync(tenantId, source, dedupeKey, parsed?.FromAddress, cancellationToken);
         if (probe.SeenId is { } seenId && parsed?.MessageId is not null
             && await db.InboundMails.AsNoTracking().Where(m => m.Id == seenId).Select(m => new { m.FromAddress, m.RawSha256 }).FirstAsync(cancellationToken) is var seen
-            && seen.RawSha256 != sha256 && !string.Equals(seen.FromAddress, parsed.FromAddress, StringComparison.OrdinalIgnoreCase))
+            && seen.RawSha256 != sha256
+            && (!string.Equals(seen.FromAddress, parsed.FromAddress, StringComparison.OrdinalIgnoreCase)
+                || await SaysOtherwiseAsync(source, dedupeKey, parsed, cancellationToken)))
         {
             // Another sender's different mail under a Message-ID already seen (a client that reuses ids, or a copy
-            // meant to suppress the real one): not the same mail, so it is keyed by its bytes too, and taken in.
+            // meant to suppress the real one), or the same sender's with other words (web-form mailers and scanners
+            // reuse one id): not the same mail, so it is keyed by its bytes too, and taken in. The same mail come
+            // again by another route differs only in its headers, and stays a duplicate.
             dedupeKey = $"{dedupeKey}#sha256:{sha256}";
             probe = await ProbeAsync(tenantId, source, dedupeKey, parsed.FromAddress, cancellationToken);
         }
@@ -74,6 +78,14 @@ public sealed class IngestEmail(
         var ledger = NewLedger(tenantId, source, dedupeKey, sha256, raw.LongLength, parsed?.Subject ?? headers.Subject, parsed?.FromAddress ?? headers.From);
 
         return await TakeInAsync(ledger, isNew: true, parsed, failure, settings, probe.RecentAutomatic, cancellationToken, probe.Suppressed);
+    }
+
+    /// <summary>Whether the mail stored under this source and key has a text body other than <paramref name="parsed"/>'s.</summary>
+    private async Task<bool> SaysOtherwiseAsync(string source, string dedupeKey, ParsedEmail parsed, CancellationToken cancellationToken)
+    {
+        var key = $"email:{source}:{dedupeKey}";
+        var stored = await db.WorkItemMessages.AsNoTracking().Where(m => m.ExternalId == key).Select(m => m.Body).FirstOrDefaultAsync(cancellationToken);
+        return stored is not null && stored != parsed.TextBody.Replace("\0", "", StringComparison.Ordinal);
     }
 
     /// <summary>

@@ -147,6 +147,21 @@ public sealed class InboundEmailTests(ProDeskApp app) : PostgresTest(app)
     }
 
     [Fact]
+    public async Task A_mailer_reusing_one_message_id_for_different_forms_loses_none_but_a_redelivery_stays_a_duplicate()
+    {
+        var first = Mail(from: "noreply@shop.example", subject: "Order form", body: "Order 1: two chairs.", messageId: "form@shop.example");
+        var second = Mail(from: "noreply@shop.example", subject: "Order form", body: "Order 2: a table.", messageId: "form@shop.example");
+        Assert.Equal(HttpStatusCode.Created, (await PostAsync(first)).StatusCode);
+
+        Assert.Equal(HttpStatusCode.Created, (await PostAsync(second)).StatusCode);
+        // The first again, by another route: other headers, the same words.
+        first.Headers.Add("Received", "from relay2.example by mx.acme.test; Fri, 27 Nov 2026 05:00:00 +0000");
+        Assert.Equal("duplicate", (await JsonAsync(await PostAsync(first))).GetProperty("outcome").GetString());
+
+        Assert.Equal(["Order 1: two chairs.", "Order 2: a table."], (await ItemsAsync("acme")).SelectMany(i => i.Messages).Select(m => m.Body.Trim()).Order());
+    }
+
+    [Fact]
     public async Task A_person_gets_an_acknowledgment_an_auto_responder_does_not()
     {
         await PostAsync(Mail(from: "person@example.fr", subject: "Help"));
