@@ -76,8 +76,28 @@ public sealed class IngestEmail(
         // Mail refused by the parser is still listed by its subject and sender where its headers allow.
         var headers = parsed is null ? HeadersOf(raw) : (Subject: null, From: null);
         var ledger = NewLedger(tenantId, source, dedupeKey, sha256, raw.LongLength, parsed?.Subject ?? headers.Subject, parsed?.FromAddress ?? headers.From);
+        // Mailboxes are polled side by side: the check and the take-in of one Message-ID happen one mailbox at a time.
+        var copyKey = source != RouteSource && parsed?.MessageId is not null ? $"{tenantId}:mail:{dedupeKey}" : null;
+        using var oneAtATime = copyKey is null ? null : await SenderLock.WaitAsync(copyKey, cancellationToken);
+        await using var acrossNodes = copyKey is null ? null : await SenderLock.HoldAcrossNodesAsync(db, copyKey, cancellationToken);
+        if (copyKey is not null && await OtherMailboxWithAsync(source, dedupeKey, cancellationToken) is { } other)
+        {
+            // To support@ and Cc sales@, both the tenant's mailboxes: one conversation and one acknowledgment, and the
+            // copy is listed for the admin with where the mail went in.
+            return await SettleAsync(ledger, isNew: true, InboundMailState.Dropped, $"the same mail came in through mailbox {other}", cancellationToken);
+        }
 
         return await TakeInAsync(ledger, isNew: true, parsed, failure, settings, probe.RecentAutomatic, cancellationToken, probe.Suppressed);
+    }
+
+    /// <summary>Another of the tenant's mailboxes through which the mail with this Message-ID was taken in, or null.</summary>
+    private async Task<string?> OtherMailboxWithAsync(string source, string dedupeKey, CancellationToken cancellationToken)
+    {
+        // By the mailboxes' keys, so each lookup is one probe of the ledger's (tenant, source, key) index.
+        var others = await db.Mailboxes.AsNoTracking().Where(m => m.Key != source).Select(m => m.Key).ToListAsync(cancellationToken);
+        return others.Count == 0 ? null : await db.InboundMails.AsNoTracking()
+            .Where(m => others.Contains(m.Source) && m.DedupeKey == dedupeKey && m.State == InboundMailState.Ingested)
+            .Select(m => m.Source).FirstOrDefaultAsync(cancellationToken);
     }
 
     /// <summary>Whether the mail stored under this source and key has a text body other than <paramref name="parsed"/>'s.</summary>

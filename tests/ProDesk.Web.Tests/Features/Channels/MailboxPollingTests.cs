@@ -94,6 +94,26 @@ public sealed class MailboxPollingTests(ProDeskApp app) : PostgresTest(app)
     }
 
     [Fact]
+    public async Task A_mail_sent_to_two_of_a_clients_mailboxes_is_one_conversation_with_one_acknowledgment()
+    {
+        var admin = await AdminAsync();
+        var support = await MailboxAsync(admin, "support");
+        var sales = await MailboxAsync(admin, "sales");
+        // To: support@, Cc: sales@: each mailbox gets its copy of the one mail.
+        var mail = Mail("Quote for 40 chairs", "quote-40@mail.example.se");
+        await _servers.AppendAsync(support, mail);
+        await _servers.AppendAsync(sales, mail);
+
+        await PollAsync();
+
+        Assert.Equal(["Quote for 40 chairs"], await SubjectsAsync());
+        Assert.Single(await App.InTenantAsync("acme", db => db.OutboundMessages.AsNoTracking().ToListAsync()));
+        Assert.Equal(0, await _servers.UnseenCountAsync(support) + await _servers.UnseenCountAsync(sales));
+        var copy = await App.InTenantAsync("acme", db => db.InboundMails.AsNoTracking().SingleAsync(m => m.State == ProDesk.Data.Channels.InboundMailState.Dropped));
+        Assert.StartsWith("the same mail came in through mailbox", copy.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_mail_its_mailbox_says_is_too_large_is_quarantined_from_the_stream_and_marked_seen()
     {
         await using var app = App.WithWebHostBuilder(b => b.UseSetting("Email:MaxBytes", "4096"));
