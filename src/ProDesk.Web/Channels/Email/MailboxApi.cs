@@ -70,9 +70,11 @@ public static class MailboxApi
         }
 
         // Control characters have no place in an IMAP folder or login name (CR/LF would end the command).
-        if (request.Folder is { Length: 0 or > 255 } || (request.Folder?.Any(char.IsControl) ?? false))
+        // Nor the LIST wildcards, which name no one folder, nor a name of spaces only.
+        if (request.Folder is { Length: 0 or > 255 } || (request.Folder?.Any(c => char.IsControl(c) || c is '*' or '%') ?? false)
+            || (request.Folder is not null && string.IsNullOrWhiteSpace(request.Folder)))
         {
-            errors["folder"] = ["must be 1 to 255 characters, none of them control characters"];
+            errors["folder"] = ["must be 1 to 255 characters naming one folder: no control characters, no '*' or '%', not only spaces"];
         }
 
         if (request.UserName?.Any(char.IsControl) ?? false)

@@ -188,6 +188,10 @@ public sealed class MailboxPollingTests(ProDeskApp app) : PostgresTest(app)
         {
             (new { host = _servers.Imap.Host, userName = "u", password = "p", folder = "INBOX\r\nA1 LOGOUT" }, "folder"),
             (new { host = _servers.Imap.Host, userName = "u\r\nA1 LOGOUT", password = "p" }, "userName"),
+            // LIST wildcards and blank names name no one folder.
+            (new { host = _servers.Imap.Host, userName = "u", password = "p", folder = "*" }, "folder"),
+            (new { host = _servers.Imap.Host, userName = "u", password = "p", folder = "Support/%" }, "folder"),
+            (new { host = _servers.Imap.Host, userName = "u", password = "p", folder = "   " }, "folder"),
         })
         {
             var response = await admin.PutAsJsonAsync("/api/v1/tenants/acme/channels/email/mailboxes/bad", body);
