@@ -107,6 +107,8 @@ public static class MailboxApi
 
         (mailbox.Host, mailbox.Port, mailbox.UseTls, mailbox.UserName, mailbox.Folder) = (host, port, useTls, userName, folder);
         mailbox.Enabled = request.Enabled ?? true;
+        // Saved again (a corrected password, most often): the next poll tries at once, whatever failed before.
+        mailbox.LastError = null;
         if (!string.IsNullOrEmpty(request.Password))
         {
             mailbox.ProtectedPassword = poller.Protector.Protect(request.Password!);

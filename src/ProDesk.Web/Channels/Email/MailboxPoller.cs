@@ -29,6 +29,16 @@ public sealed partial class MailboxPoller(IServiceScopeFactory scopes, IDataProt
 
     private readonly ConcurrentDictionary<Guid, PollState> _polling = new();
 
+    /// <summary>
+    /// After a refused sign-in, how long a mailbox is left alone unless its settings are saved again: a wrong password
+    /// tried every minute (and by the watcher) is what locks accounts out at Office 365 and gets an address banned by
+    /// fail2ban, for every tenant on that host.
+    /// </summary>
+    public static readonly TimeSpan SignInRefusedPause = TimeSpan.FromMinutes(15);
+
+    /// <summary>How <see cref="Mailbox.LastError"/> begins after a refused sign-in (the pause reads it).</summary>
+    public const string SignInRefused = "Sign-in refused";
+
     public IDataProtector Protector => protection.CreateProtector(PasswordPurpose);
 
     /// <summary>Opens a connection to <paramref name="mailbox"/> and signs in; the caller disposes it.</summary>
@@ -104,7 +114,9 @@ public sealed partial class MailboxPoller(IServiceScopeFactory scopes, IDataProt
         using var tenantScope = TenantScopes.Enter(scope.ServiceProvider.GetRequiredService<TenantScopes>().ForTenant(tenant));
         var db = scope.ServiceProvider.GetRequiredService<ProDeskDbContext>();
         var mailbox = await db.Mailboxes.FirstOrDefaultAsync(m => m.Id == mailboxId && m.Enabled, cancellationToken);
-        if (mailbox is null)
+        if (mailbox is null
+            || (mailbox.LastError?.StartsWith(SignInRefused, StringComparison.Ordinal) == true
+                && mailbox.LastPolledAt is { } refusedAt && clock.GetUtcNow().UtcDateTime - refusedAt < SignInRefusedPause))
         {
             return (0, false);
         }
@@ -184,6 +196,11 @@ public sealed partial class MailboxPoller(IServiceScopeFactory scopes, IDataProt
             await session.Client.DisconnectAsync(quit: true, cancellationToken);
             mailbox.LastError = unreadable.Count == 0 ? null
                 : ColumnText.Fit($"{unreadable.Count} message(s) the server would not hand out stay unread and are tried again: {string.Join("; ", unreadable)}", 1000);
+        }
+        catch (AuthenticationException e)
+        {
+            mailbox.LastError = ColumnText.Fit($"{SignInRefused}: {e.Message} Polling pauses for {SignInRefusedPause.TotalMinutes:0} minutes, or until the mailbox is saved again.", 1000);
+            LogFailed(logger, tenant.Slug, mailbox.Key, e);
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {

@@ -135,7 +135,9 @@ public sealed partial class MailboxWatcher(IServiceScopeFactory scopes, MailboxP
                 metrics.JobFailed("mailbox-watch");
                 try
                 {
-                    await Task.Delay(TimeSpan.FromSeconds(Math.Min(60, 2 << Math.Min(failures, 5))), cancellationToken);
+                    // A refused sign-in waits as long as the poller does (MailboxPoller.SignInRefusedPause); the watcher is
+                    // started again when the mailbox is saved.
+                    await Task.Delay(e is MailKit.Security.AuthenticationException ? MailboxPoller.SignInRefusedPause : TimeSpan.FromSeconds(Math.Min(60, 2 << Math.Min(failures, 5))), cancellationToken);
                 }
                 catch (OperationCanceledException)
                 {

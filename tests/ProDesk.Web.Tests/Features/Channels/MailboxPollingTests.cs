@@ -237,7 +237,15 @@ public sealed class MailboxPollingTests(ProDeskApp app) : PostgresTest(app)
         Assert.Empty(await SubjectsAsync());
         Assert.Equal(1, await _servers.UnseenCountAsync(user));
         var mailbox = (await admin.JsonAsync("/api/v1/tenants/acme/channels/email/mailboxes"))[0];
-        Assert.False(string.IsNullOrEmpty(mailbox.GetProperty("lastError").GetString()));
+        Assert.StartsWith("Sign-in refused", mailbox.GetProperty("lastError").GetString(), StringComparison.Ordinal);
+
+        // A refused sign-in is not tried again every minute (that locks accounts out), until the mailbox is saved again.
+        await PollAsync();
+        Assert.Equal(mailbox.GetProperty("lastPolledAt").GetDateTime(), (await admin.JsonAsync("/api/v1/tenants/acme/channels/email/mailboxes"))[0].GetProperty("lastPolledAt").GetDateTime());
+        Assert.Equal(HttpStatusCode.OK, (await admin.PutAsJsonAsync("/api/v1/tenants/acme/channels/email/mailboxes/support",
+            new { host = _servers.Imap.Host, port = _servers.Imap.Port, useTls = false, userName = user, password = _servers.Imap.Password })).StatusCode);
+        await PollAsync();
+        Assert.Equal(["Waiting"], await SubjectsAsync());
 
         var bad = await admin.PutAsJsonAsync("/api/v1/tenants/acme/channels/email/mailboxes/other", new { host = "", port = 70000, userName = "" });
         Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
