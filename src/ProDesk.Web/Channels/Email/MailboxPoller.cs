@@ -244,6 +244,11 @@ public sealed partial class MailboxPoller(IServiceScopeFactory scopes, IDataProt
         public async Task RefusedAsync(UniqueId uid, Exception error, List<string> unreadable)
         {
             unreadable.Add($"UID {uid.Id}: {error.Message}");
+            await ReopenIfDroppedAsync(error);
+        }
+
+        private async Task ReopenIfDroppedAsync(Exception error)
+        {
             if (!Client.IsConnected || error is ImapProtocolException)
             {
                 _reopens++;
@@ -265,11 +270,7 @@ public sealed partial class MailboxPoller(IServiceScopeFactory scopes, IDataProt
             }
             catch (Exception e) when (batch.Count > 1 && IsRefusal(e))
             {
-                if (!Client.IsConnected || e is ImapProtocolException)
-                {
-                    _reopens++;
-                    await OpenAsync();
-                }
+                await ReopenIfDroppedAsync(e);
             }
 
             var summaries = new List<IMessageSummary>();
