@@ -22,7 +22,7 @@ namespace ProDesk.Web.Channels;
 /// in the queue, start or move its SLA clocks, record the change and append an outbox event. Runs
 /// inside the tenant's scope, so threading can only ever find the tenant's own items.
 /// </summary>
-public sealed class IngestMessage(ProDeskDbContext db, ITenantContext tenants, SlaEngine sla, OutboxRelay relay, PushRouting routing, TimeProvider clock)
+public sealed class IngestMessage(ProDeskDbContext db, ITenantContext tenants, SlaEngine sla, OutboxRelay relay, PushRouting routing, ProDeskPaths paths, TimeProvider clock)
 {
     /// <summary>The item (new, threaded into, or the one already holding the external id), the key of its queue, and what happened.</summary>
     public sealed record Result(WorkItem Item, string QueueKey, bool Created, bool Duplicate = false, WorkItemMessage? Message = null);
@@ -32,6 +32,40 @@ public sealed class IngestMessage(ProDeskDbContext db, ITenantContext tenants, S
     /// ledger entry, an acknowledgment) to the same transaction; it runs again if a race makes the first attempt lose.
     /// </summary>
     public async Task<Result> HandleAsync(InboundMessage message, Action<Result>? alsoSave = null, CancellationToken cancellationToken = default)
+    {
+        Result result;
+        try
+        {
+            result = await StoreAsync(message, alsoSave, cancellationToken);
+        }
+        catch
+        {
+            ForgetFiles(message);
+            throw;
+        }
+
+        if (result.Duplicate)
+        {
+            // The same message was stored before, with files of its own.
+            ForgetFiles(message);
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// Deletes the files a channel wrote for a message that is not stored (its write failed, or it was there already):
+    /// nothing refers to them, and a gateway's retries of a large mail would pile copies up on disk.
+    /// </summary>
+    private void ForgetFiles(InboundMessage message)
+    {
+        if (message.Attachments.Count > 0 && tenants.Current?.Id is { } tenantId)
+        {
+            Attachments.DeleteBlobs(paths, tenantId, message.Attachments.Select(a => a.BlobId));
+        }
+    }
+
+    private async Task<Result> StoreAsync(InboundMessage message, Action<Result>? alsoSave, CancellationToken cancellationToken)
     {
         message = WithoutNul(message);
         var sender = message.ContinuesLatest ? $"{tenants.Current?.Id}:{message.Channel}:{message.FromAddress}" : null;
@@ -281,8 +315,7 @@ public sealed class IngestMessage(ProDeskDbContext db, ITenantContext tenants, S
         }
 
         await sla.UpdateAsync(item, new SlaChange(CustomerWrote: true, StatusFrom: before), now, cancellationToken);
-        item.Version++;
-        db.OutboxEvents.Add(new OutboxEvent { Type = "WorkItemUpdated", PayloadJson = JsonSerializer.Serialize(new { item.Id, item.Version, Status = item.Status.ToString() }), CreatedAt = now });
+        WorkItemTrail.Updated(db, item, now);
         return new Result(item, queueKey, Created: false, Message: inbound);
     }
 

@@ -1,5 +1,4 @@
 using System.Security.Claims;
-using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using ProDesk.Data;
 using ProDesk.Data.WorkItems;
@@ -82,14 +81,8 @@ public sealed class MergeContacts(ProDeskDbContext db, AuditLog audit, OutboxRel
         foreach (var item in items)
         {
             item.ContactId = target.Id;
-            item.Version++;
-            item.UpdatedAt = now;
             WorkItemTrail.Changed(db, item.Id, item.TenantId, now, actorId, actorName, "contact", source.Id.ToString(), target.Id.ToString());
-            db.OutboxEvents.Add(new OutboxEvent
-            {
-                TenantId = item.TenantId, Type = "WorkItemUpdated", CreatedAt = now,
-                PayloadJson = JsonSerializer.Serialize(new { item.Id, item.Version, Status = item.Status.ToString() }),
-            });
+            WorkItemTrail.Updated(db, item, now);
         }
 
         // Three saves in one transaction, in the order the constraints need: items off the source (foreign key),

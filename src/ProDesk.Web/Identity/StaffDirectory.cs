@@ -3,8 +3,6 @@ using Microsoft.EntityFrameworkCore;
 using ProDesk.Data;
 using ProDesk.Data.Identity;
 using ProDesk.Web.Audit;
-using System.Text.Json;
-using ProDesk.Data.WorkItems;
 using ProDesk.Domain.WorkItems;
 using ProDesk.Web.Realtime;
 using ProDesk.Web.Tenancy;
@@ -77,13 +75,7 @@ public sealed class StaffDirectory(ProDeskDbContext db, ITenantStore tenants, Au
         {
             WorkItemTrail.Changed(tenantDb, item.Id, item.TenantId, now, actorId, actorName, "assignee", memberId.ToString(), null);
             item.AssigneeId = null;
-            item.Version++;
-            item.UpdatedAt = now;
-            tenantDb.OutboxEvents.Add(new OutboxEvent
-            {
-                TenantId = item.TenantId, Type = "WorkItemUpdated", CreatedAt = now,
-                PayloadJson = JsonSerializer.Serialize(new { item.Id, item.Version, Status = item.Status.ToString() }),
-            });
+            WorkItemTrail.Updated(tenantDb, item, now);
         }
 
         if (items.Count > 0)

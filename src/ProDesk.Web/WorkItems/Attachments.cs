@@ -1,6 +1,5 @@
 using System.Security.Claims;
 using System.Security.Cryptography;
-using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using ProDesk.Data;
@@ -147,11 +146,7 @@ public static class Attachments
         db.WorkItemAttachments.Add(attachment);
         WorkItemTrail.Changed(db, item.Id, item.TenantId, now, attachment.UploadedBy,
             user.FindFirstValue(ProDeskClaims.Email) ?? user.FindFirstValue(ProDeskClaims.Subject), "attachment", null, attachment.FileName);
-        db.OutboxEvents.Add(new OutboxEvent
-        {
-            TenantId = item.TenantId, Type = "WorkItemUpdated", CreatedAt = now,
-            PayloadJson = JsonSerializer.Serialize(new { item.Id, current.Version, Status = current.Status.ToString() }),
-        });
+        WorkItemTrail.Announce(db, item.Id, item.TenantId, current.Version, current.Status, now);
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return true;
@@ -207,6 +202,34 @@ public static class Attachments
         }
 
         return (length, sha256);
+    }
+
+    /// <summary>One file of a message to write: its id, how to open its bytes, and what the message calls it.</summary>
+    public sealed record BlobToWrite(Guid Id, Func<Stream> Open, string FileName, string ContentType);
+
+    /// <summary>
+    /// Writes a message's files one after another (<see cref="WriteBlobAsync"/>); when one fails, those already
+    /// written go with it, as nothing will refer to them.
+    /// </summary>
+    public static async Task<IReadOnlyList<Channels.InboundAttachment>> WriteBlobsAsync(ProDeskPaths paths, Guid tenantId, IEnumerable<BlobToWrite> files, CancellationToken cancellationToken)
+    {
+        var stored = new List<Channels.InboundAttachment>();
+        try
+        {
+            foreach (var file in files)
+            {
+                await using var input = file.Open();
+                var (length, sha) = await WriteBlobAsync(paths, tenantId, file.Id, input, cancellationToken);
+                stored.Add(new Channels.InboundAttachment(file.Id, file.FileName, file.ContentType, length, sha));
+            }
+        }
+        catch
+        {
+            DeleteBlobs(paths, tenantId, stored.Select(a => a.BlobId));
+            throw;
+        }
+
+        return stored;
     }
 
     /// <summary>

@@ -1,5 +1,4 @@
 using System.Security.Claims;
-using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using ProDesk.Data;
@@ -134,13 +133,7 @@ public sealed class MergeConversations(ProDeskDbContext db, SlaEngine sla, Outbo
 
         foreach (var item in new[] { source, target })
         {
-            item.Version++;
-            item.UpdatedAt = now;
-            db.OutboxEvents.Add(new OutboxEvent
-            {
-                TenantId = item.TenantId, Type = "WorkItemUpdated", CreatedAt = now,
-                PayloadJson = JsonSerializer.Serialize(new { item.Id, item.Version, Status = item.Status.ToString() }),
-            });
+            WorkItemTrail.Updated(db, item, now);
         }
 
         try

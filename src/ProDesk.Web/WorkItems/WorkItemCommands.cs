@@ -1,5 +1,4 @@
 using System.Security.Claims;
-using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using ProDesk.Data;
 using ProDesk.Data.Channels;
@@ -170,9 +169,7 @@ public sealed class WorkItemCommands(ProDeskDbContext db, SlaEngine sla, OutboxR
         // The reply leaves on the item's channel after the commit; its outbound row is part of this transaction.
         var outbound = send is null ? null : await send(item, cancellationToken);
 
-        item.Version++;
-        item.UpdatedAt = now;
-        db.OutboxEvents.Add(new OutboxEvent { Type = eventType, PayloadJson = JsonSerializer.Serialize(new { item.Id, item.Version, Status = item.Status.ToString() }), CreatedAt = now });
+        WorkItemTrail.Updated(db, item, now, eventType);
         await db.SaveChangesAsync(cancellationToken);
         relay.Wake();
         if (outbound is not null)

@@ -18,6 +18,22 @@ internal static class WorkItemTrail
             WorkItemId = itemId, TenantId = tenantId, At = now, ActorId = actorId, ActorName = actorName, Field = field, From = from, To = to,
         });
 
+    /// <summary>A new version of <paramref name="item"/>, announced to its consoles (<see cref="Announce"/>); the caller saves.</summary>
+    public static void Updated(ProDeskDbContext db, WorkItem item, DateTime now, string type = "WorkItemUpdated")
+    {
+        item.Version++;
+        item.UpdatedAt = now;
+        Announce(db, item.Id, item.TenantId, item.Version, item.Status, now, type);
+    }
+
+    /// <summary>The outbox event that tells consoles an item is now at <paramref name="version"/> in <paramref name="status"/>; the caller saves.</summary>
+    public static void Announce(ProDeskDbContext db, Guid itemId, Guid tenantId, int version, WorkItemStatus status, DateTime now, string type = "WorkItemUpdated") =>
+        db.OutboxEvents.Add(new OutboxEvent
+        {
+            TenantId = tenantId, Type = type, CreatedAt = now,
+            PayloadJson = JsonSerializer.Serialize(new { Id = itemId, Version = version, Status = status.ToString() }),
+        });
+
     /// <summary>
     /// Claim order in a query (priority, then SLA due time with items that have none last, then age, then id):
     /// the order of the agent's queue and of the claim on SQLite; <c>ClaimNextItem</c>'s PostgreSQL statement and

@@ -211,34 +211,24 @@ public sealed class IngestEmail(
             && replyTo is not null
             && AutomaticLimit.Allows(recentAutomatic ?? (await ProbeAsync(ledger.TenantId, ledger.Source, ledger.DedupeKey, parsed.FromAddress, cancellationToken)).RecentAutomatic);
         var acknowledged = false;
-        IngestMessage.Result result;
-        try
+        // A write that fails, or loses to the same mail taken in at this very moment, leaves no files behind (IngestMessage);
+        // the raw mail stays, for the retry or a reprocess.
+        var result = await ingest.HandleAsync(message, stored =>
         {
-            result = await ingest.HandleAsync(message, stored =>
+            ledger.State = InboundMailState.Ingested;
+            ledger.Reason = null;
+            ledger.WorkItemId = stored.Item.Id;
+            Track(ledger, isNew);
+            if (stored.Created && mayAcknowledge)
             {
-                ledger.State = InboundMailState.Ingested;
-                ledger.Reason = null;
-                ledger.WorkItemId = stored.Item.Id;
-                Track(ledger, isNew);
-                if (stored.Created && mayAcknowledge)
-                {
-                    acknowledged = true;
-                    db.OutboundMessages.Add(Acknowledgment(stored, parsed, replyTo!));
-                }
-            }, cancellationToken);
-        }
-        catch
-        {
-            // Nothing committed refers to the files this attempt wrote; the raw mail stays, for the retry or a reprocess.
-            Attachments.DeleteBlobs(paths, ledger.TenantId, attachments.Select(a => a.BlobId));
-            throw;
-        }
+                acknowledged = true;
+                db.OutboundMessages.Add(Acknowledgment(stored, parsed, replyTo!));
+            }
+        }, cancellationToken);
 
         if (result.Duplicate)
         {
-            // The same mail, taken in at this very moment by another request or node: its files are the winner's.
-            Attachments.DeleteBlobs(paths, ledger.TenantId, attachments.Select(a => a.BlobId));
-
+            // The same mail, taken in at this very moment by another request or node: the winner's id is the answer.
             var winner = await db.InboundMails.AsNoTracking().Where(m => m.Source == ledger.Source && m.DedupeKey == ledger.DedupeKey)
                 .Select(m => (Guid?)m.Id).FirstOrDefaultAsync(cancellationToken);
             return new Result(Outcome.Duplicate, winner ?? ledger.Id, result.Item.Id);
@@ -411,26 +401,10 @@ public sealed class IngestEmail(
 
     private async Task<IReadOnlyList<InboundAttachment>> StoreAttachmentsAsync(ParsedEmail parsed, Guid tenantId, CancellationToken cancellationToken)
     {
-        var stored = new List<InboundAttachment>();
         var now = clock.GetUtcNow();
-        try
-        {
-            foreach (var file in parsed.Attachments)
-            {
-                // Ids in the mail's order (a millisecond apart: version 7 ids sort by time first), which lists keep.
-                var id = Guid.CreateVersion7(now.AddMilliseconds(stored.Count));
-                using var content = new MemoryStream(file.Content, writable: false);
-                var (length, sha) = await Attachments.WriteBlobAsync(paths, tenantId, id, content, cancellationToken);
-                stored.Add(new InboundAttachment(id, file.FileName, ColumnText.Fit(file.ContentType, 128), length, sha));
-            }
-        }
-        catch
-        {
-            Attachments.DeleteBlobs(paths, tenantId, stored.Select(a => a.BlobId));
-            throw;
-        }
-
-        return stored;
+        // Ids in the mail's order (a millisecond apart: version 7 ids sort by time first), which lists keep.
+        return await Attachments.WriteBlobsAsync(paths, tenantId, parsed.Attachments.Select((file, i) => new Attachments.BlobToWrite(
+            Guid.CreateVersion7(now.AddMilliseconds(i)), () => new MemoryStream(file.Content, writable: false), file.FileName, ColumnText.Fit(file.ContentType, 128))), cancellationToken);
     }
 
     /// <summary>Mail we sent (our origin header for this tenant, or one of our Message-IDs) that found its way back in.</summary>

@@ -113,23 +113,8 @@ public static class WebFormApi
         {
             Attachments = attachments,
         };
-        IngestMessage.Result result;
-        try
-        {
-            result = await context.RequestServices.GetRequiredService<IngestMessage>().HandleAsync(message, CancellationToken.None);
-        }
-        catch
-        {
-            Attachments.DeleteBlobs(paths, found.Id, attachments.Select(a => a.BlobId));
-            throw;
-        }
-
-        if (result.Duplicate)
-        {
-            // The first submission kept its own files; these copies are referenced by nothing.
-            Attachments.DeleteBlobs(paths, found.Id, attachments.Select(a => a.BlobId));
-        }
-
+        // A write that fails, or a submission stored before (which kept its own files), deletes these files again (IngestMessage).
+        var result = await context.RequestServices.GetRequiredService<IngestMessage>().HandleAsync(message, CancellationToken.None);
         return Success(html, found, fields, new WebFormAnswer(result.Item.Id, result.Duplicate ? "duplicate" : "created"), created: !result.Duplicate);
     }
 
@@ -282,26 +267,11 @@ public static class WebFormApi
 
     private static async Task<IReadOnlyList<InboundAttachment>> StoreFilesAsync(IReadOnlyList<IFormFile> files, ProDeskPaths paths, Guid tenantId, CancellationToken cancellationToken)
     {
-        var stored = new List<InboundAttachment>();
-        try
-        {
-            foreach (var file in files)
-            {
-                var id = Guid.CreateVersion7();
-                await using var input = file.OpenReadStream();
-                var (length, sha) = await Attachments.WriteBlobAsync(paths, tenantId, id, input, cancellationToken);
-                // The browser's type is a hint only: downloads are served as attachments with nosniff whatever it says.
-                var type = file.ContentType is { Length: > 0 and <= 128 } t && t.Contains('/', StringComparison.Ordinal) && !t.Any(char.IsControl) ? t : "application/octet-stream";
-                stored.Add(new InboundAttachment(id, SafeFileName.From(file.FileName, "attachment"), type, length, sha));
-            }
-        }
-        catch
-        {
-            Attachments.DeleteBlobs(paths, tenantId, stored.Select(a => a.BlobId));
-            throw;
-        }
-
-        return stored;
+        // The browser's type is a hint only: downloads are served as attachments with nosniff whatever it says.
+        static string TypeOf(IFormFile file) =>
+            file.ContentType is { Length: > 0 and <= 128 } t && t.Contains('/', StringComparison.Ordinal) && !t.Any(char.IsControl) ? t : "application/octet-stream";
+        return await Attachments.WriteBlobsAsync(paths, tenantId, files.Select(file => new Attachments.BlobToWrite(
+            Guid.CreateVersion7(), file.OpenReadStream, SafeFileName.From(file.FileName, "attachment"), TypeOf(file))), cancellationToken);
     }
 
     private static WebFormResult Success(
