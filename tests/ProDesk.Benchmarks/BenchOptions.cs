@@ -55,6 +55,12 @@ internal sealed record BenchOptions(
     /// <summary>D: measured time (after <see cref="IngestWarmup"/> unmeasured).</summary>
     public TimeSpan IngestDuration { get; init; } = TimeSpan.FromSeconds(Smoke ? 3 : 60);
 
+    /// <summary>D, paced phase: the rate offered (the throughput target), for as long as <see cref="IngestDuration"/>.</summary>
+    public double IngestPacedPerSecond { get; init; } = Smoke ? 50 : 1_000;
+
+    /// <summary>D, paced phase: clients sharing that rate; as many as the saturation loop, several times what the app holds in flight at it.</summary>
+    public int IngestPacedClients { get; init; } = Smoke ? 8 : 64;
+
     /// <summary>E: SignalR clients connected to /hubs/agent.</summary>
     public int FanOutClients { get; init; } = Smoke ? 50 : 1_000;
 

@@ -115,6 +115,91 @@ internal static class LoadLoop
         }
     }
 
+    /// <summary>
+    /// Open-loop load at a fixed offered rate: <c>clients</c> workers each start an operation at exponential intervals
+    /// (seeded per worker, so runs repeat) whose mean makes <paramref name="perSecond"/> in all, for
+    /// <paramref name="duration"/>. Latency counts from each operation's scheduled moment, so an answer that comes late
+    /// also delays, and is charged to, the worker's next operation: a server that cannot keep the rate shows it in every
+    /// percentile instead of quietly lowering the rate (no coordinated omission). Bounded in count and in time.
+    /// </summary>
+    public static async Task<LoadResult> RunPacedAsync(
+        string name,
+        int clients,
+        double perSecond,
+        TimeSpan duration,
+        Func<int, CancellationToken, Task<ILoadWorker>> createWorker,
+        CancellationToken cancellationToken)
+    {
+        var workers = new ILoadWorker[clients];
+        try
+        {
+            for (var i = 0; i < clients; i++)
+            {
+                workers[i] = await createWorker(i, cancellationToken);
+            }
+
+            using var hardStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            hardStop.CancelAfter(duration + HangGrace);
+            var meanInterval = clients / perSecond;
+            var issued = 0L;
+            var errors = 0L;
+            string? firstError = null;
+            var latencies = new List<long>[clients];
+            var start = Stopwatch.GetTimestamp();
+
+            async Task WorkAsync(int index)
+            {
+                var random = new Random(index * 7919 + 29);
+                var mine = latencies[index] = new List<long>(capacity: 1024);
+                var worker = workers[index];
+                var next = random.NextDouble() * meanInterval;
+                while (next < duration.TotalSeconds && !hardStop.IsCancellationRequested && Interlocked.Increment(ref issued) <= MaxOperations)
+                {
+                    var wait = TimeSpan.FromSeconds(next) - Stopwatch.GetElapsedTime(start);
+                    if (wait > TimeSpan.Zero)
+                    {
+                        await Task.Delay(wait, hardStop.Token);
+                    }
+
+                    var scheduled = start + (long)(next * Stopwatch.Frequency);
+                    string? error;
+                    try
+                    {
+                        error = await worker.RunOnceAsync(hardStop.Token) ? null : "unexpected result";
+                    }
+                    catch (Exception e) when (!cancellationToken.IsCancellationRequested && e is not OutOfMemoryException)
+                    {
+                        error = $"{e.GetType().Name}: {e.Message}";
+                    }
+
+                    mine.Add(Stopwatch.GetTimestamp() - scheduled);
+                    if (error is not null)
+                    {
+                        Interlocked.Increment(ref errors);
+                        Interlocked.CompareExchange(ref firstError, error, null);
+                    }
+
+                    next += -Math.Log(1 - random.NextDouble()) * meanInterval;
+                }
+            }
+
+            await Task.WhenAll(Enumerable.Range(0, clients).Select(i => Task.Run(() => WorkAsync(i), CancellationToken.None)));
+            var elapsed = Stopwatch.GetElapsedTime(start);
+            cancellationToken.ThrowIfCancellationRequested();
+            return Summarise(name, clients, elapsed, errors, firstError, latencies);
+        }
+        finally
+        {
+            foreach (var worker in workers)
+            {
+                if (worker is not null)
+                {
+                    await worker.DisposeAsync();
+                }
+            }
+        }
+    }
+
     /// <summary>The figures of one loop from every worker's recorded latencies (Stopwatch ticks).</summary>
     public static LoadResult Summarise(string name, int concurrency, TimeSpan elapsed, long errors, string? firstError, IEnumerable<List<long>?> latencies)
     {

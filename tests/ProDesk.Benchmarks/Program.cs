@@ -188,9 +188,8 @@ internal static class BenchRun
                 Console.WriteLine(ApiIngestion.Title);
                 var alone = await ApiIngestion.RunAsync(app.BaseAddress, database, await database.TenantsAsync(cancellationToken), options, cancellationToken);
                 app.EnsureRunning();
-                Console.WriteLine($"D ingestion: {alone.Result.PerSecond:N0} msg/s by {alone.Result.Concurrency} clients, p95 {alone.Result.P95:0.00} ms, " +
-                                  $"p99 {alone.Result.P99:0.00} ms, {alone.Result.Errors} errors, {alone.StoredItems:N0} stored");
-                return alone.Result.Errors == 0 && alone.AllStored ? 0 : 1;
+                Console.WriteLine(IngestionSummary(alone));
+                return alone.Errors == 0 && alone.AllStored ? 0 : 1;
             }
 
             if (options.ContactsPerTenant > 0)
@@ -285,10 +284,10 @@ internal static class BenchRun
                              (claims.Calls.FirstError is { } first ? $" (first error: {first})" : ""));
         }
 
-        if (ingestion.Result.Errors > 0 || !ingestion.AllStored)
+        if (ingestion.Errors > 0 || !ingestion.AllStored)
         {
-            failedChecks.Add($"D: {ingestion.Result.Errors} errors, {ingestion.Result.Operations - ingestion.Result.Errors:N0} conversations created, {ingestion.StoredItems:N0} stored" +
-                             (ingestion.Result.FirstError is { } first ? $" (first error: {first})" : ""));
+            failedChecks.Add($"D: {ingestion.Errors} errors, {ingestion.Result.Operations + ingestion.Paced.Operations - ingestion.Errors:N0} conversations created, {ingestion.StoredItems:N0} stored" +
+                             ((ingestion.Result.FirstError ?? ingestion.Paced.FirstError) is { } first ? $" (first error: {first})" : ""));
         }
 
         if (!fanOut.Passed)
@@ -318,8 +317,7 @@ internal static class BenchRun
         Console.WriteLine($"C claim-next: {claims.ClaimsPerSecond:N0} claims/s by {claims.Workers} agents, p99 {claims.Calls.P99:0.00} ms, " +
                           $"{claims.DoubleClaims} double claims, {claims.Calls.Errors} errors; " +
                           (claims.RatioToBare is { } ratio ? $"bare SQL loop {bare.Tps:N0} tps, app/bare {ratio:0.00}" : bare.Summary));
-        Console.WriteLine($"D ingestion: {ingestion.Result.PerSecond:N0} msg/s by {ingestion.Result.Concurrency} clients, p95 {ingestion.Result.P95:0.00} ms, " +
-                          $"p99 {ingestion.Result.P99:0.00} ms, {ingestion.Result.Errors} errors, {ingestion.StoredItems:N0} stored");
+        Console.WriteLine(IngestionSummary(ingestion));
         Console.WriteLine(FanOutLine(fanOut));
         Console.WriteLine(SlaLine(sla));
         Console.WriteLine(InboundLine(inbound));
@@ -414,6 +412,11 @@ internal static class BenchRun
         Console.WriteLine(InboundLine(inbound));
         return await OnlyOutcomeAsync("G", ResultsReport.InboundTargets(inbound), inbound.Passed, InboundCheck(inbound), clock);
     }
+
+    private static string IngestionSummary(IngestFindings d) =>
+        $"D ingestion: {d.Result.PerSecond:N0} msg/s by {d.Result.Concurrency} clients (p95 {d.Result.P95:0.00} ms); " +
+        $"paced at {d.OfferedPerSecond:N0}/s offered: {d.Paced.PerSecond:N0}/s taken, p95 {d.Paced.P95:0.00} ms, p99 {d.Paced.P99:0.00} ms; " +
+        $"{d.Errors} errors, {d.StoredItems:N0} stored";
 
     private static string InboundLine(InboundFindings g) =>
         $"G inbound MIME route: {g.Result.PerSecond:N0} msg/s by {g.Result.Concurrency} clients, p95 {g.Result.P95:0.00} ms, p99 {g.Result.P99:0.00} ms, " +

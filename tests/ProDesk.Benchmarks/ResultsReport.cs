@@ -44,8 +44,10 @@ internal sealed record ResultsReport(
                     Claims.RatioToBare >= 0.5),
                 new("D. ingestion: sustained throughput", ">= 1,000 msg/s for 60 s",
                     $"{ingest.PerSecond:N0} msg/s for {ingest.Elapsed.TotalSeconds:0} s", ingest.PerSecond >= 1_000 && ingest.Elapsed >= TimeSpan.FromSeconds(60)),
-                new("D. ingestion: p95 latency", "<= 100 ms", $"{ingest.P95:0.00} ms", ingest.P95 <= 100),
-                new("D. ingestion: errors", "0", $"{ingest.Errors}", ingest.Errors == 0 && Ingestion.AllStored),
+                new("D. ingestion: p95 latency at the target's rate (paced phase)", "<= 100 ms at 1,000 msg/s",
+                    $"{Ingestion.Paced.P95:0.00} ms at {Ingestion.OfferedPerSecond:N0} msg/s offered, {Ingestion.Paced.PerSecond:N0}/s taken ({ingest.P95:0.00} ms in the saturation loop)",
+                    Ingestion.Paced.P95 <= 100 && Ingestion.OfferedPerSecond >= 1_000 && Ingestion.Paced.Elapsed >= TimeSpan.FromSeconds(60)),
+                new("D. ingestion: errors", "0", $"{Ingestion.Errors}", Ingestion.Errors == 0 && Ingestion.AllStored),
                 .. FanOutTargets(FanOut),
                 .. SlaTargets(Sla),
                 .. InboundTargets(Inbound),
@@ -164,7 +166,7 @@ internal sealed record ResultsReport(
         Line($"- Scenarios A and B: {Options.Concurrency} concurrent workers each in a closed loop, {Options.Warmup.TotalSeconds:0.#} s unmeasured warm-up, " +
              $"then {Options.Duration.TotalSeconds:0.#} s measured. C: {Options.ClaimWorkers} agents over {Options.ClaimItems:N0} items, at most " +
              $"{Options.ClaimLimit.TotalSeconds:0.#} s. D: {Options.IngestWorkers} clients, {Options.IngestWarmup.TotalSeconds:0.#} s warm-up, " +
-             $"{Options.IngestDuration.TotalSeconds:0.#} s measured. E: {Options.FanOutClients:N0} hub clients, {Options.FanOutEvents} events one at a time. " +
+             $"{Options.IngestDuration.TotalSeconds:0.#} s measured, then {Options.IngestPacedClients} clients offering {Options.IngestPacedPerSecond:N0}/s as long. E: {Options.FanOutClients:N0} hub clients, {Options.FanOutEvents} events one at a time. " +
              $"F: {Options.SlaItems:N0} items with {Options.SlaItems * (long)SlaTimers.TimersPerItem:N0} armed SLA timers, {Options.SlaLatencyTimers:N0} due one after another, " +
              $"{Options.SlaBurstTimers:N0} in one second, {Options.SlaIdle.TotalSeconds:0} s at rest twice. " +
              $"H: {Options.Mailboxes} IMAP mailboxes, one message each {(Options.MailboxSpread > TimeSpan.Zero ? $"over {Options.MailboxSpread.TotalSeconds:0.#} s" : "all at once")}. " +
@@ -332,10 +334,22 @@ internal sealed record ResultsReport(
         line("create it. Anything but 201 is an error; afterwards the run counts the items stored under the measured external ids. Each message is");
         line("the app's whole ingestion transaction (contact, item, first message, change, outbox event) plus routing after the commit.");
         line("");
-        line("| clients | messages | duration | messages/s | p50 | p95 | p99 | max | errors | mean body | items stored | outbox events waiting at the end |");
-        line("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
-        line($"| {r.Concurrency} | {r.Operations:N0} | {r.Elapsed.TotalSeconds:0.0} s | {r.PerSecond:N0} | {r.P50:0.00} ms | {r.P95:0.00} ms | {r.P99:0.00} ms " +
-             $"| {r.Max:0.00} ms | {r.Errors} | {d.MeanBodyBytes:N0} B | {d.StoredItems:N0} | {d.OutboxWaiting:N0} |");
+        line($"**Saturation loop** (the throughput target): the {r.Concurrency} clients send back to back.");
+        line("");
+        line("| clients | messages | duration | messages/s | p50 | p95 | p99 | max | errors |");
+        line("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+        line($"| {r.Concurrency} | {r.Operations:N0} | {r.Elapsed.TotalSeconds:0.0} s | {r.PerSecond:N0} | {r.P50:0.00} ms | {r.P95:0.00} ms | {r.P99:0.00} ms | {r.Max:0.00} ms | {r.Errors} |");
+        line("");
+        var p = d.Paced;
+        line($"**Paced phase** (the latency target): {p.Concurrency} clients each send at exponential intervals (seeded per client), an open loop");
+        line($"offering {d.OfferedPerSecond:N0} messages/s for {p.Elapsed.TotalSeconds:0} s. Latency counts from each message's scheduled moment, so an answer that");
+        line("comes late is charged to the messages it holds up as well.");
+        line("");
+        line("| clients | offered | messages | duration | taken/s | p50 | p95 | p99 | max | errors |");
+        line("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+        line($"| {p.Concurrency} | {d.OfferedPerSecond:N0}/s | {p.Operations:N0} | {p.Elapsed.TotalSeconds:0.0} s | {p.PerSecond:N0} | {p.P50:0.00} ms | {p.P95:0.00} ms | {p.P99:0.00} ms | {p.Max:0.00} ms | {p.Errors} |");
+        line("");
+        line($"Both phases: mean body {d.MeanBodyBytes:N0} B; {d.StoredItems:N0} items stored under the measured external ids; {d.OutboxWaiting:N0} outbox events waiting at the end.");
         line("");
     }
 

@@ -167,6 +167,15 @@ public sealed class RowLevelSecurityInterceptor(Func<DbConnection, object> sessi
         _ => RowLevelSecurity.Format([]),
     };
 
+    /// <summary>For a command the context runs without EF Core (<see cref="InsertOnlySave"/>): makes the scope current as for any other.</summary>
+    public async Task EnsureCurrentAsync(DbContext context, DbConnection connection, DbTransaction? transaction, CancellationToken cancellationToken)
+    {
+        if (Wanted(context) is { } wanted && !IsApplied(connection, transaction, wanted))
+        {
+            await ApplyAsync(connection, transaction, wanted, cancellationToken);
+        }
+    }
+
     private void EnsureCurrent(DbCommand command, CommandEventData eventData)
     {
         if (Wanted(eventData.Context) is { } wanted && command.Connection is { } connection && !IsApplied(connection, command.Transaction, wanted))

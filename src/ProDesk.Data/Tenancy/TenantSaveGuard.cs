@@ -23,7 +23,8 @@ public sealed class TenantSaveGuard : SaveChangesInterceptor
         return ValueTask.FromResult(result);
     }
 
-    private static void Check(DbContext? context)
+    /// <summary>Also run by <see cref="InsertOnlySave"/>, which writes without SaveChanges.</summary>
+    internal static void Check(DbContext? context)
     {
         if (context is not ProDeskDbContext db)
         {

@@ -183,6 +183,12 @@ public sealed class IngestMessage(ProDeskDbContext db, ITenantContext tenants, S
             return;
         }
 
+        // A new item's rows are all inserts: written as one batch of INSERTs made once per table (decision 64).
+        if (await InsertOnlySave.TrySaveAsync(db, cancellationToken))
+        {
+            return;
+        }
+
         db.Database.AutoTransactionBehavior = AutoTransactionBehavior.Never;
         try
         {

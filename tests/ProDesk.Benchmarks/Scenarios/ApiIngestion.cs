@@ -7,10 +7,14 @@ using System.Text.Json;
 namespace ProDesk.Benchmarks.Scenarios;
 
 /// <summary>What scenario D measured, and what the database holds afterwards.</summary>
-internal sealed record IngestFindings(LoadResult Result, double MeanBodyBytes, long StoredItems, long OutboxWaiting)
+/// <param name="Result">The saturation loop: how many messages a second the app takes at most (the throughput target).</param>
+/// <param name="Paced">The paced phase at the target's rate: the latency a sender sees at that rate (the p95 target).</param>
+internal sealed record IngestFindings(LoadResult Result, LoadResult Paced, double OfferedPerSecond, double MeanBodyBytes, long StoredItems, long OutboxWaiting)
 {
     /// <summary>Every 201 is one stored item, and nothing else was stored under the run's external ids.</summary>
-    public bool AllStored => StoredItems == Result.Operations - Result.Errors;
+    public bool AllStored => StoredItems == Result.Operations - Result.Errors + Paced.Operations - Paced.Errors;
+
+    public long Errors => Result.Errors + Paced.Errors;
 }
 
 /// <summary>
@@ -18,7 +22,9 @@ internal sealed record IngestFindings(LoadResult Result, double MeanBodyBytes, l
 /// token per tenant) POST new conversations round-robin over the tenants, each with a unique
 /// externalId and a body of 200 B to 20 KB (log-uniform, so small messages are the common case).
 /// Senders repeat, so most messages find their contact and some create it; each worker has its own
-/// senders. Anything but 201 is an error. Afterwards the run counts the stored items.
+/// senders. Anything but 201 is an error. A closed loop measures the most the app takes; then a paced phase offers
+/// exactly the target's rate (an open loop) and measures the latency senders see at it, as C does for claims.
+/// Afterwards the run counts the stored items.
 /// </summary>
 internal static class ApiIngestion
 {
@@ -46,7 +52,7 @@ internal static class ApiIngestion
             UseCookies = false,
             AllowAutoRedirect = false,
             PooledConnectionLifetime = Timeout.InfiniteTimeSpan,
-            MaxConnectionsPerServer = options.IngestWorkers,
+            MaxConnectionsPerServer = Math.Max(options.IngestWorkers, options.IngestPacedClients),
         };
         using var http = new HttpClient(handler, disposeHandler: false) { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(30) };
 
@@ -74,11 +80,15 @@ internal static class ApiIngestion
         var prefix = $"bench-{run}-m";
         var result = await LoadLoop.RunAsync(Title, options.IngestWorkers, options.IngestDuration,
             (i, _) => Task.FromResult<ILoadWorker>(new Worker(http, pool, i, prefix, totals)), cancellationToken);
+        Console.WriteLine($"  {result.Summary}");
+        var paced = await LoadLoop.RunPacedAsync($"{Title}, paced", options.IngestPacedClients, options.IngestPacedPerSecond, options.IngestDuration,
+            (i, _) => Task.FromResult<ILoadWorker>(new Worker(http, pool, i, prefix + "p", totals)), cancellationToken);
+        Console.WriteLine($"  {paced.Summary} ({options.IngestPacedPerSecond:N0}/s offered)");
         var stored = await database.CountAsync(
-            """SELECT count(*) FROM "WorkItems" WHERE "Channel" = 'api' AND "ExternalId" LIKE @prefix""", cancellationToken, ("prefix", prefix + "-%"));
+            """SELECT count(*) FROM "WorkItems" WHERE "Channel" = 'api' AND "ExternalId" LIKE @prefix""", cancellationToken, ("prefix", prefix + "%"));
         var waiting = await database.CountAsync("""SELECT count(*) FROM "OutboxEvents" WHERE "PublishedAt" IS NULL""", cancellationToken);
-        var findings = new IngestFindings(result, totals.Messages == 0 ? 0 : (double)totals.Bytes / totals.Messages, stored, waiting);
-        Console.WriteLine($"  {result.Summary}; mean body {findings.MeanBodyBytes:N0} B; {stored:N0} items stored; {waiting:N0} outbox events waiting at the end");
+        var findings = new IngestFindings(result, paced, options.IngestPacedPerSecond, totals.Messages == 0 ? 0 : (double)totals.Bytes / totals.Messages, stored, waiting);
+        Console.WriteLine($"  mean body {findings.MeanBodyBytes:N0} B; {stored:N0} items stored; {waiting:N0} outbox events waiting at the end");
         return findings;
     }
 
