@@ -157,12 +157,16 @@ public static class InsertOnlySave
         /// <summary>How many tables this one depends on, at most, through foreign keys: 0 writes first.</summary>
         public int Depth { get; }
 
-        /// <summary>A writer for a plain table (one type, no owned or complex parts, at most 64 columns), or null.</summary>
+        /// <summary>
+        /// A writer for a plain table (one type, no owned or complex parts, at most 64 columns), or null. Also null for a
+        /// table referring to a key the database generates: a new row's reference would still hold the temporary value.
+        /// </summary>
         public static TableWriter? For(IEntityType type)
         {
             if (type.GetTableName() is not { } tableName || type.BaseType is not null || type.GetDerivedTypes().Any() || type.IsOwned()
                 || type.GetComplexProperties().Any() || type.GetNavigations().Any(n => n.TargetEntityType.IsOwned())
-                || type.GetTableMappings().Count() != 1 || DepthOf(type, []) is not { } depth)
+                || type.GetTableMappings().Count() != 1 || DepthOf(type, []) is not { } depth
+                || type.GetForeignKeys().Any(fk => fk.PrincipalKey.Properties.Any(p => p.ValueGenerated != ValueGenerated.Never && p.ClrType != typeof(Guid))))
             {
                 return null;
             }
