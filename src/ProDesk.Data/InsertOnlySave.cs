@@ -37,6 +37,9 @@ public static class InsertOnlySave
             return false;
         }
 
+        // In SaveChanges' order: its interceptor stamps new rows with the tenant and refuses rows of another, then the
+        // changes are detected (a stamped key or reference is fixed up everywhere).
+        TenantSaveGuard.Check(db);
         db.ChangeTracker.DetectChanges();
         var rows = new List<(EntityEntry Entry, TableWriter Writer)>();
         foreach (var entry in db.ChangeTracker.Entries())
@@ -58,9 +61,6 @@ public static class InsertOnlySave
         {
             return false;
         }
-
-        // What SaveChanges' interceptor does first: stamp new rows with the tenant and refuse rows of another.
-        TenantSaveGuard.Check(db);
 
         // Principals before their dependents, as EF Core orders them; a stable sort keeps each table's rows in the order added.
         var ordered = rows.OrderBy(row => row.Writer.Depth).ToList();

@@ -30,6 +30,9 @@ internal sealed record LoadResult(
         (FirstError is null ? "" : $" (first: {FirstError})");
 }
 
+/// <summary>What a paced loop measured: the operations it sent, the rate it offered, and those it gave up sending.</summary>
+internal sealed record PacedResult(LoadResult Result, double OfferedPerSecond, long Unsent);
+
 /// <summary>
 /// Closed-loop load: <c>concurrency</c> workers each run their operation back to back until the
 /// duration is over or the operation budget is spent, recording every latency. Bounded in count
@@ -41,6 +44,9 @@ internal static class LoadLoop
     public const long MaxOperations = 20_000_000;
 
     private static readonly TimeSpan HangGrace = TimeSpan.FromSeconds(30);
+
+    /// <summary>How far behind its schedule a paced loop stops sending: a server that slow has failed the rate already.</summary>
+    public static readonly TimeSpan GiveUpLate = TimeSpan.FromSeconds(10);
 
     public static async Task<LoadResult> RunAsync(
         string name,
@@ -120,9 +126,10 @@ internal static class LoadLoop
     /// (seeded per worker, so runs repeat) whose mean makes <paramref name="perSecond"/> in all, for
     /// <paramref name="duration"/>. Latency counts from each operation's scheduled moment, so an answer that comes late
     /// also delays, and is charged to, the worker's next operation: a server that cannot keep the rate shows it in every
-    /// percentile instead of quietly lowering the rate (no coordinated omission). Bounded in count and in time.
+    /// percentile instead of quietly lowering the rate (no coordinated omission). Bounded in count and in time: once the
+    /// loop is <see cref="GiveUpLate"/> behind its schedule, the operations still due are counted as not sent.
     /// </summary>
-    public static async Task<LoadResult> RunPacedAsync(
+    public static async Task<PacedResult> RunPacedAsync(
         string name,
         int clients,
         double perSecond,
@@ -142,6 +149,7 @@ internal static class LoadLoop
             hardStop.CancelAfter(duration + HangGrace);
             var meanInterval = clients / perSecond;
             var issued = 0L;
+            var unsent = 0L;
             var errors = 0L;
             string? firstError = null;
             var latencies = new List<long>[clients];
@@ -159,6 +167,12 @@ internal static class LoadLoop
                     if (wait > TimeSpan.Zero)
                     {
                         await Task.Delay(wait, hardStop.Token);
+                    }
+                    else if (-wait > GiveUpLate)
+                    {
+                        Interlocked.Increment(ref unsent);
+                        next += -Math.Log(1 - random.NextDouble()) * meanInterval;
+                        continue;
                     }
 
                     var scheduled = start + (long)(next * Stopwatch.Frequency);
@@ -186,7 +200,7 @@ internal static class LoadLoop
             await Task.WhenAll(Enumerable.Range(0, clients).Select(i => Task.Run(() => WorkAsync(i), CancellationToken.None)));
             var elapsed = Stopwatch.GetElapsedTime(start);
             cancellationToken.ThrowIfCancellationRequested();
-            return Summarise(name, clients, elapsed, errors, firstError, latencies);
+            return new PacedResult(Summarise(name, clients, elapsed, errors, firstError, latencies), perSecond, unsent);
         }
         finally
         {

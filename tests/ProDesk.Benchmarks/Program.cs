@@ -415,7 +415,7 @@ internal static class BenchRun
 
     private static string IngestionSummary(IngestFindings d) =>
         $"D ingestion: {d.Result.PerSecond:N0} msg/s by {d.Result.Concurrency} clients (p95 {d.Result.P95:0.00} ms); " +
-        $"paced at {d.OfferedPerSecond:N0}/s offered: {d.Paced.PerSecond:N0}/s taken, p95 {d.Paced.P95:0.00} ms, p99 {d.Paced.P99:0.00} ms; " +
+        $"paced at {d.OfferedPerSecond:N0}/s offered: {d.Paced.PerSecond:N0}/s taken ({d.PacedPhase.Unsent:N0} not sent), p95 {d.Paced.P95:0.00} ms, p99 {d.Paced.P99:0.00} ms; " +
         $"{d.Errors} errors, {d.StoredItems:N0} stored";
 
     private static string InboundLine(InboundFindings g) =>

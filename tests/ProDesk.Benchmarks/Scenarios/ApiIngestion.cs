@@ -8,9 +8,13 @@ namespace ProDesk.Benchmarks.Scenarios;
 
 /// <summary>What scenario D measured, and what the database holds afterwards.</summary>
 /// <param name="Result">The saturation loop: how many messages a second the app takes at most (the throughput target).</param>
-/// <param name="Paced">The paced phase at the target's rate: the latency a sender sees at that rate (the p95 target).</param>
-internal sealed record IngestFindings(LoadResult Result, LoadResult Paced, double OfferedPerSecond, double MeanBodyBytes, long StoredItems, long OutboxWaiting)
+/// <param name="PacedPhase">The paced phase at the target's rate: the latency a sender sees at that rate (the p95 target).</param>
+internal sealed record IngestFindings(LoadResult Result, PacedResult PacedPhase, double MeanBodyBytes, long StoredItems, long OutboxWaiting)
 {
+    public LoadResult Paced => PacedPhase.Result;
+
+    public double OfferedPerSecond => PacedPhase.OfferedPerSecond;
+
     /// <summary>Every 201 is one stored item, and nothing else was stored under the run's external ids.</summary>
     public bool AllStored => StoredItems == Result.Operations - Result.Errors + Paced.Operations - Paced.Errors;
 
@@ -83,11 +87,11 @@ internal static class ApiIngestion
         Console.WriteLine($"  {result.Summary}");
         var paced = await LoadLoop.RunPacedAsync($"{Title}, paced", options.IngestPacedClients, options.IngestPacedPerSecond, options.IngestDuration,
             (i, _) => Task.FromResult<ILoadWorker>(new Worker(http, pool, i, prefix + "p", totals)), cancellationToken);
-        Console.WriteLine($"  {paced.Summary} ({options.IngestPacedPerSecond:N0}/s offered)");
+        Console.WriteLine($"  {paced.Result.Summary} ({options.IngestPacedPerSecond:N0}/s offered, {paced.Unsent:N0} not sent)");
         var stored = await database.CountAsync(
             """SELECT count(*) FROM "WorkItems" WHERE "Channel" = 'api' AND "ExternalId" LIKE @prefix""", cancellationToken, ("prefix", prefix + "%"));
         var waiting = await database.CountAsync("""SELECT count(*) FROM "OutboxEvents" WHERE "PublishedAt" IS NULL""", cancellationToken);
-        var findings = new IngestFindings(result, paced, options.IngestPacedPerSecond, totals.Messages == 0 ? 0 : (double)totals.Bytes / totals.Messages, stored, waiting);
+        var findings = new IngestFindings(result, paced, totals.Messages == 0 ? 0 : (double)totals.Bytes / totals.Messages, stored, waiting);
         Console.WriteLine($"  mean body {findings.MeanBodyBytes:N0} B; {stored:N0} items stored; {waiting:N0} outbox events waiting at the end");
         return findings;
     }
