@@ -55,15 +55,8 @@ internal static class LoadLoop
         Func<int, CancellationToken, Task<ILoadWorker>> createWorker,
         CancellationToken cancellationToken)
     {
-        // Workers open their connections and prepare their statements before the clock starts.
-        var workers = new ILoadWorker[concurrency];
-        try
+        return await WithWorkersAsync(concurrency, createWorker, async workers =>
         {
-            for (var i = 0; i < concurrency; i++)
-            {
-                workers[i] = await createWorker(i, cancellationToken);
-            }
-
             using var hardStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             hardStop.CancelAfter(duration + HangGrace);
 
@@ -81,21 +74,9 @@ internal static class LoadLoop
                        && Interlocked.Increment(ref issued) <= MaxOperations)
                 {
                     var began = Stopwatch.GetTimestamp();
-                    bool ok;
-                    string? error = null;
-                    try
-                    {
-                        ok = await worker.RunOnceAsync(hardStop.Token);
-                        error = ok ? null : "unexpected result";
-                    }
-                    catch (Exception e) when (!cancellationToken.IsCancellationRequested && e is not OutOfMemoryException)
-                    {
-                        ok = false;
-                        error = $"{e.GetType().Name}: {e.Message}";
-                    }
-
+                    var error = await ErrorOfAsync(worker, hardStop.Token, cancellationToken);
                     mine.Add(Stopwatch.GetTimestamp() - began);
-                    if (!ok)
+                    if (error is not null)
                     {
                         Interlocked.Increment(ref errors);
                         Interlocked.CompareExchange(ref firstError, error, null);
@@ -108,17 +89,7 @@ internal static class LoadLoop
             cancellationToken.ThrowIfCancellationRequested();
 
             return Summarise(name, concurrency, elapsed, errors, firstError, latencies);
-        }
-        finally
-        {
-            foreach (var worker in workers)
-            {
-                if (worker is not null)
-                {
-                    await worker.DisposeAsync();
-                }
-            }
-        }
+        }, cancellationToken);
     }
 
     /// <summary>
@@ -137,14 +108,8 @@ internal static class LoadLoop
         Func<int, CancellationToken, Task<ILoadWorker>> createWorker,
         CancellationToken cancellationToken)
     {
-        var workers = new ILoadWorker[clients];
-        try
+        return await WithWorkersAsync(clients, createWorker, async workers =>
         {
-            for (var i = 0; i < clients; i++)
-            {
-                workers[i] = await createWorker(i, cancellationToken);
-            }
-
             using var hardStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             hardStop.CancelAfter(duration + HangGrace);
             var meanInterval = clients / perSecond;
@@ -176,16 +141,7 @@ internal static class LoadLoop
                     }
 
                     var scheduled = start + (long)(next * Stopwatch.Frequency);
-                    string? error;
-                    try
-                    {
-                        error = await worker.RunOnceAsync(hardStop.Token) ? null : "unexpected result";
-                    }
-                    catch (Exception e) when (!cancellationToken.IsCancellationRequested && e is not OutOfMemoryException)
-                    {
-                        error = $"{e.GetType().Name}: {e.Message}";
-                    }
-
+                    var error = await ErrorOfAsync(worker, hardStop.Token, cancellationToken);
                     mine.Add(Stopwatch.GetTimestamp() - scheduled);
                     if (error is not null)
                     {
@@ -201,6 +157,22 @@ internal static class LoadLoop
             var elapsed = Stopwatch.GetElapsedTime(start);
             cancellationToken.ThrowIfCancellationRequested();
             return new PacedResult(Summarise(name, clients, elapsed, errors, firstError, latencies), perSecond, unsent);
+        }, cancellationToken);
+    }
+
+    /// <summary>Creates the workers (they open their connections and prepare their statements before any clock starts), runs, disposes them.</summary>
+    private static async Task<T> WithWorkersAsync<T>(
+        int count, Func<int, CancellationToken, Task<ILoadWorker>> createWorker, Func<ILoadWorker[], Task<T>> run, CancellationToken cancellationToken)
+    {
+        var workers = new ILoadWorker[count];
+        try
+        {
+            for (var i = 0; i < count; i++)
+            {
+                workers[i] = await createWorker(i, cancellationToken);
+            }
+
+            return await run(workers);
         }
         finally
         {
@@ -211,6 +183,19 @@ internal static class LoadLoop
                     await worker.DisposeAsync();
                 }
             }
+        }
+    }
+
+    /// <summary>Runs one operation; what went wrong with it, or null when it succeeded.</summary>
+    private static async Task<string?> ErrorOfAsync(ILoadWorker worker, CancellationToken hardStop, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await worker.RunOnceAsync(hardStop) ? null : "unexpected result";
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested && e is not OutOfMemoryException)
+        {
+            return $"{e.GetType().Name}: {e.Message}";
         }
     }
 
