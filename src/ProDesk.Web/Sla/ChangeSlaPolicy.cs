@@ -97,7 +97,8 @@ public sealed class ChangeSlaPolicy(ProDeskDbContext db, AuditLog audit, TimePro
                 NextResponseMinutes = request.NextResponseMinutes,
                 ResolutionMinutes = request.ResolutionMinutes,
                 WarningPercents = [.. warnings.Order()],
-                PauseStatuses = [.. pauses.Distinct(StringComparer.Ordinal)],
+                // A set: in one order, so the same statuses listed otherwise are the same policy, not a new version.
+                PauseStatuses = [.. SlaPolicyRules.InStatusOrder(pauses)],
                 EscalationsJson = SlaEscalation.Serialize(escalations),
                 CreatedBy = actor.FindFirstValue(ProDeskClaims.Email) ?? actor.Identity?.Name,
                 CreatedAt = clock.GetUtcNow().UtcDateTime,
@@ -140,7 +141,7 @@ public sealed class ChangeSlaPolicy(ProDeskDbContext db, AuditLog audit, TimePro
         Compare("nextResponseMinutes", before?.NextResponseMinutes?.ToString(), after.NextResponseMinutes?.ToString());
         Compare("resolutionMinutes", before?.ResolutionMinutes?.ToString(), after.ResolutionMinutes?.ToString());
         Compare("warningPercents", before is null ? null : string.Join(",", before.WarningPercents.Order()), string.Join(",", after.WarningPercents));
-        Compare("pauseStatuses", before is null ? null : string.Join(",", before.PauseStatuses), string.Join(",", after.PauseStatuses));
+        Compare("pauseStatuses", before is null ? null : string.Join(",", SlaPolicyRules.InStatusOrder(before.PauseStatuses)), string.Join(",", after.PauseStatuses));
         Compare("escalations", before is null ? null : SlaEscalation.Serialize(SlaEscalation.Parse(before.EscalationsJson)), after.EscalationsJson);
         return changes.Count == 0 ? null : string.Join("; ", changes);
     }

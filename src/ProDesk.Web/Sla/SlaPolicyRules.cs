@@ -39,6 +39,10 @@ public static class SlaPolicyRules
 {
     public static readonly string[] DefaultPauseStatuses = [nameof(WorkItemStatus.Pending), nameof(WorkItemStatus.OnHold)];
 
+    /// <summary>Pause statuses as a set in the statuses' own order: the same ones listed otherwise are the same policy.</summary>
+    public static IEnumerable<string> InStatusOrder(IEnumerable<string> statuses) =>
+        statuses.Distinct(StringComparer.Ordinal).OrderBy(s => Enum.TryParse<WorkItemStatus>(s, out var status) ? (int)status : int.MaxValue);
+
     public static readonly int[] DefaultWarningPercents = [75, 90];
 
     /// <summary>Problems as (field, message); <paramref name="queueKeys"/> are the tenant's queues.</summary>
@@ -98,6 +102,11 @@ public static class SlaPolicyRules
             else if (escalation.Action == SlaEscalation.MoveToQueue && (escalation.Queue is null || !queueKeys.Contains(escalation.Queue)))
             {
                 yield return ($"escalations[{i}].queue", $"must be one of the tenant's queues: {string.Join(", ", queueKeys)}");
+            }
+            else if (escalation.Action != SlaEscalation.MoveToQueue && escalation.Queue is not null)
+            {
+                // Stored unread, it would show on the policy as if the action went somewhere.
+                yield return ($"escalations[{i}].queue", $"must be left out: only {SlaEscalation.MoveToQueue} names a queue");
             }
         }
     }

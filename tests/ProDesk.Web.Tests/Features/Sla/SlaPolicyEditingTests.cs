@@ -96,6 +96,14 @@ public sealed class SlaPolicyEditingTests(SlaApp app) : SlaTest(app)
         var line = Assert.Single(audit);
         Assert.Equal(("admin@prodesk.test", "acme support/Normal"), (line.ActorName, line.Target));
         Assert.Contains("v1 -> v2: firstResponseMinutes 240 -> 60", line.Details, StringComparison.Ordinal);
+
+        // Pause statuses are a set: the seed's two, listed the other way round, are no new version either.
+        var seeded = new { firstResponseMinutes = 480, resolutionMinutes = 2880, pauseStatuses = new[] { "Pending", "OnHold" } };
+        var first = await admin.PutAsJsonAsync("/api/v1/tenants/acme/sla/policies/billing/Low", seeded);
+        var reordered = await admin.PutAsJsonAsync("/api/v1/tenants/acme/sla/policies/billing/Low", seeded with { pauseStatuses = new[] { "OnHold", "Pending" } });
+        Assert.Equal(
+            JsonDocument.Parse(await first.Content.ReadAsStringAsync()).RootElement.GetProperty("version").GetInt32(),
+            JsonDocument.Parse(await reordered.Content.ReadAsStringAsync()).RootElement.GetProperty("version").GetInt32());
     }
 
     [Fact]
@@ -113,6 +121,7 @@ public sealed class SlaPolicyEditingTests(SlaApp app) : SlaTest(app)
             {
                 new { on = "breach", action = "moveToQueue", queue = "nowhere" },
                 new { on = "later", action = "notifySupervisors" },
+                new { on = "breach", action = "notifySupervisors", queue = "billing" },
             },
         });
 
@@ -120,9 +129,11 @@ public sealed class SlaPolicyEditingTests(SlaApp app) : SlaTest(app)
         Assert.Equal("application/problem+json", bad.Content.Headers.ContentType?.MediaType);
         var errors = JsonDocument.Parse(await bad.Content.ReadAsStringAsync()).RootElement.GetProperty("errors");
         Assert.Equal(
-            ["escalations[0].queue", "escalations[1].on", "firstResponseMinutes", "pauseStatuses[0]", "warningPercents[1]"],
+            ["escalations[0].queue", "escalations[1].on", "escalations[2].queue", "firstResponseMinutes", "pauseStatuses[0]", "warningPercents[1]"],
             errors.EnumerateObject().Select(e => e.Name).Order(StringComparer.Ordinal));
         Assert.Contains("billing", errors.GetProperty("escalations[0].queue")[0].GetString(), StringComparison.Ordinal);
+        // Only a move names a queue: stored beside another action, it would read as if that action went somewhere.
+        Assert.Contains("only moveToQueue", errors.GetProperty("escalations[2].queue")[0].GetString(), StringComparison.Ordinal);
 
         // Hours typed as minutes: every waiting item would breach its resolution before its first answer was due.
         var swapped = await admin.PutAsJsonAsync("/api/v1/tenants/acme/sla/policies/support/Normal", new { firstResponseMinutes = 480, resolutionMinutes = 24 });
