@@ -206,10 +206,43 @@ public static partial class WorkItemsApi
                 { } d when !seesNotes => d with { Error = null },
                 var d => d,
             })).ToList();
-        var changes = await db.WorkItemChanges.AsNoTracking().Where(c => c.WorkItemId == id).OrderBy(c => c.Id)
-            .Select(c => new ChangeView(c.At, c.ActorName, c.Field, c.From, c.To)).ToListAsync(cancellationToken);
+        var changes = await ReadableAsync(db, await db.WorkItemChanges.AsNoTracking().Where(c => c.WorkItemId == id).OrderBy(c => c.Id)
+            .Select(c => new ChangeView(c.At, c.ActorName, c.Field, c.From, c.To)).ToListAsync(cancellationToken), cancellationToken);
         var attachments = await db.WorkItemAttachments.AsNoTracking().Where(a => a.WorkItemId == id).OrderBy(a => a.CreatedAt).ThenBy(a => a.Id).Select(a => Attachments.View(a)).ToListAsync(cancellationToken);
         return TypedResults.Ok(new WorkItemDetail(item.Summary(queueKey), messages, attachments, System.Text.Json.JsonDocument.Parse(item.CustomFieldsJson).RootElement.Clone(), changes, await SlaViewAsync(item, sla, cancellationToken)));
+    }
+
+    /// <summary>
+    /// The trail as people read it: the trail stores ids (a queue or an agent may be renamed later), shown here as the
+    /// queue's key and the agent's name. An id that no longer names anything stays as it is.
+    /// </summary>
+    private static async Task<List<ChangeView>> ReadableAsync(ProDeskDbContext db, List<ChangeView> changes, CancellationToken cancellationToken)
+    {
+        List<Guid> IdsOf(string field) => [.. changes.Where(c => c.Field == field).SelectMany(c => new[] { c.From, c.To })
+            .Select(v => Guid.TryParse(v, out var id) ? id : Guid.Empty).Where(id => id != Guid.Empty).Distinct()];
+        var queueIds = IdsOf("queue");
+        var userIds = IdsOf("assignee");
+        if (queueIds.Count == 0 && userIds.Count == 0)
+        {
+            return changes;
+        }
+
+        var names = new Dictionary<Guid, string>();
+        foreach (var queue in await db.Queues.AsNoTracking().Where(q => queueIds.Contains(q.Id)).Select(q => new { q.Id, q.Key }).ToListAsync(cancellationToken))
+        {
+            names[queue.Id] = queue.Key;
+        }
+
+        using (db.OnTablesWithoutRowLevelSecurity())
+        {
+            foreach (var user in await db.Users.AsNoTracking().Where(u => userIds.Contains(u.Id)).Select(u => new { u.Id, u.DisplayName }).ToListAsync(cancellationToken))
+            {
+                names[user.Id] = user.DisplayName;
+            }
+        }
+
+        string? Named(string? value) => Guid.TryParse(value, out var id) && names.TryGetValue(id, out var name) ? name : value;
+        return [.. changes.Select(c => c.Field is "queue" or "assignee" ? c with { From = Named(c.From), To = Named(c.To) } : c)];
     }
 
     /// <summary>The item's targets (of the policy version it started under), the due time of each clock, since when it waits, and what it breached.</summary>

@@ -292,6 +292,29 @@ public sealed class WorkItemsApiTests(ProDeskApp app) : PostgresTest(app)
     }
 
     [Fact]
+    public async Task The_trail_names_the_agent_an_item_was_assigned_to_not_their_id()
+    {
+        var id = (await CreateAsync(await IntegrationAsync("sla-lab"), "sla-lab", "trail-assignee")).GetProperty("id").GetGuid();
+        var agent = await StaffAsync("agent1@prodesk.test");
+        var agentId = (await App.UserAsync("agent1@prodesk.test")).Id;
+        // agent1 claims the most urgent item across its tenants until it holds this one.
+        for (var i = 0; i < 500; i++)
+        {
+            using var claim = await agent.PostAsync("/api/v1/work/next", null);
+            if (claim.StatusCode == HttpStatusCode.NoContent || (await claim.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid() == id)
+            {
+                break;
+            }
+        }
+
+        var item = await agent.GetFromJsonAsync<JsonElement>($"/api/v1/tenants/sla-lab/work-items/{id}");
+        var assigned = Assert.Single(item.GetProperty("changes").EnumerateArray(), c => c.GetProperty("field").GetString() == "assignee");
+        var name = (await App.UserAsync("agent1@prodesk.test")).DisplayName;
+        Assert.Equal(name, assigned.GetProperty("to").GetString());
+        Assert.DoesNotContain(agentId.ToString(), item.GetProperty("changes").GetRawText(), StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
     public async Task Client_users_read_their_items_but_do_not_act_as_agents()
     {
         var id = (await CreateAsync(await IntegrationAsync("acme"), "acme", "viewer-1")).GetProperty("id").GetGuid();
