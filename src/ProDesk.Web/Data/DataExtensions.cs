@@ -73,20 +73,29 @@ public static class DataExtensions
         await using var scope = app.Services.CreateAsyncScope();
         var migrator = scope.ServiceProvider.GetRequiredService<DatabaseMigrator>();
         await migrator.EnsureSafeRoleAsync();
-        if (!migrate && !seed)
+        if (migrate || seed)
         {
-            return;
+            await using var onlyUs = await PreparationLock.HoldAsync(app.Services.GetRequiredService<ProDeskPaths>().DataDirectory, app.Services.GetRequiredService<TimeProvider>());
+            if (migrate)
+            {
+                await migrator.MigrateAsync();
+            }
+
+            if (seed)
+            {
+                await scope.ServiceProvider.GetRequiredService<DemoSeeder>().SeedAsync(demoHistory: true);
+            }
+        }
+        else if ((await scope.ServiceProvider.GetRequiredService<ProDeskDbContext>().Database.GetPendingMigrationsAsync()).LastOrDefault() is { } pending)
+        {
+            // Said once, before the first query of a missing table fails with a page of errors.
+            throw new StartupException($"the database is not migrated (up to {pending} is missing): run the migrate verb first, or set ProDesk:MigrateOnStart=true");
         }
 
-        await using var onlyUs = await PreparationLock.HoldAsync(app.Services.GetRequiredService<ProDeskPaths>().DataDirectory, app.Services.GetRequiredService<TimeProvider>());
-        if (migrate)
+        if (app.Environment.IsProduction() && await scope.ServiceProvider.GetRequiredService<DemoSeeder>().DemoSecretsInUseAsync() is { Count: > 0 } demo)
         {
-            await migrator.MigrateAsync();
-        }
-
-        if (seed)
-        {
-            await scope.ServiceProvider.GetRequiredService<DemoSeeder>().SeedAsync(demoHistory: true);
+            throw new StartupException($"demo secrets from {app.Services.GetRequiredService<ProDeskPaths>().SeedDirectory} still work in this database " +
+                $"({string.Join("; ", demo)}), and demo values are refused in Production: change them, or run in Development");
         }
     }
 

@@ -98,6 +98,65 @@ public sealed partial class DemoSeeder(
         return result;
     }
 
+    /// <summary>
+    /// The demo secrets of the seed directory that still work in this database: the demo password of a seeded user, an
+    /// integration client's demo secret, a tenant's demo inbound key, widget key or SMS token. Production refuses to
+    /// start while any does (CONTRACT.md: demo values are refused in Production); a database first made by a plain
+    /// `dotnet run` (Development) would otherwise carry published credentials into Production. Empty when the seed
+    /// directory is absent or holds no demo secrets.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> DemoSecretsInUseAsync(CancellationToken cancellationToken = default)
+    {
+        if (!Directory.Exists(paths.SeedDirectory) || SeedLoader.Load(paths.SeedDirectory) is not { HasDemoSecrets: true } seed)
+        {
+            return [];
+        }
+
+        var working = new List<string>();
+        if (seed.Staff.DemoPassword is { } password)
+        {
+            // Hashing is slow on purpose: one user still accepting it is enough to refuse.
+            foreach (var email in seed.Staff.Staff.Select(m => m.Email).Concat(seed.Tenants.SelectMany(t => t.Users.Users.Select(u => u.Email))))
+            {
+                if (await users.FindByEmailAsync(email) is { } user && await users.CheckPasswordAsync(user, password))
+                {
+                    working.Add($"the demo password of {email}");
+                    break;
+                }
+            }
+        }
+
+        foreach (var tenantSeed in seed.Tenants)
+        {
+            var client = tenantSeed.Clients;
+            if (client.ClientSecret.Length > 0 && await applications.FindByClientIdAsync(client.ClientId, cancellationToken) is { } application
+                && await applications.ValidateClientSecretAsync(application, client.ClientSecret, cancellationToken))
+            {
+                working.Add($"the demo secret of {client.ClientId}");
+            }
+
+            if (await db.Tenants.AsNoTracking().Where(t => t.Slug == tenantSeed.Tenant.Slug).Select(t => (Guid?)t.Id).FirstOrDefaultAsync(cancellationToken) is not { } tenantId
+                || await store.FindByIdAsync(tenantId, cancellationToken) is not { } tenant)
+            {
+                continue;
+            }
+
+            using (TenantScopes.Enter(scopes.ForTenant(tenant)))
+            {
+                var channels = tenantSeed.Channels;
+                var settings = await db.ChannelSettings.AsNoTracking().FirstOrDefaultAsync(cancellationToken);
+                if (settings is not null && (InboundKeys.Matches(channels.InboundKey, settings.InboundKeyHash)
+                    || (channels.WidgetKey.Length > 0 && settings.WidgetKey == channels.WidgetKey)
+                    || (channels.SmsAuthToken is { Length: > 0 } token && settings.SmsAuthToken == token)))
+                {
+                    working.Add($"a demo channel key of {tenantSeed.Tenant.Slug}");
+                }
+            }
+        }
+
+        return working;
+    }
+
     private async Task<(bool Created, int Contacts)> EnsureTenantAsync(TenantSeed seed, bool demoHistory, DateTime now, CancellationToken cancellationToken)
     {
         var t = seed.Tenant;

@@ -93,6 +93,26 @@ public sealed class DemoSeederTests(ProDeskApp app) : PostgresTest(app)
         Assert.Contains("refused in Production", error.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task The_demo_secrets_still_working_are_named_so_production_can_refuse_to_start_with_them()
+    {
+        await using var scope = App.Services.CreateAsyncScope();
+        var seeder = scope.ServiceProvider.GetRequiredService<DemoSeeder>();
+        var working = await seeder.DemoSecretsInUseAsync();
+        Assert.Contains(working, w => w.StartsWith("the demo password of ", StringComparison.Ordinal));
+        Assert.Contains("the demo secret of acme-integration", working);
+        Assert.Contains("a demo channel key of acme", working);
+
+        // Once an operator has changed them, nothing is left to refuse.
+        var users = scope.ServiceProvider.GetRequiredService<Microsoft.AspNetCore.Identity.UserManager<ProDesk.Data.Identity.AppUser>>();
+        foreach (var user in users.Users.ToList())
+        {
+            await users.RemovePasswordAsync(user);
+        }
+
+        Assert.DoesNotContain(await seeder.DemoSecretsInUseAsync(), w => w.StartsWith("the demo password of ", StringComparison.Ordinal));
+    }
+
     private sealed class FakeEnvironment(string name) : IHostEnvironment
     {
         public string EnvironmentName { get; set; } = name;
