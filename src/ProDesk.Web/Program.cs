@@ -84,13 +84,23 @@ try
     await app.RunAsync();
     return 0;
 }
-catch (Exception e) when (e is StartupException or InvalidDataException or OptionsValidationException)
+catch (Exception e) when (e is StartupException or InvalidDataException or OptionsValidationException || DataDirectoryRefused(e))
 {
     // Bad configuration or seed files: one line that names what is wrong, no stack trace.
     var cause = e is InvalidDataException ? string.Concat(Causes(e.InnerException).Select(m => $" {m}")) : "";
+    if (DataDirectoryRefused(e))
+    {
+        await Console.Error.WriteLineAsync($"ProDesk cannot start: the data directory is not writable by this process: {e.GetBaseException().Message}".ReplaceLineEndings(" "));
+        return 2;
+    }
+
     await Console.Error.WriteLineAsync($"ProDesk cannot start: {e.Message}{cause}".ReplaceLineEndings(" "));
     return 2;
 }
+
+// A data directory the process may not write (a read-only mount, files owned by another user): an operator's fix, not a crash.
+static bool DataDirectoryRefused(Exception e) =>
+    e.GetBaseException() is UnauthorizedAccessException or Microsoft.Data.Sqlite.SqliteException { SqliteErrorCode: 8 /* SQLITE_READONLY */ };
 
 static IEnumerable<string> Causes(Exception? e)
 {

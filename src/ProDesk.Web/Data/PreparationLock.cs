@@ -26,6 +26,10 @@ public static class PreparationLock
             {
                 return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, bufferSize: 1);
             }
+            catch (UnauthorizedAccessException e)
+            {
+                throw new StartupException($"the data directory {dataDirectory} is not writable by this process ({e.Message})");
+            }
             catch (IOException) when (clock.GetUtcNow() < giveUpAt)
             {
                 // Another process is preparing: look again shortly (a cross-process lock has no event to wait on).
