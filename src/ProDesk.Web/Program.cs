@@ -44,6 +44,7 @@ try
     }
 
     await app.PrepareDatabaseAsync();
+    await app.RefuseDemoSecretsInProductionAsync();
     app.LoadServerKeys();
 
     app.UseSecurityHeaders();

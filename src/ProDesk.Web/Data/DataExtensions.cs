@@ -91,11 +91,24 @@ public static class DataExtensions
             // Said once, before the first query of a missing table fails with a page of errors.
             throw new StartupException($"the database is not migrated (up to {pending} is missing): run the migrate verb first, or set ProDesk:MigrateOnStart=true");
         }
+    }
 
-        if (app.Environment.IsProduction() && await scope.ServiceProvider.GetRequiredService<DemoSeeder>().DemoSecretsInUseAsync() is { Count: > 0 } demo)
+    /// <summary>
+    /// The web host in Production does not start while the seed's demo secrets still work in its database (CONTRACT.md:
+    /// demo values are refused in Production). The command-line verbs still run, so an operator can look and migrate.
+    /// </summary>
+    public static async Task RefuseDemoSecretsInProductionAsync(this WebApplication app)
+    {
+        if (!app.Environment.IsProduction())
+        {
+            return;
+        }
+
+        await using var scope = app.Services.CreateAsyncScope();
+        if (await scope.ServiceProvider.GetRequiredService<DemoSeeder>().DemoSecretsInUseAsync() is { Count: > 0 } demo)
         {
             throw new StartupException($"demo secrets from {app.Services.GetRequiredService<ProDeskPaths>().SeedDirectory} still work in this database " +
-                $"({string.Join("; ", demo)}), and demo values are refused in Production: change them, or run in Development");
+                $"({string.Join("; ", demo)}), and demo values are refused in Production: change them first (in Development)");
         }
     }
 
