@@ -63,8 +63,9 @@ public static class ConnectEndpoints
         {
             var result = await context.AuthenticateAsync(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
             var user = result.Principal?.GetClaim(Claims.Subject) is { } subject ? await users.FindByIdAsync(subject) : null;
-            // A password change renews the security stamp: refresh tokens issued before it stop working.
-            if (user is null || !await signIn.CanSignInAsync(user) || await users.IsLockedOutAsync(user)
+            // A password change renews the security stamp: refresh tokens issued before it stop working. A sign-in lockout
+            // does not: anyone who knows the address can cause one by guessing at the form.
+            if (user is null || !await signIn.CanSignInAsync(user)
                 || result.Principal!.GetClaim(StampClaim) != await users.GetSecurityStampAsync(user))
             {
                 return Refuse(Errors.InvalidGrant, "The token is no longer valid.");

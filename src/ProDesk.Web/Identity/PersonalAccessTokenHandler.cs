@@ -35,9 +35,11 @@ public sealed class PersonalAccessTokenHandler(
         }
 
         var found = await tokens.FindUserAsync(secret, Context.RequestAborted);
-        if (found is not { User: var user } || (user.LockoutEnd is { } end && end > TimeProvider.GetUtcNow()))
+        // Not refused while the user's sign-in is locked out: a lockout stops password guessing at the form, and anyone
+        // who knows an address can cause one; the token holder proves a secret of its own (revocation ends a token).
+        if (found is not { User: var user })
         {
-            return AuthenticateResult.Fail("The token is unknown, revoked or its user is locked out.");
+            return AuthenticateResult.Fail("The token is unknown or revoked.");
         }
 
         var key = $"pat-claims:{user.Id}:{user.SecurityStamp}:{user.ConcurrencyStamp}";

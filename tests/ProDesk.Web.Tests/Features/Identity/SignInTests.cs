@@ -87,6 +87,20 @@ public sealed class SignInTests(ProDeskApp app) : PostgresTest(app)
     }
 
     [Fact]
+    public async Task A_lockout_anyone_can_cause_by_guessing_leaves_the_users_access_tokens_working()
+    {
+        var (_, secret) = await App.PatAsync("admin@northwind.test");
+        var client = App.Client();
+        for (var attempt = 1; attempt <= 6; attempt++)
+        {
+            await client.PostLoginAsync("admin@northwind.test", $"wrong-{attempt}");
+        }
+
+        Assert.Equal(LoginModel.LockedOutMessage, Browserless.LoginMessage(await (await client.PostLoginAsync("admin@northwind.test", Browserless.DemoPassword)).Content.ReadAsStringAsync()));
+        Assert.Equal(HttpStatusCode.OK, (await App.CreateClient().WithBearer(secret).GetAsync("/api/v1/me")).StatusCode);
+    }
+
+    [Fact]
     public async Task A_locked_account_costs_a_password_hash_like_an_unknown_address_so_its_answer_is_not_quicker()
     {
         var hasher = new CountingHasher();
