@@ -71,6 +71,7 @@ public static class IdentityExtensions
         // every open session within this interval.
         var recheck = TimeSpan.FromSeconds(builder.Configuration.GetValue("Identity:SessionRecheckSeconds", 60));
         services.Configure<SecurityStampValidatorOptions>(o => o.ValidationInterval = recheck);
+        services.AddCurrentSessionPolicy();
 
         services.AddAuthentication(options =>
             {

@@ -16,7 +16,7 @@ public static class StaffApi
 
     public static RouteGroupBuilder MapStaffApi(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/api/v1/admin/staff").RequireAuthorization(p => p.RequireRole(Roles.ProviderAdmin)).WithTags("Staff");
+        var api = app.MapGroup("/api/v1/admin/staff").RequireAuthorization(CurrentSession.ProviderAdminPolicy).WithTags("Staff");
         api.MapGet("/", ListAsync).WithName("ListStaff").WithSummary("Provider staff with their roles and the tenants they serve.");
         api.MapPut("/{id:guid}/tenants", AssignAsync).WithName("AssignStaffTenants").WithSummary("Replaces the tenants a member of staff serves (slugs).");
         api.MapPut("/{id:guid}/role", ChangeRoleAsync).WithName("ChangeStaffRole").WithSummary("Sets the one staff role of a member of staff (ProviderAdmin, Supervisor, Agent).");

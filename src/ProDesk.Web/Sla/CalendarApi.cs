@@ -6,6 +6,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Net.Http.Headers;
 using ProDesk.Data;
 using ProDesk.Data.Identity;
+using ProDesk.Web.Identity;
 using ProDesk.Web.Tenancy;
 
 namespace ProDesk.Web.Sla;
@@ -32,7 +33,7 @@ public static class CalendarApi
 
     public static RouteGroupBuilder MapCalendarApi(this IEndpointRouteBuilder app)
     {
-        var tenant = app.MapGroup("/api/v1/tenants/{tenant}").RequireAuthorization(p => p.RequireRole(Roles.ProviderAdmin)).WithTags("SLA");
+        var tenant = app.MapGroup("/api/v1/tenants/{tenant}").RequireAuthorization(CurrentSession.ProviderAdminPolicy).WithTags("SLA");
         tenant.MapGet("/calendar", GetAsync).WithName("GetCalendar")
             .WithSummary("The tenant's business calendar: time zone, weekly hours and holidays (provider admins).");
         tenant.MapPut("/calendar/holidays", ImportAsync).Accepts<string>(CalendarMediaType).WithName("ImportHolidays")

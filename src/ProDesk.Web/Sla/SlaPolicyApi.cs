@@ -5,6 +5,7 @@ using ProDesk.Data;
 using ProDesk.Data.Identity;
 using ProDesk.Data.Sla;
 using ProDesk.Domain.WorkItems;
+using ProDesk.Web.Identity;
 using ProDesk.Web.Tenancy;
 
 namespace ProDesk.Web.Sla;
@@ -29,7 +30,7 @@ public static class SlaPolicyApi
 {
     public static RouteGroupBuilder MapSlaPolicyApi(this IEndpointRouteBuilder app)
     {
-        var policies = app.MapGroup("/api/v1/tenants/{tenant}/sla").RequireAuthorization(p => p.RequireRole(Roles.ProviderAdmin)).WithTags("SLA");
+        var policies = app.MapGroup("/api/v1/tenants/{tenant}/sla").RequireAuthorization(CurrentSession.ProviderAdminPolicy).WithTags("SLA");
         policies.MapGet("/policies", ListAsync).WithName("ListSlaPolicies")
             .WithSummary("The current SLA policy of each queue and priority, and the history of every version with who made it and when (provider admins).");
         policies.MapPut("/policies/{queue}/{priority}", ChangeAsync).WithName("ChangeSlaPolicy")

@@ -1,11 +1,12 @@
 using System.Security.Claims;
-using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using ProDesk.Data;
 using ProDesk.Data.Channels;
 using ProDesk.Data.Identity;
 using ProDesk.Web.Audit;
+using ProDesk.Web.Identity;
 using ProDesk.Web.Tenancy;
 
 namespace ProDesk.Web.Channels.Email;
@@ -20,7 +21,7 @@ public static class MailboxApi
     public static RouteGroupBuilder MapMailboxApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/v1/tenants/{tenant}/channels/email/mailboxes")
-            .RequireAuthorization(p => p.RequireRole(Roles.ProviderAdmin)).WithTags("Channels");
+            .RequireAuthorization(CurrentSession.ProviderAdminPolicy).WithTags("Channels");
         group.MapGet("", ListAsync).WithName("ListMailboxes").WithSummary("The tenant's IMAP mailboxes, with when each was last polled and its last error.");
         group.MapPut("/{key}", PutAsync).WithName("PutMailbox")
             .WithSummary("Creates or changes a mailbox (host, port, useTls, userName, password, folder, enabled); a change without a password keeps the stored one.");

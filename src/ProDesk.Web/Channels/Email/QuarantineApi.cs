@@ -4,6 +4,7 @@ using ProDesk.Data;
 using ProDesk.Data.Channels;
 using ProDesk.Data.Identity;
 using ProDesk.Web.Hosting;
+using ProDesk.Web.Identity;
 
 namespace ProDesk.Web.Channels.Email;
 
@@ -17,7 +18,7 @@ public static class QuarantineApi
     public static RouteGroupBuilder MapQuarantineApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/v1/tenants/{tenant}/channels/email/quarantine")
-            .RequireAuthorization(p => p.RequireRole(Roles.ProviderAdmin)).WithTags("Channels");
+            .RequireAuthorization(CurrentSession.ProviderAdminPolicy).WithTags("Channels");
         group.MapGet("", ListAsync).WithName("ListQuarantinedMail").WithSummary("Mail kept raw because it could not be parsed or was too large, oldest first, cursor-paginated (limit 1-200, default 50).");
         group.MapGet("/{id:guid}/raw", RawAsync).WithName("DownloadQuarantinedMail").WithSummary("The mail as received, as a message/rfc822 download.");
         group.MapPost("/{id:guid}/reprocess", ReprocessAsync).WithName("ReprocessQuarantinedMail")

@@ -152,6 +152,27 @@ public sealed partial class AccountTests(ProDeskApp app) : PostgresTest(app)
     }
 
     [Fact]
+    public async Task An_admin_demoted_while_signed_in_cannot_act_as_admin_with_the_session_they_still_hold()
+    {
+        var admin = App.CreateClient().WithBearer((await App.PatAsync("admin@prodesk.test")).Secret);
+        var agent = await App.UserAsync("agent3@prodesk.test");
+        Assert.Equal(HttpStatusCode.NoContent, (await admin.PutAsJsonAsync($"/api/v1/admin/staff/{agent.Id}/role", new { role = "ProviderAdmin" })).StatusCode);
+        // As shipped, a browser session re-reads its user once a minute (the tests' app re-reads it on every request).
+        using var shipped = App.WithWebHostBuilder(b => b.UseSetting("Identity:SessionRecheckSeconds", "600"));
+        var session = await shipped.SignedInAsync("agent3@prodesk.test");
+        Assert.Equal(HttpStatusCode.OK, (await session.GetAsync("/api/v1/admin/staff/")).StatusCode);
+
+        Assert.Equal(HttpStatusCode.NoContent, (await admin.PutAsJsonAsync($"/api/v1/admin/staff/{agent.Id}/role", new { role = "Agent" })).StatusCode);
+
+        // Within the session's re-check interval its cookie still says ProviderAdmin: giving the role back must not work.
+        Assert.Equal(HttpStatusCode.NotFound, (await session.PutAsJsonAsync($"/api/v1/admin/staff/{agent.Id}/role", new { role = "ProviderAdmin" })).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await session.GetAsync("/admin/staff")).StatusCode);
+        await using var scope = App.Services.CreateAsyncScope();
+        var users = scope.ServiceProvider.GetRequiredService<UserManager<AppUser>>();
+        Assert.Equal([Roles.Agent], await users.GetRolesAsync((await users.FindByIdAsync(agent.Id.ToString()))!));
+    }
+
+    [Fact]
     public async Task The_admin_page_reassigns_an_agent()
     {
         var admin = await App.SignedInAsync("admin@prodesk.test");

@@ -6,6 +6,7 @@ using ProDesk.Data;
 using ProDesk.Data.Channels;
 using ProDesk.Data.Identity;
 using ProDesk.Web.Channels.Email;
+using ProDesk.Web.Identity;
 using ProDesk.Web.Tenancy;
 
 namespace ProDesk.Web.Pages.Admin.Mail;
@@ -15,7 +16,7 @@ namespace ProDesk.Web.Pages.Admin.Mail;
 /// kept raw in quarantine, each downloadable and reprocessable (also with the size limit lifted).
 /// The client is the route's <c>{tenant}</c>, so the page runs in that tenant's scope.
 /// </summary>
-[Authorize(Roles = Roles.ProviderAdmin)]
+[Authorize(Policy = CurrentSession.ProviderAdminPolicy)]
 public sealed class IndexModel(ITenantContext tenantContext, ITenantStore tenantStore, ProDeskDbContext db, IngestEmail ingest) : PageModel
 {
     public IReadOnlyList<TenantInfo> Tenants { get; private set; } = [];

@@ -7,6 +7,7 @@ using Microsoft.EntityFrameworkCore;
 using ProDesk.Data;
 using ProDesk.Data.Identity;
 using ProDesk.Domain.WorkItems;
+using ProDesk.Web.Identity;
 using ProDesk.Web.Sla;
 using ProDesk.Web.Tenancy;
 
@@ -17,7 +18,7 @@ namespace ProDesk.Web.Pages.Admin.Sla;
 /// saves a change as a new version, and imports holidays into its business calendar from an .ics file.
 /// The client is the route's <c>{tenant}</c>, so the request runs in that tenant's scope like the API does.
 /// </summary>
-[Authorize(Roles = Roles.ProviderAdmin)]
+[Authorize(Policy = CurrentSession.ProviderAdminPolicy)]
 public sealed class IndexModel(ITenantContext tenantContext, ITenantStore tenantStore, ProDeskDbContext db, ChangeSlaPolicy change, ImportHolidays import) : PageModel
 {
     public static readonly string[] Priorities = [.. Enum.GetValues<WorkItemPriority>().OrderDescending().Select(p => p.ToString())];

@@ -8,7 +8,7 @@ using ProDesk.Web.Tenancy;
 namespace ProDesk.Web.Pages.Admin.Staff;
 
 /// <summary>A provider admin sets which client companies each member of staff serves.</summary>
-[Authorize(Roles = Roles.ProviderAdmin)]
+[Authorize(Policy = CurrentSession.ProviderAdminPolicy)]
 public sealed class IndexModel(StaffDirectory directory, ITenantStore tenantStore) : PageModel
 {
     public IReadOnlyList<StaffDirectory.Member> Staff { get; private set; } = [];
