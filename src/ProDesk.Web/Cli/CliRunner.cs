@@ -111,6 +111,12 @@ public static class CliRunner
             return Fail($"token create: --email EMAIL is required; {Usage}", 2);
         }
 
+        // As the API refuses it: a name that would be cut or changed is said, not stored otherwise.
+        if (verb.Options.GetValueOrDefault("name") is { } name && (name.Length > 100 || name.Any(char.IsControl)))
+        {
+            return Fail("token create: --name must be one line of at most 100 characters", 2);
+        }
+
         // As the web host starts: on a fresh clone in Development, the demo users exist before the app first ran.
         await app.PrepareDatabaseAsync();
         var user = await services.GetRequiredService<UserManager<AppUser>>().FindByEmailAsync(email);

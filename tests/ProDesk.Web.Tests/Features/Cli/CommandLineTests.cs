@@ -113,6 +113,18 @@ public sealed class CommandLineTests(ProDeskApp app) : PostgresTest(app)
     }
 
     [Fact]
+    public async Task Token_create_refuses_a_name_it_would_have_to_cut_or_change()
+    {
+        foreach (var name in new[] { new string('x', 101), "line1\nline2" })
+        {
+            var result = await CliProcess.RunAsync(OnPostgres(), "token", "create", "--email", "agent2@prodesk.test", "--name", name);
+            Assert.Equal(2, result.ExitCode);
+            Assert.Equal("", result.StandardOutput);
+            Assert.Equal("prodesk: token create: --name must be one line of at most 100 characters", result.StandardError.Trim());
+        }
+    }
+
+    [Fact]
     public async Task A_verb_that_has_not_landed_yet_says_so_and_fails()
     {
         var result = await CliProcess.RunAsync(OnPostgres(), "billing", "run", "--period", "2026-10");
