@@ -139,20 +139,19 @@ public static class InsertOnlySave
     private sealed class TableWriter
     {
         private readonly IProperty[] columns;
+        private readonly string[] columnNames;
         private readonly IForeignKey[] selfReferences;
         private readonly string table;
         private readonly ConcurrentDictionary<ulong, string> sqlByOmitted = new();
 
-        private TableWriter(IEntityType type, string table, IProperty[] columns, int depth)
+        private TableWriter(IEntityType type, string table, IProperty[] columns, string[] columnNames, int depth)
         {
-            Type = type;
             this.table = table;
             this.columns = columns;
+            this.columnNames = columnNames;
             Depth = depth;
             selfReferences = [.. type.GetForeignKeys().Where(fk => fk.PrincipalEntityType == type)];
         }
-
-        public IEntityType Type { get; }
 
         /// <summary>How many tables this one depends on, at most, through foreign keys: 0 writes first.</summary>
         public int Depth { get; }
@@ -178,10 +177,9 @@ public static class InsertOnlySave
                 return null;
             }
 
-            var helper = new StringBuilder();
-            helper.Append('"').Append(type.GetSchema() is { } schema ? schema.Replace("\"", "\"\"", StringComparison.Ordinal) + "\".\"" : "")
-                .Append(tableName.Replace("\"", "\"\"", StringComparison.Ordinal)).Append('"');
-            return new TableWriter(type, helper.ToString(), columns, depth);
+            static string Quoted(string identifier) => "\"" + identifier.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
+            var table = type.GetSchema() is { } schema ? $"{Quoted(schema)}.{Quoted(tableName)}" : Quoted(tableName);
+            return new TableWriter(type, table, columns, [.. columns.Select(c => Quoted(c.GetColumnName(store)!))], depth);
         }
 
         private static int? DepthOf(IEntityType type, HashSet<IEntityType> visiting)
@@ -255,14 +253,13 @@ public static class InsertOnlySave
 
         private string Sql(ulong omitted)
         {
-            var store = StoreObjectIdentifier.Table(Type.GetTableName()!, Type.GetSchema());
             var sql = new StringBuilder("INSERT INTO ").Append(table).Append(" (");
             var values = new StringBuilder();
             var returning = new StringBuilder();
             var n = 0;
             for (var i = 0; i < columns.Length; i++)
             {
-                var name = "\"" + columns[i].GetColumnName(store)!.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
+                var name = columnNames[i];
                 if ((omitted & (1UL << i)) != 0)
                 {
                     returning.Append(returning.Length == 0 ? " RETURNING " : ", ").Append(name);

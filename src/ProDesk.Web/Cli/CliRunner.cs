@@ -112,9 +112,9 @@ public static class CliRunner
         }
 
         // As the API refuses it: a name that would be cut or changed is said, not stored otherwise.
-        if (verb.Options.GetValueOrDefault("name") is { } name && (name.Length > 100 || name.Any(char.IsControl)))
+        if (verb.Options.GetValueOrDefault("name") is { } name && (name.Length > PersonalAccessTokens.MaxNameLength || name.Any(char.IsControl)))
         {
-            return Fail("token create: --name must be one line of at most 100 characters", 2);
+            return Fail($"token create: --name must be one line of at most {PersonalAccessTokens.MaxNameLength} characters", 2);
         }
 
         // As the web host starts: on a fresh clone in Development, the demo users exist before the app first ran.

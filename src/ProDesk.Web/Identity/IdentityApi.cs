@@ -55,9 +55,9 @@ public static class IdentityApi
     private static async Task<Results<Created<CreatedToken>, NotFound, ValidationProblem, ProblemHttpResult>> CreateToken(
         CreateTokenRequest request, HttpContext context, ClaimsPrincipal principal, UserManager<AppUser> users, PersonalAccessTokens tokens, CancellationToken cancellationToken)
     {
-        if (request.Name is { Length: > 100 })
+        if (request.Name is { Length: > PersonalAccessTokens.MaxNameLength })
         {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["name"] = ["must be at most 100 characters"] });
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["name"] = [$"must be at most {PersonalAccessTokens.MaxNameLength} characters"] });
         }
 
         if (await UserOfAsync(principal, users) is not { } user)

@@ -13,6 +13,9 @@ public sealed class PersonalAccessTokens(ProDeskDbContext db, AuditLog audit, Ti
 {
     public const string Prefix = "pdk_";
 
+    /// <summary>The longest token name kept; the API and the command line refuse longer ones rather than cut them.</summary>
+    public const int MaxNameLength = 100;
+
     /// <summary>Writes of the last-used time are spaced out so that a busy token does not write on every request.</summary>
     private static readonly TimeSpan LastUsedResolution = TimeSpan.FromMinutes(1);
 
@@ -22,7 +25,7 @@ public sealed class PersonalAccessTokens(ProDeskDbContext db, AuditLog audit, Ti
     {
         var secret = Prefix + Base64Url(RandomNumberGenerator.GetBytes(32));
         // A name is a label shown in lists: one line, no control characters, at most 100 characters.
-        var label = ColumnText.Fit(new string((name ?? "").Where(c => !char.IsControl(c)).ToArray()).Trim(), 100);
+        var label = ColumnText.Fit(new string((name ?? "").Where(c => !char.IsControl(c)).ToArray()).Trim(), MaxNameLength);
         var token = new PersonalAccessToken
         {
             Id = Guid.CreateVersion7(),

@@ -227,17 +227,24 @@ public static partial class WorkItemsApi
             return changes;
         }
 
+        // Only the lookups the trail needs: most items were assigned and never moved, so most need one.
         var names = new Dictionary<Guid, string>();
-        foreach (var queue in await db.Queues.AsNoTracking().Where(q => queueIds.Contains(q.Id)).Select(q => new { q.Id, q.Key }).ToListAsync(cancellationToken))
+        if (queueIds.Count > 0)
         {
-            names[queue.Id] = queue.Key;
+            foreach (var queue in await db.Queues.AsNoTracking().Where(q => queueIds.Contains(q.Id)).Select(q => new { q.Id, q.Key }).ToListAsync(cancellationToken))
+            {
+                names[queue.Id] = queue.Key;
+            }
         }
 
-        using (db.OnTablesWithoutRowLevelSecurity())
+        if (userIds.Count > 0)
         {
-            foreach (var user in await db.Users.AsNoTracking().Where(u => userIds.Contains(u.Id)).Select(u => new { u.Id, u.DisplayName }).ToListAsync(cancellationToken))
+            using (db.OnTablesWithoutRowLevelSecurity())
             {
-                names[user.Id] = user.DisplayName;
+                foreach (var user in await db.Users.AsNoTracking().Where(u => userIds.Contains(u.Id)).Select(u => new { u.Id, u.DisplayName }).ToListAsync(cancellationToken))
+                {
+                    names[user.Id] = user.DisplayName;
+                }
             }
         }
 

@@ -135,8 +135,7 @@ public sealed partial class DemoSeeder(
                 working.Add($"the demo secret of {client.ClientId}");
             }
 
-            if (await db.Tenants.AsNoTracking().Where(t => t.Slug == tenantSeed.Tenant.Slug).Select(t => (Guid?)t.Id).FirstOrDefaultAsync(cancellationToken) is not { } tenantId
-                || await store.FindByIdAsync(tenantId, cancellationToken) is not { } tenant)
+            if (await store.FindBySlugAsync(tenantSeed.Tenant.Slug, cancellationToken) is not { } tenant)
             {
                 continue;
             }
