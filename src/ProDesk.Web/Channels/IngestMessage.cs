@@ -69,29 +69,36 @@ public sealed class IngestMessage(ProDeskDbContext db, ITenantContext tenants, S
     {
         message = WithoutNul(message);
         var sender = message.ContinuesLatest ? $"{tenants.Current?.Id}:{message.Channel}:{message.FromAddress}" : null;
-        using var oneAtATime = sender is null ? null : await SenderLock.WaitAsync(sender, cancellationToken);
+        using var oneAtATime = sender is null ? null : await KeyedLock.WaitAsync(sender, cancellationToken);
 
         // One connection for every read and the write: each open of a pooled connection costs a reset and
         // the tenant's row-level-security setting, twice the round trips of the queries themselves.
         return await db.Database.OnOneConnectionAsync(async () =>
         {
-            await using var acrossNodes = sender is null ? null : await SenderLock.HoldAcrossNodesAsync(db, sender, cancellationToken);
+            await using var acrossNodes = sender is null ? null : await KeyedLock.HoldAcrossNodesAsync(db, sender, cancellationToken);
 
             // A unique-index race (the same external id, or a new contact arriving twice at once) or an agent
-            // saving the same item loses the write; the next attempt finds what the winner wrote.
+            // saving the same item loses the write; the next attempt finds what the winner wrote. An item others keep
+            // saving (agents' notes, a merge) gets more attempts, spread out, before the caller is told to send again.
             for (var attempt = 1; ; attempt++)
             {
                 try
                 {
                     return await TryOnceAsync(message, alsoSave, probe: attempt > 1 || !message.CheckedNew, cancellationToken);
                 }
-                catch (DbUpdateException) when (attempt < 3)
+                catch (DbUpdateException e) when (attempt < (e is DbUpdateConcurrencyException ? MaxAttemptsOnBusyItem : 3))
                 {
                     db.ChangeTracker.Clear();
+                    if (e is DbUpdateConcurrencyException)
+                    {
+                        await Contention.BackOffAsync(attempt, cancellationToken);
+                    }
                 }
             }
         }, cancellationToken);
     }
+
+    private const int MaxAttemptsOnBusyItem = 10;
 
     public Task<Result> HandleAsync(InboundMessage message, CancellationToken cancellationToken) => HandleAsync(message, null, cancellationToken);
 

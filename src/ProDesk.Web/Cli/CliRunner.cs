@@ -54,7 +54,11 @@ public static class CliRunner
             {
                 case "migrate":
                     await services.GetRequiredService<DatabaseMigrator>().EnsureSafeRoleAsync();
-                    await services.GetRequiredService<DatabaseMigrator>().MigrateAsync();
+                    await using (await PreparationLock.HoldAsync(services.GetRequiredService<ProDeskPaths>().DataDirectory, services.GetRequiredService<TimeProvider>()))
+                    {
+                        await services.GetRequiredService<DatabaseMigrator>().MigrateAsync();
+                    }
+
                     return 0;
 
                 case "seed":

@@ -8,8 +8,14 @@ namespace ProDesk.Web.Data;
 /// <summary>Applies migrations and refuses a PostgreSQL role that would skip row-level security.</summary>
 public sealed class DatabaseMigrator(ProDeskDbContext db, DatabaseSettings settings, ILogger<DatabaseMigrator> logger)
 {
+    /// <summary>Migrates the database. Callers hold the data directory's <see cref="PreparationLock"/>.</summary>
     public async Task MigrateAsync(CancellationToken cancellationToken = default)
     {
+        if (settings.Provider == DatabaseProvider.Sqlite)
+        {
+            await ClearAbandonedSqliteLockAsync(cancellationToken);
+        }
+
         var pending = (await db.Database.GetPendingMigrationsAsync(cancellationToken)).ToList();
         if (pending.Count == 0)
         {
@@ -27,6 +33,22 @@ public sealed class DatabaseMigrator(ProDeskDbContext db, DatabaseSettings setti
         }
 
         await db.Database.MigrateAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// EF Core marks a SQLite migration in progress with a row in its lock table, which a process killed mid-migration
+    /// leaves behind: every later start then waited for it for ever, saying nothing (probe round 8). The caller holds
+    /// the <see cref="PreparationLock"/>, so no other process is migrating this data directory's database: a row found
+    /// now is such a leftover. (PostgreSQL's migration lock is a session's advisory lock, which dies with the session.)
+    /// </summary>
+    private async Task ClearAbandonedSqliteLockAsync(CancellationToken cancellationToken)
+    {
+        var tables = await db.Database.SqlQueryRaw<int>("SELECT count(*) AS \"Value\" FROM sqlite_master WHERE type = 'table' AND name = '__EFMigrationsLock'")
+            .SingleAsync(cancellationToken);
+        if (tables > 0 && await db.Database.ExecuteSqlRawAsync("DELETE FROM \"__EFMigrationsLock\"", cancellationToken) > 0)
+        {
+            logger.LogWarning("Removed the migration lock a stopped process left in the SQLite database; migrating now");
+        }
     }
 
     /// <summary>

@@ -10,19 +10,13 @@ public static class HostingExtensions
     private static bool IsFrom(Serilog.Events.LogEvent e, string prefix) =>
         e.Properties.TryGetValue("SourceContext", out var source) && source.ToString().Trim('"').StartsWith(prefix, StringComparison.Ordinal);
 
-    private static bool IsUniqueViolation(Exception? exception)
-    {
-        for (var e = exception; e is not null; e = e.InnerException)
-        {
-            // 23505 unique_violation; SQLite's SQLITE_CONSTRAINT_UNIQUE (2067) and _PRIMARYKEY (1555).
-            if (e is Npgsql.PostgresException { SqlState: "23505" } or Microsoft.Data.Sqlite.SqliteException { SqliteExtendedErrorCode: 2067 or 1555 })
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
+    /// <summary>
+    /// The data directory refused a write (read-only, full, a folder replaced by a file): the sender may retry, and the
+    /// ingestion paths store nothing half (probe round 8). Not a client's malformed request or broken connection, which are IOExceptions too.
+    /// </summary>
+    private static bool IsStorageUnavailable(Exception? exception) =>
+        exception is UnauthorizedAccessException
+        or (IOException and not BadHttpRequestException and not Microsoft.AspNetCore.Connections.ConnectionResetException and not EndOfStreamException);
 
     /// <summary>Logging, paths, problem details, pages, OpenAPI. A command-line verb logs to stderr, keeping stdout for its output.</summary>
     public static void AddProDeskHosting(this WebApplicationBuilder builder, bool commandLine)
@@ -40,7 +34,7 @@ public static class HostingExtensions
                 // EF Core logs a failed command as an error before the caller sees it. A unique-index race (the same
                 // message or new contact arriving twice at once) is expected and retried by the caller; one the caller
                 // does not handle still reaches the request's own error log.
-                .Filter.ByExcluding(e => IsUniqueViolation(e.Exception) && IsFrom(e, "Microsoft.EntityFrameworkCore"))
+                .Filter.ByExcluding(e => WriteConflicts.IsUniqueViolation(e.Exception) && IsFrom(e, "Microsoft.EntityFrameworkCore"))
                 .WriteTo.Console(
                     formatProvider: System.Globalization.CultureInfo.InvariantCulture,
                     outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}",
@@ -60,7 +54,19 @@ public static class HostingExtensions
         {
             context.ProblemDetails.Instance ??= context.HttpContext.Request.Path;
             context.ProblemDetails.Extensions["traceId"] = context.HttpContext.TraceIdentifier;
-            if (ApiInput.FieldOf(context.Exception) is { } field)
+            if (IsStorageUnavailable(context.Exception))
+            {
+                context.ProblemDetails.Title = "Storage unavailable";
+                context.ProblemDetails.Detail = "Nothing was stored: the desk cannot write its files right now. Send the same request again later.";
+                context.HttpContext.Response.Headers.RetryAfter = "60";
+            }
+            else if (WriteConflicts.IsConflict(context.Exception))
+            {
+                context.ProblemDetails.Title = "Changed by someone else at the same time";
+                context.ProblemDetails.Detail = "Nothing was saved: another request changed the same thing at the same moment. Send the request again.";
+                context.ProblemDetails.Extensions["reason"] = "conflict";
+            }
+            else if (ApiInput.FieldOf(context.Exception) is { } field)
             {
                 context.ProblemDetails.Title = "One or more validation errors occurred.";
                 context.ProblemDetails.Extensions["errors"] = new Dictionary<string, string[]> { [field.Field] = [field.Problem] };
@@ -86,9 +92,13 @@ public static class HostingExtensions
         // Every error, from an unknown API route to an exception, is an RFC 9457 problem body for API callers.
         app.UseExceptionHandler(new ExceptionHandlerOptions
         {
-            StatusCodeSelector = e => e is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError,
-            // A client's malformed request is its error, answered with a 400, not an error of ours to log.
-            SuppressDiagnosticsCallback = c => c.Exception is BadHttpRequestException,
+            StatusCodeSelector = e => e is BadHttpRequestException bad ? bad.StatusCode
+                : IsStorageUnavailable(e) ? StatusCodes.Status503ServiceUnavailable
+                : WriteConflicts.IsConflict(e) ? StatusCodes.Status409Conflict
+                : StatusCodes.Status500InternalServerError,
+            // A client's malformed request is its error, answered with a 400, not an error of ours to log; a write that
+            // lost a race is answered with a 409 and shows in the request log.
+            SuppressDiagnosticsCallback = c => c.Exception is BadHttpRequestException || WriteConflicts.IsConflict(c.Exception),
         });
         app.UseStatusCodePages();
         app.UseApiInput();

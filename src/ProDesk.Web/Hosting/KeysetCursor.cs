@@ -25,7 +25,8 @@ public static class KeysetCursor
     /// <summary>A time cursor this API gave out, null when none was given, or an error on <c>cursor</c>.</summary>
     public static (DateTime Key, Guid Id)? AfterTime(string? cursor, IDictionary<string, string[]> errors)
     {
-        if (cursor is null)
+        // "cursor=" is the first page, as a form or a URL template with every parameter named sends it.
+        if (string.IsNullOrEmpty(cursor))
         {
             return null;
         }

@@ -11,15 +11,22 @@ namespace ProDesk.Web.Identity;
 /// Identity:SessionRecheckSeconds, and within that window an admin just demoted could have given the role back to
 /// themselves. A cookie's security stamp is compared with the user's on every such request (a role, tenant or password
 /// change renews it); bearer tokens are checked on every request already (<see cref="CurrentUserAccessTokens"/>, PATs).
+/// Whatever makes a credential (personal access tokens) or changes how one signs in (2FA) asks the same of any user:
+/// a session left open elsewhere after a password change could otherwise mint a token that outlives it (probe round 8).
 /// </summary>
 public static class CurrentSession
 {
     public const string ProviderAdminPolicy = "current-provider-admin";
 
+    /// <summary>Any signed-in user, as the database has the session now.</summary>
+    public const string Policy = "current-session";
+
     public static void AddCurrentSessionPolicy(this IServiceCollection services)
     {
         services.AddScoped<IAuthorizationHandler, Handler>();
-        services.AddAuthorizationBuilder().AddPolicy(ProviderAdminPolicy, p => p.RequireRole(Roles.ProviderAdmin).AddRequirements(new Requirement()));
+        services.AddAuthorizationBuilder()
+            .AddPolicy(ProviderAdminPolicy, p => p.RequireRole(Roles.ProviderAdmin).AddRequirements(new Requirement()))
+            .AddPolicy(Policy, p => p.RequireAuthenticatedUser().AddRequirements(new Requirement()));
     }
 
     private sealed class Requirement : IAuthorizationRequirement;

@@ -28,7 +28,7 @@ public static class IdentityApi
 
         var tokens = api.MapGroup("/me/tokens").WithTags("Personal access tokens");
         tokens.MapGet("/", ListTokens).WithName("ListMyTokens").WithSummary("The caller's personal access tokens (never the secrets).");
-        tokens.MapPost("/", CreateToken).WithName("CreateMyToken").WithSummary("Creates a personal access token; the secret is in this answer only.");
+        tokens.MapPost("/", CreateToken).RequireAuthorization(CurrentSession.Policy).WithName("CreateMyToken").WithSummary("Creates a personal access token; the secret is in this answer only.");
         tokens.MapDelete("/{id:guid}", RevokeToken).WithName("RevokeMyToken").WithSummary("Revokes one of the caller's tokens.");
         return api;
     }

@@ -47,14 +47,20 @@ public sealed class PersonalAccessTokens(ProDeskDbContext db, AuditLog audit, Ti
     /// <summary>Revokes one of the user's own tokens; false when there is no such token of theirs.</summary>
     public async Task<bool> RevokeAsync(AppUser user, Guid tokenId, CancellationToken cancellationToken = default)
     {
-        var token = await db.PersonalAccessTokens.SingleOrDefaultAsync(t => t.Id == tokenId && t.UserId == user.Id && t.RevokedAt == null, cancellationToken);
+        var token = await db.PersonalAccessTokens.AsNoTracking().SingleOrDefaultAsync(t => t.Id == tokenId && t.UserId == user.Id && t.RevokedAt == null, cancellationToken);
         if (token is null)
         {
             return false;
         }
 
-        token.RevokedAt = clock.GetUtcNow().UtcDateTime;
-        await db.SaveChangesAsync(cancellationToken);
+        // Revoked only where no other request revoked it first: of ten revocations at once, one is done (and audited), the rest find none.
+        var now = clock.GetUtcNow().UtcDateTime;
+        if (await db.PersonalAccessTokens.Where(t => t.Id == token.Id && t.RevokedAt == null)
+                .ExecuteUpdateAsync(u => u.SetProperty(t => t.RevokedAt, now), cancellationToken) == 0)
+        {
+            return false;
+        }
+
         await audit.RecordAsync(AuditLog.TokenRevoked, user.Id, user.Email, $"token {token.Prefix} ({token.Name})", user.TenantId, cancellationToken: cancellationToken);
         return true;
     }

@@ -95,7 +95,7 @@ public static class Attachments
             WorkItemId = item.Id,
             TenantId = item.TenantId,
             FileName = SafeFileName.From(file.FileName, "attachment"),
-            ContentType = file.ContentType is { Length: > 0 and <= 128 } type ? type : "application/octet-stream",
+            ContentType = MediaType(file.ContentType),
             Length = file.Length,
             Sha256 = [],
             UploadedBy = Guid.TryParse(user.FindFirstValue(ProDeskClaims.Subject), out var uploader) ? uploader : null,
@@ -258,6 +258,20 @@ public static class Attachments
 
     /// <summary>Where an attachment's bytes are: blobs/{tenant}/{attachment id}.</summary>
     public static string BlobPath(ProDeskPaths paths, Guid tenantId, Guid id) => Path.Combine(paths.BlobDirectory, tenantId.ToString("N"), id.ToString("N"));
+
+    /// <summary>
+    /// A sender's declared type (a browser's, a mail part's) when it is one plain media type, lower-cased; otherwise
+    /// octet-stream. A hint only: downloads are served as attachments with nosniff whatever it says. Parameters are
+    /// dropped; control characters (a NUL cannot even be stored in PostgreSQL) or anything else odd make it octet-stream.
+    /// </summary>
+    public static string MediaType(string? declared)
+    {
+        var type = declared?.Split(';', 2)[0].Trim().ToLowerInvariant() ?? "";
+        return type.Length is > 2 and <= 127 && type.Count(c => c == '/') == 1 && type[0] != '/' && type[^1] != '/'
+            && type.All(c => char.IsAsciiLetterOrDigit(c) || c is '/' or '.' or '+' or '-' or '_' or '!' or '#' or '$' or '&' or '^')
+            ? type
+            : "application/octet-stream";
+    }
 
     public static AttachmentView View(WorkItemAttachment a) => new(a.Id, a.FileName, a.ContentType, a.Length, a.CreatedAt);
 }

@@ -55,6 +55,8 @@ public static class CustomFields
                 continue;
             }
 
+            // A lone surrogate (\ud800) parses as JSON but is no text: refused as not text, never a 500.
+            var text = value.ValueKind == JsonValueKind.String ? StringOf(value) : null;
             switch (definition.Type)
             {
                 // Past decimal's range (1e29) or so small it would be kept as 0 (1e-29, 1e-400): refused, saying why.
@@ -64,15 +66,15 @@ public static class CustomFields
                 case "number" when value.ValueKind == JsonValueKind.Number:
                     result[key] = value.GetDecimal();
                     break;
-                case "text" when value.ValueKind == JsonValueKind.String && value.GetString() is { Length: <= 1000 } text && !text.Contains('\0', StringComparison.Ordinal):
+                case "text" when text is { Length: <= 1000 } && !text.Contains('\0', StringComparison.Ordinal):
                     // One line, as the console shows it: no terminal or bidi controls (Channels.PlainText).
                     result[key] = Channels.PlainText.Line(text);
                     break;
-                case "date" when value.ValueKind == JsonValueKind.String && DateOnly.TryParseExact(value.GetString(), "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out _):
-                    result[key] = value.GetString();
+                case "date" when text is not null && DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out _):
+                    result[key] = text;
                     break;
-                case "choice" when value.ValueKind == JsonValueKind.String && definition.Choices.Contains(value.GetString()!):
-                    result[key] = value.GetString();
+                case "choice" when text is not null && definition.Choices.Contains(text):
+                    result[key] = text;
                     break;
                 default:
                     errors[name] = [definition.Type switch
@@ -89,6 +91,19 @@ public static class CustomFields
         // Stored as written, not as \u escapes: the trail shows this text to people ("é日本", not "\u00E9\u65E5\u672C").
         // Pages encode it where they show it, as any text.
         return (errors.Count == 0 ? result.ToJsonString(ReadableJson) : null, errors);
+    }
+
+    /// <summary>A JSON string's text, or null when it is not valid UTF-16 (a lone surrogate escape).</summary>
+    private static string? StringOf(JsonElement value)
+    {
+        try
+        {
+            return value.GetString();
+        }
+        catch (InvalidOperationException)
+        {
+            return null;
+        }
     }
 
     /// <summary>Whether a JSON number's digits (before any exponent) are not all zero.</summary>

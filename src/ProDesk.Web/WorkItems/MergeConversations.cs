@@ -37,8 +37,12 @@ public sealed class MergeConversations(ProDeskDbContext db, SlaEngine sla, Outbo
         Merged,
         NotFound,
         Invalid,
-        Stale,
+        /// <summary>Others kept saving one of the two on every attempt: nothing was merged, and the same request may be sent again.</summary>
+        Busy,
     }
+
+    /// <summary>Tries a merge this many times when one of the two items was saved by someone else meanwhile.</summary>
+    private const int Attempts = 10;
 
     public sealed record Result(Outcome Outcome, WorkItem? Item = null, string? Field = null, string? Error = null);
 
@@ -66,7 +70,25 @@ public sealed class MergeConversations(ProDeskDbContext db, SlaEngine sla, Outbo
         return found;
     }
 
+    /// <summary>
+    /// A merge names no version the agent loaded: when either item changed meanwhile it is tried again on both as they are
+    /// now (and refused if that makes it invalid, e.g. the source was closed), as the other changes without a version are.
+    /// </summary>
     public async Task<Result> HandleAsync(Guid targetId, Guid sourceId, ClaimsPrincipal agent, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var result = await TryOnceAsync(targetId, sourceId, agent, cancellationToken);
+            if (result.Outcome != Outcome.Busy || attempt == Attempts)
+            {
+                return result;
+            }
+
+            await Contention.BackOffAsync(attempt, cancellationToken);
+        }
+    }
+
+    private async Task<Result> TryOnceAsync(Guid targetId, Guid sourceId, ClaimsPrincipal agent, CancellationToken cancellationToken)
     {
         // Both through the tenant filter: another tenant's item is not found, whichever side it is on.
         var target = await db.WorkItems.FirstOrDefaultAsync(w => w.Id == targetId, cancellationToken);
@@ -146,7 +168,7 @@ public sealed class MergeConversations(ProDeskDbContext db, SlaEngine sla, Outbo
             // One of the two changed since it was read: the moves roll back with the rest.
             await transaction.RollbackAsync(cancellationToken);
             db.ChangeTracker.Clear();
-            return new Result(Outcome.Stale, await db.WorkItems.AsNoTracking().FirstAsync(w => w.Id == targetId, cancellationToken));
+            return new Result(Outcome.Busy, await db.WorkItems.AsNoTracking().FirstAsync(w => w.Id == targetId, cancellationToken));
         }
 
         relay.Wake();
@@ -175,7 +197,7 @@ public static class MergeConversationsApi
         return result.Outcome switch
         {
             MergeConversations.Outcome.Merged => TypedResults.Ok(result.Item!.Summary(queue)),
-            MergeConversations.Outcome.Stale => WorkItemsApi.Stale(result.Item!.Summary(queue)),
+            MergeConversations.Outcome.Busy => WorkItemsApi.Busy(result.Item!.Summary(queue)),
             MergeConversations.Outcome.Invalid => TypedResults.ValidationProblem(new Dictionary<string, string[]> { [result.Field!] = [result.Error!] }),
             _ => TypedResults.NotFound(),
         };

@@ -23,6 +23,8 @@ public sealed class WorkItemCommands(ProDeskDbContext db, SlaEngine sla, OutboxR
         Refused,
         /// <summary>The item is Closed, which is final: it takes no more replies, notes, tags or fields.</summary>
         Closed,
+        /// <summary>Others kept saving the item on every attempt: nothing was changed, and the same request may be sent again.</summary>
+        Busy,
     }
 
     public sealed record Result(Outcome Outcome, WorkItem? Item = null, string? Error = null);
@@ -73,9 +75,11 @@ public sealed class WorkItemCommands(ProDeskDbContext db, SlaEngine sla, OutboxR
         // A solve asks the customer for a rating; the survey mail is part of this transaction.
         status == WorkItemStatus.Solved ? csat.AddAsync : null, evenWhenClosed: true);
 
-    public Task<Result> FieldsAsync(Guid id, string fieldsJson, ClaimsPrincipal agent, CancellationToken cancellationToken) =>
+    /// <summary>Sets fields by <paramref name="merge"/>, which is given the item's fields as each attempt finds them.</summary>
+    public Task<Result> FieldsAsync(Guid id, Func<string, string> merge, ClaimsPrincipal agent, CancellationToken cancellationToken) =>
         ChangeAsync(id, null, true, agent, (item, now, actor) =>
         {
+            var fieldsJson = merge(item.CustomFieldsJson);
             if (item.CustomFieldsJson == fieldsJson)
             {
                 return NothingChanged;
@@ -125,10 +129,13 @@ public sealed class WorkItemCommands(ProDeskDbContext db, SlaEngine sla, OutboxR
             {
                 // Someone else saved in between: applied again on their version, or the caller sees the newer state.
                 db.ChangeTracker.Clear();
-                if ((basedOnVersion is not null && !force) || attempt == Attempts)
+                var stale = basedOnVersion is not null && !force;
+                if (stale || attempt == Attempts)
                 {
-                    return new Result(Outcome.Stale, await db.WorkItems.AsNoTracking().FirstAsync(w => w.Id == id, cancellationToken));
+                    return new Result(stale ? Outcome.Stale : Outcome.Busy, await db.WorkItems.AsNoTracking().FirstAsync(w => w.Id == id, cancellationToken));
                 }
+
+                await Contention.BackOffAsync(attempt, cancellationToken);
             }
         }
     }

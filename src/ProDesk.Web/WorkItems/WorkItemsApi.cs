@@ -129,6 +129,9 @@ public static partial class WorkItemsApi
         string? kind, string? status, string? queue, string? cursor, int? limit, ProDeskDbContext db, CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>();
+        // An empty filter is no filter: CONTRACT.md's own template (?kind=&status=&queue=&cursor=) and an HTML form send
+        // every parameter. (Claim-next refuses an empty kind: there a mistake would hand out work.)
+        (kind, status, queue) = (NullIfEmpty(kind), NullIfEmpty(status), NullIfEmpty(queue));
         var query = db.WorkItems.AsNoTracking();
         // The tenant's queues, once: to check a queue filter and to name each listed item's queue.
         var queues = await db.Queues.AsNoTracking().ToDictionaryAsync(q => q.Id, q => q.Key, cancellationToken);
@@ -186,6 +189,8 @@ public static partial class WorkItemsApi
         var next = page.Count > size ? KeysetCursor.Write(page[size - 1].CreatedAt, page[size - 1].Id) : null;
         return TypedResults.Ok(new WorkItemPage(items, next));
     }
+
+    private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 
     private static async Task<Results<Ok<WorkItemDetail>, NotFound>> GetAsync(Guid id, ProDeskDbContext db, SlaEngine sla, ClaimsPrincipal user, CancellationToken cancellationToken)
     {
@@ -360,10 +365,13 @@ public static partial class WorkItemsApi
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["fields"] = ["is required (an object of field keys and values; null removes a value)"] });
         }
 
-        var (json, errors) = CustomFields.Apply(tenant, current, request.Fields);
+        // Checked once here for the answer's errors; merged again into the item as the command finds it, so two agents
+        // setting different fields at once both keep theirs (a merge into this first read would drop the other's).
+        var fields = request.Fields;
+        var (json, errors) = CustomFields.Apply(tenant, current, fields);
         return json is null
             ? TypedResults.ValidationProblem(errors)
-            : await AnswerAsync(await commands.FieldsAsync(id, json, user, cancellationToken), db, cancellationToken);
+            : await AnswerAsync(await commands.FieldsAsync(id, now => CustomFields.Apply(tenant, now, fields).Json ?? now, user, cancellationToken), db, cancellationToken);
     }
 
     [System.Text.RegularExpressions.GeneratedRegex(@"\A[a-z0-9][a-z0-9_-]{0,39}\z")]
@@ -394,6 +402,7 @@ public static partial class WorkItemsApi
             WorkItemCommands.Outcome.Stale => Stale(result.Item!.Summary(await QueueKeyAsync(db, result.Item!.QueueId, cancellationToken))),
             WorkItemCommands.Outcome.Refused => TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["status"] = [result.Error!] }),
             WorkItemCommands.Outcome.Closed => IsClosed(result.Item!.Summary(await QueueKeyAsync(db, result.Item!.QueueId, cancellationToken))),
+            WorkItemCommands.Outcome.Busy => Busy(result.Item!.Summary(await QueueKeyAsync(db, result.Item!.QueueId, cancellationToken))),
             _ => TypedResults.NotFound(),
         };
 
@@ -406,6 +415,16 @@ public static partial class WorkItemsApi
         title: "The item changed since it was loaded",
         detail: $"It is now {current.Status} at version {current.Version}. Load it again, or send with \"force\": true to go ahead.",
         extensions: new Dictionary<string, object?> { ["reason"] = "changed", ["version"] = current.Version, ["current"] = current });
+
+    /// <summary>
+    /// 409 as problem details when a change that named no version (or was forced) lost to others saving the item on every
+    /// attempt: nothing was changed, and sending the same request again is safe (<c>reason</c> "busy", not "changed").
+    /// </summary>
+    public static ProblemHttpResult Busy(WorkItemSummary current) => TypedResults.Problem(
+        statusCode: StatusCodes.Status409Conflict,
+        title: "The item is being changed by others right now",
+        detail: "Nothing was changed: others saved the item on every attempt. Send the same request again.",
+        extensions: new Dictionary<string, object?> { ["reason"] = "busy", ["version"] = current.Version, ["current"] = current });
 
     /// <summary>409 as problem details: the item is Closed, and Closed is final (<c>reason</c> tells it from a change).</summary>
     public static ProblemHttpResult IsClosed(WorkItemSummary current) => TypedResults.Problem(

@@ -56,6 +56,50 @@ public static class DeliveryStatus
         return recipients.Count == 0 ? DeliveryStatusReport.Empty : new DeliveryStatusReport(recipients);
     }
 
+    /// <summary>
+    /// A bounce an MTA wrote as plain text, without an RFC 3464 report, as the report it would have been; null for any
+    /// other mail. Exim names the failed recipients in <c>X-Failed-Recipients</c>, which it adds to permanent failures
+    /// only (a delay warning has none); qmail writes "This is a permanent error" and a <c>&lt;address&gt;:</c> line per
+    /// recipient. Other mail from <c>mailer-daemon</c> (a Postfix or Sendmail notice in prose) is an empty report: a
+    /// machine's notice is no customer's message, so it becomes no work item, and it suppresses nobody. Whatever
+    /// this reads, a bounce only suppresses an address we mailed in a message it quotes (IngestEmail).
+    /// </summary>
+    public static DeliveryStatusReport? FromPlainText(IEnumerable<KeyValuePair<string, string>> headers, string? fromAddress, string? textBody)
+    {
+        ArgumentNullException.ThrowIfNull(headers);
+        var failedHeader = headers.Where(h => h.Key.Trim().Equals("X-Failed-Recipients", StringComparison.OrdinalIgnoreCase)).Select(h => h.Value).ToList();
+        if (failedHeader.Count > 0)
+        {
+            return Failed(failedHeader.SelectMany(v => v.Split(',')).Select(MailHeaderText.BareAddress));
+        }
+
+        if (UntaggedAddress.Of(fromAddress) is not { } sender || !sender.Local.Equals("mailer-daemon", StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+
+        var body = textBody ?? "";
+        if (body.Contains("This is a permanent error", StringComparison.OrdinalIgnoreCase))
+        {
+            return Failed(body.ReplaceLineEndings("\n").Split('\n').Take(MaxPlainTextLines)
+                .Select(line => line.Trim())
+                .Where(line => line.Length > 3 && line[0] == '<' && line.EndsWith(">:", StringComparison.Ordinal))
+                .Select(line => MailHeaderText.BareAddress(line[..^1])));
+        }
+
+        return DeliveryStatusReport.Empty;
+    }
+
+    /// <summary>Lines of a plain-text bounce read for recipients: they come first, before the returned message.</summary>
+    private const int MaxPlainTextLines = 200;
+
+    private static DeliveryStatusReport Failed(IEnumerable<string> addresses)
+    {
+        var recipients = addresses.Select(a => a.Trim()).Where(a => a.Contains('@', StringComparison.Ordinal)).Distinct(StringComparer.OrdinalIgnoreCase).Take(50)
+            .Select(a => new RecipientStatus(a, "failed", "5.0.0")).ToList();
+        return recipients.Count == 0 ? DeliveryStatusReport.Empty : new DeliveryStatusReport(recipients);
+    }
+
     /// <summary>The lowercased, distinct addresses that failed permanently, in report order.</summary>
     public static IReadOnlyList<string> PermanentlyFailed(DeliveryStatusReport report)
     {

@@ -256,7 +256,8 @@ public static class EmailParser
             return null;
         }
 
-        return address.ToLowerInvariant();
+        // As every channel keys a contact (the API's "x@exämple.com" is "x@xn--exmple-cua.com"): one person, one contact.
+        return ReplyAddress.Key(address);
     }
 
     private static List<string> Recipients(MimeMessage message, ParserOptions options)
@@ -657,6 +658,13 @@ public static class EmailParser
                 return TextOfBytes(Decode(part));
             }
 
+            if (WesternSingleByte.Contains(charset) && Decode(part) is var western && !System.Text.Ascii.IsValid(western) && System.Text.Unicode.Utf8.IsValid(western))
+            {
+                // UTF-8 labelled Latin-1 (a script or an old gateway that names the wrong charset) would read "GrÃ¼ÃŸe".
+                // Real Latin-1 text is almost never valid UTF-8 as well: its accented letters stand alone, not in UTF-8's pairs.
+                return TextOfBytes(western);
+            }
+
             if (MacRoman.Contains(charset))
             {
                 // Older Apple Mail's names for Mac OS Roman, which MimeKit does not know (it would guess windows-1252).
@@ -683,6 +691,11 @@ public static class EmailParser
             part.Headers[HeaderId.ContentType] is { } declared && !ContentType.TryParse(ParserOptions.Default, declared, out _);
 
         private static string WithoutByteOrderMark(string text) => text.StartsWith('\uFEFF') ? text[1..] : text;
+
+        private static readonly HashSet<string> WesternSingleByte = new(StringComparer.OrdinalIgnoreCase)
+        {
+            "iso-8859-1", "iso_8859-1", "latin1", "l1", "iso-8859-15", "iso_8859-15", "latin-9", "windows-1252", "cp1252", "x-cp1252",
+        };
 
         private static readonly HashSet<string> MacRoman = new(StringComparer.OrdinalIgnoreCase) { "x-mac-roman", "mac-roman", "macroman", "x-mac" };
 
@@ -906,14 +919,7 @@ public static class EmailParser
             }
         }
 
-        private static string ContentTypeOf(ContentType contentType)
-        {
-            var type = contentType.MimeType.ToLowerInvariant();
-            return type.Length <= 127 && type.Count(c => c == '/') == 1
-                && type.All(c => char.IsAsciiLetterOrDigit(c) || c is '/' or '.' or '+' or '-' or '_' or '!' or '#' or '$' or '&' or '^')
-                ? type
-                : "application/octet-stream";
-        }
+        private static string ContentTypeOf(ContentType contentType) => WorkItems.Attachments.MediaType(contentType.MimeType);
 
         private static string? ContentIdOf(string? contentId)
         {

@@ -78,8 +78,8 @@ public sealed class IngestEmail(
         var ledger = NewLedger(tenantId, source, dedupeKey, sha256, raw.LongLength, parsed?.Subject ?? headers.Subject, parsed?.FromAddress ?? headers.From);
         // Mailboxes are polled side by side: the check and the take-in of one Message-ID happen one mailbox at a time.
         var copyKey = source != RouteSource && parsed?.MessageId is not null ? $"{tenantId}:mail:{dedupeKey}" : null;
-        using var oneAtATime = copyKey is null ? null : await SenderLock.WaitAsync(copyKey, cancellationToken);
-        await using var acrossNodes = copyKey is null ? null : await SenderLock.HoldAcrossNodesAsync(db, copyKey, cancellationToken);
+        using var oneAtATime = copyKey is null ? null : await KeyedLock.WaitAsync(copyKey, cancellationToken);
+        await using var acrossNodes = copyKey is null ? null : await KeyedLock.HoldAcrossNodesAsync(db, copyKey, cancellationToken);
         if (copyKey is not null && await OtherMailboxWithAsync(source, dedupeKey, cancellationToken) is { } other)
         {
             // To support@ and Cc sales@, both the tenant's mailboxes: one conversation and one acknowledgment, and the
@@ -184,9 +184,9 @@ public sealed class IngestEmail(
             return await SettleAsync(ledger, isNew, InboundMailState.Dropped, "read receipt", cancellationToken);
         }
 
-        if (parsed.DeliveryStatus is { } dsn)
+        if ((parsed.DeliveryStatus is { } dsn ? DeliveryStatus.Parse(dsn) : DeliveryStatus.FromPlainText(parsed.Headers, parsed.FromAddress, parsed.TextBody)) is { } report)
         {
-            return await BounceAsync(ledger, isNew, parsed, DeliveryStatus.Parse(dsn), cancellationToken);
+            return await BounceAsync(ledger, isNew, parsed, report, cancellationToken);
         }
 
         settings ??= await db.ChannelSettings.AsNoTracking().FirstOrDefaultAsync(cancellationToken);
@@ -408,16 +408,21 @@ public sealed class IngestEmail(
     }
 
     /// <summary>Mail we sent (our origin header for this tenant, or one of our Message-IDs) that found its way back in.</summary>
+    /// <summary>
+    /// Our own mail come back: a Message-ID of our domain that we sent, or that domain with this tenant's origin header.
+    /// The header alone is no proof: it is in every mail we send, and a customer's mail client may copy it into an
+    /// answer or forward (probe round 8), which must reach the desk, not vanish as ours.
+    /// </summary>
     private async Task<bool> IsOurOwnAsync(ParsedEmail parsed, Guid tenantId, CancellationToken cancellationToken)
     {
-        var origin = parsed.Headers.Where(h => string.Equals(h.Key, SmtpEmailSender.OriginHeader, StringComparison.OrdinalIgnoreCase)).Select(h => h.Value.Trim());
-        if (origin.Contains(tenantId.ToString("N"), StringComparer.OrdinalIgnoreCase))
+        if (parsed.MessageId is not { } id || !id.EndsWith($"@{smtp.Value.MessageIdDomain}", StringComparison.OrdinalIgnoreCase))
         {
-            return true;
+            return false;
         }
 
-        return parsed.MessageId is { } id && id.EndsWith($"@{smtp.Value.MessageIdDomain}", StringComparison.OrdinalIgnoreCase)
-            && await db.OutboundMessages.AnyAsync(o => o.InternetMessageId == id, cancellationToken);
+        var origin = parsed.Headers.Where(h => string.Equals(h.Key, SmtpEmailSender.OriginHeader, StringComparison.OrdinalIgnoreCase)).Select(h => h.Value.Trim());
+        return origin.Contains(tenantId.ToString("N"), StringComparer.OrdinalIgnoreCase)
+            || await db.OutboundMessages.AnyAsync(o => o.InternetMessageId == id, cancellationToken);
     }
 
     private static IEnumerable<string> ThreadReferences(ParsedEmail parsed)

@@ -34,7 +34,22 @@ public static class MailboxApi
     private static async Task<Ok<List<MailboxView>>> ListAsync(ProDeskDbContext db, CancellationToken cancellationToken) =>
         TypedResults.Ok((await db.Mailboxes.AsNoTracking().OrderBy(m => m.Key).ToListAsync(cancellationToken)).Select(View).ToList());
 
+    /// <summary>Mailbox set-ups run one at a time on every node: two at once each passed the check that no other mailbox polls the account.</summary>
+    private const string WriteLock = "mailbox-setup";
+
     private static async Task<Results<Ok<MailboxView>, Created<MailboxView>, ValidationProblem, ProblemHttpResult, NotFound>> PutAsync(
+        string key, MailboxRequest request, ITenantContext tenants, ProDeskDbContext db, MailboxPoller poller, AuditLog audit, TenantScopes scopes,
+        ClaimsPrincipal user, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        using var inProcess = await KeyedLock.WaitAsync(WriteLock, cancellationToken);
+        return await db.Database.OnOneConnectionAsync(async () =>
+        {
+            await using var acrossNodes = await KeyedLock.HoldAcrossNodesAsync(db, WriteLock, cancellationToken);
+            return await PutOneAtATimeAsync(key, request, tenants, db, poller, audit, scopes, user, clock, cancellationToken);
+        }, cancellationToken);
+    }
+
+    private static async Task<Results<Ok<MailboxView>, Created<MailboxView>, ValidationProblem, ProblemHttpResult, NotFound>> PutOneAtATimeAsync(
         string key, MailboxRequest request, ITenantContext tenants, ProDeskDbContext db, MailboxPoller poller, AuditLog audit, TenantScopes scopes,
         ClaimsPrincipal user, TimeProvider clock, CancellationToken cancellationToken)
     {

@@ -17,6 +17,9 @@ namespace ProDesk.Web.Channels.Outbound;
 /// </summary>
 public sealed class ReplyDelivery(ProDeskDbContext db, IOptions<SmtpOptions> smtp, TimeProvider clock)
 {
+    /// <summary>Message-IDs a reply's References names at most.</summary>
+    private const int MaxReferences = 20;
+
     public static string ChannelOf(string itemChannel) => itemChannel switch
     {
         "sms" or "whatsapp" or "chat" => itemChannel,
@@ -71,7 +74,9 @@ public sealed class ReplyDelivery(ProDeskDbContext db, IOptions<SmtpOptions> smt
                 .OrderBy(m => m.CreatedAt).Select(m => m.InternetMessageId!).ToListAsync(cancellationToken);
             outbound.Subject = SubjectOf(item.Subject);
             outbound.InReplyTo = thread.LastOrDefault();
-            outbound.References = thread.Count == 0 ? null : string.Join(' ', thread.TakeLast(20));
+            // Shortened as RFC 5322 3.6.4 suggests: the thread's first message, then the latest ones (clients thread by the root).
+            outbound.References = thread.Count == 0 ? null
+                : string.Join(' ', thread.Count <= MaxReferences ? thread : thread.Take(1).Concat(thread.TakeLast(MaxReferences - 1)));
             outbound.InternetMessageId = NewMessageId(smtp.Value);
             reply.InternetMessageId = outbound.InternetMessageId;
         }

@@ -181,7 +181,9 @@ public static class WebFormApi
         }
 
         var name = Text(fields["name"]);
-        var email = Text(fields["email"]);
+        // An address, not text: a control character in it is refused (as the API channel does), never dropped, which
+        // would reply to another address than was typed.
+        var email = fields["email"].ToString().Trim();
         var subject = Text(fields["subject"]);
         var message = PlainText.Body(fields["message"].ToString());
         var submissionId = Text(fields["submissionId"]);
@@ -267,11 +269,8 @@ public static class WebFormApi
 
     private static async Task<IReadOnlyList<InboundAttachment>> StoreFilesAsync(IReadOnlyList<IFormFile> files, ProDeskPaths paths, Guid tenantId, CancellationToken cancellationToken)
     {
-        // The browser's type is a hint only: downloads are served as attachments with nosniff whatever it says.
-        static string TypeOf(IFormFile file) =>
-            file.ContentType is { Length: > 0 and <= 128 } t && t.Contains('/', StringComparison.Ordinal) && !t.Any(char.IsControl) ? t : "application/octet-stream";
         return await Attachments.WriteBlobsAsync(paths, tenantId, files.Select(file => new Attachments.BlobToWrite(
-            Guid.CreateVersion7(), file.OpenReadStream, SafeFileName.From(file.FileName, "attachment"), TypeOf(file))), cancellationToken);
+            Guid.CreateVersion7(), file.OpenReadStream, SafeFileName.From(file.FileName, "attachment"), Attachments.MediaType(file.ContentType))), cancellationToken);
     }
 
     private static WebFormResult Success(

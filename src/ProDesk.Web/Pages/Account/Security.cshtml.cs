@@ -10,7 +10,7 @@ using ProDesk.Web.Identity;
 namespace ProDesk.Web.Pages.Account;
 
 /// <summary>Password change (which ends every other session and credential) and optional TOTP two-factor sign-in.</summary>
-[Authorize(AuthenticationSchemes = "Identity.Application")]
+[Authorize(Policy = CurrentSession.Policy, AuthenticationSchemes = "Identity.Application")]
 public sealed class SecurityModel(
     UserManager<AppUser> users,
     IUserStore<AppUser> userStore,

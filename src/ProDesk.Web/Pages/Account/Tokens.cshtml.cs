@@ -7,7 +7,7 @@ using ProDesk.Web.Identity;
 
 namespace ProDesk.Web.Pages.Account;
 
-[Authorize(AuthenticationSchemes = "Identity.Application")]
+[Authorize(Policy = CurrentSession.Policy, AuthenticationSchemes = "Identity.Application")]
 public sealed class TokensModel(UserManager<AppUser> users, PersonalAccessTokens tokens) : PageModel
 {
     [BindProperty]

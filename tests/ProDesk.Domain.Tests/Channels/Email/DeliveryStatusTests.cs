@@ -127,4 +127,30 @@ public sealed class DeliveryStatusTests
         var report = DeliveryStatus.Parse(junk);
         Assert.Equal(20_000, report.Recipients.Count);
     }
+
+    private static KeyValuePair<string, string>[] Headers(params (string Name, string Value)[] headers) =>
+        [.. headers.Select(h => KeyValuePair.Create(h.Name, h.Value))];
+
+    [Fact]
+    public void Exim_names_permanent_failures_in_x_failed_recipients()
+    {
+        var report = DeliveryStatus.FromPlainText(Headers(("X-Failed-Recipients", "Gone@Example.fr, <other@example.fr>")), "Mailer-Daemon@mx.example.fr", "This is a permanent error.");
+        Assert.Equal(["gone@example.fr", "other@example.fr"], DeliveryStatus.PermanentlyFailed(report!));
+    }
+
+    [Fact]
+    public void Qmail_names_each_failed_recipient_on_a_line_of_its_own()
+    {
+        const string body = "Hi. This is the qmail-send program at mx.example.fr.\nThis is a permanent error; I've given up.\n\n<gone@example.fr>:\nSorry, no mailbox here by that name.\n\n<b@example.fr>:\nUser unknown.\n";
+        Assert.Equal(["gone@example.fr", "b@example.fr"], DeliveryStatus.PermanentlyFailed(DeliveryStatus.FromPlainText([], "MAILER-DAEMON@mx.example.fr", body)!));
+    }
+
+    [Fact]
+    public void Other_notices_from_mailer_daemon_are_reports_that_name_nobody_and_other_mail_is_no_report()
+    {
+        var delayed = DeliveryStatus.FromPlainText([], "mailer-daemon@mx.example.fr", "Message delayed: the server will keep trying for 4 days.\n<gone@example.fr>:");
+        Assert.Empty(delayed!.Recipients);
+        Assert.Null(DeliveryStatus.FromPlainText([], "marie@example.fr", "This is a permanent error.\n<gone@example.fr>:"));
+        Assert.Null(DeliveryStatus.FromPlainText([], "postmaster@example.fr", "Hello, I run the mail here."));
+    }
 }

@@ -376,6 +376,22 @@ public sealed partial class EmailParserTests
     public void Utf8_text_labelled_us_ascii_reads_as_utf8_not_question_marks() =>
         Assert.Equal("Crème brûlée, 5 €.\n", Parse("utf8-labelled-us-ascii.eml").TextBody);
 
+    [Theory]
+    [InlineData("iso-8859-1")]
+    [InlineData("windows-1252")]
+    public void Utf8_text_labelled_latin1_reads_as_utf8_and_real_latin1_stays_latin1(string charset)
+    {
+        static ParsedEmail Of(string charset, byte[] body)
+        {
+            var head = Encoding.ASCII.GetBytes($"From: a@example.fr\r\nSubject: x\r\nContent-Type: text/plain; charset={charset}\r\nContent-Transfer-Encoding: 8bit\r\n\r\n");
+            using var stream = new MemoryStream([.. head, .. body]);
+            return EmailParser.Parse(stream);
+        }
+
+        Assert.Equal("Grüße aus Köln — bis bald\n", Of(charset, Encoding.UTF8.GetBytes("Grüße aus Köln — bis bald\n")).TextBody);
+        Assert.Equal("Grüße aus Köln\n", Of(charset, Encoding.Latin1.GetBytes("Grüße aus Köln\n")).TextBody);
+    }
+
     [Fact]
     public void Utf7_html_is_decoded_before_it_is_sanitized_so_its_markup_cannot_slip_through_as_text()
     {

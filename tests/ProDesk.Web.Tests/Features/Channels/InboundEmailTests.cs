@@ -423,6 +423,28 @@ public sealed class InboundEmailTests(ProDeskApp app) : PostgresTest(app)
     }
 
     [Fact]
+    public async Task An_agents_reply_on_a_long_thread_names_its_root_first_so_mail_clients_keep_it_together()
+    {
+        var itemId = (await JsonAsync(await PostAsync(Mail(messageId: "thread-root@mail.example.fr")))).GetProperty("workItemId").GetGuid();
+        var previous = "thread-root@mail.example.fr";
+        for (var i = 1; i <= 24; i++)
+        {
+            var more = Mail(subject: "Re: Leaking tap", body: $"Still dripping ({i}).", messageId: $"thread-{i}@mail.example.fr");
+            more.InReplyTo = previous;
+            previous = more.MessageId;
+            Assert.Equal(HttpStatusCode.OK, (await PostAsync(more)).StatusCode);
+        }
+
+        var agent = App.CreateClient().WithBearer((await App.PatAsync("agent1@prodesk.test")).Secret);
+        Assert.Equal(HttpStatusCode.OK, (await agent.PostAsJsonAsync($"/api/v1/tenants/acme/work-items/{itemId}/replies", new { body = "On our way." })).StatusCode);
+        var reply = Assert.Single(await OutboundAsync("acme"), o => !o.Automatic);
+        var references = reply.References!.Split(' ');
+        Assert.Equal(20, references.Length);
+        Assert.Equal("thread-root@mail.example.fr", references[0]);
+        Assert.Equal(("thread-24@mail.example.fr", "thread-24@mail.example.fr"), (references[^1], reply.InReplyTo));
+    }
+
+    [Fact]
     public async Task The_signed_reply_address_threads_whoever_writes_but_never_into_another_tenant()
     {
         var created = await JsonAsync(await PostAsync(Mail()));
@@ -513,6 +535,116 @@ public sealed class InboundEmailTests(ProDeskApp app) : PostgresTest(app)
         await App.Services.GetRequiredService<OutboundDispatcher>().SendDueAsync(CancellationToken.None);
         Assert.Equal(OutboundState.Suppressed, Assert.Single(await OutboundAsync("acme")).State);
         Assert.Equal(created.GetProperty("workItemId").GetGuid(), item.Id);
+    }
+
+    /// <summary>An Exim bounce: plain text, the failed address in X-Failed-Recipients, our mail quoted below.</summary>
+    private static string EximBounce(OutboundMessage ours) =>
+        $"""
+            From: Mail Delivery System <Mailer-Daemon@mx.example.fr>
+            To: support@acme.test
+            Subject: Mail delivery failed: returning message to sender
+            Message-ID: <exim-1@mx.example.fr>
+            X-Failed-Recipients: gone@example.fr
+            Auto-Submitted: auto-replied
+            Content-Type: text/plain; charset=us-ascii
+
+            This message was created automatically by mail delivery software.
+
+            A message that you sent could not be delivered to one or more of its
+            recipients. This is a permanent error. The following address(es) failed:
+
+              gone@example.fr
+                Unrouteable address
+
+            ------ This is a copy of the message, including all the headers. ------
+
+            Message-ID: <{ours.InternetMessageId}>
+            Subject: Re: Leaking tap
+            """.ReplaceLineEndings("\r\n");
+
+    /// <summary>A qmail bounce: plain text, "This is a permanent error", one "&lt;address&gt;:" line per recipient.</summary>
+    private static string QmailBounce(OutboundMessage ours) =>
+        $"""
+            From: MAILER-DAEMON@mx.example.fr
+            To: support@acme.test
+            Subject: failure notice
+            Message-ID: <qmail-1@mx.example.fr>
+            Content-Type: text/plain
+
+            Hi. This is the qmail-send program at mx.example.fr.
+            I'm afraid I wasn't able to deliver your message to the following addresses.
+            This is a permanent error; I've given up. Sorry it didn't work out.
+
+            <gone@example.fr>:
+            Sorry, no mailbox here by that name. (#5.1.1)
+
+            --- Below this line is a copy of the message.
+
+            Message-ID: <{ours.InternetMessageId}>
+            Subject: Re: Leaking tap
+            """.ReplaceLineEndings("\r\n");
+
+    [Fact]
+    public async Task Plain_text_bounces_from_exim_and_qmail_suppress_the_address_and_make_no_item()
+    {
+        foreach (var bounce in new Func<OutboundMessage, string>[] { EximBounce, QmailBounce })
+        {
+            await App.ResetAsync();
+            await PostAsync(Mail(from: "gone@example.fr"));
+            var response = await PostAsync(bounce(Assert.Single(await OutboundAsync("acme"))));
+            Assert.Equal("dropped", (await JsonAsync(response)).GetProperty("outcome").GetString());
+            Assert.Single(await ItemsAsync("acme"));
+            Assert.True(await App.InTenantAsync("acme", db => db.EmailSuppressions.AnyAsync(s => s.Address == "gone@example.fr")));
+        }
+    }
+
+    [Fact]
+    public async Task A_delivery_notice_in_prose_from_mailer_daemon_makes_no_item_and_suppresses_nobody()
+    {
+        await PostAsync(Mail(from: "marie@example.fr"));
+        var notice = Mail(from: "MAILER-DAEMON@mx.example.fr", subject: "Undelivered Mail Returned to Sender",
+            body: "I'm sorry to have to inform you that your message could not be delivered to one or more recipients.");
+        Assert.Equal("dropped", (await JsonAsync(await PostAsync(notice))).GetProperty("outcome").GetString());
+        Assert.Single(await ItemsAsync("acme"));
+        Assert.False(await App.InTenantAsync("acme", db => db.EmailSuppressions.AnyAsync()));
+    }
+
+    [Fact]
+    public async Task Our_own_mail_coming_back_is_dropped_but_a_customers_mail_carrying_our_header_is_taken_in()
+    {
+        await PostAsync(Mail(from: "marie@example.fr"));
+        var ack = Assert.Single(await OutboundAsync("acme"));
+        var acme = await App.TenantAsync("acme");
+
+        // Our acknowledgment, delivered back into the support mailbox (a forwarding rule, the support address on Cc).
+        var back = Mail(from: "support@acme.test", subject: "We received your message", messageId: ack.InternetMessageId);
+        back.Headers.Add("X-ProDesk-Origin", acme.Id.ToString("N"));
+        Assert.Equal("dropped", (await JsonAsync(await PostAsync(back))).GetProperty("outcome").GetString());
+
+        // A customer's answer whose mail client copied our header along: the customer's own Message-ID, so it is theirs.
+        var answer = Mail(from: "paul@example.fr", subject: "About my order");
+        answer.Headers.Add("X-ProDesk-Origin", acme.Id.ToString("N"));
+        Assert.Equal(HttpStatusCode.Created, (await PostAsync(answer)).StatusCode);
+        Assert.Equal(2, (await ItemsAsync("acme")).Count);
+    }
+
+    [Fact]
+    public async Task A_sender_with_an_international_domain_is_one_contact_across_mail_and_the_api()
+    {
+        // Written by hand, the domain in UTF-8 as an internationalized mail client sends it.
+        Assert.Equal(HttpStatusCode.Created, (await PostAsync("""
+            From: Jörg <jorg@bücher.example>
+            To: support@acme.test
+            Subject: Order
+            Message-ID: <idn-1@bücher.example>
+            Content-Type: text/plain; charset=utf-8
+
+            Where is my order?
+            """.ReplaceLineEndings("\r\n"))).StatusCode);
+        var api = await App.IntegrationClientAsync("acme");
+        (await api.PostAsJsonAsync("/api/v1/tenants/acme/conversations", new { from = "jorg@bücher.example", subject = "Order", body = "Where is it?", externalId = "idn-1" })).EnsureSuccessStatusCode();
+        var contacts = await App.InTenantAsync("acme", db => db.Contacts.Where(c => c.Email!.StartsWith("jorg@")).Select(c => c.Email).ToListAsync());
+        Assert.Equal(["jorg@xn--bcher-kva.example"], contacts);
     }
 
     [Fact]
@@ -707,6 +839,32 @@ public sealed class InboundEmailTests(ProDeskApp app) : PostgresTest(app)
             var refused = await admin.GetAsync($"/api/v1/tenants/acme/channels/email/quarantine?{query}");
             Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
             Assert.True((await JsonAsync(refused)).GetProperty("errors").TryGetProperty(field, out _), query);
+        }
+    }
+
+    [Fact]
+    public async Task Mail_the_desk_cannot_store_a_file_of_is_refused_for_a_retry_and_nothing_half_stored()
+    {
+        // A data directory whose blobs folder has become a file: no raw mail, no attachment can be written.
+        var data = Directory.CreateTempSubdirectory("prodesk-no-blobs-").FullName;
+        await File.WriteAllTextAsync(Path.Combine(data, "blobs"), "not a folder");
+        try
+        {
+            using var broken = App.WithWebHostBuilder(b => b.UseSetting("ProDesk:DataDirectory", data));
+            var content = new ByteArrayContent(Encoding.UTF8.GetBytes(Mail(subject: "Kept for later").ToString()));
+            content.Headers.ContentType = new MediaTypeHeaderValue("message/rfc822");
+            content.Headers.Add(EmailInboundApi.KeyHeader, AcmeKey);
+            var response = await broken.CreateClient().PostAsync("/channels/email/acme/inbound", content);
+
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+            Assert.NotNull(response.Headers.RetryAfter);
+            Assert.Empty(await ItemsAsync("acme"));
+            Assert.False(await App.InTenantAsync("acme", db => db.InboundMails.AnyAsync()));
+        }
+        finally
+        {
+            Directory.Delete(data, recursive: true);
         }
     }
 

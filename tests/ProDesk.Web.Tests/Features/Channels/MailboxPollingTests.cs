@@ -223,6 +223,23 @@ public sealed class MailboxPollingTests(ProDeskApp app) : PostgresTest(app)
     }
 
     [Fact]
+    public async Task One_account_set_up_for_several_tenants_at_once_is_polled_for_one_of_them_only()
+    {
+        var admin = await AdminAsync();
+        var body = new { host = "imap.example.test", port = 993, userName = "shared@example.test", password = "secret" };
+        var answers = await Task.WhenAll(new[] { "acme", "merlion", "northwind", "sla-lab", "acme" }
+            .Select((slug, i) => admin.PutAsJsonAsync($"/api/v1/tenants/{slug}/channels/email/mailboxes/inbox{i}", body)));
+        Assert.Equal(1, answers.Count(a => a.StatusCode == HttpStatusCode.Created));
+        Assert.All(answers.Where(a => a.StatusCode != HttpStatusCode.Created), a => Assert.Equal(HttpStatusCode.Conflict, a.StatusCode));
+
+        // And one mailbox key saved several times at once: created once, then changed, never a 500.
+        var same = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ =>
+            admin.PutAsJsonAsync("/api/v1/tenants/merlion/channels/email/mailboxes/orders", new { host = "imap.example.test", port = 993, userName = "orders@example.test", password = "secret" })));
+        Assert.Equal(1, same.Count(a => a.StatusCode == HttpStatusCode.Created));
+        Assert.All(same.Where(a => a.StatusCode != HttpStatusCode.Created), a => Assert.Equal(HttpStatusCode.OK, a.StatusCode));
+    }
+
+    [Fact]
     public async Task A_wrong_password_is_shown_on_the_mailbox_and_leaves_the_mail_waiting()
     {
         var admin = await AdminAsync();

@@ -201,6 +201,20 @@ public sealed class WebFormTests(ProDeskApp app) : PostgresTest(app)
         Assert.Equal("*", response.Headers.GetValues("Access-Control-Allow-Origin").Single());
         Assert.Contains("valid email", errors.GetProperty("email")[0].GetString(), StringComparison.Ordinal);
 
+        // A control character in the address is refused, not dropped: "a\0b@x" is not "ab@x", whom replies would reach.
+        // (A url-encoded form with %00 is refused by the form reader already; a multipart one reaches the check.)
+        var multipart = new MultipartFormDataContent();
+        foreach (var (name, value) in Form(email: "ma\0rie@example.fr"))
+        {
+            multipart.Add(new StringContent(value), name);
+        }
+
+        var nul = await App.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false }).SendAsync(Post(multipart, "acme", browser: false));
+        Assert.Equal(HttpStatusCode.BadRequest, nul.StatusCode);
+        var nulBody = await nul.Content.ReadAsStringAsync();
+        Assert.True(JsonDocument.Parse(nulBody).RootElement.TryGetProperty("errors", out var nulErrors) && nulErrors.TryGetProperty("email", out _), nulBody);
+        Assert.Empty(await ItemsAsync());
+
         var empty = await JsonAsync(await SubmitAsync(Form(email: "", message: "  ")));
         Assert.Equal("is required", empty.GetProperty("errors").GetProperty("email")[0].GetString());
         Assert.Equal("is required", empty.GetProperty("errors").GetProperty("message")[0].GetString());

@@ -81,6 +81,35 @@ public sealed class CommandLineTests(ProDeskApp app) : PostgresTest(app)
     }
 
     [Fact]
+    public async Task A_migration_lock_left_by_a_process_killed_while_migrating_sqlite_does_not_block_the_next_start()
+    {
+        var data = Directory.CreateTempSubdirectory("prodesk-cli-lock-").FullName;
+        try
+        {
+            // What a kill -9 during the first migration leaves: EF Core's lock row, and nothing else done.
+            await using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(data, "prodesk.db")}"))
+            {
+                await connection.OpenAsync();
+                await using var command = connection.CreateCommand();
+                command.CommandText = """
+                    CREATE TABLE "__EFMigrationsLock" ("Id" INTEGER NOT NULL CONSTRAINT "PK___EFMigrationsLock" PRIMARY KEY, "Timestamp" TEXT NOT NULL);
+                    INSERT INTO "__EFMigrationsLock" ("Id", "Timestamp") VALUES (1, '2026-11-27 10:39:04.123+00:00');
+                    """;
+                await command.ExecuteNonQueryAsync();
+            }
+
+            var result = await CliProcess.RunAsync(new Dictionary<string, string?> { ["Database__Provider"] = "Sqlite", ["ProDesk__DataDirectory"] = data }, "migrate");
+            Assert.True(result.ExitCode == 0, result.StandardError);
+            Assert.Contains("Removed the migration lock", result.StandardError, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            Directory.Delete(data, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task A_data_directory_that_cannot_be_made_is_one_line_not_a_stack_trace()
     {
         var result = await CliProcess.RunAsync(new Dictionary<string, string?> { ["Database__Provider"] = "Sqlite", ["ProDesk__DataDirectory"] = "/dev/null/prodesk" }, "migrate");

@@ -90,6 +90,36 @@ public sealed class TokenTests(ProDeskApp app) : PostgresTest(app)
     }
 
     [Fact]
+    public async Task A_session_left_open_after_a_password_change_cannot_mint_a_token_that_would_outlive_it()
+    {
+        // As shipped, a browser session re-reads its user once a minute (the tests' app re-reads it on every request).
+        using var shipped = App.WithWebHostBuilder(b => b.UseSetting("Identity:SessionRecheckSeconds", "600"));
+        var stolen = await shipped.SignedInAsync("agent3@prodesk.test");
+        await using (var scope = App.Services.CreateAsyncScope())
+        {
+            var users = scope.ServiceProvider.GetRequiredService<UserManager<AppUser>>();
+            var user = (await users.FindByEmailAsync("agent3@prodesk.test"))!;
+            Assert.True((await users.ChangePasswordAsync(user, Browserless.DemoPassword, "Another-Pass-2!")).Succeeded);
+        }
+
+        var minted = await stolen.PostAsJsonAsync("/api/v1/me/tokens", new { name = "kept" });
+        Assert.False(minted.IsSuccessStatusCode, $"{(int)minted.StatusCode}: {await minted.Content.ReadAsStringAsync()}");
+        Assert.Equal(0, await App.InTenantAsync("acme", db => db.PersonalAccessTokens.CountAsync(t => t.Name == "kept")));
+        Assert.NotEqual(HttpStatusCode.OK, (await stolen.GetAsync("/account/tokens")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Revoking_one_token_many_times_at_once_revokes_it_once()
+    {
+        var (id, secret) = await App.PatAsync("agent1@prodesk.test");
+        var owner = App.CreateClient().WithBearer((await App.PatAsync("agent1@prodesk.test")).Secret);
+        var answers = await Task.WhenAll(Enumerable.Range(0, 10).Select(_ => owner.DeleteAsync($"/api/v1/me/tokens/{id}")));
+        Assert.Single(answers, a => a.StatusCode == HttpStatusCode.NoContent);
+        Assert.All(answers.Where(a => a.StatusCode != HttpStatusCode.NoContent), a => Assert.Equal(HttpStatusCode.NotFound, a.StatusCode));
+        Assert.Equal(HttpStatusCode.Unauthorized, (await App.CreateClient().WithBearer(secret).GetAsync("/api/v1/me")).StatusCode);
+    }
+
+    [Fact]
     public async Task Nobody_can_revoke_or_see_another_users_token()
     {
         var victim = App.CreateClient().WithBearer((await App.PatAsync("agent1@prodesk.test")).Secret);

@@ -186,7 +186,7 @@ public sealed class MalformedRequestTests(ProDeskApp app) : PostgresTest(app)
     }
 
     [Fact]
-    public async Task Claim_next_with_an_empty_kind_is_refused_as_on_the_list()
+    public async Task Claim_next_with_an_empty_kind_is_refused_rather_than_handing_out_any_kind()
     {
         var client = await App.IntegrationClientAsync("acme");
         await client.CreateConversationAsync("acme", "kind-empty-1");

@@ -36,6 +36,24 @@ public sealed class SlaPolicyEditingTests(SlaApp app) : SlaTest(app)
     }
 
     [Fact]
+    public async Task Policy_edits_saved_at_the_same_moment_each_become_a_version_or_are_told_to_send_again()
+    {
+        var admin = await AdminAsync();
+        var answers = await Task.WhenAll(Enumerable.Range(1, 8).Select(n =>
+            admin.PutAsJsonAsync("/api/v1/tenants/acme/sla/policies/support/Normal", new { firstResponseMinutes = 60 + n, resolutionMinutes = 1440 })));
+        Assert.All(answers, a => Assert.Contains(a.StatusCode, new[] { HttpStatusCode.OK, HttpStatusCode.Conflict }));
+        Assert.Contains(answers, a => a.StatusCode == HttpStatusCode.OK);
+        foreach (var conflict in answers.Where(a => a.StatusCode == HttpStatusCode.Conflict))
+        {
+            Assert.Equal("application/problem+json", conflict.Content.Headers.ContentType?.MediaType);
+            Assert.Contains("Send the request again", await conflict.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
+        var versions = await App.InTenantAsync("acme", db => db.SlaPolicies.Where(p => p.QueueKey == "support" && p.Priority == "Normal").Select(p => p.Version).ToListAsync());
+        Assert.Equal(answers.Count(a => a.StatusCode == HttpStatusCode.OK) + 1, versions.Count);
+    }
+
+    [Fact]
     public async Task A_changed_policy_applies_to_new_items_while_started_items_keep_their_deadlines()
     {
         var monday = MoveToNext(DayOfWeek.Monday, 8); // 09:00 in Paris

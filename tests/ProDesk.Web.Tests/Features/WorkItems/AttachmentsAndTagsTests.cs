@@ -111,6 +111,61 @@ public sealed class AttachmentsAndTagsTests(ProDeskApp app) : PostgresTest(app)
     }
 
     [Fact]
+    public async Task Agents_setting_different_fields_at_once_each_keep_theirs()
+    {
+        var (_, id) = await ItemAsync("acme", "fields-race");
+        var agents = await Task.WhenAll(new[] { "agent1@prodesk.test", "agent2@prodesk.test", "supervisor@prodesk.test", "agent1@prodesk.test" }
+            .Select(async email => App.CreateClient().WithBearer((await App.PatAsync(email)).Secret)));
+        for (var round = 1; round <= 5; round++)
+        {
+            var values = new Dictionary<string, object>
+            {
+                ["contract-number"] = $"C-{round}", ["estimate"] = round * 10, ["visit-date"] = $"2026-12-0{round}", ["property-type"] = round % 2 == 0 ? "house" : "office",
+            };
+            var answers = await Task.WhenAll(values.Select((field, i) =>
+                agents[i].PutAsJsonAsync($"/api/v1/tenants/acme/work-items/{id}/fields", new { fields = new Dictionary<string, object> { [field.Key] = field.Value } })));
+            Assert.All(answers, a => Assert.Equal(HttpStatusCode.OK, a.StatusCode));
+
+            var fields = (await agents[0].JsonAsync($"/api/v1/tenants/acme/work-items/{id}")).GetProperty("fields");
+            Assert.Equal($"C-{round}", fields.GetProperty("contract-number").GetString());
+            Assert.Equal(round * 10, fields.GetProperty("estimate").GetDecimal());
+            Assert.Equal($"2026-12-0{round}", fields.GetProperty("visit-date").GetString());
+            Assert.Equal(round % 2 == 0 ? "house" : "office", fields.GetProperty("property-type").GetString());
+        }
+    }
+
+    [Fact]
+    public async Task A_field_value_that_is_no_text_is_refused_naming_the_field()
+    {
+        var (_, id) = await ItemAsync("acme", "fields-surrogate");
+        var agent = App.CreateClient().WithBearer((await App.PatAsync("agent1@prodesk.test")).Secret);
+        foreach (var field in new[] { "contract-number", "visit-date", "property-type" })
+        {
+            var answer = await agent.PutAsync($"/api/v1/tenants/acme/work-items/{id}/fields",
+                new StringContent($"{{\"fields\":{{\"{field}\":\"\\ud800\"}}}}", System.Text.Encoding.UTF8, "application/json"));
+            Assert.Equal(HttpStatusCode.BadRequest, answer.StatusCode);
+            Assert.True(JsonDocument.Parse(await answer.Content.ReadAsStringAsync()).RootElement.GetProperty("errors").TryGetProperty($"fields.{field}", out _));
+        }
+    }
+
+    [Theory]
+    [InlineData("text/pl\0ain")]
+    [InlineData("text/plain; charset=\"utf-8\"")]
+    [InlineData("nonsense")]
+    public async Task An_uploaded_files_odd_declared_type_is_stored_as_octet_stream_or_its_plain_type(string declared)
+    {
+        var (client, id) = await ItemAsync("acme", $"type-{declared.Length}");
+        // Written by hand: HttpClient itself would refuse to send a NUL in a header.
+        var body = new ByteArrayContent(System.Text.Encoding.UTF8.GetBytes(
+            $"--b1\r\nContent-Disposition: form-data; name=\"file\"; filename=\"note.txt\"\r\nContent-Type: {declared}\r\n\r\nhello\r\n--b1--\r\n"));
+        body.Headers.TryAddWithoutValidation("Content-Type", "multipart/form-data; boundary=b1");
+        var upload = await client.PostAsync($"/api/v1/tenants/acme/work-items/{id}/attachments", body);
+        Assert.Equal(HttpStatusCode.Created, upload.StatusCode);
+        var stored = JsonDocument.Parse(await upload.Content.ReadAsStringAsync()).RootElement.GetProperty("contentType").GetString();
+        Assert.Equal(declared.StartsWith("text/plain;", StringComparison.Ordinal) ? "text/plain" : "application/octet-stream", stored);
+    }
+
+    [Fact]
     public async Task Custom_fields_follow_the_clients_definitions_and_every_change_is_in_the_trail()
     {
         var (_, id) = await ItemAsync("acme", "fields-1");

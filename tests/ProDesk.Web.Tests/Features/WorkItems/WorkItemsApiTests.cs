@@ -193,6 +193,8 @@ public sealed class WorkItemsApiTests(ProDeskApp app) : PostgresTest(app)
         Assert.Equal(["Order 5", "Order 4", "Order 3", "Order 2", "Order 1"], subjects);
         Assert.Empty((await client.JsonAsync("/api/v1/tenants/northwind/work-items?status=Closed")).GetProperty("items").EnumerateArray());
         Assert.Equal(5, (await client.JsonAsync("/api/v1/tenants/northwind/work-items?kind=Conversation&queue=support")).GetProperty("items").GetArrayLength());
+        // CONTRACT.md's own template, every parameter named and none given: no filter, the first page.
+        Assert.Equal(5, (await client.JsonAsync("/api/v1/tenants/northwind/work-items?kind=&status=&queue=&cursor=")).GetProperty("items").GetArrayLength());
     }
 
     [Fact]

@@ -5,14 +5,16 @@ using ProDesk.Data;
 namespace ProDesk.Web.Channels;
 
 /// <summary>
-/// Messages from one sender on a channel that continues the sender's latest conversation (SMS, WhatsApp)
-/// are taken in one at a time. A burst (several photos sent at once) then joins one conversation, where
-/// racing copies each created one, or lost their item update three times over and answered 500.
+/// Work on one key done one at a time, in this process and across nodes. Messages from one sender on a channel
+/// that continues the sender's latest conversation (SMS, WhatsApp) are taken in one at a time: a burst (several
+/// photos sent at once) then joins one conversation, where racing copies each created one, or lost their item
+/// update three times over and answered 500. Copies of one mail, and mailbox set-ups (whose check that no other
+/// tenant polls the account must not interleave with another's write), likewise.
 /// In process (<see cref="WaitAsync"/>, before any database connection is taken, so a burst of waiters
 /// holds none of the pool), and on PostgreSQL also across nodes (<see cref="HoldAcrossNodesAsync"/>, an
 /// advisory lock on the ingestion's one connection for as long as it runs).
 /// </summary>
-public static class SenderLock
+public static class KeyedLock
 {
     private sealed class Gate : IDisposable
     {
@@ -25,7 +27,7 @@ public static class SenderLock
 
     private static readonly ConcurrentDictionary<string, Gate> Gates = new(StringComparer.Ordinal);
 
-    /// <summary>Waits until no other ingestion in this process holds <paramref name="key"/>; disposing the result lets the next one in.</summary>
+    /// <summary>Waits until nothing else in this process holds <paramref name="key"/>; disposing the result lets the next one in.</summary>
     public static async Task<IDisposable> WaitAsync(string key, CancellationToken cancellationToken)
     {
         var gate = Enter(key);
