@@ -11,6 +11,7 @@ using ProDesk.Web.Identity;
 using ProDesk.Web.Hosting;
 using ProDesk.Web.Jobs;
 using ProDesk.Web.Realtime;
+using ProDesk.Web.Reports;
 using ProDesk.Web.Security;
 using ProDesk.Web.Sla;
 using ProDesk.Web.Tenancy;
@@ -26,6 +27,7 @@ try
     builder.AddData();
     builder.AddIdentityAndAccess();
     builder.AddWorkItems();
+    builder.AddReports();
     builder.AddSla();
     builder.AddChannels();
     builder.AddContacts();
@@ -71,6 +73,7 @@ try
     app.MapContactsApi();
     app.MapCannedRepliesApi();
     app.MapCsatApi();
+    app.MapSlaReport();
     if (!app.Environment.IsDevelopment() && string.IsNullOrEmpty(app.Configuration[CsatRequests.PublicBaseUrlKey]))
     {
         // Rating links in customers' mail would point at localhost: say so once, at start.

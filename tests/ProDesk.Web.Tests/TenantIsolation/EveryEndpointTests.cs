@@ -79,6 +79,7 @@ public sealed class EveryEndpointTests(ProDeskApp app) : PostgresTest(app)
         ["* /agent/items/{tenant}/{id:guid}"] = Kind.CrossTenantChecked,
         ["POST /api/v1/tenants/{tenant}/conversations"] = Kind.CrossTenantChecked,
         ["GET /api/v1/tenants/{tenant}/work-items"] = Kind.CrossTenantChecked,
+        ["GET /api/v1/tenants/{tenant}/reports/sla"] = Kind.CrossTenantChecked,
         ["GET /api/v1/tenants/{tenant}/work-items/{id:guid}"] = Kind.CrossTenantChecked,
         ["POST /api/v1/tenants/{tenant}/work-items/{id:guid}/replies"] = Kind.CrossTenantChecked,
         ["POST /api/v1/tenants/{tenant}/work-items/{id:guid}/notes"] = Kind.CrossTenantChecked,

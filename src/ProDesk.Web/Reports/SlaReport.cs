@@ -1,0 +1,159 @@
+using System.Globalization;
+using Microsoft.EntityFrameworkCore;
+using ProDesk.Data;
+using ProDesk.Data.Sla;
+using ProDesk.Domain.Sla;
+using ProDesk.Web.Sla;
+using ProDesk.Web.Tenancy;
+
+namespace ProDesk.Web.Reports;
+
+/// <summary>What a report row is grouped by (CONTRACT.md: <c>groupBy=queue|channel|priority|day</c>).</summary>
+public enum SlaReportGrouping
+{
+    Queue,
+    Channel,
+    Priority,
+    Day,
+}
+
+/// <summary>
+/// One target's outcomes in a group. An item counts once per target its policy measured, by the target's latest
+/// measurement, as the item view shows it: <see cref="Met"/> in time, <see cref="Breached"/> (met late, or still
+/// open past its due time), or <see cref="Open"/> (running or paused, not yet due). A measurement stopped without
+/// being met or missed (solved without a reply) is in none of them.
+/// </summary>
+/// <param name="CompliancePercent">Met of met and breached, in percent (one decimal); null when neither.</param>
+/// <param name="AverageMinutes">Business minutes the met measurements took on average (one decimal); null when none.</param>
+public sealed record SlaTargetFigures(int Met, int Breached, int Open, double? CompliancePercent, double? AverageMinutes);
+
+/// <param name="Group">The queue key, channel, priority, or the day (yyyy-MM-dd in the tenant's time zone); "total" for the sum.</param>
+/// <param name="Items">Items created in the period in this group, with or without an SLA.</param>
+/// <param name="Targets">By target name (firstResponse, nextResponse, resolution), only targets that were measured.</param>
+public sealed record SlaReportRow(string Group, int Items, IReadOnlyDictionary<string, SlaTargetFigures> Targets);
+
+/// <param name="From">Start of the period (inclusive), UTC.</param>
+/// <param name="To">End of the period (exclusive), UTC.</param>
+public sealed record SlaReportResult(string Tenant, DateTime From, DateTime To, string GroupBy, string TimeZone, IReadOnlyList<SlaReportRow> Rows, SlaReportRow Total);
+
+/// <summary>
+/// SLA compliance of the current tenant's items created in a period. Read from the clock events each item keeps
+/// (replayed as the item view replays them), one item at a time as the rows stream in, so a month of a busy client
+/// is not held in memory at once; the tenant filter and row-level security keep it to the tenant.
+/// </summary>
+public sealed class SlaReport(ProDeskDbContext db, ITenantContext tenants, ITenantOptions<TenantCalendarOptions> calendars, TimeProvider clock)
+{
+    private sealed class Tally
+    {
+        public int Items;
+
+        public readonly Dictionary<SlaTarget, (int Met, int Breached, int Open, double MetMinutes)> Targets = [];
+
+        public void Add(Tally other)
+        {
+            Items += other.Items;
+            foreach (var (target, f) in other.Targets)
+            {
+                var mine = Targets.GetValueOrDefault(target);
+                Targets[target] = (mine.Met + f.Met, mine.Breached + f.Breached, mine.Open + f.Open, mine.MetMinutes + f.MetMinutes);
+            }
+        }
+
+        public void Count(SlaClockState state, DateTimeOffset now)
+        {
+            var (met, breached, open, minutes) = Targets.GetValueOrDefault(state.Target);
+            // Late: the sweeper recorded the breach, or a running clock is past due and the sweeper has yet to.
+            if (state.Breached || (state.Status == SlaClockStatus.Running && state.DueAt < now))
+            {
+                breached++;
+            }
+            else if (state.Status == SlaClockStatus.Met)
+            {
+                met++;
+                minutes += state.Elapsed.TotalMinutes;
+            }
+            else if (state.Status is SlaClockStatus.Running or SlaClockStatus.Paused)
+            {
+                open++;
+            }
+            else
+            {
+                return;
+            }
+
+            Targets[state.Target] = (met, breached, open, minutes);
+        }
+
+        public SlaReportRow Row(string group) => new(group, Items, Targets.OrderBy(t => t.Key).ToDictionary(
+            t => t.Key.ApiName(),
+            t => new SlaTargetFigures(
+                t.Value.Met, t.Value.Breached, t.Value.Open,
+                t.Value.Met + t.Value.Breached == 0 ? null : Math.Round(100.0 * t.Value.Met / (t.Value.Met + t.Value.Breached), 1),
+                t.Value.Met == 0 ? null : Math.Round(t.Value.MetMinutes / t.Value.Met, 1))));
+    }
+
+    private sealed record ItemRow(Guid Id, DateTime CreatedAt, Guid QueueId, string? Channel, Domain.WorkItems.WorkItemPriority Priority);
+
+    public async Task<SlaReportResult> RunAsync(DateTime from, DateTime to, SlaReportGrouping groupBy, CancellationToken cancellationToken)
+    {
+        var tenant = tenants.Current ?? throw new InvalidOperationException("A report runs in one tenant's scope.");
+        var calendar = calendars.OfTenant(tenant);
+        var now = clock.GetUtcNow();
+        var queues = await db.Queues.AsNoTracking().ToDictionaryAsync(q => q.Id, q => q.Key, cancellationToken);
+        var items = db.WorkItems.AsNoTracking().Where(w => w.CreatedAt >= from && w.CreatedAt < to);
+        var groupOf = (await items.Select(w => new ItemRow(w.Id, w.CreatedAt, w.QueueId, w.Channel, w.Priority)).ToListAsync(cancellationToken))
+            .ToDictionary(i => i.Id, i => groupBy switch
+            {
+                SlaReportGrouping.Queue => queues.GetValueOrDefault(i.QueueId, "none"),
+                SlaReportGrouping.Channel => i.Channel ?? "none",
+                SlaReportGrouping.Priority => i.Priority.ToString(),
+                _ => DateOnly.FromDateTime(TimeZoneInfo.ConvertTimeFromUtc(DateTime.SpecifyKind(i.CreatedAt, DateTimeKind.Utc), calendar.TimeZone)).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+            });
+
+        var tallies = new SortedDictionary<string, Tally>(StringComparer.Ordinal);
+        foreach (var group in groupOf.Values)
+        {
+            (tallies.TryGetValue(group, out var tally) ? tally : tallies[group] = new Tally()).Items++;
+        }
+
+        // Each item's events in order, streamed: folded into its group when the next item's begin.
+        var entries = db.SlaClockEntries.AsNoTracking()
+            .Where(c => items.Any(w => w.Id == c.WorkItemId))
+            .OrderBy(c => c.WorkItemId).ThenBy(c => c.Id)
+            .AsAsyncEnumerable();
+        var current = new List<SlaClockEntry>();
+        void Fold()
+        {
+            if (current.Count > 0 && groupOf.TryGetValue(current[0].WorkItemId, out var group))
+            {
+                foreach (var state in SlaClock.Replay(current.Select(e => e.ToEvent()), calendar.Calendar))
+                {
+                    tallies[group].Count(state, now);
+                }
+            }
+
+            current.Clear();
+        }
+
+        await foreach (var entry in entries.WithCancellation(cancellationToken))
+        {
+            if (current.Count > 0 && current[0].WorkItemId != entry.WorkItemId)
+            {
+                Fold();
+            }
+
+            current.Add(entry);
+        }
+
+        Fold();
+        var total = new Tally();
+        foreach (var tally in tallies.Values)
+        {
+            total.Add(tally);
+        }
+
+        return new SlaReportResult(
+            tenant.Slug, from, to, groupBy.ToString().ToLowerInvariant(), calendar.TimeZone.Id,
+            [.. tallies.Select(t => t.Value.Row(t.Key))], total.Row("total"));
+    }
+}

@@ -1,0 +1,127 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using ProDesk.Web.Sla;
+using ProDesk.Web.Tests.Infrastructure;
+
+namespace ProDesk.Web.Tests.Features.Reports;
+
+/// <summary>
+/// A client's SLA compliance report on the test clock: sla-lab answers within 1 minute (24/7). Three conversations:
+/// one answered in 30 s, one never answered and breached, one still within its minute when the report runs.
+/// </summary>
+public sealed class SlaReportTests(SlaApp app) : SlaTest(app)
+{
+    private async Task<(Guid Met, Guid Breached, Guid Open)> ThreeConversationsAsync()
+    {
+        var agent = App.CreateClient().WithBearer((await App.PatAsync("agent1@prodesk.test")).Secret);
+        var integration = await App.IntegrationClientAsync("sla-lab");
+        var met = await integration.CreateConversationAsync("sla-lab", "report-met");
+        var breached = await integration.CreateConversationAsync("sla-lab", "report-breached");
+        App.Clock.Advance(TimeSpan.FromSeconds(30));
+        Assert.Equal(HttpStatusCode.OK, (await agent.PostAsJsonAsync($"/api/v1/tenants/sla-lab/work-items/{met}/replies", new { body = "On it." })).StatusCode);
+        App.Clock.Advance(TimeSpan.FromSeconds(60));
+        var open = await integration.CreateConversationAsync("sla-lab", "report-open");
+        App.Clock.Advance(TimeSpan.FromSeconds(20));
+        await App.Services.GetRequiredService<SlaSweeper>().SweepOnceAsync(CancellationToken.None);
+        return (met, breached, open);
+    }
+
+    private string Today => App.Clock.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+
+    private string Tomorrow => App.Clock.GetUtcNow().UtcDateTime.AddDays(1).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+
+    private static JsonElement Target(JsonElement row, string name) => row.GetProperty("targets").GetProperty(name);
+
+    [Fact]
+    public async Task A_client_viewer_sees_what_was_met_breached_and_still_open_by_queue_and_as_csv()
+    {
+        await ThreeConversationsAsync();
+        var viewer = App.CreateClient().WithBearer((await App.PatAsync("viewer@sla-lab.test")).Secret);
+
+        var report = await viewer.JsonAsync($"/api/v1/tenants/sla-lab/reports/sla?from={Today}&to={Tomorrow}");
+        Assert.Equal(("sla-lab", "queue"), (report.GetProperty("tenant").GetString(), report.GetProperty("groupBy").GetString()));
+        var row = Assert.Single(report.GetProperty("rows").EnumerateArray());
+        Assert.Equal(("fast", 3), (row.GetProperty("group").GetString(), row.GetProperty("items").GetInt32()));
+        var first = Target(row, "firstResponse");
+        Assert.Equal((1, 1, 1), (first.GetProperty("met").GetInt32(), first.GetProperty("breached").GetInt32(), first.GetProperty("open").GetInt32()));
+        Assert.Equal(50.0, first.GetProperty("compliancePercent").GetDouble());
+        Assert.Equal(0.5, first.GetProperty("averageMinutes").GetDouble());
+        var resolution = Target(row, "resolution");
+        Assert.Equal((0, 0, 3), (resolution.GetProperty("met").GetInt32(), resolution.GetProperty("breached").GetInt32(), resolution.GetProperty("open").GetInt32()));
+        Assert.Equal(JsonValueKind.Null, resolution.GetProperty("compliancePercent").ValueKind);
+        Assert.Equal(3, report.GetProperty("total").GetProperty("items").GetInt32());
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/tenants/sla-lab/reports/sla?from={Today}&to={Tomorrow}");
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/csv"));
+        var csv = await viewer.SendAsync(request);
+        Assert.Equal("text/csv", csv.Content.Headers.ContentType?.MediaType);
+        Assert.Equal("attachment", csv.Content.Headers.ContentDisposition?.DispositionType);
+        var lines = (await csv.Content.ReadAsStringAsync()).Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal("group,items,target,met,breached,open,compliance_percent,average_minutes", lines[0]);
+        Assert.Contains("fast,3,firstResponse,1,1,1,50,0.5", lines);
+        Assert.Contains("fast,3,resolution,0,0,3,,", lines);
+        Assert.Contains("total,3,firstResponse,1,1,1,50,0.5", lines);
+    }
+
+    [Fact]
+    public async Task Grouped_by_priority_the_breach_escalation_shows_and_by_day_the_tenants_date()
+    {
+        await ThreeConversationsAsync();
+        var admin = App.CreateClient().WithBearer((await App.PatAsync("admin@sla-lab.test")).Secret);
+
+        var byPriority = await admin.JsonAsync($"/api/v1/tenants/sla-lab/reports/sla?from={Today}&to={Tomorrow}&groupBy=priority");
+        var rows = byPriority.GetProperty("rows").EnumerateArray().ToDictionary(r => r.GetProperty("group").GetString()!);
+        // The policy's breach escalation raised the unanswered one to High.
+        Assert.Equal(["High", "Normal"], rows.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(1, Target(rows["High"], "firstResponse").GetProperty("breached").GetInt32());
+        Assert.Equal((1, 1), (Target(rows["Normal"], "firstResponse").GetProperty("met").GetInt32(), Target(rows["Normal"], "firstResponse").GetProperty("open").GetInt32()));
+
+        var byDay = await admin.JsonAsync($"/api/v1/tenants/sla-lab/reports/sla?from={Today}&to={Tomorrow}&groupBy=Day");
+        Assert.Equal(Today, Assert.Single(byDay.GetProperty("rows").EnumerateArray()).GetProperty("group").GetString());
+        Assert.Equal("Etc/UTC", byDay.GetProperty("timeZone").GetString());
+
+        // Outside the period, nothing; without a period, the last 30 days.
+        var later = await admin.JsonAsync($"/api/v1/tenants/sla-lab/reports/sla?from={Tomorrow}&to={App.Clock.GetUtcNow().UtcDateTime.AddDays(2):yyyy-MM-dd}");
+        Assert.Empty(later.GetProperty("rows").EnumerateArray());
+        Assert.Equal(3, (await admin.JsonAsync("/api/v1/tenants/sla-lab/reports/sla")).GetProperty("total").GetProperty("items").GetInt32());
+    }
+
+    [Fact]
+    public async Task The_client_portal_shows_the_last_30_days_by_queue_and_its_csv_links_download()
+    {
+        await ThreeConversationsAsync();
+        var browser = await App.SignedInAsync("viewer@sla-lab.test");
+        var page = System.Net.WebUtility.HtmlDecode(await browser.GetStringAsync("/portal"));
+        Assert.Contains("data-testid=\"sla-report\"", page, StringComparison.Ordinal);
+        Assert.Contains("<td>fast</td>", page, StringComparison.Ordinal);
+        Assert.Contains("<td>1 / 1 / 1</td>", page, StringComparison.Ordinal);
+        Assert.Contains("<td>50 %</td>", page, StringComparison.Ordinal);
+
+        var download = await browser.GetAsync("/api/v1/tenants/sla-lab/reports/sla?groupBy=day&format=csv");
+        Assert.Equal("text/csv", download.Content.Headers.ContentType?.MediaType);
+        Assert.Contains($"{Today},3,firstResponse,1,1,1,50,0.5", await download.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        // Another client's report is not there for this viewer.
+        Assert.Equal(HttpStatusCode.NotFound, (await browser.GetAsync("/api/v1/tenants/acme/reports/sla?format=csv")).StatusCode);
+    }
+
+    [Theory]
+    [InlineData("from=2026-13-01", "from")]
+    [InlineData("to=yesterday", "to")]
+    [InlineData("from=2026-12-05&to=2026-12-01", "to")]
+    [InlineData("from=2025-01-01&to=2026-12-01", "to")]
+    [InlineData("from=2026-11-30T08:00:00&to=2026-12-01", "from")]
+    [InlineData("groupBy=week", "groupBy")]
+    [InlineData("format=xlsx", "format")]
+    public async Task A_period_or_grouping_that_cannot_be_used_is_refused_naming_the_parameter(string query, string parameter)
+    {
+        var admin = App.CreateClient().WithBearer((await App.PatAsync("admin@sla-lab.test")).Secret);
+        var response = await admin.GetAsync($"/api/v1/tenants/sla-lab/reports/sla?{query}");
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var errors = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("errors");
+        Assert.Equal([parameter], errors.EnumerateObject().Select(e => e.Name));
+    }
+}
