@@ -63,16 +63,9 @@ public static partial class CannedRepliesApi
 #pragma warning restore CA1862
         }
 
-        if (cursor is not null)
+        if (KeysetCursor.AfterText(cursor, errors) is { } after)
         {
-            if (KeysetCursor.ReadText(cursor) is { } after)
-            {
-                query = query.Where(c => string.Compare(c.Title, after.Key) > 0 || (c.Title == after.Key && c.Id.CompareTo(after.Id) > 0));
-            }
-            else
-            {
-                errors["cursor"] = [KeysetCursor.NotOurs];
-            }
+            query = query.Where(c => string.Compare(c.Title, after.Key) > 0 || (c.Title == after.Key && c.Id.CompareTo(after.Id) > 0));
         }
 
         var size = KeysetCursor.PageSize(limit, 100, errors);

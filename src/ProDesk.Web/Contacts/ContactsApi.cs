@@ -65,16 +65,9 @@ public static class ContactsApi
 #pragma warning restore CA1862
         }
 
-        if (cursor is not null)
+        if (KeysetCursor.AfterText(cursor, errors) is { } after)
         {
-            if (KeysetCursor.ReadText(cursor) is { } after)
-            {
-                query = query.Where(c => string.Compare(c.Name, after.Key) > 0 || (c.Name == after.Key && c.Id.CompareTo(after.Id) > 0));
-            }
-            else
-            {
-                errors["cursor"] = [KeysetCursor.NotOurs];
-            }
+            query = query.Where(c => string.Compare(c.Name, after.Key) > 0 || (c.Name == after.Key && c.Id.CompareTo(after.Id) > 0));
         }
 
         var size = KeysetCursor.PageSize(limit, 50, errors);

@@ -77,7 +77,8 @@ public static class CsatApi
 
     private static DateTime? Instant(string? value, string field, Dictionary<string, string[]> errors)
     {
-        if (value is null)
+        // "from=" is no bound, as an empty list filter is none.
+        if (string.IsNullOrEmpty(value))
         {
             return null;
         }

@@ -22,6 +22,23 @@ public static class KeysetCursor
             ? (new DateTime(ticks, DateTimeKind.Utc), parts.Id)
             : null;
 
+    /// <summary>A text cursor this API gave out, null when none was given (or an empty one), or an error on <c>cursor</c>.</summary>
+    public static (string Key, Guid Id)? AfterText(string? cursor, IDictionary<string, string[]> errors)
+    {
+        if (string.IsNullOrEmpty(cursor))
+        {
+            return null;
+        }
+
+        var after = ReadText(cursor);
+        if (after is null)
+        {
+            errors["cursor"] = [NotOurs];
+        }
+
+        return after;
+    }
+
     /// <summary>A time cursor this API gave out, null when none was given, or an error on <c>cursor</c>.</summary>
     public static (DateTime Key, Guid Id)? AfterTime(string? cursor, IDictionary<string, string[]> errors)
     {

@@ -46,6 +46,12 @@ public static class StaffApi
         }
 
         var before = await users.GetRolesAsync(user);
+        if (before.SequenceEqual([role]))
+        {
+            // The role it has: nothing changes, so the member's sessions and tokens are left alone (a new stamp signs them out).
+            return TypedResults.NoContent();
+        }
+
         await users.RemoveFromRolesAsync(user, before);
         await users.AddToRoleAsync(user, role);
         // A role change takes effect everywhere: sessions and OAuth refresh tokens re-check the stamp.

@@ -40,6 +40,12 @@ public sealed class StaffDirectory(ProDeskDbContext db, ITenantStore tenants, Au
     public async Task AssignAsync(AppUser member, IReadOnlyList<TenantInfo> served, ClaimsPrincipal actor, CancellationToken cancellationToken = default)
     {
         var before = await db.StaffTenants.Where(s => s.UserId == member.Id).ToListAsync(cancellationToken);
+        if (before.Select(s => s.TenantId).ToHashSet().SetEquals(served.Select(t => t.Id)))
+        {
+            // The tenants served already: nothing changes, so the member's sessions and tokens are left alone (a new stamp signs them out).
+            return;
+        }
+
         db.StaffTenants.RemoveRange(before);
         db.StaffTenants.AddRange(served.DistinctBy(t => t.Id).Select(t => new StaffTenant { UserId = member.Id, TenantId = t.Id }));
         // A new stamp makes the change reach signed-in sessions at their next check and tokens at once.

@@ -63,6 +63,12 @@ public sealed class WorkItemCommands(ProDeskDbContext db, SlaEngine sla, OutboxR
         // The status machine answers a move out of Closed itself, naming the moves there are.
         ChangeAsync(id, null, true, agent, (item, now, actor) =>
         {
+            // The status it has: done, as setting the tags it has is (a client retrying after a timeout is not wrong).
+            if (item.Status == status)
+            {
+                return NothingChanged;
+            }
+
             if (WorkItemStatusMachine.TryMove(item.Status, status, out var error) is null)
             {
                 return error;

@@ -130,7 +130,7 @@ public static partial class WorkItemsApi
     {
         var errors = new Dictionary<string, string[]>();
         // An empty filter is no filter: CONTRACT.md's own template (?kind=&status=&queue=&cursor=) and an HTML form send
-        // every parameter. (Claim-next refuses an empty kind: there a mistake would hand out work.)
+        // every parameter.
         (kind, status, queue) = (NullIfEmpty(kind), NullIfEmpty(status), NullIfEmpty(queue));
         var query = db.WorkItems.AsNoTracking();
         // The tenant's queues, once: to check a queue filter and to name each listed item's queue.
@@ -380,8 +380,8 @@ public static partial class WorkItemsApi
     private static async Task<Results<Ok<WorkItemSummary>, NoContent, ValidationProblem>> NextAsync(string? kind, ClaimNextItem claim, ClaimsPrincipal user, CancellationToken cancellationToken)
     {
         WorkItemKind? wanted = null;
-        // `kind=` is refused as on the list, not read as "any kind".
-        if (kind is not null)
+        // `kind=` (CONTRACT.md's own template) is any kind, as an empty filter is on the list.
+        if (!string.IsNullOrEmpty(kind))
         {
             if (!EnumNames.TryParse<WorkItemKind>(kind, ignoreCase: true, out var k))
             {

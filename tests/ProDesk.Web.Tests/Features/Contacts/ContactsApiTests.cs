@@ -52,6 +52,8 @@ public sealed class ContactsApiTests(ProDeskApp app) : PostgresTest(app)
         await ConversationAsync("northwind", "ada@northwind-customer.test", "Ada Northwind");
         var agent = await StaffAsync();
 
+        // An empty cursor is the first page, as on every list.
+        Assert.Equal(HttpStatusCode.OK, (await agent.GetAsync("/api/v1/tenants/acme/contacts?cursor=")).StatusCode);
         var byName = await agent.JsonAsync("/api/v1/tenants/acme/contacts?q=ADA");
         Assert.Equal(["Ada Lovelace"], byName.GetProperty("items").EnumerateArray().Select(c => c.GetProperty("name").GetString()));
         var byEmail = await agent.JsonAsync("/api/v1/tenants/acme/contacts?q=example.org");

@@ -173,6 +173,20 @@ public sealed partial class AccountTests(ProDeskApp app) : PostgresTest(app)
     }
 
     [Fact]
+    public async Task Saving_a_members_tenants_or_role_unchanged_leaves_their_sessions_signed_in()
+    {
+        var admin = App.CreateClient().WithBearer((await App.PatAsync("admin@prodesk.test")).Secret);
+        var agent = await App.UserAsync("agent2@prodesk.test");
+        var session = await App.SignedInAsync("agent2@prodesk.test");
+        Assert.Equal(HttpStatusCode.NoContent, (await admin.PutAsJsonAsync($"/api/v1/admin/staff/{agent.Id}/tenants", new { tenants = new[] { "northwind", "acme" } })).StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await admin.PutAsJsonAsync($"/api/v1/admin/staff/{agent.Id}/role", new { role = "Agent" })).StatusCode);
+
+        // The tests' app re-checks a session against the stored user on every request: a new stamp would end it here.
+        Assert.Equal(HttpStatusCode.OK, (await session.GetAsync("/api/v1/me")).StatusCode);
+        Assert.Equal(agent.SecurityStamp, (await App.UserAsync("agent2@prodesk.test")).SecurityStamp);
+    }
+
+    [Fact]
     public async Task The_admin_page_reassigns_an_agent()
     {
         var admin = await App.SignedInAsync("admin@prodesk.test");

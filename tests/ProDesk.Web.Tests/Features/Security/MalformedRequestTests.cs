@@ -186,13 +186,15 @@ public sealed class MalformedRequestTests(ProDeskApp app) : PostgresTest(app)
     }
 
     [Fact]
-    public async Task Claim_next_with_an_empty_kind_is_refused_rather_than_handing_out_any_kind()
+    public async Task Claim_next_with_the_contracts_empty_kind_claims_any_kind_and_a_misspelt_kind_is_refused()
     {
         var client = await App.IntegrationClientAsync("acme");
         await client.CreateConversationAsync("acme", "kind-empty-1");
         var agent = await AgentAsync();
-        Assert.True((await ErrorsAsync(await agent.PostAsync("/api/v1/work/next?kind=", null))).TryGetProperty("kind", out _));
+        Assert.True((await ErrorsAsync(await agent.PostAsync("/api/v1/work/next?kind=Conversaton", null))).TryGetProperty("kind", out _));
         Assert.Equal(0, await App.InTenantAsync("acme", db => db.WorkItems.CountAsync(w => w.AssigneeId != null)));
+        Assert.Equal(HttpStatusCode.OK, (await agent.PostAsync("/api/v1/work/next?kind=", null)).StatusCode);
+        Assert.Equal(1, await App.InTenantAsync("acme", db => db.WorkItems.CountAsync(w => w.AssigneeId != null)));
     }
 
     [Fact]
