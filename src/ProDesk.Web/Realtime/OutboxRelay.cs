@@ -39,20 +39,30 @@ public sealed partial class OutboxRelay(IServiceScopeFactory scopes, ProDeskMetr
         var services = scope.ServiceProvider;
         using var system = TenantScopes.Enter(await services.GetRequiredService<TenantScopes>().ForSystemAsync("outbox-relay", cancellationToken));
         var db = services.GetRequiredService<ProDeskDbContext>();
-        // Both reads on one connection: under heavy ingestion every checkout waits its turn in the pool, and a
-        // relay that waited three times per batch fell seconds behind the desk (benchmark D).
-        var (events, items) = await db.Database.OnOneConnectionAsync(async () =>
+        // Every statement of a pass on one connection: under heavy ingestion every checkout waits its turn in the pool,
+        // and a relay that waited three times per batch fell seconds behind the desk (benchmark D). On it, one relay
+        // at a time across nodes: two nodes each read the same unpublished rows and sent every event twice (probe
+        // round 9); the other node's relay waits, then finds them marked.
+        return await db.Database.OnOneConnectionAsync(async () =>
         {
-            var batch = await db.OutboxEvents.AsNoTracking().Where(e => e.PublishedAt == null).OrderBy(e => e.Id).Take(BatchSize).ToListAsync(cancellationToken);
-            var events = batch.Select(e => (Event: e, ItemId: ItemId(e))).ToList();
-            var itemIds = events.Select(e => e.ItemId).OfType<Guid>().Distinct().ToList();
-            var items = batch.Count == 0 ? new Dictionary<Guid, WorkItem>() : await db.WorkItems.AsNoTracking().Where(w => itemIds.Contains(w.Id)).ToDictionaryAsync(w => w.Id, cancellationToken);
-            return (events, items);
+            await using var onlyUs = await KeyedLock.HoldAcrossNodesAsync(db, LockKey, cancellationToken);
+            return await PublishAsync(db, services, cancellationToken);
         }, cancellationToken);
+    }
+
+    private const string LockKey = "outbox-relay";
+
+    private async Task<int> PublishAsync(ProDeskDbContext db, IServiceProvider services, CancellationToken cancellationToken)
+    {
+        var batch = await db.OutboxEvents.AsNoTracking().Where(e => e.PublishedAt == null).OrderBy(e => e.Id).Take(BatchSize).ToListAsync(cancellationToken);
+        var events = batch.Select(e => (Event: e, ItemId: ItemId(e))).ToList();
         if (events.Count == 0)
         {
             return 0;
         }
+
+        var itemIds = events.Select(e => e.ItemId).OfType<Guid>().Distinct().ToList();
+        var items = await db.WorkItems.AsNoTracking().Where(w => itemIds.Contains(w.Id)).ToDictionaryAsync(w => w.Id, cancellationToken);
 
         var notifier = services.GetRequiredService<IRealtimeNotifier>();
         var store = services.GetRequiredService<ITenantStore>();

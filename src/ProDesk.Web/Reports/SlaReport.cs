@@ -20,12 +20,12 @@ public enum SlaReportGrouping
 /// <summary>
 /// One target's outcomes in a group. An item counts once per target its policy measured, by the target's latest
 /// measurement, as the item view shows it: <see cref="Met"/> in time, <see cref="Breached"/> (met late, or still
-/// open past its due time), or <see cref="Open"/> (running or paused, not yet due). A measurement stopped without
-/// being met or missed (solved without a reply) is in none of them.
+/// open past its due time), <see cref="Open"/> (running or paused, not yet due), or <see cref="Stopped"/> (ended
+/// without being met or missed: solved without a public reply). Compliance is of the met and breached only.
 /// </summary>
 /// <param name="CompliancePercent">Met of met and breached, in percent (one decimal); null when neither.</param>
 /// <param name="AverageMinutes">Business minutes the met measurements took on average (one decimal); null when none.</param>
-public sealed record SlaTargetFigures(int Met, int Breached, int Open, double? CompliancePercent, double? AverageMinutes);
+public sealed record SlaTargetFigures(int Met, int Breached, int Open, int Stopped, double? CompliancePercent, double? AverageMinutes);
 
 /// <param name="Group">The queue key, channel, priority, or the day (yyyy-MM-dd in the tenant's time zone); "total" for the sum.</param>
 /// <param name="Items">Items created in the period in this group, with or without an SLA.</param>
@@ -47,7 +47,7 @@ public sealed class SlaReport(ProDeskDbContext db, ITenantContext tenants, ITena
     {
         public int Items;
 
-        public readonly Dictionary<SlaTarget, (int Met, int Breached, int Open, double MetMinutes)> Targets = [];
+        public readonly Dictionary<SlaTarget, (int Met, int Breached, int Open, int Stopped, double MetMinutes)> Targets = [];
 
         public void Add(Tally other)
         {
@@ -55,13 +55,13 @@ public sealed class SlaReport(ProDeskDbContext db, ITenantContext tenants, ITena
             foreach (var (target, f) in other.Targets)
             {
                 var mine = Targets.GetValueOrDefault(target);
-                Targets[target] = (mine.Met + f.Met, mine.Breached + f.Breached, mine.Open + f.Open, mine.MetMinutes + f.MetMinutes);
+                Targets[target] = (mine.Met + f.Met, mine.Breached + f.Breached, mine.Open + f.Open, mine.Stopped + f.Stopped, mine.MetMinutes + f.MetMinutes);
             }
         }
 
         public void Count(SlaClockState state, DateTimeOffset now)
         {
-            var (met, breached, open, minutes) = Targets.GetValueOrDefault(state.Target);
+            var (met, breached, open, stopped, minutes) = Targets.GetValueOrDefault(state.Target);
             // Late: the sweeper recorded the breach, or a running clock is past due and the sweeper has yet to.
             if (state.Breached || (state.Status == SlaClockStatus.Running && state.DueAt < now))
             {
@@ -78,21 +78,21 @@ public sealed class SlaReport(ProDeskDbContext db, ITenantContext tenants, ITena
             }
             else
             {
-                return;
+                stopped++;
             }
 
-            Targets[state.Target] = (met, breached, open, minutes);
+            Targets[state.Target] = (met, breached, open, stopped, minutes);
         }
 
         public SlaReportRow Row(string group) => new(group, Items, Targets.OrderBy(t => t.Key).ToDictionary(
             t => t.Key.ApiName(),
             t => new SlaTargetFigures(
-                t.Value.Met, t.Value.Breached, t.Value.Open,
+                t.Value.Met, t.Value.Breached, t.Value.Open, t.Value.Stopped,
                 t.Value.Met + t.Value.Breached == 0 ? null : Math.Round(100.0 * t.Value.Met / (t.Value.Met + t.Value.Breached), 1),
                 t.Value.Met == 0 ? null : Math.Round(t.Value.MetMinutes / t.Value.Met, 1))));
     }
 
-    private sealed record ItemRow(Guid Id, DateTime CreatedAt, Guid QueueId, string? Channel, Domain.WorkItems.WorkItemPriority Priority);
+    private sealed record ItemRow(Guid Id, DateTime CreatedAt, Guid QueueId, string? Channel, Domain.WorkItems.WorkItemPriority Priority, Guid? PolicyId);
 
     public async Task<SlaReportResult> RunAsync(DateTime from, DateTime to, SlaReportGrouping groupBy, CancellationToken cancellationToken)
     {
@@ -100,13 +100,16 @@ public sealed class SlaReport(ProDeskDbContext db, ITenantContext tenants, ITena
         var calendar = calendars.OfTenant(tenant);
         var now = clock.GetUtcNow();
         var queues = await db.Queues.AsNoTracking().ToDictionaryAsync(q => q.Id, q => q.Key, cancellationToken);
+        // An item is reported under the queue and priority whose policy measured it (those it arrived with), not where
+        // an escalation moved it afterwards: a breach raises the priority, and would count against the target it never had.
+        var policies = await db.SlaPolicies.AsNoTracking().ToDictionaryAsync(p => p.Id, p => (p.QueueKey, p.Priority), cancellationToken);
         var items = db.WorkItems.AsNoTracking().Where(w => w.CreatedAt >= from && w.CreatedAt < to);
-        var groupOf = (await items.Select(w => new ItemRow(w.Id, w.CreatedAt, w.QueueId, w.Channel, w.Priority)).ToListAsync(cancellationToken))
+        var groupOf = (await items.Select(w => new ItemRow(w.Id, w.CreatedAt, w.QueueId, w.Channel, w.Priority, w.SlaPolicyId)).ToListAsync(cancellationToken))
             .ToDictionary(i => i.Id, i => groupBy switch
             {
-                SlaReportGrouping.Queue => queues.GetValueOrDefault(i.QueueId, "none"),
+                SlaReportGrouping.Queue => i.PolicyId is { } policy && policies.TryGetValue(policy, out var measured) ? measured.QueueKey : queues.GetValueOrDefault(i.QueueId, "none"),
                 SlaReportGrouping.Channel => i.Channel ?? "none",
-                SlaReportGrouping.Priority => i.Priority.ToString(),
+                SlaReportGrouping.Priority => i.PolicyId is { } policy && policies.TryGetValue(policy, out var measured) ? measured.Priority : i.Priority.ToString(),
                 _ => DateOnly.FromDateTime(TimeZoneInfo.ConvertTimeFromUtc(DateTime.SpecifyKind(i.CreatedAt, DateTimeKind.Utc), calendar.TimeZone)).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
             });
 

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using Microsoft.AspNetCore.Http.HttpResults;
 using ProDesk.Web.Hosting;
+using ProDesk.Web.Sla;
 using ProDesk.Web.Tenancy;
 
 namespace ProDesk.Web.Reports;
@@ -31,11 +32,14 @@ public static class SlaReportApi
     public static void AddReports(this WebApplicationBuilder builder) => builder.Services.AddScoped<SlaReport>();
 
     private static async Task<Results<Ok<SlaReportResult>, FileContentHttpResult, ValidationProblem>> GetAsync(
-        string? from, string? to, string? groupBy, string? format, HttpContext context, SlaReport report, TimeProvider clock, CancellationToken cancellationToken)
+        string? from, string? to, string? groupBy, string? format, HttpContext context, SlaReport report, ITenantContext tenants,
+        ITenantOptions<TenantCalendarOptions> calendars, TimeProvider clock, CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>();
-        var end = Instant(to, "to", errors) ?? clock.GetUtcNow().UtcDateTime;
-        var start = Instant(from, "from", errors) ?? end.AddDays(-DefaultDays);
+        // A date is a day of the client's: it starts at midnight where the client is, as the day groups do.
+        var zone = tenants.Current is { } tenant ? calendars.OfTenant(tenant).TimeZone : TimeZoneInfo.Utc;
+        var end = Instant(to, "to", zone, errors) ?? clock.GetUtcNow().UtcDateTime;
+        var start = Instant(from, "from", zone, errors) ?? end.AddDays(-DefaultDays);
         if (errors.Count == 0 && start >= end)
         {
             errors["to"] = ["must be after from"];
@@ -69,26 +73,36 @@ public static class SlaReportApi
             : TypedResults.Ok(result);
     }
 
-    /// <summary>A date (its midnight, UTC) or an ISO 8601 time with an offset or Z; null when not given; an error when unreadable.</summary>
-    private static DateTime? Instant(string? value, string field, Dictionary<string, string[]> errors)
+    /// <summary>
+    /// A date (its midnight in <paramref name="zone"/>) or an ISO 8601 time with an offset or Z, in UTC, from 1970 on;
+    /// null when not given; an error when unreadable.
+    /// </summary>
+    private static DateTime? Instant(string? value, string field, TimeZoneInfo zone, Dictionary<string, string[]> errors)
     {
         if (string.IsNullOrEmpty(value))
         {
             return null;
         }
 
+        DateTime? instant = null;
         if (DateOnly.TryParseExact(value, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day))
         {
-            return day.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc);
+            var midnight = day.ToDateTime(TimeOnly.MinValue, DateTimeKind.Unspecified);
+            // A zone whose clocks skip midnight (a DST change at 00:00) starts that day an hour later.
+            instant = TimeZoneInfo.ConvertTimeToUtc(zone.IsInvalidTime(midnight) ? midnight.AddHours(1) : midnight, zone);
         }
-
-        if (value.Length is > 10 and <= 40 && (value.EndsWith('Z') || value.LastIndexOfAny(['+', '-']) > 10)
+        else if (value.Length is > 10 and <= 40 && (value.EndsWith('Z') || value.LastIndexOfAny(['+', '-']) > 10)
             && DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.None, out var time))
         {
-            return time.UtcDateTime;
+            instant = time.UtcDateTime;
         }
 
-        errors[field] = ["must be a date (2026-11-01) or an ISO 8601 time with its offset (2026-11-01T08:00:00Z)"];
+        if (instant is { Year: >= 1970 } ok)
+        {
+            return ok;
+        }
+
+        errors[field] = ["must be a date (2026-11-01) or an ISO 8601 time with its offset (2026-11-01T08:00:00Z), from 1970 on"];
         return null;
     }
 
@@ -106,18 +120,18 @@ public static class SlaReportApi
     /// <summary>One line per group and measured target, then the totals; figures without a value are empty.</summary>
     private static byte[] Csv(SlaReportResult result)
     {
-        var csv = new StringBuilder("group,items,target,met,breached,open,compliance_percent,average_minutes\r\n");
+        var csv = new StringBuilder("group,items,target,met,breached,open,stopped,compliance_percent,average_minutes\r\n");
         foreach (var row in result.Rows.Append(result.Total))
         {
             foreach (var target in Targets.Where(row.Targets.ContainsKey))
             {
                 var f = row.Targets[target];
-                csv.Append(CultureInfo.InvariantCulture, $"{Field(row.Group)},{row.Items},{target},{f.Met},{f.Breached},{f.Open},{f.CompliancePercent},{f.AverageMinutes}\r\n");
+                csv.Append(CultureInfo.InvariantCulture, $"{Field(row.Group)},{row.Items},{target},{f.Met},{f.Breached},{f.Open},{f.Stopped},{f.CompliancePercent},{f.AverageMinutes}\r\n");
             }
 
             if (row.Targets.Count == 0)
             {
-                csv.Append(CultureInfo.InvariantCulture, $"{Field(row.Group)},{row.Items},,,,,,\r\n");
+                csv.Append(CultureInfo.InvariantCulture, $"{Field(row.Group)},{row.Items},,,,,,,\r\n");
             }
         }
 

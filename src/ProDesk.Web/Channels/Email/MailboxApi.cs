@@ -6,6 +6,7 @@ using ProDesk.Data;
 using ProDesk.Data.Channels;
 using ProDesk.Data.Identity;
 using ProDesk.Web.Audit;
+using ProDesk.Web.Hosting;
 using ProDesk.Web.Identity;
 using ProDesk.Web.Tenancy;
 

@@ -61,24 +61,25 @@ public sealed class SlaReportTests(SlaApp app) : SlaTest(app)
         Assert.Equal("text/csv", csv.Content.Headers.ContentType?.MediaType);
         Assert.Equal("attachment", csv.Content.Headers.ContentDisposition?.DispositionType);
         var lines = (await csv.Content.ReadAsStringAsync()).Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
-        Assert.Equal("group,items,target,met,breached,open,compliance_percent,average_minutes", lines[0]);
-        Assert.Contains("fast,3,firstResponse,1,1,1,50,0.5", lines);
-        Assert.Contains("fast,3,resolution,0,0,3,,", lines);
-        Assert.Contains("total,3,firstResponse,1,1,1,50,0.5", lines);
+        Assert.Equal("group,items,target,met,breached,open,stopped,compliance_percent,average_minutes", lines[0]);
+        Assert.Contains("fast,3,firstResponse,1,1,1,0,50,0.5", lines);
+        Assert.Contains("fast,3,resolution,0,0,3,0,,", lines);
+        Assert.Contains("total,3,firstResponse,1,1,1,0,50,0.5", lines);
     }
 
     [Fact]
-    public async Task Grouped_by_priority_the_breach_escalation_shows_and_by_day_the_tenants_date()
+    public async Task Grouped_by_priority_a_breach_counts_where_it_was_measured_and_by_day_on_the_tenants_date()
     {
-        await ThreeConversationsAsync();
+        var (_, breached, _) = await ThreeConversationsAsync();
         var admin = App.CreateClient().WithBearer((await App.PatAsync("admin@sla-lab.test")).Secret);
+        // The policy's breach escalation raised the unanswered one to High ...
+        Assert.Equal("High", (await admin.JsonAsync($"/api/v1/tenants/sla-lab/work-items/{breached}")).GetProperty("item").GetProperty("priority").GetString());
 
+        // ... but Normal's one-minute target is the one it missed: it counts there, not against High's.
         var byPriority = await admin.JsonAsync($"/api/v1/tenants/sla-lab/reports/sla?from={Today}&to={Tomorrow}&groupBy=priority");
-        var rows = byPriority.GetProperty("rows").EnumerateArray().ToDictionary(r => r.GetProperty("group").GetString()!);
-        // The policy's breach escalation raised the unanswered one to High.
-        Assert.Equal(["High", "Normal"], rows.Keys.Order(StringComparer.Ordinal));
-        Assert.Equal(1, Target(rows["High"], "firstResponse").GetProperty("breached").GetInt32());
-        Assert.Equal((1, 1), (Target(rows["Normal"], "firstResponse").GetProperty("met").GetInt32(), Target(rows["Normal"], "firstResponse").GetProperty("open").GetInt32()));
+        var row = Assert.Single(byPriority.GetProperty("rows").EnumerateArray());
+        Assert.Equal(("Normal", 3), (row.GetProperty("group").GetString(), row.GetProperty("items").GetInt32()));
+        Assert.Equal((1, 1, 1), (Target(row, "firstResponse").GetProperty("met").GetInt32(), Target(row, "firstResponse").GetProperty("breached").GetInt32(), Target(row, "firstResponse").GetProperty("open").GetInt32()));
 
         var byDay = await admin.JsonAsync($"/api/v1/tenants/sla-lab/reports/sla?from={Today}&to={Tomorrow}&groupBy=Day");
         Assert.Equal(Today, Assert.Single(byDay.GetProperty("rows").EnumerateArray()).GetProperty("group").GetString());
@@ -103,9 +104,20 @@ public sealed class SlaReportTests(SlaApp app) : SlaTest(app)
 
         var download = await browser.GetAsync("/api/v1/tenants/sla-lab/reports/sla?groupBy=day&format=csv");
         Assert.Equal("text/csv", download.Content.Headers.ContentType?.MediaType);
-        Assert.Contains($"{Today},3,firstResponse,1,1,1,50,0.5", await download.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Contains($"{Today},3,firstResponse,1,1,1,0,50,0.5", await download.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         // Another client's report is not there for this viewer.
         Assert.Equal(HttpStatusCode.NotFound, (await browser.GetAsync("/api/v1/tenants/acme/reports/sla?format=csv")).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_date_is_the_clients_day_starting_at_its_own_midnight()
+    {
+        var admin = App.CreateClient().WithBearer((await App.PatAsync("admin@acme.test")).Secret);
+        var report = await admin.JsonAsync("/api/v1/tenants/acme/reports/sla?from=2026-11-01&to=2026-12-01");
+        // acme is in Paris: its November runs from 23:00 UTC on 31 October to 23:00 UTC on 30 November.
+        Assert.Equal("Europe/Paris", report.GetProperty("timeZone").GetString());
+        Assert.Equal(new DateTime(2026, 10, 31, 23, 0, 0, DateTimeKind.Utc), report.GetProperty("from").GetDateTime().ToUniversalTime());
+        Assert.Equal(new DateTime(2026, 11, 30, 23, 0, 0, DateTimeKind.Utc), report.GetProperty("to").GetDateTime().ToUniversalTime());
     }
 
     [Theory]
@@ -116,6 +128,7 @@ public sealed class SlaReportTests(SlaApp app) : SlaTest(app)
     [InlineData("from=2026-11-30T08:00:00&to=2026-12-01", "from")]
     [InlineData("groupBy=week", "groupBy")]
     [InlineData("format=xlsx", "format")]
+    [InlineData("to=0001-01-02", "to")]
     public async Task A_period_or_grouping_that_cannot_be_used_is_refused_naming_the_parameter(string query, string parameter)
     {
         var admin = App.CreateClient().WithBearer((await App.PatAsync("admin@sla-lab.test")).Secret);

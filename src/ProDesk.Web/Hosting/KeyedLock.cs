@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using Microsoft.EntityFrameworkCore;
 using ProDesk.Data;
 
-namespace ProDesk.Web.Channels;
+namespace ProDesk.Web.Hosting;
 
 /// <summary>
 /// Work on one key done one at a time, in this process and across nodes. Messages from one sender on a channel
