@@ -23,24 +23,13 @@ public static class KeysetCursor
             : null;
 
     /// <summary>A text cursor this API gave out, null when none was given (or an empty one), or an error on <c>cursor</c>.</summary>
-    public static (string Key, Guid Id)? AfterText(string? cursor, IDictionary<string, string[]> errors)
-    {
-        if (string.IsNullOrEmpty(cursor))
-        {
-            return null;
-        }
+    public static (string Key, Guid Id)? AfterText(string? cursor, IDictionary<string, string[]> errors) => After(cursor, ReadText, errors);
 
-        var after = ReadText(cursor);
-        if (after is null)
-        {
-            errors["cursor"] = [NotOurs];
-        }
+    /// <summary>A time cursor this API gave out, null when none was given (or an empty one), or an error on <c>cursor</c>.</summary>
+    public static (DateTime Key, Guid Id)? AfterTime(string? cursor, IDictionary<string, string[]> errors) => After(cursor, ReadTime, errors);
 
-        return after;
-    }
-
-    /// <summary>A time cursor this API gave out, null when none was given, or an error on <c>cursor</c>.</summary>
-    public static (DateTime Key, Guid Id)? AfterTime(string? cursor, IDictionary<string, string[]> errors)
+    private static T? After<T>(string? cursor, Func<string, T?> read, IDictionary<string, string[]> errors)
+        where T : struct
     {
         // "cursor=" is the first page, as a form or a URL template with every parameter named sends it.
         if (string.IsNullOrEmpty(cursor))
@@ -48,7 +37,7 @@ public static class KeysetCursor
             return null;
         }
 
-        var after = ReadTime(cursor);
+        var after = read(cursor);
         if (after is null)
         {
             errors["cursor"] = [NotOurs];

@@ -407,7 +407,6 @@ public sealed class IngestEmail(
             Guid.CreateVersion7(now.AddMilliseconds(i)), () => new MemoryStream(file.Content, writable: false), file.FileName, ColumnText.Fit(file.ContentType, 128))), cancellationToken);
     }
 
-    /// <summary>Mail we sent (our origin header for this tenant, or one of our Message-IDs) that found its way back in.</summary>
     /// <summary>
     /// Our own mail come back: a Message-ID of our domain that we sent, or that domain with this tenant's origin header.
     /// The header alone is no proof: it is in every mail we send, and a customer's mail client may copy it into an
