@@ -46,6 +46,7 @@ public static class IdentityExtensions
         services.AddScoped<Credentials>();
         services.AddScoped<StaffDirectory>();
         services.AddSingleton<SignInThrottle>();
+        services.AddSingleton<ClientAccessTokenHandler.CheckedTokens>();
 
         services.AddDataProtection().SetApplicationName("ProDesk").PersistKeysToDbContext<ProDeskDbContext>();
 
@@ -85,6 +86,7 @@ public static class IdentityExtensions
                 options.ForwardSignOut = IdentityConstants.ApplicationScheme;
             })
             .AddScheme<AuthenticationSchemeOptions, PersonalAccessTokenHandler>(PersonalAccessTokenHandler.SchemeName, null)
+            .AddScheme<AuthenticationSchemeOptions, ClientAccessTokenHandler>(ClientAccessTokenHandler.SchemeName, null)
             .AddIdentityCookies(cookies => cookies.ApplicationCookie?.Configure(options =>
             {
                 options.LoginPath = "/login";
@@ -254,6 +256,6 @@ public static class IdentityExtensions
         {
             null => IdentityConstants.ApplicationScheme,
             var token when token.StartsWith(PersonalAccessTokens.Prefix, StringComparison.Ordinal) => PersonalAccessTokenHandler.SchemeName,
-            _ => OpenIddictValidationAspNetCoreDefaults.AuthenticationScheme,
+            _ => ClientAccessTokenHandler.SchemeName,
         };
 }
