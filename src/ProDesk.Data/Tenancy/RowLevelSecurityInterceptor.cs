@@ -176,6 +176,26 @@ public sealed class RowLevelSecurityInterceptor(Func<DbConnection, object> sessi
         }
     }
 
+    /// <summary>
+    /// For rows of several contexts written in one batch outside any transaction (<see cref="InsertOnlySave"/>): the
+    /// text of a statement to run first in the batch, setting <paramref name="wanted"/> as the session's scope (one
+    /// positional parameter, the value), or null when the session has it already. Until <see cref="BatchSucceeded"/>
+    /// the session's setting counts as unknown: a failed batch rolls the statement back with the rest.
+    /// </summary>
+    public string? ScopeStatementFor(DbConnection connection, string wanted)
+    {
+        if (IsApplied(connection, null, wanted))
+        {
+            return null;
+        }
+
+        Forget(connection, null);
+        return $"SELECT set_config('{RowLevelSecurity.SettingName}', $1, false)";
+    }
+
+    /// <summary>The batch that began with <see cref="ScopeStatementFor"/>'s statement committed: the session now has that scope.</summary>
+    public void BatchSucceeded(DbConnection connection, string wanted) => Remember(sessionOf(connection), null, wanted);
+
     private void EnsureCurrent(DbCommand command, CommandEventData eventData)
     {
         if (Wanted(eventData.Context) is { } wanted && command.Connection is { } connection && !IsApplied(connection, command.Transaction, wanted))

@@ -132,4 +132,63 @@ public sealed class InsertOnlySaveTests(ProDeskApp app) : PostgresTest(app)
         Assert.Equal("After", await App.InTenantAsync("acme", db => db.Contacts.Where(c => c.Id == contactId).Select(c => c.Name).SingleAsync()));
         Assert.Equal(1, await App.InTenantAsync("acme", db => db.Contacts.CountAsync(c => c.Email == "zoe@example.test")));
     }
+
+    [Fact]
+    public async Task Saves_arriving_together_are_each_stored_or_refused_on_their_own_with_their_own_keys()
+    {
+        await App.InTenantAsync("acme", async db =>
+        {
+            await AddNewItemAsync(db, "first@example.test", messageKey: "api:taken");
+            return await db.SaveChangesAsync();
+        });
+
+        // Thirty saves of three tenants let go at once: they queue behind each other's batches and are written together;
+        // one of them (an acme message whose key is taken) must fail alone.
+        string[] slugs = ["acme", "northwind", "merlion"];
+        const int refused = 6;
+        var go = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var saves = Enumerable.Range(0, 30).Select(i => Task.Run(async () =>
+        {
+            try
+            {
+                return await App.InTenantAsync(slugs[i % 3], async db =>
+                {
+                    var (_, item, change, created) = await AddNewItemAsync(db, $"sender{i}@example.test", messageKey: i == refused ? "api:taken" : $"api:m{i}");
+                    var second = new WorkItemChange { WorkItemId = item.Id, At = At, ActorName = "zoe@example.test", Field = $"second-{i}", To = "Open" };
+                    db.WorkItemChanges.Add(second);
+                    await go.Task;
+                    Assert.True(await InsertOnlySave.TrySaveAsync(db, CancellationToken.None));
+                    return (Item: item.Id, Change: change.Id, Second: second.Id, Event: created.Id, Failure: (Exception?)null);
+                });
+            }
+            catch (DbUpdateException e)
+            {
+                return (Item: Guid.Empty, Change: 0L, Second: 0L, Event: 0L, Failure: (Exception?)e);
+            }
+        })).ToList();
+        go.SetResult();
+        var outcomes = await Task.WhenAll(saves);
+
+        Assert.Equal([refused], outcomes.Select((o, i) => (o, i)).Where(x => x.o.Failure is not null).Select(x => x.i));
+        Assert.Equal(PostgresErrorCodes.UniqueViolation, Assert.IsType<PostgresException>(outcomes[refused].Failure!.InnerException).SqlState);
+        Assert.Equal(0, await App.InTenantAsync("acme", db => db.Contacts.CountAsync(c => c.Email == $"sender{refused}@example.test")));
+        for (var i = 0; i < outcomes.Length; i++)
+        {
+            if (i == refused)
+            {
+                continue;
+            }
+
+            var (itemId, changeId, secondId, eventId, _) = outcomes[i];
+            var at = i;
+            var (item, changes, payload) = await App.InTenantAsync(slugs[i % 3], async db => (
+                await db.WorkItems.AsNoTracking().Include(w => w.Messages).SingleAsync(w => w.Id == itemId),
+                await db.WorkItemChanges.AsNoTracking().Where(c => c.WorkItemId == itemId).OrderBy(c => c.Id).Select(c => new { c.Id, c.Field }).ToListAsync(),
+                await db.OutboxEvents.AsNoTracking().Where(e => e.Id == eventId).Select(e => e.PayloadJson).SingleAsync()));
+            Assert.Equal($"api:m{at}", Assert.Single(item.Messages).ExternalId);
+            // The keys read back are the rows' own, in the order the rows were added.
+            Assert.Equal([(changeId, "created"), (secondId, $"second-{at}")], changes.Select(c => (c.Id, c.Field)));
+            Assert.Contains(itemId.ToString(), payload, StringComparison.Ordinal);
+        }
+    }
 }
