@@ -347,7 +347,7 @@ public static class InsertOnlySave
         }
 
         // Each statement's rows, as (set, row) positions; a table's rows keep the sets' order, and within a set the order added.
-        var statements = new List<(TableWriter Writer, bool Returns, List<(int Set, int Row)> Rows)>();
+        var statements = new List<(bool Returns, List<(int Set, int Row)> Rows)>();
         var byTable = sets.SelectMany((set, s) => set.Rows.Select((row, r) => (Set: s, Row: r, row.Writer, row.Omitted, Multi: row.ManyAtOnce)))
             .GroupBy(row => (row.Writer, row.Omitted))
             .OrderBy(table => table.Key.Writer.Depth);
@@ -364,7 +364,7 @@ public static class InsertOnlySave
                 }
 
                 batch.BatchCommands.Add(command);
-                statements.Add((table.Key.Writer, returns, [.. chunk.Select(row => (row.Set, row.Row))]));
+                statements.Add((returns, [.. chunk.Select(row => (row.Set, row.Row))]));
             }
         }
 
@@ -375,7 +375,7 @@ public static class InsertOnlySave
             await reader.NextResultAsync(cancellationToken);
         }
 
-        foreach (var (writer, returns, rows) in statements.Where(statement => statement.Returns))
+        foreach (var (_, rows) in statements.Where(statement => statement.Returns))
         {
             while (reader.FieldCount == 0 && await reader.NextResultAsync(cancellationToken))
             {

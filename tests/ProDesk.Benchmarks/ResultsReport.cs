@@ -173,6 +173,7 @@ internal sealed record ResultsReport(
              $"{Options.SlaBurstTimers:N0} in one second, {Options.SlaIdle.TotalSeconds:0} s at rest twice. " +
              $"H: {Options.Mailboxes} IMAP mailboxes, one message each {(Options.MailboxSpread > TimeSpan.Zero ? $"over {Options.MailboxSpread.TotalSeconds:0.#} s" : "all at once")}. " +
              $"G: {Options.InboundWorkers} clients, {Options.IngestWarmup.TotalSeconds:0.#} s warm-up, {Options.InboundDuration.TotalSeconds:0.#} s measured, and its bare loop as long. " +
+             "D's and G's measured loops start after a `VACUUM (ANALYZE)` of the database (after their warm-up), so neither pays autovacuum for an earlier scenario's rows. " +
              "Every latency recorded (nearest-rank percentiles)");
         Line("- Order: A, C (over HTTP), D, E, F, H, G with the app running; the app stopped; B, then C's and G's bare SQL loops, with PostgreSQL alone");
         Line("- The app's data directory (raw mail, attachments, the acknowledgments' pickup directory) is a fresh temporary directory on this machine's disk, removed at the end");
