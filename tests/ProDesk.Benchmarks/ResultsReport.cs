@@ -335,7 +335,8 @@ internal sealed record ResultsReport(
         line("client's access token (`client_credentials`, fetched once); every message has a unique `externalId` and a body of 200 B to 20 KB");
         line("(log-uniform: mostly short, some long); senders repeat (25 per client and tenant), so most messages find their contact and some");
         line("create it. Anything but 201 is an error; afterwards the run counts the items stored under the measured external ids. Each message is");
-        line("the app's whole ingestion transaction (contact, item, first message, change, outbox event) plus routing after the commit.");
+        line("the app's whole ingestion path (contact, item, first message, clocks, change, outbox event) plus routing after the commit; messages");
+        line("arriving while others are being written share their transaction (group commit, ARCHITECTURE decision 69), and each is answered after it commits.");
         line("");
         line($"**Saturation loop** (the throughput target): the {r.Concurrency} clients send back to back.");
         line("");
