@@ -171,40 +171,28 @@ public sealed class IngestMessage(ProDeskDbContext db, ITenantContext tenants, S
     }
 
     /// <summary>
-    /// Attachments up to which a message's rows are written without a transaction of EF Core's own on PostgreSQL:
-    /// far below the provider's batch limits (1,000 statements, 65,535 parameters), so they always go as one batch.
+    /// Attachments up to which a new item's rows go through <see cref="InsertOnlySave"/>: far below the provider's
+    /// limits (1,000 statements, 65,535 parameters a statement), so a message's rows always fit the batch.
     /// </summary>
     private const int MaxAttachmentsInOneBatch = 100;
 
     /// <summary>
-    /// PostgreSQL runs the statements of one batch, which ends in one Sync, as one implicit transaction: an error in
-    /// any of them rolls back every one (Npgsql without error barriers). A message's rows fit one batch, so EF Core's
-    /// own BEGIN/COMMIT adds nothing to that but the COMMIT's round trip, one in five of a mail's. SQLite runs a batch
-    /// statement by statement, and a message with very many files might take two batches: both keep the transaction.
+    /// A new item's rows are all inserts: on PostgreSQL they go as one batch of INSERTs made once per table, together
+    /// with other messages' rows arriving at the same moment (decisions 64 and 69). Anything else, such as a follow-up
+    /// that changes its item, is saved by EF Core in a transaction of its own: when another request changed the item
+    /// first, the item's version check must roll back the whole save. Sent as one batch without a transaction, the
+    /// other rows were committed even then (an UPDATE that matches no row is no error to PostgreSQL), and follow-ups
+    /// arriving at once started the item's clocks and escalated it once each (probe round 10).
     /// </summary>
     private async Task SaveAsync(InboundMessage message, CancellationToken cancellationToken)
     {
-        if (!db.Database.IsNpgsql() || message.Attachments.Count > MaxAttachmentsInOneBatch || db.Database.CurrentTransaction is not null)
-        {
-            await db.SaveChangesAsync(cancellationToken);
-            return;
-        }
-
-        // A new item's rows are all inserts: written as one batch of INSERTs made once per table (decision 64).
-        if (await InsertOnlySave.TrySaveAsync(db, cancellationToken))
+        if (message.Attachments.Count <= MaxAttachmentsInOneBatch && db.Database.CurrentTransaction is null
+            && await InsertOnlySave.TrySaveAsync(db, cancellationToken))
         {
             return;
         }
 
-        db.Database.AutoTransactionBehavior = AutoTransactionBehavior.Never;
-        try
-        {
-            await db.SaveChangesAsync(cancellationToken);
-        }
-        finally
-        {
-            db.Database.AutoTransactionBehavior = AutoTransactionBehavior.WhenNeeded;
-        }
+        await db.SaveChangesAsync(cancellationToken);
     }
 
     private const int MaxThreadReferences = 20;

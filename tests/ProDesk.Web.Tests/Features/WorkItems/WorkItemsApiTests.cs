@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using ProDesk.Domain.Sla;
 using ProDesk.Web.Tests.Infrastructure;
 
 namespace ProDesk.Web.Tests.Features.WorkItems;
@@ -66,6 +68,28 @@ public sealed class WorkItemsApiTests(ProDeskApp app) : PostgresTest(app)
         Assert.Equal((HttpStatusCode.OK, id), await PostAsync(client, "acme", new { from = "desk@acme-partner.example", subject = "Anything", body = "Still cold.", externalId = "crm-thread-2", conversationId = id }));
         Assert.Equal(2, (await BodiesAsync("acme", id)).Length);
         Assert.Single((await client.JsonAsync("/api/v1/tenants/acme/work-items")).GetProperty("items").EnumerateArray());
+    }
+
+    [Fact]
+    public async Task Follow_ups_arriving_at_once_are_each_stored_once_and_start_the_next_response_clock_once()
+    {
+        var client = await IntegrationAsync("acme");
+        var id = (await CreateAsync(client, "acme", "crm-burst-0", "Burst")).GetProperty("id").GetGuid();
+        var agent = await StaffAsync("agent1@prodesk.test");
+        Assert.True((await agent.PostAsJsonAsync($"/api/v1/tenants/acme/work-items/{id}/replies", new { body = "We are on it." })).IsSuccessStatusCode);
+
+        // The customer writes four times at once: each save changes the item, so all but one lose its version check and
+        // write again; what a losing save wrote must be gone with it (probe round 10: clocks started and escalations run once per message).
+        var answers = await Task.WhenAll(Enumerable.Range(1, 4).Select(i =>
+            PostAsync(client, "acme", new { from = "marie@example.fr", subject = "Re: Burst", body = $"More {i}", externalId = $"crm-burst-{i}", conversationId = id })));
+
+        Assert.All(answers, answer => Assert.Equal((HttpStatusCode.OK, id), answer));
+        var bodies = await BodiesAsync("acme", id);
+        Assert.All(Enumerable.Range(1, 4), i => Assert.Single(bodies, b => b == $"More {i}"));
+        var clock = await App.InTenantAsync("acme", db => db.SlaClockEntries.Where(c => c.WorkItemId == id)
+            .Select(c => new { c.Target, c.Kind }).ToListAsync());
+        Assert.Single(clock, c => c.Target == SlaTarget.NextResponse && c.Kind == SlaClockEventKind.Started);
+        Assert.Single(await App.InTenantAsync("acme", db => db.SlaTimers.Where(t => t.WorkItemId == id && t.Target == SlaTarget.NextResponse && t.FiredAt == null).ToListAsync()));
     }
 
     [Fact]
