@@ -9,9 +9,11 @@ namespace ProDesk.Data.Tenancy;
 /// PostgreSQL only: keeps the session setting <c>prodesk.tenant_ids</c>, which the row-level-security
 /// policies read, equal to the context's current tenant scope before any command of the context runs.
 /// It remembers what it set per physical session (the pool does not reset sessions, decision 33), so a
-/// connection whose session already carries the scope costs no extra round trip (decision 43). A set_config
-/// inside a transaction is trusted only within that transaction, and leaves the session unknown. A context inside
-/// <see cref="ProDeskDbContext.OnTablesWithoutRowLevelSecurity"/> sets nothing.
+/// connection whose session already carries the scope costs no extra round trip (decision 43). A query outside
+/// any transaction takes the set_config along as its command's first statement, in its own round trip, and leaves
+/// the session unknown (decision 72). A set_config inside a transaction is trusted only within that transaction,
+/// and leaves the session unknown. A context inside <see cref="ProDeskDbContext.OnTablesWithoutRowLevelSecurity"/>
+/// sets nothing.
 /// </summary>
 /// <param name="sessionOf">
 /// An object that lives exactly as long as the physical session behind an open connection, and is
@@ -29,22 +31,19 @@ public sealed class RowLevelSecurityInterceptor(Func<DbConnection, object> sessi
     // Per transaction, while it lasts: the setting as set inside it.
     private static readonly ConditionalWeakTable<DbTransaction, string> inTransaction = [];
 
-    public void ConnectionOpened(DbConnection connection, ConnectionEndEventData eventData)
-    {
-        ForgetIfNotSessionBound(connection);
-        if (Wanted(eventData.Context) is { } wanted && !IsApplied(connection, null, wanted))
-        {
-            Apply(connection, null, wanted);
-        }
-    }
+    // What a query's command begins with when it sets the scope itself (SetsScopeFirst): its reader steps past that
+    // statement's result first. The parameter's name is not one EF Core makes.
+    private const string ScopeParameter = "prodesk_tenant_scope";
+    private const string ScopeFirstStatement = $"SELECT set_config('{RowLevelSecurity.SettingName}', @{ScopeParameter}, false);\n";
 
-    public async Task ConnectionOpenedAsync(DbConnection connection, ConnectionEndEventData eventData, CancellationToken cancellationToken = default)
+    // Nothing is set at open: every command of the context is intercepted below, and a query then takes the
+    // statement along instead of paying a round trip of its own for it.
+    public void ConnectionOpened(DbConnection connection, ConnectionEndEventData eventData) => ForgetIfNotSessionBound(connection);
+
+    public Task ConnectionOpenedAsync(DbConnection connection, ConnectionEndEventData eventData, CancellationToken cancellationToken = default)
     {
         ForgetIfNotSessionBound(connection);
-        if (Wanted(eventData.Context) is { } wanted && !IsApplied(connection, null, wanted))
-        {
-            await ApplyAsync(connection, null, wanted, cancellationToken);
-        }
+        return Task.CompletedTask;
     }
 
     // A key that is the connection object itself stands for "whatever session it has now" (see sessionOf): forgotten at open and close.
@@ -62,16 +61,46 @@ public sealed class RowLevelSecurityInterceptor(Func<DbConnection, object> sessi
 
     public InterceptionResult<DbDataReader> ReaderExecuting(DbCommand command, CommandEventData eventData, InterceptionResult<DbDataReader> result)
     {
-        EnsureCurrent(command, eventData);
+        if (!SetsScopeFirst(command, eventData))
+        {
+            EnsureCurrent(command, eventData);
+        }
+
         return result;
     }
 
     public async ValueTask<InterceptionResult<DbDataReader>> ReaderExecutingAsync(
         DbCommand command, CommandEventData eventData, InterceptionResult<DbDataReader> result, CancellationToken cancellationToken = default)
     {
-        await EnsureCurrentAsync(command, eventData, cancellationToken);
+        if (!SetsScopeFirst(command, eventData))
+        {
+            await EnsureCurrentAsync(command, eventData, cancellationToken);
+        }
+
         return result;
     }
+
+    public DbDataReader ReaderExecuted(DbCommand command, CommandExecutedEventData eventData, DbDataReader result)
+    {
+        if (command.CommandText.StartsWith(ScopeFirstStatement, StringComparison.Ordinal))
+        {
+            result.NextResult();
+        }
+
+        return result;
+    }
+
+    public async ValueTask<DbDataReader> ReaderExecutedAsync(
+        DbCommand command, CommandExecutedEventData eventData, DbDataReader result, CancellationToken cancellationToken = default)
+    {
+        if (command.CommandText.StartsWith(ScopeFirstStatement, StringComparison.Ordinal))
+        {
+            await result.NextResultAsync(cancellationToken);
+        }
+
+        return result;
+    }
+
 
     public InterceptionResult<int> NonQueryExecuting(DbCommand command, CommandEventData eventData, InterceptionResult<int> result)
     {
@@ -195,6 +224,32 @@ public sealed class RowLevelSecurityInterceptor(Func<DbConnection, object> sessi
 
     /// <summary>The batch that began with <see cref="ScopeStatementFor"/>'s statement committed: the session now has that scope.</summary>
     public void BatchSucceeded(DbConnection connection, string wanted) => Remember(sessionOf(connection), null, wanted);
+
+    /// <summary>
+    /// A query outside any transaction, on a session without the wanted scope: the scope's set_config goes first in the
+    /// query's own command, one round trip for both (decision 72), and the session counts as unknown afterwards. Both
+    /// statements run in one implicit transaction, so a query that fails, even while its rows stream, rolls the setting
+    /// back with it; and nothing tells the interceptor when a reader has read to the end without an error. The next
+    /// command on the session sets the scope again (a query the same way, at the cost of one short statement). A save
+    /// is not sent this way: EF Core reads a save's results statement by statement.
+    /// </summary>
+    private bool SetsScopeFirst(DbCommand command, CommandEventData eventData)
+    {
+        if (eventData.CommandSource is not (CommandSource.LinqQuery or CommandSource.FromSqlQuery)
+            || command.Transaction is not null || System.Transactions.Transaction.Current is not null
+            || Wanted(eventData.Context) is not { } wanted || command.Connection is not { } connection || IsApplied(connection, null, wanted))
+        {
+            return false;
+        }
+
+        Forget(connection, null);
+        var parameter = command.CreateParameter();
+        parameter.ParameterName = ScopeParameter;
+        parameter.Value = wanted;
+        command.Parameters.Add(parameter);
+        command.CommandText = ScopeFirstStatement + command.CommandText;
+        return true;
+    }
 
     private void EnsureCurrent(DbCommand command, CommandEventData eventData)
     {

@@ -23,14 +23,19 @@ public sealed class TenantSaveGuard : SaveChangesInterceptor
         return ValueTask.FromResult(result);
     }
 
-    /// <summary>Also run by <see cref="InsertOnlySave"/>, which writes without SaveChanges.</summary>
-    internal static void Check(DbContext? context)
+    /// <summary>
+    /// Also run by <see cref="InsertOnlySave"/>, which writes without SaveChanges. Detects the changes first (a row
+    /// added only by a navigation is found then); true when it stamped a new row with the tenant, which the keys
+    /// naming that row take up only by detecting the changes again.
+    /// </summary>
+    internal static bool Check(DbContext? context)
     {
         if (context is not ProDeskDbContext db)
         {
-            return;
+            return false;
         }
 
+        var stamped = false;
         var allowed = db.TenantScopeIds;
         foreach (var entry in db.ChangeTracker.Entries<ITenantOwned>())
         {
@@ -40,6 +45,7 @@ public sealed class TenantSaveGuard : SaveChangesInterceptor
                 case EntityState.Added:
                     if (entry.Entity.TenantId == Guid.Empty)
                     {
+                        stamped = true;
                         entry.Entity.TenantId = allowed.Count == 1
                             ? allowed[0]
                             : throw new CrossTenantWriteException(
@@ -66,6 +72,8 @@ public sealed class TenantSaveGuard : SaveChangesInterceptor
                     break;
             }
         }
+
+        return stamped;
     }
 
     private static void Require(IReadOnlyList<Guid> allowed, Guid tenantId, string name, string verb)

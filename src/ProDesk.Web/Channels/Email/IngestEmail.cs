@@ -72,7 +72,7 @@ public sealed class IngestEmail(
             return new Result(Outcome.Duplicate, duplicateId, probe.SeenWorkItemId, probe.SeenReason);
         }
 
-        await rawStore.WriteAsync(tenantId, sha256, raw, cancellationToken);
+        rawStore.Write(tenantId, sha256, raw);
         // Mail refused by the parser is still listed by its subject and sender where its headers allow.
         var headers = parsed is null ? HeadersOf(raw) : (Subject: null, From: null);
         var ledger = NewLedger(tenantId, source, dedupeKey, sha256, raw.LongLength, parsed?.Subject ?? headers.Subject, parsed?.FromAddress ?? headers.From);

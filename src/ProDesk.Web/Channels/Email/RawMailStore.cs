@@ -12,24 +12,11 @@ public sealed class RawMailStore(ProDeskPaths paths)
     public string PathOf(Guid tenantId, string sha256) =>
         Path.Combine(paths.BlobDirectory, tenantId.ToString("N"), "mail", $"{sha256}.eml");
 
-    public async Task WriteAsync(Guid tenantId, string sha256, byte[] raw, CancellationToken cancellationToken)
-    {
-        var target = PathOf(tenantId, sha256);
-        if (File.Exists(target))
-        {
-            return;
-        }
-
-        Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-        var temporary = $"{target}.{Guid.NewGuid():N}.part";
-        await using (var output = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920, FileOptions.Asynchronous))
-        {
-            await output.WriteAsync(raw, cancellationToken);
-            output.Flush(flushToDisk: true);
-        }
-
-        File.Move(temporary, target, overwrite: true);
-    }
+    /// <summary>
+    /// Writes the mail under its hash, flushed to disk. The same bytes already stored are stored again, not checked
+    /// for first: the caller found no ledger row for the mail, so they are a rare retry, and the check cost every mail.
+    /// </summary>
+    public void Write(Guid tenantId, string sha256, byte[] raw) => DurableFile.Write(PathOf(tenantId, sha256), raw);
 
     /// <summary>
     /// Writes a mail too large to hold in memory straight from <paramref name="input"/> to disk, hashing it on the

@@ -160,7 +160,8 @@ public sealed class RowLevelSecurityTests(ProDeskApp app) : PostgresTest(app)
 
         await using (var first = new ProDeskDbContext(options(switching)))
         {
-            await first.Database.OpenConnectionAsync(); // acme, outside any transaction
+            await first.Database.OpenConnectionAsync();
+            await first.Database.ExecuteSqlRawAsync("SELECT 1"); // a command of its own sets acme, outside any transaction
             await using (await first.Database.BeginTransactionAsync())
             {
                 switching.TenantIds = [northwind];
@@ -183,7 +184,8 @@ public sealed class RowLevelSecurityTests(ProDeskApp app) : PostgresTest(app)
         {
             var switching = new SwitchingTenants { TenantIds = [acme] };
             await using var db = new ProDeskDbContext(options(switching));
-            await db.Database.OpenConnectionAsync(); // acme, outside any transaction
+            await db.Database.OpenConnectionAsync();
+            await db.Database.ExecuteSqlRawAsync("SELECT 1"); // a command of its own sets acme, outside any transaction
             await using var transaction = await db.Database.BeginTransactionAsync();
             switching.TenantIds = [northwind];
             var count = (await db.Database.SqlQueryRaw<BackendAndCount>(CountOnBackend).SingleAsync()).Count;
@@ -206,7 +208,8 @@ public sealed class RowLevelSecurityTests(ProDeskApp app) : PostgresTest(app)
         var switching = new SwitchingTenants { TenantIds = [acme] };
         await using (var first = new ProDeskDbContext(options(switching)))
         {
-            await first.Database.OpenConnectionAsync(); // acme
+            await first.Database.OpenConnectionAsync();
+            await first.Database.ExecuteSqlRawAsync("SELECT 1"); // a command of its own sets acme, outside any transaction
             await using var transaction = await first.Database.BeginTransactionAsync();
             switching.TenantIds = [northwind];
             Assert.Equal(3, (await first.Database.SqlQueryRaw<BackendAndCount>(CountOnBackend).SingleAsync()).Count);
@@ -216,6 +219,31 @@ public sealed class RowLevelSecurityTests(ProDeskApp app) : PostgresTest(app)
 
         await using var next = new ProDeskDbContext(options(new FixedTenants([northwind])));
         Assert.Equal(3, (await next.Database.SqlQueryRaw<BackendAndCount>(CountOnBackend).SingleAsync()).Count);
+    }
+
+    [Fact]
+    public async Task A_query_that_fails_while_its_rows_stream_takes_the_scope_it_brought_back_with_it()
+    {
+        // A query on a session without its scope sends the set_config first in its own command (decision 72): one
+        // implicit transaction, which the failure rolls back, so the session is on northwind again, not on acme.
+        var (options, acme, northwind) = await OneBackendAsync("rls-scope-first-test");
+        await using (var db = new ProDeskDbContext(options(new FixedTenants([northwind]))))
+        {
+            await db.Database.ExecuteSqlRawAsync("SELECT 1"); // a command of its own: northwind, and known to be
+        }
+
+        await using (var db = new ProDeskDbContext(options(new FixedTenants([acme]))))
+        {
+            var failing = db.Database.SqlQueryRaw<int>("""SELECT CASE WHEN n < 3 THEN n ELSE 1 / (n - 3) END AS "Value" FROM generate_series(1, 5) AS n""");
+            await Assert.ThrowsAsync<PostgresException>(() => failing.ToListAsync());
+            Assert.Equal(2, (await db.Database.SqlQueryRaw<BackendAndCount>(CountOnBackend).SingleAsync()).Count);
+        }
+
+        await using (var db = new ProDeskDbContext(options(new FixedTenants([northwind]))))
+        {
+            Assert.Equal(3, (await db.Database.SqlQueryRaw<BackendAndCount>(CountOnBackend).SingleAsync()).Count);
+            Assert.Equal(3, await db.Contacts.IgnoreQueryFilters([ProDeskDbContext.TenantFilter]).CountAsync());
+        }
     }
 
     /// <summary>Options for contexts that all get the same backend (a pool of one, resetting sessions on return or not), and the two tenants' ids.</summary>
@@ -330,7 +358,8 @@ public sealed class RowLevelSecurityTests(ProDeskApp app) : PostgresTest(app)
         var db = services.ServiceProvider.GetRequiredService<ProDeskDbContext>();
         using (TenantScopes.Enter(acmeScope))
         {
-            await db.Database.OpenConnectionAsync(); // setting = acme, outside any transaction
+            await db.Database.OpenConnectionAsync();
+            await db.Database.ExecuteSqlRawAsync("SELECT 1"); // a command of its own sets acme, outside any transaction
             await using (var transaction = await db.Database.BeginTransactionAsync())
             {
                 using (TenantScopes.Enter(TenantScope.None))
