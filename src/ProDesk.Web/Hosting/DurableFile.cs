@@ -3,25 +3,48 @@ using Microsoft.Win32.SafeHandles;
 namespace ProDesk.Web.Hosting;
 
 /// <summary>
-/// Bytes in memory written whole to a file and flushed to disk before the call returns, under their final name only
-/// once complete (written beside it, then renamed), so a reader or a crash never sees half a file.
+/// Bytes in memory written whole to a file, and flushed to disk with its name before the call returns. For files
+/// named by their content (a raw mail under its SHA-256), which a caller records only after this returns.
 /// </summary>
 /// <remarks>
-/// Few system calls, as every inbound mail makes one: no existence check or directory creation while the directory
-/// is there, one write, one flush, no file lock (nothing else opens a part file), and no thread-pool hop (the flush
-/// blocks anyway, and a write to the page cache is shorter than the hop).
+/// A new file is created under its name and flushed: flushing a file just created also makes its directory entry
+/// durable on Linux's ext4 (with or without a journal), XFS and Btrfs, where a rename after the flush would need the
+/// directory flushed as well. A crash while it is written leaves part of the file under its name, but nothing records
+/// it before the flush returned; writing the same name again (the sender's retry) replaces it whole: written beside
+/// it, flushed and renamed over it, so a reader or a writer of the same bytes at the same moment never sees half a
+/// file. Few system calls, as every inbound mail makes one: no existence check or directory creation while the
+/// directory is there, one write, one flush, no file lock, and no thread-pool hop (the flush blocks anyway, and a
+/// write to the page cache is shorter than the hop).
 /// </remarks>
 public static class DurableFile
 {
     public static void Write(string target, ReadOnlySpan<byte> content)
+    {
+        SafeFileHandle handle;
+        try
+        {
+            handle = CreateNew(target);
+        }
+        catch (IOException) when (File.Exists(target))
+        {
+            Replace(target, content);
+            return;
+        }
+
+        using (handle)
+        {
+            WriteAndFlush(handle, content);
+        }
+    }
+
+    private static void Replace(string target, ReadOnlySpan<byte> content)
     {
         var temporary = $"{target}.{Guid.NewGuid():N}.part";
         try
         {
             using (var handle = CreateNew(temporary))
             {
-                RandomAccess.Write(handle, content, fileOffset: 0);
-                RandomAccess.FlushToDisk(handle);
+                WriteAndFlush(handle, content);
             }
 
             File.Move(temporary, target, overwrite: true);
@@ -32,6 +55,12 @@ public static class DurableFile
             File.Delete(temporary);
             throw;
         }
+    }
+
+    private static void WriteAndFlush(SafeFileHandle handle, ReadOnlySpan<byte> content)
+    {
+        RandomAccess.Write(handle, content, fileOffset: 0);
+        RandomAccess.FlushToDisk(handle);
     }
 
     private static SafeFileHandle CreateNew(string path)

@@ -211,7 +211,10 @@ public static class IdentityExtensions
         // limiter placed after it would never see a client-secret guesser.
         app.UseRateLimiter();
         app.Use(RefuseMalformedConnectFormsAsync);
-        app.UseAuthentication();
+        app.UseWhen(context => context.GetEndpoint()?.Metadata.GetMetadata<NoUserAuthenticationAttribute>() is null, branch => branch.UseAuthentication());
+        // WebApplication puts authentication at the head of the pipeline, before the limits above, unless the app itself
+        // says it has it (UseAuthentication writes this key, on the branch here); the rate-limit tests fail without it.
+        ((IApplicationBuilder)app).Properties["__AuthenticationMiddlewareSet"] = true;
     }
 
     /// <summary>

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
+using ProDesk.Web.Identity;
 using ProDesk.Web.Tenancy;
 
 namespace ProDesk.Web.Channels.Email;
@@ -15,7 +16,7 @@ public static class EmailInboundApi
     public static void MapEmailInbound(this IEndpointRouteBuilder app)
     {
         app.MapPost("/channels/email/{tenant}/inbound", InboundAsync)
-            .WithMetadata(new NoTenantAttribute()).DisableAntiforgery().AllowAnonymous()
+            .WithMetadata(new NoTenantAttribute(), new NoUserAuthenticationAttribute()).DisableAntiforgery().AllowAnonymous()
             .WithTags("Channels").WithName("InboundEmail")
             // No Accepts(): that metadata would let routing answer 415 itself, without naming the field at fault.
             .WithSummary("One raw mail (Content-Type: message/rfc822), authenticated by the tenant's inbound key in X-ProDesk-Key; the same Message-ID twice creates nothing new.");

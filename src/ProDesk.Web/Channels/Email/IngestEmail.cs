@@ -69,7 +69,7 @@ public sealed class IngestEmail(
 
         if (probe.SeenId is { } duplicateId)
         {
-            return new Result(Outcome.Duplicate, duplicateId, probe.SeenWorkItemId, probe.SeenReason);
+            return await DuplicateOfAsync(duplicateId, cancellationToken);
         }
 
         rawStore.Write(tenantId, sha256, raw);
@@ -88,6 +88,13 @@ public sealed class IngestEmail(
         }
 
         return await TakeInAsync(ledger, isNew: true, parsed, failure, settings, probe.RecentAutomatic, cancellationToken, probe.Suppressed);
+    }
+
+    /// <summary>The answer for a mail taken in before: what became of it. Asked only then, not by every mail's probe.</summary>
+    private async Task<Result> DuplicateOfAsync(Guid mailId, CancellationToken cancellationToken)
+    {
+        var seen = await db.InboundMails.AsNoTracking().Where(m => m.Id == mailId).Select(m => new { m.WorkItemId, m.Reason }).FirstOrDefaultAsync(cancellationToken);
+        return new Result(Outcome.Duplicate, mailId, seen?.WorkItemId, seen?.Reason);
     }
 
     /// <summary>Another of the tenant's mailboxes through which the mail with this Message-ID was taken in, or null.</summary>
@@ -123,7 +130,7 @@ public sealed class IngestEmail(
             var probe = await ProbeAsync(tenantId, source, dedupeKey, from, cancellationToken);
             if (probe.SeenId is { } duplicateId)
             {
-                return new Result(Outcome.Duplicate, duplicateId, probe.SeenWorkItemId, probe.SeenReason);
+                return await DuplicateOfAsync(duplicateId, cancellationToken);
             }
 
             var ledger = NewLedger(tenantId, source, dedupeKey, sha256, size, MailText.Line(subject, EmailParser.MaxSubjectLength), from);
@@ -339,9 +346,10 @@ public sealed class IngestEmail(
     }
 
     /// <summary>
-    /// One round trip for what every new mail asks first: the ledger row of the same mail, if any, and how many
-    /// automatic mails its sender got from us within the loop breaker's window. Scalar subqueries (SQLite has no
-    /// LATERAL join), each an index probe, by tenant equality (OneTenantQueries) so PostgreSQL plans it once per connection.
+    /// One round trip for what every new mail asks first: the id of the same mail's ledger row, if any (what became of
+    /// it only for a mail seen before: <see cref="DuplicateOfAsync"/>), how many automatic mails its sender got from us
+    /// within the loop breaker's window, and whether the sender is suppressed. Scalar subqueries (SQLite has no LATERAL
+    /// join), each an index probe, by tenant equality (OneTenantQueries) so PostgreSQL plans it once per connection.
     /// </summary>
     // Acknowledgments and suppressions name the sender as ReplyAddress normalizes it (lower-case, domain in ASCII);
     // a sender we cannot reply to matches neither.
@@ -356,8 +364,6 @@ public sealed class IngestEmail(
             db.Tenants.IgnoreQueryFilters(new[] { ProDeskDbContext.TenantFilter }).AsNoTracking().Where(t => t.Id == tenantId)
                 .Select(t => new Probe(
                     db.InboundMails.Where(m => m.TenantId == tenantId && m.Source == source && m.DedupeKey == dedupeKey).Select(m => (Guid?)m.Id).FirstOrDefault(),
-                    db.InboundMails.Where(m => m.TenantId == tenantId && m.Source == source && m.DedupeKey == dedupeKey).Select(m => m.WorkItemId).FirstOrDefault(),
-                    db.InboundMails.Where(m => m.TenantId == tenantId && m.Source == source && m.DedupeKey == dedupeKey).Select(m => m.Reason).FirstOrDefault(),
                     db.OutboundMessages.Count(o => o.TenantId == tenantId && o.Automatic && o.To == fromAddress && o.CreatedAt > since),
                     db.EmailSuppressions.Any(s => s.TenantId == tenantId && s.Address == fromAddress)))
                 .First()));
@@ -372,7 +378,7 @@ public sealed class IngestEmail(
         && string.Equals(sender.Domain, ours.Domain, StringComparison.OrdinalIgnoreCase);
 
     /// <param name="Suppressed">The sender's address is suppressed after a permanent bounce.</param>
-    private sealed record Probe(Guid? SeenId, Guid? SeenWorkItemId, string? SeenReason, int RecentAutomatic, bool Suppressed);
+    private sealed record Probe(Guid? SeenId, int RecentAutomatic, bool Suppressed);
 
     private static readonly AutoReplyLimit AutomaticLimit = new();
 

@@ -136,12 +136,13 @@ public sealed partial class OutboundDispatcher(
         var leaseEnd = now + Lease;
         if (settings.Provider == DatabaseProvider.Postgres)
         {
+            // "= ANY (ARRAY(...))", not "IN (...)": a prepared statement's generic plan would scan every row to join the ids (SlaSweeper).
             return await db.Database.SqlQuery<Guid>($"""
                 UPDATE "OutboundMessages" SET "NextAttemptAt" = {leaseEnd}, "Attempts" = "Attempts" + 1
-                WHERE "Id" IN (
+                WHERE "Id" = ANY (ARRAY(
                     SELECT "Id" FROM "OutboundMessages" WHERE "State" = 'Pending' AND "NextAttemptAt" <= {now}
                     ORDER BY "NextAttemptAt" LIMIT {BatchSize}
-                    FOR UPDATE SKIP LOCKED)
+                    FOR UPDATE SKIP LOCKED))
                 RETURNING "Id" AS "Value"
                 """).ToListAsync(cancellationToken);
         }

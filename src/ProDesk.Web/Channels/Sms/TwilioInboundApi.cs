@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
 using ProDesk.Domain.Channels.Sms;
 using ProDesk.Web.Hosting;
+using ProDesk.Web.Identity;
 using ProDesk.Web.Tenancy;
 
 namespace ProDesk.Web.Channels.Sms;
@@ -30,7 +31,7 @@ public static class TwilioInboundApi
     public static void MapTwilioInbound(this IEndpointRouteBuilder app)
     {
         app.MapPost("/channels/sms/{tenant}/twilio", InboundAsync)
-            .WithMetadata(new NoTenantAttribute()).DisableAntiforgery().AllowAnonymous()
+            .WithMetadata(new NoTenantAttribute(), new NoUserAuthenticationAttribute()).DisableAntiforgery().AllowAnonymous()
             .WithTags("Channels").WithName("InboundTwilio")
             .WithSummary("Twilio's inbound SMS/WhatsApp webhook (form), signed in X-Twilio-Signature with the tenant's SMS auth token; answers empty TwiML. The same MessageSid twice stores one message.");
     }

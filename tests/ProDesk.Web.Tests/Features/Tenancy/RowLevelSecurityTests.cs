@@ -1,5 +1,7 @@
+using System.Data.Common;
 using System.Net.Http.Json;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
 using Npgsql;
 using ProDesk.Data;
 using ProDesk.Data.Contacts;
@@ -243,6 +245,46 @@ public sealed class RowLevelSecurityTests(ProDeskApp app) : PostgresTest(app)
         {
             Assert.Equal(3, (await db.Database.SqlQueryRaw<BackendAndCount>(CountOnBackend).SingleAsync()).Count);
             Assert.Equal(3, await db.Contacts.IgnoreQueryFilters([ProDeskDbContext.TenantFilter]).CountAsync());
+        }
+    }
+
+    [Fact]
+    public async Task A_query_on_a_session_without_its_scope_sets_it_in_the_same_round_trip()
+    {
+        var (options, acme, northwind) = await OneBackendAsync("rls-one-trip-test");
+        await using (var db = new ProDeskDbContext(options(new FixedTenants([northwind]))))
+        {
+            await db.Database.ExecuteSqlRawAsync("SELECT 1");
+        }
+
+        var sent = new SentCommands();
+        var logged = new DbContextOptionsBuilder<ProDeskDbContext>(options(new FixedTenants([acme]))).AddInterceptors(sent).Options;
+        await using var acmeDb = new ProDeskDbContext(logged);
+        var names = await acmeDb.Contacts.IgnoreQueryFilters([ProDeskDbContext.TenantFilter]).OrderBy(c => c.Name).Select(c => c.Name).ToListAsync();
+
+        Assert.Equal(["Amélie", "Bastien"], names);
+        var command = Assert.Single(sent.Texts);
+        Assert.Contains("SELECT set_config('prodesk.tenant_ids'", command, StringComparison.Ordinal);
+        Assert.Contains("FROM \"Contacts\"", command, StringComparison.Ordinal);
+    }
+
+    /// <summary>The text of each command as it went to PostgreSQL, after the interceptors added before this one.</summary>
+    private sealed class SentCommands : DbCommandInterceptor
+    {
+        public List<string> Texts { get; } = [];
+
+        public override ValueTask<DbDataReader> ReaderExecutedAsync(DbCommand command,
+            CommandExecutedEventData eventData, DbDataReader result, CancellationToken cancellationToken = default)
+        {
+            Texts.Add(command.CommandText);
+            return ValueTask.FromResult(result);
+        }
+
+        public override ValueTask<int> NonQueryExecutedAsync(DbCommand command,
+            CommandExecutedEventData eventData, int result, CancellationToken cancellationToken = default)
+        {
+            Texts.Add(command.CommandText);
+            return ValueTask.FromResult(result);
         }
     }
 
