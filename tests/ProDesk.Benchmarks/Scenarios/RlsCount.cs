@@ -8,8 +8,9 @@ namespace ProDesk.Benchmarks.Scenarios;
 /// "Contacts", for a random tenant each time, three ways:
 /// the superuser with <c>WHERE "TenantId" = @id</c> (RLS does not apply: the baseline);
 /// the app's role, setting <c>prodesk.tenant_ids</c> and then counting with no WHERE at all, so the
-/// policy alone restricts the rows, in two round trips as the app's connection interceptor does;
-/// and the same two statements sent as one batch, which leaves the policy's own cost.
+/// policy alone restricts the rows, in two round trips (as the app's interceptor does for a save or a command
+/// other than a query); and the same two statements sent as one batch, which leaves the policy's own cost (as the
+/// interceptor sends a query on a session that lacks its scope, decision 72).
 /// Every count is checked against the superuser's, so a wrong answer is an error, not a fast one.
 /// </summary>
 internal sealed record RlsFindings(IReadOnlyList<LoadResult> Results, string BaselinePlan, string RlsPlan);
@@ -19,8 +20,8 @@ internal static class RlsCount
     public const string Title = "B. RLS cost on a tenant-scoped query";
 
     public const string Baseline = "superuser, WHERE \"TenantId\" = @id (RLS bypassed)";
-    public const string TwoTrips = "app role, RLS: set_config, then count (2 round trips, as the app does)";
-    public const string Batched = "app role, RLS: set_config + count in one batch (1 round trip)";
+    public const string TwoTrips = "app role, RLS: set_config, then count (2 round trips)";
+    public const string Batched = "app role, RLS: set_config + count in one batch (1 round trip, as the app sends a query)";
 
     private const string CountOfTenant = """SELECT count(*) FROM "Contacts" WHERE "TenantId" = @id""";
     private const string CountVisible = """SELECT count(*) FROM "Contacts" """;
