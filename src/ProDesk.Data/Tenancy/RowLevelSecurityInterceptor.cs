@@ -101,7 +101,6 @@ public sealed class RowLevelSecurityInterceptor(Func<DbConnection, object> sessi
         return result;
     }
 
-
     public InterceptionResult<int> NonQueryExecuting(DbCommand command, CommandEventData eventData, InterceptionResult<int> result)
     {
         EnsureCurrent(command, eventData);
