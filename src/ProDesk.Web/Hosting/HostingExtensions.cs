@@ -72,6 +72,8 @@ public static class HostingExtensions
                 context.ProblemDetails.Extensions["errors"] = new Dictionary<string, string[]> { [field.Field] = [field.Problem] };
             }
         });
+        // After the framework's writer, which declines callers that accept no JSON.
+        builder.Services.AddSingleton<IProblemDetailsWriter, ApiProblemWriter>();
         builder.AddApiInput();
         builder.Services.AddRazorPages();
         EmptyFormFields.Keep(builder);

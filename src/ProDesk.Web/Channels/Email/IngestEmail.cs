@@ -51,6 +51,22 @@ public sealed class IngestEmail(
     {
         var sha256 = Convert.ToHexStringLower(SHA256.HashData(raw));
         var (parsed, failure) = Parse(raw, options.Value.MaxBytes);
+        var result = await TakeInOnceAsync(source, raw, sha256, parsed, failure, settings, tenantId, cancellationToken);
+        if (result.Outcome == Outcome.Duplicate && parsed?.MessageId is not null
+            && await db.InboundMails.AsNoTracking().Where(m => m.Id == result.MailId).Select(m => m.RawSha256).FirstOrDefaultAsync(cancellationToken) != sha256)
+        {
+            // Other bytes under this Message-ID, taken in at this very moment, won the key before the look at what they
+            // say could be made (probe round 11: a scanner's pages sent at once were answered "duplicate" but one).
+            // Looked at again now, a different mail is taken in under its bytes too; the same mail stays a duplicate.
+            result = await TakeInOnceAsync(source, raw, sha256, parsed, failure, settings, tenantId, cancellationToken);
+        }
+
+        return result;
+    }
+
+    private async Task<Result> TakeInOnceAsync(
+        string source, byte[] raw, string sha256, ParsedEmail? parsed, string? failure, ChannelSettings? settings, Guid tenantId, CancellationToken cancellationToken)
+    {
         var dedupeKey = parsed?.MessageId is { Length: > 0 and <= 900 } id ? id : $"sha256:{sha256}";
         var probe = await ProbeAsync(tenantId, source, dedupeKey, parsed?.FromAddress, cancellationToken);
         if (probe.SeenId is { } seenId && parsed?.MessageId is not null

@@ -117,6 +117,24 @@ public sealed class InboundEmailTests(ProDeskApp app) : PostgresTest(app)
     }
 
     [Fact]
+    public async Task Different_mails_under_one_message_id_posted_at_once_are_each_kept()
+    {
+        // A scanner that gives every page the same Message-ID, its pages sent at the same moment: none is lost.
+        var pages = Enumerable.Range(1, 6).Select(i => Mail(subject: $"Scan {i}", body: $"Page {i} of the contract.", messageId: "scanner@office.example.fr").ToString()).ToList();
+
+        var responses = await Task.WhenAll(pages.Select(page => PostAsync(page)));
+
+        Assert.All(responses, r => Assert.Equal(HttpStatusCode.Created, r.StatusCode));
+        var bodies = (await ItemsAsync("acme")).SelectMany(item => item.Messages).Select(m => m.Body.Trim()).Order(StringComparer.Ordinal);
+        Assert.Equal(Enumerable.Range(1, 6).Select(i => $"Page {i} of the contract."), bodies);
+
+        // The same page again is the same mail.
+        var again = await PostAsync(pages[2]);
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        Assert.Equal("duplicate", (await JsonAsync(again)).GetProperty("outcome").GetString());
+    }
+
+    [Fact]
     public async Task A_wrong_key_and_an_unknown_tenant_get_the_same_answer_and_store_nothing()
     {
         var wrongKey = await PostAsync(Mail(), key: "not-the-key");

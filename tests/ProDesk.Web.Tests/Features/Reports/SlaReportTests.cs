@@ -68,6 +68,26 @@ public sealed class SlaReportTests(SlaApp app) : SlaTest(app)
     }
 
     [Fact]
+    public async Task A_caller_asking_for_csv_gets_its_errors_as_problem_details()
+    {
+        // Accept: text/csv alone, as a spreadsheet's web query sends: a 404 (another tenant) and a 401 (no token) are
+        // still RFC 9457 bodies, as a 400 is, not the status-code page's plain text.
+        var viewer = App.CreateClient().WithBearer((await App.PatAsync("viewer@sla-lab.test")).Secret);
+        foreach (var (client, slug, status) in new[] { (viewer, "acme", HttpStatusCode.NotFound), (App.CreateClient(), "sla-lab", HttpStatusCode.Unauthorized) })
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/tenants/{slug}/reports/sla?from={Today}&to={Tomorrow}");
+            request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/csv"));
+            var answer = await client.SendAsync(request);
+
+            Assert.Equal(status, answer.StatusCode);
+            Assert.Equal("application/problem+json", answer.Content.Headers.ContentType?.MediaType);
+            var problem = JsonDocument.Parse(await answer.Content.ReadAsStringAsync()).RootElement;
+            Assert.Equal((int)status, problem.GetProperty("status").GetInt32());
+            Assert.False(string.IsNullOrEmpty(problem.GetProperty("title").GetString()));
+        }
+    }
+
+    [Fact]
     public async Task Grouped_by_priority_a_breach_counts_where_it_was_measured_and_by_day_on_the_tenants_date()
     {
         var (_, breached, _) = await ThreeConversationsAsync();
