@@ -31,10 +31,11 @@ public sealed class RowLevelSecurityInterceptor(Func<DbConnection, object> sessi
     // Per transaction, while it lasts: the setting as set inside it.
     private static readonly ConditionalWeakTable<DbTransaction, string> inTransaction = [];
 
-    // What a query's command begins with when it sets the scope itself (SetsScopeFirst): its reader steps past that
-    // statement's result first. The parameter's name is not one EF Core makes.
+    // The statement that sets the scope, its value the named parameter (AddScope; a name EF Core does not make). A query
+    // that sets the scope itself begins with it (SetsScopeFirst), and its reader steps past that statement's result first.
     private const string ScopeParameter = "prodesk_tenant_scope";
-    private const string ScopeFirstStatement = $"SELECT set_config('{RowLevelSecurity.SettingName}', @{ScopeParameter}, false);\n";
+    private const string SetScope = $"SELECT set_config('{RowLevelSecurity.SettingName}', @{ScopeParameter}, false)";
+    private const string ScopeFirstStatement = SetScope + ";\n";
 
     // Nothing is set at open: every command of the context is intercepted below, and a query then takes the
     // statement along instead of paying a round trip of its own for it.
@@ -242,10 +243,7 @@ public sealed class RowLevelSecurityInterceptor(Func<DbConnection, object> sessi
         }
 
         Forget(connection, null);
-        var parameter = command.CreateParameter();
-        parameter.ParameterName = ScopeParameter;
-        parameter.Value = wanted;
-        command.Parameters.Add(parameter);
+        AddScope(command, wanted);
         command.CommandText = ScopeFirstStatement + command.CommandText;
         return true;
     }
@@ -325,11 +323,16 @@ public sealed class RowLevelSecurityInterceptor(Func<DbConnection, object> sessi
     {
         var command = connection.CreateCommand();
         command.Transaction = transaction;
-        command.CommandText = $"SELECT set_config('{RowLevelSecurity.SettingName}', @ids, false)";
+        command.CommandText = SetScope;
+        AddScope(command, wanted);
+        return command;
+    }
+
+    private static void AddScope(DbCommand command, string wanted)
+    {
         var parameter = command.CreateParameter();
-        parameter.ParameterName = "ids";
+        parameter.ParameterName = ScopeParameter;
         parameter.Value = wanted;
         command.Parameters.Add(parameter);
-        return command;
     }
 }

@@ -268,20 +268,13 @@ public sealed class RowLevelSecurityTests(ProDeskApp app) : PostgresTest(app)
         Assert.Contains("FROM \"Contacts\"", command, StringComparison.Ordinal);
     }
 
-    /// <summary>The text of each command as it went to PostgreSQL, after the interceptors added before this one.</summary>
+    /// <summary>The text of each query as it went to PostgreSQL, after the interceptors added before this one.</summary>
     private sealed class SentCommands : DbCommandInterceptor
     {
         public List<string> Texts { get; } = [];
 
         public override ValueTask<DbDataReader> ReaderExecutedAsync(DbCommand command,
             CommandExecutedEventData eventData, DbDataReader result, CancellationToken cancellationToken = default)
-        {
-            Texts.Add(command.CommandText);
-            return ValueTask.FromResult(result);
-        }
-
-        public override ValueTask<int> NonQueryExecutedAsync(DbCommand command,
-            CommandExecutedEventData eventData, int result, CancellationToken cancellationToken = default)
         {
             Texts.Add(command.CommandText);
             return ValueTask.FromResult(result);
