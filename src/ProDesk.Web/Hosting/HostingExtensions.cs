@@ -75,6 +75,7 @@ public static class HostingExtensions
         // After the framework's writer, which declines callers that accept no JSON.
         builder.Services.AddSingleton<IProblemDetailsWriter, ApiProblemWriter>();
         builder.AddApiInput();
+        builder.Services.Configure<Microsoft.AspNetCore.Http.Json.JsonOptions>(o => StoredPrecisionTimes.AddTo(o.SerializerOptions.Converters));
         builder.Services.AddRazorPages();
         EmptyFormFields.Keep(builder);
         // Nested request records share short names (UpdateContact.Request, CannedRepliesApi.Request, the SLA policy's

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.StackExchangeRedis;
+using ProDesk.Web.Hosting;
 using ProDesk.Web.Tenancy;
 using StackExchange.Redis;
 
@@ -13,7 +14,8 @@ public static class RealtimeExtensions
     /// </summary>
     public static void AddRealtime(this WebApplicationBuilder builder)
     {
-        var signalR = builder.Services.AddSignalR(options => options.AddFilter<TenantHubFilter>());
+        var signalR = builder.Services.AddSignalR(options => options.AddFilter<TenantHubFilter>())
+            .AddJsonProtocol(options => StoredPrecisionTimes.AddTo(options.PayloadSerializerOptions.Converters));
         if (builder.Configuration.GetConnectionString("Redis") is { Length: > 0 } redis)
         {
             var configuration = ConfigurationOptions.Parse(redis);

@@ -305,6 +305,26 @@ public sealed class WorkItemsApiTests(ProDeskApp app) : PostgresTest(app)
     }
 
     [Fact]
+    public async Task A_writes_answer_shows_the_times_a_later_read_shows()
+    {
+        // A client keeping the answer to see later whether the item changed compares times: they must be the stored ones
+        // (PostgreSQL keeps microseconds; the clock ticks in tenths of them, so nine answers in ten used to differ).
+        var created = await CreateAsync(await IntegrationAsync("acme"), "acme", "crm-times-1", "Times");
+        var id = created.GetProperty("id").GetGuid();
+        var agent = await StaffAsync("agent1@prodesk.test");
+        var read = (await agent.JsonAsync($"/api/v1/tenants/acme/work-items/{id}")).GetProperty("item");
+        Assert.Equal(read.GetProperty("createdAt").GetString(), created.GetProperty("createdAt").GetString());
+        foreach (var status in new[] { "Pending", "Open", "Pending" })
+        {
+            var moved = await agent.PostAsJsonAsync($"/api/v1/tenants/acme/work-items/{id}/status", new { status });
+            Assert.Equal(HttpStatusCode.OK, moved.StatusCode);
+            var answer = JsonDocument.Parse(await moved.Content.ReadAsStringAsync()).RootElement.GetProperty("updatedAt").GetString();
+            var stored = (await agent.JsonAsync($"/api/v1/tenants/acme/work-items/{id}")).GetProperty("item").GetProperty("updatedAt").GetString();
+            Assert.Equal(stored, answer);
+        }
+    }
+
+    [Fact]
     public async Task Status_moves_follow_the_state_machine()
     {
         var id = (await CreateAsync(await IntegrationAsync("acme"), "acme", "status-1")).GetProperty("id").GetGuid();
