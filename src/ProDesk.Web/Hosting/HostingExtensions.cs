@@ -80,10 +80,14 @@ public static class HostingExtensions
         EmptyFormFields.Keep(builder);
         // Nested request records share short names (UpdateContact.Request, CannedRepliesApi.Request, the SLA policy's
         // Request): named by their declaring type too, or the document gave all three the SLA policy's schema.
-        builder.Services.AddOpenApi(options => options.CreateSchemaReferenceId = info =>
-            info.Type.IsNested && !info.Type.IsGenericType && Microsoft.AspNetCore.OpenApi.OpenApiOptions.CreateDefaultSchemaReferenceId(info) is { } id
-                ? $"{info.Type.DeclaringType!.Name}{id}"
-                : Microsoft.AspNetCore.OpenApi.OpenApiOptions.CreateDefaultSchemaReferenceId(info));
+        builder.Services.AddOpenApi(options =>
+        {
+            options.CreateSchemaReferenceId = info =>
+                info.Type.IsNested && !info.Type.IsGenericType && Microsoft.AspNetCore.OpenApi.OpenApiOptions.CreateDefaultSchemaReferenceId(info) is { } id
+                    ? $"{info.Type.DeclaringType!.Name}{id}"
+                    : Microsoft.AspNetCore.OpenApi.OpenApiOptions.CreateDefaultSchemaReferenceId(info);
+            OpenApiDocumentation.Describe(options);
+        });
         builder.Services.AddAuthorization();
     }
 
