@@ -52,6 +52,7 @@ public static class OpenApiDocumentation
 
         options.AddOperationTransformer((operation, context, _) =>
         {
+            DeclarePathParameters(operation, context.Description.RelativePath);
             var metadata = context.Description.ActionDescriptor.EndpointMetadata;
             if (!metadata.OfType<IAuthorizeData>().Any() || metadata.OfType<IAllowAnonymous>().Any())
             {
@@ -66,5 +67,32 @@ public static class OpenApiDocumentation
             operation.Responses.TryAdd("404", new OpenApiResponse { Description = "No such tenant or resource, or not one the caller may see." });
             return Task.CompletedTask;
         });
+    }
+
+    /// <summary>
+    /// A route group's {tenant} that the handler does not bind was left out of the operation's parameters, which an
+    /// OpenAPI document must declare for every name in the path.
+    /// </summary>
+    private static void DeclarePathParameters(OpenApiOperation operation, string? template)
+    {
+        foreach (var segment in (template ?? "").Split('/'))
+        {
+            if (segment is not ['{', .., '}'])
+            {
+                continue;
+            }
+
+            var name = segment[1..^1].Split(':', '=', '?')[0].TrimStart('*');
+            if (operation.Parameters?.Any(p => p.In == ParameterLocation.Path && p.Name == name) == true)
+            {
+                continue;
+            }
+
+            operation.Parameters ??= [];
+            operation.Parameters.Insert(0, new OpenApiParameter
+            {
+                Name = name, In = ParameterLocation.Path, Required = true, Schema = new OpenApiSchema { Type = JsonSchemaType.String },
+            });
+        }
     }
 }
