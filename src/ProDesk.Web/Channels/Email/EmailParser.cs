@@ -722,7 +722,31 @@ public static class EmailParser
             var contentId = ContentIdOf(part.ContentId);
             var inline = !part.IsAttachment
                 && (contentId is not null || string.Equals(part.ContentDisposition?.Disposition, ContentDisposition.Inline, StringComparison.OrdinalIgnoreCase));
-            Add(new ParsedAttachment(SafeFileName.From(part.FileName, fallback), type, Decode(part), contentId, inline));
+            Add(new ParsedAttachment(SafeFileName.From(DeclaredFileName(part), fallback), type, Decode(part), contentId, inline));
+        }
+
+        /// <summary>
+        /// The part's file name. Old Outlook and Internet Explorer send a Windows path in a quoted name unescaped
+        /// (filename="C:\Users\bob\report.docx"), whose backslashes MIME reads as escapes, leaving "C:Usersbobreport.docx":
+        /// there the file name is what follows the path's last backslash, as the sender meant (probe round 12).
+        /// </summary>
+        private static string? DeclaredFileName(MimePart part)
+        {
+            var name = part.FileName;
+            foreach (var header in new[] { HeaderId.ContentDisposition, HeaderId.ContentType })
+            {
+                if (part.Headers[header] is { } raw && WindowsPath.Match(raw) is { Success: true } path)
+                {
+                    var quoted = path.Groups["value"].Value;
+                    var last = quoted[(quoted.LastIndexOf('\\') + 1)..];
+                    if (name is not null && last.Length > 0 && name.EndsWith(last, StringComparison.Ordinal) && name == quoted.Replace("\\", "", StringComparison.Ordinal))
+                    {
+                        return last;
+                    }
+                }
+            }
+
+            return name;
         }
 
         /// <summary>Every part walked counts against the limit, those inside a winmail.dat too.</summary>
@@ -921,6 +945,11 @@ public static class EmailParser
                 return null;
             }
         }
+
+        // A quoted (file)name holding a backslash that escapes nothing MIME would need escaped: a Windows path.
+        private static readonly System.Text.RegularExpressions.Regex WindowsPath = new(
+            @"(?:file)?name\s*=\s*""(?<value>[^""]*\\[^""\\][^""]*)""",
+            System.Text.RegularExpressions.RegexOptions.IgnoreCase | System.Text.RegularExpressions.RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
 
         // Both alphabets' letters, as Letter in Base64Leniently takes them.
         private static readonly System.Buffers.SearchValues<byte> Base64Letters =

@@ -270,6 +270,23 @@ public sealed partial class EmailParserTests
     }
 
     [Fact]
+    public void A_windows_path_sent_unescaped_in_a_quoted_name_leaves_its_file_name()
+    {
+        // Old Outlook and Internet Explorer: the path's backslashes would otherwise be read as escapes, giving "CUsersbobDesktopreport.docx".
+        const string mail = "From: bob@example.test\r\nTo: support@acme.test\r\nSubject: report\r\nMIME-Version: 1.0\r\n"
+            + "Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nSee attached.\r\n"
+            + "--b\r\nContent-Type: application/octet-stream; name=\"C:\\Users\\bob\\Desktop\\report.docx\"\r\n"
+            + "Content-Disposition: attachment; filename=\"C:\\Users\\bob\\Desktop\\report.docx\"\r\nContent-Transfer-Encoding: base64\r\n\r\nUEsDBA==\r\n"
+            + "--b\r\nContent-Type: text/plain; name=\"say \\\"hi\\\".txt\"\r\nContent-Disposition: attachment; filename=\"say \\\"hi\\\".txt\"\r\n\r\nhi\r\n--b--\r\n";
+        using var stream = new MemoryStream(System.Text.Encoding.ASCII.GetBytes(mail));
+
+        var names = EmailParser.Parse(stream).Attachments.Select(a => a.FileName);
+
+        // An escaped quote stays an escape: only a backslash before an ordinary character marks a path.
+        Assert.Equal(["report.docx", "say hi.txt"], names);
+    }
+
+    [Fact]
     public void Hostile_attachment_names_become_plain_file_names()
     {
         var names = Parse("path-traversal-filenames.eml").Attachments.Select(a => a.FileName).ToList();
