@@ -34,6 +34,9 @@ public static class EmailParser
 
     public const int MaxSubjectLength = 998;
 
+    /// <summary>A text/plain part this short beside an HTML part that says far more is a placeholder, not the message.</summary>
+    private const int MaxPlaceholderLength = 200;
+
     private const int MaxNameLength = 256;
 
     private const int MaxAddressLength = 320;
@@ -181,10 +184,17 @@ public static class EmailParser
             sanitized += $"<p>{System.Net.WebUtility.HtmlEncode(MailText.CutMarker.Trim())}</p>";
         }
 
-        // An empty text/plain beside real HTML is a placeholder some senders add; the HTML is the message then.
+        // An empty text/plain beside real HTML is a placeholder some senders add; the HTML is the message then. So is a
+        // short one the HTML says far more than ("This message requires an HTML capable mail client", probe round 12):
+        // the text is what the API, previews and replies' quotes show, and the placeholder told them nothing.
         var text = !string.IsNullOrWhiteSpace(body.Text) || sanitized is null
             ? MailText.Body(body.Text, limits.MaxTextChars, markCut: true)
             : HtmlText.ToPlainText(sanitized, limits.MaxTextChars, markCut: true);
+        if (sanitized is not null && text.Length <= MaxPlaceholderLength
+            && HtmlText.ToPlainText(sanitized, limits.MaxTextChars, markCut: true) is var fromHtml && fromHtml.Length > (2 * text.Length) + MaxPlaceholderLength)
+        {
+            text = fromHtml;
+        }
 
         var subject = MailText.Line(message.Subject, MaxSubjectLength);
 

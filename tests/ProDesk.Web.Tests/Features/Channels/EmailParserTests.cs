@@ -287,6 +287,28 @@ public sealed partial class EmailParserTests
     }
 
     [Fact]
+    public void A_placeholder_text_beside_the_real_html_gives_way_to_the_html_s_text()
+    {
+        static ParsedEmail Alternative(string text, string html)
+        {
+            var mail = "From: alice@example.test\r\nTo: support@acme.test\r\nSubject: form\r\nMIME-Version: 1.0\r\n"
+                + "Content-Type: multipart/alternative; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" + text + "\r\n"
+                + "--b\r\nContent-Type: text/html; charset=utf-8\r\n\r\n" + html + "\r\n--b--\r\n";
+            using var stream = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(mail));
+            return EmailParser.Parse(stream);
+        }
+
+        var details = string.Concat(Enumerable.Range(1, 12).Select(i => $"<p>Field {i}: the login fails with code 42 on the second screen</p>"));
+        var stub = Alternative("This message requires an HTML capable mail client.", "<p>Name: Alice</p>" + details);
+        Assert.Contains("Name: Alice", stub.TextBody, StringComparison.Ordinal);
+        Assert.Contains("Field 12: the login fails with code 42", stub.TextBody, StringComparison.Ordinal);
+
+        // A text part that is the message in its own words stays the text, however much longer the HTML runs.
+        var real = Alternative("Hello, my login fails with code 42 since this morning. " + new string('x', 200), "<p>Hello</p>" + details + details);
+        Assert.StartsWith("Hello, my login fails with code 42", real.TextBody, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Hostile_attachment_names_become_plain_file_names()
     {
         var names = Parse("path-traversal-filenames.eml").Attachments.Select(a => a.FileName).ToList();
