@@ -84,6 +84,8 @@ public sealed class SlaReportTests(SlaApp app) : SlaTest(app)
             var problem = JsonDocument.Parse(await answer.Content.ReadAsStringAsync()).RootElement;
             Assert.Equal((int)status, problem.GetProperty("status").GetInt32());
             Assert.False(string.IsNullOrEmpty(problem.GetProperty("title").GetString()));
+            // The same shape as for a caller accepting JSON.
+            Assert.StartsWith("https://tools.ietf.org/html/rfc9110#section-15.5.", problem.GetProperty("type").GetString(), StringComparison.Ordinal);
         }
     }
 
