@@ -107,7 +107,7 @@ public static class HostingExtensions
             // lost a race is answered with a 409 and shows in the request log.
             SuppressDiagnosticsCallback = c => c.Exception is BadHttpRequestException || WriteConflicts.IsConflict(c.Exception),
         });
-        app.UseStatusCodePages();
+        app.UseStatusPages();
         app.UseApiInput();
     }
 

@@ -173,6 +173,13 @@ public sealed partial class CsatTests(ProDeskApp app) : PostgresTest(app)
         {
             var response = await App.Client().GetAsync(path);
             Assert.True(response.StatusCode == HttpStatusCode.NotFound, $"{path}: {(int)response.StatusCode}");
+            // The customer clicked it in a mail: a browser gets a page that says so, not a JSON body.
+            using var opened = new HttpRequestMessage(HttpMethod.Get, path);
+            opened.Headers.Accept.ParseAdd("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8");
+            var page = await App.Client().SendAsync(opened);
+            Assert.Equal(HttpStatusCode.NotFound, page.StatusCode);
+            Assert.Equal("text/html", page.Content.Headers.ContentType?.MediaType);
+            Assert.Contains("<h1>404 Not Found</h1>", await page.Content.ReadAsStringAsync(), StringComparison.Ordinal);
             var sent = await sender.PostAsync(path, new FormUrlEncodedContent(new Dictionary<string, string> { ["__RequestVerificationToken"] = antiforgery }));
             Assert.True(sent.StatusCode == HttpStatusCode.NotFound, $"POST {path}: {(int)sent.StatusCode}");
         }
