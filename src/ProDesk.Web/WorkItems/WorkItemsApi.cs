@@ -314,7 +314,7 @@ public static partial class WorkItemsApi
     private static async Task<Results<Ok<WorkItemSummary>, NotFound, ValidationProblem, ProblemHttpResult>> StatusAsync(
         Guid id, StatusRequest request, WorkItemCommands commands, ProDeskDbContext db, ClaimsPrincipal user, CancellationToken cancellationToken)
     {
-        if (!EnumNames.TryParse<WorkItemStatus>(request.Status, ignoreCase: false, out var status))
+        if (!EnumNames.TryParse<WorkItemStatus>(request.Status, ignoreCase: true, out var status))
         {
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["status"] = [$"must be one of {string.Join(", ", Enum.GetNames<WorkItemStatus>())}"] });
         }
