@@ -60,7 +60,7 @@ public static class DeliveryStatus
     /// A bounce an MTA wrote as plain text, without an RFC 3464 report, as the report it would have been; null for any
     /// other mail. Exim names the failed recipients in <c>X-Failed-Recipients</c>, which it adds to permanent failures
     /// only (a delay warning has none); qmail writes "This is a permanent error" and a <c>&lt;address&gt;:</c> line per
-    /// recipient. Other mail from <c>mailer-daemon</c> (a Postfix or Sendmail notice in prose) is an empty report: a
+    /// recipient; Sendmail lists them under "had permanent fatal errors". Other mail from <c>mailer-daemon</c> (a Postfix notice in prose) is an empty report: a
     /// machine's notice is no customer's message, so it becomes no work item, and it suppresses nobody. Whatever
     /// this reads, a bounce only suppresses an address we mailed in a message it quotes (IngestEmail).
     /// </summary>
@@ -85,6 +85,17 @@ public static class DeliveryStatus
                 .Select(line => line.Trim())
                 .Where(line => line.Length > 3 && line[0] == '<' && line.EndsWith(">:", StringComparison.Ordinal))
                 .Select(line => MailHeaderText.BareAddress(line[..^1])));
+        }
+
+        // Sendmail's "Returned mail: see transcript for details": a heading, then one <address> line per recipient,
+        // each followed by its indented reason, until a blank line (probe round 12: it was read as no failure at all).
+        var lines = body.ReplaceLineEndings("\n").Split('\n').Take(MaxPlainTextLines).ToList();
+        var heading = lines.FindIndex(line => line.Contains("had permanent fatal errors", StringComparison.OrdinalIgnoreCase));
+        if (heading >= 0)
+        {
+            return Failed(lines.Skip(heading + 1).TakeWhile(line => line.Trim().Length > 0)
+                .Where(line => line.Length > 2 && line[0] == '<' && line.TrimEnd().EndsWith('>'))
+                .Select(MailHeaderText.BareAddress));
         }
 
         return DeliveryStatusReport.Empty;

@@ -146,6 +146,19 @@ public sealed class DeliveryStatusTests
     }
 
     [Fact]
+    public void Sendmail_lists_permanent_failures_under_its_heading_each_with_its_reason()
+    {
+        const string body = "The original message was received at Thu, 26 Nov 2026 10:00:00 +0100\n\n"
+            + "   ----- The following addresses had permanent fatal errors -----\n<Gone@Example.fr>\n    (reason: 550 5.1.1 User unknown)\n"
+            + "<b@example.fr>\n    (reason: 550 5.2.1 Mailbox disabled)\n\n   ----- Transcript of session follows -----\n<c@example.fr>... Deferred\n";
+
+        var report = DeliveryStatus.FromPlainText([], "MAILER-DAEMON@mx.example.fr", body);
+
+        // The transcript's own address lines come after the blank line: they are not failed recipients.
+        Assert.Equal(["gone@example.fr", "b@example.fr"], DeliveryStatus.PermanentlyFailed(report!));
+    }
+
+    [Fact]
     public void Other_notices_from_mailer_daemon_are_reports_that_name_nobody_and_other_mail_is_no_report()
     {
         var delayed = DeliveryStatus.FromPlainText([], "mailer-daemon@mx.example.fr", "Message delayed: the server will keep trying for 4 days.\n<gone@example.fr>:");
