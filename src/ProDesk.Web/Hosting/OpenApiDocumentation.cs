@@ -24,7 +24,7 @@ public static class OpenApiDocumentation
             {
                 schema.Type = nullable ? JsonSchemaType.String | JsonSchemaType.Null : JsonSchemaType.String;
             }
-            else if (type != typeof(string) && typeof(IEnumerable<string>).IsAssignableFrom(type) && schema.Items is null)
+            else if (typeof(IEnumerable<string>).IsAssignableFrom(type) && schema.Items is null)
             {
                 schema.Items = new OpenApiSchema { Type = JsonSchemaType.String };
             }

@@ -190,7 +190,7 @@ public static class EmailParser
         var text = !string.IsNullOrWhiteSpace(body.Text) || sanitized is null
             ? MailText.Body(body.Text, limits.MaxTextChars, markCut: true)
             : HtmlText.ToPlainText(sanitized, limits.MaxTextChars, markCut: true);
-        if (sanitized is not null && text.Length <= MaxPlaceholderLength
+        if (sanitized is not null && !string.IsNullOrWhiteSpace(body.Text) && text.Length <= MaxPlaceholderLength
             && HtmlText.ToPlainText(sanitized, limits.MaxTextChars, markCut: true) is var fromHtml && fromHtml.Length > (2 * text.Length) + MaxPlaceholderLength)
         {
             text = fromHtml;
