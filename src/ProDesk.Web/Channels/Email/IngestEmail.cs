@@ -193,7 +193,10 @@ public sealed class IngestEmail(
     {
         if (parsed is null || string.IsNullOrEmpty(parsed.FromAddress))
         {
-            return await SettleAsync(ledger, isNew, InboundMailState.Quarantined, failure ?? "no sender address", cancellationToken);
+            // A From the desk cannot answer ("john q"@example.com, an empty group) is named, so the admin sees why (probe round 12).
+            var from = parsed?.Headers.FirstOrDefault(h => h.Key.Equals("From", StringComparison.OrdinalIgnoreCase)).Value?.Trim();
+            return await SettleAsync(ledger, isNew, InboundMailState.Quarantined,
+                failure ?? (string.IsNullOrEmpty(from) ? "no sender address" : $"a sender address the desk cannot use: {from}"), cancellationToken);
         }
 
         if (await IsOurOwnAsync(parsed, ledger.TenantId, cancellationToken))

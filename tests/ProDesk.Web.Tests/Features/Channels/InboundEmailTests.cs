@@ -286,6 +286,10 @@ public sealed class InboundEmailTests(ProDeskApp app) : PostgresTest(app)
         Assert.Equal("office@example.de", await ContactOfAsync("acme", (await JsonAsync(sender)).GetProperty("workItemId").GetGuid()));
         Assert.Equal("lea@example.de", await ContactOfAsync("acme", (await JsonAsync(replyTo)).GetProperty("workItemId").GetGuid()));
         Assert.Equal("quarantined", (await JsonAsync(await PostAsync(nobody))).GetProperty("outcome").GetString());
+        // A From it cannot answer is kept too, and the admin is told what it said.
+        var unusable = await JsonAsync(await PostAsync("From: \"John Q\" <\"john q\"@example.com>\r\nSubject: Quoted\r\nMessage-ID: <quoted-1@example.com>\r\n\r\nbody\r\n"));
+        Assert.Equal("quarantined", unusable.GetProperty("outcome").GetString());
+        Assert.Equal("a sender address the desk cannot use: \"John Q\" <\"john q\"@example.com>", unusable.GetProperty("reason").GetString());
     }
 
     [Fact]
