@@ -11,21 +11,19 @@ namespace ProDesk.Web.Hosting;
 /// </summary>
 public static class StoredPrecisionTimes
 {
-    private const long TicksPerMicrosecond = TimeSpan.TicksPerMicrosecond;
-
     public static void AddTo(IList<JsonConverter> converters)
     {
         converters.Add(new DateTimeConverter());
         converters.Add(new DateTimeOffsetConverter());
     }
 
-    public static DateTime Cut(DateTime value) => new(value.Ticks - (value.Ticks % TicksPerMicrosecond), value.Kind);
+    private static long Cut(long ticks) => ticks - (ticks % TimeSpan.TicksPerMicrosecond);
 
     private sealed class DateTimeConverter : JsonConverter<DateTime>
     {
         public override DateTime Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => reader.GetDateTime();
 
-        public override void Write(Utf8JsonWriter writer, DateTime value, JsonSerializerOptions options) => writer.WriteStringValue(Cut(value));
+        public override void Write(Utf8JsonWriter writer, DateTime value, JsonSerializerOptions options) => writer.WriteStringValue(new DateTime(Cut(value.Ticks), value.Kind));
     }
 
     private sealed class DateTimeOffsetConverter : JsonConverter<DateTimeOffset>
@@ -33,6 +31,6 @@ public static class StoredPrecisionTimes
         public override DateTimeOffset Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => reader.GetDateTimeOffset();
 
         public override void Write(Utf8JsonWriter writer, DateTimeOffset value, JsonSerializerOptions options) =>
-            writer.WriteStringValue(new DateTimeOffset(value.Ticks - (value.Ticks % TicksPerMicrosecond), value.Offset));
+            writer.WriteStringValue(new DateTimeOffset(Cut(value.Ticks), value.Offset));
     }
 }

@@ -79,9 +79,10 @@ public static class DeliveryStatus
         }
 
         var body = textBody ?? "";
+        var lines = body.ReplaceLineEndings("\n").Split('\n').Take(MaxPlainTextLines).ToList();
         if (body.Contains("This is a permanent error", StringComparison.OrdinalIgnoreCase))
         {
-            return Failed(body.ReplaceLineEndings("\n").Split('\n').Take(MaxPlainTextLines)
+            return Failed(lines
                 .Select(line => line.Trim())
                 .Where(line => line.Length > 3 && line[0] == '<' && line.EndsWith(">:", StringComparison.Ordinal))
                 .Select(line => MailHeaderText.BareAddress(line[..^1])));
@@ -89,7 +90,6 @@ public static class DeliveryStatus
 
         // Sendmail's "Returned mail: see transcript for details": a heading, then one <address> line per recipient,
         // each followed by its indented reason, until a blank line (probe round 12: it was read as no failure at all).
-        var lines = body.ReplaceLineEndings("\n").Split('\n').Take(MaxPlainTextLines).ToList();
         var heading = lines.FindIndex(line => line.Contains("had permanent fatal errors", StringComparison.OrdinalIgnoreCase));
         if (heading >= 0)
         {

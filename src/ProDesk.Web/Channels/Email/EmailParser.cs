@@ -749,7 +749,7 @@ public static class EmailParser
                 {
                     var quoted = path.Groups["value"].Value;
                     var last = quoted[(quoted.LastIndexOf('\\') + 1)..];
-                    if (name is not null && last.Length > 0 && name.EndsWith(last, StringComparison.Ordinal) && name == quoted.Replace("\\", "", StringComparison.Ordinal))
+                    if (last.Length > 0 && name == quoted.Replace("\\", "", StringComparison.Ordinal))
                     {
                         return last;
                     }
