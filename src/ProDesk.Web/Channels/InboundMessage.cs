@@ -57,6 +57,9 @@ public sealed record InboundMessage(string Channel, string ExternalId, string Fr
     /// repeat, and the retry after it probes.
     /// </summary>
     public bool CheckedNew { get; init; }
+
+    /// <summary>Ingestion's lookup, made ahead by the adapter with questions of its own (<see cref="IngestMessage.LookUpMailAsync"/>).</summary>
+    public IngestMessage.LookedUp? LookedUp { get; init; }
 }
 
 /// <summary>A file that came with a message; <see cref="BlobId"/> names bytes already written to the tenant's blob folder.</summary>

@@ -103,7 +103,7 @@ public sealed class IngestEmail(
             return await SettleAsync(ledger, isNew: true, InboundMailState.Dropped, $"the same mail came in through mailbox {other}", cancellationToken);
         }
 
-        return await TakeInAsync(ledger, isNew: true, parsed, failure, settings, probe.RecentAutomatic, cancellationToken, probe.Suppressed);
+        return await TakeInAsync(ledger, isNew: true, parsed, failure, settings, probe, cancellationToken);
     }
 
     /// <summary>The answer for a mail taken in before: what became of it. Asked only then, not by every mail's probe.</summary>
@@ -150,7 +150,7 @@ public sealed class IngestEmail(
             }
 
             var ledger = NewLedger(tenantId, source, dedupeKey, sha256, size, MailText.Line(subject, EmailParser.MaxSubjectLength), from);
-            return await TakeInAsync(ledger, isNew: true, parsed: null, $"larger than {options.Value.MaxBytes} bytes", null, probe.RecentAutomatic, cancellationToken);
+            return await TakeInAsync(ledger, isNew: true, parsed: null, $"larger than {options.Value.MaxBytes} bytes", null, probe, cancellationToken);
         }, cancellationToken);
     }
 
@@ -185,11 +185,13 @@ public sealed class IngestEmail(
         return await TakeInAsync(ledger, isNew: false, parsed, failure, null, null, cancellationToken);
     }
 
-    /// <param name="recentAutomatic">The sender's automatic mails from us within the cap's window, when the caller has counted them; null to count here.</param>
-    /// <param name="suppressed">The sender's address is suppressed after a bounce: a mail a person writes from it lifts that.</param>
+    /// <param name="probe">
+    /// What the caller asked first under the ledger's key (<see cref="ProbeAsync"/>): the sender's automatic mails from us
+    /// within the cap's window, whether a bounce suppressed the sender (a mail a person writes from it lifts that), and
+    /// ingestion's lookup; null to ask here.
+    /// </param>
     private async Task<Result> TakeInAsync(
-        InboundMail ledger, bool isNew, ParsedEmail? parsed, string? failure, ChannelSettings? settings, int? recentAutomatic, CancellationToken cancellationToken,
-        bool suppressed = false)
+        InboundMail ledger, bool isNew, ParsedEmail? parsed, string? failure, ChannelSettings? settings, IngestMessage.MailAnswers? probe, CancellationToken cancellationToken)
     {
         if (parsed is null || string.IsNullOrEmpty(parsed.FromAddress))
         {
@@ -228,6 +230,7 @@ public sealed class IngestEmail(
             AutoReply = AutomaticMail.IsAutoReply(parsed.Headers, parsed.FromAddress),
             // A new mail's ledger row was just found absent under the same key; a reprocessed one was never ingested.
             CheckedNew = true,
+            LookedUp = probe?.Ahead,
         };
 
         // Only to an address a relay can deliver to: "From: localonly" would go wherever the relay's own domain points.
@@ -235,7 +238,7 @@ public sealed class IngestEmail(
         var replyTo = ReplyAddress.Normalize(parsed.FromAddress);
         var mayAcknowledge = !message.Automatic && settings?.SupportAddress is { } support && !IsSupportAddress(parsed.FromAddress, support)
             && replyTo is not null
-            && AutomaticLimit.Allows(recentAutomatic ?? (await ProbeAsync(ledger.TenantId, ledger.Source, ledger.DedupeKey, parsed.FromAddress, cancellationToken)).RecentAutomatic);
+            && AutomaticLimit.Allows((probe ?? await ProbeAsync(ledger.TenantId, ledger.Source, ledger.DedupeKey, parsed.FromAddress, cancellationToken)).RecentAutomatic);
         var acknowledged = false;
         // A write that fails, or loses to the same mail taken in at this very moment, leaves no files behind (IngestMessage);
         // the raw mail stays, for the retry or a reprocess.
@@ -260,7 +263,7 @@ public sealed class IngestEmail(
             return new Result(Outcome.Duplicate, winner ?? ledger.Id, result.Item.Id);
         }
 
-        if (suppressed && !message.Automatic)
+        if (probe is { Suppressed: true } && !message.Automatic)
         {
             // The address bounced once, but a person just wrote from it: it works again, and replies must reach it.
             await db.EmailSuppressions.Where(s => s.TenantId == ledger.TenantId && s.Address == replyTo).ExecuteDeleteAsync(cancellationToken);
@@ -365,27 +368,17 @@ public sealed class IngestEmail(
     }
 
     /// <summary>
-    /// One round trip for what every new mail asks first: the id of the same mail's ledger row, if any (what became of
-    /// it only for a mail seen before: <see cref="DuplicateOfAsync"/>), how many automatic mails its sender got from us
-    /// within the loop breaker's window, and whether the sender is suppressed. Scalar subqueries (SQLite has no LATERAL
-    /// join), each an index probe, by tenant equality (OneTenantQueries) so PostgreSQL plans it once per connection.
+    /// What every new mail asks first: the id of the same mail's ledger row, if any (what became of it only for a mail
+    /// seen before: <see cref="DuplicateOfAsync"/>), how many automatic mails its sender got from us within the loop
+    /// breaker's window, and whether the sender is suppressed; asked with ingestion's lookup, in one round trip (decision 76).
     /// </summary>
     // Acknowledgments and suppressions name the sender as ReplyAddress normalizes it (lower-case, domain in ASCII);
-    // a sender we cannot reply to matches neither.
-    private Task<Probe> ProbeAsync(Guid tenantId, string source, string dedupeKey, string? fromAddress, CancellationToken cancellationToken) =>
-        ProbeQuery.For(db)(db, tenantId, source, dedupeKey, ReplyAddress.Normalize(fromAddress), clock.GetUtcNow().UtcDateTime - AutomaticLimit.Window, cancellationToken);
-
-    // Compiled once: building and looking up the expression tree on every mail cost more CPU than the query itself.
-    // The count is what the loop breaker counts: automatic mails to the sender within the window, so an auto-responder
-    // that ignores RFC 3834 (and starts a new conversation with every answer) gets a few acknowledgments, not an endless exchange.
-    private static readonly CompiledPerModel<Func<ProDeskDbContext, Guid, string, string, string?, DateTime, CancellationToken, Task<Probe>>> ProbeQuery = new(() =>
-        EF.CompileAsyncQuery((ProDeskDbContext db, Guid tenantId, string source, string dedupeKey, string? fromAddress, DateTime since, CancellationToken cancellationToken) =>
-            db.Tenants.IgnoreQueryFilters(new[] { ProDeskDbContext.TenantFilter }).AsNoTracking().Where(t => t.Id == tenantId)
-                .Select(t => new Probe(
-                    db.InboundMails.Where(m => m.TenantId == tenantId && m.Source == source && m.DedupeKey == dedupeKey).Select(m => (Guid?)m.Id).FirstOrDefault(),
-                    db.OutboundMessages.Count(o => o.TenantId == tenantId && o.Automatic && o.To == fromAddress && o.CreatedAt > since),
-                    db.EmailSuppressions.Any(s => s.TenantId == tenantId && s.Address == fromAddress)))
-                .First()));
+    // a sender we cannot reply to matches neither. The count is what the loop breaker counts: automatic mails to the
+    // sender within the window, so an auto-responder that ignores RFC 3834 (and starts a new conversation with every
+    // answer) gets a few acknowledgments, not an endless exchange.
+    private Task<IngestMessage.MailAnswers> ProbeAsync(Guid tenantId, string source, string dedupeKey, string? fromAddress, CancellationToken cancellationToken) =>
+        ingest.LookUpMailAsync(tenantId, fromAddress,
+            new IngestMessage.MailQuestions(source, dedupeKey, ReplyAddress.Normalize(fromAddress), clock.GetUtcNow().UtcDateTime - AutomaticLimit.Window), cancellationToken);
 
     /// <summary>
     /// The tenant's own support address, or one of its +tagged reply addresses: a mail "from" it (a forwarding rule,
@@ -395,9 +388,6 @@ public sealed class IngestEmail(
         UntaggedAddress.Of(from) is { Local.Length: > 0 } sender && UntaggedAddress.Of(support) is { } ours
         && string.Equals(sender.Local, ours.Local, StringComparison.OrdinalIgnoreCase)
         && string.Equals(sender.Domain, ours.Domain, StringComparison.OrdinalIgnoreCase);
-
-    /// <param name="Suppressed">The sender's address is suppressed after a permanent bounce.</param>
-    private sealed record Probe(Guid? SeenId, int RecentAutomatic, bool Suppressed);
 
     private static readonly AutoReplyLimit AutomaticLimit = new();
 
