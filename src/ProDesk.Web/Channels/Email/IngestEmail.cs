@@ -68,7 +68,7 @@ public sealed class IngestEmail(
         string source, byte[] raw, string sha256, ParsedEmail? parsed, string? failure, ChannelSettings? settings, Guid tenantId, CancellationToken cancellationToken)
     {
         var dedupeKey = parsed?.MessageId is { Length: > 0 and <= 900 } id ? id : $"sha256:{sha256}";
-        var probe = await ProbeAsync(tenantId, source, dedupeKey, parsed?.FromAddress, cancellationToken);
+        var probe = await ProbeAsync(source, dedupeKey, parsed?.FromAddress, cancellationToken);
         if (probe.SeenId is { } seenId && parsed?.MessageId is not null
             && await db.InboundMails.AsNoTracking().Where(m => m.Id == seenId).Select(m => new { m.FromAddress, m.RawSha256 }).FirstAsync(cancellationToken) is var seen
             && seen.RawSha256 != sha256
@@ -80,7 +80,7 @@ public sealed class IngestEmail(
             // reuse one id): not the same mail, so it is keyed by its bytes too, and taken in. The same mail come
             // again by another route differs only in its headers, and stays a duplicate.
             dedupeKey = $"{dedupeKey}#sha256:{sha256}";
-            probe = await ProbeAsync(tenantId, source, dedupeKey, parsed.FromAddress, cancellationToken);
+            probe = await ProbeAsync(source, dedupeKey, parsed.FromAddress, cancellationToken);
         }
 
         if (probe.SeenId is { } duplicateId)
@@ -143,7 +143,7 @@ public sealed class IngestEmail(
         return await db.Database.OnOneConnectionAsync(async () =>
         {
             var dedupeKey = $"sha256:{sha256}";
-            var probe = await ProbeAsync(tenantId, source, dedupeKey, from, cancellationToken);
+            var probe = await ProbeAsync(source, dedupeKey, from, cancellationToken);
             if (probe.SeenId is { } duplicateId)
             {
                 return await DuplicateOfAsync(duplicateId, cancellationToken);
@@ -230,7 +230,7 @@ public sealed class IngestEmail(
             AutoReply = AutomaticMail.IsAutoReply(parsed.Headers, parsed.FromAddress),
             // A new mail's ledger row was just found absent under the same key; a reprocessed one was never ingested.
             CheckedNew = true,
-            LookedUp = probe?.Ahead,
+            LookedUp = probe?.LookedUp,
         };
 
         // Only to an address a relay can deliver to: "From: localonly" would go wherever the relay's own domain points.
@@ -238,7 +238,7 @@ public sealed class IngestEmail(
         var replyTo = ReplyAddress.Normalize(parsed.FromAddress);
         var mayAcknowledge = !message.Automatic && settings?.SupportAddress is { } support && !IsSupportAddress(parsed.FromAddress, support)
             && replyTo is not null
-            && AutomaticLimit.Allows((probe ?? await ProbeAsync(ledger.TenantId, ledger.Source, ledger.DedupeKey, parsed.FromAddress, cancellationToken)).RecentAutomatic);
+            && AutomaticLimit.Allows((probe ?? await ProbeAsync(ledger.Source, ledger.DedupeKey, parsed.FromAddress, cancellationToken)).RecentAutomatic);
         var acknowledged = false;
         // A write that fails, or loses to the same mail taken in at this very moment, leaves no files behind (IngestMessage);
         // the raw mail stays, for the retry or a reprocess.
@@ -376,8 +376,8 @@ public sealed class IngestEmail(
     // a sender we cannot reply to matches neither. The count is what the loop breaker counts: automatic mails to the
     // sender within the window, so an auto-responder that ignores RFC 3834 (and starts a new conversation with every
     // answer) gets a few acknowledgments, not an endless exchange.
-    private Task<IngestMessage.MailAnswers> ProbeAsync(Guid tenantId, string source, string dedupeKey, string? fromAddress, CancellationToken cancellationToken) =>
-        ingest.LookUpMailAsync(tenantId, fromAddress,
+    private Task<IngestMessage.MailAnswers> ProbeAsync(string source, string dedupeKey, string? fromAddress, CancellationToken cancellationToken) =>
+        ingest.LookUpMailAsync(fromAddress,
             new IngestMessage.MailQuestions(source, dedupeKey, ReplyAddress.Normalize(fromAddress), clock.GetUtcNow().UtcDateTime - AutomaticLimit.Window), cancellationToken);
 
     /// <summary>

@@ -135,6 +135,22 @@ public sealed class InboundEmailTests(ProDeskApp app) : PostgresTest(app)
     }
 
     [Fact]
+    public async Task Mails_from_a_new_sender_arriving_at_once_share_one_contact()
+    {
+        // Each mail looks its sender up before its raw bytes are written and finds no contact; all but one lose the
+        // race to create it, and must then find the winner's, not make a second contact or fail (decision 76).
+        var mails = Enumerable.Range(1, 6).Select(i => Mail(from: "new.customer@example.fr", subject: $"Question {i}").ToString()).ToList();
+
+        var responses = await Task.WhenAll(mails.Select(mail => PostAsync(mail)));
+
+        Assert.All(responses, r => Assert.Equal(HttpStatusCode.Created, r.StatusCode));
+        var contact = Assert.Single(await App.InTenantAsync("acme", db => db.Contacts.AsNoTracking().Where(c => c.Email == "new.customer@example.fr").ToListAsync()));
+        var items = await ItemsAsync("acme");
+        Assert.Equal(6, items.Count);
+        Assert.All(items, item => Assert.Equal(contact.Id, item.ContactId));
+    }
+
+    [Fact]
     public async Task A_wrong_key_and_an_unknown_tenant_get_the_same_answer_and_store_nothing()
     {
         var wrongKey = await PostAsync(Mail(), key: "not-the-key");
