@@ -393,8 +393,7 @@ public sealed class IngestMessage(ProDeskDbContext db, ITenantContext tenants, S
 
     /// <summary>
     /// Email's first questions and ingestion's lookup for a mail from <paramref name="fromAddress"/> into the current
-    /// tenant's default queue, in one round trip (decision 76): both were asked of every mail, one after the other, and
-    /// a round trip of its own for the mail's questions cost about a sixth of the inbound route's throughput.
+    /// tenant's default queue, in one round trip (decision 76): both were asked of every mail, one after the other.
     /// </summary>
     public async Task<MailAnswers> LookUpMailAsync(string? fromAddress, MailQuestions questions, CancellationToken cancellationToken)
     {
