@@ -356,27 +356,17 @@ public sealed class IngestMessage(ProDeskDbContext db, ITenantContext tenants, S
     /// </summary>
     public sealed class LookedUp
     {
+        private readonly (Guid TenantId, string? Email, string? Phone, string? QueueKey) madeFor;
+
         internal LookedUp(Guid tenantId, string? email, string? phone, string? queueKey, Known known)
         {
-            TenantId = tenantId;
-            Email = email;
-            Phone = phone;
-            QueueKey = queueKey;
+            madeFor = (tenantId, email, phone, queueKey);
             Known = known;
         }
 
-        private Guid TenantId { get; }
-
-        private string? Email { get; }
-
-        private string? Phone { get; }
-
-        private string? QueueKey { get; }
-
         internal Known Known { get; }
 
-        internal bool IsFor(Guid tenantId, string? email, string? phone, string? queueKey) =>
-            TenantId == tenantId && Email == email && Phone == phone && QueueKey == queueKey;
+        internal bool IsFor(Guid tenantId, string? email, string? phone, string? queueKey) => madeFor == (tenantId, email, phone, queueKey);
     }
 
     /// <summary>What email's own ledger and loop breaker ask of every new mail (<see cref="LookUpMailAsync"/>).</summary>
