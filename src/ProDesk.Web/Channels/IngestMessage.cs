@@ -133,7 +133,7 @@ public sealed class IngestMessage(ProDeskDbContext db, ITenantContext tenants, S
             return existing;
         }
 
-        var sender = known.Sender ?? NewContact(message, now);
+        var sender = known.Sender ?? NewContact(message, tenantId, now);
         var inbound = new WorkItemMessage
         {
             Id = Guid.CreateVersion7(),
@@ -221,7 +221,8 @@ public sealed class IngestMessage(ProDeskDbContext db, ITenantContext tenants, S
         db.WorkItems.Add(item);
         await sla.StartAsync(item, policy, now, cancellationToken);
         WorkItemTrail.Changed(db, item.Id, item.TenantId, now, null, inbound.FromAddress, "created", null, item.Status.ToString());
-        db.OutboxEvents.Add(new OutboxEvent { Type = "WorkItemCreated", PayloadJson = JsonSerializer.Serialize(new { item.Id, item.Subject, item.Channel }), CreatedAt = now });
+        // Every row names its tenant here: one the save guard has to stamp costs the insert-only save a second pass over the tracked rows.
+        db.OutboxEvents.Add(new OutboxEvent { TenantId = tenantId, Type = "WorkItemCreated", PayloadJson = JsonSerializer.Serialize(new { item.Id, item.Subject, item.Channel }), CreatedAt = now });
         return new Result(item, queue.Key, Created: true, Message: inbound);
     }
 
@@ -491,11 +492,11 @@ public sealed class IngestMessage(ProDeskDbContext db, ITenantContext tenants, S
         ColumnText.Fit(MailAddress.TryCreate(fromAddress, out var address) ? address.Address.ToLowerInvariant() : fromAddress, 320);
 
     /// <summary>A contact for a sender not seen before, one per tenant across email and phone identities.</summary>
-    private Sender NewContact(InboundMessage message, DateTime now)
+    private Sender NewContact(InboundMessage message, Guid tenantId, DateTime now)
     {
         var (email, phone) = SenderOf(message);
         var name = string.IsNullOrWhiteSpace(message.FromName) ? email ?? phone! : message.FromName.Trim();
-        var contact = new Contact { Id = Guid.CreateVersion7(), Name = ColumnText.Fit(name, 200), Email = email, Phone = phone, CreatedAt = now };
+        var contact = new Contact { Id = Guid.CreateVersion7(), TenantId = tenantId, Name = ColumnText.Fit(name, 200), Email = email, Phone = phone, CreatedAt = now };
         db.Contacts.Add(contact);
         return new Sender(contact.Id, contact.Name);
     }
