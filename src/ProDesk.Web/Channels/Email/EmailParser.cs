@@ -104,24 +104,119 @@ public static class EmailParser
             throw new UnparseableEmailException("the message is empty");
         }
 
-        var options = Options(limits);
         try
         {
-            using (var scan = Open(raw))
+            try
             {
-                new StructureGuard(options, scan, limits).ReadMessage();
+                return ParseEmail(raw, limits);
             }
-
-            // persistent: contents stay views over the buffer instead of being copied.
-            using var stream = Open(raw);
-            using var message = new MimeParser(options, stream, MimeFormat.Entity, persistent: true).ParseMessage();
-            return Read(message, options, limits);
+            catch (FormatException) when (HeadersStart(raw.Span) is > 0 and var start)
+            {
+                // A line above the headers that is none ("---- Original email message ----" over a pasted message, a web
+                // form mailer's banner): the message read from its first header, as a person reading it would. Only when
+                // the whole could not be read, so a header MimeKit reads and this would not is never dropped.
+                return ParseEmail(raw[start..], limits);
+            }
         }
         catch (Exception e) when (e is FormatException or ArgumentException or InvalidOperationException or NotSupportedException
             or IOException or InsufficientExecutionStackException)
         {
             // MimeKit signals unreadable input with these; all of them mean "quarantine it".
             throw new UnparseableEmailException($"not a readable MIME message: {MailText.Line(e.Message, 200)}", e);
+        }
+    }
+
+    private static ParsedEmail ParseEmail(ReadOnlyMemory<byte> raw, EmailParserLimits limits)
+    {
+        var options = Options(limits);
+        using (var scan = Open(raw))
+        {
+            new StructureGuard(options, scan, limits).ReadMessage();
+        }
+
+        // Persistent: the contents stay views over this stream (and the buffer under it) instead of being copied.
+        using var stream = Open(raw);
+        var message = new MimeParser(options, stream, MimeFormat.Entity, persistent: true).ParseMessage();
+        try
+        {
+            if (HeaderCharset(message, raw.Span) is { } declared)
+            {
+                message.Dispose();
+                options.CharsetEncoding = declared;
+                stream.Position = 0;
+                message = new MimeParser(options, stream, MimeFormat.Entity, persistent: true).ParseMessage();
+            }
+
+            return Read(message, options, limits);
+        }
+        finally
+        {
+            message.Dispose();
+        }
+    }
+
+    /// <summary>Lines above the headers skipped at most: a banner or two, not a page of text taken for a mail.</summary>
+    private const int MaxLinesBeforeHeaders = 3;
+
+    /// <summary>Where the first header field begins when up to <see cref="MaxLinesBeforeHeaders"/> lines that are none come before it; else 0.</summary>
+    private static int HeadersStart(ReadOnlySpan<byte> raw)
+    {
+        var offset = 0;
+        for (var line = 0; line <= MaxLinesBeforeHeaders && offset < raw.Length; line++)
+        {
+            var rest = raw[offset..];
+            var end = rest.IndexOf((byte)'\n');
+            if (IsHeaderField(end < 0 ? rest : rest[..end]))
+            {
+                return offset;
+            }
+
+            if (end < 0)
+            {
+                return 0;
+            }
+
+            offset += end + 1;
+        }
+
+        return 0;
+    }
+
+    /// <summary>RFC 5322 3.6.8: a field name of printable US-ASCII other than the colon, then the colon.</summary>
+    private static bool IsHeaderField(ReadOnlySpan<byte> line)
+    {
+        var colon = line.IndexOf((byte)':');
+        return colon > 0 && !line[..colon].ContainsAnyExceptInRange((byte)33, (byte)126);
+    }
+
+    /// <summary>
+    /// Raw 8-bit header text that is not UTF-8 is read in the charset the message declares for its text, as mail
+    /// clients read it: a Chinese client's GB2312 subject and sender name would otherwise come out as windows-1252
+    /// ("ÌáÊ¾" for "提示"). Null when the headers are 7-bit or UTF-8, or the text declares no charset but a Western one.
+    /// </summary>
+    private static Encoding? HeaderCharset(MimeMessage message, ReadOnlySpan<byte> raw)
+    {
+        var (lf, crlf) = (raw.IndexOf("\n\n"u8), raw.IndexOf("\n\r\n"u8));
+        var end = lf < 0 ? crlf : crlf < 0 ? lf : Math.Min(lf, crlf);
+        var headers = end < 0 ? raw : raw[..end];
+        if (!headers.ContainsAnyInRange((byte)0x80, (byte)0xFF) || System.Text.Unicode.Utf8.IsValid(headers))
+        {
+            return null;
+        }
+
+        var charset = message.BodyParts.OfType<TextPart>().Select(p => p.ContentType.Charset?.Trim()).FirstOrDefault(c => !string.IsNullOrEmpty(c));
+        if (charset is null || BodyWalk.IsAscii(charset) || BodyWalk.IsUtf8(charset) || BodyWalk.WesternSingleByte.Contains(charset))
+        {
+            return null;
+        }
+
+        try
+        {
+            return Encoding.GetEncoding(charset) is { CodePage: not 1252 } encoding ? encoding : null;
+        }
+        catch (ArgumentException)
+        {
+            return null;
         }
     }
 
@@ -461,7 +556,8 @@ public static class EmailParser
     /// not attachments are the bodies, continued by further inline parts of their kind in the same
     /// multipart/mixed (text, a picture, more text) up to the body limit; other inline text is kept
     /// as an attachment rather than dropped; alternatives of a body already found are skipped.
-    /// Attached messages become .eml attachments and are not looked into.
+    /// Attached messages become .eml attachments. A mail with no body of its own shows, as mail clients do, its
+    /// first inline text part that names a file (old clients name every part), else the message it forwards.
     /// </summary>
     private sealed class BodyWalk(EmailParserLimits limits)
     {
@@ -515,6 +611,7 @@ public static class EmailParser
 
                         break;
                     case MessagePart attached:
+                        forwarded ??= attached;
                         AddMessage(attached);
                         break;
                     case MimePart part when inReport && IsDispositionNotification(part):
@@ -559,6 +656,9 @@ public static class EmailParser
                     case MimeKit.Tnef.TnefPart tnef:
                         AddTnef(tnef);
                         break;
+                    case TextPart textPart when namedText is null && !textPart.IsAttachment && textPart.ContentDisposition is null && (textPart.IsPlain || textPart.IsHtml):
+                        namedText = (textPart, AddPart(textPart));
+                        break;
                     case MimePart part:
                         AddPart(part);
                         break;
@@ -576,6 +676,73 @@ public static class EmailParser
             {
                 Html = string.Concat([Html, .. htmlTail]);
             }
+
+            if (string.IsNullOrWhiteSpace(Text) && string.IsNullOrWhiteSpace(Html))
+            {
+                TakeBodyFromNamedText();
+            }
+
+            if (string.IsNullOrWhiteSpace(Text) && string.IsNullOrWhiteSpace(Html) && forwarded?.Message is { } inner)
+            {
+                TakeBodyFromForwarded(inner);
+            }
+        }
+
+        /// <summary>A text part without Content-Disposition that names a file (XEmacs VM, old Eudora): inline, so the body, not also a file.</summary>
+        private (TextPart Part, ParsedAttachment Attachment)? namedText;
+
+        /// <summary>The first attached message, whose text is the body of a mail that only forwards it.</summary>
+        private MessagePart? forwarded;
+
+        private void TakeBodyFromNamedText()
+        {
+            if (namedText is not { } named)
+            {
+                return;
+            }
+
+            var (part, attachment) = named;
+            Attachments.Remove(attachment);
+            attachmentBytes -= attachment.Content.Length;
+            if (part.IsHtml)
+            {
+                Html = TextOf(part);
+            }
+            else
+            {
+                Text = TextOf(part);
+            }
+        }
+
+        /// <summary>
+        /// A mail that is all forwarded message (GroupWise forwards as a bare message/rfc822) reads as its forwarded
+        /// text under the forwarded headers, as Gmail writes a forward; the message stays attached as it came.
+        /// </summary>
+        private void TakeBodyFromForwarded(MimeMessage inner)
+        {
+            var walk = new BodyWalk(limits);
+            walk.Walk(inner.Body);
+            string?[] lines =
+            [
+                "---------- Forwarded message ----------",
+                Labelled("From", inner.From.ToString()),
+                Labelled("Date", inner.Headers[HeaderId.Date]),
+                Labelled("Subject", inner.Subject),
+                Labelled("To", inner.To.ToString()),
+            ];
+            var heading = string.Join("\n", lines.Where(line => line is not null));
+            if (!string.IsNullOrWhiteSpace(walk.Text) || walk.Html is null)
+            {
+                Text = $"{heading}\n\n{walk.Text}";
+            }
+
+            if (walk.Html is not null)
+            {
+                Html = $"<p>{System.Net.WebUtility.HtmlEncode(heading).Replace("\n", "<br>", StringComparison.Ordinal)}</p>{walk.Html}";
+            }
+
+            static string? Labelled(string label, string? value) =>
+                MailText.Line(value, MaxHeaderValueLength) is { Length: > 0 } line ? $"{label}: {line}" : null;
         }
 
         /// <summary>The part's text; format=flowed plain text (RFC 3676) unwrapped into the lines its writer typed.</summary>
@@ -702,17 +869,17 @@ public static class EmailParser
 
         private static string WithoutByteOrderMark(string text) => text.StartsWith('\uFEFF') ? text[1..] : text;
 
-        private static readonly HashSet<string> WesternSingleByte = new(StringComparer.OrdinalIgnoreCase)
+        internal static readonly HashSet<string> WesternSingleByte = new(StringComparer.OrdinalIgnoreCase)
         {
             "iso-8859-1", "iso_8859-1", "latin1", "l1", "iso-8859-15", "iso_8859-15", "latin-9", "windows-1252", "cp1252", "x-cp1252",
         };
 
         private static readonly HashSet<string> MacRoman = new(StringComparer.OrdinalIgnoreCase) { "x-mac-roman", "mac-roman", "macroman", "x-mac" };
 
-        private static bool IsUtf8(string charset) =>
+        internal static bool IsUtf8(string charset) =>
             charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase) || charset.Equals("utf8", StringComparison.OrdinalIgnoreCase);
 
-        private static bool IsAscii(string charset) =>
+        internal static bool IsAscii(string charset) =>
             charset.Equals("us-ascii", StringComparison.OrdinalIgnoreCase) || charset.Equals("ascii", StringComparison.OrdinalIgnoreCase)
             || charset.Equals("ansi_x3.4-1968", StringComparison.OrdinalIgnoreCase);
 
@@ -724,7 +891,7 @@ public static class EmailParser
         private static bool IsDeliveryStatus(MimePart part) =>
             part.ContentType.IsMimeType("message", "delivery-status") || part.ContentType.IsMimeType("message", "global-delivery-status");
 
-        private void AddPart(MimePart part)
+        private ParsedAttachment AddPart(MimePart part)
         {
             var type = ContentTypeOf(part.ContentType);
             var number = Attachments.Count + 1;
@@ -732,7 +899,7 @@ public static class EmailParser
             var contentId = ContentIdOf(part.ContentId);
             var inline = !part.IsAttachment
                 && (contentId is not null || string.Equals(part.ContentDisposition?.Disposition, ContentDisposition.Inline, StringComparison.OrdinalIgnoreCase));
-            Add(new ParsedAttachment(SafeFileName.From(DeclaredFileName(part), fallback), type, Decode(part), contentId, inline));
+            return Add(new ParsedAttachment(SafeFileName.From(DeclaredFileName(part), fallback), type, Decode(part), contentId, inline));
         }
 
         /// <summary>
@@ -865,7 +1032,7 @@ public static class EmailParser
             Add(new ParsedAttachment(name, "message/rfc822", content.ToArray(), ContentIdOf(attached.ContentId), Inline: false));
         }
 
-        private void Add(ParsedAttachment attachment)
+        private ParsedAttachment Add(ParsedAttachment attachment)
         {
             attachmentBytes += attachment.Content.Length;
             if (attachmentBytes > limits.MaxAttachmentBytes)
@@ -874,6 +1041,7 @@ public static class EmailParser
             }
 
             Attachments.Add(attachment);
+            return attachment;
         }
 
         /// <summary>The decoded content; an unknown transfer encoding is passed through as is.</summary>

@@ -193,12 +193,11 @@ public sealed class IngestEmail(
     private async Task<Result> TakeInAsync(
         InboundMail ledger, bool isNew, ParsedEmail? parsed, string? failure, ChannelSettings? settings, IngestMessage.MailAnswers? probe, CancellationToken cancellationToken)
     {
-        if (parsed is null || string.IsNullOrEmpty(parsed.FromAddress))
+        // A delivery report or a read receipt is machine mail whatever its From says ("MAILER DAEMON <>"): settled below
+        // as one, not quarantined for its sender.
+        if (parsed is null || (string.IsNullOrEmpty(parsed.FromAddress) && parsed.DeliveryStatus is null && !parsed.IsReadReceipt))
         {
-            // A From the desk cannot answer ("john q"@example.com, an empty group) is named, so the admin sees why (probe round 12).
-            var from = parsed?.Headers.FirstOrDefault(h => h.Key.Equals("From", StringComparison.OrdinalIgnoreCase)).Value?.Trim();
-            return await SettleAsync(ledger, isNew, InboundMailState.Quarantined,
-                failure ?? (string.IsNullOrEmpty(from) ? "no sender address" : $"a sender address the desk cannot use: {from}"), cancellationToken);
+            return await QuarantineWithoutSenderAsync(ledger, isNew, parsed, failure, cancellationToken);
         }
 
         if (await IsOurOwnAsync(parsed, ledger.TenantId, cancellationToken))
@@ -215,6 +214,12 @@ public sealed class IngestEmail(
         if ((parsed.DeliveryStatus is { } dsn ? DeliveryStatus.Parse(dsn) : DeliveryStatus.FromPlainText(parsed.Headers, parsed.FromAddress, parsed.TextBody)) is { } report)
         {
             return await BounceAsync(ledger, isNew, parsed, report, cancellationToken);
+        }
+
+        if (string.IsNullOrEmpty(parsed.FromAddress))
+        {
+            // A report that did not read as one, from nobody to answer.
+            return await QuarantineWithoutSenderAsync(ledger, isNew, parsed, failure, cancellationToken);
         }
 
         settings ??= await db.ChannelSettings.AsNoTracking().FirstOrDefaultAsync(cancellationToken);
@@ -291,6 +296,14 @@ public sealed class IngestEmail(
                 db.InboundMails.Update(ledger);
             }
         }
+    }
+
+    private Task<Result> QuarantineWithoutSenderAsync(InboundMail ledger, bool isNew, ParsedEmail? parsed, string? failure, CancellationToken cancellationToken)
+    {
+        // A From the desk cannot answer ("john q"@example.com, an empty group) is named, so the admin sees why (probe round 12).
+        var from = parsed?.Headers.FirstOrDefault(h => h.Key.Equals("From", StringComparison.OrdinalIgnoreCase)).Value?.Trim();
+        return SettleAsync(ledger, isNew, InboundMailState.Quarantined,
+            failure ?? (string.IsNullOrEmpty(from) ? "no sender address" : $"a sender address the desk cannot use: {from}"), cancellationToken);
     }
 
     private async Task<Result> SettleAsync(InboundMail ledger, bool isNew, InboundMailState state, string reason, CancellationToken cancellationToken)

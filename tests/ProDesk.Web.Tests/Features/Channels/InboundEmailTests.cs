@@ -637,6 +637,18 @@ public sealed class InboundEmailTests(ProDeskApp app) : PostgresTest(app)
     }
 
     [Fact]
+    public async Task A_bounce_whose_from_names_no_address_is_read_as_a_bounce_not_quarantined()
+    {
+        await PostAsync(Mail(from: "gone@example.fr"));
+        var bounce = PermanentBounce(Assert.Single(await OutboundAsync("acme")))
+            .Replace("From: Mail Delivery System <mailer-daemon@mx.example.fr>", "From: MAILER DAEMON <>", StringComparison.Ordinal);
+        var answer = await JsonAsync(await PostAsync(bounce));
+        Assert.Equal("dropped", answer.GetProperty("outcome").GetString());
+        Assert.Single(await ItemsAsync("acme"));
+        Assert.True(await App.InTenantAsync("acme", db => db.EmailSuppressions.AnyAsync(s => s.Address == "gone@example.fr")));
+    }
+
+    [Fact]
     public async Task A_delivery_notice_in_prose_from_mailer_daemon_makes_no_item_and_suppresses_nobody()
     {
         await PostAsync(Mail(from: "marie@example.fr"));

@@ -1,0 +1,225 @@
+using System.Text;
+using ProDesk.Web.Channels.Email;
+
+namespace ProDesk.Web.Tests.Features.Channels;
+
+/// <summary>
+/// Shapes of real mail, from public test corpora (Zammad's, CPython's, flanker's), that the parser read worse than a
+/// mail client does. Pure: no database, no host.
+/// </summary>
+public sealed class EmailParserRealWorldTests
+{
+    static EmailParserRealWorldTests() => Encoding.RegisterProvider(CodePagesEncodingProvider.Instance);
+
+    private static byte[] Join(params byte[][] pieces) => [.. pieces.SelectMany(piece => piece)];
+
+    private static byte[] Ascii(string text) => Encoding.ASCII.GetBytes(text.ReplaceLineEndings("\r\n"));
+
+    [Fact]
+    public void A_banner_line_above_the_headers_does_not_quarantine_the_mail()
+    {
+        // A contact-form relay's mail as Zammad's corpus has it (mail068): one line of its own before the headers.
+        var raw = Join(
+            Ascii("""
+                ---- Original email message ----
+                Return-Path: form@example.cz
+                From: form@example.cz
+                Subject: Contact from Server
+                Content-Type: text/plain; charset=windows-1250
+                Content-Transfer-Encoding: 8bit
+
+
+                """),
+            Encoding.GetEncoding(1250).GetBytes("Dobrý den, prosím o zavolání.\r\n"));
+
+        var email = EmailParser.Parse(raw);
+
+        Assert.Equal("form@example.cz", email.FromAddress);
+        Assert.Equal("Contact from Server", email.Subject);
+        Assert.Equal("Dobrý den, prosím o zavolání.\n", email.TextBody);
+    }
+
+    [Fact]
+    public void Lines_of_prose_are_still_no_mail()
+    {
+        var prose = Ascii("""
+            Dear team,
+            please find the figures below.
+            Regards
+            Anna
+            Total 42
+            """);
+
+        Assert.Throws<UnparseableEmailException>(() => EmailParser.Parse(prose));
+    }
+
+    [Fact]
+    public void Raw_8bit_headers_are_read_in_the_charset_the_text_declares()
+    {
+        // A Chinese client's notice (flanker's corpus): GB2312 bytes in Subject and From, no encoded words.
+        var gb2312 = Encoding.GetEncoding("gb2312");
+        var raw = Join(
+            Ascii("From: "), gb2312.GetBytes("腾讯企业邮箱"), Ascii(" <notice@exmail.example>\n"),
+            Ascii("Subject: "), gb2312.GetBytes("提示：您的企业成员暂时无法登录"), Ascii("\n"),
+            Ascii("MIME-Version: 1.0\nContent-Type: text/plain; charset=\"gb2312\"\nContent-Transfer-Encoding: 8bit\n\n"),
+            gb2312.GetBytes("您好\r\n"));
+
+        var email = EmailParser.Parse(raw);
+
+        Assert.Equal("提示：您的企业成员暂时无法登录", email.Subject);
+        Assert.Equal("腾讯企业邮箱", email.FromName);
+        Assert.Equal("notice@exmail.example", email.FromAddress);
+        Assert.Equal("您好\n", email.TextBody);
+    }
+
+    [Fact]
+    public void Raw_8bit_headers_without_a_declared_charset_still_read_as_utf8_or_windows_1252()
+    {
+        var utf8 = Join(Ascii("From: a@example.fr\nSubject: "), Encoding.UTF8.GetBytes("Grüße"), Ascii("\nContent-Type: text/plain; charset=gb2312\n\nx\n"));
+        var windows = Join(Ascii("From: a@example.fr\nSubject: "), Encoding.Latin1.GetBytes("Grüße"), Ascii("\nContent-Type: text/plain\n\nx\n"));
+
+        Assert.Equal("Grüße", EmailParser.Parse(utf8).Subject);
+        Assert.Equal("Grüße", EmailParser.Parse(windows).Subject);
+    }
+
+    [Fact]
+    public void A_mail_that_only_forwards_a_message_reads_as_the_forwarded_text_and_keeps_it_attached()
+    {
+        // GroupWise forwards as a bare message/rfc822 (CPython's msg_46).
+        var raw = Ascii("""
+            From: "Sender" <sender@example.net>
+            To: <someone@example.com>
+            Subject: GroupwiseForwardingTest
+            Mime-Version: 1.0
+            Content-Type: message/rfc822
+
+            Message-ID: <4B66B890.4070408@example.net>
+            Date: Mon, 01 Feb 2010 12:18:40 +0100
+            From: "Dr. Sender" <sender@example.net>
+            To: "Recipient" <recipient@example.com>
+            Subject: GroupwiseForwardingTest
+            Content-Type: text/plain; charset=ISO-8859-15
+
+            Testing email forwarding with Groupwise 1.2.2010
+
+            """);
+
+        var email = EmailParser.Parse(raw);
+
+        Assert.Equal(
+            "---------- Forwarded message ----------\nFrom: \"Dr. Sender\" <sender@example.net>\nDate: Mon, 01 Feb 2010 12:18:40 +0100\n"
+            + "Subject: GroupwiseForwardingTest\nTo: \"Recipient\" <recipient@example.com>\n\nTesting email forwarding with Groupwise 1.2.2010\n",
+            email.TextBody);
+        Assert.Equal("message/rfc822", Assert.Single(email.Attachments).ContentType);
+    }
+
+    [Fact]
+    public void A_forwarded_html_message_is_the_html_body_under_the_forwarded_headers()
+    {
+        var raw = Ascii("""
+            From: a@example.net
+            Subject: Fwd: Offer
+            Content-Type: multipart/mixed; boundary="m"
+
+            --m
+            Content-Type: message/rfc822
+
+            From: shop@example.com
+            Subject: Offer <b>now</b>
+            Content-Type: text/html; charset=utf-8
+
+            <p>Half price <script>alert(1)</script>today</p>
+            --m--
+            """);
+
+        var email = EmailParser.Parse(raw);
+
+        Assert.NotNull(email.HtmlBody);
+        Assert.Contains("Half price", email.HtmlBody);
+        Assert.Contains("Subject: Offer &lt;b&gt;now&lt;/b&gt;", email.HtmlBody);
+        Assert.DoesNotContain("<script", email.HtmlBody, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("Half price", email.TextBody);
+    }
+
+    [Fact]
+    public void A_mail_with_a_body_of_its_own_keeps_it_and_only_attaches_what_it_forwards()
+    {
+        var raw = Ascii("""
+            From: a@example.net
+            Subject: Fwd: Offer
+            Content-Type: multipart/mixed; boundary="m"
+
+            --m
+            Content-Type: text/plain
+
+            See below.
+            --m
+            Content-Type: message/rfc822
+
+            From: shop@example.com
+            Subject: Offer
+
+            Half price today
+            --m--
+            """);
+
+        var email = EmailParser.Parse(raw);
+
+        Assert.Equal("See below.", email.TextBody);
+        Assert.Single(email.Attachments);
+    }
+
+    [Fact]
+    public void A_named_text_part_without_a_disposition_is_the_body_when_the_mail_has_no_other()
+    {
+        // XEmacs VM names every part (CPython's msg_44): both parts are text/plain; name="msg.txt", neither has a disposition.
+        var raw = Ascii("""
+            From: barry@example.org (Barry A. Warsaw)
+            Subject: a simple multipart
+            MIME-Version: 1.0
+            Content-Type: multipart/mixed; boundary="h90VIIIKmx"
+
+            --h90VIIIKmx
+            Content-Type: text/plain; name="msg.txt"
+
+            a simple kind of mirror
+            to reflect upon our own
+
+            --h90VIIIKmx
+            Content-Type: text/plain; name="notes.txt"
+
+            second part
+            --h90VIIIKmx--
+            """);
+
+        var email = EmailParser.Parse(raw);
+
+        Assert.Equal("a simple kind of mirror\nto reflect upon our own\n", email.TextBody);
+        Assert.Equal("notes.txt", Assert.Single(email.Attachments).FileName);
+    }
+
+    [Fact]
+    public void A_named_text_part_beside_a_body_stays_a_file()
+    {
+        var raw = Ascii("""
+            From: a@example.org
+            Subject: log
+            Content-Type: multipart/mixed; boundary="b"
+
+            --b
+            Content-Type: text/plain
+
+            The log is attached.
+            --b
+            Content-Type: text/plain; name="server.log"
+
+            line 1
+            --b--
+            """);
+
+        var email = EmailParser.Parse(raw);
+
+        Assert.Equal("The log is attached.", email.TextBody);
+        Assert.Equal("server.log", Assert.Single(email.Attachments).FileName);
+    }
+}
