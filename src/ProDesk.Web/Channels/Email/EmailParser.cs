@@ -604,9 +604,13 @@ public static class EmailParser
                     case Multipart multipart:
                         var alternative = inAlternative || multipart.ContentType.IsMimeType("multipart", "alternative");
                         var report = inReport || multipart.ContentType.IsMimeType("multipart", "report");
+
+                        // A signed body in a multipart/mixed belongs to that mixed, so the footer a mailing list adds after
+                        // the signed part continues the body instead of becoming a file (RFC 1847 parts are the body and its signature).
+                        var owner = multipart.ContentType.IsMimeType("multipart", "signed") && parent is not null ? parent : multipart;
                         for (var i = multipart.Count - 1; i >= 0; i--)
                         {
-                            pending.Push((multipart[i], alternative, report, multipart));
+                            pending.Push((multipart[i], alternative, report, owner));
                         }
 
                         break;
@@ -686,7 +690,20 @@ public static class EmailParser
             {
                 TakeBodyFromForwarded(inner);
             }
+
+            if (string.IsNullOrWhiteSpace(Text) && string.IsNullOrWhiteSpace(Html) && root is not null && IsEncrypted(root.ContentType))
+            {
+                // Otherwise the agent sees an empty message and a file that says "Version: 1".
+                Text = EncryptedNotice;
+            }
         }
+
+        public const string EncryptedNotice = "This mail is encrypted (OpenPGP or S/MIME) and cannot be shown here. Its encrypted parts are attached; ask the sender to write without encryption.";
+
+        private static bool IsEncrypted(ContentType type) =>
+            type.IsMimeType("multipart", "encrypted")
+            || ((type.IsMimeType("application", "pkcs7-mime") || type.IsMimeType("application", "x-pkcs7-mime"))
+                && (type.Parameters["smime-type"] ?? "enveloped-data").Contains("enveloped", StringComparison.OrdinalIgnoreCase));
 
         /// <summary>A text part without Content-Disposition that names a file (XEmacs VM, old Eudora): inline, so the body, not also a file.</summary>
         private (TextPart Part, ParsedAttachment Attachment)? namedText;

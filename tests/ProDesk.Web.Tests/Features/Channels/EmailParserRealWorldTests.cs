@@ -222,4 +222,56 @@ public sealed class EmailParserRealWorldTests
         Assert.Equal("The log is attached.", email.TextBody);
         Assert.Equal("server.log", Assert.Single(email.Attachments).FileName);
     }
+
+    [Fact]
+    public void A_mailing_lists_footer_after_a_signed_body_continues_the_body()
+    {
+        // Mailman adds its footer after the sender's multipart/signed (enmime's corpus).
+        var raw = Ascii("""
+            From: dev@example.org
+            Subject: [list] release
+            Content-Type: multipart/mixed; boundary="outer"
+
+            --outer
+            Content-Type: multipart/signed; micalg=pgp-sha256; protocol="application/pgp-signature"; boundary="signed"
+
+            --signed
+            Content-Type: text/plain
+
+            The release is out.
+            --signed
+            Content-Type: application/pgp-signature; name="signature.asc"
+
+            -----BEGIN PGP SIGNATURE-----
+            iQEzBAEBCAAdFiEE
+            -----END PGP SIGNATURE-----
+            --signed--
+            --outer
+            Content-Type: text/plain
+
+            list mailing list: https://lists.example.org/list
+            --outer--
+            """);
+
+        var email = EmailParser.Parse(raw);
+
+        Assert.Equal("The release is out.\nlist mailing list: https://lists.example.org/list", email.TextBody);
+        Assert.Equal("signature.asc", Assert.Single(email.Attachments).FileName);
+    }
+
+    [Theory]
+    [InlineData("multipart/encrypted; protocol=\"application/pgp-encrypted\"; boundary=\"e\"")]
+    [InlineData("application/pkcs7-mime; smime-type=enveloped-data; name=\"smime.p7m\"")]
+    public void An_encrypted_mail_says_so_instead_of_showing_an_empty_message(string contentType)
+    {
+        var body = contentType.StartsWith("multipart", StringComparison.Ordinal)
+            ? "--e\nContent-Type: application/pgp-encrypted\n\nVersion: 1\n--e\nContent-Type: application/octet-stream\n\n-----BEGIN PGP MESSAGE-----\nhQEMA\n-----END PGP MESSAGE-----\n--e--\n"
+            : "MIAGCSqGSIb3DQEHA6CAMIACAQAxggFw\n";
+        var raw = Ascii($"From: a@example.org\nSubject: secret\nMIME-Version: 1.0\nContent-Type: {contentType}\n\n{body}");
+
+        var email = EmailParser.Parse(raw);
+
+        Assert.Contains("encrypted", email.TextBody, StringComparison.Ordinal);
+        Assert.NotEmpty(email.Attachments);
+    }
 }
