@@ -109,6 +109,26 @@ public static class HostingExtensions
         });
         app.UseStatusPages();
         app.UseApiInput();
+        app.Use(async (context, next) =>
+        {
+            // RFC 9110 9.1: what answers GET answers HEAD (monitors and link checkers send it). Routed as the GET it asks
+            // about; Kestrel still knows the request is a HEAD and sends the headers without the body.
+            if (!HttpMethods.IsHead(context.Request.Method))
+            {
+                await next(context);
+                return;
+            }
+
+            context.Request.Method = HttpMethods.Get;
+            try
+            {
+                await next(context);
+            }
+            finally
+            {
+                context.Request.Method = HttpMethods.Head;
+            }
+        });
     }
 
     /// <summary>The OpenAPI document at /openapi/v1.json and a browsable reference at /api/docs (assets served locally).</summary>
