@@ -21,6 +21,8 @@ public static class HostingExtensions
     /// <summary>Logging, paths, problem details, pages, OpenAPI. A command-line verb logs to stderr, keeping stdout for its output.</summary>
     public static void AddProDeskHosting(this WebApplicationBuilder builder, bool commandLine)
     {
+        // No "Server: Kestrel": what a scanner learns from the banner is nobody else's business.
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
         builder.Services.AddSerilog((services, logger) =>
         {
             logger
