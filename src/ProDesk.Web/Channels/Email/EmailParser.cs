@@ -865,9 +865,35 @@ public static class EmailParser
                 return WithoutByteOrderMark(part.GetText(Encoding.GetEncoding("macintosh")));
             }
 
+            if (!WesternSingleByte.Contains(charset) && Decode(part) is var bytes && !System.Text.Ascii.IsValid(bytes)
+                && System.Text.Unicode.Utf8.IsValid(bytes) && !DecodesWhole(bytes, charset))
+            {
+                // UTF-8 under a label its bytes break (a client that names Big5 or GB2312 and writes UTF-8): read as what they
+                // are. Real Big5 or GB2312 text reads whole in its own charset, and keeps it.
+                return TextOfBytes(bytes);
+            }
+
             // Text labelled iso-8859-1 that is really windows-1252 (Outlook's € and curly quotes) is mended in MailText,
             // with the same characters in encoded words.
             return WithoutByteOrderMark(part.GetText(out _));
+        }
+
+        /// <summary>Whether every byte sequence is a character of <paramref name="charset"/>; true for a charset .NET does not know (MimeKit decides then).</summary>
+        private static bool DecodesWhole(byte[] bytes, string charset)
+        {
+            try
+            {
+                Encoding.GetEncoding(charset, EncoderFallback.ReplacementFallback, DecoderFallback.ExceptionFallback).GetCharCount(bytes);
+                return true;
+            }
+            catch (DecoderFallbackException)
+            {
+                return false;
+            }
+            catch (ArgumentException)
+            {
+                return true;
+            }
         }
 
         /// <summary>Bytes of no known charset: UTF-8 (without its BOM) when they are UTF-8, else windows-1252.</summary>

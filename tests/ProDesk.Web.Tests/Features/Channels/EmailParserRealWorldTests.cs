@@ -274,4 +274,23 @@ public sealed class EmailParserRealWorldTests
         Assert.Contains("encrypted", email.TextBody, StringComparison.Ordinal);
         Assert.NotEmpty(email.Attachments);
     }
+
+    [Theory]
+    [InlineData("big5")]
+    [InlineData("gb2312")]
+    [InlineData("shift_jis")]
+    [InlineData("euc-kr")]
+    public void Utf8_text_under_a_cjk_label_reads_as_utf8_and_real_text_in_that_charset_keeps_it(string charset)
+    {
+        // Discourse's corpus has a reply labelled Big5 whose bytes are UTF-8.
+        const string text = "您好，這是一封測試郵件。";
+        const string japanese = "お問い合わせありがとうございます。";
+        const string korean = "문의해 주셔서 감사합니다.";
+        var written = charset switch { "shift_jis" => japanese, "euc-kr" => korean, _ => text };
+        byte[] Mail(byte[] body) => Join(Ascii($"From: a@example.tw\nSubject: x\nContent-Type: text/plain; charset={charset}\nContent-Transfer-Encoding: 8bit\n\n"), body);
+
+        Assert.Equal(written, EmailParser.Parse(Mail(Encoding.UTF8.GetBytes(written))).TextBody);
+        var inItsCharset = Encoding.GetEncoding(charset).GetBytes(charset == "gb2312" ? "您好，这是一封测试邮件。" : written);
+        Assert.Equal(Encoding.GetEncoding(charset).GetString(inItsCharset), EmailParser.Parse(Mail(inItsCharset)).TextBody);
+    }
 }
