@@ -44,6 +44,13 @@ public sealed record InboundMessage(string Channel, string ExternalId, string Fr
     /// </summary>
     public bool AutoReply { get; init; }
 
+    /// <summary>
+    /// Means nothing without what it answers (an out-of-office reply, a mail system's notice): it joins the item it
+    /// answers, else the sender's latest open item on the channel, and starts no item of its own
+    /// (<see cref="IngestMessage.NothingToJoinException"/>). Implies <see cref="AutoReply"/>.
+    /// </summary>
+    public bool OnlyJoins { get; init; }
+
     /// <summary>The queue to create the item in; the tenant's default queue when null.</summary>
     public string? QueueKey { get; init; }
 

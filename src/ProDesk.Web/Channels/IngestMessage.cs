@@ -27,6 +27,9 @@ public sealed class IngestMessage(ProDeskDbContext db, ITenantContext tenants, S
     /// <summary>The item (new, threaded into, or the one already holding the external id), the key of its queue, and what happened.</summary>
     public sealed record Result(WorkItem Item, string QueueKey, bool Created, bool Duplicate = false, WorkItemMessage? Message = null);
 
+    /// <summary>A message that <see cref="InboundMessage.OnlyJoins"/> found no item to join: nothing of it was stored.</summary>
+    public sealed class NothingToJoinException() : Exception("The message answers no item and starts none.");
+
     /// <summary>
     /// Stores <paramref name="message"/>. <paramref name="alsoSave"/> adds the channel's own rows (a mail's
     /// ledger entry, an acknowledgment) to the same transaction; it runs again if a race makes the first attempt lose.
@@ -149,6 +152,11 @@ public sealed class IngestMessage(ProDeskDbContext db, ITenantContext tenants, S
 
         Queue? newItemsQueue = null;
         var result = await ThreadAsync(message, sender.Id, inbound, now, cancellationToken);
+        if (result is null && message.OnlyJoins)
+        {
+            throw new NothingToJoinException();
+        }
+
         if (result is null)
         {
             newItemsQueue = known.Queue;
@@ -273,8 +281,8 @@ public sealed class IngestMessage(ProDeskDbContext db, ITenantContext tenants, S
         }
 
         // Chat and SMS continue the contact's latest open item on the channel; an API "Re:" subject, the latest with
-        // the subject it answers.
-        if (item is null && contactId != Guid.Empty && (message.ContinuesLatest || message.AnswersSubject is not null))
+        // the subject it answers; an out-of-office reply that names no mail (Exchange's does not), the latest too.
+        if (item is null && contactId != Guid.Empty && (message.ContinuesLatest || message.AnswersSubject is not null || message.OnlyJoins))
         {
             var latest = db.WorkItems.Where(w => w.ContactId == contactId && w.Channel == message.Channel && w.Status != WorkItemStatus.Closed);
             if (message.AnswersSubject is { } answeredSubject)

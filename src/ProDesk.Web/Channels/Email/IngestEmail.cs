@@ -233,6 +233,7 @@ public sealed class IngestEmail(
             Attachments = attachments,
             Automatic = !AutomaticMail.MayAutoReply(parsed.Headers, parsed.FromAddress),
             AutoReply = AutomaticMail.IsAutoReply(parsed.Headers, parsed.FromAddress),
+            OnlyJoins = AutomaticMail.IsAnswerOnly(parsed.Headers, parsed.FromAddress),
             // A new mail's ledger row was just found absent under the same key; a reprocessed one was never ingested.
             CheckedNew = true,
             LookedUp = probe?.LookedUp,
@@ -247,18 +248,29 @@ public sealed class IngestEmail(
         var acknowledged = false;
         // A write that fails, or loses to the same mail taken in at this very moment, leaves no files behind (IngestMessage);
         // the raw mail stays, for the retry or a reprocess.
-        var result = await ingest.HandleAsync(message, stored =>
+        IngestMessage.Result result;
+        try
         {
-            ledger.State = InboundMailState.Ingested;
-            ledger.Reason = null;
-            ledger.WorkItemId = stored.Item.Id;
-            Track(ledger, isNew);
-            if (stored.Created && mayAcknowledge)
+            result = await ingest.HandleAsync(message, stored =>
             {
-                acknowledged = true;
-                db.OutboundMessages.Add(Acknowledgment(stored, parsed, replyTo!));
-            }
-        }, cancellationToken);
+                ledger.State = InboundMailState.Ingested;
+                ledger.Reason = null;
+                ledger.WorkItemId = stored.Item.Id;
+                Track(ledger, isNew);
+                if (stored.Created && mayAcknowledge)
+                {
+                    acknowledged = true;
+                    db.OutboundMessages.Add(Acknowledgment(stored, parsed, replyTo!));
+                }
+            }, cancellationToken);
+        }
+        catch (IngestMessage.NothingToJoinException)
+        {
+            // An out-of-office or a mail system's notice about mail that is no conversation here: as a new item it would sit
+            // in the queue with its clocks running, asking for an answer nobody can give. Kept raw and listed as dropped.
+            db.ChangeTracker.Clear();
+            return await SettleAsync(ledger, isNew, InboundMailState.Dropped, "an automatic reply that answers no conversation here", cancellationToken);
+        }
 
         if (result.Duplicate)
         {

@@ -201,7 +201,11 @@ public sealed class InboundEmailTests(ProDeskApp app) : PostgresTest(app)
         await PostAsync(Mail(from: "person@example.fr", subject: "Help"));
         var auto = Mail(from: "vacation@example.fr", subject: "Out of office");
         auto.Headers.Add("Auto-Submitted", "auto-replied");
-        Assert.Equal(HttpStatusCode.Created, (await PostAsync(auto)).StatusCode);
+        // Answers no conversation here: dropped (An_auto_reply_or_a_mail_systems_notice_about_no_conversation_here_starts_no_item).
+        Assert.Equal(HttpStatusCode.Accepted, (await PostAsync(auto)).StatusCode);
+        var alert = Mail(from: "alerts@example.fr", subject: "Disk full");
+        alert.Headers.Add("Auto-Submitted", "auto-generated");
+        Assert.Equal(HttpStatusCode.Created, (await PostAsync(alert)).StatusCode);
         var list = Mail(from: "news@example.fr", subject: "Newsletter");
         list.Headers.Add("List-Id", "<news.example.fr>");
         Assert.Equal(HttpStatusCode.Created, (await PostAsync(list)).StatusCode);
@@ -338,6 +342,55 @@ public sealed class InboundEmailTests(ProDeskApp app) : PostgresTest(app)
         Assert.Equal(3, item.Messages.Count);
         Assert.Equal(WorkItemStatus.Pending, item.Status);
         Assert.Equal(2, (await OutboundAsync("acme")).Count);
+    }
+
+    [Fact]
+    public async Task An_out_of_office_reply_naming_no_mail_joins_the_senders_open_item_without_reopening_it()
+    {
+        // Exchange's "Automatic reply" names no mail it answers: it comes from the null sender with a subject of its own.
+        var itemId = (await JsonAsync(await PostAsync(Mail()))).GetProperty("workItemId").GetGuid();
+        var away = Mail(subject: "Automatic reply: Your request", body: "I am away until Monday.");
+        away.Headers.Add("Return-Path", "<>");
+
+        var answer = await PostAsync(away);
+
+        Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+        var item = Assert.Single(await ItemsAsync("acme"));
+        Assert.Equal(itemId, item.Id);
+        Assert.Equal(2, item.Messages.Count);
+        Assert.Equal(WorkItemStatus.Open, item.Status);
+        Assert.Single(await OutboundAsync("acme"));
+    }
+
+    [Fact]
+    public async Task An_auto_reply_or_a_mail_systems_notice_about_no_conversation_here_starts_no_item()
+    {
+        var away = Mail(from: "kijitora@example.net", subject: "Away until May 5", body: "I am travelling.");
+        away.Headers.Add("Auto-Submitted", "auto-replied");
+        var notice = Mail(from: "Postmaster@example.jp", subject: "DELIVERY FAILURE: User kijitora not listed", body: "Your message was not delivered.");
+
+        foreach (var mail in new[] { away, notice })
+        {
+            var answer = await JsonAsync(await PostAsync(mail));
+            Assert.Equal("dropped", answer.GetProperty("outcome").GetString());
+        }
+
+        Assert.Empty(await ItemsAsync("acme"));
+        Assert.False(await App.InTenantAsync("acme", db => db.Contacts.AnyAsync(c => c.Email == "kijitora@example.net" || c.Email == "postmaster@example.jp")));
+        Assert.Equal(2, await App.InTenantAsync("acme", db => db.InboundMails.CountAsync(m => m.State == InboundMailState.Dropped)));
+        Assert.Empty(await OutboundAsync("acme"));
+    }
+
+    [Fact]
+    public async Task A_monitoring_alert_marked_auto_generated_still_opens_an_item()
+    {
+        var alert = Mail(from: "alerts@monitoring.example.fr", subject: "[CRITICAL] disk full on srv-01", body: "Disk / is 98% full.");
+        alert.Headers.Add("Auto-Submitted", "auto-generated");
+
+        var answer = await JsonAsync(await PostAsync(alert));
+
+        Assert.Equal("created", answer.GetProperty("outcome").GetString());
+        Assert.Equal(WorkItemStatus.Open, Assert.Single(await ItemsAsync("acme")).Status);
     }
 
     [Theory]
