@@ -175,6 +175,40 @@ public sealed class MalformedRequestTests(ProDeskApp app) : PostgresTest(app)
     }
 
     [Theory]
+    [InlineData("nope")]
+    [InlineData("utf-7")]
+    [InlineData("")]
+    public async Task A_json_body_in_a_charset_the_server_cannot_read_is_refused_and_nothing_is_stored(string charset)
+    {
+        var client = await App.IntegrationClientAsync("acme");
+        var content = new ByteArrayContent(Encoding.UTF8.GetBytes("""{"from":"marie@example.fr","subject":"Charset","body":"Drip","externalId":"cs-1"}"""));
+        content.Headers.TryAddWithoutValidation("Content-Type", $"application/json; charset={charset}");
+
+        var response = await client.PostAsync("/api/v1/tenants/acme/conversations", content);
+
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(0, await App.InTenantAsync("acme", db => db.WorkItems.CountAsync()));
+    }
+
+    [Theory]
+    [InlineData("\"utf-8\"")]
+    [InlineData("UTF-8")]
+    [InlineData("iso-8859-1")]
+    public async Task A_json_body_in_a_charset_written_any_legal_way_is_read(string charset)
+    {
+        var client = await App.IntegrationClientAsync("acme");
+        var encoding = charset.Contains("8859", StringComparison.Ordinal) ? Encoding.Latin1 : Encoding.UTF8;
+        var content = new ByteArrayContent(encoding.GetBytes("""{"from":"marie@example.fr","subject":"Crème brûlée","body":"Drip","externalId":"cs-2"}"""));
+        content.Headers.TryAddWithoutValidation("Content-Type", $"application/json; charset={charset}");
+
+        var response = await client.PostAsync("/api/v1/tenants/acme/conversations", content);
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        Assert.Equal("Crème brûlée", (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("subject").GetString());
+    }
+
+    [Theory]
     [InlineData("[]")]
     [InlineData("42")]
     public async Task A_body_that_is_no_json_object_is_named_as_the_whole_request_not_as_the_body_field(string json)
