@@ -34,8 +34,11 @@ public sealed class ClientAccessTokenHandler(
             return AuthenticateResult.NoResult();
         }
 
+        // Checked for this host: without a configured issuer, the issuer a token must name is the request's own, and a
+        // token checked under another Host header (probe round 13) must not count as checked here.
+        var checkedAs = $"{Request.Scheme}://{Request.Host.Value}/ {token}";
         var now = clock.GetUtcNow();
-        if (checkedTokens.Find(token, now) is { } known)
+        if (checkedTokens.Find(checkedAs, now) is { } known)
         {
             // Each request its own copy: claims transformations and handlers may add to the identity they are given.
             return AuthenticateResult.Success(new AuthenticationTicket(known.Clone(), OpenIddictValidationAspNetCoreDefaults.AuthenticationScheme));
@@ -45,7 +48,7 @@ public sealed class ClientAccessTokenHandler(
         if (result.Succeeded && result.Principal is { } principal && IsClients(principal)
             && (result.Properties?.ExpiresUtc ?? principal.GetExpirationDate()) is { } expires)
         {
-            checkedTokens.Keep(token, principal.Clone(), expires < now + CheckedTokens.Lifetime ? expires : now + CheckedTokens.Lifetime, now);
+            checkedTokens.Keep(checkedAs, principal.Clone(), expires < now + CheckedTokens.Lifetime ? expires : now + CheckedTokens.Lifetime, now);
         }
 
         return result;

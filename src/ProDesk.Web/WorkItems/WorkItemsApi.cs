@@ -278,7 +278,8 @@ public static partial class WorkItemsApi
     private static ValidationProblem? AgentText(string? raw, out string body)
     {
         body = Channels.PlainText.Body(raw);
-        return body.Length is 0 or > 100_000
+        // Invisible-only text ("\u200b") would be sent to the customer as an empty reply.
+        return body.Length > 100_000 || Channels.PlainText.IsBlank(body)
             ? TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["body"] = ["is required and at most 100000 characters"] })
             : null;
     }
@@ -446,7 +447,7 @@ public static partial class WorkItemsApi
 
     private static void Require(Dictionary<string, string[]> errors, string field, string? value, int max)
     {
-        if (string.IsNullOrWhiteSpace(value) || value.Length > max)
+        if (value is null || Channels.PlainText.IsBlank(value) || value.Length > max)
         {
             errors[field] = [$"is required and at most {max} characters"];
         }

@@ -61,4 +61,28 @@ public sealed class ClientAccessTokenTests(ProDeskApp app) : PostgresTest(app)
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/v1/tenants/acme/work-items")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/api/v1/tenants/northwind/work-items")).StatusCode);
     }
+
+    [Fact]
+    public async Task A_token_issued_for_another_host_counts_as_checked_on_no_host_but_its_own()
+    {
+        // Without a configured issuer the token names the host it was asked from; checked there, it must still be
+        // refused here, however recently it was checked there.
+        using var asked = new HttpRequestMessage(HttpMethod.Post, "/connect/token")
+        {
+            Content = new FormUrlEncodedContent(new Dictionary<string, string>
+            {
+                ["grant_type"] = "client_credentials", ["client_id"] = "acme-integration", ["client_secret"] = Browserless.DemoSecret("acme"), ["scope"] = "api",
+            }),
+        };
+        asked.Headers.Host = "evil.example";
+        var issued = await App.CreateClient().SendAsync(asked);
+        var token = System.Text.Json.JsonDocument.Parse(await issued.Content.ReadAsStringAsync()).RootElement.GetProperty("access_token").GetString()!;
+        var client = App.CreateClient().WithBearer(token);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, (await client.GetAsync("/api/v1/tenants/acme/work-items")).StatusCode);
+        using var there = new HttpRequestMessage(HttpMethod.Get, "/api/v1/tenants/acme/work-items");
+        there.Headers.Host = "evil.example";
+        Assert.Equal(HttpStatusCode.OK, (await client.SendAsync(there)).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await client.GetAsync("/api/v1/tenants/acme/work-items")).StatusCode);
+    }
 }

@@ -174,6 +174,28 @@ public sealed class MalformedRequestTests(ProDeskApp app) : PostgresTest(app)
         Assert.Equal(0, await App.InTenantAsync("acme", db => db.WorkItems.CountAsync()));
     }
 
+    [Fact]
+    public async Task Invisible_only_text_is_refused_as_a_subject_a_body_a_reply_and_a_note()
+    {
+        var client = await App.IntegrationClientAsync("acme");
+        var invisible = await client.PostAsync("/api/v1/tenants/acme/conversations",
+            Json("""{"from":"marie@example.fr","subject":"\u200b","body":"\ufeff\u2060","externalId":"blank-1"}"""));
+        var errors = await ErrorsAsync(invisible);
+        Assert.True(errors.TryGetProperty("subject", out _));
+        Assert.True(errors.TryGetProperty("body", out _));
+
+        var item = await (await client.PostAsJsonAsync("/api/v1/tenants/acme/conversations", new { from = "marie@example.fr", subject = "Leak", body = "Drip", externalId = "blank-2" }))
+            .Content.ReadFromJsonAsync<JsonElement>();
+        var agent = await AgentAsync();
+        foreach (var kind in new[] { "replies", "notes" })
+        {
+            var answer = await agent.PostAsync($"/api/v1/tenants/acme/work-items/{item.GetProperty("id").GetGuid()}/{kind}", Json("""{"body":"\u200b "}"""));
+            Assert.True((await ErrorsAsync(answer)).TryGetProperty("body", out _));
+        }
+
+        Assert.Equal(1, await App.InTenantAsync("acme", db => db.WorkItemMessages.CountAsync()));
+    }
+
     [Theory]
     [InlineData("nope")]
     [InlineData("utf-7")]
