@@ -738,7 +738,16 @@ public static class EmailParser
         private void TakeBodyFromForwarded(MimeMessage inner)
         {
             var walk = new BodyWalk(limits);
-            walk.Walk(inner.Body);
+            try
+            {
+                walk.Walk(inner.Body);
+            }
+            catch (UnparseableEmailException)
+            {
+                // The forwarded message is attached as it came; an unreadable one leaves the body empty, as before it was looked into.
+                return;
+            }
+
             string?[] lines =
             [
                 "---------- Forwarded message ----------",
