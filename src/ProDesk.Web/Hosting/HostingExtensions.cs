@@ -111,25 +111,6 @@ public static class HostingExtensions
         });
         app.UseStatusPages();
         app.UseApiInput();
-        app.Use((context, next) =>
-        {
-            // A tenant's items, reports and mail are nobody's to keep: no shared proxy or browser cache stores an API answer
-            // unless its endpoint says otherwise. The API reference's assets may be cached.
-            if (context.Request.Path.StartsWithSegments("/api") && !context.Request.Path.StartsWithSegments("/api/docs"))
-            {
-                context.Response.OnStarting(() =>
-                {
-                    if (!context.Response.Headers.ContainsKey(Microsoft.Net.Http.Headers.HeaderNames.CacheControl))
-                    {
-                        context.Response.Headers.CacheControl = "no-store";
-                    }
-
-                    return Task.CompletedTask;
-                });
-            }
-
-            return next(context);
-        });
         app.Use(async (context, next) =>
         {
             // RFC 9110 9.1: what answers GET answers HEAD (monitors and link checkers send it). Routed as the GET it asks

@@ -85,6 +85,14 @@ public static class SecurityHeaders
             headers["Referrer-Policy"] = "same-origin";
         }
 
+        // A tenant's items, reports and mail are nobody's to keep: no shared proxy or browser cache stores an API answer
+        // unless its endpoint says otherwise. The API reference's assets may be cached.
+        var path = context.Request.PathBase.Add(context.Request.Path);
+        if (path.StartsWithSegments("/api") && !path.StartsWithSegments("/api/docs") && !headers.ContainsKey("Cache-Control"))
+        {
+            headers.CacheControl = "no-store";
+        }
+
         if (!IsHtml(context.Response.ContentType))
         {
             return Task.CompletedTask;
@@ -95,7 +103,6 @@ public static class SecurityHeaders
         {
             // DENY, also over antiforgery's SAMEORIGIN: no page of ours is meant to be framed.
             headers.XFrameOptions = "DENY";
-            var path = context.Request.PathBase.Add(context.Request.Path);
             headers.ContentSecurityPolicy = PagePolicy(
                 context.CspNonce(), inlineStyles: StartsWithAny(path, InlineStylePaths), formAction: !StartsWithAny(path, SignInPaths));
         }

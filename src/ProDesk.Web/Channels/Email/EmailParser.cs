@@ -660,7 +660,8 @@ public static class EmailParser
                     case MimeKit.Tnef.TnefPart tnef:
                         AddTnef(tnef);
                         break;
-                    case TextPart textPart when namedText is null && !textPart.IsAttachment && textPart.ContentDisposition is null && (textPart.IsPlain || textPart.IsHtml):
+                    case TextPart textPart when namedText is null && textPart.FileName is not null && !textPart.IsAttachment && textPart.ContentDisposition is null
+                        && (textPart.IsPlain || textPart.IsHtml):
                         namedText = (textPart, AddPart(textPart));
                         break;
                     case MimePart part:
@@ -861,25 +862,19 @@ public static class EmailParser
                 return TextOfBytes(Decode(part));
             }
 
-            if (WesternSingleByte.Contains(charset) && Decode(part) is var western && !System.Text.Ascii.IsValid(western) && System.Text.Unicode.Utf8.IsValid(western))
+            if (Decode(part) is var bytes && !System.Text.Ascii.IsValid(bytes) && System.Text.Unicode.Utf8.IsValid(bytes)
+                && (WesternSingleByte.Contains(charset) || !DecodesWhole(bytes, charset)))
             {
-                // UTF-8 labelled Latin-1 (a script or an old gateway that names the wrong charset) would read "GrÃ¼ÃŸe".
-                // Real Latin-1 text is almost never valid UTF-8 as well: its accented letters stand alone, not in UTF-8's pairs.
-                return TextOfBytes(western);
+                // UTF-8 under the wrong label (a script or an old gateway that names Latin-1, a client that names Big5 or GB2312):
+                // read as what the bytes are. Real Latin-1 text is almost never valid UTF-8 as well (its accented letters stand
+                // alone, not in UTF-8's pairs), and real Big5 or GB2312 text reads whole in its own charset and keeps it.
+                return TextOfBytes(bytes);
             }
 
             if (MacRoman.Contains(charset))
             {
                 // Older Apple Mail's names for Mac OS Roman, which MimeKit does not know (it would guess windows-1252).
                 return WithoutByteOrderMark(part.GetText(Encoding.GetEncoding("macintosh")));
-            }
-
-            if (!WesternSingleByte.Contains(charset) && Decode(part) is var bytes && !System.Text.Ascii.IsValid(bytes)
-                && System.Text.Unicode.Utf8.IsValid(bytes) && !DecodesWhole(bytes, charset))
-            {
-                // UTF-8 under a label its bytes break (a client that names Big5 or GB2312 and writes UTF-8): read as what they
-                // are. Real Big5 or GB2312 text reads whole in its own charset, and keeps it.
-                return TextOfBytes(bytes);
             }
 
             // Text labelled iso-8859-1 that is really windows-1252 (Outlook's € and curly quotes) is mended in MailText,
