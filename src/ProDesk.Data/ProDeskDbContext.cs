@@ -320,6 +320,8 @@ public class ProDeskDbContext(DbContextOptions<ProDeskDbContext> options)
             e.HasIndex(m => new { m.TenantId, m.WorkItemId, m.CreatedAt });
             e.Property(m => m.FromAddress).HasMaxLength(320);
             e.Property(m => m.InternetMessageId).HasMaxLength(998);
+            // At most MailCopies.Max addresses of at most 320 characters, space-separated.
+            e.Property(m => m.Cc).HasMaxLength(6500);
             // Threading: a reply's In-Reply-To/References find the message they answer, in the tenant only.
             e.HasIndex(m => new { m.TenantId, m.InternetMessageId }).HasFilter("\"InternetMessageId\" IS NOT NULL");
             e.Property(m => m.ExternalId).HasMaxLength(1100);
@@ -367,6 +369,7 @@ public class ProDeskDbContext(DbContextOptions<ProDeskDbContext> options)
             e.Property(o => o.Channel).HasMaxLength(16);
             e.Property(o => o.To).HasMaxLength(320);
             e.Property(o => o.ToName).HasMaxLength(320);
+            e.Property(o => o.Cc).HasMaxLength(6500);
             e.Property(o => o.Subject).HasMaxLength(400);
             e.Property(o => o.InternetMessageId).HasMaxLength(998);
             e.Property(o => o.InReplyTo).HasMaxLength(998);

@@ -37,6 +37,9 @@ public sealed class OutboundMessage : ITenantOwned
 
     public string? ToName { get; set; }
 
+    /// <summary>Space-separated addresses a mail is copied to (an agent's reply to a customer who wrote with others on copy); null for none.</summary>
+    public string? Cc { get; set; }
+
     public string? Subject { get; set; }
 
     public required string Body { get; set; }

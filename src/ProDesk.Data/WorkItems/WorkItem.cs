@@ -91,6 +91,12 @@ public sealed class WorkItemMessage : ITenantOwned
     /// <summary>The mail Message-ID (without brackets) of this message, inbound or sent: what replies thread by.</summary>
     public string? InternetMessageId { get; set; }
 
+    /// <summary>
+    /// Space-separated addresses on copy: whom an inbound mail also named besides the desk, or whom a reply was copied to
+    /// (<see cref="ProDesk.Domain.Channels.Email.MailCopies"/>); null for none.
+    /// </summary>
+    public string? Cc { get; set; }
+
     /// <summary>"{channel}:{the channel's id}" of an inbound message: ingesting it again finds it instead of storing it twice.</summary>
     public string? ExternalId { get; set; }
 

@@ -643,6 +643,10 @@ namespace ProDesk.Migrations.Postgres.Migrations
                         .IsRequired()
                         .HasColumnType("text");
 
+                    b.Property<string>("Cc")
+                        .HasMaxLength(6500)
+                        .HasColumnType("character varying(6500)");
+
                     b.Property<string>("Channel")
                         .IsRequired()
                         .HasMaxLength(16)
@@ -1454,6 +1458,10 @@ namespace ProDesk.Migrations.Postgres.Migrations
                     b.Property<string>("Body")
                         .IsRequired()
                         .HasColumnType("text");
+
+                    b.Property<string>("Cc")
+                        .HasMaxLength(6500)
+                        .HasColumnType("character varying(6500)");
 
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("timestamp with time zone");

@@ -629,6 +629,10 @@ namespace ProDesk.Migrations.Sqlite.Migrations
                         .IsRequired()
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("Cc")
+                        .HasMaxLength(6500)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Channel")
                         .IsRequired()
                         .HasMaxLength(16)
@@ -1431,6 +1435,10 @@ namespace ProDesk.Migrations.Sqlite.Migrations
 
                     b.Property<string>("Body")
                         .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Cc")
+                        .HasMaxLength(6500)
                         .HasColumnType("TEXT");
 
                     b.Property<DateTime>("CreatedAt")

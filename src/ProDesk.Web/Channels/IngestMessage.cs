@@ -146,6 +146,7 @@ public sealed class IngestMessage(ProDeskDbContext db, ITenantContext tenants, S
             HtmlBody = message.HtmlBody,
             FromAddress = ColumnText.Fit(message.FromAddress, 320),
             InternetMessageId = message.InternetMessageId is { Length: <= 998 } id ? id : null,
+            Cc = Domain.Channels.Email.MailCopies.Join([.. message.Cc]),
             ExternalId = MessageKey(message),
             CreatedAt = now,
         };

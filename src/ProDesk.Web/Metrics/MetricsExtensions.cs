@@ -39,6 +39,8 @@ public static class MetricsExtensions
                 await next(context);
             }), optionsName: null)
             .RequireAuthorization(ScrapePolicy)
+            // The exporter maps every method; a scrape is a GET, anything else is 405 with Allow (HEAD is routed as GET).
+            .WithMetadata(new HttpMethodMetadata([HttpMethods.Get]))
             .WithName("Metrics").WithMetadata(new NoTenantAttribute()).DisableHttpMetrics();
 
     /// <summary>

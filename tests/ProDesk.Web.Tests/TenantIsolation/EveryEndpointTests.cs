@@ -50,7 +50,7 @@ public sealed class EveryEndpointTests(ProDeskApp app) : PostgresTest(app)
     {
         ["* /health/live"] = Kind.Public,
         ["* /health/ready"] = Kind.Public,
-        ["* /metrics"] = Kind.ProviderOnly,
+        ["GET /metrics"] = Kind.ProviderOnly,
         ["GET /api/docs/favicon.svg"] = Kind.Public,
         ["GET /openapi/{documentName}.json"] = Kind.Public,
         ["GET /api/docs/{documentName?}"] = Kind.Public,

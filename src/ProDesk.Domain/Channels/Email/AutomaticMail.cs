@@ -103,7 +103,7 @@ public static class AutomaticMail
             }
         }
 
-        return IsSystemSender(fromAddress);
+        return IsMachineSender(fromAddress);
     }
 
     /// <summary>
@@ -153,7 +153,7 @@ public static class AutomaticMail
             }
         }
 
-        if (IsSystemSender(fromAddress))
+        if (IsMachineSender(fromAddress))
         {
             found.Add(AutomaticMailReason.SystemSender);
         }
@@ -211,6 +211,7 @@ public static class AutomaticMail
     public static bool IsNoReplySender(string? address) =>
         UntaggedAddress.Of(address) is { } mailbox && NoReplyLocalParts.Contains(mailbox.Local);
 
-    private static bool IsSystemSender(string? fromAddress) =>
+    /// <summary>A mailbox nobody reads: a no-reply name or a bounce sender (<c>mailer-daemon</c>, <c>postmaster</c>, <c>bounces</c>).</summary>
+    public static bool IsMachineSender(string? fromAddress) =>
         UntaggedAddress.Of(fromAddress) is { } mailbox && SystemLocalParts.Contains(mailbox.Local);
 }

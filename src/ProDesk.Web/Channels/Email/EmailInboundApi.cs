@@ -30,6 +30,8 @@ public static class EmailInboundApi
         var settings = await ChannelTenant.SettingsAsync(context, found);
         if (found is null || settings is null || !InboundKeys.Matches(context.Request.Headers[KeyHeader], settings.InboundKeyHash))
         {
+            // RFC 9110 15.5.2: a 401 names how to authenticate; the scheme here is the key in its header.
+            context.Response.Headers.WWWAuthenticate = $"ProDesk-Key header=\"{KeyHeader}\"";
             return TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Unknown tenant or wrong inbound key",
                 detail: $"{KeyHeader}: send the tenant's inbound key");
         }

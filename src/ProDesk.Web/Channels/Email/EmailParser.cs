@@ -292,6 +292,7 @@ public static class EmailParser
         }
 
         var subject = MailText.Line(message.Subject, MaxSubjectLength);
+        var (addressed, deliveredTo) = Recipients(message, options);
 
         return new ParsedEmail
         {
@@ -302,7 +303,8 @@ public static class EmailParser
             FromAddress = Address(from),
             FromName = from is null ? null : NullIfEmpty(MailText.Line(from.Name, MaxNameLength)),
             ReplyTo = Address(message.ReplyTo.Mailboxes.FirstOrDefault()),
-            Recipients = Recipients(message, options),
+            Addressed = addressed,
+            DeliveredTo = deliveredTo,
             Subject = subject.Length == 0 ? NoSubject : subject,
             TextBody = text,
             HtmlBody = sanitized,
@@ -365,32 +367,33 @@ public static class EmailParser
         return ReplyAddress.Key(address);
     }
 
-    private static List<string> Recipients(MimeMessage message, ParserOptions options)
+    /// <summary>To and Cc; the addresses the mail was delivered to (<see cref="RecipientHeaders"/>). Each list names an address once.</summary>
+    private static (List<string> Addressed, List<string> DeliveredTo) Recipients(MimeMessage message, ParserOptions options)
     {
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        var recipients = new List<string>();
-        void Add(IEnumerable<MailboxAddress> mailboxes)
+        static void Add(List<string> into, IEnumerable<MailboxAddress> mailboxes)
         {
             foreach (var mailbox in mailboxes)
             {
-                if (recipients.Count < MaxRecipients && Address(mailbox) is { } address && seen.Add(address))
+                if (into.Count < MaxRecipients && Address(mailbox) is { } address && !into.Contains(address, StringComparer.Ordinal))
                 {
-                    recipients.Add(address);
+                    into.Add(address);
                 }
             }
         }
 
-        Add(message.To.Mailboxes);
-        Add(message.Cc.Mailboxes);
+        List<string> addressed = [];
+        List<string> deliveredTo = [];
+        Add(addressed, message.To.Mailboxes);
+        Add(addressed, message.Cc.Mailboxes);
         foreach (var header in message.Headers.Where(h => RecipientHeaders.Contains(h.Field, StringComparer.OrdinalIgnoreCase)))
         {
             if (InternetAddressList.TryParse(options, header.RawValue, out var list))
             {
-                Add(list.Mailboxes);
+                Add(deliveredTo, list.Mailboxes);
             }
         }
 
-        return recipients;
+        return (addressed, deliveredTo);
     }
 
     /// <summary>The Return-Path address; "" for the null sender &lt;&gt;.</summary>

@@ -224,14 +224,17 @@ public sealed class IngestEmail(
 
         settings ??= await db.ChannelSettings.AsNoTracking().FirstOrDefaultAsync(cancellationToken);
         var attachments = await StoreAttachmentsAsync(parsed, ledger.TenantId, cancellationToken);
+        var fromPerson = AutomaticMail.MayAutoReply(parsed.Headers, parsed.FromAddress);
         var message = new InboundMessage("email", $"{ledger.Source}:{ledger.DedupeKey}", parsed.FromAddress, parsed.FromName, parsed.Subject, parsed.TextBody)
         {
             HtmlBody = InlineImages.Link(parsed.HtmlBody, parsed.Attachments, attachments),
             InternetMessageId = parsed.MessageId,
             ThreadReferences = [.. ThreadReferences(parsed)],
             ThreadItemId = settings is null ? null : TokenItem(parsed, settings, ledger.TenantId),
+            // A list's or a machine's mail names a list or nobody to copy: only a person's mail keeps its copies.
+            Cc = fromPerson ? await CopiesAsync(parsed, settings, cancellationToken) : [],
             Attachments = attachments,
-            Automatic = !AutomaticMail.MayAutoReply(parsed.Headers, parsed.FromAddress),
+            Automatic = !fromPerson,
             AutoReply = AutomaticMail.IsAutoReply(parsed.Headers, parsed.FromAddress),
             OnlyJoins = AutomaticMail.IsAnswerOnly(parsed.Headers, parsed.FromAddress),
             // A new mail's ledger row was just found absent under the same key; a reprocessed one was never ingested.
@@ -352,7 +355,8 @@ public sealed class IngestEmail(
             .Where(o => o.InternetMessageId != null && ours.Contains(o.InternetMessageId)).ToListAsync(cancellationToken);
         // Compared and kept as ReplyAddress normalizes them (an IDN domain in its ASCII form), as the dispatcher and a
         // later mail from the address compare: a report may name jorg@xn--bcher-kva.example for mail to jorg@bücher.example.
-        var mailedNormal = mailed.Select(o => ReplyAddress.Key(o.To)).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        // A copy that bounces is suppressed like the customer's address; only the customer's marks the reply undelivered.
+        var mailedNormal = mailed.SelectMany(o => MailCopies.Split(o.Cc).Prepend(o.To)).Select(ReplyAddress.Key).ToHashSet(StringComparer.OrdinalIgnoreCase);
         var statusOf = report.Recipients.GroupBy(r => ReplyAddress.Key(r.Address), StringComparer.OrdinalIgnoreCase).ToDictionary(g => g.Key, g => g.First().Status, StringComparer.OrdinalIgnoreCase);
         var failed = reported.Select(ReplyAddress.Key).Where(mailedNormal.Contains).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
         var known = await db.EmailSuppressions.AsNoTracking().Where(s => failed.Contains(s.Address)).Select(s => s.Address).ToListAsync(cancellationToken);
@@ -409,6 +413,22 @@ public sealed class IngestEmail(
     /// The tenant's own support address, or one of its +tagged reply addresses: a mail "from" it (a forwarding rule,
     /// a colleague's misconfigured client, a spoof) is never acknowledged, which would only mail ourselves.
     /// </summary>
+    /// <summary>
+    /// Whom the mail also named besides the desk. The tenant's mailboxes are the desk's too (a mail to two of them, or one
+    /// polled without a Delivered-To): asked only when the mail names someone else, so a mail to the desk alone asks nothing.
+    /// </summary>
+    private async Task<IReadOnlyList<string>> CopiesAsync(ParsedEmail parsed, ChannelSettings? settings, CancellationToken cancellationToken)
+    {
+        string?[] ours = [settings?.SupportAddress, .. parsed.DeliveredTo];
+        if (!MailCopies.NamesOthers(parsed.Addressed, parsed.FromAddress, ours))
+        {
+            return [];
+        }
+
+        var mailboxes = await db.Mailboxes.AsNoTracking().Select(m => m.UserName).ToListAsync(cancellationToken);
+        return MailCopies.Of(parsed.Addressed, parsed.FromAddress, [.. ours, .. mailboxes]);
+    }
+
     private static bool IsSupportAddress(string from, string support) =>
         UntaggedAddress.Of(from) is { Local.Length: > 0 } sender && UntaggedAddress.Of(support) is { } ours
         && string.Equals(sender.Local, ours.Local, StringComparison.OrdinalIgnoreCase)

@@ -30,8 +30,14 @@ public sealed record ParsedEmail
     /// <summary>The first Reply-To mailbox, lower-cased.</summary>
     public string? ReplyTo { get; init; }
 
-    /// <summary>To, Cc, Delivered-To, X-Original-To and Envelope-To addresses, lower-cased, each once.</summary>
-    public required IReadOnlyList<string> Recipients { get; init; }
+    /// <summary>To, then Cc addresses, lower-cased, each once: the desk and whoever else the sender wrote to.</summary>
+    public required IReadOnlyList<string> Addressed { get; init; }
+
+    /// <summary>Delivered-To, X-Original-To and Envelope-To addresses, lower-cased, each once: where the mail was delivered, so ours.</summary>
+    public required IReadOnlyList<string> DeliveredTo { get; init; }
+
+    /// <summary>Every recipient address, each once: <see cref="Addressed"/>, then the rest of <see cref="DeliveredTo"/>.</summary>
+    public IEnumerable<string> Recipients => Addressed.Union(DeliveredTo, StringComparer.Ordinal);
 
     /// <summary>Decoded, single line, at most 998 characters; "(no subject)" when empty.</summary>
     public required string Subject { get; init; }

@@ -180,6 +180,14 @@ public sealed class SmtpEmailSender(IOptions<SmtpOptions> options, ProDeskPaths 
         }
 
         mail.To.Add(new MailboxAddress(HeaderText.Clean(message.ToName ?? ""), to.Address));
+        // Copies were normalized when the reply was written (MailCopies); one that would not parse now is left out, not the mail.
+        foreach (var copy in MailCopies.Split(message.Cc))
+        {
+            if (MailboxAddress.TryParse(copy, out var cc) && !string.Equals(cc.Address, to.Address, StringComparison.OrdinalIgnoreCase))
+            {
+                mail.Cc.Add(new MailboxAddress("", cc.Address));
+            }
+        }
         mail.Subject = HeaderText.Clean(message.Subject ?? "");
         mail.MessageId = message.InternetMessageId ?? MimeKit.Utils.MimeUtils.GenerateMessageId();
         if (!string.IsNullOrEmpty(message.InReplyTo))

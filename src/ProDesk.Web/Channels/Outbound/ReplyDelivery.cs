@@ -79,10 +79,39 @@ public sealed class ReplyDelivery(ProDeskDbContext db, IOptions<SmtpOptions> smt
                 : string.Join(' ', thread.Count <= MaxReferences ? thread : thread.Take(1).Concat(thread.TakeLast(MaxReferences - 1)));
             outbound.InternetMessageId = NewMessageId(smtp.Value);
             reply.InternetMessageId = outbound.InternetMessageId;
+            if (outbound.State == OutboundState.Pending)
+            {
+                outbound.Cc = reply.Cc = await CopiesAsync(item, outbound.To, cancellationToken);
+            }
         }
 
         db.OutboundMessages.Add(outbound);
         return outbound;
+    }
+
+    /// <summary>
+    /// As a reply-all: who wrote the customer's latest mail (the customer, or a colleague on copy writing back) and whom it
+    /// named, but the customer, the desk and addresses that bounced for good (space-separated; null for none).
+    /// </summary>
+    private async Task<string?> CopiesAsync(WorkItem item, string to, CancellationToken cancellationToken)
+    {
+        var latest = await db.WorkItemMessages.AsNoTracking()
+            .Where(m => m.WorkItemId == item.Id && m.Kind == MessageKind.Inbound && m.FromAddress != null)
+            .OrderByDescending(m => m.CreatedAt).Select(m => new { m.FromAddress, m.Cc }).FirstOrDefaultAsync(cancellationToken);
+        if (latest is null)
+        {
+            return null;
+        }
+
+        var support = await db.ChannelSettings.AsNoTracking().Select(c => c.SupportAddress).FirstOrDefaultAsync(cancellationToken);
+        var copies = MailCopies.ForReply(latest.FromAddress, latest.Cc, to, [support]);
+        if (copies.Count == 0)
+        {
+            return null;
+        }
+
+        var suppressed = await db.EmailSuppressions.AsNoTracking().Where(s => copies.Contains(s.Address)).Select(s => s.Address).ToListAsync(cancellationToken);
+        return MailCopies.Join([.. copies.Except(suppressed, StringComparer.OrdinalIgnoreCase)]);
     }
 
     /// <summary>"Re: " and the item's subject, at most 400 characters (the column's length).</summary>

@@ -157,6 +157,8 @@ public sealed class InboundEmailTests(ProDeskApp app) : PostgresTest(app)
         var otherTenantsKey = await PostAsync(Mail(), key: MerlionKey);
         var unknown = await PostAsync(Mail(), slug: "no-such-tenant");
         Assert.All([wrongKey, otherTenantsKey, unknown], r => Assert.Equal(HttpStatusCode.Unauthorized, r.StatusCode));
+        // RFC 9110 15.5.2: a 401 says how to authenticate.
+        Assert.All([wrongKey, otherTenantsKey, unknown], r => Assert.Equal("ProDesk-Key header=\"X-ProDesk-Key\"", r.Headers.WwwAuthenticate.ToString()));
         var (a, b) = (await JsonAsync(wrongKey), await JsonAsync(unknown));
         Assert.Equal((a.GetProperty("title").GetString(), a.GetProperty("detail").GetString()), (b.GetProperty("title").GetString(), b.GetProperty("detail").GetString()));
         Assert.Empty(await ItemsAsync("acme"));

@@ -47,6 +47,19 @@ public sealed class MetricsTests(SlaApp app) : SlaTest(app)
     }
 
     [Fact]
+    public async Task A_scrape_is_a_get_and_other_methods_are_not_allowed()
+    {
+        var admin = await AdminAsync();
+
+        var posted = await admin.PostAsync("/metrics", new StringContent(""));
+        var deleted = await admin.DeleteAsync("/metrics");
+
+        Assert.All([posted, deleted], r => Assert.Equal(HttpStatusCode.MethodNotAllowed, r.StatusCode));
+        Assert.Contains("GET", posted.Content.Headers.Allow);
+        Assert.Equal(HttpStatusCode.OK, (await admin.SendAsync(new HttpRequestMessage(HttpMethod.Head, "/metrics"))).StatusCode);
+    }
+
+    [Fact]
     public async Task Only_the_provider_or_a_scraper_on_the_machine_itself_reads_the_metrics()
     {
         // Through a proxy (or from anywhere but loopback) an anonymous scraper is refused, as is a member of staff

@@ -54,7 +54,8 @@ public sealed class SafeRenderingTests(ProDeskApp app) : PostgresTest(app)
     {
         var mail = new MimeMessage { Subject = ScriptTag, MessageId = "render-2@evil.test" };
         mail.From.Add(new MailboxAddress(BrokenOutAttribute, "mallory@evil.test"));
-        mail.To.Add(MailboxAddress.Parse("support@acme.prodesk.test"));
+        mail.To.Add(MailboxAddress.Parse("support@acme.test"));
+        mail.Cc.Add(new MailboxAddress(ScriptTag, "lena@example.org"));
         var body = new BodyBuilder
         {
             TextBody = "Hello agent, see the invoice.",
@@ -72,6 +73,8 @@ public sealed class SafeRenderingTests(ProDeskApp app) : PostgresTest(app)
         var message = page.QuerySelector(".thread .message")!;
         Assert.Equal("<mallory@evil.test>", message.QuerySelector("[data-testid=from]")!.TextContent);
         Assert.Equal(BrokenOutAttribute, message.QuerySelector("strong")!.TextContent);
+        // Whom the mail also named: the agent's reply is copied to them.
+        Assert.Equal("Cc: lena@example.org", message.QuerySelector("[data-testid=cc]")!.TextContent.Trim());
         // The mail's HTML is not in the console's own document, only behind the frame.
         Assert.DoesNotContain("see the invoice", html, StringComparison.Ordinal);
         var frame = (IHtmlInlineFrameElement)message.QuerySelector("iframe")!;

@@ -1,0 +1,161 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using MimeKit;
+using ProDesk.Data.Channels;
+using ProDesk.Testing;
+using ProDesk.Web.Channels.Email;
+using ProDesk.Web.Channels.Outbound;
+using ProDesk.Web.Tests.Infrastructure;
+
+namespace ProDesk.Web.Tests.Features.Channels;
+
+/// <summary>
+/// A customer who writes with colleagues on copy gets the agent's answer as a reply-all would send it: to the customer,
+/// copied to the colleagues, never to the desk's own addresses; read back from the real SMTP sink.
+/// </summary>
+public sealed class CopiedMailTests(ProDeskApp app) : PostgresTest(app)
+{
+    private const string AcmeKey = "demo-acme-inbound-key-0123456789";
+
+    private readonly MailServers _servers = MailServers.FromEnvironment();
+
+    private WebApplicationFactory<Program> WithSmtp() => App.WithWebHostBuilder(b => b
+        .UseSetting("Smtp:Host", _servers.Smtp.Host)
+        .UseSetting("Smtp:Port", _servers.Smtp.Port.ToString(System.Globalization.CultureInfo.InvariantCulture))
+        .UseSetting("Smtp:Security", "None"));
+
+    private static string Unique(string name) => $"{name}-{Guid.NewGuid():N}@example.org";
+
+    private static MimeMessage Mail(string from, string subject, IEnumerable<string> to, IEnumerable<string> cc)
+    {
+        var mail = new MimeMessage();
+        mail.From.Add(MailboxAddress.Parse(from));
+        mail.To.AddRange(to.Select(MailboxAddress.Parse));
+        mail.Cc.AddRange(cc.Select(MailboxAddress.Parse));
+        mail.Subject = subject;
+        mail.MessageId = $"{Guid.NewGuid():N}@mail.example.org";
+        mail.Body = new TextPart("plain") { Text = "The printer on floor 2 is jammed again." };
+        return mail;
+    }
+
+    private static async Task<Guid> PostAsync(HttpClient client, MimeMessage mail)
+    {
+        using var content = new ByteArrayContent(Encoding.UTF8.GetBytes(mail.ToString()));
+        content.Headers.ContentType = new MediaTypeHeaderValue("message/rfc822");
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/channels/email/acme/inbound") { Content = content };
+        request.Headers.Add(EmailInboundApi.KeyHeader, AcmeKey);
+        var response = await client.SendAsync(request);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode is HttpStatusCode.Created or HttpStatusCode.OK, body);
+        return JsonDocument.Parse(body).RootElement.GetProperty("workItemId").GetGuid();
+    }
+
+    private static async Task<List<JsonElement>> MessagesAsync(HttpClient agent, Guid itemId)
+    {
+        var item = JsonDocument.Parse(await agent.GetStringAsync($"/api/v1/tenants/acme/work-items/{itemId}")).RootElement;
+        return [.. item.GetProperty("messages").EnumerateArray().Select(m => m.Clone())];
+    }
+
+    private static List<string?> Cc(JsonElement message) => [.. message.GetProperty("cc").EnumerateArray().Select(a => a.GetString())];
+
+    private static bool Says(MimeMessage mail, string words) => (mail.TextBody ?? "").Contains(words, StringComparison.Ordinal);
+
+    private static async Task ReplyAsync(WebApplicationFactory<Program> host, HttpClient agent, Guid itemId, string body)
+    {
+        (await agent.PostAsJsonAsync($"/api/v1/tenants/acme/work-items/{itemId}/replies", new { body })).EnsureSuccessStatusCode();
+        await host.Services.GetRequiredService<OutboundDispatcher>().SendDueAsync(CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task Colleagues_on_copy_get_the_agents_reply_and_the_desks_own_addresses_do_not()
+    {
+        using var host = WithSmtp();
+        var (marie, lena, jo) = (Unique("marie"), Unique("lena"), Unique("jo"));
+        var mail = Mail(marie, "Printer jammed", ["support@acme.test", lena], [jo, "support+billing@acme.test"]);
+        mail.Headers.Add("Delivered-To", "helpdesk@acme.test");
+        mail.Cc.Add(MailboxAddress.Parse("helpdesk@acme.test"));
+        var itemId = await PostAsync(host.CreateClient(), mail);
+        var agent = host.CreateClient().WithBearer((await App.PatAsync("agent1@prodesk.test")).Secret);
+
+        var inbound = Assert.Single(await MessagesAsync(agent, itemId));
+        Assert.Equal([lena, jo], Cc(inbound));
+
+        await ReplyAsync(host, agent, itemId, "A technician is on the way.");
+
+        // Marie's acknowledgment went to her alone (RFC 3834); the reply is the mail with the agent's words.
+        var sent = await _servers.WaitForSentAsync(m => m.EnvelopeTo().Contains(marie) && Says(m, "technician"), TimeSpan.FromSeconds(10));
+        Assert.Equal([marie], sent.To.Mailboxes.Select(m => m.Address));
+        Assert.Equal([lena, jo], sent.Cc.Mailboxes.Select(m => m.Address));
+        Assert.Equal(new[] { marie, lena, jo }.Order(StringComparer.Ordinal), sent.EnvelopeTo().Order(StringComparer.Ordinal));
+        var reply = (await MessagesAsync(agent, itemId)).Single(m => m.GetProperty("kind").GetString() == "Reply");
+        Assert.Equal([lena, jo], Cc(reply));
+    }
+
+    [Fact]
+    public async Task When_a_colleague_writes_back_the_next_reply_copies_the_colleague_and_still_answers_the_customer()
+    {
+        using var host = WithSmtp();
+        var (marie, lena) = (Unique("marie"), Unique("lena"));
+        var itemId = await PostAsync(host.CreateClient(), Mail(marie, "Printer jammed", ["support@acme.test"], [lena]));
+        var agent = host.CreateClient().WithBearer((await App.PatAsync("agent1@prodesk.test")).Secret);
+        await ReplyAsync(host, agent, itemId, "Which printer?");
+        var first = await _servers.WaitForSentAsync(m => m.EnvelopeTo().Contains(marie) && Says(m, "Which printer"), TimeSpan.FromSeconds(10));
+
+        // Lena answers all: to the desk, Marie on copy, threaded under our reply.
+        var answer = Mail(lena, "Re: Printer jammed", ["support@acme.test"], [marie]);
+        answer.InReplyTo = first.MessageId;
+        Assert.Equal(itemId, await PostAsync(host.CreateClient(), answer));
+        await ReplyAsync(host, agent, itemId, "Thanks Lena, on it.");
+
+        var second = await _servers.WaitForSentAsync(m => m.EnvelopeTo().Contains(marie) && Says(m, "on it"), TimeSpan.FromSeconds(10));
+        Assert.Equal([marie], second.To.Mailboxes.Select(m => m.Address));
+        Assert.Equal([lena], second.Cc.Mailboxes.Select(m => m.Address));
+    }
+
+    [Fact]
+    public async Task A_copy_that_bounced_for_good_is_left_out_and_acknowledgments_go_to_the_sender_alone()
+    {
+        using var host = WithSmtp();
+        var (marie, lena, gone) = (Unique("marie"), Unique("lena"), Unique("gone"));
+        await App.InTenantAsync("acme", db =>
+        {
+            db.EmailSuppressions.Add(new EmailSuppression { Address = gone, Reason = "bounce 5.1.1", CreatedAt = DateTime.UtcNow });
+            return db.SaveChangesAsync();
+        });
+        var itemId = await PostAsync(host.CreateClient(), Mail(marie, "Printer jammed", ["support@acme.test"], [gone, lena]));
+        var agent = host.CreateClient().WithBearer((await App.PatAsync("agent1@prodesk.test")).Secret);
+
+        await ReplyAsync(host, agent, itemId, "A technician is on the way.");
+
+        var sent = await _servers.WaitForSentAsync(m => m.EnvelopeTo().Contains(marie) && Says(m, "technician"), TimeSpan.FromSeconds(10));
+        Assert.Equal([lena], sent.Cc.Mailboxes.Select(m => m.Address));
+        Assert.DoesNotContain(gone, sent.EnvelopeTo());
+        var automatic = await App.InTenantAsync("acme", db => db.OutboundMessages.AsNoTracking().Where(o => o.WorkItemId == itemId && o.Automatic).ToListAsync());
+        Assert.All(automatic, o => Assert.Null(o.Cc));
+    }
+
+    [Fact]
+    public async Task A_mailing_lists_copy_keeps_no_copies_so_a_reply_never_goes_to_the_list()
+    {
+        using var host = WithSmtp();
+        var (marie, list) = (Unique("marie"), Unique("office-list"));
+        var mail = Mail(marie, "Printer jammed", [list], ["support@acme.test"]);
+        mail.Headers.Add("List-Id", "<office.example.org>");
+        var itemId = await PostAsync(host.CreateClient(), mail);
+        var agent = host.CreateClient().WithBearer((await App.PatAsync("agent1@prodesk.test")).Secret);
+
+        Assert.Empty(Cc(Assert.Single(await MessagesAsync(agent, itemId))));
+        await ReplyAsync(host, agent, itemId, "On it.");
+
+        var sent = await _servers.WaitForSentAsync(m => m.EnvelopeTo().Contains(marie) && Says(m, "On it"), TimeSpan.FromSeconds(10));
+        Assert.Equal([marie], sent.EnvelopeTo());
+        Assert.Empty(sent.Cc);
+    }
+}
