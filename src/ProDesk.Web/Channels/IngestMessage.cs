@@ -219,7 +219,7 @@ public sealed class IngestMessage(ProDeskDbContext db, ITenantContext tenants, S
             Status = WorkItemStatus.Open,
             Priority = NewItemPriority,
             QueueId = queue.Id,
-            Subject = ColumnText.Fit(message.Subject, 400),
+            Subject = ColumnText.Shorten(message.Subject, 400),
             Channel = message.Channel,
             ExternalId = message.Channel == "api" ? message.ExternalId : null,
             ContactId = contactId,
@@ -288,7 +288,7 @@ public sealed class IngestMessage(ProDeskDbContext db, ITenantContext tenants, S
             var latest = db.WorkItems.Where(w => w.ContactId == contactId && w.Channel == message.Channel && w.Status != WorkItemStatus.Closed);
             if (message.AnswersSubject is { } answeredSubject)
             {
-                var itsSubject = ColumnText.Fit(answeredSubject, 400);
+                var itsSubject = ColumnText.Shorten(answeredSubject, 400);
                 latest = latest.Where(w => w.Subject == itsSubject);
             }
 

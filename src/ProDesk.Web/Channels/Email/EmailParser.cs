@@ -959,7 +959,8 @@ public static class EmailParser
         /// </summary>
         private static string? DeclaredFileName(MimePart part)
         {
-            var name = part.FileName;
+            // Some mailers put filename= on Content-Type instead of name= (or on Content-Disposition); it names the file all the same.
+            var name = part.FileName ?? part.ContentType.Parameters["filename"];
             foreach (var header in new[] { HeaderId.ContentDisposition, HeaderId.ContentType })
             {
                 if (part.Headers[header] is { } raw && WindowsPath.Match(raw) is { Success: true } path)

@@ -163,7 +163,7 @@ public sealed class IngestEmail(
         DedupeKey = dedupeKey,
         RawSha256 = sha256,
         Size = size,
-        Subject = ColumnText.Fit(subject ?? "", 400),
+        Subject = ColumnText.Shorten(subject ?? "", 400),
         FromAddress = from is { } sender ? ColumnText.Fit(sender, 320) : null,
         ReceivedAt = clock.GetUtcNow().UtcDateTime,
     };

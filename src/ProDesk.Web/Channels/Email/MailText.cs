@@ -75,6 +75,8 @@ internal static class MailText
     /// </summary>
     public static string Body(string? value, int maxLength) => Body(value, maxLength, markCut: false);
 
+    private const char ObjectReplacement = '\uFFFC';
+
     /// <summary>What ends a body cut at its limit, so nobody takes the cut for the sender's last word.</summary>
     public const string CutMarker = "\n\n[ProDesk: the message is longer than can be shown here; the rest is cut off.]";
 
@@ -102,7 +104,8 @@ internal static class MailText
                 continue;
             }
 
-            if (c is '\n' or '\t' || !char.IsControl(c))
+            // U+FFFC is where Apple Mail's text had a picture (the picture is attached): a box to a reader, not text.
+            if ((c is '\n' or '\t' || !char.IsControl(c)) && c != ObjectReplacement)
             {
                 text.Append(c);
             }

@@ -81,7 +81,7 @@ public sealed class ReplyDelivery(ProDeskDbContext db, IOptions<SmtpOptions> smt
             reply.InternetMessageId = outbound.InternetMessageId;
             if (outbound.State == OutboundState.Pending)
             {
-                outbound.Cc = reply.Cc = await CopiesAsync(item, outbound.To, cancellationToken);
+                outbound.Cc = reply.Cc = MailCopies.Join(await CopiesAsync(item, outbound.To, cancellationToken));
             }
         }
 
@@ -90,33 +90,34 @@ public sealed class ReplyDelivery(ProDeskDbContext db, IOptions<SmtpOptions> smt
     }
 
     /// <summary>
-    /// As a reply-all: who wrote the customer's latest mail (the customer, or a colleague on copy writing back) and whom it
-    /// named, but the customer, the desk and addresses that bounced for good (space-separated; null for none).
+    /// Whom a reply by mail to <paramref name="to"/> is copied to, as a reply-all: who wrote the customer's latest mail (the
+    /// customer, or a colleague on copy writing back) and whom it named, but the customer, the desk and addresses that
+    /// bounced for good. The console shows them above the reply box.
     /// </summary>
-    private async Task<string?> CopiesAsync(WorkItem item, string to, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<string>> CopiesAsync(WorkItem item, string to, CancellationToken cancellationToken)
     {
         var latest = await db.WorkItemMessages.AsNoTracking()
             .Where(m => m.WorkItemId == item.Id && m.Kind == MessageKind.Inbound && m.FromAddress != null)
             .OrderByDescending(m => m.CreatedAt).Select(m => new { m.FromAddress, m.Cc }).FirstOrDefaultAsync(cancellationToken);
         if (latest is null)
         {
-            return null;
+            return [];
         }
 
         var support = await db.ChannelSettings.AsNoTracking().Select(c => c.SupportAddress).FirstOrDefaultAsync(cancellationToken);
         var copies = MailCopies.ForReply(latest.FromAddress, latest.Cc, to, [support]);
         if (copies.Count == 0)
         {
-            return null;
+            return copies;
         }
 
         var suppressed = await db.EmailSuppressions.AsNoTracking().Where(s => copies.Contains(s.Address)).Select(s => s.Address).ToListAsync(cancellationToken);
-        return MailCopies.Join([.. copies.Except(suppressed, StringComparer.OrdinalIgnoreCase)]);
+        return [.. copies.Except(suppressed, StringComparer.OrdinalIgnoreCase)];
     }
 
     /// <summary>"Re: " and the item's subject, at most 400 characters (the column's length).</summary>
     public static string SubjectOf(string subject) =>
-        ColumnText.Fit(subject.StartsWith("Re:", StringComparison.OrdinalIgnoreCase) ? subject : $"Re: {subject}", 400);
+        ColumnText.Shorten(subject.StartsWith("Re:", StringComparison.OrdinalIgnoreCase) ? subject : $"Re: {subject}", 400);
 
     /// <summary>Unguessable (a random GUID), so a reply referencing it must have seen our mail.</summary>
     public static string NewMessageId(SmtpOptions options) => $"{Guid.NewGuid():N}@{options.MessageIdDomain}";

@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using AngleSharp.Html.Parser;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.EntityFrameworkCore;
@@ -86,6 +87,9 @@ public sealed class CopiedMailTests(ProDeskApp app) : PostgresTest(app)
 
         var inbound = Assert.Single(await MessagesAsync(agent, itemId));
         Assert.Equal([lena, jo], Cc(inbound));
+        // The agent sees where the reply will go before writing it.
+        var page = new HtmlParser().ParseDocument(await (await App.SignedInAsync("agent1@prodesk.test")).GetStringAsync($"/agent/items/acme/{itemId}"));
+        Assert.Equal($"To {marie} · Cc {lena}, {jo}", page.QuerySelector("[data-testid=reply-recipients]")!.TextContent.Trim());
 
         await ReplyAsync(host, agent, itemId, "A technician is on the way.");
 

@@ -40,6 +40,52 @@ public sealed class EmailParserRealWorldTests
     }
 
     [Fact]
+    public void A_file_named_only_by_filename_on_its_content_type_keeps_its_name()
+    {
+        // Some mailers write filename= where name= belongs (an Outlook-forwarded signature picture, probe round 13).
+        var raw = Ascii("""
+            From: Lena <lena@example.org>
+            To: support@acme.test
+            Subject: Logo
+            MIME-Version: 1.0
+            Content-Type: multipart/mixed; boundary="b1"
+
+            --b1
+            Content-Type: text/plain
+
+            See the logo.
+            --b1
+            Content-Type: image/png; filename="image001.png"
+            Content-Transfer-Encoding: base64
+
+            iVBORw0KGgo=
+            --b1--
+            """);
+
+        var email = EmailParser.Parse(raw);
+
+        Assert.Equal("image001.png", Assert.Single(email.Attachments).FileName);
+    }
+
+    [Fact]
+    public void Apple_mails_placeholder_for_a_picture_is_not_shown_as_text()
+    {
+        var raw = Encoding.UTF8.GetBytes("""
+            From: Lena <lena@example.org>
+            To: support@acme.test
+            Subject: Photo
+            Content-Type: text/plain; charset=utf-8
+            Content-Transfer-Encoding: 8bit
+
+            Here is the error:
+            ￼
+            Thanks
+            """.ReplaceLineEndings("\r\n"));
+
+        Assert.Equal("Here is the error:\n\nThanks", EmailParser.Parse(raw).TextBody);
+    }
+
+    [Fact]
     public void Lines_of_prose_are_still_no_mail()
     {
         var prose = Ascii("""

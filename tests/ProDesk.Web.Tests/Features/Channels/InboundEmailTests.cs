@@ -395,6 +395,25 @@ public sealed class InboundEmailTests(ProDeskApp app) : PostgresTest(app)
         Assert.Equal(WorkItemStatus.Open, Assert.Single(await ItemsAsync("acme")).Status);
     }
 
+    [Fact]
+    public async Task A_subject_longer_than_an_item_holds_is_cut_with_a_mark_and_the_reply_keeps_it()
+    {
+        var subject = string.Concat(Enumerable.Repeat("Boiler fault code E119 after the service visit; ", 20));
+
+        var itemId = (await JsonAsync(await PostAsync(Mail(subject: subject)))).GetProperty("workItemId").GetGuid();
+
+        var stored = Assert.Single(await ItemsAsync("acme")).Subject;
+        Assert.Equal(400, stored.Length);
+        Assert.EndsWith("…", stored, StringComparison.Ordinal);
+        Assert.StartsWith(stored[..^1], subject, StringComparison.Ordinal);
+        var agent = App.CreateClient().WithBearer((await App.PatAsync("agent1@prodesk.test")).Secret);
+        (await agent.PostAsJsonAsync($"/api/v1/tenants/acme/work-items/{itemId}/replies", new { body = "We will call you." })).EnsureSuccessStatusCode();
+        var reply = (await OutboundAsync("acme")).Single(o => !o.Automatic);
+        Assert.StartsWith("Re: Boiler fault code", reply.Subject, StringComparison.Ordinal);
+        Assert.EndsWith("…", reply.Subject, StringComparison.Ordinal);
+        Assert.Equal(400, reply.Subject!.Length);
+    }
+
     [Theory]
     [InlineData("List-Id", "<team.corp.example>")]
     [InlineData("Precedence", "list")]

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.EntityFrameworkCore;
 using ProDesk.Data;
 using ProDesk.Data.WorkItems;
+using ProDesk.Domain.Channels.Email;
 using ProDesk.Domain.WorkItems;
 using ProDesk.Web.Channels.Email;
 using ProDesk.Web.Channels.Outbound;
@@ -51,8 +52,23 @@ public sealed class ItemModel(ProDeskDbContext db, ITenantContext tenantContext,
     public string MailUrl(WorkItemMessage message, bool images = false) =>
         $"/agent/items/{Tenant.Slug}/{Item.Id}?handler=Mail&message={message.Id}{(images ? "&images=true" : "")}";
 
-    public async Task<IActionResult> OnGetAsync(Guid id, CancellationToken cancellationToken) =>
-        await LoadAsync(id, cancellationToken) ? Page() : NotFound();
+    /// <summary>Where a reply by mail goes: the customer's address and the copies (<see cref="ReplyDelivery.CopiesAsync"/>); null for other channels.</summary>
+    public (string To, IReadOnlyList<string> Cc)? MailRecipients { get; private set; }
+
+    public async Task<IActionResult> OnGetAsync(Guid id, [FromServices] ReplyDelivery replies, CancellationToken cancellationToken)
+    {
+        if (!await LoadAsync(id, cancellationToken))
+        {
+            return NotFound();
+        }
+
+        if (ReplyDelivery.ChannelOf(Item.Channel) == "email" && ReplyAddress.Normalize(Contact?.Email) is { } to)
+        {
+            MailRecipients = (to, await replies.CopiesAsync(Item, to, cancellationToken));
+        }
+
+        return Page();
+    }
 
     /// <summary>The thread alone, for the page to redraw it when the item changes.</summary>
     public async Task<IActionResult> OnGetThreadAsync(Guid id, CancellationToken cancellationToken) =>
