@@ -19,9 +19,12 @@ public static class HealthExtensions
     /// <summary>/health/live: the process answers. /health/ready: the database and job storage answer too.</summary>
     public static void MapHealth(this WebApplication app)
     {
+        // MapHealthChecks answers every method; a probe is a GET (HEAD is routed as GET), anything else is 405 with Allow.
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteJson })
+            .WithMetadata(new HttpMethodMetadata([HttpMethods.Get]))
             .WithName("HealthLive").WithMetadata(new NoTenantAttribute()).DisableHttpMetrics();
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains(Ready), ResponseWriter = WriteJson })
+            .WithMetadata(new HttpMethodMetadata([HttpMethods.Get]))
             .WithName("HealthReady").WithMetadata(new NoTenantAttribute()).DisableHttpMetrics();
     }
 

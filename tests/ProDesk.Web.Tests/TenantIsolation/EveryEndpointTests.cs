@@ -48,8 +48,8 @@ public sealed class EveryEndpointTests(ProDeskApp app) : PostgresTest(app)
 
     private static readonly Dictionary<string, Kind> Table = new(StringComparer.Ordinal)
     {
-        ["* /health/live"] = Kind.Public,
-        ["* /health/ready"] = Kind.Public,
+        ["GET /health/live"] = Kind.Public,
+        ["GET /health/ready"] = Kind.Public,
         ["GET /metrics"] = Kind.ProviderOnly,
         ["GET /api/docs/favicon.svg"] = Kind.Public,
         ["GET /openapi/{documentName}.json"] = Kind.Public,

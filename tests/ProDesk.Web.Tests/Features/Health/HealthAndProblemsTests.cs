@@ -28,6 +28,20 @@ public sealed class HealthAndProblemsTests(ProDeskApp app) : PostgresTest(app)
         Assert.Equal("PostgreSqlStorage", checks.GetProperty("job-storage").GetProperty("description").GetString());
     }
 
+    [Theory]
+    [InlineData("/health/live")]
+    [InlineData("/health/ready")]
+    public async Task A_probe_is_a_GET_and_another_method_is_told_which_one(string path)
+    {
+        var client = App.CreateClient();
+        var posted = await client.PostAsync(path, new StringContent(""));
+        var deleted = await client.DeleteAsync(path);
+
+        Assert.All([posted, deleted], r => Assert.Equal(HttpStatusCode.MethodNotAllowed, r.StatusCode));
+        Assert.Contains("GET", posted.Content.Headers.Allow);
+        Assert.Equal(HttpStatusCode.OK, (await client.SendAsync(new HttpRequestMessage(HttpMethod.Head, path))).StatusCode);
+    }
+
     [Fact]
     public async Task An_unknown_api_route_is_a_problem_details_404()
     {
