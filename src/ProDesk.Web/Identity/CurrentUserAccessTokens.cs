@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using OpenIddict.Abstractions;
+using OpenIddict.EntityFrameworkCore.Models;
 using OpenIddict.Validation;
 using ProDesk.Data;
 using static OpenIddict.Validation.OpenIddictValidationEvents;
@@ -12,7 +13,9 @@ namespace ProDesk.Web.Identity;
 /// password change renews. So each request with a user's token compares that hash with the user's stamp now, as
 /// personal access tokens are read on every request: a tenant taken away, or a password changed ("every token of
 /// yours has ended"), is refused at once rather than when the token expires an hour later. Client-credentials
-/// tokens have no user and carry no hash.
+/// tokens have no user and carry no hash. The same query asks whether the token's own entry is still valid: OpenIddict
+/// revokes every token of an authorization when its code or a refresh token is used twice (RFC 6749 10.5, RFC 9700
+/// 4.14), and a self-contained token would otherwise act on for its hour.
 /// </summary>
 public sealed class CurrentUserAccessTokens(ProDeskDbContext db) : IOpenIddictValidationHandler<ProcessAuthenticationContext>
 {
@@ -31,21 +34,32 @@ public sealed class CurrentUserAccessTokens(ProDeskDbContext db) : IOpenIddictVa
             return;
         }
 
-        var stamp = Guid.TryParse(principal.GetClaim(ProDeskClaims.Subject), out var userId)
-            ? await StampOfAsync(userId, context.CancellationToken)
+        var now = Guid.TryParse(principal.GetClaim(ProDeskClaims.Subject), out var userId)
+            ? await UserAndTokenAsync(userId, principal.GetTokenId(), context.CancellationToken)
             : null;
-        if (stamp is null || StampHash.Of(stamp) != issuedWith)
+        if (now is null || StampHash.Of(now.Stamp) != issuedWith)
         {
             context.Reject(
                 error: OpenIddictConstants.Errors.InvalidToken,
                 description: "The token's user has changed since it was issued (password, roles or tenants); sign in again.");
         }
+        else if (!now.TokenValid)
+        {
+            context.Reject(error: OpenIddictConstants.Errors.InvalidToken, description: "The token has been revoked; sign in again.");
+        }
     }
 
-    private async Task<string?> StampOfAsync(Guid userId, CancellationToken cancellationToken)
+    private sealed record UserAndToken(string Stamp, bool TokenValid);
+
+    private async Task<UserAndToken?> UserAndTokenAsync(Guid userId, string? tokenId, CancellationToken cancellationToken)
     {
         using var identityTablesOnly = db.OnTablesWithoutRowLevelSecurity();
+        // A token issued without an entry (none is, with token storage on) has nothing to look up.
+        Guid? entry = Guid.TryParse(tokenId, out var id) ? id : null;
         // A user who is gone has no stamp, and its token nothing to act as.
-        return await db.Users.AsNoTracking().Where(u => u.Id == userId).Select(u => u.SecurityStamp ?? "").FirstOrDefaultAsync(cancellationToken);
+        return await db.Users.AsNoTracking().Where(u => u.Id == userId)
+            .Select(u => new UserAndToken(u.SecurityStamp ?? "", entry == null
+                || db.Set<OpenIddictEntityFrameworkCoreToken<Guid>>().Any(t => t.Id == entry && t.Status == OpenIddictConstants.Statuses.Valid)))
+            .FirstOrDefaultAsync(cancellationToken);
     }
 }

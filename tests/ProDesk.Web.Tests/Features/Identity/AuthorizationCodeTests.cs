@@ -45,6 +45,13 @@ public sealed class AuthorizationCodeTests(ProDeskApp app) : PostgresTest(app)
 
     private async Task<(HttpClient Browser, JsonElement Tokens)> SignInWithCodeAsync(string email)
     {
+        var (browser, tokens, _) = await SignInWithCodeAndKeepItAsync(email);
+        return (browser, tokens);
+    }
+
+    /// <summary>Also the token request, as a thief who saw the code would send it again.</summary>
+    private async Task<(HttpClient Browser, JsonElement Tokens, Dictionary<string, string> Redeem)> SignInWithCodeAndKeepItAsync(string email)
+    {
         var browser = await App.SignedInAsync(email);
         var (verifier, challenge) = Pkce();
         var authorize = await browser.GetAsync(AuthorizeUrl(challenge));
@@ -54,15 +61,15 @@ public sealed class AuthorizationCodeTests(ProDeskApp app) : PostgresTest(app)
         var query = QueryHelpers.ParseQuery(redirect.Query);
         Assert.Equal("xyz", query["state"].ToString());
 
-        var tokens = await TokenAsync(new()
+        var redeem = new Dictionary<string, string>
         {
             ["grant_type"] = "authorization_code",
             ["client_id"] = DemoSeeder.InteractiveClientId,
             ["redirect_uri"] = DemoSeeder.InteractiveRedirectUri,
             ["code"] = query["code"].ToString(),
             ["code_verifier"] = verifier,
-        });
-        return (browser, tokens);
+        };
+        return (browser, await TokenAsync(redeem), redeem);
     }
 
     [Fact]
@@ -109,6 +116,39 @@ public sealed class AuthorizationCodeTests(ProDeskApp app) : PostgresTest(app)
         var after = await api.GetAsync("/api/v1/tenants/sla-lab/work-items");
         Assert.Equal(HttpStatusCode.Unauthorized, after.StatusCode);
         Assert.Contains("invalid_token", after.Headers.WwwAuthenticate.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_code_used_twice_ends_the_tokens_it_gave_and_those_refreshed_from_them()
+    {
+        var (_, tokens, redeem) = await SignInWithCodeAndKeepItAsync("agent1@prodesk.test");
+        var refreshed = await TokenAsync(new()
+        {
+            ["grant_type"] = "refresh_token",
+            ["client_id"] = DemoSeeder.InteractiveClientId,
+            ["refresh_token"] = tokens.GetProperty("refresh_token").GetString()!,
+        });
+        foreach (var issued in new[] { tokens, refreshed })
+        {
+            Assert.Equal(HttpStatusCode.OK, (await App.CreateClient().WithBearer(issued.GetProperty("access_token").GetString()!).GetAsync("/api/v1/me")).StatusCode);
+        }
+
+        // The code came back: someone else has it too (RFC 6749 10.5), so nothing it gave may act any more.
+        Assert.Equal("invalid_grant", (await TokenAsync(redeem)).GetProperty("error").GetString());
+        foreach (var issued in new[] { tokens, refreshed })
+        {
+            var refused = await App.CreateClient().WithBearer(issued.GetProperty("access_token").GetString()!).GetAsync("/api/v1/me");
+            Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+            Assert.Contains("invalid_token", refused.Headers.WwwAuthenticate.ToString(), StringComparison.Ordinal);
+        }
+
+        var again = await TokenAsync(new()
+        {
+            ["grant_type"] = "refresh_token",
+            ["client_id"] = DemoSeeder.InteractiveClientId,
+            ["refresh_token"] = refreshed.GetProperty("refresh_token").GetString()!,
+        });
+        Assert.Equal("invalid_grant", again.GetProperty("error").GetString());
     }
 
     [Fact]
