@@ -316,7 +316,8 @@ public sealed class MalformedRequestTests(ProDeskApp app) : PostgresTest(app)
     public async Task An_emoji_at_a_columns_limit_is_kept_whole_or_dropped_never_halved()
     {
         var key = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(Repository.SeedDirectory, "acme", "channels.json"))).RootElement.GetProperty("inboundKey").GetString()!;
-        var subject = new string('s', 399) + "\U0001F600 tail";
+        // The cut keeps 399 characters and a "…": the emoji's two halves straddle that line.
+        var subject = new string('s', 398) + "\U0001F600 tail";
         var mail = $"From: Zoe <zoe@example.org>\r\nTo: support@acme.test\r\nSubject: =?UTF-8?B?{Convert.ToBase64String(Encoding.UTF8.GetBytes(subject))}?=\r\n" +
                    "Message-ID: <emoji-cut-1@example.org>\r\nDate: Mon, 30 Nov 2026 08:00:00 +0000\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nHello\r\n";
         using var request = new HttpRequestMessage(HttpMethod.Post, "/channels/email/acme/inbound") { Content = new StringContent(mail, Encoding.UTF8) };
@@ -326,6 +327,6 @@ public sealed class MalformedRequestTests(ProDeskApp app) : PostgresTest(app)
         Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
 
         var stored = await App.InTenantAsync("acme", db => db.WorkItems.Select(w => w.Subject).SingleAsync());
-        Assert.Equal(new string('s', 399), stored);
+        Assert.Equal(new string('s', 398) + "…", stored);
     }
 }
