@@ -54,7 +54,8 @@ public static class ConnectEndpoints
                 .SetClaim(Claims.Name, await applications.GetDisplayNameAsync(application) ?? request.ClientId)
                 .SetClaim(ProDeskClaims.Tenant, tenant.Id.ToString())
                 .SetClaims(Claims.Role, [IdentityExtensions.IntegrationRole]);
-            identity.SetScopes(request.GetScopes().Intersect([IdentityExtensions.ApiScope]));
+            // An integration exists to call the API: asking for no scope gets that one (RFC 6749 3.3 lets a server default it).
+            identity.SetScopes(request.GetScopes().IsEmpty ? [IdentityExtensions.ApiScope] : request.GetScopes().Intersect([IdentityExtensions.ApiScope]));
             identity.SetDestinations(_ => [Destinations.AccessToken]);
             return Results.SignIn(new ClaimsPrincipal(identity), authenticationScheme: OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
         }

@@ -15,7 +15,7 @@ namespace ProDesk.Web.Identity;
 /// yours has ended"), is refused at once rather than when the token expires an hour later. Client-credentials
 /// tokens have no user and carry no hash. The same query asks whether the token's own entry is still valid: OpenIddict
 /// revokes every token of an authorization when its code or a refresh token is used twice (RFC 6749 10.5, RFC 9700
-/// 4.14), and a self-contained token would otherwise act on for its hour.
+/// 4.14), and a self-contained token would otherwise act on for its hour. A token without the "api" scope acts on nothing.
 /// </summary>
 public sealed class CurrentUserAccessTokens(ProDeskDbContext db) : IOpenIddictValidationHandler<ProcessAuthenticationContext>
 {
@@ -28,8 +28,22 @@ public sealed class CurrentUserAccessTokens(ProDeskDbContext db) : IOpenIddictVa
 
     public async ValueTask HandleAsync(ProcessAuthenticationContext context)
     {
-        if (context.IsRejected || context.AccessTokenPrincipal is not { } principal
-            || principal.GetClaim(StampHash.ClaimType) is not { Length: > 0 } issuedWith)
+        if (context.IsRejected || context.AccessTokenPrincipal is not { } principal)
+        {
+            return;
+        }
+
+        // Access tokens are read only by the API and the hubs: one granted without the "api" scope (a client that asked
+        // for openid or profile alone) was not given to act on them (RFC 6750 3.1).
+        if (!principal.HasScope(IdentityExtensions.ApiScope))
+        {
+            context.Reject(
+                error: OpenIddictConstants.Errors.InsufficientScope,
+                description: $"The token was not granted the '{IdentityExtensions.ApiScope}' scope; ask for scope={IdentityExtensions.ApiScope}.");
+            return;
+        }
+
+        if (principal.GetClaim(StampHash.ClaimType) is not { Length: > 0 } issuedWith)
         {
             return;
         }

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -26,12 +27,12 @@ public sealed class AuthorizationCodeTests(ProDeskApp app) : PostgresTest(app)
 
     private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 
-    private static string AuthorizeUrl(string challenge, string state = "xyz", string method = "S256") => QueryHelpers.AddQueryString("/connect/authorize", new Dictionary<string, string?>
+    private static string AuthorizeUrl(string challenge, string state = "xyz", string method = "S256", string scope = "api offline_access") => QueryHelpers.AddQueryString("/connect/authorize", new Dictionary<string, string?>
     {
         ["client_id"] = DemoSeeder.InteractiveClientId,
         ["redirect_uri"] = DemoSeeder.InteractiveRedirectUri,
         ["response_type"] = "code",
-        ["scope"] = "api offline_access",
+        ["scope"] = scope,
         ["code_challenge"] = challenge,
         ["code_challenge_method"] = method,
         ["state"] = state,
@@ -50,11 +51,11 @@ public sealed class AuthorizationCodeTests(ProDeskApp app) : PostgresTest(app)
     }
 
     /// <summary>Also the token request, as a thief who saw the code would send it again.</summary>
-    private async Task<(HttpClient Browser, JsonElement Tokens, Dictionary<string, string> Redeem)> SignInWithCodeAndKeepItAsync(string email)
+    private async Task<(HttpClient Browser, JsonElement Tokens, Dictionary<string, string> Redeem)> SignInWithCodeAndKeepItAsync(string email, string scope = "api offline_access")
     {
         var browser = await App.SignedInAsync(email);
         var (verifier, challenge) = Pkce();
-        var authorize = await browser.GetAsync(AuthorizeUrl(challenge));
+        var authorize = await browser.GetAsync(AuthorizeUrl(challenge, scope: scope));
         Assert.Equal(HttpStatusCode.Redirect, authorize.StatusCode);
         var redirect = authorize.Headers.Location!;
         Assert.StartsWith(DemoSeeder.InteractiveRedirectUri, redirect.ToString(), StringComparison.Ordinal);
@@ -116,6 +117,35 @@ public sealed class AuthorizationCodeTests(ProDeskApp app) : PostgresTest(app)
         var after = await api.GetAsync("/api/v1/tenants/sla-lab/work-items");
         Assert.Equal(HttpStatusCode.Unauthorized, after.StatusCode);
         Assert.Contains("invalid_token", after.Headers.WwwAuthenticate.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_token_granted_without_the_api_scope_acts_on_neither_the_api_nor_a_hub()
+    {
+        var (_, tokens, _) = await SignInWithCodeAndKeepItAsync("agent1@prodesk.test", scope: "openid profile offline_access");
+        Assert.DoesNotContain("api", tokens.GetProperty("scope").GetString()!.Split(' '));
+        var accessToken = tokens.GetProperty("access_token").GetString()!;
+        var api = App.CreateClient().WithBearer(accessToken);
+
+        var me = await api.GetAsync("/api/v1/me");
+        Assert.Equal(HttpStatusCode.Forbidden, me.StatusCode);
+        Assert.Contains("insufficient_scope", me.Headers.WwwAuthenticate.ToString(), StringComparison.Ordinal);
+        var write = await api.PostAsJsonAsync("/api/v1/tenants/acme/conversations",
+            new { from = "x@example.com", subject = "no api scope", body = "b", externalId = "noscope-1" });
+        Assert.Equal(HttpStatusCode.Forbidden, write.StatusCode);
+        Assert.Equal(0, await App.InTenantAsync("acme", db => db.WorkItems.CountAsync(w => w.Subject == "no api scope")));
+
+        await using var hub = App.AgentHub(accessToken);
+        var refused = await Assert.ThrowsAnyAsync<HttpRequestException>(() => hub.StartAsync());
+        Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+
+        // Refreshing it does not add the scope it was never given.
+        var refreshed = await TokenAsync(new Dictionary<string, string>
+        {
+            ["grant_type"] = "refresh_token", ["client_id"] = DemoSeeder.InteractiveClientId, ["refresh_token"] = tokens.GetProperty("refresh_token").GetString()!,
+        });
+        var again = await App.CreateClient().WithBearer(refreshed.GetProperty("access_token").GetString()!).GetAsync("/api/v1/me");
+        Assert.Equal(HttpStatusCode.Forbidden, again.StatusCode);
     }
 
     [Fact]

@@ -63,6 +63,19 @@ public sealed class ClientAccessTokenTests(ProDeskApp app) : PostgresTest(app)
     }
 
     [Fact]
+    public async Task An_integration_that_asks_for_no_scope_gets_the_api_one_and_its_token_acts()
+    {
+        var response = await App.CreateClient().PostAsync("/connect/token", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["grant_type"] = "client_credentials", ["client_id"] = "acme-integration", ["client_secret"] = Browserless.DemoSecret("acme"),
+        }));
+        var issued = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+        Assert.Equal("api", issued.GetProperty("scope").GetString());
+        var client = App.CreateClient().WithBearer(issued.GetProperty("access_token").GetString()!);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/v1/tenants/acme/work-items")).StatusCode);
+    }
+
+    [Fact]
     public async Task A_token_issued_for_another_host_counts_as_checked_on_no_host_but_its_own()
     {
         // Without a configured issuer the token names the host it was asked from; checked there, it must still be
