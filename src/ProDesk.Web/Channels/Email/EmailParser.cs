@@ -104,6 +104,9 @@ public static class EmailParser
             throw new UnparseableEmailException("the message is empty");
         }
 
+        raw = WithLineFeeds(raw);
+        raw = WithBlankLineAfterHeaders(raw);
+
         try
         {
             try
@@ -155,6 +158,78 @@ public static class EmailParser
         }
     }
 
+    /// <summary>
+    /// A message whose lines end in a bare CR (classic Mac OS, some old gateways) has, for MimeKit, one line: every header
+    /// after the first and the whole body vanish into it. With no LF anywhere, each CR becomes CRLF.
+    /// </summary>
+    private static ReadOnlyMemory<byte> WithLineFeeds(ReadOnlyMemory<byte> raw)
+    {
+        var span = raw.Span;
+        if (span.Contains((byte)'\n') || !span.Contains((byte)'\r'))
+        {
+            return raw;
+        }
+
+        var mended = new byte[span.Length + span.Count((byte)'\r')];
+        var at = 0;
+        foreach (var b in span)
+        {
+            mended[at++] = b;
+            if (b == '\r')
+            {
+                mended[at++] = (byte)'\n';
+            }
+        }
+
+        return mended;
+    }
+
+    /// <summary>
+    /// A sender that forgets the blank line between the headers and the body (a script writing the body straight after
+    /// Content-Type) puts the body's first line where a header should be; MimeKit drops that line and all that follows.
+    /// The first line of the top-level headers that is neither a field nor a folded continuation starts the body, as a
+    /// reader would take it. Lines before the first field (an mbox "From " line, a banner) are left to the parser.
+    /// </summary>
+    private static ReadOnlyMemory<byte> WithBlankLineAfterHeaders(ReadOnlyMemory<byte> raw)
+    {
+        var span = raw.Span;
+        var offset = 0;
+        var seenField = false;
+        while (offset < span.Length)
+        {
+            var rest = span[offset..];
+            var end = rest.IndexOf((byte)'\n');
+            var line = end < 0 ? rest : rest[..end];
+            line = line.EndsWith((byte)'\r') ? line[..^1] : line;
+            if (line.IsEmpty)
+            {
+                return raw;
+            }
+
+            if (IsHeaderField(line))
+            {
+                seenField = true;
+            }
+            else if (seenField && line[0] is not ((byte)' ' or (byte)'\t'))
+            {
+                var mended = new byte[span.Length + 2];
+                span[..offset].CopyTo(mended);
+                "\r\n"u8.CopyTo(mended.AsSpan(offset));
+                span[offset..].CopyTo(mended.AsSpan(offset + 2));
+                return mended;
+            }
+
+            if (end < 0)
+            {
+                return raw;
+            }
+
+            offset += end + 1;
+        }
+
+        return raw;
+    }
+
     /// <summary>Lines above the headers skipped at most: a banner or two, not a page of text taken for a mail.</summary>
     private const int MaxLinesBeforeHeaders = 3;
 
@@ -186,7 +261,9 @@ public static class EmailParser
     private static bool IsHeaderField(ReadOnlySpan<byte> line)
     {
         var colon = line.IndexOf((byte)':');
-        return colon > 0 && !line[..colon].ContainsAnyExceptInRange((byte)33, (byte)126);
+        // RFC 5322 4.5.3's obsolete syntax allows white space before the colon ("Subject : hi"), and MimeKit reads it.
+        var name = colon > 0 ? line[..colon].TrimEnd(" \t"u8) : [];
+        return !name.IsEmpty && !name.ContainsAnyExceptInRange((byte)33, (byte)126);
     }
 
     /// <summary>
@@ -270,7 +347,9 @@ public static class EmailParser
         var html = body.Html is null ? null : MailText.Body(body.Html, limits.MaxHtmlChars);
         if (html is not null && TagCount(html) > limits.MaxHtmlTags)
         {
-            throw new UnparseableEmailException($"an HTML body with more than {limits.MaxHtmlTags} tags");
+            // Too many elements to sanitize and show (a 5,000-row report): the text rendering is the body when the mail
+            // has one; only a mail with nothing else is quarantined. The raw mail is kept either way.
+            html = string.IsNullOrWhiteSpace(body.Text) ? throw new UnparseableEmailException($"an HTML body with more than {limits.MaxHtmlTags} tags") : null;
         }
 
         var sanitized = html is null ? null : MailHtmlSanitizer.Instance.Sanitize(html).Trim();
@@ -660,6 +739,16 @@ public static class EmailParser
                     case TextPart textPart when IsBodyCandidate(textPart) && (textPart.IsPlain || textPart.IsHtml) && inAlternative:
                         // Another rendering of a body already taken.
                         break;
+                    case TextPart textPart when IsBodyCandidate(textPart) && textPart.IsEnriched && Text is null:
+                        // RFC 1896 text/enriched (old Eudora, Emacs): its text without the formatting, as the body.
+                        Text = EnrichedText.ToPlainText(TextOf(textPart));
+                        textParent = parent;
+                        textLength = Text.Length;
+                        break;
+                    case TextPart textPart when IsBodyCandidate(textPart) && inAlternative && !textPart.ContentType.IsMimeType("text", "calendar"):
+                        // Renderings for other readers (Gmail's AMP text/x-amp-html, Apple Watch's text/watch-html) beside the
+                        // body: neither body nor a file the customer attached. A calendar invitation's text/calendar is kept.
+                        break;
                     case MimeKit.Tnef.TnefPart tnef:
                         AddTnef(tnef);
                         break;
@@ -847,6 +936,7 @@ public static class EmailParser
         /// </summary>
         private static string DecodedTextOf(TextPart part)
         {
+            MendSoftLineBreaks(part);
             var charset = part.ContentType.Charset?.Trim();
             if (string.Equals(charset, "utf-7", StringComparison.OrdinalIgnoreCase)
                 || string.Equals(charset, "unicode-1-1-utf-7", StringComparison.OrdinalIgnoreCase))
@@ -903,7 +993,11 @@ public static class EmailParser
             }
         }
 
-        /// <summary>Bytes of no known charset: UTF-8 (without its BOM) when they are UTF-8, else windows-1252.</summary>
+        /// <summary>
+        /// Bytes of no known charset: UTF-8 (without its BOM) when they are UTF-8, else windows-1252. UTF-8 text with a few
+        /// bytes that are not (a Latin-1 line pasted from an old file, a signature a gateway appended) is read as both,
+        /// sequence by sequence: one stray byte must not turn every accented letter of the rest into two ("hÃ´tel").
+        /// </summary>
         private static string TextOfBytes(ReadOnlySpan<byte> bytes)
         {
             if (bytes.StartsWith("\uFEFF"u8))
@@ -911,7 +1005,40 @@ public static class EmailParser
                 bytes = bytes[3..];
             }
 
-            return System.Text.Unicode.Utf8.IsValid(bytes) ? Encoding.UTF8.GetString(bytes) : UnlabeledFallback.GetString(bytes);
+            return System.Text.Unicode.Utf8.IsValid(bytes) ? Encoding.UTF8.GetString(bytes) : MostlyUtf8(bytes) ?? UnlabeledFallback.GetString(bytes);
+        }
+
+        /// <summary>UTF-8 sequences as UTF-8 and every other byte as windows-1252; null when no sequence of two or more bytes is UTF-8 (then it is not UTF-8 at all).</summary>
+        private static string? MostlyUtf8(ReadOnlySpan<byte> bytes)
+        {
+            var text = new StringBuilder(bytes.Length);
+            Span<char> chars = stackalloc char[2];
+            var anyMultiByte = false;
+            while (!bytes.IsEmpty)
+            {
+                var ascii = bytes.IndexOfAnyExceptInRange((byte)0, (byte)127);
+                if (ascii != 0)
+                {
+                    var run = ascii < 0 ? bytes : bytes[..ascii];
+                    text.Append(Encoding.ASCII.GetString(run));
+                    bytes = bytes[run.Length..];
+                    continue;
+                }
+
+                if (Rune.DecodeFromUtf8(bytes, out var rune, out var consumed) == System.Buffers.OperationStatus.Done)
+                {
+                    anyMultiByte = true;
+                    text.Append(chars[..rune.EncodeToUtf16(chars)]);
+                    bytes = bytes[consumed..];
+                }
+                else
+                {
+                    text.Append(UnlabeledFallback.GetString(bytes[..1]));
+                    bytes = bytes[1..];
+                }
+            }
+
+            return anyMultiByte ? text.ToString() : null;
         }
 
         private static bool HasUnreadableContentType(MimePart part) =>
@@ -1016,15 +1143,16 @@ public static class EmailParser
 
                 switch (part)
                 {
+                    // Outlook often sends an empty text/plain beside winmail.dat: the TNEF body is the message then.
                     case TextPart text when IsBodyCandidate(text) && text.IsPlain:
-                        Text ??= TextOf(text);
+                        Text = string.IsNullOrWhiteSpace(Text) ? TextOf(text) : Text;
                         break;
                     case TextPart text when IsBodyCandidate(text) && text.IsHtml:
-                        Html ??= TextOf(text);
+                        Html = string.IsNullOrWhiteSpace(Html) ? TextOf(text) : Html;
                         break;
                     case TextPart text when IsBodyCandidate(text) && text.IsRichText:
                         // The rich-text rendering of a body: only worth keeping when there is no other.
-                        if (Text is null && Html is null)
+                        if (string.IsNullOrWhiteSpace(Text) && string.IsNullOrWhiteSpace(Html))
                         {
                             AddPart(text);
                         }
@@ -1103,11 +1231,64 @@ public static class EmailParser
                 return [];
             }
 
+            MendSoftLineBreaks(part);
+
             using var decoded = new MemoryStream();
             part.Content.DecodeTo(decoded);
             return part.Content.Encoding == ContentEncoding.Base64 && Base64Leniently(part.Content, decoded.Length) is { } lenient
                 ? lenient
                 : decoded.ToArray();
+        }
+
+        /// <summary>
+        /// RFC 2045 6.7 (3): white space after a quoted-printable soft line break's '=' (a relay that pads lines) is to be
+        /// deleted; MimeKit keeps the line break then, splitting words ("floo= " + "r" became "floo" and "r" on two lines).
+        /// </summary>
+        private static void MendSoftLineBreaks(MimePart part)
+        {
+            if (part.Content is not { Encoding: ContentEncoding.QuotedPrintable, Stream: { CanSeek: true } stream })
+            {
+                return;
+            }
+
+            using var raw = new MemoryStream();
+            stream.Position = 0;
+            stream.CopyTo(raw);
+            stream.Position = 0;
+            var bytes = raw.GetBuffer().AsSpan(0, (int)raw.Length);
+            if (PaddedSoftBreak(bytes, 0) < 0)
+            {
+                return;
+            }
+
+            var mended = new MemoryStream(bytes.Length);
+            var from = 0;
+            for (var at = PaddedSoftBreak(bytes, 0); at >= 0; at = PaddedSoftBreak(bytes, from))
+            {
+                mended.Write(bytes[from..(at + 1)]);
+                from = at + 1 + bytes[(at + 1)..].IndexOfAnyExcept(" \t"u8);
+            }
+
+            mended.Write(bytes[from..]);
+            mended.Position = 0;
+            part.Content = new MimeContent(mended, ContentEncoding.QuotedPrintable);
+        }
+
+        /// <summary>The index of the next '=' from <paramref name="start"/> followed by spaces or tabs and then a line end; -1 when none.</summary>
+        private static int PaddedSoftBreak(ReadOnlySpan<byte> bytes, int start)
+        {
+            for (var at = bytes[start..].IndexOf((byte)'=') is >= 0 and var i ? start + i : -1; at >= 0;
+                 at = bytes[(at + 1)..].IndexOf((byte)'=') is >= 0 and var next ? at + 1 + next : -1)
+            {
+                var rest = bytes[(at + 1)..];
+                var padding = rest.IndexOfAnyExcept(" \t"u8);
+                if (padding > 0 && (rest[padding] == '\n' || (rest[padding] == '\r' && padding + 1 < rest.Length && rest[padding + 1] == '\n')))
+                {
+                    return at;
+                }
+            }
+
+            return -1;
         }
 
         /// <summary>

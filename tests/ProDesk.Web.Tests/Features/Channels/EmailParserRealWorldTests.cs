@@ -339,4 +339,158 @@ public sealed class EmailParserRealWorldTests
         var inItsCharset = Encoding.GetEncoding(charset).GetBytes(charset == "gb2312" ? "您好，这是一封测试邮件。" : written);
         Assert.Equal(Encoding.GetEncoding(charset).GetString(inItsCharset), EmailParser.Parse(Mail(inItsCharset)).TextBody);
     }
+
+    [Fact]
+    public void A_body_written_straight_under_the_headers_without_a_blank_line_is_the_body()
+    {
+        var raw = Ascii("Message-ID: <p14-01@example.org>\nSubject: no blank line\nFrom: Carol <carol@example.org>\nContent-Type: text/plain; charset=utf-8\nThe body starts right after the headers.\nSecond line.\n");
+
+        var email = EmailParser.Parse(raw);
+
+        Assert.Equal("no blank line", email.Subject);
+        Assert.Equal("carol@example.org", email.FromAddress);
+        Assert.Equal("The body starts right after the headers.\nSecond line.", email.TextBody.TrimEnd());
+    }
+
+    [Fact]
+    public void A_header_with_space_before_its_colon_stays_a_header()
+    {
+        var raw = Ascii("From: Carol <carol@example.org>\nSubject : spaced colon\nContent-Type: text/plain\n\nHello\n");
+
+        var email = EmailParser.Parse(raw);
+
+        Assert.Equal("spaced colon", email.Subject);
+        Assert.Equal("Hello", email.TextBody.TrimEnd());
+    }
+
+    [Fact]
+    public void A_mail_whose_lines_end_in_a_bare_cr_keeps_its_headers_and_lines()
+    {
+        var raw = Encoding.ASCII.GetBytes("From: Carol <carol@example.org>\rTo: support@acme.test\rSubject: bare cr\rMessage-ID: <p14-02@example.org>\rContent-Type: text/plain\r\rline1\rline2\r\rline4\r");
+
+        var email = EmailParser.Parse(raw);
+
+        Assert.Equal("bare cr", email.Subject);
+        Assert.Equal("p14-02@example.org", email.MessageId);
+        Assert.Equal("line1\nline2\n\nline4", email.TextBody.TrimEnd());
+    }
+
+    [Fact]
+    public void The_body_inside_winmail_dat_is_the_message_when_the_text_beside_it_is_empty()
+    {
+        var raw = Ascii("""
+            From: Carol <carol@example.org>
+            Subject: Boiler leak photos
+            MIME-Version: 1.0
+            Content-Type: multipart/mixed; boundary="tn"
+
+            --tn
+            Content-Type: text/plain; charset="us-ascii"
+
+
+            --tn
+            Content-Type: application/ms-tnef; name="winmail.dat"
+            Content-Disposition: attachment; filename="winmail.dat"
+            Content-Transfer-Encoding: base64
+
+            eJ8+IgEAAQaQCAAEAAAAAAABAAEAAQeQBgAIAAAAMTI1MgAAAADKAAEIgAcAGAAAAElQTS5NaWNy
+            b3NvZnQgTWFpbC5Ob3RlADEIAQSAAQATAAAAQm9pbGVyIGxlYWsgcGhvdG9zANcGAQyAAgBPAAAA
+            SGVsbG8sDQpUaGUgYm9pbGVyIGluIGZsYXQgMyBsZWFrcyBhZ2Fpbiwgc2VlIGF0dGFjaGVkIHJl
+            cG9ydC4NClJlZ2FyZHMsIENhcm9sAEMaAgKQBgAOAAAAAQD/////AAAAAAAAAAD9AwIQgAEACwAA
+            AHJlcG9ydC50eHQAKgQCD4AGACEAAABMZWFrIHJlcG9ydDogdmFsdmUgVjMgY29ycm9kZWQuDQoR
+            Cw==
+            --tn--
+            """);
+
+        var email = EmailParser.Parse(raw);
+
+        Assert.Contains("The boiler in flat 3 leaks again", email.TextBody, StringComparison.Ordinal);
+        Assert.Equal("report.txt", Assert.Single(email.Attachments).FileName);
+    }
+
+    [Fact]
+    public void One_stray_latin1_byte_in_utf8_text_spoils_only_itself()
+    {
+        var raw = Join(
+            Ascii("From: a@example.fr\nSubject: x\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\n"),
+            Encoding.UTF8.GetBytes("Bonjour, le chauffe-eau de l'hôtel est en panne.\nEnvoyé depuis mon téléphone\n"),
+            Encoding.Latin1.GetBytes("Liste clients été 2025\n"));
+
+        Assert.Equal("Bonjour, le chauffe-eau de l'hôtel est en panne.\nEnvoyé depuis mon téléphone\nListe clients été 2025", EmailParser.Parse(raw).TextBody.TrimEnd());
+    }
+
+    [Fact]
+    public void Latin1_text_under_a_utf8_label_still_reads_as_latin1()
+    {
+        var raw = Join(Ascii("From: a@example.fr\nSubject: x\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\n"),
+            Encoding.Latin1.GetBytes("Liste clients été 2025, hôtel\n"));
+
+        Assert.Equal("Liste clients été 2025, hôtel", EmailParser.Parse(raw).TextBody.TrimEnd());
+    }
+
+    [Fact]
+    public void A_quoted_printable_soft_break_padded_with_spaces_or_a_tab_still_joins_the_line()
+    {
+        var raw = Encoding.ASCII.GetBytes("From: a@example.org\r\nSubject: qp\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n" +
+            "The technician must come to the second floo= \r\nr, apartment 12, on Monday mor=\t\r\nning. Caf=C3=A9 =3D ok\r\n");
+
+        Assert.Equal("The technician must come to the second floor, apartment 12, on Monday morning. Café = ok", EmailParser.Parse(raw).TextBody.TrimEnd());
+    }
+
+    [Fact]
+    public void A_huge_html_table_beside_a_text_body_gives_the_text_instead_of_quarantine()
+    {
+        var rows = string.Concat(Enumerable.Range(0, 8_000).Select(i => $"<tr><td>{i}</td><td>ok</td></tr>"));
+        var raw = Ascii($"From: reports@example.org\nSubject: nightly\nMIME-Version: 1.0\nContent-Type: multipart/alternative; boundary=\"b\"\n\n--b\nContent-Type: text/plain\n\nNightly report: 8000 rows, all ok.\n--b\nContent-Type: text/html\n\n<table>{rows}</table>\n--b--\n");
+
+        var email = EmailParser.Parse(raw);
+
+        Assert.Equal("Nightly report: 8000 rows, all ok.", email.TextBody.TrimEnd());
+        Assert.Null(email.HtmlBody);
+        var htmlOnly = Ascii($"From: reports@example.org\nSubject: nightly\nContent-Type: text/html\n\n<table>{rows}</table>\n");
+        Assert.Throws<UnparseableEmailException>(() => EmailParser.Parse(htmlOnly));
+    }
+
+    [Fact]
+    public void Renderings_for_amp_and_watches_are_neither_body_nor_attachments()
+    {
+        var raw = Ascii("""
+            From: shop@example.org
+            Subject: parcel
+            MIME-Version: 1.0
+            Content-Type: multipart/alternative; boundary="alt"
+
+            --alt
+            Content-Type: text/plain; charset=utf-8
+
+            Your parcel 3311 is delayed.
+            --alt
+            Content-Type: text/x-amp-html; charset=utf-8
+
+            <!doctype html><html amp4email><body>Your parcel 3311 is delayed (AMP).</body></html>
+            --alt
+            Content-Type: text/watch-html; charset=utf-8
+
+            <b>Parcel 3311 delayed</b>
+            --alt
+            Content-Type: text/html; charset=utf-8
+
+            <p>Your parcel <b>3311</b> is delayed.</p>
+            --alt--
+            """);
+
+        var email = EmailParser.Parse(raw);
+
+        Assert.Equal("Your parcel 3311 is delayed.", email.TextBody.TrimEnd());
+        Assert.Contains("<b>3311</b>", email.HtmlBody, StringComparison.Ordinal);
+        Assert.Empty(email.Attachments);
+    }
+
+    [Fact]
+    public void A_text_enriched_mail_is_read_without_its_formatting()
+    {
+        var raw = Ascii("From: a@example.org\nSubject: enriched\nMIME-Version: 1.0\nContent-Type: text/enriched; charset=us-ascii\n\n<bold>Urgent:</bold> the <italic>pump</italic>\nfailed.\n\nPlease call <<me>.<param>ignored</param>\n");
+
+        Assert.Equal("Urgent: the pump failed.\nPlease call <me>.", EmailParser.Parse(raw).TextBody.TrimEnd());
+    }
 }
