@@ -948,6 +948,13 @@ public static class EmailParser
 
             // UTF-8 too: text labelled utf-8 whose bytes are not (windows-1252 from an old client or a careless
             // script) read as windows-1252 rather than as a row of replacement characters.
+            if (string.IsNullOrEmpty(charset) && part.IsHtml && Decode(part) is var html && !System.Text.Unicode.Utf8.IsValid(html)
+                && MetaCharset(html) is { } declaredInHtml)
+            {
+                // HTML mail that names its charset only in a <meta> (a web mailer's Cyrillic or Greek page): read as the page says.
+                return WithoutByteOrderMark(declaredInHtml.GetString(html));
+            }
+
             if (string.IsNullOrEmpty(charset) || IsAscii(charset) || IsUtf8(charset))
             {
                 // Clients also write us-ascii on 8-bit text they never labelled. MimeKit would take Latin-1, where a curly
@@ -973,6 +980,30 @@ public static class EmailParser
             // Text labelled iso-8859-1 that is really windows-1252 (Outlook's € and curly quotes) is mended in MailText,
             // with the same characters in encoded words.
             return WithoutByteOrderMark(part.GetText(out _));
+        }
+
+        private static readonly System.Text.RegularExpressions.Regex MetaCharsetPattern = new(
+            """<meta\b[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]{1,40})""",
+            System.Text.RegularExpressions.RegexOptions.IgnoreCase | System.Text.RegularExpressions.RegexOptions.CultureInvariant,
+            TimeSpan.FromMilliseconds(200));
+
+        /// <summary>The charset a &lt;meta&gt; in the page's first 2 KB names (the HTML prescan's window, rounded up), when .NET knows it and it is not UTF-8 (the bytes were not).</summary>
+        private static Encoding? MetaCharset(byte[] html)
+        {
+            var head = Encoding.Latin1.GetString(html.AsSpan(0, Math.Min(html.Length, 2048)));
+            if (MetaCharsetPattern.Match(head) is not { Success: true } match || IsUtf8(match.Groups[1].Value))
+            {
+                return null;
+            }
+
+            try
+            {
+                return Encoding.GetEncoding(match.Groups[1].Value);
+            }
+            catch (ArgumentException)
+            {
+                return null;
+            }
         }
 
         /// <summary>Whether every byte sequence is a character of <paramref name="charset"/>; true for a charset .NET does not know (MimeKit decides then).</summary>

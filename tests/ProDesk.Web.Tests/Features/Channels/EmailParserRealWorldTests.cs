@@ -493,4 +493,16 @@ public sealed class EmailParserRealWorldTests
 
         Assert.Equal("Urgent: the pump failed.\nPlease call <me>.", EmailParser.Parse(raw).TextBody.TrimEnd());
     }
+
+    [Fact]
+    public void Html_that_names_its_charset_only_in_a_meta_is_read_in_that_charset()
+    {
+        var raw = Join(Ascii("From: a@example.ru\nSubject: meta\nMIME-Version: 1.0\nContent-Type: text/html\nContent-Transfer-Encoding: 8bit\n\n"),
+            Encoding.GetEncoding("windows-1251").GetBytes("<html><head><meta http-equiv=\"Content-Type\" content=\"text/html; charset=windows-1251\"></head><body>Привет, котёл сломан.</body></html>\n"));
+
+        var email = EmailParser.Parse(raw);
+
+        Assert.Equal("Привет, котёл сломан.", email.TextBody.TrimEnd());
+        Assert.Contains("Привет", email.HtmlBody, StringComparison.Ordinal);
+    }
 }
