@@ -123,8 +123,12 @@ public sealed class IngestMessage(ProDeskDbContext db, ITenantContext tenants, S
             : message;
     }
 
-    /// <summary>The key a message's external id is stored under: one namespace per channel.</summary>
-    public static string MessageKey(InboundMessage message) => $"{message.Channel}:{message.ExternalId}";
+    /// <summary>
+    /// The key a message's external id is stored under: one namespace per channel, but SMS and WhatsApp share Twilio's
+    /// one MessageSid space, so a SID is one message whichever of them it arrives as (keys written before this, as
+    /// "whatsapp:SID", are only missed by a redelivery across the upgrade).
+    /// </summary>
+    public static string MessageKey(InboundMessage message) => $"{(message.Channel == "whatsapp" ? "sms" : message.Channel)}:{message.ExternalId}";
 
     private async Task<Result> TryOnceAsync(InboundMessage message, Action<Result>? alsoSave, bool probe, CancellationToken cancellationToken)
     {

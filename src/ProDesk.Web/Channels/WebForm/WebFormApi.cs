@@ -59,13 +59,8 @@ public static class WebFormApi
     {
         var limits = options.Value;
         var html = WantsHtml(context.Request);
-        var found = await ChannelTenant.FindAsync(context, tenant);
-        using var scope = ChannelTenant.Enter(context, found);
-        if (found is null)
-        {
-            return WrongKey(html);
-        }
-
+        // The request is judged as a request before any tenant is looked up, as the SMS route does: an answer that
+        // differed for a known and an unknown slug would tell a stranger which client companies the desk serves.
         if (!context.Request.HasFormContentType)
         {
             return Problem(html, StatusCodes.Status415UnsupportedMediaType, "Send a form", "Content-Type: must be application/x-www-form-urlencoded or multipart/form-data");
@@ -75,6 +70,13 @@ public static class WebFormApi
         if (form.Problem is { } unreadable)
         {
             return Problem(html, unreadable.Status, unreadable.Title, unreadable.Detail);
+        }
+
+        var found = await ChannelTenant.FindAsync(context, tenant);
+        using var scope = ChannelTenant.Enter(context, found);
+        if (found is null)
+        {
+            return WrongKey(html);
         }
 
         var fields = form.Fields!;
@@ -124,6 +126,10 @@ public static class WebFormApi
 
     private sealed record ReadForm(IFormCollection? Fields, ReadProblem? Problem);
 
+    private const int FieldNameLimit = 256;
+
+    private const int FieldValueLimit = 1024 * 1024;
+
     private static async Task<ReadForm> ReadFormAsync(HttpContext context, WebFormOptions limits, CancellationToken cancellationToken)
     {
         var tooLarge = new ReadProblem(StatusCodes.Status413PayloadTooLarge, "Submission too large", $"attachments: at most {limits.MaxRequestBytes} bytes in all");
@@ -141,8 +147,8 @@ public static class WebFormApi
         context.Features.Set<IFormFeature>(new FormFeature(context.Request, new Microsoft.AspNetCore.Http.Features.FormOptions
         {
             ValueCountLimit = 64,
-            KeyLengthLimit = 256,
-            ValueLengthLimit = 1024 * 1024,
+            KeyLengthLimit = FieldNameLimit,
+            ValueLengthLimit = FieldValueLimit,
             MultipartBodyLengthLimit = limits.MaxRequestBytes,
             MultipartHeadersCountLimit = 16,
         }));
@@ -154,12 +160,18 @@ public static class WebFormApi
         {
             return new ReadForm(null, tooLarge);
         }
-        catch (InvalidDataException e) when (e.Message.Contains("length limit", StringComparison.Ordinal) && !context.RequestAborted.IsCancellationRequested)
+        catch (InvalidDataException e) when (e.Message.Contains("length limit", StringComparison.OrdinalIgnoreCase) && !e.Message.Contains("body length", StringComparison.OrdinalIgnoreCase)
+            && !context.RequestAborted.IsCancellationRequested)
         {
-            // One field over the form reader's own limit (1 MB a value): no field of ours may be nearly that long, and the
-            // only one people write at length is the message.
+            // A field name or value over the form reader's own limits. The reader does not say which field (the urlencoded
+            // one even reports a long value as a long key), so neither can we: the answer names the form and our limits.
             return new ReadForm(null, new ReadProblem(StatusCodes.Status413PayloadTooLarge, "Submission too large",
-                $"message: at most {limits.MaxMessageLength} characters (a field of the form was longer than the form reader takes)"));
+                $"form: a field's name or value is longer than the form reader takes ({FieldNameLimit} and {FieldValueLimit} characters); "
+                + $"name and subject take at most {limits.MaxNameLength} and {limits.MaxSubjectLength}, message at most {limits.MaxMessageLength}"));
+        }
+        catch (InvalidDataException e) when (e.Message.Contains("body length limit", StringComparison.OrdinalIgnoreCase) && !context.RequestAborted.IsCancellationRequested)
+        {
+            return new ReadForm(null, tooLarge);
         }
         catch (Exception e) when (RequestForms.IsMalformed(e, context))
         {

@@ -130,6 +130,11 @@ public sealed class SmsTests(ProDeskApp app) : PostgresTest(app)
 
         Assert.All([.. responses, again], r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
         Assert.Single(Assert.Single(await ItemsAsync()).Messages);
+
+        // One SID is one message in Twilio's namespace, whether it says SMS or WhatsApp.
+        var asWhatsApp = Sms(from: "whatsapp:+15551230001", body: "the same message again", sid: "SM0123456789abcdef0123456789abcdef");
+        Assert.Equal(HttpStatusCode.OK, (await WebhookAsync(App, asWhatsApp)).StatusCode);
+        Assert.Single(Assert.Single(await ItemsAsync()).Messages);
     }
 
     [Fact]

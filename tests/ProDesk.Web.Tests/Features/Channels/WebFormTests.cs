@@ -219,10 +219,15 @@ public sealed class WebFormTests(ProDeskApp app) : PostgresTest(app)
         Assert.Equal("is required", empty.GetProperty("errors").GetProperty("email")[0].GetString());
         Assert.Equal("is required", empty.GetProperty("errors").GetProperty("message")[0].GetString());
 
-        // Longer than the form reader takes at all: still named.
-        var huge = await SubmitAsync(Form(message: new string('x', 1_100_000)));
-        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, huge.StatusCode);
-        Assert.StartsWith("message:", (await JsonAsync(huge)).GetProperty("detail").GetString(), StringComparison.Ordinal);
+        // Longer than the form reader takes at all: the reader does not say which field, so the answer blames none wrongly.
+        foreach (var tooLong in new[] { With(Form(), "name", new string('x', 1_100_000)), With(Form(), new string('f', 300), "v") })
+        {
+            var huge = await SubmitAsync(tooLong);
+            Assert.Equal(HttpStatusCode.RequestEntityTooLarge, huge.StatusCode);
+            var detail = (await JsonAsync(huge)).GetProperty("detail").GetString()!;
+            Assert.StartsWith("form: a field's name or value is longer than the form reader takes", detail, StringComparison.Ordinal);
+            Assert.Contains("message at most 10000", detail, StringComparison.Ordinal);
+        }
 
         var page = await SubmitAsync(Form(email: "<b>x</b>"), browser: true);
         Assert.Equal(HttpStatusCode.BadRequest, page.StatusCode);
@@ -258,6 +263,16 @@ public sealed class WebFormTests(ProDeskApp app) : PostgresTest(app)
         Assert.Equal((a.GetProperty("title").GetString(), a.GetProperty("detail").GetString()), (b.GetProperty("title").GetString(), b.GetProperty("detail").GetString()));
         Assert.Empty(await ItemsAsync());
         Assert.Empty(await ItemsAsync("merlion"));
+
+        // A request that is no form is answered as such whichever slug it names: the answer does not tell which exist.
+        foreach (var slug in new[] { "acme", "no-such-tenant" })
+        {
+            var json = await App.CreateClient().SendAsync(Post(new StringContent("{}", System.Text.Encoding.UTF8, "application/json"), slug));
+            Assert.Equal(HttpStatusCode.UnsupportedMediaType, json.StatusCode);
+            var cut = new StringContent("--xx\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nb");
+            cut.Headers.ContentType = System.Net.Http.Headers.MediaTypeHeaderValue.Parse("multipart/form-data; boundary=xx");
+            Assert.Equal(HttpStatusCode.BadRequest, (await App.CreateClient().SendAsync(Post(cut, slug))).StatusCode);
+        }
     }
 
     [Fact]
