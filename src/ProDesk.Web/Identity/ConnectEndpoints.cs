@@ -78,15 +78,34 @@ public static class ConnectEndpoints
         return Refuse(Errors.UnsupportedGrantType, "This grant type is not supported.");
     }
 
-    private static async Task<IResult> AuthorizeAsync(HttpContext context, UserManager<AppUser> users, SignInManager<AppUser> signIn)
+    private static async Task<IResult> AuthorizeAsync(HttpContext context, UserManager<AppUser> users, SignInManager<AppUser> signIn, TimeProvider clock)
     {
         var request = context.GetOpenIddictServerRequest() ?? throw new InvalidOperationException("Not an OpenIddict request.");
         var cookie = await context.AuthenticateAsync(IdentityConstants.ApplicationScheme);
         var user = cookie.Succeeded ? await users.GetUserAsync(cookie.Principal!) : null;
+        // OpenID Connect Core 3.1.2.1: prompt=login, or a session older than max_age, asks for the password again. The
+        // session is ended first, so coming back here is only possible through the sign-in form.
+        var signedInAt = cookie.Properties?.IssuedUtc;
+        if (user is not null && (request.HasPromptValue(PromptValues.Login)
+            || (request.MaxAge is { } maxAge && (signedInAt is null || clock.GetUtcNow() - signedInAt.Value > TimeSpan.FromSeconds(maxAge)))))
+        {
+            await context.SignOutAsync(IdentityConstants.ApplicationScheme);
+            user = null;
+        }
+
         if (user is null)
         {
-            // Sign in first, then come back here with the same request.
-            var query = context.Request.HasFormContentType ? QueryString.Create(context.Request.Form) : context.Request.QueryString;
+            // prompt=none: the client asked that no page be shown; it hears that a sign-in is needed instead (3.1.2.6).
+            if (request.HasPromptValue(PromptValues.None))
+            {
+                return Refuse(Errors.LoginRequired, "The user is not signed in.");
+            }
+
+            // Sign in first, then come back here with the same request (without prompt=login or max_age: the sign-in is fresh).
+            var parameters = (context.Request.HasFormContentType ? context.Request.Form.AsEnumerable() : context.Request.Query.AsEnumerable())
+                .Where(p => p.Key is not (Parameters.Prompt or Parameters.MaxAge));
+            var prompt = string.Join(' ', request.GetPromptValues().Remove(PromptValues.Login));
+            var query = QueryString.Create(prompt.Length > 0 ? parameters.Append(new(Parameters.Prompt, prompt)) : parameters);
             return Results.Challenge(new AuthenticationProperties { RedirectUri = context.Request.PathBase + context.Request.Path + query }, [IdentityConstants.ApplicationScheme]);
         }
 

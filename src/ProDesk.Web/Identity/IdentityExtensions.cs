@@ -139,6 +139,9 @@ public static class IdentityExtensions
                     .AllowRefreshTokenFlow();
                 // S256 only: a "plain" challenge is the verifier itself, no protection against a stolen code (OAuth 2.1).
                 options.Configure(server => server.CodeChallengeMethods.Remove(CodeChallengeMethods.Plain));
+                // No form_post: OpenIddict's self-submitting page runs an inline script our Content-Security-Policy refuses,
+                // so it was advertised and never worked. Clients get the code in the query (or fragment).
+                options.Configure(server => server.ResponseModes.Remove(ResponseModes.FormPost));
                 options.RegisterScopes(ApiScope, Scopes.OfflineAccess, Scopes.OpenId, Scopes.Email, Scopes.Profile, Scopes.Roles);
                 options.SetAccessTokenLifetime(TimeSpan.FromHours(1))
                     .SetRefreshTokenLifetime(TimeSpan.FromDays(14));

@@ -27,7 +27,10 @@ public sealed class AuthorizationCodeTests(ProDeskApp app) : PostgresTest(app)
 
     private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 
-    private static string AuthorizeUrl(string challenge, string state = "xyz", string method = "S256", string scope = "api offline_access") => QueryHelpers.AddQueryString("/connect/authorize", new Dictionary<string, string?>
+    private static string AuthorizeUrl(string challenge, string state = "xyz", string method = "S256", string scope = "api offline_access", string? prompt = null) =>
+        QueryHelpers.AddQueryString(AuthorizeUrlWithout(challenge, state, method, scope), prompt is null ? [] : new Dictionary<string, string?> { ["prompt"] = prompt });
+
+    private static string AuthorizeUrlWithout(string challenge, string state, string method, string scope) => QueryHelpers.AddQueryString("/connect/authorize", new Dictionary<string, string?>
     {
         ["client_id"] = DemoSeeder.InteractiveClientId,
         ["redirect_uri"] = DemoSeeder.InteractiveRedirectUri,
@@ -188,6 +191,55 @@ public sealed class AuthorizationCodeTests(ProDeskApp app) : PostgresTest(app)
         Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
         var location = response.Headers.Location!.ToString();
         Assert.StartsWith("http://localhost/login?ReturnUrl=%2Fconnect%2Fauthorize", location, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Prompt_none_without_a_session_tells_the_client_a_sign_in_is_needed_and_with_one_gives_the_code()
+    {
+        var refused = await App.Client().GetAsync(AuthorizeUrl(Pkce().Challenge, prompt: "none"));
+        Assert.Equal(HttpStatusCode.Redirect, refused.StatusCode);
+        Assert.StartsWith(DemoSeeder.InteractiveRedirectUri, refused.Headers.Location!.ToString(), StringComparison.Ordinal);
+        var answer = QueryHelpers.ParseQuery(refused.Headers.Location.Query);
+        Assert.Equal(("login_required", "xyz"), (answer["error"].ToString(), answer["state"].ToString()));
+        Assert.False(answer.ContainsKey("code"));
+
+        var browser = await App.SignedInAsync("agent1@prodesk.test");
+        var silent = await browser.GetAsync(AuthorizeUrl(Pkce().Challenge, prompt: "none"));
+        Assert.Equal(HttpStatusCode.Redirect, silent.StatusCode);
+        Assert.NotEmpty(QueryHelpers.ParseQuery(silent.Headers.Location!.Query)["code"].ToString());
+    }
+
+    [Fact]
+    public async Task Prompt_login_asks_for_the_password_again_even_within_a_session()
+    {
+        var browser = await App.SignedInAsync("agent1@prodesk.test");
+        var asked = await browser.GetAsync(AuthorizeUrl(Pkce().Challenge, prompt: "login"));
+        Assert.Equal(HttpStatusCode.Redirect, asked.StatusCode);
+        Assert.StartsWith("http://localhost/login?ReturnUrl=", asked.Headers.Location!.ToString(), StringComparison.Ordinal);
+        var returnUrl = QueryHelpers.ParseQuery(asked.Headers.Location.Query)["ReturnUrl"].ToString();
+        Assert.DoesNotContain("prompt=", returnUrl, StringComparison.Ordinal);
+
+        // The session ended: going straight back without the password gives no code.
+        var straightBack = await browser.GetAsync(returnUrl);
+        Assert.StartsWith("http://localhost/login", straightBack.Headers.Location!.ToString(), StringComparison.Ordinal);
+
+        Assert.Equal(HttpStatusCode.Redirect, (await browser.PostLoginAsync("agent1@prodesk.test", Browserless.DemoPassword)).StatusCode);
+        var given = await browser.GetAsync(returnUrl);
+        Assert.StartsWith(DemoSeeder.InteractiveRedirectUri, given.Headers.Location!.ToString(), StringComparison.Ordinal);
+        Assert.NotEmpty(QueryHelpers.ParseQuery(given.Headers.Location.Query)["code"].ToString());
+    }
+
+    [Fact]
+    public async Task Form_post_is_neither_advertised_nor_used_to_hand_out_a_code()
+    {
+        var discovery = JsonDocument.Parse(await App.CreateClient().GetStringAsync("/.well-known/openid-configuration")).RootElement;
+        Assert.DoesNotContain("form_post", discovery.GetProperty("response_modes_supported").EnumerateArray().Select(m => m.GetString()));
+
+        var browser = await App.SignedInAsync("agent1@prodesk.test");
+        var response = await browser.GetAsync(QueryHelpers.AddQueryString(AuthorizeUrl(Pkce().Challenge), "response_mode", "form_post"));
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.DoesNotContain("name=\"code\"", body, StringComparison.Ordinal);
+        Assert.False(response.Headers.Location is { } to && QueryHelpers.ParseQuery(to.Query).ContainsKey("code"));
     }
 
     [Fact]
