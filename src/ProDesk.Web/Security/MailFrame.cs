@@ -42,7 +42,7 @@ public static partial class MailFrame
     private const string Head =
         "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><meta name=\"referrer\" content=\"no-referrer\">" +
         "<style>body{margin:.5rem;font:15px/1.45 system-ui,-apple-system,\"Segoe UI\",Roboto,sans-serif;color:#1d2330;overflow-wrap:anywhere}" +
-        "img{max-width:100%;height:auto}table{max-width:100%}pre{white-space:pre-wrap}</style></head><body>";
+        "img{max-width:100%;height:auto}table{max-width:100%}pre{white-space:pre-wrap}</style></head><body dir=\"auto\">";
 
     private const string Tail = "</body></html>";
 

@@ -23,7 +23,7 @@ namespace ProDesk.Web.Channels.Email;
 /// <see cref="Instance"/> is shared by every request and job.
 /// </para>
 /// </summary>
-public sealed class MailHtmlSanitizer
+public sealed partial class MailHtmlSanitizer
 {
     private static readonly string[] Tags =
     [
@@ -85,8 +85,32 @@ public sealed class MailHtmlSanitizer
     /// <summary>The shared, read-only configured instance.</summary>
     public static MailHtmlSanitizer Instance { get; } = new();
 
-    /// <summary>The safe fragment for <paramref name="html"/> (a whole document is reduced to its body's content).</summary>
-    public string Sanitize(string html) => sanitizer.Sanitize(html);
+    /// <summary>
+    /// The safe fragment for <paramref name="html"/> (a whole document is reduced to its body's content). A right-to-left
+    /// direction set on the document's html or body element, which goes with them, is kept on a div around the content:
+    /// an Arabic or Hebrew mail would otherwise read left to right, its punctuation on the wrong side.
+    /// </summary>
+    public string Sanitize(string html)
+    {
+        var safe = sanitizer.Sanitize(html);
+        return RootDirectionOf(html) is { } direction && safe.Length > 0 ? $"<div dir=\"{direction}\">{safe}</div>" : safe;
+    }
+
+    private static string? RootDirectionOf(string html)
+    {
+        try
+        {
+            return RootDirection().Match(html) is { Success: true } root ? root.Groups[1].Value.ToLowerInvariant() : null;
+        }
+        catch (System.Text.RegularExpressions.RegexMatchTimeoutException)
+        {
+            return null; // thousands of unclosed "<html" in a hostile mail: it reads left to right
+        }
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex("""<(?:html|body)\b[^>]*?\sdir\s*=\s*["']?(rtl|auto)\b""",
+        System.Text.RegularExpressions.RegexOptions.IgnoreCase | System.Text.RegularExpressions.RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 200)]
+    private static partial System.Text.RegularExpressions.Regex RootDirection();
 
     private static void Replace(ISet<string> set, string[] values)
     {

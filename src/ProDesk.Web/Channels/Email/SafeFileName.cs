@@ -62,10 +62,20 @@ public static class SafeFileName
         }
 
         // Leading dots hide the file or walk up a directory; trailing dots and spaces are dropped by Windows, which would change the extension.
-        var result = text.ToString().TrimStart('.', ' ').TrimEnd('.', ' ');
+        var kept = text.ToString().TrimEnd('.', ' ');
+        var result = kept.TrimStart('.', ' ');
         if (result.Length == 0)
         {
             return fallback;
+        }
+
+        if (result.Length < kept.Length && !result.Contains('.', StringComparison.Ordinal) && result.Length <= MaxExtensionLength
+            && MimeKit.MimeTypes.GetMimeType("x." + result) != "application/octet-stream")
+        {
+            // ".pdf" or "..pdf": a known extension without a name stays the extension, of the fallback's name, so the file
+            // still opens in its program (".htaccess" is a name, and stays "htaccess").
+            var fallbackDot = fallback.LastIndexOf('.');
+            result = $"{(fallbackDot > 0 ? fallback[..fallbackDot] : fallback)}.{result}";
         }
 
         var dot = result.IndexOf('.', StringComparison.Ordinal);

@@ -5,6 +5,7 @@ using AngleSharp.Dom;
 using AngleSharp.Html.Dom;
 using AngleSharp.Html.Parser;
 using MimeKit;
+using ProDesk.Web.Channels.Email;
 using ProDesk.Web.Tests.Infrastructure;
 
 namespace ProDesk.Web.Tests.Features.Security;
@@ -47,6 +48,28 @@ public sealed class SafeRenderingTests(ProDeskApp app) : PostgresTest(app)
         // Plain text keeps its line breaks and spaces (white-space: pre-wrap), as text.
         Assert.Equal($"{ScriptTag}\n  {BrokenOutAttribute}", page.QuerySelector(".thread .message .body")!.TextContent);
         Assert.Contains(page.QuerySelectorAll("[data-testid=attachments] a"), a => a.TextContent.Contains("img src=x onerror=alert(1)", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Right_to_left_text_reads_right_to_left_and_a_mails_own_direction_is_kept()
+    {
+        var integration = await App.IntegrationClientAsync("acme");
+        var created = await integration.PostAsJsonAsync("/api/v1/tenants/acme/conversations",
+            new { from = "salma@example.org", name = "سلمى", subject = "الطلب 4711 لم يصل", body = "مرحبا، الطلب 4711 لم يصل.", externalId = "rtl-1" });
+        var id = JsonDocument.Parse(await created.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetGuid();
+        var agent = await App.SignedInAsync("agent1@prodesk.test");
+
+        var page = new HtmlParser().ParseDocument(await agent.GetStringAsync($"/agent/items/acme/{id}"));
+        Assert.Equal("auto", page.QuerySelector("h1")!.GetAttribute("dir"));
+        Assert.Equal("auto", page.QuerySelector(".thread .message .body")!.GetAttribute("dir"));
+        Assert.NotNull(page.QuerySelector(".thread .message strong bdi"));
+
+        // The sanitizer drops html and body with their attributes; the direction they set is kept around the content.
+        var html = MailHtmlSanitizer.Instance.Sanitize("<html dir=\"rtl\"><body><p>مرحبا <b>4711</b></p><p dir=\"ltr\">English line</p></body></html>");
+        var fragment = new HtmlParser().ParseDocument(html).Body!;
+        Assert.Equal("rtl", fragment.Children.Single().GetAttribute("dir"));
+        Assert.Equal("ltr", fragment.QuerySelectorAll("p")[1].GetAttribute("dir"));
+        Assert.DoesNotContain("dir", MailHtmlSanitizer.Instance.Sanitize("<html><body><p>Hello</p></body></html>"), StringComparison.Ordinal);
     }
 
     [Fact]
