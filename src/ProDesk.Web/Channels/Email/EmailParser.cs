@@ -784,6 +784,13 @@ public static class EmailParser
                 TakeBodyFromForwarded(inner);
             }
 
+            if (string.IsNullOrWhiteSpace(Text) && string.IsNullOrWhiteSpace(Html)
+                && Attachments.FirstOrDefault(a => CalendarSummary.IsCalendar(a.ContentType)) is { } calendar)
+            {
+                // Outlook's "Canceled:" and "Accepted:" mails are a calendar part alone: what it says is the message.
+                Text = CalendarSummary.Of(calendar.Content);
+            }
+
             if (string.IsNullOrWhiteSpace(Text) && string.IsNullOrWhiteSpace(Html) && root is not null && IsEncrypted(root.ContentType))
             {
                 // Otherwise the agent sees an empty message and a file that says "Version: 1".
@@ -1248,6 +1255,19 @@ public static class EmailParser
             if (attachmentBytes > limits.MaxAttachmentBytes)
             {
                 throw new UnparseableEmailException($"attachments larger than {limits.MaxAttachmentBytes} bytes in total");
+            }
+
+            // Gmail sends an invitation twice: as the text/calendar rendering and as invite.ics. One file, under the sender's name for it.
+            if (CalendarSummary.IsCalendar(attachment.ContentType)
+                && Attachments.FindIndex(a => CalendarSummary.IsCalendar(a.ContentType) && CalendarSummary.Same(a.Content, attachment.Content)) is >= 0 and var same)
+            {
+                attachmentBytes -= attachment.Content.Length;
+                if (Attachments[same].FileName.StartsWith("attachment-", StringComparison.Ordinal))
+                {
+                    Attachments[same] = attachment with { ContentType = Attachments[same].ContentType };
+                }
+
+                return Attachments[same];
             }
 
             Attachments.Add(attachment);

@@ -505,4 +505,93 @@ public sealed class EmailParserRealWorldTests
         Assert.Equal("Привет, котёл сломан.", email.TextBody.TrimEnd());
         Assert.Contains("Привет", email.HtmlBody, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void A_calendar_cancellation_alone_is_summed_up_as_the_message()
+    {
+        var raw = Ascii("""
+            From: Carol Customer <carol@example.org>
+            Subject: Canceled: Boiler quote review
+            MIME-Version: 1.0
+            Content-Type: text/calendar; charset="utf-8"; method=CANCEL
+
+            BEGIN:VCALENDAR
+            METHOD:CANCEL
+            PRODID:Microsoft Exchange Server 2010
+            VERSION:2.0
+            BEGIN:VTIMEZONE
+            TZID:W. Europe Standard Time
+            BEGIN:STANDARD
+            DTSTART:16010101T030000
+            END:STANDARD
+            END:VTIMEZONE
+            BEGIN:VEVENT
+            ORGANIZER;CN=Carol Customer:mailto:carol@example.org
+            ATTENDEE;ROLE=REQ-PARTICIPANT;PARTSTAT=NEEDS-ACTION;CN=ACME Support:mailto:support@acme.test
+            DESCRIPTION;LANGUAGE=en-US:Let's review the boiler replacement quote.\n\nDial-in: +33 1 23 4
+             5 67 89\n
+            SUMMARY;LANGUAGE=en-US:Boiler quote review
+            DTSTART;TZID=W. Europe Standard Time:20250610T140000
+            DTEND;TZID=W. Europe Standard Time:20250610T150000
+            LOCATION;LANGUAGE=en-US:Microsoft Teams Meeting
+            STATUS:CANCELLED
+            END:VEVENT
+            END:VCALENDAR
+            """);
+
+        var email = EmailParser.Parse(raw);
+
+        Assert.Equal(
+            "Meeting cancelled: Boiler quote review\nWhen: 2025-06-10 14:00–15:00 (W. Europe Standard Time)\nWhere: Microsoft Teams Meeting\n"
+            + "Organizer: Carol Customer <carol@example.org>\n\nLet's review the boiler replacement quote.\n\nDial-in: +33 1 23 45 67 89",
+            email.TextBody.TrimEnd());
+        Assert.Equal("text/calendar", Assert.Single(email.Attachments).ContentType);
+    }
+
+    [Fact]
+    public void A_calendar_reply_says_who_answered_what()
+    {
+        var raw = Ascii("""
+            From: Bob <bob@example.org>
+            Subject: Accepted: Site visit
+            MIME-Version: 1.0
+            Content-Type: multipart/alternative; boundary="r"
+
+            --r
+            Content-Type: text/plain; charset=utf-8
+
+
+            --r
+            Content-Type: text/calendar; charset=utf-8; method=REPLY
+
+            BEGIN:VCALENDAR
+            METHOD:REPLY
+            BEGIN:VEVENT
+            ATTENDEE;PARTSTAT=ACCEPTED;CN="Bob Builder":mailto:bob@example.org
+            SUMMARY:Site visit
+            DTSTART:20250612T080000Z
+            DTEND:20250612T090000Z
+            END:VEVENT
+            END:VCALENDAR
+            --r--
+            """);
+
+        Assert.Equal("Bob Builder <bob@example.org> accepted: Site visit\nWhen: 2025-06-12 08:00–09:00 (UTC)", EmailParser.Parse(raw).TextBody.TrimEnd());
+    }
+
+    [Fact]
+    public void An_invitation_sent_as_rendering_and_as_a_file_is_one_file_under_its_name()
+    {
+        const string ics = "BEGIN:VCALENDAR\nMETHOD:REQUEST\nBEGIN:VEVENT\nSUMMARY:Quote review\nDTSTART:20250610T120000Z\nEND:VEVENT\nEND:VCALENDAR\n";
+        var base64 = Convert.ToBase64String(Encoding.ASCII.GetBytes(ics.ReplaceLineEndings("\r\n")));
+        var raw = Ascii($"From: a@example.org\nSubject: Invitation: Quote review\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"m\"\n\n--m\n"
+            + "Content-Type: multipart/alternative; boundary=\"a\"\n\n--a\nContent-Type: text/plain\n\nYou have been invited to Quote review.\n--a\n"
+            + $"Content-Type: text/calendar; charset=UTF-8; method=REQUEST\n\n{ics}--a--\n\n--m\n"
+            + $"Content-Type: application/ics; name=\"invite.ics\"\nContent-Disposition: attachment; filename=\"invite.ics\"\nContent-Transfer-Encoding: base64\n\n{base64}\n--m--\n");
+
+        var email = EmailParser.Parse(raw);
+
+        Assert.Equal("You have been invited to Quote review.", email.TextBody.TrimEnd());
+        Assert.Equal("invite.ics", Assert.Single(email.Attachments).FileName);
+    }
 }
