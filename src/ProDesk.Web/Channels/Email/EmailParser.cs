@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
 using MimeKit;
@@ -150,7 +151,7 @@ public static class EmailParser
                 message = new MimeParser(options, stream, MimeFormat.Entity, persistent: true).ParseMessage();
             }
 
-            return Read(message, options, limits);
+            return Read(message, options, limits, raw.Span);
         }
         finally
         {
@@ -337,7 +338,7 @@ public static class EmailParser
         return options;
     }
 
-    private static ParsedEmail Read(MimeMessage message, ParserOptions options, EmailParserLimits limits)
+    private static ParsedEmail Read(MimeMessage message, ParserOptions options, EmailParserLimits limits, ReadOnlySpan<byte> raw)
     {
         var headers = message.Headers;
         var from = Customer(message);
@@ -370,6 +371,11 @@ public static class EmailParser
             text = fromHtml;
         }
 
+        if (CutOffAttachment(message.Body, raw, body.Attachments) is { } cutOff)
+        {
+            text = $"{text.TrimEnd()}\n\n[{cutOff}]";
+        }
+
         var subject = MailText.Line(message.Subject, MaxSubjectLength);
         var (addressed, deliveredTo) = Recipients(message, options);
 
@@ -393,6 +399,26 @@ public static class EmailParser
             DeliveryStatus = body.DeliveryStatus,
             IsReadReceipt = body.IsReadReceipt,
         };
+    }
+
+    /// <summary>
+    /// A note for the agent when the mail ends inside a multipart whose closing boundary never comes and its last part
+    /// is a file: the mail was cut off (a full mailbox, a relay's size limit, a client that crashed), and that file is
+    /// likely missing its end. Taken as it is rather than quarantined, since its text is usually all there.
+    /// </summary>
+    private static string? CutOffAttachment(MimeEntity? body, ReadOnlySpan<byte> raw, List<ParsedAttachment> attachments)
+    {
+        var unclosed = false;
+        var entity = body;
+        while (entity is Multipart { Count: > 0 } multipart)
+        {
+            unclosed |= multipart.Boundary is { Length: > 0 } boundary && raw.IndexOf(Encoding.ASCII.GetBytes($"--{boundary}--")) < 0;
+            entity = multipart[^1];
+        }
+
+        return unclosed && entity is MimePart { IsAttachment: true } && attachments.Count > 0
+            ? $"This mail was cut off before its end: the attachment {attachments[^1].FileName} may be incomplete."
+            : null;
     }
 
     /// <summary>Every '&lt;' followed by a letter: not parsing, just an upper bound on the elements the HTML parser would build.</summary>
@@ -582,6 +608,9 @@ public static class EmailParser
     {
         private int depth;
         private int parts;
+
+        /// <summary>What the agent is told about parts that are neither body nor file (a piece of a split mail, a file given by reference).</summary>
+        private readonly List<string> notes = [];
         private int headers;
 
         protected override void OnHeaderRead(Header header, int beginLineNumber, CancellationToken cancellationToken)
@@ -657,6 +686,9 @@ public static class EmailParser
 
         private int parts;
 
+        /// <summary>What the agent is told about parts that are neither body nor file (a piece of a split mail, a file given by reference).</summary>
+        private readonly List<string> notes = [];
+
         public void Walk(MimeEntity? root)
         {
             var pending = new Stack<(MimeEntity Entity, bool InAlternative, bool InReport, Multipart? Parent)>();
@@ -695,6 +727,13 @@ public static class EmailParser
                             pending.Push((multipart[i], alternative, report, owner));
                         }
 
+                        break;
+                    case MimeEntity external when external.ContentType.IsMimeType("message", "external-body"):
+                        // RFC 2046 5.2.3: a file given by reference. Never fetched (it is a stranger's URL); the agent sees where it is.
+                        var reference = external.ContentType.Parameters["url"] ?? external.ContentType.Parameters["name"];
+                        notes.Add(reference is { Length: > 0 }
+                            ? $"A file is given by reference, not attached (not fetched): {MailText.Line(reference, 500)}"
+                            : "A file is given by reference, not attached.");
                         break;
                     case MessagePart attached:
                         forwarded ??= attached;
@@ -752,6 +791,13 @@ public static class EmailParser
                     case MimeKit.Tnef.TnefPart tnef:
                         AddTnef(tnef);
                         break;
+                    case MessagePartial partial:
+                        // RFC 2046 5.2.2: one piece of a mail the sender's program split up; the pieces arrive as separate
+                        // mails and are not joined here, so the agent is told what this one is, and it is kept as it came.
+                        notes.Add($"This mail is part {partial.Number?.ToString(CultureInfo.InvariantCulture) ?? "?"} of {partial.Total?.ToString(CultureInfo.InvariantCulture) ?? "several"} "
+                            + "of a message the sender's mail program split up; the part is attached as it came. Ask the sender to send it again in one piece.");
+                        AddPart(partial);
+                        break;
                     case TextPart textPart when namedText is null && textPart.FileName is not null && !textPart.IsAttachment && textPart.ContentDisposition is null
                         && (textPart.IsPlain || textPart.IsHtml):
                         namedText = (textPart, AddPart(textPart));
@@ -767,6 +813,11 @@ public static class EmailParser
             if (textTail.Count > 0)
             {
                 Text = string.Join("\n", [Text, .. textTail]);
+            }
+
+            if (notes.Count > 0)
+            {
+                Text = string.Join("\n\n", [.. string.IsNullOrWhiteSpace(Text) ? [] : new[] { Text.TrimEnd() }, .. notes.Select(n => $"[{n}]")]);
             }
 
             if (htmlTail.Count > 0)

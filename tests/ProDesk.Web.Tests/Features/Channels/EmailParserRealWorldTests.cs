@@ -594,4 +594,38 @@ public sealed class EmailParserRealWorldTests
         Assert.Equal("You have been invited to Quote review.", email.TextBody.TrimEnd());
         Assert.Equal("invite.ics", Assert.Single(email.Attachments).FileName);
     }
+
+    [Fact]
+    public void A_piece_of_a_split_mail_says_what_it_is_and_is_kept()
+    {
+        var raw = Ascii("From: a@example.org\nSubject: Big file part 1 of 2\nMIME-Version: 1.0\nContent-Type: message/partial; id=\"abc@example.org\"; number=1; total=2\n\n"
+            + "From: a@example.org\nSubject: Big file\nContent-Type: text/plain\n\nThe first half of the text...\n");
+
+        var email = EmailParser.Parse(raw);
+
+        Assert.StartsWith("[This mail is part 1 of 2 of a message the sender's mail program split up", email.TextBody, StringComparison.Ordinal);
+        Assert.Single(email.Attachments);
+    }
+
+    [Fact]
+    public void A_file_given_by_reference_shows_where_it_is_without_fetching_it()
+    {
+        var raw = Ascii("From: a@example.org\nSubject: logs\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"x\"\n\n--x\nContent-Type: text/plain\n\n"
+            + "The logs are too big; see the external reference.\n--x\nContent-Type: message/external-body; access-type=URL; URL=\"http://files.example.org/logs.zip\"\n\n"
+            + "Content-Type: application/zip\n\n--x--\n");
+
+        var email = EmailParser.Parse(raw);
+
+        Assert.Equal("The logs are too big; see the external reference.\n\n[A file is given by reference, not attached (not fetched): http://files.example.org/logs.zip]", email.TextBody);
+        Assert.Empty(email.Attachments);
+    }
+
+    [Fact]
+    public void A_mail_whose_multipart_is_closed_is_not_called_cut_off()
+    {
+        var raw = Ascii("From: a@example.org\nSubject: whole\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"w\"\n\n--w\nContent-Type: text/plain\n\nHere.\n"
+            + "--w\nContent-Type: application/pdf; name=a.pdf\nContent-Disposition: attachment; filename=a.pdf\nContent-Transfer-Encoding: base64\n\nJVBERi0xLjQK\n--w--\n");
+
+        Assert.Equal("Here.", EmailParser.Parse(raw).TextBody.TrimEnd());
+    }
 }
