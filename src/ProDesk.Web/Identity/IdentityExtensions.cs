@@ -181,7 +181,7 @@ public static class IdentityExtensions
             };
             // Per client IP: enough for a person and a script, not for a password sprayer.
             options.AddPolicy(SignInRateLimit, context => RateLimitPartition.GetFixedWindowLimiter(
-                context.Connection.RemoteIpAddress?.ToString() ?? "unknown",
+                Channels.ClientAddress.Key(context.Connection.RemoteIpAddress),
                 _ => new FixedWindowRateLimiterOptions
                 {
                     PermitLimit = builder.Configuration.GetValue("Identity:SignInRequestsPerMinute", 60),

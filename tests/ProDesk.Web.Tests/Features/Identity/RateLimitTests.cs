@@ -31,4 +31,21 @@ public sealed class RateLimitTests
         Assert.Equal("application/problem+json", limited.Content.Headers.ContentType?.MediaType);
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health/live")).StatusCode);
     }
+
+    [Fact]
+    public async Task An_ipv6_host_is_counted_by_its_64_so_rotating_addresses_gains_nothing()
+    {
+        await using var app = new DevelopmentApp(("Identity:SignInRequestsPerMinute", "3"));
+        HttpClient From(string address) =>
+            new(app.Server.CreateHandler(context => context.Connection.RemoteIpAddress = IPAddress.Parse(address))) { BaseAddress = app.Server.BaseAddress };
+
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 1; i <= 4; i++)
+        {
+            statuses.Add((await From($"2001:db8:1:2::{i:x}").GetAsync("/login")).StatusCode);
+        }
+
+        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.TooManyRequests], statuses);
+        Assert.Equal(HttpStatusCode.OK, (await From("2001:db8:1:3::1").GetAsync("/login")).StatusCode);
+    }
 }
