@@ -51,6 +51,24 @@ public sealed class SafeRenderingTests(ProDeskApp app) : PostgresTest(app)
     }
 
     [Fact]
+    public async Task A_replys_quoted_thread_is_folded_away_on_the_item_page_and_kept()
+    {
+        var integration = await App.IntegrationClientAsync("acme");
+        const string body = "Still broken.\n\nOn Tue, 3 Jun 2025 at 09:15, Acme Support <support@acme.test> wrote:\n> Did the plumber come?";
+        var created = await integration.PostAsJsonAsync("/api/v1/tenants/acme/conversations",
+            new { from = "carol@example.org", subject = "Leak", body, externalId = "quoted-1" });
+        var id = JsonDocument.Parse(await created.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetGuid();
+        var agent = await App.SignedInAsync("agent1@prodesk.test");
+
+        var page = new HtmlParser().ParseDocument(await agent.GetStringAsync($"/agent/items/acme/{id}"));
+        var shown = page.QuerySelector(".thread .message .body")!;
+        var folded = shown.QuerySelector("details[data-testid=quoted-history]")!;
+        Assert.False(folded.HasAttribute("open"));
+        Assert.Contains("> Did the plumber come?", folded.TextContent, StringComparison.Ordinal);
+        Assert.StartsWith("Still broken.", shown.TextContent, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Right_to_left_text_reads_right_to_left_and_a_mails_own_direction_is_kept()
     {
         var integration = await App.IntegrationClientAsync("acme");

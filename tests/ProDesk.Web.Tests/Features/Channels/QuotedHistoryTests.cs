@@ -1,0 +1,36 @@
+using ProDesk.Web.Channels.Email;
+
+namespace ProDesk.Web.Tests.Features.Channels;
+
+/// <summary>The earlier thread a customer's reply quotes is told from what the customer wrote this time.</summary>
+public sealed class QuotedHistoryTests
+{
+    [Theory]
+    [InlineData("Top-posted answer: the leak is worse now.\n\n-----Original Message-----\nFrom: Acme <support@acme.test>\nSent: Saturday, November 28, 2026 9:28 AM\nSubject: Re: leak\n\nThank you for your message.")]
+    [InlineData("Still broken.\n\nOn Tue, 3 Jun 2025 at 09:15, Acme Support <support@acme.test> wrote:\n> Did the plumber come?\n> Regards")]
+    [InlineData("Still broken.\n\nOn Tue, 3 Jun 2025 at 09:15, Acme Support <support@acme.test>\nwrote:\n> Did the plumber come?")]
+    [InlineData("Immer noch kaputt.\n\nAm 03.06.2025 um 09:15 schrieb Acme Support <support@acme.test>:\n> Kam der Installateur?")]
+    [InlineData("Toujours en panne.\n\nLe mar. 3 juin 2025 à 09:15, Acme Support <support@acme.test> a écrit :\n> Le plombier est-il venu ?")]
+    [InlineData("Still broken.\n\n________________________________\nFrom: Acme Support <support@acme.test>\nSent: Tuesday, June 3, 2025 09:15\nTo: Carol\nSubject: Re: leak\n\nDid the plumber come?")]
+    [InlineData("Still broken.\n\n> Did the plumber come?\n>\n> Regards, Acme\n")]
+    public void A_reply_over_a_quoted_thread_is_split_where_the_thread_begins(string body)
+    {
+        var (fresh, quoted) = QuotedHistory.Split(body);
+
+        Assert.True(fresh is "Top-posted answer: the leak is worse now." or "Still broken." or "Immer noch kaputt." or "Toujours en panne.", fresh);
+        Assert.NotNull(quoted);
+        Assert.EndsWith(quoted, body, StringComparison.Ordinal);
+        Assert.Matches(@"^(-----|On |Am |Le |_{4,}|>)", quoted);
+    }
+
+    [Theory]
+    [InlineData("The plumber came on Monday.\nHe said: the valve is old.")]
+    [InlineData("> Did the plumber come?\nYes, on Monday.\n> And the bill?\nNot yet.")]
+    [InlineData("On Monday the plumber came and wrote: nothing.")]
+    [InlineData("-----Original Message-----\nFrom: Acme <support@acme.test>\nSent: today\n\nOnly the forwarded text, nothing of the sender's own.")]
+    [InlineData("")]
+    public void Text_without_a_quoted_tail_under_the_senders_own_words_is_left_whole(string body)
+    {
+        Assert.Equal((body, null), QuotedHistory.Split(body));
+    }
+}
