@@ -188,8 +188,9 @@ public static class EmailParser
     /// <summary>
     /// A sender that forgets the blank line between the headers and the body (a script writing the body straight after
     /// Content-Type) puts the body's first line where a header should be; MimeKit drops that line and all that follows.
-    /// The first line of the top-level headers that is neither a field nor a folded continuation starts the body, as a
-    /// reader would take it. Lines before the first field (an mbox "From " line, a banner) are left to the parser.
+    /// The first line of the top-level headers that is neither a field nor a folded continuation, and has no field after
+    /// it, starts the body, as a reader would take it. Lines before the first field (an mbox "From " line, a banner) are
+    /// left to the parser.
     /// </summary>
     private static ReadOnlyMemory<byte> WithBlankLineAfterHeaders(ReadOnlyMemory<byte> raw)
     {
@@ -213,6 +214,12 @@ public static class EmailParser
             }
             else if (seenField && line[0] is not ((byte)' ' or (byte)'\t'))
             {
+                // A stray line with fields after it ("X-Foo bar" among the headers) is one MimeKit reads past: not the body.
+                if (FieldFollows(span[offset..]))
+                {
+                    return raw;
+                }
+
                 var mended = new byte[span.Length + 2];
                 span[..offset].CopyTo(mended);
                 "\r\n"u8.CopyTo(mended.AsSpan(offset));
@@ -229,6 +236,30 @@ public static class EmailParser
         }
 
         return raw;
+    }
+
+    /// <summary>Whether a header field comes after the first line of <paramref name="rest"/>, before a blank line ends the headers.</summary>
+    private static bool FieldFollows(ReadOnlySpan<byte> rest)
+    {
+        var end = rest.IndexOf((byte)'\n');
+        while (end >= 0)
+        {
+            rest = rest[(end + 1)..];
+            end = rest.IndexOf((byte)'\n');
+            var line = end < 0 ? rest : rest[..end];
+            line = line.EndsWith((byte)'\r') ? line[..^1] : line;
+            if (line.IsEmpty)
+            {
+                return false;
+            }
+
+            if (IsHeaderField(line))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>Lines above the headers skipped at most: a banner or two, not a page of text taken for a mail.</summary>
@@ -373,7 +404,7 @@ public static class EmailParser
 
         if (CutOffAttachment(message.Body, raw, body.Attachments) is { } cutOff)
         {
-            text = $"{text.TrimEnd()}\n\n[{cutOff}]";
+            text = string.IsNullOrWhiteSpace(text) ? $"[{cutOff}]" : $"{text.TrimEnd()}\n\n[{cutOff}]";
         }
 
         var subject = MailText.Line(message.Subject, MaxSubjectLength);
@@ -608,9 +639,6 @@ public static class EmailParser
     {
         private int depth;
         private int parts;
-
-        /// <summary>What the agent is told about parts that are neither body nor file (a piece of a split mail, a file given by reference).</summary>
-        private readonly List<string> notes = [];
         private int headers;
 
         protected override void OnHeaderRead(Header header, int beginLineNumber, CancellationToken cancellationToken)

@@ -353,6 +353,17 @@ public sealed class EmailParserRealWorldTests
     }
 
     [Fact]
+    public void A_stray_line_among_the_headers_does_not_end_them()
+    {
+        var raw = Ascii("From: Carol <carol@example.org>\nX-Foo bar\nSubject: after the odd line\nContent-Type: text/plain\n\nHello\n");
+
+        var email = EmailParser.Parse(raw);
+
+        Assert.Equal("after the odd line", email.Subject);
+        Assert.Equal("Hello", email.TextBody.TrimEnd());
+    }
+
+    [Fact]
     public void A_header_with_space_before_its_colon_stays_a_header()
     {
         var raw = Ascii("From: Carol <carol@example.org>\nSubject : spaced colon\nContent-Type: text/plain\n\nHello\n");
