@@ -407,7 +407,7 @@ public static class EmailParser
             text = string.IsNullOrWhiteSpace(text) ? $"[{cutOff}]" : $"{text.TrimEnd()}\n\n[{cutOff}]";
         }
 
-        var subject = MailText.Line(message.Subject, MaxSubjectLength);
+        var subject = MailText.Line(SubjectOf(message, options), MaxSubjectLength);
         var (addressed, deliveredTo) = Recipients(message, options);
 
         return new ParsedEmail
@@ -431,6 +431,14 @@ public static class EmailParser
             IsReadReceipt = body.IsReadReceipt,
         };
     }
+
+    /// <summary>
+    /// The subject decoded from its raw bytes: MimeKit's Subject unfolds after decoding, so a line break inside an
+    /// encoded word ("Line1\r\nLine2", a web form's two-line subject) vanished and glued the words; here it is kept
+    /// for <see cref="MailText.Line"/> to turn into a space, as it does folding white space.
+    /// </summary>
+    private static string? SubjectOf(MimeMessage message, ParserOptions options) =>
+        message.Headers.FirstOrDefault(h => h.Id == HeaderId.Subject) is { } header ? Rfc2047.DecodeText(options, header.RawValue) : null;
 
     /// <summary>
     /// A note for the agent when the mail ends inside a multipart whose closing boundary never comes and its last part

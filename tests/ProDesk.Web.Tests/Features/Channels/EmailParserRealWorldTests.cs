@@ -639,4 +639,14 @@ public sealed class EmailParserRealWorldTests
 
         Assert.Equal("Here.", EmailParser.Parse(raw).TextBody.TrimEnd());
     }
+
+    [Fact]
+    public void A_line_break_inside_an_encoded_subject_is_a_space_not_glue()
+    {
+        var encoded = Convert.ToBase64String(Encoding.UTF8.GetBytes("Line1\r\nLine2\tTab"));
+        var raw = Ascii($"From: a@example.org\nSubject: =?utf-8?b?{encoded}?=\n =?utf-8?q?_and_more?=\nContent-Type: text/plain\n\nBody\n");
+
+        Assert.Equal("Line1 Line2 Tab and more", EmailParser.Parse(raw).Subject);
+        Assert.Equal("Folded plain subject", EmailParser.Parse(Ascii("From: a@example.org\nSubject: Folded plain\n subject\n\nBody\n")).Subject);
+    }
 }
