@@ -16,7 +16,7 @@ namespace ProDesk.Web.Channels.Email;
 /// (a missing closing boundary, an unknown charset or transfer encoding) is read as well as it
 /// can be; what it cannot make sense of throws <see cref="UnparseableEmailException"/>.
 /// </summary>
-public static class EmailParser
+public static partial class EmailParser
 {
     // .NET resolves only UTF-*, ASCII and Latin-1 by name; mail still comes in windows-125x, ISO-2022-JP,
     // Shift_JIS, GB18030, Big5, EUC-KR/ks_c_5601... Without the code pages MimeKit falls back and the text is garbled.
@@ -706,7 +706,7 @@ public static class EmailParser
     /// Attached messages become .eml attachments. A mail with no body of its own shows, as mail clients do, its
     /// first inline text part that names a file (old clients name every part), else the message it forwards.
     /// </summary>
-    private sealed class BodyWalk(EmailParserLimits limits)
+    private sealed partial class BodyWalk(EmailParserLimits limits)
     {
         private long attachmentBytes;
 
@@ -851,6 +851,8 @@ public static class EmailParser
                 Text = string.Join("\n", [Text, .. textTail]);
             }
 
+            TakeUuencodedFiles();
+
             if (notes.Count > 0)
             {
                 Text = string.Join("\n\n", [.. string.IsNullOrWhiteSpace(Text) ? [] : new[] { Text.TrimEnd() }, .. notes.Select(n => $"[{n}]")]);
@@ -883,6 +885,77 @@ public static class EmailParser
                 // Otherwise the agent sees an empty message and a file that says "Version: 1".
                 Text = EncryptedNotice;
             }
+        }
+
+        /// <summary>
+        /// Files uuencoded into a plain-text body ("begin 644 name" … "end", old Unix mailers, Pegasus, Usenet gateways):
+        /// each becomes an attachment and leaves the text, which otherwise showed the agent lines of line noise. A block
+        /// that does not decode cleanly to its "end" stays text.
+        /// </summary>
+        private void TakeUuencodedFiles()
+        {
+            if (Text is null || !Text.Contains("begin ", StringComparison.Ordinal))
+            {
+                return;
+            }
+
+            var lines = Text.Split('\n');
+            var kept = new List<string>(lines.Length);
+            for (var i = 0; i < lines.Length; i++)
+            {
+                if (UuencodeBegin().Match(lines[i].TrimEnd('\r')) is { Success: true } begin && Uudecode(lines, i + 1) is { } file)
+                {
+                    var name = begin.Groups[1].Value.Trim();
+                    var type = ContentTypeOf(ContentType.Parse(MimeTypes.GetMimeType(name)));
+                    Add(new ParsedAttachment(SafeFileName.From(name, $"attachment-{Attachments.Count + 1}.bin"), type, file.Bytes, null, false));
+                    i = file.EndLine;
+                    continue;
+                }
+
+                kept.Add(lines[i]);
+            }
+
+            Text = kept.Count == lines.Length ? Text : string.Join('\n', kept);
+        }
+
+        [System.Text.RegularExpressions.GeneratedRegex(@"^begin [0-7]{3,4} (\S.{0,250})$", System.Text.RegularExpressions.RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 100)]
+        private static partial System.Text.RegularExpressions.Regex UuencodeBegin();
+
+        /// <summary>The bytes of the uuencoded lines from <paramref name="start"/> up to the "end" line; null when a line is not uuencode or no "end" comes.</summary>
+        private static (byte[] Bytes, int EndLine)? Uudecode(string[] lines, int start)
+        {
+            using var bytes = new MemoryStream();
+            for (var i = start; i < lines.Length; i++)
+            {
+                var line = lines[i].TrimEnd('\r');
+                if (line == "end")
+                {
+                    return (bytes.ToArray(), i);
+                }
+
+                if (line.Length == 0 || line.Any(c => c is < ' ' or > '`'))
+                {
+                    return null;
+                }
+
+                // The first character counts the line's bytes; then each four characters carry three (six bits each, offset by 32).
+                var count = (line[0] - ' ') & 63;
+                if (line.Length - 1 < (count + 2) / 3 * 4 - 2)
+                {
+                    return null;
+                }
+
+                int Six(int at) => at < line.Length ? (line[at] - ' ') & 63 : 0;
+                for (var at = 1; count > 0; at += 4)
+                {
+                    var (a, b, c, d) = (Six(at), Six(at + 1), Six(at + 2), Six(at + 3));
+                    Span<byte> three = [(byte)((a << 2) | (b >> 4)), (byte)((b << 4) | (c >> 2)), (byte)((c << 6) | d)];
+                    bytes.Write(three[..Math.Min(3, count)]);
+                    count -= 3;
+                }
+            }
+
+            return null;
         }
 
         public const string EncryptedNotice = "This mail is encrypted (OpenPGP or S/MIME) and cannot be shown here. Its encrypted parts are attached; ask the sender to write without encryption.";

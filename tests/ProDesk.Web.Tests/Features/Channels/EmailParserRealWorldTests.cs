@@ -649,4 +649,29 @@ public sealed class EmailParserRealWorldTests
         Assert.Equal("Line1 Line2 Tab and more", EmailParser.Parse(raw).Subject);
         Assert.Equal("Folded plain subject", EmailParser.Parse(Ascii("From: a@example.org\nSubject: Folded plain\n subject\n\nBody\n")).Subject);
     }
+
+    [Fact]
+    public void A_uuencoded_file_in_the_text_becomes_an_attachment()
+    {
+        var raw = Ascii("From: old@example.org\nSubject: the file\nContent-Type: text/plain\n\nHere is the file you asked for.\n\nbegin 644 hello.txt\n"
+            + "M2&5L;&\\@9G)O;2!A;B!O;&0@;6%I;&5R(0I396-O;F0@;&EN92!O9B!T:&4@\n&9FEL92X*\n`\nend\n\nRegards\n");
+
+        var email = EmailParser.Parse(raw);
+
+        Assert.Equal("Here is the file you asked for.\n\n\nRegards", email.TextBody.TrimEnd());
+        var file = Assert.Single(email.Attachments);
+        Assert.Equal(("hello.txt", "text/plain"), (file.FileName, file.ContentType));
+        Assert.Equal("Hello from an old mailer!\nSecond line of the file.\n", Encoding.ASCII.GetString(file.Content));
+    }
+
+    [Fact]
+    public void Text_that_only_looks_like_uuencode_stays_text()
+    {
+        var raw = Ascii("From: a@example.org\nSubject: x\nContent-Type: text/plain\n\nbegin 644 notes\nthis is just a sentence, with lower-case letters\nend\n");
+
+        var email = EmailParser.Parse(raw);
+
+        Assert.Equal("begin 644 notes\nthis is just a sentence, with lower-case letters\nend", email.TextBody.TrimEnd());
+        Assert.Empty(email.Attachments);
+    }
 }
