@@ -1,4 +1,6 @@
 using System.Text.RegularExpressions;
+using AngleSharp.Dom;
+using AngleSharp.Html.Parser;
 
 namespace ProDesk.Web.Channels.Email;
 
@@ -27,6 +29,123 @@ public static partial class QuotedHistory
 
         var offset = lines[..start].Sum(line => line.Length + 1);
         return (body[..offset].TrimEnd(), body[offset..]);
+    }
+
+    /// <summary>
+    /// The same fold for a mail's sanitized HTML, when it is shown: the first element that opens the quoted history
+    /// (an attribution or separator line, Outlook's From/Sent block, or a blockquote that ends the mail) and whatever
+    /// follows it at its level go into a closed &lt;details&gt;. Classes such as gmail_quote are gone after sanitizing,
+    /// so the history is found by what it says and where it stands. Only a tail is folded, and only under text of the
+    /// sender's own; anything else is returned as it was.
+    /// </summary>
+    public static string FoldHtml(string sanitizedHtml)
+    {
+        if (sanitizedHtml.Length == 0 || sanitizedHtml.Length > MaxFoldedHtmlLength || sanitizedHtml.AsSpan().Count('<') > MaxFoldedHtmlTags)
+        {
+            return sanitizedHtml;
+        }
+
+        var parser = new HtmlParser(new HtmlParserOptions { IsScripting = false });
+        using var document = parser.ParseDocument($"<!DOCTYPE html><html><body>{sanitizedHtml}</body></html>");
+        var body = document.Body!;
+        var start = body.Descendants<IElement>().FirstOrDefault(element => OpensHistory(element, body));
+        // From the marker up to the outermost element it opens (Outlook nests its From/Sent paragraph in two divs).
+        while (start is { Parent: IElement outer } && outer != body && !HasTextBefore(start, outer))
+        {
+            start = outer;
+        }
+
+        if (start?.Parent is not IElement parent || !HasTextBefore(start, body) || !NothingAfter(parent, body))
+        {
+            return sanitizedHtml;
+        }
+
+        var details = document.CreateElement("details");
+        var summary = document.CreateElement("summary");
+        summary.TextContent = "Quoted text";
+        details.AppendChild(summary);
+        parent.InsertBefore(details, start);
+        for (var node = details.NextSibling; node is not null; node = details.NextSibling)
+        {
+            details.AppendChild(node);
+        }
+
+        return body.InnerHtml;
+    }
+
+    /// <summary>Mails larger than this are shown as they are: folding is a convenience, not worth a second parse of a huge page.</summary>
+    private const int MaxFoldedHtmlLength = 512 * 1024;
+
+    /// <summary>Each element's text is read while looking for the marker, which costs about elements × depth: bounded here.</summary>
+    private const int MaxFoldedHtmlTags = 10_000;
+
+    private static readonly HashSet<string> BlockNames = new(StringComparer.OrdinalIgnoreCase) { "DIV", "P", "BLOCKQUOTE", "HR", "TABLE" };
+
+    private static bool OpensHistory(IElement element, IElement body)
+    {
+        if (!BlockNames.Contains(element.LocalName))
+        {
+            return false;
+        }
+
+        if (element.LocalName == "blockquote")
+        {
+            // A quote that ends the mail (Apple Mail, Thunderbird, Gmail's inner blockquote): with the attribution above it.
+            return NothingAfter(element, body);
+        }
+
+        var text = Normalized(element.TextContent);
+        if (text.Length == 0 || text.Length > 2000)
+        {
+            return false;
+        }
+
+        // A separator starts its element's text (a line break in HTML is no break in the text), an attribution is all of it.
+        if (SeparatorAtStart().IsMatch(text) || (text.Length <= MaxMarkerLength && Attribution().IsMatch(text)))
+        {
+            return true;
+        }
+
+        // Outlook's header block: "From: … Sent: …" in one paragraph or div, nothing else in it but the other fields.
+        return HeaderFrom().IsMatch(text) && HeaderSentInside().IsMatch(text) && element.QuerySelector("p, div, blockquote, table") is null;
+    }
+
+    private static string Normalized(string text) => WhiteSpace().Replace(text, " ").Trim();
+
+    /// <summary>Whether some text comes before <paramref name="start"/> inside <paramref name="within"/>.</summary>
+    private static bool HasTextBefore(IElement start, IElement within)
+    {
+        foreach (var node in within.Descendants())
+        {
+            if (node == start)
+            {
+                return false;
+            }
+
+            if (node is IText text && !string.IsNullOrWhiteSpace(text.Data))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Whether nothing but white space follows <paramref name="element"/>, at its level and every level above it, up to the end of <paramref name="body"/>.</summary>
+    private static bool NothingAfter(IElement element, IElement body)
+    {
+        for (INode? level = element; level is not null && level != body; level = level.Parent)
+        {
+            for (var next = level.NextSibling; next is not null; next = next.NextSibling)
+            {
+                if (!string.IsNullOrWhiteSpace(next.TextContent) || next is IElement { LocalName: "img" } || (next as IElement)?.QuerySelector("img") is not null)
+                {
+                    return false;
+                }
+            }
+        }
+
+        return true;
     }
 
     private const int MaxMarkerLength = 400;
@@ -91,4 +210,15 @@ public static partial class QuotedHistory
 
     [GeneratedRegex(@"^\*?(Sent|Date|Gesendet|Datum|Envoyé|Enviado|Verzonden|Inviato)\s?:\*?\s", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 100)]
     private static partial Regex HeaderSent();
+
+    // A <br> between the fields leaves no space in the element's text: "…acme.test>Sent: Tuesday".
+    [GeneratedRegex(@"(?<!\p{L})(Sent|Date|Gesendet|Datum|Envoyé|Enviado|Verzonden|Inviato)\s?:\s", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 100)]
+    private static partial Regex HeaderSentInside();
+
+    [GeneratedRegex(@"^-{2,}\s*(Original Message|Ursprüngliche Nachricht|Message d'origine|Mensaje original|Oorspronkelijk bericht|Messaggio originale|Forwarded message|Message transféré)\s*-{2,}",
+        RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 100)]
+    private static partial Regex SeparatorAtStart();
+
+    [GeneratedRegex(@"\s+", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 100)]
+    private static partial Regex WhiteSpace();
 }

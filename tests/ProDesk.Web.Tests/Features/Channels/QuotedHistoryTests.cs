@@ -33,4 +33,32 @@ public sealed class QuotedHistoryTests
     {
         Assert.Equal((body, null), QuotedHistory.Split(body));
     }
+
+    // What each client's reply looks like after the sanitizer (classes and ids gone, the structure kept).
+    [Theory]
+    [InlineData("gmail", "<div dir=\"ltr\">Still broken.</div><br><div><div dir=\"ltr\">On Tue, 3 Jun 2025 at 09:15, Acme Support &lt;support@acme.test&gt; wrote:<br></div><blockquote style=\"margin:0px 0px 0px 0.8ex\"><div>Did the plumber come?</div></blockquote></div>")]
+    [InlineData("outlook", "<div><p>Still broken.</p><p>&nbsp;</p><div><div style=\"border:none\"><p><b>From:</b> Acme Support &lt;support@acme.test&gt;<br><b>Sent:</b> Tuesday, June 3, 2025 09:15<br><b>To:</b> Carol<br><b>Subject:</b> Re: leak</p></div></div><p>Did the plumber come?</p></div>")]
+    [InlineData("apple", "<div>Still broken.</div><div><br><blockquote><div>On 3 Jun 2025, at 09:15, Acme Support &lt;support@acme.test&gt; wrote:</div><br><div>Did the plumber come?</div></blockquote></div>")]
+    [InlineData("separator", "<p>Still broken.</p><p>-----Original Message-----<br>From: Acme</p><p>Did the plumber come?</p>")]
+    public void A_reply_in_html_has_its_quoted_thread_folded_and_kept(string client, string html)
+    {
+        var folded = new AngleSharp.Html.Parser.HtmlParser().ParseDocument(QuotedHistory.FoldHtml(html)).Body!;
+
+        var details = folded.QuerySelector("details");
+        Assert.True(details is not null, client);
+        Assert.Equal("Quoted text", details.QuerySelector("summary")!.TextContent);
+        Assert.Contains("Did the plumber come?", details.TextContent, StringComparison.Ordinal);
+        Assert.DoesNotContain("Still broken.", details.TextContent, StringComparison.Ordinal);
+        Assert.Contains("Still broken.", folded.TextContent, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("<p>Hello</p><blockquote>A quote I answer below</blockquote><p>My answer to it.</p>")]
+    [InlineData("<blockquote>On Tue, 3 Jun 2025, Acme wrote:<br>Only a quote.</blockquote>")]
+    [InlineData("<p>The plumber came on Monday.</p><p>He said: the valve is old.</p>")]
+    [InlineData("")]
+    public void Html_without_a_quoted_tail_under_the_senders_own_words_is_shown_as_it_was(string html)
+    {
+        Assert.Equal(html, QuotedHistory.FoldHtml(html));
+    }
 }

@@ -69,6 +69,29 @@ public sealed class SafeRenderingTests(ProDeskApp app) : PostgresTest(app)
     }
 
     [Fact]
+    public async Task A_gmail_replys_quoted_thread_is_folded_in_its_frame_and_kept()
+    {
+        var mail = new MimeMessage { Subject = "Re: Leak", MessageId = "render-quoted@example.test" };
+        mail.From.Add(MailboxAddress.Parse("carol@example.test"));
+        mail.To.Add(MailboxAddress.Parse("support@acme.prodesk.test"));
+        mail.Body = new BodyBuilder
+        {
+            HtmlBody = "<div dir=\"ltr\">Still broken.</div><br><div class=\"gmail_quote\"><div dir=\"ltr\" class=\"gmail_attr\">On Tue, 3 Jun 2025 at 09:15, "
+                + "Acme Support &lt;support@acme.test&gt; wrote:<br></div><blockquote class=\"gmail_quote\" style=\"margin:0px 0px 0px 0.8ex\">Did the plumber come?</blockquote></div>",
+        }.ToMessageBody();
+        var id = await PostMailAsync(mail);
+        var agent = await App.SignedInAsync("agent1@prodesk.test");
+        var src = new HtmlParser().ParseDocument(await agent.GetStringAsync($"/agent/items/acme/{id}")).QuerySelector("iframe")!.GetAttribute("src")!;
+
+        var framed = new HtmlParser().ParseDocument(await agent.GetStringAsync(src));
+
+        var folded = framed.QuerySelector("details")!;
+        Assert.False(folded.HasAttribute("open"));
+        Assert.Contains("Did the plumber come?", folded.TextContent, StringComparison.Ordinal);
+        Assert.StartsWith("Still broken.", framed.Body!.TextContent.Trim(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Right_to_left_text_reads_right_to_left_and_a_mails_own_direction_is_kept()
     {
         var integration = await App.IntegrationClientAsync("acme");

@@ -92,7 +92,8 @@ public sealed class ItemModel(ProDeskDbContext db, ITenantContext tenantContext,
 
         html = await InlineImages.InlineAsync(html, id, message, db, paths, cancellationToken);
         MailFrame.ApplyHeaders(Response.Headers, remoteImages: images);
-        return Content(MailFrame.Document(html), "text/html; charset=utf-8");
+        // The earlier thread a reply quotes is folded away, as in the plain-text view (QuotedHistory).
+        return Content(MailFrame.Document(QuotedHistory.FoldHtml(html)), "text/html; charset=utf-8");
     }
 
     private async Task<bool> LoadAsync(Guid id, CancellationToken cancellationToken)
