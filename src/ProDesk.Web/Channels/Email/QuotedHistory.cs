@@ -45,6 +45,18 @@ public static partial class QuotedHistory
             return sanitizedHtml;
         }
 
+        try
+        {
+            return Folded(sanitizedHtml) ?? sanitizedHtml;
+        }
+        catch (RegexMatchTimeoutException)
+        {
+            return sanitizedHtml; // a pathological page is shown unfolded
+        }
+    }
+
+    private static string? Folded(string sanitizedHtml)
+    {
         var parser = new HtmlParser(new HtmlParserOptions { IsScripting = false });
         using var document = parser.ParseDocument($"<!DOCTYPE html><html><body>{sanitizedHtml}</body></html>");
         var body = document.Body!;
@@ -57,7 +69,7 @@ public static partial class QuotedHistory
 
         if (start?.Parent is not IElement parent || !HasTextBefore(start, body) || !NothingAfter(parent, body))
         {
-            return sanitizedHtml;
+            return null;
         }
 
         var details = document.CreateElement("details");
@@ -79,7 +91,10 @@ public static partial class QuotedHistory
     /// <summary>Each element's text is read while looking for the marker, which costs about elements × depth: bounded here.</summary>
     private const int MaxFoldedHtmlTags = 10_000;
 
-    private static readonly HashSet<string> BlockNames = new(StringComparer.OrdinalIgnoreCase) { "DIV", "P", "BLOCKQUOTE", "HR", "TABLE" };
+    /// <summary>The most text an element that is only a marker (Outlook's From/Sent/To/Cc/Subject block) carries.</summary>
+    private const int MaxMarkerBlockLength = 2000;
+
+    private static readonly HashSet<string> BlockNames = new(StringComparer.OrdinalIgnoreCase) { "div", "p", "blockquote", "table" };
 
     private static bool OpensHistory(IElement element, IElement body)
     {
@@ -90,12 +105,20 @@ public static partial class QuotedHistory
 
         if (element.LocalName == "blockquote")
         {
-            // A quote that ends the mail (Apple Mail, Thunderbird, Gmail's inner blockquote): with the attribution above it.
+            // A quote that ends the mail (Apple Mail, Thunderbird). An attribution line above it comes first in document
+            // order, and is the start instead.
             return NothingAfter(element, body);
         }
 
-        var text = Normalized(element.TextContent);
-        if (text.Length == 0 || text.Length > 2000)
+        // An element with more text than a marker block holds is a container: its own children are looked at next.
+        var content = element.TextContent;
+        if (content.Length > MaxMarkerBlockLength)
+        {
+            return false;
+        }
+
+        var text = Normalized(content);
+        if (text.Length == 0)
         {
             return false;
         }
