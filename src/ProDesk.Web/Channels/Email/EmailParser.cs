@@ -195,14 +195,10 @@ public static partial class EmailParser
     private static ReadOnlyMemory<byte> WithBlankLineAfterHeaders(ReadOnlyMemory<byte> raw)
     {
         var span = raw.Span;
-        var offset = 0;
         var seenField = false;
-        while (offset < span.Length)
+        for (var offset = 0; offset >= 0 && offset < span.Length;)
         {
-            var rest = span[offset..];
-            var end = rest.IndexOf((byte)'\n');
-            var line = end < 0 ? rest : rest[..end];
-            line = line.EndsWith((byte)'\r') ? line[..^1] : line;
+            var line = FirstLine(span[offset..], out var next);
             if (line.IsEmpty)
             {
                 return raw;
@@ -227,12 +223,7 @@ public static partial class EmailParser
                 return mended;
             }
 
-            if (end < 0)
-            {
-                return raw;
-            }
-
-            offset += end + 1;
+            offset = next < 0 ? -1 : offset + next;
         }
 
         return raw;
@@ -241,13 +232,11 @@ public static partial class EmailParser
     /// <summary>Whether a header field comes after the first line of <paramref name="rest"/>, before a blank line ends the headers.</summary>
     private static bool FieldFollows(ReadOnlySpan<byte> rest)
     {
-        var end = rest.IndexOf((byte)'\n');
-        while (end >= 0)
+        FirstLine(rest, out var next);
+        while (next >= 0)
         {
-            rest = rest[(end + 1)..];
-            end = rest.IndexOf((byte)'\n');
-            var line = end < 0 ? rest : rest[..end];
-            line = line.EndsWith((byte)'\r') ? line[..^1] : line;
+            rest = rest[next..];
+            var line = FirstLine(rest, out next);
             if (line.IsEmpty)
             {
                 return false;
@@ -260,6 +249,15 @@ public static partial class EmailParser
         }
 
         return false;
+    }
+
+    /// <summary>The first line of <paramref name="text"/> without its line end; <paramref name="next"/> is where the next begins, -1 after the last.</summary>
+    private static ReadOnlySpan<byte> FirstLine(ReadOnlySpan<byte> text, out int next)
+    {
+        var end = text.IndexOf((byte)'\n');
+        next = end < 0 ? -1 : end + 1;
+        var line = end < 0 ? text : text[..end];
+        return line.EndsWith((byte)'\r') ? line[..^1] : line;
     }
 
     /// <summary>Lines above the headers skipped at most: a banner or two, not a page of text taken for a mail.</summary>
@@ -402,9 +400,15 @@ public static partial class EmailParser
             text = fromHtml;
         }
 
+        // Notes go under whatever the text came to be (the mail's own, or its HTML's), each in brackets.
         if (CutOffAttachment(message.Body, raw, body.Attachments) is { } cutOff)
         {
-            text = string.IsNullOrWhiteSpace(text) ? $"[{cutOff}]" : $"{text.TrimEnd()}\n\n[{cutOff}]";
+            body.Notes.Add(cutOff);
+        }
+
+        if (body.Notes.Count > 0)
+        {
+            text = string.Join("\n\n", [.. string.IsNullOrWhiteSpace(text) ? [] : new[] { text.TrimEnd() }, .. body.Notes.Select(n => $"[{n}]")]);
         }
 
         var subject = MailText.Line(SubjectOf(message, options), MaxSubjectLength);
@@ -723,7 +727,7 @@ public static partial class EmailParser
         private int parts;
 
         /// <summary>What the agent is told about parts that are neither body nor file (a piece of a split mail, a file given by reference).</summary>
-        private readonly List<string> notes = [];
+        public List<string> Notes { get; } = [];
 
         public void Walk(MimeEntity? root)
         {
@@ -767,7 +771,7 @@ public static partial class EmailParser
                     case MimeEntity external when external.ContentType.IsMimeType("message", "external-body"):
                         // RFC 2046 5.2.3: a file given by reference. Never fetched (it is a stranger's URL); the agent sees where it is.
                         var reference = external.ContentType.Parameters["url"] ?? external.ContentType.Parameters["name"];
-                        notes.Add(reference is { Length: > 0 }
+                        Notes.Add(reference is { Length: > 0 }
                             ? $"A file is given by reference, not attached (not fetched): {MailText.Line(reference, 500)}"
                             : "A file is given by reference, not attached.");
                         break;
@@ -830,7 +834,7 @@ public static partial class EmailParser
                     case MessagePartial partial:
                         // RFC 2046 5.2.2: one piece of a mail the sender's program split up; the pieces arrive as separate
                         // mails and are not joined here, so the agent is told what this one is, and it is kept as it came.
-                        notes.Add($"This mail is part {partial.Number?.ToString(CultureInfo.InvariantCulture) ?? "?"} of {partial.Total?.ToString(CultureInfo.InvariantCulture) ?? "several"} "
+                        Notes.Add($"This mail is part {partial.Number?.ToString(CultureInfo.InvariantCulture) ?? "?"} of {partial.Total?.ToString(CultureInfo.InvariantCulture) ?? "several"} "
                             + "of a message the sender's mail program split up; the part is attached as it came. Ask the sender to send it again in one piece.");
                         AddPart(partial);
                         break;
@@ -852,11 +856,6 @@ public static partial class EmailParser
             }
 
             TakeUuencodedFiles();
-
-            if (notes.Count > 0)
-            {
-                Text = string.Join("\n\n", [.. string.IsNullOrWhiteSpace(Text) ? [] : new[] { Text.TrimEnd() }, .. notes.Select(n => $"[{n}]")]);
-            }
 
             if (htmlTail.Count > 0)
             {
@@ -1103,33 +1102,34 @@ public static partial class EmailParser
         /// </summary>
         private static string DecodedTextOf(TextPart part)
         {
-            MendSoftLineBreaks(part);
+            // Decoded once for every reading below; decoding also mends the part's padded soft breaks, which MimeKit's
+            // GetText at the end then reads too.
+            var bytes = Decode(part);
             var charset = part.ContentType.Charset?.Trim();
             if (string.Equals(charset, "utf-7", StringComparison.OrdinalIgnoreCase)
                 || string.Equals(charset, "unicode-1-1-utf-7", StringComparison.OrdinalIgnoreCase))
             {
 #pragma warning disable SYSLIB0001 // UTF-7 is obsolete for writing; reading what was sent in it is the point here.
-                return part.GetText(new UTF7Encoding());
+                return new UTF7Encoding().GetString(bytes);
 #pragma warning restore SYSLIB0001
+            }
+
+            if (string.IsNullOrEmpty(charset) && part.IsHtml && !System.Text.Unicode.Utf8.IsValid(bytes) && MetaCharset(bytes) is { } declaredInHtml)
+            {
+                // HTML mail that names its charset only in a <meta> (a web mailer's Cyrillic or Greek page): read as the page says.
+                return WithoutByteOrderMark(declaredInHtml.GetString(bytes));
             }
 
             // UTF-8 too: text labelled utf-8 whose bytes are not (windows-1252 from an old client or a careless
             // script) read as windows-1252 rather than as a row of replacement characters.
-            if (string.IsNullOrEmpty(charset) && part.IsHtml && Decode(part) is var html && !System.Text.Unicode.Utf8.IsValid(html)
-                && MetaCharset(html) is { } declaredInHtml)
-            {
-                // HTML mail that names its charset only in a <meta> (a web mailer's Cyrillic or Greek page): read as the page says.
-                return WithoutByteOrderMark(declaredInHtml.GetString(html));
-            }
-
             if (string.IsNullOrEmpty(charset) || IsAscii(charset) || IsUtf8(charset))
             {
                 // Clients also write us-ascii on 8-bit text they never labelled. MimeKit would take Latin-1, where a curly
                 // quote or the euro sign becomes an invisible control character, or turn every 8-bit byte of "us-ascii" into '?'.
-                return TextOfBytes(Decode(part));
+                return TextOfBytes(bytes);
             }
 
-            if (Decode(part) is var bytes && !System.Text.Ascii.IsValid(bytes) && System.Text.Unicode.Utf8.IsValid(bytes)
+            if (!System.Text.Ascii.IsValid(bytes) && System.Text.Unicode.Utf8.IsValid(bytes)
                 && (WesternSingleByte.Contains(charset) || !DecodesWhole(bytes, charset)))
             {
                 // UTF-8 under the wrong label (a script or an old gateway that names Latin-1, a client that names Big5 or GB2312):
@@ -1141,7 +1141,7 @@ public static partial class EmailParser
             if (MacRoman.Contains(charset))
             {
                 // Older Apple Mail's names for Mac OS Roman, which MimeKit does not know (it would guess windows-1252).
-                return WithoutByteOrderMark(part.GetText(Encoding.GetEncoding("macintosh")));
+                return WithoutByteOrderMark(Encoding.GetEncoding("macintosh").GetString(bytes));
             }
 
             // Text labelled iso-8859-1 that is really windows-1252 (Outlook's € and curly quotes) is mended in MailText,
@@ -1467,14 +1467,15 @@ public static partial class EmailParser
             stream.CopyTo(raw);
             stream.Position = 0;
             var bytes = raw.GetBuffer().AsSpan(0, (int)raw.Length);
-            if (PaddedSoftBreak(bytes, 0) < 0)
+            var at = PaddedSoftBreak(bytes, 0);
+            if (at < 0)
             {
                 return;
             }
 
             var mended = new MemoryStream(bytes.Length);
             var from = 0;
-            for (var at = PaddedSoftBreak(bytes, 0); at >= 0; at = PaddedSoftBreak(bytes, from))
+            for (; at >= 0; at = PaddedSoftBreak(bytes, from))
             {
                 mended.Write(bytes[from..(at + 1)]);
                 from = at + 1 + bytes[(at + 1)..].IndexOfAnyExcept(" \t"u8);
