@@ -6,6 +6,7 @@ using ProDesk.Migrations.Postgres;
 using ProDesk.Migrations.Sqlite;
 using ProDesk.Web.Data.Seeding;
 using ProDesk.Web.Hosting;
+using ProDesk.Web.Realtime;
 
 namespace ProDesk.Web.Data;
 
@@ -59,6 +60,8 @@ public static class DataExtensions
             }
 
             options.AddInterceptors(services.GetRequiredService<TenantSaveGuard>());
+            // A user's changed stamp reaches open hub connections at once (registered by AddRealtime).
+            options.AddInterceptors(services.GetRequiredService<RecheckOnUserChange>());
         });
 
         builder.Services.AddScoped<DemoSeeder>();

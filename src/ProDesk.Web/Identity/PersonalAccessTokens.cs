@@ -5,11 +5,12 @@ using ProDesk.Data;
 using ProDesk.Data.Identity;
 using ProDesk.Web.Audit;
 using ProDesk.Web.Hosting;
+using ProDesk.Web.Realtime;
 
 namespace ProDesk.Web.Identity;
 
 /// <summary>Creates, lists, finds and revokes personal access tokens (<c>pdk_</c> + 43 url-safe characters).</summary>
-public sealed class PersonalAccessTokens(ProDeskDbContext db, AuditLog audit, TimeProvider clock)
+public sealed class PersonalAccessTokens(ProDeskDbContext db, AuditLog audit, TimeProvider clock, HubSessions hubSessions)
 {
     public const string Prefix = "pdk_";
 
@@ -61,16 +62,24 @@ public sealed class PersonalAccessTokens(ProDeskDbContext db, AuditLog audit, Ti
             return false;
         }
 
+        // A hub connection opened with the token ends now, not at the next re-check.
+        hubSessions.RecheckNow();
         await audit.RecordAsync(AuditLog.TokenRevoked, user.Id, user.Email, $"token {token.Prefix} ({token.Name})", user.TenantId, cancellationToken: cancellationToken);
         return true;
     }
 
     /// <summary>Revokes every token of the user (password change, account lock).</summary>
-    public Task<int> RevokeAllAsync(Guid userId, CancellationToken cancellationToken = default)
+    public async Task<int> RevokeAllAsync(Guid userId, CancellationToken cancellationToken = default)
     {
         var now = clock.GetUtcNow().UtcDateTime;
-        return db.PersonalAccessTokens.Where(t => t.UserId == userId && t.RevokedAt == null)
+        var revoked = await db.PersonalAccessTokens.Where(t => t.UserId == userId && t.RevokedAt == null)
             .ExecuteUpdateAsync(s => s.SetProperty(t => t.RevokedAt, now), cancellationToken);
+        if (revoked > 0)
+        {
+            hubSessions.RecheckNow();
+        }
+
+        return revoked;
     }
 
     private sealed record Found(Guid Id, DateTime? LastUsedAt, AppUser User);

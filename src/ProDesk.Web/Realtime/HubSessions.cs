@@ -5,6 +5,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using ProDesk.Data;
 using ProDesk.Web.Identity;
+using StackExchange.Redis;
 
 namespace ProDesk.Web.Realtime;
 
@@ -19,11 +20,21 @@ namespace ProDesk.Web.Realtime;
 /// hash of it (<see cref="StampHash"/>); a connection opened with a personal access token also closes when that
 /// token is revoked. A lockout only throttles sign-ins, as it does for cookie
 /// sessions, so it closes nothing: otherwise anyone could keep an agent's console dropping by failing
-/// sign-ins with its email.
+/// sign-ins with its email. A change made here is not left to the interval: <see cref="RecheckNow"/> (a user's stamp
+/// saved, see <see cref="RecheckOnUserChange"/>, or a token revoked) wakes the re-check on this node and, through Redis
+/// where there is one, on every other node, so a tenant taken away stops reaching the agent's open consoles at once.
 /// </summary>
-public sealed partial class HubSessions(IServiceScopeFactory scopes, TimeProvider clock, IConfiguration configuration, IOptions<IdentityOptions> identity, ILogger<HubSessions> logger)
+public sealed partial class HubSessions(
+    IServiceScopeFactory scopes, TimeProvider clock, IConfiguration configuration, IOptions<IdentityOptions> identity, ILogger<HubSessions> logger, IConnectionMultiplexer? redis = null)
     : BackgroundService
 {
+    // Nodes share the multiplexer's "prodesk" channel prefix; a node knows its own messages by this id.
+    private static readonly RedisChannel RecheckChannel = RedisChannel.Literal("hub-sessions:recheck");
+    private readonly string node = Guid.NewGuid().ToString("N");
+
+    // At most one wake-up pending: a burst of changes is one re-check, which reads every user's stamp anyway.
+    private readonly SemaphoreSlim wake = new(0, 1);
+
     private sealed record Open(Guid UserId, string? Stamp, string? StampHash, Guid? TokenId, HubCallerContext Context);
 
     private readonly ConcurrentDictionary<string, Open> open = new();
@@ -48,6 +59,40 @@ public sealed partial class HubSessions(IServiceScopeFactory scopes, TimeProvide
     }
 
     public void Closed(string connectionId) => open.TryRemove(connectionId, out _);
+
+    /// <summary>
+    /// Re-checks the open connections now, on this node and on the others, rather than at the next interval. Returns at
+    /// once; the interval stays the fallback for a node that missed the message (Redis down).
+    /// </summary>
+    public void RecheckNow()
+    {
+        Wake();
+        if (redis is null)
+        {
+            return;
+        }
+
+        try
+        {
+            redis.GetSubscriber().Publish(RecheckChannel, node, CommandFlags.FireAndForget);
+        }
+        catch (Exception e) when (e is RedisException or ObjectDisposedException)
+        {
+            LogNotPublished(logger, e);
+        }
+    }
+
+    private void Wake()
+    {
+        try
+        {
+            wake.Release();
+        }
+        catch (SemaphoreFullException)
+        {
+            // A re-check is already pending; it will read the change.
+        }
+    }
 
     /// <summary>Closes the connections whose user changed since they connected; returns how many.</summary>
     public async Task<int> RecheckAsync(CancellationToken cancellationToken)
@@ -94,15 +139,54 @@ public sealed partial class HubSessions(IServiceScopeFactory scopes, TimeProvide
     public override void Dispose()
     {
         timer.Dispose();
+        wake.Dispose();
         base.Dispose();
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        if (redis is not null)
+        {
+            try
+            {
+                await redis.GetSubscriber().SubscribeAsync(RecheckChannel, (_, sender) =>
+                {
+                    if (sender != node)
+                    {
+                        Wake();
+                    }
+                });
+            }
+            catch (RedisException e)
+            {
+                LogNotSubscribed(logger, e);
+            }
+        }
+
+        // The timer and the wake-up each keep one pending wait, so neither loses a tick or a wake-up to the other.
+        Task<bool>? tick = null;
+        Task? woken = null;
         try
         {
-            while (await timer.WaitForNextTickAsync(stoppingToken))
+            while (true)
             {
+                tick ??= timer.WaitForNextTickAsync(stoppingToken).AsTask();
+                woken ??= wake.WaitAsync(stoppingToken);
+                if (await Task.WhenAny(tick, woken) == tick)
+                {
+                    if (!await tick)
+                    {
+                        return;
+                    }
+
+                    tick = null;
+                }
+                else
+                {
+                    await woken;
+                    woken = null;
+                }
+
                 try
                 {
                     await RecheckAsync(stoppingToken);
@@ -123,4 +207,10 @@ public sealed partial class HubSessions(IServiceScopeFactory scopes, TimeProvide
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Re-checking the agent hub's connections failed; trying again at the next interval")]
     private static partial void LogFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not ask the other nodes to re-check their agent hub connections; they do so at their next interval")]
+    private static partial void LogNotPublished(ILogger logger, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not subscribe to other nodes' re-check requests; this node's agent hub connections are re-checked at its interval")]
+    private static partial void LogNotSubscribed(ILogger logger, Exception exception);
 }

@@ -38,6 +38,7 @@ public static class RealtimeExtensions
 
         builder.Services.AddSingleton<HubSessions>();
         builder.Services.AddHostedService(services => services.GetRequiredService<HubSessions>());
+        builder.Services.AddSingleton<RecheckOnUserChange>();
         builder.Services.AddSingleton<IRealtimeNotifier, SignalRNotifier>();
         builder.Services.AddSingleton<QueueStatsAnnouncer>();
         builder.Services.AddSingleton<OutboxRelay>();

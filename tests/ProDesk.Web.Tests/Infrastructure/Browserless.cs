@@ -85,13 +85,31 @@ public static partial class Browserless
         return JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetGuid();
     }
 
-    /// <summary>A connection to /hubs/agent through the test server with <paramref name="accessToken"/> (a PAT or an OAuth access token), not yet started.</summary>
-    public static HubConnection AgentHub(this ProDeskApp app, string accessToken) =>
+    /// <summary>
+    /// A connection to /hubs/agent through the test server with <paramref name="accessToken"/> (a PAT or an OAuth access
+    /// token), not yet started. Long polling by default; <paramref name="webSocket"/> as browsers connect: one request,
+    /// authenticated once, where long polling authenticates every poll again.
+    /// </summary>
+    public static HubConnection AgentHub(this WebApplicationFactory<Program> app, string accessToken, bool webSocket = false) =>
         new HubConnectionBuilder()
             .WithUrl(new Uri(app.Server.BaseAddress, $"hubs/agent?access_token={accessToken}"), options =>
             {
-                options.Transports = Microsoft.AspNetCore.Http.Connections.HttpTransportType.LongPolling;
-                options.HttpMessageHandlerFactory = _ => app.Server.CreateHandler();
+                if (webSocket)
+                {
+                    options.Transports = Microsoft.AspNetCore.Http.Connections.HttpTransportType.WebSockets;
+                    options.SkipNegotiation = true;
+                    options.WebSocketFactory = async (context, cancellationToken) =>
+                    {
+                        var client = app.Server.CreateWebSocketClient();
+                        client.ConfigureRequest = request => request.Headers.Origin = app.Server.BaseAddress.GetLeftPart(UriPartial.Authority);
+                        return await client.ConnectAsync(context.Uri, cancellationToken);
+                    };
+                }
+                else
+                {
+                    options.Transports = Microsoft.AspNetCore.Http.Connections.HttpTransportType.LongPolling;
+                    options.HttpMessageHandlerFactory = _ => app.Server.CreateHandler();
+                }
             })
             .Build();
 

@@ -132,6 +132,26 @@ public sealed class AgentHubTests(ProDeskApp app) : PostgresTest(app)
     }
 
     [Fact]
+    public async Task A_tenant_taken_from_an_agent_closes_their_open_connection_at_once()
+    {
+        // As shipped, a node re-checks its hub connections every 10 s; here as long as a test can wait, so only the
+        // change itself can close the connection in time.
+        using var node = App.WithWebHostBuilder(b => b.UseSetting("Identity:SessionRecheckSeconds", "600").UseSetting("Realtime:HubRecheckSeconds", "600"));
+        await using var agent = node.AgentHub((await App.PatAsync("agent2@prodesk.test")).Secret, webSocket: true);  // acme, northwind
+        var closed = agent.ClosedAsync();
+        await agent.StartAsync();
+        // StartAsync returns at the handshake, before the hub has taken the connection in; a call is answered after.
+        await agent.InvokeAsync("SetStatus", "Online");
+
+        var admin = node.CreateClient().WithBearer((await App.PatAsync("admin@prodesk.test")).Secret);
+        var bea = await App.UserAsync("agent2@prodesk.test");
+        Assert.Equal(HttpStatusCode.NoContent, (await admin.PutAsJsonAsync($"/api/v1/admin/staff/{bea.Id}/tenants", new { tenants = new[] { "northwind" } })).StatusCode);
+
+        await closed.WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.Equal(HubConnectionState.Disconnected, agent.State);
+    }
+
+    [Fact]
     public async Task Client_users_cannot_connect_to_the_agent_hub()
     {
         await Assert.ThrowsAnyAsync<Exception>(() => ConnectAsync("admin@acme.test"));
