@@ -740,6 +740,13 @@ public static partial class EmailParser
             Multipart? htmlParent = null;
             Multipart? textParent = null;
 
+            // Each multipart/alternative's own parent: a mixed that holds an alternative and plain text beside it (a gateway's
+            // banner before it, a list's footer after it) reads as one text, as a mail client shows it.
+            Dictionary<Multipart, Multipart?> alternativeParents = [];
+            Multipart? textAlternative = null;
+            Multipart? MixedOwner(Multipart? parent) =>
+                parent is not null && parent.ContentType.IsMimeType("multipart", "alternative") && alternativeParents.TryGetValue(parent, out var owner) ? owner : parent;
+
             // Joined once at the end: appending part by part would copy the body again for each of up to MaxParts parts.
             List<string> textTail = [];
             List<string> htmlTail = [];
@@ -762,6 +769,11 @@ public static partial class EmailParser
                         // A signed body in a multipart/mixed belongs to that mixed, so the footer a mailing list adds after
                         // the signed part continues the body instead of becoming a file (RFC 1847 parts are the body and its signature).
                         var owner = multipart.ContentType.IsMimeType("multipart", "signed") && parent is not null ? parent : multipart;
+                        if (multipart.ContentType.IsMimeType("multipart", "alternative"))
+                        {
+                            alternativeParents[multipart] = parent;
+                        }
+
                         for (var i = multipart.Count - 1; i >= 0; i--)
                         {
                             pending.Push((multipart[i], alternative, report, owner));
@@ -779,6 +791,21 @@ public static partial class EmailParser
                         forwarded ??= attached;
                         AddMessage(attached);
                         break;
+                    case MimePart encoded when IsMessageType(encoded.ContentType) && MessageInside(encoded) is { } attached:
+                        // MimeKit reads a message/rfc822 sent base64- or quoted-printable-encoded (some Exchange paths) as a
+                        // file; decoded, it is the forwarded message it is, and the body of a mail that only forwards it.
+                        forwarded ??= attached;
+                        AddMessage(attached);
+                        break;
+                    case MimePart signed when IsPkcs7Mime(signed.ContentType) && SignedContent(signed) is { } content:
+                        // Opaque-signed S/MIME (Outlook, banks, public offices) carries the mail inside the signature: it is
+                        // signed, not encrypted, so it reads without any key. Not verified: nothing here claims it was.
+                        pending.Push((content, inAlternative, inReport, parent));
+                        break;
+                    case MimePart tnefFile when tnefFile is not MimeKit.Tnef.TnefPart && IsWinmailDat(tnefFile):
+                        // A relay that relabels winmail.dat application/octet-stream leaves it TNEF all the same.
+                        AddTnef(new MimeKit.Tnef.TnefPart { Content = tnefFile.Content, FileName = tnefFile.FileName });
+                        break;
                     case MimePart part when inReport && IsDispositionNotification(part):
                         IsReadReceipt = true;
                         break;
@@ -791,13 +818,16 @@ public static partial class EmailParser
                         break;
                     case TextPart textPart when IsBodyCandidate(textPart) && textPart.IsPlain && Text is null:
                         Text = TextOf(textPart);
-                        textParent = parent;
+                        textParent = MixedOwner(parent);
+                        textAlternative = inAlternative ? parent : null;
                         textLength = Text.Length;
                         break;
-                    case TextPart textPart when IsBodyCandidate(textPart) && textPart.IsPlain && !inAlternative && parent is not null && parent == textParent
-                        && parent.ContentType.IsMimeType("multipart", "mixed"):
+                    case TextPart textPart when IsBodyCandidate(textPart) && textPart.IsPlain && textParent is not null && textParent.ContentType.IsMimeType("multipart", "mixed")
+                        && (inAlternative ? parent != textAlternative && MixedOwner(parent) == textParent && textAlternative is null : parent == textParent):
                         // Apple Mail and phones send text, a picture, more text as plain parts around the picture: all of it is the body,
-                        // up to the body limit (beyond it the text would only be cut away again).
+                        // up to the body limit (beyond it the text would only be cut away again). So is the text of an alternative
+                        // after a banner part ("CAUTION: external sender"), and a list's footer after the alternative.
+                        textAlternative = inAlternative ? parent : textAlternative;
                         if (textLength < limits.MaxTextChars)
                         {
                             var more = TextOf(textPart);
@@ -957,6 +987,97 @@ public static partial class EmailParser
             return null;
         }
 
+        /// <summary>MIME inside a part (a signed body, an encoded message) is read at most this many levels deep.</summary>
+        private int unwrapped;
+
+        /// <summary>
+        /// The MIME held in <paramref name="content"/>, read under the mail's own limits (the streaming count first, as for
+        /// the mail); null when it does not read or goes past them, and the part it came in stays a file as it came.
+        /// </summary>
+        private MimeEntity? Inside(byte[] content, bool message)
+        {
+            if (content.Length == 0 || ++unwrapped > limits.MaxMimeDepth)
+            {
+                return null;
+            }
+
+            var options = Options(limits);
+            try
+            {
+                using (var scan = new MemoryStream(content, writable: false))
+                {
+                    var guard = new StructureGuard(options, scan, limits);
+                    if (message)
+                    {
+                        guard.ReadMessage();
+                    }
+                    else
+                    {
+                        guard.ReadEntity();
+                    }
+                }
+
+                using var stream = new MemoryStream(content, writable: false);
+                var parser = new MimeParser(options, stream, MimeFormat.Entity);
+                return message ? new MessagePart { Message = parser.ParseMessage() } : parser.ParseEntity();
+            }
+            catch (Exception e) when (e is UnparseableEmailException or FormatException or ParseException or ArgumentException or IOException)
+            {
+                return null;
+            }
+        }
+
+        private static bool IsMessageType(ContentType type) => type.IsMimeType("message", "rfc822") || type.IsMimeType("message", "global");
+
+        /// <summary>An encoded message/rfc822 part decoded into the message it carries, named and identified as the part was.</summary>
+        private MessagePart? MessageInside(MimePart part)
+        {
+            if (Inside(Decode(part), message: true) is not MessagePart attached || attached.Message?.Headers.Count is null or 0)
+            {
+                return null;
+            }
+
+            attached.ContentDisposition = part.ContentDisposition;
+            attached.ContentId = part.ContentId;
+            if (part.ContentType.Name is { } name)
+            {
+                attached.ContentType.Name = name;
+            }
+
+            return attached;
+        }
+
+        private static bool IsPkcs7Mime(ContentType type) =>
+            type.IsMimeType("application", "pkcs7-mime") || type.IsMimeType("application", "x-pkcs7-mime");
+
+        /// <summary>
+        /// The content of S/MIME signed-data (RFC 8551 3.5.2), read whatever its smime-type says (some clients leave it
+        /// out); null for enveloped (encrypted) or compressed data, or bytes that are no CMS at all.
+        /// </summary>
+        private MimeEntity? SignedContent(MimePart part)
+        {
+            byte[]? content = null;
+            try
+            {
+                if (new Org.BouncyCastle.Cms.CmsSignedData(Decode(part)).SignedContent is { } signed)
+                {
+                    using var written = new MemoryStream();
+                    signed.Write(written);
+                    content = written.ToArray();
+                }
+            }
+            catch (Exception)
+            {
+                // Hostile bytes: BouncyCastle signals malformed ASN.1 with many exception types, and any of them means "not signed-data".
+                return null;
+            }
+
+            return content is null ? null : Inside(content, message: false);
+        }
+
+        private static bool IsWinmailDat(MimePart part) =>
+            part.FileName is { } name && (name.Equals("winmail.dat", StringComparison.OrdinalIgnoreCase) || name.Equals("win.dat", StringComparison.OrdinalIgnoreCase));
+
         public const string EncryptedNotice = "This mail is encrypted (OpenPGP or S/MIME) and cannot be shown here. Its encrypted parts are attached; ask the sender to write without encryption.";
 
         private static bool IsEncrypted(ContentType type) =>
@@ -1024,6 +1145,14 @@ public static partial class EmailParser
             if (walk.Html is not null)
             {
                 Html = $"<p>{System.Net.WebUtility.HtmlEncode(heading).Replace("\n", "<br>", StringComparison.Ordinal)}</p>{walk.Html}";
+
+                // The forwarded message's own pictures (Outlook's screenshot of the error, by cid:) are shown with its text;
+                // left inside the attached message, the frame showed broken images and the agent had to open the .eml.
+                foreach (var picture in walk.Attachments.Where(a => a.ContentId is not null && a.ContentType.StartsWith("image/", StringComparison.Ordinal)
+                             && walk.Html.Contains(a.ContentId, StringComparison.OrdinalIgnoreCase)))
+                {
+                    Add(picture);
+                }
             }
 
             static string? Labelled(string label, string? value) =>
@@ -1443,6 +1572,10 @@ public static partial class EmailParser
             }
 
             MendSoftLineBreaks(part);
+            if (part is TextPart && part.Content.Encoding == ContentEncoding.Base64 && PlainTextLabelledBase64(part.Content) is { } plain)
+            {
+                return plain;
+            }
 
             using var decoded = new MemoryStream();
             part.Content.DecodeTo(decoded);
@@ -1572,6 +1705,47 @@ public static partial class EmailParser
         private static readonly System.Text.RegularExpressions.Regex WindowsPath = new(
             @"(?:file)?name\s*=\s*""(?<value>[^""]*\\[^""\\][^""]*)""",
             System.Text.RegularExpressions.RegexOptions.IgnoreCase | System.Text.RegularExpressions.RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
+
+        /// <summary>
+        /// Text labelled base64 that never was (a script that sets the header and writes the text as it is): its raw bytes
+        /// when they hold words and punctuation no base64 has, rather than the noise decoding them gives. Three such marks
+        /// decide; base64 has none at all, so a real encoding with a stray one is still decoded.
+        /// </summary>
+        private static byte[]? PlainTextLabelledBase64(IMimeContent content)
+        {
+            if (content.Stream is not { CanSeek: true } stream)
+            {
+                return null;
+            }
+
+            using var raw = new MemoryStream();
+            stream.Position = 0;
+            stream.CopyTo(raw);
+            stream.Position = 0;
+            var bytes = raw.GetBuffer().AsSpan(0, (int)raw.Length);
+            var marks = 0;
+            for (var at = 0; marks < 3 && at < bytes.Length;)
+            {
+                var next = bytes[at..].IndexOfAny(NeverBase64);
+                if (next < 0)
+                {
+                    break;
+                }
+
+                // Punctuation, or a space between two characters of a line (base64 lines may only end in white space).
+                var i = at + next;
+                if (bytes[i] != (byte)' ' || (i > 0 && i + 1 < bytes.Length && bytes[i - 1] > (byte)' ' && bytes[i + 1] > (byte)' '))
+                {
+                    marks++;
+                }
+
+                at = i + 1;
+            }
+
+            return marks < 3 ? null : bytes.ToArray();
+        }
+
+        private static readonly System.Buffers.SearchValues<byte> NeverBase64 = System.Buffers.SearchValues.Create(" ,.;:!?'\"()"u8);
 
         // Both alphabets' letters, as Letter in Base64Leniently takes them.
         private static readonly System.Buffers.SearchValues<byte> Base64Letters =

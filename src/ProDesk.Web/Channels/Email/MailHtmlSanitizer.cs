@@ -46,7 +46,7 @@ public sealed partial class MailHtmlSanitizer
 
     private static readonly string[] UriAttributes = ["href", "src", "background", "cite"];
 
-    private static readonly string[] Schemes = ["http", "https", "mailto", "cid", "data"];
+    private static readonly string[] Schemes = ["http", "https", "mailto", "tel", "sms", "cid", "data"];
 
     /// <summary>Positioning lets mail cover the console with a fake login; nothing in mail needs it.</summary>
     private static readonly string[] RemovedCssProperties = ["position", "z-index", "top", "right", "bottom", "left", "pointer-events"];
@@ -148,6 +148,8 @@ public sealed partial class MailHtmlSanitizer
         e.SanitizedUrl = SchemeOf(url) switch
         {
             "http" or "https" or "mailto" => url,
+            // A signature's phone number: a link an agent's softphone or phone app can call, never a page to load.
+            "tel" or "sms" when e.Tag.LocalName == "a" => url,
             "cid" when isImage => url,
             "data" when isImage && IsInlineImage(url) => url,
             _ => null,

@@ -531,6 +531,39 @@ public sealed partial class EmailParserTests
     }
 
     [Fact]
+    public void A_winmail_dat_a_relay_relabelled_as_octet_stream_still_gives_up_its_files()
+    {
+        var raw = File.ReadAllText(Path.Combine(CorpusDirectory, "tnef-winmail-dat.eml"))
+            .Replace("application/ms-tnef; name=\"winmail.dat\"", "application/octet-stream; name=\"WINMAIL.DAT\"", StringComparison.Ordinal);
+
+        var email = EmailParser.Parse(Encoding.ASCII.GetBytes(raw));
+
+        Assert.Equal(["report.pdf", "notes.txt"], email.Attachments.Select(a => a.FileName));
+    }
+
+    [Theory]
+    [InlineData("smime-opaque-signed.eml")]
+    [InlineData("smime-opaque-signed-no-smime-type.eml")]
+    public void Opaque_signed_smime_mail_shows_the_text_and_files_inside_the_signature(string file)
+    {
+        // Signed, not encrypted: Outlook, banks and public offices put the whole mail inside the signature (smime.p7m).
+        var email = Parse(file);
+
+        Assert.DoesNotContain("encrypted", email.TextBody, StringComparison.OrdinalIgnoreCase);
+        if (file == "smime-opaque-signed.eml")
+        {
+            Assert.Equal("Hi, my Outlook signs everything. Laptop screen flickers, photo attached.", email.TextBody.TrimEnd());
+            var photo = Assert.Single(email.Attachments);
+            Assert.Equal(("photo.pdf", "application/pdf", "%PDF-1.4\n"), (photo.FileName, photo.ContentType, Encoding.ASCII.GetString(photo.Content)));
+        }
+        else
+        {
+            Assert.Equal("Printer on floor 3 is jammed again. Ticket please.", email.TextBody.TrimEnd());
+            Assert.Empty(email.Attachments);
+        }
+    }
+
+    [Fact]
     public void A_winmail_dat_cut_short_is_kept_as_the_file_it_is()
     {
         var email = Parse("tnef-truncated.eml");
