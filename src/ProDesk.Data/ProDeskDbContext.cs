@@ -135,6 +135,8 @@ public class ProDeskDbContext(DbContextOptions<ProDeskDbContext> options)
 
     public DbSet<PersonalAccessToken> PersonalAccessTokens => Set<PersonalAccessToken>();
 
+    public DbSet<UserSession> UserSessions => Set<UserSession>();
+
     public DbSet<AuditEvent> AuditEvents => Set<AuditEvent>();
 
     /// <summary>The ASP.NET Core data-protection key ring, shared by every node (cookies, antiforgery).</summary>
@@ -183,6 +185,16 @@ public class ProDeskDbContext(DbContextOptions<ProDeskDbContext> options)
             e.Property(t => t.Prefix).HasMaxLength(16);
             e.Property(t => t.Hash).HasMaxLength(32);
             e.HasOne<AppUser>().WithMany().HasForeignKey(t => t.UserId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        builder.Entity<UserSession>(e =>
+        {
+            e.HasKey(s => s.KeyHash);
+            e.Property(s => s.KeyHash).HasMaxLength(32);
+            e.HasIndex(s => s.Id).IsUnique();
+            e.HasIndex(s => s.UserId);
+            e.HasIndex(s => s.ExpiresAt);
+            e.HasOne<AppUser>().WithMany().HasForeignKey(s => s.UserId).OnDelete(DeleteBehavior.Cascade);
         });
 
         builder.Entity<AuditEvent>(e =>

@@ -975,6 +975,40 @@ namespace ProDesk.Migrations.Postgres.Migrations
                     b.ToTable("StaffTenants");
                 });
 
+            modelBuilder.Entity("ProDesk.Data.Identity.UserSession", b =>
+                {
+                    b.Property<byte[]>("KeyHash")
+                        .HasMaxLength(32)
+                        .HasColumnType("bytea");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTime>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid");
+
+                    b.Property<byte[]>("Ticket")
+                        .IsRequired()
+                        .HasColumnType("bytea");
+
+                    b.Property<Guid>("UserId")
+                        .HasColumnType("uuid");
+
+                    b.HasKey("KeyHash");
+
+                    b.HasIndex("ExpiresAt");
+
+                    b.HasIndex("Id")
+                        .IsUnique();
+
+                    b.HasIndex("UserId");
+
+                    b.ToTable("UserSessions");
+                });
+
             modelBuilder.Entity("ProDesk.Data.Queues.Queue", b =>
                 {
                     b.Property<Guid>("Id")
@@ -1671,6 +1705,15 @@ namespace ProDesk.Migrations.Postgres.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
 
+                    b.HasOne("ProDesk.Data.Identity.AppUser", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("ProDesk.Data.Identity.UserSession", b =>
+                {
                     b.HasOne("ProDesk.Data.Identity.AppUser", null)
                         .WithMany()
                         .HasForeignKey("UserId")

@@ -961,6 +961,40 @@ namespace ProDesk.Migrations.Sqlite.Migrations
                     b.ToTable("StaffTenants");
                 });
 
+            modelBuilder.Entity("ProDesk.Data.Identity.UserSession", b =>
+                {
+                    b.Property<byte[]>("KeyHash")
+                        .HasMaxLength(32)
+                        .HasColumnType("BLOB");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("ExpiresAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("Id")
+                        .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("Ticket")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.Property<Guid>("UserId")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("KeyHash");
+
+                    b.HasIndex("ExpiresAt");
+
+                    b.HasIndex("Id")
+                        .IsUnique();
+
+                    b.HasIndex("UserId");
+
+                    b.ToTable("UserSessions");
+                });
+
             modelBuilder.Entity("ProDesk.Data.Queues.Queue", b =>
                 {
                     b.Property<Guid>("Id")
@@ -1649,6 +1683,15 @@ namespace ProDesk.Migrations.Sqlite.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
 
+                    b.HasOne("ProDesk.Data.Identity.AppUser", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("ProDesk.Data.Identity.UserSession", b =>
+                {
                     b.HasOne("ProDesk.Data.Identity.AppUser", null)
                         .WithMany()
                         .HasForeignKey("UserId")

@@ -1,5 +1,6 @@
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Options;
@@ -47,6 +48,9 @@ public static class IdentityExtensions
         services.AddScoped<StaffDirectory>();
         services.AddSingleton<SignInThrottle>();
         services.AddSingleton<ClientAccessTokenHandler.CheckedTokens>();
+        services.AddSingleton<ServerSideSessions>();
+        services.AddOptions<CookieAuthenticationOptions>(IdentityConstants.ApplicationScheme)
+            .Configure<ServerSideSessions>((options, sessions) => options.SessionStore = sessions);
 
         services.AddDataProtection().SetApplicationName("ProDesk").PersistKeysToDbContext<ProDeskDbContext>();
 

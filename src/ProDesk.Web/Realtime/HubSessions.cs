@@ -18,7 +18,7 @@ namespace ProDesk.Web.Realtime;
 /// connections whose user's stamp changed, or whose user is gone, are closed; the console reconnects as
 /// whoever the user is now. Cookies and personal access tokens carry the stamp, OAuth access tokens a
 /// hash of it (<see cref="StampHash"/>); a connection opened with a personal access token also closes when that
-/// token is revoked. A lockout only throttles sign-ins, as it does for cookie
+/// token is revoked, one opened with a browser session when that session signs out. A lockout only throttles sign-ins, as it does for cookie
 /// sessions, so it closes nothing: otherwise anyone could keep an agent's console dropping by failing
 /// sign-ins with its email. A change made here is not left to the interval: <see cref="RecheckNow"/> (a user's stamp
 /// saved, see <see cref="RecheckOnUserChange"/>, or a token revoked) wakes the re-check on this node and, through Redis
@@ -35,7 +35,7 @@ public sealed partial class HubSessions(
     // At most one wake-up pending: a burst of changes is one re-check, which reads every user's stamp anyway.
     private readonly SemaphoreSlim wake = new(0, 1);
 
-    private sealed record Open(Guid UserId, string? Stamp, string? StampHash, Guid? TokenId, HubCallerContext Context);
+    private sealed record Open(Guid UserId, string? Stamp, string? StampHash, Guid? TokenId, Guid? SessionId, HubCallerContext Context);
 
     private readonly ConcurrentDictionary<string, Open> open = new();
 
@@ -54,6 +54,7 @@ public sealed partial class HubSessions(
                 context.User!.FindFirst(identity.Value.ClaimsIdentity.SecurityStampClaimType)?.Value,
                 context.User.FindFirst(Identity.StampHash.ClaimType)?.Value,
                 Guid.TryParse(context.User.FindFirst(ProDeskClaims.PersonalAccessToken)?.Value, out var tokenId) ? tokenId : null,
+                Guid.TryParse(context.User.FindFirst(ServerSideSessions.ClaimType)?.Value, out var sessionId) ? sessionId : null,
                 context);
         }
     }
@@ -111,11 +112,14 @@ public sealed partial class HubSessions(
             .ToDictionaryAsync(u => u.Id, u => u.SecurityStamp, cancellationToken);
         var tokens = snapshot.Select(o => o.Value.TokenId).OfType<Guid>().Distinct().ToList();
         var validTokens = tokens.Count == 0 ? [] : (await scope.ServiceProvider.GetRequiredService<PersonalAccessTokens>().StillValidAsync(tokens, cancellationToken)).ToHashSet();
+        var sessions = snapshot.Select(o => o.Value.SessionId).OfType<Guid>().Distinct().ToList();
+        var openSessions = sessions.Count == 0 ? [] : (await scope.ServiceProvider.GetRequiredService<ServerSideSessions>().StillOpenAsync(sessions, cancellationToken)).ToHashSet();
         var closed = 0;
         foreach (var (connectionId, connection) in snapshot)
         {
             if (!current.TryGetValue(connection.UserId, out var stamp) || Changed(connection, stamp)
-                || (connection.TokenId is { } tokenId && !validTokens.Contains(tokenId)))
+                || (connection.TokenId is { } tokenId && !validTokens.Contains(tokenId))
+                || (connection.SessionId is { } sessionId && !openSessions.Contains(sessionId)))
             {
                 open.TryRemove(connectionId, out _);
                 connection.Context.Abort();

@@ -152,6 +152,45 @@ public sealed class AgentHubTests(ProDeskApp app) : PostgresTest(app)
     }
 
     [Fact]
+    public async Task Signing_out_closes_the_console_opened_in_that_browser_session_at_once()
+    {
+        using var node = App.WithWebHostBuilder(b => b.UseSetting("Identity:SessionRecheckSeconds", "600").UseSetting("Realtime:HubRecheckSeconds", "600"));
+        var browser = node.Client();
+        var login = await browser.PostLoginAsync("agent2@prodesk.test", Browserless.DemoPassword);
+        var cookie = login.Headers.GetValues("Set-Cookie").Select(c => c.Split(';')[0]).Single(c => c.StartsWith("prodesk=", StringComparison.Ordinal));
+        // As the console page connects: a WebSocket carrying the sign-in cookie.
+        await using var console = new HubConnectionBuilder()
+            .WithUrl(new Uri(node.Server.BaseAddress, "hubs/agent"), options =>
+            {
+                options.Transports = Microsoft.AspNetCore.Http.Connections.HttpTransportType.WebSockets;
+                options.SkipNegotiation = true;
+                options.WebSocketFactory = async (context, cancellationToken) =>
+                {
+                    var client = node.Server.CreateWebSocketClient();
+                    client.ConfigureRequest = request =>
+                    {
+                        request.Headers.Origin = node.Server.BaseAddress.GetLeftPart(UriPartial.Authority);
+                        request.Headers.Cookie = cookie;
+                    };
+                    return await client.ConnectAsync(context.Uri, cancellationToken);
+                };
+            })
+            .Build();
+        var closed = console.ClosedAsync();
+        await console.StartAsync();
+        await console.InvokeAsync("SetStatus", "Online");
+
+        var signOut = await browser.PostAsync("/logout", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["__RequestVerificationToken"] = await Browserless.AntiforgeryTokenAsync(browser, "/agent"),
+        }));
+        Assert.Equal(HttpStatusCode.Redirect, signOut.StatusCode);
+
+        await closed.WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.Equal(HubConnectionState.Disconnected, console.State);
+    }
+
+    [Fact]
     public async Task Client_users_cannot_connect_to_the_agent_hub()
     {
         await Assert.ThrowsAnyAsync<Exception>(() => ConnectAsync("admin@acme.test"));

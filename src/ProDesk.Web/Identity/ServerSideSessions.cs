@@ -1,0 +1,175 @@
+using System.Security.Claims;
+using System.Security.Cryptography;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.EntityFrameworkCore;
+using ProDesk.Data;
+using ProDesk.Data.Identity;
+using ProDesk.Web.Realtime;
+
+namespace ProDesk.Web.Identity;
+
+/// <summary>
+/// Keeps browser sessions on the server (<see cref="UserSession"/>): the sign-in cookie holds a random key, and
+/// signing out deletes the session, so a cookie copied before the sign-out (a shared computer, a proxy's log, a
+/// stolen backup) is worth nothing after it; it used to keep working, and could even mint a personal access token,
+/// until it expired (probe round 16). Only that session ends: the user's other browsers stay signed in; a password
+/// change still ends them all (security stamp). One primary-key read per request, on a table without row-level
+/// security. A session's claims name it (<see cref="ClaimType"/>), so a hub connection opened with it closes too.
+/// </summary>
+public sealed class ServerSideSessions(IServiceScopeFactory scopes, TimeProvider clock, HubSessions hubSessions) : ITicketStore
+{
+    /// <summary>The session's id among its claims.</summary>
+    public const string ClaimType = "sid";
+
+    // The cookie's own lifetime is the fallback; the handler sets ExpiresUtc before it stores or renews.
+    private static readonly TimeSpan DefaultLifetime = TimeSpan.FromHours(10);
+
+    public Task<string> StoreAsync(AuthenticationTicket ticket) => StoreAsync(ticket, CancellationToken.None);
+
+    // In a scope of its own even within a request: saving on the request's context would save whatever else it tracks.
+    public Task<string> StoreAsync(AuthenticationTicket ticket, CancellationToken cancellationToken) =>
+        InScopeAsync(db => StoreAsync(db, ticket, cancellationToken));
+
+    public Task<string> StoreAsync(AuthenticationTicket ticket, HttpContext httpContext, CancellationToken cancellationToken) =>
+        StoreAsync(ticket, cancellationToken);
+
+    public Task RenewAsync(string key, AuthenticationTicket ticket) => RenewAsync(key, ticket, CancellationToken.None);
+
+    public Task RenewAsync(string key, AuthenticationTicket ticket, CancellationToken cancellationToken) =>
+        InScopeAsync(db => RenewAsync(db, key, ticket, cancellationToken));
+
+    public Task RenewAsync(string key, AuthenticationTicket ticket, HttpContext httpContext, CancellationToken cancellationToken) =>
+        RenewAsync(Db(httpContext), key, ticket, cancellationToken);
+
+    public Task<AuthenticationTicket?> RetrieveAsync(string key) => RetrieveAsync(key, CancellationToken.None);
+
+    public Task<AuthenticationTicket?> RetrieveAsync(string key, CancellationToken cancellationToken) =>
+        InScopeAsync(db => RetrieveAsync(db, key, cancellationToken));
+
+    public Task<AuthenticationTicket?> RetrieveAsync(string key, HttpContext httpContext, CancellationToken cancellationToken) =>
+        RetrieveAsync(Db(httpContext), key, cancellationToken);
+
+    public Task RemoveAsync(string key) => RemoveAsync(key, CancellationToken.None);
+
+    public Task RemoveAsync(string key, CancellationToken cancellationToken) =>
+        InScopeAsync(db => RemoveAsync(db, key, cancellationToken));
+
+    public Task RemoveAsync(string key, HttpContext httpContext, CancellationToken cancellationToken) =>
+        RemoveAsync(Db(httpContext), key, cancellationToken);
+
+    /// <summary>Of <paramref name="sessionIds"/>, those not signed out nor expired.</summary>
+    public Task<List<Guid>> StillOpenAsync(IReadOnlyCollection<Guid> sessionIds, CancellationToken cancellationToken) =>
+        InScopeAsync(async db =>
+        {
+            var now = clock.GetUtcNow().UtcDateTime;
+            using var identityTablesOnly = db.OnTablesWithoutRowLevelSecurity();
+            return await db.UserSessions.AsNoTracking().Where(s => sessionIds.Contains(s.Id) && s.ExpiresAt > now).Select(s => s.Id).ToListAsync(cancellationToken);
+        });
+
+    /// <summary>Deletes the sessions that expired (recurring job, with token pruning).</summary>
+    public async Task<int> PruneAsync(CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<ProDeskDbContext>();
+        var now = clock.GetUtcNow().UtcDateTime;
+        return await db.UserSessions.Where(s => s.ExpiresAt < now).ExecuteDeleteAsync(cancellationToken);
+    }
+
+    private async Task<string> StoreAsync(ProDeskDbContext db, AuthenticationTicket ticket, CancellationToken cancellationToken)
+    {
+        if (!Guid.TryParse(ticket.Principal.FindFirst(ProDeskClaims.Subject)?.Value, out var userId))
+        {
+            throw new InvalidOperationException("A browser session needs a user.");
+        }
+
+        var key = System.Buffers.Text.Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
+        var id = Guid.NewGuid();
+        Name(ticket, id);
+        var now = clock.GetUtcNow().UtcDateTime;
+        using var identityTablesOnly = db.OnTablesWithoutRowLevelSecurity();
+        db.UserSessions.Add(new UserSession
+        {
+            KeyHash = Hash(key),
+            Id = id,
+            UserId = userId,
+            Ticket = TicketSerializer.Default.Serialize(ticket),
+            CreatedAt = now,
+            ExpiresAt = ExpiresAt(ticket),
+        });
+        await db.SaveChangesAsync(cancellationToken);
+        return key;
+    }
+
+    private async Task RenewAsync(ProDeskDbContext db, string key, AuthenticationTicket ticket, CancellationToken cancellationToken)
+    {
+        var hash = Hash(key);
+        using var identityTablesOnly = db.OnTablesWithoutRowLevelSecurity();
+        var id = await db.UserSessions.AsNoTracking().Where(s => s.KeyHash == hash).Select(s => (Guid?)s.Id).FirstOrDefaultAsync(cancellationToken);
+        if (id is not { } sessionId)
+        {
+            // Signed out meanwhile (another tab): renewing must not bring the session back.
+            return;
+        }
+
+        // A renewed principal is built afresh from the user (security stamp check): it keeps the session's name.
+        Name(ticket, sessionId);
+        var serialized = TicketSerializer.Default.Serialize(ticket);
+        var expiresAt = ExpiresAt(ticket);
+        await db.UserSessions.Where(s => s.KeyHash == hash)
+            .ExecuteUpdateAsync(s => s.SetProperty(x => x.Ticket, serialized).SetProperty(x => x.ExpiresAt, expiresAt), cancellationToken);
+    }
+
+    private async Task<AuthenticationTicket?> RetrieveAsync(ProDeskDbContext db, string key, CancellationToken cancellationToken)
+    {
+        var hash = Hash(key);
+        var now = clock.GetUtcNow().UtcDateTime;
+        using var identityTablesOnly = db.OnTablesWithoutRowLevelSecurity();
+        var ticket = await db.UserSessions.AsNoTracking().Where(s => s.KeyHash == hash && s.ExpiresAt > now).Select(s => s.Ticket).FirstOrDefaultAsync(cancellationToken);
+        return ticket is null ? null : TicketSerializer.Default.Deserialize(ticket);
+    }
+
+    private async Task RemoveAsync(ProDeskDbContext db, string key, CancellationToken cancellationToken)
+    {
+        var hash = Hash(key);
+        using var identityTablesOnly = db.OnTablesWithoutRowLevelSecurity();
+        if (await db.UserSessions.Where(s => s.KeyHash == hash).ExecuteDeleteAsync(cancellationToken) > 0)
+        {
+            hubSessions.RecheckNow();
+        }
+    }
+
+    private DateTime ExpiresAt(AuthenticationTicket ticket) =>
+        (ticket.Properties.ExpiresUtc ?? clock.GetUtcNow() + DefaultLifetime).UtcDateTime;
+
+    private static void Name(AuthenticationTicket ticket, Guid sessionId)
+    {
+        if (ticket.Principal.Identity is not ClaimsIdentity identity)
+        {
+            return;
+        }
+
+        foreach (var old in identity.FindAll(ClaimType).ToList())
+        {
+            identity.RemoveClaim(old);
+        }
+
+        identity.AddClaim(new Claim(ClaimType, sessionId.ToString()));
+    }
+
+    private static byte[] Hash(string key) => SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key));
+
+    private static ProDeskDbContext Db(HttpContext httpContext) => httpContext.RequestServices.GetRequiredService<ProDeskDbContext>();
+
+    private async Task<T> InScopeAsync<T>(Func<ProDeskDbContext, Task<T>> action)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        return await action(scope.ServiceProvider.GetRequiredService<ProDeskDbContext>());
+    }
+
+    private async Task InScopeAsync(Func<ProDeskDbContext, Task> action)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        await action(scope.ServiceProvider.GetRequiredService<ProDeskDbContext>());
+    }
+}
