@@ -51,7 +51,7 @@ public static partial class CannedRepliesApi
     }
 
     private static async Task<Results<Ok<CannedReplyPage>, ValidationProblem>> ListAsync(
-        string? q, string? cursor, int? limit, ProDeskDbContext db, CancellationToken cancellationToken)
+        string? q, string? cursor, int? limit, HttpRequest request, ProDeskDbContext db, CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>();
         var query = db.CannedReplies.AsNoTracking();
@@ -63,7 +63,7 @@ public static partial class CannedRepliesApi
 #pragma warning restore CA1862
         }
 
-        if (KeysetCursor.AfterText(cursor, errors) is { } after)
+        if (KeysetCursor.AfterText(request, cursor, errors) is { } after)
         {
             query = query.Where(c => string.Compare(c.Title, after.Key) > 0 || (c.Title == after.Key && c.Id.CompareTo(after.Id) > 0));
         }
@@ -76,7 +76,7 @@ public static partial class CannedRepliesApi
         }
 
         var page = await query.OrderBy(c => c.Title).ThenBy(c => c.Id).Take(size + 1).ToListAsync(cancellationToken);
-        var next = page.Count > size ? KeysetCursor.Write(page[size - 1].Title, page[size - 1].Id) : null;
+        var next = page.Count > size ? KeysetCursor.Write(request, page[size - 1].Title, page[size - 1].Id) : null;
         return TypedResults.Ok(new CannedReplyPage([.. page.Take(size).Select(CannedReplyView.From)], Placeholders.Known, next));
     }
 

@@ -45,7 +45,7 @@ public static class ContactsApi
     }
 
     private static async Task<Results<Ok<ContactPage>, ValidationProblem>> ListAsync(
-        string? q, string? cursor, int? limit, ProDeskDbContext db, CancellationToken cancellationToken)
+        string? q, string? cursor, int? limit, HttpRequest request, ProDeskDbContext db, CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>();
         var query = db.Contacts.AsNoTracking();
@@ -65,7 +65,7 @@ public static class ContactsApi
 #pragma warning restore CA1862
         }
 
-        if (KeysetCursor.AfterText(cursor, errors) is { } after)
+        if (KeysetCursor.AfterText(request, cursor, errors) is { } after)
         {
             query = query.Where(c => string.Compare(c.Name, after.Key) > 0 || (c.Name == after.Key && c.Id.CompareTo(after.Id) > 0));
         }
@@ -78,7 +78,7 @@ public static class ContactsApi
         }
 
         var page = await query.OrderBy(c => c.Name).ThenBy(c => c.Id).Take(size + 1).ToListAsync(cancellationToken);
-        var next = page.Count > size ? KeysetCursor.Write(page[size - 1].Name, page[size - 1].Id) : null;
+        var next = page.Count > size ? KeysetCursor.Write(request, page[size - 1].Name, page[size - 1].Id) : null;
         return TypedResults.Ok(new ContactPage([.. page.Take(size).Select(ContactView.From)], next));
     }
 

@@ -30,7 +30,7 @@ public static class CsatApi
     }
 
     private static async Task<Results<Ok<CsatPage>, ValidationProblem>> ListAsync(
-        string? from, string? to, string? cursor, int? limit, ProDeskDbContext db, CancellationToken cancellationToken)
+        string? from, string? to, string? cursor, int? limit, HttpRequest request, ProDeskDbContext db, CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>();
         var since = Instant(from, "from", errors);
@@ -42,7 +42,7 @@ public static class CsatApi
 
         var size = KeysetCursor.PageSize(limit, 50, errors);
 
-        var after = KeysetCursor.AfterTime(cursor, errors);
+        var after = KeysetCursor.AfterTime(request, cursor, errors);
 
         if (errors.Count > 0)
         {
@@ -71,7 +71,7 @@ public static class CsatApi
         var rows = await page.OrderByDescending(r => r.RatedAt).ThenByDescending(r => r.Id).Take(size + 1)
             .Select(r => new { r.Id, Row = new CsatRatingView(r.WorkItemId, db.WorkItems.Where(w => w.Id == r.WorkItemId).Select(w => w.Subject).First(), r.Solve, r.Score, r.Comment, r.RatedAt) })
             .ToListAsync(cancellationToken);
-        var next = rows.Count > size ? KeysetCursor.Write(rows[size - 1].Row.RatedAt, rows[size - 1].Id) : null;
+        var next = rows.Count > size ? KeysetCursor.Write(request, rows[size - 1].Row.RatedAt, rows[size - 1].Id) : null;
         return TypedResults.Ok(new CsatPage(since, until, count, average, [.. rows.Take(size).Select(r => r.Row)], next));
     }
 

@@ -1,35 +1,45 @@
 using System.Globalization;
 using System.Text;
+using Microsoft.AspNetCore.DataProtection;
 
 namespace ProDesk.Web.Hosting;
 
 /// <summary>
-/// An opaque position in a list ordered by a key and then by id: the last row's key and id, in
-/// base64url. Lists read the rows after it (keyset pagination), so a page never repeats or skips a
-/// row when rows are added meanwhile. Only shape is checked; a forged cursor just starts elsewhere.
+/// A position in a list ordered by a key and then by id: the last row's key and id, sealed with the data-protection
+/// key ring for that list (its path, so its tenant, and its filters). Lists read the rows after it (keyset
+/// pagination), so a page never repeats or skips a row when rows are added meanwhile. Sealed, because a cursor
+/// travels in URLs and logs and its key is a row's name or title; bound to its list, because one tenant's cursor
+/// used on another's list, or after a filter changed, silently gave a wrong page (probe round 16): now it is
+/// refused on <c>cursor</c>, as a forged one is.
 /// </summary>
 public static class KeysetCursor
 {
-    public static string Write(string key, Guid id) => Encode($"s:{id:N}:{key}");
+    public static string Write(HttpRequest request, string key, Guid id) => Seal(request, $"s:{id:N}:{key}");
 
-    public static string Write(DateTime key, Guid id) => Encode($"t:{id:N}:{key.Ticks.ToString(CultureInfo.InvariantCulture)}");
+    public static string Write(HttpRequest request, DateTime key, Guid id) => Seal(request, $"t:{id:N}:{key.Ticks.ToString(CultureInfo.InvariantCulture)}");
 
-    public static (string Key, Guid Id)? ReadText(string cursor) =>
-        Decode(cursor, 's') is { } parts ? (parts.Key, parts.Id) : null;
+    /// <summary>A text cursor this list gave out, null when none was given (or an empty one), or an error on <c>cursor</c>.</summary>
+    public static (string Key, Guid Id)? AfterText(HttpRequest request, string? cursor, IDictionary<string, string[]> errors) =>
+        After(request, cursor, 's', errors) is { } parts ? (parts.Key, parts.Id) : null;
 
-    public static (DateTime Key, Guid Id)? ReadTime(string cursor) =>
-        Decode(cursor, 't') is { } parts && long.TryParse(parts.Key, NumberStyles.None, CultureInfo.InvariantCulture, out var ticks) && ticks < DateTime.MaxValue.Ticks
-            ? (new DateTime(ticks, DateTimeKind.Utc), parts.Id)
-            : null;
+    /// <summary>A time cursor this list gave out, null when none was given (or an empty one), or an error on <c>cursor</c>.</summary>
+    public static (DateTime Key, Guid Id)? AfterTime(HttpRequest request, string? cursor, IDictionary<string, string[]> errors)
+    {
+        if (After(request, cursor, 't', errors) is not { } parts)
+        {
+            return null;
+        }
 
-    /// <summary>A text cursor this API gave out, null when none was given (or an empty one), or an error on <c>cursor</c>.</summary>
-    public static (string Key, Guid Id)? AfterText(string? cursor, IDictionary<string, string[]> errors) => After(cursor, ReadText, errors);
+        if (long.TryParse(parts.Key, NumberStyles.None, CultureInfo.InvariantCulture, out var ticks) && ticks < DateTime.MaxValue.Ticks)
+        {
+            return (new DateTime(ticks, DateTimeKind.Utc), parts.Id);
+        }
 
-    /// <summary>A time cursor this API gave out, null when none was given (or an empty one), or an error on <c>cursor</c>.</summary>
-    public static (DateTime Key, Guid Id)? AfterTime(string? cursor, IDictionary<string, string[]> errors) => After(cursor, ReadTime, errors);
+        errors["cursor"] = [NotOurs];
+        return null;
+    }
 
-    private static T? After<T>(string? cursor, Func<string, T?> read, IDictionary<string, string[]> errors)
-        where T : struct
+    private static (string Key, Guid Id)? After(HttpRequest request, string? cursor, char kind, IDictionary<string, string[]> errors)
     {
         // "cursor=" is the first page, as a form or a URL template with every parameter named sends it.
         if (string.IsNullOrEmpty(cursor))
@@ -37,7 +47,7 @@ public static class KeysetCursor
             return null;
         }
 
-        var after = read(cursor);
+        var after = Open(request, cursor, kind);
         if (after is null)
         {
             errors["cursor"] = [NotOurs];
@@ -46,7 +56,7 @@ public static class KeysetCursor
         return after;
     }
 
-    public const string NotOurs = "is not a cursor this API gave out";
+    public const string NotOurs = "is not a cursor this list gave out with these filters: start again without it";
 
     /// <summary>The page size a list was asked for (<paramref name="fallback"/> when not), or an error on <c>limit</c> outside 1..200.</summary>
     public static int PageSize(int? limit, int fallback, IDictionary<string, string[]> errors)
@@ -60,19 +70,31 @@ public static class KeysetCursor
         return size;
     }
 
-    private static string Encode(string text) => System.Buffers.Text.Base64Url.EncodeToString(Encoding.UTF8.GetBytes(text));
+    // The list a cursor belongs to: its path and its filters, whatever their order or case, without the page itself.
+    private static string ListOf(HttpRequest request) =>
+        string.Join('&', request.Query
+            .Where(q => q.Key is not ("cursor" or "limit") && !string.IsNullOrEmpty(q.Value.ToString()))
+            .Select(q => $"{q.Key.ToLowerInvariant()}={q.Value.ToString().ToLowerInvariant()}")
+            .Order(StringComparer.Ordinal)
+            .Prepend(request.Path.Value?.TrimEnd('/').ToLowerInvariant() ?? ""));
 
-    private static (string Key, Guid Id)? Decode(string cursor, char kind)
+    private static IDataProtector Protector(HttpRequest request) =>
+        request.HttpContext.RequestServices.GetRequiredService<IDataProtectionProvider>().CreateProtector("ProDesk.KeysetCursor", ListOf(request));
+
+    private static string Seal(HttpRequest request, string position) =>
+        System.Buffers.Text.Base64Url.EncodeToString(Protector(request).Protect(Encoding.UTF8.GetBytes(position)));
+
+    private static (string Key, Guid Id)? Open(HttpRequest request, string cursor, char kind)
     {
         try
         {
-            var text = Encoding.UTF8.GetString(System.Buffers.Text.Base64Url.DecodeFromChars(cursor));
-            // "k:" + 32 hex digits + ":" + key; a NUL could never be stored in a key (PostgreSQL text refuses it).
-            return text.Length >= 35 && !text.Contains('\0', StringComparison.Ordinal) && text[0] == kind && text[1] == ':' && text[34] == ':' && Guid.TryParseExact(text[2..34], "N", out var id)
+            var text = Encoding.UTF8.GetString(Protector(request).Unprotect(System.Buffers.Text.Base64Url.DecodeFromChars(cursor)));
+            // "k:" + 32 hex digits + ":" + key.
+            return text.Length >= 35 && text[0] == kind && text[1] == ':' && text[34] == ':' && Guid.TryParseExact(text[2..34], "N", out var id)
                 ? (text[35..], id)
                 : null;
         }
-        catch (FormatException)
+        catch (Exception e) when (e is FormatException or System.Security.Cryptography.CryptographicException)
         {
             return null;
         }

@@ -126,7 +126,7 @@ public static partial class WorkItemsApi
     }
 
     private static async Task<Results<Ok<WorkItemPage>, ValidationProblem>> ListAsync(
-        string? kind, string? status, string? queue, string? cursor, int? limit, ProDeskDbContext db, CancellationToken cancellationToken)
+        string? kind, string? status, string? queue, string? cursor, int? limit, HttpRequest request, ProDeskDbContext db, CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>();
         // An empty filter is no filter: CONTRACT.md's own template (?kind=&status=&queue=&cursor=) and an HTML form send
@@ -172,7 +172,7 @@ public static partial class WorkItemsApi
             }
         }
 
-        if (KeysetCursor.AfterTime(cursor, errors) is { } after)
+        if (KeysetCursor.AfterTime(request, cursor, errors) is { } after)
         {
             query = query.Where(w => w.CreatedAt < after.Key || (w.CreatedAt == after.Key && w.Id.CompareTo(after.Id) < 0));
         }
@@ -186,7 +186,7 @@ public static partial class WorkItemsApi
 
         var page = await query.OrderByDescending(w => w.CreatedAt).ThenByDescending(w => w.Id).Take(size + 1).ToListAsync(cancellationToken);
         var items = page.Take(size).Select(w => w.Summary(queues.GetValueOrDefault(w.QueueId, ""))).ToList();
-        var next = page.Count > size ? KeysetCursor.Write(page[size - 1].CreatedAt, page[size - 1].Id) : null;
+        var next = page.Count > size ? KeysetCursor.Write(request, page[size - 1].CreatedAt, page[size - 1].Id) : null;
         return TypedResults.Ok(new WorkItemPage(items, next));
     }
 

@@ -38,7 +38,6 @@ public sealed class ChatHub(
 
     public const string TooManyReads = "Too many requests from your address. Wait a moment and try again.";
 
-    private const int MaxSubjectLength = 120;
     private const int HistoryLimit = 200;
     private static readonly TimeSpan TypingEvery = TimeSpan.FromSeconds(2);
 
@@ -334,10 +333,6 @@ public sealed class ChatHub(
         return body.Length <= max ? body : throw new HubException($"A message can be at most {max} characters.");
     }
 
-    /// <summary>The first line, shortened: what the agent's queue shows.</summary>
-    private static string SubjectOf(string body)
-    {
-        var line = body.Split('\n', 2)[0].Trim();
-        return ColumnText.Shorten(line, MaxSubjectLength);
-    }
+    /// <summary>The first line, shortened: what the agent's queue shows (as SMS and the web form make theirs).</summary>
+    private static string SubjectOf(string body) => SubjectLine.FromBody(body, "Chat");
 }

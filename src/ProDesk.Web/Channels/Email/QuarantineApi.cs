@@ -27,11 +27,11 @@ public static class QuarantineApi
     }
 
     // Anyone who can send the tenant mail can grow this list, so it comes a page at a time.
-    private static async Task<Results<Ok<QuarantinePage>, ValidationProblem>> ListAsync(string? cursor, int? limit, ProDeskDbContext db, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<QuarantinePage>, ValidationProblem>> ListAsync(string? cursor, int? limit, HttpRequest request, ProDeskDbContext db, CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>();
         var size = KeysetCursor.PageSize(limit, 50, errors);
-        var after = KeysetCursor.AfterTime(cursor, errors);
+        var after = KeysetCursor.AfterTime(request, cursor, errors);
 
         if (errors.Count > 0)
         {
@@ -46,7 +46,7 @@ public static class QuarantineApi
 
         var rows = await quarantined.OrderBy(m => m.ReceivedAt).ThenBy(m => m.Id).Take(size + 1)
             .Select(m => new QuarantinedMail(m.Id, m.Source, m.ReceivedAt, m.Size, m.FromAddress, m.Subject, m.Reason)).ToListAsync(cancellationToken);
-        var next = rows.Count > size ? KeysetCursor.Write(rows[size - 1].ReceivedAt, rows[size - 1].Id) : null;
+        var next = rows.Count > size ? KeysetCursor.Write(request, rows[size - 1].ReceivedAt, rows[size - 1].Id) : null;
         return TypedResults.Ok(new QuarantinePage([.. rows.Take(size)], next));
     }
 

@@ -394,6 +394,22 @@ public sealed class ChatTests(ProDeskApp app) : PostgresTest(app)
     }
 
     [Fact]
+    public async Task A_subject_made_of_a_chats_first_line_cannot_turn_the_queue_list_around()
+    {
+        // U+202E in the first line would make an agent's list read "gpj.exe" for "exe.jpg" (probe round 16).
+        await using var visitor = await ConnectAsync("acme");
+        var started = await visitor.StartAsync();
+        var sent = await visitor.SendAsync(started.Token, "invoice \u202Egpj.exe\u202C please\nsecond line", "bidi-1");
+        await visitor.Connection.InvokeAsync("LeaveMessage", "Bob Offline", "bob@example.org", "bidi-2", "\u2067call me\u2069 back");
+
+        var subjects = await App.InTenantAsync("acme", db => db.WorkItems.AsNoTracking().OrderBy(w => w.Channel).Select(w => w.Subject).ToListAsync());
+        Assert.Equal(["invoice gpj.exe please", "call me back"], subjects);
+        // The message itself keeps what the visitor typed.
+        var item = await ItemAsync("acme", await ItemIdOfAsync(sent.MessageId));
+        Assert.Equal("invoice \u202Egpj.exe\u202C please\nsecond line", item.GetProperty("messages")[0].GetProperty("body").GetString());
+    }
+
+    [Fact]
     public async Task With_no_agent_online_the_offline_form_becomes_a_conversation_answered_by_email()
     {
         await using var visitor = await ConnectAsync("acme");

@@ -80,6 +80,27 @@ public sealed class ContactsApiTests(ProDeskApp app) : PostgresTest(app)
     }
 
     [Fact]
+    public async Task A_cursor_hides_the_row_it_points_at_and_works_only_on_its_own_tenants_list_and_filters()
+    {
+        await SmsAsync("acme", "+33123456789");
+        await ConversationAsync("acme", "ada@example.com", "Ada Lovelace");
+        await ConversationAsync("northwind", "bob@northwind-customer.test", "Bob Northwind");
+        var agent = await StaffAsync();
+
+        var cursor = (await agent.JsonAsync("/api/v1/tenants/acme/contacts?limit=1")).GetProperty("nextCursor").GetString()!;
+        // The first contact is named by its phone number: a URL in a proxy's log must not tell it.
+        Assert.DoesNotContain("33123456789", System.Text.Encoding.Latin1.GetString(System.Buffers.Text.Base64Url.DecodeFromChars(cursor)), StringComparison.Ordinal);
+        Assert.Equal(["Ada Lovelace"], (await agent.JsonAsync($"/api/v1/tenants/acme/contacts?limit=1&cursor={cursor}")).GetProperty("items").EnumerateArray().Select(c => c.GetProperty("name").GetString()));
+
+        foreach (var elsewhere in new[] { "/api/v1/tenants/northwind/contacts", "/api/v1/tenants/acme/contacts?q=a", "/api/v1/tenants/acme/work-items" })
+        {
+            var refused = await agent.GetAsync($"{elsewhere}{(elsewhere.Contains('?', StringComparison.Ordinal) ? '&' : '?')}cursor={cursor}");
+            Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+            Assert.True((await BodyAsync(refused)).GetProperty("errors").TryGetProperty("cursor", out _), elsewhere);
+        }
+    }
+
+    [Fact]
     public async Task A_contact_is_shown_with_its_items_newest_first()
     {
         var first = await ConversationAsync("acme", "ada@example.com", "Ada Lovelace", "First");
