@@ -107,7 +107,7 @@ public static partial class CannedRepliesApi
             return conflict;
         }
 
-        return TypedResults.Created($"/api/v1/tenants/{tenant}/canned-replies/{canned.Id}", CannedReplyView.From(canned));
+        return TypedResults.Created($"/api/v1/tenants/{tenant.ToLowerInvariant()}/canned-replies/{canned.Id}", CannedReplyView.From(canned));
     }
 
     private static async Task<Results<Ok<CannedReplyView>, NotFound, ValidationProblem, ProblemHttpResult>> UpdateAsync(

@@ -35,7 +35,8 @@ public static class StaffApi
             return TypedResults.NotFound();
         }
 
-        if (request.Role is not { } role || !Roles.Staff.Contains(role))
+        // Named as the status of an item is, whatever its case ("agent" is Agent).
+        if (Roles.Staff.FirstOrDefault(r => string.Equals(r, request.Role, StringComparison.OrdinalIgnoreCase)) is not { } role)
         {
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["role"] = [$"must be one of {string.Join(", ", Roles.Staff)}"] });
         }

@@ -55,7 +55,8 @@ internal sealed class TenantResolutionMiddleware(RequestDelegate next)
         // 1. Route value: the request says which tenant, so anything else is a 404.
         if (context.GetRouteValue(RouteValue) is string slug)
         {
-            var tenant = await store.FindBySlugAsync(slug, ct);
+            // Slugs are lowercase; "ACME" names acme here as it does on the channel routes (ChannelTenant).
+            var tenant = await store.FindBySlugAsync(slug.ToLowerInvariant(), ct);
             return tenant is not null && TenantAccess.MayActIn(context.User, tenant) ? scopes.ForTenant(tenant) : null;
         }
 

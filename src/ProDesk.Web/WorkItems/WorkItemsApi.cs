@@ -121,7 +121,7 @@ public static partial class WorkItemsApi
         }, cancellationToken);
         var summary = result.Item.Summary(result.QueueKey);
         return result.Created
-            ? TypedResults.Created($"/api/v1/tenants/{tenant}/work-items/{result.Item.Id}", summary)
+            ? TypedResults.Created($"/api/v1/tenants/{tenant.ToLowerInvariant()}/work-items/{result.Item.Id}", summary)
             : TypedResults.Ok(summary);
     }
 

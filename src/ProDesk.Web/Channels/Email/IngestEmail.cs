@@ -410,10 +410,6 @@ public sealed class IngestEmail(
             new IngestMessage.MailQuestions(source, dedupeKey, ReplyAddress.Normalize(fromAddress), clock.GetUtcNow().UtcDateTime - AutomaticLimit.Window), cancellationToken);
 
     /// <summary>
-    /// The tenant's own support address, or one of its +tagged reply addresses: a mail "from" it (a forwarding rule,
-    /// a colleague's misconfigured client, a spoof) is never acknowledged, which would only mail ourselves.
-    /// </summary>
-    /// <summary>
     /// Whom the mail also named besides the desk. The tenant's mailboxes are the desk's too (a mail to two of them, or one
     /// polled without a Delivered-To): asked only when the mail names someone else, so a mail to the desk alone asks nothing.
     /// </summary>
@@ -429,6 +425,10 @@ public sealed class IngestEmail(
         return MailCopies.Of(parsed.Addressed, parsed.FromAddress, [.. ours, .. mailboxes]);
     }
 
+    /// <summary>
+    /// The tenant's own support address, or one of its +tagged reply addresses: a mail "from" it (a forwarding rule,
+    /// a colleague's misconfigured client, a spoof) is never acknowledged, which would only mail ourselves.
+    /// </summary>
     private static bool IsSupportAddress(string from, string support) =>
         UntaggedAddress.Of(from) is { Local.Length: > 0 } sender && UntaggedAddress.Of(support) is { } ours
         && string.Equals(sender.Local, ours.Local, StringComparison.OrdinalIgnoreCase)
