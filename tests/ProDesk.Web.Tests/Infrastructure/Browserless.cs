@@ -36,6 +36,18 @@ public static partial class Browserless
         return client;
     }
 
+    /// <summary>The sign-in cookie a login answer set, as a Cookie header names it ("prodesk=..."): what a thief would copy.</summary>
+    public static string SessionCookie(HttpResponseMessage login) =>
+        login.Headers.GetValues("Set-Cookie").Select(c => c.Split(';')[0])
+            .Single(c => c.StartsWith(ProDesk.Web.Identity.IdentityExtensions.CookieName + "=", StringComparison.Ordinal));
+
+    /// <summary>Signs <paramref name="client"/> out as the page's sign-out button does.</summary>
+    public static async Task<HttpResponseMessage> PostLogoutAsync(this HttpClient client) =>
+        await client.PostAsync("/logout", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["__RequestVerificationToken"] = await AntiforgeryTokenAsync(client, "/agent"),
+        }));
+
     public static async Task<string> AntiforgeryTokenAsync(HttpClient client, string page) =>
         AntiforgeryTokenIn(await client.GetStringAsync(page), page);
 

@@ -157,7 +157,7 @@ public sealed class AgentHubTests(ProDeskApp app) : PostgresTest(app)
         using var node = App.WithWebHostBuilder(b => b.UseSetting("Identity:SessionRecheckSeconds", "600").UseSetting("Realtime:HubRecheckSeconds", "600"));
         var browser = node.Client();
         var login = await browser.PostLoginAsync("agent2@prodesk.test", Browserless.DemoPassword);
-        var cookie = login.Headers.GetValues("Set-Cookie").Select(c => c.Split(';')[0]).Single(c => c.StartsWith("prodesk=", StringComparison.Ordinal));
+        var cookie = Browserless.SessionCookie(login);
         // As the console page connects: a WebSocket carrying the sign-in cookie.
         await using var console = new HubConnectionBuilder()
             .WithUrl(new Uri(node.Server.BaseAddress, "hubs/agent"), options =>
@@ -180,11 +180,7 @@ public sealed class AgentHubTests(ProDeskApp app) : PostgresTest(app)
         await console.StartAsync();
         await console.InvokeAsync("SetStatus", "Online");
 
-        var signOut = await browser.PostAsync("/logout", new FormUrlEncodedContent(new Dictionary<string, string>
-        {
-            ["__RequestVerificationToken"] = await Browserless.AntiforgeryTokenAsync(browser, "/agent"),
-        }));
-        Assert.Equal(HttpStatusCode.Redirect, signOut.StatusCode);
+        Assert.Equal(HttpStatusCode.Redirect, (await browser.PostLogoutAsync()).StatusCode);
 
         await closed.WaitAsync(TimeSpan.FromSeconds(20));
         Assert.Equal(HubConnectionState.Disconnected, console.State);
