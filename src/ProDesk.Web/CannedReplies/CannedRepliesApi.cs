@@ -6,6 +6,7 @@ using ProDesk.Data;
 using ProDesk.Data.CannedReplies;
 using ProDesk.Data.Identity;
 using ProDesk.Domain.CannedReplies;
+using ProDesk.Web.Channels;
 using ProDesk.Web.Hosting;
 using ProDesk.Web.Identity;
 using ProDesk.Web.Tenancy;
@@ -169,7 +170,7 @@ public static partial class CannedRepliesApi
     private static Dictionary<string, string[]>? Validate(Request request)
     {
         var errors = new Dictionary<string, string[]>();
-        if (string.IsNullOrWhiteSpace(request.Title) || request.Title.Trim().Length > 200)
+        if (PlainText.Line(request.Title) is not { Length: > 0 and <= 200 })
         {
             errors["title"] = ["is required and at most 200 characters"];
         }
@@ -194,7 +195,8 @@ public static partial class CannedRepliesApi
 
     private static void Apply(CannedReply canned, Request request, ClaimsPrincipal user, DateTime now)
     {
-        canned.Title = request.Title!.Trim();
+        // One line without control or bidi characters, as a subject is: it is listed beside the others.
+        canned.Title = PlainText.Line(request.Title);
         canned.Body = request.Body!;
         canned.Shortcut = string.IsNullOrWhiteSpace(request.Shortcut) ? null : request.Shortcut.Trim().ToLowerInvariant();
         canned.UpdatedBy = user.FindFirstValue(ProDeskClaims.Email) ?? user.FindFirstValue(ProDeskClaims.Subject);

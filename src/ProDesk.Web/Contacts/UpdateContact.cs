@@ -27,7 +27,8 @@ public sealed class UpdateContact(ProDeskDbContext db)
     public async Task<Result> HandleAsync(Guid id, Request request, CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>();
-        var name = request.Name?.Trim();
+        // As every channel stores a name: one line, no control or bidi characters (a \u202E turned the list around).
+        var name = Channels.PlainText.Line(request.Name);
         if (string.IsNullOrEmpty(name) || name.Length > 200)
         {
             errors["name"] = ["is required and at most 200 characters"];
@@ -53,7 +54,7 @@ public sealed class UpdateContact(ProDeskDbContext db)
             errors["phone"] = [$"must be a phone number: an optional +, then 3 to {PhoneNumber.MaxDigits} digits (spaces, dots, dashes and parentheses are ignored)"];
         }
 
-        var company = string.IsNullOrWhiteSpace(request.Company) ? null : request.Company.Trim();
+        var company = Channels.PlainText.Line(request.Company) is { Length: > 0 } named ? named : null;
         if (company is { Length: > 200 })
         {
             errors["company"] = ["must be at most 200 characters"];

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Globalization;
 using System.Security.Claims;
 using System.Text.Json;
 using Microsoft.AspNetCore;
@@ -84,12 +85,16 @@ public static class ConnectEndpoints
         var cookie = await context.AuthenticateAsync(IdentityConstants.ApplicationScheme);
         var user = cookie.Succeeded ? await users.GetUserAsync(cookie.Principal!) : null;
         // OpenID Connect Core 3.1.2.1: prompt=login, or a session older than max_age, asks for the password again. The
-        // session is ended first, so coming back here is only possible through the sign-in form.
-        var signedInAt = cookie.Properties?.IssuedUtc;
-        if (user is not null && (request.HasPromptValue(PromptValues.Login)
-            || (request.MaxAge is { } maxAge && (signedInAt is null || clock.GetUtcNow() - signedInAt.Value > TimeSpan.FromSeconds(maxAge)))))
+        // session is not ended here: this is a GET any site can link to, and a link must not sign anyone out. The way
+        // back carries the time from which a sign-in counts instead, so only one made after this answer gives a code;
+        // the sign-in form starts a new session when the password is given (FreshSessionAtSignIn).
+        var signedInAt = ServerSideSessions.SignedInAt(cookie.Principal);
+        var now = clock.GetUtcNow();
+        var loginAfter = LoginAfter(request);
+        var askAgain = request.HasPromptValue(PromptValues.Login)
+            || (request.MaxAge is { } maxAge && (signedInAt is null || now - signedInAt.Value > TimeSpan.FromSeconds(maxAge)));
+        if (user is not null && (askAgain || (loginAfter is { } after && (signedInAt is null || signedInAt.Value <= after))))
         {
-            await context.SignOutAsync(IdentityConstants.ApplicationScheme);
             user = null;
         }
 
@@ -101,9 +106,16 @@ public static class ConnectEndpoints
                 return Refuse(Errors.LoginRequired, "The user is not signed in.");
             }
 
-            // Sign in first, then come back here with the same request (without prompt=login or max_age: the sign-in is fresh).
+            // Sign in first, then come back here with the same request, prompt=login and max_age turned into the time a
+            // sign-in must be newer than.
+            var since = askAgain ? now : loginAfter;
             var parameters = (context.Request.HasFormContentType ? context.Request.Form.AsEnumerable() : context.Request.Query.AsEnumerable())
-                .Where(p => p.Key is not (Parameters.Prompt or Parameters.MaxAge));
+                .Where(p => p.Key is not (Parameters.Prompt or Parameters.MaxAge or LoginAfterParameter));
+            if (since is { } from)
+            {
+                parameters = parameters.Append(new(LoginAfterParameter, from.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture)));
+            }
+
             var prompt = string.Join(' ', request.GetPromptValues().Remove(PromptValues.Login));
             var query = QueryString.Create(prompt.Length > 0 ? parameters.Append(new(Parameters.Prompt, prompt)) : parameters);
             return Results.Challenge(new AuthenticationProperties { RedirectUri = context.Request.PathBase + context.Request.Path + query }, [IdentityConstants.ApplicationScheme]);
@@ -113,6 +125,14 @@ public static class ConnectEndpoints
     }
 
     private const string StampClaim = "security_stamp";
+
+    /// <summary>Ours, on the way back from the sign-in form: only a sign-in after this (Unix milliseconds) counts.</summary>
+    private const string LoginAfterParameter = "prodesk_login_after";
+
+    private static DateTimeOffset? LoginAfter(OpenIddictRequest request) =>
+        long.TryParse((string?)request[LoginAfterParameter], NumberStyles.None, CultureInfo.InvariantCulture, out var milliseconds) && milliseconds < 253402300800000
+            ? DateTimeOffset.FromUnixTimeMilliseconds(milliseconds)
+            : null;
 
     /// <summary>The user's claims for tokens: subject, name, email, roles and tenants; the stamp stays server-side, its hash goes in access tokens.</summary>
     private static async Task<ClaimsPrincipal> UserPrincipalAsync(SignInManager<AppUser> signIn, UserManager<AppUser> users, AppUser user, ImmutableArray<string> scopes)

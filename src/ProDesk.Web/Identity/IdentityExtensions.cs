@@ -75,7 +75,11 @@ public static class IdentityExtensions
         // How often a session re-reads its user: a password change or a new tenant assignment reaches
         // every open session within this interval.
         var recheck = TimeSpan.FromSeconds(builder.Configuration.GetValue("Identity:SessionRecheckSeconds", 60));
-        services.Configure<SecurityStampValidatorOptions>(o => o.ValidationInterval = recheck);
+        services.Configure<SecurityStampValidatorOptions>(o =>
+        {
+            o.ValidationInterval = recheck;
+            o.OnRefreshingPrincipal = ServerSideSessions.KeepSessionClaims;
+        });
         services.AddCurrentSessionPolicy();
 
         services.AddAuthentication(options =>
@@ -218,6 +222,7 @@ public static class IdentityExtensions
         // limiter placed after it would never see a client-secret guesser.
         app.UseRateLimiter();
         app.Use(RefuseMalformedConnectFormsAsync);
+        app.UseFreshSessionAtSignIn();
         app.UseWhen(context => context.GetEndpoint()?.Metadata.GetMetadata<NoUserAuthenticationAttribute>() is null, branch => branch.UseAuthentication());
         // WebApplication puts authentication at the head of the pipeline, before the limits above, unless the app itself
         // says it has it (UseAuthentication writes this key, on the branch here); the rate-limit tests fail without it.

@@ -2,6 +2,7 @@ using System.Security.Claims;
 using System.Security.Cryptography;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using ProDesk.Data;
 using ProDesk.Data.Identity;
@@ -21,6 +22,36 @@ public sealed class ServerSideSessions(IServiceScopeFactory scopes, TimeProvider
 {
     /// <summary>The session's id among its claims.</summary>
     public const string ClaimType = "sid";
+
+    /// <summary>When the session's user gave their password, in Unix milliseconds: the session's start.</summary>
+    public const string SignedInAtClaimType = "signed_in_at";
+
+    /// <summary>When <paramref name="principal"/>'s session began with a sign-in; null for other credentials.</summary>
+    public static DateTimeOffset? SignedInAt(ClaimsPrincipal? principal) =>
+        long.TryParse(principal?.FindFirst(SignedInAtClaimType)?.Value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var milliseconds)
+        && milliseconds < 253402300800000
+            ? DateTimeOffset.FromUnixTimeMilliseconds(milliseconds)
+            : null;
+
+    /// <summary>
+    /// For the security-stamp check, which rebuilds a session's principal from its user: the new one keeps the session's
+    /// name and start, or a hub connection could not tell which session it came with, nor /connect/authorize how fresh it is.
+    /// </summary>
+    public static Task KeepSessionClaims(SecurityStampRefreshingPrincipalContext context)
+    {
+        if (context.NewPrincipal?.Identity is ClaimsIdentity identity && context.CurrentPrincipal is { } current)
+        {
+            foreach (var claim in current.Claims.Where(c => c.Type is ClaimType or SignedInAtClaimType))
+            {
+                if (!identity.HasClaim(c => c.Type == claim.Type))
+                {
+                    identity.AddClaim(new Claim(claim.Type, claim.Value));
+                }
+            }
+        }
+
+        return Task.CompletedTask;
+    }
 
     // The cookie's own lifetime is the fallback; the handler sets ExpiresUtc before it stores or renews.
     private static readonly TimeSpan DefaultLifetime = TimeSpan.FromHours(10);
@@ -67,6 +98,24 @@ public sealed class ServerSideSessions(IServiceScopeFactory scopes, TimeProvider
             return await db.UserSessions.AsNoTracking().Where(s => sessionIds.Contains(s.Id) && s.ExpiresAt > now).Select(s => s.Id).ToListAsync(cancellationToken);
         });
 
+    /// <summary>Ends every browser session of <paramref name="userId"/> but <paramref name="keep"/> (the one asking), at once.</summary>
+    public async Task EndOthersAsync(Guid userId, Guid? keep, CancellationToken cancellationToken)
+    {
+        var ended = await InScopeAsync(async db =>
+        {
+            using var identityTablesOnly = db.OnTablesWithoutRowLevelSecurity();
+            return await db.UserSessions.Where(s => s.UserId == userId && s.Id != keep).ExecuteDeleteAsync(cancellationToken);
+        });
+        if (ended > 0)
+        {
+            hubSessions.RecheckNow();
+        }
+    }
+
+    /// <summary>The session <paramref name="principal"/> came with; null for other credentials.</summary>
+    public static Guid? SessionOf(ClaimsPrincipal principal) =>
+        Guid.TryParse(principal.FindFirst(ClaimType)?.Value, out var id) ? id : null;
+
     /// <summary>Deletes the sessions that expired (recurring job, with token pruning).</summary>
     public async Task<int> PruneAsync(CancellationToken cancellationToken)
     {
@@ -85,8 +134,8 @@ public sealed class ServerSideSessions(IServiceScopeFactory scopes, TimeProvider
 
         var key = System.Buffers.Text.Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
         var id = Guid.NewGuid();
-        Name(ticket, id);
         var now = clock.GetUtcNow().UtcDateTime;
+        Name(ticket, id, now);
         using var identityTablesOnly = db.OnTablesWithoutRowLevelSecurity();
         db.UserSessions.Add(new UserSession
         {
@@ -105,15 +154,15 @@ public sealed class ServerSideSessions(IServiceScopeFactory scopes, TimeProvider
     {
         var hash = Hash(key);
         using var identityTablesOnly = db.OnTablesWithoutRowLevelSecurity();
-        var id = await db.UserSessions.AsNoTracking().Where(s => s.KeyHash == hash).Select(s => (Guid?)s.Id).FirstOrDefaultAsync(cancellationToken);
-        if (id is not { } sessionId)
+        var session = await db.UserSessions.AsNoTracking().Where(s => s.KeyHash == hash).Select(s => new { s.Id, s.CreatedAt }).FirstOrDefaultAsync(cancellationToken);
+        if (session is null)
         {
             // Signed out meanwhile (another tab): renewing must not bring the session back.
             return;
         }
 
-        // A renewed principal is built afresh from the user (security stamp check): it keeps the session's name.
-        Name(ticket, sessionId);
+        // A principal built afresh from the user (a password change signs in again) keeps the session's name and start.
+        Name(ticket, session.Id, session.CreatedAt);
         var serialized = TicketSerializer.Default.Serialize(ticket);
         var expiresAt = ExpiresAt(ticket);
         await db.UserSessions.Where(s => s.KeyHash == hash)
@@ -142,19 +191,20 @@ public sealed class ServerSideSessions(IServiceScopeFactory scopes, TimeProvider
     private DateTime ExpiresAt(AuthenticationTicket ticket) =>
         (ticket.Properties.ExpiresUtc ?? clock.GetUtcNow() + DefaultLifetime).UtcDateTime;
 
-    private static void Name(AuthenticationTicket ticket, Guid sessionId)
+    private static void Name(AuthenticationTicket ticket, Guid sessionId, DateTime signedInAt)
     {
         if (ticket.Principal.Identity is not ClaimsIdentity identity)
         {
             return;
         }
 
-        foreach (var old in identity.FindAll(ClaimType).ToList())
+        foreach (var old in identity.Claims.Where(c => c.Type is ClaimType or SignedInAtClaimType).ToList())
         {
             identity.RemoveClaim(old);
         }
 
         identity.AddClaim(new Claim(ClaimType, sessionId.ToString()));
+        identity.AddClaim(new Claim(SignedInAtClaimType, new DateTimeOffset(signedInAt, TimeSpan.Zero).ToUnixTimeMilliseconds().ToString(System.Globalization.CultureInfo.InvariantCulture)));
     }
 
     private static byte[] Hash(string key) => SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key));

@@ -84,7 +84,7 @@ public static class StaffApi
                 return TypedResults.ValidationProblem(new Dictionary<string, string[]> { [$"tenants[{index}]"] = ["must be a tenant slug, not null"] });
             }
 
-            if (await tenants.FindBySlugAsync(slug, cancellationToken) is not { } tenant)
+            if (await tenants.FindBySlugAsync(slug.ToLowerInvariant(), cancellationToken) is not { } tenant)
             {
                 return TypedResults.ValidationProblem(new Dictionary<string, string[]> { [$"tenants[{index}]"] = [$"'{slug}' is not a tenant"] });
             }

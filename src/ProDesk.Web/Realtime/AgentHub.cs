@@ -68,6 +68,8 @@ public sealed class AgentHub(ITenantContext tenantContext, ProDeskDbContext db, 
     /// <summary>The caller opened an item: it gets that item's presence events, and the others see it viewing.</summary>
     public async Task Watch(string tenant, Guid itemId)
     {
+        // Named as the others' consoles name it, whatever case the caller used (TenantHubFilter found it either way).
+        tenant = tenant.ToLowerInvariant();
         await RequireItemAsync(itemId);
         if (Context.Items.TryGetValue(WatchedKey, out var value) && value is Watched before && before.ItemId != itemId)
         {
@@ -85,7 +87,7 @@ public sealed class AgentHub(ITenantContext tenantContext, ProDeskDbContext db, 
     public async Task Unwatch(string tenant, Guid itemId)
     {
         await RequireItemAsync(itemId);
-        await LeaveAsync(new Watched(tenant, itemId));
+        await LeaveAsync(new Watched(tenant.ToLowerInvariant(), itemId));
     }
 
     private async Task LeaveAsync(Watched watched)

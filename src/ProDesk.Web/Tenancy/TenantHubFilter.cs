@@ -18,7 +18,7 @@ internal sealed class TenantHubFilter(ITenantStore store, TenantScopes scopes, T
         TenantScope scope;
         if (index >= 0)
         {
-            var tenant = invocationContext.HubMethodArguments[index] is string slug ? await store.FindBySlugAsync(slug) : null;
+            var tenant = invocationContext.HubMethodArguments[index] is string slug ? await store.FindBySlugAsync(slug.ToLowerInvariant()) : null;
             if (tenant is null || !TenantAccess.MayActIn(user, tenant))
             {
                 throw new HubException("Not found.");

@@ -50,8 +50,8 @@ public sealed class SecurityModel(
             return await ShowAsync(string.Join(" ", result.Errors.Select(e => e.Description)));
         }
 
-        // ChangePasswordAsync renewed the security stamp: other sessions fail their next check.
-        await credentials.RevokeAllAsync(user);
+        // ChangePasswordAsync renewed the security stamp, which other sessions would notice at their next check; they end now.
+        await credentials.RevokeAllAsync(user, ServerSideSessions.SessionOf(User));
         await audit.RecordAsync(AuditLog.PasswordChanged, user.Id, user.Email, tenantId: user.TenantId);
         await signIn.RefreshSignInAsync(user);
         return await ShowAsync("Your password is changed. Every other session and token of yours has ended.");
@@ -62,6 +62,13 @@ public sealed class SecurityModel(
         if (await users.GetUserAsync(User) is not { } user)
         {
             return NotFound();
+        }
+
+        // The password first, as for turning it off: a session left open, or taken over, must not be enough to bind
+        // someone else's authenticator app to the account and lock its owner out (probe round 17).
+        if (!await users.CheckPasswordAsync(user, CurrentPassword))
+        {
+            return await ShowAsync("That password is not right; two-factor sign-in stays off.");
         }
 
         var code = Code.Replace(" ", "", StringComparison.Ordinal).Replace("-", "", StringComparison.Ordinal);

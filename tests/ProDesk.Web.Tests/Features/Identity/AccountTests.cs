@@ -27,6 +27,7 @@ public sealed partial class AccountTests(ProDeskApp app) : PostgresTest(app)
         var next = Totp(key, DateTimeOffset.UtcNow.AddSeconds(30));
         var enable = await browser.PostAsync("/account/security?handler=EnableTwoFactor", new FormUrlEncodedContent(new Dictionary<string, string>
         {
+            ["CurrentPassword"] = Browserless.DemoPassword,
             ["Code"] = enabling,
             ["__RequestVerificationToken"] = await Browserless.AntiforgeryTokenAsync(browser, "/account/security"),
         }));
@@ -62,9 +63,18 @@ public sealed partial class AccountTests(ProDeskApp app) : PostgresTest(app)
         var browser = await App.SignedInAsync("agent2@prodesk.test");
         var page = await browser.GetStringAsync("/account/security");
         var key = AuthenticatorKey().Match(page).Groups[1].Value.Replace(" ", "", StringComparison.Ordinal).ToUpperInvariant();
+        // Turning it on asks for the password too: a session taken over must not bind the taker's authenticator app.
+        var code = Totp(key, DateTimeOffset.UtcNow);
+        var withoutPassword = await browser.PostAsync("/account/security?handler=EnableTwoFactor", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["Code"] = code,
+            ["__RequestVerificationToken"] = await Browserless.AntiforgeryTokenAsync(browser, "/account/security"),
+        }));
+        Assert.Contains("That password is not right; two-factor sign-in stays off.", await withoutPassword.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         var enable = await browser.PostAsync("/account/security?handler=EnableTwoFactor", new FormUrlEncodedContent(new Dictionary<string, string>
         {
-            ["Code"] = Totp(key, DateTimeOffset.UtcNow),
+            ["CurrentPassword"] = Browserless.DemoPassword,
+            ["Code"] = code,
             ["__RequestVerificationToken"] = await Browserless.AntiforgeryTokenAsync(browser, "/account/security"),
         }));
         Assert.Contains("Two-factor sign-in is on.", await enable.Content.ReadAsStringAsync(), StringComparison.Ordinal);

@@ -219,7 +219,9 @@ public sealed class AuthorizationCodeTests(ProDeskApp app) : PostgresTest(app)
         var returnUrl = QueryHelpers.ParseQuery(asked.Headers.Location.Query)["ReturnUrl"].ToString();
         Assert.DoesNotContain("prompt=", returnUrl, StringComparison.Ordinal);
 
-        // The session ended: going straight back without the password gives no code.
+        // A link any site can show: it ends no session (a GET that signed out was a sign-out any page could trigger).
+        Assert.Equal(HttpStatusCode.OK, (await browser.GetAsync("/api/v1/me")).StatusCode);
+        // But the session from before is not a fresh sign-in: going straight back without the password gives no code.
         var straightBack = await browser.GetAsync(returnUrl);
         Assert.StartsWith("http://localhost/login", straightBack.Headers.Location!.ToString(), StringComparison.Ordinal);
 
@@ -282,7 +284,9 @@ public sealed class AuthorizationCodeTests(ProDeskApp app) : PostgresTest(app)
         var refreshed = await TokenAsync(refresh);
         Assert.True(refreshed.TryGetProperty("access_token", out _), refreshed.GetRawText());
 
-        var otherSession = await App.SignedInAsync("agent4@prodesk.test");
+        // As shipped, a session re-reads its user once a minute; the other session must end at once all the same.
+        using var shipped = App.WithWebHostBuilder(b => b.UseSetting("Identity:SessionRecheckSeconds", "600"));
+        var otherSession = await shipped.SignedInAsync("agent4@prodesk.test");
         var pat = await App.CreateClient().WithBearer(await CreatePatAsync(browser)).GetAsync("/api/v1/me");
         Assert.Equal(HttpStatusCode.OK, pat.StatusCode);
         var patSecret = pat.RequestMessage!.Headers.Authorization!.Parameter!;

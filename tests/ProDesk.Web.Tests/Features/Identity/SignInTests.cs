@@ -188,6 +188,38 @@ public sealed class SignInTests(ProDeskApp app) : PostgresTest(app)
         Assert.Equal(HttpStatusCode.OK, (await otherBrowser.GetAsync("/api/v1/me")).StatusCode);
     }
 
+    [Fact]
+    public async Task A_sign_in_over_a_planted_session_cookie_starts_a_session_of_its_own()
+    {
+        // Session fixation: someone who can set a cookie for the site (a sibling subdomain, a plain-HTTP hop) puts their
+        // own session cookie in the victim's browser; the victim signs in over it.
+        var planted = Browserless.SessionCookie(await App.Client().PostLoginAsync("viewer@acme.test", Browserless.DemoPassword));
+        var victim = App.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = false });
+        using var form = new HttpRequestMessage(HttpMethod.Get, "/login");
+        form.Headers.Add("Cookie", planted);
+        var page = await victim.SendAsync(form);
+        var antiforgery = page.Headers.GetValues("Set-Cookie").Select(c => c.Split(';')[0]).Single(c => c.StartsWith(".AspNetCore.Antiforgery", StringComparison.Ordinal));
+        using var post = new HttpRequestMessage(HttpMethod.Post, "/login")
+        {
+            Content = new FormUrlEncodedContent(new Dictionary<string, string>
+            {
+                ["Email"] = "admin@acme.test",
+                ["Password"] = Browserless.DemoPassword,
+                ["__RequestVerificationToken"] = Browserless.AntiforgeryTokenIn(await page.Content.ReadAsStringAsync(), "/login"),
+            }),
+        };
+        post.Headers.Add("Cookie", $"{planted}; {antiforgery}");
+        var signedIn = await victim.SendAsync(post);
+        Assert.Equal(HttpStatusCode.Redirect, signedIn.StatusCode);
+        var victimsSession = Browserless.SessionCookie(signedIn);
+
+        Assert.NotEqual(planted, victimsSession);
+        var me = await WithCookieAsync(HttpMethod.Get, "/api/v1/me", victimsSession);
+        Assert.Contains("admin@acme.test", await me.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        // The planter's copy is worth nothing: not the victim's session, and its own ended with the sign-in over it.
+        Assert.Equal(HttpStatusCode.Unauthorized, (await WithCookieAsync(HttpMethod.Get, "/api/v1/me", planted)).StatusCode);
+    }
+
     private async Task<HttpResponseMessage> WithCookieAsync(HttpMethod method, string path, string cookie, object? body = null)
     {
         using var replay = App.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = false });
