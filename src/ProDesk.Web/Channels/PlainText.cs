@@ -12,7 +12,7 @@ public static class PlainText
     /// <summary>A message body: lines kept (<c>\n</c>), tabs kept, other control characters dropped, trimmed.</summary>
     public static string Body(string? value) => Clean(value, multiLine: true);
 
-    /// <summary>A one-line field (a name, a subject, an address): line breaks (U+2028/9 too) and tabs become spaces, other control characters and bidi controls are dropped, trimmed.</summary>
+    /// <summary>A one-line field (a name, a subject, an address): line breaks (U+2028/9 too) and tabs become spaces, other control characters, bidi controls and invisible spaces are dropped, trimmed.</summary>
     public static string Line(string? value) => Clean(value, multiLine: false);
 
     /// <summary>
@@ -24,8 +24,17 @@ public static class PlainText
 
     private static readonly System.Buffers.SearchValues<char> BidiControls = System.Buffers.SearchValues.Create(Bidi);
 
-    /// <summary>What a one-line field does not keep as it is: bidi controls, and the Unicode line and paragraph separators.</summary>
-    private static readonly System.Buffers.SearchValues<char> NotInALine = System.Buffers.SearchValues.Create(Bidi + "\u2028\u2029");
+    /// <summary>
+    /// Invisible characters a one-line field has no use for: the zero-width space, the word joiner and a byte order mark.
+    /// In a name they pass for nothing ("Alex Martin\u200B (agent)" looks like a colleague; probe round 17). The
+    /// zero-width joiners stay: emoji sequences and Persian or Indic names need them.
+    /// </summary>
+    private const string Invisible = "\u200B\u2060\uFEFF";
+
+    private static readonly System.Buffers.SearchValues<char> InvisibleInALine = System.Buffers.SearchValues.Create(Invisible);
+
+    /// <summary>What a one-line field does not keep as it is: bidi controls, invisible characters, and the Unicode line and paragraph separators.</summary>
+    private static readonly System.Buffers.SearchValues<char> NotInALine = System.Buffers.SearchValues.Create(Bidi + Invisible + "\u2028\u2029");
 
     /// <summary>
     /// Nothing a reader would see: only spaces and invisible format characters (zero-width space and joiners, the word
@@ -68,7 +77,7 @@ public static class PlainText
             {
                 text.Append(multiLine && c is '\n' or '\t' ? c : ' ');
             }
-            else if (!char.IsControl(c) && (multiLine || !IsBidiControl(c)))
+            else if (!char.IsControl(c) && (multiLine || (!IsBidiControl(c) && !InvisibleInALine.Contains(c))))
             {
                 text.Append(c);
             }

@@ -16,8 +16,9 @@ namespace ProDesk.Web.Csat;
 /// The satisfaction survey sent when a conversation is solved: one automatic mail with five
 /// one-click rating links (<c>{PublicBaseUrl}/csat/{token}/{1..5}</c>), written in the solve's own
 /// transaction and sent by the outbound dispatcher. Only for conversations answered by mail (email,
-/// API, web form) whose contact has an address; chat and SMS customers are not mailed out of the
-/// blue. Each solve is numbered (the trail's moves to Solved), and the token names the number, so
+/// API, web form) whose contact has an address and was sent an agent's reply there; chat and SMS customers
+/// are not mailed out of the blue, nor is whoever a spam form or mail named: solving it unanswered mailed
+/// that address a survey quoting the spammer's name and subject (probe round 17). Each solve is numbered (the trail's moves to Solved), and the token names the number, so
 /// a reopened and solved-again item asks again and each solve is rated once.
 /// </summary>
 public sealed class CsatRequests(ProDeskDbContext db, ITenantStore tenants, IOptions<SmtpOptions> smtp, IConfiguration configuration, TimeProvider clock)
@@ -44,7 +45,8 @@ public sealed class CsatRequests(ProDeskDbContext db, ITenantStore tenants, IOpt
         var contact = await db.Contacts.AsNoTracking().FirstOrDefaultAsync(c => c.Id == contactId, cancellationToken);
         var settings = await db.ChannelSettings.AsNoTracking().FirstOrDefaultAsync(c => c.TenantId == item.TenantId, cancellationToken);
         var tenant = await tenants.FindByIdAsync(item.TenantId, cancellationToken);
-        if (contact?.Email is not { Length: > 0 } email || settings is null || tenant is null)
+        if (contact?.Email is not { Length: > 0 } email || settings is null || tenant is null
+            || !await db.OutboundMessages.AnyAsync(o => o.WorkItemId == item.Id && o.Channel == "email" && !o.Automatic && o.To == email, cancellationToken))
         {
             return null;
         }

@@ -48,7 +48,8 @@ public sealed class RecordCsatRating(ProDeskDbContext db, ITenantStore tenants, 
             return new Rated(tenant.Name, score, stored?.Comment, Recorded: stored?.Score == score);
         }
 
-        var text = string.IsNullOrWhiteSpace(comment) ? null : ColumnText.Fit(comment.Trim(), MaxCommentLength);
+        // As every channel stores what people type: no NUL or terminal controls (the page refuses a longer one before this).
+        var text = Channels.PlainText.Body(comment) is { Length: > 0 } clean ? ColumnText.Fit(clean, MaxCommentLength) : null;
 
         for (var attempt = 1; ; attempt++)
         {

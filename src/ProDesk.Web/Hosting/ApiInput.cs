@@ -54,7 +54,7 @@ public static partial class ApiInput
             return;
         }
 
-        if (JsonCharsetProblem(context.Request) is { } charsetProblem)
+        if (CharsetProblem(context.Request) is { } charsetProblem)
         {
             await TypedResults.Problem(statusCode: StatusCodes.Status415UnsupportedMediaType, title: "Unsupported charset", detail: charsetProblem)
                 .ExecuteAsync(context);
@@ -77,14 +77,22 @@ public static partial class ApiInput
     /// <summary>
     /// A JSON body's charset the framework cannot read (charset=nope, charset=utf-7, an empty one) failed as a server
     /// error when the body was read: refused here, naming it. A quoted one (charset="utf-8", which RFC 9110 allows) the
-    /// framework would not look up either: it is unquoted on the request instead.
+    /// framework would not look up either: it is unquoted on the request instead. A form's (the web form, sign-in,
+    /// ratings, Twilio) fails the same way on UTF-7 alone, which .NET no longer reads: refused too (probe round 17).
     /// </summary>
-    private static string? JsonCharsetProblem(HttpRequest request)
+    private static string? CharsetProblem(HttpRequest request)
     {
         if (request.ContentType is not { } contentType || !contentType.Contains("charset", StringComparison.OrdinalIgnoreCase)
             || !Microsoft.Net.Http.Headers.MediaTypeHeaderValue.TryParse(contentType, out var type)
-            || !(type.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase) || type.Suffix.Equals("json", StringComparison.OrdinalIgnoreCase))
             || type.Parameters.FirstOrDefault(p => p.Name.Equals("charset", StringComparison.OrdinalIgnoreCase)) is not { } parameter)
+        {
+            return null;
+        }
+
+        var json = type.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase) || type.Suffix.Equals("json", StringComparison.OrdinalIgnoreCase);
+        var form = type.MediaType.Equals("application/x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase)
+            || type.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase);
+        if (!json && !form)
         {
             return null;
         }
@@ -95,18 +103,25 @@ public static partial class ApiInput
         {
             readable = System.Text.Encoding.GetEncoding(charset).CodePage != 65000;
         }
-        catch (Exception e) when (e is ArgumentException or NotSupportedException)
+        catch (NotSupportedException)
         {
-            // NotSupportedException: UTF-7, which .NET no longer reads (and a way past filters that read UTF-8).
+            // UTF-7, which .NET no longer reads (and a way past filters that read UTF-8).
             readable = false;
+        }
+        catch (ArgumentException)
+        {
+            // An unknown name: a form reader passes over it (reading UTF-8); a JSON reader fails.
+            readable = form;
         }
 
         if (!readable)
         {
-            return $"Send JSON in UTF-8 (RFC 8259): the charset '{charset}' is not one this server reads.";
+            return json
+                ? $"Send JSON in UTF-8 (RFC 8259): the charset '{charset}' is not one this server reads."
+                : $"Send the form in UTF-8: the charset '{charset}' is not one this server reads.";
         }
 
-        if (parameter.Value.ToString() != charset)
+        if (json && parameter.Value.ToString() != charset)
         {
             parameter.Value = charset;
             request.ContentType = type.ToString();

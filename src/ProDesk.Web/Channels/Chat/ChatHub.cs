@@ -279,11 +279,13 @@ public sealed class ChatHub(
     /// </summary>
     private async Task<IReadOnlyList<ChatMessageView>> HistoryAsync(Guid itemId, Guid sessionId)
     {
-        var own = InboundKeyPrefix(sessionId);
+        // The session's own messages and the replies addressed to it (ChatReplyAddress), never the rest of a merged item.
+        var own = ChatReplyAddress.KeyOf(sessionId);
+        var answered = ChatReplyAddress.EndingOf(sessionId);
         var messages = await db.WorkItemMessages.AsNoTracking()
             .Where(m => m.WorkItemId == itemId
                 && ((m.Kind == MessageKind.Inbound && m.ExternalId != null && m.ExternalId.StartsWith(own))
-                    || (m.Kind == MessageKind.Reply && db.OutboundMessages.Any(o => o.WorkItemMessageId == m.Id && o.Channel == Channel))))
+                    || (m.Kind == MessageKind.Reply && db.OutboundMessages.Any(o => o.WorkItemMessageId == m.Id && o.Channel == Channel && o.To.EndsWith(answered)))))
             .OrderByDescending(m => m.CreatedAt).ThenByDescending(m => m.Id).Take(HistoryLimit)
             .ToListAsync(Context.ConnectionAborted);
         messages.Reverse();
@@ -292,8 +294,6 @@ public sealed class ChatHub(
 
     private const string Channel = "chat";
 
-    /// <summary>How a session's messages are keyed (<see cref="IngestMessage.MessageKey"/> of Send's external id).</summary>
-    private static string InboundKeyPrefix(Guid sessionId) => $"{Channel}:{sessionId:N}/";
 
     private static ChatMessageView View(WorkItemMessage m) =>
         new(m.Id, m.Kind == MessageKind.Inbound ? "visitor" : "agent", m.AuthorName ?? "", m.Body, new DateTimeOffset(DateTime.SpecifyKind(m.CreatedAt, DateTimeKind.Utc)));

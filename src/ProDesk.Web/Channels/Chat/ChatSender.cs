@@ -2,15 +2,14 @@ using Microsoft.EntityFrameworkCore;
 using ProDesk.Data;
 using ProDesk.Data.Channels;
 using ProDesk.Web.Channels.Outbound;
-using ProDesk.Web.WorkItems;
 
 namespace ProDesk.Web.Channels.Chat;
 
 /// <summary>
-/// Delivers an agent's reply on a chat item to the visitors of that item (its chat group; with the
-/// Redis backplane, on whichever node they are connected to). A visitor who is not connected reads the
-/// reply when it comes back (<see cref="ChatHub.Resume"/> loads the history), so sending to an empty
-/// group is not a failure.
+/// Delivers an agent's reply on a chat to the visitor session it is addressed to (<see cref="ChatReplyAddress"/>: its
+/// group, on whichever node the visitor's connections are, with the Redis backplane). The session's group follows
+/// the visitor through merges. A visitor who is not connected reads the reply when it comes back
+/// (<see cref="ChatHub.Resume"/> loads the history), so sending to an empty group is not a failure.
 /// </summary>
 public sealed class ChatSender(IChatNotifier chat, IServiceScopeFactory scopes) : IOutboundSender
 {
@@ -18,10 +17,9 @@ public sealed class ChatSender(IChatNotifier chat, IServiceScopeFactory scopes) 
 
     public async Task SendAsync(OutboundMessage message, ChannelSettings settings, string tenantName, CancellationToken cancellationToken)
     {
-        // ReplyDelivery addresses chat replies to the item itself.
-        if (!Guid.TryParse(message.To, out var itemId) || itemId != message.WorkItemId)
+        if (!ChatReplyAddress.TryParse(message.To, out var itemId, out var sessionId) || itemId != message.WorkItemId)
         {
-            throw new PermanentSendFailureException($"a chat reply goes to its own item, not '{message.To}'");
+            throw new PermanentSendFailureException($"a chat reply goes to a visitor of its own item, not '{message.To}'");
         }
 
         // The agent's name as the thread shows it; the dispatcher's scope (all tenants, for sending) covers the lookups.
@@ -35,30 +33,6 @@ public sealed class ChatSender(IChatNotifier chat, IServiceScopeFactory scopes) 
         }
 
         var at = new DateTimeOffset(DateTime.SpecifyKind(message.CreatedAt, DateTimeKind.Utc));
-        var view = new ChatMessageView(message.WorkItemMessageId ?? message.Id, "agent", author, message.Body, at);
-        foreach (var chatItem in await WithMergedAsync(db, message.TenantId, itemId, cancellationToken))
-        {
-            await chat.MessageAsync(chatItem, view, cancellationToken);
-        }
-    }
-
-    /// <summary>
-    /// The item and the chats an agent merged into it (and into those, a few hops at most): a visitor still connected to
-    /// a merged chat is in that chat's group until it sends again or reloads, and the answer is for it too.
-    /// </summary>
-    private static async Task<List<Guid>> WithMergedAsync(ProDeskDbContext db, Guid tenantId, Guid itemId, CancellationToken cancellationToken)
-    {
-        var items = new List<Guid> { itemId };
-        var next = new List<Guid> { itemId };
-        for (var hop = 0; hop < 5 && next.Count > 0; hop++)
-        {
-            var sources = await db.WorkItemChanges.AsNoTracking()
-                .Where(c => c.TenantId == tenantId && next.Contains(c.WorkItemId) && c.Field == MergeConversations.MergedFromField)
-                .Select(c => c.To).ToListAsync(cancellationToken);
-            next = [.. sources.Select(s => Guid.TryParse(s, out var id) ? id : Guid.Empty).Where(id => id != Guid.Empty && !items.Contains(id))];
-            items.AddRange(next);
-        }
-
-        return items;
+        await chat.MessageToSessionAsync(sessionId, new ChatMessageView(message.WorkItemMessageId ?? message.Id, "agent", author, message.Body, at), cancellationToken);
     }
 }

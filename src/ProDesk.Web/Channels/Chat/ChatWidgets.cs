@@ -24,7 +24,8 @@ public sealed class ChatWidgets(ITenantStore store, ChannelSettingsCache setting
             return null;
         }
 
-        var tenant = await store.FindBySlugAsync(slug, cancellationToken);
+        // Lowercase, as every channel route takes a slug: a widget embedded as "ACME" works.
+        var tenant = await store.FindBySlugAsync(slug.ToLowerInvariant(), cancellationToken);
         var widget = tenant is { Status: TenantStatus.Active } ? await OfAsync(tenant, cancellationToken) : null;
         return widget is not null && InboundKeys.Matches(key, widget.WidgetKeyHash) ? widget : null;
     }

@@ -18,15 +18,16 @@ public interface IChatClient
 /// <summary>How the rest of the app reaches chat visitors; nothing else talks to the chat hub's context.</summary>
 public interface IChatNotifier
 {
-    Task MessageAsync(Guid itemId, ChatMessageView message, CancellationToken cancellationToken = default);
+    /// <summary>To the connections of one visitor session (an agent's reply is addressed to one).</summary>
+    Task MessageToSessionAsync(Guid sessionId, ChatMessageView message, CancellationToken cancellationToken = default);
 
     Task TypingAsync(Guid itemId, string name, CancellationToken cancellationToken = default);
 }
 
 internal sealed class SignalRChatNotifier(Microsoft.AspNetCore.SignalR.IHubContext<ChatHub, IChatClient> hub) : IChatNotifier
 {
-    public Task MessageAsync(Guid itemId, ChatMessageView message, CancellationToken cancellationToken = default) =>
-        hub.Clients.Group(Realtime.HubGroups.Chat(itemId)).Message(message);
+    public Task MessageToSessionAsync(Guid sessionId, ChatMessageView message, CancellationToken cancellationToken = default) =>
+        hub.Clients.Group(Realtime.HubGroups.ChatSession(sessionId)).Message(message);
 
     public Task TypingAsync(Guid itemId, string name, CancellationToken cancellationToken = default) =>
         hub.Clients.Group(Realtime.HubGroups.Chat(itemId)).Typing(new ChatTypingView(name));

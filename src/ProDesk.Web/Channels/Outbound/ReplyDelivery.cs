@@ -12,7 +12,7 @@ namespace ProDesk.Web.Channels.Outbound;
 /// <summary>
 /// Turns a public reply into an outbound message on the item's channel, in the reply's own
 /// transaction: mail threads under the customer's last mail (In-Reply-To, References), SMS and
-/// WhatsApp go to the contact's number, chat to the visitor. API and web-form conversations are
+/// WhatsApp go to the contact's number, chat to the visitor who wrote last. API and web-form conversations are
 /// answered by mail, since their sender gave an address.
 /// </summary>
 public sealed class ReplyDelivery(ProDeskDbContext db, IOptions<SmtpOptions> smtp, TimeProvider clock)
@@ -31,7 +31,12 @@ public sealed class ReplyDelivery(ProDeskDbContext db, IOptions<SmtpOptions> smt
     {
         var contact = item.ContactId is { } contactId ? await db.Contacts.AsNoTracking().FirstOrDefaultAsync(c => c.Id == contactId, cancellationToken) : null;
         var channel = ChannelOf(item.Channel);
-        var to = channel == "email" ? contact?.Email : channel == "chat" ? item.Id.ToString() : contact?.Phone;
+        var to = channel switch
+        {
+            "email" => contact?.Email,
+            "chat" => await Chat.ChatReplyAddress.ForAsync(db, item.Id, cancellationToken),
+            _ => contact?.Phone,
+        };
         if (contact is null || string.IsNullOrEmpty(to))
         {
             return null;

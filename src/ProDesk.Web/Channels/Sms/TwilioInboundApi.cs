@@ -18,6 +18,8 @@ namespace ProDesk.Web.Channels.Sms;
 /// </summary>
 public static class TwilioInboundApi
 {
+    private static readonly string[] SidNames = ["MessageSid", "SmsMessageSid", "SmsSid"];
+
     /// <summary>The scheme, host and any path prefix Twilio calls, when a proxy in front changes what the app sees.</summary>
     public const string PublicBaseUrlSetting = "Channels:PublicBaseUrl";
 
@@ -96,6 +98,14 @@ public static class TwilioInboundApi
         if (sid.Length > 64 || !sid.All(char.IsAsciiLetterOrDigit))
         {
             return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Not an inbound message", detail: "MessageSid: at most 64 letters and digits");
+        }
+
+        // Twilio's signature joins names and values with nothing between, so a captured request re-split
+        // ("MessageSid=SMx&NumMedia=0" sent as "MessageSid=SMxNumMedia0") keeps its signature and would pass the dedupe as
+        // a new message (probe round 17). Twilio names the sid up to three times: they must agree.
+        if (SidNames.Any(name => form[name] is { Count: > 0 } named && (named.Count > 1 || named[0] != sid)))
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Not an inbound message", detail: "MessageSid: SmsMessageSid and SmsSid, when sent, must name the same message");
         }
 
         var (channel, number) = PhoneNumbers.FromTwilioAddress(from);

@@ -28,6 +28,9 @@ public sealed class RateModel(RecordCsatRating record) : PageModel
 
     public bool CommentSaved { get; private set; }
 
+    /// <summary>The comment was longer than a rating keeps: not saved, and not cut short without a word (probe round 17).</summary>
+    public bool CommentTooLong { get; private set; }
+
     /// <summary>The score is stored (after the POST, or an earlier one with this score); false shows the page that sends it.</summary>
     public bool Recorded { get; private set; }
 
@@ -69,8 +72,16 @@ public sealed class RateModel(RecordCsatRating record) : PageModel
     private async Task<IActionResult> RecordAsync(string token, int score, string? comment, CancellationToken cancellationToken)
     {
         var withComment = Request.HasFormContentType && Request.Form.ContainsKey("comment");
-        var result = Show(token, await record.HandleAsync(token, score, comment, setComment: withComment, cancellationToken));
-        CommentSaved = withComment && result is PageResult;
+        var tooLong = withComment && comment?.Length > RecordCsatRating.MaxCommentLength;
+        var result = Show(token, await record.HandleAsync(token, score, comment, setComment: withComment && !tooLong, cancellationToken));
+        CommentSaved = withComment && !tooLong && result is PageResult;
+        if (tooLong && result is PageResult)
+        {
+            CommentTooLong = true;
+            Comment = comment;
+            Response.StatusCode = StatusCodes.Status400BadRequest;
+        }
+
         return result;
     }
 

@@ -213,28 +213,44 @@ public sealed class ChatTests(ProDeskApp app) : PostgresTest(app)
     }
 
     [Fact]
-    public async Task A_chat_merged_into_another_conversation_still_gets_its_answers_live_and_after_a_reload()
+    public async Task Chats_merged_on_an_unverified_email_show_each_visitor_only_their_own_part_and_the_answers_to_it()
     {
-        // The same person on two devices: two chats, which an agent merges.
-        await using var phone = await ConnectAsync("acme");
-        var first = await phone.SendAsync((await phone.StartAsync("Mia", "mia@example.com")).Token, "My order never came");
-        await using var laptop = await ConnectAsync("acme");
-        var second = await laptop.SendAsync((await laptop.StartAsync("Mia", "mia@example.com")).Token, "Order 5521, still nothing");
-        var (kept, merged) = (await ItemIdOfAsync(first.MessageId), await ItemIdOfAsync(second.MessageId));
+        // Bob chats and is answered; someone else types Bob's address into the widget, and an agent merges the two chats
+        // as one customer's (probe round 17: the other visitor then read Bob's answers, live and on a reload).
+        await using var bob = await ConnectAsync("acme");
+        var bobs = await bob.SendAsync((await bob.StartAsync("Bob", "bob@example.com")).Token, "I forgot my password");
+        var kept = await ItemIdOfAsync(bobs.MessageId);
         var agent = App.CreateClient().WithBearer((await App.PatAsync("agent1@prodesk.test")).Secret);
-        (await agent.PostAsJsonAsync($"/api/v1/tenants/acme/work-items/{kept}/merge", new { from = merged })).EnsureSuccessStatusCode();
-
-        (await agent.PostAsJsonAsync($"/api/v1/tenants/acme/work-items/{kept}/replies", new { body = "It ships tomorrow." })).EnsureSuccessStatusCode();
+        (await agent.PostAsJsonAsync($"/api/v1/tenants/acme/work-items/{kept}/replies", new { body = "Your reset code is 4711." })).EnsureSuccessStatusCode();
         await SendDueAsync();
+        Assert.Equal("Your reset code is 4711.", (await NextAsync(bob.Messages)).Body);
 
-        // Both devices hear the answer at once, and the merged one finds its conversation again after a reload.
-        Assert.Equal("It ships tomorrow.", (await NextAsync(phone.Messages)).Body);
-        Assert.Equal("It ships tomorrow.", (await NextAsync(laptop.Messages)).Body);
-        await using var reloaded = await ConnectAsync("acme");
-        var resumed = await reloaded.Connection.InvokeAsync<ChatHub.Conversation>("Resume", second.Token);
-        Assert.Equal([("visitor", "Order 5521, still nothing"), ("agent", "It ships tomorrow.")], resumed.Messages.Select(m => (m.From, m.Body)));
-        var next = await reloaded.SendAsync(resumed.Token, "Thanks!");
+        await using var other = await ConnectAsync("acme");
+        var others = await other.SendAsync((await other.StartAsync("Bob", "bob@example.com")).Token, "Any news on my account?");
+        (await agent.PostAsJsonAsync($"/api/v1/tenants/acme/work-items/{kept}/merge", new { from = await ItemIdOfAsync(others.MessageId) })).EnsureSuccessStatusCode();
+        var reloaded = await other.Connection.InvokeAsync<ChatHub.Conversation>("Resume", others.Token);
+        Assert.Equal([("visitor", "Any news on my account?")], reloaded.Messages.Select(m => (m.From, m.Body)));
+
+        // A reply answers whoever wrote last: Bob hears it, the other visitor neither hears nor reads it.
+        await bob.SendAsync(bobs.Token, "Got it, thanks");
+        (await agent.PostAsJsonAsync($"/api/v1/tenants/acme/work-items/{kept}/replies", new { body = "You're welcome, Bob." })).EnsureSuccessStatusCode();
+        await SendDueAsync();
+        Assert.Equal("You're welcome, Bob.", (await NextAsync(bob.Messages)).Body);
+        Assert.False(other.Messages.Reader.TryRead(out _));
+        reloaded = await other.Connection.InvokeAsync<ChatHub.Conversation>("Resume", others.Token);
+        Assert.Equal([("visitor", "Any news on my account?")], reloaded.Messages.Select(m => (m.From, m.Body)));
+
+        // When the other visitor writes last, the answer is theirs, live and after a reload, and Bob's history is left alone.
+        var next = await other.SendAsync(reloaded.Token, "Hello?");
         Assert.Equal(kept, await ItemIdOfAsync(next.MessageId));
+        (await agent.PostAsJsonAsync($"/api/v1/tenants/acme/work-items/{kept}/replies", new { body = "Who is this?" })).EnsureSuccessStatusCode();
+        await SendDueAsync();
+        Assert.Equal("Who is this?", (await NextAsync(other.Messages)).Body);
+        var bobsView = await bob.Connection.InvokeAsync<ChatHub.Conversation>("Resume", bobs.Token);
+        Assert.Equal(
+            [("visitor", "I forgot my password"), ("agent", "Your reset code is 4711."), ("visitor", "Got it, thanks"), ("agent", "You're welcome, Bob.")],
+            bobsView.Messages.Select(m => (m.From, m.Body)));
+        Assert.False(bob.Messages.Reader.TryRead(out _));
     }
 
     [Fact]

@@ -22,8 +22,8 @@ public sealed partial class CsatTests(ProDeskApp app) : PostgresTest(app)
 
     private async Task<HttpClient> AgentAsync() => App.CreateClient().WithBearer((await App.PatAsync("agent2@prodesk.test")).Secret);
 
-    /// <summary>A customer's mail through the inbound MIME route; returns the new conversation's id.</summary>
-    private async Task<Guid> MailAsync(string from = "marie@example.fr", string subject = "Leaking tap")
+    /// <summary>A customer's mail through the inbound MIME route, answered by an agent unless told not; returns the new conversation's id.</summary>
+    private async Task<Guid> MailAsync(string from = "marie@example.fr", string subject = "Leaking tap", bool answered = true)
     {
         var mail = new MimeMessage();
         mail.From.Add(new MailboxAddress("Marie Curie", from));
@@ -37,7 +37,13 @@ public sealed partial class CsatTests(ProDeskApp app) : PostgresTest(app)
         request.Headers.Add(EmailInboundApi.KeyHeader, AcmeKey);
         var response = await App.CreateClient().SendAsync(request);
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
-        return JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("workItemId").GetGuid();
+        var itemId = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("workItemId").GetGuid();
+        if (answered)
+        {
+            (await (await AgentAsync()).PostAsJsonAsync($"/api/v1/tenants/acme/work-items/{itemId}/replies", new { body = "A plumber comes tomorrow." })).EnsureSuccessStatusCode();
+        }
+
+        return itemId;
     }
 
     private static async Task StatusAsync(HttpClient agent, Guid itemId, string status) =>
@@ -134,6 +140,33 @@ public sealed partial class CsatTests(ProDeskApp app) : PostgresTest(app)
         var row = Assert.Single(report.GetProperty("items").EnumerateArray());
         Assert.Equal((itemId, "Leaking tap", 2, "Quick, but the <b>plumber</b> was late."),
             (row.GetProperty("workItemId").GetGuid(), row.GetProperty("subject").GetString(), row.GetProperty("score").GetInt32(), row.GetProperty("comment").GetString()));
+    }
+
+    [Fact]
+    public async Task A_comment_is_kept_as_typed_without_terminal_controls_and_an_overlong_one_is_refused_not_cut()
+    {
+        var itemId = await MailAsync();
+        await StatusAsync(await AgentAsync(), itemId, "Solved");
+        var (_, links) = await SentAsync(Assert.Single(await SurveysAsync(itemId)));
+        var customer = App.Client();
+        Assert.Equal(HttpStatusCode.OK, (await RateAsync(customer, PathOf(links[3]))).StatusCode);
+
+        async Task<HttpResponseMessage> CommentAsync(string comment) =>
+            await customer.PostAsync(PathOf(links[3]), new FormUrlEncodedContent(new Dictionary<string, string>
+            {
+                ["comment"] = comment,
+                ["__RequestVerificationToken"] = await Browserless.AntiforgeryTokenAsync(customer, PathOf(links[3])),
+            }));
+
+        var tooLong = await CommentAsync(new string('x', 2001));
+        Assert.Equal(HttpStatusCode.BadRequest, tooLong.StatusCode);
+        var page = await tooLong.Content.ReadAsStringAsync();
+        Assert.Contains("csat-comment-too-long", page, StringComparison.Ordinal);
+        Assert.DoesNotContain("csat-comment-saved", page, StringComparison.Ordinal);
+        Assert.Equal([(1, 3, (string?)null)], await RatingsAsync(itemId));
+
+        Assert.Equal(HttpStatusCode.OK, (await CommentAsync("Fine\u001b[31m overall\u0007\r\nThanks")).StatusCode);
+        Assert.Equal([(1, 3, "Fine[31m overall\nThanks")], await RatingsAsync(itemId));
     }
 
     [Fact]
@@ -238,6 +271,29 @@ public sealed partial class CsatTests(ProDeskApp app) : PostgresTest(app)
         await RateAsync(App.Client(), PathOf(first[3]));
         await RateAsync(App.Client(), PathOf(second[5]));
         Assert.Equal([(1, 3, (string?)null), (2, 5, (string?)null)], await RatingsAsync(itemId));
+    }
+
+    [Fact]
+    public async Task No_survey_for_a_conversation_nobody_answered()
+    {
+        // Spam solved as it came: a web form names any address, and its name and subject would be in the survey.
+        var spam = await MailAsync(from: "victim@example.org", subject: "Your account is locked: log in at https://phish.example", answered: false);
+        var form = await App.Client().PostAsync("/channels/webform/acme", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["key"] = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(Repository.SeedDirectory, "acme", "channels.json"))).RootElement.GetProperty("widgetKey").GetString()!,
+            ["name"] = "customer, your account is locked",
+            ["email"] = "victim@example.org",
+            ["message"] = "log in at https://phish.example now",
+        }));
+        Assert.True(form.IsSuccessStatusCode || form.StatusCode == HttpStatusCode.Redirect, $"web form: {(int)form.StatusCode}");
+        var posted = await App.InTenantAsync("acme", db => db.WorkItems.Where(w => w.Channel == "webform").Select(w => w.Id).SingleAsync());
+        var agent = await AgentAsync();
+
+        await StatusAsync(agent, spam, "Solved");
+        await StatusAsync(agent, posted, "Solved");
+
+        Assert.Empty(await SurveysAsync(spam));
+        Assert.Empty(await SurveysAsync(posted));
     }
 
     [Fact]

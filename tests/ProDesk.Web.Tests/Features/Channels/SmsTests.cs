@@ -138,6 +138,25 @@ public sealed class SmsTests(ProDeskApp app) : PostgresTest(app)
     }
 
     [Fact]
+    public async Task A_captured_webhook_re_split_under_its_own_signature_is_not_a_new_message()
+    {
+        var form = Sms(sid: "SM0123456789abcdef0123456789abcdef");
+        Assert.Equal(HttpStatusCode.OK, (await WebhookAsync(App, form)).StatusCode);
+
+        // The signature joins names and values with nothing between: "MessageSid=SM…&NumMedia=0" signs as
+        // "MessageSid=SM…NumMedia0" does, a sid the dedupe had never seen.
+        var resplit = new Dictionary<string, string>(form) { ["MessageSid"] = form["MessageSid"] + "NumMedia0" };
+        resplit.Remove("NumMedia");
+        var signature = TwilioSignature.Compute("http://localhost/channels/sms/acme/twilio", form, AcmeToken);
+        Assert.Equal(signature, TwilioSignature.Compute("http://localhost/channels/sms/acme/twilio", resplit, AcmeToken));
+
+        var replayed = await WebhookAsync(App, resplit, signature: signature);
+
+        Assert.Equal(HttpStatusCode.BadRequest, replayed.StatusCode);
+        Assert.Single(Assert.Single(await ItemsAsync()).Messages);
+    }
+
+    [Fact]
     public async Task Texts_from_the_same_number_continue_its_open_conversation_per_channel()
     {
         await WebhookAsync(App, Sms(body: "Heater broken"));

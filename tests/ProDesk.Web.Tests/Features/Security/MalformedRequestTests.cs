@@ -214,6 +214,24 @@ public sealed class MalformedRequestTests(ProDeskApp app) : PostgresTest(app)
     }
 
     [Theory]
+    [InlineData("/channels/webform/acme")]
+    [InlineData("/channels/sms/acme/twilio")]
+    [InlineData("/login")]
+    public async Task A_form_in_utf7_is_refused_with_a_reason_not_a_server_error(string path)
+    {
+        // UTF-7, which .NET no longer reads, failed every public form as a 500 (probe round 17).
+        var key = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(Repository.SeedDirectory, "acme", "channels.json"))).RootElement.GetProperty("widgetKey").GetString();
+        var content = new ByteArrayContent(Encoding.ASCII.GetBytes($"key={key}&email=m%40example.org&message=x"));
+        content.Headers.TryAddWithoutValidation("Content-Type", "application/x-www-form-urlencoded; charset=utf-7");
+
+        var response = await App.CreateClient().PostAsync(path, content);
+
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
+        Assert.Contains("utf-7", (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Equal(0, await App.InTenantAsync("acme", db => db.WorkItems.CountAsync()));
+    }
+
+    [Theory]
     [InlineData("\"utf-8\"")]
     [InlineData("UTF-8")]
     [InlineData("iso-8859-1")]
