@@ -74,7 +74,7 @@ try
     app.MapCannedRepliesApi();
     app.MapCsatApi();
     app.MapSlaReport();
-    if (!app.Environment.IsDevelopment() && string.IsNullOrEmpty(app.Configuration[CsatRequests.PublicBaseUrlKey]))
+    if (!app.Environment.IsDevelopment() && CsatRequests.PublicBaseUrl(app.Configuration) == CsatRequests.DefaultPublicBaseUrl)
     {
         // Rating links in customers' mail would point at localhost: say so once, at start.
         app.Logger.LogWarning("{Setting} is not set: satisfaction-survey links in customer mail will use {Default}", CsatRequests.PublicBaseUrlKey, CsatRequests.DefaultPublicBaseUrl);

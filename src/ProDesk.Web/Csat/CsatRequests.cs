@@ -81,9 +81,14 @@ public sealed class CsatRequests(ProDeskDbContext db, ITenantStore tenants, IOpt
         return survey;
     }
 
-    /// <summary>Where customers reach this deployment (the rating links' origin), without a trailing slash.</summary>
+    /// <summary>
+    /// Where customers reach this deployment (the rating links' origin), without a trailing slash: ProDesk:PublicBaseUrl, or
+    /// the public URL already given for Twilio's webhooks, which is the same place (one setting was easy to miss).
+    /// </summary>
     public static string PublicBaseUrl(IConfiguration configuration) =>
-        (configuration[PublicBaseUrlKey] is { Length: > 0 } configured ? configured : DefaultPublicBaseUrl).TrimEnd('/');
+        (configuration[PublicBaseUrlKey] is { Length: > 0 } configured ? configured
+            : configuration[Channels.Sms.TwilioInboundApi.PublicBaseUrlSetting] is { Length: > 0 } channels ? channels
+            : DefaultPublicBaseUrl).TrimEnd('/');
 
     public static string Link(string baseUrl, string token, int score) => $"{baseUrl}/csat/{token}/{score}";
 

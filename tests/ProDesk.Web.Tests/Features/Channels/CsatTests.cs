@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.EntityFrameworkCore;
 using MimeKit;
 using ProDesk.Data.Channels;
@@ -271,6 +272,17 @@ public sealed partial class CsatTests(ProDeskApp app) : PostgresTest(app)
         await RateAsync(App.Client(), PathOf(first[3]));
         await RateAsync(App.Client(), PathOf(second[5]));
         Assert.Equal([(1, 3, (string?)null), (2, 5, (string?)null)], await RatingsAsync(itemId));
+    }
+
+    [Fact]
+    public async Task The_links_point_where_customers_reach_the_desk_as_given_for_twilio()
+    {
+        using var host = App.WithWebHostBuilder(b => b.UseSetting("Channels:PublicBaseUrl", "https://desk.example.com/"));
+        var itemId = await MailAsync();
+        await StatusAsync(host.CreateClient().WithBearer((await App.PatAsync("agent2@prodesk.test")).Secret), itemId, "Solved");
+
+        var (_, links) = await SentAsync(Assert.Single(await SurveysAsync(itemId)));
+        Assert.All(links.Values, l => Assert.StartsWith("https://desk.example.com/csat/", l, StringComparison.Ordinal));
     }
 
     [Fact]
