@@ -38,7 +38,25 @@ public static class CalendarApi
             .WithSummary("The tenant's business calendar: time zone, weekly hours and holidays (provider admins).");
         tenant.MapPut("/calendar/holidays", ImportAsync).Accepts<string>(CalendarMediaType).WithName("ImportHolidays")
             .WithSummary("Adds the dates of an iCalendar file (text/calendar, at most 1 MB) to the tenant's holidays: all-day events give each date they cover, timed events the date they start on in the tenant's time zone, recurring events their occurrences in the next two years. Dates already listed keep their name.");
+        tenant.MapDelete("/calendar/holidays/{date}", RemoveAsync).WithName("RemoveHoliday")
+            .WithSummary("Takes one date (yyyy-MM-dd) off the tenant's holidays; deadlines computed from now on count it as a working day. 404 when it is not a holiday.");
         return tenant;
+    }
+
+    private static async Task<Results<Ok<CalendarView>, NotFound, ValidationProblem>> RemoveAsync(
+        string date, ITenantContext tenantContext, ImportHolidays holidays, ClaimsPrincipal user, CancellationToken cancellationToken)
+    {
+        if (tenantContext.Current is not { } tenant)
+        {
+            return TypedResults.NotFound();
+        }
+
+        if (!DateOnly.TryParseExact(date, "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out var day))
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["date"] = ["must be a date as yyyy-MM-dd"] });
+        }
+
+        return await holidays.RemoveAsync(tenant, day, user, cancellationToken) is { } calendar ? TypedResults.Ok(calendar) : TypedResults.NotFound();
     }
 
     private static async Task<Results<Ok<CalendarView>, NotFound>> GetAsync(ITenantContext tenantContext, ProDeskDbContext db, CancellationToken cancellationToken)

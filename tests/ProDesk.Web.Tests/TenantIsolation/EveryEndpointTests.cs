@@ -104,6 +104,7 @@ public sealed class EveryEndpointTests(ProDeskApp app) : PostgresTest(app)
         ["PUT /api/v1/tenants/{tenant}/sla/policies/{queue}/{priority}"] = Kind.ProviderOnly,
         ["GET /api/v1/tenants/{tenant}/calendar"] = Kind.ProviderOnly,
         ["PUT /api/v1/tenants/{tenant}/calendar/holidays"] = Kind.ProviderOnly,
+        ["DELETE /api/v1/tenants/{tenant}/calendar/holidays/{date}"] = Kind.ProviderOnly,
         ["GET /api/v1/tenants/{tenant}/channels/email/quarantine/"] = Kind.ProviderOnly,
         ["GET /api/v1/tenants/{tenant}/channels/email/quarantine/{id:guid}/raw"] = Kind.ProviderOnly,
         ["POST /api/v1/tenants/{tenant}/channels/email/quarantine/{id:guid}/reprocess"] = Kind.ProviderOnly,
@@ -249,7 +250,8 @@ public sealed class EveryEndpointTests(ProDeskApp app) : PostgresTest(app)
                 // Tenant routes name the callers' own tenant (acme) and things in it: only the role stands in the way.
                 var (method, path) = (route.Split(' ')[0], route.Split(' ')[1].Replace("{id:guid}", agentId.ToString(), StringComparison.Ordinal)
                     .Replace("{tenant?}", "acme", StringComparison.Ordinal).Replace("{tenant}", "acme", StringComparison.Ordinal)
-                    .Replace("{queue}", "support", StringComparison.Ordinal).Replace("{priority}", "Normal", StringComparison.Ordinal));
+                    .Replace("{queue}", "support", StringComparison.Ordinal).Replace("{priority}", "Normal", StringComparison.Ordinal)
+                    .Replace("{date}", "2026-12-25", StringComparison.Ordinal));  // one of acme's seeded holidays
                 using var request = new HttpRequestMessage(new HttpMethod(method == "*" ? "GET" : method), path);
                 if (path.EndsWith("/calendar/holidays", StringComparison.Ordinal))
                 {

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
@@ -211,5 +212,20 @@ public sealed class HolidayImportTests(SlaApp app) : SlaTest(app)
         Assert.Equal(tuesday.AddDays(1).ToDateTime(new TimeOnly(9, 30), DateTimeKind.Utc), item.GetProperty("sla").GetProperty("dueAt").GetProperty("firstResponse").GetDateTime().ToUniversalTime());
         var stored = await App.InTenantAsync("acme", db => db.WorkItems.Where(w => w.Id == after).Select(w => w.DueAt).FirstAsync());
         Assert.Equal(tuesday.AddDays(1).ToDateTime(new TimeOnly(9, 30)), stored);
+
+        // Imported by mistake: taken off again, and the next item's deadline is on Tuesday once more.
+        var day = tuesday.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+        var removed = await admin.DeleteAsync($"/api/v1/tenants/acme/calendar/holidays/{day}");
+        Assert.Equal(HttpStatusCode.OK, removed.StatusCode);
+        Assert.False(Holidays(await removed.Content.ReadFromJsonAsync<JsonElement>()).ContainsKey(day));
+        var again = await client.CreateConversationAsync("acme", "holiday-removed");
+        Assert.Equal(dueBefore, (await admin.JsonAsync($"/api/v1/tenants/acme/work-items/{again}")).GetProperty("sla").GetProperty("dueAt").GetProperty("firstResponse").GetDateTime().ToUniversalTime());
+        Assert.True(await App.InTenantAsync("acme", db => db.AuditEvents.AnyAsync(e => e.Action == "holiday-removed" && e.Details!.StartsWith(day))));
+
+        // Not a holiday (any more), or not a date: said so.
+        Assert.Equal(HttpStatusCode.NotFound, (await admin.DeleteAsync($"/api/v1/tenants/acme/calendar/holidays/{day}")).StatusCode);
+        var notADate = await admin.DeleteAsync("/api/v1/tenants/acme/calendar/holidays/25-12-2026");
+        Assert.Equal(HttpStatusCode.BadRequest, notADate.StatusCode);
+        Assert.True((await notADate.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors").TryGetProperty("date", out _));
     }
 }

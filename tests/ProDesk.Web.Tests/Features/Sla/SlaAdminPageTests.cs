@@ -45,6 +45,7 @@ public sealed class SlaAdminPageTests(ProDeskApp app) : PostgresTest(app)
                 ["PUT policy"] = await caller.PutAsJsonAsync("/api/v1/tenants/acme/sla/policies/support/Normal", new { firstResponseMinutes = 1 }),
                 ["GET calendar"] = await caller.GetAsync("/api/v1/tenants/acme/calendar"),
                 ["PUT holidays"] = await caller.PutAsync("/api/v1/tenants/acme/calendar/holidays", new StringContent(OneHoliday, Encoding.UTF8, "text/calendar")),
+                ["DELETE holiday"] = await caller.DeleteAsync("/api/v1/tenants/acme/calendar/holidays/2026-12-25"),
                 ["GET page"] = await caller.GetAsync("/admin/sla/acme"),
             };
             foreach (var (what, answer) in answers)
@@ -106,6 +107,13 @@ public sealed class SlaAdminPageTests(ProDeskApp app) : PostgresTest(app)
         Assert.Contains("Imported 1 holiday(s) from closures.ics.", imported, StringComparison.Ordinal);
         Assert.Contains("2027-06-11 Fri</time></td>", imported, StringComparison.Ordinal);
         Assert.Contains("Fête de l'entreprise", imported, StringComparison.Ordinal);
+
+        // And taken off again, from the same list.
+        var remove = new FormUrlEncodedContent(
+            [new("__RequestVerificationToken", await Browserless.AntiforgeryTokenAsync(admin, "/admin/sla/acme")), new("date", "2027-06-11")]);
+        var removed = WebUtility.HtmlDecode(await (await admin.PostAsync("/admin/sla/acme?handler=RemoveHoliday", remove)).Content.ReadAsStringAsync());
+        Assert.Contains("2027-06-11 is a working day again", removed, StringComparison.Ordinal);
+        Assert.DoesNotContain("2027-06-11 Fri</time></td>", removed, StringComparison.Ordinal);
     }
 
     private static FormUrlEncodedContent Fields(string token, string escalations) => new(

@@ -166,6 +166,28 @@ public sealed class IndexModel(ITenantContext tenantContext, ITenantStore tenant
         return Page();
     }
 
+    public async Task<IActionResult> OnPostRemoveHolidayAsync(string? date, CancellationToken cancellationToken)
+    {
+        if (RouteTenant is not { } tenant)
+        {
+            return NotFound();
+        }
+
+        if (!DateOnly.TryParseExact(date, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day))
+        {
+            Message = "Choose a holiday to remove.";
+        }
+        else
+        {
+            Message = await import.RemoveAsync(tenant, day, User, cancellationToken) is null
+                ? $"{day:yyyy-MM-dd} was not a holiday (any more)."
+                : $"{day:yyyy-MM-dd} is a working day again; deadlines computed from now on count it.";
+        }
+
+        await LoadAsync(cancellationToken);
+        return Page();
+    }
+
     /// <summary>The tenant of the route (whose scope the request runs in); never a tenant picked up from the host or the caller's claims.</summary>
     private TenantInfo? RouteTenant => RouteData.Values.TryGetValue(TenantResolutionMiddleware.RouteValue, out var slug) && slug is string ? tenantContext.Current : null;
 
