@@ -15,8 +15,9 @@ namespace ProDesk.Web.Identity;
 /// signing out deletes the session, so a cookie copied before the sign-out (a shared computer, a proxy's log, a
 /// stolen backup) is worth nothing after it; it used to keep working, and could even mint a personal access token,
 /// until it expired (probe round 16). Only that session ends: the user's other browsers stay signed in; a password
-/// change still ends them all (security stamp). One primary-key read per request, on a table without row-level
-/// security. A session's claims name it (<see cref="ClaimType"/>), so a hub connection opened with it closes too.
+/// change ends those at once (<see cref="EndOthersAsync"/>). One primary-key read per request, on a table without
+/// row-level security. A session's claims name it (<see cref="ClaimType"/>), so a hub connection opened with it closes
+/// too. A sign-in always starts a new session (<see cref="FreshSessionAtSignIn"/>).
 /// </summary>
 public sealed class ServerSideSessions(IServiceScopeFactory scopes, TimeProvider clock, HubSessions hubSessions) : ITicketStore
 {
