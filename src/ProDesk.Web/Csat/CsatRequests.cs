@@ -16,9 +16,10 @@ namespace ProDesk.Web.Csat;
 /// The satisfaction survey sent when a conversation is solved: one automatic mail with five
 /// one-click rating links (<c>{PublicBaseUrl}/csat/{token}/{1..5}</c>), written in the solve's own
 /// transaction and sent by the outbound dispatcher. Only for conversations answered by mail (email,
-/// API, web form) whose contact has an address and was sent an agent's reply there; chat and SMS customers
-/// are not mailed out of the blue, nor is whoever a spam form or mail named: solving it unanswered mailed
-/// that address a survey quoting the spammer's name and subject (probe round 17). Each solve is numbered (the trail's moves to Solved), and the token names the number, so
+/// API, web form) whose contact has an address; chat and SMS customers are not mailed out of the blue. A web
+/// form's address is whatever the visitor typed, so its contact is asked only after an agent's reply went there:
+/// solving a spam form unanswered mailed the address it named a survey quoting the spammer's name and subject
+/// (probe round 17). Each solve is numbered (the trail's moves to Solved), and the token names the number, so
 /// a reopened and solved-again item asks again and each solve is rated once.
 /// </summary>
 public sealed class CsatRequests(ProDeskDbContext db, ITenantStore tenants, IOptions<SmtpOptions> smtp, IConfiguration configuration, TimeProvider clock)
@@ -26,6 +27,9 @@ public sealed class CsatRequests(ProDeskDbContext db, ITenantStore tenants, IOpt
     public const string PublicBaseUrlKey = "ProDesk:PublicBaseUrl";
 
     public const string DefaultPublicBaseUrl = "http://localhost:5080";
+
+    // The web form's channel, which the chat's offline form shares: both take an address nobody has proven.
+    private const string WebFormChannel = "webform";
 
     /// <summary>The labels of the five links, best first, as the mail lists them.</summary>
     public static readonly IReadOnlyList<(int Score, string Label)> Scale =
@@ -46,7 +50,8 @@ public sealed class CsatRequests(ProDeskDbContext db, ITenantStore tenants, IOpt
         var settings = await db.ChannelSettings.AsNoTracking().FirstOrDefaultAsync(c => c.TenantId == item.TenantId, cancellationToken);
         var tenant = await tenants.FindByIdAsync(item.TenantId, cancellationToken);
         if (contact?.Email is not { Length: > 0 } email || settings is null || tenant is null
-            || !await db.OutboundMessages.AnyAsync(o => o.WorkItemId == item.Id && o.Channel == "email" && !o.Automatic && o.To == email, cancellationToken))
+            || (item.Channel == WebFormChannel
+                && !await db.OutboundMessages.AnyAsync(o => o.WorkItemId == item.Id && o.Channel == "email" && !o.Automatic && o.To == email, cancellationToken)))
         {
             return null;
         }

@@ -23,8 +23,8 @@ public sealed partial class CsatTests(ProDeskApp app) : PostgresTest(app)
 
     private async Task<HttpClient> AgentAsync() => App.CreateClient().WithBearer((await App.PatAsync("agent2@prodesk.test")).Secret);
 
-    /// <summary>A customer's mail through the inbound MIME route, answered by an agent unless told not; returns the new conversation's id.</summary>
-    private async Task<Guid> MailAsync(string from = "marie@example.fr", string subject = "Leaking tap", bool answered = true)
+    /// <summary>A customer's mail through the inbound MIME route; returns the new conversation's id.</summary>
+    private async Task<Guid> MailAsync(string from = "marie@example.fr", string subject = "Leaking tap")
     {
         var mail = new MimeMessage();
         mail.From.Add(new MailboxAddress("Marie Curie", from));
@@ -38,13 +38,7 @@ public sealed partial class CsatTests(ProDeskApp app) : PostgresTest(app)
         request.Headers.Add(EmailInboundApi.KeyHeader, AcmeKey);
         var response = await App.CreateClient().SendAsync(request);
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
-        var itemId = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("workItemId").GetGuid();
-        if (answered)
-        {
-            (await (await AgentAsync()).PostAsJsonAsync($"/api/v1/tenants/acme/work-items/{itemId}/replies", new { body = "A plumber comes tomorrow." })).EnsureSuccessStatusCode();
-        }
-
-        return itemId;
+        return JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("workItemId").GetGuid();
     }
 
     private static async Task StatusAsync(HttpClient agent, Guid itemId, string status) =>
@@ -286,26 +280,33 @@ public sealed partial class CsatTests(ProDeskApp app) : PostgresTest(app)
     }
 
     [Fact]
-    public async Task No_survey_for_a_conversation_nobody_answered()
+    public async Task A_web_forms_typed_in_address_is_asked_only_after_an_agent_answered_it()
     {
         // Spam solved as it came: a web form names any address, and its name and subject would be in the survey.
-        var spam = await MailAsync(from: "victim@example.org", subject: "Your account is locked: log in at https://phish.example", answered: false);
-        var form = await App.Client().PostAsync("/channels/webform/acme", new FormUrlEncodedContent(new Dictionary<string, string>
+        var key = JsonDocument.Parse(File.ReadAllText(Path.Combine(Repository.SeedDirectory, "acme", "channels.json"))).RootElement.GetProperty("widgetKey").GetString()!;
+        async Task<Guid> PostAsync(string message)
         {
-            ["key"] = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(Repository.SeedDirectory, "acme", "channels.json"))).RootElement.GetProperty("widgetKey").GetString()!,
-            ["name"] = "customer, your account is locked",
-            ["email"] = "victim@example.org",
-            ["message"] = "log in at https://phish.example now",
-        }));
-        Assert.True(form.IsSuccessStatusCode || form.StatusCode == HttpStatusCode.Redirect, $"web form: {(int)form.StatusCode}");
-        var posted = await App.InTenantAsync("acme", db => db.WorkItems.Where(w => w.Channel == "webform").Select(w => w.Id).SingleAsync());
+            var form = await App.Client().PostAsync("/channels/webform/acme", new FormUrlEncodedContent(new Dictionary<string, string>
+            {
+                ["key"] = key,
+                ["name"] = "customer, your account is locked",
+                ["email"] = "victim@example.org",
+                ["message"] = message,
+            }));
+            Assert.True(form.IsSuccessStatusCode || form.StatusCode == HttpStatusCode.Redirect, $"web form: {(int)form.StatusCode}");
+            return await App.InTenantAsync("acme", db => db.WorkItemMessages.Where(m => m.Body == message).Select(m => m.WorkItemId).SingleAsync());
+        }
+
+        var spam = await PostAsync("log in at https://phish.example now");
         var agent = await AgentAsync();
-
         await StatusAsync(agent, spam, "Solved");
-        await StatusAsync(agent, posted, "Solved");
-
         Assert.Empty(await SurveysAsync(spam));
-        Assert.Empty(await SurveysAsync(posted));
+
+        // A real request the desk answered there: asked as any mail conversation is.
+        var real = await PostAsync("My boiler is leaking");
+        (await agent.PostAsJsonAsync($"/api/v1/tenants/acme/work-items/{real}/replies", new { body = "A plumber comes tomorrow." })).EnsureSuccessStatusCode();
+        await StatusAsync(agent, real, "Solved");
+        Assert.Equal("victim@example.org", Assert.Single(await SurveysAsync(real)).To);
     }
 
     [Fact]
