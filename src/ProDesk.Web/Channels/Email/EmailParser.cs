@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
+using System.Text.RegularExpressions;
 using MimeKit;
 using MimeKit.Utils;
 using ProDesk.Domain.Channels.Email;
@@ -495,10 +496,73 @@ public static partial class EmailParser
         var author = message.From.Mailboxes.Select(Usable).FirstOrDefault(m => m is not null)
             ?? Usable(message.Sender) ?? message.ReplyTo.Mailboxes.Select(Usable).FirstOrDefault(m => m is not null);
         var replyTo = message.ReplyTo.Mailboxes.Select(Usable).FirstOrDefault(m => m is not null);
+        if (author is not null && ListPoster(message, author, replyTo) is { } poster)
+        {
+            return poster;
+        }
+
         return author is not null && replyTo is not null && AutomaticMail.IsNoReplySender(Address(author))
             && !AutomaticMail.IsNoReplySender(Address(replyTo))
                 ? replyTo
                 : author;
+    }
+
+    /// <summary>"Alice Wong via Acme-users" (Mailman 3) or "'Greta Green' via Acme Users" (Google Groups).</summary>
+    private static readonly Regex ViaList = new(
+        @"^\s*['""]?(?<name>.+?)['""]?\s+via\s+\S.*$",
+        RegexOptions.CultureInvariant | RegexOptions.IgnoreCase,
+        TimeSpan.FromSeconds(1));
+
+    private static readonly Regex ListPost = new(@"<mailto:(?<address>[^>?]+)", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase, TimeSpan.FromSeconds(1));
+
+    /// <summary>
+    /// The person who wrote a list post whose From the list rewrote to its own address (DMARC mitigation): the list names
+    /// them in X-Original-From, X-Original-Sender or Reply-To. Without this the list became the customer, and the agent's
+    /// reply went to every subscriber. Only for mail that is a list's (List-Id, or "X via Y" from the posting address), and
+    /// never a Reply-To that is the list itself (a list that asks for replies to the list).
+    /// </summary>
+    private static MailboxAddress? ListPoster(MimeMessage message, MailboxAddress author, MailboxAddress? replyTo)
+    {
+        var from = Address(author);
+        // List-Post: <mailto:list@host> (RFC 2369), or NO.
+        var post = ListPost.Match(message.Headers["List-Post"] ?? "");
+        var posting = post.Success && MailboxAddress.TryParse(Uri.UnescapeDataString(post.Groups["address"].Value), out var postMailbox) ? Address(postMailbox) : null;
+        var via = ViaList.Match(author.Name ?? "");
+        var toList = from is not null && from == posting;
+        if (from is null || !(!string.IsNullOrWhiteSpace(message.Headers["List-Id"]) || (via.Success && toList)))
+        {
+            return null;
+        }
+
+        bool IsList(MailboxAddress candidate) => Address(candidate) is not { } address || address == from || address == posting;
+
+        MailboxAddress? original = null;
+        foreach (var field in new[] { "X-Original-From", "X-Original-Sender" })
+        {
+            if (message.Headers[field] is { } value && InternetAddressList.TryParse(value, out var list)
+                && list.Mailboxes.FirstOrDefault() is { } mailbox && !IsList(mailbox))
+            {
+                original = mailbox;
+                break;
+            }
+        }
+
+        // Reply-To only when From was rewritten: a person posting from their own address (d09b) may name another there.
+        original ??= (via.Success || toList) && replyTo is not null && !IsList(replyTo) ? replyTo : null;
+        if (original is null)
+        {
+            return null;
+        }
+
+        // A bare X-Original-Sender names no one: the name is Reply-To's for the same address, else the one before "via".
+        if (string.IsNullOrWhiteSpace(original.Name))
+        {
+            var name = replyTo is not null && Address(replyTo) == Address(original) && !string.IsNullOrWhiteSpace(replyTo.Name) ? replyTo.Name
+                : via.Success ? via.Groups["name"].Value.Trim() : null;
+            original = new MailboxAddress(name, original.Address);
+        }
+
+        return original;
     }
 
     /// <summary>A usable address, lower-cased: no spaces or control characters, not absurdly long.</summary>

@@ -162,4 +162,29 @@ public sealed class CopiedMailTests(ProDeskApp app) : PostgresTest(app)
         Assert.Equal([marie], sent.EnvelopeTo());
         Assert.Empty(sent.Cc);
     }
+
+    [Fact]
+    public async Task A_list_post_whose_from_the_list_rewrote_is_answered_to_its_author_never_to_the_list()
+    {
+        // Mailman 3 for a DMARC-strict sender: From names the list, the author stays in X-Original-From and Reply-To.
+        using var host = WithSmtp();
+        var (alice, list) = (Unique("alice"), Unique("acme-users"));
+        var mail = Mail(list, "[Acme-users] Thermostat firmware 2.1 bricks the unit", [list], ["support@acme.test"]);
+        mail.From.Clear();
+        mail.From.Add(new MailboxAddress("Alice Wong via Acme-users", list));
+        mail.ReplyTo.Add(new MailboxAddress("Alice Wong", alice));
+        mail.Headers.Add("X-Original-From", $"Alice Wong <{alice}>");
+        mail.Headers.Add("List-Id", "Acme users <acme-users.lists.example>");
+        mail.Headers.Add("List-Post", $"<mailto:{list}>");
+        var itemId = await PostAsync(host.CreateClient(), mail);
+        var agent = host.CreateClient().WithBearer((await App.PatAsync("agent1@prodesk.test")).Secret);
+
+        var inbound = Assert.Single(await MessagesAsync(agent, itemId));
+        Assert.Equal("Alice Wong", inbound.GetProperty("author").GetString());
+        Assert.Empty(Cc(inbound));
+        await ReplyAsync(host, agent, itemId, "Roll back to 2.0 for now.");
+
+        var sent = await _servers.WaitForSentAsync(m => Says(m, "Roll back"), TimeSpan.FromSeconds(10));
+        Assert.Equal([alice], sent.EnvelopeTo());
+    }
 }

@@ -854,4 +854,25 @@ public sealed class EmailParserRealWorldTests
         Assert.Contains("href=\"sms:+4930123456\"", html, StringComparison.Ordinal);
         Assert.DoesNotContain("src=\"tel:", html, StringComparison.Ordinal);
     }
+
+    [Theory]
+    // Mailman 3's DMARC rewrite: the author in X-Original-From and Reply-To.
+    [InlineData("From: Alice Wong via Acme-users <acme-users@lists.example>\nReply-To: Alice Wong <alice.wong@yahoo.example>\nX-Original-From: Alice Wong <alice.wong@yahoo.example>\nList-Id: Acme users <acme-users.lists.example>\n", "alice.wong@yahoo.example", "Alice Wong")]
+    // Google Groups: a bare X-Original-Sender, the name in Reply-To.
+    [InlineData("From: \"'Greta Green' via Acme Users\" <acme-users@googlegroups.example>\nReply-To: Greta Green <greta.green@gmail.example>\nX-Original-Sender: greta.green@gmail.example\nList-Id: <acme-users.googlegroups.example>\n", "greta.green@gmail.example", "Greta Green")]
+    // No List-Id: "via" from the posting address is enough, with only Reply-To naming the author.
+    [InlineData("From: Hana Ito via Acme-users <acme-users@lists.example>\nReply-To: hana@ito.example\n", "hana@ito.example", "Hana Ito")]
+    // A list that asks for replies to itself names no author: the list stays the sender.
+    [InlineData("From: Alice Wong via Acme-users <acme-users@lists.example>\nReply-To: acme-users@lists.example\nList-Id: <acme-users.lists.example>\n", "acme-users@lists.example", "Alice Wong via Acme-users")]
+    // A person posting from their own address keeps it, whatever Reply-To says.
+    [InlineData("From: Bert Brown <bert.brown@bb.example>\nReply-To: bert@home.example\nList-Id: <acme-users.lists.example>\n", "bert.brown@bb.example", "Bert Brown")]
+    public void A_list_post_with_its_from_rewritten_is_from_the_person_who_wrote_it(string fromHeaders, string address, string name)
+    {
+        var raw = Ascii($"{fromHeaders}To: acme-users@lists.example\nCc: support@acme.test\nList-Post: <mailto:acme-users@lists.example>\nSubject: [Acme-users] Firmware 2.1\nContent-Type: text/plain\n\nAfter updating the unit no longer boots.\n");
+
+        var email = EmailParser.Parse(raw);
+
+        Assert.Equal(address, email.FromAddress);
+        Assert.Equal(name, email.FromName);
+    }
 }
