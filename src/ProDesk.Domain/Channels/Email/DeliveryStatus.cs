@@ -1,3 +1,5 @@
+using System.Text.RegularExpressions;
+
 namespace ProDesk.Domain.Channels.Email;
 
 /// <summary>One recipient's outcome in a delivery status notification.</summary>
@@ -60,7 +62,9 @@ public static class DeliveryStatus
     /// A bounce an MTA wrote as plain text, without an RFC 3464 report, as the report it would have been; null for any
     /// other mail. Exim names the failed recipients in <c>X-Failed-Recipients</c>, which it adds to permanent failures
     /// only (a delay warning has none); qmail writes "This is a permanent error" and a <c>&lt;address&gt;:</c> line per
-    /// recipient; Sendmail lists them under "had permanent fatal errors". Other mail from <c>mailer-daemon</c> (a Postfix notice in prose) is an empty report: a
+    /// recipient; Sendmail lists them under "had permanent fatal errors"; Yahoo and others write "&lt;address&gt;:" over the server's
+    /// permanent answer (5xx or 5.x.x); Lotus Domino's postmaster lists them under "was not delivered to:" in a "DELIVERY
+    /// FAILURE". A notice that the server is still retrying fails nobody. Other mail from <c>mailer-daemon</c> (a Postfix notice in prose) is an empty report: a
     /// machine's notice is no customer's message, so it becomes no work item, and it suppresses nobody. Whatever
     /// this reads, a bounce only suppresses an address we mailed in a message it quotes (IngestEmail).
     /// </summary>
@@ -73,19 +77,52 @@ public static class DeliveryStatus
             return Failed(failedHeader.SelectMany(v => v.Split(',')).Select(MailHeaderText.BareAddress));
         }
 
-        if (UntaggedAddress.Of(fromAddress) is not { } sender || !sender.Local.Equals("mailer-daemon", StringComparison.OrdinalIgnoreCase))
+        if (UntaggedAddress.Of(fromAddress) is not { } sender
+            || !(sender.Local.Equals("mailer-daemon", StringComparison.OrdinalIgnoreCase) || sender.Local.Equals("postmaster", StringComparison.OrdinalIgnoreCase)))
         {
             return null;
         }
 
+        var daemon = sender.Local.Equals("mailer-daemon", StringComparison.OrdinalIgnoreCase);
         var body = textBody ?? "";
         var lines = body.ReplaceLineEndings("\n").Split('\n').Take(MaxPlainTextLines).ToList();
-        if (body.Contains("This is a permanent error", StringComparison.OrdinalIgnoreCase))
+        if (Retrying(body))
+        {
+            // A delay warning: the server keeps trying, so no address is dead yet, whatever codes it quotes.
+            return daemon ? DeliveryStatusReport.Empty : null;
+        }
+
+        if (daemon && body.Contains("This is a permanent error", StringComparison.OrdinalIgnoreCase))
         {
             return Failed(lines
                 .Select(line => line.Trim())
                 .Where(line => line.Length > 3 && line[0] == '<' && line.EndsWith(">:", StringComparison.Ordinal))
                 .Select(line => MailHeaderText.BareAddress(line[..^1])));
+        }
+
+        // Yahoo's "Sorry, we were unable to deliver your message": "<address>:", then the server's answer with its SMTP
+        // code; only a permanent code (5xx, or 5.x.x) next to the address fails it (probe round 17: read as no failure).
+        if (WithPermanentCode(lines) is { Count: > 0 } coded)
+        {
+            return Failed(coded);
+        }
+
+        // Lotus Domino's "DELIVERY FAILURE" (its delays say "DELIVERY DELAYED"): the addresses, indented, under
+        // "was not delivered to:" (probe round 17: taken for an out-of-office that answers nothing).
+        var subject = headers.FirstOrDefault(h => h.Key.Trim().Equals("Subject", StringComparison.OrdinalIgnoreCase)).Value ?? "";
+        var notDelivered = lines.FindIndex(line => line.Trim().Equals("was not delivered to:", StringComparison.OrdinalIgnoreCase));
+        if (subject.TrimStart().StartsWith("DELIVERY FAILURE", StringComparison.OrdinalIgnoreCase) && notDelivered >= 0)
+        {
+            return Failed(lines.Skip(notDelivered + 1).SkipWhile(line => line.Trim().Length == 0).TakeWhile(line => line.Trim().Length > 0)
+                .Select(line => line.Trim())
+                .Where(line => !line.Contains(' ', StringComparison.Ordinal))
+                .Select(MailHeaderText.BareAddress));
+        }
+
+        if (!daemon)
+        {
+            // Other postmaster mail may be a person running a mail system: left to the rules for any mail.
+            return null;
         }
 
         // Sendmail's "Returned mail: see transcript for details": a heading, then one <address> line per recipient,
@@ -99,6 +136,48 @@ public static class DeliveryStatus
         }
 
         return DeliveryStatusReport.Empty;
+    }
+
+    private static readonly Regex AddressLine = new(@"^<(?<address>[^<>\s]+@[^<>\s]+)>:\s*(?<rest>.*)$", RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
+
+    private static readonly Regex EnhancedCode = new(@"(?<![\w.])(?<code>[245]\.\d{1,3}\.\d{1,3})(?![\w.])", RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
+
+    /// <summary>A reply code where a server's answer starts ("554: delivery error", "host x said: 550 ...").</summary>
+    private static readonly Regex BasicCode = new(@"(?:^|said:)\s*\(?(?<code>[245]\d\d)(?=[\s:-])", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase, TimeSpan.FromSeconds(1));
+
+    private static readonly string[] RetryWords = ["WARNING ONLY", "will be retried", "still being retried", "will keep trying", "will continue trying", "not yet been delivered"];
+
+    private static bool Retrying(string body) => RetryWords.Any(words => body.Contains(words, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>
+    /// The "&lt;address&gt;:" lines whose answer (the rest of the line and the lines under it, up to a blank line or the next
+    /// address) gives a permanent code: the enhanced code when there is one, else the reply code. A 4xx stays a delay.
+    /// </summary>
+    private static List<string> WithPermanentCode(List<string> lines)
+    {
+        var failed = new List<string>();
+        for (var i = 0; i < lines.Count; i++)
+        {
+            if (AddressLine.Match(lines[i].Trim()) is not { Success: true } match)
+            {
+                continue;
+            }
+
+            var answer = new List<string> { match.Groups["rest"].Value };
+            for (var j = i + 1; j < lines.Count && j <= i + 5 && lines[j].Trim().Length > 0 && !AddressLine.IsMatch(lines[j].Trim()); j++)
+            {
+                answer.Add(lines[j].Trim());
+            }
+
+            var code = answer.Select(line => EnhancedCode.Match(line)).FirstOrDefault(m => m.Success)?.Groups["code"].Value
+                ?? answer.Select(line => BasicCode.Match(line)).FirstOrDefault(m => m.Success)?.Groups["code"].Value;
+            if (code is not null && code.StartsWith('5'))
+            {
+                failed.Add(match.Groups["address"].Value);
+            }
+        }
+
+        return failed;
     }
 
     /// <summary>Lines of a plain-text bounce read for recipients: they come first, before the returned message.</summary>

@@ -166,4 +166,31 @@ public sealed class DeliveryStatusTests
         Assert.Null(DeliveryStatus.FromPlainText([], "marie@example.fr", "This is a permanent error.\n<gone@example.fr>:"));
         Assert.Null(DeliveryStatus.FromPlainText([], "postmaster@example.fr", "Hello, I run the mail here."));
     }
+
+    [Theory]
+    [InlineData("554: delivery error: dd This user doesn't have a example.fr account [-5] - mta1.yahoo.com", true)]
+    [InlineData("host mx.example.fr[192.0.2.1] said: 550 5.1.1 User unknown (in reply to RCPT TO command)", true)]
+    [InlineData("421: temporary failure, try again later", false)]
+    [InlineData("451 4.7.1 Greylisted", false)]
+    public void A_bounce_in_prose_fails_an_address_only_on_a_permanent_code_beside_it(string answer, bool permanent)
+    {
+        var body = $"Sorry, we were unable to deliver your message to the following address.\n\n<Gone@example.fr>:\n{answer}\n\n--- Below this line is a copy of the message.\n";
+
+        var report = DeliveryStatus.FromPlainText([], "MAILER-DAEMON@yahoo.com", body);
+
+        string[] failed = permanent ? ["gone@example.fr"] : [];
+        Assert.Equal(failed, DeliveryStatus.PermanentlyFailed(report!));
+    }
+
+    [Fact]
+    public void Domino_names_the_failed_recipient_under_was_not_delivered_to()
+    {
+        const string body = "Your message\n\n  Subject:      Re: Facture\n\nwas not delivered to:\n\n  camille.dubois@contoso-fr.example\n\nbecause:\n\n  User camille.dubois not listed in Domino Directory\n";
+
+        var failure = DeliveryStatus.FromPlainText(Headers(("Subject", "DELIVERY FAILURE: User camille.dubois not listed")), "Postmaster@contoso-fr.example", body);
+        var delay = DeliveryStatus.FromPlainText(Headers(("Subject", "DELIVERY DELAYED: Re: Facture")), "Postmaster@contoso-fr.example", body);
+
+        Assert.Equal(["camille.dubois@contoso-fr.example"], DeliveryStatus.PermanentlyFailed(failure!));
+        Assert.Null(delay);
+    }
 }

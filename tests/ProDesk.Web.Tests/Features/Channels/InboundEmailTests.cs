@@ -815,6 +815,88 @@ public sealed class InboundEmailTests(ProDeskApp app) : PostgresTest(app)
 
     private sealed record Reply(string? Delivery, string? Error);
 
+    /// <summary>Yahoo's bounce as a probe received it: prose, "&lt;address&gt;:" and the server's 554, our reply quoted below.</summary>
+    private static string YahooBounce(OutboundMessage ours, string code) =>
+        $"""
+            From: MAILER-DAEMON@yahoo.com
+            To: support@acme.test
+            Subject: Failure Notice
+            Message-ID: <yahoo-bounce-{Guid.NewGuid():N}@mta1.yahoo.com>
+            Content-Type: text/plain; charset=us-ascii
+
+            Sorry, we were unable to deliver your message to the following address.
+
+            <{ours.To}>:
+            {code}: delivery error: dd This user doesn't have a example.fr account ({ours.To}) [-5] - mta1.yahoo.com
+
+            --- Below this line is a copy of the message.
+
+            Message-Id: <{ours.InternetMessageId}>
+            To: <{ours.To}>
+            Subject: Re: Leaking tap
+            """.ReplaceLineEndings("\r\n");
+
+    /// <summary>Lotus Domino's "DELIVERY FAILURE" from Postmaster, our reply attached whole.</summary>
+    private static string DominoBounce(OutboundMessage ours) =>
+        $"""
+            From: Postmaster@contoso-fr.example
+            To: support@acme.test
+            Subject: DELIVERY FAILURE: User moved ({ours.To}) not listed in Domino Directory
+            Message-ID: <OF{Guid.NewGuid():N}.DOMINO.NDR@contoso-fr.example>
+            MIME-Version: 1.0
+            Content-Type: multipart/mixed; boundary="=_mixed 0012AB34_="
+
+            --=_mixed 0012AB34_=
+            Content-Type: text/plain; charset="US-ASCII"
+
+            Your message
+
+              Subject:      Re: Leaking tap
+
+            was not delivered to:
+
+              {ours.To}
+
+            because:
+
+              User moved ({ours.To}) not listed in Domino Directory
+
+            --=_mixed 0012AB34_=
+            Content-Type: message/rfc822
+
+            From: Acme <support@acme.test>
+            Message-Id: <{ours.InternetMessageId}>
+            To: <{ours.To}>
+            Subject: Re: Leaking tap
+            Content-Type: text/plain; charset=utf-8
+
+            Here is your answer.
+
+            --=_mixed 0012AB34_=--
+            """.ReplaceLineEndings("\r\n");
+
+    [Theory]
+    [InlineData("yahoo 554", true)]
+    [InlineData("domino", true)]
+    [InlineData("yahoo 421", false)]
+    public async Task A_yahoo_or_domino_bounce_of_a_reply_suppresses_the_address_and_shows_the_reply_not_delivered(string shape, bool permanent)
+    {
+        var id = (await JsonAsync(await PostAsync(Mail(from: "moved@example.fr")))).GetProperty("workItemId").GetGuid();
+        var agent = App.CreateClient().WithBearer((await App.PatAsync("agent1@prodesk.test")).Secret);
+        (await agent.PostAsJsonAsync($"/api/v1/tenants/acme/work-items/{id}/replies", new { body = "Here is your answer." })).EnsureSuccessStatusCode();
+        await App.Services.GetRequiredService<OutboundDispatcher>().SendDueAsync(CancellationToken.None);
+        var sent = (await OutboundAsync("acme")).Single(o => !o.Automatic);
+
+        var bounce = shape switch { "domino" => DominoBounce(sent), "yahoo 554" => YahooBounce(sent, "554"), _ => YahooBounce(sent, "421") };
+        var answer = await JsonAsync(await PostAsync(bounce));
+
+        Assert.Equal("dropped", answer.GetProperty("outcome").GetString());
+        Assert.Single(await ItemsAsync("acme"));
+        var reply = (await agent.JsonAsync($"/api/v1/tenants/acme/work-items/{id}")).GetProperty("messages").EnumerateArray().Single(m => m.GetProperty("kind").GetString() == "Reply");
+        Assert.Equal(permanent ? "failed" : "sent", reply.GetProperty("delivery").GetString());
+        Assert.Equal(permanent, await App.InTenantAsync("acme", db => db.EmailSuppressions.AnyAsync(s => s.Address == "moved@example.fr")));
+    }
+
     [Fact]
     public async Task A_bounce_of_a_reply_to_an_internationalised_domain_suppresses_the_address()
     {
