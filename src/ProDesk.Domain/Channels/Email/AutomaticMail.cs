@@ -23,6 +23,9 @@ public enum AutomaticMailReason
 
     /// <summary>A sender mailbox that nobody reads, such as <c>mailer-daemon</c> or <c>noreply</c>.</summary>
     SystemSender,
+
+    /// <summary>An out-of-office's subject (<c>Out of Office:</c>, <c>Automatic reply:</c> ...) from a client that marks it no other way (Lotus Notes).</summary>
+    AutoReplySubject,
 }
 
 /// <summary>
@@ -95,7 +98,7 @@ public static class AutomaticMail
         {
             var name = rawName?.Trim() ?? string.Empty;
             var reason = ReasonFor(name, value);
-            if (reason is AutomaticMailReason.AutoSubmitted or AutomaticMailReason.EmptyReturnPath
+            if (reason is AutomaticMailReason.AutoSubmitted or AutomaticMailReason.EmptyReturnPath or AutomaticMailReason.AutoReplySubject
                 || (reason is AutomaticMailReason.AutoReplyHeader && AutoReplyMarkers.Contains(name))
                 || (name.Equals("Precedence", StringComparison.OrdinalIgnoreCase) && MailHeaderText.FirstToken(value).Equals("auto_reply", StringComparison.OrdinalIgnoreCase)))
             {
@@ -122,7 +125,7 @@ public static class AutomaticMail
             var name = rawName?.Trim() ?? string.Empty;
             var token = MailHeaderText.FirstToken(value);
             var reason = ReasonFor(name, value);
-            if (reason is AutomaticMailReason.EmptyReturnPath
+            if (reason is AutomaticMailReason.EmptyReturnPath or AutomaticMailReason.AutoReplySubject
                 || (reason is AutomaticMailReason.AutoReplyHeader && AnswerMarkers.Contains(name))
                 || (name.Equals("Auto-Submitted", StringComparison.OrdinalIgnoreCase) && token.Equals("auto-replied", StringComparison.OrdinalIgnoreCase))
                 || (name.Equals("Precedence", StringComparison.OrdinalIgnoreCase) && token.Equals("auto_reply", StringComparison.OrdinalIgnoreCase)))
@@ -194,6 +197,11 @@ public static class AutomaticMail
             return MailHeaderText.WithoutComments(value).Length > 0 ? AutomaticMailReason.MailingList : null;
         }
 
+        if (name.Equals("Subject", StringComparison.OrdinalIgnoreCase))
+        {
+            return IsAutoReplySubject(value) ? AutomaticMailReason.AutoReplySubject : null;
+        }
+
         if (name.Equals("Return-Path", StringComparison.OrdinalIgnoreCase))
         {
             // The null reverse-path, written <> (possibly with spaces inside) or left empty.
@@ -202,6 +210,21 @@ public static class AutomaticMail
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// What clients put before an out-of-office's subject, the colon removed: only the whole prefix counts, never a word
+    /// in a person's subject ("Re: Out of office next week?" is a person's).
+    /// </summary>
+    private static readonly FrozenSet<string> AutoReplyPrefixes = new[]
+    {
+        "out of office", "out of office autoreply", "automatic reply", "abwesenheitsnotiz", "réponse automatique", "autoreply",
+    }.ToFrozenSet(StringComparer.OrdinalIgnoreCase);
+
+    private static bool IsAutoReplySubject(string? subject)
+    {
+        var colon = subject?.IndexOf(':', StringComparison.Ordinal) ?? -1;
+        return colon > 0 && AutoReplyPrefixes.Contains(string.Join(' ', subject![..colon].Split(' ', StringSplitOptions.RemoveEmptyEntries)));
     }
 
     /// <summary>

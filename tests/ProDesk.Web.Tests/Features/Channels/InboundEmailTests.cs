@@ -383,6 +383,37 @@ public sealed class InboundEmailTests(ProDeskApp app) : PostgresTest(app)
         Assert.Empty(await OutboundAsync("acme"));
     }
 
+    [Theory]
+    [InlineData("Out of Office: Re: Leaking tap")]
+    [InlineData("Automatic reply: Leaking tap")]
+    [InlineData("Réponse automatique : Leaking tap")]
+    [InlineData("Abwesenheitsnotiz: Leaking tap")]
+    [InlineData("AutoReply: Leaking tap")]
+    public async Task An_out_of_office_known_only_by_its_subject_gets_no_acknowledgment_and_starts_no_item(string subject)
+    {
+        // Lotus Notes marks its out-of-office no other way (probe round 17, b04): it was acknowledged as a new request.
+        const string body = "I am out of the office until 30/11/2026.\n\nNote: This is an automated response to your message.";
+        var itemId = (await JsonAsync(await PostAsync(Mail(from: "sam@example.fr")))).GetProperty("workItemId").GetGuid();
+
+        Assert.Equal(HttpStatusCode.OK, (await PostAsync(Mail(from: "sam@example.fr", subject: subject, body: body))).StatusCode);
+        var stranger = await JsonAsync(await PostAsync(Mail(from: "nobody-here@example.fr", subject: subject, body: body)));
+
+        Assert.Equal("dropped", stranger.GetProperty("outcome").GetString());
+        var item = Assert.Single(await ItemsAsync("acme"));
+        Assert.Equal((itemId, 2), (item.Id, item.Messages.Count));
+        // Sam's first mail was acknowledged; neither out-of-office was.
+        Assert.Single(await OutboundAsync("acme"));
+    }
+
+    [Fact]
+    public async Task A_person_asking_about_out_of_office_in_a_subject_still_opens_an_item()
+    {
+        var answer = await JsonAsync(await PostAsync(Mail(subject: "Re: Out of office settings: how do I turn them off?")));
+
+        Assert.Equal("created", answer.GetProperty("outcome").GetString());
+        Assert.Single(await OutboundAsync("acme"));
+    }
+
     [Fact]
     public async Task A_monitoring_alert_marked_auto_generated_still_opens_an_item()
     {
