@@ -393,7 +393,7 @@ public static partial class EmailParser
         // short one the HTML says far more than ("This message requires an HTML capable mail client", probe round 12):
         // the text is what the API, previews and replies' quotes show, and the placeholder told them nothing.
         var text = !string.IsNullOrWhiteSpace(body.Text) || sanitized is null
-            ? MailText.Body(body.Text, limits.MaxTextChars, markCut: true)
+            ? OutlookPicture.Replace(MailText.Body(body.Text, limits.MaxTextChars, markCut: true), "")
             : HtmlText.ToPlainText(sanitized, limits.MaxTextChars, markCut: true);
         if (sanitized is not null && !string.IsNullOrWhiteSpace(body.Text) && text.Length <= MaxPlaceholderLength
             && HtmlText.ToPlainText(sanitized, limits.MaxTextChars, markCut: true) is var fromHtml && fromHtml.Length > (2 * text.Length) + MaxPlaceholderLength)
@@ -506,6 +506,13 @@ public static partial class EmailParser
                 ? replyTo
                 : author;
     }
+
+    /// <summary>
+    /// Where Outlook's text had a picture, "[cid:image001.png@01DB3D7C.5A1B2C30]" (the picture is attached): noise to a
+    /// reader, as Apple's U+FFFC is (MailText). A placeholder alone on its line takes the line with it.
+    /// </summary>
+    private static readonly Regex OutlookPicture = new(
+        @"^[ \t]*\[cid:[^\[\]\s]{1,256}\][ \t]*(?:\n|$)|\[cid:[^\[\]\s]{1,256}\]", RegexOptions.CultureInvariant | RegexOptions.Multiline, TimeSpan.FromSeconds(1));
 
     /// <summary>"Alice Wong via Acme-users" (Mailman 3) or "'Greta Green' via Acme Users" (Google Groups).</summary>
     private static readonly Regex ViaList = new(

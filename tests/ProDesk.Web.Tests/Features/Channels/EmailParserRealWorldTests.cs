@@ -875,4 +875,13 @@ public sealed class EmailParserRealWorldTests
         Assert.Equal(address, email.FromAddress);
         Assert.Equal(name, email.FromName);
     }
+
+    [Fact]
+    public void Outlooks_picture_placeholder_leaves_the_text()
+    {
+        // Outlook's text part where its HTML shows a logo (probe round 17, a01): the picture is an attachment already.
+        var raw = Ascii("From: camille@contoso.example\nSubject: Facture\nContent-Type: text/plain\n\nCordialement,\n\nCamille Dubois\n[cid:image001.png@01DB3D7C.5A1B2C30]\nContoso France\nSee [cid:image002.jpg@01DB3D7C.5A1B2C30] here.\n");
+
+        Assert.Equal("Cordialement,\n\nCamille Dubois\nContoso France\nSee  here.", EmailParser.Parse(raw).TextBody.TrimEnd());
+    }
 }
