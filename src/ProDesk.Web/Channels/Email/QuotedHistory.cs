@@ -129,8 +129,10 @@ public static partial class QuotedHistory
             return true;
         }
 
-        // Outlook's header block: "From: … Sent: …" in one paragraph or div, nothing else in it but the other fields.
-        return HeaderFrom().IsMatch(text) && HeaderSentInside().IsMatch(text) && element.QuerySelector("p, div, blockquote, table") is null;
+        // Outlook's header block: "From: … Sent: …" in one paragraph or div, nothing else in it but the other fields. An empty
+        // block inside does not make it a container: Outlook on the web ends div#divRplyFwdMsg with <div>&nbsp;</div>.
+        return HeaderFrom().IsMatch(text) && HeaderSentInside().IsMatch(text)
+            && element.QuerySelectorAll("p, div, blockquote, table").All(inner => string.IsNullOrWhiteSpace(inner.TextContent));
     }
 
     private static string Normalized(string text) => WhiteSpace().Replace(text, " ").Trim();

@@ -38,6 +38,8 @@ public sealed class QuotedHistoryTests
     [Theory]
     [InlineData("gmail", "<div dir=\"ltr\">Still broken.</div><br><div><div dir=\"ltr\">On Tue, 3 Jun 2025 at 09:15, Acme Support &lt;support@acme.test&gt; wrote:<br></div><blockquote style=\"margin:0px 0px 0px 0.8ex\"><div>Did the plumber come?</div></blockquote></div>")]
     [InlineData("outlook", "<div><p>Still broken.</p><p>&nbsp;</p><div><div style=\"border:none\"><p><b>From:</b> Acme Support &lt;support@acme.test&gt;<br><b>Sent:</b> Tuesday, June 3, 2025 09:15<br><b>To:</b> Carol<br><b>Subject:</b> Re: leak</p></div></div><p>Did the plumber come?</p></div>")]
+    // Outlook on the web ends its From/Sent block with an empty div (probe round 17, b01): it was taken for a container.
+    [InlineData("outlook web", "<div>Still broken.</div><hr style=\"display:inline-block;width:98%\"><div dir=\"ltr\"><font face=\"Calibri, sans-serif\"><b>From:</b> Acme Support &lt;support@acme.test&gt;<br><b>Sent:</b> Tuesday, June 3, 2025 09:15<br><b>To:</b> Carol<br><b>Subject:</b> Re: leak</font><div>&nbsp;</div></div><div><div>Did the plumber come?</div></div>")]
     [InlineData("apple", "<div>Still broken.</div><div><br><blockquote><div>On 3 Jun 2025, at 09:15, Acme Support &lt;support@acme.test&gt; wrote:</div><br><div>Did the plumber come?</div></blockquote></div>")]
     [InlineData("separator", "<p>Still broken.</p><p>-----Original Message-----<br>From: Acme</p><p>Did the plumber come?</p>")]
     public void A_reply_in_html_has_its_quoted_thread_folded_and_kept(string client, string html)
