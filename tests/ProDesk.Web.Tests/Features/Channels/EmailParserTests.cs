@@ -971,4 +971,59 @@ public sealed partial class EmailParserTests
             base.Dispose(disposing);
         }
     }
+
+    // The probe round 17 mails as the tester sent them (EmailCorpus/probe17-*): each shape the fixes are about, read
+    // as a real client wrote it, not as a test rebuilt it.
+    [Theory]
+    [InlineData("probe17-d09-list-dmarc-rewrite.eml", "alice.wong@yahoo.example", "Alice Wong")]
+    [InlineData("probe17-d09c-googlegroups.eml", "greta.green@gmail.example", "Greta Green")]
+    public void A_real_list_post_rewritten_for_dmarc_is_from_its_author(string file, string address, string name)
+    {
+        var email = Parse(file);
+
+        Assert.Equal((address, name), (email.FromAddress, email.FromName));
+    }
+
+    [Fact]
+    public void A_real_outlook_mail_with_a_logo_shows_no_placeholder_in_its_text()
+    {
+        var email = Parse("probe17-a01-outlook-html-logo.eml");
+
+        Assert.DoesNotContain("[cid:", email.TextBody, StringComparison.Ordinal);
+        Assert.Contains("Responsable achats\nContoso France", email.TextBody, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("probe17-b06-yahoo-bounce.eml", "sam.ortega@icloud.example")]
+    [InlineData("probe17-f01-domino-bounce.eml", "camille.dubois@contoso-fr.example")]
+    public void A_real_bounce_in_prose_names_its_recipient_as_failed_for_good(string file, string address)
+    {
+        var email = Parse(file);
+
+        var report = ProDesk.Domain.Channels.Email.DeliveryStatus.FromPlainText(email.Headers, email.FromAddress, email.TextBody);
+
+        Assert.Equal([address], ProDesk.Domain.Channels.Email.DeliveryStatus.PermanentlyFailed(report!));
+    }
+
+    [Fact]
+    public void A_real_notes_out_of_office_is_an_answer_only_and_gets_no_acknowledgment()
+    {
+        var email = Parse("probe17-b04-notes-oof-subject-only.eml");
+
+        Assert.False(ProDesk.Domain.Channels.Email.AutomaticMail.MayAutoReply(email.Headers, email.FromAddress));
+        Assert.True(ProDesk.Domain.Channels.Email.AutomaticMail.IsAnswerOnly(email.Headers, email.FromAddress));
+    }
+
+    [Theory]
+    [InlineData("probe17-b01-outlook-reply.eml")]
+    [InlineData("probe17-b01b-owa-reply-english.eml")]
+    public void A_real_outlook_on_the_web_reply_has_its_quoted_thread_folded(string file)
+    {
+        var folded = new HtmlParser().ParseDocument(QuotedHistory.FoldHtml(Parse(file).HtmlBody!)).Body!;
+
+        var details = folded.QuerySelector("details");
+        Assert.NotNull(details);
+        Assert.Contains("Hello, we are looking into it.", details.TextContent, StringComparison.Ordinal);
+        Assert.DoesNotContain("Merci", details.TextContent, StringComparison.Ordinal);
+    }
 }
