@@ -51,6 +51,10 @@ public enum AutomaticMailReason
 /// <c>donotreply</c>, <c>do-not-reply</c>, <c>bounce</c>, <c>bounces</c>. A prefix rule would also
 /// silence real people such as <c>bounce.jones@</c>; VERP bounce addresses are caught by the
 /// empty Return-Path and Auto-Submitted instead.</item>
+/// <item>A subject counts only when all it has before its first colon is an out-of-office prefix
+/// (<c>Out of Office:</c>, <c>Automatic reply:</c>, <c>Abwesenheitsnotiz:</c>, <c>Réponse automatique :</c>,
+/// <c>AutoReply:</c>): Lotus Notes marks its out-of-office no other way, and a person's "Re: Out of office?" keeps
+/// its <c>Re:</c> first.</item>
 /// </list>
 /// </remarks>
 public static class AutomaticMail
