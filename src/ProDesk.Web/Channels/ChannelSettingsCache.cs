@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Caching.Memory;
 using ProDesk.Data;
+using ProDesk.Domain.Channels.Email;
 using ProDesk.Data.Channels;
 using ProDesk.Web.Tenancy;
 
@@ -25,6 +26,38 @@ public sealed class ChannelSettingsCache(TenantScopes scopes, IServiceScopeFacto
             entry.AbsoluteExpirationRelativeToNow = Lifetime;
             return await LoadAsync(tenant, cancellationToken);
         });
+
+    /// <summary>
+    /// Whether <paramref name="email"/> is a desk's own support address, any tenant's, +tagged reply addresses included.
+    /// A web form or chat visitor typing one would make the desk mail itself, or another client's desk, which takes
+    /// the answer in as a new conversation of its own.
+    /// </summary>
+    public async Task<bool> IsDeskAddressAsync(string email, CancellationToken cancellationToken)
+    {
+        if (UntaggedAddress.Of(email) is not { } typed)
+        {
+            return false;
+        }
+
+        var desks = await cache.GetOrCreateAsync("channel-settings:desk-addresses", async entry =>
+        {
+            entry.AbsoluteExpirationRelativeToNow = Lifetime;
+            return await LoadDeskAddressesAsync(cancellationToken);
+        });
+        return desks!.Contains($"{typed.Local}@{typed.Domain}");
+    }
+
+    private async Task<HashSet<string>> LoadDeskAddressesAsync(CancellationToken cancellationToken)
+    {
+        using (TenantScopes.Enter(await scopes.ForSystemAsync("desk addresses", cancellationToken)))
+        {
+            await using var scope = services.CreateAsyncScope();
+            var addresses = await scope.ServiceProvider.GetRequiredService<ProDeskDbContext>().ChannelSettings.AsNoTracking()
+                .Where(c => c.SupportAddress != null).Select(c => c.SupportAddress!).ToListAsync(cancellationToken);
+            return addresses.Select(UntaggedAddress.Of).OfType<(string Local, string Domain)>()
+                .Select(a => $"{a.Local}@{a.Domain}").ToHashSet(StringComparer.OrdinalIgnoreCase);
+        }
+    }
 
     private async Task<ChannelSettings?> LoadAsync(TenantInfo tenant, CancellationToken cancellationToken)
     {

@@ -27,7 +27,7 @@ namespace ProDesk.Web.Channels.Chat;
 [Authorize(AuthenticationSchemes = ChatWidgetAuthenticationHandler.SchemeName)]
 public sealed class ChatHub(
     ChatWidgets widgets, ChatLimits limits, IOptions<ChatOptions> options, ITenantContext tenants, ProDeskDbContext db,
-    IngestMessage ingest, IAgentPresence presence, IRealtimeNotifier realtime, TimeProvider clock) : Hub<IChatClient>
+    IngestMessage ingest, IAgentPresence presence, IRealtimeNotifier realtime, ChannelSettingsCache settingsCache, TimeProvider clock) : Hub<IChatClient>
 {
     public const string Path = "/hubs/chat";
 
@@ -85,7 +85,7 @@ public sealed class ChatHub(
     {
         var widget = await WidgetAsync();
         Read();
-        var (cleanName, cleanEmail) = Visitor(name, email);
+        var (cleanName, cleanEmail) = await VisitorAsync(name, email);
         var session = new VisitorSession(widget.Tenant.Id, Guid.NewGuid(), null, cleanName, cleanEmail, clock.GetUtcNow());
         return new Conversation(VisitorToken.Create(session, widget.TokenKey), cleanName, cleanEmail, [], await AgentsOnlineAsync(widget), options.Value.MaxMessageLength);
     }
@@ -189,7 +189,7 @@ public sealed class ChatHub(
     public async Task LeaveMessage(string name, string email, string clientMessageId, string text)
     {
         var widget = await WidgetAsync();
-        var (cleanName, cleanEmail) = Visitor(name, email);
+        var (cleanName, cleanEmail) = await VisitorAsync(name, email);
         var body = Body(text, clientMessageId);
         // The message allowance first: a refused call must not use up the scarcer allowance of new conversations.
         if (!limits.TryMessage(Ip, widget.Tenant.Id) || !limits.TryConversation(Ip))
@@ -297,6 +297,15 @@ public sealed class ChatHub(
 
     private static ChatMessageView View(WorkItemMessage m) =>
         new(m.Id, m.Kind == MessageKind.Inbound ? "visitor" : "agent", m.AuthorName ?? "", m.Body, new DateTimeOffset(DateTime.SpecifyKind(m.CreatedAt, DateTimeKind.Utc)));
+
+    private async Task<(string Name, string Email)> VisitorAsync(string? name, string? email)
+    {
+        var visitor = Visitor(name, email);
+        // A desk's own address (any tenant's) would have the desk mail itself, or another client's desk (ChannelSettingsCache).
+        return await settingsCache.IsDeskAddressAsync(visitor.Email, Context.ConnectionAborted)
+            ? throw new HubException("That is a help desk's own address: enter yours, so the answer reaches you.")
+            : visitor;
+    }
 
     private static (string Name, string Email) Visitor(string? name, string? email)
     {

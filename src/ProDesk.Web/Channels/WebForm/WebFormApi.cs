@@ -93,6 +93,11 @@ public static class WebFormApi
         }
 
         var submission = Validate(fields, limits, out var errors);
+        if (!errors.ContainsKey("email") && await context.RequestServices.GetRequiredService<ChannelSettingsCache>().IsDeskAddressAsync(submission.Email, cancellationToken))
+        {
+            errors["email"] = [DeskAddressMessage];
+        }
+
         if (errors.Count > 0)
         {
             if (html)
@@ -119,6 +124,8 @@ public static class WebFormApi
         var result = await context.RequestServices.GetRequiredService<IngestMessage>().HandleAsync(message, CancellationToken.None);
         return Success(html, found, fields, new WebFormAnswer(result.Item.Id, result.Duplicate ? "duplicate" : "created"), created: !result.Duplicate);
     }
+
+    public const string DeskAddressMessage = "is a help desk's own address: enter yours, so the answer reaches you";
 
     private sealed record Submission(string Name, string Email, string Subject, string Message, string? SubmissionId, IReadOnlyList<IFormFile> Files);
 

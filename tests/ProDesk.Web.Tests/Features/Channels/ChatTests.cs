@@ -396,6 +396,17 @@ public sealed class ChatTests(ProDeskApp app) : PostgresTest(app)
     }
 
     [Fact]
+    public async Task A_desks_own_address_is_refused_in_the_pre_chat_and_offline_forms()
+    {
+        await using var visitor = await ConnectAsync("acme");
+        var started = await Assert.ThrowsAsync<HubException>(() => visitor.StartAsync("Loop", "support@merlion.test"));
+        Assert.Contains("help desk's own address", started.Message, StringComparison.Ordinal);
+        var left = await Assert.ThrowsAsync<HubException>(() => visitor.Connection.InvokeAsync("LeaveMessage", "Loop", "SUPPORT+abc@acme.test", "loop-1", "Hello"));
+        Assert.Contains("help desk's own address", left.Message, StringComparison.Ordinal);
+        Assert.Equal(0, await App.InTenantAsync("acme", db => db.WorkItems.CountAsync()));
+    }
+
+    [Fact]
     public async Task Overlong_messages_and_missing_emails_are_refused_with_a_reason()
     {
         await using var visitor = await ConnectAsync("acme");

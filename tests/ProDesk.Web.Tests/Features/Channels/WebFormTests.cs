@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.EntityFrameworkCore;
 using ProDesk.Data.Channels;
 using ProDesk.Data.WorkItems;
+using ProDesk.Web.Channels.WebForm;
 using ProDesk.Web.Tests.Infrastructure;
 
 namespace ProDesk.Web.Tests.Features.Channels;
@@ -58,6 +59,18 @@ public sealed class WebFormTests(ProDeskApp app) : PostgresTest(app)
 
     private Task<List<WorkItem>> ItemsAsync(string slug = "acme") =>
         App.InTenantAsync(slug, db => db.WorkItems.AsNoTracking().Include(w => w.Messages).OrderBy(w => w.CreatedAt).ToListAsync());
+
+    [Theory]
+    [InlineData("support@acme.test")]          // this desk: it would mail itself
+    [InlineData("Support+x1@northwind.test")]  // another client's desk, +tagged as its reply addresses are
+    public async Task A_desks_own_address_is_refused_as_the_customers(string email)
+    {
+        var response = await SubmitAsync(Form(email: email));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal([WebFormApi.DeskAddressMessage], (await JsonAsync(response)).GetProperty("errors").GetProperty("email").EnumerateArray().Select(e => e.GetString()));
+        Assert.Empty(await ItemsAsync());
+    }
 
     [Fact]
     public async Task A_submission_becomes_a_conversation_answered_by_mail()
