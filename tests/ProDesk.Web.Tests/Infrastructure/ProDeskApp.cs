@@ -134,6 +134,7 @@ public class ProDeskApp : WebApplicationFactory<Program>, IAsyncLifetime
         builder.UseSetting("Channels:Dispatcher", "false");
         // Mailboxes are polled by the tests (MailboxPolling.RunAsync); the IDLE watcher has a test of its own.
         builder.UseSetting("Email:Watch", "false");
+        builder.UseSetting("Email:PollEveryMinute", "false");
         // Blobs and raw mail go to a folder of this fixture's own, not the repository's data/.
         builder.UseSetting("ProDesk:DataDirectory", DataDirectory);
     }
