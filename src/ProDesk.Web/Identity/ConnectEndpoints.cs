@@ -129,10 +129,7 @@ public static class ConnectEndpoints
     /// <summary>Ours, on the way back from the sign-in form: only a sign-in after this (Unix milliseconds) counts.</summary>
     private const string LoginAfterParameter = "prodesk_login_after";
 
-    private static DateTimeOffset? LoginAfter(OpenIddictRequest request) =>
-        long.TryParse((string?)request[LoginAfterParameter], NumberStyles.None, CultureInfo.InvariantCulture, out var milliseconds) && milliseconds < 253402300800000
-            ? DateTimeOffset.FromUnixTimeMilliseconds(milliseconds)
-            : null;
+    private static DateTimeOffset? LoginAfter(OpenIddictRequest request) => ServerSideSessions.FromUnixMilliseconds((string?)request[LoginAfterParameter]);
 
     /// <summary>The user's claims for tokens: subject, name, email, roles and tenants; the stamp stays server-side, its hash goes in access tokens.</summary>
     private static async Task<ClaimsPrincipal> UserPrincipalAsync(SignInManager<AppUser> signIn, UserManager<AppUser> users, AppUser user, ImmutableArray<string> scopes)

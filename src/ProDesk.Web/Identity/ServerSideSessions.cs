@@ -28,8 +28,11 @@ public sealed class ServerSideSessions(IServiceScopeFactory scopes, TimeProvider
     public const string SignedInAtClaimType = "signed_in_at";
 
     /// <summary>When <paramref name="principal"/>'s session began with a sign-in; null for other credentials.</summary>
-    public static DateTimeOffset? SignedInAt(ClaimsPrincipal? principal) =>
-        long.TryParse(principal?.FindFirst(SignedInAtClaimType)?.Value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var milliseconds)
+    public static DateTimeOffset? SignedInAt(ClaimsPrincipal? principal) => FromUnixMilliseconds(principal?.FindFirst(SignedInAtClaimType)?.Value);
+
+    /// <summary>A time written as Unix milliseconds (as <see cref="SignedInAtClaimType"/> is); null when it is none.</summary>
+    internal static DateTimeOffset? FromUnixMilliseconds(string? value) =>
+        long.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var milliseconds)
         && milliseconds < 253402300800000
             ? DateTimeOffset.FromUnixTimeMilliseconds(milliseconds)
             : null;
@@ -118,13 +121,13 @@ public sealed class ServerSideSessions(IServiceScopeFactory scopes, TimeProvider
         Guid.TryParse(principal.FindFirst(ClaimType)?.Value, out var id) ? id : null;
 
     /// <summary>Deletes the sessions that expired (recurring job, with token pruning).</summary>
-    public async Task<int> PruneAsync(CancellationToken cancellationToken)
-    {
-        await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<ProDeskDbContext>();
-        var now = clock.GetUtcNow().UtcDateTime;
-        return await db.UserSessions.Where(s => s.ExpiresAt < now).ExecuteDeleteAsync(cancellationToken);
-    }
+    public Task<int> PruneAsync(CancellationToken cancellationToken) =>
+        InScopeAsync(async db =>
+        {
+            var now = clock.GetUtcNow().UtcDateTime;
+            using var identityTablesOnly = db.OnTablesWithoutRowLevelSecurity();
+            return await db.UserSessions.Where(s => s.ExpiresAt < now).ExecuteDeleteAsync(cancellationToken);
+        });
 
     private async Task<string> StoreAsync(ProDeskDbContext db, AuthenticationTicket ticket, CancellationToken cancellationToken)
     {

@@ -54,7 +54,7 @@ public sealed partial class HubSessions(
                 context.User!.FindFirst(identity.Value.ClaimsIdentity.SecurityStampClaimType)?.Value,
                 context.User.FindFirst(Identity.StampHash.ClaimType)?.Value,
                 Guid.TryParse(context.User.FindFirst(ProDeskClaims.PersonalAccessToken)?.Value, out var tokenId) ? tokenId : null,
-                Guid.TryParse(context.User.FindFirst(ServerSideSessions.ClaimType)?.Value, out var sessionId) ? sessionId : null,
+                ServerSideSessions.SessionOf(context.User),
                 context);
         }
     }

@@ -103,25 +103,39 @@ public static partial class Browserless
     /// authenticated once, where long polling authenticates every poll again.
     /// </summary>
     public static HubConnection AgentHub(this WebApplicationFactory<Program> app, string accessToken, bool webSocket = false) =>
-        new HubConnectionBuilder()
-            .WithUrl(new Uri(app.Server.BaseAddress, $"hubs/agent?access_token={accessToken}"), options =>
-            {
-                if (webSocket)
-                {
-                    options.Transports = Microsoft.AspNetCore.Http.Connections.HttpTransportType.WebSockets;
-                    options.SkipNegotiation = true;
-                    options.WebSocketFactory = async (context, cancellationToken) =>
-                    {
-                        var client = app.Server.CreateWebSocketClient();
-                        client.ConfigureRequest = request => request.Headers.Origin = app.Server.BaseAddress.GetLeftPart(UriPartial.Authority);
-                        return await client.ConnectAsync(context.Uri, cancellationToken);
-                    };
-                }
-                else
+        webSocket
+            ? AgentHubOverWebSocket(app, $"hubs/agent?access_token={accessToken}", cookie: null)
+            : new HubConnectionBuilder()
+                .WithUrl(new Uri(app.Server.BaseAddress, $"hubs/agent?access_token={accessToken}"), options =>
                 {
                     options.Transports = Microsoft.AspNetCore.Http.Connections.HttpTransportType.LongPolling;
                     options.HttpMessageHandlerFactory = _ => app.Server.CreateHandler();
-                }
+                })
+                .Build();
+
+    /// <summary>A connection to /hubs/agent as the console page opens it: a WebSocket carrying the sign-in cookie; not yet started.</summary>
+    public static HubConnection AgentHubWithCookie(this WebApplicationFactory<Program> app, string cookie) =>
+        AgentHubOverWebSocket(app, "hubs/agent", cookie);
+
+    private static HubConnection AgentHubOverWebSocket(WebApplicationFactory<Program> app, string path, string? cookie) =>
+        new HubConnectionBuilder()
+            .WithUrl(new Uri(app.Server.BaseAddress, path), options =>
+            {
+                options.Transports = Microsoft.AspNetCore.Http.Connections.HttpTransportType.WebSockets;
+                options.SkipNegotiation = true;
+                options.WebSocketFactory = async (context, cancellationToken) =>
+                {
+                    var client = app.Server.CreateWebSocketClient();
+                    client.ConfigureRequest = request =>
+                    {
+                        request.Headers.Origin = app.Server.BaseAddress.GetLeftPart(UriPartial.Authority);
+                        if (cookie is not null)
+                        {
+                            request.Headers.Cookie = cookie;
+                        }
+                    };
+                    return await client.ConnectAsync(context.Uri, cancellationToken);
+                };
             })
             .Build();
 

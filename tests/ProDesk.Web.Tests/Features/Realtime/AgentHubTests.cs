@@ -158,24 +158,7 @@ public sealed class AgentHubTests(ProDeskApp app) : PostgresTest(app)
         var browser = node.Client();
         var login = await browser.PostLoginAsync("agent2@prodesk.test", Browserless.DemoPassword);
         var cookie = Browserless.SessionCookie(login);
-        // As the console page connects: a WebSocket carrying the sign-in cookie.
-        await using var console = new HubConnectionBuilder()
-            .WithUrl(new Uri(node.Server.BaseAddress, "hubs/agent"), options =>
-            {
-                options.Transports = Microsoft.AspNetCore.Http.Connections.HttpTransportType.WebSockets;
-                options.SkipNegotiation = true;
-                options.WebSocketFactory = async (context, cancellationToken) =>
-                {
-                    var client = node.Server.CreateWebSocketClient();
-                    client.ConfigureRequest = request =>
-                    {
-                        request.Headers.Origin = node.Server.BaseAddress.GetLeftPart(UriPartial.Authority);
-                        request.Headers.Cookie = cookie;
-                    };
-                    return await client.ConnectAsync(context.Uri, cancellationToken);
-                };
-            })
-            .Build();
+        await using var console = node.AgentHubWithCookie(cookie);
         var closed = console.ClosedAsync();
         await console.StartAsync();
         await console.InvokeAsync("SetStatus", "Online");
