@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using System.Text.Json.Serialization;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
@@ -29,6 +30,7 @@ public static partial class CannedRepliesApi
 {
     public const int MaxBodyLength = 20_000;
 
+    [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
     public sealed record Request(string? Title, string? Body, string? Shortcut);
 
     public static RouteGroupBuilder MapCannedRepliesApi(this IEndpointRouteBuilder app)

@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using Microsoft.EntityFrameworkCore;
 using ProDesk.Data;
 using ProDesk.Domain.Channels.Email;
@@ -12,7 +13,8 @@ namespace ProDesk.Web.Contacts;
 /// </summary>
 public sealed class UpdateContact(ProDeskDbContext db)
 {
-    public sealed record Request(string? Name, string? Email, string? Phone, string? Company);
+    [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
+    public sealed record Request(string? Name = null, string? Email = null, string? Phone = null, string? Company = null);
 
     public enum Outcome
     {

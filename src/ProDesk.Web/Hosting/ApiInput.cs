@@ -1,3 +1,4 @@
+using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.RegularExpressions;
@@ -11,6 +12,10 @@ namespace ProDesk.Web.Hosting;
 /// problem details with <c>errors</c>, like the endpoints' own validation, in every environment.
 /// A NUL character is refused in JSON strings and query values: PostgreSQL's text cannot hold one, so
 /// it would otherwise fail deep in a query as a server error.
+/// A PUT body replaces what it names, and an absent property means "none" (an SLA target, a contact's email): its
+/// request type refuses properties it does not know (<c>[JsonUnmappedMemberHandling(Disallow)]</c>), naming the one
+/// meant, so "resolutionMinutez" cannot clear the real one (probe round 18). POST bodies pass over unknown properties,
+/// as integrations sending a field of their own expect.
 /// </summary>
 public static partial class ApiInput
 {
@@ -145,7 +150,8 @@ public static partial class ApiInput
                 : json.Path is { Length: > 1 } indexed && indexed.StartsWith("$[", StringComparison.Ordinal) ? indexed
                 : "$";
             var problem = json is FieldProblemException own ? own.Problem
-                : ConvertedTo().Match(json.Message) is { Success: true } type ? $"must be {Describe(type.Groups["type"].Value)}"
+                : NotMapped().Match(json.Message) is { Success: true } unknown ? UnknownProperty(unknown.Groups["name"].Value, unknown.Groups["type"].Value)
+                : ConvertedTo().Match(json.Message) is { Success: true } type ? $"must be {Describe(TypeOf(type.Groups["type"].Value, field))}"
                 : json.Message.StartsWith("Duplicate property", StringComparison.Ordinal) ? "is given more than once (property names are not case-sensitive)"
                 : "is not valid JSON here";
             return (field, problem);
@@ -176,8 +182,72 @@ public static partial class ApiInput
         _ => "of the documented type",
     };
 
-    [GeneratedRegex(@"converted to (?<type>[\w.`\[\]]+?)[.]? Path", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"converted to (?<type>[\w.`+\[\], =]+?)[.]? Path", RegexOptions.CultureInvariant)]
     private static partial Regex ConvertedTo();
+
+    [GeneratedRegex(@"property '(?<name>.*)' could not be mapped to any \.NET member contained in type '(?<type>[^']+)'", RegexOptions.CultureInvariant | RegexOptions.Singleline)]
+    private static partial Regex NotMapped();
+
+    /// <summary>
+    /// The type a failed value should have had. The serializer names the request type holding it when the request
+    /// binds through a constructor (every record here), so the property is looked up there by the field's name.
+    /// </summary>
+    private static string TypeOf(string named, string field)
+    {
+        var holder = RequestType(named);
+        var name = field[(field.LastIndexOf('.') + 1)..];
+        var bracket = name.IndexOf('[', StringComparison.Ordinal);
+        var element = bracket > 0;
+        name = element ? name[..bracket] : name;
+        if (holder?.GetProperty(name, BindingFlags.Public | BindingFlags.Instance | BindingFlags.IgnoreCase) is not { } property)
+        {
+            return named;
+        }
+
+        // "warningPercents[1]" is about one entry of the list, not the list.
+        var type = element && property.PropertyType.IsGenericType ? property.PropertyType.GetGenericArguments()[^1] : property.PropertyType;
+        type = Nullable.GetUnderlyingType(type) ?? type;
+        return type.FullName ?? type.Name;
+    }
+
+    /// <summary>An unknown property, with the request's property it most likely meant when one is a typo away.</summary>
+    private static string UnknownProperty(string name, string typeName)
+    {
+        var known = RequestType(typeName)?.GetProperties(BindingFlags.Public | BindingFlags.Instance)
+            .Select(p => JsonNamingPolicy.CamelCase.ConvertName(p.Name)).ToList() ?? [];
+        var squashed = Squash(name);
+        var meant = known.Where(k => Squash(k) == squashed).Concat(known.Where(k => Distance(k.ToLowerInvariant(), name.ToLowerInvariant()) <= 2)).FirstOrDefault();
+        return meant is null ? "is not a property of this request" : $"is not a property of this request (did you mean '{meant}'?)";
+
+        static string Squash(string s) => new([.. s.Where(char.IsLetterOrDigit).Select(char.ToLowerInvariant)]);
+    }
+
+    private static Type? RequestType(string fullName) =>
+        fullName.Length <= 300 && fullName.StartsWith("ProDesk.", StringComparison.Ordinal) ? typeof(ApiInput).Assembly.GetType(fullName) : null;
+
+    /// <summary>Levenshtein distance, for names of a few dozen characters at most.</summary>
+    private static int Distance(string a, string b)
+    {
+        if (a.Length > 64 || b.Length > 64)
+        {
+            return int.MaxValue;
+        }
+
+        var row = Enumerable.Range(0, b.Length + 1).ToArray();
+        for (var i = 1; i <= a.Length; i++)
+        {
+            var diagonal = row[0];
+            row[0] = i;
+            for (var j = 1; j <= b.Length; j++)
+            {
+                var above = row[j];
+                row[j] = Math.Min(Math.Min(row[j] + 1, row[j - 1] + 1), diagonal + (a[i - 1] == b[j - 1] ? 0 : 1));
+                diagonal = above;
+            }
+        }
+
+        return row[b.Length];
+    }
 
     [GeneratedRegex(@"parameter ""(?<type>[^""]+?) (?<name>[A-Za-z_][A-Za-z0-9_]*)""", RegexOptions.CultureInvariant)]
     private static partial Regex BoundParameter();

@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Identity;
 using ProDesk.Data.Identity;
@@ -10,8 +11,10 @@ namespace ProDesk.Web.Identity;
 /// <summary>Provider admins manage staff and which client companies each member serves.</summary>
 public static class StaffApi
 {
+    [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
     public sealed record AssignTenantsRequest(IReadOnlyList<string>? Tenants);
 
+    [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
     public sealed record ChangeRoleRequest(string? Role);
 
     public static RouteGroupBuilder MapStaffApi(this IEndpointRouteBuilder app)

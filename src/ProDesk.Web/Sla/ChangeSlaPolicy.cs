@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using System.Text.Json.Serialization;
 using Microsoft.EntityFrameworkCore;
 using ProDesk.Data;
 using ProDesk.Data.Sla;
@@ -19,15 +20,17 @@ namespace ProDesk.Web.Sla;
 public sealed class ChangeSlaPolicy(ProDeskDbContext db, AuditLog audit, TimeProvider clock)
 {
     /// <summary>The whole policy (PUT): an absent target has no clock; absent warnings and pauses are the defaults.</summary>
+    [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
     public sealed record Request(
-        int? FirstResponseMinutes,
-        int? NextResponseMinutes,
-        int? ResolutionMinutes,
-        IReadOnlyList<int>? WarningPercents,
-        IReadOnlyList<string>? PauseStatuses,
-        IReadOnlyList<EscalationRequest?>? Escalations);
+        int? FirstResponseMinutes = null,
+        int? NextResponseMinutes = null,
+        int? ResolutionMinutes = null,
+        IReadOnlyList<int>? WarningPercents = null,
+        IReadOnlyList<string>? PauseStatuses = null,
+        IReadOnlyList<EscalationRequest?>? Escalations = null);
 
-    public sealed record EscalationRequest(string? On, string? Action, string? Queue = null);
+    [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
+    public sealed record EscalationRequest(string? On = null, string? Action = null, string? Queue = null);
 
     public enum Outcome
     {

@@ -73,7 +73,8 @@ public static class SlaPolicyApi
             });
         }
 
-        var result = await change.HandleAsync(tenant, queue, priority, request, user, cancellationToken);
+        // Queue keys are lowercase (as slugs), and the route's other names are not case-sensitive either.
+        var result = await change.HandleAsync(tenant, queue.ToLowerInvariant(), priority, request, user, cancellationToken);
         return result.Outcome switch
         {
             ChangeSlaPolicy.Outcome.Added or ChangeSlaPolicy.Outcome.Unchanged => TypedResults.Ok(SlaPolicyView.From(result.Policy!)),

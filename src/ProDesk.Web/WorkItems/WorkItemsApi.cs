@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using ProDesk.Data;
@@ -29,6 +30,7 @@ public static partial class WorkItemsApi
 
     public sealed record StatusRequest(string? Status);
 
+    [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
     public sealed record TagsRequest(IReadOnlyList<string>? Tags);
 
     public sealed record FieldsRequest(Dictionary<string, System.Text.Json.JsonElement>? Fields);

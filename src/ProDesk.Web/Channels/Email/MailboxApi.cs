@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
@@ -15,6 +16,7 @@ namespace ProDesk.Web.Channels.Email;
 /// <summary>Provider admins set up a tenant's IMAP mailboxes. Passwords are stored protected and never shown again.</summary>
 public static class MailboxApi
 {
+    [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
     public sealed record MailboxRequest(string? Host, int? Port, bool? UseTls, string? UserName, string? Password, string? Folder, bool? Enabled);
 
     public sealed record MailboxView(string Key, string Host, int Port, bool UseTls, string UserName, string Folder, bool Enabled, DateTime? LastPolledAt, string? LastError);

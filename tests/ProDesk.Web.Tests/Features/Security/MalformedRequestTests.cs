@@ -54,6 +54,56 @@ public sealed class MalformedRequestTests(ProDeskApp app) : PostgresTest(app)
         Assert.Equal("must be a string", (await ErrorsAsync(response)).GetProperty("from")[0].GetString());
     }
 
+    [Fact]
+    public async Task A_number_or_flag_of_the_wrong_shape_says_what_the_field_takes_not_that_the_json_is_broken()
+    {
+        var id = await (await App.IntegrationClientAsync("acme")).CreateConversationAsync("acme", "shape-1");
+        var agent = await AgentAsync();
+        foreach (var version in new[] { "1.5", "1e3", "99999999999999999999" })
+        {
+            var reply = await agent.PostAsync($"/api/v1/tenants/acme/work-items/{id}/replies", Json($$"""{"body":"Hello","version":{{version}}}"""));
+            Assert.Equal("must be a whole number in range", (await ErrorsAsync(reply)).GetProperty("version")[0].GetString());
+        }
+
+        var forced = await agent.PostAsync($"/api/v1/tenants/acme/work-items/{id}/replies", Json("""{"body":"Hello","force":1}"""));
+        Assert.Equal("must be true or false", (await ErrorsAsync(forced)).GetProperty("force")[0].GetString());
+        Assert.Equal(1, await App.InTenantAsync("acme", db => db.WorkItemMessages.CountAsync()));
+
+        // One entry of a list is named, and described as what the entry should be.
+        var admin = App.CreateClient().WithBearer((await App.PatAsync("admin@prodesk.test")).Secret);
+        var policy = await admin.PutAsync("/api/v1/tenants/acme/sla/policies/support/Normal", Json("""{"firstResponseMinutes":60,"warningPercents":[75,1.5]}"""));
+        Assert.Equal("must be a whole number in range", (await ErrorsAsync(policy)).GetProperty("warningPercents[1]")[0].GetString());
+    }
+
+    [Fact]
+    public async Task A_misspelt_property_is_refused_with_the_one_it_meant_and_nothing_is_stored_or_cleared()
+    {
+        // A PUT sets what it names and clears what it leaves out: "emial" used to erase the contact's email, so the
+        // customer's next mail made a second contact.
+        await (await App.IntegrationClientAsync("acme")).CreateConversationAsync("acme", "typo-1");
+        var contact = await App.InTenantAsync("acme", db => db.Contacts.SingleAsync());
+        var agent = await AgentAsync();
+        var typo = await agent.PutAsync($"/api/v1/tenants/acme/contacts/{contact.Id}", Json("""{"name":"Marie Curie","emial":"marie@example.fr"}"""));
+        Assert.Equal("is not a property of this request (did you mean 'email'?)", (await ErrorsAsync(typo)).GetProperty("emial")[0].GetString());
+        Assert.Equal(contact.Email, await App.InTenantAsync("acme", db => db.Contacts.Select(c => c.Email).SingleAsync()));
+
+        // On a PUT an absent target means "no clock": a typo used to save a policy without a resolution target.
+        var admin = App.CreateClient().WithBearer((await App.PatAsync("admin@prodesk.test")).Secret);
+        var before = await App.InTenantAsync("acme", db => db.SlaPolicies.CountAsync());
+        var put = await admin.PutAsync("/api/v1/tenants/acme/sla/policies/support/Normal",
+            Json("""{"firstResponseMinutes":60,"resolutionMinutez":1440}"""));
+        Assert.Equal("is not a property of this request (did you mean 'resolutionMinutes'?)", (await ErrorsAsync(put)).GetProperty("resolutionMinutez")[0].GetString());
+        var nested = await admin.PutAsync("/api/v1/tenants/acme/sla/policies/support/Normal",
+            Json("""{"firstResponseMinutes":60,"resolutionMinutes":1440,"escalations":[{"on":"breach","action":"notifySupervisors","when":"now"}]}"""));
+        Assert.StartsWith("is not a property of this request", (await ErrorsAsync(nested)).GetProperty("escalations[0].when")[0].GetString(), StringComparison.Ordinal);
+        Assert.Equal(before, await App.InTenantAsync("acme", db => db.SlaPolicies.CountAsync()));
+
+        // A queue named in capitals is the same queue, as a slug or priority in capitals is.
+        var capitals = await admin.PutAsync("/api/v1/tenants/ACME/sla/policies/SUPPORT/normal", Json("""{"firstResponseMinutes":61,"resolutionMinutes":1440}"""));
+        Assert.Equal(HttpStatusCode.OK, capitals.StatusCode);
+        Assert.Equal("support", (await capitals.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("queue").GetString());
+    }
+
     [Theory]
     [InlineData("""{"from":"marie@example.fr","subject":"Leak","subject":"Fire","body":"b","externalId":"dup-1"}""", "subject")]
     [InlineData("""{"from":"marie@example.fr","subject":"Leak","Subject":"Fire","body":"b","externalId":"dup-1"}""", "Subject")]
