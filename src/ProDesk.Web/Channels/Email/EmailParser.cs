@@ -47,6 +47,9 @@ public static partial class EmailParser
 
     private const int MaxReferences = 100;
 
+    /// <summary>In-Reply-To's ids kept: RFC 5322 allows one per parent, and a reply has a few parents at most.</summary>
+    public const int MaxInReplyTo = 10;
+
     private const int MaxRecipients = 500;
 
     private const int MaxHeaderValueLength = 16 * 1024;
@@ -371,7 +374,7 @@ public static partial class EmailParser
     private static ParsedEmail Read(MimeMessage message, ParserOptions options, EmailParserLimits limits, ReadOnlySpan<byte> raw)
     {
         var headers = message.Headers;
-        var from = Customer(message);
+        var (from, sentBy) = Customer(message);
         var body = new BodyWalk(limits);
         body.Walk(message.Body);
 
@@ -419,11 +422,14 @@ public static partial class EmailParser
         {
             MessageId = FirstId(headers[HeaderId.MessageId]),
             InReplyTo = FirstId(headers[HeaderId.InReplyTo]),
+            AlsoInReplyTo = headers[HeaderId.InReplyTo] is { } inReplyTo ? [.. Ids(inReplyTo).Distinct(StringComparer.Ordinal).Skip(1).Take(MaxInReplyTo - 1)] : [],
             References = References(headers),
             Date = headers[HeaderId.Date] is { } date && DateUtils.TryParse(date, out var parsed) ? parsed : null,
             FromAddress = Address(from),
             FromName = from is null ? null : NullIfEmpty(MailText.Line(from.Name, MaxNameLength)),
             ReplyTo = Address(message.ReplyTo.Mailboxes.FirstOrDefault()),
+            SentBy = Address(sentBy),
+            SentByName = sentBy is null ? null : NullIfEmpty(MailText.Line(sentBy.Name, MaxNameLength)),
             Addressed = addressed,
             DeliveredTo = deliveredTo,
             Subject = subject.Length == 0 ? NoSubject : subject,
@@ -486,25 +492,35 @@ public static partial class EmailParser
     private static string? NullIfEmpty(string value) => value.Length == 0 ? null : value;
 
     /// <summary>
-    /// Who wrote to us, as the one to answer: the first usable From mailbox, else Sender, else Reply-To (mail without a
-    /// usable From is still someone's). A form mailer or shop writing from a no-reply address on a person's behalf names
-    /// the person in Reply-To, and that person is the customer.
+    /// Who wrote to us, as the one to answer, and the From mailbox when that is someone else: the first usable From
+    /// mailbox, else Sender, else Reply-To (mail without a usable From is still someone's). A Reply-To naming one other
+    /// mailbox is where its author asks for answers (RFC 5322 3.6.2), as every mail client honours it: a web site's
+    /// contact form (wordpress@, info@, a shop's mailer@) writes on a visitor's behalf and names the visitor there, and
+    /// taking From made every visitor one contact and answered the web site (probe round 18). Not a no-reply Reply-To,
+    /// not several (a list of people is not one customer), and a list's mail is settled by <see cref="ListPoster"/>.
+    /// Ingestion keeps From when Reply-To turns out to be a help desk's own address.
     /// </summary>
-    private static MailboxAddress? Customer(MimeMessage message)
+    private static (MailboxAddress? Customer, MailboxAddress? SentBy) Customer(MimeMessage message)
     {
         static MailboxAddress? Usable(MailboxAddress? mailbox) => Address(mailbox) is null ? null : mailbox;
         var author = message.From.Mailboxes.Select(Usable).FirstOrDefault(m => m is not null)
             ?? Usable(message.Sender) ?? message.ReplyTo.Mailboxes.Select(Usable).FirstOrDefault(m => m is not null);
         var replyTo = message.ReplyTo.Mailboxes.Select(Usable).FirstOrDefault(m => m is not null);
-        if (author is not null && ListPoster(message, author, replyTo) is { } poster)
+        if (author is null)
         {
-            return poster;
+            return (null, null);
         }
 
-        return author is not null && replyTo is not null && AutomaticMail.IsNoReplySender(Address(author))
-            && !AutomaticMail.IsNoReplySender(Address(replyTo))
-                ? replyTo
-                : author;
+        if (ListPoster(message, author, replyTo) is { } poster)
+        {
+            return (poster, null);
+        }
+
+        var listed = !string.IsNullOrWhiteSpace(message.Headers["List-Id"]);
+        return !listed && replyTo is not null && message.ReplyTo.Mailboxes.Count() == 1 && Address(replyTo) != Address(author)
+            && !AutomaticMail.IsNoReplySender(Address(replyTo)) && !AutomaticMail.IsMachineSender(Address(replyTo))
+                ? (replyTo, author)
+                : (author, null);
     }
 
     /// <summary>

@@ -24,7 +24,7 @@ namespace ProDesk.Web.Channels.Email;
 /// </summary>
 public sealed class IngestEmail(
     ProDeskDbContext db, IngestMessage ingest, RawMailStore rawStore, ProDeskPaths paths, ITenantContext tenants,
-    OutboundDispatcher dispatcher, IOptions<EmailOptions> options, IOptions<SmtpOptions> smtp, TimeProvider clock)
+    OutboundDispatcher dispatcher, IOptions<EmailOptions> options, IOptions<SmtpOptions> smtp, ChannelSettingsCache channelSettings, TimeProvider clock)
 {
     public const string RouteSource = "route";
 
@@ -51,6 +51,7 @@ public sealed class IngestEmail(
     {
         var sha256 = Convert.ToHexStringLower(SHA256.HashData(raw));
         var (parsed, failure) = Parse(raw, options.Value.MaxBytes);
+        parsed = await UnlessToADeskAsync(parsed, cancellationToken);
         var result = await TakeInOnceAsync(source, raw, sha256, parsed, failure, settings, tenantId, cancellationToken);
         if (result.Outcome == Outcome.Duplicate && parsed?.MessageId is not null
             && await db.InboundMails.AsNoTracking().Where(m => m.Id == result.MailId).Select(m => m.RawSha256).FirstOrDefaultAsync(cancellationToken) != sha256)
@@ -182,6 +183,7 @@ public sealed class IngestEmail(
 
         var raw = await rawStore.ReadAsync(ledger.TenantId, ledger.RawSha256, cancellationToken);
         var (parsed, failure) = Parse(raw, allowOversize ? long.MaxValue : options.Value.MaxBytes);
+        parsed = await UnlessToADeskAsync(parsed, cancellationToken);
         return await TakeInAsync(ledger, isNew: false, parsed, failure, null, null, cancellationToken);
     }
 
@@ -484,17 +486,18 @@ public sealed class IngestEmail(
             || await db.OutboundMessages.AnyAsync(o => o.InternetMessageId == id, cancellationToken);
     }
 
-    private static IEnumerable<string> ThreadReferences(ParsedEmail parsed)
+    /// <summary>
+    /// The ids a mail answers: In-Reply-To's, then References newest first, each once; our own Message-IDs lead, wherever
+    /// they stood. Ours are unguessable and each names its item, while threading reads only the newest few ids and the
+    /// root: a colleague re-adding the desk after a long internal exchange put our reply's id out of that reach (probe 18).
+    /// </summary>
+    private IEnumerable<string> ThreadReferences(ParsedEmail parsed)
     {
-        if (parsed.InReplyTo is { } inReplyTo)
-        {
-            yield return inReplyTo;
-        }
-
-        for (var i = parsed.References.Count - 1; i >= 0; i--)
-        {
-            yield return parsed.References[i];
-        }
+        var ids = (parsed.InReplyTo is { } inReplyTo ? [inReplyTo] : Array.Empty<string>())
+            .Concat(parsed.AlsoInReplyTo).Concat(parsed.References.Reverse()).Distinct(StringComparer.Ordinal).ToList();
+        var ours = $"@{smtp.Value.MessageIdDomain}";
+        return ids.Where(id => id.EndsWith(ours, StringComparison.OrdinalIgnoreCase))
+            .Concat(ids.Where(id => !id.EndsWith(ours, StringComparison.OrdinalIgnoreCase)));
     }
 
     /// <summary>The item named by a reply-address token signed with this tenant's key, for this tenant.</summary>
@@ -504,6 +507,15 @@ public sealed class IngestEmail(
         && tokenTenant == tenantId
             ? itemId
             : null;
+
+    /// <summary>
+    /// A Reply-To naming a help desk (this one, or another client's, +tagged or not) makes no customer: answering it would
+    /// mail a desk, which takes it in as a new conversation. The mail stays its From's.
+    /// </summary>
+    private async Task<ParsedEmail?> UnlessToADeskAsync(ParsedEmail? parsed, CancellationToken cancellationToken) =>
+        parsed is { SentBy: { } sentBy, FromAddress: { } customer } && await channelSettings.IsDeskAddressAsync(customer, cancellationToken)
+            ? parsed with { FromAddress = sentBy, FromName = parsed.SentByName, SentBy = null, SentByName = null }
+            : parsed;
 
     private static (ParsedEmail? Parsed, string? Failure) Parse(byte[] raw, long maxBytes)
     {

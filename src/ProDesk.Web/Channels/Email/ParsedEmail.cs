@@ -13,19 +13,28 @@ public sealed record ParsedEmail
     /// <summary>The first message id of In-Reply-To, normalised like <see cref="MessageId"/>.</summary>
     public string? InReplyTo { get; init; }
 
+    /// <summary>In-Reply-To's further ids (a reply to several mails names each), at most <see cref="EmailParser.MaxInReplyTo"/> in all.</summary>
+    public IReadOnlyList<string> AlsoInReplyTo { get; init; } = [];
+
     /// <summary>The ids of References, oldest first, without duplicates.</summary>
     public required IReadOnlyList<string> References { get; init; }
 
     public DateTimeOffset? Date { get; init; }
 
     /// <summary>
-    /// The customer's address, lower-cased: the first usable From mailbox (else Sender, else Reply-To), or Reply-To when
-    /// From is a no-reply address writing on someone's behalf (a web-form mailer); null when the mail names nobody usable.
+    /// The customer's address, lower-cased: the first usable From mailbox (else Sender, else Reply-To), or the one Reply-To
+    /// mailbox when it names someone else (a contact form writing for a visitor); null when the mail names nobody usable.
     /// </summary>
     public string? FromAddress { get; init; }
 
     /// <summary>The decoded display name of that mailbox. It is whatever the sender typed (it may look like an address): show it beside <see cref="FromAddress"/>, never instead of it.</summary>
     public string? FromName { get; init; }
+
+    /// <summary>The From mailbox, lower-cased, when the customer is Reply-To's instead (a contact form writing for a visitor); else null.</summary>
+    public string? SentBy { get; init; }
+
+    /// <summary>The display name of <see cref="SentBy"/>.</summary>
+    public string? SentByName { get; init; }
 
     /// <summary>The first Reply-To mailbox, lower-cased.</summary>
     public string? ReplyTo { get; init; }

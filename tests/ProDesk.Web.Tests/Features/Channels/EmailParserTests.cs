@@ -207,8 +207,9 @@ public sealed partial class EmailParserTests
         Assert.Equal("reply-1042@acme.prodesk.test", email.InReplyTo);
         Assert.Equal(["root-1042@customer.example.test", "reply-1042@acme.prodesk.test"], email.References);
         Assert.Equal(new DateTimeOffset(2026, 3, 6, 14, 30, 0, TimeSpan.FromHours(1)), email.Date);
-        Assert.Equal("nina@customer.example.test", email.FromAddress);
-        Assert.Equal("Nina Customer", email.FromName);
+        // Nina asks for answers at home (Reply-To), as her mail client would send them.
+        Assert.Equal(("nina.home@example.test", "Nina at home"), (email.FromAddress, email.FromName));
+        Assert.Equal(("nina@customer.example.test", "Nina Customer"), (email.SentBy, email.SentByName));
         Assert.Equal("nina.home@example.test", email.ReplyTo);
         Assert.Equal("nina@customer.example.test", email.ReturnPath);
         Assert.Equal(
@@ -326,9 +327,9 @@ public sealed partial class EmailParserTests
     {
         var email = Parse("from-display-name-injection.eml");
 
-        Assert.Equal("evil@x.test", email.FromAddress);
-        Assert.Equal("admin@prodesk.test", email.FromName);
-        Assert.Equal("help@prodesk.test.evil.example", email.ReplyTo);
+        // The one to answer is Reply-To's address, named as it is named there; the name "admin@prodesk.test" is only a name.
+        Assert.Equal(("help@prodesk.test.evil.example", "Help Desk"), (email.FromAddress, email.FromName));
+        Assert.Equal(("evil@x.test", "admin@prodesk.test"), (email.SentBy, email.SentByName));
     }
 
     [Fact]

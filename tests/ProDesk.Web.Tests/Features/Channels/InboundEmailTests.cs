@@ -282,11 +282,42 @@ public sealed class InboundEmailTests(ProDeskApp app) : PostgresTest(app)
         // A person wrote through the form: the acknowledgment reaches them, not the form's no-reply address.
         Assert.Equal(["jana.novak@example.cz"], (await OutboundAsync("acme")).Select(o => o.To));
 
-        // A person's own Reply-To does not make someone else the customer.
+    }
+
+    [Fact]
+    public async Task A_contact_forms_mail_is_the_visitors_in_reply_to_unless_reply_to_names_a_help_desk()
+    {
+        // WordPress (Contact Form 7) writes from the site's own mailbox and names the visitor in Reply-To: each visitor is
+        // their own contact, and the acknowledgment and the agent's reply reach them, not the web site.
+        var form = Mail(from: "wordpress@acme-plomberie.example", subject: "Devis salle de bain");
+        form.From.Clear();
+        form.From.Add(new MailboxAddress("Acme Plomberie", "wordpress@acme-plomberie.example"));
+        form.ReplyTo.Add(new MailboxAddress("Camille Durand", "camille.durand@orange.example"));
+        var item = (await JsonAsync(await PostAsync(form))).GetProperty("workItemId").GetGuid();
+        Assert.Equal("camille.durand@orange.example", await ContactOfAsync("acme", item));
+        Assert.Equal("Camille Durand", Assert.Single((await ItemsAsync("acme")).Single().Messages).AuthorName);
+        Assert.Equal(["camille.durand@orange.example"], (await OutboundAsync("acme")).Select(o => o.To));
+        var agent = App.CreateClient().WithBearer((await App.PatAsync("agent1@prodesk.test")).Secret);
+        Assert.Equal(HttpStatusCode.OK, (await agent.PostAsJsonAsync($"/api/v1/tenants/acme/work-items/{item}/replies", new { body = "Nous passons jeudi." })).StatusCode);
+        Assert.Equal("camille.durand@orange.example", (await OutboundAsync("acme")).Single(o => !o.Automatic).To);
+
+        // A person's Reply-To names where they want answers, as every mail client honours it.
         var person = Mail(from: "marie@example.fr", subject: "From work");
         person.ReplyTo.Add(new MailboxAddress("Marie at home", "marie.home@example.fr"));
         var personItem = (await JsonAsync(await PostAsync(person))).GetProperty("workItemId").GetGuid();
-        Assert.Equal("marie@example.fr", await ContactOfAsync("acme", personItem));
+        Assert.Equal("marie.home@example.fr", await ContactOfAsync("acme", personItem));
+
+        // A Reply-To naming a help desk (this one +tagged, or another client's) or several people makes no customer of it.
+        var toDesk = Mail(from: "pierre@example.fr", subject: "Copying the desk");
+        toDesk.ReplyTo.Add(new MailboxAddress("Support", "support+sales@acme.test"));
+        var toOtherDesk = Mail(from: "lea@example.de", subject: "Copying another desk");
+        toOtherDesk.ReplyTo.Add(new MailboxAddress("Merlion", await App.InTenantAsync("merlion", db => db.ChannelSettings.Select(c => c.SupportAddress!).SingleAsync())));
+        var toSeveral = Mail(from: "tom@example.org", subject: "To us both");
+        toSeveral.ReplyTo.Add(new MailboxAddress("Tom", "tom@example.org"));
+        toSeveral.ReplyTo.Add(new MailboxAddress("Ann", "ann@example.org"));
+        Assert.Equal("pierre@example.fr", await ContactOfAsync("acme", (await JsonAsync(await PostAsync(toDesk))).GetProperty("workItemId").GetGuid()));
+        Assert.Equal("lea@example.de", await ContactOfAsync("acme", (await JsonAsync(await PostAsync(toOtherDesk))).GetProperty("workItemId").GetGuid()));
+        Assert.Equal("tom@example.org", await ContactOfAsync("acme", (await JsonAsync(await PostAsync(toSeveral))).GetProperty("workItemId").GetGuid()));
     }
 
     [Fact]
@@ -563,6 +594,37 @@ public sealed class InboundEmailTests(ProDeskApp app) : PostgresTest(app)
         Assert.Equal(HttpStatusCode.OK, (await PostAsync(reply)).StatusCode);
         var item = Assert.Single(await ItemsAsync("acme"));
         Assert.Equal((itemId, 2), (item.Id, item.Messages.Count));
+    }
+
+    [Fact]
+    public async Task A_colleague_answering_our_reply_after_a_long_internal_exchange_or_naming_it_second_in_in_reply_to_joins_the_item()
+    {
+        var itemId = (await JsonAsync(await PostAsync(Mail(messageId: "vpn-root@bigcorp.example", subject: "VPN outage")))).GetProperty("workItemId").GetGuid();
+        var agent = App.CreateClient().WithBearer((await App.PatAsync("agent1@prodesk.test")).Secret);
+        Assert.Equal(HttpStatusCode.OK, (await agent.PostAsJsonAsync($"/api/v1/tenants/acme/work-items/{itemId}/replies", new { body = "Restarting the gateway." })).StatusCode);
+        var ours = (await OutboundAsync("acme")).Single(o => !o.Automatic).InternetMessageId!;
+
+        // Tom (not the customer) re-adds the desk after 26 internal replies: our id stands early in References, far
+        // from In-Reply-To, and the root is the customer's own mail, which threads only for the customer.
+        var tom = Mail(from: "tom.black@bigcorp.example", subject: "RE: VPN outage", body: "Still down for us.");
+        tom.References.Add("vpn-root@bigcorp.example");
+        tom.References.Add(ours);
+        for (var i = 1; i <= 26; i++)
+        {
+            tom.References.Add($"internal-{i:000}@bigcorp.example");
+        }
+
+        tom.InReplyTo = "internal-026@bigcorp.example";
+        Assert.Equal(HttpStatusCode.OK, (await PostAsync(tom)).StatusCode);
+
+        // In-Reply-To naming two mails, ours second, and no References.
+        var two = Mail(from: "ines@bigcorp.example", subject: "Re: VPN outage", body: "Same here.");
+        two.Headers.Add("In-Reply-To", $"<not-stored@bigcorp.example> <{ours}>");
+        Assert.Equal(HttpStatusCode.OK, (await PostAsync(two)).StatusCode);
+
+        var item = Assert.Single(await ItemsAsync("acme"));
+        Assert.Equal((itemId, 4), (item.Id, item.Messages.Count));
+        Assert.Single(await OutboundAsync("acme"), o => o.Automatic); // the first mail's acknowledgment only
     }
 
     [Fact]
