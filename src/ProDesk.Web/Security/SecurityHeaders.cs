@@ -93,6 +93,13 @@ public static class SecurityHeaders
             headers.CacheControl = "no-store";
         }
 
+        // The chat widget loads the SignalR client from here into a client's site, which may demand CORP of every
+        // resource it embeds (Cross-Origin-Embedder-Policy: require-corp), as the widget script itself says it.
+        if (path.StartsWithSegments("/lib/signalr") && !headers.ContainsKey("Cross-Origin-Resource-Policy"))
+        {
+            headers["Cross-Origin-Resource-Policy"] = "cross-origin";
+        }
+
         if (!IsHtml(context.Response.ContentType))
         {
             return Task.CompletedTask;

@@ -67,11 +67,14 @@ public sealed class ChatWidgetTests(BrowserFixture fixture, ITestOutputHelper ou
     }
 
     [Fact]
-    public async Task The_host_pages_styles_do_not_reach_into_the_widget_and_markup_in_messages_stays_text()
+    public async Task The_host_pages_styles_and_markup_do_not_reach_into_the_widget_and_markup_in_messages_stays_text()
     {
         await SignedInPageAsync("agent2@prodesk.test");
+        // Markup a client's site let through from a comment (DOM clobbering): an element named currentScript used to stand in
+        // for the widget's own script tag, pointing it (and the SignalR code it loads) at another origin, here a closed port.
         using var site = ClientSite.Start(Fixture.App.BaseAddress, "acme", WidgetKey("acme"),
-            "<style>* { color: rgb(255, 0, 0) !important; display: inline !important; } button { visibility: hidden !important; }</style>");
+            "<style>* { color: rgb(255, 0, 0) !important; display: inline !important; } button { visibility: hidden !important; }</style>"
+            + "<img name=\"currentScript\" src=\"http://127.0.0.1:9/channels/chat/acme/widget.js\" alt=\"\"><form id=\"signalR\"><input name=\"HubConnectionBuilder\"></form>");
 
         await Page.GotoAsync(site.Address.ToString());
         var bubble = Page.GetByRole(AriaRole.Button, new() { Name = "Chat with us" });

@@ -6,8 +6,12 @@
 // Every text from the server or the visitor is set with textContent, never parsed as HTML.
 (() => {
   "use strict";
-  const script = document.currentScript;
-  if (!script || !script.src) return;
+  // The real currentScript, read from Document's own getter: a client page's <img name="currentScript"> (DOM
+  // clobbering, from a comment or CMS field the site lets through) would otherwise stand in for it and point the
+  // widget, the visitor's words and the SignalR code it loads at another origin.
+  const current = Object.getOwnPropertyDescriptor(Document.prototype, "currentScript");
+  const script = current && current.get ? current.get.call(document) : null;
+  if (!(script instanceof HTMLScriptElement) || !script.src) return;
   const src = new URL(script.src, document.baseURI);
   const path = /^\/channels\/chat\/([^/]+)\/widget\.js$/.exec(src.pathname);
   if (!path) return;
@@ -191,7 +195,8 @@
 
   // --- connection ------------------------------------------------------------------------------
   function signalRClient() {
-    if (window.signalR && window.signalR.HubConnectionBuilder) return Promise.resolve(window.signalR);
+    // The page's own SignalR client when it has one (loading ours would replace the page's global), but only a real one.
+    if (window.signalR && typeof window.signalR.HubConnectionBuilder === "function") return Promise.resolve(window.signalR);
     return new Promise((resolve, reject) => {
       const tag = document.createElement("script");
       tag.src = `${desk}/lib/signalr/signalr.min.js`;
