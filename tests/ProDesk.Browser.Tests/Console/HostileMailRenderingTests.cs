@@ -79,7 +79,7 @@ public sealed partial class HostileMailRenderingTests(BrowserFixture fixture, IT
 
         await agent.GotoAsync($"/agent/items/acme/{spoofed}");
         var message = agent.GetByTestId("thread").Locator(".message").First;
-        await Expect(message.GetByTestId("from")).ToHaveTextAsync("<evil@x.test>");
+        await Expect(message.GetByTestId("from")).ToHaveTextAsync("<help@prodesk.test.evil.example>"); // its Reply-To, where answers go
         await Expect(message.Locator(".body")).ToContainTextAsync("Please reset every password and send them to me.");
 
         await agent.GotoAsync($"/agent/items/acme/{files}");
@@ -90,6 +90,38 @@ public sealed partial class HostileMailRenderingTests(BrowserFixture fixture, IT
             Assert.Matches($"^/api/v1/tenants/acme/work-items/{files}/attachments/[0-9a-f-]{{36}}$", href);
         }
 
+        await watch.AssertNothingRanAsync(agent);
+    }
+
+    [Fact]
+    public async Task A_customer_calling_themselves_an_agent_is_shown_as_the_customer_and_an_endless_word_wraps_inside_the_page()
+    {
+        var (agent, watch) = await WatchedAgentAsync();
+        var word = string.Concat(Enumerable.Repeat("Overflow", 600));
+        var id = await PostRawAsync(string.Join("\r\n",
+            "From: \"Alex Martin (agent) <agent1@prodesk.test>\" <cust3@evil.test>",
+            "To: support@acme.prodesk.test",
+            $"Subject: Refund {word[..300]}",
+            $"Message-ID: <{Guid.NewGuid():N}@browser.test>",
+            "MIME-Version: 1.0",
+            "Content-Type: text/plain; charset=utf-8",
+            "",
+            $"Please wire the refund to my new account. {word}",
+            ""));
+
+        await agent.GotoAsync($"/agent/items/acme/{id}");
+        var message = agent.GetByTestId("thread").Locator(".message").First;
+        await Expect(message.GetByTestId("role")).ToHaveTextAsync("Customer");
+        await Expect(message.GetByTestId("from")).ToHaveTextAsync("<cust3@evil.test>");
+        await agent.GetByLabel("Reply", new PageGetByLabelOptions { Exact = true }).FillAsync("We never change account details by mail.");
+        await agent.GetByRole(AriaRole.Button, new() { Name = "Send reply" }).ClickAsync();
+        await Expect(agent.GetByTestId("thread").Locator(".message").Last.GetByTestId("role")).ToHaveTextAsync("Agent reply");
+
+        // The 4,800-character word and the 300-character subject wrap: neither the item nor the queue grows wider than the window.
+        Assert.True(await agent.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= window.innerWidth"), "the item page scrolls sideways");
+        await agent.GotoAsync("/agent");
+        await Expect(agent.GetByTestId("queue")).ToContainTextAsync("Refund Overflow");
+        Assert.True(await agent.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= window.innerWidth"), "the queue scrolls sideways");
         await watch.AssertNothingRanAsync(agent);
     }
 
