@@ -331,6 +331,7 @@ public class ProDeskDbContext(DbContextOptions<ProDeskDbContext> options)
             e.Property(m => m.AuthorName).HasMaxLength(320);
             e.HasIndex(m => new { m.TenantId, m.WorkItemId, m.CreatedAt });
             e.Property(m => m.FromAddress).HasMaxLength(320);
+            e.Property(m => m.SentBy).HasMaxLength(320);
             e.Property(m => m.InternetMessageId).HasMaxLength(998);
             // At most MailCopies.Max addresses of at most 320 characters, space-separated.
             e.Property(m => m.Cc).HasMaxLength(6500);

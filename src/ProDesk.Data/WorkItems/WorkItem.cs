@@ -88,6 +88,12 @@ public sealed class WorkItemMessage : ITenantOwned
     /// <summary>The sender's address of an inbound message (the contact, or someone on copy).</summary>
     public string? FromAddress { get; set; }
 
+    /// <summary>
+    /// The mailbox that sent an inbound mail for the customer: its From, when its Reply-To named the customer (a web site's
+    /// contact form writing for a visitor). Shown beside the sender, so an agent sees who really sent it.
+    /// </summary>
+    public string? SentBy { get; set; }
+
     /// <summary>The mail Message-ID (without brackets) of this message, inbound or sent: what replies thread by.</summary>
     public string? InternetMessageId { get; set; }
 

@@ -1520,6 +1520,10 @@ namespace ProDesk.Migrations.Postgres.Migrations
                         .HasMaxLength(16)
                         .HasColumnType("character varying(16)");
 
+                    b.Property<string>("SentBy")
+                        .HasMaxLength(320)
+                        .HasColumnType("character varying(320)");
+
                     b.Property<Guid>("TenantId")
                         .HasColumnType("uuid");
 

@@ -17,6 +17,9 @@ public sealed record InboundMessage(string Channel, string ExternalId, string Fr
     /// <summary>Message-IDs this message answers (In-Reply-To, then References from the newest).</summary>
     public IReadOnlyList<string> ThreadReferences { get; init; } = [];
 
+    /// <summary>The mailbox that sent a mail for the customer (its From, when Reply-To named the customer); null when it was theirs.</summary>
+    public string? SentBy { get; init; }
+
     /// <summary>Whom a mail also named besides the desk (<see cref="Domain.Channels.Email.MailCopies"/>); a reply-all goes to them too.</summary>
     public IReadOnlyList<string> Cc { get; init; } = [];
 

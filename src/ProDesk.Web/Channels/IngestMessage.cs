@@ -149,6 +149,7 @@ public sealed class IngestMessage(ProDeskDbContext db, ITenantContext tenants, S
             Body = message.Body,
             HtmlBody = message.HtmlBody,
             FromAddress = ColumnText.Fit(message.FromAddress, 320),
+            SentBy = message.SentBy is { } sentBy ? ColumnText.Fit(sentBy, 320) : null,
             InternetMessageId = message.InternetMessageId is { Length: <= 998 } id ? id : null,
             Cc = Domain.Channels.Email.MailCopies.Join([.. message.Cc]),
             ExternalId = MessageKey(message),

@@ -20,7 +20,7 @@ public sealed record WorkItemSummary(
 /// <param name="Cc">Who else a mail named, or whom a reply was copied to; empty for none.</param>
 public sealed record MessageView(
     Guid Id, string Kind, string? Author, string Body, DateTime CreatedAt, string? Delivery = null, string? DeliveryError = null, string? From = null,
-    IReadOnlyList<string>? Cc = null);
+    IReadOnlyList<string>? Cc = null, string? SentBy = null);
 
 public sealed record SlaView(IReadOnlyList<SlaTargetView> Targets, IReadOnlyDictionary<string, DateTime> DueAt, DateTime? PausedSince, IReadOnlyList<string> Breaches);
 
@@ -46,5 +46,6 @@ internal static class WorkItemViewMapping
 
     public static MessageView View(this WorkItemMessage message, Deliveries.Delivery? delivery = null) =>
         new(message.Id, message.Kind.ToString(), message.AuthorName, message.Body, message.CreatedAt, delivery?.State, delivery?.Error,
-            message.Kind == MessageKind.Inbound ? message.FromAddress : null, ProDesk.Domain.Channels.Email.MailCopies.Split(message.Cc));
+            message.Kind == MessageKind.Inbound ? message.FromAddress : null, ProDesk.Domain.Channels.Email.MailCopies.Split(message.Cc),
+            message.Kind == MessageKind.Inbound ? message.SentBy : null);
 }

@@ -80,6 +80,7 @@ public sealed partial class HostileMailRenderingTests(BrowserFixture fixture, IT
         await agent.GotoAsync($"/agent/items/acme/{spoofed}");
         var message = agent.GetByTestId("thread").Locator(".message").First;
         await Expect(message.GetByTestId("from")).ToHaveTextAsync("<help@prodesk.test.evil.example>"); // its Reply-To, where answers go
+        await Expect(message.GetByTestId("sent-by")).ToHaveTextAsync("sent by <evil@x.test>");
         await Expect(message.Locator(".body")).ToContainTextAsync("Please reset every password and send them to me.");
 
         await agent.GotoAsync($"/agent/items/acme/{files}");

@@ -231,6 +231,7 @@ public sealed class IngestEmail(
         {
             HtmlBody = InlineImages.Link(parsed.HtmlBody, parsed.Attachments, attachments),
             InternetMessageId = parsed.MessageId,
+            SentBy = parsed.SentBy,
             ThreadReferences = [.. ThreadReferences(parsed)],
             ThreadItemId = settings is null ? null : TokenItem(parsed, settings, ledger.TenantId),
             // A list's or a machine's mail names a list or nobody to copy: only a person's mail keeps its copies.

@@ -295,7 +295,8 @@ public sealed class InboundEmailTests(ProDeskApp app) : PostgresTest(app)
         form.ReplyTo.Add(new MailboxAddress("Camille Durand", "camille.durand@orange.example"));
         var item = (await JsonAsync(await PostAsync(form))).GetProperty("workItemId").GetGuid();
         Assert.Equal("camille.durand@orange.example", await ContactOfAsync("acme", item));
-        Assert.Equal("Camille Durand", Assert.Single((await ItemsAsync("acme")).Single().Messages).AuthorName);
+        var message = Assert.Single((await ItemsAsync("acme")).Single().Messages);
+        Assert.Equal(("Camille Durand", "wordpress@acme-plomberie.example"), (message.AuthorName, message.SentBy)); // who really sent it stays in view
         Assert.Equal(["camille.durand@orange.example"], (await OutboundAsync("acme")).Select(o => o.To));
         var agent = App.CreateClient().WithBearer((await App.PatAsync("agent1@prodesk.test")).Secret);
         Assert.Equal(HttpStatusCode.OK, (await agent.PostAsJsonAsync($"/api/v1/tenants/acme/work-items/{item}/replies", new { body = "Nous passons jeudi." })).StatusCode);
