@@ -52,7 +52,8 @@ public enum SlaClockStatus
 /// <summary>
 /// Where one target's clock stands after its events: the business time used, and while running the due
 /// time. <see cref="DueAt"/> of a met or stopped clock is the due time it had when it ended; a paused
-/// clock has none (it depends on when it resumes).
+/// clock has none (it depends on when it resumes). <see cref="BreachedEarlier"/>: an earlier measurement of the same
+/// target (a next response before the customer wrote again) was missed, which a new measurement does not undo.
 /// </summary>
 public sealed record SlaClockState(
     SlaTarget Target,
@@ -63,8 +64,12 @@ public sealed record SlaClockState(
     DateTimeOffset? PausedSince,
     DateTimeOffset? DueAt,
     DateTimeOffset? EndedAt,
-    bool Breached)
+    bool Breached,
+    bool BreachedEarlier = false)
 {
+    /// <summary>Missed in this measurement or an earlier one: what the item view and the report call breached.</summary>
+    public bool EverBreached => Breached || BreachedEarlier;
+
     /// <summary>Business time left while running or paused (negative once overdue, as of the last event).</summary>
     public TimeSpan Remaining => Goal - Elapsed;
 
@@ -89,8 +94,8 @@ public sealed record SlaClockState(
 /// <summary>
 /// The SLA clock as a fold over its events: a deadline is never stored on its own, it is recomputed
 /// from the events and the tenant's business calendar, so it stays explainable (and correct after a
-/// calendar or pause). Only the latest measurement of each target counts (a next-response target
-/// starts again with every follow-up).
+/// calendar or pause). Each target's latest measurement is its state (a next-response target starts
+/// again with every follow-up), and a breach of an earlier one stays on the record.
 /// </summary>
 public static class SlaClock
 {
@@ -116,7 +121,11 @@ public static class SlaClock
     {
         if (e.Kind == SlaClockEventKind.Started)
         {
-            return new SlaClockState(e.Target, SlaClockStatus.Running, e.Goal, TimeSpan.Zero, e.At, null, calendar.AddBusinessTime(e.At, e.Goal), null, false);
+            // A customer writing again after a missed next response does not make it met (probe round 18): the breach of
+            // the measurement it ends (recorded, or overdue while still running) is carried.
+            var missed = state is not null
+                && (state.EverBreached || (state.Status == SlaClockStatus.Running && Accrue(state, e.At, calendar).Breached));
+            return new SlaClockState(e.Target, SlaClockStatus.Running, e.Goal, TimeSpan.Zero, e.At, null, calendar.AddBusinessTime(e.At, e.Goal), null, false, missed);
         }
 
         if (state is null)

@@ -19,8 +19,8 @@ public enum SlaReportGrouping
 
 /// <summary>
 /// One target's outcomes in a group. An item counts once per target its policy measured, by the target's latest
-/// measurement, as the item view shows it: <see cref="Met"/> in time, <see cref="Breached"/> (met late, or still
-/// open past its due time), <see cref="Open"/> (running or paused, not yet due), or <see cref="Stopped"/> (ended
+/// measurement, as the item view shows it: <see cref="Met"/> in time, <see cref="Breached"/> (met late, still
+/// open past its due time, or missed in an earlier measurement: a next response the customer wrote again after), <see cref="Open"/> (running or paused, not yet due), or <see cref="Stopped"/> (ended
 /// without being met or missed: solved without a public reply). Compliance is of the met and breached only.
 /// </summary>
 /// <param name="CompliancePercent">Met of met and breached, in percent (one decimal); null when neither.</param>
@@ -63,7 +63,7 @@ public sealed class SlaReport(ProDeskDbContext db, ITenantContext tenants, ITena
         {
             var (met, breached, open, stopped, minutes) = Targets.GetValueOrDefault(state.Target);
             // Late: the sweeper recorded the breach, or a running clock is past due and the sweeper has yet to.
-            if (state.Breached || (state.Status == SlaClockStatus.Running && state.DueAt < now))
+            if (state.EverBreached || (state.Status == SlaClockStatus.Running && state.DueAt < now))
             {
                 breached++;
             }

@@ -16,7 +16,8 @@ namespace ProDesk.Web.Sla;
 /// same transaction.
 /// </summary>
 /// <summary>What happened to an item that may move its SLA clocks.</summary>
-public sealed record SlaChange(bool Replied = false, bool CustomerWrote = false, WorkItemStatus? StatusFrom = null);
+/// <param name="Merged">The item was closed by merging it into another: its clocks stop there, none is met.</param>
+public sealed record SlaChange(bool Replied = false, bool CustomerWrote = false, WorkItemStatus? StatusFrom = null, bool Merged = false);
 
 public sealed class SlaEngine(ProDeskDbContext db, ITenantStore tenants, ITenantOptions<TenantCalendarOptions> calendars)
 {
@@ -79,7 +80,7 @@ public sealed class SlaEngine(ProDeskDbContext db, ITenantStore tenants, ITenant
 
         if (change.StatusFrom is { } from && from != item.Status)
         {
-            added.AddRange(StatusSteps(Now(), policy, from, item.Status).Select(step => Entry(item, step.Target, step.Kind, now, $"{from} -> {item.Status}")));
+            added.AddRange(StatusSteps(Now(), policy, from, item.Status, change.Merged).Select(step => Entry(item, step.Target, step.Kind, now, $"{from} -> {item.Status}")));
         }
 
         if (added.Count == 0)
@@ -92,11 +93,11 @@ public sealed class SlaEngine(ProDeskDbContext db, ITenantStore tenants, ITenant
     }
 
     /// <summary>
-    /// A status move: into a pause status pauses the running clocks; out of one resumes them; solved or closed
+    /// A status move: into a pause status pauses the running resolution clock; out of one resumes what is paused; solved or closed
     /// meets the resolution and stops the response clocks nobody answered; reopening a solved item resumes
     /// the resolution where it stopped.
     /// </summary>
-    private static IEnumerable<(SlaTarget Target, SlaClockEventKind Kind)> StatusSteps(IReadOnlyList<SlaClockState> states, SlaPolicy policy, WorkItemStatus from, WorkItemStatus to)
+    private static IEnumerable<(SlaTarget Target, SlaClockEventKind Kind)> StatusSteps(IReadOnlyList<SlaClockState> states, SlaPolicy policy, WorkItemStatus from, WorkItemStatus to, bool merged)
     {
         var pauses = policy.PauseStatuses.Select(Enum.Parse<WorkItemStatus>).ToHashSet();
         foreach (var state in states)
@@ -116,8 +117,11 @@ public sealed class SlaEngine(ProDeskDbContext db, ITenantStore tenants, ITenant
             var kind = (state.Status, to) switch
             {
                 (SlaClockStatus.Running or SlaClockStatus.Paused, WorkItemStatus.Solved or WorkItemStatus.Closed) =>
-                    state.Target == SlaTarget.Resolution ? SlaClockEventKind.Met : SlaClockEventKind.Stopped,
-                (SlaClockStatus.Running, _) when pauses.Contains(to) => SlaClockEventKind.Paused,
+                    // A merged item was not resolved: its question lives on in the item it joined (probe round 18).
+                    state.Target == SlaTarget.Resolution && !merged ? SlaClockEventKind.Met : SlaClockEventKind.Stopped,
+                // Only the resolution waits with the customer: a response is owed until someone answers, and setting an
+                // unanswered item Pending used to stop its first-response clock without a reply (probe round 18).
+                (SlaClockStatus.Running, _) when pauses.Contains(to) && state.Target == SlaTarget.Resolution => SlaClockEventKind.Paused,
                 (SlaClockStatus.Paused, _) when !pauses.Contains(to) => SlaClockEventKind.Resumed,
                 _ => (SlaClockEventKind?)null,
             };

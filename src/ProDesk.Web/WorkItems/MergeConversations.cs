@@ -142,7 +142,7 @@ public sealed class MergeConversations(ProDeskDbContext db, SlaEngine sla, Outbo
             Body = $"Merged into \"{target.Subject}\" ({target.Id}): its {moved} message(s) and attachments are there now.",
             CreatedAt = now,
         });
-        await sla.UpdateAsync(source, new SlaChange(StatusFrom: before), now, cancellationToken);
+        await sla.UpdateAsync(source, new SlaChange(StatusFrom: before, Merged: true), now, cancellationToken);
         if (before == WorkItemStatus.Open && target.Status != WorkItemStatus.Open)
         {
             // The desk owed the source an answer: merged into a solved or waiting conversation, that question would drop

@@ -270,7 +270,7 @@ public static partial class WorkItemsApi
         // Only clocks still running are due: a met first response, or clocks a solve stopped, would read as overdue.
         var dueAt = states.Where(s => s.Status == ProDesk.Domain.Sla.SlaClockStatus.Running && s.DueAt is not null)
             .ToDictionary(s => s.Target.ApiName(), s => s.DueAt!.Value.UtcDateTime);
-        return new SlaView(targets, dueAt, pausedSince, [.. states.Where(s => s.Breached).Select(s => s.Target.ApiName())]);
+        return new SlaView(targets, dueAt, pausedSince, [.. states.Where(s => s.EverBreached).Select(s => s.Target.ApiName())]);
     }
 
     /// <summary>

@@ -31,6 +31,36 @@ public sealed class SlaClockTests
         Assert.Equal(At("2026-03-09T12:00+01:00"), state.DueAt);
     }
 
+    [Theory]
+    [InlineData(true)] // the sweeper recorded the breach
+    [InlineData(false)] // still running and overdue when the customer wrote again
+    public void A_missed_next_response_stays_missed_when_the_customer_writes_again_and_a_new_one_starts(bool recorded)
+    {
+        List<SlaClockEvent> events = [Start(SlaTarget.NextResponse, "2026-03-09T09:00+01:00", 1)];
+        if (recorded)
+        {
+            events.Add(Event(SlaTarget.NextResponse, SlaClockEventKind.Breached, "2026-03-09T10:00+01:00"));
+            events.Add(Event(SlaTarget.NextResponse, SlaClockEventKind.Met, "2026-03-09T11:00+01:00"));
+        }
+
+        events.Add(Start(SlaTarget.NextResponse, "2026-03-09T12:00+01:00", 1));
+        var state = Only([.. events]);
+
+        Assert.Equal((SlaClockStatus.Running, false, true, true), (state.Status, state.Breached, state.BreachedEarlier, state.EverBreached));
+        Assert.Equal(At("2026-03-09T13:00+01:00"), state.DueAt);
+    }
+
+    [Fact]
+    public void A_next_response_met_in_time_leaves_no_breach_on_the_next_measurement()
+    {
+        var state = Only(
+            Start(SlaTarget.NextResponse, "2026-03-09T09:00+01:00", 1),
+            Event(SlaTarget.NextResponse, SlaClockEventKind.Met, "2026-03-09T09:30+01:00"),
+            Start(SlaTarget.NextResponse, "2026-03-09T12:00+01:00", 1));
+
+        Assert.False(state.EverBreached);
+    }
+
     [Fact]
     public void A_pause_stops_the_clock_and_the_resume_pushes_the_deadline_by_the_time_paused()
     {

@@ -210,16 +210,7 @@ public sealed class SlaClockTests(SlaApp app) : SlaTest(app)
         // The customer answers a minute later (what a channel's threading does: reopen, then tell the clock).
         App.Clock.Advance(TimeSpan.FromMinutes(1));
         var wrote = App.Clock.GetUtcNow().UtcDateTime;
-        using (ProDesk.Web.Tenancy.TenantScopes.Enter(await App.ScopeAsync("sla-lab")))
-        {
-            await using var scope = App.Services.CreateAsyncScope();
-            var db = scope.ServiceProvider.GetRequiredService<ProDesk.Data.ProDeskDbContext>();
-            var item = await db.WorkItems.FirstAsync(w => w.Id == id);
-            var before = item.Status;
-            item.Status = Domain.WorkItems.WorkItemStatus.Open;
-            await scope.ServiceProvider.GetRequiredService<SlaEngine>().UpdateAsync(item, new SlaChange(CustomerWrote: true, StatusFrom: before), wrote, CancellationToken.None);
-            await db.SaveChangesAsync();
-        }
+        await CustomerWritesAsync(id);
 
         var sla = (await ItemAsync(agent, "sla-lab", id)).GetProperty("sla");
         Assert.Equal(wrote.AddMinutes(2), sla.GetProperty("dueAt").GetProperty("nextResponse").GetDateTime().ToUniversalTime());
@@ -234,5 +225,69 @@ public sealed class SlaClockTests(SlaApp app) : SlaTest(app)
         // A met response is no longer due, and the reply made the item wait on the customer (the resolution paused):
         // nothing is due, where the met clocks used to be listed with their past due times, as if overdue.
         Assert.Empty(met.GetProperty("dueAt").EnumerateObject());
+    }
+
+    [Fact]
+    public async Task A_missed_next_response_stays_breached_after_the_customer_writes_again_in_the_item_and_the_report()
+    {
+        var agent = await AgentAsync();
+        var id = await agent.CreateConversationAsync("sla-lab", "sla-next-missed");
+        await agent.PostAsJsonAsync($"/api/v1/tenants/sla-lab/work-items/{id}/replies", new { body = "What is the order number?" });
+        App.Clock.Advance(TimeSpan.FromMinutes(1));
+        await CustomerWritesAsync(id);
+
+        // Nobody answers within the 2-minute next response; the answer comes late, and the customer writes once more.
+        App.Clock.Advance(TimeSpan.FromMinutes(3));
+        Assert.True(await SweepAsync() > 0);
+        await agent.PostAsJsonAsync($"/api/v1/tenants/sla-lab/work-items/{id}/replies", new { body = "Sorry, found it." });
+        App.Clock.Advance(TimeSpan.FromMinutes(1));
+        await CustomerWritesAsync(id);
+
+        var sla = (await ItemAsync(agent, "sla-lab", id)).GetProperty("sla");
+        Assert.Equal(["nextResponse"], sla.GetProperty("breaches").EnumerateArray().Select(b => b.GetString()));
+        Assert.True(sla.GetProperty("dueAt").TryGetProperty("nextResponse", out _)); // the new measurement runs
+        var day = App.Clock.GetUtcNow().UtcDateTime.Date;
+        var report = await agent.JsonAsync($"/api/v1/tenants/sla-lab/reports/sla?from={day:yyyy-MM-dd}&to={day.AddDays(1):yyyy-MM-dd}");
+        var next = report.GetProperty("total").GetProperty("targets").GetProperty("nextResponse");
+        Assert.Equal((0, 1), (next.GetProperty("met").GetInt32(), next.GetProperty("breached").GetInt32()));
+    }
+
+    [Fact]
+    public async Task Setting_an_unanswered_item_pending_does_not_stop_its_first_response_clock()
+    {
+        var agent = await AgentAsync();
+        var id = await agent.CreateConversationAsync("sla-lab", "sla-pending-unanswered");
+        App.Clock.Advance(TimeSpan.FromSeconds(5));
+        Assert.Equal(HttpStatusCode.OK, (await agent.PostAsJsonAsync($"/api/v1/tenants/sla-lab/work-items/{id}/status", new { status = "Pending" })).StatusCode);
+
+        var waiting = (await ItemAsync(agent, "sla-lab", id)).GetProperty("sla");
+        Assert.True(waiting.GetProperty("dueAt").TryGetProperty("firstResponse", out _)); // still owed: only the resolution waits
+        Assert.False(waiting.GetProperty("dueAt").TryGetProperty("resolution", out _));
+
+        App.Clock.Advance(TimeSpan.FromMinutes(2));
+        Assert.True(await SweepAsync() > 0);
+        var sla = (await ItemAsync(agent, "sla-lab", id)).GetProperty("sla");
+        Assert.Equal(["firstResponse"], sla.GetProperty("breaches").EnumerateArray().Select(b => b.GetString()));
+
+        // The agent's item page shows the same clocks.
+        var page = new AngleSharp.Html.Parser.HtmlParser().ParseDocument(await (await App.SignedInAsync("agent1@prodesk.test")).GetStringAsync($"/agent/items/sla-lab/{id}"));
+        Assert.EndsWith("· breached", page.QuerySelector("[data-testid=sla-firstResponse]")!.TextContent, StringComparison.Ordinal);
+        Assert.StartsWith("paused since", page.QuerySelector("[data-testid=sla-resolution]")!.TextContent, StringComparison.Ordinal);
+    }
+
+    /// <summary>What a channel's threading does when the customer writes again: reopen the item, then tell the clock.</summary>
+    private async Task CustomerWritesAsync(Guid id)
+    {
+        using (ProDesk.Web.Tenancy.TenantScopes.Enter(await App.ScopeAsync("sla-lab")))
+        {
+            await using var scope = App.Services.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<ProDesk.Data.ProDeskDbContext>();
+            var item = await db.WorkItems.FirstAsync(w => w.Id == id);
+            var before = item.Status;
+            item.Status = Domain.WorkItems.WorkItemStatus.Open;
+            await scope.ServiceProvider.GetRequiredService<SlaEngine>().UpdateAsync(
+                item, new SlaChange(CustomerWrote: true, StatusFrom: before), App.Clock.GetUtcNow().UtcDateTime, CancellationToken.None);
+            await db.SaveChangesAsync();
+        }
     }
 }

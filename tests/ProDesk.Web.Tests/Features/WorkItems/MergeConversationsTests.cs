@@ -70,6 +70,22 @@ public sealed class MergeConversationsTests(ProDeskApp app) : PostgresTest(app)
         Assert.Contains(events, e => e.Contains(source.ToString(), StringComparison.Ordinal) && e.Contains("\"Closed\"", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task A_merged_conversations_clocks_stop_without_counting_it_as_resolved()
+    {
+        var agent = await AgentAsync();
+        var target = await IngestAsync("acme", Mail("Leaking tap", "The kitchen tap drips."));
+        var source = await IngestAsync("acme", Mail("Tap again", "Forgot to say: it is the hot water."));
+
+        (await agent.PostAsJsonAsync($"/api/v1/tenants/acme/work-items/{target}/merge", new { from = source })).EnsureSuccessStatusCode();
+
+        // Never answered: closing it by a merge is no resolution a client's report may count as met.
+        var kinds = await App.InTenantAsync("acme", db => db.SlaClockEntries.Where(e => e.WorkItemId == source)
+            .OrderBy(e => e.Id).Select(e => new { e.Target, e.Kind }).ToListAsync());
+        Assert.DoesNotContain(kinds, k => k.Kind == Domain.Sla.SlaClockEventKind.Met);
+        Assert.Contains(kinds, k => (k.Target, k.Kind) == (Domain.Sla.SlaTarget.Resolution, Domain.Sla.SlaClockEventKind.Stopped));
+    }
+
     [Theory]
     [InlineData("Solved")]
     [InlineData("Pending")]

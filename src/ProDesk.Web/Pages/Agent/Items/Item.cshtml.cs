@@ -5,11 +5,13 @@ using Microsoft.EntityFrameworkCore;
 using ProDesk.Data;
 using ProDesk.Data.WorkItems;
 using ProDesk.Domain.Channels.Email;
+using ProDesk.Domain.Sla;
 using ProDesk.Domain.WorkItems;
 using ProDesk.Web.Channels.Email;
 using ProDesk.Web.Channels.Outbound;
 using ProDesk.Web.Hosting;
 using ProDesk.Web.Security;
+using ProDesk.Web.Sla;
 using ProDesk.Web.Tenancy;
 
 namespace ProDesk.Web.Pages.Agent.Items;
@@ -52,15 +54,25 @@ public sealed class ItemModel(ProDeskDbContext db, ITenantContext tenantContext,
     public string MailUrl(WorkItemMessage message, bool images = false) =>
         $"/agent/items/{Tenant.Slug}/{Item.Id}?handler=Mail&message={message.Id}{(images ? "&images=true" : "")}";
 
+    /// <summary>One SLA target's clock as the agent reads it: what it is, where it stands, and whether it was missed.</summary>
+    public sealed record SlaLine(string Target, string Label, string State, bool Breached);
+
+    /// <summary>The item's SLA clocks (PRODUCT.md: agents see the SLA clock of every item), as the API's <c>sla</c> reads them.</summary>
+    public IReadOnlyList<SlaLine> Sla { get; private set; } = [];
+
     /// <summary>Where a reply by mail goes: the customer's address and the copies (<see cref="ReplyDelivery.CopiesAsync"/>); null for other channels.</summary>
     public (string To, IReadOnlyList<string> Cc)? MailRecipients { get; private set; }
 
-    public async Task<IActionResult> OnGetAsync(Guid id, [FromServices] ReplyDelivery replies, CancellationToken cancellationToken)
+    public async Task<IActionResult> OnGetAsync(
+        Guid id, [FromServices] ReplyDelivery replies, [FromServices] SlaEngine sla, [FromServices] TimeProvider clock, CancellationToken cancellationToken)
     {
         if (!await LoadAsync(id, cancellationToken))
         {
             return NotFound();
         }
+
+        var now = clock.GetUtcNow();
+        Sla = [.. (await sla.StatesAsync(Item, cancellationToken)).States.Select(s => Line(s, now))];
 
         if (ReplyDelivery.ChannelOf(Item.Channel) == "email" && ReplyAddress.Normalize(Contact?.Email) is { } to)
         {
@@ -68,6 +80,26 @@ public sealed class ItemModel(ProDeskDbContext db, ITenantContext tenantContext,
         }
 
         return Page();
+    }
+
+    private static SlaLine Line(SlaClockState state, DateTimeOffset now)
+    {
+        var overdue = state.Status == SlaClockStatus.Running && state.DueAt < now;
+        var text = state.Status switch
+        {
+            SlaClockStatus.Running => $"due {state.DueAt:u}",
+            SlaClockStatus.Paused => $"paused since {state.PausedSince:u} (waiting on the customer)",
+            SlaClockStatus.Met => $"met {state.EndedAt:u}",
+            _ => "stopped",
+        };
+        var breached = state.EverBreached || overdue;
+        var label = state.Target switch
+        {
+            SlaTarget.FirstResponse => "First response",
+            SlaTarget.NextResponse => "Next response",
+            _ => "Resolution",
+        };
+        return new SlaLine(state.Target.ApiName(), label, breached ? $"{text} · breached" : text, breached);
     }
 
     /// <summary>The thread alone, for the page to redraw it when the item changes.</summary>
