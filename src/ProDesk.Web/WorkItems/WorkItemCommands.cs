@@ -38,18 +38,23 @@ public sealed class WorkItemCommands(ProDeskDbContext db, SlaEngine sla, OutboxR
     public Task<Result> ReplyAsync(Guid id, string body, int? basedOnVersion, bool force, ClaimsPrincipal agent, CancellationToken cancellationToken)
     {
         WorkItemMessage? reply = null;
-        return ChangeAsync(id, basedOnVersion, force, agent, (item, now, actor) =>
+        return ChangeAsync(id, basedOnVersion, force, agent, (item, now, _) =>
         {
             reply = AddMessage(item, MessageKind.Reply, body, now, agent);
-            // A reply waits on the customer now, unless the item is already further along.
-            if (item.Status == WorkItemStatus.Open)
+            return null;
+        }, RepliedEvent, cancellationToken, async (item, ct) =>
+        {
+            var outbound = await delivery.AddAsync(item, reply!, ct);
+            // A reply waits on the customer now, unless the item is already further along, or the reply cannot reach
+            // them (an address the desk cannot mail, or one a bounce suppressed): nobody waits on a reply never sent.
+            if (item.Status == WorkItemStatus.Open && !Undeliverable(outbound))
             {
-                Record(item, now, actor, "status", item.Status.ToString(), WorkItemStatus.Pending.ToString());
+                Record(item, reply!.CreatedAt, agent, "status", item.Status.ToString(), WorkItemStatus.Pending.ToString());
                 item.Status = WorkItemStatus.Pending;
             }
 
-            return null;
-        }, RepliedEvent, cancellationToken, (item, ct) => delivery.AddAsync(item, reply!, ct));
+            return outbound;
+        });
     }
 
     public Task<Result> NoteAsync(Guid id, string body, ClaimsPrincipal agent, CancellationToken cancellationToken) =>
@@ -178,9 +183,10 @@ public sealed class WorkItemCommands(ProDeskDbContext db, SlaEngine sla, OutboxR
             return ReferenceEquals(refusal, NothingChanged) ? new Result(Outcome.Done, item) : new Result(Outcome.Refused, item, refusal);
         }
 
-        await sla.UpdateAsync(item, new SlaChange(Replied: eventType == RepliedEvent, StatusFrom: statusBefore), now, cancellationToken);
         // The reply leaves on the item's channel after the commit; its outbound row is part of this transaction.
         var outbound = send is null ? null : await send(item, cancellationToken);
+        // A reply that cannot be sent answers nobody: it meets no response target (probe round 18).
+        await sla.UpdateAsync(item, new SlaChange(Replied: eventType == RepliedEvent && !Undeliverable(outbound), StatusFrom: statusBefore), now, cancellationToken);
 
         WorkItemTrail.Updated(db, item, now, eventType);
         await db.SaveChangesAsync(cancellationToken);
@@ -192,6 +198,9 @@ public sealed class WorkItemCommands(ProDeskDbContext db, SlaEngine sla, OutboxR
 
         return new Result(Outcome.Done, item);
     }
+
+    /// <summary>Refused before it was sent: the customer's address is one the desk cannot mail, or a bounce suppressed it.</summary>
+    private static bool Undeliverable(OutboundMessage? outbound) => outbound is { State: OutboundState.Suppressed };
 
     private WorkItemMessage AddMessage(WorkItem item, MessageKind kind, string body, DateTime now, ClaimsPrincipal agent) =>
         db.WorkItemMessages.Add(new WorkItemMessage

@@ -91,13 +91,16 @@ public sealed partial class OutboundDispatcher(
         return messages.Count;
     }
 
+    /// <summary>Why a message to a suppressed address was not sent.</summary>
+    public const string BouncedError = "the address bounced permanently";
+
     private async Task SendOneAsync(OutboundMessage message, bool isSuppressed, ChannelSettings? channel, string tenantName, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow().UtcDateTime;
         if (isSuppressed)
         {
             message.State = OutboundState.Suppressed;
-            message.LastError = "the address bounced permanently";
+            message.LastError = BouncedError;
             return;
         }
 

@@ -66,6 +66,14 @@ public sealed class ReplyDelivery(ProDeskDbContext db, IOptions<SmtpOptions> smt
             if (ReplyAddress.Normalize(to) is { } normal)
             {
                 outbound.To = normal;
+                // Known now rather than when the dispatcher gets to it: a reply that will not be sent answers nobody,
+                // so it neither meets a response target nor makes the item wait on the customer.
+                var key = ReplyAddress.Key(normal);
+                if (await db.EmailSuppressions.AnyAsync(s => s.Address == key, cancellationToken))
+                {
+                    outbound.State = OutboundState.Suppressed;
+                    outbound.LastError = OutboundDispatcher.BouncedError;
+                }
             }
             else
             {

@@ -879,6 +879,8 @@ public sealed class InboundEmailTests(ProDeskApp app) : PostgresTest(app)
         var reply = (await agent.JsonAsync($"/api/v1/tenants/acme/work-items/{id}")).GetProperty("messages").EnumerateArray().Single(m => m.GetProperty("kind").GetString() == "Reply");
         Assert.Equal("suppressed", reply.GetProperty("delivery").GetString());
         Assert.Contains("bounced", reply.GetProperty("deliveryError").GetString(), StringComparison.Ordinal);
+        // Nobody waits on a reply never sent: the item stays open in the queue.
+        Assert.Equal("Open", (await agent.JsonAsync($"/api/v1/tenants/acme/work-items/{id}")).GetProperty("item").GetProperty("status").GetString());
 
         var page = await (await App.SignedInAsync("agent1@prodesk.test")).GetStringAsync($"/agent/items/acme/{id}");
         Assert.Contains("data-testid=\"not-delivered\"", page, StringComparison.Ordinal);

@@ -275,6 +275,28 @@ public sealed class SlaClockTests(SlaApp app) : SlaTest(app)
         Assert.StartsWith("paused since", page.QuerySelector("[data-testid=sla-resolution]")!.TextContent, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_reply_to_an_address_that_bounced_for_good_is_no_first_response()
+    {
+        var agent = await AgentAsync();
+        var id = await agent.CreateConversationAsync("sla-lab", "sla-bounced");
+        var tenant = await App.TenantAsync("sla-lab");
+        await App.InTenantAsync("sla-lab", db =>
+        {
+            db.EmailSuppressions.Add(new ProDesk.Data.Channels.EmailSuppression { TenantId = tenant.Id, Address = "customer@example.com", Reason = "550 5.1.1 user unknown", CreatedAt = App.Clock.GetUtcNow().UtcDateTime });
+            return db.SaveChangesAsync();
+        });
+
+        App.Clock.Advance(TimeSpan.FromSeconds(10));
+        Assert.Equal(HttpStatusCode.OK, (await agent.PostAsJsonAsync($"/api/v1/tenants/sla-lab/work-items/{id}/replies", new { body = "On it." })).StatusCode);
+        App.Clock.Advance(TimeSpan.FromMinutes(2));
+        Assert.True(await SweepAsync() > 0);
+
+        var item = await ItemAsync(agent, "sla-lab", id);
+        Assert.Equal("Open", item.GetProperty("item").GetProperty("status").GetString());
+        Assert.Equal(["firstResponse"], item.GetProperty("sla").GetProperty("breaches").EnumerateArray().Select(b => b.GetString()));
+    }
+
     /// <summary>What a channel's threading does when the customer writes again: reopen the item, then tell the clock.</summary>
     private async Task CustomerWritesAsync(Guid id)
     {
