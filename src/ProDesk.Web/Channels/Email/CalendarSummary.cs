@@ -11,8 +11,8 @@ namespace ProDesk.Web.Channels.Email;
 /// </summary>
 public static class CalendarSummary
 {
-    /// <summary>Calendar files larger than this are not read for a summary (a whole exported calendar is no invitation).</summary>
-    private const int MaxBytes = 256 * 1024;
+    /// <summary>Calendars longer than this are not read for a summary (a whole exported calendar is no invitation).</summary>
+    private const int MaxLength = 256 * 1024;
 
     public static bool IsCalendar(string contentType) =>
         contentType is "text/calendar" or "application/ics" or "text/x-vcalendar" or "application/x-ics";
@@ -20,9 +20,10 @@ public static class CalendarSummary
     /// <summary>The same calendar object, whatever line break ends it (a MIME boundary takes the last one of a part).</summary>
     public static bool Same(byte[] one, byte[] other) => one.AsSpan().TrimEnd("\r\n "u8).SequenceEqual(other.AsSpan().TrimEnd("\r\n "u8));
 
-    public static string? Of(byte[] ics)
+    /// <param name="ics">The calendar as text, decoded by the caller in the charset its part declares (Notes writes ISO-8859-1).</param>
+    public static string? Of(string ics)
     {
-        if (ics.Length > MaxBytes)
+        if (ics.Length > MaxLength)
         {
             return null;
         }
@@ -30,7 +31,7 @@ public static class CalendarSummary
         Calendar? calendar;
         try
         {
-            calendar = Calendar.Load(Encoding.UTF8.GetString(ics));
+            calendar = Calendar.Load(ics);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {

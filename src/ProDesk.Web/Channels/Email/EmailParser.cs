@@ -989,11 +989,11 @@ public static partial class EmailParser
                 TakeBodyFromForwarded(inner);
             }
 
-            if (string.IsNullOrWhiteSpace(Text) && string.IsNullOrWhiteSpace(Html)
-                && Attachments.FirstOrDefault(a => CalendarSummary.IsCalendar(a.ContentType)) is { } calendar)
+            if (string.IsNullOrWhiteSpace(Text) && string.IsNullOrWhiteSpace(Html) && calendarPart is not null)
             {
-                // Outlook's "Canceled:" and "Accepted:" mails are a calendar part alone: what it says is the message.
-                Text = CalendarSummary.Of(calendar.Content);
+                // Outlook's "Canceled:" and "Accepted:" mails are a calendar part alone: what it says is the message. Its
+                // charset is read as a text body's is: Notes labels its calendars ISO-8859-1, and UTF-8 made each umlaut U+FFFD.
+                Text = CalendarSummary.Of(calendarPart is TextPart calendarText ? DecodedTextOf(calendarText) : TextOfBytes(Decode(calendarPart)));
             }
 
             if (string.IsNullOrWhiteSpace(Text) && string.IsNullOrWhiteSpace(Html) && root is not null && IsEncrypted(root.ContentType))
@@ -1177,6 +1177,9 @@ public static partial class EmailParser
 
         /// <summary>The first attached message, whose text is the body of a mail that only forwards it.</summary>
         private MessagePart? forwarded;
+
+        /// <summary>The first calendar part taken as a file, whose summary is the body of a mail that has no other.</summary>
+        private MimePart? calendarPart;
 
         private void TakeBodyFromNamedText()
         {
@@ -1485,6 +1488,11 @@ public static partial class EmailParser
         private ParsedAttachment AddPart(MimePart part)
         {
             var type = ContentTypeOf(part.ContentType);
+            if (calendarPart is null && CalendarSummary.IsCalendar(type))
+            {
+                calendarPart = part;
+            }
+
             var number = Attachments.Count + 1;
             var fallback = $"attachment-{number}{(MimeTypes.TryGetExtension(type, out var extension) ? extension : ".bin")}";
             var contentId = ContentIdOf(part.ContentId);

@@ -1027,4 +1027,16 @@ public sealed partial class EmailParserTests
         Assert.Contains("Hello, we are looking into it.", details.TextContent, StringComparison.Ordinal);
         Assert.DoesNotContain("Merci", details.TextContent, StringComparison.Ordinal);
     }
+
+    // The probe round 18 mails (EmailCorpus/probe18-*), as the tester sent them, trimmed to what each fix is about.
+    [Fact]
+    public void A_real_notes_cancellation_in_latin1_reads_with_its_umlauts()
+    {
+        var email = Parse("probe18-notes-cancel-latin1-calendar.eml");
+
+        Assert.StartsWith("Meeting cancelled: Besprechung Ablösung Drucker für Büro Müller\n", email.TextBody, StringComparison.Ordinal);
+        Assert.Contains("Where: Raum 3.14 (Geschäftsstelle)", email.TextBody, StringComparison.Ordinal);
+        Assert.Contains("Organizer: Jürgen Weiß/IT/Behörde <juergen.weiss@behoerde.example>", email.TextBody, StringComparison.Ordinal);
+        Assert.DoesNotContain('\uFFFD', email.TextBody);
+    }
 }
