@@ -110,6 +110,7 @@ public static partial class EmailParser
         }
 
         raw = WithLineFeeds(raw);
+        raw = WithoutDoubledCarriageReturns(raw);
         raw = WithBlankLineAfterHeaders(raw);
 
         try
@@ -184,6 +185,37 @@ public static partial class EmailParser
             {
                 mended[at++] = (byte)'\n';
             }
+        }
+
+        return mended;
+    }
+
+    /// <summary>
+    /// A Windows tool that writes a CRLF mail as text puts a CR before every LF, so each line ends "\r\r\n" and MimeKit
+    /// reads the lone CR as a line of its own: every line of the body was followed by a blank one (probe round 18). When
+    /// every line of the headers ends so, the whole mail went through that writer, and each "\r\r\n" is "\r\n" again.
+    /// Nothing else changes, so a file sent unencoded gets back the bytes it had before the writer added its CRs.
+    /// </summary>
+    private static ReadOnlyMemory<byte> WithoutDoubledCarriageReturns(ReadOnlyMemory<byte> raw)
+    {
+        var span = raw.Span;
+        var blank = span.IndexOf("\r\r\n\r\r\n"u8);
+        var headers = blank < 0 ? span : span[..(blank + 3)];
+        var lines = headers.Count((byte)'\n');
+        if (lines == 0 || headers.Count("\r\r\n"u8) != lines)
+        {
+            return raw;
+        }
+
+        var mended = new byte[span.Length - span.Count("\r\r\n"u8)];
+        var at = 0;
+        for (var rest = span; !rest.IsEmpty;)
+        {
+            var doubled = rest.IndexOf("\r\r\n"u8);
+            var keep = doubled < 0 ? rest.Length : doubled + 1;
+            rest[..keep].CopyTo(mended.AsSpan(at));
+            at += keep;
+            rest = doubled < 0 ? [] : rest[(doubled + 2)..];
         }
 
         return mended;

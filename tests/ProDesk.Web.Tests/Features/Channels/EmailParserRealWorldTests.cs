@@ -387,6 +387,42 @@ public sealed class EmailParserRealWorldTests
     }
 
     [Fact]
+    public void A_mail_written_with_cr_cr_lf_keeps_its_lines_and_its_files_bytes()
+    {
+        // A Windows tool writing a CRLF mail in text mode puts a CR before every LF, so each line ends "\r\r\n" (probe round
+        // 18, e15); a file sent unencoded has the CR added before its own CRLF too, and that is all the writer changed in it.
+        byte[] file = [0x00, 0x0D, 0x0A, 0x0D, 0x41, 0xFF];
+        var mail = Join(
+            Ascii("""
+                From: Carol <carol@example.org>
+                Subject: cr cr lf
+                MIME-Version: 1.0
+                Content-Type: multipart/mixed; boundary="b"
+
+                --b
+                Content-Type: text/plain
+
+                line1
+
+                line3
+                --b
+                Content-Type: application/octet-stream; name="data.bin"
+                Content-Transfer-Encoding: binary
+
+
+                """),
+            file,
+            Ascii("\n--b--\n"));
+        byte[] written = [.. mail.SelectMany(b => b == 0x0A ? new byte[] { 0x0D, 0x0A } : [b])];
+
+        var email = EmailParser.Parse(written);
+
+        Assert.Equal("cr cr lf", email.Subject);
+        Assert.Equal("line1\n\nline3", email.TextBody.TrimEnd());
+        Assert.Equal(file, Assert.Single(email.Attachments).Content);
+    }
+
+    [Fact]
     public void The_body_inside_winmail_dat_is_the_message_when_the_text_beside_it_is_empty()
     {
         var raw = Ascii("""

@@ -1039,4 +1039,13 @@ public sealed partial class EmailParserTests
         Assert.Contains("Organizer: Jürgen Weiß/IT/Behörde <juergen.weiss@behoerde.example>", email.TextBody, StringComparison.Ordinal);
         Assert.DoesNotContain('\uFFFD', email.TextBody);
     }
+
+    [Fact]
+    public void A_real_mail_whose_lines_end_in_cr_cr_lf_has_no_doubled_blank_lines()
+    {
+        var email = Parse("probe18-cr-cr-lf.eml");
+
+        Assert.Equal("CRCRLF line ends", email.Subject);
+        Assert.Equal("Hello from a broken Windows tool.\nSecond line.", email.TextBody.TrimEnd());
+    }
 }
