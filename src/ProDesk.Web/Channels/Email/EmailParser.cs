@@ -347,15 +347,25 @@ public static partial class EmailParser
             return null;
         }
 
-        var charset = message.BodyParts.OfType<TextPart>().Select(p => p.ContentType.Charset?.Trim()).FirstOrDefault(c => !string.IsNullOrEmpty(c));
-        if (charset is null || BodyWalk.IsAscii(charset) || BodyWalk.IsUtf8(charset) || BodyWalk.WesternSingleByte.Contains(charset))
+        var charset = TextCharset(message);
+        return charset is null || BodyWalk.WesternSingleByte.Contains(charset) ? null : EightBitCharset(charset);
+    }
+
+    /// <summary>The charset the message declares for its text: its first text part's.</summary>
+    private static string? TextCharset(MimeMessage message) =>
+        message.BodyParts.OfType<TextPart>().Select(p => p.ContentType.Charset?.Trim()).FirstOrDefault(c => !string.IsNullOrEmpty(c));
+
+    /// <summary>The 8-bit charset <paramref name="charset"/> names, when .NET knows it and it reads raw bytes otherwise than UTF-8 or the windows-1252 fallback do.</summary>
+    private static Encoding? EightBitCharset(string? charset)
+    {
+        if (string.IsNullOrWhiteSpace(charset) || BodyWalk.IsAscii(charset.Trim()) || BodyWalk.IsUtf8(charset.Trim()))
         {
             return null;
         }
 
         try
         {
-            return Encoding.GetEncoding(charset) is { CodePage: not 1252 } encoding ? encoding : null;
+            return Encoding.GetEncoding(charset.Trim()) is { CodePage: not (1252 or 65001 or 20127) } encoding ? encoding : null;
         }
         catch (ArgumentException)
         {
@@ -407,7 +417,7 @@ public static partial class EmailParser
     {
         var headers = message.Headers;
         var (from, sentBy) = Customer(message);
-        var body = new BodyWalk(limits);
+        var body = new BodyWalk(limits, TextCharset(message));
         body.Walk(message.Body);
 
         var html = body.Html is null ? null : MailText.Body(body.Html, limits.MaxHtmlChars);
@@ -829,7 +839,8 @@ public static partial class EmailParser
     /// Attached messages become .eml attachments. A mail with no body of its own shows, as mail clients do, its
     /// first inline text part that names a file (old clients name every part), else the message it forwards.
     /// </summary>
-    private sealed partial class BodyWalk(EmailParserLimits limits)
+    /// <param name="textCharset">The charset the mail declares for its text, which its parts' raw 8-bit headers are written in too.</param>
+    private sealed partial class BodyWalk(EmailParserLimits limits, string? textCharset)
     {
         private long attachmentBytes;
 
@@ -1239,7 +1250,7 @@ public static partial class EmailParser
         /// </summary>
         private void TakeBodyFromForwarded(MimeMessage inner)
         {
-            var walk = new BodyWalk(limits);
+            var walk = new BodyWalk(limits, TextCharset(inner));
             try
             {
                 walk.Walk(inner.Body);
@@ -1538,13 +1549,17 @@ public static partial class EmailParser
         /// (filename="C:\Users\bob\report.docx"), whose backslashes MIME reads as escapes, leaving "C:Usersbobreport.docx":
         /// there the file name is what follows the path's last backslash, as the sender meant (probe round 12).
         /// </summary>
-        private static string? DeclaredFileName(MimePart part)
+        private string? DeclaredFileName(MimePart part)
         {
+            var (disposition, type, headerText) = RawHeaderCharset(part) is { } charset
+                ? InCharset(part, charset)
+                : (part.ContentDisposition, part.ContentType, (Func<HeaderId, string?>)(id => part.Headers[id]));
+
             // Some mailers put filename= on Content-Type instead of name= (or on Content-Disposition); it names the file all the same.
-            var name = part.FileName ?? part.ContentType.Parameters["filename"];
+            var name = disposition?.FileName ?? type.Name ?? type.Parameters["filename"];
             foreach (var header in new[] { HeaderId.ContentDisposition, HeaderId.ContentType })
             {
-                if (part.Headers[header] is { } raw && WindowsPath.Match(raw) is { Success: true } path)
+                if (headerText(header) is { } raw && WindowsPath.Match(raw) is { Success: true } path)
                 {
                     var quoted = path.Groups["value"].Value;
                     var last = quoted[(quoted.LastIndexOf('\\') + 1)..];
@@ -1556,6 +1571,43 @@ public static partial class EmailParser
             }
 
             return name;
+        }
+
+        /// <summary>
+        /// The charset of a part's Content-Type and Content-Disposition when they carry raw 8-bit bytes that are not UTF-8 (a
+        /// Chinese client's file name in GB2312): the part's own, else the one the mail declares for its text, if the bytes
+        /// read whole in it. Null leaves MimeKit's reading, UTF-8 else windows-1252, which made "合同草案.pdf" "ºÏÍ¬²Ý°¸.pdf".
+        /// </summary>
+        private Encoding? RawHeaderCharset(MimePart part)
+        {
+            var raw = part.Headers.Where(h => h.Id is HeaderId.ContentType or HeaderId.ContentDisposition).Select(h => h.RawValue).ToList();
+            if (!raw.Any(value => value.AsSpan().ContainsAnyInRange((byte)0x80, (byte)0xFF) && !System.Text.Unicode.Utf8.IsValid(value)))
+            {
+                return null;
+            }
+
+            foreach (var declared in new[] { part.ContentType.Charset, textCharset })
+            {
+                if (EightBitCharset(declared) is { } charset && raw.All(value => DecodesWhole(value, declared!.Trim())))
+                {
+                    return charset;
+                }
+            }
+
+            return null;
+        }
+
+        /// <summary>The part's Content-Disposition and Content-Type, and any of its headers' text, read again with raw 8-bit bytes in <paramref name="charset"/>.</summary>
+        private static (ContentDisposition? Disposition, ContentType Type, Func<HeaderId, string?> HeaderText) InCharset(MimePart part, Encoding charset)
+        {
+            var options = ParserOptions.Default.Clone();
+            options.CharsetEncoding = charset;
+            Header? Raw(HeaderId id) => part.Headers.FirstOrDefault(h => h.Id == id);
+            var disposition = Raw(HeaderId.ContentDisposition) is { } d && ContentDisposition.TryParse(options, d.RawValue, out var readDisposition)
+                ? readDisposition
+                : part.ContentDisposition;
+            var type = Raw(HeaderId.ContentType) is { } t && ContentType.TryParse(options, t.RawValue, out var readType) ? readType : part.ContentType;
+            return (disposition, type, id => Raw(id) is { } header ? charset.GetString(header.RawValue).ReplaceLineEndings("").Trim() : null);
         }
 
         /// <summary>Every part walked counts against the limit, those inside a winmail.dat too.</summary>

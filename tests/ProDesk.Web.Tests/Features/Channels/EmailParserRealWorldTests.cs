@@ -422,6 +422,35 @@ public sealed class EmailParserRealWorldTests
         Assert.Equal(file, Assert.Single(email.Attachments).Content);
     }
 
+    [Theory]
+    // The part's own charset first (a Russian text file beside UTF-8 text), then the mail's text's, then windows-1252.
+    [InlineData("utf-8", "text/plain; charset=windows-1251", 1251, "Счёт.txt")]
+    [InlineData("koi8-r", "application/pdf", 20866, "Счёт.pdf")]
+    [InlineData("utf-8", "application/pdf", 1252, "Bestätigung.pdf")]
+    [InlineData("gb2312", "application/pdf", 65001, "合同.pdf")]
+    public void A_file_name_in_raw_8bit_reads_in_the_charset_the_mail_declares(string textCharset, string partType, int nameCodePage, string name)
+    {
+        var raw = Join(
+            Ascii($"""
+                From: Li Na <li.na@example.cn>
+                Subject: files
+                MIME-Version: 1.0
+                Content-Type: multipart/mixed; boundary="b"
+
+                --b
+                Content-Type: text/plain; charset={textCharset}
+
+                See the file.
+                --b
+                Content-Type: {partType}
+                Content-Disposition: attachment; filename="
+                """.TrimEnd()),
+            Encoding.GetEncoding(nameCodePage).GetBytes(name),
+            Ascii("\"\nContent-Transfer-Encoding: base64\n\nJVBERi0xLjQK\n--b--\n"));
+
+        Assert.Equal(name, Assert.Single(EmailParser.Parse(raw).Attachments).FileName);
+    }
+
     [Fact]
     public void The_body_inside_winmail_dat_is_the_message_when_the_text_beside_it_is_empty()
     {

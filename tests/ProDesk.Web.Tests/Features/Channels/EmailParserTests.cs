@@ -1048,4 +1048,13 @@ public sealed partial class EmailParserTests
         Assert.Equal("CRCRLF line ends", email.Subject);
         Assert.Equal("Hello from a broken Windows tool.\nSecond line.", email.TextBody.TrimEnd());
     }
+
+    [Fact]
+    public void A_real_file_name_in_raw_gb2312_reads_in_the_charset_the_mail_declares()
+    {
+        var email = Parse("probe18-raw-gb2312-filename.eml");
+
+        Assert.Equal("附件请查收。", email.TextBody.TrimEnd());
+        Assert.Equal("合同草案.pdf", Assert.Single(email.Attachments).FileName);
+    }
 }
