@@ -186,7 +186,7 @@ public static partial class QuotedHistory
             }
 
             if (Separator().IsMatch(line) || Attribution().IsMatch(line)
-                || (i + 1 < lines.Length && !line.EndsWith(':') && lines[i + 1].Length <= MaxMarkerLength && Attribution().IsMatch($"{line} {lines[i + 1].Trim()}")))
+                || (i + 1 < lines.Length && line.Length > 0 && !line.EndsWith(':') && lines[i + 1].Length <= MaxMarkerLength && Attribution().IsMatch($"{line} {lines[i + 1].Trim()}")))
             {
                 return i;
             }
@@ -221,26 +221,39 @@ public static partial class QuotedHistory
         return start;
     }
 
-    [GeneratedRegex(@"^-{2,}\s*(Original Message|Ursprüngliche Nachricht|Message d'origine|Mensaje original|Oorspronkelijk bericht|Messaggio originale|Forwarded message|Message transféré)\s*-{2,}$",
+    // The separators, and Lotus Notes' "-----"Name" <address> wrote: -----" over its To/From/Date block.
+    [GeneratedRegex(@"^-{2,}\s*(Original Message|Ursprüngliche Nachricht|Message d'origine|Mensaje original|Oorspronkelijk bericht|Messaggio originale|Forwarded message|Message transféré|.{1,250}\s(wrote|schrieb|a\s+écrit)\s?:)\s*-{2,}$",
         RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 100)]
     private static partial Regex Separator();
 
-    // Gmail, Apple Mail, Thunderbird: "On Tue, 3 Jun 2025 at 09:15, Carol <c@x> wrote:" and its translations.
-    [GeneratedRegex(@"^(On\s.{1,250}\swrote|Am\s.{1,250}\sschrieb\s.{0,250}|Le\s.{1,250}\sa\s+écrit\s?|El\s.{1,250}\sescribió|Op\s.{1,250}\sschreef\s.{0,250}|Il\s.{1,250}\sha\s+scritto)\s?:$",
+    // Gmail, Apple Mail, Thunderbird: "On Tue, 3 Jun 2025 at 09:15, Carol <c@x> wrote:" and its translations. The Russian
+    // and Japanese Gmail forms have no verb, only the date, the time and "Name <address>:", and the Chinese and Russian
+    // verbs have no fixed opening word: each is taken only with its own date form ("2026 г. в", "于2026年", a line that
+    // opens with the date), so that a sentence ending in a colon is none, and no pattern scans a line twice over.
+    [GeneratedRegex(@"^(On\s.{1,250}\swrote|Am\s.{1,250}\sschrieb\s.{0,250}|Le\s.{1,250}\sa\s+écrit\s?|El\s.{1,250}\sescribió|Op\s.{1,250}\sschreef\s.{0,250}|Il\s.{1,250}\sha\s+scritto|Em\s.{1,250}\sescreveu"
+        + @"|.{0,40}\d{4}\s?г\.,?\s(в\s)?\d{1,2}:\d{2},?\s.{1,250}<[^<>\s]+@[^<>\s]+>|\d{1,2}\.\d{1,2}\.\d{2,4}\s\d{1,2}:\d{2}.{0,250}\sпишет"
+        + @"|\d{4}年\d{1,2}月\d{1,2}日.{0,20}\d{1,2}:\d{2}\s.{1,250}<[^<>\s]+@[^<>\s]+>|.{1,250}于\s?\d{4}年.{1,60}写道|在\s?\d{4}.{1,250}写道)\s?[:：]$",
         RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 100)]
     private static partial Regex Attribution();
 
-    [GeneratedRegex(@"^\*?(From|Von|De|Van|Da)\s?:\*?\s", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 100)]
+    // Outlook's field names in English, German, French, Spanish and Portuguese, Dutch, Italian, Polish, Swedish, Russian,
+    // Japanese and Chinese; a CJK client writes the full-width colon, with or without a space after it.
+    [GeneratedRegex(@"^\*?(From|Von|De|Van|Da|Od|Från|От|差出人|发件人)\s?(:\*?\s|：\*?\s?)", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 100)]
     private static partial Regex HeaderFrom();
 
-    [GeneratedRegex(@"^\*?(Sent|Date|Gesendet|Datum|Envoyé|Enviado|Verzonden|Inviato)\s?:\*?\s", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 100)]
+    // The field that tells a header block from a line that begins "From:": when it was sent, or (in the languages added in
+    // probe round 18, whose clients may leave the date out of a short block) its subject.
+    [GeneratedRegex(@"^\*?(Sent|Date|Gesendet|Datum|Envoyé|Enviad[oa](\s(el|em))?|Verzonden|Inviato|Wysłano|Skickat|Отправлено|送信日時|发送时间|Temat|Ämne|Тема|件名|主题)\s?(:\*?\s|：\*?\s?)",
+        RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 100)]
     private static partial Regex HeaderSent();
 
-    // A <br> between the fields leaves no space in the element's text: "…acme.test>Sent: Tuesday".
-    [GeneratedRegex(@"(?<!\p{L})(Sent|Date|Gesendet|Datum|Envoyé|Enviado|Verzonden|Inviato)\s?:\s", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 100)]
+    // A <br> between the fields leaves no space in the element's text: "…acme.test>Sent: Tuesday". CJK names run into the
+    // field name with no break at all, so those are not asked to start a word.
+    [GeneratedRegex(@"((?<!\p{L})(Sent|Date|Gesendet|Datum|Envoyé|Enviad[oa](\s(el|em))?|Verzonden|Inviato|Wysłano|Skickat|Отправлено|Temat|Ämne|Тема)|送信日時|发送时间|件名|主题)\s?(:\s|：\s?)",
+        RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 100)]
     private static partial Regex HeaderSentInside();
 
-    [GeneratedRegex(@"^-{2,}\s*(Original Message|Ursprüngliche Nachricht|Message d'origine|Mensaje original|Oorspronkelijk bericht|Messaggio originale|Forwarded message|Message transféré)\s*-{2,}",
+    [GeneratedRegex(@"^-{2,}\s*(Original Message|Ursprüngliche Nachricht|Message d'origine|Mensaje original|Oorspronkelijk bericht|Messaggio originale|Forwarded message|Message transféré|.{1,250}\s(wrote|schrieb|a\s+écrit)\s?:\s*-{2,})",
         RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 100)]
     private static partial Regex SeparatorAtStart();
 

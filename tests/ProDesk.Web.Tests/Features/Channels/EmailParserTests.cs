@@ -1057,4 +1057,16 @@ public sealed partial class EmailParserTests
         Assert.Equal("附件请查收。", email.TextBody.TrimEnd());
         Assert.Equal("合同草案.pdf", Assert.Single(email.Attachments).FileName);
     }
+
+    [Fact]
+    public void A_real_spanish_outlook_reply_has_its_quoted_thread_folded()
+    {
+        var folded = new HtmlParser().ParseDocument(QuotedHistory.FoldHtml(Parse("probe18-outlook-es-reply.eml").HtmlBody!)).Body!;
+
+        var details = folded.QuerySelector("details");
+        Assert.NotNull(details);
+        Assert.Contains("Enviado el:", details.TextContent, StringComparison.Ordinal);
+        Assert.Contains("Estamos revisando la impresora.", details.TextContent, StringComparison.Ordinal);
+        Assert.DoesNotContain("sigue sin funcionar", details.TextContent, StringComparison.Ordinal);
+    }
 }
