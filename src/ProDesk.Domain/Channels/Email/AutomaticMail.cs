@@ -1,4 +1,5 @@
 using System.Collections.Frozen;
+using System.Text.RegularExpressions;
 
 namespace ProDesk.Domain.Channels.Email;
 
@@ -57,7 +58,7 @@ public enum AutomaticMailReason
 /// its <c>Re:</c> first.</item>
 /// </list>
 /// </remarks>
-public static class AutomaticMail
+public static partial class AutomaticMail
 {
     private static readonly FrozenSet<string> BulkPrecedence =
         new[] { "bulk", "list", "junk", "auto_reply" }.ToFrozenSet(StringComparer.OrdinalIgnoreCase);
@@ -230,6 +231,46 @@ public static class AutomaticMail
         var colon = subject?.IndexOf(':', StringComparison.Ordinal) ?? -1;
         return colon > 0 && AutoReplyPrefixes.Contains(string.Join(' ', subject![..colon].Split(' ', StringSplitOptions.RemoveEmptyEntries)));
     }
+
+    /// <summary>The lines of Lotus Notes' return receipt, in order, each with its value after it or on the lines below.</summary>
+    private static readonly string[] ReturnReceiptLabels = ["Your document:", "was received by:", "at:"];
+
+    /// <summary>
+    /// True for Lotus Notes' return receipt: a subject that opens <c>Return Receipt:</c> and a body of <c>Your document:</c>,
+    /// <c>was received by:</c> and <c>at:</c>, each followed by its value, and nothing else. Notes sends it as plain text
+    /// instead of an MDN (RFC 8098), and it is the read receipt it stands for. Only the two together: a person's "Return
+    /// receipt: my parcel came back", or an answer quoting a receipt's subject, is mail to answer.
+    /// </summary>
+    public static bool IsReturnReceipt(IEnumerable<KeyValuePair<string, string>> headers, string? textBody)
+    {
+        ArgumentNullException.ThrowIfNull(headers);
+        var subject = headers.FirstOrDefault(h => h.Key.Trim().Equals("Subject", StringComparison.OrdinalIgnoreCase)).Value;
+        if (subject is null || !subject.TrimStart().StartsWith("Return Receipt:", StringComparison.OrdinalIgnoreCase) || textBody is null)
+        {
+            return false;
+        }
+
+        var lines = textBody.ReplaceLineEndings("\n").Split('\n').Select(line => line.Trim()).Where(line => line.Length > 0).Take(8).ToList();
+        var at = 0;
+        foreach (var label in ReturnReceiptLabels)
+        {
+            // Each label opens the next line, after at most one line of the value before it.
+            var found = lines.FindIndex(at, Math.Min(2, lines.Count - at), line => line.StartsWith(label, StringComparison.OrdinalIgnoreCase));
+            if (found < 0 || (at == 0 && found > 0))
+            {
+                return false;
+            }
+
+            at = found + 1;
+        }
+
+        // The time itself, on the "at:" line or under it ("29.11.2026 10:04:58"), and nothing after it.
+        var time = string.Join(' ', lines.Skip(at - 1));
+        return lines.Count - at <= 1 && ReceiptTime().IsMatch(time);
+    }
+
+    [GeneratedRegex(@"\d{1,2}:\d{2}", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 100)]
+    private static partial Regex ReceiptTime();
 
     /// <summary>
     /// A no-reply sender (<c>noreply</c>, <c>do-not-reply</c> ...): what web-form mailers and shops write from on a

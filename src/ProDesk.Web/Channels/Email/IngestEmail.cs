@@ -207,9 +207,10 @@ public sealed class IngestEmail(
             return await SettleAsync(ledger, isNew, InboundMailState.Dropped, "our own mail came back", cancellationToken);
         }
 
-        if (parsed.IsReadReceipt && parsed.DeliveryStatus is null)
+        if ((parsed.IsReadReceipt || AutomaticMail.IsReturnReceipt(parsed.Headers, parsed.TextBody)) && parsed.DeliveryStatus is null)
         {
-            // "Your message was read": joining the thread would reopen the item and restart its SLA clock for nothing.
+            // "Your message was read" (an MDN, or Lotus Notes' plain-text return receipt): joining the thread would reopen
+            // the item and restart its SLA clock for nothing, and as a new mail it opened an item and got an acknowledgment.
             return await SettleAsync(ledger, isNew, InboundMailState.Dropped, "read receipt", cancellationToken);
         }
 

@@ -201,4 +201,23 @@ public sealed class AutomaticMailTests
     [Fact]
     public void A_no_reply_sender_may_start_a_conversation() =>
         Assert.False(AutomaticMail.IsAnswerOnly(HumanMail, "noreply@shop.example.test"));
+
+    private static KeyValuePair<string, string>[] WithSubject(string subject) =>
+        [.. HumanMail.Where(h => h.Key != "Subject"), KeyValuePair.Create("Subject", subject)];
+
+    // Lotus Notes' return receipt, as probe round 18 sent it (label and value on one line), and with each value on its own line.
+    [Theory]
+    [InlineData("Return Receipt: Re: Zugang gesperrt", "Your document:\tRe: Zugang gesperrt\nwas received by:\tHans Moser/IT/Behoerde\nat:\t29.11.2026 10:04:58\n")]
+    [InlineData("Return Receipt: Leaking tap", "Your document:\n\n      Leaking tap\n\nwas received by:\n\n      Hans Moser/IT/Behoerde\n\nat:\n\n      29.11.2026 10:04:58\n")]
+    public void Notes_return_receipt_is_a_read_receipt(string subject, string body) =>
+        Assert.True(AutomaticMail.IsReturnReceipt(WithSubject(subject), body));
+
+    // A person writing about a receipt, or a receipt's words without Notes' subject, is mail to answer.
+    [Theory]
+    [InlineData("Return receipt: my parcel came back", "Your document: the return label\nwas received by: nobody at your depot\nat: no time I know of. Please check.")]
+    [InlineData("Return Receipt: Re: Leaking tap", "Hello, I got your receipt but the tap still drips.")]
+    [InlineData("Re: Return Receipt: Leaking tap", "Your document:\tLeaking tap\nwas received by:\tHans Moser\nat:\t29.11.2026 10:04:58")]
+    [InlineData("Leaking tap", "Your document:\tLeaking tap\nwas received by:\tHans Moser\nat:\t29.11.2026 10:04:58")]
+    public void A_mail_about_a_receipt_is_no_return_receipt(string subject, string body) =>
+        Assert.False(AutomaticMail.IsReturnReceipt(WithSubject(subject), body));
 }

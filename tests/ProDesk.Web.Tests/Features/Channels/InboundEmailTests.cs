@@ -535,6 +535,43 @@ public sealed class InboundEmailTests(ProDeskApp app) : PostgresTest(app)
     }
 
     [Fact]
+    public async Task A_notes_return_receipt_opens_nothing_gets_no_acknowledgment_and_leaves_the_answered_item_pending()
+    {
+        // Lotus Notes' plain-text receipt (probe round 18, a05 and d04): no MDN structure, only its subject and three lines.
+        static string Receipt(string subject, string? inReplyTo) => $"""
+            From: Hans Moser <hans.moser@behoerde.example>
+            To: support@acme.test
+            Subject: Return Receipt: {subject}
+            Message-ID: <OF{Guid.NewGuid():N}@behoerde.example>
+            {(inReplyTo is null ? "" : $"In-Reply-To: <{inReplyTo}>\n")}X-Mailer: Lotus Notes Release 9.0.1FP10 SHF383 July 07, 2018
+            MIME-Version: 1.0
+            Content-Type: text/plain; charset=US-ASCII
+
+            Your document:{"\t"}{subject}
+            was received by:{"\t"}Hans Moser/IT/Behoerde
+            at:{"\t"}29.11.2026 10:04:58
+            """.ReplaceLineEndings("\r\n");
+
+        var unthreaded = await PostAsync(Receipt("Re: Zugang gesperrt", null));
+        Assert.Equal("dropped", (await JsonAsync(unthreaded)).GetProperty("outcome").GetString());
+        Assert.Empty(await ItemsAsync("acme"));
+        Assert.Empty(await OutboundAsync("acme"));
+
+        var itemId = (await JsonAsync(await PostAsync(Mail(from: "hans.moser@behoerde.example", subject: "Zugang gesperrt")))).GetProperty("workItemId").GetGuid();
+        var agent = App.CreateClient().WithBearer((await App.PatAsync("agent1@prodesk.test")).Secret);
+        (await agent.PostAsJsonAsync($"/api/v1/tenants/acme/work-items/{itemId}/replies", new { body = "Ihr Zugang ist wieder frei." })).EnsureSuccessStatusCode();
+        var ours = (await OutboundAsync("acme")).Single(o => !o.Automatic);
+
+        var threaded = await PostAsync(Receipt("Re: Zugang gesperrt", ours.InternetMessageId));
+
+        Assert.Equal("dropped", (await JsonAsync(threaded)).GetProperty("outcome").GetString());
+        var item = Assert.Single(await ItemsAsync("acme"));
+        Assert.Equal(2, item.Messages.Count);
+        Assert.Equal(WorkItemStatus.Pending, item.Status);
+        Assert.Equal(2, (await OutboundAsync("acme")).Count);
+    }
+
+    [Fact]
     public async Task An_auto_responder_that_ignores_the_rules_gets_a_few_acknowledgments_not_a_loop()
     {
         // No Auto-Submitted, a new Message-ID and no thread headers each time: every answer looks like a new request.
