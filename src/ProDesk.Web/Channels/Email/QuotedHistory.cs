@@ -21,7 +21,16 @@ public static partial class QuotedHistory
         }
 
         var lines = body.Split('\n');
-        var start = FirstHistoryLine(lines);
+        int start;
+        try
+        {
+            start = FirstHistoryLine(lines);
+        }
+        catch (RegexMatchTimeoutException)
+        {
+            return (body, null); // shown unfolded, as a pathological page is: the item page must open whatever a mail says
+        }
+
         if (start <= 0 || !lines[..start].Any(line => !string.IsNullOrWhiteSpace(line) && !line.TrimStart().StartsWith('>')))
         {
             return (body, null);
