@@ -181,6 +181,22 @@ public sealed class SlaEngine(ProDeskDbContext db, ITenantStore tenants, ITenant
             }
         }
 
+        // A clock this change ended late (a reply in the moment before the sweeper fired its breach) still owes the breach:
+        // its event, trail row and escalation, which the sweeper gives every breach. Armed already due, it fires on the
+        // sweeper's next pass; without it the item and the report said breached and nobody was told (probe round 18).
+        foreach (var state in states.Where(s => s.Status is SlaClockStatus.Met or SlaClockStatus.Stopped && s.Breached && s.DueAt is not null
+            && added.Any(e => e.Target == s.Target && e.Kind is SlaClockEventKind.Met or SlaClockEventKind.Stopped)))
+        {
+            var cycleStart = all.Where(e => e.Target == state.Target && e.Kind == SlaClockEventKind.Started).Max(e => e.At);
+            var told = all.Any(e => e.Target == state.Target && e.Kind == SlaClockEventKind.Breached && e.At >= cycleStart)
+                || timers.Any(t => t.Target == state.Target && t.Percent >= 100 && t.FiredAt is not null && t.FiredAt >= cycleStart);
+            if (!told)
+            {
+                var due = state.DueAt!.Value.UtcDateTime;
+                db.SlaTimers.Add(SlaTimerChain.Arm(item.TenantId, item.Id, state.Target, due, [new SlaThreshold(100, due)]));
+            }
+        }
+
         item.DueAt = states.Where(s => s.Status == SlaClockStatus.Running).Select(s => s.DueAt!.Value.UtcDateTime).Cast<DateTime?>().Min();
     }
 

@@ -297,6 +297,26 @@ public sealed class SlaClockTests(SlaApp app) : SlaTest(app)
         Assert.Equal(["firstResponse"], item.GetProperty("sla").GetProperty("breaches").EnumerateArray().Select(b => b.GetString()));
     }
 
+    [Fact]
+    public async Task A_late_reply_that_beats_the_sweeper_still_tells_everyone_of_the_breach_once()
+    {
+        var agent = await AgentAsync();
+        var id = await agent.CreateConversationAsync("sla-lab", "sla-late-reply");
+        // Past the 1-minute first response, the warnings fire; the reply comes before the sweeper got to the breach.
+        App.Clock.Advance(TimeSpan.FromSeconds(55));
+        await SweepAsync();
+        App.Clock.Advance(TimeSpan.FromSeconds(6));
+        Assert.Equal(HttpStatusCode.OK, (await agent.PostAsJsonAsync($"/api/v1/tenants/sla-lab/work-items/{id}/replies", new { body = "Sorry for the wait." })).StatusCode);
+
+        Assert.Equal(1, await SweepAsync());
+        Assert.Equal(0, await SweepAsync());
+        var item = await ItemAsync(agent, "sla-lab", id);
+        Assert.Equal(["firstResponse"], item.GetProperty("sla").GetProperty("breaches").EnumerateArray().Select(b => b.GetString()));
+        Assert.Contains("firstResponse breached", item.GetProperty("changes").EnumerateArray().Select(c => c.GetProperty("to").GetString()));
+        Assert.Equal("High", item.GetProperty("item").GetProperty("priority").GetString()); // the breach escalation ran
+        Assert.Equal(1, await App.InTenantAsync("sla-lab", db => db.OutboxEvents.CountAsync(e => e.Type == "SlaBreached" && e.PayloadJson.Contains(id.ToString()))));
+    }
+
     /// <summary>What a channel's threading does when the customer writes again: reopen the item, then tell the clock.</summary>
     private async Task CustomerWritesAsync(Guid id)
     {
