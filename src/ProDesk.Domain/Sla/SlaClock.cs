@@ -70,6 +70,9 @@ public sealed record SlaClockState(
     /// <summary>Missed in this measurement or an earlier one: what the item view and the report call breached.</summary>
     public bool EverBreached => Breached || BreachedEarlier;
 
+    /// <summary>Breached as of <paramref name="now"/>: missed on the record, or running past its due time before the sweeper records it.</summary>
+    public bool IsBreachedAsOf(DateTimeOffset now) => EverBreached || (Status == SlaClockStatus.Running && DueAt < now);
+
     /// <summary>Business time left while running or paused (negative once overdue, as of the last event).</summary>
     public TimeSpan Remaining => Goal - Elapsed;
 

@@ -63,7 +63,7 @@ public sealed class SlaReport(ProDeskDbContext db, ITenantContext tenants, ITena
         {
             var (met, breached, open, stopped, minutes) = Targets.GetValueOrDefault(state.Target);
             // Late: the sweeper recorded the breach, or a running clock is past due and the sweeper has yet to.
-            if (state.EverBreached || (state.Status == SlaClockStatus.Running && state.DueAt < now))
+            if (state.IsBreachedAsOf(now))
             {
                 breached++;
             }

@@ -166,11 +166,14 @@ public sealed class SlaEngine(ProDeskDbContext db, ITenantStore tenants, ITenant
         var all = entries.Concat(added).ToList();
         var states = SlaClock.Replay(all.Select(e => e.ToEvent()), calendar);
 
+        // When the target's current measurement started: a threshold fires once per measurement.
+        DateTime CycleStart(SlaTarget target) => all.Where(e => e.Target == target && e.Kind == SlaClockEventKind.Started).Max(e => e.At);
+
         db.SlaTimers.RemoveRange(timers.Where(t => t.FiredAt is null));
         foreach (var state in states.Where(s => s.Status == SlaClockStatus.Running))
         {
-            // A threshold fires once per measurement: one that fired since the clock last started stays fired.
-            var cycleStart = all.Where(e => e.Target == state.Target && e.Kind == SlaClockEventKind.Started).Max(e => e.At);
+            // One that fired since the clock last started stays fired.
+            var cycleStart = CycleStart(state.Target);
             var pending = policy.WarningPercents.Append(100).Distinct().Order()
                 .Where(percent => !timers.Any(t => t.Target == state.Target && t.Percent == percent && t.FiredAt is not null && t.FiredAt >= cycleStart))
                 .Select(percent => new SlaThreshold(percent, state.ThresholdAt(percent, calendar)!.Value.UtcDateTime))
@@ -187,7 +190,7 @@ public sealed class SlaEngine(ProDeskDbContext db, ITenantStore tenants, ITenant
         foreach (var state in states.Where(s => s.Status is SlaClockStatus.Met or SlaClockStatus.Stopped && s.Breached && s.DueAt is not null
             && added.Any(e => e.Target == s.Target && e.Kind is SlaClockEventKind.Met or SlaClockEventKind.Stopped)))
         {
-            var cycleStart = all.Where(e => e.Target == state.Target && e.Kind == SlaClockEventKind.Started).Max(e => e.At);
+            var cycleStart = CycleStart(state.Target);
             var told = all.Any(e => e.Target == state.Target && e.Kind == SlaClockEventKind.Breached && e.At >= cycleStart)
                 || timers.Any(t => t.Target == state.Target && t.Percent >= 100 && t.FiredAt is not null && t.FiredAt >= cycleStart);
             if (!told)

@@ -199,6 +199,13 @@ public static partial class EmailParser
     private static ReadOnlyMemory<byte> WithoutDoubledCarriageReturns(ReadOnlyMemory<byte> raw)
     {
         var span = raw.Span;
+        // The first line is a header line: unless it ends so, no scan of the mail is needed (every mail comes through here).
+        var firstEnd = span.IndexOf((byte)'\n');
+        if (firstEnd < 2 || span[firstEnd - 1] != '\r' || span[firstEnd - 2] != '\r')
+        {
+            return raw;
+        }
+
         var blank = span.IndexOf("\r\r\n\r\r\n"u8);
         var headers = blank < 0 ? span : span[..(blank + 3)];
         var lines = headers.Count((byte)'\n');
@@ -459,12 +466,13 @@ public static partial class EmailParser
 
         var subject = MailText.Line(SubjectOf(message, options), MaxSubjectLength);
         var (addressed, deliveredTo) = Recipients(message, options);
+        List<string> inReplyTo = headers[HeaderId.InReplyTo] is { } inReplyToHeader ? [.. Ids(inReplyToHeader).Distinct(StringComparer.Ordinal).Take(MaxInReplyTo)] : [];
 
         return new ParsedEmail
         {
             MessageId = FirstId(headers[HeaderId.MessageId]),
-            InReplyTo = FirstId(headers[HeaderId.InReplyTo]),
-            AlsoInReplyTo = headers[HeaderId.InReplyTo] is { } inReplyTo ? [.. Ids(inReplyTo).Distinct(StringComparer.Ordinal).Skip(1).Take(MaxInReplyTo - 1)] : [],
+            InReplyTo = inReplyTo.FirstOrDefault(),
+            AlsoInReplyTo = [.. inReplyTo.Skip(1)],
             References = References(headers),
             Date = headers[HeaderId.Date] is { } date && DateUtils.TryParse(date, out var parsed) ? parsed : null,
             FromAddress = Address(from),

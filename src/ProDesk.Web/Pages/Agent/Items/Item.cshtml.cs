@@ -84,7 +84,6 @@ public sealed class ItemModel(ProDeskDbContext db, ITenantContext tenantContext,
 
     private static SlaLine Line(SlaClockState state, DateTimeOffset now)
     {
-        var overdue = state.Status == SlaClockStatus.Running && state.DueAt < now;
         var text = state.Status switch
         {
             SlaClockStatus.Running => $"due {state.DueAt:u}",
@@ -92,7 +91,7 @@ public sealed class ItemModel(ProDeskDbContext db, ITenantContext tenantContext,
             SlaClockStatus.Met => $"met {state.EndedAt:u}",
             _ => "stopped",
         };
-        var breached = state.EverBreached || overdue;
+        var breached = state.IsBreachedAsOf(now);
         var label = state.Target switch
         {
             SlaTarget.FirstResponse => "First response",
