@@ -22,7 +22,11 @@ public static class HostingExtensions
     public static void AddProDeskHosting(this WebApplicationBuilder builder, bool commandLine)
     {
         // No "Server: Kestrel": what a scanner learns from the banner is nobody else's business.
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            RequestSizeLimits.RaiseKestrelLimits(kestrel.Limits);
+        });
         builder.Services.AddSerilog((services, logger) =>
         {
             logger
@@ -110,6 +114,7 @@ public static class HostingExtensions
             SuppressDiagnosticsCallback = c => c.Exception is BadHttpRequestException || WriteConflicts.IsConflict(c.Exception),
         });
         app.UseStatusPages();
+        app.UseRequestSizeLimits();
         app.UseApiInput();
         app.Use(async (context, next) =>
         {

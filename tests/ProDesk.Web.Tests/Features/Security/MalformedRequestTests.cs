@@ -397,4 +397,24 @@ public sealed class MalformedRequestTests(ProDeskApp app) : PostgresTest(app)
         var stored = await App.InTenantAsync("acme", db => db.WorkItems.Select(w => w.Subject).SingleAsync());
         Assert.Equal(new string('s', 398) + "…", stored);
     }
+
+    [Fact]
+    public async Task An_address_or_header_too_long_is_refused_saying_which_and_how_long_while_a_long_one_within_the_limit_is_answered()
+    {
+        var agent = await AgentAsync();
+        Assert.Equal(HttpStatusCode.OK, (await agent.GetAsync($"/api/v1/me?note={new string('a', 7000)}")).StatusCode);
+
+        var longAddress = await agent.GetAsync($"/api/v1/me?note={new string('a', 9000)}");
+        Assert.Equal(HttpStatusCode.RequestUriTooLong, longAddress.StatusCode);
+        Assert.Equal("application/problem+json", longAddress.Content.Headers.ContentType?.MediaType);
+        var query = JsonDocument.Parse(await longAddress.Content.ReadAsStringAsync()).RootElement.GetProperty("errors").GetProperty("query")[0].GetString();
+        Assert.Contains("at most 8192", query);
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/me");
+        request.Headers.Add("X-Tracking", new string('t', 40_000));
+        var largeHeaders = await agent.SendAsync(request);
+        Assert.Equal(HttpStatusCode.RequestHeaderFieldsTooLarge, largeHeaders.StatusCode);
+        var errors = JsonDocument.Parse(await largeHeaders.Content.ReadAsStringAsync()).RootElement.GetProperty("errors");
+        Assert.Contains("X-Tracking the largest", errors.GetProperty("X-Tracking")[0].GetString());
+    }
 }
