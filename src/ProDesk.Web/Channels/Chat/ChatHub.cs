@@ -34,7 +34,11 @@ public sealed class ChatHub(
     /// <summary>The text of a refused token: the widget forgets it and shows the pre-chat form again.</summary>
     public const string SessionExpired = "Your chat session has ended. Please start again.";
 
-    public const string TooFast = "You are sending messages too quickly. Wait a moment and try again.";
+    /// <summary>The start of a refused message's text; the rest says when to try again.</summary>
+    public const string TooFast = "You are sending messages too quickly.";
+
+    /// <summary>The start of a refused new conversation's text: the address has opened too many with this client lately.</summary>
+    public const string TooManyConversations = "Too many new chats have come from your network.";
 
     public const string TooManyReads = "Too many requests from your address. Wait a moment and try again.";
 
@@ -128,10 +132,7 @@ public sealed class ChatHub(
         // A new conversation is counted when a message opens it, not when the form is filled in: the pre-chat
         // token (or one naming a closed conversation) is the visitor's to keep, and each message sent with it alone opens another.
         var opens = session.ItemId is not { } current || await OpenItemAsync(current) is null;
-        if (!limits.TryMessage(Ip, widget.Tenant.Id) || (opens && !limits.TryConversation(Ip)))
-        {
-            throw new HubException(TooFast);
-        }
+        RefuseOverLimit(widget, opens);
 
         // The session id namespaces the widget's ids: one visitor can never name another's message.
         var inbound = new InboundMessage(Channel, $"{session.SessionId:N}/{clientMessageId}", session.Email, session.Name, SubjectOf(body), body)
@@ -165,6 +166,29 @@ public sealed class ChatHub(
         return new Sent(Renew(session with { ItemId = itemId }, widget), message.Id);
     }
 
+    /// <summary>
+    /// Takes the message, and the new conversation it opens, from the allowances; a refusal says which ran out and when
+    /// to try again. Visitors behind one shared address (an office, a mobile carrier) were told "too quickly" with no
+    /// time for a first message, and the offline form the same (probe round 19). The message allowance is taken first,
+    /// so a refused call does not use up the scarcer allowance of new conversations.
+    /// </summary>
+    private void RefuseOverLimit(ChatWidget widget, bool opensConversation)
+    {
+        if (!limits.TryMessage(Ip, widget.Tenant.Id, out var wait))
+        {
+            throw new HubException($"{TooFast} Try again in {Wait(wait)}.");
+        }
+
+        if (opensConversation && !limits.TryConversation(Ip, widget.Tenant.Id, out wait))
+        {
+            throw new HubException($"{TooManyConversations} Try again in {Wait(wait)}, or write to us by email.");
+        }
+
+        static string Wait(TimeSpan wait) => wait < TimeSpan.FromSeconds(90)
+            ? $"{Math.Ceiling(wait.TotalSeconds):0} seconds"
+            : $"{Math.Ceiling(wait.TotalMinutes):0} minutes";
+    }
+
     /// <summary>The visitor is typing: agents watching its item see it (at most every 2 s per connection).</summary>
     public async Task Typing(string token)
     {
@@ -191,11 +215,7 @@ public sealed class ChatHub(
         var widget = await WidgetAsync();
         var (cleanName, cleanEmail) = await VisitorAsync(name, email);
         var body = Body(text, clientMessageId);
-        // The message allowance first: a refused call must not use up the scarcer allowance of new conversations.
-        if (!limits.TryMessage(Ip, widget.Tenant.Id) || !limits.TryConversation(Ip))
-        {
-            throw new HubException(TooFast);
-        }
+        RefuseOverLimit(widget, opensConversation: true);
 
         var result = await ingest.HandleAsync(
             new InboundMessage("webform", $"chat-offline/{cleanEmail}/{clientMessageId}", cleanEmail, cleanName, SubjectOf(body), body), CancellationToken.None);

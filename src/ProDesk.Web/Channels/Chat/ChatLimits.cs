@@ -14,7 +14,7 @@ public sealed class ChatLimits : IDisposable
 {
     private readonly PartitionedRateLimiter<string> _messagesPerIp;
     private readonly PartitionedRateLimiter<Guid> _messagesPerWidget;
-    private readonly PartitionedRateLimiter<string> _conversationsPerIp;
+    private readonly PartitionedRateLimiter<(Guid Tenant, string Ip)> _conversationsPerIp;
     private readonly PartitionedRateLimiter<string> _readsPerIp;
     private readonly ConcurrentDictionary<string, int> _connections = new(StringComparer.Ordinal);
     private readonly int _connectionsPerIp;
@@ -27,7 +27,8 @@ public sealed class ChatLimits : IDisposable
             Bucket(o.MessagesPerMinutePerIp, TimeSpan.FromMinutes(1) / Math.Max(1, o.MessagesPerMinutePerIp))));
         _messagesPerWidget = PartitionedRateLimiter.Create<Guid, Guid>(tenant => RateLimitPartition.GetTokenBucketLimiter(tenant, _ =>
             Bucket(o.MessagesPerSecondPerWidget * 10, TimeSpan.FromSeconds(1) / Math.Max(1, o.MessagesPerSecondPerWidget))));
-        _conversationsPerIp = PartitionedRateLimiter.Create<string, string>(ip => RateLimitPartition.GetTokenBucketLimiter(ip, _ =>
+        // Per client and address: an office or a carrier's shared address chatting with one client leaves the others' allowance alone.
+        _conversationsPerIp = PartitionedRateLimiter.Create<(Guid, string), (Guid, string)>(key => RateLimitPartition.GetTokenBucketLimiter(key, _ =>
             Bucket(o.ConversationsPerHourPerIp, TimeSpan.FromHours(1) / Math.Max(1, o.ConversationsPerHourPerIp))));
         _readsPerIp = PartitionedRateLimiter.Create<string, string>(ip => RateLimitPartition.GetTokenBucketLimiter(ip, _ =>
             Bucket(o.ReadsPerMinutePerIp, TimeSpan.FromMinutes(1) / Math.Max(1, o.ReadsPerMinutePerIp))));
@@ -40,25 +41,34 @@ public sealed class ChatLimits : IDisposable
         return lease.IsAcquired;
     }
 
-    /// <summary>Takes one message from the IP's bucket and the widget's; false when either is empty.</summary>
-    public bool TryMessage(string ip, Guid tenantId)
+    /// <summary>Takes one message from the IP's bucket and the widget's; false when either is empty, with when to try again.</summary>
+    public bool TryMessage(string ip, Guid tenantId, out TimeSpan retryAfter)
     {
         using var perIp = _messagesPerIp.AttemptAcquire(ip);
         if (!perIp.IsAcquired)
         {
+            retryAfter = RetryAfter(perIp);
             return false;
         }
 
         using var perWidget = _messagesPerWidget.AttemptAcquire(tenantId);
+        retryAfter = RetryAfter(perWidget);
         return perWidget.IsAcquired;
     }
 
-    /// <summary>Takes one new conversation (a pre-chat or offline form) from the IP's bucket.</summary>
-    public bool TryConversation(string ip)
+    /// <summary>Takes one new conversation (a pre-chat or offline form) from the bucket of this client and address.</summary>
+    public bool TryConversation(string ip, Guid tenantId, out TimeSpan retryAfter)
     {
-        using var lease = _conversationsPerIp.AttemptAcquire(ip);
+        using var lease = _conversationsPerIp.AttemptAcquire((tenantId, ip));
+        retryAfter = RetryAfter(lease);
         return lease.IsAcquired;
     }
+
+    // What the limiter says of a refused lease; at least a second, so the visitor is never told "try again in 0 seconds".
+    private static TimeSpan RetryAfter(RateLimitLease lease) =>
+        lease.IsAcquired ? TimeSpan.Zero
+        : lease.TryGetMetadata(MetadataName.RetryAfter, out var after) && after > TimeSpan.FromSeconds(1) ? after
+        : TimeSpan.FromSeconds(1);
 
     /// <summary>Counts a connection of <paramref name="ip"/> in; false (and not counted) when it already has the most allowed.</summary>
     public bool TryOpenConnection(string ip)

@@ -306,7 +306,7 @@ public sealed class ChatTests(ProDeskApp app) : PostgresTest(app)
         }
 
         var refused = await Assert.ThrowsAsync<HubException>(() => visitor.SendAsync(token, "One more"));
-        Assert.Contains(ChatHub.TooFast, refused.Message, StringComparison.Ordinal);
+        Assert.Matches(@"You are sending messages too quickly\. Try again in \d+ seconds\.", refused.Message);
         Assert.Equal(limit, await App.InTenantAsync("acme", db => db.WorkItemMessages.CountAsync()));
 
         using var http = new HttpClient(Handler()) { BaseAddress = App.Server.BaseAddress };
@@ -350,8 +350,27 @@ public sealed class ChatTests(ProDeskApp app) : PostgresTest(app)
         }
 
         var refused = await Assert.ThrowsAsync<HubException>(() => visitor.SendAsync(preChat, "Spam 3"));
-        Assert.Contains(ChatHub.TooFast, refused.Message, StringComparison.Ordinal);
+        Assert.Contains(ChatHub.TooManyConversations, refused.Message, StringComparison.Ordinal);
         Assert.Equal(3, await App.InTenantAsync("acme", db => db.WorkItems.CountAsync()));
+    }
+
+    [Fact]
+    public async Task A_shared_address_out_of_new_chats_with_one_client_is_told_when_to_try_again_and_can_still_chat_with_another()
+    {
+        await using var app = App.WithWebHostBuilder(b => b.UseSetting("Chat:ConversationsPerHourPerIp", "3"));
+        await using var office = await ConnectAsync("acme", host: app);
+        for (var i = 0; i < 3; i++)
+        {
+            await office.SendAsync((await office.StartAsync()).Token, $"Colleague {i}");
+        }
+
+        // One new chat comes back every 20 minutes at 3 an hour: the visitor is told so, not "wait a moment".
+        var refused = await Assert.ThrowsAsync<HubException>(async () => await office.SendAsync((await office.StartAsync()).Token, "Colleague 3"));
+        Assert.Matches(@"Too many new chats have come from your network\. Try again in (19|20) minutes, or write to us by email\.", refused.Message);
+
+        await using var sameOfficeOtherClient = await ConnectAsync("northwind", host: app);
+        Assert.NotEqual(Guid.Empty, (await sameOfficeOtherClient.SendAsync((await sameOfficeOtherClient.StartAsync()).Token, "Hello Northwind")).MessageId);
+        Assert.Equal(1, await App.InTenantAsync("northwind", db => db.WorkItems.CountAsync()));
     }
 
     [Fact]
@@ -372,7 +391,7 @@ public sealed class ChatTests(ProDeskApp app) : PostgresTest(app)
         await visitor.SendAsync(sent.Token, "Again 2");
         var refused = await Assert.ThrowsAsync<HubException>(() => visitor.SendAsync(sent.Token, "Again 3"));
 
-        Assert.Contains(ChatHub.TooFast, refused.Message, StringComparison.Ordinal);
+        Assert.Contains(ChatHub.TooManyConversations, refused.Message, StringComparison.Ordinal);
         Assert.Equal(3, await App.InTenantAsync("acme", db => db.WorkItems.CountAsync()));
     }
 
