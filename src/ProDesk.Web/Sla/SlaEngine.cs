@@ -49,8 +49,8 @@ public sealed class SlaEngine(ProDeskDbContext db, ITenantStore tenants, ITenant
 
     /// <summary>
     /// Applies what happened to an item, in this order: a public reply meets the first response (or the
-    /// next response a follow-up started); a customer's follow-up on an answered item starts a next-response
-    /// clock; a status move pauses, resumes, meets or stops clocks (see <see cref="StatusSteps"/>).
+    /// next response a follow-up started); a status move pauses, resumes, meets or stops clocks (see
+    /// <see cref="StatusSteps"/>); a customer's follow-up on an answered item starts a next-response clock.
     /// </summary>
     public async Task UpdateAsync(WorkItem item, SlaChange change, DateTime now, CancellationToken cancellationToken)
     {
@@ -72,15 +72,17 @@ public sealed class SlaEngine(ProDeskDbContext db, ITenantStore tenants, ITenant
                 .Select(s => Entry(item, s.Target, SlaClockEventKind.Met, now, "reply")));
         }
 
+        // The status move before the follow-up: reopening a solved item resumes a response it still owes, and the
+        // customer's words then join that measurement instead of starting a second one.
+        if (change.StatusFrom is { } from && from != item.Status)
+        {
+            added.AddRange(StatusSteps(Now(), policy, from, item.Status, change).Select(step => Entry(item, step.Target, step.Kind, now, $"{from} -> {item.Status}")));
+        }
+
         if (change.CustomerWrote && item.Kind == WorkItemKind.Conversation && policy.NextResponseMinutes is { } goal
             && !Now().Any(s => s.Target is SlaTarget.FirstResponse or SlaTarget.NextResponse && s.Status is SlaClockStatus.Running or SlaClockStatus.Paused))
         {
             added.Add(Entry(item, SlaTarget.NextResponse, SlaClockEventKind.Started, now, "customer reply", goal));
-        }
-
-        if (change.StatusFrom is { } from && from != item.Status)
-        {
-            added.AddRange(StatusSteps(Now(), policy, from, item.Status, change.Merged).Select(step => Entry(item, step.Target, step.Kind, now, $"{from} -> {item.Status}")));
         }
 
         if (added.Count == 0)
@@ -95,13 +97,30 @@ public sealed class SlaEngine(ProDeskDbContext db, ITenantStore tenants, ITenant
     /// <summary>
     /// A status move: into a pause status pauses the running resolution clock; out of one resumes what is paused; solved or closed
     /// meets the resolution and stops the response clocks nobody answered; reopening a solved item resumes
-    /// the resolution where it stopped.
+    /// the resolution where it stopped, and the response nobody gave.
     /// </summary>
-    private static IEnumerable<(SlaTarget Target, SlaClockEventKind Kind)> StatusSteps(IReadOnlyList<SlaClockState> states, SlaPolicy policy, WorkItemStatus from, WorkItemStatus to, bool merged)
+    private static IEnumerable<(SlaTarget Target, SlaClockEventKind Kind)> StatusSteps(IReadOnlyList<SlaClockState> states, SlaPolicy policy, WorkItemStatus from, WorkItemStatus to, SlaChange change)
     {
         var pauses = policy.PauseStatuses.Select(Enum.Parse<WorkItemStatus>).ToHashSet();
+        var merged = change.Merged;
         foreach (var state in states)
         {
+            if (state.Status == SlaClockStatus.Stopped && IsResponse(state.Target) && from == WorkItemStatus.Solved && WorkItemStatusMachine.IsActive(to)
+                && !states.Any(other => IsResponse(other.Target) && other.Target != state.Target && (other.EndedAt is null || other.EndedAt > state.EndedAt)))
+            {
+                // Solving an unanswered item stopped its response clock; reopening it without an answer left the customer
+                // waiting with no clock, no warning and no breach (probe round 19). It runs on from the time it had used;
+                // a reply that reopens it answers it at once. Only the latest response measurement: one a later
+                // measurement followed was superseded.
+                yield return (state.Target, SlaClockEventKind.Resumed);
+                if (change.Replied)
+                {
+                    yield return (state.Target, SlaClockEventKind.Met);
+                }
+
+                continue;
+            }
+
             if (state.Status == SlaClockStatus.Met && state.Target == SlaTarget.Resolution && from == WorkItemStatus.Solved && WorkItemStatusMachine.IsActive(to))
             {
                 // Reopened: the resolution continues from the time it had used, paused at once if it reopens waiting.
@@ -202,6 +221,8 @@ public sealed class SlaEngine(ProDeskDbContext db, ITenantStore tenants, ITenant
 
         item.DueAt = states.Where(s => s.Status == SlaClockStatus.Running).Select(s => s.DueAt!.Value.UtcDateTime).Cast<DateTime?>().Min();
     }
+
+    private static bool IsResponse(SlaTarget target) => target is SlaTarget.FirstResponse or SlaTarget.NextResponse;
 
     private async Task<BusinessCalendar> CalendarAsync(WorkItem item, CancellationToken cancellationToken) =>
         await tenants.FindByIdAsync(item.TenantId, cancellationToken) is { } tenant

@@ -317,6 +317,50 @@ public sealed class SlaClockTests(SlaApp app) : SlaTest(app)
         Assert.Equal(1, await App.InTenantAsync("sla-lab", db => db.OutboxEvents.CountAsync(e => e.Type == "SlaBreached" && e.PayloadJson.Contains(id.ToString()))));
     }
 
+    [Fact]
+    public async Task Solving_an_unanswered_item_and_reopening_it_keeps_its_first_response_owed_and_breachable()
+    {
+        var agent = await AgentAsync();
+        var id = await agent.CreateConversationAsync("sla-lab", "sla-solve-reopen");
+        async Task MoveAsync(string status) =>
+            Assert.Equal(HttpStatusCode.OK, (await agent.PostAsJsonAsync($"/api/v1/tenants/sla-lab/work-items/{id}/status", new { status })).StatusCode);
+
+        // 20 s of the 1-minute first response used, then solved by mistake for 5 minutes, then reopened with no answer.
+        App.Clock.Advance(TimeSpan.FromSeconds(20));
+        await MoveAsync("Solved");
+        App.Clock.Advance(TimeSpan.FromMinutes(5));
+        await MoveAsync("Open");
+        Assert.Equal(App.Clock.GetUtcNow().UtcDateTime.AddSeconds(40), Due(await ItemAsync(agent, "sla-lab", id), "firstResponse"));
+
+        App.Clock.Advance(TimeSpan.FromSeconds(41));
+        await SweepAsync();
+        var item = await ItemAsync(agent, "sla-lab", id);
+        Assert.Contains("firstResponse", item.GetProperty("sla").GetProperty("breaches").EnumerateArray().Select(b => b.GetString()));
+        Assert.Contains("firstResponse breached", item.GetProperty("changes").EnumerateArray().Select(c => c.GetProperty("to").GetString()));
+    }
+
+    [Fact]
+    public async Task A_customer_writing_to_a_solved_unanswered_item_is_still_owed_the_first_response_not_a_new_next_response()
+    {
+        var agent = await AgentAsync();
+        var id = await agent.CreateConversationAsync("sla-lab", "sla-solve-write");
+        App.Clock.Advance(TimeSpan.FromSeconds(10));
+        Assert.Equal(HttpStatusCode.OK, (await agent.PostAsJsonAsync($"/api/v1/tenants/sla-lab/work-items/{id}/status", new { status = "Solved" })).StatusCode);
+        App.Clock.Advance(TimeSpan.FromHours(1));
+        await CustomerWritesAsync(id);
+
+        var dueAt = (await ItemAsync(agent, "sla-lab", id)).GetProperty("sla").GetProperty("dueAt");
+        Assert.Equal(App.Clock.GetUtcNow().UtcDateTime.AddSeconds(50), dueAt.GetProperty("firstResponse").GetDateTime().ToUniversalTime());
+        Assert.False(dueAt.TryGetProperty("nextResponse", out _));
+
+        // The reply that follows answers it, in time: 10 s + 5 s of the minute.
+        App.Clock.Advance(TimeSpan.FromSeconds(5));
+        Assert.Equal(HttpStatusCode.OK, (await agent.PostAsJsonAsync($"/api/v1/tenants/sla-lab/work-items/{id}/replies", new { body = "Sorry, here is the answer." })).StatusCode);
+        var sla = (await ItemAsync(agent, "sla-lab", id)).GetProperty("sla");
+        Assert.False(sla.GetProperty("dueAt").TryGetProperty("firstResponse", out _));
+        Assert.Empty(sla.GetProperty("breaches").EnumerateArray());
+    }
+
     /// <summary>What a channel's threading does when the customer writes again: reopen the item, then tell the clock.</summary>
     private async Task CustomerWritesAsync(Guid id)
     {
