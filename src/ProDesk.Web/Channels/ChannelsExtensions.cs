@@ -22,6 +22,7 @@ public static class ChannelsExtensions
         builder.Services.AddScoped<IngestEmail>();
         builder.Services.AddSingleton<RawMailStore>();
         builder.Services.AddScoped<ReplyDelivery>();
+        builder.Services.AddScoped<UndeliveredReplies>();
         builder.Services.AddSingleton<IOutboundSender, SmtpEmailSender>();
         builder.Services.AddSingleton<OutboundDispatcher>();
         builder.Services.AddOptions<WebFormOptions>().Bind(builder.Configuration.GetSection("WebForm"));

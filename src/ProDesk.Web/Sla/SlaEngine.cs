@@ -17,7 +17,8 @@ namespace ProDesk.Web.Sla;
 /// </summary>
 /// <summary>What happened to an item that may move its SLA clocks.</summary>
 /// <param name="Merged">The item was closed by merging it into another: its clocks stop there, none is met.</param>
-public sealed record SlaChange(bool Replied = false, bool CustomerWrote = false, WorkItemStatus? StatusFrom = null, bool Merged = false);
+/// <param name="ReplyNotDeliveredAt">The reply written then was given up undelivered: the response it met runs on as if never met.</param>
+public sealed record SlaChange(bool Replied = false, bool CustomerWrote = false, WorkItemStatus? StatusFrom = null, bool Merged = false, DateTime? ReplyNotDeliveredAt = null);
 
 public sealed class SlaEngine(ProDeskDbContext db, ITenantStore tenants, ITenantOptions<TenantCalendarOptions> calendars)
 {
@@ -70,6 +71,17 @@ public sealed class SlaEngine(ProDeskDbContext db, ITenantStore tenants, ITenant
             added.AddRange(Now()
                 .Where(s => s.Target is SlaTarget.FirstResponse or SlaTarget.NextResponse && s.Status is SlaClockStatus.Running or SlaClockStatus.Paused)
                 .Select(s => Entry(item, s.Target, SlaClockEventKind.Met, now, "reply")));
+        }
+
+        if (change.ReplyNotDeliveredAt is { } repliedAt)
+        {
+            // Resumed from the moment of the reply, so the time since counts: the customer has been waiting all along.
+            // Only the latest response measurement, met by that reply; one a later measurement followed stays as it was.
+            var latest = Now().Where(s => IsResponse(s.Target)).MaxBy(s => s.EndedAt ?? DateTimeOffset.MaxValue);
+            if (latest is { Status: SlaClockStatus.Met } && entries.Any(e => e.Target == latest.Target && e.Kind == SlaClockEventKind.Met && e.At == repliedAt))
+            {
+                added.Add(Entry(item, latest.Target, SlaClockEventKind.Resumed, repliedAt, "reply not delivered"));
+            }
         }
 
         // The status move before the follow-up: reopening a solved item resumes a response it still owes, and the

@@ -86,6 +86,12 @@ public sealed partial class OutboundDispatcher(
             var isSuppressed = message.Channel == "email" && suppressed.Contains((message.TenantId, ProDesk.Domain.Channels.Email.ReplyAddress.Key(message.To)));
             await SendOneAsync(message, isSuppressed, channelSettings.GetValueOrDefault(message.TenantId), tenantNames.GetValueOrDefault(message.TenantId) ?? "", cancellationToken);
             await db.SaveChangesAsync(cancellationToken);
+            if (message is { State: OutboundState.Failed or OutboundState.Suppressed, WorkItemMessageId: not null, Automatic: false })
+            {
+                // On a context of its own: it may retry on a conflict with an agent's save, which must not drop this batch's rows.
+                await using var reopen = scopes.CreateAsyncScope();
+                await reopen.ServiceProvider.GetRequiredService<UndeliveredReplies>().ReopenAsync(message, cancellationToken);
+            }
         }
 
         return messages.Count;

@@ -276,6 +276,38 @@ public sealed class SlaClockTests(SlaApp app) : SlaTest(app)
     }
 
     [Fact]
+    public async Task A_reply_given_up_undelivered_after_it_was_written_reopens_the_item_and_its_first_response_runs_on_from_the_reply()
+    {
+        var agent = await AgentAsync();
+        var created = App.Clock.GetUtcNow().UtcDateTime;
+        var id = await agent.CreateConversationAsync("sla-lab", "sla-undelivered");
+        App.Clock.Advance(TimeSpan.FromSeconds(10));
+        Assert.Equal(HttpStatusCode.OK, (await agent.PostAsJsonAsync($"/api/v1/tenants/sla-lab/work-items/{id}/replies", new { body = "On it." })).StatusCode);
+        Assert.Equal("Pending", (await ItemAsync(agent, "sla-lab", id)).GetProperty("item").GetProperty("status").GetString());
+
+        // The address bounces for good (an earlier mail's DSN) before the dispatcher gets to the reply.
+        var tenant = await App.TenantAsync("sla-lab");
+        await App.InTenantAsync("sla-lab", db =>
+        {
+            db.EmailSuppressions.Add(new ProDesk.Data.Channels.EmailSuppression { TenantId = tenant.Id, Address = "customer@example.com", Reason = "550 5.1.1 user unknown", CreatedAt = App.Clock.GetUtcNow().UtcDateTime });
+            return db.SaveChangesAsync();
+        });
+        App.Clock.Advance(TimeSpan.FromSeconds(20));
+        await App.Services.GetRequiredService<ProDesk.Web.Channels.Outbound.OutboundDispatcher>().SendDueAsync(CancellationToken.None);
+
+        // Open again, and owed the answer by the first response's own due time: the customer waited all along.
+        var item = await ItemAsync(agent, "sla-lab", id);
+        Assert.Equal("Open", item.GetProperty("item").GetProperty("status").GetString());
+        Assert.Equal(created.AddMinutes(1), Due(item, "firstResponse"));
+        Assert.Contains(item.GetProperty("changes").EnumerateArray(), c => c.GetProperty("to").GetString()!.StartsWith("not delivered: the address bounced", StringComparison.Ordinal));
+
+        App.Clock.Advance(TimeSpan.FromMinutes(1));
+        Assert.True(await SweepAsync() > 0);
+        item = await ItemAsync(agent, "sla-lab", id);
+        Assert.Equal(["firstResponse"], item.GetProperty("sla").GetProperty("breaches").EnumerateArray().Select(b => b.GetString()));
+    }
+
+    [Fact]
     public async Task A_reply_to_an_address_that_bounced_for_good_is_no_first_response()
     {
         var agent = await AgentAsync();
