@@ -68,9 +68,19 @@ public static class SlaReportApi
 
         var result = await report.RunAsync(start, end, grouping, cancellationToken);
         return format == "csv" || (format is null or "" && WantsCsv(context.Request))
-            ? TypedResults.File(Csv(result), "text/csv; charset=utf-8",
-                $"sla-{result.Tenant}-{result.From:yyyy-MM-dd}-{result.To:yyyy-MM-dd}-by-{result.GroupBy}.csv")
+            ? TypedResults.File(Csv(result), "text/csv; charset=utf-8", FileName(result, zone))
             : TypedResults.Ok(result);
+    }
+
+    /// <summary>
+    /// Named by the client's own days, first and last included: November in Paris is "2026-11-01-2026-11-30". The period's
+    /// ends are UTC instants, so the name used to say "2026-10-31-2026-11-30", one day early and ending on the excluded day (probe round 19).
+    /// </summary>
+    private static string FileName(SlaReportResult result, TimeZoneInfo zone)
+    {
+        var first = TimeZoneInfo.ConvertTimeFromUtc(DateTime.SpecifyKind(result.From, DateTimeKind.Utc), zone);
+        var last = TimeZoneInfo.ConvertTimeFromUtc(DateTime.SpecifyKind(result.To, DateTimeKind.Utc).AddTicks(-1), zone);
+        return $"sla-{result.Tenant}-{first:yyyy-MM-dd}-{last:yyyy-MM-dd}-by-{result.GroupBy}.csv";
     }
 
     /// <summary>

@@ -7,8 +7,8 @@ using ProDesk.Web.Tenancy;
 namespace ProDesk.Web.WorkItems;
 
 /// <summary>
-/// The supervisor's numbers: queue depth per tenant and queue, oldest waiting, SLA (items due within the
-/// next <see cref="DueSoonWindow"/>, items that breached a target), agents and what they are on.
+/// The supervisor's numbers: queue depth per tenant and queue, oldest waiting, SLA (items still in time but due within the
+/// next <see cref="DueSoonWindow"/>, items in hand that missed a target or are past due), agents and what they are on.
 /// </summary>
 public sealed class Wallboard(ProDeskDbContext db, ITenantContext tenants, IAgentPresence presence, TimeProvider clock)
 {
@@ -45,8 +45,10 @@ public sealed class Wallboard(ProDeskDbContext db, ITenantContext tenants, IAgen
                 Unassigned = g.Count(w => w.Status == WorkItemStatus.Open && w.AssigneeId == null),
                 Waiting = g.Count(w => w.Status != WorkItemStatus.Open),
                 Oldest = g.Where(w => w.Status == WorkItemStatus.Open).Min(w => (DateTime?)w.CreatedAt),
-                DueSoon = g.Count(w => w.DueAt != null && w.DueAt <= soon),
-                Breached = g.Count(w => w.BreachedAt != null),
+                // Due soon is still in time; past due is breached already, recorded by the sweeper or not yet (as the
+                // report and item page count it). Overdue items used to count in both columns (probe round 19).
+                DueSoon = g.Count(w => w.DueAt > now && w.DueAt <= soon),
+                Breached = g.Count(w => w.BreachedAt != null || w.DueAt <= now),
             })
             .ToListAsync(cancellationToken);
         return queues

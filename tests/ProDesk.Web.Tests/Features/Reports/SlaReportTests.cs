@@ -140,6 +140,24 @@ public sealed class SlaReportTests(SlaApp app) : SlaTest(app)
         Assert.Equal("Europe/Paris", report.GetProperty("timeZone").GetString());
         Assert.Equal(new DateTime(2026, 10, 31, 23, 0, 0, DateTimeKind.Utc), report.GetProperty("from").GetDateTime().ToUniversalTime());
         Assert.Equal(new DateTime(2026, 11, 30, 23, 0, 0, DateTimeKind.Utc), report.GetProperty("to").GetDateTime().ToUniversalTime());
+
+        // The file is named by the client's first and last day, not by the UTC instants (31 October) or the excluded end.
+        var csv = await admin.GetAsync("/api/v1/tenants/acme/reports/sla?from=2026-11-01&to=2026-12-01&format=csv");
+        Assert.Equal("sla-acme-2026-11-01-2026-11-30-by-queue.csv", csv.Content.Headers.ContentDisposition?.FileName?.Trim('"'));
+    }
+
+    [Fact]
+    public async Task The_average_time_to_answer_counts_late_answers_too()
+    {
+        var (_, breached, _) = await ThreeConversationsAsync();
+        // The breached one is answered now, 1 min 50 s after it came in: with the other's 30 s, 70 s on average.
+        var agent = App.CreateClient().WithBearer((await App.PatAsync("agent1@prodesk.test")).Secret);
+        Assert.Equal(HttpStatusCode.OK, (await agent.PostAsJsonAsync($"/api/v1/tenants/sla-lab/work-items/{breached}/replies", new { body = "Sorry for the wait." })).StatusCode);
+
+        var viewer = App.CreateClient().WithBearer((await App.PatAsync("viewer@sla-lab.test")).Secret);
+        var first = Target(Assert.Single((await viewer.JsonAsync($"/api/v1/tenants/sla-lab/reports/sla?from={Today}&to={Tomorrow}")).GetProperty("rows").EnumerateArray()), "firstResponse");
+        Assert.Equal((1, 1), (first.GetProperty("met").GetInt32(), first.GetProperty("breached").GetInt32()));
+        Assert.Equal(1.2, first.GetProperty("averageMinutes").GetDouble());
     }
 
     [Theory]

@@ -308,6 +308,20 @@ public sealed class SlaClockTests(SlaApp app) : SlaTest(app)
     }
 
     [Fact]
+    public async Task The_wallboard_counts_an_item_past_due_as_breached_and_not_as_due_soon_even_before_the_sweeper_records_it()
+    {
+        var agent = await AgentAsync();
+        await agent.CreateConversationAsync("sla-lab", "board-overdue");
+        App.Clock.Advance(TimeSpan.FromSeconds(45));
+        await agent.CreateConversationAsync("sla-lab", "board-due-soon");
+        App.Clock.Advance(TimeSpan.FromSeconds(20)); // the first is 5 s past its 1-minute first response; the second has 40 s left
+
+        var board = new AngleSharp.Html.Parser.HtmlParser().ParseDocument(await (await App.SignedInAsync("supervisor@prodesk.test")).GetStringAsync("/supervisor?handler=Board"));
+        var fast = board.QuerySelector("[data-queue='sla-lab/fast']")!;
+        Assert.Equal(("1", "1"), (fast.QuerySelector("[data-testid=due-soon]")!.TextContent, fast.QuerySelector("[data-testid=breached]")!.TextContent));
+    }
+
+    [Fact]
     public async Task A_reply_to_an_address_that_bounced_for_good_is_no_first_response()
     {
         var agent = await AgentAsync();
