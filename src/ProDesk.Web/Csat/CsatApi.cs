@@ -19,6 +19,8 @@ public static class CsatApi
     {
         builder.Services.AddScoped<CsatRequests>();
         builder.Services.AddScoped<RecordCsatRating>();
+        builder.Services.AddOptions<CsatOptions>().Bind(builder.Configuration.GetSection("Csat"))
+            .Validate(o => o.SurveyDays >= 1, "Csat:SurveyDays must be at least 1");
     }
 
     public static RouteGroupBuilder MapCsatApi(this IEndpointRouteBuilder app)

@@ -14,8 +14,8 @@ namespace ProDesk.Web.Csat;
 
 /// <summary>
 /// The satisfaction survey sent when a conversation is solved: one automatic mail with five
-/// one-click rating links (<c>{PublicBaseUrl}/csat/{token}/{1..5}</c>), written in the solve's own
-/// transaction and sent by the outbound dispatcher. Only for conversations answered by mail (email,
+/// rating links (<c>{PublicBaseUrl}/csat/{token}/{1..5}</c>), each opening the rating page with its score
+/// chosen and ready to send, written in the solve's own transaction and sent by the outbound dispatcher. Only for conversations answered by mail (email,
 /// API, web form) whose contact has an address; chat and SMS customers are not mailed out of the blue. A web
 /// form's address is whatever the visitor typed, so its contact is asked only after an agent's reply went there:
 /// solving a spam form unanswered mailed the address it named a survey quoting the spammer's name and subject
@@ -101,13 +101,13 @@ public sealed class CsatRequests(ProDeskDbContext db, ITenantStore tenants, IOpt
     {
         var text = new StringBuilder();
         text.Append("Hello ").Append(name).Append(",\n\n");
-        text.Append("Your request \"").Append(item.Subject).Append("\" has been solved. How satisfied are you with the help you received? One click records your answer:\n\n");
+        text.Append("Your request \"").Append(item.Subject).Append("\" has been solved. How satisfied are you with the help you received? Choose your answer below, then press \"Send my rating\" on the page that opens:\n\n");
         foreach (var (score, label) in Scale)
         {
             text.Append(score).Append(" - ").Append(label).Append(": ").Append(Link(baseUrl, token, score)).Append('\n');
         }
 
-        text.Append("\nYou can add a comment on the page that opens. If something is still not right, just reply to this mail.\n\n");
+        text.Append("\nYou can add a comment there too. If something is still not right, just reply to this mail.\n\n");
         text.Append("Reference: ").Append(item.Id).Append("\n\n").Append(tenantName).Append('\n');
         return text.ToString();
     }

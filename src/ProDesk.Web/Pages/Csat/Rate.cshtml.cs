@@ -7,16 +7,18 @@ using ProDesk.Web.Tenancy;
 namespace ProDesk.Web.Pages.Csat;
 
 /// <summary>
-/// The page a rating link opens, for the customer (no sign-in). Opening it (GET, HEAD) stores nothing:
-/// mail scanners and link previews open every link of a mail, best score to worst, and would leave the worst.
-/// The page sends the score itself (one small script; a button without script), then thanks the customer and
-/// offers to change the score or add a comment. Shows the tenant's name and the score, nothing else of the
-/// item. The tenant comes from the signed token, not from the host or the caller, so the page runs outside
-/// tenant resolution.
+/// The page a rating link opens, for the customer (no sign-in). Opening it (GET, HEAD), with or without
+/// script, stores nothing: mail scanners and link previews open every link of a mail, best score to worst, and
+/// security gateways do it in a headless browser that runs the page's scripts (probe round 19: an auto-sending
+/// script left every such customer's rating at 1). The page shows the clicked score chosen and an optional
+/// comment, says the rating is not sent yet, and records only the customer's "Send my rating" (a POST with the
+/// antiforgery token), then thanks them and offers to change the score or the comment. Shows the tenant's name
+/// and the score, nothing else of the item. The tenant comes from the signed token, not from the host or the
+/// caller, so the page runs outside tenant resolution.
 /// </summary>
 [AllowAnonymous]
 [NoTenant]
-public sealed class RateModel(RecordCsatRating record) : PageModel
+public sealed class RateModel(RecordCsatRating record, Microsoft.Extensions.Options.IOptions<CsatOptions> options) : PageModel
 {
     public string TenantName { get; private set; } = "";
 
@@ -37,15 +39,26 @@ public sealed class RateModel(RecordCsatRating record) : PageModel
     /// <summary>A link whose score was edited (0, 6, "x"): the customer is offered the scale again, with the token still checked.</summary>
     public bool NotAScore { get; private set; }
 
+    /// <summary>The score stored for this solve before, shown when the page offers another one.</summary>
+    public int? StoredScore { get; private set; }
+
+    /// <summary>The survey closed (<see cref="CsatOptions.SurveyDays"/> after the solve): the page says so and records nothing.</summary>
+    public bool Closed { get; private set; }
+
+    public int SurveyDays => options.Value.SurveyDays;
+
     public async Task<IActionResult> OnGetAsync(string token, string score, CancellationToken cancellationToken) =>
         ScoreOf(score) is { } valid
             ? Show(token, await record.HandleAsync(token, valid, null, setComment: false, cancellationToken, save: false))
             : await ChooseAgainAsync(token, cancellationToken);
 
-    /// <summary>The score, and the comment when the comment form sent one (the score's own form has no comment field, and keeps a comment made before).</summary>
-    public async Task<IActionResult> OnPostAsync(string token, string score, [FromForm] string? comment, CancellationToken cancellationToken)
+    /// <summary>
+    /// The customer's Send: the score chosen on the page (<c>rating</c>, else the link's), and the comment when the
+    /// form sent one (a form without a comment field keeps a comment made before).
+    /// </summary>
+    public async Task<IActionResult> OnPostAsync(string token, string score, [FromForm] string? rating, [FromForm] string? comment, CancellationToken cancellationToken)
     {
-        if (ScoreOf(score) is not { } valid)
+        if (ScoreOf(string.IsNullOrEmpty(rating) ? score : rating) is not { } valid)
         {
             return await ChooseAgainAsync(token, cancellationToken);
         }
@@ -60,7 +73,7 @@ public sealed class RateModel(RecordCsatRating record) : PageModel
     private async Task<IActionResult> ChooseAgainAsync(string token, CancellationToken cancellationToken)
     {
         var result = Show(token, await record.HandleAsync(token, 5, null, setComment: false, cancellationToken, save: false));
-        if (result is PageResult)
+        if (result is PageResult && !Closed)
         {
             NotAScore = true;
             Response.StatusCode = StatusCodes.Status400BadRequest;
@@ -74,8 +87,9 @@ public sealed class RateModel(RecordCsatRating record) : PageModel
         var withComment = Request.HasFormContentType && Request.Form.ContainsKey("comment");
         var tooLong = withComment && comment?.Length > RecordCsatRating.MaxCommentLength;
         var result = Show(token, await record.HandleAsync(token, score, comment, setComment: withComment && !tooLong, cancellationToken));
-        CommentSaved = withComment && !tooLong && result is PageResult;
-        if (tooLong && result is PageResult)
+        // The rating form always sends its comment box; an empty one is no comment to thank for.
+        CommentSaved = withComment && !tooLong && result is PageResult && !Closed && Comment is not null;
+        if (tooLong && result is PageResult && !Closed)
         {
             CommentTooLong = true;
             Comment = comment;
@@ -92,11 +106,18 @@ public sealed class RateModel(RecordCsatRating record) : PageModel
             return NotFound();
         }
 
+        if (rated.Closed)
+        {
+            // Gone rather than not found: the link was genuine, and the page says the survey has closed.
+            Response.StatusCode = StatusCodes.Status410Gone;
+        }
+
         // The link is the customer's key to their rating: not cached, not passed on in a Referer.
         Response.Headers.CacheControl = "no-store";
         Response.Headers["Referrer-Policy"] = "no-referrer";
         Response.Headers["X-Robots-Tag"] = "noindex";
-        (Token, TenantName, Score, Comment, Recorded) = (token, rated.TenantName, rated.Score, rated.Comment, rated.Recorded);
+        (Token, TenantName, Score, Comment, Recorded, StoredScore, Closed) =
+            (token, rated.TenantName, rated.Score, rated.Comment, rated.Recorded, rated.StoredScore, rated.Closed);
         return Page();
     }
 }
