@@ -28,13 +28,15 @@ public sealed record SlaTargetView(string Name, int Minutes);
 
 public sealed record ChangeView(DateTime At, string? Actor, string Field, string? From, string? To);
 
+/// <param name="Csat">The customer's satisfaction rating of the item's latest rated solve; null when none.</param>
 public sealed record WorkItemDetail(
     WorkItemSummary Item,
     IReadOnlyList<MessageView> Messages,
     IReadOnlyList<Attachments.AttachmentView> Attachments,
     System.Text.Json.JsonElement Fields,
     IReadOnlyList<ChangeView> Changes,
-    SlaView Sla);
+    SlaView Sla,
+    ProDesk.Web.Csat.ItemCsatView? Csat);
 
 public sealed record WorkItemPage(IReadOnlyList<WorkItemSummary> Items, string? NextCursor);
 

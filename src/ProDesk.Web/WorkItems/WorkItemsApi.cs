@@ -44,7 +44,7 @@ public static partial class WorkItemsApi
         tenant.MapPost("/conversations", CreateAsync).RequireAuthorization(WritersPolicy)
             .WithName("CreateConversation").WithSummary("API channel: creates a conversation, or threads the message into one: the one named by conversationId, else the sender's open API conversation whose subject a \"Re:\" subject answers. The same externalId twice creates nothing new.");
         tenant.MapGet("/work-items", ListAsync).WithName("ListWorkItems").WithSummary("Work items, newest first, cursor-paginated.");
-        tenant.MapGet("/work-items/{id:guid}", GetAsync).WithName("GetWorkItem").WithSummary("One item with its messages and SLA block.");
+        tenant.MapGet("/work-items/{id:guid}", GetAsync).WithName("GetWorkItem").WithSummary("One item with its messages, SLA block and the customer's satisfaction rating (`csat`, null when none).");
         tenant.MapPost("/work-items/{id:guid}/replies", ReplyAsync).RequireAuthorization(StaffPolicy)
             .WithName("ReplyToWorkItem").WithSummary("An agent's public reply; 409 with the new state when the item changed since `version`.");
         tenant.MapPost("/work-items/{id:guid}/notes", NoteAsync).RequireAuthorization(StaffPolicy).WithName("AddNote").WithSummary("An internal note.");
@@ -216,7 +216,8 @@ public static partial class WorkItemsApi
         var changes = await ReadableAsync(db, await db.WorkItemChanges.AsNoTracking().Where(c => c.WorkItemId == id).OrderBy(c => c.Id)
             .Select(c => new ChangeView(c.At, c.ActorName, c.Field, c.From, c.To)).ToListAsync(cancellationToken), cancellationToken);
         var attachments = await db.WorkItemAttachments.AsNoTracking().Where(a => a.WorkItemId == id).OrderBy(a => a.CreatedAt).ThenBy(a => a.Id).Select(a => Attachments.View(a)).ToListAsync(cancellationToken);
-        return TypedResults.Ok(new WorkItemDetail(item.Summary(queueKey), messages, attachments, System.Text.Json.JsonDocument.Parse(item.CustomFieldsJson).RootElement.Clone(), changes, await SlaViewAsync(item, sla, cancellationToken)));
+        return TypedResults.Ok(new WorkItemDetail(item.Summary(queueKey), messages, attachments, System.Text.Json.JsonDocument.Parse(item.CustomFieldsJson).RootElement.Clone(), changes, await SlaViewAsync(item, sla, cancellationToken),
+            await ProDesk.Web.Csat.CsatApi.OfItemAsync(db, id, cancellationToken)));
     }
 
     /// <summary>

@@ -18,6 +18,9 @@ public sealed class BrowserFixture : IAsyncLifetime
 
     public AppProcess App => app ?? throw new InvalidOperationException("The fixture is not initialised.");
 
+    /// <summary>The app's data directory: mail it sends lands in its <c>mail-outbox</c> (no SMTP host is set).</summary>
+    public string DataDirectory => dataDirectory;
+
     public IBrowser Browser => browser ?? throw new InvalidOperationException("The fixture is not initialised.");
 
     public async Task InitializeAsync()

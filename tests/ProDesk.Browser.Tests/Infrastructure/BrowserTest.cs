@@ -54,10 +54,10 @@ public abstract class BrowserTest(BrowserFixture fixture, ITestOutputHelper outp
         return signedIn;
     }
 
-    /// <summary>Creates a conversation through the API channel as the tenant's integration client; returns its id.</summary>
-    protected async Task<Guid> CreateConversationAsync(string slug, string subject)
+    /// <summary>An HTTP client of the app signed in as the tenant's integration client (client credentials).</summary>
+    protected async Task<HttpClient> IntegrationClientAsync(string slug)
     {
-        using var http = new HttpClient { BaseAddress = fixture.App.BaseAddress };
+        var http = new HttpClient { BaseAddress = fixture.App.BaseAddress };
         var secret = JsonDocument.Parse(File.ReadAllText(Path.Combine(Repository.SeedDirectory, slug, "clients.json"))).RootElement.GetProperty("clientSecret").GetString()!;
         var token = await http.PostAsync("connect/token", new FormUrlEncodedContent(new Dictionary<string, string>
         {
@@ -65,6 +65,13 @@ public abstract class BrowserTest(BrowserFixture fixture, ITestOutputHelper outp
         }));
         var accessToken = JsonDocument.Parse(await token.Content.ReadAsStringAsync()).RootElement.GetProperty("access_token").GetString();
         http.DefaultRequestHeaders.Authorization = new("Bearer", accessToken);
+        return http;
+    }
+
+    /// <summary>Creates a conversation through the API channel as the tenant's integration client; returns its id.</summary>
+    protected async Task<Guid> CreateConversationAsync(string slug, string subject)
+    {
+        using var http = await IntegrationClientAsync(slug);
         var created = await http.PostAsJsonAsync($"api/v1/tenants/{slug}/conversations",
             new { from = "client@example.fr", name = "A customer", subject, body = "Help, please.", externalId = Guid.NewGuid().ToString() });
         created.EnsureSuccessStatusCode();

@@ -1,15 +1,30 @@
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc.RazorPages;
+using ProDesk.Data;
+using ProDesk.Web.Csat;
 using ProDesk.Web.Reports;
 using ProDesk.Web.Tenancy;
 
 namespace ProDesk.Web.Pages.Portal;
 
-/// <summary>A client's start page: its SLA compliance over the last 30 days by queue, with the report's CSV exports.</summary>
+/// <summary>
+/// A client's start page, over the last 30 days: its SLA compliance by queue, with the report's CSV exports, and its
+/// customers' satisfaction (count, average, how many gave each score, the latest comments).
+/// </summary>
 [Authorize(Roles = "ClientAdmin,ClientViewer")]
-public sealed class IndexModel(ITenantContext tenantContext, SlaReport report, TimeProvider clock) : PageModel
+public sealed class IndexModel(ITenantContext tenantContext, SlaReport report, ProDeskDbContext db, TimeProvider clock) : PageModel
 {
     public const int Days = 30;
+
+    /// <summary>How many of the period's latest comments the page lists.</summary>
+    public const int Comments = 10;
+
+    public CsatFigures? Csat { get; private set; }
+
+    public IReadOnlyList<CsatRatingView> CsatComments { get; private set; } = [];
+
+    /// <summary>The start of the period, for the CSAT API link.</summary>
+    public DateTime From { get; private set; }
 
     public IReadOnlyList<TenantInfo> Tenants => tenantContext.Scope.Tenants;
 
@@ -21,7 +36,11 @@ public sealed class IndexModel(ITenantContext tenantContext, SlaReport report, T
         if (tenantContext.Current is not null)
         {
             var now = clock.GetUtcNow().UtcDateTime;
-            Report = await report.RunAsync(now.AddDays(-Days), now, SlaReportGrouping.Queue, cancellationToken);
+            From = now.AddDays(-Days);
+            Report = await report.RunAsync(From, now, SlaReportGrouping.Queue, cancellationToken);
+            // The same period as the SLA table, by when the customer rated.
+            Csat = await CsatFigures.OfAsync(db.CsatRatings.Where(r => r.RatedAt >= From && r.RatedAt < now), cancellationToken);
+            CsatComments = await CsatApi.LatestCommentsAsync(db, From, now, Comments, cancellationToken);
         }
     }
 }

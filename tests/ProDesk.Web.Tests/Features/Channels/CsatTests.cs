@@ -16,7 +16,10 @@ using ProDesk.Web.Tests.Infrastructure;
 
 namespace ProDesk.Web.Tests.Features.Channels;
 
-/// <summary>Solving a mail conversation asks its customer for a one-click rating; the link records it, once per solve.</summary>
+/// <summary>
+/// Solving a mail conversation asks its customer for a rating; a link opens the page with its score chosen, and the
+/// customer's Send records it, once per solve. The client company and the agent see the ratings.
+/// </summary>
 public sealed partial class CsatTests(ProDeskApp app) : PostgresTest(app)
 {
     private const string AcmeKey = "demo-acme-inbound-key-0123456789";
@@ -83,26 +86,61 @@ public sealed partial class CsatTests(ProDeskApp app) : PostgresTest(app)
     }
 
     [Fact]
-    public async Task A_click_records_the_score_a_later_click_changes_it_and_a_comment_can_follow()
+    public async Task Opening_every_link_records_nothing_with_or_without_script_until_the_customer_sends()
+    {
+        var itemId = await MailAsync();
+        await StatusAsync(await AgentAsync(), itemId, "Solved");
+        var (_, links) = await SentAsync(Assert.Single(await SurveysAsync(itemId)));
+
+        // A mail scanner opens every link of a mail, best to worst, with GET or HEAD, or in a browser that runs scripts
+        // (Defender Safe Links, Proofpoint, Mimecast): the page has no script at all, so loading it sends nothing.
+        foreach (var (score, link) in links.OrderByDescending(l => l.Key))
+        {
+            using var opened = new HttpRequestMessage(HttpMethod.Get, PathOf(link));
+            opened.Headers.Accept.ParseAdd("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8");
+            var page = await App.Client().SendAsync(opened);
+            Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+            var html = await page.Content.ReadAsStringAsync();
+            Assert.Contains("data-testid=\"csat-not-sent\"", html, StringComparison.Ordinal);
+            Assert.Contains("Your rating is not sent yet.", html, StringComparison.Ordinal);
+            Assert.Matches($"<input type=\"radio\" name=\"rating\" value=\"{score}\" checked=\"checked\"", html);
+            Assert.Single(RadioChecked().Matches(html));
+            Assert.DoesNotContain("<script", html, StringComparison.OrdinalIgnoreCase);
+            Assert.Equal(HttpStatusCode.OK, (await App.Client().SendAsync(new HttpRequestMessage(HttpMethod.Head, PathOf(link)))).StatusCode);
+        }
+
+        Assert.Empty(await RatingsAsync(itemId));
+
+        // The customer's Send records what they chose on the page, here another score than the link's.
+        var customer = App.Client();
+        var sent = await SendAsync(customer, PathOf(links[5]), rating: "3", comment: "Good in the end");
+        Assert.Contains("data-testid=\"csat-score\">3<", await sent.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal([(1, 3, (string?)"Good in the end")], await RatingsAsync(itemId));
+
+        // A scanner opening the links after the customer rated changes nothing either; the page offers the change.
+        foreach (var link in links.Values)
+        {
+            Assert.Equal(HttpStatusCode.OK, (await App.Client().GetAsync(PathOf(link))).StatusCode);
+        }
+
+        Assert.Contains("data-testid=\"csat-earlier\"", await App.Client().GetStringAsync(PathOf(links[1])), StringComparison.Ordinal);
+        Assert.Equal([(1, 3, (string?)"Good in the end")], await RatingsAsync(itemId));
+    }
+
+    [Fact]
+    public async Task Sending_the_page_records_the_score_a_later_send_changes_it_and_a_comment_can_follow()
     {
         var itemId = await MailAsync();
         await StatusAsync(await AgentAsync(), itemId, "Solved");
         var (_, links) = await SentAsync(Assert.Single(await SurveysAsync(itemId)));
         var customer = App.Client();
 
-        // Opening the link stores nothing: mail scanners open every link of a mail, best to worst, with GET or HEAD.
-        foreach (var (score, _) in links.OrderByDescending(l => l.Key))
-        {
-            Assert.Equal(HttpStatusCode.OK, (await App.Client().GetAsync(PathOf(links[score]))).StatusCode);
-            Assert.Equal(HttpStatusCode.OK, (await App.Client().SendAsync(new HttpRequestMessage(HttpMethod.Head, PathOf(links[score])))).StatusCode);
-        }
-
-        Assert.Empty(await RatingsAsync(itemId));
         var opened = await customer.GetAsync(PathOf(links[4]));
         Assert.True(opened.Headers.CacheControl?.NoStore, "the page behind a personal link is not cached");
         Assert.Contains("csat-confirm", await opened.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Empty(await RatingsAsync(itemId));
 
-        // The page sends the score (its script, or the customer's click on its button).
+        // The customer's click on "Send my rating", with the score the link chose.
         var page = await RateAsync(customer, PathOf(links[4]));
         Assert.Equal(HttpStatusCode.OK, page.StatusCode);
         var html = await page.Content.ReadAsStringAsync();
@@ -132,9 +170,82 @@ public sealed partial class CsatTests(ProDeskApp app) : PostgresTest(app)
         // Staff see it for reports.
         var report = await (await AgentAsync()).JsonAsync($"/api/v1/tenants/acme/csat?from={DateTime.UtcNow.AddHours(-1):O}");
         Assert.Equal((1, 2.0), (report.GetProperty("count").GetInt32(), report.GetProperty("average").GetDouble()));
+        Assert.Equal(1, report.GetProperty("distribution").GetProperty("2").GetInt32());
         var row = Assert.Single(report.GetProperty("items").EnumerateArray());
         Assert.Equal((itemId, "Leaking tap", 2, "Quick, but the <b>plumber</b> was late."),
             (row.GetProperty("workItemId").GetGuid(), row.GetProperty("subject").GetString(), row.GetProperty("score").GetInt32(), row.GetProperty("comment").GetString()));
+    }
+
+    private const string HostileComment = "<script>alert(1)</script> The <b>plumber</b> was late";
+
+    /// <summary>A conversation solved and rated 2 with a comment that is markup; returns the item's id.</summary>
+    private async Task<Guid> RatedAsync()
+    {
+        var itemId = await MailAsync();
+        await StatusAsync(await AgentAsync(), itemId, "Solved");
+        var (_, links) = await SentAsync(Assert.Single(await SurveysAsync(itemId)));
+        await SendAsync(App.Client(), PathOf(links[2]), rating: "2", comment: HostileComment);
+        return itemId;
+    }
+
+    [Fact]
+    public async Task The_client_company_reads_its_own_ratings_and_another_client_gets_404()
+    {
+        var unrated = await MailAsync(subject: "Not rated yet");
+        var itemId = await RatedAsync();
+
+        foreach (var email in new[] { "viewer@acme.test", "admin@acme.test" })
+        {
+            var client = App.CreateClient().WithBearer((await App.PatAsync(email)).Secret);
+            var list = await client.JsonAsync("/api/v1/tenants/acme/csat");
+            Assert.Equal((1, 2.0), (list.GetProperty("count").GetInt32(), list.GetProperty("average").GetDouble()));
+            Assert.Equal([0, 1, 0, 0, 0], new[] { "1", "2", "3", "4", "5" }.Select(s => list.GetProperty("distribution").GetProperty(s).GetInt32()));
+            var row = Assert.Single(list.GetProperty("items").EnumerateArray());
+            Assert.Equal((itemId, HostileComment), (row.GetProperty("workItemId").GetGuid(), row.GetProperty("comment").GetString()));
+
+            // The item says how its customer rated it, and that an unrated one has no rating.
+            var csat = (await client.JsonAsync($"/api/v1/tenants/acme/work-items/{itemId}")).GetProperty("csat");
+            Assert.Equal((2, HostileComment, 1), (csat.GetProperty("score").GetInt32(), csat.GetProperty("comment").GetString(), csat.GetProperty("solve").GetInt32()));
+            Assert.Equal(JsonValueKind.Null, (await client.JsonAsync($"/api/v1/tenants/acme/work-items/{unrated}")).GetProperty("csat").ValueKind);
+        }
+
+        foreach (var email in new[] { "viewer@northwind.test", "admin@northwind.test" })
+        {
+            var other = App.CreateClient().WithBearer((await App.PatAsync(email)).Secret);
+            Assert.Equal(HttpStatusCode.NotFound, (await other.GetAsync("/api/v1/tenants/acme/csat")).StatusCode);
+            Assert.Equal(HttpStatusCode.NotFound, (await other.GetAsync($"/api/v1/tenants/acme/work-items/{itemId}")).StatusCode);
+        }
+    }
+
+    [Fact]
+    public async Task The_portal_shows_the_clients_satisfaction_with_comments_as_text()
+    {
+        var viewer = await App.SignedInAsync("viewer@acme.test");
+        Assert.Contains("data-testid=\"csat-none\"", await viewer.GetStringAsync("/portal"), StringComparison.Ordinal);
+
+        await RatedAsync();
+
+        var page = await viewer.GetStringAsync("/portal");
+        Assert.Contains("data-testid=\"csat-count\">1<", page, StringComparison.Ordinal);
+        Assert.Contains("data-testid=\"csat-average\">2.0<", page, StringComparison.Ordinal);
+        Assert.Contains("data-testid=\"csat-score-2\">1<", page, StringComparison.Ordinal);
+        Assert.Contains("data-testid=\"csat-score-5\">0<", page, StringComparison.Ordinal);
+        Assert.Contains("&lt;script&gt;alert(1)&lt;/script&gt; The &lt;b&gt;plumber&lt;/b&gt; was late", page, StringComparison.Ordinal);
+        Assert.DoesNotContain("<script>alert(1)", page, StringComparison.Ordinal);
+        Assert.DoesNotContain("<b>plumber", page, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_agents_item_page_shows_the_customers_rating_and_comment_as_text()
+    {
+        var itemId = await RatedAsync();
+        var agent = await App.SignedInAsync("agent2@prodesk.test");
+
+        var page = await agent.GetStringAsync($"/agent/items/acme/{itemId}");
+
+        Assert.Contains("data-testid=\"csat-score\">2<", page, StringComparison.Ordinal);
+        Assert.Contains("&lt;script&gt;alert(1)&lt;/script&gt; The &lt;b&gt;plumber&lt;/b&gt; was late", page, StringComparison.Ordinal);
+        Assert.DoesNotContain("<script>alert(1)", page, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -326,7 +437,7 @@ public sealed partial class CsatTests(ProDeskApp app) : PostgresTest(app)
         Assert.Empty(await App.InTenantAsync("acme", db => db.OutboundMessages.AsNoTracking().Where(o => o.WorkItemId == sms).ToListAsync()));
     }
 
-    /// <summary>What the page a link opens does in a browser: it sends the score (POST, with the page's antiforgery token).</summary>
+    /// <summary>The customer's "Send my rating" on the page a link opens, with the score it chose (POST, with the page's antiforgery token).</summary>
     private static async Task<HttpResponseMessage> RateAsync(HttpClient customer, string path, HttpRequestMessage? opening = null)
     {
         var page = opening is null ? await customer.GetAsync(path) : await customer.SendAsync(opening);
@@ -334,6 +445,23 @@ public sealed partial class CsatTests(ProDeskApp app) : PostgresTest(app)
         var token = Browserless.AntiforgeryTokenIn(await page.Content.ReadAsStringAsync(), path);
         return await customer.PostAsync(path, new FormUrlEncodedContent(new Dictionary<string, string> { ["__RequestVerificationToken"] = token }));
     }
+
+    /// <summary>The page's form as a browser sends it: the radio chosen and the comment box, with the antiforgery token.</summary>
+    private static async Task<HttpResponseMessage> SendAsync(HttpClient customer, string path, string rating, string comment)
+    {
+        var token = await Browserless.AntiforgeryTokenAsync(customer, path);
+        var sent = await customer.PostAsync(path, new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["rating"] = rating,
+            ["comment"] = comment,
+            ["__RequestVerificationToken"] = token,
+        }));
+        Assert.Equal(HttpStatusCode.OK, sent.StatusCode);
+        return sent;
+    }
+
+    [GeneratedRegex("<input type=\"radio\"[^>]*checked")]
+    private static partial Regex RadioChecked();
 
     [GeneratedRegex(@"https?://[^\s/]+/csat/[A-Za-z0-9_-]+/(?<score>[1-5])")]
     private static partial Regex RatingLink();

@@ -60,6 +60,9 @@ public sealed class ItemModel(ProDeskDbContext db, ITenantContext tenantContext,
     /// <summary>The item's SLA clocks (PRODUCT.md: agents see the SLA clock of every item), as the API's <c>sla</c> reads them.</summary>
     public IReadOnlyList<SlaLine> Sla { get; private set; } = [];
 
+    /// <summary>The customer's satisfaction rating of the latest rated solve, as the API's <c>csat</c>; null when none.</summary>
+    public ProDesk.Web.Csat.ItemCsatView? Csat { get; private set; }
+
     /// <summary>Where a reply by mail goes: the customer's address and the copies (<see cref="ReplyDelivery.CopiesAsync"/>); null for other channels.</summary>
     public (string To, IReadOnlyList<string> Cc)? MailRecipients { get; private set; }
 
@@ -73,6 +76,7 @@ public sealed class ItemModel(ProDeskDbContext db, ITenantContext tenantContext,
 
         var now = clock.GetUtcNow();
         Sla = [.. (await sla.StatesAsync(Item, cancellationToken)).States.Select(s => Line(s, now))];
+        Csat = await ProDesk.Web.Csat.CsatApi.OfItemAsync(db, id, cancellationToken);
 
         if (ReplyDelivery.ChannelOf(Item.Channel) == "email" && ReplyAddress.Normalize(Contact?.Email) is { } to)
         {
