@@ -12,7 +12,7 @@ namespace ProDesk.Web.Channels.Outbound;
 /// <summary>
 /// Turns a public reply into an outbound message on the item's channel, in the reply's own
 /// transaction: mail threads under the customer's last mail (In-Reply-To, References), SMS and
-/// WhatsApp go to the contact's number, chat to the visitor who wrote last. API and web-form conversations are
+/// WhatsApp go to the number that texted last, chat to the visitor who wrote last. API and web-form conversations are
 /// answered by mail, since their sender gave an address.
 /// </summary>
 public sealed class ReplyDelivery(ProDeskDbContext db, IOptions<SmtpOptions> smtp, TimeProvider clock)
@@ -35,7 +35,7 @@ public sealed class ReplyDelivery(ProDeskDbContext db, IOptions<SmtpOptions> smt
         {
             "email" => contact?.Email,
             "chat" => await Chat.ChatReplyAddress.ForAsync(db, item.Id, cancellationToken),
-            _ => contact?.Phone,
+            _ => await TextReplyAddressAsync(item.Id, cancellationToken) ?? contact?.Phone,
         };
         if (contact is null || string.IsNullOrEmpty(to))
         {
@@ -101,6 +101,17 @@ public sealed class ReplyDelivery(ProDeskDbContext db, IOptions<SmtpOptions> smt
         db.OutboundMessages.Add(outbound);
         return outbound;
     }
+
+    /// <summary>
+    /// The number of the item's latest text (SMS or WhatsApp, keyed "sms:" by ingestion), as Twilio gave it. Not the
+    /// contact's phone: a contact merged into another, or whose phone an agent corrected, would send the answer to
+    /// someone else's number (probe round 19). Null when no text came in on the item.
+    /// </summary>
+    private Task<string?> TextReplyAddressAsync(Guid itemId, CancellationToken cancellationToken) =>
+        db.WorkItemMessages.AsNoTracking()
+            .Where(m => m.WorkItemId == itemId && m.Kind == MessageKind.Inbound && m.FromAddress != null && m.ExternalId != null && m.ExternalId.StartsWith("sms:"))
+            .OrderByDescending(m => m.CreatedAt).ThenByDescending(m => m.Id)
+            .Select(m => m.FromAddress).FirstOrDefaultAsync(cancellationToken);
 
     /// <summary>
     /// Whom a reply by mail to <paramref name="to"/> is copied to, as a reply-all: who wrote the customer's latest mail (the

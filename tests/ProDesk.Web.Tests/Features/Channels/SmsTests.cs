@@ -393,4 +393,50 @@ public sealed class SmsTests(ProDeskApp app) : PostgresTest(app)
         Assert.Contains("Sms:AccountSid", failed.LastError, StringComparison.Ordinal);
         Assert.Empty(_twilio.Requests);
     }
+
+    /// <summary>A contact reached by mail whose phone an agent set to <paramref name="phone"/>; returns its id.</summary>
+    private async Task<Guid> ContactWithPhoneAsync(HttpClient agent, string email, string phone)
+    {
+        var integration = await App.IntegrationClientAsync("acme");
+        var created = await integration.PostAsJsonAsync("/api/v1/tenants/acme/conversations", new { from = email, subject = "By mail", body = "Hello", externalId = email });
+        var itemId = JsonDocument.Parse(await created.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetGuid();
+        var contactId = (await ItemsAsync()).Single(i => i.Id == itemId).ContactId!.Value;
+        (await agent.PutAsJsonAsync($"/api/v1/tenants/acme/contacts/{contactId}", new { name = email, email, phone })).EnsureSuccessStatusCode();
+        return contactId;
+    }
+
+    [Theory]
+    [InlineData("+33699990000")]
+    [InlineData("whatsapp:+33699990000")]
+    public async Task A_reply_goes_to_the_number_that_texted_after_its_contact_was_merged_into_another(string from)
+    {
+        using var host = WithTwilio();
+        var agent = host.CreateClient().WithBearer((await App.PatAsync("agent1@prodesk.test")).Secret);
+        var abigaelle = await ContactWithPhoneAsync(agent, "abigaelle@example.fr", "+33608644130");
+        Assert.Equal(HttpStatusCode.OK, (await WebhookAsync(host, Sms(from: from, body: "Mon code ne marche pas"))).StatusCode);
+        var texted = (await ItemsAsync()).Single(i => i.Channel != "api");
+        // "The same person came in by mail and by phone": the texting contact is merged into the one that has a phone.
+        (await agent.PostAsJsonAsync($"/api/v1/tenants/acme/contacts/{abigaelle}/merge", new { from = texted.ContactId })).EnsureSuccessStatusCode();
+
+        (await agent.PostAsJsonAsync($"/api/v1/tenants/acme/work-items/{texted.Id}/replies", new { body = "Votre code est 4411." })).EnsureSuccessStatusCode();
+        await host.Services.GetRequiredService<OutboundDispatcher>().SendDueAsync(CancellationToken.None);
+
+        var request = Assert.Single(_twilio.Requests);
+        Assert.Equal(PhoneNumbers.ToTwilioAddress(texted.Channel, "+33699990000"), request.Form["To"]);
+    }
+
+    [Fact]
+    public async Task A_reply_goes_to_the_number_that_texted_after_an_agent_changed_the_contacts_phone()
+    {
+        using var host = WithTwilio();
+        var agent = host.CreateClient().WithBearer((await App.PatAsync("agent1@prodesk.test")).Secret);
+        Assert.Equal(HttpStatusCode.OK, (await WebhookAsync(host, Sms(from: "+33699990001", body: "Any news?"))).StatusCode);
+        var texted = Assert.Single(await ItemsAsync());
+        (await agent.PutAsJsonAsync($"/api/v1/tenants/acme/contacts/{texted.ContactId}", new { name = "Adhémar", phone = "+33600000001" })).EnsureSuccessStatusCode();
+
+        (await agent.PostAsJsonAsync($"/api/v1/tenants/acme/work-items/{texted.Id}/replies", new { body = "Tomorrow." })).EnsureSuccessStatusCode();
+        await host.Services.GetRequiredService<OutboundDispatcher>().SendDueAsync(CancellationToken.None);
+
+        Assert.Equal("+33699990001", Assert.Single(_twilio.Requests).Form["To"]);
+    }
 }
