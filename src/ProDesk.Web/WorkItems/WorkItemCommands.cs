@@ -46,7 +46,7 @@ public sealed class WorkItemCommands(ProDeskDbContext db, SlaEngine sla, OutboxR
         {
             var outbound = await delivery.AddAsync(item, reply!, ct);
             // A reply waits on the customer now, unless the item is already further along, or the reply cannot reach
-            // them (an address the desk cannot mail, or one a bounce suppressed): nobody waits on a reply never sent.
+            // them (an address the desk cannot mail, one a bounce suppressed, a text that cannot leave): nobody waits on a reply never sent.
             if (item.Status == WorkItemStatus.Open && !Undeliverable(outbound))
             {
                 Record(item, reply!.CreatedAt, agent, "status", item.Status.ToString(), WorkItemStatus.Pending.ToString());
@@ -199,8 +199,11 @@ public sealed class WorkItemCommands(ProDeskDbContext db, SlaEngine sla, OutboxR
         return new Result(Outcome.Done, item);
     }
 
-    /// <summary>Refused before it was sent: the customer's address is one the desk cannot mail, or a bounce suppressed it.</summary>
-    private static bool Undeliverable(OutboundMessage? outbound) => outbound is { State: OutboundState.Suppressed };
+    /// <summary>
+    /// Refused before it was sent: the customer's address is one the desk cannot mail, or a bounce suppressed it; a text
+    /// with no gateway, no number of the tenant's to send from, or a number that is not E.164.
+    /// </summary>
+    private static bool Undeliverable(OutboundMessage? outbound) => outbound is { State: OutboundState.Suppressed or OutboundState.Failed };
 
     private WorkItemMessage AddMessage(WorkItem item, MessageKind kind, string body, DateTime now, ClaimsPrincipal agent) =>
         db.WorkItemMessages.Add(new WorkItemMessage

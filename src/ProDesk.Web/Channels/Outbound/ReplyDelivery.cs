@@ -4,7 +4,9 @@ using Microsoft.Extensions.Options;
 using ProDesk.Data;
 using ProDesk.Data.Channels;
 using ProDesk.Data.WorkItems;
+using ProDesk.Domain.Channels.Sms;
 using ProDesk.Web.Channels.Email;
+using ProDesk.Web.Channels.Sms;
 using ProDesk.Web.Hosting;
 
 namespace ProDesk.Web.Channels.Outbound;
@@ -15,7 +17,7 @@ namespace ProDesk.Web.Channels.Outbound;
 /// WhatsApp go to the number that texted last, chat to the visitor who wrote last. API and web-form conversations are
 /// answered by mail, since their sender gave an address.
 /// </summary>
-public sealed class ReplyDelivery(ProDeskDbContext db, IOptions<SmtpOptions> smtp, TimeProvider clock)
+public sealed class ReplyDelivery(ProDeskDbContext db, IOptions<SmtpOptions> smtp, ISmsGateway sms, TimeProvider clock)
 {
     /// <summary>Message-IDs a reply's References names at most.</summary>
     private const int MaxReferences = 20;
@@ -98,6 +100,13 @@ public sealed class ReplyDelivery(ProDeskDbContext db, IOptions<SmtpOptions> smt
             }
         }
 
+        else if (channel is "sms" or "whatsapp" && await WhyNoTextAsync(to, cancellationToken) is { } why)
+        {
+            // As for mail: a text that cannot leave is known now, so it answers nobody and shows why (probe round 19).
+            outbound.State = OutboundState.Failed;
+            outbound.LastError = why;
+        }
+
         db.OutboundMessages.Add(outbound);
         return outbound;
     }
@@ -112,6 +121,23 @@ public sealed class ReplyDelivery(ProDeskDbContext db, IOptions<SmtpOptions> smt
             .Where(m => m.WorkItemId == itemId && m.Kind == MessageKind.Inbound && m.FromAddress != null && m.ExternalId != null && m.ExternalId.StartsWith("sms:"))
             .OrderByDescending(m => m.CreatedAt).ThenByDescending(m => m.Id)
             .Select(m => m.FromAddress).FirstOrDefaultAsync(cancellationToken);
+
+    /// <summary>Why a text to <paramref name="to"/> cannot be sent at all (what SmsSender would refuse for good); null when it can.</summary>
+    private async Task<string?> WhyNoTextAsync(string to, CancellationToken cancellationToken)
+    {
+        if (sms.Unavailable is { } why)
+        {
+            return why;
+        }
+
+        var from = await db.ChannelSettings.AsNoTracking().Select(c => c.SmsNumber).FirstOrDefaultAsync(cancellationToken);
+        if (string.IsNullOrWhiteSpace(from))
+        {
+            return SmsSender.NoNumberError;
+        }
+
+        return PhoneNumbers.IsE164(to) ? null : SmsSender.NotE164Error(to);
+    }
 
     /// <summary>
     /// Whom a reply by mail to <paramref name="to"/> is copied to, as a reply-all: who wrote the customer's latest mail (the

@@ -13,5 +13,8 @@ public sealed record SmsReceipt(string? Sid);
 /// </summary>
 public interface ISmsGateway
 {
+    /// <summary>Why nothing can be sent at all (no account configured), or null: a reply is refused at once, not queued to fail.</summary>
+    string? Unavailable { get; }
+
     Task<SmsReceipt> SendAsync(SmsRequest request, CancellationToken cancellationToken);
 }

@@ -1,6 +1,7 @@
 using ProDesk.Data.Channels;
 using ProDesk.Domain.Channels.Sms;
 using ProDesk.Web.Channels.Outbound;
+using ProDesk.Web.Hosting;
 
 namespace ProDesk.Web.Channels.Sms;
 
@@ -13,16 +14,20 @@ public sealed class SmsSender(ISmsGateway gateway) : IOutboundSender
 {
     public IReadOnlyCollection<string> Channels { get; } = ["sms", "whatsapp"];
 
+    public const string NoNumberError = "the tenant has no SMS number to send from";
+
+    public static string NotE164Error(string to) => $"'{ColumnText.Fit(to, 40)}' is not an international (E.164) phone number";
+
     public async Task SendAsync(OutboundMessage message, ChannelSettings settings, string tenantName, CancellationToken cancellationToken)
     {
         if (string.IsNullOrWhiteSpace(settings.SmsNumber))
         {
-            throw new PermanentSendFailureException("the tenant has no SMS number to send from");
+            throw new PermanentSendFailureException(NoNumberError);
         }
 
         if (!PhoneNumbers.IsE164(message.To))
         {
-            throw new PermanentSendFailureException($"'{message.To}' is not an international (E.164) phone number");
+            throw new PermanentSendFailureException(NotE164Error(message.To));
         }
 
         var from = PhoneNumbers.ToTwilioAddress(message.Channel, settings.SmsNumber.Trim());

@@ -23,12 +23,17 @@ public sealed partial class TwilioSmsGateway(IHttpClientFactory clients, IOption
 {
     public const string HttpClientName = "twilio";
 
+    public string? Unavailable =>
+        string.IsNullOrWhiteSpace(options.Value.AccountSid) || string.IsNullOrEmpty(options.Value.AuthToken)
+            ? "no SMS gateway is configured: set Sms:AccountSid and Sms:AuthToken"
+            : null;
+
     public async Task<SmsReceipt> SendAsync(SmsRequest request, CancellationToken cancellationToken)
     {
         var account = options.Value;
         if (string.IsNullOrWhiteSpace(account.AccountSid) || string.IsNullOrEmpty(account.AuthToken))
         {
-            throw new PermanentSendFailureException("no SMS gateway is configured: set Sms:AccountSid and Sms:AuthToken");
+            throw new PermanentSendFailureException(Unavailable!);
         }
 
         var url = new Uri($"{account.BaseUrl.AbsoluteUri.TrimEnd('/')}/2010-04-01/Accounts/{Uri.EscapeDataString(account.AccountSid)}/Messages.json");

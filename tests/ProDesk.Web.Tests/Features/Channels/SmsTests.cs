@@ -439,4 +439,33 @@ public sealed class SmsTests(ProDeskApp app) : PostgresTest(app)
 
         Assert.Equal("+33699990001", Assert.Single(_twilio.Requests).Form["To"]);
     }
+
+    [Theory]
+    [InlineData("no gateway", "+15551230004", "Sms:AccountSid")]
+    [InlineData("no number", "+15551230005", "no SMS number")]
+    [InlineData("not E.164", "ACME", "E.164")]
+    public async Task A_text_reply_that_cannot_be_sent_leaves_the_item_open_with_its_response_due_and_says_why(string why, string from, string reason)
+    {
+        using var host = WithTwilio(configured: why != "no gateway");
+        if (why == "no number")
+        {
+            await App.InTenantAsync("acme", db => db.ChannelSettings.ExecuteUpdateAsync(s => s.SetProperty(c => c.SmsNumber, (string?)null)));
+        }
+
+        Assert.Equal(HttpStatusCode.OK, (await WebhookAsync(host, Sms(from: from))).StatusCode);
+        var id = Assert.Single(await ItemsAsync()).Id;
+        var agent = host.CreateClient().WithBearer((await App.PatAsync("agent1@prodesk.test")).Secret);
+        (await agent.PostAsJsonAsync($"/api/v1/tenants/acme/work-items/{id}/replies", new { body = "On our way." })).EnsureSuccessStatusCode();
+        await host.Services.GetRequiredService<OutboundDispatcher>().SendDueAsync(CancellationToken.None);
+
+        var item = await agent.JsonAsync($"/api/v1/tenants/acme/work-items/{id}");
+        Assert.Equal("Open", item.GetProperty("item").GetProperty("status").GetString());
+        // Nobody was answered: the first response is still owed, and nothing waits on the customer.
+        Assert.True(item.GetProperty("sla").GetProperty("dueAt").TryGetProperty("firstResponse", out _));
+        Assert.Equal(JsonValueKind.Null, item.GetProperty("sla").GetProperty("pausedSince").ValueKind);
+        var reply = item.GetProperty("messages").EnumerateArray().Single(m => m.GetProperty("kind").GetString() == "Reply");
+        Assert.Equal("failed", reply.GetProperty("delivery").GetString());
+        Assert.Contains(reason, reply.GetProperty("deliveryError").GetString(), StringComparison.Ordinal);
+        Assert.Empty(_twilio.Requests);
+    }
 }
