@@ -4,6 +4,7 @@ using Microsoft.EntityFrameworkCore;
 using ProDesk.Data;
 using ProDesk.Data.Contacts;
 using ProDesk.Web.Hosting;
+using ProDesk.Web.Tenancy;
 using ProDesk.Web.WorkItems;
 
 namespace ProDesk.Web.Contacts;
@@ -45,7 +46,7 @@ public static class ContactsApi
     }
 
     private static async Task<Results<Ok<ContactPage>, ValidationProblem>> ListAsync(
-        string? q, string? cursor, int? limit, HttpRequest request, ProDeskDbContext db, CancellationToken cancellationToken)
+        string? q, string? cursor, int? limit, HttpRequest request, ProDeskDbContext db, ITenantContext tenants, CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>();
         var query = db.Contacts.AsNoTracking();
@@ -59,9 +60,11 @@ public static class ContactsApi
             // Lower on both sides works the same on PostgreSQL and SQLite (no ILIKE there); emails are stored lowercase,
             // phones normalised, so a typed "+33 1 23" finds "+33123...".
             var text = q.Trim().ToLowerInvariant();
+            // A whole national number ("06 12 34 56 78") finds its E.164 spelling too, as it is stored now.
             var phone = Domain.Contacts.PhoneNumber.Normalize(text) ?? text;
+            var complete = Domain.Contacts.PhoneNumber.Normalize(text, Domain.Contacts.PhoneRegion.OfTimeZone(tenants.Current?.TimeZone)) ?? phone;
 #pragma warning disable CA1862 // In SQL: the StringComparison overloads do not translate on both providers.
-            query = query.Where(c => c.Name.ToLower().Contains(text) || (c.Email != null && c.Email.Contains(text)) || (c.Phone != null && c.Phone.Contains(phone)));
+            query = query.Where(c => c.Name.ToLower().Contains(text) || (c.Email != null && c.Email.Contains(text)) || (c.Phone != null && (c.Phone.Contains(phone) || c.Phone == complete)));
 #pragma warning restore CA1862
         }
 

@@ -9,9 +9,10 @@ namespace ProDesk.Web.Contacts;
 /// <summary>
 /// Sets a contact's name, email, phone and company. Email and phone are identities: ingestion finds
 /// the contact by them, so each belongs to at most one contact of the tenant (409 otherwise; the
-/// two should be merged). Emails are kept lowercase and phones normalised, as ingestion keeps them.
+/// two should be merged). Emails are kept lowercase and phones normalised, as ingestion keeps them: a national number
+/// is completed to E.164 with the tenant's country (<see cref="PhoneRegion"/>), as SMS gateways send it.
 /// </summary>
-public sealed class UpdateContact(ProDeskDbContext db)
+public sealed class UpdateContact(ProDeskDbContext db, Tenancy.ITenantContext tenants)
 {
     [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
     public sealed record Request(string? Name = null, string? Email = null, string? Phone = null, string? Company = null);
@@ -50,7 +51,10 @@ public sealed class UpdateContact(ProDeskDbContext db)
             }
         }
 
-        var phone = PhoneNumber.Normalize(request.Phone);
+        var region = PhoneRegion.OfTimeZone(tenants.Current?.TimeZone);
+        var phone = PhoneNumber.Normalize(request.Phone, region);
+        // A contact saved before numbers were completed may hold the same number in its national spelling.
+        var national = PhoneNumber.NationalDigits(phone, region) ?? phone;
         if (!string.IsNullOrWhiteSpace(request.Phone) && phone is null)
         {
             errors["phone"] = [$"must be a phone number: an optional +, then 3 to {PhoneNumber.MaxDigits} digits (spaces, dots, dashes and parentheses are ignored)"];
@@ -80,7 +84,7 @@ public sealed class UpdateContact(ProDeskDbContext db)
 
         // Phones are not unique in the database (demo and imported data may repeat them); a new one is checked here.
         if (phone is not null && phone != contact.Phone
-            && await db.Contacts.Where(c => c.Phone == phone && c.Id != id).Select(c => (Guid?)c.Id).FirstOrDefaultAsync(cancellationToken) is { } byPhone)
+            && await db.Contacts.Where(c => (c.Phone == phone || c.Phone == national) && c.Id != id).Select(c => (Guid?)c.Id).FirstOrDefaultAsync(cancellationToken) is { } byPhone)
         {
             return new Result(Outcome.Taken, Field: "phone", OtherContactId: byPhone);
         }

@@ -40,4 +40,49 @@ public sealed class PhoneNumberTests
         Assert.Equal(expected, PhoneNumber.Normalize(input));
         Assert.Equal(expected.StartsWith('+') ? expected : null, ProDesk.Domain.Channels.Sms.PhoneNumbers.ToE164(input));
     }
+
+    [Theory]
+    [InlineData("06 12 34 56 78", "FR", "+33612345678")]
+    [InlineData("0462532773", "FR", "+33462532773")]
+    [InlineData("04.62.53.27.73", "FR", "+33462532773")]
+    [InlineData("+33 6 12 34 56 78", "FR", "+33612345678")]
+    [InlineData("0044 20 7946 0958", "FR", "+442079460958")]
+    [InlineData("(202) 456-1111", "US", "+12024561111")]
+    [InlineData("8123 4567", "SG", "+6581234567")]
+    public void Completes_a_national_number_with_the_tenants_country(string input, string region, string expected)
+    {
+        // As the SMS gateway sends the same person's number: "06 12 34 56 78" and +33612345678 are one contact.
+        Assert.Equal(expected, PhoneNumber.Normalize(input, region));
+    }
+
+    [Theory]
+    [InlineData("0612345678", null, "0612345678")]
+    [InlineData("3949", "FR", "3949")]
+    [InlineData("0612345678", "US", "0612345678")]
+    public void Keeps_a_national_number_as_typed_without_a_country_or_when_it_is_none_there(string input, string? region, string expected)
+    {
+        Assert.Equal(expected, PhoneNumber.Normalize(input, region));
+    }
+
+    [Theory]
+    [InlineData("+33612345678", "FR", "0612345678")]
+    [InlineData("+12024561111", "US", "2024561111")]
+    [InlineData("+33612345678", "US", null)]
+    [InlineData("+33612345678", null, null)]
+    [InlineData("ACME", "FR", null)]
+    public void The_national_spelling_of_a_number_is_that_of_the_tenants_country_only(string number, string? region, string? expected)
+    {
+        Assert.Equal(expected, PhoneNumber.NationalDigits(number, region));
+    }
+
+    [Theory]
+    [InlineData("Europe/Paris", "FR")]
+    [InlineData("America/New_York", "US")]
+    [InlineData("Asia/Singapore", "SG")]
+    [InlineData("Etc/UTC", null)]
+    [InlineData("Mars/Olympus", null)]
+    public void A_tenants_country_is_the_one_of_its_time_zone(string timeZone, string? expected)
+    {
+        Assert.Equal(expected, PhoneRegion.OfTimeZone(timeZone));
+    }
 }

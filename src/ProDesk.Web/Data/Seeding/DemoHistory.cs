@@ -14,8 +14,10 @@ public static class DemoHistory
     /// <summary>The demo's "today": history is dated before it, never from the clock.</summary>
     public static readonly DateTime Anchor = new(2026, 11, 1, 9, 0, 0, DateTimeKind.Utc);
 
-    public static IReadOnlyList<Contact> Contacts(Guid tenantId, string slug, string locale, int count)
+    /// <summary>The demo contacts; phones as the API stores them, national ones completed with the time zone's country.</summary>
+    public static IReadOnlyList<Contact> Contacts(Guid tenantId, string slug, string locale, int count, string? timeZone = null)
     {
+        var region = Domain.Contacts.PhoneRegion.OfTimeZone(timeZone);
         var used = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         var faker = new Faker<Contact>(locale)
             .UseSeed(StableSeed(slug, "contacts"))
@@ -23,7 +25,7 @@ public static class DemoHistory
             .RuleFor(c => c.TenantId, _ => tenantId)
             .RuleFor(c => c.Name, f => f.Name.FullName())
             .RuleFor(c => c.Company, f => f.Random.Bool(0.6f) ? f.Company.CompanyName() : null)
-            .RuleFor(c => c.Phone, f => f.Random.Bool(0.7f) ? Domain.Contacts.PhoneNumber.Normalize(f.Phone.PhoneNumber()) : null)
+            .RuleFor(c => c.Phone, f => f.Random.Bool(0.7f) ? Domain.Contacts.PhoneNumber.Normalize(f.Phone.PhoneNumber(), region) : null)
             .RuleFor(c => c.CreatedAt, f => Anchor - TimeSpan.FromMinutes(f.Random.Int(60, 60 * 24 * 365)))
             .RuleFor(c => c.Email, (f, c) =>
             {

@@ -205,7 +205,7 @@ public sealed partial class DemoSeeder(
 
             if (demoHistory)
             {
-                var generated = DemoHistory.Contacts(tenant.Id, t.Slug, t.Locale, t.DemoHistory.Contacts);
+                var generated = DemoHistory.Contacts(tenant.Id, t.Slug, t.Locale, t.DemoHistory.Contacts, t.TimeZone);
                 db.Contacts.AddRange(generated);
                 contacts = generated.Count;
             }

@@ -146,6 +146,37 @@ public sealed class ContactsApiTests(ProDeskApp app) : PostgresTest(app)
     }
 
     [Fact]
+    public async Task A_national_phone_is_stored_as_the_same_persons_texts_arrive_and_refused_when_another_contact_has_it()
+    {
+        // acme is in Europe/Paris: its national numbers are French.
+        var ada = await ContactOfAsync("acme", await ConversationAsync("acme", "ada@example.com", "Ada"));
+        var grace = await ContactOfAsync("acme", await ConversationAsync("acme", "grace@example.com", "Grace"));
+        var alan = await ContactOfAsync("acme", await ConversationAsync("acme", "alan@example.com", "Alan"));
+        await App.InTenantAsync("acme", db => db.Contacts.Where(c => c.Id == alan).ExecuteUpdateAsync(s => s.SetProperty(c => c.Phone, "0462532773")));
+        var agent = await StaffAsync();
+
+        var updated = await agent.PutAsJsonAsync($"/api/v1/tenants/acme/contacts/{ada}", new { name = "Ada", email = "ada@example.com", phone = "06 12 34 56 78" });
+        Assert.Equal(HttpStatusCode.OK, updated.StatusCode);
+        Assert.Equal("+33612345678", (await BodyAsync(updated)).GetProperty("contact").GetProperty("phone").GetString());
+
+        // The same number in another spelling is another contact's, also when that contact kept its national form.
+        var taken = await agent.PutAsJsonAsync($"/api/v1/tenants/acme/contacts/{grace}", new { name = "Grace", phone = "+33 6 12 34 56 78" });
+        Assert.Equal(HttpStatusCode.Conflict, taken.StatusCode);
+        Assert.Equal(("phone", ada), ((await BodyAsync(taken)).GetProperty("field").GetString(), (await BodyAsync(taken)).GetProperty("contactId").GetGuid()));
+        var takenNationally = await agent.PutAsJsonAsync($"/api/v1/tenants/acme/contacts/{grace}", new { name = "Grace", phone = "+33462532773" });
+        Assert.Equal(HttpStatusCode.Conflict, takenNationally.StatusCode);
+
+        // Searching by the number as people write it finds the contact.
+        var found = await agent.JsonAsync("/api/v1/tenants/acme/contacts?q=06%2012%2034%2056%2078");
+        Assert.Equal(["Ada"], found.GetProperty("items").EnumerateArray().Select(c => c.GetProperty("name").GetString()));
+
+        // The person's text finds that contact, and one saved in national form before finds its own: no duplicates.
+        Assert.Equal(ada, await ContactOfAsync("acme", await SmsAsync("acme", "+33612345678")));
+        Assert.Equal(alan, await ContactOfAsync("acme", await SmsAsync("acme", "+33462532773")));
+        Assert.Equal(3, await App.InTenantAsync("acme", db => db.Contacts.CountAsync()));
+    }
+
+    [Fact]
     public async Task Merging_moves_the_items_and_identities_to_the_target_and_deletes_the_source()
     {
         var byMail = await ConversationAsync("acme", "ada@example.com", "Ada Lovelace");
