@@ -289,6 +289,8 @@ public class ProDeskDbContext(DbContextOptions<ProDeskDbContext> options)
             e.Property(c => c.Name).HasMaxLength(200);
             e.Property(c => c.Email).HasMaxLength(320);
             e.Property(c => c.Phone).HasMaxLength(32);
+            // Two agents saving one contact from forms loaded before each other's edit: the second is told (probe round 19).
+            e.Property(c => c.Version).IsConcurrencyToken();
         });
 
         builder.Entity<WorkItem>(e =>

@@ -18,4 +18,7 @@ public sealed class Contact : ITenantOwned
     public string? Company { get; set; }
 
     public DateTime CreatedAt { get; set; }
+
+    /// <summary>Counts the edits of staff (updates, merges into it); an edit naming an older one is refused as stale.</summary>
+    public int Version { get; set; } = 1;
 }

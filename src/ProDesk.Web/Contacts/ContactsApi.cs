@@ -9,9 +9,9 @@ using ProDesk.Web.WorkItems;
 
 namespace ProDesk.Web.Contacts;
 
-public sealed record ContactView(Guid Id, string Name, string? Email, string? Phone, string? Company, DateTime CreatedAt)
+public sealed record ContactView(Guid Id, string Name, string? Email, string? Phone, string? Company, DateTime CreatedAt, int Version)
 {
-    public static ContactView From(Contact c) => new(c.Id, c.Name, c.Email, c.Phone, c.Company, c.CreatedAt);
+    public static ContactView From(Contact c) => new(c.Id, c.Name, c.Email, c.Phone, c.Company, c.CreatedAt, c.Version);
 }
 
 public sealed record ContactPage(IReadOnlyList<ContactView> Items, string? NextCursor);
@@ -33,7 +33,7 @@ public static class ContactsApi
             .WithSummary("Contacts by name, cursor-paginated; `q` searches name, email and phone.");
         contacts.MapGet("/{id:guid}", GetAsync).WithName("GetContact").WithSummary("One contact with its items, newest first.");
         contacts.MapPut("/{id:guid}", UpdateAsync).WithName("UpdateContact")
-            .WithSummary("Sets the contact's name, email, phone and company (the whole contact: an absent field is cleared); 409 when another contact has the email or phone.");
+            .WithSummary("Sets the contact's name, email, phone and company (the whole contact: an absent field is cleared); 409 when another contact has the email or phone. With the contact's `version` as loaded (or If-Match: the ETag of its GET), refused with 409 (412 for If-Match) and the contact as it is when it changed since.");
         contacts.MapPost("/{id:guid}/merge", MergeAsync).WithName("MergeContacts")
             .WithSummary("Merges the contact `from` into this one: its items move here, its email and phone too where this one has none, and it is deleted (audited).");
         return contacts;
@@ -85,16 +85,32 @@ public static class ContactsApi
         return TypedResults.Ok(new ContactPage([.. page.Take(size).Select(ContactView.From)], next));
     }
 
-    private static async Task<Results<Ok<ContactDetail>, NotFound>> GetAsync(Guid id, ProDeskDbContext db, CancellationToken cancellationToken) =>
-        await DetailAsync(db, id, cancellationToken) is { } detail ? TypedResults.Ok(detail) : TypedResults.NotFound();
+    private static async Task<Results<Ok<ContactDetail>, NotFound>> GetAsync(Guid id, HttpResponse response, ProDeskDbContext db, CancellationToken cancellationToken)
+    {
+        if (await DetailAsync(db, id, cancellationToken) is not { } detail)
+        {
+            return TypedResults.NotFound();
+        }
+
+        // The version as a strong ETag, for an update's If-Match.
+        VersionPrecondition.SetETag(response, detail.Contact.Version);
+        return TypedResults.Ok(detail);
+    }
 
     private static async Task<Results<Ok<ContactDetail>, NotFound, ValidationProblem, ProblemHttpResult>> UpdateAsync(
-        Guid id, UpdateContact.Request request, UpdateContact update, ProDeskDbContext db, CancellationToken cancellationToken)
+        Guid id, UpdateContact.Request request, HttpContext context, UpdateContact update, ProDeskDbContext db, CancellationToken cancellationToken)
     {
-        var result = await update.HandleAsync(id, request, cancellationToken);
+        if (VersionPrecondition.Read(context.Request, request.Version, out var basedOn) is { } bad)
+        {
+            return bad;
+        }
+
+        var result = await update.HandleAsync(id, request, basedOn.Version, cancellationToken);
         return result.Outcome switch
         {
-            UpdateContact.Outcome.Updated => await DetailAsync(db, id, cancellationToken) is { } detail ? TypedResults.Ok(detail) : TypedResults.NotFound(),
+            UpdateContact.Outcome.Updated => await DetailAsync(db, id, cancellationToken) is { } detail
+                ? Tagged(context.Response, detail) : TypedResults.NotFound(),
+            UpdateContact.Outcome.Stale when result.Current is { } current => StaleProblem(context.Response, ContactView.From(current), basedOn.StaleStatus),
             UpdateContact.Outcome.Invalid => TypedResults.ValidationProblem(result.Errors!),
             UpdateContact.Outcome.Taken => TakenProblem(result.Field!, result.OtherContactId),
             _ => TypedResults.NotFound(),
@@ -118,6 +134,26 @@ public static class ContactsApi
                 detail: "New items arrived for them meanwhile; nothing was merged. Try again."),
             _ => TypedResults.NotFound(),
         };
+    }
+
+    private static Ok<ContactDetail> Tagged(HttpResponse response, ContactDetail detail)
+    {
+        VersionPrecondition.SetETag(response, detail.Contact.Version);
+        return TypedResults.Ok(detail);
+    }
+
+    /// <summary>
+    /// The work items' stale answer for a contact: 409 (412 for If-Match) with <c>reason</c> "changed", the
+    /// <c>version</c> and the contact as it is now in <c>current</c>. Nothing was changed.
+    /// </summary>
+    private static ProblemHttpResult StaleProblem(HttpResponse response, ContactView current, int status)
+    {
+        VersionPrecondition.SetETag(response, current.Version);
+        return TypedResults.Problem(
+            statusCode: status,
+            title: "The contact changed since it was loaded",
+            detail: $"Nothing was changed: it is now at version {current.Version}. Load it again and make the change on what it holds now.",
+            extensions: new Dictionary<string, object?> { ["reason"] = "changed", ["version"] = current.Version, ["current"] = current });
     }
 
     /// <summary>409 naming the field and the contact that has it, so the caller can merge the two instead.</summary>

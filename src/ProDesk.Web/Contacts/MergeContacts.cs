@@ -97,6 +97,8 @@ public sealed class MergeContacts(ProDeskDbContext db, AuditLog audit, OutboxRel
         Take(email, target.Email, v => target.Email = v, "email", moved, dropped);
         Take(phone, target.Phone, v => target.Phone = v, "phone", moved, dropped);
         Take(company, target.Company, v => target.Company = v, "company", moved, dropped);
+        // A form loaded before the merge no longer shows this contact (its items, perhaps its email): a save from it is stale.
+        target.Version++;
         await db.SaveChangesAsync(cancellationToken);
 
         var details = $"from contact {source.Id}; {items.Count} item(s) moved"

@@ -1,6 +1,7 @@
 using System.Text.Json.Serialization;
 using Microsoft.EntityFrameworkCore;
 using ProDesk.Data;
+using ProDesk.Data.Contacts;
 using ProDesk.Domain.Channels.Email;
 using ProDesk.Domain.Contacts;
 
@@ -15,7 +16,7 @@ namespace ProDesk.Web.Contacts;
 public sealed class UpdateContact(ProDeskDbContext db, Tenancy.ITenantContext tenants)
 {
     [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
-    public sealed record Request(string? Name = null, string? Email = null, string? Phone = null, string? Company = null);
+    public sealed record Request(string? Name = null, string? Email = null, string? Phone = null, string? Company = null, int? Version = null);
 
     public enum Outcome
     {
@@ -23,11 +24,37 @@ public sealed class UpdateContact(ProDeskDbContext db, Tenancy.ITenantContext te
         NotFound,
         Invalid,
         Taken,
+        /// <summary>The contact is no longer at the version the caller loaded: nothing was changed.</summary>
+        Stale,
     }
 
-    public sealed record Result(Outcome Outcome, Dictionary<string, string[]>? Errors = null, string? Field = null, Guid? OtherContactId = null);
+    public sealed record Result(Outcome Outcome, Dictionary<string, string[]>? Errors = null, string? Field = null, Guid? OtherContactId = null, Contact? Current = null);
 
-    public async Task<Result> HandleAsync(Guid id, Request request, CancellationToken cancellationToken)
+    /// <summary>
+    /// A PUT replaces the whole contact, so a form loaded before a colleague's edit would undo it: with
+    /// <paramref name="basedOnVersion"/> (the version the caller loaded) such a save is refused as stale. Without one, the
+    /// last save wins, as before versions were asked for; a save racing another is then made again on the newer row.
+    /// </summary>
+    public async Task<Result> HandleAsync(Guid id, Request request, int? basedOnVersion, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await TryAsync(id, request, basedOnVersion, cancellationToken);
+            }
+            catch (DbUpdateConcurrencyException) when (basedOnVersion is not null || attempt < 3)
+            {
+                db.ChangeTracker.Clear();
+                if (basedOnVersion is not null)
+                {
+                    return new Result(Outcome.Stale, Current: await db.Contacts.AsNoTracking().FirstOrDefaultAsync(c => c.Id == id, cancellationToken));
+                }
+            }
+        }
+    }
+
+    private async Task<Result> TryAsync(Guid id, Request request, int? basedOnVersion, CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>();
         // As every channel stores a name: one line, no control or bidi characters (a \u202E turned the list around).
@@ -77,6 +104,11 @@ public sealed class UpdateContact(ProDeskDbContext db, Tenancy.ITenantContext te
             return new Result(Outcome.Invalid, errors);
         }
 
+        if (basedOnVersion is { } seen && seen != contact.Version)
+        {
+            return new Result(Outcome.Stale, Current: contact);
+        }
+
         if (email is not null && await db.Contacts.Where(c => c.Email == email && c.Id != id).Select(c => (Guid?)c.Id).FirstOrDefaultAsync(cancellationToken) is { } byEmail)
         {
             return new Result(Outcome.Taken, Field: "email", OtherContactId: byEmail);
@@ -93,11 +125,12 @@ public sealed class UpdateContact(ProDeskDbContext db, Tenancy.ITenantContext te
         contact.Email = email;
         contact.Phone = phone;
         contact.Company = company;
+        contact.Version++;
         try
         {
             await db.SaveChangesAsync(cancellationToken);
         }
-        catch (DbUpdateException)
+        catch (DbUpdateException e) when (e is not DbUpdateConcurrencyException)
         {
             // The unique email index: another contact took the address since the check.
             db.ChangeTracker.Clear();

@@ -29,7 +29,7 @@ public static class Attachments
     public static void MapAttachments(this RouteGroupBuilder tenant)
     {
         tenant.MapPost("/work-items/{id:guid}/attachments", UploadAsync).RequireAuthorization(WorkItemsApi.WritersPolicy).DisableAntiforgery()
-            .WithName("UploadAttachment").WithSummary("Attaches one file (multipart field `file`), size-limited.");
+            .WithName("UploadAttachment").WithSummary("Attaches one file (multipart field `file`), size-limited. With If-Match (the ETag of the item's GET), refused with 412 and the new state when the item changed since.");
         // HEAD and Range too: a browser or client resumes a large download where it broke off.
         tenant.MapMethods("/work-items/{id:guid}/attachments/{attachmentId:guid}", [HttpMethods.Get, HttpMethods.Head], DownloadAsync)
             .WithName("DownloadAttachment").WithSummary("The file, always as a download (Range requests resume it).");
@@ -48,6 +48,17 @@ public static class Attachments
         if (item.Status == WorkItemStatus.Closed)
         {
             return WorkItemsApi.IsClosed(item.Summary(await WorkItemsApi.QueueKeyAsync(db, item.QueueId, cancellationToken)));
+        }
+
+        // A multipart body has no `version`: If-Match (the ETag of the item's GET) is the way to name one.
+        if (VersionPrecondition.Read(request, null, out var basedOn) is { } badVersion)
+        {
+            return badVersion;
+        }
+
+        if (basedOn.Version is { } seen && seen != item.Version)
+        {
+            return WorkItemsApi.Stale(item.Summary(await WorkItemsApi.QueueKeyAsync(db, item.QueueId, cancellationToken)), basedOn.StaleStatus);
         }
 
         var max = configuration.GetValue("Attachments:MaxBytes", 25L * 1024 * 1024);
@@ -110,10 +121,12 @@ public static class Attachments
         try
         {
             // The file is whole on disk: the row follows even if the uploader has gone meanwhile.
-            if (!await RecordAsync(db, item, attachment, user, CancellationToken.None))
+            if (!await RecordAsync(db, item, attachment, basedOn.Version, user, CancellationToken.None))
             {
                 DeleteBlobs(paths, item.TenantId, [attachment.Id]);
-                return WorkItemsApi.IsClosed(item.Summary(await WorkItemsApi.QueueKeyAsync(db, item.QueueId, cancellationToken)) with { Status = WorkItemStatus.Closed.ToString() });
+                var now = await db.WorkItems.AsNoTracking().FirstAsync(w => w.Id == item.Id, cancellationToken);
+                var summary = now.Summary(await WorkItemsApi.QueueKeyAsync(db, item.QueueId, cancellationToken));
+                return now.Status == WorkItemStatus.Closed ? WorkItemsApi.IsClosed(summary) : WorkItemsApi.Stale(summary, basedOn.StaleStatus);
             }
         }
         catch
@@ -129,14 +142,14 @@ public static class Attachments
     /// <summary>
     /// The file's row, a trail entry and a new version of the item in one transaction, so an agent who loaded the item
     /// before the file came is asked to look again before replying (the stale-reply guard), and consoles hear of it.
-    /// False when the item was closed meanwhile.
+    /// False when the item was closed meanwhile, or is no longer at <paramref name="basedOnVersion"/> when one is named.
     /// </summary>
-    private static async Task<bool> RecordAsync(ProDeskDbContext db, WorkItem item, WorkItemAttachment attachment, ClaimsPrincipal user, CancellationToken cancellationToken)
+    private static async Task<bool> RecordAsync(ProDeskDbContext db, WorkItem item, WorkItemAttachment attachment, int? basedOnVersion, ClaimsPrincipal user, CancellationToken cancellationToken)
     {
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var now = attachment.CreatedAt;
-        // Counted up in the database: an upload never loses to a colleague's change made meanwhile.
-        if (await db.WorkItems.Where(w => w.Id == item.Id && w.Status != WorkItemStatus.Closed)
+        // Counted up in the database: an upload that names no version never loses to a colleague's change made meanwhile.
+        if (await db.WorkItems.Where(w => w.Id == item.Id && w.Status != WorkItemStatus.Closed && (basedOnVersion == null || w.Version == basedOnVersion))
                 .ExecuteUpdateAsync(s => s.SetProperty(w => w.Version, w => w.Version + 1).SetProperty(w => w.UpdatedAt, now), cancellationToken) == 0)
         {
             return false;

@@ -4,6 +4,7 @@ using Microsoft.EntityFrameworkCore;
 using ProDesk.Data;
 using ProDesk.Data.WorkItems;
 using ProDesk.Domain.WorkItems;
+using ProDesk.Web.Hosting;
 using ProDesk.Web.Identity;
 using ProDesk.Web.Realtime;
 using ProDesk.Web.Sla;
@@ -30,7 +31,7 @@ public sealed class MergeConversations(ProDeskDbContext db, SlaEngine sla, Outbo
 
     public const string MergedFromField = "merged-from";
 
-    public sealed record MergeRequest(string? From);
+    public sealed record MergeRequest(string? From, int? Version = null);
 
     public enum Outcome
     {
@@ -39,6 +40,8 @@ public sealed class MergeConversations(ProDeskDbContext db, SlaEngine sla, Outbo
         Invalid,
         /// <summary>Others kept saving one of the two on every attempt: nothing was merged, and the same request may be sent again.</summary>
         Busy,
+        /// <summary>The target is no longer at the version the caller named: nothing was merged.</summary>
+        Stale,
     }
 
     /// <summary>Tries a merge this many times when one of the two items was saved by someone else meanwhile.</summary>
@@ -71,14 +74,25 @@ public sealed class MergeConversations(ProDeskDbContext db, SlaEngine sla, Outbo
     }
 
     /// <summary>
-    /// A merge names no version the agent loaded: when either item changed meanwhile it is tried again on both as they are
-    /// now (and refused if that makes it invalid, e.g. the source was closed), as the other changes without a version are.
+    /// A merge that names no version of the target the agent loaded: when either item changed meanwhile it is tried again
+    /// on both as they are now (and refused if that makes it invalid, e.g. the source was closed), as the other changes
+    /// without a version are. With <paramref name="basedOnVersion"/>, a target that moved on is stale: nothing is merged.
     /// </summary>
-    public async Task<Result> HandleAsync(Guid targetId, Guid sourceId, ClaimsPrincipal agent, CancellationToken cancellationToken)
+    public async Task<Result> HandleAsync(Guid targetId, Guid sourceId, int? basedOnVersion, ClaimsPrincipal agent, CancellationToken cancellationToken)
     {
         for (var attempt = 1; ; attempt++)
         {
-            var result = await TryOnceAsync(targetId, sourceId, agent, cancellationToken);
+            var result = await TryOnceAsync(targetId, sourceId, basedOnVersion, agent, cancellationToken);
+            if (result.Outcome == Outcome.Busy && basedOnVersion is not null)
+            {
+                // Lost a race: if it was the target that moved on, the caller's version is stale now.
+                var target = await db.WorkItems.AsNoTracking().FirstAsync(w => w.Id == targetId, cancellationToken);
+                if (target.Version != basedOnVersion)
+                {
+                    return new Result(Outcome.Stale, target);
+                }
+            }
+
             if (result.Outcome != Outcome.Busy || attempt == Attempts)
             {
                 return result;
@@ -88,7 +102,7 @@ public sealed class MergeConversations(ProDeskDbContext db, SlaEngine sla, Outbo
         }
     }
 
-    private async Task<Result> TryOnceAsync(Guid targetId, Guid sourceId, ClaimsPrincipal agent, CancellationToken cancellationToken)
+    private async Task<Result> TryOnceAsync(Guid targetId, Guid sourceId, int? basedOnVersion, ClaimsPrincipal agent, CancellationToken cancellationToken)
     {
         // Both through the tenant filter: another tenant's item is not found, whichever side it is on.
         var target = await db.WorkItems.FirstOrDefaultAsync(w => w.Id == targetId, cancellationToken);
@@ -96,6 +110,11 @@ public sealed class MergeConversations(ProDeskDbContext db, SlaEngine sla, Outbo
         if (target is null || source is null)
         {
             return new Result(Outcome.NotFound);
+        }
+
+        if (basedOnVersion is { } seen && seen != target.Version)
+        {
+            return new Result(Outcome.Stale, target);
         }
 
         var refusal = (target, source) switch
@@ -182,21 +201,32 @@ public static class MergeConversationsApi
     public static void MapMergeConversations(this RouteGroupBuilder tenant) =>
         tenant.MapPost("/work-items/{id:guid}/merge", MergeAsync).RequireAuthorization(WorkItemsApi.StaffPolicy)
             .WithName("MergeConversations")
-            .WithSummary("Merges the conversation `from` into this one: its messages and attachments move here with their times, and it is closed with a note.");
+            .WithSummary("Merges the conversation `from` into this one: its messages and attachments move here with their times, and it is closed with a note." + WorkItemsApi.StaleSummary);
 
     private static async Task<Results<Ok<WorkItemSummary>, NotFound, ValidationProblem, ProblemHttpResult>> MergeAsync(
-        Guid id, MergeConversations.MergeRequest request, MergeConversations merge, ProDeskDbContext db, ClaimsPrincipal user, CancellationToken cancellationToken)
+        Guid id, MergeConversations.MergeRequest request, HttpContext context, MergeConversations merge, ProDeskDbContext db, ClaimsPrincipal user, CancellationToken cancellationToken)
     {
         if (!Guid.TryParse(request.From, out var from))
         {
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["from"] = ["is required: the id of the conversation to merge into this one"] });
         }
 
-        var result = await merge.HandleAsync(id, from, user, cancellationToken);
+        if (VersionPrecondition.Read(context.Request, request.Version, out var basedOn) is { } bad)
+        {
+            return bad;
+        }
+
+        var result = await merge.HandleAsync(id, from, basedOn.Version, user, cancellationToken);
         var queue = result.Item is { } item ? await db.Queues.Where(q => q.Id == item.QueueId).Select(q => q.Key).FirstOrDefaultAsync(cancellationToken) ?? "" : "";
+        if (result.Item is { } answered && result.Outcome is MergeConversations.Outcome.Merged or MergeConversations.Outcome.Stale)
+        {
+            VersionPrecondition.SetETag(context.Response, answered.Version);
+        }
+
         return result.Outcome switch
         {
             MergeConversations.Outcome.Merged => TypedResults.Ok(result.Item!.Summary(queue)),
+            MergeConversations.Outcome.Stale => WorkItemsApi.Stale(result.Item!.Summary(queue), basedOn.StaleStatus),
             MergeConversations.Outcome.Busy => WorkItemsApi.Busy(result.Item!.Summary(queue)),
             MergeConversations.Outcome.Invalid => TypedResults.ValidationProblem(new Dictionary<string, string[]> { [result.Field!] = [result.Error!] }),
             _ => TypedResults.NotFound(),

@@ -57,16 +57,19 @@ public sealed class WorkItemCommands(ProDeskDbContext db, SlaEngine sla, OutboxR
         });
     }
 
-    public Task<Result> NoteAsync(Guid id, string body, ClaimsPrincipal agent, CancellationToken cancellationToken) =>
-        ChangeAsync(id, null, true, agent, (item, now, _) =>
+    // The changes below take the version the caller loaded, when it names one: a change made on a version that is no
+    // longer the item's is refused as stale, changing nothing (a colleague's tags, or the customer's new message under
+    // a Solved). Without one they apply to the item as it is now, as before (probe round 19).
+    public Task<Result> NoteAsync(Guid id, string body, int? basedOnVersion, ClaimsPrincipal agent, CancellationToken cancellationToken) =>
+        ChangeAsync(id, basedOnVersion, false, agent, (item, now, _) =>
         {
             AddMessage(item, MessageKind.Note, body, now, agent);
             return null;
         }, "WorkItemNoted", cancellationToken);
 
-    public Task<Result> StatusAsync(Guid id, WorkItemStatus status, ClaimsPrincipal agent, CancellationToken cancellationToken) =>
+    public Task<Result> StatusAsync(Guid id, WorkItemStatus status, int? basedOnVersion, ClaimsPrincipal agent, CancellationToken cancellationToken) =>
         // The status machine answers a move out of Closed itself, naming the moves there are.
-        ChangeAsync(id, null, true, agent, (item, now, actor) =>
+        ChangeAsync(id, basedOnVersion, false, agent, (item, now, actor) =>
         {
             // The status it has: done, as setting the tags it has is (a client retrying after a timeout is not wrong).
             if (item.Status == status)
@@ -87,8 +90,8 @@ public sealed class WorkItemCommands(ProDeskDbContext db, SlaEngine sla, OutboxR
         status == WorkItemStatus.Solved ? csat.AddAsync : null, evenWhenClosed: true);
 
     /// <summary>Sets fields by <paramref name="merge"/>, which is given the item's fields as each attempt finds them.</summary>
-    public Task<Result> FieldsAsync(Guid id, Func<string, string> merge, ClaimsPrincipal agent, CancellationToken cancellationToken) =>
-        ChangeAsync(id, null, true, agent, (item, now, actor) =>
+    public Task<Result> FieldsAsync(Guid id, Func<string, string> merge, int? basedOnVersion, ClaimsPrincipal agent, CancellationToken cancellationToken) =>
+        ChangeAsync(id, basedOnVersion, false, agent, (item, now, actor) =>
         {
             var fieldsJson = merge(item.CustomFieldsJson);
             if (item.CustomFieldsJson == fieldsJson)
@@ -101,8 +104,8 @@ public sealed class WorkItemCommands(ProDeskDbContext db, SlaEngine sla, OutboxR
             return null;
         }, "WorkItemUpdated", cancellationToken);
 
-    public Task<Result> TagsAsync(Guid id, IReadOnlyList<string> tags, ClaimsPrincipal agent, CancellationToken cancellationToken) =>
-        ChangeAsync(id, null, true, agent, (item, now, actor) =>
+    public Task<Result> TagsAsync(Guid id, IReadOnlyList<string> tags, int? basedOnVersion, ClaimsPrincipal agent, CancellationToken cancellationToken) =>
+        ChangeAsync(id, basedOnVersion, false, agent, (item, now, actor) =>
         {
             if (item.Tags.SequenceEqual(tags, StringComparer.Ordinal))
             {
@@ -121,9 +124,9 @@ public sealed class WorkItemCommands(ProDeskDbContext db, SlaEngine sla, OutboxR
     private const int Attempts = 10;
 
     /// <summary>
-    /// Applies <paramref name="change"/> to the item as it is now. A change that names no loaded version (notes, tags,
-    /// status, a forced reply) is not stale when someone else saved the item first: it is applied again on the newer
-    /// item, so ten agents noting at once keep ten notes. Only a reply made on a version it names can be stale.
+    /// Applies <paramref name="change"/> to the item as it is now. A change that names no loaded version (or a forced
+    /// reply) is not stale when someone else saved the item first: it is applied again on the newer item, so ten agents
+    /// noting at once keep ten notes. Only a change made on a version it names can be stale.
     /// </summary>
     private async Task<Result> ChangeAsync(
         Guid id, int? basedOnVersion, bool force, ClaimsPrincipal agent,

@@ -24,16 +24,21 @@ public static partial class WorkItemsApi
     /// <param name="ConversationId">Optional: the conversation (work item id, as a create answered it) this message continues.</param>
     public sealed record CreateConversation(string? From, string? Subject, string? Body, string? ExternalId, string? Name = null, Guid? ConversationId = null);
 
+    // Every change takes the optional `version` the caller loaded (or If-Match with the GET's ETag): a stale one is
+    // refused, changing nothing. Without either, the change applies to the item as it is now.
     public sealed record ReplyRequest(string? Body, int? Version = null, bool Force = false);
 
-    public sealed record NoteRequest(string? Body);
+    public sealed record NoteRequest(string? Body, int? Version = null);
 
-    public sealed record StatusRequest(string? Status);
+    public sealed record StatusRequest(string? Status, int? Version = null);
 
     [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
-    public sealed record TagsRequest(IReadOnlyList<string>? Tags);
+    public sealed record TagsRequest(IReadOnlyList<string>? Tags, int? Version = null);
 
-    public sealed record FieldsRequest(Dictionary<string, System.Text.Json.JsonElement>? Fields);
+    public sealed record FieldsRequest(Dictionary<string, System.Text.Json.JsonElement>? Fields, int? Version = null);
+
+    /// <summary>What every item-changing route's summary says of the optional version.</summary>
+    internal const string StaleSummary = " With the item's `version` as loaded (or If-Match: the ETag of its GET), refused with 409 (412 for If-Match) and the new state when the item changed since; without, applied to the item as it is.";
 
     public const string StaffPolicy = "staff";
     public const string WritersPolicy = "work-writers";
@@ -46,11 +51,11 @@ public static partial class WorkItemsApi
         tenant.MapGet("/work-items", ListAsync).WithName("ListWorkItems").WithSummary("Work items, newest first, cursor-paginated.");
         tenant.MapGet("/work-items/{id:guid}", GetAsync).WithName("GetWorkItem").WithSummary("One item with its messages, SLA block and the customer's satisfaction rating (`csat`, null when none).");
         tenant.MapPost("/work-items/{id:guid}/replies", ReplyAsync).RequireAuthorization(StaffPolicy)
-            .WithName("ReplyToWorkItem").WithSummary("An agent's public reply; 409 with the new state when the item changed since `version`.");
-        tenant.MapPost("/work-items/{id:guid}/notes", NoteAsync).RequireAuthorization(StaffPolicy).WithName("AddNote").WithSummary("An internal note.");
-        tenant.MapPost("/work-items/{id:guid}/status", StatusAsync).RequireAuthorization(StaffPolicy).WithName("ChangeStatus").WithSummary("Moves the item to another status.");
-        tenant.MapPut("/work-items/{id:guid}/fields", FieldsAsync).RequireAuthorization(StaffPolicy).WithName("SetCustomFields").WithSummary("Sets the tenant's custom fields on the item (null removes one).");
-        tenant.MapPut("/work-items/{id:guid}/tags", TagsAsync).RequireAuthorization(StaffPolicy).WithName("SetTags").WithSummary("Replaces the item's tags.");
+            .WithName("ReplyToWorkItem").WithSummary("An agent's public reply; 409 with the new state when the item changed since `version` (412 since If-Match), unless `force`.");
+        tenant.MapPost("/work-items/{id:guid}/notes", NoteAsync).RequireAuthorization(StaffPolicy).WithName("AddNote").WithSummary("An internal note." + StaleSummary);
+        tenant.MapPost("/work-items/{id:guid}/status", StatusAsync).RequireAuthorization(StaffPolicy).WithName("ChangeStatus").WithSummary("Moves the item to another status." + StaleSummary);
+        tenant.MapPut("/work-items/{id:guid}/fields", FieldsAsync).RequireAuthorization(StaffPolicy).WithName("SetCustomFields").WithSummary("Sets the tenant's custom fields on the item (null removes one)." + StaleSummary);
+        tenant.MapPut("/work-items/{id:guid}/tags", TagsAsync).RequireAuthorization(StaffPolicy).WithName("SetTags").WithSummary("Replaces the item's tags." + StaleSummary);
         tenant.MapAttachments();
         tenant.MapMergeConversations();
 
@@ -194,7 +199,7 @@ public static partial class WorkItemsApi
 
     private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 
-    private static async Task<Results<Ok<WorkItemDetail>, NotFound>> GetAsync(Guid id, ProDeskDbContext db, SlaEngine sla, ClaimsPrincipal user, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<WorkItemDetail>, NotFound>> GetAsync(Guid id, HttpResponse response, ProDeskDbContext db, SlaEngine sla, ClaimsPrincipal user, CancellationToken cancellationToken)
     {
         // Internal notes are the provider's: the client company's people and systems see the conversation without them.
         var seesNotes = Roles.Staff.Any(user.IsInRole);
@@ -216,6 +221,8 @@ public static partial class WorkItemsApi
         var changes = await ReadableAsync(db, await db.WorkItemChanges.AsNoTracking().Where(c => c.WorkItemId == id).OrderBy(c => c.Id)
             .Select(c => new ChangeView(c.At, c.ActorName, c.Field, c.From, c.To)).ToListAsync(cancellationToken), cancellationToken);
         var attachments = await db.WorkItemAttachments.AsNoTracking().Where(a => a.WorkItemId == id).OrderBy(a => a.CreatedAt).ThenBy(a => a.Id).Select(a => Attachments.View(a)).ToListAsync(cancellationToken);
+        // The version as a strong ETag: what a change's If-Match names to be refused when the item moved on meanwhile.
+        VersionPrecondition.SetETag(response, item.Version);
         return TypedResults.Ok(new WorkItemDetail(item.Summary(queueKey), messages, attachments, System.Text.Json.JsonDocument.Parse(item.CustomFieldsJson).RootElement.Clone(), changes, await SlaViewAsync(item, sla, cancellationToken),
             await ProDesk.Web.Csat.CsatApi.OfItemAsync(db, id, cancellationToken)));
     }
@@ -288,46 +295,56 @@ public static partial class WorkItemsApi
     }
 
     private static async Task<Results<Ok<WorkItemSummary>, NotFound, ValidationProblem, ProblemHttpResult>> ReplyAsync(
-        Guid id, ReplyRequest request, WorkItemCommands commands, ProDeskDbContext db, ClaimsPrincipal user, CancellationToken cancellationToken)
+        Guid id, ReplyRequest request, HttpContext context, WorkItemCommands commands, ProDeskDbContext db, ClaimsPrincipal user, CancellationToken cancellationToken)
     {
         if (AgentText(request.Body, out var body) is { } problem)
         {
             return problem;
         }
 
-        if (request.Version is < 1)
+        if (VersionPrecondition.Read(context.Request, request.Version, out var basedOn) is { } bad)
         {
-            // Items start at version 1: no agent loaded this one, and a 409 "changed since" would send them looking.
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["version"] = ["must be the item's version as loaded (1 or more)"] });
+            return bad;
         }
 
-        return await AnswerAsync(await commands.ReplyAsync(id, body, request.Version, request.Force, user, cancellationToken), db, cancellationToken);
+        return await AnswerAsync(await commands.ReplyAsync(id, body, basedOn.Version, request.Force, user, cancellationToken), basedOn, context.Response, db, cancellationToken,
+            "Load it again, or send with \"force\": true to go ahead.");
     }
 
     private static async Task<Results<Ok<WorkItemSummary>, NotFound, ValidationProblem, ProblemHttpResult>> NoteAsync(
-        Guid id, NoteRequest request, WorkItemCommands commands, ProDeskDbContext db, ClaimsPrincipal user, CancellationToken cancellationToken)
+        Guid id, NoteRequest request, HttpContext context, WorkItemCommands commands, ProDeskDbContext db, ClaimsPrincipal user, CancellationToken cancellationToken)
     {
         if (AgentText(request.Body, out var body) is { } problem)
         {
             return problem;
         }
 
-        return await AnswerAsync(await commands.NoteAsync(id, body, user, cancellationToken), db, cancellationToken);
+        if (VersionPrecondition.Read(context.Request, request.Version, out var basedOn) is { } bad)
+        {
+            return bad;
+        }
+
+        return await AnswerAsync(await commands.NoteAsync(id, body, basedOn.Version, user, cancellationToken), basedOn, context.Response, db, cancellationToken);
     }
 
     private static async Task<Results<Ok<WorkItemSummary>, NotFound, ValidationProblem, ProblemHttpResult>> StatusAsync(
-        Guid id, StatusRequest request, WorkItemCommands commands, ProDeskDbContext db, ClaimsPrincipal user, CancellationToken cancellationToken)
+        Guid id, StatusRequest request, HttpContext context, WorkItemCommands commands, ProDeskDbContext db, ClaimsPrincipal user, CancellationToken cancellationToken)
     {
         if (!EnumNames.TryParse<WorkItemStatus>(request.Status, ignoreCase: true, out var status))
         {
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["status"] = [$"must be one of {string.Join(", ", Enum.GetNames<WorkItemStatus>())}"] });
         }
 
-        return await AnswerAsync(await commands.StatusAsync(id, status, user, cancellationToken), db, cancellationToken);
+        if (VersionPrecondition.Read(context.Request, request.Version, out var basedOn) is { } bad)
+        {
+            return bad;
+        }
+
+        return await AnswerAsync(await commands.StatusAsync(id, status, basedOn.Version, user, cancellationToken), basedOn, context.Response, db, cancellationToken);
     }
 
     private static async Task<Results<Ok<WorkItemSummary>, NotFound, ValidationProblem, ProblemHttpResult>> TagsAsync(
-        Guid id, TagsRequest request, WorkItemCommands commands, ProDeskDbContext db, ClaimsPrincipal user, CancellationToken cancellationToken)
+        Guid id, TagsRequest request, HttpContext context, WorkItemCommands commands, ProDeskDbContext db, ClaimsPrincipal user, CancellationToken cancellationToken)
     {
         if (request.Tags is null)
         {
@@ -351,11 +368,16 @@ public static partial class WorkItemsApi
             });
         }
 
-        return await AnswerAsync(await commands.TagsAsync(id, tags, user, cancellationToken), db, cancellationToken);
+        if (VersionPrecondition.Read(context.Request, request.Version, out var basedOn) is { } badVersion)
+        {
+            return badVersion;
+        }
+
+        return await AnswerAsync(await commands.TagsAsync(id, tags, basedOn.Version, user, cancellationToken), basedOn, context.Response, db, cancellationToken);
     }
 
     private static async Task<Results<Ok<WorkItemSummary>, NotFound, ValidationProblem, ProblemHttpResult>> FieldsAsync(
-        Guid id, FieldsRequest request, WorkItemCommands commands, ProDeskDbContext db, ITenantContext tenantContext, ClaimsPrincipal user, CancellationToken cancellationToken)
+        Guid id, FieldsRequest request, HttpContext context, WorkItemCommands commands, ProDeskDbContext db, ITenantContext tenantContext, ClaimsPrincipal user, CancellationToken cancellationToken)
     {
         var current = await db.WorkItems.AsNoTracking().Where(w => w.Id == id).Select(w => w.CustomFieldsJson).FirstOrDefaultAsync(cancellationToken);
         if (current is null || tenantContext.Current is not { } tenant)
@@ -373,9 +395,17 @@ public static partial class WorkItemsApi
         // setting different fields at once both keep theirs (a merge into this first read would drop the other's).
         var fields = request.Fields;
         var (json, errors) = CustomFields.Apply(tenant, current, fields);
-        return json is null
-            ? TypedResults.ValidationProblem(errors)
-            : await AnswerAsync(await commands.FieldsAsync(id, now => CustomFields.Apply(tenant, now, fields).Json ?? now, user, cancellationToken), db, cancellationToken);
+        if (json is null)
+        {
+            return TypedResults.ValidationProblem(errors);
+        }
+
+        if (VersionPrecondition.Read(context.Request, request.Version, out var basedOn) is { } bad)
+        {
+            return bad;
+        }
+
+        return await AnswerAsync(await commands.FieldsAsync(id, now => CustomFields.Apply(tenant, now, fields).Json ?? now, basedOn.Version, user, cancellationToken), basedOn, context.Response, db, cancellationToken);
     }
 
     [System.Text.RegularExpressions.GeneratedRegex(@"\A[a-z0-9][a-z0-9_-]{0,39}\z")]
@@ -399,25 +429,35 @@ public static partial class WorkItemsApi
         return claimed is null ? TypedResults.NoContent() : TypedResults.Ok(claimed);
     }
 
-    private static async Task<Results<Ok<WorkItemSummary>, NotFound, ValidationProblem, ProblemHttpResult>> AnswerAsync(WorkItemCommands.Result result, ProDeskDbContext db, CancellationToken cancellationToken) =>
-        result.Outcome switch
+    private static async Task<Results<Ok<WorkItemSummary>, NotFound, ValidationProblem, ProblemHttpResult>> AnswerAsync(
+        WorkItemCommands.Result result, VersionPrecondition basedOn, HttpResponse response, ProDeskDbContext db, CancellationToken cancellationToken, string? staleAdvice = null)
+    {
+        if (result.Item is { } item)
+        {
+            // The version the item is at now, for the caller's next If-Match.
+            VersionPrecondition.SetETag(response, item.Version);
+        }
+
+        return result.Outcome switch
         {
             WorkItemCommands.Outcome.Done => TypedResults.Ok(result.Item!.Summary(await QueueKeyAsync(db, result.Item!.QueueId, cancellationToken))),
-            WorkItemCommands.Outcome.Stale => Stale(result.Item!.Summary(await QueueKeyAsync(db, result.Item!.QueueId, cancellationToken))),
+            WorkItemCommands.Outcome.Stale => Stale(result.Item!.Summary(await QueueKeyAsync(db, result.Item!.QueueId, cancellationToken)), basedOn.StaleStatus, staleAdvice),
             WorkItemCommands.Outcome.Refused => TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["status"] = [result.Error!] }),
             WorkItemCommands.Outcome.Closed => IsClosed(result.Item!.Summary(await QueueKeyAsync(db, result.Item!.QueueId, cancellationToken))),
             WorkItemCommands.Outcome.Busy => Busy(result.Item!.Summary(await QueueKeyAsync(db, result.Item!.QueueId, cancellationToken))),
             _ => TypedResults.NotFound(),
         };
+    }
 
     /// <summary>
-    /// 409 as problem details (the API's one error format), with the item as it is now in <c>current</c> (and its
-    /// <c>version</c> at the top), so the console can show what changed and the agent can send anyway with force=true.
+    /// 409 as problem details (the API's one error format; 412 when the version came as If-Match), with the item as it
+    /// is now in <c>current</c> (and its <c>version</c> at the top), so the console can show what changed and the agent
+    /// can load it again (or, for a reply, send anyway with force=true). Nothing was changed.
     /// </summary>
-    public static ProblemHttpResult Stale(WorkItemSummary current) => TypedResults.Problem(
-        statusCode: StatusCodes.Status409Conflict,
+    public static ProblemHttpResult Stale(WorkItemSummary current, int status = StatusCodes.Status409Conflict, string? advice = null) => TypedResults.Problem(
+        statusCode: status,
         title: "The item changed since it was loaded",
-        detail: $"It is now {current.Status} at version {current.Version}. Load it again, or send with \"force\": true to go ahead.",
+        detail: $"Nothing was changed: it is now {current.Status} at version {current.Version}. {advice ?? "Load it again and make the change on what it holds now."}",
         extensions: new Dictionary<string, object?> { ["reason"] = "changed", ["version"] = current.Version, ["current"] = current });
 
     /// <summary>
