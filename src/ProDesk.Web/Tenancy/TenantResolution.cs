@@ -11,6 +11,15 @@ internal sealed class TenantResolutionMiddleware(RequestDelegate next)
 
     public async Task InvokeAsync(HttpContext context, ITenantStore store, TenantScopes scopes, TenantAccess access)
     {
+        // Before anything else, public routes outside resolution (the chat demo, the web form, webhooks) included: a
+        // client's own host serves that client only (probe round 19).
+        var named = (context.GetRouteValue(RouteValue) as string)?.ToLowerInvariant();
+        if (named is not null && await HostTenant.IsAnotherTenantsAsync(context, store, t => string.Equals(t.Slug, named, StringComparison.Ordinal)))
+        {
+            context.Response.StatusCode = StatusCodes.Status404NotFound;
+            return;
+        }
+
         if (context.GetEndpoint()?.Metadata.GetMetadata<NoTenantAttribute>() is not null)
         {
             await next(context);
@@ -69,6 +78,19 @@ internal sealed class TenantResolutionMiddleware(RequestDelegate next)
         // 3. The caller's claims: its one tenant, or the set it serves.
         return await access.ScopeOfAsync(context.User, ct);
     }
+}
+
+/// <summary>
+/// A client's own support host (support.merlion.test) is that client's, white-labelled: its customers must not find
+/// another client's pages there (its name, brand, survey or chat), which would also tell them whom else the provider
+/// serves. So on a tenant's host a route naming another tenant answers 404, as an unknown one does. Hosts of no tenant
+/// (localhost, the provider's own name) serve every tenant by its path.
+/// </summary>
+public static class HostTenant
+{
+    /// <summary>True when the request came on a tenant's host and <paramref name="named"/> says the route is another's.</summary>
+    public static async ValueTask<bool> IsAnotherTenantsAsync(HttpContext context, ITenantStore store, Func<TenantInfo, bool> named) =>
+        await store.FindByHostAsync(context.Request.Host.Host, context.RequestAborted) is { } byHost && !named(byHost);
 }
 
 /// <summary>

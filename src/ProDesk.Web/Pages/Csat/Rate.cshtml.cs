@@ -18,7 +18,7 @@ namespace ProDesk.Web.Pages.Csat;
 /// </summary>
 [AllowAnonymous]
 [NoTenant]
-public sealed class RateModel(RecordCsatRating record, Microsoft.Extensions.Options.IOptions<CsatOptions> options) : PageModel
+public sealed class RateModel(RecordCsatRating record, Microsoft.Extensions.Options.IOptions<CsatOptions> options, ITenantStore tenants) : PageModel
 {
     public string TenantName { get; private set; } = "";
 
@@ -46,6 +46,22 @@ public sealed class RateModel(RecordCsatRating record, Microsoft.Extensions.Opti
     public bool Closed { get; private set; }
 
     public int SurveyDays => options.Value.SurveyDays;
+
+    /// <summary>
+    /// A survey is its client's: on another client's own host (HostTenant) the page is not found, as a forged link is.
+    /// The token names its tenant in the clear; whether it is genuine is checked after.
+    /// </summary>
+    public override async Task OnPageHandlerExecutionAsync(Microsoft.AspNetCore.Mvc.Filters.PageHandlerExecutingContext context, Microsoft.AspNetCore.Mvc.Filters.PageHandlerExecutionDelegate next)
+    {
+        if (RouteData.Values["token"] is string token && ProDesk.Domain.Csat.CsatToken.TryPeekTenant(token, out var tenantId)
+            && await HostTenant.IsAnotherTenantsAsync(HttpContext, tenants, t => t.Id == tenantId))
+        {
+            context.Result = NotFound();
+            return;
+        }
+
+        await next();
+    }
 
     public async Task<IActionResult> OnGetAsync(string token, string score, CancellationToken cancellationToken) =>
         ScoreOf(score) is { } valid

@@ -68,6 +68,24 @@ public sealed partial class CsatTests(ProDeskApp app) : PostgresTest(app)
             .Select(r => (r.Solve, r.Score, r.Comment)).ToList());
 
     [Fact]
+    public async Task A_survey_link_opened_on_another_clients_own_host_is_not_found()
+    {
+        var itemId = await MailAsync();
+        await StatusAsync(await AgentAsync(), itemId, "Solved");
+        var path = PathOf((await SentAsync(Assert.Single(await SurveysAsync(itemId)))).Links[5]);
+
+        var merlion = App.CreateClient();
+        merlion.DefaultRequestHeaders.Host = "support.merlion.test";
+        var there = await merlion.GetAsync(path);
+        Assert.Equal(HttpStatusCode.NotFound, there.StatusCode);
+        Assert.DoesNotContain("Plomberie", await there.Content.ReadAsStringAsync(), StringComparison.OrdinalIgnoreCase);
+        var acme = App.CreateClient();
+        acme.DefaultRequestHeaders.Host = "support.acme.test";
+        Assert.Equal(HttpStatusCode.OK, (await acme.GetAsync(path)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await App.CreateClient().GetAsync(path)).StatusCode);
+    }
+
+    [Fact]
     public async Task Solving_a_mail_conversation_queues_one_automatic_survey_with_five_signed_links()
     {
         var itemId = await MailAsync();

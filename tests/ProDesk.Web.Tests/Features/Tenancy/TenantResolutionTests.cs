@@ -71,13 +71,30 @@ public sealed class TenantResolutionTests(ProDeskApp app) : PostgresTest(app)
         Assert.Contains("data-testid=\"product-name\">ProDesk<", html, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task The_route_value_wins_over_the_host()
+    [Theory]
+    [InlineData("/t/acme", "/t/merlion")]
+    [InlineData("/channels/chat/acme/demo?key=k", "/channels/chat/merlion/demo?key=k")]
+    public async Task A_clients_own_host_answers_404_for_another_clients_public_page(string others, string own)
     {
+        // Merlion's customers on Merlion's white-labelled host must not see Acme's brand there (probe round 19).
         var client = App.CreateClient();
-        client.DefaultRequestHeaders.Host = "help.northwind.test";
-        var html = await client.GetStringAsync("/t/acme");
-        Assert.Contains("Acme Plomberie SAS support", html, StringComparison.Ordinal);
+        client.DefaultRequestHeaders.Host = "support.merlion.test";
+        var response = await client.GetAsync(others);
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        // The answer names the path asked for (problem details' instance), never the other client's brand.
+        Assert.DoesNotContain("Plomberie", await response.Content.ReadAsStringAsync(), StringComparison.OrdinalIgnoreCase);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync(own)).StatusCode);
+        // A provider-wide host serves every client by its path.
+        Assert.Equal(HttpStatusCode.OK, (await App.CreateClient().GetAsync(others)).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_clients_own_host_answers_404_for_another_clients_api_routes_even_to_staff_who_serve_both()
+    {
+        var agent = App.CreateClient().WithBearer((await App.PatAsync("admin@prodesk.test")).Secret);
+        agent.DefaultRequestHeaders.Host = "support.merlion.test";
+        Assert.Equal(HttpStatusCode.NotFound, (await agent.GetAsync("/api/v1/tenants/acme/work-items")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await agent.GetAsync("/api/v1/tenants/merlion/work-items")).StatusCode);
     }
 
     [Fact]
