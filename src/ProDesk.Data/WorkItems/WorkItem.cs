@@ -103,7 +103,10 @@ public sealed class WorkItemMessage : ITenantOwned
     /// </summary>
     public string? Cc { get; set; }
 
-    /// <summary>"{channel}:{the channel's id}" of an inbound message: ingesting it again finds it instead of storing it twice.</summary>
+    /// <summary>
+    /// "{channel}:{the channel's id}" of an inbound message: ingesting it again finds it instead of storing it twice; on an
+    /// agent's reply sent with an Idempotency-Key, "reply:{key}" (no channel is named "reply"), so a retry sends nothing new.
+    /// </summary>
     public string? ExternalId { get; set; }
 
     public DateTime CreatedAt { get; set; }

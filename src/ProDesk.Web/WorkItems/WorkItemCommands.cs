@@ -35,12 +35,14 @@ public sealed class WorkItemCommands(ProDeskDbContext db, SlaEngine sla, OutboxR
     /// A public reply. With <paramref name="basedOnVersion"/>, a reply to an item that changed since the
     /// agent loaded it is refused (stale) unless <paramref name="force"/> says the agent confirmed.
     /// </summary>
-    public Task<Result> ReplyAsync(Guid id, string body, int? basedOnVersion, bool force, ClaimsPrincipal agent, CancellationToken cancellationToken)
+    /// <param name="idempotencyKey">The caller's Idempotency-Key, kept on the message (<see cref="IdempotentReplies"/>).</param>
+    public Task<Result> ReplyAsync(Guid id, string body, int? basedOnVersion, bool force, ClaimsPrincipal agent, CancellationToken cancellationToken, string? idempotencyKey = null)
     {
         WorkItemMessage? reply = null;
         return ChangeAsync(id, basedOnVersion, force, agent, (item, now, _) =>
         {
             reply = AddMessage(item, MessageKind.Reply, body, now, agent);
+            reply.ExternalId = IdempotentReplies.ExternalId(idempotencyKey);
             return null;
         }, RepliedEvent, cancellationToken, async (item, ct) =>
         {

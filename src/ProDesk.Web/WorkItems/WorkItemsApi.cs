@@ -51,7 +51,7 @@ public static partial class WorkItemsApi
         tenant.MapGet("/work-items", ListAsync).WithName("ListWorkItems").WithSummary("Work items, newest first, cursor-paginated.");
         tenant.MapGet("/work-items/{id:guid}", GetAsync).WithName("GetWorkItem").WithSummary("One item with its messages, SLA block and the customer's satisfaction rating (`csat`, null when none).");
         tenant.MapPost("/work-items/{id:guid}/replies", ReplyAsync).RequireAuthorization(StaffPolicy)
-            .WithName("ReplyToWorkItem").WithSummary("An agent's public reply; 409 with the new state when the item changed since `version` (412 since If-Match), unless `force`.");
+            .WithName("ReplyToWorkItem").WithSummary("An agent's public reply; 409 with the new state when the item changed since `version` (412 since If-Match), unless `force`. With an `Idempotency-Key` header, a retry with the same key and body answers the item again and sends nothing (`Idempotent-Replayed: true`); the key with another body or item is 422.");
         tenant.MapPost("/work-items/{id:guid}/notes", NoteAsync).RequireAuthorization(StaffPolicy).WithName("AddNote").WithSummary("An internal note." + StaleSummary);
         tenant.MapPost("/work-items/{id:guid}/status", StatusAsync).RequireAuthorization(StaffPolicy).WithName("ChangeStatus").WithSummary("Moves the item to another status." + StaleSummary);
         tenant.MapPut("/work-items/{id:guid}/fields", FieldsAsync).RequireAuthorization(StaffPolicy).WithName("SetCustomFields").WithSummary("Sets the tenant's custom fields on the item (null removes one)." + StaleSummary);
@@ -307,8 +307,50 @@ public static partial class WorkItemsApi
             return bad;
         }
 
-        return await AnswerAsync(await commands.ReplyAsync(id, body, basedOn.Version, request.Force, user, cancellationToken), basedOn, context.Response, db, cancellationToken,
-            "Load it again, or send with \"force\": true to go ahead.");
+        if (IdempotentReplies.Read(context.Request, out var key) is { } badKey)
+        {
+            return badKey;
+        }
+
+        // A retry of a reply already made (the client timed out waiting): answered as done, and nothing more is sent.
+        if (key is not null && await ReplayAsync(key) is { } replayed)
+        {
+            return replayed;
+        }
+
+        WorkItemCommands.Result result;
+        try
+        {
+            result = await commands.ReplyAsync(id, body, basedOn.Version, request.Force, user, cancellationToken, key);
+        }
+        catch (DbUpdateException) when (key is not null)
+        {
+            // Two retries at once: the unique index kept the other's; this one answers as its retry.
+            db.ChangeTracker.Clear();
+            if (await ReplayAsync(key) is { } raced)
+            {
+                return raced;
+            }
+
+            throw;
+        }
+
+        return await AnswerAsync(result, basedOn, context.Response, db, cancellationToken, "Load it again, or send with \"force\": true to go ahead.");
+
+        async Task<Results<Ok<WorkItemSummary>, NotFound, ValidationProblem, ProblemHttpResult>?> ReplayAsync(string key)
+        {
+            switch (await IdempotentReplies.SameAsFirstAsync(db, key, id, body, cancellationToken))
+            {
+                case null:
+                    return null;
+                case false:
+                    return IdempotentReplies.Reused();
+            }
+
+            context.Response.Headers["Idempotent-Replayed"] = "true";
+            var item = await db.WorkItems.AsNoTracking().FirstOrDefaultAsync(w => w.Id == id, cancellationToken);
+            return await AnswerAsync(new WorkItemCommands.Result(item is null ? WorkItemCommands.Outcome.NotFound : WorkItemCommands.Outcome.Done, item), basedOn, context.Response, db, cancellationToken);
+        }
     }
 
     private static async Task<Results<Ok<WorkItemSummary>, NotFound, ValidationProblem, ProblemHttpResult>> NoteAsync(

@@ -171,4 +171,35 @@ public sealed class StaleChangesTests(ProDeskApp app) : PostgresTest(app)
         Assert.Equal(HttpStatusCode.OK, (await agentA.PutAsJsonAsync(url, new { name = "Marie Curie", email })).StatusCode);
         Assert.Equal(version + 3, (await agentA.JsonAsync(url)).GetProperty("contact").GetProperty("version").GetInt32());
     }
+
+    [Fact]
+    public async Task A_reply_retried_with_its_idempotency_key_is_sent_once_and_the_key_with_other_words_is_422()
+    {
+        var id = await (await App.IntegrationClientAsync("acme")).CreateConversationAsync("acme", "idempotent-1", "Leaking tap");
+        var agent = await StaffAsync("agent1@prodesk.test");
+        var url = $"/api/v1/tenants/acme/work-items/{id}/replies";
+        HttpRequestMessage Reply(string body, string key)
+        {
+            var request = Request(HttpMethod.Post, url, new { body });
+            request.Headers.Add("Idempotency-Key", key);
+            return request;
+        }
+
+        var first = await agent.SendAsync(Reply("The plumber comes at 3pm.", "retry-key-1"));
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        // The client timed out and sends again, three times at once.
+        var retries = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => agent.SendAsync(Reply("The plumber comes at 3pm.", "retry-key-1"))));
+        Assert.All(retries, r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
+        Assert.All(retries, r => Assert.Equal("true", r.Headers.GetValues("Idempotent-Replayed").Single()));
+
+        var other = await agent.SendAsync(Reply("Something else entirely.", "retry-key-1"));
+        Assert.Equal((HttpStatusCode)422, other.StatusCode);
+        Assert.Contains("Idempotency-Key", await other.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        Assert.Equal(1, await App.InTenantAsync("acme", db => db.WorkItemMessages.CountAsync(m => m.WorkItemId == id && m.Kind == ProDesk.Data.WorkItems.MessageKind.Reply)));
+        Assert.Equal(1, await App.InTenantAsync("acme", db => db.OutboundMessages.CountAsync(o => o.WorkItemId == id)));
+        // Another key is another reply.
+        Assert.Equal(HttpStatusCode.OK, (await agent.SendAsync(Reply("The plumber comes at 3pm.", "retry-key-2"))).StatusCode);
+        Assert.Equal(2, await App.InTenantAsync("acme", db => db.WorkItemMessages.CountAsync(m => m.WorkItemId == id && m.Kind == ProDesk.Data.WorkItems.MessageKind.Reply)));
+    }
 }
