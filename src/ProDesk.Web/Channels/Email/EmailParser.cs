@@ -428,11 +428,15 @@ public static partial class EmailParser
         body.Walk(message.Body);
 
         var html = body.Html is null ? null : MailText.Body(body.Html, limits.MaxHtmlChars);
+        string? strippedText = null;
         if (html is not null && TagCount(html) > limits.MaxHtmlTags)
         {
-            // Too many elements to sanitize and show (a 5,000-row report): the text rendering is the body when the mail
-            // has one; only a mail with nothing else is quarantined. The raw mail is kept either way.
-            html = string.IsNullOrWhiteSpace(body.Text) ? throw new UnparseableEmailException($"an HTML body with more than {limits.MaxHtmlTags} tags") : null;
+            // Too many elements to sanitize and show (an ERP's 6,000-row report): its text comes from a linear tag strip (no
+            // DOM) and the page itself is kept as a file. Quarantining it, or showing only the text part's "use an HTML
+            // viewer" placeholder, lost the request above the table (probe round 19).
+            strippedText = MailText.Body(HtmlStrip.ToText(html, limits.MaxTextChars), limits.MaxTextChars, markCut: true);
+            body.KeepOriginalHtml(body.Html!);
+            html = null;
         }
 
         var sanitized = html is null ? null : MailHtmlSanitizer.Instance.Sanitize(html).Trim();
@@ -444,11 +448,27 @@ public static partial class EmailParser
         // An empty text/plain beside real HTML is a placeholder some senders add; the HTML is the message then. So is a
         // short one the HTML says far more than ("This message requires an HTML capable mail client", probe round 12):
         // the text is what the API, previews and replies' quotes show, and the placeholder told them nothing.
-        var text = !string.IsNullOrWhiteSpace(body.Text) || sanitized is null
+        string? htmlText = null;
+        string HtmlTextOf() => htmlText ??= strippedText ?? HtmlText.ToPlainText(sanitized!, limits.MaxTextChars, markCut: true);
+        var hasHtml = sanitized is not null || strippedText is not null;
+        var text = !string.IsNullOrWhiteSpace(body.Text) || !hasHtml
             ? OutlookPicture.Replace(MailText.Body(body.Text, limits.MaxTextChars, markCut: true), "")
-            : HtmlText.ToPlainText(sanitized, limits.MaxTextChars, markCut: true);
-        if (sanitized is not null && !string.IsNullOrWhiteSpace(body.Text) && text.Length <= MaxPlaceholderLength
-            && HtmlText.ToPlainText(sanitized, limits.MaxTextChars, markCut: true) is var fromHtml && fromHtml.Length > (2 * text.Length) + MaxPlaceholderLength)
+            : HtmlTextOf();
+        if (hasHtml && body.HtmlFirstBeside is { } htmlFirst && !string.IsNullOrWhiteSpace(body.Text) && !SameWords(text, HtmlTextOf()))
+        {
+            // A text part and an HTML part side by side in a multipart/mixed are not two renderings of one message but two
+            // pieces of it (a comment over a receipt, a gateway's disclaimer under a web mailer's HTML): both are the message,
+            // in the order they came, in the text and in the page (probe round 19). Each view showed only one of them.
+            var fromHtml = HtmlTextOf();
+            text = MailText.Body(htmlFirst ? $"{fromHtml.TrimEnd()}\n\n{text.Trim()}" : $"{text.TrimEnd()}\n\n{fromHtml.Trim()}", limits.MaxTextChars, markCut: true);
+            if (sanitized is not null)
+            {
+                var pre = $"<pre style=\"white-space:pre-wrap\">{System.Net.WebUtility.HtmlEncode(OutlookPicture.Replace(MailText.Body(body.Text, limits.MaxTextChars), "").Trim())}</pre>";
+                sanitized = htmlFirst ? sanitized + pre : pre + sanitized;
+            }
+        }
+        else if (hasHtml && !string.IsNullOrWhiteSpace(body.Text) && text.Length <= MaxPlaceholderLength
+            && HtmlTextOf() is var fromHtml && fromHtml.Length > (2 * text.Length) + MaxPlaceholderLength)
         {
             text = fromHtml;
         }
@@ -519,6 +539,37 @@ public static partial class EmailParser
         return unclosed && entity is MimePart { IsAttachment: true } && attachments.Count > 0
             ? $"This mail was cut off before its end: the attachment {attachments[^1].FileName} may be incomplete."
             : null;
+    }
+
+    /// <summary>
+    /// Whether two texts have the same letters and digits in the same order: a script that labels its text and HTML renderings
+    /// multipart/mixed instead of alternative sends one message twice, and it is shown once.
+    /// </summary>
+    private static bool SameWords(string a, string b)
+    {
+        int i = 0, j = 0;
+        while (true)
+        {
+            while (i < a.Length && !char.IsLetterOrDigit(a[i]))
+            {
+                i++;
+            }
+
+            while (j < b.Length && !char.IsLetterOrDigit(b[j]))
+            {
+                j++;
+            }
+
+            if (i == a.Length || j == b.Length)
+            {
+                return i == a.Length && j == b.Length;
+            }
+
+            if (char.ToLowerInvariant(a[i++]) != char.ToLowerInvariant(b[j++]))
+            {
+                return false;
+            }
+        }
     }
 
     /// <summary>Every '&lt;' followed by a letter: not parsing, just an upper bound on the elements the HTML parser would build.</summary>
@@ -730,9 +781,9 @@ public static partial class EmailParser
     }
 
     /// <summary>
-    /// The message ids in a header value: each &lt;...&gt; group, trimmed; when there are no angle
-    /// brackets at all (some broken mailers), the bare tokens that look like id@host. Anything
-    /// with spaces, control characters or nothing inside is not an id.
+    /// The message ids in a header value: each &lt;...&gt; group, trimmed and without the spaces a broken
+    /// mailer put inside; when there are no angle brackets at all (some broken mailers), the bare tokens
+    /// that look like id@host. Anything with control characters or nothing inside is not an id.
     /// </summary>
     private static IEnumerable<string> Ids(string value)
     {
@@ -764,7 +815,13 @@ public static partial class EmailParser
                 yield break;
             }
 
-            var id = value[(open + 1)..close].Trim();
+            // "<<id@host>>" and "<abc def@host>" (broken mailers) are the ids they mean: dropped, a reply citing them never threaded.
+            var id = value[(open + 1)..close].Trim().TrimStart('<');
+            if (id.AsSpan().ContainsAny(IdSpaces))
+            {
+                id = string.Concat(id.Split(IdSpaceChars, StringSplitOptions.RemoveEmptyEntries));
+            }
+
             if (IsId(id))
             {
                 yield return id;
@@ -773,6 +830,10 @@ public static partial class EmailParser
             at = close + 1;
         }
     }
+
+    private static readonly char[] IdSpaceChars = [' ', '\t', '\r', '\n'];
+
+    private static readonly System.Buffers.SearchValues<char> IdSpaces = System.Buffers.SearchValues.Create(IdSpaceChars);
 
     private static bool IsId(string id) =>
         id.Length is > 0 and <= MaxIdLength
@@ -862,6 +923,16 @@ public static partial class EmailParser
 
         public List<ParsedAttachment> Attachments { get; } = [];
 
+        /// <summary>
+        /// Set when the text body and the HTML body are side by side in a multipart/mixed, neither inside a multipart/alternative:
+        /// two pieces of the message, not two renderings of it. True when the HTML came first.
+        /// </summary>
+        public bool? HtmlFirstBeside => textBeside && htmlBeside is { } htmlFirst ? htmlFirst : null;
+
+        private bool textBeside;
+
+        private bool? htmlBeside;
+
         private int parts;
 
         /// <summary>What the agent is told about parts that are neither body nor file (a piece of a split mail, a file given by reference).</summary>
@@ -907,6 +978,7 @@ public static partial class EmailParser
                         // A signed body in a multipart/mixed belongs to that mixed, so the footer a mailing list adds after
                         // the signed part continues the body instead of becoming a file (RFC 1847 parts are the body and its signature).
                         var owner = multipart.ContentType.IsMimeType("multipart", "signed") && parent is not null ? parent : multipart;
+                        sawEncrypted |= IsEncrypted(multipart.ContentType);
                         if (multipart.ContentType.IsMimeType("multipart", "alternative"))
                         {
                             alternativeParents[multipart] = parent;
@@ -914,7 +986,10 @@ public static partial class EmailParser
 
                         for (var i = multipart.Count - 1; i >= 0; i--)
                         {
-                            pending.Push((multipart[i], alternative, report, owner));
+                            if (!IsSecurityPart(multipart, i))
+                            {
+                                pending.Push((multipart[i], alternative, report, owner));
+                            }
                         }
 
                         break;
@@ -959,6 +1034,7 @@ public static partial class EmailParser
                         textParent = MixedOwner(parent);
                         textAlternative = inAlternative ? parent : null;
                         textLength = Text.Length;
+                        textBeside = !inAlternative && IsMixed(parent);
                         break;
                     case TextPart textPart when IsBodyCandidate(textPart) && textPart.IsPlain && textParent is not null && textParent.ContentType.IsMimeType("multipart", "mixed")
                         && (inAlternative ? parent != textAlternative && MixedOwner(parent) == textParent && textAlternative is null : parent == textParent):
@@ -977,6 +1053,7 @@ public static partial class EmailParser
                     case TextPart textPart when IsBodyCandidate(textPart) && textPart.IsHtml && Html is null:
                         Html = TextOf(textPart);
                         htmlParent = parent;
+                        htmlBeside = !inAlternative && IsMixed(parent) ? Text is null : null;
                         break;
                     case TextPart textPart when IsBodyCandidate(textPart) && textPart.IsHtml && parent is not null && parent == htmlParent
                         && parent.ContentType.IsMimeType("multipart", "mixed"):
@@ -1011,6 +1088,7 @@ public static partial class EmailParser
                         namedText = (textPart, AddPart(textPart));
                         break;
                     case MimePart part:
+                        sawEncrypted |= IsPkcs7Mime(part.ContentType) && IsEncrypted(part.ContentType);
                         AddPart(part);
                         break;
                     default:
@@ -1024,10 +1102,18 @@ public static partial class EmailParser
             }
 
             TakeUuencodedFiles();
+            ReadInlinePgp();
 
             if (htmlTail.Count > 0)
             {
                 Html = string.Concat([Html, .. htmlTail]);
+            }
+
+            if (string.IsNullOrWhiteSpace(Text) && Html is not null && !HtmlStrip.HasVisibleText(Html))
+            {
+                // An HTML body that shows nothing (Outlook's skeleton beside an empty text part when it forwards a mail as an
+                // attachment) is no body: the fallbacks below give the mail one, as they did when the part was missing (probe round 19).
+                Html = null;
             }
 
             if (string.IsNullOrWhiteSpace(Text) && string.IsNullOrWhiteSpace(Html))
@@ -1051,6 +1137,11 @@ public static partial class EmailParser
             {
                 // Otherwise the agent sees an empty message and a file that says "Version: 1".
                 Text = EncryptedNotice;
+            }
+            else if (sawEncrypted)
+            {
+                // Encrypted content under a gateway's banner or over a list's footer: the banner is not the message (probe round 19).
+                Notes.Add(EncryptedNotice);
             }
         }
 
@@ -1083,6 +1174,51 @@ public static partial class EmailParser
             }
 
             Text = kept.Count == lines.Length ? Text : string.Join('\n', kept);
+        }
+
+        /// <summary>
+        /// Inline PGP (a text body that is one armoured block): a clear-signed text is shown without its "BEGIN PGP SIGNED
+        /// MESSAGE" header and signature armour, its dash-escaping undone (RFC 4880 7.1); an encrypted one gets the
+        /// encrypted notice. Only a body that starts so is looked at, so other mail pays one comparison.
+        /// </summary>
+        private void ReadInlinePgp()
+        {
+            if (Text is null || !Text.AsSpan().TrimStart().StartsWith("-----BEGIN PGP ", StringComparison.Ordinal))
+            {
+                return;
+            }
+
+            var lines = Text.Replace("\r\n", "\n", StringComparison.Ordinal).Split('\n');
+            var first = Array.FindIndex(lines, l => l.Trim().Length > 0);
+            var header = lines[first].Trim();
+            if (header == "-----BEGIN PGP MESSAGE-----")
+            {
+                Notes.Add("This mail is encrypted (inline OpenPGP) and cannot be read here; ask the sender to write without encryption.");
+                return;
+            }
+
+            if (header != "-----BEGIN PGP SIGNED MESSAGE-----")
+            {
+                return;
+            }
+
+            // Armour headers ("Hash: SHA512") up to the first blank line, then the text up to the signature.
+            var start = first + 1;
+            while (start < lines.Length && lines[start].Trim().Length > 0)
+            {
+                start++;
+            }
+
+            var signature = Array.FindIndex(lines, start, l => l.Trim() == "-----BEGIN PGP SIGNATURE-----");
+            var end = signature < 0 ? -1 : Array.FindIndex(lines, signature, l => l.Trim() == "-----END PGP SIGNATURE-----");
+            if (end < 0)
+            {
+                return;
+            }
+
+            var kept = lines[(start + 1)..signature].Select(l => l.StartsWith("- ", StringComparison.Ordinal) ? l[2..] : l)
+                .Concat(lines[(end + 1)..]);
+            Text = string.Join('\n', kept).Trim('\n');
         }
 
         [System.Text.RegularExpressions.GeneratedRegex(@"^begin [0-7]{3,4} (\S.{0,250})$", System.Text.RegularExpressions.RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 100)]
@@ -1165,6 +1301,23 @@ public static partial class EmailParser
             }
         }
 
+        /// <summary>
+        /// A signature (the second part of multipart/signed, of the type its protocol names) or PGP/MIME's "Version: 1"
+        /// control part: machinery for the mail program, not a file the customer sent, and not listed as one (probe round 19).
+        /// </summary>
+        private static bool IsSecurityPart(Multipart multipart, int index)
+        {
+            var type = multipart.ContentType;
+            var part = multipart[index].ContentType;
+            if (index == 1 && type.IsMimeType("multipart", "signed"))
+            {
+                return (type.Parameters["protocol"] is { } protocol && string.Equals(part.MimeType, protocol.Trim(), StringComparison.OrdinalIgnoreCase))
+                    || part.IsMimeType("application", "pgp-signature") || part.IsMimeType("application", "pkcs7-signature") || part.IsMimeType("application", "x-pkcs7-signature");
+            }
+
+            return index == 0 && type.IsMimeType("multipart", "encrypted") && part.IsMimeType("application", "pgp-encrypted");
+        }
+
         private static bool IsMessageType(ContentType type) => type.IsMimeType("message", "rfc822") || type.IsMimeType("message", "global");
 
         /// <summary>An encoded message/rfc822 part decoded into the message it carries, named and identified as the part was.</summary>
@@ -1225,6 +1378,9 @@ public static partial class EmailParser
 
         /// <summary>A text part without Content-Disposition that names a file (XEmacs VM, old Eudora): inline, so the body, not also a file.</summary>
         private (TextPart Part, ParsedAttachment Attachment)? namedText;
+
+        /// <summary>Whether an encrypted part (PGP/MIME, S/MIME enveloped-data) was met anywhere in the mail.</summary>
+        private bool sawEncrypted;
 
         /// <summary>The first attached message, whose text is the body of a mail that only forwards it.</summary>
         private MessagePart? forwarded;
@@ -1375,6 +1531,13 @@ public static partial class EmailParser
             // Decoded once for every reading below; decoding also mends the part's padded soft breaks, which MimeKit's
             // GetText at the end then reads too.
             var bytes = Decode(part);
+            if (bytes.Length >= 2 && bytes[0] is 0xFE or 0xFF && UnicodeByByteOrderMark(bytes) is { } unicode)
+            {
+                // RFC 2781 4.3: the byte-order mark decides, whatever the label says (JavaMail's "UTF-16" is big-endian with FE FF;
+                // .NET's utf-16 is little-endian and ignores it), probe round 19.
+                return unicode.GetString(bytes, unicode.Preamble.Length, bytes.Length - unicode.Preamble.Length);
+            }
+
             var charset = part.ContentType.Charset?.Trim();
             if (string.Equals(charset, "utf-7", StringComparison.OrdinalIgnoreCase)
                 || string.Equals(charset, "unicode-1-1-utf-7", StringComparison.OrdinalIgnoreCase))
@@ -1418,6 +1581,15 @@ public static partial class EmailParser
             // with the same characters in encoded words.
             return WithoutByteOrderMark(part.GetText(out _));
         }
+
+        /// <summary>The UTF-16 or UTF-32 encoding a byte-order mark at the start of <paramref name="bytes"/> names; null for none.</summary>
+        private static Encoding? UnicodeByByteOrderMark(byte[] bytes) => bytes switch
+        {
+            [0xFF, 0xFE, 0, 0, ..] => new UTF32Encoding(bigEndian: false, byteOrderMark: true),
+            [0xFF, 0xFE, ..] => new UnicodeEncoding(bigEndian: false, byteOrderMark: true),
+            [0xFE, 0xFF, ..] => new UnicodeEncoding(bigEndian: true, byteOrderMark: true),
+            _ => null,
+        };
 
         private static readonly System.Text.RegularExpressions.Regex MetaCharsetPattern = new(
             """<meta\b[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]{1,40})""",
@@ -1662,11 +1834,11 @@ public static partial class EmailParser
                         Text = string.IsNullOrWhiteSpace(Text) ? TextOf(text) : Text;
                         break;
                     case TextPart text when IsBodyCandidate(text) && text.IsHtml:
-                        Html = string.IsNullOrWhiteSpace(Html) ? TextOf(text) : Html;
+                        Html = NoHtmlYet() ? TextOf(text) : Html;
                         break;
                     case TextPart text when IsBodyCandidate(text) && text.IsRichText:
                         // The rich-text rendering of a body: only worth keeping when there is no other.
-                        if (string.IsNullOrWhiteSpace(Text) && string.IsNullOrWhiteSpace(Html))
+                        if (string.IsNullOrWhiteSpace(Text) && NoHtmlYet())
                         {
                             AddPart(text);
                         }
@@ -1683,6 +1855,21 @@ public static partial class EmailParser
                         AddPart(part);
                         break;
                 }
+            }
+        }
+
+        /// <summary>No HTML body, or one that shows nothing (judged by its text, not its markup).</summary>
+        private bool NoHtmlYet() => Html is null || !HtmlStrip.HasVisibleText(Html);
+
+        private static bool IsMixed(Multipart? parent) => parent is not null && parent.ContentType.IsMimeType("multipart", "mixed");
+
+        /// <summary>An HTML body too large to show, kept as the file it is (<c>message.html</c>) when it fits the attachment allowance.</summary>
+        public void KeepOriginalHtml(string html)
+        {
+            var bytes = Encoding.UTF8.GetBytes(html);
+            if (attachmentBytes + bytes.Length <= limits.MaxAttachmentBytes)
+            {
+                Add(new ParsedAttachment(SafeFileName.From("message.html", "message.html"), "text/html", bytes, null, Inline: false));
             }
         }
 

@@ -1069,4 +1069,133 @@ public sealed partial class EmailParserTests
         Assert.Contains("Estamos revisando la impresora.", details.TextContent, StringComparison.Ordinal);
         Assert.DoesNotContain("sigue sin funcionar", details.TextContent, StringComparison.Ordinal);
     }
+
+    // The probe round 19 mails (EmailCorpus/probe19-*), as the tester sent them (the ERP report cut to 40 rows, read under a lower tag limit).
+    [Fact]
+    public void An_outlook_forward_as_attachment_shows_the_forwarded_mail_not_an_empty_message()
+    {
+        var email = Parse("probe19-outlook-fwd-attached-empty.eml");
+
+        Assert.StartsWith("---------- Forwarded message ----------\nFrom: Supplier Billing <billing@supplier.example>", email.TextBody, StringComparison.Ordinal);
+        Assert.Contains("invoice 88812 (EUR 4.310,00) is 30 days overdue", email.TextBody, StringComparison.Ordinal);
+        Assert.Contains("invoice 88812 (EUR 4.310,00) is 30 days overdue", email.HtmlBody, StringComparison.Ordinal);
+        Assert.Contains(email.Attachments, a => a.FileName == "Your invoice 88812 is overdue.eml");
+    }
+
+    [Fact]
+    public void A_text_part_and_an_html_part_side_by_side_are_both_the_message_in_their_order()
+    {
+        var comment = Parse("probe19-mixed-text-then-html.eml");
+        var disclaimed = Parse("probe19-mixed-html-then-disclaimer.eml");
+
+        Assert.StartsWith("My comment: the receipt below charges me twice", comment.TextBody, StringComparison.Ordinal);
+        Assert.Contains("Receipt #5521", comment.TextBody, StringComparison.Ordinal);
+        var shown = new HtmlParser().ParseDocument(comment.HtmlBody!).Body!.TextContent;
+        Assert.True(shown.IndexOf("My comment", StringComparison.Ordinal) is >= 0 and var at && at < shown.IndexOf("Receipt #5521", StringComparison.Ordinal), shown);
+
+        Assert.StartsWith("Hello, the download link for contract 2026-114", disclaimed.TextBody, StringComparison.Ordinal);
+        Assert.Contains("CONFIDENTIALITY NOTICE", disclaimed.TextBody, StringComparison.Ordinal);
+        var page = new HtmlParser().ParseDocument(disclaimed.HtmlBody!).Body!.TextContent;
+        Assert.True(page.IndexOf("contract 2026-114", StringComparison.Ordinal) < page.IndexOf("CONFIDENTIALITY NOTICE", StringComparison.Ordinal), page);
+    }
+
+    [Fact]
+    public void A_text_and_an_html_rendering_of_the_same_words_labelled_mixed_are_shown_once()
+    {
+        var mail = "From: a@example.org\r\nTo: support@acme.test\r\nSubject: twice\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"m\"\r\n\r\n"
+            + "--m\r\nContent-Type: text/plain\r\n\r\nThe printer is jammed.\r\n--m\r\nContent-Type: text/html\r\n\r\n<p>The printer is <b>jammed</b>.</p>\r\n--m--\r\n";
+
+        var email = EmailParser.Parse(Encoding.UTF8.GetBytes(mail));
+
+        Assert.Equal("The printer is jammed.", email.TextBody.Trim());
+        Assert.DoesNotContain("<pre", email.HtmlBody, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_html_body_over_the_tag_limit_is_read_as_text_and_kept_as_a_file_not_replaced_by_its_placeholder()
+    {
+        var email = Parse("probe19-big-html-placeholder.eml", new EmailParserLimits { MaxHtmlTags = 100 });
+
+        Assert.StartsWith("Dear support, our order 99812 arrived incomplete", email.TextBody, StringComparison.Ordinal);
+        Assert.Contains("SKU-00039", email.TextBody, StringComparison.Ordinal);
+        Assert.DoesNotContain("HTML compatible email viewer", email.TextBody, StringComparison.Ordinal);
+        Assert.Null(email.HtmlBody);
+        var original = Assert.Single(email.Attachments);
+        Assert.Equal("message.html", original.FileName);
+        Assert.Contains("SKU-00039", Encoding.UTF8.GetString(original.Content), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_html_only_mail_over_the_tag_limit_becomes_its_text_instead_of_being_quarantined()
+    {
+        var rows = string.Concat(Enumerable.Range(0, 60).Select(i => $"<tr><td>{i}</td><td>SKU-{i:00000}</td></tr>"));
+        var mail = "From: erp@retail.example\r\nTo: support@acme.test\r\nSubject: Report\r\nMIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n\r\n"
+            + $"<html><head><style>td {{ color: red }}</style></head><body><p>Rows&nbsp;missing &amp; late:</p><table>{rows}</table></body></html>\r\n";
+
+        var email = EmailParser.Parse(Encoding.UTF8.GetBytes(mail), new EmailParserLimits { MaxHtmlTags = 100 });
+
+        Assert.StartsWith("Rows missing & late:\n", email.TextBody, StringComparison.Ordinal);
+        Assert.Contains("59\tSKU-00059", email.TextBody, StringComparison.Ordinal);
+        Assert.DoesNotContain("color", email.TextBody, StringComparison.Ordinal);
+        Assert.Equal("message.html", Assert.Single(email.Attachments).FileName);
+    }
+
+    [Fact]
+    public void An_inline_forward_stays_open_as_the_content_it_is()
+    {
+        var email = Parse("probe19-gmail-fwd-inline.eml");
+
+        Assert.Null(QuotedHistory.Split(email.TextBody).Quoted);
+        Assert.DoesNotContain("<details", QuotedHistory.FoldHtml(email.HtmlBody!), StringComparison.Ordinal);
+        Assert.Null(QuotedHistory.Split("See below.\n\n-------- Message transféré --------\nSujet : Fuite\nDe : Bureau\n\nLa fuite est réparée.").Quoted);
+    }
+
+    [Fact]
+    public void Signatures_and_the_pgp_control_part_are_not_listed_as_attachments()
+    {
+        var pgp = Parse("probe19-pgp-signed.eml");
+        var smime = Parse("probe19-smime-detached.eml");
+        var encrypted = Parse("probe19-pgp-encrypted.eml");
+
+        Assert.Empty(pgp.Attachments);
+        Assert.False(string.IsNullOrWhiteSpace(pgp.TextBody));
+        Assert.Empty(smime.Attachments);
+        Assert.False(string.IsNullOrWhiteSpace(smime.TextBody));
+        Assert.Equal(["encrypted.asc"], encrypted.Attachments.Select(a => a.FileName));
+        Assert.Contains("encrypted", encrypted.TextBody, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Encrypted_content_under_a_gateway_banner_is_said_to_be_encrypted()
+    {
+        var email = Parse("probe19-smime-enc-banner.eml");
+
+        Assert.Contains("This mail is encrypted (OpenPGP or S/MIME) and cannot be shown here.", email.TextBody, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Utf16_text_with_a_big_endian_byte_order_mark_reads_as_written()
+    {
+        Assert.Equal("Grüße aus Köln – Ticket bitte prüfen.", Parse("probe19-utf16-be-bom.eml").TextBody.Trim());
+    }
+
+    [Fact]
+    public void A_message_id_with_spaces_is_kept_without_them_and_a_reply_citing_it_names_the_same_id()
+    {
+        var original = Parse("probe19-mid-spaces.eml");
+        var reply = Parse("probe19-mid-spaces-reply.eml");
+
+        Assert.Equal("abcdef@example.org", original.MessageId);
+        Assert.Equal("abcdef@example.org", reply.InReplyTo);
+        Assert.Equal(["abcdef@example.org"], reply.References);
+        Assert.Equal("x@example.org", EmailParser.Parse("From: a@example.org\r\nIn-Reply-To: <<x@example.org>>\r\nSubject: s\r\n\r\nhi\r\n"u8.ToArray()).InReplyTo);
+    }
+
+    [Fact]
+    public void An_inline_clearsigned_mail_shows_its_text_without_the_signature_armour()
+    {
+        var email = Parse("probe19-pgp-inline-signed.eml");
+
+        Assert.Equal("Hi, inline signed: the VPN is down. Müller", email.TextBody.Trim());
+    }
 }
