@@ -273,13 +273,14 @@ public sealed class IngestMessage(ProDeskDbContext db, ITenantContext tenants, S
         {
             var answered = await db.WorkItemMessages.AsNoTracking()
                 .Where(m => m.InternetMessageId != null && references.Contains(m.InternetMessageId))
-                .Select(m => new { m.WorkItemId, m.Kind, m.CreatedAt })
+                .Select(m => new { m.WorkItemId, m.Kind, m.CreatedAt, m.Cc })
                 .OrderByDescending(m => m.CreatedAt)
                 .ToListAsync(cancellationToken);
             foreach (var candidate in answered)
             {
                 var found = await db.WorkItems.FirstOrDefaultAsync(w => w.Id == candidate.WorkItemId, cancellationToken);
-                if (found is not null && (candidate.Kind != MessageKind.Inbound || found.ContactId == contactId))
+                if (found is not null && (candidate.Kind != MessageKind.Inbound || found.ContactId == contactId
+                    || await WasCopiedAsync(message.FromAddress, candidate.Cc, found.Id, cancellationToken)))
                 {
                     item = found;
                     break;
@@ -334,6 +335,34 @@ public sealed class IngestMessage(ProDeskDbContext db, ITenantContext tenants, S
         await sla.UpdateAsync(item, new SlaChange(CustomerWrote: true, StatusFrom: before), now, cancellationToken);
         WorkItemTrail.Updated(db, item, now);
         return new Result(item, queueKey, Created: false, Message: inbound);
+    }
+
+    /// <summary>
+    /// Whether <paramref name="sender"/> was among the recipients of the customer's mail it answers, or of any mail on
+    /// its item: a colleague the customer copied knows the Message-ID legitimately, so their reply-all joins the item
+    /// instead of opening a second one with a second acknowledgment (probe round 19). A stranger who only learned an id
+    /// still starts an item of their own, and the tenant's query filter keeps every item looked at in this tenant.
+    /// </summary>
+    private async Task<bool> WasCopiedAsync(string sender, string? referencedCopies, Guid itemId, CancellationToken cancellationToken)
+    {
+        var address = sender.Trim();
+        if (address.Length == 0)
+        {
+            return false;
+        }
+
+        bool Names(string? copies) => Domain.Channels.Email.MailCopies.Split(copies).Contains(address, StringComparer.OrdinalIgnoreCase);
+        if (Names(referencedCopies))
+        {
+            return true;
+        }
+
+        // LIKE narrows the rows (case as stored: addresses are kept lower-cased); the exact check is on the split list.
+        var lowered = address.ToLowerInvariant();
+        var copiesOnItem = await db.WorkItemMessages.AsNoTracking()
+            .Where(m => m.WorkItemId == itemId && m.Kind == MessageKind.Inbound && m.Cc != null && m.Cc.Contains(lowered))
+            .Select(m => m.Cc).Take(20).ToListAsync(cancellationToken);
+        return copiesOnItem.Any(Names);
     }
 
     private void AddAttachments(InboundMessage message, WorkItem item, WorkItemMessage inbound, DateTime now)

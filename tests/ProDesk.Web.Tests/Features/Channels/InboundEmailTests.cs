@@ -729,6 +729,27 @@ public sealed class InboundEmailTests(ProDeskApp app) : PostgresTest(app)
         Assert.All(await ItemsAsync("acme"), i => Assert.Single(i.Messages));
     }
 
+    [Fact]
+    public async Task A_colleague_on_copy_answering_all_to_the_customers_first_mail_joins_its_item_without_a_second_acknowledgment()
+    {
+        byte[] Corpus(string name) => File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "Features", "Channels", "EmailCorpus", name));
+        var anna = await JsonAsync(await PostAsync(Corpus("probe19-cc-thread-orig.eml")));
+
+        // Ben was on copy of Anna's mail and answers all, citing it, before any agent has replied (probe round 19).
+        var ben = await PostAsync(Corpus("probe19-cc-thread-reply.eml"));
+
+        Assert.Equal(HttpStatusCode.OK, ben.StatusCode);
+        Assert.Equal(anna.GetProperty("workItemId").GetGuid(), (await JsonAsync(ben)).GetProperty("workItemId").GetGuid());
+        var item = Assert.Single(await ItemsAsync("acme"));
+        Assert.Contains(item.Messages, m => m.FromAddress == "ben@corp.example" && m.Body.StartsWith("Also building D, rooms 4-9.", StringComparison.Ordinal));
+        Assert.Equal(["anna@corp.example"], (await OutboundAsync("acme")).Select(o => o.To));
+
+        // Someone Anna's mail did not name, citing the same id, still starts an item of their own.
+        var stranger = Mail(from: "carl@corp.example", subject: "RE: Heating broken in building C");
+        stranger.InReplyTo = "59bb31fb-56c2-493e-b1f5-01fa655b9758@corp.example";
+        Assert.Equal(HttpStatusCode.Created, (await PostAsync(stranger)).StatusCode);
+    }
+
     /// <summary>A Postfix-style permanent failure report for gone@example.fr, quoting our mail <paramref name="ours"/> by its Message-ID.</summary>
     private static string PermanentBounce(OutboundMessage ours, string recipient = "gone@example.fr") =>
         $"""
