@@ -224,6 +224,12 @@ public static partial class AutomaticMail
     private static readonly FrozenSet<string> AutoReplyPrefixes = new[]
     {
         "out of office", "out of office autoreply", "automatic reply", "abwesenheitsnotiz", "réponse automatique", "autoreply",
+
+        // Outlook's "Automatic reply:" in the languages clients' customers write in (probe round 19): an out-of-office without
+        // Auto-Submitted or X-Autoreply reopened a Pending item as if the customer had written.
+        "automatische antwort", "respuesta automática", "risposta automatica", "automatisch antwoord", "resposta automática",
+        "autosvar", "automatiskt svar", "automatisk svar", "automaattinen vastaus", "odpowiedź automatyczna", "automatická odpověď",
+        "automatikus válasz", "автоматический ответ",
     }.ToFrozenSet(StringComparer.OrdinalIgnoreCase);
 
     private static bool IsAutoReplySubject(string? subject)

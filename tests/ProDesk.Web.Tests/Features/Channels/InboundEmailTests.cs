@@ -421,6 +421,9 @@ public sealed class InboundEmailTests(ProDeskApp app) : PostgresTest(app)
     [InlineData("Réponse automatique : Leaking tap")]
     [InlineData("Abwesenheitsnotiz: Leaking tap")]
     [InlineData("AutoReply: Leaking tap")]
+    [InlineData("Automatische Antwort: Leaking tap")]
+    [InlineData("Respuesta automática: Leaking tap")]
+    [InlineData("Odpowiedź automatyczna: Leaking tap")]
     public async Task An_out_of_office_known_only_by_its_subject_gets_no_acknowledgment_and_starts_no_item(string subject)
     {
         // Lotus Notes marks its out-of-office no other way (probe round 17, b04): it was acknowledged as a new request.
