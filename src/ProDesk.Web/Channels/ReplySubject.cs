@@ -22,6 +22,15 @@ public static partial class ReplySubject
         return answered.Length > 0 ? answered : null;
     }
 
+    /// <summary>
+    /// Whether <paramref name="subject"/> opens with a forward prefix: Fwd/FW, and Outlook's WG (German), TR (French), RV
+    /// (Spanish), I (Italian), Doorst (Dutch), VB (Swedish), VL (Finnish), PD (Polish), ENC (Portuguese), after any reply prefixes.
+    /// </summary>
+    public static bool IsForward(string subject) => Forward().IsMatch(subject);
+
+    [GeneratedRegex(@"^\s*(?:(?:re|aw|sv|antw|rif|res|odp|vs|ynt)\s*(?:\[\d{1,4}\])?\s*:\s*)*(?:fwd?|wg|tr|rv|i|doorst|vb|vl|pd|enc)\s*:", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
+    private static partial Regex Forward();
+
     [GeneratedRegex(@"^\s*(?:(?:re|aw|sv|antw|rif|res|odp|vs|ynt)\s*(?:\[\d{1,4}\])?\s*:\s*)+", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
     private static partial Regex Prefixes();
 }

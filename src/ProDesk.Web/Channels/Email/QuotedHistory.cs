@@ -230,8 +230,10 @@ public static partial class QuotedHistory
         return start;
     }
 
-    // The separators, and Lotus Notes' "-----"Name" <address> wrote: -----" over its To/From/Date block.
-    [GeneratedRegex(@"^-{2,}\s*(Original Message|Ursprüngliche Nachricht|Message d'origine|Mensaje original|Oorspronkelijk bericht|Messaggio originale|Forwarded message|Message transféré|.{1,250}\s(wrote|schrieb|a\s+écrit)\s?:)\s*-{2,}$",
+    // The separators, and Lotus Notes' "-----"Name" <address> wrote: -----" over its To/From/Date block. Not a forward's
+    // "---------- Forwarded message ---------" or "Message transféré": what it forwards is the new content, not history
+    // the page shows already (probe round 19).
+    [GeneratedRegex(@"^-{2,}\s*(Original Message|Ursprüngliche Nachricht|Message d'origine|Mensaje original|Oorspronkelijk bericht|Messaggio originale|.{1,250}\s(wrote|schrieb|a\s+écrit)\s?:)\s*-{2,}$",
         RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 100)]
     private static partial Regex Separator();
 
@@ -262,7 +264,7 @@ public static partial class QuotedHistory
         RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 100)]
     private static partial Regex HeaderSentInside();
 
-    [GeneratedRegex(@"^-{2,}\s*(Original Message|Ursprüngliche Nachricht|Message d'origine|Mensaje original|Oorspronkelijk bericht|Messaggio originale|Forwarded message|Message transféré|.{1,250}\s(wrote|schrieb|a\s+écrit)\s?:\s*-{2,})",
+    [GeneratedRegex(@"^-{2,}\s*(Original Message|Ursprüngliche Nachricht|Message d'origine|Mensaje original|Oorspronkelijk bericht|Messaggio originale|.{1,250}\s(wrote|schrieb|a\s+écrit)\s?:\s*-{2,})",
         RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 100)]
     private static partial Regex SeparatorAtStart();
 

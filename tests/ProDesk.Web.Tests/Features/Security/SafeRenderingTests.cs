@@ -92,6 +92,32 @@ public sealed class SafeRenderingTests(ProDeskApp app) : PostgresTest(app)
     }
 
     [Fact]
+    public async Task An_outlook_forward_that_opens_an_item_is_shown_whole_in_its_frame_and_a_reply_is_still_folded()
+    {
+        static MimeMessage Outlook(string subject, string id) => new()
+        {
+            Subject = subject, MessageId = id,
+            From = { MailboxAddress.Parse("sam@example.test") }, To = { MailboxAddress.Parse("support@acme.prodesk.test") },
+            Body = new BodyBuilder
+            {
+                HtmlBody = "<div><p>FYI, can you help?</p></div><div style=\"border-top:solid #E1E1E1 1.0pt\"><p><b>From:</b> Landlord Office &lt;office@landlord.example&gt;<br>"
+                    + "<b>Sent:</b> Friday, 27 November 2026 16:02<br><b>To:</b> Sam<br><b>Subject:</b> Water damage in flat 12</p></div>"
+                    + "<p>Your insurer must confirm the claim number 77-1234 by Wednesday.</p>",
+            }.ToMessageBody(),
+        };
+        var agent = await App.SignedInAsync("agent1@prodesk.test");
+        async Task<IHtmlDocument> FrameAsync(Guid id) => new HtmlParser().ParseDocument(await agent.GetStringAsync(
+            new HtmlParser().ParseDocument(await agent.GetStringAsync($"/agent/items/acme/{id}")).QuerySelector("iframe")!.GetAttribute("src")!));
+
+        var forward = await FrameAsync(await PostMailAsync(Outlook("FW: Water damage in flat 12", "fw-render@example.test")));
+        var reply = await FrameAsync(await PostMailAsync(Outlook("RE: Water damage in flat 12", "re-render@example.test")));
+
+        Assert.Null(forward.QuerySelector("details"));
+        Assert.Contains("claim number 77-1234", forward.Body!.TextContent, StringComparison.Ordinal);
+        Assert.Contains("claim number 77-1234", reply.QuerySelector("details")!.TextContent, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Right_to_left_text_reads_right_to_left_and_a_mails_own_direction_is_kept()
     {
         var integration = await App.IntegrationClientAsync("acme");

@@ -42,6 +42,14 @@ public sealed class ItemModel(ProDeskDbContext db, ITenantContext tenantContext,
     /// <summary>The messages, oldest first.</summary>
     public IEnumerable<WorkItemMessage> Thread => Item.Messages.OrderBy(m => m.CreatedAt).ThenBy(m => m.Id);
 
+    /// <summary>
+    /// Whether a message's quoted history is folded: not when it is a forward that opened the item ("FW:", "Fwd:"), whose
+    /// "history" (Outlook's From/Sent block over the forwarded mail) is the request itself, not a thread the page shows (probe round 19).
+    /// </summary>
+    public bool FoldsHistory(WorkItemMessage message) => !OpensWithForward(Item.Subject, Thread.FirstOrDefault()?.Id, message.Id);
+
+    private static bool OpensWithForward(string subject, Guid? first, Guid message) => first == message && ProDesk.Web.Channels.ReplySubject.IsForward(subject);
+
     /// <summary>How each reply fared on its channel, by message id.</summary>
     public IReadOnlyDictionary<Guid, Deliveries.Delivery> DeliveriesByMessage { get; private set; } = new Dictionary<Guid, Deliveries.Delivery>();
 
@@ -127,8 +135,12 @@ public sealed class ItemModel(ProDeskDbContext db, ITenantContext tenantContext,
 
         html = await InlineImages.InlineAsync(html, id, message, db, paths, cancellationToken);
         MailFrame.ApplyHeaders(Response.Headers, remoteImages: images);
-        // The earlier thread a reply quotes is folded away, as in the plain-text view (QuotedHistory).
-        return Content(MailFrame.Document(QuotedHistory.FoldHtml(html)), "text/html; charset=utf-8");
+        // The earlier thread a reply quotes is folded away, as in the plain-text view (QuotedHistory); the item's first message is shown whole (FoldsHistory).
+        var subject = await db.WorkItems.AsNoTracking().Where(w => w.Id == id).Select(w => w.Subject).FirstAsync(cancellationToken);
+        var first = ProDesk.Web.Channels.ReplySubject.IsForward(subject)
+            ? await db.WorkItemMessages.AsNoTracking().Where(m => m.WorkItemId == id).OrderBy(m => m.CreatedAt).ThenBy(m => m.Id).Select(m => (Guid?)m.Id).FirstAsync(cancellationToken)
+            : null;
+        return Content(MailFrame.Document(OpensWithForward(subject, first, message) ? html : QuotedHistory.FoldHtml(html)), "text/html; charset=utf-8");
     }
 
     private async Task<bool> LoadAsync(Guid id, CancellationToken cancellationToken)
