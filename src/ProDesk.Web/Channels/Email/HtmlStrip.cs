@@ -185,7 +185,9 @@ internal static class HtmlStrip
                     text.Length--;
                 }
 
-                if (!(text.Length >= 2 && text[^1] == '\n' && text[^2] == '\n'))
+                // A block starts a line (a table's rows stay one to a line); only <br> makes blank lines, two at most.
+                var br = name.Equals("br", StringComparison.OrdinalIgnoreCase);
+                if (text.Length > 0 && (br ? !(text.Length >= 2 && text[^1] == '\n' && text[^2] == '\n') : text[^1] != '\n'))
                 {
                     text.Append('\n');
                 }

@@ -194,6 +194,11 @@ public static partial class QuotedHistory
                 continue; // a paragraph, not a marker; and the patterns never see a long line
             }
 
+            if (ForwardSeparator().IsMatch(line))
+            {
+                return -1; // what follows is the forwarded mail, From/Date block and all: the content, never folded
+            }
+
             if (Separator().IsMatch(line) || Attribution().IsMatch(line)
                 || (i + 1 < lines.Length && line.Length > 0 && !line.EndsWith(':') && lines[i + 1].Length <= MaxMarkerLength && Attribution().IsMatch($"{line} {lines[i + 1].Trim()}")))
             {
@@ -236,6 +241,11 @@ public static partial class QuotedHistory
     [GeneratedRegex(@"^-{2,}\s*(Original Message|Ursprüngliche Nachricht|Message d'origine|Mensaje original|Oorspronkelijk bericht|Messaggio originale|.{1,250}\s(wrote|schrieb|a\s+écrit)\s?:)\s*-{2,}$",
         RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 100)]
     private static partial Regex Separator();
+
+    // A forward's separator (Gmail, Thunderbird, Apple Mail; English, French, German, Spanish, Italian, Dutch, Portuguese).
+    [GeneratedRegex(@"^-{2,}\s*(Forwarded message|Message transféré|Weitergeleitete Nachricht|Mensaje reenviado|Messaggio inoltrato|Doorgestuurd bericht|Mensagem encaminhada)\s*-{2,}$",
+        RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 100)]
+    private static partial Regex ForwardSeparator();
 
     // Gmail, Apple Mail, Thunderbird: "On Tue, 3 Jun 2025 at 09:15, Carol <c@x> wrote:" and its translations. The Russian
     // and Japanese Gmail forms have no verb, only the date, the time and "Name <address>:", and the Chinese and Russian
