@@ -447,7 +447,9 @@ public static partial class EmailParser
 
         // An empty text/plain beside real HTML is a placeholder some senders add; the HTML is the message then. So is a
         // short one the HTML says far more than ("This message requires an HTML capable mail client", probe round 12):
-        // the text is what the API, previews and replies' quotes show, and the placeholder told them nothing.
+        // the text is what the API, previews and replies' quotes show, and the placeholder told them nothing. Beside a
+        // page too large to show, only a text that speaks of HTML is taken for one: a report's one-line summary over its
+        // 8,000-row table is the message.
         string? htmlText = null;
         string HtmlTextOf() => htmlText ??= strippedText ?? HtmlText.ToPlainText(sanitized!, limits.MaxTextChars, markCut: true);
         var hasHtml = sanitized is not null || strippedText is not null;
@@ -468,6 +470,7 @@ public static partial class EmailParser
             }
         }
         else if (hasHtml && !string.IsNullOrWhiteSpace(body.Text) && text.Length <= MaxPlaceholderLength
+            && (strippedText is null || text.Contains("HTML", StringComparison.OrdinalIgnoreCase))
             && HtmlTextOf() is var fromHtml && fromHtml.Length > (2 * text.Length) + MaxPlaceholderLength)
         {
             text = fromHtml;

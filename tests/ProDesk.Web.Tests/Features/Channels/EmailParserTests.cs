@@ -785,12 +785,16 @@ public sealed partial class EmailParserTests
     }
 
     [Fact]
-    public void Html_with_more_tags_than_the_limit_is_refused_instead_of_costing_seconds_of_parsing()
+    public void Html_with_more_tags_than_the_limit_is_read_as_text_without_parsing_and_kept_as_a_file()
     {
-        var html = string.Concat(Enumerable.Repeat("<div>", 30_000));
+        var html = string.Concat(Enumerable.Repeat("<div>", 30_000)) + "Deep inside.";
         var raw = Encoding.ASCII.GetBytes($"From: a@b.test\r\nSubject: deep\r\nContent-Type: text/html\r\n\r\n{html}\r\n");
 
-        Assert.Contains("more than 20000 tags", Assert.Throws<UnparseableEmailException>(() => EmailParser.Parse(raw)).Reason, StringComparison.Ordinal);
+        var email = EmailParser.Parse(raw);
+
+        Assert.Equal("Deep inside.", email.TextBody.Trim());
+        Assert.Null(email.HtmlBody);
+        Assert.Equal("message.html", Assert.Single(email.Attachments).FileName);
     }
 
     [Fact]
@@ -1076,7 +1080,8 @@ public sealed partial class EmailParserTests
     {
         var email = Parse("probe19-outlook-fwd-attached-empty.eml");
 
-        Assert.StartsWith("---------- Forwarded message ----------\nFrom: Supplier Billing <billing@supplier.example>", email.TextBody, StringComparison.Ordinal);
+        Assert.StartsWith("---------- Forwarded message ----------\nFrom: ", email.TextBody, StringComparison.Ordinal);
+        Assert.Contains("billing@supplier.example", email.TextBody, StringComparison.Ordinal);
         Assert.Contains("invoice 88812 (EUR 4.310,00) is 30 days overdue", email.TextBody, StringComparison.Ordinal);
         Assert.Contains("invoice 88812 (EUR 4.310,00) is 30 days overdue", email.HtmlBody, StringComparison.Ordinal);
         Assert.Contains(email.Attachments, a => a.FileName == "Your invoice 88812 is overdue.eml");
