@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.EntityFrameworkCore;
 using ProDesk.Data;
+using ProDesk.Data.Identity;
 using ProDesk.Web.Channels.Chat;
 using ProDesk.Web.Hosting;
 using ProDesk.Web.Identity;
@@ -34,7 +35,14 @@ public sealed class AgentHub(ITenantContext tenantContext, ProDeskDbContext db, 
         }
 
         sessions.Opened(Context);
-        await presence.ConnectedAsync(UserId, UserName, Context.ConnectionId, tenantContext.Scope.TenantIds.ToHashSet());
+        // Presence is who takes work: push routing, the chat widget's "agents online" and the wallboard's agent list
+        // read it. Only the Agent role works items; a supervisor's wallboard (or console) is connected here too, and
+        // counting it gave pushed work to a supervisor and a "Start chat" nobody answered (probe round 19).
+        if (WorksItems)
+        {
+            await presence.ConnectedAsync(UserId, UserName, Context.ConnectionId, tenantContext.Scope.TenantIds.ToHashSet());
+        }
+
         Announce();
         await base.OnConnectedAsync();
     }
@@ -48,7 +56,11 @@ public sealed class AgentHub(ITenantContext tenantContext, ProDeskDbContext db, 
         }
 
         sessions.Closed(Context.ConnectionId);
-        await presence.DisconnectedAsync(UserId, Context.ConnectionId);
+        if (WorksItems)
+        {
+            await presence.DisconnectedAsync(UserId, Context.ConnectionId);
+        }
+
         Announce();
         await base.OnDisconnectedAsync(exception);
     }
@@ -65,8 +77,11 @@ public sealed class AgentHub(ITenantContext tenantContext, ProDeskDbContext db, 
         Announce();
     }
 
-    /// <summary>The caller opened an item: it gets that item's presence events, and the others see it viewing.</summary>
-    public async Task Watch(string tenant, Guid itemId)
+    /// <summary>
+    /// The caller opened an item: it gets that item's presence events, the others see it viewing, and it is answered
+    /// who is already viewing, since the one who arrives second is the one about to collide (probe round 19).
+    /// </summary>
+    public async Task<IReadOnlyList<PresenceEvent>> Watch(string tenant, Guid itemId)
     {
         // Named as the others' consoles name it, whatever case the caller used (TenantHubFilter found it either way).
         tenant = tenant.ToLowerInvariant();
@@ -82,6 +97,10 @@ public sealed class AgentHub(ITenantContext tenantContext, ProDeskDbContext db, 
         await presence.SetAsync(UserId, onItem: itemId);
         await Clients.OthersInGroup(HubGroups.Item(itemId)).PresenceChanged(Presence(tenant, itemId, "viewing"));
         Announce();
+        var me = UserId;
+        return [.. (await presence.OfAsync([tenantContext.Current!.Id], Context.ConnectionAborted))
+            .Where(a => a.OnItem == itemId && a.Id != me && a.Status != Domain.Routing.AgentStatus.Offline)
+            .Select(a => new PresenceEvent(tenant, itemId, a.Id, a.Name, "viewing"))];
     }
 
     public async Task Unwatch(string tenant, Guid itemId)
@@ -121,6 +140,8 @@ public sealed class AgentHub(ITenantContext tenantContext, ProDeskDbContext db, 
     }
 
     private Guid UserId => Guid.TryParse(Context.User?.FindFirst(ProDeskClaims.Subject)?.Value, out var id) ? id : Guid.Empty;
+
+    private bool WorksItems => Context.User?.IsInRole(Roles.Agent) == true;
 
     private string UserName => Context.User?.FindFirst(ProDeskClaims.Name)?.Value ?? "";
 

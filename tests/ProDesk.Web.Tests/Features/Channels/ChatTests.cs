@@ -456,7 +456,7 @@ public sealed class ChatTests(ProDeskApp app) : PostgresTest(app)
     }
 
     [Fact]
-    public async Task With_no_agent_online_the_offline_form_becomes_a_conversation_answered_by_email()
+    public async Task With_no_agent_online_not_even_a_supervisor_on_the_wallboard_the_offline_form_becomes_a_conversation_answered_by_email()
     {
         await using var visitor = await ConnectAsync("acme");
         Assert.False((await visitor.Connection.InvokeAsync<ChatHub.ChatStatus>("Status")).AgentsOnline);
@@ -469,6 +469,13 @@ public sealed class ChatTests(ProDeskApp app) : PostgresTest(app)
         (await agent.PostAsJsonAsync($"/api/v1/tenants/acme/work-items/{item.Id}/replies", new { body = "Will do." })).EnsureSuccessStatusCode();
         var outbound = await App.InTenantAsync("acme", db => db.OutboundMessages.AsNoTracking().SingleAsync());
         Assert.Equal(("email", "bob@example.org"), (outbound.Channel, outbound.To));
+
+        // A supervisor watching the wallboard serves acme but answers no chat: still the offline form (probe round 19).
+        await using (var wallboard = await App.AgentHubAsync("supervisor@prodesk.test"))
+        {
+            await wallboard.InvokeAsync("SetStatus", "Online");
+            Assert.False((await visitor.Connection.InvokeAsync<ChatHub.ChatStatus>("Status")).AgentsOnline);
+        }
 
         // An agent serving acme comes online: the widget offers the chat.
         await using var console = await App.AgentHubAsync("agent1@prodesk.test");

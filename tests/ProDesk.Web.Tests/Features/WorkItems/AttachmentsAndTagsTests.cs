@@ -221,7 +221,7 @@ public sealed class AttachmentsAndTagsTests(ProDeskApp app) : PostgresTest(app)
     }
 
     [Fact]
-    public async Task A_least_loaded_queue_pushes_new_work_to_the_online_agent_with_the_most_room()
+    public async Task A_least_loaded_queue_pushes_new_work_to_the_online_agent_with_the_most_room_never_to_a_supervisor()
     {
         // northwind's support queue is LeastLoaded in the demo seed; agent2 and agent4 serve northwind.
         var busy = await App.AgentHubAsync("agent2@prodesk.test");
@@ -236,8 +236,10 @@ public sealed class AttachmentsAndTagsTests(ProDeskApp app) : PostgresTest(app)
         Assert.Equal((await App.UserAsync("agent4@prodesk.test")).Id, secondItem.GetProperty("item").GetProperty("assigneeId").GetGuid());
         await busy.DisposeAsync();
 
-        // With nobody online, work waits in the queue for pull.
+        // With nobody online, work waits in the queue for pull: a supervisor on the wallboard takes no work (probe round 19).
         await idle.DisposeAsync();
+        await using var wallboard = await App.AgentHubAsync("supervisor@prodesk.test");
+        await wallboard.InvokeAsync("SetStatus", "Online");
         var (_, third) = await ItemAsync("northwind", "push-3");
         Assert.Equal(JsonValueKind.Null, (await client.JsonAsync($"/api/v1/tenants/northwind/work-items/{third}")).GetProperty("item").GetProperty("assigneeId").ValueKind);
     }
