@@ -58,6 +58,7 @@ public static partial class WorkItemsApi
         tenant.MapPut("/work-items/{id:guid}/tags", TagsAsync).RequireAuthorization(StaffPolicy).WithName("SetTags").WithSummary("Replaces the item's tags." + StaleSummary);
         tenant.MapAttachments();
         tenant.MapMergeConversations();
+        tenant.MapAssignWorkItem();
 
         app.MapPost("/api/v1/work/next", NextAsync).RequireAuthorization(StaffPolicy).WithTags("Work items")
             .WithName("ClaimNextItem").WithSummary("Claims the next item due across the tenants the caller serves; 204 when none is left.");

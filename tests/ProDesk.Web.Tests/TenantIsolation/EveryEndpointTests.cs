@@ -85,6 +85,7 @@ public sealed class EveryEndpointTests(ProDeskApp app) : PostgresTest(app)
         ["POST /api/v1/tenants/{tenant}/work-items/{id:guid}/notes"] = Kind.CrossTenantChecked,
         ["POST /api/v1/tenants/{tenant}/work-items/{id:guid}/status"] = Kind.CrossTenantChecked,
         ["PUT /api/v1/tenants/{tenant}/work-items/{id:guid}/tags"] = Kind.CrossTenantChecked,
+        ["PUT /api/v1/tenants/{tenant}/work-items/{id:guid}/assignee"] = Kind.CrossTenantChecked,
         ["PUT /api/v1/tenants/{tenant}/work-items/{id:guid}/fields"] = Kind.CrossTenantChecked,
         ["POST /api/v1/tenants/{tenant}/work-items/{id:guid}/attachments"] = Kind.CrossTenantChecked,
         ["GET /api/v1/tenants/{tenant}/work-items/{id:guid}/attachments/{attachmentId:guid}"] = Kind.CrossTenantChecked,
