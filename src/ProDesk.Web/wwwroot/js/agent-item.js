@@ -8,6 +8,52 @@ const error = article.querySelector("[data-reply-error]");
 const force = article.querySelector("[data-reply-force]");
 const body = article.querySelector("[data-reply-body]");
 const others = new Map();
+
+// The reply being typed survives the reloads that saving tags, a status or a file makes, and a tab reload: one draft
+// per item in sessionStorage, restored on load, cleared once the reply or note is sent (probe round 19).
+const draftKey = `prodesk:draft:${itemId}`;
+if (!body.value) body.value = sessionStorage.getItem(draftKey) ?? "";
+body.addEventListener("input", () => {
+  if (body.value) sessionStorage.setItem(draftKey, body.value); else sessionStorage.removeItem(draftKey);
+});
+
+// A refusal in the server's words: the field's message, else the problem's detail or title.
+async function problemText(response, fallback) {
+  if (response.status === 401) return "You are signed out: sign in again, then retry.";
+  try {
+    const problem = await response.json();
+    const first = problem.errors ? Object.values(problem.errors).flat()[0] : null;
+    return first ?? problem.detail ?? problem.title ?? fallback;
+  } catch {
+    return fallback;
+  }
+}
+function showError(text) {
+  error.textContent = text;
+  error.hidden = false;
+}
+
+// A colleague's change leaves the header as loaded: say so, visibly, with who it was (probe round 19).
+const changedBar = article.querySelector("[data-changed-bar]");
+let ownChange = false;
+async function showChangedBy() {
+  if (ownChange) return;
+  let who = "Someone";
+  try {
+    const response = await fetch(`/api/v1/tenants/${tenant}/work-items/${itemId}`, { headers: { "Accept": "application/json" } });
+    if (response.ok) {
+      const { changes } = await response.json();
+      const last = changes?.[changes.length - 1];
+      // Our own change (its reload is on the way) is not a colleague's.
+      if (last?.actor && last.actor === article.dataset.me) return;
+      if (last?.actor) who = last.actor;
+    }
+  } catch { /* the bar still says it changed */ }
+  if (ownChange) return;
+  changedBar.querySelector("[data-changed-text]").textContent = `${who} changed this item.`;
+  changedBar.hidden = false;
+}
+changedBar.querySelector("[data-reload]").addEventListener("click", () => window.location.reload());
 const typingTimers = new Map();
 const visitor = "00000000-0000-0000-0000-000000000000";
 
@@ -56,12 +102,19 @@ const connection = connectAgentHub({
         if (others.delete(visitor)) showPresence();
       } else {
         article.dataset.changed = "true";
+        showChangedBy();
       }
     }
     refreshThread();
   },
+  WorkItemAssigned: e => {
+    if (e.id === itemId && e.version > Number(article.dataset.version)) showChangedBy();
+  },
 }, async hub => {
-  await hub.invoke("Watch", tenant, itemId);
+  // Those already on the item are told of us by the server; we are told of them by Watch's answer.
+  const here = await hub.invoke("Watch", tenant, itemId);
+  for (const p of here ?? []) others.set(p.userId, p);
+  showPresence();
   await refreshThread();
   // Watching: presence and live updates of this item arrive from here on.
   article.dataset.live = "true";
@@ -95,7 +148,28 @@ async function showIfClosed(response) {
   return true;
 }
 
+// Our own change reloads the page: its event is not a colleague's.
+function reloadOwn() {
+  ownChange = true;
+  window.location.reload();
+}
+
+const sendButtons = [...article.querySelectorAll("[data-reply] button")];
+let sending = false;
 async function send(kind, forced) {
+  // A double click posts once: replies have the version guard, notes had nothing (probe round 19).
+  if (sending) return;
+  sending = true;
+  sendButtons.forEach(b => { b.disabled = true; });
+  try {
+    await sendOnce(kind, forced);
+  } finally {
+    sending = false;
+    sendButtons.forEach(b => { b.disabled = false; });
+  }
+}
+
+async function sendOnce(kind, forced) {
   error.hidden = true;
   const payload = kind === "replies"
     ? { body: body.value, version: Number(article.dataset.version), force: forced }
@@ -110,11 +184,11 @@ async function send(kind, forced) {
     return;
   }
   if (!response.ok) {
-    error.textContent = "Your message was not sent. Check it and try again.";
-    error.hidden = false;
+    showError(response.status === 401 ? await problemText(response, "") : "Your message was not sent. Check it and try again.");
     return;
   }
-  window.location.reload();
+  sessionStorage.removeItem(draftKey);
+  reloadOwn();
 }
 
 article.querySelector("[data-reply]").addEventListener("submit", e => { e.preventDefault(); send("replies", false); });
@@ -122,8 +196,10 @@ force.addEventListener("click", () => send("replies", true));
 article.querySelector("[data-note]").addEventListener("click", () => send("notes", false));
 article.querySelector("[data-status]").addEventListener("submit", async e => {
   e.preventDefault();
+  error.hidden = true;
   const response = await post("status", { status: new FormData(e.target).get("status") });
-  if (response.ok) window.location.reload();
+  if (response.ok) reloadOwn();
+  else showError(await problemText(response, "The status was not changed."));
 });
 article.querySelector("[data-tags]").addEventListener("submit", async e => {
   e.preventDefault();
@@ -131,15 +207,31 @@ article.querySelector("[data-tags]").addEventListener("submit", async e => {
   const response = await fetch(`/api/v1/tenants/${tenant}/work-items/${itemId}/tags`, {
     method: "PUT", headers: { "Content-Type": "application/json", "Accept": "application/json" }, body: JSON.stringify({ tags }),
   });
-  if (response.ok) window.location.reload();
+  if (response.ok) reloadOwn();
   else if (!await showIfClosed(response)) { error.textContent = "Tags are 1 to 40 lowercase letters, digits, '-' or '_'."; error.hidden = false; }
 });
 article.querySelector("[data-attach]").addEventListener("submit", async e => {
   e.preventDefault();
   const response = await fetch(`/api/v1/tenants/${tenant}/work-items/${itemId}/attachments`, { method: "POST", body: new FormData(e.target) });
-  if (response.ok) window.location.reload();
+  if (response.ok) reloadOwn();
   else if (!await showIfClosed(response)) { error.textContent = response.status === 413 ? "That file is too large." : "The file was not attached."; error.hidden = false; }
 });
+// Take the item, or (supervisors) hand it to someone serving the client.
+const assign = article.querySelector("[data-assign]");
+async function setAssignee(assigneeId) {
+  error.hidden = true;
+  const response = await fetch(`/api/v1/tenants/${tenant}/work-items/${itemId}/assignee`, {
+    method: "PUT", headers: { "Content-Type": "application/json", "Accept": "application/json" }, body: JSON.stringify({ assigneeId }),
+  });
+  if (response.ok) reloadOwn();
+  else showError(await problemText(response, "The item was not assigned."));
+}
+assign?.querySelector("[data-assign-me]")?.addEventListener("click", e => setAssignee(e.currentTarget.dataset.assignMe));
+assign?.addEventListener("submit", e => {
+  e.preventDefault();
+  setAssignee(new FormData(e.target).get("assigneeId") || null);
+});
+
 document.addEventListener("keydown", e => {
   if (e.key === "r" && !e.target.closest("input, textarea, select")) { e.preventDefault(); body.focus(); }
 });

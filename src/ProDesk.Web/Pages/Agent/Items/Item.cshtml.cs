@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.EntityFrameworkCore;
 using ProDesk.Data;
+using ProDesk.Data.Identity;
 using ProDesk.Data.WorkItems;
 using ProDesk.Domain.Channels.Email;
 using ProDesk.Domain.Sla;
@@ -71,6 +72,12 @@ public sealed class ItemModel(ProDeskDbContext db, ITenantContext tenantContext,
     /// <summary>The customer's satisfaction rating of the latest rated solve, as the API's <c>csat</c>; null when none.</summary>
     public ProDesk.Web.Csat.ItemCsatView? Csat { get; private set; }
 
+    /// <summary>The signed-in member of staff, for "Assign to me".</summary>
+    public Guid Me { get; private set; }
+
+    /// <summary>Staff serving the item's client, whom a supervisor can hand the item to; empty for agents, who only take or release.</summary>
+    public IReadOnlyList<(Guid Id, string Name)> Assignable { get; private set; } = [];
+
     /// <summary>Where a reply by mail goes: the customer's address and the copies (<see cref="ReplyDelivery.CopiesAsync"/>); null for other channels.</summary>
     public (string To, IReadOnlyList<string> Cc)? MailRecipients { get; private set; }
 
@@ -80,6 +87,12 @@ public sealed class ItemModel(ProDeskDbContext db, ITenantContext tenantContext,
         if (!await LoadAsync(id, cancellationToken))
         {
             return NotFound();
+        }
+
+        Me = Guid.TryParse(User.FindFirst(Identity.ProDeskClaims.Subject)?.Value, out var me) ? me : Guid.Empty;
+        if (TenantAccess.IsProviderWide(User))
+        {
+            Assignable = await AssignableAsync(cancellationToken);
         }
 
         var now = clock.GetUtcNow();
@@ -92,6 +105,16 @@ public sealed class ItemModel(ProDeskDbContext db, ITenantContext tenantContext,
         }
 
         return Page();
+    }
+
+    /// <summary>Staff who may work this tenant (<see cref="WorkItems.AssignWorkItem.ServesAsync"/> says the same), by name.</summary>
+    private async Task<IReadOnlyList<(Guid Id, string Name)>> AssignableAsync(CancellationToken cancellationToken)
+    {
+        var staff = await db.Users.AsNoTracking().Where(u => u.TenantId == null).Select(u => new { u.Id, u.DisplayName }).ToListAsync(cancellationToken);
+        var roles = await db.UserRoles.AsNoTracking().Join(db.Roles, ur => ur.RoleId, r => r.Id, (ur, r) => new { ur.UserId, r.Name }).ToListAsync(cancellationToken);
+        var serving = (await db.StaffTenants.AsNoTracking().Where(s => s.TenantId == Tenant.Id).Select(s => s.UserId).ToListAsync(cancellationToken)).ToHashSet();
+        bool Serves(Guid id) => roles.Any(r => r.UserId == id && (r.Name is Roles.ProviderAdmin or Roles.Supervisor || (r.Name == Roles.Agent && serving.Contains(id))));
+        return [.. staff.Where(u => Serves(u.Id)).OrderBy(u => u.DisplayName, StringComparer.CurrentCulture).Select(u => (u.Id, u.DisplayName))];
     }
 
     private static SlaLine Line(SlaClockState state, DateTimeOffset now)
