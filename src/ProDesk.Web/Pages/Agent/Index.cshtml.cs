@@ -1,6 +1,8 @@
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
+using ProDesk.Domain.Routing;
+using ProDesk.Web.Realtime;
 using ProDesk.Web.Tenancy;
 using ProDesk.Web.WorkItems;
 
@@ -8,7 +10,7 @@ namespace ProDesk.Web.Pages.Agent;
 
 /// <summary>The agent console: one queue across every client the agent serves, live.</summary>
 [Authorize(Roles = "Agent,Supervisor,ProviderAdmin")]
-public sealed class IndexModel(ITenantContext tenantContext, AgentQueue queue) : PageModel
+public sealed class IndexModel(ITenantContext tenantContext, AgentQueue queue, IAgentPresence presence) : PageModel
 {
     public IReadOnlyList<TenantInfo> Tenants => tenantContext.Scope.Tenants;
 
@@ -20,7 +22,21 @@ public sealed class IndexModel(ITenantContext tenantContext, AgentQueue queue) :
     /// <summary>More active items are waiting than <see cref="Shown"/>.</summary>
     public bool More { get; private set; }
 
-    public async Task OnGetAsync(CancellationToken cancellationToken) => (Rows, More) = await queue.ListAsync(Shown, cancellationToken);
+    /// <summary>
+    /// The status the agent chose, as presence holds it (an earlier tab or the page being reloaded is still connected
+    /// while this renders): the picker shows it instead of resetting the agent to Online on every load (probe round 19).
+    /// </summary>
+    public AgentStatus Status { get; private set; } = AgentStatus.Online;
+
+    public async Task OnGetAsync(CancellationToken cancellationToken)
+    {
+        (Rows, More) = await queue.ListAsync(Shown, cancellationToken);
+        var me = Guid.TryParse(User.FindFirst(Identity.ProDeskClaims.Subject)?.Value, out var id) ? id : Guid.Empty;
+        if ((await presence.OfAsync(tenantContext.Scope.TenantIds, cancellationToken)).FirstOrDefault(a => a.Id == me) is { Status: AgentStatus.Away })
+        {
+            Status = AgentStatus.Away;
+        }
+    }
 
     /// <summary>Just the queue table, for the console to swap in when an event arrives or after a reconnect.</summary>
     public async Task<IActionResult> OnGetQueueAsync(CancellationToken cancellationToken)

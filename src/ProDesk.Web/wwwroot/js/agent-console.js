@@ -3,9 +3,19 @@ import { connectAgentHub } from "./agent-hub.js";
 const queue = document.getElementById("queue");
 const status = document.querySelector("[data-live-status]");
 
-// The server renders the queue; on any event (and after a reconnect) the console asks for it again.
-async function refreshQueue() {
+// The server renders the queue; on any event (and after a reconnect) the console asks for it again. A burst of
+// events makes one request (as wallboard.js does), and an answer older than the latest request is dropped, so a
+// slow response cannot put an older list back on screen (probe round 19).
+let refreshTimer = null;
+let latestRequest = 0;
+function refreshQueue() {
+  clearTimeout(refreshTimer);
+  refreshTimer = setTimeout(loadQueue, 150);
+}
+async function loadQueue() {
+  const request = ++latestRequest;
   const response = await fetch(queue.dataset.queueUrl, { headers: { "Accept": "text/html" } });
+  if (request !== latestRequest) return;
   if (response.ok) {
     const hadFocus = queue.contains(document.activeElement);
     queue.innerHTML = await response.text();
@@ -21,9 +31,11 @@ function span(minutes) {
 function showDueTimes() {
   const now = Date.now();
   for (const due of queue.querySelectorAll("time[data-due]")) {
-    const minutes = Math.round((Date.parse(due.dateTime) - now) / 60000);
-    due.textContent = minutes >= 0 ? `in ${span(minutes)}` : `overdue ${span(-minutes)}`;
-    due.classList.toggle("overdue", minutes < 0);
+    // Past due is overdue from its first millisecond: a rounded "in 0 min" read as time left (probe round 19).
+    const left = Date.parse(due.dateTime) - now;
+    const minutes = Math.floor(Math.abs(left) / 60000);
+    due.textContent = left > 0 ? `in ${span(minutes)}` : minutes === 0 ? "overdue" : `overdue ${span(minutes)}`;
+    due.classList.toggle("overdue", left <= 0);
     due.title = new Date(due.dateTime).toLocaleString();
   }
 }
@@ -38,19 +50,46 @@ const hub = connectAgentHub({
   SlaWarning: refreshQueue,
   SlaBreached: refreshQueue,
 }, async connection => {
-  await connection.invoke("SetStatus", statusPicker.value);
-  await refreshQueue();
+  // The picker shows the status presence holds; a reload's gap between the old page's connection and this one
+  // makes the agent Online again, so only an Away choice is restored, and Online is never forced over it.
+  if (statusPicker.value === "Away") await connection.invoke("SetStatus", "Away");
+  await loadQueue();
 }, status);
 statusPicker.addEventListener("change", () => hub.invoke("SetStatus", statusPicker.value));
 
+// What "Next item" got, in its own line: the live status next to it stays the hub's (probe round 19).
+const nextProblem = document.querySelector("[data-next-problem]");
+function tell(text, signIn) {
+  nextProblem.textContent = text;
+  if (signIn) {
+    const link = document.createElement("a");
+    link.href = `/login?ReturnUrl=${encodeURIComponent(location.pathname)}`;
+    link.textContent = "Sign in again";
+    nextProblem.append(" ", link);
+  }
+  nextProblem.hidden = false;
+}
 async function nextItem() {
-  const response = await fetch("/api/v1/work/next", { method: "POST", headers: { "Accept": "application/json" } });
+  nextProblem.hidden = true;
+  let response;
+  try {
+    response = await fetch("/api/v1/work/next", { method: "POST", headers: { "Accept": "application/json" } });
+  } catch {
+    tell("The server could not be reached; try again.");
+    return;
+  }
   if (response.status === 200) {
     // The item claimed may be past the rows the queue shows: open it by its own address.
     const item = await response.json();
     window.location.href = `/agent/items/${encodeURIComponent(item.tenant)}/${encodeURIComponent(item.id)}`;
-  } else if (status) {
-    status.textContent = "nothing waiting";
+  } else if (response.status === 204) {
+    tell("Nothing waiting.");
+  } else if (response.status === 401) {
+    tell("You are signed out.", true);
+  } else {
+    let detail = null;
+    try { const problem = await response.json(); detail = problem.detail ?? problem.title; } catch { /* not a problem body */ }
+    tell(detail ?? `The next item could not be taken (${response.status}); try again.`);
   }
 }
 
@@ -77,10 +116,11 @@ function keepSelection(refocus) {
 }
 
 document.addEventListener("keydown", event => {
-  if (event.target.closest("input, textarea, select") || event.ctrlKey || event.metaKey || event.altKey) return;
+  if (event.target.closest("input, textarea, select, [contenteditable]") || event.ctrlKey || event.metaKey || event.altKey) return;
   const at = rows().indexOf(selectedRow());
   if (event.key === "n") { event.preventDefault(); nextItem(); }
   if (event.key === "j") select(at + 1);
   if (event.key === "k") select(at < 0 ? 0 : at - 1);
-  if (event.key === "Enter") selectedRow()?.querySelector("a")?.click();
+  // A focused button or link acts on Enter itself: it must not also open the selected row (probe round 19).
+  if (event.key === "Enter" && !event.target.closest("button, a")) selectedRow()?.querySelector("a")?.click();
 });
