@@ -1,0 +1,161 @@
+using System.Text.RegularExpressions;
+using Microsoft.Playwright;
+using ProDesk.Browser.Tests.Infrastructure;
+using Xunit.Abstractions;
+using static Microsoft.Playwright.Assertions;
+
+namespace ProDesk.Browser.Tests.Console;
+
+/// <summary>The item page and the console as agents and supervisors use them (probe round 19, findings 1-8, 12, 13).</summary>
+public sealed class ItemPageTests(BrowserFixture fixture, ITestOutputHelper output) : BrowserTest(fixture, output)
+{
+    private static ILocator Button(IPage page, string name) => page.GetByRole(AriaRole.Button, new PageGetByRoleOptions { Name = name, Exact = true });
+
+    /// <summary>A call to the API as the page's signed-in user (its cookie), answering the HTTP status.</summary>
+    private static Task<int> ApiAsync(IPage page, string method, string path, object body) =>
+        page.EvaluateAsync<int>(
+            "async ([method, path, body]) => (await fetch(path, { method, headers: { 'Content-Type': 'application/json', 'Accept': 'application/json' }, body: JSON.stringify(body) })).status",
+            new object[] { method, path, body });
+
+    [Fact]
+    public async Task A_closed_item_shows_no_reply_tag_upload_or_status_form()
+    {
+        var id = await CreateConversationAsync("acme", $"Closing {Guid.NewGuid():N}"[..20]);
+        var alex = await SignedInPageAsync("agent1@prodesk.test");
+        Assert.Equal(200, await ApiAsync(alex, "POST", $"/api/v1/tenants/acme/work-items/{id}/status", new { status = "Solved" }));
+        Assert.Equal(200, await ApiAsync(alex, "POST", $"/api/v1/tenants/acme/work-items/{id}/status", new { status = "Closed" }));
+
+        await alex.GotoAsync($"/agent/items/acme/{id}");
+        await Expect(alex.GetByTestId("closed-notice")).ToBeVisibleAsync();
+        await Expect(alex.GetByLabel("Reply")).ToBeHiddenAsync();
+        await Expect(alex.GetByLabel("Tags")).ToBeHiddenAsync();
+        await Expect(alex.Locator("form[data-attach]")).ToBeHiddenAsync();
+        await Expect(alex.Locator("form[data-status]")).ToBeHiddenAsync();
+        await Expect(Button(alex, "Assign to me")).ToHaveCountAsync(0);
+    }
+
+    [Fact]
+    public async Task The_reply_being_typed_survives_saving_tags_and_is_gone_once_sent()
+    {
+        var id = await CreateConversationAsync("acme", $"Draft {Guid.NewGuid():N}"[..20]);
+        var alex = await SignedInPageAsync("agent1@prodesk.test");
+        await alex.GotoAsync($"/agent/items/acme/{id}");
+        await alex.GetByLabel("Reply").FillAsync("Dear customer, the part ships Monday.");
+        await alex.GetByLabel("Tags").FillAsync("shipping");
+        await Button(alex, "Save tags").ClickAsync();
+
+        await Expect(alex.GetByTestId("tags")).ToContainTextAsync("shipping");
+        await Expect(alex.GetByLabel("Reply")).ToHaveValueAsync("Dear customer, the part ships Monday.");
+
+        await alex.GetByRole(AriaRole.Button, new PageGetByRoleOptions { Name = "Send reply" }).ClickAsync();
+        await Expect(alex.GetByTestId("thread")).ToContainTextAsync("the part ships Monday.");
+        await Expect(alex.GetByLabel("Reply")).ToHaveValueAsync("");
+    }
+
+    [Fact]
+    public async Task A_colleagues_change_shows_a_bar_and_a_refused_status_change_says_why()
+    {
+        var id = await CreateConversationAsync("acme", $"Refused {Guid.NewGuid():N}"[..20]);
+        var alex = await SignedInPageAsync("agent1@prodesk.test");
+        await alex.GotoAsync($"/agent/items/acme/{id}");
+        await Expect(alex.Locator("[data-item][data-live='true']")).ToHaveCountAsync(1);
+        var bea = await SignedInPageAsync("agent2@prodesk.test");
+
+        Assert.Equal(200, await ApiAsync(bea, "POST", $"/api/v1/tenants/acme/work-items/{id}/status", new { status = "Solved" }));
+
+        await Expect(alex.GetByTestId("changed-bar")).ToBeVisibleAsync();
+        await Expect(alex.GetByTestId("changed-bar")).ToContainTextAsync("agent2@prodesk.test changed this item.");
+        await alex.Locator("form[data-status] select").SelectOptionAsync("Pending");
+        await Button(alex, "Change").ClickAsync();
+        await Expect(alex.GetByTestId("reply-error")).ToContainTextAsync("is not allowed");
+    }
+
+    [Fact]
+    public async Task An_agent_takes_an_item_and_a_supervisor_hands_it_to_a_colleague()
+    {
+        var id = await CreateConversationAsync("acme", $"Handover {Guid.NewGuid():N}"[..20]);
+        var alex = await SignedInPageAsync("agent1@prodesk.test");
+        await alex.GotoAsync($"/agent/items/acme/{id}");
+        await Expect(alex.GetByTestId("assignee")).ToHaveTextAsync("unassigned");
+        // Agents take or release; handing over is the supervisor's.
+        await Expect(alex.GetByTestId("assignee-picker")).ToHaveCountAsync(0);
+        await Button(alex, "Assign to me").ClickAsync();
+        await Expect(alex.GetByTestId("assignee")).ToHaveTextAsync("assigned to Alex Martin");
+        await Expect(Button(alex, "Assign to me")).ToHaveCountAsync(0);
+
+        var supervisor = await SignedInPageAsync("supervisor@prodesk.test", "/supervisor");
+        await supervisor.GotoAsync($"/agent/items/acme/{id}");
+        await supervisor.GetByTestId("assignee-picker").SelectOptionAsync(new SelectOptionValue { Label = "Bea Dubois" });
+        await Button(supervisor, "Assign").ClickAsync();
+        await Expect(supervisor.GetByTestId("assignee")).ToHaveTextAsync("assigned to Bea Dubois");
+        // Merlion's agent does not serve acme: not offered.
+        await Expect(supervisor.GetByTestId("assignee-picker").Locator("option", new LocatorLocatorOptions { HasText = "Chen Wei" })).ToHaveCountAsync(0);
+        await Expect(alex.GetByTestId("changed-bar")).ToBeVisibleAsync();
+    }
+
+    [Fact]
+    public async Task The_second_agent_on_an_item_is_told_who_is_already_viewing_it()
+    {
+        var id = await CreateConversationAsync("northwind", $"Collision {Guid.NewGuid():N}"[..20]);
+        var bea = await SignedInPageAsync("agent2@prodesk.test");
+        await bea.GotoAsync($"/agent/items/northwind/{id}");
+        await Expect(bea.Locator("[data-item][data-live='true']")).ToHaveCountAsync(1);
+
+        var dana = await SignedInPageAsync("agent4@prodesk.test");
+        await dana.GotoAsync($"/agent/items/northwind/{id}");
+        await Expect(dana.GetByTestId("presence")).ToContainTextAsync("Bea Dubois is viewing");
+    }
+
+    [Fact]
+    public async Task Away_stays_away_across_reloads_of_the_console()
+    {
+        var supervisor = await SignedInPageAsync("supervisor@prodesk.test", "/supervisor");
+        var chen = await SignedInPageAsync("agent3@prodesk.test");   // Chen Wei
+        var row = supervisor.GetByTestId("agents").Locator("tr", new LocatorLocatorOptions { HasText = "Chen Wei" });
+        await chen.GetByLabel("Status").SelectOptionAsync("Away");
+        await Expect(row).ToContainTextAsync("Away");
+
+        await chen.ReloadAsync();
+        await Expect(chen.Locator("[data-live-status]")).ToHaveTextAsync("live");
+        await Expect(chen.GetByLabel("Status")).ToHaveValueAsync("Away");
+        await chen.ReloadAsync();
+        await Expect(chen.Locator("[data-live-status]")).ToHaveTextAsync("live");
+        await Expect(chen.GetByLabel("Status")).ToHaveValueAsync("Away");
+        await Expect(row).ToContainTextAsync("Away");
+
+        await chen.GetByLabel("Status").SelectOptionAsync("Online");
+        await Expect(row).ToContainTextAsync("Online");
+    }
+
+    [Fact]
+    public async Task Next_item_when_signed_out_says_so_with_a_sign_in_link()
+    {
+        var alex = await SignedInPageAsync("agent1@prodesk.test");
+        await alex.Context.ClearCookiesAsync();
+
+        await alex.Keyboard.PressAsync("n");
+
+        await Expect(alex.GetByTestId("next-problem")).ToContainTextAsync("You are signed out.");
+        await Expect(alex.GetByTestId("next-problem").GetByRole(AriaRole.Link, new LocatorGetByRoleOptions { Name = "Sign in again" }))
+            .ToHaveAttributeAsync("href", new Regex("^/login\\?ReturnUrl="));
+        await Expect(alex.GetByTestId("next-problem")).Not.ToContainTextAsync("Nothing waiting");
+    }
+
+    [Fact]
+    public async Task A_double_click_on_add_as_internal_note_adds_one_note()
+    {
+        var id = await CreateConversationAsync("acme", $"Note twice {Guid.NewGuid():N}"[..20]);
+        var alex = await SignedInPageAsync("agent1@prodesk.test");
+        await alex.GotoAsync($"/agent/items/acme/{id}");
+        var text = $"Called back {Guid.NewGuid():N}";
+        await alex.GetByLabel("Reply").FillAsync(text);
+
+        await Button(alex, "Add as internal note").DblClickAsync();
+
+        await Expect(alex.GetByTestId("thread")).ToContainTextAsync(text);
+        var notes = await alex.EvaluateAsync<int>(
+            "async ([path, text]) => (await (await fetch(path, { headers: { 'Accept': 'application/json' } })).json()).messages.filter(m => m.body === text).length",
+            new object[] { $"/api/v1/tenants/acme/work-items/{id}", text });
+        Assert.Equal(1, notes);
+    }
+}
