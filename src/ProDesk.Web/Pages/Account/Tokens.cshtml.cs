@@ -13,7 +13,9 @@ public sealed class TokensModel(UserManager<AppUser> users, PersonalAccessTokens
     [BindProperty]
     public string Name { get; set; } = "";
 
-    public string? NewSecret { get; private set; }
+    /// <summary>Shown once, on the page the create redirects to: a refresh of a POST's answer created a second token (probe round 19).</summary>
+    [TempData]
+    public string? NewSecret { get; set; }
 
     public IReadOnlyList<PersonalAccessToken> Tokens { get; private set; } = [];
 
@@ -27,8 +29,7 @@ public sealed class TokensModel(UserManager<AppUser> users, PersonalAccessTokens
         }
 
         NewSecret = (await tokens.CreateAsync(user, Name)).Secret;
-        await LoadAsync();
-        return Page();
+        return RedirectToPage();
     }
 
     public async Task<IActionResult> OnPostRevokeAsync(Guid id)

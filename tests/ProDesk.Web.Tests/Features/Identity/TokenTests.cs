@@ -112,6 +112,26 @@ public sealed class TokenTests(ProDeskApp app) : PostgresTest(app)
     }
 
     [Fact]
+    public async Task Creating_a_token_on_the_page_shows_its_secret_once_and_a_refresh_creates_no_second()
+    {
+        var browser = await App.SignedInAsync("agent4@prodesk.test");
+        var name = $"laptop-{Guid.NewGuid():N}"[..15];
+        var created = await browser.PostAsync("/account/tokens?handler=Create", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["Name"] = name,
+            ["__RequestVerificationToken"] = await Browserless.AntiforgeryTokenAsync(browser, "/account/tokens"),
+        }));
+        Assert.Equal(HttpStatusCode.Redirect, created.StatusCode);
+
+        // The browser follows the redirect: the secret is there once; a refresh is a GET that shows it no more.
+        var shown = await browser.GetStringAsync(created.Headers.Location!.OriginalString);
+        Assert.Contains("data-testid=\"new-token\"", shown, StringComparison.Ordinal);
+        Assert.DoesNotContain("data-testid=\"new-token\"", await browser.GetStringAsync(created.Headers.Location!.OriginalString), StringComparison.Ordinal);
+        var agent = (await App.UserAsync("agent4@prodesk.test")).Id;
+        Assert.Equal(1, await App.InTenantAsync("acme", db => db.PersonalAccessTokens.CountAsync(t => t.Name == name && t.UserId == agent)));
+    }
+
+    [Fact]
     public async Task Revoking_one_token_many_times_at_once_revokes_it_once()
     {
         var (id, secret) = await App.PatAsync("agent1@prodesk.test");
