@@ -78,6 +78,19 @@ public sealed class AgentHubTests(ProDeskApp app) : PostgresTest(app)
     }
 
     [Fact]
+    public async Task The_second_agent_to_watch_an_item_is_told_who_is_already_viewing_it()
+    {
+        var item = await CreateAsync("acme", "presence-5");
+        await using var a = await ConnectAsync("agent1@prodesk.test");
+        await using var b = await ConnectAsync("agent2@prodesk.test");
+        Assert.Empty(await b.Connection.InvokeAsync<PresenceEvent[]>("Watch", "acme", item));
+
+        var already = await a.Connection.InvokeAsync<PresenceEvent[]>("Watch", "acme", item);
+
+        Assert.Equal([("Bea Dubois", "viewing", item)], already.Select(p => (p.Name, p.What, p.ItemId)));
+    }
+
+    [Fact]
     public async Task Watching_an_item_of_another_tenant_on_the_same_connection_leaves_the_first()
     {
         var acme = await CreateAsync("acme", "presence-3");
