@@ -28,7 +28,8 @@ public sealed class AssignWorkItemTests(ProDeskApp app) : PostgresTest(app)
         var item = await ItemOfAsync(alex, "acme", id);
         var alexId = (await App.UserAsync("agent1@prodesk.test")).Id;
         Assert.Equal(alexId, AssigneeOf(item));
-        Assert.Contains(item.GetProperty("changes").EnumerateArray(), c => c.GetProperty("field").GetString() == "assignee" && c.GetProperty("to").GetString() == alexId.ToString());
+        // The trail names people (the API reads ids into names), as a claim's row does.
+        Assert.Contains(item.GetProperty("changes").EnumerateArray(), c => c.GetProperty("field").GetString() == "assignee" && c.GetProperty("to").GetString() == "Alex Martin");
 
         // The customer answers: the item is Open again, and still Alex's.
         (await alex.PostAsJsonAsync($"/api/v1/tenants/acme/work-items/{id}/status", new { status = "Open" })).EnsureSuccessStatusCode();
@@ -72,7 +73,8 @@ public sealed class AssignWorkItemTests(ProDeskApp app) : PostgresTest(app)
         Assert.Equal(HttpStatusCode.OK, (await supervisor.PutAsJsonAsync($"/api/v1/tenants/acme/work-items/{id}/assignee", new { assigneeId = bea })).StatusCode);
         var item = await ItemOfAsync(supervisor, "acme", id);
         Assert.Equal(bea, AssigneeOf(item));
-        Assert.Contains(item.GetProperty("changes").EnumerateArray(), c => c.GetProperty("field").GetString() == "assignee" && c.GetProperty("to").GetString() == bea.ToString());
+        Assert.Contains(item.GetProperty("changes").EnumerateArray(), c => c.GetProperty("field").GetString() == "assignee" && c.GetProperty("to").GetString() == "Bea Dubois"
+            && c.GetProperty("actor").GetString() == "supervisor@prodesk.test");
 
         foreach (var stranger in new[] { carol, client, Guid.NewGuid() })
         {
