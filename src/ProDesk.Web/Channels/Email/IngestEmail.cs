@@ -24,7 +24,8 @@ namespace ProDesk.Web.Channels.Email;
 /// </summary>
 public sealed class IngestEmail(
     ProDeskDbContext db, IngestMessage ingest, RawMailStore rawStore, ProDeskPaths paths, ITenantContext tenants,
-    OutboundDispatcher dispatcher, IOptions<EmailOptions> options, IOptions<SmtpOptions> smtp, ChannelSettingsCache channelSettings, TimeProvider clock)
+    OutboundDispatcher dispatcher, IOptions<EmailOptions> options, IOptions<SmtpOptions> smtp, ChannelSettingsCache channelSettings, TimeProvider clock,
+    UndeliveredReplies undelivered)
 {
     public const string RouteSource = "route";
 
@@ -373,6 +374,7 @@ public sealed class IngestEmail(
         }
 
         // The agent who wrote a reply that bounced sees it was not delivered, not "sent" (Deliveries).
+        var returnedReplies = new List<OutboundMessage>();
         foreach (var returned in mailed.Where(o => o.State == OutboundState.Sent))
         {
             var address = ReplyAddress.Key(returned.To);
@@ -380,13 +382,29 @@ public sealed class IngestEmail(
             {
                 returned.State = OutboundState.Failed;
                 returned.LastError = ColumnText.Fit($"bounced ({statusOf.GetValueOrDefault(address)}): the recipient's mail server refused it for good", 1000);
+                if (returned is { WorkItemMessageId: not null, Automatic: false })
+                {
+                    returnedReplies.Add(returned);
+                }
             }
         }
 
         var reason = failed.Count > 0 ? $"permanent bounce for {string.Join(", ", failed)}"
             : reported.Count > 0 ? "permanent failure reported for mail we did not send to that address: nothing suppressed"
             : "delivery report (not a permanent failure)";
-        return await SettleAsync(ledger, isNew, InboundMailState.Dropped, reason, cancellationToken);
+        var settled = await SettleAsync(ledger, isNew, InboundMailState.Dropped, reason, cancellationToken);
+        // An agent's reply that bounced answered nobody: its item is taken back to Open and its response runs on, as for
+        // one the dispatcher gave up (it used to count as the response for good: decision 82's "left"). After the
+        // report's own save, so taking it back (which retries on an agent's concurrent save) cannot lose the report.
+        if (settled.Outcome == Outcome.Dropped)
+        {
+            foreach (var reply in returnedReplies)
+            {
+                await undelivered.ReopenAsync(reply, cancellationToken);
+            }
+        }
+
+        return settled;
     }
 
     /// <summary>Our Message-IDs quoted by a report: in the returned headers or message, or its text.</summary>

@@ -966,6 +966,11 @@ public sealed class InboundEmailTests(ProDeskApp app) : PostgresTest(app)
         Assert.Contains("bounced (5.1.1)", after.Error, StringComparison.Ordinal);
         var page = await (await App.SignedInAsync("agent1@prodesk.test")).GetStringAsync($"/agent/items/acme/{id}");
         Assert.Contains("data-testid=\"not-delivered\"", page, StringComparison.Ordinal);
+        // Nobody was answered: the item is open again with its first response still owed, and its trail says why.
+        var item = await agent.JsonAsync($"/api/v1/tenants/acme/work-items/{id}");
+        Assert.Equal("Open", item.GetProperty("item").GetProperty("status").GetString());
+        Assert.True(item.GetProperty("sla").GetProperty("dueAt").TryGetProperty("firstResponse", out _));
+        Assert.Contains(item.GetProperty("changes").EnumerateArray(), c => c.GetProperty("to").GetString()!.StartsWith("not delivered: bounced (5.1.1)", StringComparison.Ordinal));
         // The acknowledgment the same report does not quote keeps its state.
         Assert.Equal(OutboundState.Sent, (await OutboundAsync("acme")).Single(o => o.Automatic).State);
     }
