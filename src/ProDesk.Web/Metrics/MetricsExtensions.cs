@@ -35,8 +35,16 @@ public static class MetricsExtensions
     public static void MapMetrics(this WebApplication app) =>
         app.MapPrometheusScrapingEndpoint(Path, meterProvider: null, configureBranchedPipeline: branch => branch.Use(async (context, next) =>
             {
-                await context.RequestServices.GetRequiredService<ProDeskMetrics>().RefreshQueuesAsync(context.RequestServices, context.RequestAborted);
-                await next(context);
+                var metrics = context.RequestServices.GetRequiredService<ProDeskMetrics>();
+                try
+                {
+                    await metrics.RefreshQueuesAsync(context.RequestServices, context.RequestAborted);
+                    await next(context);
+                }
+                finally
+                {
+                    metrics.ForgetQueues();
+                }
             }), optionsName: null)
             .RequireAuthorization(ScrapePolicy)
             // The exporter maps every method; a scrape is a GET, anything else is 405 with Allow (HEAD is routed as GET).

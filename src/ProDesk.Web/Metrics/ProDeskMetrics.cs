@@ -19,6 +19,7 @@ public sealed class ProDeskMetrics : IDisposable
     private readonly Counter<long> jobFailures;
     private readonly SemaphoreSlim refreshing = new(1, 1);
     private IReadOnlyList<Wallboard.QueueLine> queues = [];
+    private int scrapes;
 
     public ProDeskMetrics(IMeterFactory meters)
     {
@@ -40,6 +41,7 @@ public sealed class ProDeskMetrics : IDisposable
     /// <summary>Reads every tenant's queue figures (the wallboard's, in a system scope); one read at a time however many scrape.</summary>
     public async Task RefreshQueuesAsync(IServiceProvider services, CancellationToken cancellationToken)
     {
+        Interlocked.Increment(ref scrapes);
         await refreshing.WaitAsync(cancellationToken);
         try
         {
@@ -49,6 +51,20 @@ public sealed class ProDeskMetrics : IDisposable
         finally
         {
             refreshing.Release();
+        }
+    }
+
+    /// <summary>
+    /// Drops the figures once their scrape is written: a gauge observed later (by another exporter, or by another host in
+    /// the same process, whose listener sees every meter of this name) reports nothing rather than an old scrape's figures
+    /// as current.
+    /// </summary>
+    public void ForgetQueues()
+    {
+        // The last of scrapes running at once drops them; the others are still writing theirs.
+        if (Interlocked.Decrement(ref scrapes) == 0)
+        {
+            queues = [];
         }
     }
 
