@@ -32,8 +32,9 @@ function showDueTimes() {
   const now = Date.now();
   for (const due of queue.querySelectorAll("time[data-due]")) {
     // Past due is overdue from its first millisecond: a rounded "in 0 min" read as time left (probe round 19).
+    // Time left rounds up (40 s left is "in 1 min", never "in 0 min"); time overdue rounds down.
     const left = Date.parse(due.dateTime) - now;
-    const minutes = Math.floor(Math.abs(left) / 60000);
+    const minutes = left > 0 ? Math.ceil(left / 60000) : Math.floor(-left / 60000);
     due.textContent = left > 0 ? `in ${span(minutes)}` : minutes === 0 ? "overdue" : `overdue ${span(minutes)}`;
     due.classList.toggle("overdue", left <= 0);
     due.title = new Date(due.dateTime).toLocaleString();
