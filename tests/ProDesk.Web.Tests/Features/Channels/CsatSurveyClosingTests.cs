@@ -4,7 +4,6 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.EntityFrameworkCore;
 using MimeKit;
 using ProDesk.Web.Channels.Email;
@@ -47,18 +46,6 @@ public sealed partial class CsatSurveyClosingTests(SlaApp app) : SlaTest(app)
         }));
         Assert.Equal(HttpStatusCode.Gone, late.StatusCode);
         Assert.Contains("data-testid=\"csat-closed\"", await late.Content.ReadAsStringAsync(), StringComparison.Ordinal);
-        Assert.Equal([4], await ScoresAsync(itemId));
-    }
-
-    [Fact]
-    public async Task The_number_of_days_is_a_setting()
-    {
-        using var host = App.WithWebHostBuilder(b => b.UseSetting("Csat:SurveyDays", "60"));
-        var (itemId, link) = await SolvedAsync(host.CreateClient());
-        App.Clock.Advance(TimeSpan.FromDays(45));
-
-        var client = host.CreateClient();
-        Assert.Equal(HttpStatusCode.OK, (await SendAsync(client, link)).StatusCode);
         Assert.Equal([4], await ScoresAsync(itemId));
     }
 
