@@ -67,14 +67,9 @@ public static class AssignWorkItem
         }
 
         var now = clock.GetUtcNow().UtcDateTime;
-        WorkItemTrail.Changed(db, item.Id, item.TenantId, now, me, user.FindFirstValue(ProDeskClaims.Email), "assignee", item.AssigneeId?.ToString(), request.AssigneeId?.ToString());
-        item.AssigneeId = request.AssigneeId;
         // WorkItemAssigned moves the queues and wallboards; the new version tells an open item page that it changed.
-        db.OutboxEvents.Add(new ProDesk.Data.WorkItems.OutboxEvent
-        {
-            TenantId = item.TenantId, Type = "WorkItemAssigned", CreatedAt = now,
-            PayloadJson = System.Text.Json.JsonSerializer.Serialize(new { item.Id, item.AssigneeId }),
-        });
+        WorkItemTrail.Assigned(db, item.Id, item.TenantId, request.AssigneeId, me, user.FindFirstValue(ProDeskClaims.Email), now, previous: item.AssigneeId);
+        item.AssigneeId = request.AssigneeId;
         WorkItemTrail.Updated(db, item, now);
         try
         {

@@ -43,12 +43,13 @@ internal static class WorkItemTrail
         items.OrderByDescending(w => w.Priority).ThenBy(w => w.DueAt == null).ThenBy(w => w.DueAt).ThenBy(w => w.CreatedAt).ThenBy(w => w.Id);
 
     /// <summary>
-    /// Records an assignment (claim or push) in the trail and the outbox; the caller saves. The PostgreSQL
+    /// Records an assignment (claim, push, or a hand-over from <paramref name="previous"/>; a null
+    /// <paramref name="assigneeId"/> releases the item) in the trail and the outbox; the caller saves. The PostgreSQL
     /// claim writes the same two rows in its one statement (ClaimNextItem).
     /// </summary>
-    public static void Assigned(ProDeskDbContext db, Guid itemId, Guid tenantId, Guid assigneeId, Guid? actorId, string? actorName, DateTime now)
+    public static void Assigned(ProDeskDbContext db, Guid itemId, Guid tenantId, Guid? assigneeId, Guid? actorId, string? actorName, DateTime now, Guid? previous = null)
     {
-        Changed(db, itemId, tenantId, now, actorId, actorName, "assignee", null, assigneeId.ToString());
+        Changed(db, itemId, tenantId, now, actorId, actorName, "assignee", previous?.ToString(), assigneeId?.ToString());
         db.OutboxEvents.Add(new OutboxEvent { TenantId = tenantId, Type = "WorkItemAssigned", PayloadJson = JsonSerializer.Serialize(new { Id = itemId, AssigneeId = assigneeId }), CreatedAt = now });
     }
 }
