@@ -123,6 +123,8 @@ public class ProDeskDbContext(DbContextOptions<ProDeskDbContext> options)
 
     public DbSet<Contact> Contacts => Set<Contact>();
 
+    public DbSet<ContactIdentity> ContactIdentities => Set<ContactIdentity>();
+
     public DbSet<WorkItem> WorkItems => Set<WorkItem>();
 
     public DbSet<WorkItemMessage> WorkItemMessages => Set<WorkItemMessage>();
@@ -291,6 +293,16 @@ public class ProDeskDbContext(DbContextOptions<ProDeskDbContext> options)
             e.Property(c => c.Phone).HasMaxLength(32);
             // Two agents saving one contact from forms loaded before each other's edit: the second is told (probe round 19).
             e.Property(c => c.Version).IsConcurrencyToken();
+        });
+
+        builder.Entity<ContactIdentity>(e =>
+        {
+            // One person per address or number in a tenant, across contacts' own columns and these rows (checked on write).
+            e.HasIndex(i => new { i.TenantId, i.Kind, i.Value }).IsUnique();
+            e.HasIndex(i => i.ContactId);
+            e.Property(i => i.Kind).HasMaxLength(8);
+            e.Property(i => i.Value).HasMaxLength(320);
+            e.HasOne<Contact>().WithMany().HasForeignKey(i => i.ContactId).OnDelete(DeleteBehavior.Cascade);
         });
 
         builder.Entity<WorkItem>(e =>

@@ -745,6 +745,41 @@ namespace ProDesk.Migrations.Sqlite.Migrations
                     b.ToTable("Contacts");
                 });
 
+            modelBuilder.Entity("ProDesk.Data.Contacts.ContactIdentity", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("ContactId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(8)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Value")
+                        .IsRequired()
+                        .HasMaxLength(320)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ContactId");
+
+                    b.HasIndex("TenantId", "Kind", "Value")
+                        .IsUnique();
+
+                    b.ToTable("ContactIdentities");
+                });
+
             modelBuilder.Entity("ProDesk.Data.Csat.CsatRating", b =>
                 {
                     b.Property<Guid>("Id")
@@ -1649,6 +1684,21 @@ namespace ProDesk.Migrations.Sqlite.Migrations
 
             modelBuilder.Entity("ProDesk.Data.Contacts.Contact", b =>
                 {
+                    b.HasOne("ProDesk.Data.Tenants.Tenant", null)
+                        .WithMany()
+                        .HasForeignKey("TenantId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("ProDesk.Data.Contacts.ContactIdentity", b =>
+                {
+                    b.HasOne("ProDesk.Data.Contacts.Contact", null)
+                        .WithMany()
+                        .HasForeignKey("ContactId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
                     b.HasOne("ProDesk.Data.Tenants.Tenant", null)
                         .WithMany()
                         .HasForeignKey("TenantId")

@@ -491,6 +491,8 @@ public sealed class IngestMessage(ProDeskDbContext db, ITenantContext tenants, S
     // Scalar subqueries rather than rows: SQLite has no LATERAL join. Without a mail's questions (any other channel) the
     // mail ledger's columns compare with null and match nothing. A phone also matches its national spelling, when the
     // tenant's country gives one (contacts saved before numbers were completed to E.164); without one that test goes.
+    // A contact's further identities (ContactIdentities: a merge's, staff's) are asked only when its own columns match
+    // none: PostgreSQL evaluates COALESCE's second subquery only then, so a known sender costs what it did.
     private static readonly CompiledPerModel<Func<ProDeskDbContext, Guid, string?, string?, string?, string?, string?, string, string?, string?, string?, DateTime, CancellationToken, Task<Found>>> LookUp = new(() =>
         EF.CompileAsyncQuery((ProDeskDbContext db, Guid tenantId, string? email, string? phone, string? national, string? queueKey, string? key, string priority,
                 string? mailSource, string? mailKey, string? replyAddress, DateTime automaticSince, CancellationToken cancellationToken) =>
@@ -501,8 +503,10 @@ public sealed class IngestMessage(ProDeskDbContext db, ITenantContext tenants, S
                 {
                     Queue = q,
                     Policy = db.SlaPolicies.Where(p => p.TenantId == tenantId && p.QueueKey == q.Key && p.Priority == priority).OrderByDescending(p => p.Version).FirstOrDefault(),
-                    SenderId = db.Contacts.Where(c => c.TenantId == tenantId && (email != null ? c.Email == email : (c.Phone == phone || (national != null && c.Phone == national)))).Select(c => (Guid?)c.Id).FirstOrDefault(),
-                    SenderName = db.Contacts.Where(c => c.TenantId == tenantId && (email != null ? c.Email == email : (c.Phone == phone || (national != null && c.Phone == national)))).Select(c => c.Name).FirstOrDefault(),
+                    SenderId = db.Contacts.Where(c => c.TenantId == tenantId && (email != null ? c.Email == email : (c.Phone == phone || (national != null && c.Phone == national)))).Select(c => (Guid?)c.Id).FirstOrDefault()
+                        ?? db.ContactIdentities.Where(i => i.TenantId == tenantId && (email != null ? i.Kind == ContactIdentity.EmailKind && i.Value == email : i.Kind == ContactIdentity.PhoneKind && (i.Value == phone || (national != null && i.Value == national)))).Select(i => (Guid?)i.ContactId).FirstOrDefault(),
+                    SenderName = db.Contacts.Where(c => c.TenantId == tenantId && (email != null ? c.Email == email : (c.Phone == phone || (national != null && c.Phone == national)))).Select(c => c.Name).FirstOrDefault()
+                        ?? db.Contacts.Where(c => c.TenantId == tenantId && db.ContactIdentities.Any(i => i.ContactId == c.Id && i.TenantId == tenantId && (email != null ? i.Kind == ContactIdentity.EmailKind && i.Value == email : i.Kind == ContactIdentity.PhoneKind && (i.Value == phone || (national != null && i.Value == national))))).Select(c => c.Name).FirstOrDefault(),
                     Seen = key != null && db.WorkItemMessages.Any(m => m.TenantId == tenantId && m.ExternalId == key),
                     MailSeenId = db.InboundMails.Where(m => m.TenantId == tenantId && m.Source == mailSource && m.DedupeKey == mailKey).Select(m => (Guid?)m.Id).FirstOrDefault(),
                     RecentAutomatic = db.OutboundMessages.Count(o => o.TenantId == tenantId && o.Automatic && o.To == replyAddress && o.CreatedAt > automaticSince),

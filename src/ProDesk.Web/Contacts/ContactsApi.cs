@@ -9,9 +9,17 @@ using ProDesk.Web.WorkItems;
 
 namespace ProDesk.Web.Contacts;
 
-public sealed record ContactView(Guid Id, string Name, string? Email, string? Phone, string? Company, DateTime CreatedAt, int Version)
+/// <summary>A contact; <c>OtherEmails</c> and <c>OtherPhones</c> are its further identities (a merge's, staff's).</summary>
+public sealed record ContactView(Guid Id, string Name, string? Email, string? Phone, string? Company, DateTime CreatedAt, int Version,
+    IReadOnlyList<string> OtherEmails, IReadOnlyList<string> OtherPhones)
 {
-    public static ContactView From(Contact c) => new(c.Id, c.Name, c.Email, c.Phone, c.Company, c.CreatedAt, c.Version);
+    public static ContactView From(Contact c, IEnumerable<ContactIdentity> identities)
+    {
+        var own = identities.Where(i => i.ContactId == c.Id).OrderBy(i => i.CreatedAt).ThenBy(i => i.Value).ToList();
+        return new(c.Id, c.Name, c.Email, c.Phone, c.Company, c.CreatedAt, c.Version,
+            [.. own.Where(i => i.Kind == ContactIdentity.EmailKind).Select(i => i.Value)],
+            [.. own.Where(i => i.Kind == ContactIdentity.PhoneKind).Select(i => i.Value)]);
+    }
 }
 
 public sealed record ContactPage(IReadOnlyList<ContactView> Items, string? NextCursor);
@@ -33,9 +41,9 @@ public static class ContactsApi
             .WithSummary("Contacts by name, cursor-paginated; `q` searches name, email and phone.");
         contacts.MapGet("/{id:guid}", GetAsync).WithName("GetContact").WithSummary("One contact with its items, newest first.");
         contacts.MapPut("/{id:guid}", UpdateAsync).WithName("UpdateContact")
-            .WithSummary("Sets the contact's name, email, phone and company (the whole contact: an absent field is cleared); 409 when another contact has the email or phone. With the contact's `version` as loaded (or If-Match: the ETag of its GET), refused with 409 (412 for If-Match) and the contact as it is when it changed since.");
+            .WithSummary("Sets the contact's name, email, phone and company (the whole contact: an absent field is cleared), and with `otherEmails` / `otherPhones` its further identities (left out: kept as they are); 409 when another contact has the email or phone. With the contact's `version` as loaded (or If-Match: the ETag of its GET), refused with 409 (412 for If-Match) and the contact as it is when it changed since.");
         contacts.MapPost("/{id:guid}/merge", MergeAsync).WithName("MergeContacts")
-            .WithSummary("Merges the contact `from` into this one: its items move here, its email and phone too where this one has none, and it is deleted (audited).");
+            .WithSummary("Merges the contact `from` into this one: its items move here, its email and phone too (as further identities where this one has its own), and it is deleted (audited).");
         return contacts;
     }
 
@@ -64,7 +72,8 @@ public static class ContactsApi
             var phone = Domain.Contacts.PhoneNumber.Normalize(text) ?? text;
             var complete = Domain.Contacts.PhoneNumber.Normalize(text, Domain.Contacts.PhoneRegion.OfTimeZone(tenants.Current?.TimeZone)) ?? phone;
 #pragma warning disable CA1862 // In SQL: the StringComparison overloads do not translate on both providers.
-            query = query.Where(c => c.Name.ToLower().Contains(text) || (c.Email != null && c.Email.Contains(text)) || (c.Phone != null && (c.Phone.Contains(phone) || c.Phone == complete)));
+            query = query.Where(c => c.Name.ToLower().Contains(text) || (c.Email != null && c.Email.Contains(text)) || (c.Phone != null && (c.Phone.Contains(phone) || c.Phone == complete))
+                || db.ContactIdentities.Any(i => i.ContactId == c.Id && (i.Kind == ContactIdentity.EmailKind ? i.Value.Contains(text) : i.Value.Contains(phone) || i.Value == complete)));
 #pragma warning restore CA1862
         }
 
@@ -82,7 +91,10 @@ public static class ContactsApi
 
         var page = await query.OrderBy(c => c.Name).ThenBy(c => c.Id).Take(size + 1).ToListAsync(cancellationToken);
         var next = page.Count > size ? KeysetCursor.Write(request, page[size - 1].Name, page[size - 1].Id) : null;
-        return TypedResults.Ok(new ContactPage([.. page.Take(size).Select(ContactView.From)], next));
+        var shown = page.Take(size).ToList();
+        var ids = shown.Select(c => c.Id).ToList();
+        var identities = await db.ContactIdentities.AsNoTracking().Where(i => ids.Contains(i.ContactId)).ToListAsync(cancellationToken);
+        return TypedResults.Ok(new ContactPage([.. shown.Select(c => ContactView.From(c, identities))], next));
     }
 
     private static async Task<Results<Ok<ContactDetail>, NotFound>> GetAsync(Guid id, HttpResponse response, ProDeskDbContext db, CancellationToken cancellationToken)
@@ -110,7 +122,8 @@ public static class ContactsApi
         {
             UpdateContact.Outcome.Updated => await DetailAsync(db, id, cancellationToken) is { } detail
                 ? Tagged(context.Response, detail) : TypedResults.NotFound(),
-            UpdateContact.Outcome.Stale when result.Current is { } current => StaleProblem(context.Response, ContactView.From(current), basedOn.StaleStatus),
+            UpdateContact.Outcome.Stale when result.Current is { } current => StaleProblem(context.Response,
+                ContactView.From(current, await db.ContactIdentities.AsNoTracking().Where(i => i.ContactId == id).ToListAsync(cancellationToken)), basedOn.StaleStatus),
             UpdateContact.Outcome.Invalid => TypedResults.ValidationProblem(result.Errors!),
             UpdateContact.Outcome.Taken => TakenProblem(result.Field!, result.OtherContactId),
             _ => TypedResults.NotFound(),
@@ -176,6 +189,7 @@ public static class ContactsApi
             .OrderByDescending(w => w.CreatedAt).ThenByDescending(w => w.Id).Take(ItemsShown).ToListAsync(cancellationToken);
         var queueIds = items.Select(w => w.QueueId).Distinct().ToList();
         var queues = await db.Queues.AsNoTracking().Where(q => queueIds.Contains(q.Id)).ToDictionaryAsync(q => q.Id, q => q.Key, cancellationToken);
-        return new ContactDetail(ContactView.From(contact), [.. items.Select(w => w.Summary(queues.GetValueOrDefault(w.QueueId, "")))]);
+        var identities = await db.ContactIdentities.AsNoTracking().Where(i => i.ContactId == id).ToListAsync(cancellationToken);
+        return new ContactDetail(ContactView.From(contact, identities), [.. items.Select(w => w.Summary(queues.GetValueOrDefault(w.QueueId, "")))]);
     }
 }

@@ -12,11 +12,18 @@ namespace ProDesk.Web.Contacts;
 /// the contact by them, so each belongs to at most one contact of the tenant (409 otherwise; the
 /// two should be merged). Emails are kept lowercase and phones normalised, as ingestion keeps them: a national number
 /// is completed to E.164 with the tenant's country (<see cref="PhoneRegion"/>), as SMS gateways send it.
+/// <c>otherEmails</c> and <c>otherPhones</c> set the contact's further identities (<see cref="ContactIdentity"/>: the
+/// person's second address, a number a merge brought in), each belonging to this contact alone; left out, they stay as they are.
 /// </summary>
-public sealed class UpdateContact(ProDeskDbContext db, Tenancy.ITenantContext tenants)
+public sealed class UpdateContact(ProDeskDbContext db, Tenancy.ITenantContext tenants, TimeProvider clock)
 {
     [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
-    public sealed record Request(string? Name = null, string? Email = null, string? Phone = null, string? Company = null, int? Version = null);
+    public sealed record Request(
+        string? Name = null, string? Email = null, string? Phone = null, string? Company = null, int? Version = null,
+        IReadOnlyList<string?>? OtherEmails = null, IReadOnlyList<string?>? OtherPhones = null);
+
+    /// <summary>The most further emails, and phones, one contact holds.</summary>
+    public const int MaxOtherIdentities = 20;
 
     public enum Outcome
     {
@@ -87,6 +94,9 @@ public sealed class UpdateContact(ProDeskDbContext db, Tenancy.ITenantContext te
             errors["phone"] = [$"must be a phone number: an optional +, then 3 to {PhoneNumber.MaxDigits} digits (spaces, dots, dashes and parentheses are ignored)"];
         }
 
+        var otherEmails = Others(request.OtherEmails, "otherEmails", errors, ReplyAddress.Normalize, "must each be a bare email address we can reply to");
+        var otherPhones = Others(request.OtherPhones, "otherPhones", errors, value => PhoneNumber.Normalize(value, region), "must each be a phone number");
+
         var company = Channels.PlainText.Line(request.Company) is { Length: > 0 } named ? named : null;
         if (company is { Length: > 200 })
         {
@@ -109,17 +119,39 @@ public sealed class UpdateContact(ProDeskDbContext db, Tenancy.ITenantContext te
             return new Result(Outcome.Stale, Current: contact);
         }
 
-        if (email is not null && await db.Contacts.Where(c => c.Email == email && c.Id != id).Select(c => (Guid?)c.Id).FirstOrDefaultAsync(cancellationToken) is { } byEmail)
+        if (email is not null && await OwnerOfEmailAsync(email, id, cancellationToken) is { } byEmail)
         {
             return new Result(Outcome.Taken, Field: "email", OtherContactId: byEmail);
         }
 
         // Phones are not unique in the database (demo and imported data may repeat them); a new one is checked here.
-        if (phone is not null && phone != contact.Phone
-            && await db.Contacts.Where(c => (c.Phone == phone || c.Phone == national) && c.Id != id).Select(c => (Guid?)c.Id).FirstOrDefaultAsync(cancellationToken) is { } byPhone)
+        if (phone is not null && phone != contact.Phone && await OwnerOfPhoneAsync(phone, national ?? phone, id, cancellationToken) is { } byPhone)
         {
             return new Result(Outcome.Taken, Field: "phone", OtherContactId: byPhone);
         }
+
+        // Without a list, the further identities stay as they are; one that is now the contact's own is no longer further.
+        var identities = await db.ContactIdentities.Where(i => i.ContactId == id).ToListAsync(cancellationToken);
+        otherEmails = [.. (otherEmails ?? Values(identities, ContactIdentity.EmailKind)).Where(v => v != email)];
+        otherPhones = [.. (otherPhones ?? Values(identities, ContactIdentity.PhoneKind)).Where(v => v != phone)];
+        foreach (var other in otherEmails.Except(Values(identities, ContactIdentity.EmailKind)))
+        {
+            if (await OwnerOfEmailAsync(other, id, cancellationToken) is { } owner)
+            {
+                return new Result(Outcome.Taken, Field: "otherEmails", OtherContactId: owner);
+            }
+        }
+
+        foreach (var other in otherPhones.Except(Values(identities, ContactIdentity.PhoneKind)))
+        {
+            if (await OwnerOfPhoneAsync(other, PhoneNumber.NationalDigits(other, region) ?? other, id, cancellationToken) is { } owner)
+            {
+                return new Result(Outcome.Taken, Field: "otherPhones", OtherContactId: owner);
+            }
+        }
+
+        Replace(contact, identities, ContactIdentity.EmailKind, otherEmails);
+        Replace(contact, identities, ContactIdentity.PhoneKind, otherPhones);
 
         contact.Name = name!;
         contact.Email = email;
@@ -132,18 +164,84 @@ public sealed class UpdateContact(ProDeskDbContext db, Tenancy.ITenantContext te
         }
         catch (DbUpdateException e) when (e is not DbUpdateConcurrencyException)
         {
-            // The unique email index: another contact took the address since the check.
+            // A unique index: another contact took the address (or a further one) since the check.
             db.ChangeTracker.Clear();
-            var other = email is null ? null
-                : await db.Contacts.AsNoTracking().Where(c => c.Email == email && c.Id != id).Select(c => (Guid?)c.Id).FirstOrDefaultAsync(cancellationToken);
-            if (other is null)
+            if (email is not null && await OwnerOfEmailAsync(email, id, cancellationToken) is { } other)
             {
-                throw;
+                return new Result(Outcome.Taken, Field: "email", OtherContactId: other);
             }
 
-            return new Result(Outcome.Taken, Field: "email", OtherContactId: other);
+            foreach (var value in otherEmails)
+            {
+                if (await OwnerOfEmailAsync(value, id, cancellationToken) is { } owner)
+                {
+                    return new Result(Outcome.Taken, Field: "otherEmails", OtherContactId: owner);
+                }
+            }
+
+            throw;
         }
 
         return new Result(Outcome.Updated);
+    }
+
+    /// <summary>Another contact that has this address, as its own or as a further one.</summary>
+    private async Task<Guid?> OwnerOfEmailAsync(string email, Guid id, CancellationToken cancellationToken) =>
+        await db.Contacts.Where(c => c.Email == email && c.Id != id).Select(c => (Guid?)c.Id).FirstOrDefaultAsync(cancellationToken)
+        ?? await db.ContactIdentities.Where(i => i.Kind == ContactIdentity.EmailKind && i.Value == email && i.ContactId != id).Select(i => (Guid?)i.ContactId).FirstOrDefaultAsync(cancellationToken);
+
+    /// <summary>Another contact that has this number (or its national spelling), as its own or as a further one.</summary>
+    private async Task<Guid?> OwnerOfPhoneAsync(string phone, string national, Guid id, CancellationToken cancellationToken) =>
+        await db.Contacts.Where(c => (c.Phone == phone || c.Phone == national) && c.Id != id).Select(c => (Guid?)c.Id).FirstOrDefaultAsync(cancellationToken)
+        ?? await db.ContactIdentities.Where(i => i.Kind == ContactIdentity.PhoneKind && (i.Value == phone || i.Value == national) && i.ContactId != id).Select(i => (Guid?)i.ContactId).FirstOrDefaultAsync(cancellationToken);
+
+    private static List<string> Values(List<ContactIdentity> identities, string kind) =>
+        [.. identities.Where(i => i.Kind == kind).Select(i => i.Value)];
+
+    /// <summary>Makes the contact's further identities of <paramref name="kind"/> exactly <paramref name="wanted"/>.</summary>
+    private void Replace(Contact contact, List<ContactIdentity> identities, string kind, List<string> wanted)
+    {
+        foreach (var gone in identities.Where(i => i.Kind == kind && !wanted.Contains(i.Value)))
+        {
+            db.ContactIdentities.Remove(gone);
+        }
+
+        foreach (var value in wanted.Except(Values(identities, kind)))
+        {
+            db.ContactIdentities.Add(new ContactIdentity
+            {
+                Id = Guid.CreateVersion7(), TenantId = contact.TenantId, ContactId = contact.Id, Kind = kind, Value = value, CreatedAt = clock.GetUtcNow().UtcDateTime,
+            });
+        }
+    }
+
+    /// <summary>A list of further identities, each normalised as its kind is stored (null: the list was not sent).</summary>
+    private static List<string>? Others(IReadOnlyList<string?>? values, string field, Dictionary<string, string[]> errors, Func<string, string?> normalize, string rule)
+    {
+        if (values is null)
+        {
+            return null;
+        }
+
+        if (values.Count > MaxOtherIdentities)
+        {
+            errors[field] = [$"must hold at most {MaxOtherIdentities}"];
+            return null;
+        }
+
+        var normalized = new List<string>();
+        for (var i = 0; i < values.Count; i++)
+        {
+            if (string.IsNullOrWhiteSpace(values[i]) || normalize(values[i]!.Trim()) is not { } value)
+            {
+                errors[$"{field}[{i}]"] = [rule];
+            }
+            else if (!normalized.Contains(value))
+            {
+                normalized.Add(value);
+            }
+        }
+
+        return normalized;
     }
 }

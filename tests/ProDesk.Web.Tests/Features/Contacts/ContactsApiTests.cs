@@ -210,6 +210,75 @@ public sealed class ContactsApiTests(ProDeskApp app) : PostgresTest(app)
     }
 
     [Fact]
+    public async Task Merging_two_contacts_that_each_have_an_email_keeps_the_sources_so_the_persons_next_mail_joins_the_target()
+    {
+        var target = await ContactOfAsync("acme", await ConversationAsync("acme", "ada@example.com", "Ada Lovelace"));
+        var work = await ContactOfAsync("acme", await ConversationAsync("acme", "ada@engines.example", "Ada (work)"));
+        var phone = await ContactOfAsync("acme", await SmsAsync("acme", "+33611223344"));
+        var agent = await StaffAsync();
+        Assert.Equal(HttpStatusCode.OK, (await agent.PutAsJsonAsync($"/api/v1/tenants/acme/contacts/{phone}", new { name = "Ada mobile", phone = "+33611223344", email = "ada@home.example" })).StatusCode);
+        // The phone contact first takes the work contact, so the chain of further identities has to travel twice.
+        Assert.Equal(HttpStatusCode.OK, (await agent.PostAsJsonAsync($"/api/v1/tenants/acme/contacts/{phone}/merge", new { from = work })).StatusCode);
+
+        var merged = await agent.PostAsJsonAsync($"/api/v1/tenants/acme/contacts/{target}/merge", new { from = phone });
+
+        Assert.Equal(HttpStatusCode.OK, merged.StatusCode);
+        var contact = (await BodyAsync(merged)).GetProperty("contact");
+        Assert.Equal(("ada@example.com", "+33611223344"), (contact.GetProperty("email").GetString(), contact.GetProperty("phone").GetString()));
+        Assert.Equal(["ada@engines.example", "ada@home.example"], contact.GetProperty("otherEmails").EnumerateArray().Select(e => e.GetString()).Order());
+        Assert.Equal(3, (await BodyAsync(merged)).GetProperty("items").GetArrayLength());
+
+        // Mail from either older address joins the merged contact instead of opening a new one.
+        Assert.Equal(target, await ContactOfAsync("acme", await ConversationAsync("acme", "Ada@Engines.example", "Ada")));
+        Assert.Equal(target, await ContactOfAsync("acme", await ConversationAsync("acme", "ada@home.example", "Ada")));
+        Assert.Equal(1, await App.InTenantAsync("acme", db => db.Contacts.CountAsync()));
+
+        // Staff find the person by it, and no other contact can take it.
+        var found = await agent.JsonAsync("/api/v1/tenants/acme/contacts?q=engines");
+        Assert.Equal([target], found.GetProperty("items").EnumerateArray().Select(c => c.GetProperty("id").GetGuid()));
+        var grace = await ContactOfAsync("acme", await ConversationAsync("acme", "grace@example.com", "Grace"));
+        var taken = await agent.PutAsJsonAsync($"/api/v1/tenants/acme/contacts/{grace}", new { name = "Grace", email = "ada@engines.example" });
+        Assert.Equal(HttpStatusCode.Conflict, taken.StatusCode);
+        Assert.Equal(("email", target), ((await BodyAsync(taken)).GetProperty("field").GetString(), (await BodyAsync(taken)).GetProperty("contactId").GetGuid()));
+
+        await using var scope = App.Services.CreateAsyncScope();
+        var audit = await scope.ServiceProvider.GetRequiredService<ProDeskDbContext>().AuditEvents.Where(e => e.Action == "contact-merged" && e.Target == $"contact {target}").SingleAsync();
+        Assert.Contains("kept its email as a further identity", audit.Details, StringComparison.Ordinal);
+        Assert.DoesNotContain("@", audit.Details, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Staff_set_a_contacts_further_emails_and_phones_which_then_find_the_person()
+    {
+        var ada = await ContactOfAsync("acme", await ConversationAsync("acme", "ada@example.com", "Ada"));
+        var grace = await ContactOfAsync("acme", await ConversationAsync("acme", "grace@example.com", "Grace"));
+        var agent = await StaffAsync();
+
+        var invalid = await agent.PutAsJsonAsync($"/api/v1/tenants/acme/contacts/{ada}", new { name = "Ada", email = "ada@example.com", otherEmails = new[] { "ada@work.example", "not an address" }, otherPhones = new[] { "call me" } });
+        Assert.Equal(HttpStatusCode.BadRequest, invalid.StatusCode);
+        Assert.Equal(["otherEmails[1]", "otherPhones[0]"], (await BodyAsync(invalid)).GetProperty("errors").EnumerateObject().Select(p => p.Name).Order());
+
+        var taken = await agent.PutAsJsonAsync($"/api/v1/tenants/acme/contacts/{ada}", new { name = "Ada", email = "ada@example.com", otherEmails = new[] { "GRACE@example.com" } });
+        Assert.Equal(HttpStatusCode.Conflict, taken.StatusCode);
+        Assert.Equal(("otherEmails", grace), ((await BodyAsync(taken)).GetProperty("field").GetString(), (await BodyAsync(taken)).GetProperty("contactId").GetGuid()));
+
+        // acme is in Paris: a national number is completed as its texts arrive; the primary address is not repeated.
+        var set = await agent.PutAsJsonAsync($"/api/v1/tenants/acme/contacts/{ada}", new { name = "Ada", email = "ada@example.com", otherEmails = new[] { "Ada@Work.example", "ada@example.com" }, otherPhones = new[] { "06 12 34 56 78" } });
+        Assert.Equal(HttpStatusCode.OK, set.StatusCode);
+        var contact = (await BodyAsync(set)).GetProperty("contact");
+        Assert.Equal(["ada@work.example"], contact.GetProperty("otherEmails").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal(["+33612345678"], contact.GetProperty("otherPhones").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal(ada, await ContactOfAsync("acme", await SmsAsync("acme", "+33612345678")));
+
+        // A save that leaves the lists out keeps them; an empty list clears them, and the address is free again.
+        Assert.Equal(HttpStatusCode.OK, (await agent.PutAsJsonAsync($"/api/v1/tenants/acme/contacts/{ada}", new { name = "Ada L.", email = "ada@example.com" })).StatusCode);
+        Assert.Equal(ada, await ContactOfAsync("acme", await ConversationAsync("acme", "ada@work.example", "Ada")));
+        var cleared = await agent.PutAsJsonAsync($"/api/v1/tenants/acme/contacts/{ada}", new { name = "Ada L.", email = "ada@example.com", otherEmails = Array.Empty<string>() });
+        Assert.Equal(0, (await BodyAsync(cleared)).GetProperty("contact").GetProperty("otherEmails").GetArrayLength());
+        Assert.NotEqual(ada, await ContactOfAsync("acme", await ConversationAsync("acme", "ada@work.example", "Ada")));
+    }
+
+    [Fact]
     public async Task A_contact_cannot_be_merged_with_itself_or_with_another_tenants_contact()
     {
         var acme = await ContactOfAsync("acme", await ConversationAsync("acme", "ada@example.com", "Ada"));
