@@ -20,9 +20,10 @@ public sealed partial class CsatRatingPageTests(BrowserFixture fixture, ITestOut
         var itemId = await CreateConversationAsync("acme", $"Rate me {Guid.NewGuid():N}"[..20]);
         var agent = await SignedInPageAsync("agent2@prodesk.test");   // acme, northwind
         await agent.GotoAsync($"/agent/items/acme/{itemId}");
+        using var outbox = new OutboxWatch(Path.Combine(Fixture.DataDirectory, "mail-outbox"));
         await agent.Locator("form[data-status] select").SelectOptionAsync("Solved");
         await agent.Locator("form[data-status] button").ClickAsync();
-        var links = await SurveyLinksAsync(itemId);
+        var links = await SurveyLinksAsync(outbox, itemId);
         using var api = await IntegrationClientAsync("acme");
 
         // The scanner: every link, in the mail's order (5 to 1), each page loaded and its scripts left to run.
@@ -59,34 +60,61 @@ public sealed partial class CsatRatingPageTests(BrowserFixture fixture, ITestOut
     }
 
     /// <summary>The survey mail the app wrote to its pickup folder for the item, and its five links by score (paths).</summary>
-    private async Task<Dictionary<int, string>> SurveyLinksAsync(Guid itemId)
+    private static async Task<Dictionary<int, string>> SurveyLinksAsync(OutboxWatch outbox, Guid itemId)
     {
-        var outbox = Path.Combine(Fixture.DataDirectory, "mail-outbox");
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (true)
-        {
-            // The dispatcher sends after the solve commits: the mail appears shortly, so the folder is polled.
-            foreach (var file in Directory.Exists(outbox) ? Directory.GetFiles(outbox, "*.eml") : [])
-            {
-                MimeMessage mail;
-                try
-                {
-                    mail = await MimeMessage.LoadAsync(file);
-                }
-                catch (IOException)
-                {
-                    continue;   // still being written
-                }
+        // The dispatcher sends after the solve commits; the app renames each mail into place once it is whole.
+        var text = await outbox.TextOfFirstAsync(text => text.Contains($"Reference: {itemId}", StringComparison.Ordinal), TimeSpan.FromSeconds(30));
+        return RatingLink().Matches(text).ToDictionary(m => int.Parse(m.Groups["score"].Value, System.Globalization.CultureInfo.InvariantCulture), m => new Uri(m.Value).PathAndQuery);
+    }
 
-                if (mail.TextBody is { } text && text.Contains($"Reference: {itemId}", StringComparison.Ordinal))
-                {
-                    return RatingLink().Matches(text).ToDictionary(m => int.Parse(m.Groups["score"].Value, System.Globalization.CultureInfo.InvariantCulture), m => new Uri(m.Value).PathAndQuery);
-                }
+    /// <summary>
+    /// The .eml files appearing in the app's pickup folder, seen from before the action that sends them: events, not
+    /// polling. Files already there count too (read once the watcher runs, so none falls between the two).
+    /// </summary>
+    private sealed class OutboxWatch : IDisposable
+    {
+        private readonly System.Threading.Channels.Channel<string> _files = System.Threading.Channels.Channel.CreateUnbounded<string>();
+        private readonly FileSystemWatcher _watcher;
+        private readonly string _folder;
+
+        public OutboxWatch(string folder)
+        {
+            _folder = folder;
+            Directory.CreateDirectory(folder);
+            _watcher = new FileSystemWatcher(folder);
+            _watcher.Created += (_, e) => _files.Writer.TryWrite(e.FullPath);
+            _watcher.Renamed += (_, e) => _files.Writer.TryWrite(e.FullPath);
+            _watcher.EnableRaisingEvents = true;
+        }
+
+        /// <summary>The text body of the first mail whose text matches, within <paramref name="timeout"/>.</summary>
+        public async Task<string> TextOfFirstAsync(Func<string, bool> matches, TimeSpan timeout)
+        {
+            using var cancel = new CancellationTokenSource(timeout);
+            foreach (var existing in Directory.GetFiles(_folder, "*.eml"))
+            {
+                _files.Writer.TryWrite(existing);
             }
 
-            Assert.True(DateTime.UtcNow < deadline, $"no survey mail for {itemId} in {outbox}");
-            await Task.Delay(100);
+            try
+            {
+                await foreach (var file in _files.Reader.ReadAllAsync(cancel.Token))
+                {
+                    if (file.EndsWith(".eml", StringComparison.Ordinal)
+                        && (await MimeMessage.LoadAsync(file, cancel.Token)).TextBody is { } text && matches(text))
+                    {
+                        return text;
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+            {
+            }
+
+            throw new Xunit.Sdk.XunitException($"no matching mail in {_folder} within {timeout}");
         }
+
+        public void Dispose() => _watcher.Dispose();
     }
 
     [GeneratedRegex(@"https?://[^\s/]+/csat/[A-Za-z0-9_-]+/(?<score>[1-5])")]

@@ -48,7 +48,10 @@ public sealed class SmtpEmailSender(IOptions<SmtpOptions> options, ProDeskPaths 
             // As MailKit prepares a mail it sends: 7-bit transfer encodings and lines within RFC 5322's 998, so an MTA
             // picking the file up can relay it as it is (a raw UTF-8 body with long lines and no Content-Transfer-Encoding is not).
             mail.Prepare(EncodingConstraint.SevenBit, 998);
-            await mail.WriteToAsync(Path.Combine(folder, $"{message.Id:N}.eml"), cancellationToken);
+            // Written under another name and then renamed, so whatever picks the folder up never reads half a mail.
+            var partial = Path.Combine(folder, $"{message.Id:N}.partial");
+            await mail.WriteToAsync(partial, cancellationToken);
+            File.Move(partial, Path.Combine(folder, $"{message.Id:N}.eml"), overwrite: true);
             return;
         }
 
