@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using MimeKit;
 using ProDesk.Web.Channels.Email;
 using ProDesk.Web.Tests.Infrastructure;
@@ -46,6 +47,27 @@ public sealed partial class CsatSurveyClosingTests(SlaApp app) : SlaTest(app)
         }));
         Assert.Equal(HttpStatusCode.Gone, late.StatusCode);
         Assert.Contains("data-testid=\"csat-closed\"", await late.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal([4], await ScoresAsync(itemId));
+    }
+
+    [Fact]
+    public async Task A_provider_that_sets_fewer_survey_days_has_its_links_close_that_much_sooner()
+    {
+        var (itemId, link) = await SolvedAsync(App.CreateClient());
+        var token = link.Split('/')[2];
+        App.Clock.Advance(TimeSpan.FromDays(7) + TimeSpan.FromMinutes(1));
+
+        // The rating service as Csat:SurveyDays = 7 configures it (the fixture's host keeps its 28: a second host of it
+        // would take the shared meter's gauges with it when disposed, OpenTelemetry .NET issue 6412).
+        await using var scope = App.Services.CreateAsyncScope();
+        var week = ActivatorUtilities.CreateInstance<ProDesk.Web.Csat.RecordCsatRating>(scope.ServiceProvider,
+            Microsoft.Extensions.Options.Options.Create(new ProDesk.Web.Csat.CsatOptions { SurveyDays = 7 }));
+        var rated = await week.HandleAsync(token, 4, null, setComment: false, CancellationToken.None);
+        Assert.True(rated is { Closed: true, Recorded: false }, $"{rated}");
+        Assert.Empty(await ScoresAsync(itemId));
+
+        // Under the fixture's 28 days the same link still takes the rating.
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(App.Client(), link)).StatusCode);
         Assert.Equal([4], await ScoresAsync(itemId));
     }
 
