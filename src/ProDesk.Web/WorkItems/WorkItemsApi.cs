@@ -72,6 +72,7 @@ public static partial class WorkItemsApi
         builder.Services.AddSingleton<ClaimBatches>();
         builder.Services.AddScoped<MergeConversations>();
         builder.Services.AddScoped<AgentQueue>();
+        builder.Services.AddScoped<WorkItemSearch>();
         builder.Services.AddScoped<Wallboard>();
         builder.Services.AddScoped<PushRouting>();
         builder.Services.AddSingleton<PushRouting.Cursors>();

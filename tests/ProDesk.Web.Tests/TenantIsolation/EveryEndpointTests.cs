@@ -67,6 +67,7 @@ public sealed class EveryEndpointTests(ProDeskApp app) : PostgresTest(app)
         ["* /account/security"] = Kind.OwnOnly,
         ["* /account/tokens"] = Kind.OwnOnly,
         ["* /agent"] = Kind.ProviderOnly,
+        ["* /agent/search"] = Kind.ProviderOnly,
         ["* /supervisor"] = Kind.ProviderOnly,
         ["* /admin"] = Kind.ProviderOnly,
         ["* /admin/staff"] = Kind.ProviderOnly,

@@ -37,6 +37,20 @@ public sealed class ItemModel(ProDeskDbContext db, ITenantContext tenantContext,
     /// <summary>Who the item is from: the contact's name, address and number, as agents need them to answer.</summary>
     public ProDesk.Data.Contacts.Contact? Contact { get; private set; }
 
+    /// <summary>The contact's further addresses and numbers (a merge's, staff's), after its own.</summary>
+    public IReadOnlyList<string> OtherIdentities { get; private set; } = [];
+
+    /// <summary>How many of the contact's other items the page lists, most recently active first.</summary>
+    public const int OtherItemsShown = 10;
+
+    public sealed record OtherItem(Guid Id, string Subject, string Status, string Channel, DateTime UpdatedAt);
+
+    /// <summary>
+    /// The contact's other items, closed ones too (one more than shown says there are more): a customer writing again
+    /// after a conversation closed opens a new item, and the agent needs the old one at hand (probe round 20).
+    /// </summary>
+    public IReadOnlyList<OtherItem> OtherItems { get; private set; } = [];
+
     /// <summary>The item's custom field values, labelled as the tenant defines its fields (a key it no longer defines shows as the key).</summary>
     public IReadOnlyList<(string Label, string Value)> Fields { get; private set; } = [];
 
@@ -98,6 +112,14 @@ public sealed class ItemModel(ProDeskDbContext db, ITenantContext tenantContext,
         var now = clock.GetUtcNow();
         Sla = [.. (await sla.StatesAsync(Item, cancellationToken)).States.Select(s => Line(s, now))];
         Csat = await ProDesk.Web.Csat.CsatApi.OfItemAsync(db, id, cancellationToken);
+        if (Contact is { } contact)
+        {
+            OtherIdentities = await db.ContactIdentities.AsNoTracking().Where(i => i.ContactId == contact.Id)
+                .OrderBy(i => i.CreatedAt).ThenBy(i => i.Value).Select(i => i.Value).ToListAsync(cancellationToken);
+            OtherItems = await db.WorkItems.AsNoTracking().Where(w => w.ContactId == contact.Id && w.Id != id)
+                .OrderByDescending(w => w.UpdatedAt).ThenByDescending(w => w.Id).Take(OtherItemsShown + 1)
+                .Select(w => new OtherItem(w.Id, w.Subject, w.Status.ToString(), w.Channel, w.UpdatedAt)).ToListAsync(cancellationToken);
+        }
 
         if (ReplyDelivery.ChannelOf(Item.Channel) == "email" && ReplyAddress.Normalize(Contact?.Email) is { } to)
         {
