@@ -36,11 +36,21 @@ public sealed class WorkItemCommands(ProDeskDbContext db, SlaEngine sla, OutboxR
     /// agent loaded it is refused (stale) unless <paramref name="force"/> says the agent confirmed.
     /// </summary>
     /// <param name="idempotencyKey">The caller's Idempotency-Key, kept on the message (<see cref="IdempotentReplies"/>).</param>
-    public Task<Result> ReplyAsync(Guid id, string body, int? basedOnVersion, bool force, ClaimsPrincipal agent, CancellationToken cancellationToken, string? idempotencyKey = null)
+    /// <param name="then">
+    /// The status the reply leaves the item in ("send and keep open", "send and solve"); null: an Open item waits on the
+    /// customer (Pending), any other keeps its status. A holding reply ("we are on it") must not pause the resolution
+    /// clock, so the agent chooses (probe round 20). A move the status machine refuses changes nothing.
+    /// </param>
+    public Task<Result> ReplyAsync(Guid id, string body, int? basedOnVersion, bool force, ClaimsPrincipal agent, CancellationToken cancellationToken, string? idempotencyKey = null, WorkItemStatus? then = null)
     {
         WorkItemMessage? reply = null;
         return ChangeAsync(id, basedOnVersion, force, agent, (item, now, _) =>
         {
+            if (then is { } asked && asked != item.Status && WorkItemStatusMachine.TryMove(item.Status, asked, out var error) is null)
+            {
+                return error;
+            }
+
             reply = AddMessage(item, MessageKind.Reply, body, now, agent);
             reply.ExternalId = IdempotentReplies.ExternalId(idempotencyKey);
             // Answering unassigned work takes it, with the trail row and event a claim writes: "Next item" hands out
@@ -57,10 +67,21 @@ public sealed class WorkItemCommands(ProDeskDbContext db, SlaEngine sla, OutboxR
             var outbound = await delivery.AddAsync(item, reply!, ct);
             // A reply waits on the customer now, unless the item is already further along, or the reply cannot reach
             // them (an address the desk cannot mail, one a bounce suppressed, a text that cannot leave): nobody waits on a reply never sent.
-            if (item.Status == WorkItemStatus.Open && !Undeliverable(outbound))
+            var status = then ?? (item.Status == WorkItemStatus.Open ? WorkItemStatus.Pending : item.Status);
+            if (status == WorkItemStatus.Pending && Undeliverable(outbound))
             {
-                Record(item, reply!.CreatedAt, agent, "status", item.Status.ToString(), WorkItemStatus.Pending.ToString());
-                item.Status = WorkItemStatus.Pending;
+                status = item.Status;
+            }
+
+            if (status != item.Status)
+            {
+                Record(item, reply!.CreatedAt, agent, "status", item.Status.ToString(), status.ToString());
+                item.Status = status;
+                // "Send and solve" asks for a rating as a solve does, after the reply in the customer's inbox.
+                if (status == WorkItemStatus.Solved)
+                {
+                    await csat.AddAsync(item, ct);
+                }
             }
 
             return outbound;

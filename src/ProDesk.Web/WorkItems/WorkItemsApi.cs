@@ -26,7 +26,8 @@ public static partial class WorkItemsApi
 
     // Every change takes the optional `version` the caller loaded (or If-Match with the GET's ETag): a stale one is
     // refused, changing nothing. Without either, the change applies to the item as it is now.
-    public sealed record ReplyRequest(string? Body, int? Version = null, bool Force = false);
+    /// <param name="Status">The status the reply leaves the item in: Open, Pending, OnHold or Solved; left out, an Open item goes Pending.</param>
+    public sealed record ReplyRequest(string? Body, int? Version = null, bool Force = false, string? Status = null);
 
     public sealed record NoteRequest(string? Body, int? Version = null);
 
@@ -51,7 +52,7 @@ public static partial class WorkItemsApi
         tenant.MapGet("/work-items", ListAsync).WithName("ListWorkItems").WithSummary("Work items, newest first, cursor-paginated.");
         tenant.MapGet("/work-items/{id:guid}", GetAsync).WithName("GetWorkItem").WithSummary("One item with its messages, SLA block and the customer's satisfaction rating (`csat`, null when none).");
         tenant.MapPost("/work-items/{id:guid}/replies", ReplyAsync).RequireAuthorization(StaffPolicy)
-            .WithName("ReplyToWorkItem").WithSummary("An agent's public reply; 409 with the new state when the item changed since `version` (412 since If-Match), unless `force`. With an `Idempotency-Key` header, a retry with the same key and body answers the item again and sends nothing (`Idempotent-Replayed: true`); the key with another body or item is 422.");
+            .WithName("ReplyToWorkItem").WithSummary("An agent's public reply; 409 with the new state when the item changed since `version` (412 since If-Match), unless `force`. With an `Idempotency-Key` header, a retry with the same key and body answers the item again and sends nothing (`Idempotent-Replayed: true`); the key with another body or item is 422. `status` sets what the reply leaves the item in (Open, Pending, OnHold, Solved; by default an Open item goes Pending).");
         tenant.MapPost("/work-items/{id:guid}/notes", NoteAsync).RequireAuthorization(StaffPolicy).WithName("AddNote").WithSummary("An internal note." + StaleSummary);
         tenant.MapPost("/work-items/{id:guid}/status", StatusAsync).RequireAuthorization(StaffPolicy).WithName("ChangeStatus").WithSummary("Moves the item to another status." + StaleSummary);
         tenant.MapPut("/work-items/{id:guid}/fields", FieldsAsync).RequireAuthorization(StaffPolicy).WithName("SetCustomFields").WithSummary("Sets the tenant's custom fields on the item (null removes one)." + StaleSummary);
@@ -314,6 +315,21 @@ public static partial class WorkItemsApi
             return badKey;
         }
 
+        WorkItemStatus? then = null;
+        if (request.Status is not null)
+        {
+            if (!Enum.TryParse<WorkItemStatus>(request.Status, ignoreCase: true, out var asked) || !Enum.IsDefined(asked) || asked == WorkItemStatus.Closed
+                || request.Status.Any(char.IsDigit))
+            {
+                return TypedResults.ValidationProblem(new Dictionary<string, string[]>
+                {
+                    ["status"] = ["must be Open, Pending, OnHold or Solved: the status the reply leaves the item in"],
+                });
+            }
+
+            then = asked;
+        }
+
         // A retry of a reply already made (the client timed out waiting): answered as done, and nothing more is sent.
         if (key is not null && await ReplayAsync(key) is { } replayed)
         {
@@ -323,7 +339,7 @@ public static partial class WorkItemsApi
         WorkItemCommands.Result result;
         try
         {
-            result = await commands.ReplyAsync(id, body, basedOn.Version, request.Force, user, cancellationToken, key);
+            result = await commands.ReplyAsync(id, body, basedOn.Version, request.Force, user, cancellationToken, key, then);
         }
         catch (DbUpdateException) when (key is not null)
         {

@@ -172,7 +172,7 @@ async function send(kind, forced) {
 async function sendOnce(kind, forced) {
   error.hidden = true;
   const payload = kind === "replies"
-    ? { body: body.value, version: Number(article.dataset.version), force: forced }
+    ? { body: body.value, version: Number(article.dataset.version), force: forced, status: article.querySelector("[data-reply-then]")?.value || undefined }
     : { body: body.value };
   const response = await post(kind, payload);
   if (await showIfClosed(response)) return;

@@ -118,6 +118,43 @@ public sealed class SlaClockTests(SlaApp app) : SlaTest(app)
     }
 
     [Fact]
+    public async Task A_holding_reply_sent_to_keep_the_item_open_meets_the_first_response_and_lets_the_resolution_run_on()
+    {
+        var agent = await AgentAsync();
+        var id = await agent.CreateConversationAsync("sla-lab", "sla-holding");
+        App.Clock.Advance(TimeSpan.FromSeconds(30));
+        var resolutionDue = Due(await ItemAsync(agent, "sla-lab", id), "resolution");
+
+        var bad = await agent.PostAsJsonAsync($"/api/v1/tenants/sla-lab/work-items/{id}/replies", new { body = "On it.", status = "Closed" });
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.True(JsonDocument.Parse(await bad.Content.ReadAsStringAsync()).RootElement.GetProperty("errors").TryGetProperty("status", out _));
+
+        var replied = await agent.PostAsJsonAsync($"/api/v1/tenants/sla-lab/work-items/{id}/replies", new { body = "We are looking into it and will update you within the hour.", status = "open" });
+        Assert.Equal(HttpStatusCode.OK, replied.StatusCode);
+
+        var item = await ItemAsync(agent, "sla-lab", id);
+        Assert.Equal("Open", item.GetProperty("item").GetProperty("status").GetString());
+        var sla = item.GetProperty("sla");
+        Assert.Equal(JsonValueKind.Null, sla.GetProperty("pausedSince").ValueKind);
+        Assert.Equal(resolutionDue, Due(item, "resolution")); // still running, to the same deadline
+        Assert.False(sla.GetProperty("dueAt").TryGetProperty("firstResponse", out _)); // answered
+
+        // "Send and solve": the reply and the solve in one step, with the rating request a solve sends.
+        var solved = await agent.PostAsJsonAsync($"/api/v1/tenants/sla-lab/work-items/{id}/replies", new { body = "Fixed: the valve was replaced.", status = "Solved" });
+        Assert.Equal(HttpStatusCode.OK, solved.StatusCode);
+        item = await ItemAsync(agent, "sla-lab", id);
+        Assert.Equal("Solved", item.GetProperty("item").GetProperty("status").GetString());
+        var moves = item.GetProperty("changes").EnumerateArray().Where(c => c.GetProperty("field").GetString() == "status").Select(c => c.GetProperty("to").GetString());
+        Assert.Equal(["Solved"], moves);
+        Assert.Equal(1, await App.InTenantAsync("sla-lab", db => db.OutboundMessages.CountAsync(o => o.WorkItemId == id && o.Body.Contains("/csat/"))));
+
+        // A move the status machine refuses changes nothing: a Solved item cannot be set Pending by a reply.
+        var refused = await agent.PostAsJsonAsync($"/api/v1/tenants/sla-lab/work-items/{id}/replies", new { body = "One more thing.", status = "Pending" });
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        Assert.Equal(2, (await ItemAsync(agent, "sla-lab", id)).GetProperty("messages").EnumerateArray().Count(m => m.GetProperty("kind").GetString() == "Reply"));
+    }
+
+    [Fact]
     public async Task A_warning_fires_once_per_measurement_even_when_the_clock_pauses_and_resumes_between_thresholds()
     {
         var agent = await AgentAsync();
