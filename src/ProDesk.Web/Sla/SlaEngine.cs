@@ -18,7 +18,17 @@ namespace ProDesk.Web.Sla;
 /// <summary>What happened to an item that may move its SLA clocks.</summary>
 /// <param name="Merged">The item was closed by merging it into another: its clocks stop there, none is met.</param>
 /// <param name="ReplyNotDeliveredAt">The reply written then was given up undelivered: the response it met runs on as if never met.</param>
-public sealed record SlaChange(bool Replied = false, bool CustomerWrote = false, WorkItemStatus? StatusFrom = null, bool Merged = false, DateTime? ReplyNotDeliveredAt = null);
+/// <param name="ResponseOwed">
+/// A merged conversation's unanswered question (<see cref="SlaEngine.OwedResponseAsync"/>): the item it joined owes that
+/// answer by the same time, unless it already owes one sooner.
+/// </param>
+public sealed record SlaChange(bool Replied = false, bool CustomerWrote = false, WorkItemStatus? StatusFrom = null, bool Merged = false, DateTime? ReplyNotDeliveredAt = null, OwedResponse? ResponseOwed = null);
+
+/// <summary>
+/// A response an item owes, due at <paramref name="DueAt"/>; with the measurement's start and goal when it ran in one
+/// piece since it started (no stop or resume), so another item can carry it exactly.
+/// </summary>
+public sealed record OwedResponse(DateTimeOffset DueAt, DateTime? StartedAt, int? GoalMinutes);
 
 public sealed class SlaEngine(ProDeskDbContext db, ITenantStore tenants, ITenantOptions<TenantCalendarOptions> calendars)
 {
@@ -95,6 +105,23 @@ public sealed class SlaEngine(ProDeskDbContext db, ITenantStore tenants, ITenant
             && !Now().Any(s => s.Target is SlaTarget.FirstResponse or SlaTarget.NextResponse && s.Status is SlaClockStatus.Running or SlaClockStatus.Paused))
         {
             added.Add(Entry(item, SlaTarget.NextResponse, SlaClockEventKind.Started, now, "customer reply", goal));
+        }
+
+        if (change.ResponseOwed is { } owed && owed.DueAt > now && item.Kind == WorkItemKind.Conversation
+            && !Now().Any(s => IsResponse(s.Target) && s.Status == SlaClockStatus.Running && s.DueAt <= owed.DueAt))
+        {
+            // Merging an unanswered question into another conversation used to give it a fresh, full deadline there: a
+            // question about to breach was answered "in time" (probe round 20). The answer is owed by the time it was: the
+            // measurement is carried with its own start and goal, so the wait counts from the customer's question. The
+            // clock replays its events by time, so that start must not come before a response event of this item (a
+            // reply since would meet it); then it starts now with the time left, in whole minutes rounded up (at most a
+            // minute later, never sooner). A later next response the item owed gives way to this earlier one; a first
+            // response it owes runs on beside it, and a reply meets both.
+            var latestResponseEvent = entries.Where(e => IsResponse(e.Target)).Select(e => (DateTime?)e.At).Max();
+            added.Add(owed is { StartedAt: { } startedAt, GoalMinutes: { } goalMinutes } && !(latestResponseEvent >= startedAt)
+                ? Entry(item, SlaTarget.NextResponse, SlaClockEventKind.Started, startedAt, "merged question", goalMinutes)
+                : Entry(item, SlaTarget.NextResponse, SlaClockEventKind.Started, now, "merged question",
+                    Math.Max(1, (int)Math.Ceiling(calendar.BusinessTimeBetween(now, owed.DueAt).TotalMinutes))));
         }
 
         if (added.Count == 0)
@@ -188,6 +215,30 @@ public sealed class SlaEngine(ProDeskDbContext db, ITenantStore tenants, ITenant
             .ToList();
         var pausedSince = states.Where(s => s.PausedSince is not null).Select(s => s.PausedSince!.Value.UtcDateTime).Cast<DateTime?>().Min();
         return (states, policy, pausedSince);
+    }
+
+    /// <summary>The item's earliest unanswered response; null when it owes none, or is overdue already (its breach stays its own).</summary>
+    public async Task<OwedResponse?> OwedResponseAsync(WorkItem item, DateTime now, CancellationToken cancellationToken)
+    {
+        if (item.SlaPolicyId is null)
+        {
+            return null;
+        }
+
+        var entries = await db.SlaClockEntries.AsNoTracking().Where(c => c.WorkItemId == item.Id).OrderBy(c => c.Id).ToListAsync(cancellationToken);
+        var owed = SlaClock.Replay(entries.Select(e => e.ToEvent()), await CalendarAsync(item, cancellationToken))
+            .Where(s => IsResponse(s.Target) && s.Status == SlaClockStatus.Running && s.DueAt > new DateTimeOffset(now, TimeSpan.Zero))
+            .MinBy(s => s.DueAt);
+        if (owed is null)
+        {
+            return null;
+        }
+
+        // In one piece: its latest event is the start (nothing stopped, met or resumed it since).
+        var latest = entries.Where(e => e.Target == owed.Target).MaxBy(e => (e.At, e.Id));
+        return latest is { Kind: SlaClockEventKind.Started, GoalMinutes: { } goal }
+            ? new OwedResponse(owed.DueAt!.Value, latest.At, goal)
+            : new OwedResponse(owed.DueAt!.Value, null, null);
     }
 
     /// <summary>Adds the new events, replaces the armed timers with one per clock still running (<see cref="SlaTimerChain"/>), and sets the item's due time.</summary>

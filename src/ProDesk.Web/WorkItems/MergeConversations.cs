@@ -161,6 +161,8 @@ public sealed class MergeConversations(ProDeskDbContext db, SlaEngine sla, Outbo
             Body = $"Merged into \"{target.Subject}\" ({target.Id}): its {moved} message(s) and attachments are there now.",
             CreatedAt = now,
         });
+        // Read before the merge stops the source's clocks: the answer it owes keeps its deadline in the target.
+        var owed = await sla.OwedResponseAsync(source, now, cancellationToken);
         await sla.UpdateAsync(source, new SlaChange(StatusFrom: before, Merged: true), now, cancellationToken);
         if (before == WorkItemStatus.Open && target.Status != WorkItemStatus.Open)
         {
@@ -169,7 +171,11 @@ public sealed class MergeConversations(ProDeskDbContext db, SlaEngine sla, Outbo
             var targetBefore = target.Status;
             target.Status = WorkItemStatus.Open;
             WorkItemTrail.Changed(db, target.Id, target.TenantId, now, actorId, actorName, "status", targetBefore.ToString(), target.Status.ToString());
-            await sla.UpdateAsync(target, new SlaChange(CustomerWrote: true, StatusFrom: targetBefore), now, cancellationToken);
+            await sla.UpdateAsync(target, new SlaChange(CustomerWrote: owed is null, StatusFrom: targetBefore, ResponseOwed: owed), now, cancellationToken);
+        }
+        else if (owed is not null)
+        {
+            await sla.UpdateAsync(target, new SlaChange(ResponseOwed: owed), now, cancellationToken);
         }
 
         foreach (var item in new[] { source, target })

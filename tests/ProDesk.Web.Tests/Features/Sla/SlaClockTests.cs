@@ -155,6 +155,31 @@ public sealed class SlaClockTests(SlaApp app) : SlaTest(app)
     }
 
     [Fact]
+    public async Task An_unanswered_question_merged_into_another_conversation_keeps_its_deadline_there()
+    {
+        var agent = await AgentAsync();
+        var target = await agent.CreateConversationAsync("sla-lab", "sla-merge-target");
+        (await agent.PostAsJsonAsync($"/api/v1/tenants/sla-lab/work-items/{target}/replies", new { body = "Which floor?" })).EnsureSuccessStatusCode();
+        App.Clock.Advance(TimeSpan.FromSeconds(5));
+        var source = await agent.CreateConversationAsync("sla-lab", "sla-merge-source");
+        var owedBy = Due(await ItemAsync(agent, "sla-lab", source), "firstResponse"); // a minute after the question
+        App.Clock.Advance(TimeSpan.FromSeconds(50));
+
+        (await agent.PostAsJsonAsync($"/api/v1/tenants/sla-lab/work-items/{target}/merge", new { from = source })).EnsureSuccessStatusCode();
+
+        // Not a fresh full minute from the merge: the answer is owed when the merged question's was.
+        var merged = await ItemAsync(agent, "sla-lab", target);
+        Assert.Equal("Open", merged.GetProperty("item").GetProperty("status").GetString());
+        Assert.Equal(owedBy, Due(merged, "nextResponse"));
+
+        App.Clock.Advance(TimeSpan.FromSeconds(20));
+        Assert.True(await SweepAsync() >= 1);
+        (await agent.PostAsJsonAsync($"/api/v1/tenants/sla-lab/work-items/{target}/replies", new { body = "Second floor, on our way." })).EnsureSuccessStatusCode();
+        var answered = await ItemAsync(agent, "sla-lab", target);
+        Assert.Contains("nextResponse", answered.GetProperty("sla").GetProperty("breaches").EnumerateArray().Select(b => b.GetString()));
+    }
+
+    [Fact]
     public async Task A_warning_fires_once_per_measurement_even_when_the_clock_pauses_and_resumes_between_thresholds()
     {
         var agent = await AgentAsync();
