@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using ProDesk.Data;
+using ProDesk.Data.Identity;
 using ProDesk.Domain.WorkItems;
 using ProDesk.Data.WorkItems;
 using ProDesk.Web.Channels.Email;
@@ -158,7 +159,7 @@ public static class Attachments
         var current = await db.WorkItems.AsNoTracking().Where(w => w.Id == item.Id).Select(w => new { w.Version, w.Status }).FirstAsync(cancellationToken);
         db.WorkItemAttachments.Add(attachment);
         WorkItemTrail.Changed(db, item.Id, item.TenantId, now, attachment.UploadedBy,
-            user.FindFirstValue(ProDeskClaims.Email) ?? user.FindFirstValue(ProDeskClaims.Subject), "attachment", null, attachment.FileName);
+            user.FindFirstValue(ProDeskClaims.Email) ?? user.FindFirstValue(ProDeskClaims.Subject), TrailField, null, attachment.FileName);
         WorkItemTrail.Announce(db, item.Id, item.TenantId, current.Version, current.Status, now);
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
@@ -166,9 +167,10 @@ public static class Attachments
     }
 
     private static async Task<Results<FileStreamHttpResult, NotFound>> DownloadAsync(
-        Guid id, Guid attachmentId, HttpContext context, ProDeskDbContext db, ProDeskPaths paths, CancellationToken cancellationToken)
+        Guid id, Guid attachmentId, HttpContext context, ProDeskDbContext db, ProDeskPaths paths, ClaimsPrincipal user, CancellationToken cancellationToken)
     {
-        var attachment = await db.WorkItemAttachments.AsNoTracking().FirstOrDefaultAsync(a => a.Id == attachmentId && a.WorkItemId == id, cancellationToken);
+        // A file the caller may not see is one that does not exist (404), as another tenant's is.
+        var attachment = await db.WorkItemAttachments.AsNoTracking().VisibleTo(db, user).FirstOrDefaultAsync(a => a.Id == attachmentId && a.WorkItemId == id, cancellationToken);
         var path = attachment is null ? null : BlobPath(paths, attachment.TenantId, attachment.Id);
         if (attachment is null || !File.Exists(path))
         {
@@ -285,6 +287,35 @@ public static class Attachments
             ? type
             : "application/octet-stream";
     }
+
+    /// <summary>
+    /// Whether the caller sees what is internal to the provider (notes, staff's files, delivery errors): staff do; the
+    /// client company's people and systems do not.
+    /// </summary>
+    public static bool SeesInternal(ClaimsPrincipal user) => Roles.Staff.Any(user.IsInRole);
+
+    /// <summary>
+    /// The files <paramref name="user"/> may see. Staff see every file; the client company's people and systems see the
+    /// files that came with the customer's messages and those the client's own users and integration uploaded, not
+    /// what staff uploaded (the item page tells agents an upload is internal, not sent to the customer) nor a note's
+    /// files: the same wall as for internal notes. An uploader that is no longer a client user (a staff member, a
+    /// deleted account) counts as staff, so a doubt hides the file rather than shows it.
+    /// </summary>
+    public static IQueryable<WorkItemAttachment> VisibleTo(this IQueryable<WorkItemAttachment> files, ProDeskDbContext db, ClaimsPrincipal user) =>
+        SeesInternal(user) ? files : files.Where(a =>
+            (a.WorkItemMessageId == null || !db.WorkItemMessages.Any(m => m.Id == a.WorkItemMessageId && m.Kind == MessageKind.Note))
+            && (a.UploadedBy == null || db.Users.Any(u => u.Id == a.UploadedBy && u.TenantId != null)));
+
+    /// <summary>
+    /// The trail <paramref name="user"/> may see: for the client company, without the uploads of staff (their file names
+    /// and the uploader's address are as internal as the files; <see cref="VisibleTo"/>).
+    /// </summary>
+    public static IQueryable<WorkItemChange> VisibleTo(this IQueryable<WorkItemChange> changes, ProDeskDbContext db, ClaimsPrincipal user) =>
+        SeesInternal(user) ? changes : changes.Where(c =>
+            c.Field != TrailField || c.ActorId == null || db.Users.Any(u => u.Id == c.ActorId && u.TenantId != null));
+
+    /// <summary>The trail's field for an uploaded file.</summary>
+    public const string TrailField = "attachment";
 
     public static AttachmentView View(WorkItemAttachment a) => new(a.Id, a.FileName, a.ContentType, a.Length, a.CreatedAt);
 }

@@ -204,8 +204,9 @@ public static partial class WorkItemsApi
 
     private static async Task<Results<Ok<WorkItemDetail>, NotFound>> GetAsync(Guid id, HttpResponse response, ProDeskDbContext db, SlaEngine sla, ClaimsPrincipal user, CancellationToken cancellationToken)
     {
-        // Internal notes are the provider's: the client company's people and systems see the conversation without them.
-        var seesNotes = Roles.Staff.Any(user.IsInRole);
+        // Internal notes and staff's files are the provider's: the client company's people and systems see the
+        // conversation without them.
+        var seesNotes = Attachments.SeesInternal(user);
         var item = await db.WorkItems.AsNoTracking().Include(w => w.Messages).FirstOrDefaultAsync(w => w.Id == id, cancellationToken);
         if (item is null)
         {
@@ -221,9 +222,9 @@ public static partial class WorkItemsApi
                 { } d when !seesNotes => d with { Error = null },
                 var d => d,
             })).ToList();
-        var changes = await ReadableAsync(db, await db.WorkItemChanges.AsNoTracking().Where(c => c.WorkItemId == id).OrderBy(c => c.Id)
+        var changes = await ReadableAsync(db, await db.WorkItemChanges.AsNoTracking().Where(c => c.WorkItemId == id).VisibleTo(db, user).OrderBy(c => c.Id)
             .Select(c => new ChangeView(c.At, c.ActorName, c.Field, c.From, c.To)).ToListAsync(cancellationToken), cancellationToken);
-        var attachments = await db.WorkItemAttachments.AsNoTracking().Where(a => a.WorkItemId == id).OrderBy(a => a.CreatedAt).ThenBy(a => a.Id).Select(a => Attachments.View(a)).ToListAsync(cancellationToken);
+        var attachments = await db.WorkItemAttachments.AsNoTracking().Where(a => a.WorkItemId == id).VisibleTo(db, user).OrderBy(a => a.CreatedAt).ThenBy(a => a.Id).Select(a => Attachments.View(a)).ToListAsync(cancellationToken);
         // The version as a strong ETag: what a change's If-Match names to be refused when the item moved on meanwhile.
         VersionPrecondition.SetETag(response, item.Version);
         return TypedResults.Ok(new WorkItemDetail(item.Summary(queueKey), messages, attachments, System.Text.Json.JsonDocument.Parse(item.CustomFieldsJson).RootElement.Clone(), changes, await SlaViewAsync(item, sla, cancellationToken),

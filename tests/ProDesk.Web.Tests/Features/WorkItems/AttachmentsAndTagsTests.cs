@@ -66,6 +66,73 @@ public sealed class AttachmentsAndTagsTests(ProDeskApp app) : PostgresTest(app)
     }
 
     [Fact]
+    public async Task Files_staff_add_are_internal_like_notes_and_the_client_company_neither_lists_nor_downloads_them()
+    {
+        var (integration, id) = await ItemAsync("acme", "internal-files");
+        var agent = App.CreateClient().WithBearer((await App.PatAsync("agent1@prodesk.test")).Secret);
+        var clientAdmin = App.CreateClient().WithBearer((await App.PatAsync("admin@acme.test")).Secret);
+        var viewer = App.CreateClient().WithBearer((await App.PatAsync("viewer@acme.test")).Secret);
+        async Task<Uri> UploadAsync(HttpClient client, string name)
+        {
+            var upload = await client.PostAsync($"/api/v1/tenants/acme/work-items/{id}/attachments",
+                new MultipartFormDataContent { { new ByteArrayContent(System.Text.Encoding.UTF8.GetBytes($"bytes of {name}")), "file", name } });
+            Assert.Equal(HttpStatusCode.Created, upload.StatusCode);
+            return upload.Headers.Location!;
+        }
+
+        var margins = await UploadAsync(agent, "margins-internal.txt");
+        var fromSystem = await UploadAsync(integration, "purchase-order.pdf");
+        var fromAdmin = await UploadAsync(clientAdmin, "site-plan.pdf");
+        // A note's own file (a note carries no upload of the API's yet; written as a channel would write one).
+        var note = await agent.PostAsJsonAsync($"/api/v1/tenants/acme/work-items/{id}/notes", new { body = "Margin sheet attached." });
+        Assert.Equal(HttpStatusCode.OK, note.StatusCode);
+        var paths = App.Services.GetRequiredService<ProDesk.Web.Hosting.ProDeskPaths>();
+        var noteFile = await App.InTenantAsync("acme", async db =>
+        {
+            var message = await db.WorkItemMessages.SingleAsync(m => m.WorkItemId == id && m.Kind == ProDesk.Data.WorkItems.MessageKind.Note);
+            var file = new ProDesk.Data.WorkItems.WorkItemAttachment
+            {
+                Id = Guid.CreateVersion7(), TenantId = message.TenantId, WorkItemId = id, WorkItemMessageId = message.Id,
+                FileName = "rota.xlsx", ContentType = "application/octet-stream", Length = 4, Sha256 = [], CreatedAt = DateTime.UtcNow,
+            };
+            using var bytes = new MemoryStream("rota"u8.ToArray());
+            (_, file.Sha256) = await ProDesk.Web.WorkItems.Attachments.WriteBlobAsync(paths, message.TenantId, file.Id, bytes, default);
+            db.WorkItemAttachments.Add(file);
+            await db.SaveChangesAsync();
+            return new Uri($"/api/v1/tenants/acme/work-items/{id}/attachments/{file.Id}", UriKind.Relative);
+        });
+
+        static string[] Files(JsonElement item) => [.. item.GetProperty("attachments").EnumerateArray().Select(a => a.GetProperty("fileName").GetString()!).Order()];
+        static string[] Uploads(JsonElement item) => [.. item.GetProperty("changes").EnumerateArray()
+            .Where(c => c.GetProperty("field").GetString() == "attachment").Select(c => c.GetProperty("to").GetString()!).Order()];
+
+        // Staff see every file and every upload in the trail.
+        var staffView = await agent.JsonAsync($"/api/v1/tenants/acme/work-items/{id}");
+        Assert.Equal(["margins-internal.txt", "purchase-order.pdf", "rota.xlsx", "site-plan.pdf"], Files(staffView));
+        Assert.Equal(["margins-internal.txt", "purchase-order.pdf", "site-plan.pdf"], Uploads(staffView));
+        Assert.Equal(HttpStatusCode.OK, (await agent.GetAsync(margins)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await agent.GetAsync(noteFile)).StatusCode);
+
+        // The client company's viewer, admin and system see their own files, never the provider's.
+        foreach (var client in new[] { viewer, clientAdmin, integration })
+        {
+            var item = await client.JsonAsync($"/api/v1/tenants/acme/work-items/{id}");
+            Assert.Equal(["purchase-order.pdf", "site-plan.pdf"], Files(item));
+            Assert.Equal(["purchase-order.pdf", "site-plan.pdf"], Uploads(item));
+            Assert.DoesNotContain("agent1@prodesk.test", item.GetProperty("changes").GetRawText(), StringComparison.Ordinal);
+            foreach (var hidden in new[] { margins, noteFile })
+            {
+                var download = await client.GetAsync(hidden);
+                Assert.Equal(HttpStatusCode.NotFound, download.StatusCode);
+                Assert.DoesNotContain("bytes of", await download.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+            }
+
+            Assert.Equal("bytes of purchase-order.pdf", await (await client.GetAsync(fromSystem)).Content.ReadAsStringAsync());
+            Assert.Equal("bytes of site-plan.pdf", await (await client.GetAsync(fromAdmin)).Content.ReadAsStringAsync());
+        }
+    }
+
+    [Fact]
     public async Task Empty_and_oversized_files_are_refused_with_the_field_named()
     {
         var (client, id) = await ItemAsync("acme");
