@@ -105,7 +105,7 @@ public sealed class WorkItemMessage : ITenantOwned
 
     /// <summary>
     /// "{channel}:{the channel's id}" of an inbound message: ingesting it again finds it instead of storing it twice; on an
-    /// agent's reply sent with an Idempotency-Key, "reply:{key}" (no channel is named "reply"), so a retry sends nothing new.
+    /// agent's reply sent with an Idempotency-Key, "reply:{caller}:{key}" (no channel is named "reply"), so a retry sends nothing new.
     /// </summary>
     public string? ExternalId { get; set; }
 

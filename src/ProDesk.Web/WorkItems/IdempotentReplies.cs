@@ -1,15 +1,20 @@
+using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using ProDesk.Data;
+using ProDesk.Web.Identity;
 
 namespace ProDesk.Web.WorkItems;
 
 /// <summary>
 /// An API reply sent with an <c>Idempotency-Key</c> header goes out once, however often a client retries it after a
-/// timeout: the key is kept on the reply's message row as its external id (<c>reply:{key}</c>), under the unique
+/// timeout: the key is kept on the reply's message row as its external id (<c>reply:{caller}:{key}</c>), under the unique
 /// (tenant, external id) index ingestion already dedupes by, so it lasts as long as the message and two retries racing
 /// cannot both store. The same key for the same item and body answers the item again (<c>Idempotent-Replayed: true</c>)
-/// and sends nothing; for another item or body it is a mistake, 422 naming the header.
+/// and sends nothing; for another item or body it is a mistake, 422 naming the header. Keys are the caller's own
+/// (its <c>sub</c>: the user, or an integration's client id), as Stripe scopes them to the API key and the IETF draft
+/// asks ("unique per client"): two agents whose tools both number their keys 1, 2, ... never meet, and one is never
+/// told "sent" for a colleague's reply (probe round 20).
 /// </summary>
 internal static class IdempotentReplies
 {
@@ -17,7 +22,9 @@ internal static class IdempotentReplies
 
     private const int MaxLength = 200;
 
-    public static string? ExternalId(string? key) => key is null ? null : $"reply:{key}";
+    /// <summary>The message's external id for <paramref name="caller"/>'s <paramref name="key"/>; null without a key.</summary>
+    public static string? ExternalId(ClaimsPrincipal caller, string? key) => key is null ? null
+        : $"reply:{caller.FindFirstValue(ProDeskClaims.Subject) ?? throw new InvalidOperationException("an authenticated caller has a subject")}:{key}";
 
     /// <summary>The request's key, or the problem with it (printable ASCII, 1 to 200 characters, one header).</summary>
     public static ValidationProblem? Read(HttpRequest request, out string? key)
@@ -43,12 +50,12 @@ internal static class IdempotentReplies
     }
 
     /// <summary>
-    /// Null when no reply of this tenant was made with <paramref name="key"/>; else whether that reply was this one
-    /// (same item, same body as stored), which a retry answers as done, or another, which is a 422.
+    /// Null when <paramref name="caller"/> made no reply in this tenant with <paramref name="key"/>; else whether that
+    /// reply was this one (same item, same body as stored), which a retry answers as done, or another, which is a 422.
     /// </summary>
-    public static async Task<bool?> SameAsFirstAsync(ProDeskDbContext db, string key, Guid itemId, string body, CancellationToken cancellationToken)
+    public static async Task<bool?> SameAsFirstAsync(ProDeskDbContext db, ClaimsPrincipal caller, string key, Guid itemId, string body, CancellationToken cancellationToken)
     {
-        var externalId = ExternalId(key);
+        var externalId = ExternalId(caller, key);
         var first = await db.WorkItemMessages.AsNoTracking().Where(m => m.ExternalId == externalId)
             .Select(m => new { m.WorkItemId, m.Body }).FirstOrDefaultAsync(cancellationToken);
         // A merge moves the reply to the merged item: its retry names the item it was sent on, which then points there.

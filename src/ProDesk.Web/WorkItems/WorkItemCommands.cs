@@ -52,7 +52,7 @@ public sealed class WorkItemCommands(ProDeskDbContext db, SlaEngine sla, OutboxR
             }
 
             reply = AddMessage(item, MessageKind.Reply, body, now, agent);
-            reply.ExternalId = IdempotentReplies.ExternalId(idempotencyKey);
+            reply.ExternalId = IdempotentReplies.ExternalId(agent, idempotencyKey);
             // Answering unassigned work takes it, with the trail row and event a claim writes: "Next item" hands out
             // only unassigned items, so the customer's answer would otherwise go to a colleague (probe round 19).
             if (item.AssigneeId is null && reply.AuthorUserId is { } replier)

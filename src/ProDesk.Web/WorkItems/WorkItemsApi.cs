@@ -358,7 +358,7 @@ public static partial class WorkItemsApi
 
         async Task<Results<Ok<WorkItemSummary>, NotFound, ValidationProblem, ProblemHttpResult>?> ReplayAsync(string key)
         {
-            switch (await IdempotentReplies.SameAsFirstAsync(db, key, id, body, cancellationToken))
+            switch (await IdempotentReplies.SameAsFirstAsync(db, user, key, id, body, cancellationToken))
             {
                 case null:
                     return null;

@@ -202,4 +202,35 @@ public sealed class StaleChangesTests(ProDeskApp app) : PostgresTest(app)
         Assert.Equal(HttpStatusCode.OK, (await agent.SendAsync(Reply("The plumber comes at 3pm.", "retry-key-2"))).StatusCode);
         Assert.Equal(2, await App.InTenantAsync("acme", db => db.WorkItemMessages.CountAsync(m => m.WorkItemId == id && m.Kind == ProDesk.Data.WorkItems.MessageKind.Reply)));
     }
+
+    [Fact]
+    public async Task An_idempotency_key_is_the_callers_own_so_a_colleague_using_the_same_key_is_neither_refused_nor_told_sent()
+    {
+        var id = await (await App.IntegrationClientAsync("acme")).CreateConversationAsync("acme", "idempotent-2", "Leaking tap");
+        var (agent1, agent2) = (await StaffAsync("agent1@prodesk.test"), await StaffAsync("agent2@prodesk.test"));
+        var url = $"/api/v1/tenants/acme/work-items/{id}/replies";
+        HttpRequestMessage Reply(string body, string key)
+        {
+            var request = Request(HttpMethod.Post, url, new { body });
+            request.Headers.Add("Idempotency-Key", key);
+            return request;
+        }
+
+        Assert.Equal(HttpStatusCode.OK, (await agent1.SendAsync(Reply("Reply one from agent1.", "key-123"))).StatusCode);
+        // Another agent's tool numbering its keys the same way: its own reply, sent (it was a 422 tenant-wide).
+        var own = await agent2.SendAsync(Reply("Agent2's own words.", "key-123"));
+        Assert.Equal(HttpStatusCode.OK, own.StatusCode);
+        Assert.False(own.Headers.Contains("Idempotent-Replayed"));
+        // The same words under a key a colleague used: agent2's reply is sent, not answered "sent" for the colleague's.
+        Assert.Equal(HttpStatusCode.OK, (await agent1.SendAsync(Reply("The plumber comes at 3pm.", "key-456"))).StatusCode);
+        var same = await agent2.SendAsync(Reply("The plumber comes at 3pm.", "key-456"));
+        Assert.Equal(HttpStatusCode.OK, same.StatusCode);
+        Assert.False(same.Headers.Contains("Idempotent-Replayed"));
+        Assert.Equal(4, await App.InTenantAsync("acme", db => db.OutboundMessages.CountAsync(o => o.WorkItemId == id)));
+
+        // Each caller's own key still works as before: a retry replays, other words are 422.
+        Assert.Equal("true", (await agent1.SendAsync(Reply("Reply one from agent1.", "key-123"))).Headers.GetValues("Idempotent-Replayed").Single());
+        Assert.Equal((HttpStatusCode)422, (await agent2.SendAsync(Reply("Reply one from agent1.", "key-123"))).StatusCode);
+        Assert.Equal(4, await App.InTenantAsync("acme", db => db.WorkItemMessages.CountAsync(m => m.WorkItemId == id && m.Kind == ProDesk.Data.WorkItems.MessageKind.Reply)));
+    }
 }
