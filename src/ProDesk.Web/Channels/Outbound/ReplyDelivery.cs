@@ -142,12 +142,15 @@ public sealed class ReplyDelivery(ProDeskDbContext db, IOptions<SmtpOptions> smt
     /// <summary>
     /// Whom a reply by mail to <paramref name="to"/> is copied to, as a reply-all: who wrote the customer's latest mail (the
     /// customer, or a colleague on copy writing back) and whom it named, but the customer, the desk and addresses that
-    /// bounced for good. The console shows them above the reply box.
+    /// bounced for good. The console shows them above the reply box. Only mail counts (keyed "email:" by ingestion): a
+    /// reply-all answers whom a mail named, and an API, form, chat or text message names nobody. An integration's
+    /// message posted into a mail conversation with another `from` (a CRM's mapping slip) made that address a copy of
+    /// the agent's next answer to the customer (probe round 20).
     /// </summary>
     public async Task<IReadOnlyList<string>> CopiesAsync(WorkItem item, string to, CancellationToken cancellationToken)
     {
         var latest = await db.WorkItemMessages.AsNoTracking()
-            .Where(m => m.WorkItemId == item.Id && m.Kind == MessageKind.Inbound && m.FromAddress != null)
+            .Where(m => m.WorkItemId == item.Id && m.Kind == MessageKind.Inbound && m.FromAddress != null && m.ExternalId != null && m.ExternalId.StartsWith(MailKeyPrefix))
             .OrderByDescending(m => m.CreatedAt).Select(m => new { m.FromAddress, m.Cc }).FirstOrDefaultAsync(cancellationToken);
         if (latest is null)
         {
@@ -164,6 +167,9 @@ public sealed class ReplyDelivery(ProDeskDbContext db, IOptions<SmtpOptions> smt
         var suppressed = await db.EmailSuppressions.AsNoTracking().Where(s => copies.Contains(s.Address)).Select(s => s.Address).ToListAsync(cancellationToken);
         return [.. copies.Except(suppressed, StringComparer.OrdinalIgnoreCase)];
     }
+
+    /// <summary>How ingestion keys a message that came by mail (<c>IngestMessage.MessageKey</c> of channel "email").</summary>
+    private const string MailKeyPrefix = "email:";
 
     /// <summary>"Re: " and the item's subject, at most 400 characters (the column's length).</summary>
     public static string SubjectOf(string subject) =>

@@ -124,6 +124,30 @@ public sealed class CopiedMailTests(ProDeskApp app) : PostgresTest(app)
     }
 
     [Fact]
+    public async Task An_integrations_message_from_another_address_is_threaded_but_never_copied_the_agents_answer()
+    {
+        using var host = WithSmtp();
+        var (marie, lena, stranger) = (Unique("marie"), Unique("lena"), Unique("stranger"));
+        var itemId = await PostAsync(host.CreateClient(), Mail(marie, "My invoice", ["support@acme.test"], [lena]));
+        // The client's CRM names Marie's conversation for a message of someone else (a mapping slip, or a colleague).
+        var integration = await App.IntegrationClientAsync("acme");
+        var posted = await integration.PostAsJsonAsync("/api/v1/tenants/acme/conversations",
+            new { from = stranger, subject = "x", body = "Hello from elsewhere.", externalId = "crm-slip-1", conversationId = itemId });
+        Assert.Equal(HttpStatusCode.OK, posted.StatusCode);
+        var agent = host.CreateClient().WithBearer((await App.PatAsync("agent1@prodesk.test")).Secret);
+        Assert.Contains(await MessagesAsync(agent, itemId), m => m.GetProperty("body").GetString() == "Hello from elsewhere.");
+
+        // A reply-all answers whom Marie's mail named; the API message named nobody, so its sender gets nothing.
+        var page = new HtmlParser().ParseDocument(await (await App.SignedInAsync("agent1@prodesk.test")).GetStringAsync($"/agent/items/acme/{itemId}"));
+        Assert.Equal($"To {marie} · Cc {lena}", page.QuerySelector("[data-testid=reply-recipients]")!.TextContent.Trim());
+        await ReplyAsync(host, agent, itemId, "Dear Marie, your invoice for account 123-456 is corrected.");
+        var sent = await _servers.WaitForSentAsync(m => m.EnvelopeTo().Contains(marie) && Says(m, "123-456"), TimeSpan.FromSeconds(10));
+        Assert.Equal([marie], sent.To.Mailboxes.Select(m => m.Address));
+        Assert.Equal([lena], sent.Cc.Mailboxes.Select(m => m.Address));
+        Assert.DoesNotContain(stranger, sent.EnvelopeTo());
+    }
+
+    [Fact]
     public async Task A_copy_that_bounced_for_good_is_left_out_and_acknowledgments_go_to_the_sender_alone()
     {
         using var host = WithSmtp();
