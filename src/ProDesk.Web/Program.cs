@@ -26,6 +26,7 @@ try
     builder.AddProDeskHosting(commandLine: verb is not null);
     builder.AddData();
     builder.AddIdentityAndAccess();
+    builder.AddApiRateLimits();
     builder.AddWorkItems();
     builder.AddReports();
     builder.AddSla();
@@ -56,6 +57,7 @@ try
     // Only endpoints that ask for a policy answer CORS: the chat widget's hub, called from client sites.
     app.UseCors();
     app.UseIdentityAndAccess();
+    app.UseApiRateLimits();
     app.UseTenancy();
     app.UseAuthorization();
     app.UseHubConnectionOwners();

@@ -468,6 +468,12 @@ internal static class BenchRun
                 // F measures the SLA sweeper, which runs inside the Hangfire server: both on, whatever the caller's environment says.
                 ["ProDesk__RunJobs"] = "true",
                 ["Sla__Sweeper"] = "true",
+                // The scenarios drive the desk's capacity through a few identities (D: one integration client per tenant at
+                // hundreds of requests a second; E: 1,000 hub connections over 3 users), so the per-caller limits, which
+                // are about one caller's fair share, are set beyond their reach; the limiter still runs on every request.
+                ["Api__RateLimit__PermitsPerMinute"] = "100000000",
+                ["Api__RateLimit__Burst"] = "100000000",
+                ["Realtime__AgentConnectionsPerUser"] = "0",
                 // Development logs every request; measure at the production level (appsettings.json).
                 ["Serilog__MinimumLevel__Override__Serilog.AspNetCore.RequestLoggingMiddleware"] = "Warning",
             }.Concat(overrides ?? new Dictionary<string, string>()).GroupBy(e => e.Key).ToDictionary(g => g.Key, g => g.Last().Value),

@@ -27,14 +27,24 @@ public sealed class AgentHub(ITenantContext tenantContext, ProDeskDbContext db, 
 
     private sealed record Watched(string Tenant, Guid ItemId);
 
+    /// <summary>Marks a connection refused at its opening (too many of its user's open), which joined nothing and announces nothing.</summary>
+    private static readonly object RefusedKey = new();
+
     public override async Task OnConnectedAsync()
     {
+        // Counted before anything is joined or announced: a refused connection costs no group and no QueueStats fan-out.
+        if (!sessions.TryOpen(Context))
+        {
+            Context.Items[RefusedKey] = true;
+            Context.Abort();
+            return;
+        }
+
         foreach (var tenant in tenantContext.Scope.Tenants)
         {
             await Groups.AddToGroupAsync(Context.ConnectionId, HubGroups.Tenant(tenant.Id));
         }
 
-        sessions.Opened(Context);
         // Presence is who takes work: push routing, the chat widget's "agents online" and the wallboard's agent list
         // read it. Only the Agent role works items; a supervisor's wallboard (or console) is connected here too, and
         // counting it gave pushed work to a supervisor and a "Start chat" nobody answered (probe round 19).
@@ -49,6 +59,12 @@ public sealed class AgentHub(ITenantContext tenantContext, ProDeskDbContext db, 
 
     public override async Task OnDisconnectedAsync(Exception? exception)
     {
+        if (Context.Items.ContainsKey(RefusedKey))
+        {
+            await base.OnDisconnectedAsync(exception);
+            return;
+        }
+
         // A closed tab, a lost network or a page left for the queue: the others stop seeing the agent on the item.
         if (Context.Items.TryGetValue(WatchedKey, out var value) && value is Watched watched)
         {

@@ -45,21 +45,75 @@ public sealed partial class HubSessions(
     private readonly PeriodicTimer timer = new(TimeSpan.FromSeconds(Math.Max(1, Math.Min(
         configuration.GetValue("Identity:SessionRecheckSeconds", 60), configuration.GetValue("Realtime:HubRecheckSeconds", 10)))), clock);
 
-    public void Opened(HubCallerContext context)
+    // Connections open per user on this node, held to Realtime:AgentConnectionsPerUser (0: no cap).
+    private readonly ConcurrentDictionary<Guid, int> perUser = new();
+    private readonly int connectionsPerUser = configuration.GetValue("Realtime:AgentConnectionsPerUser", 20);
+
+    /// <summary>
+    /// Records a new connection; false, recording nothing, when its user already has
+    /// Realtime:AgentConnectionsPerUser (20) open on this node. A console is a tab or two, a wallboard one more; a
+    /// script opening hundreds held a node's sockets, and each one's opening and closing announced queue figures to
+    /// every wallboard of the user's tenants (probe round 20). Per node, as the chat's limits: N nodes allow N times it.
+    /// </summary>
+    public bool TryOpen(HubCallerContext context)
     {
-        if (Guid.TryParse(context.User?.FindFirst(ProDeskClaims.Subject)?.Value, out var userId))
+        if (!Guid.TryParse(context.User?.FindFirst(ProDeskClaims.Subject)?.Value, out var userId))
         {
-            open[context.ConnectionId] = new Open(
-                userId,
-                context.User!.FindFirst(identity.Value.ClaimsIdentity.SecurityStampClaimType)?.Value,
-                context.User.FindFirst(Identity.StampHash.ClaimType)?.Value,
-                Guid.TryParse(context.User.FindFirst(ProDeskClaims.PersonalAccessToken)?.Value, out var tokenId) ? tokenId : null,
-                ServerSideSessions.SessionOf(context.User),
-                context);
+            // The hub takes staff only, who always have one; nothing to re-check or count without it.
+            return true;
+        }
+
+        if (!TryCount(userId))
+        {
+            LogRefused(logger, userId, connectionsPerUser);
+            return false;
+        }
+
+        open[context.ConnectionId] = new Open(
+            userId,
+            context.User!.FindFirst(identity.Value.ClaimsIdentity.SecurityStampClaimType)?.Value,
+            context.User.FindFirst(Identity.StampHash.ClaimType)?.Value,
+            Guid.TryParse(context.User.FindFirst(ProDeskClaims.PersonalAccessToken)?.Value, out var tokenId) ? tokenId : null,
+            ServerSideSessions.SessionOf(context.User),
+            context);
+        return true;
+    }
+
+    public void Closed(string connectionId)
+    {
+        if (open.TryRemove(connectionId, out var connection))
+        {
+            Uncount(connection.UserId);
         }
     }
 
-    public void Closed(string connectionId) => open.TryRemove(connectionId, out _);
+    private bool TryCount(Guid userId)
+    {
+        while (true)
+        {
+            var count = perUser.GetOrAdd(userId, 0);
+            if (connectionsPerUser > 0 && count >= connectionsPerUser)
+            {
+                return false;
+            }
+
+            if (perUser.TryUpdate(userId, count + 1, count))
+            {
+                return true;
+            }
+        }
+    }
+
+    private void Uncount(Guid userId)
+    {
+        while (perUser.TryGetValue(userId, out var count))
+        {
+            if (count <= 1 ? perUser.TryRemove(new KeyValuePair<Guid, int>(userId, count)) : perUser.TryUpdate(userId, count - 1, count))
+            {
+                return;
+            }
+        }
+    }
 
     /// <summary>
     /// Re-checks the open connections now, on this node and on the others, rather than at the next interval. Returns at
@@ -121,7 +175,7 @@ public sealed partial class HubSessions(
                 || (connection.TokenId is { } tokenId && !validTokens.Contains(tokenId))
                 || (connection.SessionId is { } sessionId && !openSessions.Contains(sessionId)))
             {
-                open.TryRemove(connectionId, out _);
+                Closed(connectionId);
                 connection.Context.Abort();
                 closed++;
             }
@@ -208,6 +262,9 @@ public sealed partial class HubSessions(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Closed {Count} agent hub connections whose user changed, or whose token was revoked, since they connected")]
     private static partial void LogClosed(ILogger logger, int count);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Refused an agent hub connection of user {UserId}: it has {Limit} open on this node already (Realtime:AgentConnectionsPerUser)")]
+    private static partial void LogRefused(ILogger logger, Guid userId, int limit);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Re-checking the agent hub's connections failed; trying again at the next interval")]
     private static partial void LogFailed(ILogger logger, Exception exception);

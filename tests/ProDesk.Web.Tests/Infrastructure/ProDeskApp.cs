@@ -125,6 +125,10 @@ public class ProDeskApp : WebApplicationFactory<Program>, IAsyncLifetime
         builder.UseSetting("Identity:SignInRequestsPerMinute", "10000");
         // Every test posts from the same (test server) address; WebFormTests lowers it on a host of its own.
         builder.UseSetting("WebForm:PerIpLimit", "10000");
+        // Integration clients keep their client id across resets, so the whole run would share one API allowance (the
+        // isolation tests sweep every route with one); RateLimitTests lowers it on hosts of their own.
+        builder.UseSetting("Api:RateLimit:PermitsPerMinute", "100000");
+        builder.UseSetting("Api:RateLimit:Burst", "100000");
         // Demo users are re-created on every reset: hash their passwords cheaply in tests.
         builder.ConfigureServices(services => services.Configure<PasswordHasherOptions>(o => o.IterationCount = 1_000));
         builder.ConfigureServices(services => services.AddSingleton(AppClock));

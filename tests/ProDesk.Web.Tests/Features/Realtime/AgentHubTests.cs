@@ -207,4 +207,58 @@ public sealed class AgentHubTests(ProDeskApp app) : PostgresTest(app)
         // Its owner still polls.
         Assert.Equal(HttpStatusCode.OK, (await agent2.GetAsync($"/hubs/agent?id={token}")).StatusCode);
     }
+
+    [Fact]
+    public async Task A_user_holds_at_most_the_set_number_of_agent_hub_connections_and_a_closed_one_frees_its_place()
+    {
+        using var node = App.WithWebHostBuilder(b => b.UseSetting("Realtime:AgentConnectionsPerUser", "2"));
+        var token = (await App.PatAsync("agent2@prodesk.test")).Secret;
+        async Task<HubConnection> OpenAsync(string accessToken)
+        {
+            var connection = node.AgentHub(accessToken, webSocket: true);
+            try
+            {
+                await connection.StartAsync();
+                // StartAsync returns at the handshake; a call is answered only by a connection the hub took in.
+                await connection.InvokeAsync("SetStatus", "Online");
+                return connection;
+            }
+            catch
+            {
+                await connection.DisposeAsync();
+                throw;
+            }
+        }
+
+        await using var first = await OpenAsync(token);
+        await using var second = await OpenAsync(token);
+        // A third with the same user (any token of theirs) is closed before it joins anything: its calls fail.
+        await using var third = node.AgentHub((await App.PatAsync("agent2@prodesk.test")).Secret, webSocket: true);
+        await Assert.ThrowsAnyAsync<Exception>(async () =>
+        {
+            await third.StartAsync();
+            await third.InvokeAsync("SetStatus", "Online");
+        });
+
+        // A colleague's console is not held back by it.
+        await using var colleague = await OpenAsync((await App.PatAsync("agent1@prodesk.test")).Secret);
+
+        // A console closed (a tab, a reload) gives its place back as soon as the node has seen it go.
+        await first.StopAsync();
+        HubConnection? again = null;
+        for (var attempt = 0; again is null && attempt < 200; attempt++)
+        {
+            try
+            {
+                again = await OpenAsync(token);
+            }
+            catch (Exception e) when (e is not Xunit.Sdk.XunitException)
+            {
+                // The node had not yet seen the first close.
+            }
+        }
+
+        Assert.NotNull(again);
+        await again.DisposeAsync();
+    }
 }
