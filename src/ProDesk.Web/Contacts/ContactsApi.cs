@@ -39,10 +39,10 @@ public static class ContactsApi
         var contacts = app.MapGroup("/api/v1/tenants/{tenant}/contacts").RequireAuthorization(WorkItemsApi.StaffPolicy).WithTags("Contacts");
         contacts.MapGet("", ListAsync).WithName("ListContacts")
             .WithSummary("Contacts by name, cursor-paginated; `q` searches name, email and phone.");
-        contacts.MapGet("/{id:guid}", GetAsync).WithName("GetContact").WithSummary("One contact with its items, newest first.");
-        contacts.MapPut("/{id:guid}", UpdateAsync).WithName("UpdateContact")
+        contacts.MapGet("/{id:guid}", GetAsync).WithVersionTag().WithName("GetContact").WithSummary("One contact with its items, newest first.");
+        contacts.MapPut("/{id:guid}", UpdateAsync).WithVersionCheck().WithName("UpdateContact")
             .WithSummary("Sets the contact's name, email, phone and company (the whole contact: an absent field is cleared), and with `otherEmails` / `otherPhones` its further identities (left out: kept as they are); 409 when another contact has the email or phone. With the contact's `version` as loaded (or If-Match: the ETag of its GET), refused with 409 (412 for If-Match) and the contact as it is when it changed since.");
-        contacts.MapPost("/{id:guid}/merge", MergeAsync).WithName("MergeContacts")
+        contacts.MapPost("/{id:guid}/merge", MergeAsync).ProducesProblem(StatusCodes.Status409Conflict).WithName("MergeContacts")
             .WithSummary("Merges the contact `from` into this one: its items move here, its email and phone too (as further identities where this one has its own), and it is deleted (audited).");
         return contacts;
     }

@@ -20,7 +20,7 @@ public static class AssignWorkItem
     public sealed record AssigneeRequest(Guid? AssigneeId);
 
     public static void MapAssignWorkItem(this RouteGroupBuilder tenant) =>
-        tenant.MapPut("/work-items/{id:guid}/assignee", AssignAsync).RequireAuthorization(WorkItemsApi.StaffPolicy)
+        tenant.MapPut("/work-items/{id:guid}/assignee", AssignAsync).RequireAuthorization(WorkItemsApi.StaffPolicy).ProducesProblem(StatusCodes.Status409Conflict)
             .WithName("AssignWorkItem")
             .WithSummary("Sets who works the item (assigneeId null: back to the queue). Agents take unassigned items or release their own; supervisors assign anyone serving the client.");
 

@@ -29,10 +29,10 @@ public static class Attachments
 
     public static void MapAttachments(this RouteGroupBuilder tenant)
     {
-        tenant.MapPost("/work-items/{id:guid}/attachments", UploadAsync).RequireAuthorization(WorkItemsApi.WritersPolicy).DisableAntiforgery()
+        tenant.MapPost("/work-items/{id:guid}/attachments", UploadAsync).RequireAuthorization(WorkItemsApi.WritersPolicy).DisableAntiforgery().WithVersionCheck()
             .WithName("UploadAttachment").WithSummary("Attaches one file (multipart field `file`), size-limited. With If-Match (the ETag of the item's GET), refused with 412 and the new state when the item changed since.");
         // HEAD and Range too: a browser or client resumes a large download where it broke off.
-        tenant.MapMethods("/work-items/{id:guid}/attachments/{attachmentId:guid}", [HttpMethods.Get, HttpMethods.Head], DownloadAsync)
+        tenant.MapMethods("/work-items/{id:guid}/attachments/{attachmentId:guid}", [HttpMethods.Get, HttpMethods.Head], DownloadAsync).AsFileDownload()
             .WithName("DownloadAttachment").WithSummary("The file, always as a download (Range requests resume it).");
     }
 

@@ -205,7 +205,7 @@ public sealed class MergeConversations(ProDeskDbContext db, SlaEngine sla, Outbo
 public static class MergeConversationsApi
 {
     public static void MapMergeConversations(this RouteGroupBuilder tenant) =>
-        tenant.MapPost("/work-items/{id:guid}/merge", MergeAsync).RequireAuthorization(WorkItemsApi.StaffPolicy)
+        tenant.MapPost("/work-items/{id:guid}/merge", MergeAsync).RequireAuthorization(WorkItemsApi.StaffPolicy).WithVersionCheck()
             .WithName("MergeConversations")
             .WithSummary("Merges the conversation `from` into this one: its messages and attachments move here with their times, and it is closed with a note." + WorkItemsApi.StaleSummary);
 

@@ -50,13 +50,13 @@ public static partial class WorkItemsApi
         tenant.MapPost("/conversations", CreateAsync).RequireAuthorization(WritersPolicy)
             .WithName("CreateConversation").WithSummary("API channel: creates a conversation, or threads the message into one: the one named by conversationId, else the sender's open API conversation whose subject a \"Re:\" subject answers. The same externalId twice creates nothing new.");
         tenant.MapGet("/work-items", ListAsync).WithName("ListWorkItems").WithSummary("Work items, newest first, cursor-paginated.");
-        tenant.MapGet("/work-items/{id:guid}", GetAsync).WithName("GetWorkItem").WithSummary("One item with its messages, SLA block and the customer's satisfaction rating (`csat`, null when none).");
-        tenant.MapPost("/work-items/{id:guid}/replies", ReplyAsync).RequireAuthorization(StaffPolicy)
+        tenant.MapGet("/work-items/{id:guid}", GetAsync).WithVersionTag().WithName("GetWorkItem").WithSummary("One item with its messages, SLA block and the customer's satisfaction rating (`csat`, null when none).");
+        tenant.MapPost("/work-items/{id:guid}/replies", ReplyAsync).RequireAuthorization(StaffPolicy).WithVersionCheck().WithIdempotencyKey()
             .WithName("ReplyToWorkItem").WithSummary("An agent's public reply; 409 with the new state when the item changed since `version` (412 since If-Match), unless `force`. With an `Idempotency-Key` header, a retry with the same key and body answers the item again and sends nothing (`Idempotent-Replayed: true`); the key with another body or item is 422. `status` sets what the reply leaves the item in (Open, Pending, OnHold, Solved; by default an Open item goes Pending).");
-        tenant.MapPost("/work-items/{id:guid}/notes", NoteAsync).RequireAuthorization(StaffPolicy).WithName("AddNote").WithSummary("An internal note." + StaleSummary);
-        tenant.MapPost("/work-items/{id:guid}/status", StatusAsync).RequireAuthorization(StaffPolicy).WithName("ChangeStatus").WithSummary("Moves the item to another status." + StaleSummary);
-        tenant.MapPut("/work-items/{id:guid}/fields", FieldsAsync).RequireAuthorization(StaffPolicy).WithName("SetCustomFields").WithSummary("Sets the tenant's custom fields on the item (null removes one)." + StaleSummary);
-        tenant.MapPut("/work-items/{id:guid}/tags", TagsAsync).RequireAuthorization(StaffPolicy).WithName("SetTags").WithSummary("Replaces the item's tags." + StaleSummary);
+        tenant.MapPost("/work-items/{id:guid}/notes", NoteAsync).RequireAuthorization(StaffPolicy).WithVersionCheck().WithName("AddNote").WithSummary("An internal note." + StaleSummary);
+        tenant.MapPost("/work-items/{id:guid}/status", StatusAsync).RequireAuthorization(StaffPolicy).WithVersionCheck().WithName("ChangeStatus").WithSummary("Moves the item to another status." + StaleSummary);
+        tenant.MapPut("/work-items/{id:guid}/fields", FieldsAsync).RequireAuthorization(StaffPolicy).WithVersionCheck().WithName("SetCustomFields").WithSummary("Sets the tenant's custom fields on the item (null removes one)." + StaleSummary);
+        tenant.MapPut("/work-items/{id:guid}/tags", TagsAsync).RequireAuthorization(StaffPolicy).WithVersionCheck().WithName("SetTags").WithSummary("Replaces the item's tags." + StaleSummary);
         tenant.MapAttachments();
         tenant.MapMergeConversations();
         tenant.MapAssignWorkItem();

@@ -46,6 +46,45 @@ public sealed class ApiDocsTests(ProDeskApp app) : PostgresTest(app)
     }
 
     [Fact]
+    public async Task A_generated_client_knows_the_version_check_the_idempotency_key_the_etag_and_the_files_bytes()
+    {
+        using var json = JsonDocument.Parse(await App.CreateClient().GetStringAsync("/openapi/v1.json"));
+        var paths = json.RootElement.GetProperty("paths");
+        JsonElement Operation(string path, string method) => paths.GetProperty(path).GetProperty(method);
+        static string[] Responses(JsonElement operation) => [.. operation.GetProperty("responses").EnumerateObject().Select(r => r.Name)];
+        static string[] Headers(JsonElement operation) => [.. operation.GetProperty("parameters").EnumerateArray()
+            .Where(p => p.GetProperty("in").GetString() == "header").Select(p => p.GetProperty("name").GetString()!)];
+
+        var reply = Operation("/api/v1/tenants/{tenant}/work-items/{id}/replies", "post");
+        Assert.Superset(new HashSet<string> { "200", "400", "401", "404", "409", "412", "422", "429" }, Responses(reply).ToHashSet());
+        Assert.Equal(["Idempotency-Key", "If-Match"], Headers(reply).Order(StringComparer.Ordinal));
+        // The 409's body is problem details (holding the item as it is now), not an undocumented status.
+        Assert.True(reply.GetProperty("responses").GetProperty("409").GetProperty("content").TryGetProperty("application/problem+json", out _));
+        Assert.True(reply.GetProperty("responses").GetProperty("200").GetProperty("headers").TryGetProperty("Idempotent-Replayed", out _));
+        foreach (var (path, method) in new[]
+        {
+            ("/api/v1/tenants/{tenant}/work-items/{id}/status", "post"), ("/api/v1/tenants/{tenant}/work-items/{id}/notes", "post"),
+            ("/api/v1/tenants/{tenant}/work-items/{id}/tags", "put"), ("/api/v1/tenants/{tenant}/work-items/{id}/fields", "put"),
+            ("/api/v1/tenants/{tenant}/work-items/{id}/merge", "post"), ("/api/v1/tenants/{tenant}/work-items/{id}/attachments", "post"),
+            ("/api/v1/tenants/{tenant}/contacts/{id}", "put"),
+        })
+        {
+            var change = Operation(path, method);
+            Assert.Superset(new HashSet<string> { "409", "412" }, Responses(change).ToHashSet());
+            Assert.Equal(["If-Match"], Headers(change));
+        }
+
+        foreach (var path in new[] { "/api/v1/tenants/{tenant}/work-items/{id}", "/api/v1/tenants/{tenant}/contacts/{id}" })
+        {
+            Assert.True(Operation(path, "get").GetProperty("responses").GetProperty("200").GetProperty("headers").TryGetProperty("ETag", out _), path);
+        }
+
+        var download = Operation("/api/v1/tenants/{tenant}/work-items/{id}/attachments/{attachmentId}", "get").GetProperty("responses");
+        Assert.Equal("binary", download.GetProperty("200").GetProperty("content").GetProperty("application/octet-stream").GetProperty("schema").GetProperty("format").GetString());
+        Assert.True(download.GetProperty("429").GetProperty("headers").TryGetProperty("Retry-After", out _));
+    }
+
+    [Fact]
     public async Task The_api_reference_is_browsable_without_any_cdn()
     {
         var response = await App.CreateClient().GetAsync("/api/docs/");
