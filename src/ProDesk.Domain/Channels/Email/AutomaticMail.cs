@@ -25,7 +25,11 @@ public enum AutomaticMailReason
     /// <summary>A sender mailbox that nobody reads, such as <c>mailer-daemon</c> or <c>noreply</c>.</summary>
     SystemSender,
 
-    /// <summary>An out-of-office's subject (<c>Out of Office:</c>, <c>Automatic reply:</c> ...) from a client that marks it no other way (Lotus Notes).</summary>
+    /// <summary>
+    /// An out-of-office's subject (<c>Out of Office:</c>, <c>Automatic reply:</c> ...) on mail from Lotus Notes, which marks
+    /// its out-of-office no other way, or on mail answering ours. The subject alone is a person's: "Out of office: my
+    /// auto-reply does not switch off" is a question for the desk (probe round 20).
+    /// </summary>
     AutoReplySubject,
 }
 
@@ -54,8 +58,9 @@ public enum AutomaticMailReason
 /// empty Return-Path and Auto-Submitted instead.</item>
 /// <item>A subject counts only when all it has before its first colon is an out-of-office prefix
 /// (<c>Out of Office:</c>, <c>Automatic reply:</c>, <c>Abwesenheitsnotiz:</c>, <c>Réponse automatique :</c>,
-/// <c>AutoReply:</c>): Lotus Notes marks its out-of-office no other way, and a person's "Re: Out of office?" keeps
-/// its <c>Re:</c> first.</item>
+/// <c>AutoReply:</c>; a person's "Re: Out of office?" keeps its <c>Re:</c> first), and even then only on mail from
+/// Lotus Notes (its <c>X-Mailer</c>), which marks its out-of-office no other way, or on mail that answers ours
+/// (<c>answersOurMail</c>). On its own it is a hint, never proof: people write such subjects to a help desk.</item>
 /// </list>
 /// </remarks>
 public static partial class AutomaticMail
@@ -87,8 +92,10 @@ public static partial class AutomaticMail
         NoReplyNames.Concat(BounceLocalParts).Concat(["bounce", "bounces"]).ToFrozenSet(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>True when nothing marks the mail as machine-sent, so an acknowledgment is safe.</summary>
-    public static bool MayAutoReply(IEnumerable<KeyValuePair<string, string>> headers, string? fromAddress) =>
-        Classify(headers, fromAddress) is null;
+    /// <param name="answersOurMail">The mail names one of ours (In-Reply-To, References, the reply address): an out-of-office
+    /// subject then counts.</param>
+    public static bool MayAutoReply(IEnumerable<KeyValuePair<string, string>> headers, string? fromAddress, bool answersOurMail = false) =>
+        Classify(headers, fromAddress, answersOurMail) is null;
 
     /// <summary>
     /// True when a machine wrote the mail as an answer: <c>Auto-Submitted</c> other than <c>no</c>, a vendor auto-reply
@@ -96,13 +103,14 @@ public static partial class AutomaticMail
     /// <see cref="MayAutoReply"/>: a person answering through a mailing list (<c>List-Id</c>, <c>Precedence: list</c>) or
     /// from Outlook with <c>X-Auto-Response-Suppress</c> set is still a person whose answer reopens the item.
     /// </summary>
-    public static bool IsAutoReply(IEnumerable<KeyValuePair<string, string>> headers, string? fromAddress)
+    public static bool IsAutoReply(IEnumerable<KeyValuePair<string, string>> headers, string? fromAddress, bool answersOurMail = false)
     {
         ArgumentNullException.ThrowIfNull(headers);
+        var subjectCounts = SubjectCounts(headers, fromAddress, answersOurMail);
         foreach (var (rawName, value) in headers)
         {
             var name = rawName?.Trim() ?? string.Empty;
-            var reason = ReasonFor(name, value);
+            var reason = ReasonFor(name, value, subjectCounts);
             if (reason is AutomaticMailReason.AutoSubmitted or AutomaticMailReason.EmptyReturnPath or AutomaticMailReason.AutoReplySubject
                 || (reason is AutomaticMailReason.AutoReplyHeader && AutoReplyMarkers.Contains(name))
                 || (name.Equals("Precedence", StringComparison.OrdinalIgnoreCase) && MailHeaderText.FirstToken(value).Equals("auto_reply", StringComparison.OrdinalIgnoreCase)))
@@ -122,14 +130,15 @@ public static partial class AutomaticMail
     /// <see cref="IsAutoReply"/>: <c>auto-generated</c> mail (a monitoring system's alert) and no-reply senders (a shop's
     /// order mail) may well be what a ticket is about.
     /// </summary>
-    public static bool IsAnswerOnly(IEnumerable<KeyValuePair<string, string>> headers, string? fromAddress)
+    public static bool IsAnswerOnly(IEnumerable<KeyValuePair<string, string>> headers, string? fromAddress, bool answersOurMail = false)
     {
         ArgumentNullException.ThrowIfNull(headers);
+        var subjectCounts = SubjectCounts(headers, fromAddress, answersOurMail);
         foreach (var (rawName, value) in headers)
         {
             var name = rawName?.Trim() ?? string.Empty;
             var token = MailHeaderText.FirstToken(value);
-            var reason = ReasonFor(name, value);
+            var reason = ReasonFor(name, value, subjectCounts);
             if (reason is AutomaticMailReason.EmptyReturnPath or AutomaticMailReason.AutoReplySubject
                 || (reason is AutomaticMailReason.AutoReplyHeader && AnswerMarkers.Contains(name))
                 || (name.Equals("Auto-Submitted", StringComparison.OrdinalIgnoreCase) && token.Equals("auto-replied", StringComparison.OrdinalIgnoreCase))
@@ -148,14 +157,16 @@ public static partial class AutomaticMail
     /// </summary>
     /// <param name="headers">The top-level headers, raw or decoded, in any order.</param>
     /// <param name="fromAddress">The From address, bare or as <c>Name &lt;addr&gt;</c>.</param>
-    public static AutomaticMailReason? Classify(IEnumerable<KeyValuePair<string, string>> headers, string? fromAddress)
+    /// <param name="answersOurMail">The mail names one of ours: an out-of-office subject then counts.</param>
+    public static AutomaticMailReason? Classify(IEnumerable<KeyValuePair<string, string>> headers, string? fromAddress, bool answersOurMail = false)
     {
         ArgumentNullException.ThrowIfNull(headers);
 
+        var subjectCounts = SubjectCounts(headers, fromAddress, answersOurMail);
         var found = new HashSet<AutomaticMailReason>();
         foreach (var (rawName, value) in headers)
         {
-            if (ReasonFor(rawName?.Trim() ?? string.Empty, value) is { } reason)
+            if (ReasonFor(rawName?.Trim() ?? string.Empty, value, subjectCounts) is { } reason)
             {
                 found.Add(reason);
             }
@@ -169,7 +180,21 @@ public static partial class AutomaticMail
         return found.Count == 0 ? null : found.Min();
     }
 
-    private static AutomaticMailReason? ReasonFor(string name, string? value)
+    /// <summary>
+    /// Whether an out-of-office subject counts here: together with another sign of a machine (any other reason, such as
+    /// Exchange's X-Auto-Response-Suppress or a bulk Precedence, makes it an answer), on mail answering ours, or from Lotus
+    /// Notes (probe round 17's b04), whose out-of-office carries no header saying so. A person's new mail has none of this.
+    /// </summary>
+    private static bool SubjectCounts(IEnumerable<KeyValuePair<string, string>> headers, string? fromAddress, bool answersOurMail) =>
+        answersOurMail || IsMachineSender(fromAddress)
+        || headers.Any(h => ReasonFor(h.Key?.Trim() ?? string.Empty, h.Value, subjectCounts: false) is not null
+            || ((h.Key?.Trim() ?? "").Equals("X-Mailer", StringComparison.OrdinalIgnoreCase) && NotesMailer().IsMatch(h.Value ?? "")));
+
+    // "Lotus Notes Release 9.0.1FP10", "IBM Notes Release 9.0.1", "HCL Notes Release 12.0", and Domino's own "Lotus Domino Release 8.5.3".
+    [GeneratedRegex(@"^\s*(Lotus|IBM|HCL)\s+(Notes|Domino)\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 100)]
+    private static partial Regex NotesMailer();
+
+    private static AutomaticMailReason? ReasonFor(string name, string? value, bool subjectCounts)
     {
         if (name.Equals("Auto-Submitted", StringComparison.OrdinalIgnoreCase))
         {
@@ -204,7 +229,7 @@ public static partial class AutomaticMail
 
         if (name.Equals("Subject", StringComparison.OrdinalIgnoreCase))
         {
-            return IsAutoReplySubject(value) ? AutomaticMailReason.AutoReplySubject : null;
+            return subjectCounts && IsAutoReplySubject(value) ? AutomaticMailReason.AutoReplySubject : null;
         }
 
         if (name.Equals("Return-Path", StringComparison.OrdinalIgnoreCase))

@@ -228,20 +228,24 @@ public sealed class IngestEmail(
 
         settings ??= await db.ChannelSettings.AsNoTracking().FirstOrDefaultAsync(cancellationToken);
         var attachments = await StoreAttachmentsAsync(parsed, ledger.TenantId, cancellationToken);
-        var fromPerson = AutomaticMail.MayAutoReply(parsed.Headers, parsed.FromAddress);
+        List<string> references = [.. ThreadReferences(parsed)];
+        var tokenItem = settings is null ? null : TokenItem(parsed, settings, ledger.TenantId);
+        // An out-of-office subject is a machine's only on mail that answers ours (or with another sign): alone it is a person's.
+        var answersOurs = tokenItem is not null || references.Any(IsOurMessageId);
+        var fromPerson = AutomaticMail.MayAutoReply(parsed.Headers, parsed.FromAddress, answersOurs);
         var message = new InboundMessage("email", $"{ledger.Source}:{ledger.DedupeKey}", parsed.FromAddress, parsed.FromName, parsed.Subject, parsed.TextBody)
         {
             HtmlBody = InlineImages.Link(parsed.HtmlBody, parsed.Attachments, attachments),
             InternetMessageId = parsed.MessageId,
             SentBy = parsed.SentBy,
-            ThreadReferences = [.. ThreadReferences(parsed)],
-            ThreadItemId = settings is null ? null : TokenItem(parsed, settings, ledger.TenantId),
+            ThreadReferences = references,
+            ThreadItemId = tokenItem,
             // A list's or a machine's mail names a list or nobody to copy: only a person's mail keeps its copies.
             Cc = fromPerson ? await CopiesAsync(parsed, settings, cancellationToken) : [],
             Attachments = attachments,
             Automatic = !fromPerson,
-            AutoReply = AutomaticMail.IsAutoReply(parsed.Headers, parsed.FromAddress),
-            OnlyJoins = AutomaticMail.IsAnswerOnly(parsed.Headers, parsed.FromAddress),
+            AutoReply = AutomaticMail.IsAutoReply(parsed.Headers, parsed.FromAddress, answersOurs),
+            OnlyJoins = AutomaticMail.IsAnswerOnly(parsed.Headers, parsed.FromAddress, answersOurs),
             // A new mail's ledger row was just found absent under the same key; a reprocessed one was never ingested.
             CheckedNew = true,
             LookedUp = probe?.LookedUp,
@@ -515,10 +519,11 @@ public sealed class IngestEmail(
     {
         var ids = (parsed.InReplyTo is { } inReplyTo ? [inReplyTo] : Array.Empty<string>())
             .Concat(parsed.AlsoInReplyTo).Concat(parsed.References.Reverse()).Distinct(StringComparer.Ordinal).ToList();
-        var ours = $"@{smtp.Value.MessageIdDomain}";
-        return ids.Where(id => id.EndsWith(ours, StringComparison.OrdinalIgnoreCase))
-            .Concat(ids.Where(id => !id.EndsWith(ours, StringComparison.OrdinalIgnoreCase)));
+        return ids.Where(IsOurMessageId).Concat(ids.Where(id => !IsOurMessageId(id)));
     }
+
+    /// <summary>A Message-ID of our domain: one we made (no other sender writes our domain into its ids).</summary>
+    private bool IsOurMessageId(string id) => id.EndsWith($"@{smtp.Value.MessageIdDomain}", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>The item named by a reply-address token signed with this tenant's key, for this tenant.</summary>
     private static Guid? TokenItem(ParsedEmail parsed, ChannelSettings settings, Guid tenantId) =>

@@ -205,6 +205,35 @@ public sealed class AutomaticMailTests
     private static KeyValuePair<string, string>[] WithSubject(string subject) =>
         [.. HumanMail.Where(h => h.Key != "Subject"), KeyValuePair.Create("Subject", subject)];
 
+    [Theory]
+    [InlineData("Out of office: my auto-reply does not switch off")]
+    [InlineData("Automatic reply: how do I set one up in Outlook?")]
+    [InlineData("Abwesenheitsnotiz: funktioniert nicht mehr")]
+    [InlineData("Réponse automatique : comment la désactiver ?")]
+    public void An_out_of_office_subject_alone_is_a_persons_mail(string subject)
+    {
+        Assert.Null(AutomaticMail.Classify(WithSubject(subject), Person));
+        Assert.False(AutomaticMail.IsAutoReply(WithSubject(subject), Person));
+        Assert.False(AutomaticMail.IsAnswerOnly(WithSubject(subject), Person));
+    }
+
+    [Theory]
+    [InlineData("X-Auto-Response-Suppress", "All")]
+    [InlineData("Precedence", "bulk")]
+    [InlineData("Auto-Submitted", "auto-generated")]
+    [InlineData("X-Mailer", "Lotus Notes Release 9.0.1FP10 SHF68 December 08, 2018")]
+    [InlineData("X-Mailer", "HCL Notes Release 12.0.2")]
+    public void An_out_of_office_subject_with_another_sign_of_a_machine_only_answers(string name, string value) =>
+        Assert.True(AutomaticMail.IsAnswerOnly([.. WithSubject("Automatic reply: Leaking tap"), KeyValuePair.Create(name, value)], Person));
+
+    [Fact]
+    public void An_out_of_office_subject_on_mail_answering_ours_only_answers()
+    {
+        Assert.True(AutomaticMail.IsAnswerOnly(WithSubject("Out of Office: Re: Leaking tap"), Person, answersOurMail: true));
+        Assert.Equal(AutomaticMailReason.AutoReplySubject, AutomaticMail.Classify(WithSubject("Out of Office: Re: Leaking tap"), Person, answersOurMail: true));
+        Assert.False(AutomaticMail.IsAnswerOnly(WithSubject("Re: Leaking tap"), Person, answersOurMail: true));
+    }
+
     // Lotus Notes' return receipt, as probe round 18 sent it (label and value on one line), and with each value on its own line.
     [Theory]
     [InlineData("Return Receipt: Re: Zugang gesperrt", "Your document:\tRe: Zugang gesperrt\nwas received by:\tHans Moser/IT/Behoerde\nat:\t29.11.2026 10:04:58\n")]

@@ -424,20 +424,77 @@ public sealed class InboundEmailTests(ProDeskApp app) : PostgresTest(app)
     [InlineData("Automatische Antwort: Leaking tap")]
     [InlineData("Respuesta automática: Leaking tap")]
     [InlineData("Odpowiedź automatyczna: Leaking tap")]
-    public async Task An_out_of_office_known_only_by_its_subject_gets_no_acknowledgment_and_starts_no_item(string subject)
+    public async Task A_lotus_notes_out_of_office_known_only_by_its_subject_gets_no_acknowledgment_and_starts_no_item(string subject)
     {
         // Lotus Notes marks its out-of-office no other way (probe round 17, b04): it was acknowledged as a new request.
         const string body = "I am out of the office until 30/11/2026.\n\nNote: This is an automated response to your message.";
+        MimeMessage FromNotes(string from)
+        {
+            var mail = Mail(from: from, subject: subject, body: body);
+            mail.Headers.Add("X-Mailer", "Lotus Notes Release 9.0.1FP10 SHF68 December 08, 2018");
+            return mail;
+        }
+
         var itemId = (await JsonAsync(await PostAsync(Mail(from: "sam@example.fr")))).GetProperty("workItemId").GetGuid();
 
-        Assert.Equal(HttpStatusCode.OK, (await PostAsync(Mail(from: "sam@example.fr", subject: subject, body: body))).StatusCode);
-        var stranger = await JsonAsync(await PostAsync(Mail(from: "nobody-here@example.fr", subject: subject, body: body)));
+        Assert.Equal(HttpStatusCode.OK, (await PostAsync(FromNotes("sam@example.fr"))).StatusCode);
+        var stranger = await JsonAsync(await PostAsync(FromNotes("nobody-here@example.fr")));
 
         Assert.Equal("dropped", stranger.GetProperty("outcome").GetString());
         var item = Assert.Single(await ItemsAsync("acme"));
         Assert.Equal((itemId, 2), (item.Id, item.Messages.Count));
         // Sam's first mail was acknowledged; neither out-of-office was.
         Assert.Single(await OutboundAsync("acme"));
+    }
+
+    [Theory]
+    [InlineData("Out of office: my auto-reply does not switch off")]
+    [InlineData("Automatic reply: how do I set one up in Outlook?")]
+    [InlineData("Abwesenheitsnotiz: funktioniert nicht mehr")]
+    [InlineData("Réponse automatique : comment la désactiver ?")]
+    public async Task A_persons_mail_whose_subject_only_looks_like_an_out_of_office_opens_an_item_and_is_acknowledged(string subject)
+    {
+        // An IT desk's customers write exactly these subjects; with no automatic header the mail is a person's (probe round 20).
+        var question = Mail(from: "zoe@example.fr", subject: subject, body: "Since Monday it answers every mail, even after I switched it off. What can I do?");
+        question.Headers.Add("Return-Path", "<zoe@example.fr>");
+        question.Headers.Add("X-Mailer", "Microsoft Outlook 16.0");
+
+        var answer = await JsonAsync(await PostAsync(question));
+
+        Assert.Equal("created", answer.GetProperty("outcome").GetString());
+        var item = Assert.Single(await ItemsAsync("acme"));
+        Assert.Equal((subject, WorkItemStatus.Open), (item.Subject, item.Status));
+        Assert.Equal(["zoe@example.fr"], (await OutboundAsync("acme")).Select(o => o.To));
+    }
+
+    [Fact]
+    public async Task A_persons_new_request_titled_like_an_out_of_office_is_not_hidden_in_their_open_item()
+    {
+        var first = (await JsonAsync(await PostAsync(Mail(from: "zoe@example.fr", subject: "Printer jammed")))).GetProperty("workItemId").GetGuid();
+
+        var answer = await JsonAsync(await PostAsync(Mail(from: "zoe@example.fr", subject: "Automatic reply: how do I set one up?", body: "I am off next week. How do I switch it on?")));
+
+        Assert.Equal("created", answer.GetProperty("outcome").GetString());
+        Assert.NotEqual(first, answer.GetProperty("workItemId").GetGuid());
+        Assert.Equal(2, (await ItemsAsync("acme")).Count);
+    }
+
+    [Fact]
+    public async Task An_out_of_office_known_by_its_subject_answering_our_reply_joins_without_reopening()
+    {
+        // No header says it is automatic, but it answers our own mail under an out-of-office subject: a responder's.
+        var itemId = (await JsonAsync(await PostAsync(Mail(messageId: "subject-ooo-root@mail.example.fr")))).GetProperty("workItemId").GetGuid();
+        var agent = App.CreateClient().WithBearer((await App.PatAsync("agent1@prodesk.test")).Secret);
+        (await agent.PostAsJsonAsync($"/api/v1/tenants/acme/work-items/{itemId}/replies", new { body = "Fixed, please confirm." })).EnsureSuccessStatusCode();
+        var ours = (await OutboundAsync("acme")).Single(o => !o.Automatic);
+
+        var away = Mail(subject: "Out of Office: Re: Leaking tap", body: "I am away until Monday.");
+        away.InReplyTo = ours.InternetMessageId;
+        Assert.Equal("threaded", (await JsonAsync(await PostAsync(away))).GetProperty("outcome").GetString());
+
+        var item = Assert.Single(await ItemsAsync("acme"));
+        Assert.Equal((3, WorkItemStatus.Pending), (item.Messages.Count, item.Status));
+        Assert.Equal(2, (await OutboundAsync("acme")).Count);
     }
 
     [Fact]
