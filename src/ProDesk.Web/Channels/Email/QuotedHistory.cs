@@ -7,8 +7,9 @@ namespace ProDesk.Web.Channels.Email;
 /// <summary>
 /// Where the earlier thread a reply quotes begins in a plain-text mail: each customer reply repeats everything before
 /// it, and an agent reading the item sees the thread already. The quoted tail is folded away on the item page, never
-/// dropped. Only a tail is folded (answers written between quoted lines stay as they are), and only under text of the
-/// sender's own.
+/// dropped. Only a tail is folded, only under text of the sender's own, and only when it is history: after an
+/// attribution ("On … wrote:") nothing but quoted lines, an Outlook header block only in its real shape. Answers
+/// written between quoted lines, or a sentence that happens to read like an attribution, stay as they are (probe round 20).
 /// </summary>
 public static partial class QuotedHistory
 {
@@ -69,14 +70,9 @@ public static partial class QuotedHistory
         var parser = new HtmlParser(new HtmlParserOptions { IsScripting = false });
         using var document = parser.ParseDocument($"<!DOCTYPE html><html><body>{sanitizedHtml}</body></html>");
         var body = document.Body!;
-        var start = body.Descendants<IElement>().FirstOrDefault(element => OpensHistory(element, body));
-        // From the marker up to the outermost element it opens (Outlook nests its From/Sent paragraph in two divs).
-        while (start is { Parent: IElement outer } && outer != body && !HasTextBefore(start, outer))
-        {
-            start = outer;
-        }
-
-        if (start?.Parent is not IElement parent || !HasTextBefore(start, body) || !NothingAfter(parent, body))
+        // The first marker decides, but an attribution with more than a quote after it is the sender's own text: read on.
+        var (start, parent, _) = body.Descendants<IElement>().Select(element => StartOfHistory(element, body)).FirstOrDefault(found => found.Marker != Marker.None);
+        if (start is null || parent is null)
         {
             return null;
         }
@@ -105,43 +101,171 @@ public static partial class QuotedHistory
 
     private static readonly HashSet<string> BlockNames = new(StringComparer.OrdinalIgnoreCase) { "div", "p", "blockquote", "table" };
 
-    private static bool OpensHistory(IElement element, IElement body)
+    /// <summary>
+    /// Where the history opened by <paramref name="element"/> starts, and the element holding it; nulls when it is not
+    /// folded. The marker is None when the element opens nothing, or is an attribution with more than a quote after it.
+    /// </summary>
+    private static (IElement? Start, IElement? Parent, Marker Marker) StartOfHistory(IElement element, IElement body)
+    {
+        var marker = OpensHistory(element, body);
+        if (marker == Marker.None)
+        {
+            return (null, null, marker);
+        }
+
+        if (marker == Marker.Attribution && !OnlyQuoteAfter(element, Outermost(element, body)))
+        {
+            return (null, null, Marker.None);
+        }
+
+        var start = Outermost(element, body);
+        return start.Parent is not IElement parent || !HasTextBefore(start, body) || !NothingAfter(parent, body)
+            ? (null, null, marker)
+            : (start, parent, marker);
+    }
+
+    /// <summary>From the marker up to the outermost element it opens (Outlook nests its From/Sent paragraph in two divs).</summary>
+    private static IElement Outermost(IElement marker, IElement body)
+    {
+        var start = marker;
+        while (start is { Parent: IElement outer } && outer != body && !HasTextBefore(start, outer))
+        {
+            start = outer;
+        }
+
+        return start;
+    }
+
+    /// <summary>
+    /// Whether what follows an attribution, up to the end of what would be folded, is a quote: inside a blockquote, or
+    /// blockquotes and blank space after it at every level up to <paramref name="start"/>'s. Thunderbird's inline answers
+    /// between blockquotes, or a sentence "On Monday your engineer wrote:" over the customer's own paragraphs, are not.
+    /// </summary>
+    private static bool OnlyQuoteAfter(IElement attribution, IElement start)
+    {
+        var quoted = false;
+        for (var level = attribution; level is not null; level = level.ParentElement)
+        {
+            if (level.LocalName == "blockquote" && level != attribution)
+            {
+                return true; // the attribution stands inside the quote (Apple Mail): all after it there is quoted
+            }
+
+            for (var next = level.NextSibling; next is not null; next = next.NextSibling)
+            {
+                if (next is IElement { LocalName: "blockquote" })
+                {
+                    quoted = true;
+                }
+                else if (!string.IsNullOrWhiteSpace(next.TextContent) || (next as IElement)?.QuerySelector("img") is not null || next is IElement { LocalName: "img" })
+                {
+                    return false;
+                }
+            }
+
+            if (level == start)
+            {
+                break;
+            }
+        }
+
+        return quoted;
+    }
+
+    private enum Marker
+    {
+        None,
+        Attribution,
+        Other,
+    }
+
+    private static Marker OpensHistory(IElement element, IElement body)
     {
         if (!BlockNames.Contains(element.LocalName))
         {
-            return false;
+            return Marker.None;
         }
 
         if (element.LocalName == "blockquote")
         {
             // A quote that ends the mail (Apple Mail, Thunderbird). An attribution line above it comes first in document
             // order, and is the start instead.
-            return NothingAfter(element, body);
+            return NothingAfter(element, body) ? Marker.Other : Marker.None;
         }
 
         // An element with more text than a marker block holds is a container: its own children are looked at next.
         var content = element.TextContent;
         if (content.Length > MaxMarkerBlockLength)
         {
-            return false;
+            return Marker.None;
         }
 
         var text = Normalized(content);
         if (text.Length == 0)
         {
-            return false;
+            return Marker.None;
         }
 
         // A separator starts its element's text (a line break in HTML is no break in the text), an attribution is all of it.
-        if (SeparatorAtStart().IsMatch(text) || (text.Length <= MaxMarkerLength && Attribution().IsMatch(text)))
+        if (SeparatorAtStart().IsMatch(text))
         {
-            return true;
+            return Marker.Other;
         }
 
-        // Outlook's header block: "From: … Sent: …" in one paragraph or div, nothing else in it but the other fields. An empty
-        // block inside does not make it a container: Outlook on the web ends div#divRplyFwdMsg with <div>&nbsp;</div>.
+        if (text.Length <= MaxMarkerLength && Attribution().IsMatch(text))
+        {
+            return Marker.Attribution;
+        }
+
+        // Outlook's header block: "From: … Sent: …" in one paragraph or div, nothing else in it but the other fields, line
+        // by line ("Shipment details: From: … To: … Date: … AWB: …" is none). An empty block inside does not make it a
+        // container: Outlook on the web ends div#divRplyFwdMsg with <div>&nbsp;</div>.
         return HeaderFrom().IsMatch(text) && HeaderSentInside().IsMatch(text)
-            && element.QuerySelectorAll("p, div, blockquote, table").All(inner => string.IsNullOrWhiteSpace(inner.TextContent));
+            && element.QuerySelectorAll("p, div, blockquote, table").All(inner => string.IsNullOrWhiteSpace(inner.TextContent))
+            && IsHeaderBlock([.. LinesOf(element).Where(line => line.Length > 0)], 0)
+                ? Marker.Other
+                : Marker.None;
+    }
+
+    /// <summary>An element's text, line by line as shown: a break at each &lt;br&gt; and around each block.</summary>
+    private static List<string> LinesOf(IElement element)
+    {
+        var lines = new List<string>();
+        var line = new System.Text.StringBuilder();
+        void Break()
+        {
+            lines.Add(Normalized(line.ToString()));
+            line.Clear();
+        }
+
+        void Walk(INode node)
+        {
+            foreach (var child in node.ChildNodes)
+            {
+                if (child is IText text)
+                {
+                    line.Append(text.Data);
+                }
+                else if (child is IElement { LocalName: "br" })
+                {
+                    Break();
+                }
+                else if (child is IElement inner && BlockNames.Contains(inner.LocalName))
+                {
+                    Break();
+                    Walk(inner);
+                    Break();
+                }
+                else
+                {
+                    Walk(child);
+                }
+            }
+        }
+
+        Walk(element);
+        Break();
+        return lines;
     }
 
     private static string Normalized(string text) => WhiteSpace().Replace(text, " ").Trim();
@@ -199,20 +323,80 @@ public static partial class QuotedHistory
                 return -1; // what follows is the forwarded mail, From/Date block and all: the content, never folded
             }
 
-            if (Separator().IsMatch(line) || Attribution().IsMatch(line)
-                || (i + 1 < lines.Length && line.Length > 0 && !line.EndsWith(':') && lines[i + 1].Length <= MaxMarkerLength && Attribution().IsMatch($"{line} {lines[i + 1].Trim()}")))
+            if (Separator().IsMatch(line))
             {
                 return i;
             }
 
-            // Outlook's header block: From: then Sent: or Date: within the next lines.
-            if (HeaderFrom().IsMatch(line) && lines.Skip(i + 1).Take(4).Any(next => HeaderSent().IsMatch(next.Trim())))
+            // An attribution ("On … wrote:", or wrapped over two lines) opens history only when all under it is quoted: a
+            // sentence "On Monday your engineer wrote:" over the customer's own words, or answers written between the
+            // quoted lines, is the customer's text.
+            if (Attribution().IsMatch(line))
             {
-                return i > 0 && lines[i - 1].Trim().StartsWith("____", StringComparison.Ordinal) ? i - 1 : i;
+                if (OnlyQuotedFrom(lines, i + 1))
+                {
+                    return i;
+                }
+
+                continue;
+            }
+
+            if (i + 1 < lines.Length && line.Length > 0 && !line.EndsWith(':') && lines[i + 1].Length <= MaxMarkerLength && Attribution().IsMatch($"{line} {lines[i + 1].Trim()}"))
+            {
+                if (OnlyQuotedFrom(lines, i + 2))
+                {
+                    return i;
+                }
+
+                continue;
+            }
+
+            // Outlook's header block, under a blank line or its rule: From: then Sent: or Date: within the next lines, and no
+            // line in it but Outlook's fields ("Shipment details:" over "From: … To: … Date: … AWB: …" is none).
+            var ruled = i > 0 && lines[i - 1].Trim().StartsWith("____", StringComparison.Ordinal);
+            if (HeaderFrom().IsMatch(line) && (ruled || i == 0 || string.IsNullOrWhiteSpace(lines[i - 1])) && IsHeaderBlock(lines, i))
+            {
+                return ruled ? i - 1 : i;
             }
         }
 
         return QuotedTail(lines);
+    }
+
+    /// <summary>Whether the lines from <paramref name="from"/> on are quoted ("&gt;"), blank lines allowed, and there is one.</summary>
+    private static bool OnlyQuotedFrom(string[] lines, int from)
+    {
+        var quoted = false;
+        for (var i = from; i < lines.Length; i++)
+        {
+            var line = lines[i].Trim().TrimStart('\uFEFF');
+            if (line.StartsWith('>'))
+            {
+                quoted = true;
+            }
+            else if (line.Length > 0)
+            {
+                return false;
+            }
+        }
+
+        return quoted;
+    }
+
+    /// <summary>The most lines an Outlook header block runs to, a wrapped address list included.</summary>
+    private const int MaxHeaderBlockLines = 12;
+
+    /// <summary>
+    /// Whether the lines from <paramref name="from"/> (a From: line) to the next blank one are Outlook's header block: a
+    /// Sent:/Date: (or, in some languages, Subject:) within the next four lines, and every line that reads "Label: …"
+    /// one of Outlook's fields; a line without a label continues the one above (a long To: list wrapped).
+    /// </summary>
+    private static bool IsHeaderBlock(IReadOnlyList<string> lines, int from)
+    {
+        var block = lines.Skip(from).Select(line => line.Trim()).TakeWhile(line => line.Length > 0).Take(MaxHeaderBlockLines + 1).ToList();
+        return block.Count <= MaxHeaderBlockLines
+            && block.Skip(1).Take(4).Any(line => HeaderSent().IsMatch(line))
+            && block.All(line => !Labelled().IsMatch(line) || HeaderField().IsMatch(line));
     }
 
     /// <summary>The first line of a run of "&gt;" lines (blank lines allowed) that reaches the end; -1 when the text does not end so.</summary>
@@ -273,6 +457,19 @@ public static partial class QuotedHistory
     [GeneratedRegex(@"((?<!\p{L})(Sent|Date|Gesendet|Datum|Envoyé|Enviad[oa](\s(el|em))?|Verzonden|Inviato|Wysłano|Skickat|Отправлено|Temat|Ämne|Тема)|送信日時|发送时间|件名|主题)\s?(:\s|：\s?)",
         RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 100)]
     private static partial Regex HeaderSentInside();
+
+    // Any of Outlook's fields in its header block, in the languages above: From and Sent/Date, To, Cc, Bcc, Subject,
+    // Importance, Attachments, Reply-To.
+    [GeneratedRegex(@"^\*?(From|Von|De|Van|Da|Od|Från|От|差出人|发件人|Sent|Date|Gesendet|Datum|Envoyé|Enviad[oa](\s(el|em))?|Verzonden|Inviato|Wysłano|Skickat|Отправлено|送信日時|发送时间"
+        + @"|To|An|À|A|Para|Aan|Do|Till|Кому|宛先|收件人|Cc|Bcc|Kopie|Copie|Copia|Cco|DW|UDW|Kopia|Копия|抄送|Subject|Betreff|Objet|Asunto|Assunto|Onderwerp|Oggetto|Temat|Ämne|Тема|件名|主题"
+        + @"|Importance|Wichtigkeit|Priorität|Importancia|Importância|Priorità|Belang|Ważność|Prioritet|Важность|重要度|重要性|Attachments|Anlagen|Pièces jointes|Datos adjuntos|Anexos|Bijlagen|Allegati|Załączniki|Bifogade filer|Вложения|添付ファイル|附件"
+        + @"|Reply-To|Antwort an|Répondre à|Responder a)\s?(:\*?(\s|$)|：)",
+        RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 100)]
+    private static partial Regex HeaderField();
+
+    // A line that opens with a label of one to three words and a colon, as a header field does ("AWB: 618-…").
+    [GeneratedRegex(@"^\*?[\p{L}\p{N}][\p{L}\p{N}\-]*(\s[\p{L}\p{N}\-]+){0,2}\s?(:\*?(\s|$)|：)", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 100)]
+    private static partial Regex Labelled();
 
     [GeneratedRegex(@"^-{2,}\s*(Original Message|Ursprüngliche Nachricht|Message d'origine|Mensaje original|Oorspronkelijk bericht|Messaggio originale|.{1,250}\s(wrote|schrieb|a\s+écrit)\s?:\s*-{2,})",
         RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 100)]

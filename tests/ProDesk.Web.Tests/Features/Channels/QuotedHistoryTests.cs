@@ -73,6 +73,27 @@ public sealed class QuotedHistoryTests
         Assert.Equal((body, null), QuotedHistory.Split(body));
     }
 
+    // Probe round 20: the customer's own words after something that reads like a marker were folded away as "Quoted text".
+    [Theory]
+    [InlineData("Bonjour,\n\nLe 29/11/2026 à 16:09, Acme Plomberie SAS a écrit :\n> Le chauffe-eau fonctionne-t-il ?\nOui, il fonctionne depuis ce matin.\n> Quelle est l'adresse ?\nOui : 4521B, 2e étage.\n\nZoë")]
+    [InlineData("Guten Tag,\n\nam Montag schrieb mir Ihr Techniker:\n> Ich komme am Dienstag um 10 Uhr.\n\nAber niemand ist gekommen. Bitte schicken Sie HEUTE jemanden.")]
+    [InlineData("Hello,\n\nOn Monday your engineer wrote:\n> I will come on Tuesday at 10.\n\nNobody came. Water has been running into the basement for two days. Please send someone TODAY.")]
+    [InlineData("Hello,\n\nShipment details:\nFrom: Singapore warehouse (Tuas)\nTo: Jakarta DC\nDate: 27 Nov 2026\nAWB: 618-12345675\n\nIt has NOT arrived. Please call me today on +65 9123 4567.")]
+    [InlineData("Hello,\n\nFrom: Singapore warehouse (Tuas)\nTo: Jakarta DC\nDate: 27 Nov 2026\nAWB: 618-12345675\n\nIt has NOT arrived. Please call me today on +65 9123 4567.")]
+    public void Unquoted_words_after_an_attribution_or_a_from_line_are_never_folded(string body)
+    {
+        Assert.Equal((body, null), QuotedHistory.Split(body));
+    }
+
+    [Theory]
+    [InlineData("thunderbird inline", "<p>Bonjour,</p><div>Le 29/11/2026 à 16:09, Acme Plomberie SAS a écrit :<br></div><blockquote type=\"cite\">Le chauffe-eau fonctionne-t-il ?</blockquote>Oui, il fonctionne depuis ce matin.<blockquote type=\"cite\">Quelle est l'adresse ?</blockquote>Oui : 4521B, 2e étage.<br>Zoë")]
+    [InlineData("sentence", "<div dir=\"ltr\"><div>Hello,</div><div><br></div><div>On Monday your engineer wrote:</div><blockquote>I will come on Tuesday at 10.</blockquote><div>Nobody came. Please send someone TODAY.</div></div>")]
+    [InlineData("shipment", "<div>Hello,</div><div><br></div><div>Shipment details:</div><div>From: Singapore warehouse (Tuas)<br>Sent: by sea<br>To: Jakarta DC<br>AWB: 618-12345675</div><div><br></div><div>It has NOT arrived. Please call me today.</div>")]
+    public void Unquoted_words_after_an_attribution_or_a_from_line_in_html_are_never_folded(string client, string html)
+    {
+        Assert.True(html == QuotedHistory.FoldHtml(html), client);
+    }
+
     // What each client's reply looks like after the sanitizer (classes and ids gone, the structure kept).
     [Theory]
     [InlineData("gmail", "<div dir=\"ltr\">Still broken.</div><br><div><div dir=\"ltr\">On Tue, 3 Jun 2025 at 09:15, Acme Support &lt;support@acme.test&gt; wrote:<br></div><blockquote style=\"margin:0px 0px 0px 0.8ex\"><div>Did the plumber come?</div></blockquote></div>")]

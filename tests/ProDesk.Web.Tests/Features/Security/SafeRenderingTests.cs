@@ -92,6 +92,54 @@ public sealed class SafeRenderingTests(ProDeskApp app) : PostgresTest(app)
     }
 
     [Fact]
+    public async Task A_customers_words_under_a_sentence_like_an_attribution_are_shown_on_the_item_page_and_in_the_frame()
+    {
+        // Probe round 20: "On Monday your engineer wrote:" over a quote and the complaint folded the whole complaint away.
+        var mail = new MimeMessage { Subject = "Nobody came", MessageId = "render-sentence@example.test" };
+        mail.From.Add(MailboxAddress.Parse("carol@example.test"));
+        mail.To.Add(MailboxAddress.Parse("support@acme.prodesk.test"));
+        mail.Body = new TextPart("plain") { Text = "Hello,\n\nOn Monday your engineer wrote:\n> I will come on Tuesday at 10.\n\nNobody came. Please send someone TODAY.\n" };
+        var textId = await PostMailAsync(mail);
+        mail.MessageId = "render-sentence-html@example.test";
+        mail.Body = new BodyBuilder
+        {
+            TextBody = "Hello,",
+            HtmlBody = "<div dir=\"ltr\"><div>Hello,</div><div>On Monday your engineer wrote:</div><blockquote>I will come on Tuesday at 10.</blockquote><div>Nobody came. Please send someone TODAY.</div></div>",
+        }.ToMessageBody();
+        var htmlId = await PostMailAsync(mail);
+        var agent = await App.SignedInAsync("agent1@prodesk.test");
+
+        var text = new HtmlParser().ParseDocument(await agent.GetStringAsync($"/agent/items/acme/{textId}")).QuerySelector(".thread .message .body")!;
+        var src = new HtmlParser().ParseDocument(await agent.GetStringAsync($"/agent/items/acme/{htmlId}")).QuerySelector("iframe")!.GetAttribute("src")!;
+        var framed = new HtmlParser().ParseDocument(await agent.GetStringAsync(src));
+
+        Assert.Null(text.QuerySelector("details"));
+        Assert.Contains("Please send someone TODAY.", text.TextContent, StringComparison.Ordinal);
+        Assert.Null(framed.QuerySelector("details"));
+        Assert.Contains("Please send someone TODAY.", framed.Body!.TextContent, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_agents_note_quoting_a_mail_is_shown_whole()
+    {
+        var mail = new MimeMessage { Subject = "Leak", MessageId = "render-note@example.test" };
+        mail.From.Add(MailboxAddress.Parse("carol@example.test"));
+        mail.To.Add(MailboxAddress.Parse("support@acme.prodesk.test"));
+        mail.Body = new TextPart("plain") { Text = "The tap leaks." };
+        var id = await PostMailAsync(mail);
+        var staff = App.CreateClient().WithBearer((await App.PatAsync("agent1@prodesk.test")).Secret);
+        const string note = "Called the customer.\n\nOn Mon, 23 Nov 2026 at 09:15, Jean Dupont <jean@acme.test> wrote:\n> valve to replace";
+        (await staff.PostAsJsonAsync($"/api/v1/tenants/acme/work-items/{id}/notes", new { body = note })).EnsureSuccessStatusCode();
+        var agent = await App.SignedInAsync("agent1@prodesk.test");
+
+        var page = new HtmlParser().ParseDocument(await agent.GetStringAsync($"/agent/items/acme/{id}"));
+
+        var shown = page.QuerySelectorAll(".thread .message.note .body").Single();
+        Assert.Null(shown.QuerySelector("details"));
+        Assert.Contains("> valve to replace", shown.TextContent, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task An_outlook_forward_that_opens_an_item_is_shown_whole_in_its_frame_and_a_reply_is_still_folded()
     {
         static MimeMessage Outlook(string subject, string id) => new()

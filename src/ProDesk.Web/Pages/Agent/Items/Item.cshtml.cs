@@ -59,9 +59,11 @@ public sealed class ItemModel(ProDeskDbContext db, ITenantContext tenantContext,
 
     /// <summary>
     /// Whether a message's quoted history is folded: not when it is a forward that opened the item ("FW:", "Fwd:"), whose
-    /// "history" (Outlook's From/Sent block over the forwarded mail) is the request itself, not a thread the page shows (probe round 19).
+    /// "history" (Outlook's From/Sent block over the forwarded mail) is the request itself, not a thread the page shows (probe round 19);
+    /// and never an agent's reply or note, which quotes only what the agent chose to ("On Monday the engineer wrote:", probe round 20).
     /// </summary>
-    public bool FoldsHistory(WorkItemMessage message) => !OpensWithForward(Item.Subject, Thread.FirstOrDefault()?.Id, message.Id);
+    public bool FoldsHistory(WorkItemMessage message) =>
+        message.Kind == MessageKind.Inbound && !OpensWithForward(Item.Subject, Thread.FirstOrDefault()?.Id, message.Id);
 
     private static bool OpensWithForward(string subject, Guid? first, Guid message) => first == message && ProDesk.Web.Channels.ReplySubject.IsForward(subject);
 
