@@ -19,6 +19,6 @@ public sealed class Contact : ITenantOwned
 
     public DateTime CreatedAt { get; set; }
 
-    /// <summary>Counts the edits of staff (updates, merges into it); an edit naming an older one is refused as stale.</summary>
+    /// <summary>Counts the edits of staff (updates, merges into it) and a name learnt from mail; an edit naming an older one is refused as stale.</summary>
     public int Version { get; set; } = 1;
 }

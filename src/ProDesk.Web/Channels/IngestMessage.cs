@@ -142,6 +142,11 @@ public sealed class IngestMessage(ProDeskDbContext db, ITenantContext tenants, S
         }
 
         var sender = known.Sender ?? NewContact(message, tenantId, now);
+        if (known.Sender is not null)
+        {
+            await LearnNameAsync(message, sender, cancellationToken);
+        }
+
         var inbound = new WorkItemMessage
         {
             Id = Guid.CreateVersion7(),
@@ -541,6 +546,27 @@ public sealed class IngestMessage(ProDeskDbContext db, ITenantContext tenants, S
 
     private static string EmailOf(string fromAddress) =>
         ColumnText.Fit(MailAddress.TryCreate(fromAddress, out var address) ? address.Address.ToLowerInvariant() : fromAddress, 320);
+
+    /// <summary>
+    /// A contact first known by a mail without a display name is named by its address; the person's first mail that brings
+    /// a name gives it (probe round 20: replies went to <c>"a2@x.example" &lt;a2@x.example&gt;</c> for good). Only a person's
+    /// mail (a list writes "Ann via Team"), and only over the address, never over a name staff or the sender gave. Written
+    /// at once and guarded by the old name, so a staff edit at the same moment wins, and counted as an edit (the ETag moves).
+    /// </summary>
+    private async Task LearnNameAsync(InboundMessage message, Sender sender, CancellationToken cancellationToken)
+    {
+        var (email, _) = SenderOf(message);
+        if (message.Automatic || email is null || !Domain.Channels.Email.DisplayName.IsAddress(sender.Name, email)
+            || Domain.Channels.Email.DisplayName.Of(message.FromName, email) is not { } name)
+        {
+            return;
+        }
+
+        var fitted = ColumnText.Fit(name, 200);
+        var old = sender.Name;
+        await db.Contacts.Where(c => c.Id == sender.Id && c.Name == old)
+            .ExecuteUpdateAsync(set => set.SetProperty(c => c.Name, fitted).SetProperty(c => c.Version, c => c.Version + 1), cancellationToken);
+    }
 
     /// <summary>A contact for a sender not seen before, one per tenant across email and phone identities.</summary>
     private Sender NewContact(InboundMessage message, Guid tenantId, DateTime now)

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using ProDesk.Data;
 using ProDesk.Data.Channels;
 using ProDesk.Data.WorkItems;
+using ProDesk.Domain.Channels.Email;
 using ProDesk.Domain.Csat;
 using ProDesk.Domain.WorkItems;
 using ProDesk.Web.Channels.Email;
@@ -72,7 +73,7 @@ public sealed class CsatRequests(ProDeskDbContext db, ITenantStore tenants, IOpt
             To = email,
             ToName = contact.Name,
             Subject = ReplyDelivery.SubjectOf(item.Subject),
-            Body = Body(contact.Name, item, tenant.Name, PublicBaseUrl(configuration), token),
+            Body = Body(DisplayName.Of(contact.Name, email), item, tenant.Name, PublicBaseUrl(configuration), token),
             InternetMessageId = ReplyDelivery.NewMessageId(smtp.Value),
             InReplyTo = thread.LastOrDefault(),
             References = thread.Count == 0 ? null : string.Join(' ', thread.TakeLast(20)),
@@ -97,10 +98,11 @@ public sealed class CsatRequests(ProDeskDbContext db, ITenantStore tenants, IOpt
 
     public static string Link(string baseUrl, string token, int score) => $"{baseUrl}/csat/{token}/{score}";
 
-    private static string Body(string name, WorkItem item, string tenantName, string baseUrl, string token)
+    /// <param name="name">The customer's name; null when only their address is known, which is no name to greet them by.</param>
+    private static string Body(string? name, WorkItem item, string tenantName, string baseUrl, string token)
     {
         var text = new StringBuilder();
-        text.Append("Hello ").Append(name).Append(",\n\n");
+        text.Append(name is null ? "Hello" : $"Hello {name}").Append(",\n\n");
         text.Append("Your request \"").Append(item.Subject).Append("\" has been solved. How satisfied are you with the help you received? Choose your answer below, then press \"Send my rating\" on the page that opens:\n\n");
         foreach (var (score, label) in Scale)
         {

@@ -182,7 +182,8 @@ public sealed class SmtpEmailSender(IOptions<SmtpOptions> options, ProDeskPaths 
             throw new PermanentSendFailureException("the recipient is not an email address");
         }
 
-        mail.To.Add(new MailboxAddress(HeaderText.Clean(message.ToName ?? ""), to.Address));
+        // A contact known only by its address has it as its name: To then carries the address alone, not "a@x" <a@x>.
+        mail.To.Add(new MailboxAddress(HeaderText.Clean(DisplayName.Of(message.ToName, to.Address) ?? ""), to.Address));
         // Copies were normalized when the reply was written (MailCopies); one that would not parse now is left out, not the mail.
         foreach (var copy in MailCopies.Split(message.Cc))
         {

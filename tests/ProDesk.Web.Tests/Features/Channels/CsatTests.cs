@@ -27,10 +27,10 @@ public sealed partial class CsatTests(ProDeskApp app) : PostgresTest(app)
     private async Task<HttpClient> AgentAsync() => App.CreateClient().WithBearer((await App.PatAsync("agent2@prodesk.test")).Secret);
 
     /// <summary>A customer's mail through the inbound MIME route; returns the new conversation's id.</summary>
-    private async Task<Guid> MailAsync(string from = "marie@example.fr", string subject = "Leaking tap")
+    private async Task<Guid> MailAsync(string from = "marie@example.fr", string subject = "Leaking tap", string name = "Marie Curie")
     {
         var mail = new MimeMessage();
-        mail.From.Add(new MailboxAddress("Marie Curie", from));
+        mail.From.Add(new MailboxAddress(name, from));
         mail.To.Add(MailboxAddress.Parse("support@acme.test"));
         mail.Subject = subject;
         mail.MessageId = $"{Guid.NewGuid():N}@mail.example.fr";
@@ -66,6 +66,21 @@ public sealed partial class CsatTests(ProDeskApp app) : PostgresTest(app)
     private Task<List<(int Solve, int Score, string? Comment)>> RatingsAsync(Guid itemId) =>
         App.InTenantAsync("acme", async db => (await db.CsatRatings.AsNoTracking().Where(r => r.WorkItemId == itemId).OrderBy(r => r.Solve).ToListAsync())
             .Select(r => (r.Solve, r.Score, r.Comment)).ToList());
+
+    [Fact]
+    public async Task A_customer_who_gave_no_name_is_greeted_without_their_address_and_mailed_by_address_alone()
+    {
+        // Probe round 20: "Hello a2@x.example," and To: "a2@x.example" <a2@x.example>.
+        var itemId = await MailAsync(from: "a2@x.example", name: "");
+
+        await StatusAsync(await AgentAsync(), itemId, "Solved");
+
+        var (mail, _) = await SentAsync(Assert.Single(await SurveysAsync(itemId)));
+        Assert.StartsWith("Hello,\n", (mail.TextBody ?? "").ReplaceLineEndings("\n"), StringComparison.Ordinal);
+        var to = Assert.Single(mail.To.Mailboxes);
+        Assert.Equal(("", "a2@x.example"), (to.Name ?? "", to.Address));
+        Assert.DoesNotContain("\"a2@x.example\"", mail.To.ToString(), StringComparison.Ordinal);
+    }
 
     [Fact]
     public async Task A_survey_link_opened_on_another_clients_own_host_is_not_found()

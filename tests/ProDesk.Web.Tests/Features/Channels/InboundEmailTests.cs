@@ -498,6 +498,50 @@ public sealed class InboundEmailTests(ProDeskApp app) : PostgresTest(app)
     }
 
     [Fact]
+    public async Task A_sender_first_known_by_address_is_named_by_their_next_mail_that_gives_a_name_and_replies_say_it()
+    {
+        var agent = App.CreateClient().WithBearer((await App.PatAsync("agent1@prodesk.test")).Secret);
+        var settings = await App.InTenantAsync("acme", db => db.ChannelSettings.AsNoTracking().SingleAsync());
+        async Task<InternetAddressList> ReplyToAsync(Guid itemId, string body)
+        {
+            (await agent.PostAsJsonAsync($"/api/v1/tenants/acme/work-items/{itemId}/replies", new { body })).EnsureSuccessStatusCode();
+            var reply = (await OutboundAsync("acme")).Last(o => !o.Automatic);
+            return SmtpEmailSender.Build(reply, settings, "Acme").To;
+        }
+
+        var bare = Mail(from: "a2@x.example", subject: "Printer offline");
+        bare.From.Clear();
+        bare.From.Add(MailboxAddress.Parse("a2@x.example"));
+        var first = (await JsonAsync(await PostAsync(bare))).GetProperty("workItemId").GetGuid();
+        var unnamed = await ReplyToAsync(first, "Is it switched on?");
+
+        var named = Mail(from: "a2@x.example", subject: "Scanner offline too");
+        named.From.Clear();
+        named.From.Add(new MailboxAddress("Albert Deux", "a2@x.example"));
+        var second = (await JsonAsync(await PostAsync(named))).GetProperty("workItemId").GetGuid();
+        var renamed = await ReplyToAsync(second, "We will look at it.");
+
+        // Probe round 20: "a2@x.example" <a2@x.example> on every reply, and the name the person gave later was never learnt.
+        Assert.Equal("a2@x.example", unnamed.ToString());
+        Assert.Equal("Albert Deux", await App.InTenantAsync("acme", db => db.Contacts.Where(c => c.Email == "a2@x.example").Select(c => c.Name).SingleAsync()));
+        var to = Assert.Single(renamed.Mailboxes);
+        Assert.Equal(("Albert Deux", "a2@x.example"), (to.Name, to.Address));
+    }
+
+    [Fact]
+    public async Task A_contacts_own_name_is_not_replaced_by_another_display_name()
+    {
+        await PostAsync(Mail(from: "marie@example.fr"));
+        var other = Mail(from: "marie@example.fr", subject: "Second question");
+        other.From.Clear();
+        other.From.Add(new MailboxAddress("M. Curie (Paris office)", "marie@example.fr"));
+
+        await PostAsync(other);
+
+        Assert.Equal("Marie Curie", await App.InTenantAsync("acme", db => db.Contacts.Where(c => c.Email == "marie@example.fr").Select(c => c.Name).SingleAsync()));
+    }
+
+    [Fact]
     public async Task A_person_asking_about_out_of_office_in_a_subject_still_opens_an_item()
     {
         var answer = await JsonAsync(await PostAsync(Mail(subject: "Re: Out of office settings: how do I turn them off?")));
