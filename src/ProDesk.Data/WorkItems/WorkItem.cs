@@ -109,6 +109,13 @@ public sealed class WorkItemMessage : ITenantOwned
     /// </summary>
     public string? ExternalId { get; set; }
 
+    /// <summary>
+    /// An inbound message a machine wrote as an answer (an out-of-office, an auto-responder's receipt): kept and labelled on
+    /// the item, but never the mail a reply-all copies from, since it names nobody and its sender may be a shared mailbox
+    /// that took no part (probe round 20).
+    /// </summary>
+    public bool Automatic { get; set; }
+
     public DateTime CreatedAt { get; set; }
 }
 

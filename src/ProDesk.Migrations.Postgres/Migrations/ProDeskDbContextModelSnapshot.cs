@@ -1528,6 +1528,9 @@ namespace ProDesk.Migrations.Postgres.Migrations
                     b.Property<Guid?>("AuthorUserId")
                         .HasColumnType("uuid");
 
+                    b.Property<bool>("Automatic")
+                        .HasColumnType("boolean");
+
                     b.Property<string>("Body")
                         .IsRequired()
                         .HasColumnType("text");

@@ -1506,6 +1506,9 @@ namespace ProDesk.Migrations.Sqlite.Migrations
                     b.Property<Guid?>("AuthorUserId")
                         .HasColumnType("TEXT");
 
+                    b.Property<bool>("Automatic")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("Body")
                         .IsRequired()
                         .HasColumnType("TEXT");

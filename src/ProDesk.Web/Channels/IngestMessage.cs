@@ -159,6 +159,7 @@ public sealed class IngestMessage(ProDeskDbContext db, ITenantContext tenants, S
             InternetMessageId = message.InternetMessageId is { Length: <= 998 } id ? id : null,
             Cc = Domain.Channels.Email.MailCopies.Join([.. message.Cc]),
             ExternalId = MessageKey(message),
+            Automatic = message.AutoReply,
             CreatedAt = now,
         };
 

@@ -18,9 +18,10 @@ public sealed record WorkItemSummary(
 /// <param name="DeliveryError">Why a failed or suppressed reply did not go.</param>
 /// <param name="From">For a customer's message: the address or number it came from. <paramref name="Author"/> is the name the sender gave, which may look like anyone's address.</param>
 /// <param name="Cc">Who else a mail named, or whom a reply was copied to; empty for none.</param>
+/// <param name="Automatic">A customer's message a machine wrote as an answer (an out-of-office): it names no copies and asks for nothing.</param>
 public sealed record MessageView(
     Guid Id, string Kind, string? Author, string Body, DateTime CreatedAt, string? Delivery = null, string? DeliveryError = null, string? From = null,
-    IReadOnlyList<string>? Cc = null, string? SentBy = null);
+    IReadOnlyList<string>? Cc = null, string? SentBy = null, bool Automatic = false);
 
 public sealed record SlaView(IReadOnlyList<SlaTargetView> Targets, IReadOnlyDictionary<string, DateTime> DueAt, DateTime? PausedSince, IReadOnlyList<string> Breaches);
 
@@ -49,5 +50,5 @@ internal static class WorkItemViewMapping
     public static MessageView View(this WorkItemMessage message, Deliveries.Delivery? delivery = null) =>
         new(message.Id, message.Kind.ToString(), message.AuthorName, message.Body, message.CreatedAt, delivery?.State, delivery?.Error,
             message.Kind == MessageKind.Inbound ? message.FromAddress : null, ProDesk.Domain.Channels.Email.MailCopies.Split(message.Cc),
-            message.Kind == MessageKind.Inbound ? message.SentBy : null);
+            message.Kind == MessageKind.Inbound ? message.SentBy : null, message.Automatic);
 }

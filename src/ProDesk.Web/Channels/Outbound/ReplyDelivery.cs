@@ -146,11 +146,13 @@ public sealed class ReplyDelivery(ProDeskDbContext db, IOptions<SmtpOptions> smt
     /// reply-all answers whom a mail named, and an API, form, chat or text message names nobody. An integration's
     /// message posted into a mail conversation with another `from` (a CRM's mapping slip) made that address a copy of
     /// the agent's next answer to the customer (probe round 20).
+    /// An automatic answer (an out-of-office) is no one's mail either: it names no copies and may come from a shared
+    /// mailbox, so it neither drops the customer's colleague nor adds its responder; the latest mail a person wrote decides.
     /// </summary>
     public async Task<IReadOnlyList<string>> CopiesAsync(WorkItem item, string to, CancellationToken cancellationToken)
     {
         var latest = await db.WorkItemMessages.AsNoTracking()
-            .Where(m => m.WorkItemId == item.Id && m.Kind == MessageKind.Inbound && m.FromAddress != null && m.ExternalId != null && m.ExternalId.StartsWith(MailKeyPrefix))
+            .Where(m => m.WorkItemId == item.Id && m.Kind == MessageKind.Inbound && m.FromAddress != null && !m.Automatic && m.ExternalId != null && m.ExternalId.StartsWith(MailKeyPrefix))
             .OrderByDescending(m => m.CreatedAt).Select(m => new { m.FromAddress, m.Cc }).FirstOrDefaultAsync(cancellationToken);
         if (latest is null)
         {

@@ -211,4 +211,63 @@ public sealed class CopiedMailTests(ProDeskApp app) : PostgresTest(app)
         var sent = await _servers.WaitForSentAsync(m => Says(m, "Roll back"), TimeSpan.FromSeconds(10));
         Assert.Equal([alice], sent.EnvelopeTo());
     }
+
+    /// <summary>An out-of-office answering <paramref name="answered"/>, as Exchange sends it.</summary>
+    private static MimeMessage OutOfOffice(string from, string subject, MimeMessage answered)
+    {
+        var mail = Mail(from, subject, [answered.ReplyTo.Mailboxes.FirstOrDefault()?.Address ?? "support@acme.test"], []);
+        mail.InReplyTo = answered.MessageId;
+        mail.Headers.Add("Auto-Submitted", "auto-replied");
+        mail.Headers.Add("X-Auto-Response-Suppress", "All");
+        mail.Body = new TextPart("plain") { Text = "I am on holiday until 14 December. Please contact Petra Klein." };
+        return mail;
+    }
+
+    [Fact]
+    public async Task An_out_of_office_on_the_thread_does_not_drop_the_colleague_from_the_next_reply()
+    {
+        using var host = WithSmtp();
+        var (hans, petra) = (Unique("hans"), Unique("petra"));
+        var itemId = await PostAsync(host.CreateClient(), Mail(hans, "Wasserschaden Lager", ["support@acme.test"], [petra]));
+        var agent = host.CreateClient().WithBearer((await App.PatAsync("agent1@prodesk.test")).Secret);
+        await ReplyAsync(host, agent, itemId, "Wir kommen Montag.");
+        var first = await _servers.WaitForSentAsync(m => m.EnvelopeTo().Contains(hans) && Says(m, "Montag."), TimeSpan.FromSeconds(10));
+        Assert.Equal([petra], first.Cc.Mailboxes.Select(m => m.Address));
+
+        // Hans's Exchange answers our reply for him: it names nobody on copy.
+        Assert.Equal(itemId, await PostAsync(host.CreateClient(), OutOfOffice(hans, "Automatische Antwort: Re: Wasserschaden Lager", first)));
+
+        var oof = (await MessagesAsync(agent, itemId)).Last();
+        Assert.True(oof.GetProperty("automatic").GetBoolean());
+        var page = new HtmlParser().ParseDocument(await (await App.SignedInAsync("agent1@prodesk.test")).GetStringAsync($"/agent/items/acme/{itemId}"));
+        Assert.Equal($"To {hans} · Cc {petra}", page.QuerySelector("[data-testid=reply-recipients]")!.TextContent.Trim());
+        Assert.Equal(["Customer", "Agent reply", "Automatic reply"], page.QuerySelectorAll("[data-testid=role]").Select(r => r.TextContent.Trim()));
+
+        await ReplyAsync(host, agent, itemId, "Frau Klein, passt Ihnen Montag 9 Uhr?");
+        var second = await _servers.WaitForSentAsync(m => m.EnvelopeTo().Contains(hans) && Says(m, "Frau Klein"), TimeSpan.FromSeconds(10));
+        Assert.Equal([petra], second.Cc.Mailboxes.Select(m => m.Address));
+    }
+
+    [Fact]
+    public async Task A_shared_mailboxs_auto_reply_on_the_thread_is_not_copied_on_the_next_reply()
+    {
+        using var host = WithSmtp();
+        var (jan, facilities) = (Unique("jan"), Unique("facilitair"));
+        var itemId = await PostAsync(host.CreateClient(), Mail(jan, "Lekkage kantoor", ["support@acme.test"], []));
+        var agent = host.CreateClient().WithBearer((await App.PatAsync("agent1@prodesk.test")).Secret);
+        await ReplyAsync(host, agent, itemId, "Wanneer kunnen we langskomen?");
+        var first = await _servers.WaitForSentAsync(m => m.EnvelopeTo().Contains(jan) && Says(m, "langskomen"), TimeSpan.FromSeconds(10));
+
+        // The company's shared mailbox answers our reply automatically: it never took part in the conversation.
+        var oof = OutOfOffice(facilities, "Automatisch antwoord: Re: Lekkage kantoor", first);
+        oof.References.Add(first.MessageId!);
+        Assert.Equal(itemId, await PostAsync(host.CreateClient(), oof));
+        var page = new HtmlParser().ParseDocument(await (await App.SignedInAsync("agent1@prodesk.test")).GetStringAsync($"/agent/items/acme/{itemId}"));
+        Assert.Equal($"To {jan}", page.QuerySelector("[data-testid=reply-recipients]")!.TextContent.Trim());
+
+        await ReplyAsync(host, agent, itemId, "Dinsdag 10 uur?");
+        var second = await _servers.WaitForSentAsync(m => m.EnvelopeTo().Contains(jan) && Says(m, "Dinsdag"), TimeSpan.FromSeconds(10));
+        Assert.Equal([jan], second.EnvelopeTo());
+        Assert.Empty(second.Cc);
+    }
 }
