@@ -21,7 +21,9 @@ namespace ProDesk.Web.Csat;
 /// form's address is whatever the visitor typed, so its contact is asked only after an agent's reply went there:
 /// solving a spam form unanswered mailed the address it named a survey quoting the spammer's name and subject
 /// (probe round 17). Each solve is numbered (the trail's moves to Solved), and the token names the number, so
-/// a reopened and solved-again item asks again and each solve is rated once.
+/// a reopened and solved-again item asks again and each solve is rated once; but only when an agent answered the customer
+/// since the previous solve: a "thank you" to the survey reopens the item, and solving it again had asked a second time
+/// for the same help (probe round 20).
 /// </summary>
 public sealed class CsatRequests(ProDeskDbContext db, ITenantStore tenants, IOptions<SmtpOptions> smtp, IConfiguration configuration, TimeProvider clock)
 {
@@ -58,7 +60,17 @@ public sealed class CsatRequests(ProDeskDbContext db, ITenantStore tenants, IOpt
         }
 
         var solved = WorkItemStatus.Solved.ToString();
-        var solve = 1 + await db.WorkItemChanges.CountAsync(c => c.WorkItemId == item.Id && c.Field == "status" && c.To == solved, cancellationToken);
+        var solves = await db.WorkItemChanges.Where(c => c.WorkItemId == item.Id && c.Field == "status" && c.To == solved)
+            .GroupBy(c => c.WorkItemId).Select(g => new { Count = g.Count(), Latest = g.Max(c => c.At) }).FirstOrDefaultAsync(cancellationToken);
+        // An agent's public reply is an outbound message that is no automatic mail; written at the solve's instant counts
+        // as after it, erring on asking.
+        if (solves is { } previous
+            && !await db.OutboundMessages.AnyAsync(o => o.WorkItemId == item.Id && !o.Automatic && o.WorkItemMessageId != null && o.CreatedAt >= previous.Latest, cancellationToken))
+        {
+            return null;
+        }
+
+        var solve = 1 + (solves?.Count ?? 0);
         var token = CsatToken.Create(item.TenantId, item.Id, solve, settings.ReplyTokenKey);
         var thread = await db.WorkItemMessages.AsNoTracking()
             .Where(m => m.WorkItemId == item.Id && m.InternetMessageId != null && m.Kind != MessageKind.Note)

@@ -390,6 +390,44 @@ public sealed partial class CsatTests(ProDeskApp app) : PostgresTest(app)
         Assert.Equal([(1, 4, (string?)null)], await RatingsAsync(itemId));
     }
 
+    private static async Task ReplyAsync(HttpClient agent, Guid itemId, string body) =>
+        (await agent.PostAsJsonAsync($"/api/v1/tenants/acme/work-items/{itemId}/replies", new { body })).EnsureSuccessStatusCode();
+
+    [Fact]
+    public async Task A_thank_you_to_the_survey_reopens_the_item_but_solving_it_again_asks_nothing_until_an_agent_answers()
+    {
+        var itemId = await MailAsync(subject: "Robinet qui goutte");
+        var agent = await AgentAsync();
+        await ReplyAsync(agent, itemId, "Changez le joint.");
+        await StatusAsync(agent, itemId, "Solved");
+        var survey = Assert.Single(await SurveysAsync(itemId));
+
+        // The customer answers the survey mail: the item is open again, and the agent solves the thank-you.
+        var thanks = new MimeMessage();
+        thanks.From.Add(new MailboxAddress("Marie Curie", "marie@example.fr"));
+        thanks.To.Add(MailboxAddress.Parse("support@acme.test"));
+        thanks.Subject = "Re: Robinet qui goutte";
+        thanks.MessageId = $"{Guid.NewGuid():N}@mail.example.fr";
+        thanks.InReplyTo = survey.InternetMessageId;
+        thanks.Body = new TextPart("plain") { Text = "Merci beaucoup, c'est réparé !" };
+        var content = new ByteArrayContent(Encoding.UTF8.GetBytes(thanks.ToString()));
+        content.Headers.ContentType = MediaTypeHeaderValue.Parse("message/rfc822");
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/channels/email/acme/inbound") { Content = content };
+        request.Headers.Add(EmailInboundApi.KeyHeader, AcmeKey);
+        Assert.Equal(HttpStatusCode.OK, (await App.CreateClient().SendAsync(request)).StatusCode);
+        Assert.Equal("Open", await App.InTenantAsync("acme", db => db.WorkItems.Where(w => w.Id == itemId).Select(w => w.Status.ToString()).SingleAsync()));
+        await StatusAsync(agent, itemId, "Solved");
+        Assert.Single(await SurveysAsync(itemId));
+
+        // Once an agent has answered again, the next solve is one the customer is asked about.
+        await StatusAsync(agent, itemId, "Open");
+        await ReplyAsync(agent, itemId, "Le joint de la douche aussi ?");
+        await StatusAsync(agent, itemId, "Solved");
+        var surveys = await SurveysAsync(itemId);
+        Assert.Equal(2, surveys.Count);
+        Assert.NotEqual((await SentAsync(surveys[0])).Links[5], (await SentAsync(surveys[1])).Links[5]);
+    }
+
     [Fact]
     public async Task Each_solve_asks_once_and_is_rated_on_its_own()
     {
@@ -397,7 +435,7 @@ public sealed partial class CsatTests(ProDeskApp app) : PostgresTest(app)
         var agent = await AgentAsync();
         await StatusAsync(agent, itemId, "Solved");
         await StatusAsync(agent, itemId, "Open");
-        await StatusAsync(agent, itemId, "Pending");
+        await ReplyAsync(agent, itemId, "The washer was not the cause: a plumber comes tomorrow.");
         await StatusAsync(agent, itemId, "Solved");
         await StatusAsync(agent, itemId, "Closed");
 
