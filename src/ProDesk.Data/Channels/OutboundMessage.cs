@@ -55,6 +55,16 @@ public sealed class OutboundMessage : ITenantOwned
     /// <summary>Sent by the system, not by a person: carries Auto-Submitted: auto-replied and counts against the loop cap.</summary>
     public bool Automatic { get; set; }
 
+    /// <summary>
+    /// For an acknowledgment: the keys (<see cref="ProDesk.Domain.Channels.Email.AutoReplyLimit.RepeatKey"/>) of the subject,
+    /// without reply prefixes, and of the text of the mail it acknowledged; null for every other message. The loop breaker
+    /// counts acknowledgments by them: repeats of one mail tightly, distinct mails loosely, surveys not at all.
+    /// </summary>
+    public long? AcknowledgedSubjectKey { get; set; }
+
+    /// <inheritdoc cref="AcknowledgedSubjectKey"/>
+    public long? AcknowledgedTextKey { get; set; }
+
     public OutboundState State { get; set; }
 
     public int Attempts { get; set; }

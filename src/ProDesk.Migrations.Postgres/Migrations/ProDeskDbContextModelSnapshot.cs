@@ -633,6 +633,12 @@ namespace ProDesk.Migrations.Postgres.Migrations
                         .ValueGeneratedOnAdd()
                         .HasColumnType("uuid");
 
+                    b.Property<long?>("AcknowledgedSubjectKey")
+                        .HasColumnType("bigint");
+
+                    b.Property<long?>("AcknowledgedTextKey")
+                        .HasColumnType("bigint");
+
                     b.Property<int>("Attempts")
                         .HasColumnType("integer");
 

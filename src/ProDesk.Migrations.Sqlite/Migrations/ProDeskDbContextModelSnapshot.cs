@@ -619,6 +619,12 @@ namespace ProDesk.Migrations.Sqlite.Migrations
                         .ValueGeneratedOnAdd()
                         .HasColumnType("TEXT");
 
+                    b.Property<long?>("AcknowledgedSubjectKey")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("AcknowledgedTextKey")
+                        .HasColumnType("INTEGER");
+
                     b.Property<int>("Attempts")
                         .HasColumnType("INTEGER");
 

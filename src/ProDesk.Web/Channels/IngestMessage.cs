@@ -423,14 +423,17 @@ public sealed class IngestMessage(ProDeskDbContext db, ITenantContext tenants, S
     /// <summary>What email's own ledger and loop breaker ask of every new mail (<see cref="LookUpMailAsync"/>).</summary>
     /// <param name="Source">The mail's way in (the route, or a mailbox's key) and its <paramref name="DedupeKey"/>: its row in the mail ledger, if any.</param>
     /// <param name="ReplyAddress">The sender as acknowledgments and suppressions name it (null when it cannot be answered).</param>
-    /// <param name="AutomaticSince">Automatic mails to the sender from this moment on are counted.</param>
-    public sealed record MailQuestions(string Source, string DedupeKey, string? ReplyAddress, DateTime AutomaticSince);
+    /// <param name="AutomaticSince">Acknowledgments to the sender from this moment on are counted.</param>
+    /// <param name="SubjectKey">The mail's subject, without reply prefixes, as acknowledgments keep it (<see cref="Domain.Channels.Email.AutoReplyLimit.RepeatKey"/>).</param>
+    /// <param name="TextKey">The mail's text, likewise.</param>
+    public sealed record MailQuestions(string Source, string DedupeKey, string? ReplyAddress, DateTime AutomaticSince, long? SubjectKey = null, long? TextKey = null);
 
     /// <param name="SeenId">The same mail's ledger row.</param>
-    /// <param name="RecentAutomatic">Automatic mails the sender got from us since <see cref="MailQuestions.AutomaticSince"/>.</param>
+    /// <param name="RecentAcknowledgments">Acknowledgments the sender got from us since <see cref="MailQuestions.AutomaticSince"/> (never surveys).</param>
+    /// <param name="RecentRepeats">Those of them that answered a mail with the same subject or text as this one.</param>
     /// <param name="Suppressed">The sender's address is suppressed after a permanent bounce.</param>
     /// <param name="LookedUp">The lookup for the mail's message, to hand in with it; null for a mail without a usable sender.</param>
-    public sealed record MailAnswers(Guid? SeenId, int RecentAutomatic, bool Suppressed, LookedUp? LookedUp);
+    public sealed record MailAnswers(Guid? SeenId, int RecentAcknowledgments, int RecentRepeats, bool Suppressed, LookedUp? LookedUp);
 
     /// <summary>
     /// Email's first questions and ingestion's lookup for a mail from <paramref name="fromAddress"/> into the current
@@ -443,7 +446,7 @@ public sealed class IngestMessage(ProDeskDbContext db, ITenantContext tenants, S
         var email = fromAddress is null || fromAddress.Contains('\0', StringComparison.Ordinal) ? null : EmailOf(fromAddress);
         // Without one, an empty address: it matches no contact by its index (a null one would ask for contacts without a phone).
         var found = await LookUpAsync(tenantId, email ?? "", phone: null, national: null, queueKey: null, key: null, questions, cancellationToken);
-        return new MailAnswers(found.MailSeenId, found.RecentAutomatic, found.Suppressed,
+        return new MailAnswers(found.MailSeenId, found.RecentAcknowledgments, found.RecentRepeats, found.Suppressed,
             email is null ? null : new LookedUp(tenantId, email, null, null, KnownOf(found)));
     }
 
@@ -465,7 +468,7 @@ public sealed class IngestMessage(ProDeskDbContext db, ITenantContext tenants, S
     /// </summary>
     private Task<Found> LookUpAsync(Guid tenantId, string? email, string? phone, string? national, string? queueKey, string? key, MailQuestions? mail, CancellationToken cancellationToken) =>
         LookUp.For(db)(db, tenantId, email, phone, national, queueKey, key, NewItemPriority.ToString(),
-            mail?.Source, mail?.DedupeKey, mail?.ReplyAddress, mail?.AutomaticSince ?? DateTime.MinValue, cancellationToken);
+            mail?.Source, mail?.DedupeKey, mail?.ReplyAddress, mail?.AutomaticSince ?? DateTime.MinValue, mail?.SubjectKey, mail?.TextKey, cancellationToken);
 
     private static Known KnownOf(Found found) => new(found.Seen, found.SenderId is { } id ? new Sender(id, found.SenderName!) : null, found.Queue, found.Policy);
 
@@ -484,7 +487,9 @@ public sealed class IngestMessage(ProDeskDbContext db, ITenantContext tenants, S
 
         public Guid? MailSeenId { get; init; }
 
-        public int RecentAutomatic { get; init; }
+        public int RecentAcknowledgments { get; init; }
+
+        public int RecentRepeats { get; init; }
 
         public bool Suppressed { get; init; }
     }
@@ -499,9 +504,11 @@ public sealed class IngestMessage(ProDeskDbContext db, ITenantContext tenants, S
     // tenant's country gives one (contacts saved before numbers were completed to E.164); without one that test goes.
     // A contact's further identities (ContactIdentities: a merge's, staff's) are asked only when its own columns match
     // none: PostgreSQL evaluates COALESCE's second subquery only then, so a known sender costs what it did.
-    private static readonly CompiledPerModel<Func<ProDeskDbContext, Guid, string?, string?, string?, string?, string?, string, string?, string?, string?, DateTime, CancellationToken, Task<Found>>> LookUp = new(() =>
+    // The loop breaker's two counts read the same rows of the recipient's automatic-mail index; only acknowledgments carry
+    // keys, so surveys count in neither.
+    private static readonly CompiledPerModel<Func<ProDeskDbContext, Guid, string?, string?, string?, string?, string?, string, string?, string?, string?, DateTime, long?, long?, CancellationToken, Task<Found>>> LookUp = new(() =>
         EF.CompileAsyncQuery((ProDeskDbContext db, Guid tenantId, string? email, string? phone, string? national, string? queueKey, string? key, string priority,
-                string? mailSource, string? mailKey, string? replyAddress, DateTime automaticSince, CancellationToken cancellationToken) =>
+                string? mailSource, string? mailKey, string? replyAddress, DateTime automaticSince, long? subjectKey, long? textKey, CancellationToken cancellationToken) =>
             db.Queues.IgnoreQueryFilters(new[] { ProDeskDbContext.TenantFilter }).AsNoTracking()
                 .Where(q => q.TenantId == tenantId && (q.Key == queueKey || q.IsDefault))
                 .OrderBy(q => q.Key == queueKey ? 0 : 1)
@@ -515,7 +522,10 @@ public sealed class IngestMessage(ProDeskDbContext db, ITenantContext tenants, S
                         ?? db.Contacts.Where(c => c.TenantId == tenantId && db.ContactIdentities.Any(i => i.ContactId == c.Id && i.TenantId == tenantId && (email != null ? i.Kind == ContactIdentity.EmailKind && i.Value == email : i.Kind == ContactIdentity.PhoneKind && (i.Value == phone || (national != null && i.Value == national))))).Select(c => c.Name).FirstOrDefault(),
                     Seen = key != null && db.WorkItemMessages.Any(m => m.TenantId == tenantId && m.ExternalId == key),
                     MailSeenId = db.InboundMails.Where(m => m.TenantId == tenantId && m.Source == mailSource && m.DedupeKey == mailKey).Select(m => (Guid?)m.Id).FirstOrDefault(),
-                    RecentAutomatic = db.OutboundMessages.Count(o => o.TenantId == tenantId && o.Automatic && o.To == replyAddress && o.CreatedAt > automaticSince),
+                    RecentAcknowledgments = db.OutboundMessages.Count(o => o.TenantId == tenantId && o.Automatic && o.To == replyAddress && o.CreatedAt > automaticSince
+                        && o.AcknowledgedTextKey != null),
+                    RecentRepeats = db.OutboundMessages.Count(o => o.TenantId == tenantId && o.Automatic && o.To == replyAddress && o.CreatedAt > automaticSince
+                        && ((subjectKey != null && o.AcknowledgedSubjectKey == subjectKey) || (textKey != null && o.AcknowledgedTextKey == textKey))),
                     Suppressed = db.EmailSuppressions.Any(s => s.TenantId == tenantId && s.Address == replyAddress),
                 })
                 .First()));

@@ -70,7 +70,7 @@ public sealed class IngestEmail(
         string source, byte[] raw, string sha256, ParsedEmail? parsed, string? failure, ChannelSettings? settings, Guid tenantId, CancellationToken cancellationToken)
     {
         var dedupeKey = parsed?.MessageId is { Length: > 0 and <= 900 } id ? id : $"sha256:{sha256}";
-        var probe = await ProbeAsync(source, dedupeKey, parsed?.FromAddress, cancellationToken);
+        var probe = await ProbeAsync(source, dedupeKey, parsed, cancellationToken);
         if (probe.SeenId is { } seenId && parsed?.MessageId is not null
             && await db.InboundMails.AsNoTracking().Where(m => m.Id == seenId).Select(m => new { m.FromAddress, m.RawSha256 }).FirstAsync(cancellationToken) is var seen
             && seen.RawSha256 != sha256
@@ -82,7 +82,7 @@ public sealed class IngestEmail(
             // reuse one id): not the same mail, so it is keyed by its bytes too, and taken in. The same mail come
             // again by another route differs only in its headers, and stays a duplicate.
             dedupeKey = $"{dedupeKey}#sha256:{sha256}";
-            probe = await ProbeAsync(source, dedupeKey, parsed.FromAddress, cancellationToken);
+            probe = await ProbeAsync(source, dedupeKey, parsed, cancellationToken);
         }
 
         if (probe.SeenId is { } duplicateId)
@@ -145,7 +145,7 @@ public sealed class IngestEmail(
         return await db.Database.OnOneConnectionAsync(async () =>
         {
             var dedupeKey = $"sha256:{sha256}";
-            var probe = await ProbeAsync(source, dedupeKey, from, cancellationToken);
+            var probe = await ProbeAsync(source, dedupeKey, from, null, null, cancellationToken);
             if (probe.SeenId is { } duplicateId)
             {
                 return await DuplicateOfAsync(duplicateId, cancellationToken);
@@ -256,7 +256,8 @@ public sealed class IngestEmail(
         var replyTo = ReplyAddress.Normalize(parsed.FromAddress);
         var mayAcknowledge = !message.Automatic && settings?.SupportAddress is { } support && !IsSupportAddress(parsed.FromAddress, support)
             && replyTo is not null
-            && AutomaticLimit.Allows((probe ?? await ProbeAsync(ledger.Source, ledger.DedupeKey, parsed.FromAddress, cancellationToken)).RecentAutomatic);
+            && (probe ?? await ProbeAsync(ledger.Source, ledger.DedupeKey, parsed, cancellationToken)) is var asked
+            && AutomaticLimit.Allows(asked.RecentRepeats, asked.RecentAcknowledgments);
         var acknowledged = false;
         // A write that fails, or loses to the same mail taken in at this very moment, leaves no files behind (IngestMessage);
         // the raw mail stays, for the retry or a reprocess.
@@ -428,12 +429,19 @@ public sealed class IngestEmail(
     /// breaker's window, and whether the sender is suppressed; asked with ingestion's lookup, in one round trip (decision 76).
     /// </summary>
     // Acknowledgments and suppressions name the sender as ReplyAddress normalizes it (lower-case, domain in ASCII);
-    // a sender we cannot reply to matches neither. The count is what the loop breaker counts: automatic mails to the
-    // sender within the window, so an auto-responder that ignores RFC 3834 (and starts a new conversation with every
-    // answer) gets a few acknowledgments, not an endless exchange.
-    private Task<IngestMessage.MailAnswers> ProbeAsync(string source, string dedupeKey, string? fromAddress, CancellationToken cancellationToken) =>
+    // a sender we cannot reply to matches neither. The counts are what the loop breaker counts: acknowledgments to the
+    // sender within the window, all of them and those for mails saying the same as this one, so an auto-responder that
+    // ignores RFC 3834 (and starts a new conversation with every answer) gets a few acknowledgments, not an endless
+    // exchange, while a person's fourth different request in the hour is acknowledged as the first was (probe round 20).
+    private Task<IngestMessage.MailAnswers> ProbeAsync(string source, string dedupeKey, ParsedEmail? parsed, CancellationToken cancellationToken) =>
+        ProbeAsync(source, dedupeKey, parsed?.FromAddress, parsed is null ? null : SubjectKey(parsed), parsed is null ? null : AutoReplyLimit.RepeatKey(parsed.TextBody), cancellationToken);
+
+    private Task<IngestMessage.MailAnswers> ProbeAsync(string source, string dedupeKey, string? fromAddress, long? subjectKey, long? textKey, CancellationToken cancellationToken) =>
         ingest.LookUpMailAsync(fromAddress,
-            new IngestMessage.MailQuestions(source, dedupeKey, ReplyAddress.Normalize(fromAddress), clock.GetUtcNow().UtcDateTime - AutomaticLimit.Window), cancellationToken);
+            new IngestMessage.MailQuestions(source, dedupeKey, ReplyAddress.Normalize(fromAddress), clock.GetUtcNow().UtcDateTime - AutomaticLimit.Window, subjectKey, textKey), cancellationToken);
+
+    /// <summary>The subject's key without reply prefixes: a machine answering our acknowledgment answers "Re: " its subject.</summary>
+    private static long? SubjectKey(ParsedEmail parsed) => AutoReplyLimit.RepeatKey(ReplySubject.Answered(parsed.Subject) ?? parsed.Subject);
 
     /// <summary>
     /// Whom the mail also named besides the desk. The tenant's mailboxes are the desk's too (a mail to two of them, or one
@@ -462,6 +470,9 @@ public sealed class IngestEmail(
 
     private static readonly AutoReplyLimit AutomaticLimit = new();
 
+    /// <summary>What a blank mail's acknowledgment keeps as its text's key: never null, which would not count it as one.</summary>
+    private const long BlankTextKey = 0;
+
     private OutboundMessage Acknowledgment(IngestMessage.Result stored, ParsedEmail parsed, string to)
     {
         var now = clock.GetUtcNow().UtcDateTime;
@@ -477,6 +488,8 @@ public sealed class IngestEmail(
             Body = $"Thank you for your message. We have received it and will answer as soon as we can.\n\nReference: {stored.Item.Id}\n\nTo add anything, reply to this mail.",
             InReplyTo = parsed.MessageId,
             References = parsed.MessageId,
+            AcknowledgedSubjectKey = SubjectKey(parsed),
+            AcknowledgedTextKey = AutoReplyLimit.RepeatKey(parsed.TextBody) ?? BlankTextKey,
             InternetMessageId = ReplyDelivery.NewMessageId(smtp.Value),
             Automatic = true,
             State = OutboundState.Pending,

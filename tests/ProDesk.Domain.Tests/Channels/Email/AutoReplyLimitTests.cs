@@ -69,4 +69,23 @@ public sealed class AutoReplyLimitTests
         Assert.Throws<ArgumentException>(() => new AutoReplyLimit().Allows([], DateTime.SpecifyKind(Now, DateTimeKind.Local)));
         Assert.Throws<ArgumentException>(() => new AutoReplyLimit().Allows([DateTime.SpecifyKind(Now, DateTimeKind.Local)], Now));
     }
+
+    [Fact]
+    public void Repeats_of_one_mail_meet_the_tight_cap_and_distinct_mails_the_wide_one()
+    {
+        var limit = new AutoReplyLimit();
+        Assert.True(limit.Allows(2, 9));
+        Assert.False(limit.Allows(3, 3));
+        Assert.False(limit.Allows(0, 10));
+        Assert.Equal(10, limit.MaxDistinctPerWindow);
+        Assert.Equal(5, new AutoReplyLimit(5, maxDistinctPerWindow: 2).MaxDistinctPerWindow);
+    }
+
+    [Fact]
+    public void Mails_saying_the_same_thing_share_a_repeat_key_whatever_their_case_and_spacing()
+    {
+        Assert.Equal(AutoReplyLimit.RepeatKey("We received  your message.\r\nThank you"), AutoReplyLimit.RepeatKey(" we received your message.\nthank YOU "));
+        Assert.NotEqual(AutoReplyLimit.RepeatKey("Boiler noise"), AutoReplyLimit.RepeatKey("Blocked drain"));
+        Assert.Null(AutoReplyLimit.RepeatKey(" \n "));
+    }
 }

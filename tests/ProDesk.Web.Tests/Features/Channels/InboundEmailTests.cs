@@ -690,6 +690,56 @@ public sealed class InboundEmailTests(ProDeskApp app) : PostgresTest(app)
     }
 
     [Fact]
+    public async Task An_auto_responder_repeating_its_subject_under_reply_prefixes_gets_a_few_acknowledgments_not_a_loop()
+    {
+        // It answers each acknowledgment at the support address, "Re:" our "Re:", quoting a new reference every time.
+        for (var i = 0; i < 5; i++)
+        {
+            var subject = string.Concat(Enumerable.Repeat("Re: ", i)) + "Order 4711";
+            Assert.Equal(HttpStatusCode.Created, (await PostAsync(Mail(from: "robot@example.fr", subject: subject, body: $"We received your message {Guid.NewGuid()}."))).StatusCode);
+        }
+
+        Assert.Equal(3, (await OutboundAsync("acme")).Count(o => o.Automatic && o.To == "robot@example.fr"));
+    }
+
+    [Fact]
+    public async Task A_person_writing_many_different_requests_in_an_hour_gets_each_acknowledged_and_a_machine_at_most_ten()
+    {
+        // An office manager's separate requests (the fourth had been left unacknowledged, and was sent again).
+        string[] subjects = ["Leaking tap in room 1", "Boiler noise", "Blocked drain in kitchen", "Quote for new radiator"];
+        foreach (var subject in subjects)
+        {
+            Assert.Equal(HttpStatusCode.Created, (await PostAsync(Mail(from: "office.manager@dentist.example", subject: subject, body: $"Please help: {subject}."))).StatusCode);
+        }
+
+        Assert.Equal(subjects.Select(s => $"Re: {s}"), (await OutboundAsync("acme")).Where(o => o.To == "office.manager@dentist.example").Select(o => o.Subject));
+
+        // Something that never repeats itself is still stopped, later.
+        for (var i = 0; i < 12; i++)
+        {
+            Assert.Equal(HttpStatusCode.Created, (await PostAsync(Mail(from: "sensor@example.fr", subject: $"Reading {i}", body: $"Value {Guid.NewGuid()}"))).StatusCode);
+        }
+
+        Assert.Equal(10, (await OutboundAsync("acme")).Count(o => o.To == "sensor@example.fr"));
+    }
+
+    [Fact]
+    public async Task Satisfaction_surveys_do_not_use_up_a_customers_acknowledgments()
+    {
+        var agent = App.CreateClient().WithBearer((await App.PatAsync("agent1@prodesk.test")).Secret);
+        for (var i = 0; i < 2; i++)
+        {
+            var item = (await JsonAsync(await PostAsync(Mail(subject: $"Request {i}", body: $"Request number {i}.")))).GetProperty("workItemId").GetGuid();
+            (await agent.PostAsJsonAsync($"/api/v1/tenants/acme/work-items/{item}/status", new { status = "Solved" })).EnsureSuccessStatusCode();
+        }
+
+        // Two acknowledgments and two surveys: the old cap of three automatic mails an hour had silenced the next one.
+        Assert.Equal(4, (await OutboundAsync("acme")).Count(o => o.Automatic && o.To == "marie@example.fr"));
+        var next = (await JsonAsync(await PostAsync(Mail(subject: "The heating is off", body: "No heating since this morning.")))).GetProperty("workItemId").GetGuid();
+        Assert.Contains(await OutboundAsync("acme"), o => o.WorkItemId == next && o.Subject == "Re: The heating is off");
+    }
+
+    [Fact]
     public async Task A_reply_to_our_mail_threads_into_the_item_and_reopens_it()
     {
         var created = await JsonAsync(await PostAsync(Mail(messageId: "q1@mail.example.fr")));
