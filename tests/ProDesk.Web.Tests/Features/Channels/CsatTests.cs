@@ -415,7 +415,7 @@ public sealed partial class CsatTests(ProDeskApp app) : PostgresTest(app)
         using var request = new HttpRequestMessage(HttpMethod.Post, "/channels/email/acme/inbound") { Content = content };
         request.Headers.Add(EmailInboundApi.KeyHeader, AcmeKey);
         Assert.Equal(HttpStatusCode.OK, (await App.CreateClient().SendAsync(request)).StatusCode);
-        Assert.Equal("Open", await App.InTenantAsync("acme", db => db.WorkItems.Where(w => w.Id == itemId).Select(w => w.Status.ToString()).SingleAsync()));
+        Assert.Equal(ProDesk.Domain.WorkItems.WorkItemStatus.Open, await App.InTenantAsync("acme", db => db.WorkItems.Where(w => w.Id == itemId).Select(w => w.Status).SingleAsync()));
         await StatusAsync(agent, itemId, "Solved");
         Assert.Single(await SurveysAsync(itemId));
 
