@@ -102,6 +102,38 @@ public sealed class ServerSideSessions(IServiceScopeFactory scopes, TimeProvider
             return await db.UserSessions.AsNoTracking().Where(s => sessionIds.Contains(s.Id) && s.ExpiresAt > now).Select(s => s.Id).ToListAsync(cancellationToken);
         });
 
+    /// <summary>
+    /// Gives every open browser session of <paramref name="userId"/> the tenants it now serves, on <paramref name="db"/>
+    /// (tracked, so the caller's save writes them with the assignment itself): a session is on the server, so a tenant
+    /// assignment reaches it on its next request rather than at its next stamp check, and a hub connection the change
+    /// closes reconnects with the new tenants. A request renewing its cookie at that moment may write the old claims
+    /// back; the stamp check (Identity:SessionRecheckSeconds) rebuilds them from the database.
+    /// </summary>
+    public async Task RetenantAsync(ProDeskDbContext db, Guid userId, IReadOnlyCollection<Guid> tenants, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        using var identityTablesOnly = db.OnTablesWithoutRowLevelSecurity();
+        foreach (var session in await db.UserSessions.Where(s => s.UserId == userId && s.ExpiresAt > now).ToListAsync(cancellationToken))
+        {
+            if (TicketSerializer.Default.Deserialize(session.Ticket) is not { Principal.Identity: ClaimsIdentity identity } ticket)
+            {
+                continue;
+            }
+
+            foreach (var old in identity.FindAll(ProDeskClaims.Tenant).ToList())
+            {
+                identity.RemoveClaim(old);
+            }
+
+            foreach (var tenant in tenants)
+            {
+                identity.AddClaim(new Claim(ProDeskClaims.Tenant, tenant.ToString()));
+            }
+
+            session.Ticket = TicketSerializer.Default.Serialize(ticket);
+        }
+    }
+
     /// <summary>Ends every browser session of <paramref name="userId"/> but <paramref name="keep"/> (the one asking), at once.</summary>
     public async Task EndOthersAsync(Guid userId, Guid? keep, CancellationToken cancellationToken)
     {

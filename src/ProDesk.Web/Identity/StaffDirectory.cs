@@ -11,7 +11,7 @@ using ProDesk.Web.WorkItems;
 namespace ProDesk.Web.Identity;
 
 /// <summary>Provider staff and the tenants each serves: read and changed by the admin page and the staff API alike.</summary>
-public sealed class StaffDirectory(ProDeskDbContext db, ITenantStore tenants, AuditLog audit, IServiceScopeFactory scopes, TimeProvider clock)
+public sealed class StaffDirectory(ProDeskDbContext db, ITenantStore tenants, AuditLog audit, IServiceScopeFactory scopes, TimeProvider clock, ServerSideSessions sessions)
 {
     public sealed record Member(Guid Id, string Email, string DisplayName, IReadOnlyList<string> Roles, IReadOnlyList<string> Tenants);
 
@@ -34,23 +34,28 @@ public sealed class StaffDirectory(ProDeskDbContext db, ITenantStore tenants, Au
         db.Users.SingleOrDefaultAsync(u => u.Id == id && u.TenantId == null, cancellationToken);
 
     /// <summary>
-    /// Replaces the tenants served. Open sessions pick the change up at their next security-stamp check
-    /// (Identity:SessionRecheckSeconds), personal access tokens at once, OAuth access tokens when they expire.
+    /// Replaces the tenants served, without signing the member out anywhere: an assignment is no credential change, and
+    /// a new security stamp had ended the agent's console and every OAuth token mid-shift for a client added (probe round
+    /// 20). The change reaches everything at once instead: browser sessions have their tickets rewritten in the same
+    /// transaction, personal access tokens rebuild their claims under the new concurrency stamp, OAuth access tokens read
+    /// the tenants served on every request (<see cref="CurrentUserAccessTokens"/>) and refresh tokens are issued with
+    /// them, and hub connections whose tenants changed are closed so the console reconnects as the member is now.
+    /// The periodic stamp check (Identity:SessionRecheckSeconds) still rebuilds every session from the database.
     /// </summary>
     public async Task AssignAsync(AppUser member, IReadOnlyList<TenantInfo> served, ClaimsPrincipal actor, CancellationToken cancellationToken = default)
     {
         var before = await db.StaffTenants.Where(s => s.UserId == member.Id).ToListAsync(cancellationToken);
         if (before.Select(s => s.TenantId).ToHashSet().SetEquals(served.Select(t => t.Id)))
         {
-            // The tenants served already: nothing changes, so the member's sessions and tokens are left alone (a new stamp signs them out).
+            // The tenants served already: nothing changes, so nothing is written or re-checked.
             return;
         }
 
         db.StaffTenants.RemoveRange(before);
         db.StaffTenants.AddRange(served.DistinctBy(t => t.Id).Select(t => new StaffTenant { UserId = member.Id, TenantId = t.Id }));
-        // A new stamp makes the change reach signed-in sessions at their next check and tokens at once.
-        member.SecurityStamp = Guid.NewGuid().ToString("N");
+        // The concurrency stamp keys the personal access tokens' claims (decision 12); the security stamp stays, so nobody is signed out.
         member.ConcurrencyStamp = Guid.NewGuid().ToString();
+        await sessions.RetenantAsync(db, member.Id, served.Select(t => t.Id).Distinct().ToList(), cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
         await audit.RecordAsync(AuditLog.TenantsAssigned, actor, member.Email, details: string.Join(',', served.Select(t => t.Slug).Distinct().Order(StringComparer.Ordinal)), cancellationToken: cancellationToken);
 

@@ -15,7 +15,7 @@ namespace ProDesk.Web.Realtime;
 /// a role change or a new password would never reach it: it kept receiving that tenant's events. Every
 /// Realtime:HubRecheckSeconds (10 s; never longer than Identity:SessionRecheckSeconds, the interval browser sessions
 /// re-check theirs, and at least a second),
-/// connections whose user's stamp changed, or whose user is gone, are closed; the console reconnects as
+/// connections whose user's stamp or tenants served changed, or whose user is gone, are closed; the console reconnects as
 /// whoever the user is now. Cookies and personal access tokens carry the stamp, OAuth access tokens a
 /// hash of it (<see cref="StampHash"/>); a connection opened with a personal access token also closes when that
 /// token is revoked, one opened with a browser session when that session signs out. A lockout only throttles sign-ins, as it does for cookie
@@ -35,7 +35,7 @@ public sealed partial class HubSessions(
     // At most one wake-up pending: a burst of changes is one re-check, which reads every user's stamp anyway.
     private readonly SemaphoreSlim wake = new(0, 1);
 
-    private sealed record Open(Guid UserId, string? Stamp, string? StampHash, Guid? TokenId, Guid? SessionId, HubCallerContext Context);
+    private sealed record Open(Guid UserId, string? Stamp, string? StampHash, Guid? TokenId, Guid? SessionId, IReadOnlySet<Guid> Tenants, HubCallerContext Context);
 
     private readonly ConcurrentDictionary<string, Open> open = new();
 
@@ -75,6 +75,7 @@ public sealed partial class HubSessions(
             context.User.FindFirst(Identity.StampHash.ClaimType)?.Value,
             Guid.TryParse(context.User.FindFirst(ProDeskClaims.PersonalAccessToken)?.Value, out var tokenId) ? tokenId : null,
             ServerSideSessions.SessionOf(context.User),
+            context.User.FindAll(ProDeskClaims.Tenant).Select(c => Guid.TryParse(c.Value, out var tenant) ? tenant : Guid.Empty).ToHashSet(),
             context);
         return true;
     }
@@ -164,6 +165,10 @@ public sealed partial class HubSessions(
         var current = await scope.ServiceProvider.GetRequiredService<ProDeskDbContext>().Users.AsNoTracking()
             .Where(u => users.Contains(u.Id))
             .ToDictionaryAsync(u => u.Id, u => u.SecurityStamp, cancellationToken);
+        // Tenants served, as saved: an assignment keeps the stamp (nobody is signed out), so it is compared on its own.
+        var served = (await scope.ServiceProvider.GetRequiredService<ProDeskDbContext>().StaffTenants.AsNoTracking()
+            .Where(s => users.Contains(s.UserId)).Select(s => new { s.UserId, s.TenantId }).ToListAsync(cancellationToken))
+            .ToLookup(s => s.UserId, s => s.TenantId);
         var tokens = snapshot.Select(o => o.Value.TokenId).OfType<Guid>().Distinct().ToList();
         var validTokens = tokens.Count == 0 ? [] : (await scope.ServiceProvider.GetRequiredService<PersonalAccessTokens>().StillValidAsync(tokens, cancellationToken)).ToHashSet();
         var sessions = snapshot.Select(o => o.Value.SessionId).OfType<Guid>().Distinct().ToList();
@@ -172,6 +177,7 @@ public sealed partial class HubSessions(
         foreach (var (connectionId, connection) in snapshot)
         {
             if (!current.TryGetValue(connection.UserId, out var stamp) || Changed(connection, stamp)
+                || !connection.Tenants.SetEquals(served[connection.UserId])
                 || (connection.TokenId is { } tokenId && !validTokens.Contains(tokenId))
                 || (connection.SessionId is { } sessionId && !openSessions.Contains(sessionId)))
             {

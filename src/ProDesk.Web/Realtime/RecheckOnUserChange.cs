@@ -6,7 +6,8 @@ using ProDesk.Data.Identity;
 namespace ProDesk.Web.Realtime;
 
 /// <summary>
-/// A user saved with a new security stamp (tenants served, role, password, two-factor) or deleted: once the save has
+/// A user saved with a new security stamp (role, password, two-factor), a change of the tenants a member of staff serves, or a
+/// user deleted: once the save has
 /// committed, every node re-checks its agent hub connections (<see cref="HubSessions.RecheckNow"/>), so whatever
 /// changed reaches open consoles at once, however the change was made (a page, the API, Identity's own managers).
 /// </summary>
@@ -72,6 +73,13 @@ public sealed class RecheckOnUserChange(HubSessions sessions) : SaveChangesInter
                 saving.AddOrUpdate(context, Changed);
                 return;
             }
+        }
+
+        // A tenant assignment keeps the security stamp (nobody is signed out), but a tenant taken away must stop reaching
+        // the agent's open consoles at once: the re-check compares each connection's tenants with the rows saved.
+        if (context.ChangeTracker.Entries<StaffTenant>().Any(e => e.State is EntityState.Added or EntityState.Deleted))
+        {
+            saving.AddOrUpdate(context, Changed);
         }
     }
 

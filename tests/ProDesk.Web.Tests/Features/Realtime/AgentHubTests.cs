@@ -183,6 +183,60 @@ public sealed class AgentHubTests(ProDeskApp app) : PostgresTest(app)
     }
 
     [Fact]
+    public async Task A_client_taken_from_an_agent_leaves_their_console_at_once_and_they_stay_signed_in_without_it()
+    {
+        // Browser sessions re-read their user every 10 minutes here: only the assignment itself can bring the change in time.
+        using var node = App.WithWebHostBuilder(b => b.UseSetting("Identity:SessionRecheckSeconds", "600").UseSetting("Realtime:HubRecheckSeconds", "600"));
+        var browser = node.Client();
+        var cookie = Browserless.SessionCookie(await browser.PostLoginAsync("agent3@prodesk.test", Browserless.DemoPassword));  // merlion, sla-lab
+        await using var console = node.AgentHubWithCookie(cookie);
+        var closed = console.ClosedAsync();
+        await console.StartAsync();
+        await console.InvokeAsync("SetStatus", "Online");
+        var slaLabItem = await (await App.IntegrationClientAsync("sla-lab")).CreateConversationAsync("sla-lab", "taken-away-1");
+        await console.InvokeAsync("Watch", "sla-lab", slaLabItem);
+        Assert.Equal(HttpStatusCode.NotFound, (await browser.GetAsync("/api/v1/tenants/acme/work-items")).StatusCode);
+
+        var admin = node.CreateClient().WithBearer((await App.PatAsync("admin@prodesk.test")).Secret);
+        var agent = await App.UserAsync("agent3@prodesk.test");
+        Assert.Equal(HttpStatusCode.NoContent, (await admin.PutAsJsonAsync($"/api/v1/admin/staff/{agent.Id}/tenants", new { tenants = new[] { "merlion", "acme" } })).StatusCode);
+
+        // The live feed of a client taken away ends at once; the console reconnects in the same session, with acme and without sla-lab.
+        await closed.WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.Equal(HttpStatusCode.OK, (await browser.GetAsync("/agent")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await browser.GetAsync("/api/v1/tenants/acme/work-items")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await browser.GetAsync("/api/v1/tenants/sla-lab/work-items")).StatusCode);
+        await using var again = node.AgentHubWithCookie(cookie);
+        await again.StartAsync();
+        var refused = await Assert.ThrowsAsync<HubException>(() => again.InvokeAsync("Watch", "sla-lab", slaLabItem));
+        Assert.Contains("Not found.", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(agent.SecurityStamp, (await App.UserAsync("agent3@prodesk.test")).SecurityStamp);
+    }
+
+    [Fact]
+    public async Task A_client_given_to_an_agent_reaches_their_session_and_token_at_once_and_signs_nobody_out()
+    {
+        using var node = App.WithWebHostBuilder(b => b.UseSetting("Identity:SessionRecheckSeconds", "600").UseSetting("Realtime:HubRecheckSeconds", "600"));
+        var browser = node.Client();
+        Assert.Equal(HttpStatusCode.Redirect, (await browser.PostLoginAsync("agent3@prodesk.test", Browserless.DemoPassword)).StatusCode);
+        var token = (await App.PatAsync("agent3@prodesk.test")).Secret;
+        var pat = node.CreateClient().WithBearer(token);
+
+        var admin = node.CreateClient().WithBearer((await App.PatAsync("admin@prodesk.test")).Secret);
+        var agent = await App.UserAsync("agent3@prodesk.test");
+        Assert.Equal(HttpStatusCode.NoContent, (await admin.PutAsJsonAsync($"/api/v1/admin/staff/{agent.Id}/tenants", new { tenants = new[] { "merlion", "sla-lab", "acme" } })).StatusCode);
+
+        // The session and the token see acme at once, and still their other clients.
+        foreach (var caller in new[] { browser, pat })
+        {
+            Assert.Equal(HttpStatusCode.OK, (await caller.GetAsync("/api/v1/tenants/acme/work-items")).StatusCode);
+            Assert.Equal(HttpStatusCode.OK, (await caller.GetAsync("/api/v1/tenants/sla-lab/work-items")).StatusCode);
+        }
+
+        Assert.Equal(HttpStatusCode.OK, (await browser.GetAsync("/agent")).StatusCode);
+    }
+
+    [Fact]
     public async Task Client_users_cannot_connect_to_the_agent_hub()
     {
         await Assert.ThrowsAnyAsync<Exception>(() => ConnectAsync("admin@acme.test"));
