@@ -15,6 +15,7 @@ using ProDesk.Web.Reports;
 using ProDesk.Web.Security;
 using ProDesk.Web.Sla;
 using ProDesk.Web.Tenancy;
+using ProDesk.Web.TenantKeys;
 using ProDesk.Web.WorkItems;
 
 // One executable: the web host, or a command-line verb (CONTRACT.md) that uses the same wiring and exits.
@@ -33,6 +34,7 @@ try
     builder.AddChannels();
     builder.AddContacts();
     builder.AddCsat();
+    builder.AddTenantKeys();
     builder.AddTenancy();
     builder.AddJobs();
     builder.AddRealtime();
@@ -75,6 +77,7 @@ try
     app.MapContactsApi();
     app.MapCannedRepliesApi();
     app.MapCsatApi();
+    app.MapTenantKeysApi();
     app.MapSlaReport();
     if (!app.Environment.IsDevelopment() && CsatRequests.PublicBaseUrl(app.Configuration) == CsatRequests.DefaultPublicBaseUrl)
     {

@@ -9,8 +9,8 @@ namespace ProDesk.Web.Channels;
 
 /// <summary>
 /// Each tenant's channel settings, kept per node for <see cref="Lifetime"/>. Every inbound request of
-/// every channel checks its key against them (and the chat hub every poll and call), and only seeding
-/// writes them, so a node reads them once per tenant per lifetime instead of spending a pooled
+/// every channel checks its key against them (and the chat hub every poll and call), and only seeding and
+/// rotation (TenantKeys) write them, so a node reads them once per tenant per lifetime instead of spending a pooled
 /// connection (reset, tenant scope, query) on every request; a key changed in the database takes
 /// effect on every node within that time. Read on a connection of its own, opened and closed here, so
 /// a caller never holds one connection while waiting for another.
@@ -26,6 +26,9 @@ public sealed class ChannelSettingsCache(TenantScopes scopes, IServiceScopeFacto
             entry.AbsoluteExpirationRelativeToNow = Lifetime;
             return await LoadAsync(tenant, cancellationToken);
         });
+
+    /// <summary>Drops this node's copy of the tenant's settings: a rotated key counts here at once, on other nodes within <see cref="Lifetime"/>.</summary>
+    public void Forget(TenantInfo tenant) => cache.Remove($"channel-settings:{tenant.Id}");
 
     /// <summary>
     /// Whether <paramref name="email"/> is a desk's own support address, any tenant's, +tagged reply addresses included.

@@ -6,6 +6,7 @@ using ProDesk.Web.Identity;
 using ProDesk.Web.Data.Seeding;
 using ProDesk.Web.Hosting;
 using ProDesk.Web.Tenancy;
+using ProDesk.Web.TenantKeys;
 
 namespace ProDesk.Web.Cli;
 
@@ -18,7 +19,8 @@ public static class CliRunner
 {
     private const string Usage =
         "usage: migrate | seed [--demo] | tenants list | token create --email EMAIL [--name NAME] | billing run --period YYYY-MM"
-        + " | mail quarantine --tenant SLUG | mail reprocess --tenant SLUG --id ID [--allow-oversize]";
+        + " | mail quarantine --tenant SLUG | mail reprocess --tenant SLUG --id ID [--allow-oversize]"
+        + " | clients rotate --tenant SLUG [--client CLIENT_ID] | channels rotate --tenant SLUG --key inbound|widget";
 
     /// <summary>Each verb's options: true for one that takes a value, false for a flag.</summary>
     private static readonly Dictionary<string, Dictionary<string, bool>> OptionsOf = new(StringComparer.Ordinal)
@@ -30,6 +32,8 @@ public static class CliRunner
         ["billing run"] = new() { ["period"] = true },
         ["mail quarantine"] = new() { ["tenant"] = true },
         ["mail reprocess"] = new() { ["tenant"] = true, ["id"] = true, ["allow-oversize"] = false },
+        ["clients rotate"] = new() { ["tenant"] = true, ["client"] = true },
+        ["channels rotate"] = new() { ["tenant"] = true, ["key"] = true },
     };
 
     public static async Task<int> RunAsync(WebApplication app, CliVerb verb)
@@ -89,6 +93,11 @@ public static class CliRunner
                 case "mail reprocess":
                     await app.PrepareDatabaseAsync();
                     return await QuarantineCommands.RunAsync(services, verb, Usage);
+
+                case "clients rotate":
+                case "channels rotate":
+                    await app.PrepareDatabaseAsync();
+                    return await TenantKeysCommands.RunAsync(services, verb, Usage);
 
                 case "billing run":
                     return Fail($"{verb.Name}: not available in this version yet", 1);

@@ -11,7 +11,7 @@ public sealed record CliVerb(IReadOnlyList<string> Words, IReadOnlyDictionary<st
     /// <summary>Options given more than once: refused, since which one would win is a guess.</summary>
     public IReadOnlyList<string> Repeated { get; private init; } = [];
 
-    public static readonly IReadOnlyList<string> Known = ["migrate", "seed", "tenants", "token", "billing", "mail"];
+    public static readonly IReadOnlyList<string> Known = ["migrate", "seed", "tenants", "token", "billing", "mail", "clients", "channels"];
 
     /// <summary>Null when the arguments start the web host (no verb).</summary>
     public static CliVerb? Parse(string[] args)

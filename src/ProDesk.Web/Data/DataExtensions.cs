@@ -111,7 +111,7 @@ public static class DataExtensions
         if (await scope.ServiceProvider.GetRequiredService<DemoSeeder>().DemoSecretsInUseAsync() is { Count: > 0 } demo)
         {
             throw new StartupException($"demo secrets from {app.Services.GetRequiredService<ProDeskPaths>().SeedDirectory} still work in this database " +
-                $"({string.Join("; ", demo)}), and demo values are refused in Production: change them first (in Development)");
+                $"({string.Join("; ", demo)}), and demo values are refused in Production: change them first (verbs `clients rotate --tenant SLUG` and `channels rotate --tenant SLUG --key inbound|widget`; a demo password on the account page)");
         }
     }
 

@@ -12,9 +12,10 @@ namespace ProDesk.Web.Identity;
 /// OAuth access tokens, checked by OpenIddict's validation; a client-credentials token (an integration's: no user
 /// behind it, so nothing to re-read per request) is then taken as checked for up to a minute. An integration sends
 /// its one token with every message, and checking its signature and claims each time was an eighth of the app's
-/// CPU per ingested message. The token is a self-contained JWT that nothing revokes before it expires, so a repeat
-/// within its lifetime would pass the same checks: the minute only bounds how long a signing key taken out of
-/// service still counts. Tokens of users are never kept (their stamp is compared on every request,
+/// CPU per ingested message. The token is a self-contained JWT; a repeat within its lifetime passes the same checks
+/// unless its entry was revoked (rotating the client's secret revokes them, <see cref="CurrentUserAccessTokens"/> asks),
+/// so the minute bounds how long a revoked token, or a signing key taken out of service, still counts on a node that
+/// did not do the rotation (<see cref="CheckedTokens.Forget"/> on the one that did). Tokens of users are never kept (their stamp is compared on every request,
 /// <see cref="CurrentUserAccessTokens"/>).
 /// </summary>
 public sealed class ClientAccessTokenHandler(
@@ -88,6 +89,15 @@ public sealed class ClientAccessTokenHandler(
 
             tokens.TryRemove(new KeyValuePair<string, (ClaimsPrincipal, DateTimeOffset)>(token, entry));
             return null;
+        }
+
+        /// <summary>Counts no token of <paramref name="clientId"/> as checked any more (its secret was rotated): this node re-validates at once.</summary>
+        public void Forget(string clientId)
+        {
+            foreach (var entry in tokens.Where(t => string.Equals(t.Value.Principal.GetClaim(OpenIddictConstants.Claims.Subject), clientId, StringComparison.Ordinal)))
+            {
+                tokens.TryRemove(entry);
+            }
         }
 
         public void Keep(string token, ClaimsPrincipal principal, DateTimeOffset until, DateTimeOffset now)

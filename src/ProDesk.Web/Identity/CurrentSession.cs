@@ -18,6 +18,9 @@ public static class CurrentSession
 {
     public const string ProviderAdminPolicy = "current-provider-admin";
 
+    /// <summary>A provider admin, or a client admin (in its own tenant, which tenant resolution holds it to), as the database has the session now.</summary>
+    public const string TenantAdminPolicy = "current-tenant-admin";
+
     /// <summary>Any signed-in user, as the database has the session now.</summary>
     public const string Policy = "current-session";
 
@@ -26,6 +29,7 @@ public static class CurrentSession
         services.AddScoped<IAuthorizationHandler, Handler>();
         services.AddAuthorizationBuilder()
             .AddPolicy(ProviderAdminPolicy, p => p.RequireRole(Roles.ProviderAdmin).AddRequirements(new Requirement()))
+            .AddPolicy(TenantAdminPolicy, p => p.RequireRole(Roles.ProviderAdmin, Roles.ClientAdmin).AddRequirements(new Requirement()))
             .AddPolicy(Policy, p => p.RequireAuthenticatedUser().AddRequirements(new Requirement()));
     }
 

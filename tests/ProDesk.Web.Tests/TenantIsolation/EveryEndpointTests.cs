@@ -133,6 +133,12 @@ public sealed class EveryEndpointTests(ProDeskApp app) : PostgresTest(app)
         ["DELETE /api/v1/tenants/{tenant}/canned-replies/{id:guid}"] = Kind.CrossTenantChecked,
         ["GET /api/v1/tenants/{tenant}/work-items/{id:guid}/canned-replies/{cannedId:guid}/rendered"] = Kind.CrossTenantChecked,
         ["GET /api/v1/tenants/{tenant}/csat/"] = Kind.CrossTenantChecked,
+        // Provider admins and the tenant's own client admin only (Features/TenantKeys): another tenant's admin gets 404.
+        ["GET /api/v1/tenants/{tenant}/clients"] = Kind.CrossTenantChecked,
+        ["POST /api/v1/tenants/{tenant}/clients/{clientId}/secret"] = Kind.CrossTenantChecked,
+        ["POST /api/v1/tenants/{tenant}/channels/inbound-key"] = Kind.CrossTenantChecked,
+        ["POST /api/v1/tenants/{tenant}/channels/widget-key"] = Kind.CrossTenantChecked,
+        ["PUT /api/v1/tenants/{tenant}/channels/sms-auth-token"] = Kind.CrossTenantChecked,
         ["* /csat/{token}/{score}"] = Kind.SignedLink,
     };
 
@@ -200,7 +206,8 @@ public sealed class EveryEndpointTests(ProDeskApp app) : PostgresTest(app)
                         : template.Contains("/canned-replies/{id", StringComparison.Ordinal) ? cannedId : id;
                     var path = template.Replace("{tenant}", slug, StringComparison.Ordinal).Replace("{id:guid}", idOfRoute.ToString(), StringComparison.Ordinal)
                         .Replace("{attachmentId:guid}", attachmentId.ToString(), StringComparison.Ordinal)
-                        .Replace("{cannedId:guid}", cannedId.ToString(), StringComparison.Ordinal);
+                        .Replace("{cannedId:guid}", cannedId.ToString(), StringComparison.Ordinal)
+                        .Replace("{clientId}", "northwind-integration", StringComparison.Ordinal);
                     using var request = new HttpRequestMessage(new HttpMethod(method == "*" ? "GET" : method), path);
                     if (path.EndsWith("/attachments", StringComparison.Ordinal))
                     {
@@ -208,7 +215,7 @@ public sealed class EveryEndpointTests(ProDeskApp app) : PostgresTest(app)
                     }
                     else if (method is "POST" or "PUT")
                     {
-                        request.Content = JsonContent.Create(new { body = "intruder", status = "Closed", from = "x@example.com", subject = "x", externalId = "nw-1", force = true, tags = new[] { "pwned" }, name = "x", title = "x" });
+                        request.Content = JsonContent.Create(new { authToken = "intruder", body = "intruder", status = "Closed", from = "x@example.com", subject = "x", externalId = "nw-1", force = true, tags = new[] { "pwned" }, name = "x", title = "x" });
                     }
 
                     var response = await caller.SendAsync(request);
