@@ -16,6 +16,13 @@ public sealed class AppUser : IdentityUser<Guid>
 
     public DateTime CreatedAt { get; set; }
 
+    /// <summary>
+    /// A member of staff serving every client, present and future ("*" in staff.json, or in the staff API): a client onboarded
+    /// later is added to their <see cref="StaffTenant"/> rows in the transaction that creates it. The rows stay the one
+    /// access check; this only says who gets the next client. An explicit list of tenants clears it.
+    /// </summary>
+    public bool ServesAllTenants { get; set; }
+
     /// <summary>What an agent can do that not everyone can (languages such as "fr"); routing matches queues' required skills.</summary>
     public List<string> Skills { get; set; } = [];
 }

@@ -21,7 +21,7 @@ public static class StaffApi
     {
         var api = app.MapGroup("/api/v1/admin/staff").RequireAuthorization(CurrentSession.ProviderAdminPolicy).WithTags("Staff");
         api.MapGet("/", ListAsync).WithName("ListStaff").WithSummary("Provider staff with their roles and the tenants they serve.");
-        api.MapPut("/{id:guid}/tenants", AssignAsync).WithName("AssignStaffTenants").WithSummary("Replaces the tenants a member of staff serves (slugs).");
+        api.MapPut("/{id:guid}/tenants", AssignAsync).WithName("AssignStaffTenants").WithSummary("Replaces the tenants a member of staff serves (slugs); [\"*\"] is every tenant, and every client onboarded later.");
         api.MapPut("/{id:guid}/role", ChangeRoleAsync).WithName("ChangeStaffRole").WithSummary("Sets the one staff role of a member of staff (ProviderAdmin, Supervisor, Agent).");
         return api;
     }
@@ -79,6 +79,12 @@ public static class StaffApi
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["tenants"] = ["is required (an empty list removes every tenant)"] });
         }
 
+        if (request.Tenants is ["*"])
+        {
+            await staff.AssignAsync(user, await tenants.ListAsync(cancellationToken), actor, allTenants: true, cancellationToken);
+            return TypedResults.NoContent();
+        }
+
         var wanted = new List<TenantInfo>();
         foreach (var (slug, index) in request.Tenants.Select((s, i) => (s, i)))
         {
@@ -95,7 +101,7 @@ public static class StaffApi
             wanted.Add(tenant);
         }
 
-        await staff.AssignAsync(user, wanted, actor, cancellationToken);
+        await staff.AssignAsync(user, wanted, actor, cancellationToken: cancellationToken);
         return TypedResults.NoContent();
     }
 }

@@ -13,7 +13,8 @@ namespace ProDesk.Web.Identity;
 /// <summary>Provider staff and the tenants each serves: read and changed by the admin page and the staff API alike.</summary>
 public sealed class StaffDirectory(ProDeskDbContext db, ITenantStore tenants, AuditLog audit, IServiceScopeFactory scopes, TimeProvider clock, ServerSideSessions sessions)
 {
-    public sealed record Member(Guid Id, string Email, string DisplayName, IReadOnlyList<string> Roles, IReadOnlyList<string> Tenants);
+    /// <param name="AllTenants">Serves every client, present and future (<see cref="AppUser.ServesAllTenants"/>).</param>
+    public sealed record Member(Guid Id, string Email, string DisplayName, IReadOnlyList<string> Roles, IReadOnlyList<string> Tenants, bool AllTenants);
 
     public async Task<List<Member>> ListAsync(CancellationToken cancellationToken = default)
     {
@@ -26,7 +27,8 @@ public sealed class StaffDirectory(ProDeskDbContext db, ITenantStore tenants, Au
             u.Email!,
             u.DisplayName,
             roles.Where(r => r.UserId == u.Id).Select(r => r.Name!).Order(StringComparer.Ordinal).ToList(),
-            served.Where(s => s.UserId == u.Id && slugs.ContainsKey(s.TenantId)).Select(s => slugs[s.TenantId]).Order(StringComparer.Ordinal).ToList())).ToList();
+            served.Where(s => s.UserId == u.Id && slugs.ContainsKey(s.TenantId)).Select(s => slugs[s.TenantId]).Order(StringComparer.Ordinal).ToList(),
+            u.ServesAllTenants)).ToList();
     }
 
     /// <summary>A member of staff (not a client user), or null.</summary>
@@ -42,11 +44,21 @@ public sealed class StaffDirectory(ProDeskDbContext db, ITenantStore tenants, Au
     /// them, and hub connections whose tenants changed are closed so the console reconnects as the member is now.
     /// The periodic stamp check (Identity:SessionRecheckSeconds) still rebuilds every session from the database.
     /// </summary>
-    public async Task AssignAsync(AppUser member, IReadOnlyList<TenantInfo> served, ClaimsPrincipal actor, CancellationToken cancellationToken = default)
+    /// <param name="allTenants">Every tenant, and every client onboarded later (<paramref name="served"/> is then every tenant now).</param>
+    public async Task AssignAsync(AppUser member, IReadOnlyList<TenantInfo> served, ClaimsPrincipal actor, bool allTenants = false, CancellationToken cancellationToken = default)
     {
         var before = await db.StaffTenants.Where(s => s.UserId == member.Id).ToListAsync(cancellationToken);
+        var wasAll = member.ServesAllTenants;
+        member.ServesAllTenants = allTenants;
         if (before.Select(s => s.TenantId).ToHashSet().SetEquals(served.Select(t => t.Id)))
         {
+            if (wasAll != allTenants)
+            {
+                // The same tenants today; only who gets the next client changes, which no session needs to hear.
+                await db.SaveChangesAsync(cancellationToken);
+                await audit.RecordAsync(AuditLog.TenantsAssigned, actor, member.Email, details: allTenants ? "*" : string.Join(',', served.Select(t => t.Slug).Distinct().Order(StringComparer.Ordinal)), cancellationToken: cancellationToken);
+            }
+
             // The tenants served already: nothing changes, so nothing is written or re-checked.
             return;
         }
@@ -57,7 +69,7 @@ public sealed class StaffDirectory(ProDeskDbContext db, ITenantStore tenants, Au
         member.ConcurrencyStamp = Guid.NewGuid().ToString();
         await sessions.RetenantAsync(db, member.Id, served.Select(t => t.Id).Distinct().ToList(), cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
-        await audit.RecordAsync(AuditLog.TenantsAssigned, actor, member.Email, details: string.Join(',', served.Select(t => t.Slug).Distinct().Order(StringComparer.Ordinal)), cancellationToken: cancellationToken);
+        await audit.RecordAsync(AuditLog.TenantsAssigned, actor, member.Email, details: allTenants ? "*" : string.Join(',', served.Select(t => t.Slug).Distinct().Order(StringComparer.Ordinal)), cancellationToken: cancellationToken);
 
         var kept = served.Select(t => t.Id).ToHashSet();
         foreach (var removed in before.Where(s => !kept.Contains(s.TenantId)))

@@ -68,8 +68,9 @@ public sealed partial class DemoSeeder(
 
         foreach (var member in seed.Staff.Staff)
         {
-            var served = member.Tenants.Contains("*") ? tenantIds.Values.ToList() : member.Tenants.Select(s => tenantIds[s]).ToList();
-            usersCreated += await EnsureUserAsync(member.Email, member.DisplayName, member.Role, null, seed.Staff.DemoPassword, served, now, member.Skills) ? 1 : 0;
+            var all = member.Tenants.Contains("*");
+            var served = all ? tenantIds.Values.ToList() : member.Tenants.Select(s => tenantIds[s]).ToList();
+            usersCreated += await EnsureUserAsync(member.Email, member.DisplayName, member.Role, null, seed.Staff.DemoPassword, served, now, member.Skills, all) ? 1 : 0;
         }
 
         foreach (var tenantSeed in seed.Tenants)
@@ -181,6 +182,10 @@ public sealed partial class DemoSeeder(
         // One transaction per tenant: a crash half-way leaves no half-seeded tenant behind.
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         db.Tenants.Add(tenant);
+        // Staff serving all tenants ("*") serve this one from its first moment: they had to be added by hand before, and a
+        // provider admin found the new client's quarantine and mailboxes 404 (probe round 20).
+        var everyTenant = await db.Users.Where(u => u.TenantId == null && u.ServesAllTenants).Select(u => u.Id).ToListAsync(cancellationToken);
+        db.StaffTenants.AddRange(everyTenant.Select(id => new StaffTenant { UserId = id, TenantId = tenant.Id }));
         await db.SaveChangesAsync(cancellationToken);
 
         var info = new TenantInfo(tenant.Id, tenant.Slug, tenant.Name, tenant.TimeZone, tenant.Status, t.Hosts, tenant.CalendarJson, tenant.FieldsJson);
@@ -245,7 +250,8 @@ public sealed partial class DemoSeeder(
         }
     }
 
-    private async Task<bool> EnsureUserAsync(string email, string displayName, string role, Guid? tenantId, string? password, IReadOnlyList<Guid> served, DateTime now, List<string>? skills = null)
+    private async Task<bool> EnsureUserAsync(
+        string email, string displayName, string role, Guid? tenantId, string? password, IReadOnlyList<Guid> served, DateTime now, List<string>? skills = null, bool allTenants = false)
     {
         if (await users.FindByEmailAsync(email) is not null)
         {
@@ -262,6 +268,7 @@ public sealed partial class DemoSeeder(
             TenantId = tenantId,
             CreatedAt = now,
             Skills = skills ?? [],
+            ServesAllTenants = allTenants,
         };
 
         // Without a demo password the account starts with none; the admin sends an invitation.

@@ -76,6 +76,57 @@ public sealed class DemoSeederTests(ProDeskApp app) : PostgresTest(app)
     }
 
     [Fact]
+    public async Task Staff_serving_all_tenants_serve_a_client_onboarded_later()
+    {
+        var api = App.CreateClient().WithBearer((await App.PatAsync("admin@prodesk.test")).Secret);
+        var agent2 = await App.UserAsync("agent2@prodesk.test");
+        Assert.Equal(System.Net.HttpStatusCode.NoContent, (await api.PutAsync($"/api/v1/admin/staff/{agent2.Id}/tenants",
+            System.Net.Http.Json.JsonContent.Create(new { tenants = new[] { "*" } }))).StatusCode);
+
+        // Onboarding globex from a seed folder that lists only the provider admin and a new agent, not the "*" staff.
+        var seed = Repository.CopySeed();
+        foreach (var slug in new[] { "acme", "northwind", "merlion" })
+        {
+            Directory.Delete(Path.Combine(seed, slug), recursive: true);
+        }
+
+        Directory.Move(Path.Combine(seed, "sla-lab"), Path.Combine(seed, "globex"));
+        foreach (var file in Directory.GetFiles(Path.Combine(seed, "globex")))
+        {
+            File.WriteAllText(file, File.ReadAllText(file).Replace("sla-lab", "globex", StringComparison.Ordinal).Replace("+15550100004", "+15550100009", StringComparison.Ordinal));
+        }
+
+        File.WriteAllText(Path.Combine(seed, "staff.json"), """
+            { "staff": [
+              { "email": "admin@prodesk.test", "displayName": "Ada Admin", "role": "ProviderAdmin", "tenants": ["globex"] },
+              { "email": "newagent@prodesk.test", "displayName": "New Agent", "role": "Agent", "tenants": ["globex"] }
+            ] }
+            """);
+        await using (var scope = App.Services.CreateAsyncScope())
+        {
+            var paths = new ProDeskPaths(Repository.AppDirectory, App.DataDirectory, seed);
+            Assert.Equal(1, (await ActivatorUtilities.CreateInstance<DemoSeeder>(scope.ServiceProvider, paths).SeedAsync(demoHistory: false)).TenantsCreated);
+        }
+
+        var staff = (await api.JsonAsync("/api/v1/admin/staff")).EnumerateArray()
+            .ToDictionary(m => m.GetProperty("email").GetString()!, m => m.GetProperty("tenants").EnumerateArray().Select(t => t.GetString()).ToList());
+        // "*" in the demo staff.json (admin, supervisor, agent1) and in the staff API (agent2) is every client, present and future.
+        foreach (var email in new[] { "admin@prodesk.test", "supervisor@prodesk.test", "agent1@prodesk.test", "agent2@prodesk.test" })
+        {
+            Assert.Contains("globex", staff[email]);
+        }
+
+        Assert.DoesNotContain("globex", staff["agent3@prodesk.test"]);
+        Assert.Equal(["globex"], staff["newagent@prodesk.test"]);
+        var agent1 = App.CreateClient().WithBearer((await App.PatAsync("agent1@prodesk.test")).Secret);
+        Assert.Equal(System.Net.HttpStatusCode.OK, (await agent1.GetAsync("/api/v1/tenants/globex/work-items")).StatusCode);
+
+        // An explicit list is that list, and no longer every future client.
+        await api.PutAsync($"/api/v1/admin/staff/{agent2.Id}/tenants", System.Net.Http.Json.JsonContent.Create(new { tenants = new[] { "acme" } }));
+        Assert.False((await App.UserAsync("agent2@prodesk.test")).ServesAllTenants);
+    }
+
+    [Fact]
     public async Task Queues_and_sla_targets_are_created_inside_their_tenant()
     {
         var queues = await App.InTenantAsync("sla-lab", db => db.Queues.OrderBy(q => q.Key).Select(q => new { q.Key, q.IsDefault }).ToListAsync());
