@@ -19,6 +19,7 @@ public sealed class ProDeskMetrics : IDisposable
     private readonly Counter<long> jobFailures;
     private readonly SemaphoreSlim refreshing = new(1, 1);
     private IReadOnlyList<Wallboard.QueueLine> queues = [];
+    private IReadOnlyList<Wallboard.MailboxLine> mailboxes = [];
     private int scrapes;
 
     public ProDeskMetrics(IMeterFactory meters)
@@ -32,11 +33,18 @@ public sealed class ProDeskMetrics : IDisposable
         meter.CreateObservableGauge("prodesk.queue.breached", () => Per(l => l.Breached), "{item}", "Active work items that breached an SLA target, per tenant and queue");
         meter.CreateObservableGauge("prodesk.queue.oldest_open", () => queues.Select(l => new Measurement<double>(
             l.OldestOpen?.TotalSeconds ?? 0, new("tenant", l.Tenant), new("queue", l.Queue))), "s", "Age of the oldest open work item per tenant and queue");
+        // A client's mail server refusing us stops that client's mail; the failure counter alone did not say whose.
+        meter.CreateObservableGauge("prodesk.mailbox.failing", () => mailboxes.Select(m => new Measurement<long>(
+            m.Error is null ? 0 : 1, new("tenant", m.Tenant), new("mailbox", m.Mailbox))), "{mailbox}", "1 while an enabled IMAP mailbox's last poll failed, per tenant and mailbox");
     }
 
     public void SlaBreached(string tenant, int items) => slaBreaches.Add(items, new KeyValuePair<string, object?>("tenant", tenant));
 
     public void JobFailed(string job) => jobFailures.Add(1, new KeyValuePair<string, object?>("job", job));
+
+    /// <summary>A failure of a job that works for one tenant (watching its mailbox): labelled with the tenant, so an alert can say whose.</summary>
+    public void JobFailed(string job, string tenant) =>
+        jobFailures.Add(1, new KeyValuePair<string, object?>("job", job), new KeyValuePair<string, object?>("tenant", tenant));
 
     /// <summary>Reads every tenant's queue figures (the wallboard's, in a system scope); one read at a time however many scrape.</summary>
     public async Task RefreshQueuesAsync(IServiceProvider services, CancellationToken cancellationToken)
@@ -46,7 +54,9 @@ public sealed class ProDeskMetrics : IDisposable
         try
         {
             using var system = TenantScopes.Enter(await services.GetRequiredService<TenantScopes>().ForSystemAsync("metrics", cancellationToken));
-            queues = (await services.GetRequiredService<Wallboard>().ReadQueuesAsync(cancellationToken)).ToList();
+            var wallboard = services.GetRequiredService<Wallboard>();
+            queues = (await wallboard.ReadQueuesAsync(cancellationToken)).ToList();
+            mailboxes = (await wallboard.ReadMailboxesAsync(cancellationToken)).ToList();
         }
         finally
         {
@@ -65,6 +75,7 @@ public sealed class ProDeskMetrics : IDisposable
         if (Interlocked.Decrement(ref scrapes) == 0)
         {
             queues = [];
+            mailboxes = [];
         }
     }
 

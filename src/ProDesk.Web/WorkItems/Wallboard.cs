@@ -18,6 +18,25 @@ public sealed class Wallboard(ProDeskDbContext db, ITenantContext tenants, IAgen
 
     public sealed record AgentLine(string Name, string Status, string? OnItem);
 
+    /// <summary>An enabled IMAP mailbox of a client in scope; <paramref name="Error"/> is set while its polling fails.</summary>
+    public sealed record MailboxLine(string Tenant, string TenantName, string Mailbox, string? Error, DateTime? LastPolledAt);
+
+    /// <summary>
+    /// The enabled mailboxes of the clients in scope, failing ones first. A mailbox whose server refuses us takes in none of
+    /// the client's mail, and that was shown only on /admin/mail (probe round 20): the wallboard shows it to the supervisors
+    /// serving that client, and /metrics (<c>prodesk_mailbox_failing</c>) to the provider's monitoring.
+    /// </summary>
+    public async Task<IReadOnlyList<MailboxLine>> ReadMailboxesAsync(CancellationToken cancellationToken)
+    {
+        var byId = tenants.Scope.Tenants.ToDictionary(t => t.Id);
+        var mailboxes = await db.Mailboxes.AsNoTracking().Where(m => m.Enabled)
+            .Select(m => new { m.TenantId, m.Key, m.LastError, m.LastPolledAt }).ToListAsync(cancellationToken);
+        return mailboxes.Where(m => byId.ContainsKey(m.TenantId))
+            .Select(m => new MailboxLine(byId[m.TenantId].Slug, byId[m.TenantId].Name, m.Key, m.LastError, m.LastPolledAt))
+            .OrderBy(m => m.Error is null).ThenBy(m => m.Tenant, StringComparer.Ordinal).ThenBy(m => m.Mailbox, StringComparer.Ordinal)
+            .ToList();
+    }
+
     public async Task<(IReadOnlyList<QueueLine> Queues, IReadOnlyList<AgentLine> Agents)> ReadAsync(CancellationToken cancellationToken)
     {
         var lines = await ReadQueuesAsync(cancellationToken);

@@ -132,7 +132,7 @@ public sealed partial class MailboxWatcher(IServiceScopeFactory scopes, MailboxP
                 // Unreachable server, wrong password: back off up to a minute; the recurring poll records the error.
                 failures++;
                 LogWatchFailed(logger, tenant.Slug, mailbox.Key, failures, e.Message);
-                metrics.JobFailed("mailbox-watch");
+                metrics.JobFailed("mailbox-watch", tenant.Slug);
                 try
                 {
                     // A refused sign-in waits as long as the poller does (MailboxPoller.SignInRefusedPause); the watcher is

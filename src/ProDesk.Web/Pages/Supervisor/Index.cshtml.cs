@@ -13,12 +13,21 @@ public sealed class IndexModel(Wallboard wallboard) : PageModel
 
     public IReadOnlyList<Wallboard.AgentLine> Agents { get; private set; } = [];
 
-    public async Task OnGetAsync(CancellationToken cancellationToken) => (Queues, Agents) = await wallboard.ReadAsync(cancellationToken);
+    /// <summary>The served clients' mailboxes whose polling fails: their customers' mail is not coming in.</summary>
+    public IReadOnlyList<Wallboard.MailboxLine> FailingMailboxes { get; private set; } = [];
+
+    public async Task OnGetAsync(CancellationToken cancellationToken) => await ReadAsync(cancellationToken);
 
     public async Task<IActionResult> OnGetBoardAsync(CancellationToken cancellationToken)
     {
-        (Queues, Agents) = await wallboard.ReadAsync(cancellationToken);
+        await ReadAsync(cancellationToken);
         return Partial("_Board", this);
+    }
+
+    private async Task ReadAsync(CancellationToken cancellationToken)
+    {
+        (Queues, Agents) = await wallboard.ReadAsync(cancellationToken);
+        FailingMailboxes = [.. (await wallboard.ReadMailboxesAsync(cancellationToken)).Where(m => m.Error is not null)];
     }
 
     public static string Age(TimeSpan? age) => age switch
