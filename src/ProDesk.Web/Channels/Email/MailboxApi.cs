@@ -107,8 +107,8 @@ public static class MailboxApi
         }
 
         var useTls = request.UseTls ?? true;
-        var (host, port, userName, folder) = (request.Host!.Trim(), request.Port ?? (useTls ? 993 : 143), request.UserName!.Trim(), request.Folder ?? "INBOX");
-        if (await PolledElsewhereAsync(host, port, userName, folder, existing?.Id, db, scopes, cancellationToken) is { } other)
+        var (host, port, userName, folder) = (MailboxAccount.Host(request.Host!), request.Port ?? (useTls ? 993 : 143), request.UserName!.Trim(), request.Folder ?? "INBOX");
+        if (await PolledElsewhereAsync(host, userName, folder, existing?.Id, db, scopes, cancellationToken) is { } other)
         {
             return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Mailbox already polled",
                 detail: $"userName: this account's folder is already polled as mailbox '{other.Key}' of tenant '{other.Tenant}'; each mail would be taken in twice");
@@ -118,14 +118,15 @@ public static class MailboxApi
         {
             Id = Guid.CreateVersion7(), TenantId = tenant.Id, Key = key, Host = "", UserName = "", ProtectedPassword = "", CreatedAt = clock.GetUtcNow().UtcDateTime,
         };
-        if (existing is not null && (existing.Host != host || existing.UserName != userName || existing.Folder != folder))
+        if (existing is not null && (MailboxAccount.Host(existing.Host) != host || existing.UserName != userName || existing.Folder != folder))
         {
             // Another account or folder: its UIDs mean nothing here, and its history is not ours to take in.
             (mailbox.UidValidity, mailbox.LastUid) = (null, null);
         }
 
         (mailbox.Host, mailbox.Port, mailbox.UseTls, mailbox.UserName, mailbox.Folder) = (host, port, useTls, userName, folder);
-        mailbox.Enabled = request.Enabled ?? true;
+        // Left out, it stays as it was: a new password saved for a mailbox switched off must not switch it back on (probe round 20).
+        mailbox.Enabled = request.Enabled ?? existing?.Enabled ?? true;
         // Saved again (a corrected password, most often): the next poll tries at once, whatever failed before.
         mailbox.LastError = null;
         if (!string.IsNullOrEmpty(request.Password))
@@ -144,21 +145,36 @@ public static class MailboxApi
     }
 
     /// <summary>
-    /// Another mailbox, of any tenant, on the same account and folder: both would take in every mail (another
-    /// tenant's customers' mail among them) and answer it twice. Provider admins, who alone set mailboxes up, see every tenant.
+    /// Another mailbox, of any tenant, on the same account and folder (<see cref="MailboxAccount"/>: whatever the port, the
+    /// host's spelling or alias, the login with or without its domain): both would take in every mail (another tenant's
+    /// customers' mail among them) and answer it twice. Provider admins, who alone set mailboxes up, see every tenant.
+    /// Names are resolved now, at each set-up, so a name that has since moved to another server is compared as it stands.
     /// </summary>
     private static async Task<(string Tenant, string Key)?> PolledElsewhereAsync(
-        string host, int port, string userName, string folder, Guid? self, ProDeskDbContext db, TenantScopes scopes, CancellationToken cancellationToken)
+        string host, string userName, string folder, Guid? self, ProDeskDbContext db, TenantScopes scopes, CancellationToken cancellationToken)
     {
         var system = await scopes.ForSystemAsync("mailbox-uniqueness", cancellationToken);
         using var everyTenant = TenantScopes.Enter(system);
-        var (lowerHost, lowerUser, lowerFolder) = (host.ToLowerInvariant(), userName.ToLowerInvariant(), folder.ToLowerInvariant());
+        var lowerFolder = folder.ToLowerInvariant();
 #pragma warning disable CA1862 // translated to SQL lower() on both providers; string.Equals with a comparison is not
-        var other = await db.Mailboxes.AsNoTracking()
-            .Where(m => m.Id != self && m.Port == port && m.Host.ToLower() == lowerHost && m.UserName.ToLower() == lowerUser && m.Folder.ToLower() == lowerFolder)
+        var others = await db.Mailboxes.AsNoTracking()
+            .Where(m => m.Id != self && m.Folder.ToLower() == lowerFolder)
 #pragma warning restore CA1862
-            .Select(m => new { m.TenantId, m.Key })
-            .FirstOrDefaultAsync(cancellationToken);
+            .Select(m => new { m.TenantId, m.Key, m.Host, m.UserName })
+            .ToListAsync(cancellationToken);
+        var sameLogin = others.Where(m => MailboxAccount.SameLogin(m.UserName, userName)).ToList();
+        if (sameLogin.Count == 0)
+        {
+            return null;
+        }
+
+        var addresses = new Dictionary<string, IReadOnlySet<System.Net.IPAddress>>(StringComparer.Ordinal);
+        foreach (var name in sameLogin.Select(m => MailboxAccount.Host(m.Host)).Append(host).Distinct(StringComparer.Ordinal))
+        {
+            addresses[name] = await MailboxAccount.AddressesAsync(name, cancellationToken);
+        }
+
+        var other = sameLogin.FirstOrDefault(m => MailboxAccount.SameServer(MailboxAccount.Host(m.Host), addresses[MailboxAccount.Host(m.Host)], host, addresses[host]));
         return other is null ? null : (system.Tenants.FirstOrDefault(t => t.Id == other.TenantId)?.Slug ?? "?", other.Key);
     }
 

@@ -223,6 +223,71 @@ public sealed class MailboxPollingTests(ProDeskApp app) : PostgresTest(app)
     }
 
     [Fact]
+    public async Task The_same_account_typed_another_way_is_refused_for_another_client()
+    {
+        var admin = await AdminAsync();
+        var created = await admin.PutAsJsonAsync("/api/v1/tenants/northwind/channels/email/mailboxes/imap1",
+            new { host = "127.0.0.1", port = 14302, useTls = false, userName = "desk@northwind.test", password = "secret" });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+
+        // Probe round 20: "localhost" for "127.0.0.1" passed, and northwind's customers were answered by acme.
+        foreach (var (host, port, user) in new (string, int, string)[]
+        {
+            ("localhost", 14302, "desk@northwind.test"),
+            ("LOCALHOST.", 14302, "DESK@northwind.test"),
+            ("127.0.0.1", 993, "desk@northwind.test"),
+            ("::1", 14302, "desk@northwind.test"),
+            ("localhost", 143, "desk"),
+        })
+        {
+            var again = await admin.PutAsJsonAsync("/api/v1/tenants/acme/channels/email/mailboxes/dup",
+                new { host, port, useTls = false, userName = user, password = "secret" });
+            Assert.True(again.StatusCode == HttpStatusCode.Conflict, $"{host}:{port} {user}: {again.StatusCode}");
+            Assert.Contains("already polled as mailbox 'imap1' of tenant 'northwind'", await again.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
+        Assert.Empty(await App.InTenantAsync("acme", db => db.Mailboxes.AsNoTracking().ToListAsync()));
+        // Another account on that server is another mailbox.
+        Assert.Equal(HttpStatusCode.Created, (await admin.PutAsJsonAsync("/api/v1/tenants/acme/channels/email/mailboxes/own",
+            new { host = "localhost", port = 14302, useTls = false, userName = "desk@acme.test", password = "secret" })).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_new_password_saved_for_a_switched_off_mailbox_leaves_it_switched_off()
+    {
+        var admin = await AdminAsync();
+        const string Url = "/api/v1/tenants/acme/channels/email/mailboxes/old";
+        Assert.Equal(HttpStatusCode.Created, (await admin.PutAsJsonAsync(Url, new { host = "imap.example.test", userName = "x@acme.test", password = "Old-1", enabled = false })).StatusCode);
+
+        var changed = await admin.PutAsJsonAsync(Url, new { host = "imap.example.test", userName = "x@acme.test", password = "NewPass-123" });
+
+        Assert.Equal(HttpStatusCode.OK, changed.StatusCode);
+        Assert.False((await changed.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("enabled").GetBoolean());
+        Assert.False((await App.InTenantAsync("acme", db => db.Mailboxes.AsNoTracking().SingleAsync())).Enabled);
+        var on = await admin.PutAsJsonAsync(Url, new { host = "imap.example.test", userName = "x@acme.test", enabled = true });
+        Assert.True((await on.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("enabled").GetBoolean());
+    }
+
+    [Fact]
+    public async Task A_mailbox_that_cannot_be_read_is_shown_on_the_supervisors_wallboard_and_in_metrics_with_its_client()
+    {
+        var admin = await AdminAsync();
+        // Nothing listens on port 1: every poll fails, and acme's customers' mail waits on its server.
+        Assert.Equal(HttpStatusCode.Created, (await admin.PutAsJsonAsync("/api/v1/tenants/acme/channels/email/mailboxes/main",
+            new { host = "127.0.0.1", port = 1, useTls = false, userName = "support@acme.test", password = "secret" })).StatusCode);
+        var supervisor = await App.SignedInAsync("supervisor@prodesk.test");
+        Assert.DoesNotContain("failing-mailboxes", await supervisor.GetStringAsync("/supervisor?handler=Board"), StringComparison.Ordinal);
+
+        await PollAsync();
+
+        var board = await supervisor.GetStringAsync("/supervisor?handler=Board");
+        Assert.Contains("data-testid=\"failing-mailboxes\"", board, StringComparison.Ordinal);
+        Assert.Matches("acme</span> mailbox <strong>main</strong>: .+", board);
+        var metrics = await admin.GetStringAsync("/metrics");
+        Assert.Matches("(?m)^prodesk_mailbox_failing\\{[^}]*mailbox=\"main\",tenant=\"acme\"[^}]*\\} 1$", metrics);
+    }
+
+    [Fact]
     public async Task One_account_set_up_for_several_tenants_at_once_is_polled_for_one_of_them_only()
     {
         var admin = await AdminAsync();
