@@ -20,6 +20,7 @@ public static class ChannelsExtensions
         builder.Services.AddSingleton<ChannelSettingsCache>();
         builder.Services.AddScoped<IngestMessage>();
         builder.Services.AddScoped<IngestEmail>();
+        builder.Services.AddScoped<DiscardQuarantinedMail>();
         builder.Services.AddSingleton<RawMailStore>();
         builder.Services.AddScoped<ReplyDelivery>();
         builder.Services.AddScoped<UndeliveredReplies>();

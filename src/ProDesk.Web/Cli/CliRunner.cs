@@ -19,7 +19,7 @@ public static class CliRunner
 {
     private const string Usage =
         "usage: migrate | seed [--demo] | tenants list | token create --email EMAIL [--name NAME] | billing run --period YYYY-MM"
-        + " | mail quarantine --tenant SLUG | mail reprocess --tenant SLUG --id ID [--allow-oversize]"
+        + " | mail quarantine --tenant SLUG | mail reprocess --tenant SLUG --id ID [--allow-oversize] | mail discard --tenant SLUG --id ID"
         + " | clients rotate --tenant SLUG [--client CLIENT_ID] | channels rotate --tenant SLUG --key inbound|widget";
 
     /// <summary>Each verb's options: true for one that takes a value, false for a flag.</summary>
@@ -34,6 +34,7 @@ public static class CliRunner
         ["mail reprocess"] = new() { ["tenant"] = true, ["id"] = true, ["allow-oversize"] = false },
         ["clients rotate"] = new() { ["tenant"] = true, ["client"] = true },
         ["channels rotate"] = new() { ["tenant"] = true, ["key"] = true },
+        ["mail discard"] = new() { ["tenant"] = true, ["id"] = true },
     };
 
     public static async Task<int> RunAsync(WebApplication app, CliVerb verb)
@@ -81,7 +82,7 @@ public static class CliRunner
                     await app.PrepareDatabaseAsync();
                     foreach (var tenant in await services.GetRequiredService<ITenantStore>().ListAsync())
                     {
-                        Console.Out.WriteLine($"{tenant.Slug}\t{tenant.Name}\t{tenant.TimeZone}\t{tenant.Status}\t{string.Join(',', tenant.Hosts)}");
+                        Console.Out.WriteLine($"{tenant.Slug}\t{CliText.Field(tenant.Name)}\t{tenant.TimeZone}\t{tenant.Status}\t{string.Join(',', tenant.Hosts)}");
                     }
 
                     return 0;
@@ -91,6 +92,7 @@ public static class CliRunner
 
                 case "mail quarantine":
                 case "mail reprocess":
+                case "mail discard":
                     await app.PrepareDatabaseAsync();
                     return await QuarantineCommands.RunAsync(services, verb, Usage);
 

@@ -110,6 +110,7 @@ public sealed class EveryEndpointTests(ProDeskApp app) : PostgresTest(app)
         ["GET /api/v1/tenants/{tenant}/channels/email/quarantine/"] = Kind.ProviderOnly,
         ["GET /api/v1/tenants/{tenant}/channels/email/quarantine/{id:guid}/raw"] = Kind.ProviderOnly,
         ["POST /api/v1/tenants/{tenant}/channels/email/quarantine/{id:guid}/reprocess"] = Kind.ProviderOnly,
+        ["POST /api/v1/tenants/{tenant}/channels/email/quarantine/{id:guid}/discard"] = Kind.ProviderOnly,
         ["GET /api/v1/tenants/{tenant}/channels/email/mailboxes/"] = Kind.ProviderOnly,
         ["PUT /api/v1/tenants/{tenant}/channels/email/mailboxes/{key}"] = Kind.ProviderOnly,
         ["DELETE /api/v1/tenants/{tenant}/channels/email/mailboxes/{key}"] = Kind.ProviderOnly,

@@ -3,12 +3,13 @@ using Microsoft.EntityFrameworkCore;
 using ProDesk.Data;
 using ProDesk.Data.Channels;
 using ProDesk.Data.Identity;
+using System.Security.Claims;
 using ProDesk.Web.Hosting;
 using ProDesk.Web.Identity;
 
 namespace ProDesk.Web.Channels.Email;
 
-/// <summary>Provider admins see a tenant's quarantined mail (unparseable or oversized), download it raw and reprocess it.</summary>
+/// <summary>Provider admins see a tenant's quarantined mail (unparseable or oversized), download it raw, reprocess or discard it.</summary>
 public static class QuarantineApi
 {
     public sealed record QuarantinedMail(Guid Id, string Source, DateTime ReceivedAt, long Size, string? FromAddress, string? Subject, string? Reason);
@@ -23,6 +24,8 @@ public static class QuarantineApi
         group.MapGet("/{id:guid}/raw", RawAsync).WithName("DownloadQuarantinedMail").WithSummary("The mail as received, as a message/rfc822 download.");
         group.MapPost("/{id:guid}/reprocess", ReprocessAsync).WithName("ReprocessQuarantinedMail")
             .WithSummary("Runs the mail through ingestion again; allowOversize=true takes in a mail refused only for its size.");
+        group.MapPost("/{id:guid}/discard", DiscardAsync).WithName("DiscardQuarantinedMail")
+            .WithSummary("Takes the mail off the quarantine list for good (audited) and deletes its raw copy; the same mail delivered again stays a duplicate.");
         return group;
     }
 
@@ -69,4 +72,10 @@ public static class QuarantineApi
             ? TypedResults.NotFound()
             : TypedResults.Ok(new EmailInboundApi.InboundMailAnswer(result.MailId, result.Outcome.ToString().ToLowerInvariant(), result.WorkItemId, result.Reason));
     }
+
+    private static async Task<Results<NoContent, NotFound>> DiscardAsync(Guid id, DiscardQuarantinedMail discard, ClaimsPrincipal user, CancellationToken cancellationToken) =>
+        await discard.HandleAsync(id, Guid.TryParse(user.FindFirstValue(ProDeskClaims.Subject), out var actor) ? actor : null,
+            user.FindFirstValue(ProDeskClaims.Email) ?? user.Identity?.Name ?? "?", cancellationToken)
+            ? TypedResults.NoContent()
+            : TypedResults.NotFound();
 }

@@ -8,8 +8,9 @@ namespace ProDesk.Web.Channels.Email;
 
 /// <summary>
 /// The command-line side of quarantined mail: <c>mail quarantine --tenant SLUG</c> lists it (id, when,
-/// size, sender, subject, reason), <c>mail reprocess --tenant SLUG --id ID [--allow-oversize]</c>
-/// runs one through ingestion again and prints what became of it.
+/// size, sender, subject, reason; the mail's own words escaped by <see cref="CliText"/>),
+/// <c>mail reprocess --tenant SLUG --id ID [--allow-oversize]</c> runs one through ingestion again and prints what became
+/// of it, <c>mail discard --tenant SLUG --id ID</c> takes one off the list for good (audited as the operator).
 /// </summary>
 public static class QuarantineCommands
 {
@@ -20,7 +21,8 @@ public static class QuarantineCommands
             return Fail($"{verb.Name}: --tenant SLUG is required; {usage}", 2);
         }
 
-        var tenant = await services.GetRequiredService<ITenantStore>().FindBySlugAsync(slug);
+        // As the web host names tenants: a slug in capitals is the same tenant.
+        var tenant = await services.GetRequiredService<ITenantStore>().FindBySlugAsync(slug.ToLowerInvariant());
         if (tenant is null)
         {
             return Fail($"{verb.Name}: no tenant '{slug}'", 1);
@@ -33,7 +35,8 @@ public static class QuarantineCommands
                 .Where(m => m.State == InboundMailState.Quarantined).OrderBy(m => m.ReceivedAt).ToListAsync();
             foreach (var mail in mails)
             {
-                Console.Out.WriteLine($"{mail.Id}\t{mail.ReceivedAt:O}\t{mail.Size}\t{mail.FromAddress}\t{mail.Subject}\t{mail.Reason}");
+                // Anyone who can mail the desk writes the subject and the sender: printed raw, a tab added columns and ESC drove the terminal.
+                Console.Out.WriteLine($"{mail.Id}\t{mail.ReceivedAt:O}\t{mail.Size}\t{CliText.Field(mail.FromAddress)}\t{CliText.Field(mail.Subject)}\t{CliText.Field(mail.Reason)}");
             }
 
             return 0;
@@ -44,14 +47,30 @@ public static class QuarantineCommands
             return Fail($"{verb.Name}: --id ID (a quarantined mail's id) is required; {usage}", 2);
         }
 
+        if (verb.Name == "mail discard")
+        {
+            // The operator's account on this machine is who did it: the command line has no signed-in user.
+            var actor = $"cli:{Environment.UserName}@{Environment.MachineName}";
+            if (!await services.GetRequiredService<DiscardQuarantinedMail>().HandleAsync(id, null, actor, CancellationToken.None))
+            {
+                return Fail($"{verb.Name}: no quarantined mail {id} in {slug}", 1);
+            }
+
+            Console.Out.WriteLine($"discarded\t{id}");
+            return 0;
+        }
+
         var result = await services.GetRequiredService<IngestEmail>().ReprocessAsync(id, verb.Options.ContainsKey("allow-oversize"), CancellationToken.None);
         if (result is null)
         {
             return Fail($"{verb.Name}: no quarantined mail {id} in {slug}", 1);
         }
 
-        Console.Out.WriteLine($"{result.Outcome.ToString().ToLowerInvariant()}\t{result.WorkItemId}\t{result.Reason}");
-        return result.Outcome == IngestEmail.Outcome.Quarantined ? 1 : 0;
+        Console.Out.WriteLine($"{result.Outcome.ToString().ToLowerInvariant()}\t{result.WorkItemId}\t{CliText.Field(result.Reason)}");
+        // CONTRACT.md: a failure says why on stderr, in one line, as every other verb does.
+        return result.Outcome == IngestEmail.Outcome.Quarantined
+            ? Fail($"{verb.Name}: mail {id} is still quarantined: {CliText.Field(result.Reason)}", 1)
+            : 0;
     }
 
     private static int Fail(string reason, int code)

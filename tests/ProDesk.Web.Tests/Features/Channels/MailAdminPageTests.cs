@@ -2,12 +2,13 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using ProDesk.Web.Channels.Email;
 using ProDesk.Web.Tests.Infrastructure;
 
 namespace ProDesk.Web.Tests.Features.Channels;
 
-/// <summary>The provider admin's mail page (/admin/mail): quarantined mail is listed, encoded, and reprocessed from there.</summary>
+/// <summary>The provider admin's mail page (/admin/mail) and the quarantine API: quarantined mail is listed, encoded, reprocessed or discarded.</summary>
 public sealed class MailAdminPageTests(ProDeskApp app) : PostgresTest(app)
 {
     [Fact]
@@ -40,5 +41,52 @@ public sealed class MailAdminPageTests(ProDeskApp app) : PostgresTest(app)
         {
             Assert.Equal(HttpStatusCode.NotFound, (await (await App.SignedInAsync(who)).GetAsync("/admin/mail/acme")).StatusCode);
         }
+    }
+
+    private async Task<Guid> UnparseableMailAsync(string messageId)
+    {
+        var raw = $"From: eve@example.org\r\nTo: support@acme.test\r\nMessage-ID: <{messageId}>\r\nSubject: Junk {messageId}\r\n"
+            + "MIME-Version: 1.0\r\nContent-Type: multipart/mixed\r\n\r\n--x\r\nContent-Type: text/plain\r\n\r\nhello\r\n--x--\r\n";
+        var content = new ByteArrayContent(Encoding.UTF8.GetBytes(raw));
+        content.Headers.ContentType = new MediaTypeHeaderValue("message/rfc822");
+        content.Headers.Add(EmailInboundApi.KeyHeader, "demo-acme-inbound-key-0123456789");
+        Assert.Equal(HttpStatusCode.Accepted, (await App.CreateClient().PostAsync("/channels/email/acme/inbound", content)).StatusCode);
+        return await App.InTenantAsync("acme", db => db.InboundMails.Where(m => m.Subject == $"Junk {messageId}").Select(m => m.Id).SingleAsync());
+    }
+
+    [Fact]
+    public async Task A_provider_admin_discards_quarantined_junk_for_good_and_the_discard_is_audited()
+    {
+        var api = App.CreateClient().WithBearer((await App.PatAsync("admin@prodesk.test")).Secret);
+        var junk = await UnparseableMailAsync("junk-1@example.org");
+        var rawFile = await App.InTenantAsync("acme", db => db.InboundMails.Where(m => m.Id == junk).Select(m => m.RawSha256).SingleAsync());
+        var store = App.Services.GetRequiredService<RawMailStore>();
+        var tenant = await App.TenantAsync("acme");
+        Assert.True(File.Exists(store.PathOf(tenant.Id, rawFile)));
+
+        // Another client's admin route, or another tenant's id, finds nothing.
+        Assert.Equal(HttpStatusCode.NotFound, (await api.PostAsync($"/api/v1/tenants/northwind/channels/email/quarantine/{junk}/discard", null)).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await (await App.SignedInAsync("admin@acme.test")).PostAsync($"/api/v1/tenants/acme/channels/email/quarantine/{junk}/discard", null)).StatusCode);
+
+        Assert.Equal(HttpStatusCode.NoContent, (await api.PostAsync($"/api/v1/tenants/acme/channels/email/quarantine/{junk}/discard", null)).StatusCode);
+
+        Assert.Empty((await api.JsonAsync("/api/v1/tenants/acme/channels/email/quarantine")).GetProperty("items").EnumerateArray());
+        Assert.False(File.Exists(store.PathOf(tenant.Id, rawFile)));
+        Assert.Equal(HttpStatusCode.NotFound, (await api.PostAsync($"/api/v1/tenants/acme/channels/email/quarantine/{junk}/discard", null)).StatusCode);
+        var audit = await App.InTenantAsync("acme", db => db.AuditEvents.AsNoTracking().SingleAsync(a => a.Action == DiscardQuarantinedMail.Action));
+        Assert.Equal(("admin@prodesk.test", junk.ToString(), (Guid?)tenant.Id), (audit.ActorName, audit.Target, audit.TenantId));
+        // The same junk delivered again is a duplicate, not back on the list.
+        await UnparseableMailAsync("junk-1@example.org");
+        Assert.Empty((await api.JsonAsync("/api/v1/tenants/acme/channels/email/quarantine")).GetProperty("items").EnumerateArray());
+
+        // From the page too.
+        var other = await UnparseableMailAsync("junk-2@example.org");
+        var admin = await App.SignedInAsync("admin@prodesk.test");
+        var token = await Browserless.AntiforgeryTokenAsync(admin, "/admin/mail/acme");
+        var posted = await admin.PostAsync($"/admin/mail/acme?handler=Discard&id={other}", new FormUrlEncodedContent(new Dictionary<string, string> { ["__RequestVerificationToken"] = token }));
+        Assert.Equal(HttpStatusCode.Found, posted.StatusCode);
+        var page = await admin.GetStringAsync(posted.Headers.Location!);
+        Assert.Contains($"Mail {other} was discarded.", page, StringComparison.Ordinal);
+        Assert.Contains("data-testid=\"quarantine-empty\"", page, StringComparison.Ordinal);
     }
 }

@@ -1,3 +1,9 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using Microsoft.EntityFrameworkCore;
+using ProDesk.Web.Channels.Email;
+using ProDesk.Web.Cli;
 using ProDesk.Web.Tests.Infrastructure;
 
 namespace ProDesk.Web.Tests.Features.Cli;
@@ -206,5 +212,68 @@ public sealed class CommandLineTests(ProDeskApp app) : PostgresTest(app)
         Assert.StartsWith("ProDesk cannot start: Failed to load configuration from file", line, StringComparison.Ordinal);
         Assert.Contains("appsettings.json", line, StringComparison.Ordinal);
         Assert.Contains("LineNumber: 2", line, StringComparison.Ordinal);
+    }
+
+    /// <summary>The mail verbs read raw mail from the app's data directory, so they are run on the test host's.</summary>
+    private Dictionary<string, string?> OnTheAppsData() => new(OnPostgres()) { ["ProDesk__DataDirectory"] = App.DataDirectory };
+
+    /// <summary>Posts a mail that cannot be parsed (a multipart without a boundary) to acme; it is quarantined. Returns its id.</summary>
+    private async Task<Guid> QuarantinedMailAsync(string subjectHeader)
+    {
+        var raw = $"From: Mallory <mallory@evil.example>\r\nTo: support@acme.test\r\nSubject: {subjectHeader}\r\n"
+            + "MIME-Version: 1.0\r\nContent-Type: multipart/mixed\r\n\r\n--x\r\nContent-Type: text/plain\r\n\r\nhello\r\n--x--\r\n";
+        var content = new ByteArrayContent(Encoding.UTF8.GetBytes(raw));
+        content.Headers.ContentType = new MediaTypeHeaderValue("message/rfc822");
+        content.Headers.Add(EmailInboundApi.KeyHeader, "demo-acme-inbound-key-0123456789");
+        Assert.Equal(HttpStatusCode.Accepted, (await App.CreateClient().PostAsync("/channels/email/acme/inbound", content)).StatusCode);
+        return await App.InTenantAsync("acme", db => db.InboundMails.OrderByDescending(m => m.ReceivedAt).Select(m => m.Id).FirstAsync());
+    }
+
+    [Fact]
+    public void Text_the_command_line_prints_has_its_control_characters_escaped()
+    {
+        Assert.Equal(@"Invoice\u0009FAKE\u001B[31mRED\u000A\u009B2J\u2028 a\\b", CliText.Field("Invoice\tFAKE\u001b[31mRED\n\u009b2J\u2028 a\\b"));
+        Assert.Equal("Plain subject, café", CliText.Field("Plain subject, café"));
+    }
+
+    [Fact]
+    public async Task Mail_quarantine_prints_each_mail_on_one_line_of_six_fields_whatever_its_sender_wrote_in_the_subject()
+    {
+        // RFC 2047 lets a sender put a tab and ESC sequences in the subject: "Invoice<TAB>FAKE<TAB>ceo@acme.test<ESC>[31mRED".
+        var hostile = "Invoice\tFAKE\tceo@acme.test\u001b[31mRED\u001b[0m";
+        var id = await QuarantinedMailAsync($"=?utf-8?B?{Convert.ToBase64String(Encoding.UTF8.GetBytes(hostile))}?=");
+
+        var result = await CliProcess.RunAsync(OnTheAppsData(), "mail", "quarantine", "--tenant", "ACME");
+
+        Assert.True(result.ExitCode == 0, result.StandardError);
+        var line = Assert.Single(result.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.DoesNotContain(line, c => char.IsControl(c) && c != '\t');
+        var fields = line.Split('\t');
+        Assert.Equal(6, fields.Length);
+        Assert.Equal((id.ToString(), "mallory@evil.example"), (fields[0], fields[3]));
+        Assert.StartsWith("Invoice", fields[4], StringComparison.Ordinal);
+        Assert.DoesNotContain("\u001b", result.StandardOutput, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_mail_that_stays_quarantined_says_why_on_stderr_and_the_operator_can_discard_it()
+    {
+        var id = await QuarantinedMailAsync("Broken attachment");
+
+        var again = await CliProcess.RunAsync(OnTheAppsData(), "mail", "reprocess", "--tenant", "acme", "--id", id.ToString());
+        Assert.Equal(1, again.ExitCode);
+        var reason = Assert.Single(again.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries), l => l.StartsWith("prodesk:", StringComparison.Ordinal));
+        Assert.Equal($"prodesk: mail reprocess: mail {id} is still quarantined: a multipart without a boundary parameter", reason);
+
+        var discarded = await CliProcess.RunAsync(OnTheAppsData(), "mail", "discard", "--tenant", "acme", "--id", id.ToString());
+        Assert.True(discarded.ExitCode == 0, discarded.StandardError);
+        Assert.Equal($"discarded\t{id}", discarded.StandardOutput.Trim());
+        Assert.Equal("", (await CliProcess.RunAsync(OnTheAppsData(), "mail", "quarantine", "--tenant", "acme")).StandardOutput);
+        var audit = await App.InTenantAsync("acme", db => db.AuditEvents.AsNoTracking().SingleAsync(a => a.Action == DiscardQuarantinedMail.Action));
+        Assert.StartsWith("cli:", audit.ActorName, StringComparison.Ordinal);
+        Assert.Equal(id.ToString(), audit.Target);
+
+        var twice = await CliProcess.RunAsync(OnTheAppsData(), "mail", "discard", "--tenant", "acme", "--id", id.ToString());
+        Assert.Equal((1, $"prodesk: mail discard: no quarantined mail {id} in acme"), (twice.ExitCode, twice.StandardError.Trim()));
     }
 }

@@ -1,3 +1,4 @@
+using System.Security.Claims;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
@@ -13,11 +14,11 @@ namespace ProDesk.Web.Pages.Admin.Mail;
 
 /// <summary>
 /// A provider admin's view of a client's mail: its IMAP mailboxes (last poll, last error) and the mail
-/// kept raw in quarantine, each downloadable and reprocessable (also with the size limit lifted).
+/// kept raw in quarantine, each downloadable, reprocessable (also with the size limit lifted) or discarded.
 /// The client is the route's <c>{tenant}</c>, so the page runs in that tenant's scope.
 /// </summary>
 [Authorize(Policy = CurrentSession.ProviderAdminPolicy)]
-public sealed class IndexModel(ITenantContext tenantContext, ITenantStore tenantStore, ProDeskDbContext db, IngestEmail ingest) : PageModel
+public sealed class IndexModel(ITenantContext tenantContext, ITenantStore tenantStore, ProDeskDbContext db, IngestEmail ingest, DiscardQuarantinedMail discard) : PageModel
 {
     public IReadOnlyList<TenantInfo> Tenants { get; private set; } = [];
 
@@ -61,6 +62,23 @@ public sealed class IndexModel(ITenantContext tenantContext, ITenantStore tenant
         Outcome = result.Outcome == IngestEmail.Outcome.Quarantined
             ? $"Still quarantined: {result.Reason}"
             : $"Mail {id} was taken in ({result.Outcome.ToString().ToLowerInvariant()}).";
+        return Redirect($"/admin/mail/{Uri.EscapeDataString(tenant.Slug)}");
+    }
+
+    public async Task<IActionResult> OnPostDiscardAsync(Guid id, CancellationToken cancellationToken)
+    {
+        if (RouteTenant is not { } tenant)
+        {
+            return NotFound();
+        }
+
+        var actor = Guid.TryParse(User.FindFirstValue(ProDeskClaims.Subject), out var actorId) ? actorId : (Guid?)null;
+        if (!await discard.HandleAsync(id, actor, User.FindFirstValue(ProDeskClaims.Email) ?? User.Identity?.Name ?? "?", cancellationToken))
+        {
+            return NotFound();
+        }
+
+        Outcome = $"Mail {id} was discarded.";
         return Redirect($"/admin/mail/{Uri.EscapeDataString(tenant.Slug)}");
     }
 
