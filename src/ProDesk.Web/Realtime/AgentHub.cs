@@ -65,16 +65,17 @@ public sealed class AgentHub(ITenantContext tenantContext, ProDeskDbContext db, 
             return;
         }
 
-        // A closed tab, a lost network or a page left for the queue: the others stop seeing the agent on the item.
-        if (Context.Items.TryGetValue(WatchedKey, out var value) && value is Watched watched)
-        {
-            await Clients.Group(HubGroups.Item(watched.ItemId)).PresenceChanged(Presence(watched.Tenant, watched.ItemId, "left"));
-        }
-
         sessions.Closed(Context.ConnectionId);
         if (WorksItems)
         {
             await presence.DisconnectedAsync(UserId, Context.ConnectionId);
+        }
+
+        // A closed tab, a lost network or a page left for the queue: the others stop seeing the agent on the item,
+        // unless another of the agent's tabs is still on it.
+        if (Context.Items.TryGetValue(WatchedKey, out var value) && value is Watched watched && !await StillOnAsync(watched.ItemId))
+        {
+            await Clients.Group(HubGroups.Item(watched.ItemId)).PresenceChanged(Presence(watched.Tenant, watched.ItemId, "left"));
         }
 
         Announce();
@@ -89,7 +90,8 @@ public sealed class AgentHub(ITenantContext tenantContext, ProDeskDbContext db, 
             throw new HubException("Status must be Online, Away or Offline.");
         }
 
-        await presence.SetAsync(UserId, status: parsed);
+        // The agent's own choice, kept until the next one: opening pages and reconnecting do not change it.
+        await presence.SetStatusAsync(UserId, parsed);
         Announce();
     }
 
@@ -110,12 +112,12 @@ public sealed class AgentHub(ITenantContext tenantContext, ProDeskDbContext db, 
 
         Context.Items[WatchedKey] = new Watched(tenant, itemId);
         await Groups.AddToGroupAsync(Context.ConnectionId, HubGroups.Item(itemId));
-        await presence.SetAsync(UserId, onItem: itemId);
+        await presence.SetItemAsync(UserId, Context.ConnectionId, itemId);
         await Clients.OthersInGroup(HubGroups.Item(itemId)).PresenceChanged(Presence(tenant, itemId, "viewing"));
         Announce();
         var me = UserId;
         return [.. (await presence.OfAsync([tenantContext.Current!.Id], Context.ConnectionAborted))
-            .Where(a => a.OnItem == itemId && a.Id != me && a.Status != Domain.Routing.AgentStatus.Offline)
+            .Where(a => a.OnItems.Contains(itemId) && a.Id != me)
             .Select(a => new PresenceEvent(tenant, itemId, a.Id, a.Name, "viewing"))];
     }
 
@@ -133,9 +135,24 @@ public sealed class AgentHub(ITenantContext tenantContext, ProDeskDbContext db, 
         }
 
         await Groups.RemoveFromGroupAsync(Context.ConnectionId, HubGroups.Item(watched.ItemId));
-        await presence.SetAsync(UserId, leftItem: true);
-        await Clients.OthersInGroup(HubGroups.Item(watched.ItemId)).PresenceChanged(Presence(watched.Tenant, watched.ItemId, "left"));
+        await presence.SetItemAsync(UserId, Context.ConnectionId, null);
+        if (!await StillOnAsync(watched.ItemId))
+        {
+            await Clients.OthersInGroup(HubGroups.Item(watched.ItemId)).PresenceChanged(Presence(watched.Tenant, watched.ItemId, "left"));
+        }
+
         Announce();
+    }
+
+    /// <summary>
+    /// Whether another connection of the caller (another tab) is still on the item: presence is per connection, so
+    /// closing one of two tabs on an item does not tell the colleague the agent left (probe round 20). Only agents
+    /// are in presence; a supervisor's tab leaving says "left" as before.
+    /// </summary>
+    private async Task<bool> StillOnAsync(Guid itemId)
+    {
+        var me = UserId;
+        return WorksItems && (await presence.OfAsync([.. tenantContext.Scope.TenantIds])).Any(a => a.Id == me && a.OnItems.Contains(itemId));
     }
 
     public async Task Typing(string tenant, Guid itemId)

@@ -18,11 +18,11 @@ public sealed class InMemoryAgentPresence : IAgentPresence
 
         public string Name { get; } = name;
 
-        public AgentStatus Status { get; set; } = AgentStatus.Online;
+        /// <summary>What the agent chose; read as Offline while no connection is open (see <see cref="IAgentPresence"/>).</summary>
+        public AgentStatus Chosen { get; set; } = AgentStatus.Online;
 
-        public Guid? OnItem { get; set; }
-
-        public HashSet<string> Connections { get; } = [];
+        /// <summary>Each open connection and the item its page is on (one tab, one item).</summary>
+        public Dictionary<string, Guid?> Connections { get; } = new(StringComparer.Ordinal);
 
         public IReadOnlySet<Guid> Tenants { get; set; } = new HashSet<Guid>();
     }
@@ -32,12 +32,7 @@ public sealed class InMemoryAgentPresence : IAgentPresence
         var agent = _agents.GetOrAdd(id, _ => new Agent(id, name));
         lock (agent)
         {
-            if (agent.Connections.Count == 0)
-            {
-                agent.Status = AgentStatus.Online;
-            }
-
-            agent.Connections.Add(connectionId);
+            agent.Connections.TryAdd(connectionId, null);
             agent.Tenants = tenants;
         }
 
@@ -51,10 +46,34 @@ public sealed class InMemoryAgentPresence : IAgentPresence
             lock (agent)
             {
                 agent.Connections.Remove(connectionId);
-                if (agent.Connections.Count == 0)
+            }
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task SetStatusAsync(Guid id, AgentStatus status, CancellationToken cancellationToken = default)
+    {
+        if (_agents.TryGetValue(id, out var agent))
+        {
+            lock (agent)
+            {
+                agent.Chosen = status;
+            }
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task SetItemAsync(Guid id, string connectionId, Guid? item, CancellationToken cancellationToken = default)
+    {
+        if (_agents.TryGetValue(id, out var agent))
+        {
+            lock (agent)
+            {
+                if (agent.Connections.ContainsKey(connectionId))
                 {
-                    agent.Status = AgentStatus.Offline;
-                    agent.OnItem = null;
+                    agent.Connections[connectionId] = item;
                 }
             }
         }
@@ -62,18 +81,17 @@ public sealed class InMemoryAgentPresence : IAgentPresence
         return Task.CompletedTask;
     }
 
-    public Task SetAsync(Guid id, AgentStatus? status = null, Guid? onItem = null, bool leftItem = false, CancellationToken cancellationToken = default)
+    public Task<AgentStatus> ChosenAsync(Guid id, CancellationToken cancellationToken = default)
     {
-        if (_agents.TryGetValue(id, out var agent))
+        if (!_agents.TryGetValue(id, out var agent))
         {
-            lock (agent)
-            {
-                agent.Status = status ?? agent.Status;
-                agent.OnItem = leftItem ? null : onItem ?? agent.OnItem;
-            }
+            return Task.FromResult(AgentStatus.Online);
         }
 
-        return Task.CompletedTask;
+        lock (agent)
+        {
+            return Task.FromResult(agent.Chosen);
+        }
     }
 
     public Task<IReadOnlyList<AgentSnapshot>> OfAsync(IReadOnlyCollection<Guid> tenants, CancellationToken cancellationToken = default) =>
@@ -82,7 +100,9 @@ public sealed class InMemoryAgentPresence : IAgentPresence
             {
                 lock (a)
                 {
-                    return new AgentSnapshot(a.Id, a.Name, a.Status, a.OnItem, a.Tenants);
+                    var connected = a.Connections.Count > 0;
+                    return new AgentSnapshot(a.Id, a.Name, connected ? a.Chosen : AgentStatus.Offline,
+                        a.Connections.Values.OfType<Guid>().ToHashSet(), a.Tenants);
                 }
             })
             .Where(a => a.Tenants.Overlaps(tenants))));

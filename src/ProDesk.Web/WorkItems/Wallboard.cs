@@ -41,9 +41,12 @@ public sealed class Wallboard(ProDeskDbContext db, ITenantContext tenants, IAgen
     {
         var lines = await ReadQueuesAsync(cancellationToken);
         var agents = await presence.OfAsync(tenants.Scope.TenantIds, cancellationToken);
-        var watched = agents.Select(a => a.OnItem).OfType<Guid>().ToList();
+        var watched = agents.SelectMany(a => a.OnItems).Distinct().ToList();
         var subjects = await db.WorkItems.AsNoTracking().Where(w => watched.Contains(w.Id)).ToDictionaryAsync(w => w.Id, w => w.Subject, cancellationToken);
-        return (lines, agents.Select(a => new AgentLine(a.Name, a.Status.ToString(), a.OnItem is { } on && subjects.TryGetValue(on, out var s) ? s : null)).ToList());
+        // An agent with several tabs is on every one of their items.
+        return (lines, agents.Select(a => new AgentLine(a.Name, a.Status.ToString(), On(a.OnItems.Where(subjects.ContainsKey).Select(i => subjects[i] ?? "(no subject)").Order(StringComparer.Ordinal).ToList()))).ToList());
+
+        static string? On(List<string> subjects) => subjects.Count == 0 ? null : string.Join("; ", subjects);
     }
 
     /// <summary>The queue lines alone (also what /metrics serves), most neglected first.</summary>

@@ -23,8 +23,8 @@ public sealed class IndexModel(ITenantContext tenantContext, AgentQueue queue, I
     public bool More { get; private set; }
 
     /// <summary>
-    /// The status the agent chose, as presence holds it (an earlier tab or the page being reloaded is still connected
-    /// while this renders): the picker shows it instead of resetting the agent to Online on every load (probe round 19).
+    /// The status the agent chose, as presence holds it whether or not a page is connected while this renders (the
+    /// page being left has usually closed its connection): the picker shows the choice, which stays (probe round 20).
     /// </summary>
     public AgentStatus Status { get; private set; } = AgentStatus.Online;
 
@@ -32,10 +32,7 @@ public sealed class IndexModel(ITenantContext tenantContext, AgentQueue queue, I
     {
         (Rows, More) = await queue.ListAsync(Shown, cancellationToken);
         var me = Guid.TryParse(User.FindFirst(Identity.ProDeskClaims.Subject)?.Value, out var id) ? id : Guid.Empty;
-        if ((await presence.OfAsync(tenantContext.Scope.TenantIds, cancellationToken)).FirstOrDefault(a => a.Id == me) is { Status: AgentStatus.Away })
-        {
-            Status = AgentStatus.Away;
-        }
+        Status = await presence.ChosenAsync(me, cancellationToken);
     }
 
     /// <summary>Just the queue table, for the console to swap in when an event arrives or after a reconnect.</summary>

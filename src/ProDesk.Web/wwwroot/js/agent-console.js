@@ -50,10 +50,9 @@ const hub = connectAgentHub({
   WorkItemAssigned: refreshQueue,
   SlaWarning: refreshQueue,
   SlaBreached: refreshQueue,
-}, async connection => {
-  // The picker shows the status presence holds; a reload's gap between the old page's connection and this one
-  // makes the agent Online again, so only an Away choice is restored, and Online is never forced over it.
-  if (statusPicker.value === "Away") await connection.invoke("SetStatus", "Away");
+}, async () => {
+  // The picker shows the status the agent chose, which presence keeps across pages and reconnects (probe round 20);
+  // after a reconnect the queue is read again, so an item that arrived while the page was cut off appears.
   await loadQueue();
 }, status);
 statusPicker.addEventListener("change", () => hub.invoke("SetStatus", statusPicker.value));

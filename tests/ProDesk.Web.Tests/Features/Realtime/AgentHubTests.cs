@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Threading.Channels;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Client;
+using Microsoft.Extensions.DependencyInjection;
 using ProDesk.Web.Realtime;
 using ProDesk.Web.Tests.Infrastructure;
 
@@ -88,6 +89,61 @@ public sealed class AgentHubTests(ProDeskApp app) : PostgresTest(app)
         var already = await a.Connection.InvokeAsync<PresenceEvent[]>("Watch", "acme", item);
 
         Assert.Equal([("Bea Dubois", "viewing", item)], already.Select(p => (p.Name, p.What, p.ItemId)));
+    }
+
+    [Fact]
+    public async Task A_colleague_with_the_item_open_in_one_tab_and_another_item_in_a_second_is_shown_viewing()
+    {
+        var (x, y) = (await CreateAsync("acme", "tabs-x"), await CreateAsync("acme", "tabs-y"));
+        await using var tab1 = await ConnectAsync("agent1@prodesk.test");
+        await using var tab2 = await ConnectAsync("agent1@prodesk.test");
+        await using var bea = await ConnectAsync("agent2@prodesk.test");
+        await tab1.Connection.InvokeAsync("Watch", "acme", x);
+        await tab2.Connection.InvokeAsync("Watch", "acme", y);
+
+        var already = await bea.Connection.InvokeAsync<PresenceEvent[]>("Watch", "acme", x);
+
+        Assert.Equal([("Alex Martin", "viewing", x)], already.Select(p => (p.Name, p.What, p.ItemId)));
+    }
+
+    [Fact]
+    public async Task Closing_one_of_two_tabs_on_an_item_keeps_the_agent_viewing_it_and_the_last_one_says_left()
+    {
+        var item = await CreateAsync("acme", "tabs-1");
+        await using var bea = await ConnectAsync("agent2@prodesk.test");
+        await bea.Connection.InvokeAsync("Watch", "acme", item);
+        await using var tab1 = await ConnectAsync("agent1@prodesk.test");
+        await using var tab2 = await ConnectAsync("agent1@prodesk.test");
+        await tab1.Connection.InvokeAsync("Watch", "acme", item);
+        await tab2.Connection.InvokeAsync("Watch", "acme", item);
+        Assert.Equal(["viewing", "viewing"], [(await NextAsync(bea.Presence)).What, (await NextAsync(bea.Presence)).What]);
+
+        await tab2.Connection.StopAsync();
+        await tab1.Connection.InvokeAsync("Typing", "acme", item);
+
+        // The next thing Bea hears is Alex typing in the tab still open, not that he left.
+        Assert.Equal("typing", (await NextAsync(bea.Presence)).What);
+        await tab1.Connection.StopAsync();
+        Assert.Equal(("left", "Alex Martin"), await NextAsync(bea.Presence) is var left ? (left.What, left.Name) : default);
+    }
+
+    [Fact]
+    public async Task An_agent_who_chose_away_stays_away_on_opening_an_item_page()
+    {
+        var item = await CreateAsync("acme", "away-1");
+        var bea = (await App.UserAsync("agent2@prodesk.test")).Id;
+        var acme = (await App.TenantAsync("acme")).Id;
+        var presence = App.Services.GetRequiredService<IAgentPresence>();
+        await using (var console = await ConnectAsync("agent2@prodesk.test"))
+        {
+            await console.Connection.InvokeAsync("SetStatus", "Away");
+        }
+
+        // The console's connection is gone before the item page's opens, as in one tab.
+        await using var itemPage = await ConnectAsync("agent2@prodesk.test");
+        await itemPage.Connection.InvokeAsync("Watch", "acme", item);
+
+        Assert.Equal(Domain.Routing.AgentStatus.Away, (await presence.OfAsync([acme])).Single(a => a.Id == bea).Status);
     }
 
     [Fact]

@@ -52,29 +52,66 @@ public sealed class PresenceStoreTests : IAsyncLifetime
 
     private IAgentPresence Store(string kind) => kind == "memory" ? new InMemoryAgentPresence() : Node();
 
-    private static async Task<(string Name, AgentStatus Status, Guid? OnItem)[]> ReadAsync(IAgentPresence store, params Guid[] tenants) =>
-        (await store.OfAsync(tenants)).Select(a => (a.Name, a.Status, a.OnItem)).ToArray();
+    /// <summary>Name, status and the items it is on (sorted, comma-separated; "" for none).</summary>
+    private static async Task<(string Name, AgentStatus Status, string OnItems)[]> ReadAsync(IAgentPresence store, params Guid[] tenants) =>
+        (await store.OfAsync(tenants)).Select(a => (a.Name, a.Status, string.Join(",", a.OnItems.Order()))).ToArray();
 
     [Theory]
     [InlineData("memory")]
     [InlineData("redis")]
-    public async Task An_agent_stays_online_while_any_console_is_open_and_goes_offline_on_no_item_with_the_last(string kind)
+    public async Task An_agent_stays_connected_while_any_console_is_open_and_reads_offline_on_no_item_with_the_last(string kind)
     {
         var store = Store(kind);
         var item = Guid.NewGuid();
         await store.ConnectedAsync(Bea, "Bea Dubois", "tab-1", new HashSet<Guid> { Acme });
         await store.ConnectedAsync(Bea, "Bea Dubois", "tab-2", new HashSet<Guid> { Acme });
-        await store.SetAsync(Bea, status: AgentStatus.Away, onItem: item);
+        await store.SetStatusAsync(Bea, AgentStatus.Away);
+        await store.SetItemAsync(Bea, "tab-2", item);
 
         await store.DisconnectedAsync(Bea, "tab-1");
-        Assert.Equal([("Bea Dubois", AgentStatus.Away, item)], await ReadAsync(store, Acme));
+        Assert.Equal([("Bea Dubois", AgentStatus.Away, item.ToString())], await ReadAsync(store, Acme));
 
         await store.DisconnectedAsync(Bea, "tab-2");
-        Assert.Equal([("Bea Dubois", AgentStatus.Offline, (Guid?)null)], await ReadAsync(store, Acme));
+        Assert.Equal([("Bea Dubois", AgentStatus.Offline, "")], await ReadAsync(store, Acme));
+    }
 
-        // Coming back starts Online again.
-        await store.ConnectedAsync(Bea, "Bea Dubois", "tab-3", new HashSet<Guid> { Acme });
-        Assert.Equal([("Bea Dubois", AgentStatus.Online, (Guid?)null)], await ReadAsync(store, Acme));
+    [Theory]
+    [InlineData("memory")]
+    [InlineData("redis")]
+    public async Task An_away_agent_opening_another_page_stays_away_until_choosing_online(string kind)
+    {
+        var store = Store(kind);
+        await store.ConnectedAsync(Bea, "Bea Dubois", "console", new HashSet<Guid> { Acme });
+        await store.SetStatusAsync(Bea, AgentStatus.Away);
+
+        // One tab: the console's connection closes before the item page's opens (probe round 20, finding 3).
+        await store.DisconnectedAsync(Bea, "console");
+        Assert.Equal(AgentStatus.Away, await store.ChosenAsync(Bea));
+        await store.ConnectedAsync(Bea, "Bea Dubois", "item-page", new HashSet<Guid> { Acme });
+        Assert.Equal([("Bea Dubois", AgentStatus.Away, "")], await ReadAsync(store, Acme));
+
+        await store.SetStatusAsync(Bea, AgentStatus.Online);
+        Assert.Equal([("Bea Dubois", AgentStatus.Online, "")], await ReadAsync(store, Acme));
+        Assert.Equal(AgentStatus.Online, await store.ChosenAsync(Alex));
+    }
+
+    [Theory]
+    [InlineData("memory")]
+    [InlineData("redis")]
+    public async Task An_agent_with_two_tabs_is_on_both_items_and_on_the_one_left_open_when_the_other_closes(string kind)
+    {
+        var store = Store(kind);
+        var (x, y) = (Guid.NewGuid(), Guid.NewGuid());
+        await store.ConnectedAsync(Alex, "Alex Martin", "tab-1", new HashSet<Guid> { Acme });
+        await store.ConnectedAsync(Alex, "Alex Martin", "tab-2", new HashSet<Guid> { Acme });
+        await store.SetItemAsync(Alex, "tab-1", x);
+        await store.SetItemAsync(Alex, "tab-2", y);
+        Assert.Equal([("Alex Martin", AgentStatus.Online, string.Join(",", new[] { x, y }.Order()))], await ReadAsync(store, Acme));
+
+        await store.SetItemAsync(Alex, "tab-2", x);
+        await store.DisconnectedAsync(Alex, "tab-2");
+
+        Assert.Equal([("Alex Martin", AgentStatus.Online, x.ToString())], await ReadAsync(store, Acme));
     }
 
     [Theory]
@@ -86,9 +123,9 @@ public sealed class PresenceStoreTests : IAsyncLifetime
         await store.ConnectedAsync(Chen, "Chen Wei", "c", new HashSet<Guid> { Merlion });
         await store.ConnectedAsync(Bea, "Bea Dubois", "b", new HashSet<Guid> { Acme, Merlion });
         await store.ConnectedAsync(Alex, "Alex Martin", "a", new HashSet<Guid> { Acme });
-        await store.SetAsync(Alex, status: AgentStatus.Away);
+        await store.SetStatusAsync(Alex, AgentStatus.Away);
 
-        Assert.Equal([("Bea Dubois", AgentStatus.Online, (Guid?)null), ("Alex Martin", AgentStatus.Away, null)], await ReadAsync(store, Acme));
+        Assert.Equal([("Bea Dubois", AgentStatus.Online, ""), ("Alex Martin", AgentStatus.Away, "")], await ReadAsync(store, Acme));
         Assert.Equal(["Bea Dubois", "Chen Wei"], (await store.OfAsync([Merlion])).Select(a => a.Name));
         Assert.Equal(3, (await store.OfAsync([Acme, Merlion])).Count);
 
@@ -104,18 +141,19 @@ public sealed class PresenceStoreTests : IAsyncLifetime
         var (nodeA, nodeB) = (Node(), Node());
         var item = Guid.NewGuid();
         await nodeB.ConnectedAsync(Bea, "Bea Dubois", "on-b", new HashSet<Guid> { Acme });
-        Assert.Equal([("Bea Dubois", AgentStatus.Online, (Guid?)null)], await ReadAsync(nodeA, Acme));
+        Assert.Equal([("Bea Dubois", AgentStatus.Online, "")], await ReadAsync(nodeA, Acme));
 
-        await nodeB.SetAsync(Bea, status: AgentStatus.Away, onItem: item);
-        Assert.Equal([("Bea Dubois", AgentStatus.Away, item)], await ReadAsync(nodeA, Acme));
+        await nodeB.SetStatusAsync(Bea, AgentStatus.Away);
+        await nodeB.SetItemAsync(Bea, "on-b", item);
+        Assert.Equal([("Bea Dubois", AgentStatus.Away, item.ToString())], await ReadAsync(nodeA, Acme));
 
-        // A second console on node A keeps her connected when the one on node B closes.
+        // A second console on node A keeps her connected (and Away) when the one on node B, on the item, closes.
         await nodeA.ConnectedAsync(Bea, "Bea Dubois", "on-a", new HashSet<Guid> { Acme });
         await nodeB.DisconnectedAsync(Bea, "on-b");
-        Assert.Equal([("Bea Dubois", AgentStatus.Away, item)], await ReadAsync(nodeB, Acme));
+        Assert.Equal([("Bea Dubois", AgentStatus.Away, "")], await ReadAsync(nodeB, Acme));
 
         await nodeA.DisconnectedAsync(Bea, "on-a");
-        Assert.Equal([("Bea Dubois", AgentStatus.Offline, (Guid?)null)], await ReadAsync(nodeB, Acme));
+        Assert.Equal([("Bea Dubois", AgentStatus.Offline, "")], await ReadAsync(nodeB, Acme));
     }
 
     [Fact]
@@ -132,7 +170,7 @@ public sealed class PresenceStoreTests : IAsyncLifetime
             await alive.HeartbeatAsync(CancellationToken.None);
         }
 
-        Assert.Equal([("Alex Martin", AgentStatus.Online, (Guid?)null), ("Bea Dubois", AgentStatus.Offline, null)], await ReadAsync(alive, Acme));
+        Assert.Equal([("Alex Martin", AgentStatus.Online, ""), ("Bea Dubois", AgentStatus.Offline, "")], await ReadAsync(alive, Acme));
 
         // She reconnects through the live node: Online again, although her old record is still in Redis.
         await alive.ConnectedAsync(Bea, "Bea Dubois", "again", new HashSet<Guid> { Acme });
@@ -163,7 +201,7 @@ public sealed class PresenceStoreTests : IAsyncLifetime
                 read = await ReadAsync(node, Acme);
             }
 
-            Assert.Equal([("Bea Dubois", AgentStatus.Online, (Guid?)null)], read);
+            Assert.Equal([("Bea Dubois", AgentStatus.Online, "")], read);
         }
         finally
         {
@@ -175,7 +213,9 @@ public sealed class PresenceStoreTests : IAsyncLifetime
     public async Task Connected_agents_come_back_by_the_next_heartbeat_after_redis_lost_everything()
     {
         var node = Node();
+        var item = Guid.NewGuid();
         await node.ConnectedAsync(Bea, "Bea Dubois", "tab", new HashSet<Guid> { Acme });
+        await node.SetItemAsync(Bea, "tab", item);
         var server = _redis.GetServers()[0];
         await foreach (var key in server.KeysAsync(pattern: _prefix + "*"))
         {
@@ -186,6 +226,6 @@ public sealed class PresenceStoreTests : IAsyncLifetime
 
         _clock.Advance(RedisAgentPresence.HeartbeatInterval);
         await node.HeartbeatAsync(CancellationToken.None);
-        Assert.Equal([("Bea Dubois", AgentStatus.Online, (Guid?)null)], await ReadAsync(node, Acme));
+        Assert.Equal([("Bea Dubois", AgentStatus.Online, item.ToString())], await ReadAsync(node, Acme));
     }
 }
