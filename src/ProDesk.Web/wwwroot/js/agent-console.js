@@ -14,7 +14,13 @@ function refreshQueue() {
 }
 async function loadQueue() {
   const request = ++latestRequest;
-  const response = await fetch(queue.dataset.queueUrl, { headers: { "Accept": "text/html" } });
+  let response;
+  try {
+    response = await fetch(queue.dataset.queueUrl, { headers: { "Accept": "text/html" } });
+  } catch {
+    // A network blip: the next event, or the re-sync after a reconnect, asks again.
+    return;
+  }
   if (request !== latestRequest) return;
   if (response.ok) {
     const hadFocus = queue.contains(document.activeElement);

@@ -77,6 +77,8 @@ async function refreshThread() {
   }
 }
 
+// Named so a reconnect can replay it: a change made while the page was cut off is flagged as if its event came.
+let itemUpdated;
 const connection = connectAgentHub({
   PresenceChanged: p => {
     if (p.itemId !== itemId) return;
@@ -92,7 +94,7 @@ const connection = connectAgentHub({
     }
     showPresence();
   },
-  WorkItemUpdated: e => {
+  WorkItemUpdated: itemUpdated = e => {
     if (e.id !== itemId) return;
     if (e.version > Number(article.dataset.version)) {
       // On a live chat the agent sees each change as it arrives, so the reply guard moves with it;
@@ -110,15 +112,29 @@ const connection = connectAgentHub({
   WorkItemAssigned: e => {
     if (e.id === itemId && e.version > Number(article.dataset.version)) showChangedBy();
   },
-}, async hub => {
-  // Those already on the item are told of us by the server; we are told of them by Watch's answer.
+}, async (hub, again) => {
+  // Those already on the item are told of us by the server; we are told of them by Watch's answer. After a
+  // reconnect the list starts again from that answer: a "left" sent while cut off never arrived.
   const here = await hub.invoke("Watch", tenant, itemId);
+  if (again) others.clear();
   for (const p of here ?? []) others.set(p.userId, p);
   showPresence();
-  await refreshThread();
+  if (again) await catchUp(); else await refreshThread();
   // Watching: presence and live updates of this item arrive from here on.
   article.dataset.live = "true";
 });
+
+// After a reconnect: the item's version says whether it changed while the page was cut off.
+async function catchUp() {
+  try {
+    const response = await fetch(`/api/v1/tenants/${tenant}/work-items/${itemId}`, { headers: { "Accept": "application/json" } });
+    if (response.ok) {
+      const { item } = await response.json();
+      if (item?.version > Number(article.dataset.version)) { itemUpdated({ id: itemId, version: item.version }); return; }
+    }
+  } catch { /* the thread below still catches up */ }
+  await refreshThread();
+}
 
 let lastTyping = 0;
 body.addEventListener("input", () => {
