@@ -1,7 +1,10 @@
 namespace ProDesk.Web.Realtime;
 
-/// <summary>An event about a work item, as agents' consoles receive it.</summary>
-public sealed record WorkItemEvent(string Tenant, Guid Id, string? Subject, string? Status, string? Priority, Guid? AssigneeId, int Version);
+/// <summary>
+/// An event about a work item, as agents' consoles receive it. Channel (email, chat, ...) lets a page tell a new
+/// live chat, which someone is waiting on, from other work without asking the server (probe round 20).
+/// </summary>
+public sealed record WorkItemEvent(string Tenant, Guid Id, string? Subject, string? Status, string? Priority, Guid? AssigneeId, int Version, string? Channel = null);
 
 /// <summary>
 /// An SLA warning (Percent below 100) or breach of one target of an item. NotifySupervisors: the

@@ -79,7 +79,7 @@ public sealed partial class OutboxRelay(IServiceScopeFactory scopes, ProDeskMetr
                 else
                 {
                     await notifier.WorkItemChangedAsync(item.TenantId, outboxEvent.Type, new WorkItemEvent(
-                        tenant.Slug, item.Id, item.Subject, item.Status.ToString(), item.Priority.ToString(), item.AssigneeId, item.Version), cancellationToken);
+                        tenant.Slug, item.Id, item.Subject, item.Status.ToString(), item.Priority.ToString(), item.AssigneeId, item.Version, item.Channel), cancellationToken);
                 }
             }
         }

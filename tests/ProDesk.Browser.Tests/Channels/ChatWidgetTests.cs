@@ -160,6 +160,33 @@ public sealed class ChatWidgetTests(BrowserFixture fixture, ITestOutputHelper ou
         await Expect(messages.Filter(new() { HasText = second })).ToHaveCountAsync(1);
     }
 
+    [Fact]
+    public async Task An_agent_on_an_item_page_is_told_of_a_new_chat_in_a_notice_and_the_tab_title()
+    {
+        var working = await CreateConversationAsync("acme", $"Printer {Guid.NewGuid():N}"[..16]);
+        var bea = await SignedInPageAsync("agent2@prodesk.test");
+        await bea.GotoAsync($"/agent/items/acme/{working}");
+        await Expect(bea.Locator("[data-item][data-live='true']")).ToBeVisibleAsync();
+        await Expect(bea.GetByTestId("new-chats")).ToBeHiddenAsync();
+        using var site = ClientSite.Start(Fixture.App.BaseAddress, "acme", WidgetKey("acme"));
+        var subject = $"Flooding {Guid.NewGuid():N}"[..20];
+
+        await Page.GotoAsync(site.Address.ToString());
+        await Page.GetByRole(AriaRole.Button, new() { Name = "Chat with us" }).ClickAsync();
+        await Page.GetByRole(AriaRole.Textbox, new() { Name = "Your name" }).FillAsync("Vera Visitor");
+        await Page.GetByRole(AriaRole.Textbox, new() { Name = "Email (required)" }).FillAsync("vera@example.org");
+        await Page.GetByRole(AriaRole.Button, new() { Name = "Start chat" }).ClickAsync();
+        var message = Page.GetByRole(AriaRole.Textbox, new() { Name = "Type your message" });
+        await message.FillAsync($"{subject}\nIs anyone there?");
+        await message.PressAsync("Enter");
+
+        // Acme's queue is pull: nobody is given the chat, so the agent on another item has to be told.
+        await Expect(bea.GetByTestId("new-chats")).ToContainTextAsync("A new chat is waiting");
+        await Expect(bea).ToHaveTitleAsync(new System.Text.RegularExpressions.Regex(@"^\(1\) New chat"));
+        await bea.GetByTestId("new-chats").GetByRole(AriaRole.Link, new() { Name = subject }).ClickAsync();
+        await Expect(bea.Locator("h1")).ToHaveTextAsync(subject);
+    }
+
     /// <summary>
     /// Routes the widget's hub socket through the test: frames pass as they are, except the desk's answer to the
     /// visitor's first Send, which goes to <paramref name="answer"/> (with the page's side of the socket and the call's id).

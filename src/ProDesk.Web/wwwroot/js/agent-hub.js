@@ -79,3 +79,51 @@ function liveBanner() {
   return banner;
 }
 
+// A chat the agent could take (unassigned, or pushed to them) arrived: an agent working an item page saw nothing,
+// while the visitor had been told "We are online" (probe round 20). A notice at the top of the page links each
+// waiting chat and the tab title counts them, until a colleague takes it or the agent dismisses the notice.
+export function announceNewChats(connection, me) {
+  const waiting = new Map();
+  const title = document.title;
+  const notice = document.createElement("div");
+  notice.className = "alert new-chats";
+  notice.setAttribute("role", "alert");
+  notice.dataset.testid = "new-chats";
+  notice.hidden = true;
+  (document.getElementById("main") ?? document.body).prepend(notice);
+  const show = () => {
+    notice.replaceChildren();
+    notice.hidden = waiting.size === 0;
+    document.title = waiting.size === 0 ? title : `(${waiting.size}) New chat · ${title}`;
+    if (waiting.size === 0) return;
+    notice.append(waiting.size === 1 ? "A new chat is waiting: " : `${waiting.size} new chats are waiting: `);
+    [...waiting.values()].forEach((chat, index) => {
+      if (index > 0) notice.append(", ");
+      const link = document.createElement("a");
+      link.href = `/agent/items/${encodeURIComponent(chat.tenant)}/${encodeURIComponent(chat.id)}`;
+      link.textContent = chat.subject || "(no subject)";
+      notice.append(link, ` (${chat.tenant})`);
+    });
+    const dismiss = document.createElement("button");
+    dismiss.type = "button";
+    dismiss.className = "link";
+    dismiss.textContent = "Dismiss";
+    dismiss.addEventListener("click", () => { waiting.clear(); show(); });
+    notice.append(" ", dismiss);
+  };
+  const mine = chat => !chat.assigneeId || chat.assigneeId === me;
+  connection.on("WorkItemCreated", chat => {
+    if (chat.channel !== "chat" || !mine(chat)) return;
+    waiting.set(chat.id, chat);
+    show();
+  });
+  // Taken by a colleague: no longer the agent's to take.
+  const taken = chat => {
+    if (waiting.has(chat.id) && !mine(chat)) {
+      waiting.delete(chat.id);
+      show();
+    }
+  };
+  connection.on("WorkItemAssigned", taken);
+  connection.on("WorkItemUpdated", taken);
+}

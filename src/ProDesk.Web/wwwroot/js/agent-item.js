@@ -1,4 +1,4 @@
-import { connectAgentHub } from "./agent-hub.js";
+import { announceNewChats, connectAgentHub } from "./agent-hub.js";
 
 const article = document.querySelector("[data-item]");
 const tenant = article.dataset.tenant;
@@ -135,6 +135,8 @@ async function catchUp() {
   } catch { /* the thread below still catches up */ }
   await refreshThread();
 }
+
+announceNewChats(connection, article.dataset.userId);
 
 let lastTyping = 0;
 body.addEventListener("input", () => {
