@@ -1399,8 +1399,11 @@ public static partial class EmailParser
             }
 
             var (part, attachment) = named;
-            Attachments.Remove(attachment);
-            attachmentBytes -= attachment.Content.Length;
+            if (Attachments.Remove(attachment))
+            {
+                attachmentBytes -= attachment.Content.Length;
+            }
+
             if (part.IsHtml)
             {
                 Html = TextOf(part);
@@ -1714,17 +1717,49 @@ public static partial class EmailParser
         private ParsedAttachment AddPart(MimePart part)
         {
             var type = ContentTypeOf(part.ContentType);
-            if (calendarPart is null && CalendarSummary.IsCalendar(type))
-            {
-                calendarPart = part;
-            }
-
             var number = Attachments.Count + 1;
             var fallback = $"attachment-{number}{(MimeTypes.TryGetExtension(type, out var extension) ? extension : ".bin")}";
             var contentId = ContentIdOf(part.ContentId);
             var inline = !part.IsAttachment
                 && (contentId is not null || string.Equals(part.ContentDisposition?.Disposition, ContentDisposition.Inline, StringComparison.OrdinalIgnoreCase));
-            return Add(new ParsedAttachment(SafeFileName.From(DeclaredFileName(part), fallback), type, Decode(part), contentId, inline));
+            var name = SafeFileName.From(DeclaredFileName(part), fallback);
+            // A file that cannot fit whatever it decodes to is not decoded at all: a phone video is not copied into memory to be dropped.
+            if (attachmentBytes + LeastDecodedLength(part) > limits.MaxAttachmentBytes)
+            {
+                return Drop(new ParsedAttachment(name, type, [], contentId, inline), EncodedLength(part) * 3 / 4);
+            }
+
+            if (calendarPart is null && CalendarSummary.IsCalendar(type))
+            {
+                calendarPart = part;
+            }
+
+            return Add(new ParsedAttachment(name, type, Decode(part), contentId, inline));
+        }
+
+        private static long EncodedLength(MimePart part) => part.Content?.Stream is { CanSeek: true } stream ? stream.Length : 0;
+
+        /// <summary>The fewest bytes the part can decode to: base64 gives at most 3 of every 4 characters, less its line breaks.</summary>
+        private static long LeastDecodedLength(MimePart part) => part.Content?.Encoding switch
+        {
+            ContentEncoding.Base64 => EncodedLength(part) * 70 / 100,
+            ContentEncoding.QuotedPrintable => EncodedLength(part) / 3,
+            ContentEncoding.UUEncode => EncodedLength(part) / 2,
+            _ => EncodedLength(part) / 2,
+        };
+
+        /// <summary>
+        /// A file past the mail's allowance for files (<see cref="EmailParserLimits.MaxAttachmentBytes"/>) is left out, and the
+        /// message says so, naming it: the customer's words and the files that fit are taken in rather than the whole mail
+        /// quarantined for one video (probe round 20). The raw mail, kept as every mail is, still holds the file.
+        /// </summary>
+        private ParsedAttachment Drop(ParsedAttachment attachment, long length)
+        {
+            var megabytes = Math.Max(0.1, Math.Round(length / (1024.0 * 1024), 1)).ToString("0.#", CultureInfo.InvariantCulture);
+            var allowance = Math.Round(limits.MaxAttachmentBytes / (1024.0 * 1024), 1).ToString("0.#", CultureInfo.InvariantCulture);
+            Notes.Add($"The file \"{attachment.FileName}\" (about {megabytes} MB) was too large to take in: a mail's files may come to {allowance} MB. "
+                + "It is kept in the original mail for the administrator; ask the customer for another way to send it if it is needed.");
+            return attachment;
         }
 
         /// <summary>
@@ -1917,11 +1952,12 @@ public static partial class EmailParser
 
         private ParsedAttachment Add(ParsedAttachment attachment)
         {
-            attachmentBytes += attachment.Content.Length;
-            if (attachmentBytes > limits.MaxAttachmentBytes)
+            if (attachmentBytes + attachment.Content.Length > limits.MaxAttachmentBytes)
             {
-                throw new UnparseableEmailException($"attachments larger than {limits.MaxAttachmentBytes} bytes in total");
+                return Drop(attachment with { Content = [] }, attachment.Content.Length);
             }
+
+            attachmentBytes += attachment.Content.Length;
 
             // Gmail sends an invitation twice: as the text/calendar rendering and as invite.ics. One file, under the sender's name for it.
             if (CalendarSummary.IsCalendar(attachment.ContentType)
@@ -1954,7 +1990,8 @@ public static partial class EmailParser
                 return plain;
             }
 
-            using var decoded = new MemoryStream();
+            // Sized for what the part decodes to at most, so a large file is not grown through doubling copies.
+            using var decoded = new MemoryStream((int)Math.Min(int.MaxValue / 2, part.Content.Encoding == ContentEncoding.Base64 ? (EncodedLength(part) * 3 / 4) + 4 : EncodedLength(part) + 4));
             part.Content.DecodeTo(decoded);
             return part.Content.Encoding == ContentEncoding.Base64 && Base64Leniently(part.Content, decoded.Length) is { } lenient
                 ? lenient

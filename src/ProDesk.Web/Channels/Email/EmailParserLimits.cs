@@ -2,14 +2,15 @@ namespace ProDesk.Web.Channels.Email;
 
 /// <summary>
 /// What one message may cost to parse. Anything beyond a limit is not trimmed but refused
-/// (<see cref="UnparseableEmailException"/>), so the caller quarantines it for a person to look at.
+/// (<see cref="UnparseableEmailException"/>), so the caller quarantines it for a person to look at; only files past
+/// <see cref="MaxAttachmentBytes"/> are left out instead, with a note, so a customer's words never wait on a video.
 /// </summary>
 public sealed record EmailParserLimits
 {
     public static EmailParserLimits Default { get; } = new();
 
-    /// <summary>The raw message, as received.</summary>
-    public long MaxBytes { get; init; } = 25L * 1024 * 1024;
+    /// <summary>The raw message, as received: room for <see cref="MaxAttachmentBytes"/> of files in base64 (4/3, plus line breaks) and the text.</summary>
+    public long MaxBytes { get; init; } = 50L * 1024 * 1024;
 
     /// <summary>Multiparts and attached messages nested in each other; real mail stays under ten.</summary>
     public int MaxMimeDepth { get; init; } = 32;
@@ -20,7 +21,7 @@ public sealed record EmailParserLimits
     /// <summary>Header fields of every part together.</summary>
     public int MaxHeaders { get; init; } = 2_000;
 
-    /// <summary>Decoded attachment content in total.</summary>
+    /// <summary>Decoded attachment content in total; files past it are left out with a note on the message, the rest is taken in.</summary>
     public long MaxAttachmentBytes { get; init; } = 25L * 1024 * 1024;
 
     /// <summary>The plain text body is cut (not refused) at this many characters.</summary>

@@ -25,8 +25,11 @@ namespace ProDesk.Web.Channels.Email;
 public sealed class IngestEmail(
     ProDeskDbContext db, IngestMessage ingest, RawMailStore rawStore, ProDeskPaths paths, ITenantContext tenants,
     OutboundDispatcher dispatcher, IOptions<EmailOptions> options, IOptions<SmtpOptions> smtp, ChannelSettingsCache channelSettings, TimeProvider clock,
-    UndeliveredReplies undelivered)
+    UndeliveredReplies undelivered, IConfiguration configuration)
 {
+    /// <summary>A mail's files in total, as an upload's (<c>Attachments:MaxBytes</c>); files past it are left out with a note.</summary>
+    private long MaxAttachmentBytes => configuration.GetValue("Attachments:MaxBytes", 25L * 1024 * 1024);
+
     public const string RouteSource = "route";
 
     public enum Outcome
@@ -51,7 +54,7 @@ public sealed class IngestEmail(
     private async Task<Result> TakeInNewAsync(string source, byte[] raw, ChannelSettings? settings, Guid tenantId, CancellationToken cancellationToken)
     {
         var sha256 = Convert.ToHexStringLower(SHA256.HashData(raw));
-        var (parsed, failure) = Parse(raw, options.Value.MaxBytes);
+        var (parsed, failure) = Parse(raw, options.Value.MaxBytes, MaxAttachmentBytes);
         parsed = await UnlessToADeskAsync(parsed, cancellationToken);
         var result = await TakeInOnceAsync(source, raw, sha256, parsed, failure, settings, tenantId, cancellationToken);
         if (result.Outcome == Outcome.Duplicate && parsed?.MessageId is not null
@@ -183,7 +186,7 @@ public sealed class IngestEmail(
         }
 
         var raw = await rawStore.ReadAsync(ledger.TenantId, ledger.RawSha256, cancellationToken);
-        var (parsed, failure) = Parse(raw, allowOversize ? long.MaxValue : options.Value.MaxBytes);
+        var (parsed, failure) = Parse(raw, allowOversize ? long.MaxValue : options.Value.MaxBytes, MaxAttachmentBytes);
         parsed = await UnlessToADeskAsync(parsed, cancellationToken);
         return await TakeInAsync(ledger, isNew: false, parsed, failure, null, null, cancellationToken);
     }
@@ -555,7 +558,7 @@ public sealed class IngestEmail(
             ? parsed with { FromAddress = sentBy, FromName = parsed.SentByName, SentBy = null, SentByName = null }
             : parsed;
 
-    private static (ParsedEmail? Parsed, string? Failure) Parse(byte[] raw, long maxBytes)
+    private static (ParsedEmail? Parsed, string? Failure) Parse(byte[] raw, long maxBytes, long maxAttachmentBytes)
     {
         if (raw.LongLength > maxBytes)
         {
@@ -564,8 +567,8 @@ public sealed class IngestEmail(
 
         try
         {
-            using var stream = new MemoryStream(raw, writable: false);
-            return (EmailParser.Parse(stream, new EmailParserLimits { MaxBytes = maxBytes }), null);
+            // Parsed where it lies: read through a stream, the mail was copied into a growing buffer first, twice its size at times.
+            return (EmailParser.Parse(raw, new EmailParserLimits { MaxBytes = maxBytes, MaxAttachmentBytes = maxAttachmentBytes }), null);
         }
         catch (UnparseableEmailException e)
         {
@@ -594,8 +597,11 @@ public sealed class IngestEmail(
 /// <summary>Section "Email": limits of inbound mail.</summary>
 public sealed class EmailOptions
 {
-    /// <summary>Mail larger than this is quarantined (kept raw, reprocessable by a provider admin). Default 25 MB.</summary>
-    public long MaxBytes { get; set; } = 25L * 1024 * 1024;
+    /// <summary>
+    /// Mail larger than this is quarantined (kept raw, reprocessable by a provider admin). Default 50 MB: base64 makes 25 MB
+    /// of files (<c>Attachments:MaxBytes</c>) about 34 MB of mail, so a mail whose files fit is taken in (probe round 20).
+    /// </summary>
+    public long MaxBytes { get; set; } = 50L * 1024 * 1024;
 
     /// <summary>How often a mailbox whose server lacks IDLE is polled by the watcher (the recurring job polls every minute regardless).</summary>
     public int PollSeconds { get; set; } = 30;

@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.RegularExpressions;
 using AngleSharp.Dom;
 using AngleSharp.Html.Parser;
+using MimeKit;
 using ProDesk.Web.Channels.Email;
 
 namespace ProDesk.Web.Tests.Features.Channels;
@@ -777,11 +778,22 @@ public sealed partial class EmailParserTests
     }
 
     [Fact]
-    public void Attachments_over_their_total_limit_are_refused()
+    public void Files_past_their_total_limit_are_left_out_with_a_note_naming_each_and_the_words_and_other_files_kept()
     {
-        var limits = EmailParserLimits.Default with { MaxAttachmentBytes = 10 };
+        var builder = new BodyBuilder { TextBody = "L'eau coule chez le voisin, venez vite." };
+        builder.Attachments.Add("photo.jpg", Enumerable.Repeat((byte)1, 3_000).ToArray());
+        builder.Attachments.Add("IMG_0042.MOV", Enumerable.Repeat((byte)2, 50_000).ToArray());
+        builder.Attachments.Add("plan.pdf", Enumerable.Repeat((byte)3, 2_000).ToArray());
+        var mail = new MimeMessage { Subject = "Fuite", Body = builder.ToMessageBody() };
+        mail.From.Add(MailboxAddress.Parse("marie@example.fr"));
+        var limits = EmailParserLimits.Default with { MaxAttachmentBytes = 10_000 };
 
-        Assert.Contains("attachments larger than 10 bytes", Assert.Throws<UnparseableEmailException>(() => Parse("path-traversal-filenames.eml", limits)).Reason, StringComparison.Ordinal);
+        var parsed = EmailParser.Parse(Encoding.UTF8.GetBytes(mail.ToString()), limits);
+
+        Assert.Equal(["photo.jpg", "plan.pdf"], parsed.Attachments.Select(a => a.FileName));
+        Assert.StartsWith("L'eau coule chez le voisin, venez vite.", parsed.TextBody, StringComparison.Ordinal);
+        Assert.Contains("[The file \"IMG_0042.MOV\" (about", parsed.TextBody, StringComparison.Ordinal);
+        Assert.Contains("too large to take in", parsed.TextBody, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -1408,6 +1408,59 @@ public sealed class InboundEmailTests(ProDeskApp app) : PostgresTest(app)
         }
     }
 
+    private static MimeMessage MailWithFiles(string body, params (string Name, int Length)[] files)
+    {
+        var builder = new BodyBuilder { TextBody = body };
+        foreach (var (name, length) in files)
+        {
+            builder.Attachments.Add(name, Enumerable.Range(0, length).Select(i => (byte)(i * 31)).ToArray());
+        }
+
+        var mail = Mail(subject: "Dégât des eaux");
+        mail.Body = builder.ToMessageBody();
+        return mail;
+    }
+
+    [Fact]
+    public async Task A_customers_mail_with_a_phone_video_under_the_file_limit_is_taken_in_with_the_video()
+    {
+        // 19 MB of video is about 25.7 MB of mail in base64: the raw cap used to equal the 25 MB file cap, and such mail was quarantined whole.
+        var mail = MailWithFiles("L'eau coule dans l'appartement du dessous, venez vite.", ("IMG_1234.MOV", 19 * 1024 * 1024));
+        var raw = Encoding.ASCII.GetBytes(mail.ToString());
+        Assert.True(raw.Length > 25 * 1024 * 1024, $"{raw.Length}");
+
+        var response = await PostAsync(raw);
+
+        Assert.Equal("created", (await JsonAsync(response)).GetProperty("outcome").GetString());
+        var item = Assert.Single(await ItemsAsync("acme"));
+        Assert.StartsWith("L'eau coule", item.Messages.Single().Body, StringComparison.Ordinal);
+        var video = Assert.Single(await App.InTenantAsync("acme", db => db.WorkItemAttachments.AsNoTracking().ToListAsync()));
+        Assert.Equal(("IMG_1234.MOV", 19L * 1024 * 1024), (video.FileName, video.Length));
+    }
+
+    [Fact]
+    public async Task A_mail_whose_files_pass_the_limit_keeps_its_words_and_the_files_that_fit_and_names_the_one_left_out()
+    {
+        using var smallFiles = App.WithWebHostBuilder(b => b.UseSetting("Attachments:MaxBytes", "100000"));
+        var mail = MailWithFiles("Voici la photo et la vidéo de la fuite.", ("photo.jpg", 60_000), ("video.mov", 400_000));
+        var content = new ByteArrayContent(Encoding.ASCII.GetBytes(mail.ToString())) { Headers = { ContentType = new MediaTypeHeaderValue("message/rfc822") } };
+        content.Headers.Add(EmailInboundApi.KeyHeader, AcmeKey);
+
+        var response = await smallFiles.CreateClient().PostAsync("/channels/email/acme/inbound", content);
+
+        // An item, not quarantine: the words, the photo, and a note naming the video (still in the raw mail kept for the administrator).
+        var answer = await JsonAsync(response);
+        Assert.Equal("created", answer.GetProperty("outcome").GetString());
+        var message = Assert.Single(Assert.Single(await ItemsAsync("acme")).Messages);
+        Assert.StartsWith("Voici la photo et la vidéo de la fuite.", message.Body, StringComparison.Ordinal);
+        Assert.Contains("\"video.mov\" (about 0.4 MB) was too large to take in", message.Body, StringComparison.Ordinal);
+        Assert.Equal(["photo.jpg"], await App.InTenantAsync("acme", db => db.WorkItemAttachments.AsNoTracking().Select(a => a.FileName).ToListAsync()));
+        var ledger = await App.InTenantAsync("acme", db => db.InboundMails.AsNoTracking().SingleAsync());
+        Assert.True(File.Exists(smallFiles.Services.GetRequiredService<RawMailStore>().PathOf(ledger.TenantId, ledger.RawSha256)));
+        // The customer is acknowledged as for any new request.
+        Assert.Single(await OutboundAsync("acme"));
+    }
+
     [Fact]
     public async Task Oversized_mail_is_quarantined_and_a_provider_admin_takes_it_in_on_purpose()
     {
