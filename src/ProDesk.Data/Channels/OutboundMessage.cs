@@ -44,6 +44,13 @@ public sealed class OutboundMessage : ITenantOwned
 
     public required string Body { get; set; }
 
+    /// <summary>
+    /// Files of the item sent with a reply by mail, as JSON <c>[{"id","fileName","contentType"}]</c> (names as they were when
+    /// the reply was written, so the sender needs no lookup); null for none. The bytes are read from the item's blobs at
+    /// each attempt, never copied into the row.
+    /// </summary>
+    public string? AttachmentsJson { get; set; }
+
     /// <summary>Our Message-ID for mail (without brackets); a reply to it threads back by In-Reply-To.</summary>
     public string? InternetMessageId { get; set; }
 

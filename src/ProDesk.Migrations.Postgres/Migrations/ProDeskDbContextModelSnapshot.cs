@@ -639,6 +639,9 @@ namespace ProDesk.Migrations.Postgres.Migrations
                     b.Property<long?>("AcknowledgedTextKey")
                         .HasColumnType("bigint");
 
+                    b.Property<string>("AttachmentsJson")
+                        .HasColumnType("text");
+
                     b.Property<int>("Attempts")
                         .HasColumnType("integer");
 

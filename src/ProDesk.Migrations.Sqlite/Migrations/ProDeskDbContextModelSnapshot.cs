@@ -625,6 +625,9 @@ namespace ProDesk.Migrations.Sqlite.Migrations
                     b.Property<long?>("AcknowledgedTextKey")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("AttachmentsJson")
+                        .HasColumnType("TEXT");
+
                     b.Property<int>("Attempts")
                         .HasColumnType("INTEGER");
 

@@ -41,7 +41,8 @@ public sealed class WorkItemCommands(ProDeskDbContext db, SlaEngine sla, OutboxR
     /// customer (Pending), any other keeps its status. A holding reply ("we are on it") must not pause the resolution
     /// clock, so the agent chooses (probe round 20). A move the status machine refuses changes nothing.
     /// </param>
-    public Task<Result> ReplyAsync(Guid id, string body, int? basedOnVersion, bool force, ClaimsPrincipal agent, CancellationToken cancellationToken, string? idempotencyKey = null, WorkItemStatus? then = null)
+    public Task<Result> ReplyAsync(Guid id, string body, int? basedOnVersion, bool force, ClaimsPrincipal agent, CancellationToken cancellationToken, string? idempotencyKey = null, WorkItemStatus? then = null,
+        IReadOnlyList<ReplyFiles.OutboundFile>? files = null)
     {
         WorkItemMessage? reply = null;
         return ChangeAsync(id, basedOnVersion, force, agent, (item, now, _) =>
@@ -64,7 +65,7 @@ public sealed class WorkItemCommands(ProDeskDbContext db, SlaEngine sla, OutboxR
             return null;
         }, RepliedEvent, cancellationToken, async (item, ct) =>
         {
-            var outbound = await delivery.AddAsync(item, reply!, ct);
+            var outbound = await delivery.AddAsync(item, reply!, ct, files);
             // A reply waits on the customer now, unless the item is already further along, or the reply cannot reach
             // them (an address the desk cannot mail, one a bounce suppressed, a text that cannot leave): nobody waits on a reply never sent.
             var status = then ?? (item.Status == WorkItemStatus.Open ? WorkItemStatus.Pending : item.Status);

@@ -19,9 +19,10 @@ public sealed record WorkItemSummary(
 /// <param name="From">For a customer's message: the address or number it came from. <paramref name="Author"/> is the name the sender gave, which may look like anyone's address.</param>
 /// <param name="Cc">Who else a mail named, or whom a reply was copied to; empty for none.</param>
 /// <param name="Automatic">A customer's message a machine wrote as an answer (an out-of-office): it names no copies and asks for nothing.</param>
+/// <param name="AttachmentIds">The item's files (ids in its <c>attachments</c>) this message brought in, or, for a reply, sent to the customer.</param>
 public sealed record MessageView(
     Guid Id, string Kind, string? Author, string Body, DateTime CreatedAt, string? Delivery = null, string? DeliveryError = null, string? From = null,
-    IReadOnlyList<string>? Cc = null, string? SentBy = null, bool Automatic = false);
+    IReadOnlyList<string>? Cc = null, string? SentBy = null, bool Automatic = false, IReadOnlyList<Guid>? AttachmentIds = null);
 
 public sealed record SlaView(IReadOnlyList<SlaTargetView> Targets, IReadOnlyDictionary<string, DateTime> DueAt, DateTime? PausedSince, IReadOnlyList<string> Breaches);
 
@@ -47,8 +48,10 @@ internal static class WorkItemViewMapping
         item.Id, item.Kind.ToString(), item.Status.ToString(), item.Priority.ToString(), queueKey, item.Subject, item.Channel,
         item.ExternalId, item.AssigneeId, item.Tags, item.CreatedAt, item.UpdatedAt, item.Version);
 
-    public static MessageView View(this WorkItemMessage message, Deliveries.Delivery? delivery = null) =>
+    /// <param name="brought">The ids of the files that came with the message (attachments' <c>WorkItemMessageId</c>).</param>
+    public static MessageView View(this WorkItemMessage message, Deliveries.Delivery? delivery = null, IEnumerable<Guid>? brought = null) =>
         new(message.Id, message.Kind.ToString(), message.AuthorName, message.Body, message.CreatedAt, delivery?.State, delivery?.Error,
             message.Kind == MessageKind.Inbound ? message.FromAddress : null, ProDesk.Domain.Channels.Email.MailCopies.Split(message.Cc),
-            message.Kind == MessageKind.Inbound ? message.SentBy : null, message.Automatic);
+            message.Kind == MessageKind.Inbound ? message.SentBy : null, message.Automatic,
+            [.. (brought ?? []).Concat(delivery?.Files ?? [])]);
 }

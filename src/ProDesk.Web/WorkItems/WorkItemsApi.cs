@@ -27,7 +27,8 @@ public static partial class WorkItemsApi
     // Every change takes the optional `version` the caller loaded (or If-Match with the GET's ETag): a stale one is
     // refused, changing nothing. Without either, the change applies to the item as it is now.
     /// <param name="Status">The status the reply leaves the item in: Open, Pending, OnHold or Solved; left out, an Open item goes Pending.</param>
-    public sealed record ReplyRequest(string? Body, int? Version = null, bool Force = false, string? Status = null);
+    /// <param name="AttachmentIds">Optional: files already on the item (its `attachments[]`, or uploaded first) sent with the reply, by email only.</param>
+    public sealed record ReplyRequest(string? Body, int? Version = null, bool Force = false, string? Status = null, IReadOnlyList<Guid>? AttachmentIds = null);
 
     public sealed record NoteRequest(string? Body, int? Version = null);
 
@@ -52,7 +53,7 @@ public static partial class WorkItemsApi
         tenant.MapGet("/work-items", ListAsync).WithName("ListWorkItems").WithSummary("Work items, newest first, cursor-paginated.");
         tenant.MapGet("/work-items/{id:guid}", GetAsync).WithVersionTag().WithName("GetWorkItem").WithSummary("One item with its messages, SLA block and the customer's satisfaction rating (`csat`, null when none).");
         tenant.MapPost("/work-items/{id:guid}/replies", ReplyAsync).RequireAuthorization(StaffPolicy).WithVersionCheck().WithIdempotencyKey()
-            .WithName("ReplyToWorkItem").WithSummary("An agent's public reply; 409 with the new state when the item changed since `version` (412 since If-Match), unless `force`. With an `Idempotency-Key` header, a retry with the same key and body answers the item again and sends nothing (`Idempotent-Replayed: true`); the key with another body or item is 422. `status` sets what the reply leaves the item in (Open, Pending, OnHold, Solved; by default an Open item goes Pending).");
+            .WithName("ReplyToWorkItem").WithSummary("An agent's public reply; 409 with the new state when the item changed since `version` (412 since If-Match), unless `force`. With an `Idempotency-Key` header, a retry with the same key and body answers the item again and sends nothing (`Idempotent-Replayed: true`); the key with another body or item is 422. `attachmentIds` sends files already on the item as the mail's attachments (email only; at most 10, 18 MiB in all by default). `status` sets what the reply leaves the item in (Open, Pending, OnHold, Solved; by default an Open item goes Pending).");
         tenant.MapPost("/work-items/{id:guid}/notes", NoteAsync).RequireAuthorization(StaffPolicy).WithVersionCheck().WithName("AddNote").WithSummary("An internal note." + StaleSummary);
         tenant.MapPost("/work-items/{id:guid}/status", StatusAsync).RequireAuthorization(StaffPolicy).WithVersionCheck().WithName("ChangeStatus").WithSummary("Moves the item to another status." + StaleSummary);
         tenant.MapPut("/work-items/{id:guid}/fields", FieldsAsync).RequireAuthorization(StaffPolicy).WithVersionCheck().WithName("SetCustomFields").WithSummary("Sets the tenant's custom fields on the item (null removes one)." + StaleSummary);
@@ -216,15 +217,17 @@ public static partial class WorkItemsApi
         var queueKey = await QueueKeyAsync(db, item.QueueId, cancellationToken);
         // Why a reply did not go (a relay's answer, its host name) is for staff; clients see only whether it went.
         var deliveries = await Deliveries.OfItemAsync(db, id, cancellationToken);
+        var files = await db.WorkItemAttachments.AsNoTracking().Where(a => a.WorkItemId == id).VisibleTo(db, user).OrderBy(a => a.CreatedAt).ThenBy(a => a.Id).ToListAsync(cancellationToken);
+        var brought = files.Where(a => a.WorkItemMessageId is not null).ToLookup(a => a.WorkItemMessageId!.Value, a => a.Id);
         var messages = item.Messages.Where(m => seesNotes || m.Kind != MessageKind.Note).OrderBy(m => m.CreatedAt).ThenBy(m => m.Id)
             .Select(m => m.View(deliveries.GetValueOrDefault(m.Id) switch
             {
                 { } d when !seesNotes => d with { Error = null },
                 var d => d,
-            })).ToList();
+            }, brought[m.Id])).ToList();
         var changes = await ReadableAsync(db, await db.WorkItemChanges.AsNoTracking().Where(c => c.WorkItemId == id).VisibleTo(db, user).OrderBy(c => c.Id)
             .Select(c => new ChangeView(c.At, c.ActorName, c.Field, c.From, c.To)).ToListAsync(cancellationToken), cancellationToken);
-        var attachments = await db.WorkItemAttachments.AsNoTracking().Where(a => a.WorkItemId == id).VisibleTo(db, user).OrderBy(a => a.CreatedAt).ThenBy(a => a.Id).Select(a => Attachments.View(a)).ToListAsync(cancellationToken);
+        var attachments = files.Select(Attachments.View).ToList();
         // The version as a strong ETag: what a change's If-Match names to be refused when the item moved on meanwhile.
         VersionPrecondition.SetETag(response, item.Version);
         return TypedResults.Ok(new WorkItemDetail(item.Summary(queueKey), messages, attachments, System.Text.Json.JsonDocument.Parse(item.CustomFieldsJson).RootElement.Clone(), changes, await SlaViewAsync(item, sla, cancellationToken),
@@ -299,11 +302,27 @@ public static partial class WorkItemsApi
     }
 
     private static async Task<Results<Ok<WorkItemSummary>, NotFound, ValidationProblem, ProblemHttpResult>> ReplyAsync(
-        Guid id, ReplyRequest request, HttpContext context, WorkItemCommands commands, ProDeskDbContext db, ClaimsPrincipal user, CancellationToken cancellationToken)
+        Guid id, ReplyRequest request, HttpContext context, WorkItemCommands commands, ProDeskDbContext db, IConfiguration configuration, ClaimsPrincipal user,
+        CancellationToken cancellationToken)
     {
         if (AgentText(request.Body, out var body) is { } problem)
         {
             return problem;
+        }
+
+        IReadOnlyList<ReplyFiles.OutboundFile> files = [];
+        if (request.AttachmentIds is { Count: > 0 })
+        {
+            if (await db.WorkItems.AsNoTracking().Where(w => w.Id == id).Select(w => w.Channel).FirstOrDefaultAsync(cancellationToken) is not { } channel)
+            {
+                return TypedResults.NotFound();
+            }
+
+            (var badFiles, files) = await ReplyFiles.CheckAsync(db, id, channel, request.AttachmentIds, ReplyFiles.MaxTotalBytes(configuration), cancellationToken);
+            if (badFiles is not null)
+            {
+                return badFiles;
+            }
         }
 
         if (VersionPrecondition.Read(context.Request, request.Version, out var basedOn) is { } bad)
@@ -340,7 +359,7 @@ public static partial class WorkItemsApi
         WorkItemCommands.Result result;
         try
         {
-            result = await commands.ReplyAsync(id, body, basedOn.Version, request.Force, user, cancellationToken, key, then);
+            result = await commands.ReplyAsync(id, body, basedOn.Version, request.Force, user, cancellationToken, key, then, files);
         }
         catch (DbUpdateException) when (key is not null)
         {

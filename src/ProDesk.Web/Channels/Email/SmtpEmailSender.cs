@@ -39,7 +39,8 @@ public sealed class SmtpEmailSender(IOptions<SmtpOptions> options, ProDeskPaths 
 
     public async Task SendAsync(OutboundMessage message, ChannelSettings settings, string tenantName, CancellationToken cancellationToken)
     {
-        var mail = Build(message, settings, tenantName);
+        // Disposed after the send: it holds the reply's files open (read from their blobs at this attempt, streamed, never held whole).
+        using var mail = Build(message, settings, tenantName, paths);
         var smtp = options.Value;
         if (string.IsNullOrWhiteSpace(smtp.Host))
         {
@@ -170,8 +171,12 @@ public sealed class SmtpEmailSender(IOptions<SmtpOptions> options, ProDeskPaths 
         public DateTimeOffset IdleSince { get; set; }
     }
 
-    /// <summary>The MIME message for <paramref name="message"/>; public for tests of its headers.</summary>
-    public static MimeMessage Build(OutboundMessage message, ChannelSettings settings, string tenantName)
+    /// <summary>
+    /// The MIME message for <paramref name="message"/>; public for tests of its headers. A reply with files is
+    /// multipart/mixed: the text, then each file from its blob under <paramref name="paths"/>, opened for reading (the
+    /// caller disposes the message to close them). A file no longer stored fails the send for good, naming it.
+    /// </summary>
+    public static MimeMessage Build(OutboundMessage message, ChannelSettings settings, string tenantName, ProDeskPaths? paths = null)
     {
         var support = settings.SupportAddress ?? "support@localhost";
         var mail = new MimeMessage();
@@ -211,7 +216,35 @@ public sealed class SmtpEmailSender(IOptions<SmtpOptions> options, ProDeskPaths 
         }
 
         mail.Headers.Add(OriginHeader, message.TenantId.ToString("N"));
-        mail.Body = new TextPart("plain") { Text = message.Body };
+        var text = new TextPart("plain") { Text = message.Body };
+        var files = WorkItems.ReplyFiles.Read(message.AttachmentsJson);
+        if (files.Count == 0)
+        {
+            mail.Body = text;
+            return mail;
+        }
+
+        var mixed = new Multipart("mixed") { text };
+        mail.Body = mixed;
+        foreach (var file in files)
+        {
+            var path = paths is null ? null : WorkItems.Attachments.BlobPath(paths, message.TenantId, file.Id);
+            if (path is null || !File.Exists(path))
+            {
+                mail.Dispose();
+                throw new PermanentSendFailureException($"the file \"{file.FileName}\" is no longer stored");
+            }
+
+            mixed.Add(new MimePart(ContentType.TryParse(file.ContentType, out var type) ? type : new ContentType("application", "octet-stream"))
+            {
+                Content = new MimeContent(File.OpenRead(path)),
+                ContentDisposition = new ContentDisposition(ContentDisposition.Attachment),
+                ContentTransferEncoding = ContentEncoding.Base64,
+                // MimeKit writes a non-ASCII name as RFC 2231 (filename*=utf-8''...), which every current client reads.
+                FileName = file.FileName,
+            });
+        }
+
         return mail;
     }
 }

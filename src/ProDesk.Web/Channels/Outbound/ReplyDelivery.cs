@@ -29,7 +29,8 @@ public sealed class ReplyDelivery(ProDeskDbContext db, IOptions<SmtpOptions> smt
     };
 
     /// <summary>Adds the outbound message for <paramref name="reply"/>; null when the contact has nowhere to receive it.</summary>
-    public async Task<OutboundMessage?> AddAsync(WorkItem item, WorkItemMessage reply, CancellationToken cancellationToken)
+    /// <param name="files">Files of the item sent with a reply by mail (<see cref="WorkItems.ReplyFiles"/>, checked by the caller).</param>
+    public async Task<OutboundMessage?> AddAsync(WorkItem item, WorkItemMessage reply, CancellationToken cancellationToken, IReadOnlyList<WorkItems.ReplyFiles.OutboundFile>? files = null)
     {
         var contact = item.ContactId is { } contactId ? await db.Contacts.AsNoTracking().FirstOrDefaultAsync(c => c.Id == contactId, cancellationToken) : null;
         var channel = ChannelOf(item.Channel);
@@ -55,6 +56,7 @@ public sealed class ReplyDelivery(ProDeskDbContext db, IOptions<SmtpOptions> smt
             To = to,
             ToName = contact.Name,
             Body = reply.Body,
+            AttachmentsJson = channel == "email" ? WorkItems.ReplyFiles.Write(files) : null,
             State = OutboundState.Pending,
             NextAttemptAt = now,
             CreatedAt = now,

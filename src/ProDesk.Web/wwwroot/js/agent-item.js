@@ -189,8 +189,10 @@ async function send(kind, forced) {
 
 async function sendOnce(kind, forced) {
   error.hidden = true;
+  // The item's files ticked to go with a reply by mail (probe round 20); a note carries none.
+  const attachmentIds = [...article.querySelectorAll("[data-reply-file]:checked")].map(c => c.value);
   const payload = kind === "replies"
-    ? { body: body.value, version: Number(article.dataset.version), force: forced, status: article.querySelector("[data-reply-then]")?.value || undefined }
+    ? { body: body.value, version: Number(article.dataset.version), force: forced, status: article.querySelector("[data-reply-then]")?.value || undefined, attachmentIds }
     : { body: body.value };
   const response = await post(kind, payload);
   if (await showIfClosed(response)) return;
@@ -202,7 +204,10 @@ async function sendOnce(kind, forced) {
     return;
   }
   if (!response.ok) {
-    showError(response.status === 401 ? await problemText(response, "") : "Your message was not sent. Check it and try again.");
+    // A refused file (too large together, not the item's) is said as the server words it.
+    showError(response.status === 401 || (response.status === 400 && kind === "replies" && attachmentIds.length > 0)
+      ? await problemText(response, "Your message was not sent. Check it and try again.")
+      : "Your message was not sent. Check it and try again.");
     return;
   }
   sessionStorage.removeItem(draftKey);

@@ -164,4 +164,118 @@ public sealed class OutboundEmailTests(ProDeskApp app) : PostgresTest(app)
         Assert.False(string.IsNullOrEmpty(row.LastError));
         Assert.InRange(row.NextAttemptAt, before.AddSeconds(25), before.AddSeconds(40));
     }
+
+    private static async Task<Guid> UploadAsync(HttpClient agent, string slug, Guid itemId, byte[] bytes, string name, string type)
+    {
+        var form = new MultipartFormDataContent { { new ByteArrayContent(bytes) { Headers = { ContentType = new(type) } }, "file", name } };
+        var upload = await agent.PostAsync($"/api/v1/tenants/{slug}/work-items/{itemId}/attachments", form);
+        Assert.Equal(System.Net.HttpStatusCode.Created, upload.StatusCode);
+        return JsonDocument.Parse(await upload.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetGuid();
+    }
+
+    [Fact]
+    public async Task An_agents_reply_carries_the_item_files_the_agent_picked_as_mail_attachments_and_lists_them()
+    {
+        using var host = WithSmtp();
+        var customer = $"gina-{Guid.NewGuid():N}@example.org";
+        var itemId = await ConversationAsync(customer, "Quote please");
+        var agent = host.CreateClient().WithBearer((await App.PatAsync("agent1@prodesk.test")).Secret);
+        var quote = Enumerable.Range(0, 300_000).Select(i => (byte)(i * 7)).ToArray();
+        var quoteId = await UploadAsync(agent, "acme", itemId, quote, "Devis n°42.pdf", "application/pdf");
+        var internalId = await UploadAsync(agent, "acme", itemId, "team only"u8.ToArray(), "notes.txt", "text/plain");
+
+        var reply = await agent.PostAsJsonAsync($"/api/v1/tenants/acme/work-items/{itemId}/replies", new { body = "Here is your quote.", attachmentIds = new[] { quoteId } });
+        Assert.True(reply.IsSuccessStatusCode, await reply.Content.ReadAsStringAsync());
+        await SendDueAsync(host);
+
+        var sent = await _servers.WaitForSentAsync(m => m.EnvelopeTo().Contains(customer), TimeSpan.FromSeconds(10));
+        Assert.True(sent.Body is Multipart { ContentType.MediaSubtype: "mixed" }, sent.Body.ContentType.MimeType);
+        Assert.Contains("Here is your quote.", sent.TextBody, StringComparison.Ordinal);
+        var file = Assert.Single(sent.Attachments.OfType<MimePart>());
+        Assert.Equal(("Devis n°42.pdf", "application/pdf"), (file.FileName, file.ContentType.MimeType));
+        using var bytes = new MemoryStream();
+        file.Content!.DecodeTo(bytes);
+        Assert.Equal(quote, bytes.ToArray());
+
+        // The reply lists what it sent (the API and the console); the file left unticked stays the team's.
+        var item = await agent.JsonAsync($"/api/v1/tenants/acme/work-items/{itemId}");
+        var replied = item.GetProperty("messages").EnumerateArray().Single(m => m.GetProperty("kind").GetString() == "Reply");
+        Assert.Equal([quoteId], replied.GetProperty("attachmentIds").EnumerateArray().Select(e => e.GetGuid()));
+        var page = new AngleSharp.Html.Parser.HtmlParser().ParseDocument(await (await App.SignedInAsync("agent1@prodesk.test")).GetStringAsync($"/agent/items/acme/{itemId}"));
+        Assert.Equal(["Devis n°42.pdf"], page.QuerySelectorAll("[data-testid=sent-attachments] a").Select(a => a.TextContent));
+        // The reply form offers every file of the item to tick, the internal one included (unticked by default).
+        Assert.Equal([quoteId.ToString(), internalId.ToString()], page.QuerySelectorAll("[data-testid=reply-files] input[type=checkbox]").Select(c => c.GetAttribute("value")!));
+        Assert.DoesNotContain(page.QuerySelectorAll("[data-testid=reply-files] input"), c => c.HasAttribute("checked"));
+    }
+
+    [Fact]
+    public async Task A_reply_naming_another_items_or_another_tenants_file_is_refused_naming_the_field_and_sends_nothing()
+    {
+        using var host = WithSmtp();
+        var agent = host.CreateClient().WithBearer((await App.PatAsync("agent1@prodesk.test")).Secret);
+        var itemId = await ConversationAsync($"hugo-{Guid.NewGuid():N}@example.org", "Mine");
+        var otherItem = await ConversationAsync($"iris-{Guid.NewGuid():N}@example.org", "Someone else's");
+        var othersFile = await UploadAsync(agent, "acme", otherItem, "her invoice"u8.ToArray(), "invoice.pdf", "application/pdf");
+        var northwindAdmin = host.CreateClient().WithBearer((await App.PatAsync("admin@prodesk.test")).Secret);
+        var northwindItem = JsonDocument.Parse(await (await northwindAdmin.PostAsJsonAsync("/api/v1/tenants/northwind/conversations",
+            new { from = "jo@example.org", name = "Jo", subject = "Other client", body = "Hi", externalId = Guid.NewGuid().ToString() })).Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetGuid();
+        var northwindFile = await UploadAsync(northwindAdmin, "northwind", northwindItem, "their file"u8.ToArray(), "secret.pdf", "application/pdf");
+
+        foreach (var fileId in new[] { othersFile, northwindFile, Guid.NewGuid() })
+        {
+            var refused = await agent.PostAsJsonAsync($"/api/v1/tenants/acme/work-items/{itemId}/replies", new { body = "See attached.", attachmentIds = new[] { fileId } });
+            Assert.Equal(System.Net.HttpStatusCode.BadRequest, refused.StatusCode);
+            var problem = JsonDocument.Parse(await refused.Content.ReadAsStringAsync()).RootElement;
+            Assert.Contains("not a file of this item", problem.GetProperty("errors").GetProperty("attachmentIds")[0].GetString(), StringComparison.Ordinal);
+        }
+
+        Assert.Empty(await App.InTenantAsync("acme", db => db.OutboundMessages.AsNoTracking().Where(o => o.WorkItemId == itemId).ToListAsync()));
+    }
+
+    [Fact]
+    public async Task A_reply_whose_files_pass_the_size_cap_or_that_goes_by_sms_is_refused_saying_why()
+    {
+        using var host = App.WithWebHostBuilder(b => b.UseSetting("Attachments:MaxReplyBytes", "1000"));
+        var agent = host.CreateClient().WithBearer((await App.PatAsync("agent1@prodesk.test")).Secret);
+        var itemId = await ConversationAsync($"jade-{Guid.NewGuid():N}@example.org", "Big files");
+        var first = await UploadAsync(agent, "acme", itemId, new byte[600], "a.bin", "application/octet-stream");
+        var second = await UploadAsync(agent, "acme", itemId, new byte[600], "b.bin", "application/octet-stream");
+
+        var tooMuch = await agent.PostAsJsonAsync($"/api/v1/tenants/acme/work-items/{itemId}/replies", new { body = "Both.", attachmentIds = new[] { first, second } });
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, tooMuch.StatusCode);
+        Assert.Contains("at most 1000 bytes", JsonDocument.Parse(await tooMuch.Content.ReadAsStringAsync()).RootElement.GetProperty("errors").GetProperty("attachmentIds")[0].GetString(), StringComparison.Ordinal);
+        (await agent.PostAsJsonAsync($"/api/v1/tenants/acme/work-items/{itemId}/replies", new { body = "One.", attachmentIds = new[] { first } })).EnsureSuccessStatusCode();
+
+        // A text message cannot carry a file: the reply is refused, not sent without the file the agent meant to send.
+        await App.InTenantAsync("acme", db => db.WorkItems.Where(w => w.Id == itemId).ExecuteUpdateAsync(u => u.SetProperty(w => w.Channel, "sms")));
+        var bySms = await agent.PostAsJsonAsync($"/api/v1/tenants/acme/work-items/{itemId}/replies", new { body = "Label attached.", attachmentIds = new[] { first } });
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, bySms.StatusCode);
+        Assert.Contains("only by email", JsonDocument.Parse(await bySms.Content.ReadAsStringAsync()).RootElement.GetProperty("errors").GetProperty("attachmentIds")[0].GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_reply_with_a_file_that_failed_to_reach_the_relay_carries_the_file_when_retried()
+    {
+        var itemId = await ConversationAsync($"kim-{Guid.NewGuid():N}@example.org", "Return label");
+        var label = Enumerable.Range(0, 5000).Select(i => (byte)i).ToArray();
+        using (var down = WithSmtp(AppProcess.FreeLoopbackPort()))
+        {
+            var agent = down.CreateClient().WithBearer((await App.PatAsync("agent1@prodesk.test")).Secret);
+            var labelId = await UploadAsync(agent, "acme", itemId, label, "label.png", "image/png");
+            (await agent.PostAsJsonAsync($"/api/v1/tenants/acme/work-items/{itemId}/replies", new { body = "Your label.", attachmentIds = new[] { labelId } })).EnsureSuccessStatusCode();
+            await SendDueAsync(down);
+        }
+
+        Assert.Equal(OutboundState.Pending, (await App.InTenantAsync("acme", db => db.OutboundMessages.AsNoTracking().SingleAsync(o => o.WorkItemId == itemId))).State);
+        await App.InTenantAsync("acme", db => db.OutboundMessages.Where(o => o.WorkItemId == itemId).ExecuteUpdateAsync(u => u.SetProperty(o => o.NextAttemptAt, DateTime.UtcNow.AddMinutes(-1))));
+        using var up = WithSmtp();
+        await SendDueAsync(up);
+
+        var customer = (await App.InTenantAsync("acme", db => db.OutboundMessages.AsNoTracking().SingleAsync(o => o.WorkItemId == itemId))).To;
+        var sent = await _servers.WaitForSentAsync(m => m.EnvelopeTo().Contains(customer), TimeSpan.FromSeconds(10));
+        var file = Assert.Single(sent.Attachments.OfType<MimePart>());
+        using var bytes = new MemoryStream();
+        file.Content!.DecodeTo(bytes);
+        Assert.Equal(("label.png", label), (file.FileName, bytes.ToArray()));
+    }
 }

@@ -73,6 +73,10 @@ public sealed class ItemModel(ProDeskDbContext db, ITenantContext tenantContext,
     /// <summary>Files that came with <paramref name="messageId"/> (a mail's attachments), or with none (agents' uploads) when null.</summary>
     public IEnumerable<WorkItemAttachment> AttachmentsOf(Guid? messageId) => byMessage[messageId];
 
+    /// <summary>The item's files a reply sent to the customer, in the order sent.</summary>
+    public IEnumerable<WorkItemAttachment> SentWith(Guid messageId) =>
+        (DeliveriesByMessage.GetValueOrDefault(messageId)?.Files ?? []).SelectMany(id => Attachments.Where(a => a.Id == id));
+
     public string AttachmentUrl(WorkItemAttachment file) => $"/api/v1/tenants/{Tenant.Slug}/work-items/{Item.Id}/attachments/{file.Id}";
 
     /// <summary>Where the sandboxed frame of a mail's HTML loads it from (<see cref="OnGetMailAsync"/>).</summary>
