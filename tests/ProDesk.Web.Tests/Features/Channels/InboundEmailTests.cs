@@ -1426,7 +1426,7 @@ public sealed class InboundEmailTests(ProDeskApp app) : PostgresTest(app)
     {
         // 19 MB of video is about 25.7 MB of mail in base64: the raw cap used to equal the 25 MB file cap, and such mail was quarantined whole.
         var mail = MailWithFiles("L'eau coule dans l'appartement du dessous, venez vite.", ("IMG_1234.MOV", 19 * 1024 * 1024));
-        var raw = Encoding.ASCII.GetBytes(mail.ToString());
+        var raw = Encoding.UTF8.GetBytes(mail.ToString());
         Assert.True(raw.Length > 25 * 1024 * 1024, $"{raw.Length}");
 
         var response = await PostAsync(raw);
@@ -1443,7 +1443,7 @@ public sealed class InboundEmailTests(ProDeskApp app) : PostgresTest(app)
     {
         using var smallFiles = App.WithWebHostBuilder(b => b.UseSetting("Attachments:MaxBytes", "100000"));
         var mail = MailWithFiles("Voici la photo et la vidéo de la fuite.", ("photo.jpg", 60_000), ("video.mov", 400_000));
-        var content = new ByteArrayContent(Encoding.ASCII.GetBytes(mail.ToString())) { Headers = { ContentType = new MediaTypeHeaderValue("message/rfc822") } };
+        var content = new ByteArrayContent(Encoding.UTF8.GetBytes(mail.ToString())) { Headers = { ContentType = new MediaTypeHeaderValue("message/rfc822") } };
         content.Headers.Add(EmailInboundApi.KeyHeader, AcmeKey);
 
         var response = await smallFiles.CreateClient().PostAsync("/channels/email/acme/inbound", content);

@@ -276,6 +276,7 @@ public sealed class OutboundEmailTests(ProDeskApp app) : PostgresTest(app)
         var file = Assert.Single(sent.Attachments.OfType<MimePart>());
         using var bytes = new MemoryStream();
         file.Content!.DecodeTo(bytes);
-        Assert.Equal(("label.png", label), (file.FileName, bytes.ToArray()));
+        Assert.Equal("label.png", file.FileName);
+        Assert.Equal(label, bytes.ToArray());
     }
 }
