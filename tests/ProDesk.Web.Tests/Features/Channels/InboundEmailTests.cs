@@ -1410,14 +1410,22 @@ public sealed class InboundEmailTests(ProDeskApp app) : PostgresTest(app)
 
     private static MimeMessage MailWithFiles(string body, params (string Name, int Length)[] files)
     {
-        var builder = new BodyBuilder { TextBody = body };
+        var text = new TextPart("plain");
+        text.SetText("utf-8", body);
+        var mixed = new Multipart("mixed") { text };
         foreach (var (name, length) in files)
         {
-            builder.Attachments.Add(name, Enumerable.Range(0, length).Select(i => (byte)(i * 31)).ToArray());
+            mixed.Add(new MimePart("application", "octet-stream")
+            {
+                Content = new MimeContent(new MemoryStream(Enumerable.Range(0, length).Select(i => (byte)(i * 31)).ToArray())),
+                ContentDisposition = new ContentDisposition(ContentDisposition.Attachment),
+                ContentTransferEncoding = ContentEncoding.Base64,
+                FileName = name,
+            });
         }
 
         var mail = Mail(subject: "Dégât des eaux");
-        mail.Body = builder.ToMessageBody();
+        mail.Body = mixed;
         return mail;
     }
 
