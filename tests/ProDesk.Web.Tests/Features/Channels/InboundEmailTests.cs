@@ -1451,7 +1451,10 @@ public sealed class InboundEmailTests(ProDeskApp app) : PostgresTest(app)
     {
         using var smallFiles = App.WithWebHostBuilder(b => b.UseSetting("Attachments:MaxBytes", "100000"));
         var mail = MailWithFiles("Voici la photo et la vidéo de la fuite.", ("photo.jpg", 60_000), ("video.mov", 400_000));
-        var content = new ByteArrayContent(Encoding.UTF8.GetBytes(mail.ToString())) { Headers = { ContentType = new MediaTypeHeaderValue("message/rfc822") } };
+        // The mail's own bytes: MimeMessage.ToString() reads them back as Latin-1, which would garble the UTF-8 text.
+        using var bytes = new MemoryStream();
+        mail.WriteTo(bytes);
+        var content = new ByteArrayContent(bytes.ToArray()) { Headers = { ContentType = new MediaTypeHeaderValue("message/rfc822") } };
         content.Headers.Add(EmailInboundApi.KeyHeader, AcmeKey);
 
         var response = await smallFiles.CreateClient().PostAsync("/channels/email/acme/inbound", content);
