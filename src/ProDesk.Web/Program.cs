@@ -8,6 +8,7 @@ using ProDesk.Web.Data;
 using ProDesk.Web.Health;
 using ProDesk.Web.Metrics;
 using ProDesk.Web.Identity;
+using ProDesk.Web.Identity.Accounts;
 using ProDesk.Web.Hosting;
 using ProDesk.Web.Jobs;
 using ProDesk.Web.Realtime;
@@ -28,6 +29,7 @@ try
     builder.AddData();
     builder.AddIdentityAndAccess();
     builder.AddApiRateLimits();
+    builder.AddUserAccounts();
     builder.AddWorkItems();
     builder.AddReports();
     builder.AddSla();
@@ -70,6 +72,7 @@ try
     app.MapApiDocs();
     app.MapIdentityApi();
     app.MapStaffApi();
+    app.MapUsersApi();
     app.MapWorkItemsApi();
     app.MapSlaPolicyApi();
     app.MapCalendarApi();

@@ -43,6 +43,15 @@ public sealed class LoginModel(
     {
         var email = Email.Trim();
         var user = email.Length is > 0 and <= 320 ? await users.FindByEmailAsync(email) : null;
+        // A disabled account answers as an unknown one: a leaver learns nothing, nor does anyone guessing addresses.
+        if (user is not null && Identity.Accounts.UserAccounts.IsDisabled(user))
+        {
+            users.PasswordHasher.HashPassword(user, Password);
+            var disabledLocked = throttle.IsLockedOut(email) || throttle.RecordFailure(email);
+            await audit.RecordAsync(AuditLog.SignInFailed, user.Id, user.Email, "disabled account", user.TenantId);
+            return Show(disabledLocked ? LockedOutMessage : InvalidMessage);
+        }
+
         if (user is null)
         {
             // Spend the same time as a real check, and count toward the same lockout.
