@@ -63,6 +63,9 @@ public sealed class EveryEndpointTests(ProDeskApp app) : PostgresTest(app)
         ["* /Index"] = Kind.Public,
         ["* /login"] = Kind.Public,
         ["* /login/2fa"] = Kind.Public,
+        ["* /login/forgot"] = Kind.Public,
+        // Acts only with the single-use token a mail carried to the user (Features/Identity/UserAccountsTests).
+        ["* /account/set-password"] = Kind.Public,
         ["* /logout"] = Kind.Public,
         ["* /account/security"] = Kind.OwnOnly,
         ["* /account/tokens"] = Kind.OwnOnly,
@@ -71,6 +74,9 @@ public sealed class EveryEndpointTests(ProDeskApp app) : PostgresTest(app)
         ["* /supervisor"] = Kind.ProviderOnly,
         ["* /admin"] = Kind.ProviderOnly,
         ["* /admin/staff"] = Kind.ProviderOnly,
+        ["* /admin/staff/accounts"] = Kind.ProviderOnly,
+        // A client admin's own company's users, from its one tenant claim; another company's user is 404 (UserAccountsTests).
+        ["* /portal/users"] = Kind.OwnOnly,
         ["* /portal"] = Kind.OwnOnly,
         ["GET /api/v1/me"] = Kind.OwnOnly,
         ["GET /api/v1/tenants"] = Kind.OwnOnly,
@@ -99,6 +105,15 @@ public sealed class EveryEndpointTests(ProDeskApp app) : PostgresTest(app)
         ["GET /api/v1/admin/staff/"] = Kind.ProviderOnly,
         ["PUT /api/v1/admin/staff/{id:guid}/tenants"] = Kind.ProviderOnly,
         ["PUT /api/v1/admin/staff/{id:guid}/role"] = Kind.ProviderOnly,
+        ["POST /api/v1/admin/users/"] = Kind.ProviderOnly,
+        ["GET /api/v1/admin/users/{id:guid}"] = Kind.ProviderOnly,
+        ["PUT /api/v1/admin/users/{id:guid}/disabled"] = Kind.ProviderOnly,
+        ["POST /api/v1/admin/users/{id:guid}/invitation"] = Kind.ProviderOnly,
+        // A client admin's own tenant's users; another tenant's user is 404 on the caller's own tenant too (UserAccountsTests).
+        ["GET /api/v1/tenants/{tenant}/users/"] = Kind.CrossTenantChecked,
+        ["POST /api/v1/tenants/{tenant}/users/"] = Kind.CrossTenantChecked,
+        ["PUT /api/v1/tenants/{tenant}/users/{id:guid}/disabled"] = Kind.CrossTenantChecked,
+        ["POST /api/v1/tenants/{tenant}/users/{id:guid}/invitation"] = Kind.CrossTenantChecked,
         // Provider-admin routes on a tenant: called below on the callers' own tenant, which they may otherwise see.
         ["* /admin/sla/{tenant?}"] = Kind.ProviderOnly,
         ["* /admin/mail/{tenant?}"] = Kind.ProviderOnly,
