@@ -26,6 +26,8 @@ public sealed class UserAccounts(
     Credentials credentials,
     IConfiguration configuration,
     IMemoryCache cache,
+    ITenantStore tenantStore,
+    IServiceScopeFactory scopes,
     TimeProvider clock)
 {
     public const string Invited = "user-invited";
@@ -197,6 +199,7 @@ public sealed class UserAccounts(
             await users.UpdateAsync(user);
             await users.UpdateSecurityStampAsync(user);
             await credentials.RevokeAllAsync(user, keepSession: null, cancellationToken);
+            await ReleaseItemsAsync(user, actor, cancellationToken);
         }
         else
         {
@@ -206,6 +209,43 @@ public sealed class UserAccounts(
         }
 
         await audit.RecordAsync(disabled ? Disabled : Enabled, actor, user.Email, user.TenantId, cancellationToken: cancellationToken);
+    }
+
+    /// <summary>
+    /// A disabled member of staff's open items go back to their queues (unassigned, in the trail, announced): claim-next
+    /// hands out only unassigned work, so nobody else would ever pick them up. As a tenant taken away does (StaffDirectory).
+    /// </summary>
+    private async Task ReleaseItemsAsync(AppUser user, ClaimsPrincipal actor, CancellationToken cancellationToken)
+    {
+        if (user.TenantId is not null)
+        {
+            return;
+        }
+
+        var actorId = Guid.TryParse(actor.FindFirstValue(ProDeskClaims.Subject), out var id) ? id : (Guid?)null;
+        var actorName = actor.FindFirstValue(ProDeskClaims.Email) ?? actor.FindFirstValue(ProDeskClaims.Subject);
+        foreach (var tenant in await tenantStore.ListAsync(cancellationToken))
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            using var inTenant = TenantScopes.Enter(scope.ServiceProvider.GetRequiredService<TenantScopes>().ForTenant(tenant));
+            var tenantDb = scope.ServiceProvider.GetRequiredService<ProDeskDbContext>();
+            var items = await tenantDb.WorkItems.Where(w => w.AssigneeId == user.Id && w.Status != Domain.WorkItems.WorkItemStatus.Closed).ToListAsync(cancellationToken);
+            if (items.Count == 0)
+            {
+                continue;
+            }
+
+            var now = clock.GetUtcNow().UtcDateTime;
+            foreach (var item in items)
+            {
+                WorkItems.WorkItemTrail.Assigned(tenantDb, item.Id, item.TenantId, null, actorId, actorName, now, previous: user.Id);
+                item.AssigneeId = null;
+                WorkItems.WorkItemTrail.Updated(tenantDb, item, now);
+            }
+
+            await tenantDb.SaveChangesAsync(cancellationToken);
+            scope.ServiceProvider.GetRequiredService<Realtime.OutboxRelay>().Wake();
+        }
     }
 
     /// <summary>The users of <paramref name="tenantId"/> (null: provider staff), by email.</summary>

@@ -28,7 +28,7 @@ public sealed class ForgotPasswordModel(UserAccounts accounts) : PageModel
 
     public async Task<IActionResult> OnPostAsync(CancellationToken cancellationToken)
     {
-        await accounts.RequestPasswordLinkAsync(Email.Trim(), cancellationToken);
+        await accounts.RequestPasswordLinkAsync((Email ?? "").Trim(), cancellationToken);
         Sent = true;
         return Page();
     }

@@ -127,12 +127,21 @@ public sealed partial class UserAccountsTests(ProDeskApp app) : PostgresTest(app
 
         var admin = App.CreateClient().WithBearer((await App.PatAsync("admin@prodesk.test")).Secret);
         var agentId = (await App.UserAsync("agent1@prodesk.test")).Id;
+        var itemId = await (await App.IntegrationClientAsync("acme")).CreateConversationAsync("acme", $"held-{Guid.NewGuid():N}");
+        await App.InTenantAsync("acme", async db =>
+        {
+            var item = await db.WorkItems.SingleAsync(w => w.Id == itemId);
+            item.AssigneeId = agentId;
+            return await db.SaveChangesAsync();
+        });
         var missing = await admin.PutAsJsonAsync($"/api/v1/admin/users/{agentId}/disabled", new { });
         Assert.Equal(HttpStatusCode.BadRequest, missing.StatusCode);
         Assert.Contains("\"disabled\"", await missing.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.NoContent, (await admin.PutAsJsonAsync($"/api/v1/admin/users/{agentId}/disabled", new { disabled = true })).StatusCode);
 
         Assert.Equal(HttpStatusCode.Unauthorized, (await browser.GetAsync("/api/v1/me")).StatusCode);
+        // The leaver's open work is back in the queue for a colleague's "next item".
+        Assert.Null(await App.InTenantAsync("acme", db => db.WorkItems.Where(w => w.Id == itemId).Select(w => w.AssigneeId).SingleAsync()));
         Assert.Equal(HttpStatusCode.Unauthorized, (await pat.GetAsync("/api/v1/me")).StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, (await bearer.GetAsync("/api/v1/me")).StatusCode);
         var refreshed = await TokenAsync(new()
@@ -213,12 +222,13 @@ public sealed partial class UserAccountsTests(ProDeskApp app) : PostgresTest(app
     /// <summary>Posts a password on the link's page as its form does; the page's text.</summary>
     private static async Task<string> SetPasswordAsync(HttpClient browser, string link, string password)
     {
+        // What the page's form holds, as a browser would post it.
         var page = await browser.GetStringAsync(link);
-        var query = QueryHelpers.ParseQuery(new Uri("http://x" + link).Query);
+        string Field(string name) => Regex.Match(page, $"name=\"{name}\" value=\"([^\"]*)\"") is { Success: true } m ? WebUtility.HtmlDecode(m.Groups[1].Value) : throw new InvalidOperationException($"no {name} on {link}");
         var response = await browser.PostAsync("/account/set-password", new FormUrlEncodedContent(new Dictionary<string, string>
         {
-            ["user"] = query["user"].ToString(),
-            ["Token"] = query["token"].ToString(),
+            ["user"] = Field("user"),
+            ["Token"] = Field("Token"),
             ["Password"] = password,
             ["__RequestVerificationToken"] = Browserless.AntiforgeryTokenIn(page, link),
         }));
