@@ -1,6 +1,4 @@
 using System.Security.Claims;
-using System.Text.Json.Serialization;
-using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
@@ -16,7 +14,7 @@ namespace ProDesk.Web.Identity.Accounts;
 /// </summary>
 public static class UsersApi
 {
-    [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
+    /// <summary>One required field: a misspelt one leaves it null, which is refused naming it, so unknown ones need no refusal here.</summary>
     public sealed record SetDisabledRequest(bool? Disabled);
 
     /// <summary>Client admins manage the users of their own tenant; provider admins may too.</summary>

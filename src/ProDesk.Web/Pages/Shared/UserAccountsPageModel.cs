@@ -6,7 +6,7 @@ using ProDesk.Web.Identity.Accounts;
 using ProDesk.Web.Tenancy;
 using Microsoft.EntityFrameworkCore;
 
-namespace ProDesk.Web.Pages.Shared;
+namespace ProDesk.Web.Pages;
 
 /// <summary>
 /// What the provider admin's staff accounts page and a client admin's portal users page share: one place's users

@@ -3,7 +3,6 @@ using ProDesk.Data;
 using ProDesk.Data.Identity;
 using ProDesk.Web.Identity;
 using ProDesk.Web.Identity.Accounts;
-using ProDesk.Web.Pages.Shared;
 using ProDesk.Web.Tenancy;
 
 namespace ProDesk.Web.Pages.Admin.Staff;
