@@ -240,7 +240,7 @@ public sealed partial class UserAccountsTests(ProDeskApp app) : PostgresTest(app
     /// <summary>The path and query of the set-password link in <paramref name="mail"/>.</summary>
     private static string LinkIn(MimeMessage mail)
     {
-        var match = Link().Match(mail.TextBody);
+        var match = Link().Match(mail.TextBody ?? "");
         Assert.True(match.Success, mail.TextBody);
         return match.Groups[1].Value;
     }
