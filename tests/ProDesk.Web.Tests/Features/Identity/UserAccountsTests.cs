@@ -270,6 +270,13 @@ public sealed partial class UserAccountsTests(ProDeskApp app) : PostgresTest(app
     /// <summary>The mail to <paramref name="address"/> once the app's mail queue has written it (it sends from its own thread).</summary>
     private async Task<MimeMessage> MailToAsync(string address, Func<MimeMessage, bool>? which = null)
     {
+        // Woken by the folder's events rather than polled; the watcher runs before each look, so no file falls between.
+        Directory.CreateDirectory(PickupFolder);
+        var arrived = System.Threading.Channels.Channel.CreateUnbounded<bool>();
+        using var watcher = new FileSystemWatcher(PickupFolder);
+        watcher.Created += (_, _) => arrived.Writer.TryWrite(true);
+        watcher.Renamed += (_, _) => arrived.Writer.TryWrite(true);
+        watcher.EnableRaisingEvents = true;
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
         while (true)
         {
@@ -278,7 +285,7 @@ public sealed partial class UserAccountsTests(ProDeskApp app) : PostgresTest(app
                 return mail;
             }
 
-            await Task.Delay(50, timeout.Token);
+            await arrived.Reader.ReadAsync(timeout.Token);
         }
     }
 
