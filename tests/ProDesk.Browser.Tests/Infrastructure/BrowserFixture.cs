@@ -41,6 +41,9 @@ public sealed class BrowserFixture : IAsyncLifetime
                     // sign-in limit (30 requests a minute per IP) would fail the run as tests are added.
                     // A test of the limiter itself needs its own app with the default.
                     ["Identity__SignInRequestsPerMinute"] = "1000",
+                    // Likewise the same demo agents open consoles and item pages from every test of the run in this one app:
+                    // the per-user cap on agent-hub connections (20 by default) counts them all. Its own test is a Web test.
+                    ["Realtime__AgentConnectionsPerUser"] = "1000",
                 },
                 ReadyTimeout);
 
