@@ -134,20 +134,9 @@ public sealed class UpdateContact(ProDeskDbContext db, Tenancy.ITenantContext te
         var identities = await db.ContactIdentities.Where(i => i.ContactId == id).ToListAsync(cancellationToken);
         otherEmails = [.. (otherEmails ?? Values(identities, ContactIdentity.EmailKind)).Where(v => v != email)];
         otherPhones = [.. (otherPhones ?? Values(identities, ContactIdentity.PhoneKind)).Where(v => v != phone)];
-        foreach (var other in otherEmails.Except(Values(identities, ContactIdentity.EmailKind)))
+        if (await FurtherTakenAsync(otherEmails.Except(Values(identities, ContactIdentity.EmailKind)), otherPhones.Except(Values(identities, ContactIdentity.PhoneKind)), region, id, cancellationToken) is { } further)
         {
-            if (await OwnerOfEmailAsync(other, id, cancellationToken) is { } owner)
-            {
-                return new Result(Outcome.Taken, Field: "otherEmails", OtherContactId: owner);
-            }
-        }
-
-        foreach (var other in otherPhones.Except(Values(identities, ContactIdentity.PhoneKind)))
-        {
-            if (await OwnerOfPhoneAsync(other, PhoneNumber.NationalDigits(other, region) ?? other, id, cancellationToken) is { } owner)
-            {
-                return new Result(Outcome.Taken, Field: "otherPhones", OtherContactId: owner);
-            }
+            return further;
         }
 
         Replace(contact, identities, ContactIdentity.EmailKind, otherEmails);
@@ -171,12 +160,9 @@ public sealed class UpdateContact(ProDeskDbContext db, Tenancy.ITenantContext te
                 return new Result(Outcome.Taken, Field: "email", OtherContactId: other);
             }
 
-            foreach (var value in otherEmails)
+            if (await FurtherTakenAsync(otherEmails, otherPhones, region, id, cancellationToken) is { } raced)
             {
-                if (await OwnerOfEmailAsync(value, id, cancellationToken) is { } owner)
-                {
-                    return new Result(Outcome.Taken, Field: "otherEmails", OtherContactId: owner);
-                }
+                return raced;
             }
 
             throw;
@@ -194,6 +180,28 @@ public sealed class UpdateContact(ProDeskDbContext db, Tenancy.ITenantContext te
     private async Task<Guid?> OwnerOfPhoneAsync(string phone, string national, Guid id, CancellationToken cancellationToken) =>
         await db.Contacts.Where(c => (c.Phone == phone || c.Phone == national) && c.Id != id).Select(c => (Guid?)c.Id).FirstOrDefaultAsync(cancellationToken)
         ?? await db.ContactIdentities.Where(i => i.Kind == ContactIdentity.PhoneKind && (i.Value == phone || i.Value == national) && i.ContactId != id).Select(i => (Guid?)i.ContactId).FirstOrDefaultAsync(cancellationToken);
+
+    /// <summary>The first of these further addresses or numbers another contact has, as the Taken answer naming its list.</summary>
+    private async Task<Result?> FurtherTakenAsync(IEnumerable<string> emails, IEnumerable<string> phones, string? region, Guid id, CancellationToken cancellationToken)
+    {
+        foreach (var other in emails)
+        {
+            if (await OwnerOfEmailAsync(other, id, cancellationToken) is { } owner)
+            {
+                return new Result(Outcome.Taken, Field: "otherEmails", OtherContactId: owner);
+            }
+        }
+
+        foreach (var other in phones)
+        {
+            if (await OwnerOfPhoneAsync(other, PhoneNumber.NationalDigits(other, region) ?? other, id, cancellationToken) is { } owner)
+            {
+                return new Result(Outcome.Taken, Field: "otherPhones", OtherContactId: owner);
+            }
+        }
+
+        return null;
+    }
 
     private static List<string> Values(List<ContactIdentity> identities, string kind) =>
         [.. identities.Where(i => i.Kind == kind).Select(i => i.Value)];
