@@ -3,6 +3,7 @@ using ProDesk.Web.Channels.Chat;
 using ProDesk.Web.Channels.Email;
 using ProDesk.Web.Channels.Outbound;
 using ProDesk.Web.Channels.Sms;
+using ProDesk.Web.Channels.Voice;
 using ProDesk.Web.Channels.WebForm;
 
 namespace ProDesk.Web.Channels;
@@ -55,6 +56,7 @@ public static class ChannelsExtensions
         app.MapMailboxApi();
         app.MapWebForm();
         app.MapTwilioInbound();
+        app.MapVoiceCalls();
         app.MapChat();
     }
 }

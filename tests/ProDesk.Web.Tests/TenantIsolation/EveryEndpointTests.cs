@@ -132,6 +132,7 @@ public sealed class EveryEndpointTests(ProDeskApp app) : PostgresTest(app)
         ["POST /channels/email/{tenant}/inbound"] = Kind.ChannelKeyChecked,
         ["POST /channels/webform/{tenant}"] = Kind.ChannelKeyChecked,
         ["POST /channels/sms/{tenant}/twilio"] = Kind.ChannelKeyChecked,
+        ["POST /channels/voice/{tenant}/calls"] = Kind.ChannelKeyChecked,
         // The same script and demo page for any slug, known or not; the hub needs the widget key (Features/Channels/ChatTests).
         ["GET /channels/chat/{tenant}/widget.js"] = Kind.Public,
         ["GET /channels/chat/{tenant}/demo"] = Kind.Public,
