@@ -365,6 +365,7 @@ public class ProDeskDbContext(DbContextOptions<ProDeskDbContext> options)
             e.Property(c => c.ReplyTokenKey).HasMaxLength(64);
             e.Property(c => c.SmsAuthToken).HasMaxLength(128);
             e.Property(c => c.SmsNumber).HasMaxLength(32);
+            e.Property(c => c.AcknowledgmentText).HasMaxLength(Channels.ChannelSettings.MaxAcknowledgmentLength);
         });
 
         builder.Entity<Mailbox>(e =>

@@ -27,4 +27,15 @@ public sealed class ChannelSettings : ITenantOwned
 
     /// <summary>The tenant's own SMS/WhatsApp number, the sender of replies.</summary>
     public string? SmsNumber { get; set; }
+
+    /// <summary>The client wants no automatic acknowledgment of new mail (its own system answers, or none is wanted).</summary>
+    public bool AcknowledgmentsOff { get; set; }
+
+    /// <summary>
+    /// The acknowledgment's text in the client's words and language, with the canned replies' placeholders
+    /// (<c>{{contact.name}}</c>, <c>{{item.reference}}</c>, ...); null: the standard English text.
+    /// </summary>
+    public string? AcknowledgmentText { get; set; }
+
+    public const int MaxAcknowledgmentLength = 4000;
 }

@@ -447,6 +447,13 @@ namespace ProDesk.Migrations.Postgres.Migrations
                     b.Property<Guid>("TenantId")
                         .HasColumnType("uuid");
 
+                    b.Property<string>("AcknowledgmentText")
+                        .HasMaxLength(4000)
+                        .HasColumnType("character varying(4000)");
+
+                    b.Property<bool>("AcknowledgmentsOff")
+                        .HasColumnType("boolean");
+
                     b.Property<byte[]>("InboundKeyHash")
                         .IsRequired()
                         .HasMaxLength(32)

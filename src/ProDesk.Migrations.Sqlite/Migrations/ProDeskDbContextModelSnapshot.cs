@@ -433,6 +433,13 @@ namespace ProDesk.Migrations.Sqlite.Migrations
                     b.Property<Guid>("TenantId")
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("AcknowledgmentText")
+                        .HasMaxLength(4000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("AcknowledgmentsOff")
+                        .HasColumnType("INTEGER");
+
                     b.Property<byte[]>("InboundKeyHash")
                         .IsRequired()
                         .HasMaxLength(32)

@@ -24,6 +24,7 @@ public sealed class AuditLog(ProDeskDbContext db, IHttpContextAccessor http, Tim
     public const string HolidayRemoved = "holiday-removed";
     public const string ClientSecretRotated = "client-secret-rotated";
     public const string ChannelKeyRotated = "channel-key-rotated";
+    public const string AcknowledgmentChanged = "acknowledgment-changed";
 
     public async Task RecordAsync(string action, Guid? actorId, string? actorName, string? target = null, Guid? tenantId = null, string? details = null, CancellationToken cancellationToken = default)
     {

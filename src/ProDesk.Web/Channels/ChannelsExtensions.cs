@@ -53,6 +53,7 @@ public static class ChannelsExtensions
     {
         app.MapEmailInbound();
         app.MapQuarantineApi();
+        app.MapAcknowledgmentApi();
         app.MapMailboxApi();
         app.MapWebForm();
         app.MapTwilioInbound();

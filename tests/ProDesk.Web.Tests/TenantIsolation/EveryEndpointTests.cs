@@ -155,6 +155,8 @@ public sealed class EveryEndpointTests(ProDeskApp app) : PostgresTest(app)
         ["POST /api/v1/tenants/{tenant}/clients/{clientId}/secret"] = Kind.CrossTenantChecked,
         ["POST /api/v1/tenants/{tenant}/channels/inbound-key"] = Kind.CrossTenantChecked,
         ["POST /api/v1/tenants/{tenant}/channels/widget-key"] = Kind.CrossTenantChecked,
+        ["GET /api/v1/tenants/{tenant}/channels/email/acknowledgment/"] = Kind.CrossTenantChecked,
+        ["PUT /api/v1/tenants/{tenant}/channels/email/acknowledgment/"] = Kind.CrossTenantChecked,
         ["PUT /api/v1/tenants/{tenant}/channels/sms-auth-token"] = Kind.CrossTenantChecked,
         ["* /csat/{token}/{score}"] = Kind.SignedLink,
     };

@@ -257,7 +257,7 @@ public sealed class IngestEmail(
         // Only to an address a relay can deliver to: "From: localonly" would go wherever the relay's own domain points.
         // The acknowledgment goes to it as normalized, which is also how the loop breaker and suppressions find it.
         var replyTo = ReplyAddress.Normalize(parsed.FromAddress);
-        var mayAcknowledge = !message.Automatic && settings?.SupportAddress is { } support && !IsSupportAddress(parsed.FromAddress, support)
+        var mayAcknowledge = !message.Automatic && settings is { AcknowledgmentsOff: false, SupportAddress: { } support } && !IsSupportAddress(parsed.FromAddress, support)
             && replyTo is not null
             && (probe ?? await ProbeAsync(ledger.Source, ledger.DedupeKey, parsed, cancellationToken)) is var asked
             && AutomaticLimit.Allows(asked.RecentRepeats, asked.RecentAcknowledgments);
@@ -276,7 +276,7 @@ public sealed class IngestEmail(
                 if (stored.Created && mayAcknowledge)
                 {
                     acknowledged = true;
-                    db.OutboundMessages.Add(Acknowledgment(stored, parsed, replyTo!));
+                    db.OutboundMessages.Add(Acknowledgment(stored, parsed, replyTo!, settings));
                 }
             }, cancellationToken);
         }
@@ -476,7 +476,7 @@ public sealed class IngestEmail(
     /// <summary>What a blank mail's acknowledgment keeps as its text's key: never null, which would not count it as one.</summary>
     private const long BlankTextKey = 0;
 
-    private OutboundMessage Acknowledgment(IngestMessage.Result stored, ParsedEmail parsed, string to)
+    private OutboundMessage Acknowledgment(IngestMessage.Result stored, ParsedEmail parsed, string to, ChannelSettings? settings)
     {
         var now = clock.GetUtcNow().UtcDateTime;
         return new OutboundMessage
@@ -488,7 +488,7 @@ public sealed class IngestEmail(
             To = to,
             ToName = parsed.FromName,
             Subject = ReplyDelivery.SubjectOf(stored.Item.Subject),
-            Body = $"Thank you for your message. We have received it and will answer as soon as we can.\n\nReference: {stored.Item.Id}\n\nTo add anything, reply to this mail.",
+            Body = AcknowledgmentText.For(settings, stored.Item.Id, stored.Item.Subject, DisplayName.Of(parsed.FromName, to), tenants.Current?.Name),
             InReplyTo = parsed.MessageId,
             References = parsed.MessageId,
             AcknowledgedSubjectKey = SubjectKey(parsed),

@@ -244,6 +244,7 @@ public sealed partial class DemoSeeder(
                 ReplyTokenKey = RandomNumberGenerator.GetBytes(32),
                 SmsAuthToken = channels.SmsAuthToken,
                 SmsNumber = channels.SmsNumber,
+                AcknowledgmentText = channels.AcknowledgmentText,
             });
             await db.SaveChangesAsync(cancellationToken);
             db.ChangeTracker.Clear();

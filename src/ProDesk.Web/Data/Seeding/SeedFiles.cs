@@ -155,6 +155,9 @@ public sealed class ChannelsFile
 
     /// <summary>The tenant's SMS/WhatsApp number (E.164), the sender of replies.</summary>
     public string? SmsNumber { get; set; }
+
+    /// <summary>The acknowledgment of new mail in the client's words (placeholders as canned replies'); absent: the standard text.</summary>
+    public string? AcknowledgmentText { get; set; }
 }
 
 public sealed class ClientsFile

@@ -146,6 +146,8 @@ public static class SeedLoader
         Check(seed.Channels.InboundKey.Length >= 24, channelsFile, "inboundKey", "must be at least 24 characters");
         Check(seed.Channels.WidgetKey.Length >= 16, channelsFile, "widgetKey", "must be at least 16 characters");
         Check(seed.Channels.SupportAddress is null || MailAddress.TryCreate(seed.Channels.SupportAddress, out _), channelsFile, "supportAddress", "is not an email address");
+        var acknowledgment = seed.Channels.AcknowledgmentText is { } text ? ProDesk.Web.Channels.Email.AcknowledgmentText.Problem(text) : null;
+        Check(acknowledgment is null, channelsFile, "acknowledgmentText", acknowledgment ?? "");
 
         var clientsFile = Path.Combine(seed.Folder, "clients.json");
         Check(seed.Clients.ClientId == $"{t.Slug}-integration", clientsFile, "clientId", $"must be '{t.Slug}-integration'");
