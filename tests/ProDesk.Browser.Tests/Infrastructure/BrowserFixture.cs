@@ -74,9 +74,13 @@ public sealed class BrowserFixture : IAsyncLifetime
         }
     }
 
-    /// <summary>A fresh context (cookies, storage) whose relative URLs resolve against the app.</summary>
-    public Task<IBrowserContext> NewContextAsync() =>
-        Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = App.BaseAddress.ToString() });
+    /// <summary>A fresh context (cookies, storage) whose relative URLs resolve against the app; <paramref name="options"/> set its time zone, locale, window.</summary>
+    public Task<IBrowserContext> NewContextAsync(BrowserNewContextOptions? options = null)
+    {
+        options ??= new BrowserNewContextOptions();
+        options.BaseURL = App.BaseAddress.ToString();
+        return Browser.NewContextAsync(options);
+    }
 
     public async Task DisposeAsync()
     {

@@ -40,10 +40,10 @@ public abstract class BrowserTest(BrowserFixture fixture, ITestOutputHelper outp
 
     public const string DemoPassword = "ProDesk-Demo-1!";
 
-    /// <summary>A second browser context signed in as <paramref name="email"/>, on its live start page.</summary>
-    protected async Task<IPage> SignedInPageAsync(string email, string start = "/agent")
+    /// <summary>A second browser context signed in as <paramref name="email"/>, on its live start page; <paramref name="options"/> as for <see cref="BrowserFixture.NewContextAsync"/>.</summary>
+    protected async Task<IPage> SignedInPageAsync(string email, string start = "/agent", BrowserNewContextOptions? options = null)
     {
-        var other = await fixture.NewContextAsync();
+        var other = await fixture.NewContextAsync(options);
         var signedIn = await other.NewPageAsync();
         await signedIn.GotoAsync("/login");
         await signedIn.GetByLabel("Email").FillAsync(email);

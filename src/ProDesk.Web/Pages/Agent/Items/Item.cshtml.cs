@@ -83,8 +83,11 @@ public sealed class ItemModel(ProDeskDbContext db, ITenantContext tenantContext,
     public string MailUrl(WorkItemMessage message, bool images = false) =>
         $"/agent/items/{Tenant.Slug}/{Item.Id}?handler=Mail&message={message.Id}{(images ? "&images=true" : "")}";
 
-    /// <summary>One SLA target's clock as the agent reads it: what it is, where it stands, and whether it was missed.</summary>
-    public sealed record SlaLine(string Target, string Label, string State, bool Breached);
+    /// <summary>
+    /// One SLA target's clock as the agent reads it: what it is, where it stands (<paramref name="Words"/>, then the moment
+    /// <paramref name="At"/> the page shows in the agent's own time zone, then <paramref name="After"/>), and whether it was missed.
+    /// </summary>
+    public sealed record SlaLine(string Target, string Label, string Words, DateTime? At, string After, bool Breached);
 
     /// <summary>The item's SLA clocks (PRODUCT.md: agents see the SLA clock of every item), as the API's <c>sla</c> reads them.</summary>
     public IReadOnlyList<SlaLine> Sla { get; private set; } = [];
@@ -147,12 +150,12 @@ public sealed class ItemModel(ProDeskDbContext db, ITenantContext tenantContext,
 
     private static SlaLine Line(SlaClockState state, DateTimeOffset now)
     {
-        var text = state.Status switch
+        var (words, at, after) = state.Status switch
         {
-            SlaClockStatus.Running => $"due {state.DueAt:u}",
-            SlaClockStatus.Paused => $"paused since {state.PausedSince:u} (waiting on the customer)",
-            SlaClockStatus.Met => $"met {state.EndedAt:u}",
-            _ => "stopped",
+            SlaClockStatus.Running => ("due", state.DueAt, ""),
+            SlaClockStatus.Paused => ("paused since", state.PausedSince, " (waiting on the customer)"),
+            SlaClockStatus.Met => ("met", state.EndedAt, ""),
+            _ => ("stopped", null, ""),
         };
         var breached = state.IsBreachedAsOf(now);
         var label = state.Target switch
@@ -161,7 +164,7 @@ public sealed class ItemModel(ProDeskDbContext db, ITenantContext tenantContext,
             SlaTarget.NextResponse => "Next response",
             _ => "Resolution",
         };
-        return new SlaLine(state.Target.ApiName(), label, breached ? $"{text} · breached" : text, breached);
+        return new SlaLine(state.Target.ApiName(), label, words, at?.UtcDateTime, breached ? $"{after} · breached" : after, breached);
     }
 
     /// <summary>The thread alone, for the page to redraw it when the item changes.</summary>
