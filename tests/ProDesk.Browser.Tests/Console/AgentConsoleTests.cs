@@ -50,6 +50,30 @@ public sealed class AgentConsoleTests(BrowserFixture fixture, ITestOutputHelper 
     }
 
     [Fact]
+    public async Task A_long_subject_is_cut_to_one_line_and_leaves_the_other_columns_readable()
+    {
+        var subject = $"{Guid.NewGuid():N} " + string.Join(" ", Enumerable.Repeat("the boiler in the basement knocks every night", 5));
+        var id = await CreateConversationAsync("acme", subject);
+        var alex = await SignedInPageAsync("agent1@prodesk.test", options: new() { ViewportSize = new() { Width = 1366, Height = 768 } });
+        var row = alex.Locator($"tr[data-item-id='{id}']");
+        var cell = row.GetByTestId("queue-subject");
+        await Expect(cell.Locator("a")).ToHaveAttributeAsync("title", subject);
+
+        // One line, cut: the cell holds more text than it shows, and is no taller than one line of text and its padding.
+        Assert.True(await cell.EvaluateAsync<bool>("td => td.scrollWidth > td.clientWidth"));
+        var lineHeight = await cell.EvaluateAsync<double>("td => parseFloat(getComputedStyle(td).lineHeight)");
+        Assert.True((await cell.BoundingBoxAsync())!.Height < 2 * lineHeight, "the subject wraps");
+        // The columns beside it keep their width: the status word and the assignee are read whole, on one line.
+        foreach (var (column, text) in new[] { (3, "Open"), (5, "unassigned") })
+        {
+            var other = row.Locator("td").Nth(column);
+            await Expect(other).ToHaveTextAsync(text);
+            Assert.True((await other.BoundingBoxAsync())!.Width >= 80, $"column {column} is squeezed");
+            Assert.True((await other.BoundingBoxAsync())!.Height < 2 * lineHeight, $"column {column} wraps");
+        }
+    }
+
+    [Fact]
     public async Task Enter_opens_the_item_the_agent_selected_even_after_the_queue_moved_under_it()
     {
         var tag = Guid.NewGuid().ToString("N")[..6];
