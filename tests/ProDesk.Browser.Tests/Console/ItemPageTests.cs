@@ -94,6 +94,47 @@ public sealed class ItemPageTests(BrowserFixture fixture, ITestOutputHelper outp
     }
 
     [Fact]
+    public async Task On_a_colleagues_item_an_agent_sees_who_has_it_and_a_supervisor_takes_it_over_after_confirming_and_the_owner_can_unassign()
+    {
+        var id = await CreateConversationAsync("acme", $"Take over {Guid.NewGuid():N}"[..20]);
+        var alex = await SignedInPageAsync("agent1@prodesk.test");
+        await alex.GotoAsync($"/agent/items/acme/{id}");
+        await Button(alex, "Assign to me").ClickAsync();
+        await Expect(alex.GetByTestId("assignee")).ToHaveTextAsync("assigned to Alex Martin");
+        await Expect(Button(alex, "Unassign")).ToBeVisibleAsync();
+
+        // A colleague is not offered what the server would refuse them.
+        var bea = await SignedInPageAsync("agent2@prodesk.test");
+        await bea.GotoAsync($"/agent/items/acme/{id}");
+        await Expect(bea.GetByTestId("assignee-note")).ToHaveTextAsync("Alex Martin works this item; a supervisor can hand it over.");
+        await Expect(Button(bea, "Assign to me")).ToHaveCountAsync(0);
+
+        var sam = await SignedInPageAsync("supervisor@prodesk.test", "/supervisor");
+        await sam.GotoAsync($"/agent/items/acme/{id}");
+        await Button(sam, "Take over").ClickAsync();
+        await Expect(sam.GetByTestId("take-over-confirm")).ToContainTextAsync("Alex Martin works this item. Take it over?");
+        await Button(sam, "Cancel").ClickAsync();
+        await Expect(sam.GetByTestId("take-over-confirm")).ToBeHiddenAsync();
+        await Expect(sam.GetByTestId("assignee")).ToHaveTextAsync("assigned to Alex Martin");
+
+        await Button(sam, "Take over").ClickAsync();
+        await Button(sam, "Yes, take it over").ClickAsync();
+        await Expect(sam.GetByTestId("assignee")).ToHaveTextAsync("assigned to Sam Supervisor");
+        await Expect(Button(sam, "Unassign")).ToBeVisibleAsync();
+        // The trail records it as any assignment: from Alex to Sam, by Sam.
+        var trail = await sam.EvaluateAsync<string>(
+            "async path => JSON.stringify((await (await fetch(path, { headers: { 'Accept': 'application/json' } })).json()).changes.filter(c => c.field === 'assignee').pop())",
+            $"/api/v1/tenants/acme/work-items/{id}");
+        Assert.Contains("\"from\":\"Alex Martin\"", trail, StringComparison.Ordinal);
+        Assert.Contains("\"to\":\"Sam Supervisor\"", trail, StringComparison.Ordinal);
+        Assert.Contains("\"actor\":\"supervisor@prodesk.test\"", trail, StringComparison.Ordinal);
+
+        await Button(sam, "Unassign").ClickAsync();
+        await Expect(sam.GetByTestId("assignee")).ToHaveTextAsync("unassigned");
+        await Expect(Button(sam, "Assign to me")).ToBeVisibleAsync();
+    }
+
+    [Fact]
     public async Task The_second_agent_on_an_item_is_told_who_is_already_viewing_it()
     {
         var id = await CreateConversationAsync("northwind", $"Collision {Guid.NewGuid():N}"[..20]);

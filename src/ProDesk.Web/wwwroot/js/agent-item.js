@@ -250,6 +250,20 @@ async function setAssignee(assigneeId) {
   else showError(await problemText(response, "The item was not assigned."));
 }
 assign?.querySelector("[data-assign-me]")?.addEventListener("click", e => setAssignee(e.currentTarget.dataset.assignMe));
+assign?.querySelector("[data-unassign]")?.addEventListener("click", () => setAssignee(null));
+// Taking a colleague's item over is said first, in the page: they may be in the middle of answering it.
+const takeOver = assign?.querySelector("[data-take-over]");
+const confirmTakeOver = assign?.querySelector("[data-take-over-confirm]");
+takeOver?.addEventListener("click", () => {
+  takeOver.hidden = true;
+  confirmTakeOver.hidden = false;
+  confirmTakeOver.querySelector("[data-assign-me]").focus();
+});
+confirmTakeOver?.querySelector("[data-take-over-cancel]").addEventListener("click", () => {
+  confirmTakeOver.hidden = true;
+  takeOver.hidden = false;
+  takeOver.focus();
+});
 assign?.addEventListener("submit", e => {
   e.preventDefault();
   setAssignee(new FormData(e.target).get("assigneeId") || null);

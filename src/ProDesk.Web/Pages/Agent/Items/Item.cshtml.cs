@@ -98,6 +98,12 @@ public sealed class ItemModel(ProDeskDbContext db, ITenantContext tenantContext,
     /// <summary>The signed-in member of staff, for "Assign to me".</summary>
     public Guid Me { get; private set; }
 
+    /// <summary>
+    /// Whether the signed-in member of staff may take a colleague's item (<see cref="WorkItems.AssignWorkItem"/>: supervisors
+    /// and provider admins); an agent is not offered what the route would refuse.
+    /// </summary>
+    public bool MayTakeOver => TenantAccess.IsProviderWide(User);
+
     /// <summary>Staff serving the item's client, whom a supervisor can hand the item to; empty for agents, who only take or release.</summary>
     public IReadOnlyList<(Guid Id, string Name)> Assignable { get; private set; } = [];
 
