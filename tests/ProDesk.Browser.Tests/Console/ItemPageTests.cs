@@ -94,6 +94,26 @@ public sealed class ItemPageTests(BrowserFixture fixture, ITestOutputHelper outp
     }
 
     [Fact]
+    public async Task A_long_thread_opens_at_its_newest_message_with_the_reply_box_in_view()
+    {
+        var id = await CreateConversationAsync("acme", $"Long thread {Guid.NewGuid():N}"[..24]);
+        var bea = await SignedInPageAsync("agent2@prodesk.test");
+        for (var i = 1; i <= 20; i++)
+        {
+            Assert.Equal(200, await ApiAsync(bea, "POST", $"/api/v1/tenants/acme/work-items/{id}/notes", new { body = $"Note {i} of 20" }));
+        }
+
+        var alex = await SignedInPageAsync("agent1@prodesk.test", options: new() { ViewportSize = new() { Width = 1366, Height = 768 } });
+        await alex.GotoAsync($"/agent/items/acme/{id}");
+
+        var messages = alex.GetByTestId("thread").Locator("li.message");
+        await Expect(messages.Last).ToContainTextAsync("Note 20 of 20");
+        await Expect(messages.Last).ToBeInViewportAsync();
+        await Expect(alex.GetByLabel("Reply", new PageGetByLabelOptions { Exact = true })).ToBeInViewportAsync();
+        await Expect(messages.First).Not.ToBeInViewportAsync();
+    }
+
+    [Fact]
     public async Task On_a_colleagues_item_an_agent_sees_who_has_it_and_a_supervisor_takes_it_over_after_confirming_and_the_owner_can_unassign()
     {
         var id = await CreateConversationAsync("acme", $"Take over {Guid.NewGuid():N}"[..20]);

@@ -66,6 +66,20 @@ function showPresence() {
 // are added, so open mail frames are not reloaded. The version the reply guard checks stays the one
 // the page was loaded with.
 const thread = article.querySelector("[data-thread-url]");
+// A long thread opens at its end: the newest message, with the reply box under it, rather than at a first message
+// many screens up. The page does not know what the agent has read, so newest it is. Not when the address names a
+// place on the page; and a reload (after the agent's own reply) shows the newest too, not the old scroll position.
+function showNewest() {
+  const newest = thread.lastElementChild;
+  if (!newest || location.hash) return;
+  const reply = article.querySelector("[data-reply]");
+  (reply.hidden ? newest : reply).scrollIntoView({ block: "end" });
+  // A newest message taller than the window is read from its start.
+  if (newest.getBoundingClientRect().top < 0) newest.scrollIntoView({ block: "start" });
+}
+history.scrollRestoration = "manual";
+showNewest();
+
 async function refreshThread() {
   const response = await fetch(thread.dataset.threadUrl, { headers: { "Accept": "text/html" } });
   if (!response.ok) return;
