@@ -53,44 +53,34 @@ public sealed class ItemPageTests(BrowserFixture fixture, ITestOutputHelper outp
     }
 
     [Fact]
-    public async Task A_colleagues_change_shows_a_bar_and_a_refused_status_change_says_why()
+    public async Task A_colleagues_change_shows_a_bar_and_the_status_in_the_header_and_a_status_or_tags_on_the_old_version_are_refused_as_changed_meanwhile()
     {
         var id = await CreateConversationAsync("acme", $"Refused {Guid.NewGuid():N}"[..20]);
         var alex = await SignedInPageAsync("agent1@prodesk.test");
         await alex.GotoAsync($"/agent/items/acme/{id}");
         await Expect(alex.Locator("[data-item][data-live='true']")).ToHaveCountAsync(1);
+        await Expect(alex.GetByTestId("item-status")).ToHaveTextAsync("Open");
         var bea = await SignedInPageAsync("agent2@prodesk.test");
 
         Assert.Equal(200, await ApiAsync(bea, "POST", $"/api/v1/tenants/acme/work-items/{id}/status", new { status = "Solved" }));
 
         await Expect(alex.GetByTestId("changed-bar")).ToBeVisibleAsync();
         await Expect(alex.GetByTestId("changed-bar")).ToContainTextAsync("agent2@prodesk.test changed this item.");
+        // The header follows the item without a reload.
+        await Expect(alex.GetByTestId("item-status")).ToHaveTextAsync("Solved");
+
+        // Status and tags send the version the page loaded, as a reply does: a change on what Alex no longer sees is refused.
         await alex.Locator("form[data-status] select").SelectOptionAsync("Pending");
         await Button(alex, "Change").ClickAsync();
-        await Expect(alex.GetByTestId("reply-error")).ToContainTextAsync("is not allowed");
-    }
-
-    [Fact]
-    public async Task An_agent_takes_an_item_and_a_supervisor_hands_it_to_a_colleague()
-    {
-        var id = await CreateConversationAsync("acme", $"Handover {Guid.NewGuid():N}"[..20]);
-        var alex = await SignedInPageAsync("agent1@prodesk.test");
-        await alex.GotoAsync($"/agent/items/acme/{id}");
-        await Expect(alex.GetByTestId("assignee")).ToHaveTextAsync("unassigned");
-        // Agents take or release; handing over is the supervisor's.
-        await Expect(alex.GetByTestId("assignee-picker")).ToHaveCountAsync(0);
-        await Button(alex, "Assign to me").ClickAsync();
-        await Expect(alex.GetByTestId("assignee")).ToHaveTextAsync("assigned to Alex Martin");
-        await Expect(Button(alex, "Assign to me")).ToHaveCountAsync(0);
-
-        var supervisor = await SignedInPageAsync("supervisor@prodesk.test", "/supervisor");
-        await supervisor.GotoAsync($"/agent/items/acme/{id}");
-        await supervisor.GetByTestId("assignee-picker").SelectOptionAsync(new SelectOptionValue { Label = "Bea Dubois" });
-        await Button(supervisor, "Assign").ClickAsync();
-        await Expect(supervisor.GetByTestId("assignee")).ToHaveTextAsync("assigned to Bea Dubois");
-        // Merlion's agent does not serve acme: not offered.
-        await Expect(supervisor.GetByTestId("assignee-picker").Locator("option", new LocatorLocatorOptions { HasText = "Chen Wei" })).ToHaveCountAsync(0);
-        await Expect(alex.GetByTestId("changed-bar")).ToBeVisibleAsync();
+        await Expect(alex.GetByTestId("reply-error")).ToContainTextAsync("This item changed since you opened it (now Solved, version");
+        await Expect(Button(alex, "Send anyway")).ToBeHiddenAsync();
+        await alex.GetByLabel("Tags").FillAsync("refund");
+        await Button(alex, "Save tags").ClickAsync();
+        await Expect(alex.GetByTestId("reply-error")).ToContainTextAsync("This item changed since you opened it (now Solved, version");
+        var item = await alex.EvaluateAsync<string>(
+            "async path => JSON.stringify((await (await fetch(path, { headers: { 'Accept': 'application/json' } })).json()).item)", $"/api/v1/tenants/acme/work-items/{id}");
+        Assert.Contains("\"status\":\"Solved\"", item, StringComparison.Ordinal);
+        Assert.DoesNotContain("refund", item, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -152,6 +142,29 @@ public sealed class ItemPageTests(BrowserFixture fixture, ITestOutputHelper outp
         await Button(sam, "Unassign").ClickAsync();
         await Expect(sam.GetByTestId("assignee")).ToHaveTextAsync("unassigned");
         await Expect(Button(sam, "Assign to me")).ToBeVisibleAsync();
+    }
+
+    [Fact]
+    public async Task An_agent_takes_an_item_and_a_supervisor_hands_it_to_a_colleague()
+    {
+        var id = await CreateConversationAsync("acme", $"Handover {Guid.NewGuid():N}"[..20]);
+        var alex = await SignedInPageAsync("agent1@prodesk.test");
+        await alex.GotoAsync($"/agent/items/acme/{id}");
+        await Expect(alex.GetByTestId("assignee")).ToHaveTextAsync("unassigned");
+        // Agents take or release; handing over is the supervisor's.
+        await Expect(alex.GetByTestId("assignee-picker")).ToHaveCountAsync(0);
+        await Button(alex, "Assign to me").ClickAsync();
+        await Expect(alex.GetByTestId("assignee")).ToHaveTextAsync("assigned to Alex Martin");
+        await Expect(Button(alex, "Assign to me")).ToHaveCountAsync(0);
+
+        var supervisor = await SignedInPageAsync("supervisor@prodesk.test", "/supervisor");
+        await supervisor.GotoAsync($"/agent/items/acme/{id}");
+        await supervisor.GetByTestId("assignee-picker").SelectOptionAsync(new SelectOptionValue { Label = "Bea Dubois" });
+        await Button(supervisor, "Assign").ClickAsync();
+        await Expect(supervisor.GetByTestId("assignee")).ToHaveTextAsync("assigned to Bea Dubois");
+        // Merlion's agent does not serve acme: not offered.
+        await Expect(supervisor.GetByTestId("assignee-picker").Locator("option", new LocatorLocatorOptions { HasText = "Chen Wei" })).ToHaveCountAsync(0);
+        await Expect(alex.GetByTestId("changed-bar")).ToBeVisibleAsync();
     }
 
     [Fact]

@@ -57,6 +57,16 @@ changedBar.querySelector("[data-reload]").addEventListener("click", () => window
 const typingTimers = new Map();
 const visitor = "00000000-0000-0000-0000-000000000000";
 
+// The header's status follows the item live (a chat's visitor writing moves it from Pending to Open): every item event
+// carries the status as it is now; one older than what the header shows changes nothing.
+const statusShown = article.querySelector("[data-testid=item-status]");
+let statusVersion = Number(article.dataset.version);
+function showStatus(e) {
+  if (!e.status || e.version <= statusVersion) return;
+  statusVersion = e.version;
+  statusShown.textContent = e.status;
+}
+
 function showPresence() {
   presence.textContent = [...others.values()].map(p => `${p.name} is ${p.what}`).join(", ");
 }
@@ -110,6 +120,7 @@ const connection = connectAgentHub({
   },
   WorkItemUpdated: itemUpdated = e => {
     if (e.id !== itemId) return;
+    showStatus(e);
     if (e.version > Number(article.dataset.version)) {
       // On a live chat the agent sees each change as it arrives, so the reply guard moves with it;
       // elsewhere a change made by someone else is flagged, and a reply to the old state is refused.
@@ -124,7 +135,9 @@ const connection = connectAgentHub({
     refreshThread();
   },
   WorkItemAssigned: e => {
-    if (e.id === itemId && e.version > Number(article.dataset.version)) showChangedBy();
+    if (e.id !== itemId) return;
+    showStatus(e);
+    if (e.version > Number(article.dataset.version)) showChangedBy();
   },
 }, async (hub, again) => {
   // Those already on the item are told of us by the server; we are told of them by Watch's answer. After a
@@ -144,7 +157,7 @@ async function catchUp() {
     const response = await fetch(`/api/v1/tenants/${tenant}/work-items/${itemId}`, { headers: { "Accept": "application/json" } });
     if (response.ok) {
       const { item } = await response.json();
-      if (item?.version > Number(article.dataset.version)) { itemUpdated({ id: itemId, version: item.version }); return; }
+      if (item?.version > Number(article.dataset.version)) { itemUpdated({ id: itemId, version: item.version, status: item.status }); return; }
     }
   } catch { /* the thread below still catches up */ }
   await refreshThread();
@@ -180,6 +193,19 @@ async function showIfClosed(response) {
   return true;
 }
 
+// A change refused because the item moved on since the page loaded (409 with the item as it is now): the same notice
+// for a reply, a status and tags, so the agent looks before overwriting a colleague's change. Only a reply may be
+// sent anyway; a status or tags are chosen again on what the item holds now.
+async function showIfChanged(response, canForce) {
+  if (response.status !== 409) return false;
+  const { current } = await response.clone().json();
+  if (!current) return false;
+  error.textContent = `This item changed since you opened it (now ${current.status}, version ${current.version}). Reload to see what changed${canForce ? ", or send anyway" : ""}.`;
+  error.hidden = false;
+  force.hidden = !canForce;
+  return true;
+}
+
 // Our own change reloads the page: its event is not a colleague's.
 function reloadOwn() {
   ownChange = true;
@@ -210,13 +236,7 @@ async function sendOnce(kind, forced) {
     : { body: body.value };
   const response = await post(kind, payload);
   if (await showIfClosed(response)) return;
-  if (response.status === 409) {
-    const { current } = await response.json();
-    error.textContent = `This item changed since you opened it (now ${current.status}, version ${current.version}). Reload to see what changed, or send anyway.`;
-    error.hidden = false;
-    force.hidden = false;
-    return;
-  }
+  if (await showIfChanged(response, kind === "replies")) return;
   if (!response.ok) {
     // A refused file (too large together, not the item's) is said as the server words it.
     showError(response.status === 401 || (response.status === 400 && kind === "replies" && attachmentIds.length > 0)
@@ -234,18 +254,19 @@ article.querySelector("[data-note]").addEventListener("click", () => send("notes
 article.querySelector("[data-status]").addEventListener("submit", async e => {
   e.preventDefault();
   error.hidden = true;
-  const response = await post("status", { status: new FormData(e.target).get("status") });
+  const response = await post("status", { status: new FormData(e.target).get("status"), version: Number(article.dataset.version) });
   if (response.ok) reloadOwn();
-  else showError(await problemText(response, "The status was not changed."));
+  else if (!await showIfClosed(response) && !await showIfChanged(response, false)) showError(await problemText(response, "The status was not changed."));
 });
 article.querySelector("[data-tags]").addEventListener("submit", async e => {
   e.preventDefault();
+  error.hidden = true;
   const tags = new FormData(e.target).get("tags").split(",").map(t => t.trim()).filter(t => t.length > 0);
   const response = await fetch(`/api/v1/tenants/${tenant}/work-items/${itemId}/tags`, {
-    method: "PUT", headers: { "Content-Type": "application/json", "Accept": "application/json" }, body: JSON.stringify({ tags }),
+    method: "PUT", headers: { "Content-Type": "application/json", "Accept": "application/json" }, body: JSON.stringify({ tags, version: Number(article.dataset.version) }),
   });
   if (response.ok) reloadOwn();
-  else if (!await showIfClosed(response)) { error.textContent = "Tags are 1 to 40 lowercase letters, digits, '-' or '_'."; error.hidden = false; }
+  else if (!await showIfClosed(response) && !await showIfChanged(response, false)) { error.textContent = "Tags are 1 to 40 lowercase letters, digits, '-' or '_'."; error.hidden = false; }
 });
 article.querySelector("[data-attach]").addEventListener("submit", async e => {
   e.preventDefault();
