@@ -128,6 +128,16 @@ public sealed class SlaReport(ProDeskDbContext db, ITenantContext tenants, ITena
             (tallies.TryGetValue(group, out var tally) ? tally : tallies[group] = new Tally()).Items++;
         }
 
+        if (groupBy == SlaReportGrouping.Day)
+        {
+            // Every day of the period has its row, a quiet one too: a chart or a spreadsheet reads the days as a series,
+            // and a missing day drew Friday next to Monday.
+            foreach (var day in DaysOf(from, to, calendar.TimeZone))
+            {
+                tallies.TryAdd(day, new Tally());
+            }
+        }
+
         // Each item's events in order, streamed: folded into its group when the next item's begin.
         var entries = db.SlaClockEntries.AsNoTracking()
             .Where(c => items.Any(w => w.Id == c.WorkItemId))
@@ -167,5 +177,21 @@ public sealed class SlaReport(ProDeskDbContext db, ITenantContext tenants, ITena
         return new SlaReportResult(
             tenant.Slug, from, to, groupBy.ToString().ToLowerInvariant(), calendar.TimeZone.Id,
             [.. tallies.Select(t => t.Value.Row(t.Key))], total.Row("total"));
+    }
+
+    /// <summary>The client's days that [<paramref name="from"/>, <paramref name="to"/>) touches, as yyyy-MM-dd.</summary>
+    private static IEnumerable<string> DaysOf(DateTime from, DateTime to, TimeZoneInfo zone)
+    {
+        if (to <= from)
+        {
+            yield break;
+        }
+
+        var first = DateOnly.FromDateTime(TimeZoneInfo.ConvertTimeFromUtc(DateTime.SpecifyKind(from, DateTimeKind.Utc), zone));
+        var last = DateOnly.FromDateTime(TimeZoneInfo.ConvertTimeFromUtc(DateTime.SpecifyKind(to, DateTimeKind.Utc).AddTicks(-1), zone));
+        for (var day = first; day <= last; day = day.AddDays(1))
+        {
+            yield return day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+        }
     }
 }

@@ -8,8 +8,8 @@ using ProDesk.Web.Tenancy;
 namespace ProDesk.Web.Pages.Portal;
 
 /// <summary>
-/// A client's start page, over the last 30 days: its SLA compliance by queue, with the report's CSV exports, and its
-/// customers' satisfaction (count, average, how many gave each score, the latest comments).
+/// A client's start page, over the last 30 days: its SLA compliance by queue and as a chart by day, with the report's CSV
+/// exports, and its customers' satisfaction (count, average, how many gave each score, the latest comments).
 /// </summary>
 [Authorize(Roles = "ClientAdmin,ClientViewer")]
 public sealed class IndexModel(ITenantContext tenantContext, SlaReport report, ProDeskDbContext db, TimeProvider clock) : PageModel
@@ -30,6 +30,22 @@ public sealed class IndexModel(ITenantContext tenantContext, SlaReport report, P
 
     public SlaReportResult? Report { get; private set; }
 
+    /// <summary>The same period by the client's days, every day a row: the chart's series.</summary>
+    public SlaReportResult? Daily { get; private set; }
+
+    /// <summary>
+    /// The chart's data as the page embeds it (a JSON data block, read by wwwroot/js/portal-chart.js): days, items per
+    /// day, and each day's first-response and resolution compliance (null on a day with nothing met or breached).
+    /// The serializer escapes &lt; &gt; &amp;, so nothing in it can close the block.
+    /// </summary>
+    public string DailyJson => Daily is null ? "null" : System.Text.Json.JsonSerializer.Serialize(new
+    {
+        days = Daily.Rows.Select(r => r.Group),
+        items = Daily.Rows.Select(r => r.Items),
+        firstResponse = Daily.Rows.Select(r => r.Targets.GetValueOrDefault("firstResponse")?.CompliancePercent),
+        resolution = Daily.Rows.Select(r => r.Targets.GetValueOrDefault("resolution")?.CompliancePercent),
+    });
+
     public async Task OnGetAsync(CancellationToken cancellationToken)
     {
         // A client user's scope is its one tenant; the report reads in it.
@@ -38,6 +54,7 @@ public sealed class IndexModel(ITenantContext tenantContext, SlaReport report, P
             var now = clock.GetUtcNow().UtcDateTime;
             From = now.AddDays(-Days);
             Report = await report.RunAsync(From, now, SlaReportGrouping.Queue, cancellationToken);
+            Daily = await report.RunAsync(From, now, SlaReportGrouping.Day, cancellationToken);
             // The same period as the SLA table, by when the customer rated.
             Csat = await CsatFigures.OfAsync(db.CsatRatings.Where(r => r.RatedAt >= From && r.RatedAt < now), cancellationToken);
             CsatComments = await CsatApi.LatestCommentsAsync(db, From, now, Comments, cancellationToken);

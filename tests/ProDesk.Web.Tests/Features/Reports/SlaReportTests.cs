@@ -114,6 +114,25 @@ public sealed class SlaReportTests(SlaApp app) : SlaTest(app)
     }
 
     [Fact]
+    public async Task By_day_every_day_of_the_period_has_its_row_the_quiet_ones_too()
+    {
+        await ThreeConversationsAsync();
+        var admin = App.CreateClient().WithBearer((await App.PatAsync("admin@sla-lab.test")).Secret);
+        string Day(int offset) => App.Clock.GetUtcNow().UtcDateTime.AddDays(offset).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+
+        // The end is exclusive: from three days ago to three days ahead is six days, today the fourth.
+        var byDay = await admin.JsonAsync($"/api/v1/tenants/sla-lab/reports/sla?from={Day(-3)}&to={Day(3)}&groupBy=day");
+        var rows = byDay.GetProperty("rows").EnumerateArray().ToList();
+        Assert.Equal([Day(-3), Day(-2), Day(-1), Today, Day(1), Day(2)], rows.Select(r => r.GetProperty("group").GetString()));
+        Assert.Equal([0, 0, 0, 3, 0, 0], rows.Select(r => r.GetProperty("items").GetInt32()));
+        Assert.Empty(rows[0].GetProperty("targets").EnumerateObject());
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/tenants/sla-lab/reports/sla?from={Day(-3)}&to={Day(3)}&groupBy=day&format=csv");
+        var csv = await (await admin.SendAsync(request)).Content.ReadAsStringAsync();
+        Assert.Contains($"\r\n{Day(-3)},0,,,,,,,\r\n{Day(-2)},0,,,,,,,\r\n", csv, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task The_client_portal_shows_the_last_30_days_by_queue_and_its_csv_links_download()
     {
         await ThreeConversationsAsync();
@@ -123,6 +142,13 @@ public sealed class SlaReportTests(SlaApp app) : SlaTest(app)
         Assert.Contains("<td>fast</td>", page, StringComparison.Ordinal);
         Assert.Contains("<td>1 / 1 / 1</td>", page, StringComparison.Ordinal);
         Assert.Contains("<td>50 %</td>", page, StringComparison.Ordinal);
+        // The chart's data: one entry per day of the 30, today's with its three items and 50 % first-response compliance.
+        var data = JsonDocument.Parse(System.Text.RegularExpressions.Regex.Match(page, "id=\"sla-daily-data\"[^>]*>(.*?)</script>", System.Text.RegularExpressions.RegexOptions.Singleline).Groups[1].Value).RootElement;
+        Assert.InRange(data.GetProperty("days").GetArrayLength(), 30, 31);
+        Assert.Equal(Today, data.GetProperty("days").EnumerateArray().Last().GetString());
+        Assert.Equal(3, data.GetProperty("items").EnumerateArray().Last().GetInt32());
+        Assert.Equal(50.0, data.GetProperty("firstResponse").EnumerateArray().Last().GetDouble());
+        Assert.Equal(JsonValueKind.Null, data.GetProperty("firstResponse")[0].ValueKind);
 
         var download = await browser.GetAsync("/api/v1/tenants/sla-lab/reports/sla?groupBy=day&format=csv");
         Assert.Equal("text/csv", download.Content.Headers.ContentType?.MediaType);
