@@ -149,6 +149,35 @@ public sealed class WorkItemCommands(ProDeskDbContext db, SlaEngine sla, OutboxR
             return null;
         }, "WorkItemUpdated", cancellationToken);
 
+    /// <summary>
+    /// Moves the item to another of its tenant's queues, another priority, or both (a billing question that came in
+    /// through support). The SLA policy the item arrived with keeps measuring it, as after an escalation raises its
+    /// priority: its deadlines and the reports stay with the targets the customer was promised when it came in.
+    /// </summary>
+    /// <param name="queue">The queue to move to (id and key, for the trail), or null to keep the queue.</param>
+    /// <param name="queueKeyOf">The tenant's queues' keys by id, to name the queue moved from.</param>
+    public Task<Result> MoveAsync(Guid id, (Guid Id, string Key)? queue, WorkItemPriority? priority, IReadOnlyDictionary<Guid, string> queueKeyOf,
+        int? basedOnVersion, ClaimsPrincipal agent, CancellationToken cancellationToken) =>
+        ChangeAsync(id, basedOnVersion, false, agent, (item, now, actor) =>
+        {
+            var moved = false;
+            if (queue is { } to && item.QueueId != to.Id)
+            {
+                Record(item, now, actor, "queue", queueKeyOf.GetValueOrDefault(item.QueueId), to.Key);
+                item.QueueId = to.Id;
+                moved = true;
+            }
+
+            if (priority is { } raised && item.Priority != raised)
+            {
+                Record(item, now, actor, "priority", item.Priority.ToString(), raised.ToString());
+                item.Priority = raised;
+                moved = true;
+            }
+
+            return moved ? null : NothingChanged;
+        }, "WorkItemUpdated", cancellationToken);
+
     /// <summary>What a change returns when it would set what the item already has.</summary>
     private static readonly string NothingChanged = new('-', 1);
 

@@ -34,6 +34,10 @@ public static partial class WorkItemsApi
 
     public sealed record StatusRequest(string? Status, int? Version = null);
 
+    /// <param name="Queue">The key of the queue to move the item to; left out, the queue stays.</param>
+    /// <param name="Priority">Low, Normal, High or Urgent; left out, the priority stays.</param>
+    public sealed record MoveRequest(string? Queue, string? Priority, int? Version = null);
+
     [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
     public sealed record TagsRequest(IReadOnlyList<string>? Tags, int? Version = null);
 
@@ -57,6 +61,8 @@ public static partial class WorkItemsApi
         tenant.MapPost("/work-items/{id:guid}/notes", NoteAsync).RequireAuthorization(StaffPolicy).WithVersionCheck().WithName("AddNote").WithSummary("An internal note." + StaleSummary);
         tenant.MapPost("/work-items/{id:guid}/status", StatusAsync).RequireAuthorization(StaffPolicy).WithVersionCheck().WithName("ChangeStatus").WithSummary("Moves the item to another status." + StaleSummary);
         tenant.MapPut("/work-items/{id:guid}/fields", FieldsAsync).RequireAuthorization(StaffPolicy).WithVersionCheck().WithName("SetCustomFields").WithSummary("Sets the tenant's custom fields on the item (null removes one)." + StaleSummary);
+        tenant.MapPost("/work-items/{id:guid}/move", MoveAsync).RequireAuthorization(StaffPolicy).WithVersionCheck().WithName("MoveWorkItem")
+            .WithSummary("Moves the item to another queue of the tenant (`queue`: its key) and/or priority (`priority`); the SLA policy it arrived with keeps measuring it." + StaleSummary);
         tenant.MapPut("/work-items/{id:guid}/tags", TagsAsync).RequireAuthorization(StaffPolicy).WithVersionCheck().WithName("SetTags").WithSummary("Replaces the item's tags." + StaleSummary);
         tenant.MapAttachments();
         tenant.MapMergeConversations();
@@ -421,6 +427,56 @@ public static partial class WorkItemsApi
         }
 
         return await AnswerAsync(await commands.StatusAsync(id, status, basedOn.Version, user, cancellationToken), basedOn, context.Response, db, cancellationToken);
+    }
+
+    private static async Task<Results<Ok<WorkItemSummary>, NotFound, ValidationProblem, ProblemHttpResult>> MoveAsync(
+        Guid id, MoveRequest request, HttpContext context, WorkItemCommands commands, ProDeskDbContext db, ClaimsPrincipal user, CancellationToken cancellationToken)
+    {
+        var errors = new Dictionary<string, string[]>();
+        var queues = await db.Queues.AsNoTracking().ToDictionaryAsync(q => q.Id, q => q.Key, cancellationToken);
+        (Guid Id, string Key)? queue = null;
+        if (!string.IsNullOrEmpty(request.Queue))
+        {
+            var found = queues.FirstOrDefault(q => string.Equals(q.Value, request.Queue.Trim(), StringComparison.OrdinalIgnoreCase));
+            if (found.Value is null)
+            {
+                errors["queue"] = [$"must be one of this client's queues: {string.Join(", ", queues.Values.Order(StringComparer.Ordinal))}"];
+            }
+            else
+            {
+                queue = (found.Key, found.Value);
+            }
+        }
+
+        WorkItemPriority? priority = null;
+        if (!string.IsNullOrEmpty(request.Priority))
+        {
+            if (EnumNames.TryParse<WorkItemPriority>(request.Priority, ignoreCase: true, out var parsed))
+            {
+                priority = parsed;
+            }
+            else
+            {
+                errors["priority"] = [$"must be one of {string.Join(", ", Enum.GetNames<WorkItemPriority>())}"];
+            }
+        }
+
+        if (string.IsNullOrEmpty(request.Queue) && string.IsNullOrEmpty(request.Priority))
+        {
+            errors["queue"] = ["name a queue, a priority or both"];
+        }
+
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors);
+        }
+
+        if (VersionPrecondition.Read(context.Request, request.Version, out var basedOn) is { } bad)
+        {
+            return bad;
+        }
+
+        return await AnswerAsync(await commands.MoveAsync(id, queue, priority, queues, basedOn.Version, user, cancellationToken), basedOn, context.Response, db, cancellationToken);
     }
 
     private static async Task<Results<Ok<WorkItemSummary>, NotFound, ValidationProblem, ProblemHttpResult>> TagsAsync(

@@ -35,6 +35,24 @@ public sealed class ItemPageTests(BrowserFixture fixture, ITestOutputHelper outp
     }
 
     [Fact]
+    public async Task An_agent_moves_an_item_to_another_queue_and_priority_from_its_page()
+    {
+        var id = await CreateConversationAsync("acme", $"Invoice {Guid.NewGuid():N}"[..20]);
+        var alex = await SignedInPageAsync("agent1@prodesk.test");
+        await alex.GotoAsync($"/agent/items/acme/{id}");
+        await Expect(alex.GetByTestId("item-queue")).ToHaveTextAsync("Service client");
+
+        await alex.GetByTestId("move-queue").SelectOptionAsync("billing");
+        await alex.GetByTestId("move-priority").SelectOptionAsync("Urgent");
+        await Button(alex, "Move").ClickAsync();
+
+        // The page reloads on its own change, showing where the item is now.
+        await Expect(alex.GetByTestId("item-queue")).ToHaveTextAsync("Facturation");
+        await Expect(alex.GetByTestId("move-priority")).ToHaveValueAsync("Urgent");
+        await Expect(alex.GetByTestId("item-queue").Locator("..")).ToContainTextAsync("Urgent");
+    }
+
+    [Fact]
     public async Task The_reply_being_typed_survives_saving_tags_and_is_gone_once_sent()
     {
         var id = await CreateConversationAsync("acme", $"Draft {Guid.NewGuid():N}"[..20]);

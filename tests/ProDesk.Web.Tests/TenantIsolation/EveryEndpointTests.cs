@@ -91,6 +91,7 @@ public sealed class EveryEndpointTests(ProDeskApp app) : PostgresTest(app)
         ["POST /api/v1/tenants/{tenant}/work-items/{id:guid}/replies"] = Kind.CrossTenantChecked,
         ["POST /api/v1/tenants/{tenant}/work-items/{id:guid}/notes"] = Kind.CrossTenantChecked,
         ["POST /api/v1/tenants/{tenant}/work-items/{id:guid}/status"] = Kind.CrossTenantChecked,
+        ["POST /api/v1/tenants/{tenant}/work-items/{id:guid}/move"] = Kind.CrossTenantChecked,
         ["PUT /api/v1/tenants/{tenant}/work-items/{id:guid}/tags"] = Kind.CrossTenantChecked,
         ["PUT /api/v1/tenants/{tenant}/work-items/{id:guid}/assignee"] = Kind.CrossTenantChecked,
         ["PUT /api/v1/tenants/{tenant}/work-items/{id:guid}/fields"] = Kind.CrossTenantChecked,
@@ -234,7 +235,7 @@ public sealed class EveryEndpointTests(ProDeskApp app) : PostgresTest(app)
                     }
                     else if (method is "POST" or "PUT")
                     {
-                        request.Content = JsonContent.Create(new { authToken = "intruder", body = "intruder", status = "Closed", from = "x@example.com", subject = "x", externalId = "nw-1", force = true, tags = new[] { "pwned" }, name = "x", title = "x" });
+                        request.Content = JsonContent.Create(new { authToken = "intruder", body = "intruder", status = "Closed", from = "x@example.com", subject = "x", externalId = "nw-1", force = true, tags = new[] { "pwned" }, name = "x", title = "x", queue = "support", priority = "Urgent" });
                     }
 
                     var response = await caller.SendAsync(request);

@@ -258,6 +258,14 @@ article.querySelector("[data-status]").addEventListener("submit", async e => {
   if (response.ok) reloadOwn();
   else if (!await showIfClosed(response) && !await showIfChanged(response, false)) showError(await problemText(response, "The status was not changed."));
 });
+article.querySelector("[data-move]").addEventListener("submit", async e => {
+  e.preventDefault();
+  error.hidden = true;
+  const form = new FormData(e.target);
+  const response = await post("move", { queue: form.get("queue"), priority: form.get("priority"), version: Number(article.dataset.version) });
+  if (response.ok) reloadOwn();
+  else if (!await showIfClosed(response) && !await showIfChanged(response, false)) showError(await problemText(response, "The item was not moved."));
+});
 article.querySelector("[data-tags]").addEventListener("submit", async e => {
   e.preventDefault();
   error.hidden = true;

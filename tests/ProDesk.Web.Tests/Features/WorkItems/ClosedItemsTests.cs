@@ -31,6 +31,7 @@ public sealed class ClosedItemsTests(ProDeskApp app) : PostgresTest(app)
             ("reply", () => agent.PostAsJsonAsync($"/api/v1/tenants/acme/work-items/{id}/replies", new { body = "One more thing", force = true })),
             ("note", () => agent.PostAsJsonAsync($"/api/v1/tenants/acme/work-items/{id}/notes", new { body = "Internal" })),
             ("tags", () => agent.PutAsJsonAsync($"/api/v1/tenants/acme/work-items/{id}/tags", new { tags = new[] { "late" } })),
+            ("move", () => agent.PostAsJsonAsync($"/api/v1/tenants/acme/work-items/{id}/move", new { queue = "billing", priority = "Urgent" })),
             ("fields", () => agent.PutAsJsonAsync($"/api/v1/tenants/acme/work-items/{id}/fields", new { fields = new Dictionary<string, object?>() })),
             ("file", () => agent.PostAsync($"/api/v1/tenants/acme/work-items/{id}/attachments",
                 new MultipartFormDataContent { { new ByteArrayContent("x"u8.ToArray()), "file", "late.txt" } })),

@@ -36,6 +36,7 @@ public sealed class StaleChangesTests(ProDeskApp app) : PostgresTest(app)
         {
             "status" => await agent.PostAsJsonAsync($"{item}/status", new { status = new[] { "Solved", "Pending", "OnHold" }[round], version }),
             "tags" => await agent.PutAsJsonAsync($"{item}/tags", new { tags = new[] { $"round-{round}" }, version }),
+            "move" => await agent.PostAsJsonAsync($"{item}/move", new { queue = new[] { "billing", "secretary", "invoices" }[round], version }),
             "fields" => await agent.PutAsJsonAsync($"{item}/fields", new { fields = new Dictionary<string, object> { ["contract-number"] = $"C-{round}" }, version }),
             "notes" => await agent.PostAsJsonAsync($"{item}/notes", new { body = $"note {round}", version }),
             "merge" => await agent.PostAsJsonAsync($"{item}/merge", new
@@ -50,6 +51,7 @@ public sealed class StaleChangesTests(ProDeskApp app) : PostgresTest(app)
     [Theory]
     [InlineData("status")]
     [InlineData("tags")]
+    [InlineData("move")]
     [InlineData("fields")]
     [InlineData("notes")]
     [InlineData("merge")]

@@ -29,6 +29,9 @@ public sealed class ItemModel(ProDeskDbContext db, ITenantContext tenantContext,
 
     public IReadOnlyList<WorkItemStatus> Moves { get; private set; } = [];
 
+    /// <summary>The client's queues (key, name), for moving the item to another.</summary>
+    public IReadOnlyList<(Guid Id, string Key, string Name)> Queues { get; private set; } = [];
+
     public IReadOnlyList<WorkItemAttachment> Attachments { get; private set; } = [];
 
     /// <summary>Who the item is assigned to, by name; null when no one.</summary>
@@ -215,6 +218,8 @@ public sealed class ItemModel(ProDeskDbContext db, ITenantContext tenantContext,
         Tenant = tenant;
         Item = item;
         Moves = WorkItemStatusMachine.MovesFrom(item.Status);
+        Queues = (await db.Queues.AsNoTracking().OrderBy(q => q.Name).Select(q => new { q.Id, q.Key, q.Name }).ToListAsync(cancellationToken))
+            .Select(q => (q.Id, q.Key, q.Name)).ToList();
         Attachments = await db.WorkItemAttachments.AsNoTracking().Where(a => a.WorkItemId == id).OrderBy(a => a.CreatedAt).ThenBy(a => a.Id).ToListAsync(cancellationToken);
         byMessage = Attachments.ToLookup(a => a.WorkItemMessageId);
         DeliveriesByMessage = await Deliveries.OfItemAsync(db, id, cancellationToken);
