@@ -335,6 +335,11 @@ public class ProDeskDbContext(DbContextOptions<ProDeskDbContext> options)
             e.HasOne<Contact>().WithMany().HasForeignKey(w => w.ContactId).OnDelete(DeleteBehavior.Restrict);
             // What belongs to an item points at it by (TenantId, Id), so it cannot sit in another tenant than its item.
             e.HasAlternateKey(w => new { w.TenantId, w.Id });
+            // A follow-up names an earlier item of its own tenant by (TenantId, Id), as the item's rows do, so no link can
+            // cross tenants. Indexed only where set: most items follow nothing, and their insert maintains no entry.
+            e.HasIndex(w => new { w.TenantId, w.FollowUpOfId }).HasFilter("\"FollowUpOfId\" IS NOT NULL");
+            e.HasOne<WorkItem>().WithMany().HasForeignKey(w => new { w.TenantId, w.FollowUpOfId }).HasPrincipalKey(w => new { w.TenantId, w.Id })
+                .OnDelete(DeleteBehavior.Restrict);
             e.HasMany(w => w.Messages).WithOne().HasForeignKey(m => new { m.TenantId, m.WorkItemId }).HasPrincipalKey(w => new { w.TenantId, w.Id })
                 .OnDelete(DeleteBehavior.Cascade);
         });

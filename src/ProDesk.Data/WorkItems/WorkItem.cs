@@ -28,6 +28,12 @@ public sealed class WorkItem : ITenantOwned
 
     public Guid? ContactId { get; set; }
 
+    /// <summary>
+    /// The closed item this one follows up: the customer answered a conversation that was closed, which is never reopened,
+    /// so the answer started this item (as Zendesk's follow-ups). Null for an item that follows nothing.
+    /// </summary>
+    public Guid? FollowUpOfId { get; set; }
+
     public Guid? AssigneeId { get; set; }
 
     public List<string> Tags { get; set; } = [];

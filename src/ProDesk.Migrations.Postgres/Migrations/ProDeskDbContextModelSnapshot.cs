@@ -1384,6 +1384,9 @@ namespace ProDesk.Migrations.Postgres.Migrations
                         .HasMaxLength(200)
                         .HasColumnType("character varying(200)");
 
+                    b.Property<Guid?>("FollowUpOfId")
+                        .HasColumnType("uuid");
+
                     b.Property<string>("Kind")
                         .IsRequired()
                         .HasMaxLength(16)
@@ -1425,6 +1428,9 @@ namespace ProDesk.Migrations.Postgres.Migrations
                     b.HasKey("Id");
 
                     b.HasIndex("ContactId");
+
+                    b.HasIndex("TenantId", "FollowUpOfId")
+                        .HasFilter("\"FollowUpOfId\" IS NOT NULL");
 
                     b.HasIndex("TenantId", "QueueId");
 
@@ -1853,6 +1859,12 @@ namespace ProDesk.Migrations.Postgres.Migrations
                     b.HasOne("ProDesk.Data.Contacts.Contact", null)
                         .WithMany()
                         .HasForeignKey("ContactId")
+                        .OnDelete(DeleteBehavior.Restrict);
+
+                    b.HasOne("ProDesk.Data.WorkItems.WorkItem", null)
+                        .WithMany()
+                        .HasForeignKey("TenantId", "FollowUpOfId")
+                        .HasPrincipalKey("TenantId", "Id")
                         .OnDelete(DeleteBehavior.Restrict);
 
                     b.HasOne("ProDesk.Data.Queues.Queue", null)

@@ -1364,6 +1364,9 @@ namespace ProDesk.Migrations.Sqlite.Migrations
                         .HasMaxLength(200)
                         .HasColumnType("TEXT");
 
+                    b.Property<Guid?>("FollowUpOfId")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Kind")
                         .IsRequired()
                         .HasMaxLength(16)
@@ -1405,6 +1408,9 @@ namespace ProDesk.Migrations.Sqlite.Migrations
                     b.HasKey("Id");
 
                     b.HasIndex("ContactId");
+
+                    b.HasIndex("TenantId", "FollowUpOfId")
+                        .HasFilter("\"FollowUpOfId\" IS NOT NULL");
 
                     b.HasIndex("TenantId", "QueueId");
 
@@ -1831,6 +1837,12 @@ namespace ProDesk.Migrations.Sqlite.Migrations
                     b.HasOne("ProDesk.Data.Contacts.Contact", null)
                         .WithMany()
                         .HasForeignKey("ContactId")
+                        .OnDelete(DeleteBehavior.Restrict);
+
+                    b.HasOne("ProDesk.Data.WorkItems.WorkItem", null)
+                        .WithMany()
+                        .HasForeignKey("TenantId", "FollowUpOfId")
+                        .HasPrincipalKey("TenantId", "Id")
                         .OnDelete(DeleteBehavior.Restrict);
 
                     b.HasOne("ProDesk.Data.Queues.Queue", null)

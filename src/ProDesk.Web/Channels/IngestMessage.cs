@@ -164,7 +164,7 @@ public sealed class IngestMessage(ProDeskDbContext db, ITenantContext tenants, S
         };
 
         Queue? newItemsQueue = null;
-        var result = await ThreadAsync(message, sender.Id, inbound, now, cancellationToken);
+        var (result, closed) = await ThreadAsync(message, sender.Id, inbound, now, cancellationToken);
         if (result is null && message.OnlyJoins)
         {
             throw new NothingToJoinException();
@@ -173,7 +173,7 @@ public sealed class IngestMessage(ProDeskDbContext db, ITenantContext tenants, S
         if (result is null)
         {
             newItemsQueue = known.Queue;
-            result = await CreateAsync(message, tenantId, newItemsQueue, known.Policy, sender.Id, inbound, now, cancellationToken);
+            result = await CreateAsync(message, tenantId, newItemsQueue, known.Policy, sender.Id, closed, inbound, now, cancellationToken);
         }
 
         AddAttachments(message, result.Item, inbound, now);
@@ -221,7 +221,9 @@ public sealed class IngestMessage(ProDeskDbContext db, ITenantContext tenants, S
     /// <summary>Every inbound item starts at this priority (escalations and agents raise it later).</summary>
     private const WorkItemPriority NewItemPriority = WorkItemPriority.Normal;
 
-    private async Task<Result> CreateAsync(InboundMessage message, Guid tenantId, Queue queue, SlaPolicy? policy, Guid contactId, WorkItemMessage inbound, DateTime now, CancellationToken cancellationToken)
+    /// <param name="followsUp">The closed item the message answers (found in this tenant's scope), which the new item follows up; null for none.</param>
+    private async Task<Result> CreateAsync(
+        InboundMessage message, Guid tenantId, Queue queue, SlaPolicy? policy, Guid contactId, WorkItem? followsUp, WorkItemMessage inbound, DateTime now, CancellationToken cancellationToken)
     {
         var item = new WorkItem
         {
@@ -235,6 +237,7 @@ public sealed class IngestMessage(ProDeskDbContext db, ITenantContext tenants, S
             Channel = message.Channel,
             ExternalId = message.Channel == "api" ? message.ExternalId : null,
             ContactId = contactId,
+            FollowUpOfId = followsUp is { } earlier && earlier.TenantId == tenantId ? earlier.Id : null,
             CreatedAt = now,
             UpdatedAt = now,
             Messages = [inbound],
@@ -251,9 +254,10 @@ public sealed class IngestMessage(ProDeskDbContext db, ITenantContext tenants, S
     /// A follow-up joins its item: one named by a verified reply token; one holding a message it
     /// answers (our own replies' Message-IDs are unguessable, so any sender may answer them; a
     /// customer's own earlier mail only threads for that same customer); or, for chat and SMS, the
-    /// contact's latest item on the channel. A closed item is never reopened: the message starts a new one.
+    /// contact's latest item on the channel. A closed item is never reopened: the message starts a new one, which
+    /// follows it up (<c>Closed</c>, read with what threading reads anyway: a new mail or an answer to an open item asks nothing more).
     /// </summary>
-    private async Task<Result?> ThreadAsync(InboundMessage message, Guid contactId, WorkItemMessage inbound, DateTime now, CancellationToken cancellationToken)
+    private async Task<(Result? Joined, WorkItem? Closed)> ThreadAsync(InboundMessage message, Guid contactId, WorkItemMessage inbound, DateTime now, CancellationToken cancellationToken)
     {
         WorkItem? item = null;
         if (message.ThreadItemId is { } tokenItem)
@@ -296,16 +300,24 @@ public sealed class IngestMessage(ProDeskDbContext db, ITenantContext tenants, S
 
         // Chat and SMS continue the contact's latest open item on the channel; an API "Re:" subject, the latest with
         // the subject it answers; an out-of-office reply that names no mail (Exchange's does not), the latest too.
+        // Without an open one, the latest closed one, in the same query: the new item follows it up.
         if (item is null && contactId != Guid.Empty && (message.ContinuesLatest || message.AnswersSubject is not null || message.OnlyJoins))
         {
-            var latest = db.WorkItems.Where(w => w.ContactId == contactId && w.Channel == message.Channel && w.Status != WorkItemStatus.Closed);
+            var latest = db.WorkItems.Where(w => w.ContactId == contactId && w.Channel == message.Channel);
             if (message.AnswersSubject is { } answeredSubject)
             {
                 var itsSubject = ColumnText.Shorten(answeredSubject, 400);
                 latest = latest.Where(w => w.Subject == itsSubject);
             }
 
-            item = await latest.OrderByDescending(w => w.CreatedAt).FirstOrDefaultAsync(cancellationToken);
+            var found = await latest.OrderBy(w => w.Status == WorkItemStatus.Closed ? 1 : 0).ThenByDescending(w => w.CreatedAt).FirstOrDefaultAsync(cancellationToken);
+            if (found is { Status: WorkItemStatus.Closed })
+            {
+                // Not followed into a merge target: this rule never joined a closed item, merged or not, and still does not.
+                return (null, found);
+            }
+
+            item = found;
         }
 
         if (item is { Status: WorkItemStatus.Closed })
@@ -316,7 +328,7 @@ public sealed class IngestMessage(ProDeskDbContext db, ITenantContext tenants, S
 
         if (item is null || item.Status == WorkItemStatus.Closed)
         {
-            return null;
+            return (null, item);
         }
 
         inbound.WorkItemId = item.Id;
@@ -328,7 +340,7 @@ public sealed class IngestMessage(ProDeskDbContext db, ITenantContext tenants, S
         if (message.AutoReply)
         {
             // An auto-reply on the thread is worth keeping, not worth anyone's attention.
-            return new Result(item, queueKey, Created: false, Message: inbound);
+            return (new Result(item, queueKey, Created: false, Message: inbound), null);
         }
 
         if (before != WorkItemStatus.Open)
@@ -340,7 +352,7 @@ public sealed class IngestMessage(ProDeskDbContext db, ITenantContext tenants, S
 
         await sla.UpdateAsync(item, new SlaChange(CustomerWrote: true, StatusFrom: before), now, cancellationToken);
         WorkItemTrail.Updated(db, item, now);
-        return new Result(item, queueKey, Created: false, Message: inbound);
+        return (new Result(item, queueKey, Created: false, Message: inbound), null);
     }
 
     /// <summary>

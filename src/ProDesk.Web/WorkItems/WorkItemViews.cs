@@ -31,6 +31,8 @@ public sealed record SlaTargetView(string Name, int Minutes);
 public sealed record ChangeView(DateTime At, string? Actor, string Field, string? From, string? To);
 
 /// <param name="Csat">The customer's satisfaction rating of the item's latest rated solve; null when none.</param>
+/// <param name="FollowUpOf">The closed item this one follows up (the customer answered it after it was closed); null when none.</param>
+/// <param name="FollowUps">The items that follow this one up, newest first (<see cref="WorkItems.FollowUps.MaxListed"/> at most).</param>
 public sealed record WorkItemDetail(
     WorkItemSummary Item,
     IReadOnlyList<MessageView> Messages,
@@ -38,7 +40,9 @@ public sealed record WorkItemDetail(
     System.Text.Json.JsonElement Fields,
     IReadOnlyList<ChangeView> Changes,
     SlaView Sla,
-    ProDesk.Web.Csat.ItemCsatView? Csat);
+    ProDesk.Web.Csat.ItemCsatView? Csat,
+    FollowUps.Link? FollowUpOf,
+    IReadOnlyList<FollowUps.Link> FollowUps);
 
 public sealed record WorkItemPage(IReadOnlyList<WorkItemSummary> Items, string? NextCursor);
 

@@ -55,7 +55,7 @@ public static partial class WorkItemsApi
         tenant.MapPost("/conversations", CreateAsync).RequireAuthorization(WritersPolicy)
             .WithName("CreateConversation").WithSummary("API channel: creates a conversation, or threads the message into one: the one named by conversationId, else the sender's open API conversation whose subject a \"Re:\" subject answers. The same externalId twice creates nothing new.");
         tenant.MapGet("/work-items", ListAsync).WithName("ListWorkItems").WithSummary("Work items, newest first, cursor-paginated.");
-        tenant.MapGet("/work-items/{id:guid}", GetAsync).WithVersionTag().WithName("GetWorkItem").WithSummary("One item with its messages, SLA block and the customer's satisfaction rating (`csat`, null when none).");
+        tenant.MapGet("/work-items/{id:guid}", GetAsync).WithVersionTag().WithName("GetWorkItem").WithSummary("One item with its messages, SLA block, the customer's satisfaction rating (`csat`, null when none) and its follow-up links (`followUpOf`: the closed item it follows up, or null; `followUps`: the items that follow it up).");
         tenant.MapPost("/work-items/{id:guid}/replies", ReplyAsync).RequireAuthorization(StaffPolicy).WithVersionCheck().WithIdempotencyKey()
             .WithName("ReplyToWorkItem").WithSummary("An agent's public reply; 409 with the new state when the item changed since `version` (412 since If-Match), unless `force`. With an `Idempotency-Key` header, a retry with the same key and body answers the item again and sends nothing (`Idempotent-Replayed: true`); the key with another body or item is 422. `attachmentIds` sends files already on the item as the mail's attachments (email only; at most 10, 18 MiB in all by default). `status` sets what the reply leaves the item in (Open, Pending, OnHold, Solved; by default an Open item goes Pending).");
         tenant.MapPost("/work-items/{id:guid}/notes", NoteAsync).RequireAuthorization(StaffPolicy).WithVersionCheck().WithName("AddNote").WithSummary("An internal note." + StaleSummary);
@@ -236,8 +236,9 @@ public static partial class WorkItemsApi
         var attachments = files.Select(Attachments.View).ToList();
         // The version as a strong ETag: what a change's If-Match names to be refused when the item moved on meanwhile.
         VersionPrecondition.SetETag(response, item.Version);
+        var links = await FollowUps.OfAsync(db, item, cancellationToken);
         return TypedResults.Ok(new WorkItemDetail(item.Summary(queueKey), messages, attachments, System.Text.Json.JsonDocument.Parse(item.CustomFieldsJson).RootElement.Clone(), changes, await SlaViewAsync(item, sla, cancellationToken),
-            await ProDesk.Web.Csat.CsatApi.OfItemAsync(db, id, cancellationToken)));
+            await ProDesk.Web.Csat.CsatApi.OfItemAsync(db, id, cancellationToken), links.Of, links.Ups));
     }
 
     /// <summary>

@@ -393,6 +393,8 @@ public sealed class ChatTests(ProDeskApp app) : PostgresTest(app)
 
         Assert.Contains(ChatHub.TooManyConversations, refused.Message, StringComparison.Ordinal);
         Assert.Equal(3, await App.InTenantAsync("acme", db => db.WorkItems.CountAsync()));
+        // Each follows up the closed conversation whose token it came with.
+        Assert.Equal([(Guid?)item, item], await App.InTenantAsync("acme", db => db.WorkItems.Where(w => w.Id != item).Select(w => w.FollowUpOfId).ToListAsync()));
     }
 
     [Fact]

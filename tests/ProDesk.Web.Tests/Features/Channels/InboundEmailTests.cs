@@ -883,6 +883,71 @@ public sealed class InboundEmailTests(ProDeskApp app) : PostgresTest(app)
         Assert.All(await ItemsAsync("acme"), i => Assert.Single(i.Messages));
     }
 
+    private async Task CloseAsync(string slug, Guid itemId)
+    {
+        var supervisor = App.CreateClient().WithBearer((await App.PatAsync("supervisor@prodesk.test")).Secret);
+        foreach (var status in new[] { "Solved", "Closed" })
+        {
+            (await supervisor.PostAsJsonAsync($"/api/v1/tenants/{slug}/work-items/{itemId}/status", new { status })).EnsureSuccessStatusCode();
+        }
+    }
+
+    [Fact]
+    public async Task A_reply_to_a_closed_conversation_starts_an_acknowledged_follow_up_that_both_items_show()
+    {
+        var first = (await JsonAsync(await PostAsync(Mail(messageId: "closed-root@mail.example.fr")))).GetProperty("workItemId").GetGuid();
+        await CloseAsync("acme", first);
+
+        var again = Mail(subject: "Re: Leaking tap", body: "It drips again.");
+        again.InReplyTo = "closed-root@mail.example.fr";
+        var answer = await PostAsync(again);
+
+        Assert.Equal(HttpStatusCode.Created, answer.StatusCode);
+        var followUp = (await JsonAsync(answer)).GetProperty("workItemId").GetGuid();
+        Assert.NotEqual(first, followUp);
+        Assert.Equal(WorkItemStatus.Closed, (await ItemsAsync("acme")).Single(i => i.Id == first).Status);
+        Assert.Equal(first, (await ItemsAsync("acme")).Single(i => i.Id == followUp).FollowUpOfId);
+        // Acknowledged as any new conversation, with the new item's reference.
+        Assert.Contains(await OutboundAsync("acme"), o => o.WorkItemId == followUp && o.Automatic && o.Body.Contains(followUp.ToString(), StringComparison.Ordinal));
+
+        var agent = App.CreateClient().WithBearer((await App.PatAsync("agent1@prodesk.test")).Secret);
+        var later = await agent.JsonAsync($"/api/v1/tenants/acme/work-items/{followUp}");
+        Assert.Equal((first, "Leaking tap", "Closed"), (later.GetProperty("followUpOf").GetProperty("id").GetGuid(),
+            later.GetProperty("followUpOf").GetProperty("subject").GetString(), later.GetProperty("followUpOf").GetProperty("status").GetString()));
+        Assert.Empty(later.GetProperty("followUps").EnumerateArray());
+        var earlier = await agent.JsonAsync($"/api/v1/tenants/acme/work-items/{first}");
+        Assert.Equal(JsonValueKind.Null, earlier.GetProperty("followUpOf").ValueKind);
+        Assert.Equal([followUp], earlier.GetProperty("followUps").EnumerateArray().Select(f => f.GetProperty("id").GetGuid()));
+
+        // The console links both ways.
+        var console = await App.SignedInAsync("agent1@prodesk.test");
+        var laterPage = await console.GetStringAsync($"/agent/items/acme/{followUp}");
+        Assert.Contains($"Follow-up to <a href=\"/agent/items/acme/{first}\" dir=\"auto\">{first}: Leaking tap</a>", laterPage, StringComparison.Ordinal);
+        var earlierPage = await console.GetStringAsync($"/agent/items/acme/{first}");
+        Assert.Contains("data-testid=\"follow-ups\"", earlierPage, StringComparison.Ordinal);
+        Assert.Contains($"<a href=\"/agent/items/acme/{followUp}\" dir=\"auto\">{followUp}: Re: Leaking tap</a>", earlierPage, StringComparison.Ordinal);
+        Assert.DoesNotContain("data-testid=\"follow-up-of\"", earlierPage, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_forged_in_reply_to_naming_another_tenants_closed_conversation_links_nothing_and_shows_nothing_of_it()
+    {
+        var acmeItem = (await JsonAsync(await PostAsync(Mail(from: "secret@example.fr", subject: "Merger plans", messageId: "acme-closed@mail.example.fr")))).GetProperty("workItemId").GetGuid();
+        await CloseAsync("acme", acmeItem);
+
+        var forged = Mail(from: "secret@example.fr", subject: "Re: Merger plans");
+        forged.InReplyTo = "acme-closed@mail.example.fr";
+        var answer = await PostAsync(forged, "merlion", MerlionKey);
+
+        Assert.Equal(HttpStatusCode.Created, answer.StatusCode);
+        var merlionItem = (await JsonAsync(answer)).GetProperty("workItemId").GetGuid();
+        Assert.Null(Assert.Single(await ItemsAsync("merlion")).FollowUpOfId);
+        var admin = App.CreateClient().WithBearer((await App.PatAsync("admin@prodesk.test")).Secret);
+        var shown = await admin.JsonAsync($"/api/v1/tenants/merlion/work-items/{merlionItem}");
+        Assert.Equal(JsonValueKind.Null, shown.GetProperty("followUpOf").ValueKind);
+        Assert.Empty((await admin.JsonAsync($"/api/v1/tenants/acme/work-items/{acmeItem}")).GetProperty("followUps").EnumerateArray());
+    }
+
     [Fact]
     public async Task A_colleague_on_copy_answering_all_to_the_customers_first_mail_joins_its_item_without_a_second_acknowledgment()
     {

@@ -174,7 +174,7 @@ public sealed class SmsTests(ProDeskApp app) : PostgresTest(app)
         Assert.Equal("+15551230001", items[1].Messages[0].FromAddress);
         Assert.Equal(items[0].ContactId, items[1].ContactId);
 
-        // A closed conversation stays closed: the next text starts a new one.
+        // A closed conversation stays closed: the next text starts a new one, which follows it up.
         var supervisor = App.CreateClient().WithBearer((await App.PatAsync("supervisor@prodesk.test")).Secret);
         foreach (var status in new[] { "Solved", "Closed" })
         {
@@ -182,7 +182,14 @@ public sealed class SmsTests(ProDeskApp app) : PostgresTest(app)
         }
 
         await WebhookAsync(App, Sms(body: "It broke again"));
-        Assert.Equal(3, (await ItemsAsync()).Count);
+        var after = await ItemsAsync();
+        Assert.Equal(3, after.Count);
+        var followUp = Assert.Single(after, i => i.Messages.Any(m => m.Body == "It broke again"));
+        Assert.Equal(("sms", (Guid?)items[0].Id), (followUp.Channel, followUp.FollowUpOfId));
+        // The open WhatsApp conversation follows nothing, and the follow-up's next text continues the follow-up.
+        Assert.Null(after.Single(i => i.Channel == "whatsapp").FollowUpOfId);
+        await WebhookAsync(App, Sms(body: "Now it is worse"));
+        Assert.Equal(["It broke again", "Now it is worse"], (await ItemsAsync()).Single(i => i.Id == followUp.Id).Messages.OrderBy(m => m.CreatedAt).Select(m => m.Body));
     }
 
     [Fact]

@@ -54,6 +54,9 @@ public sealed class ItemModel(ProDeskDbContext db, ITenantContext tenantContext,
     /// </summary>
     public IReadOnlyList<OtherItem> OtherItems { get; private set; } = [];
 
+    /// <summary>The closed item this one follows up, and the items that follow this one up (<see cref="WorkItems.FollowUps"/>).</summary>
+    public WorkItems.FollowUps.Links FollowUpLinks { get; private set; } = new(null, []);
+
     /// <summary>The item's custom field values, labelled as the tenant defines its fields (a key it no longer defines shows as the key).</summary>
     public IReadOnlyList<(string Label, string Value)> Fields { get; private set; } = [];
 
@@ -130,6 +133,7 @@ public sealed class ItemModel(ProDeskDbContext db, ITenantContext tenantContext,
         var now = clock.GetUtcNow();
         Sla = [.. (await sla.StatesAsync(Item, cancellationToken)).States.Select(s => Line(s, now))];
         Csat = await ProDesk.Web.Csat.CsatApi.OfItemAsync(db, id, cancellationToken);
+        FollowUpLinks = await WorkItems.FollowUps.OfAsync(db, Item, cancellationToken);
         if (Contact is { } contact)
         {
             OtherIdentities = await db.ContactIdentities.AsNoTracking().Where(i => i.ContactId == contact.Id)
