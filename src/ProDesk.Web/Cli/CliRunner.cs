@@ -19,7 +19,7 @@ public static class CliRunner
 {
     private const string Usage =
         "usage: migrate | seed [--demo] | tenants list | token create --email EMAIL [--name NAME] | billing run --period YYYY-MM"
-        + " | mail quarantine --tenant SLUG | mail reprocess --tenant SLUG --id ID [--allow-oversize] | mail discard --tenant SLUG --id ID"
+        + " | mail quarantine --tenant SLUG [--dropped] | mail reprocess --tenant SLUG --id ID [--allow-oversize] | mail discard --tenant SLUG --id ID"
         + " | clients rotate --tenant SLUG [--client CLIENT_ID] | channels rotate --tenant SLUG --key inbound|widget";
 
     /// <summary>Each verb's options: true for one that takes a value, false for a flag.</summary>
@@ -30,7 +30,7 @@ public static class CliRunner
         ["tenants list"] = [],
         ["token create"] = new() { ["email"] = true, ["name"] = true },
         ["billing run"] = new() { ["period"] = true },
-        ["mail quarantine"] = new() { ["tenant"] = true },
+        ["mail quarantine"] = new() { ["tenant"] = true, ["dropped"] = false },
         ["mail reprocess"] = new() { ["tenant"] = true, ["id"] = true, ["allow-oversize"] = false },
         ["clients rotate"] = new() { ["tenant"] = true, ["client"] = true },
         ["channels rotate"] = new() { ["tenant"] = true, ["key"] = true },

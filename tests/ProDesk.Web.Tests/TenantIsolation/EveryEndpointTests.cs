@@ -249,6 +249,45 @@ public sealed class EveryEndpointTests(ProDeskApp app) : PostgresTest(app)
     }
 
     [Fact]
+    public async Task A_provider_admin_reaches_a_dropped_mail_and_a_follow_up_only_through_their_own_tenants_routes()
+    {
+        // Northwind: an out-of-office that answers nothing (dropped), and a closed conversation its customer answered again.
+        var away = "From: Kim <kim@example.net>\r\nTo: support@northwind.test\r\nMessage-ID: <away-nw@example.net>\r\nSubject: Away until May 5\r\n"
+            + "Auto-Submitted: auto-replied\r\n\r\nI am travelling.\r\n";
+        using var mail = new ByteArrayContent(System.Text.Encoding.UTF8.GetBytes(away));
+        mail.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("message/rfc822");
+        mail.Headers.Add(ProDesk.Web.Channels.Email.EmailInboundApi.KeyHeader, "demo-northwind-inbound-key-0123456789");
+        var dropped = System.Text.Json.JsonDocument.Parse(await (await App.CreateClient().PostAsync("/channels/email/northwind/inbound", mail)).Content.ReadAsStringAsync()).RootElement;
+        Assert.Equal("dropped", dropped.GetProperty("outcome").GetString());
+        var mailId = dropped.GetProperty("id").GetGuid();
+        var northwind = App.CreateClient().WithBearer((await App.ClientCredentialsAsync("northwind-integration", Browserless.DemoSecret("northwind"))).GetProperty("access_token").GetString()!);
+        var first = await northwind.CreateConversationAsync("northwind", "nw-closed", "Northwind only");
+        var admin = App.CreateClient().WithBearer((await App.PatAsync("admin@prodesk.test")).Secret);
+        foreach (var status in new[] { "Solved", "Closed" })
+        {
+            (await admin.PostAsJsonAsync($"/api/v1/tenants/northwind/work-items/{first}/status", new { status })).EnsureSuccessStatusCode();
+        }
+
+        var again = await northwind.PostAsJsonAsync("/api/v1/tenants/northwind/conversations", new { from = "customer@example.com", subject = "Re: Northwind only", body = "Again", externalId = "nw-again" });
+        var followUp = System.Text.Json.JsonDocument.Parse(await again.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetGuid();
+        Assert.Equal(first, (await admin.JsonAsync($"/api/v1/tenants/northwind/work-items/{followUp}")).GetProperty("followUpOf").GetProperty("id").GetGuid());
+
+        // Through acme's routes, neither exists, and nothing is taken in.
+        Assert.Equal(HttpStatusCode.NotFound, (await admin.PostAsync($"/api/v1/tenants/acme/channels/email/quarantine/{mailId}/reprocess", null)).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await admin.GetAsync($"/api/v1/tenants/acme/channels/email/quarantine/{mailId}/raw")).StatusCode);
+        Assert.Empty((await admin.JsonAsync("/api/v1/tenants/acme/channels/email/quarantine?state=dropped")).GetProperty("items").EnumerateArray());
+        var console = await App.SignedInAsync("admin@prodesk.test");
+        foreach (var item in new[] { first, followUp })
+        {
+            Assert.Equal(HttpStatusCode.NotFound, (await admin.GetAsync($"/api/v1/tenants/acme/work-items/{item}")).StatusCode);
+            Assert.Equal(HttpStatusCode.NotFound, (await console.GetAsync($"/agent/items/acme/{item}")).StatusCode);
+        }
+
+        Assert.Equal(ProDesk.Data.Channels.InboundMailState.Dropped, await App.InTenantAsync("northwind", db => db.InboundMails.Where(m => m.Id == mailId).Select(m => m.State).SingleAsync()));
+        Assert.Equal(0, await App.InTenantAsync("acme", db => db.WorkItems.CountAsync()));
+    }
+
+    [Fact]
     public async Task Another_tenants_user_cannot_revoke_a_token_by_its_id()
     {
         var victim = await App.PatAsync("admin@northwind.test");

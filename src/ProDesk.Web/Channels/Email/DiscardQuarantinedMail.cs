@@ -16,6 +16,9 @@ public sealed class DiscardQuarantinedMail(ProDeskDbContext db, RawMailStore sto
 {
     public const string Action = "quarantine-discarded";
 
+    /// <summary>How a discarded mail's reason starts: it is Dropped, but no hygiene rule dropped it, and its raw copy may be gone.</summary>
+    public const string ReasonPrefix = "discarded by ";
+
     /// <summary>False when the tenant in scope has no quarantined mail <paramref name="mailId"/>.</summary>
     public async Task<bool> HandleAsync(Guid mailId, Guid? actorId, string actorName, CancellationToken cancellationToken)
     {
@@ -27,7 +30,7 @@ public sealed class DiscardQuarantinedMail(ProDeskDbContext db, RawMailStore sto
 
         var was = mail.Reason;
         mail.State = InboundMailState.Dropped;
-        mail.Reason = ColumnText.Fit($"discarded by {actorName} from quarantine ({was})", 1000);
+        mail.Reason = ColumnText.Fit($"{ReasonPrefix}{actorName} from quarantine ({was})", 1000);
         // The audit row and the state change are saved together.
         await audit.RecordAsync(Action, actorId, actorName, mail.Id.ToString(), mail.TenantId,
             ColumnText.Fit($"{mail.FromAddress}: {mail.Subject} ({was})", 1000), cancellationToken);

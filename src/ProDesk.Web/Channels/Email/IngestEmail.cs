@@ -39,6 +39,9 @@ public sealed class IngestEmail(
         Duplicate,
         Dropped,
         Quarantined,
+
+        /// <summary>Only from <see cref="ReprocessAsync"/>: the mail cannot be taken in (its reason says why); nothing changed.</summary>
+        Refused,
     }
 
     public sealed record Result(Outcome Outcome, Guid MailId, Guid? WorkItemId, string? Reason = null);
@@ -105,7 +108,7 @@ public sealed class IngestEmail(
         {
             // To support@ and Cc sales@, both the tenant's mailboxes: one conversation and one acknowledgment, and the
             // copy is listed for the admin with where the mail went in.
-            return await SettleAsync(ledger, isNew: true, InboundMailState.Dropped, $"the same mail came in through mailbox {other}", cancellationToken);
+            return await SettleAsync(ledger, isNew: true, InboundMailState.Dropped, $"{CopyReason}{other}", cancellationToken);
         }
 
         return await TakeInAsync(ledger, isNew: true, parsed, failure, settings, probe, cancellationToken);
@@ -173,22 +176,69 @@ public sealed class IngestEmail(
         ReceivedAt = clock.GetUtcNow().UtcDateTime,
     };
 
+    /// <summary>The reason of a mail dropped as a copy of one taken in through another of the tenant's mailboxes.</summary>
+    private const string CopyReason = "the same mail came in through mailbox ";
+
     /// <summary>
     /// Runs a quarantined mail through again (after a parser fix, or with <paramref name="allowOversize"/>
-    /// for a mail refused only for its size). Answers null when there is no such quarantined mail.
+    /// for a mail refused only for its size), or takes in a mail the hygiene rules dropped (<see cref="TakeInDroppedAsync"/>).
+    /// A mail taken in already answers <see cref="Outcome.Duplicate"/> with its item, so a second attempt makes nothing new.
+    /// Answers null when the tenant in scope has no such mail.
     /// </summary>
     public async Task<Result?> ReprocessAsync(Guid mailId, bool allowOversize, CancellationToken cancellationToken)
     {
-        var ledger = await db.InboundMails.FirstOrDefaultAsync(m => m.Id == mailId && m.State == InboundMailState.Quarantined, cancellationToken);
+        var ledger = await db.InboundMails.FirstOrDefaultAsync(m => m.Id == mailId, cancellationToken);
         if (ledger is null)
         {
             return null;
+        }
+
+        if (ledger.State == InboundMailState.Ingested)
+        {
+            return new Result(Outcome.Duplicate, ledger.Id, ledger.WorkItemId, "already taken in");
+        }
+
+        if (ledger.State == InboundMailState.Dropped)
+        {
+            return await TakeInDroppedAsync(ledger, allowOversize, cancellationToken);
         }
 
         var raw = await rawStore.ReadAsync(ledger.TenantId, ledger.RawSha256, cancellationToken);
         var (parsed, failure) = Parse(raw, allowOversize ? long.MaxValue : options.Value.MaxBytes, MaxAttachmentBytes);
         parsed = await UnlessToADeskAsync(parsed, cancellationToken);
         return await TakeInAsync(ledger, isNew: false, parsed, failure, null, null, cancellationToken);
+    }
+
+    /// <summary>
+    /// A mail the hygiene rules dropped (taken for an auto-reply, a delivery report, a read receipt, our own mail come back),
+    /// taken in because a provider admin judged the rule wrong: as a person's mail, past those rules, threaded as any mail
+    /// is, but never acknowledged (it was judged automatic once, and an answer to a machine starts a loop). What the rule
+    /// did meanwhile (a suppression after a bounce) stays. Not a copy of a mail taken in through another mailbox (that
+    /// would be a second conversation), nor one an admin discarded from quarantine (its raw copy is gone).
+    /// </summary>
+    private async Task<Result> TakeInDroppedAsync(InboundMail ledger, bool allowOversize, CancellationToken cancellationToken)
+    {
+        var was = ledger.Reason ?? "";
+        Result Refused(string why) => new(Outcome.Refused, ledger.Id, null, why);
+        if (was.StartsWith(CopyReason, StringComparison.Ordinal))
+        {
+            return Refused($"a copy of a mail taken in through another mailbox ({was})");
+        }
+
+        if (was.StartsWith(DiscardQuarantinedMail.ReasonPrefix, StringComparison.Ordinal) || !File.Exists(rawStore.PathOf(ledger.TenantId, ledger.RawSha256)))
+        {
+            return Refused($"discarded, its raw copy deleted ({was})");
+        }
+
+        var raw = await rawStore.ReadAsync(ledger.TenantId, ledger.RawSha256, cancellationToken);
+        var (parsed, failure) = Parse(raw, allowOversize ? long.MaxValue : options.Value.MaxBytes, MaxAttachmentBytes);
+        parsed = await UnlessToADeskAsync(parsed, cancellationToken);
+        if (parsed is not { FromAddress: { Length: > 0 } from })
+        {
+            return Refused(failure ?? "it names no sender to start a conversation with");
+        }
+
+        return await IngestAsync(ledger, isNew: false, parsed, from, null, null, $"taken in by a provider admin; first dropped: {was}", cancellationToken);
     }
 
     /// <param name="probe">
@@ -229,14 +279,26 @@ public sealed class IngestEmail(
             return await QuarantineWithoutSenderAsync(ledger, isNew, parsed, failure, cancellationToken);
         }
 
+        return await IngestAsync(ledger, isNew, parsed, parsed.FromAddress, settings, probe, overruled: null, cancellationToken);
+    }
+
+    /// <summary>A mail with a sender, through <see cref="IngestMessage"/>: threaded or a new conversation, acknowledged when a person wrote it.</summary>
+    /// <param name="from">The mail's sender (<paramref name="parsed"/>'s, checked to be there).</param>
+    /// <param name="overruled">
+    /// Set when a provider admin takes in a mail the hygiene rules dropped (<see cref="TakeInDroppedAsync"/>): it is read as
+    /// a person's, never acknowledged, and its ledger row keeps this as its reason.
+    /// </param>
+    private async Task<Result> IngestAsync(
+        InboundMail ledger, bool isNew, ParsedEmail parsed, string from, ChannelSettings? settings, IngestMessage.MailAnswers? probe, string? overruled, CancellationToken cancellationToken)
+    {
         settings ??= await db.ChannelSettings.AsNoTracking().FirstOrDefaultAsync(cancellationToken);
         var attachments = await StoreAttachmentsAsync(parsed, ledger.TenantId, cancellationToken);
         List<string> references = [.. ThreadReferences(parsed)];
         var tokenItem = settings is null ? null : TokenItem(parsed, settings, ledger.TenantId);
         // An out-of-office subject is a machine's only on mail that answers ours (or with another sign): alone it is a person's.
         var answersOurs = tokenItem is not null || references.Any(IsOurMessageId);
-        var fromPerson = AutomaticMail.MayAutoReply(parsed.Headers, parsed.FromAddress, answersOurs);
-        var message = new InboundMessage("email", $"{ledger.Source}:{ledger.DedupeKey}", parsed.FromAddress, parsed.FromName, parsed.Subject, parsed.TextBody)
+        var fromPerson = overruled is not null || AutomaticMail.MayAutoReply(parsed.Headers, parsed.FromAddress, answersOurs);
+        var message = new InboundMessage("email", $"{ledger.Source}:{ledger.DedupeKey}", from, parsed.FromName, parsed.Subject, parsed.TextBody)
         {
             HtmlBody = InlineImages.Link(parsed.HtmlBody, parsed.Attachments, attachments),
             InternetMessageId = parsed.MessageId,
@@ -247,8 +309,8 @@ public sealed class IngestEmail(
             Cc = fromPerson ? await CopiesAsync(parsed, settings, cancellationToken) : [],
             Attachments = attachments,
             Automatic = !fromPerson,
-            AutoReply = AutomaticMail.IsAutoReply(parsed.Headers, parsed.FromAddress, answersOurs),
-            OnlyJoins = AutomaticMail.IsAnswerOnly(parsed.Headers, parsed.FromAddress, answersOurs),
+            AutoReply = overruled is null && AutomaticMail.IsAutoReply(parsed.Headers, parsed.FromAddress, answersOurs),
+            OnlyJoins = overruled is null && AutomaticMail.IsAnswerOnly(parsed.Headers, parsed.FromAddress, answersOurs),
             // A new mail's ledger row was just found absent under the same key; a reprocessed one was never ingested.
             CheckedNew = true,
             LookedUp = probe?.LookedUp,
@@ -257,7 +319,7 @@ public sealed class IngestEmail(
         // Only to an address a relay can deliver to: "From: localonly" would go wherever the relay's own domain points.
         // The acknowledgment goes to it as normalized, which is also how the loop breaker and suppressions find it.
         var replyTo = ReplyAddress.Normalize(parsed.FromAddress);
-        var mayAcknowledge = !message.Automatic && settings is { AcknowledgmentsOff: false, SupportAddress: { } support } && !IsSupportAddress(parsed.FromAddress, support)
+        var mayAcknowledge = overruled is null && !message.Automatic && settings is { AcknowledgmentsOff: false, SupportAddress: { } support } && !IsSupportAddress(from, support)
             && replyTo is not null
             && (probe ?? await ProbeAsync(ledger.Source, ledger.DedupeKey, parsed, cancellationToken)) is var asked
             && AutomaticLimit.Allows(asked.RecentRepeats, asked.RecentAcknowledgments);
@@ -270,7 +332,7 @@ public sealed class IngestEmail(
             result = await ingest.HandleAsync(message, stored =>
             {
                 ledger.State = InboundMailState.Ingested;
-                ledger.Reason = null;
+                ledger.Reason = overruled is null ? null : ColumnText.Fit(overruled, 1000);
                 ledger.WorkItemId = stored.Item.Id;
                 Track(ledger, isNew);
                 if (stored.Created && mayAcknowledge)

@@ -9,8 +9,10 @@ namespace ProDesk.Web.Channels.Email;
 /// <summary>
 /// The command-line side of quarantined mail: <c>mail quarantine --tenant SLUG</c> lists it (id, when,
 /// size, sender, subject, reason; the mail's own words escaped by <see cref="CliText"/>),
-/// <c>mail reprocess --tenant SLUG --id ID [--allow-oversize]</c> runs one through ingestion again and prints what became
-/// of it, <c>mail discard --tenant SLUG --id ID</c> takes one off the list for good (audited as the operator).
+/// <c>mail quarantine --tenant SLUG --dropped</c> lists the mail the hygiene rules dropped instead,
+/// <c>mail reprocess --tenant SLUG --id ID [--allow-oversize]</c> runs one through ingestion again (or takes a dropped one
+/// in, unacknowledged) and prints what became of it, <c>mail discard --tenant SLUG --id ID</c> takes one off the list for
+/// good (audited as the operator).
 /// </summary>
 public static class QuarantineCommands
 {
@@ -31,8 +33,9 @@ public static class QuarantineCommands
         using var scope = TenantScopes.Enter(services.GetRequiredService<TenantScopes>().ForTenant(tenant));
         if (verb.Name == "mail quarantine")
         {
+            var state = verb.Options.ContainsKey("dropped") ? InboundMailState.Dropped : InboundMailState.Quarantined;
             var mails = await services.GetRequiredService<ProDeskDbContext>().InboundMails.AsNoTracking()
-                .Where(m => m.State == InboundMailState.Quarantined).OrderBy(m => m.ReceivedAt).ToListAsync();
+                .Where(m => m.State == state).OrderBy(m => m.ReceivedAt).ToListAsync();
             foreach (var mail in mails)
             {
                 // Anyone who can mail the desk writes the subject and the sender: printed raw, a tab added columns and ESC drove the terminal.
@@ -44,7 +47,7 @@ public static class QuarantineCommands
 
         if (!Guid.TryParse(verb.Options.GetValueOrDefault("id"), out var id))
         {
-            return Fail($"{verb.Name}: --id ID (a quarantined mail's id) is required; {usage}", 2);
+            return Fail($"{verb.Name}: --id ID (a quarantined{(verb.Name == "mail reprocess" ? " or dropped" : "")} mail's id) is required; {usage}", 2);
         }
 
         if (verb.Name == "mail discard")
@@ -63,7 +66,12 @@ public static class QuarantineCommands
         var result = await services.GetRequiredService<IngestEmail>().ReprocessAsync(id, verb.Options.ContainsKey("allow-oversize"), CancellationToken.None);
         if (result is null)
         {
-            return Fail($"{verb.Name}: no quarantined mail {id} in {slug}", 1);
+            return Fail($"{verb.Name}: no mail {id} in {slug}", 1);
+        }
+
+        if (result.Outcome == IngestEmail.Outcome.Refused)
+        {
+            return Fail($"{verb.Name}: mail {id} cannot be taken in: {CliText.Field(result.Reason)}", 1);
         }
 
         Console.Out.WriteLine($"{result.Outcome.ToString().ToLowerInvariant()}\t{result.WorkItemId}\t{CliText.Field(result.Reason)}");

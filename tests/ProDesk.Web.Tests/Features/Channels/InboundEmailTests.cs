@@ -949,6 +949,67 @@ public sealed class InboundEmailTests(ProDeskApp app) : PostgresTest(app)
     }
 
     [Fact]
+    public async Task A_provider_admin_takes_in_a_mail_the_rules_dropped_once_in_its_own_tenant_without_an_acknowledgment()
+    {
+        var away = Mail(from: "kijitora@example.net", subject: "Away until May 5", body: "I am travelling, but: the heating in flat 3 is off.");
+        away.Headers.Add("Auto-Submitted", "auto-replied");
+        var dropped = await JsonAsync(await PostAsync(away));
+        Assert.Equal("dropped", dropped.GetProperty("outcome").GetString());
+        var mailId = dropped.GetProperty("id").GetGuid();
+        var admin = App.CreateClient().WithBearer((await App.PatAsync("admin@prodesk.test")).Secret);
+
+        // Listed as dropped, for the admin to judge.
+        var list = await admin.JsonAsync("/api/v1/tenants/acme/channels/email/quarantine?state=dropped");
+        Assert.Equal([mailId], list.GetProperty("items").EnumerateArray().Select(m => m.GetProperty("id").GetGuid()));
+        var badState = await admin.GetAsync("/api/v1/tenants/acme/channels/email/quarantine?state=lost");
+        Assert.Equal(HttpStatusCode.BadRequest, badState.StatusCode);
+        Assert.Contains("\"state\"", await badState.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        // Another tenant's route does not know it, and takes nothing in.
+        Assert.Equal(HttpStatusCode.NotFound, (await admin.PostAsync($"/api/v1/tenants/merlion/channels/email/quarantine/{mailId}/reprocess", null)).StatusCode);
+        Assert.Empty(await ItemsAsync("acme"));
+        Assert.Empty(await ItemsAsync("merlion"));
+
+        var takenIn = await admin.PostAsync($"/api/v1/tenants/acme/channels/email/quarantine/{mailId}/reprocess", null);
+        Assert.Equal(HttpStatusCode.OK, takenIn.StatusCode);
+        var answer = await JsonAsync(takenIn);
+        Assert.Equal("created", answer.GetProperty("outcome").GetString());
+        var item = Assert.Single(await ItemsAsync("acme"));
+        Assert.Equal(item.Id, answer.GetProperty("workItemId").GetGuid());
+        Assert.Equal(("Away until May 5", WorkItemStatus.Open), (item.Subject, item.Status));
+        var message = Assert.Single(item.Messages);
+        Assert.Equal(("kijitora@example.net", false), (message.FromAddress, message.Automatic));
+        var ledger = await App.InTenantAsync("acme", db => db.InboundMails.AsNoTracking().SingleAsync());
+        Assert.Equal((InboundMailState.Ingested, (Guid?)item.Id), (ledger.State, ledger.WorkItemId));
+        Assert.StartsWith("taken in by a provider admin; first dropped: ", ledger.Reason, StringComparison.Ordinal);
+        // Judged automatic once: nothing goes back to it.
+        Assert.Empty(await OutboundAsync("acme"));
+
+        // Once only: a second attempt names the same item and makes nothing new.
+        var twice = await JsonAsync(await admin.PostAsync($"/api/v1/tenants/acme/channels/email/quarantine/{mailId}/reprocess", null));
+        Assert.Equal(("duplicate", item.Id), (twice.GetProperty("outcome").GetString(), twice.GetProperty("workItemId").GetGuid()));
+        Assert.Single(await ItemsAsync("acme"));
+        Assert.Empty(await OutboundAsync("acme"));
+    }
+
+    [Fact]
+    public async Task Mail_discarded_from_quarantine_cannot_be_taken_in_as_dropped_mail()
+    {
+        var quarantined = await JsonAsync(await PostAsync("Subject: Nobody\r\nMessage-ID: <nobody-1@example.fr>\r\n\r\nNo sender.\r\n"));
+        var mailId = quarantined.GetProperty("id").GetGuid();
+        var admin = App.CreateClient().WithBearer((await App.PatAsync("admin@prodesk.test")).Secret);
+        Assert.Equal(HttpStatusCode.NoContent, (await admin.PostAsync($"/api/v1/tenants/acme/channels/email/quarantine/{mailId}/discard", null)).StatusCode);
+
+        var refused = await admin.PostAsync($"/api/v1/tenants/acme/channels/email/quarantine/{mailId}/reprocess", null);
+
+        Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
+        Assert.Equal("application/problem+json", refused.Content.Headers.ContentType?.MediaType);
+        Assert.StartsWith("id: discarded", (await JsonAsync(refused)).GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Equal(InboundMailState.Dropped, await App.InTenantAsync("acme", db => db.InboundMails.Select(m => m.State).SingleAsync()));
+        Assert.Empty(await ItemsAsync("acme"));
+    }
+
+    [Fact]
     public async Task A_colleague_on_copy_answering_all_to_the_customers_first_mail_joins_its_item_without_a_second_acknowledgment()
     {
         byte[] Corpus(string name) => File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "Features", "Channels", "EmailCorpus", name));

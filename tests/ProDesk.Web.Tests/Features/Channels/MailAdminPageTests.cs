@@ -43,6 +43,42 @@ public sealed class MailAdminPageTests(ProDeskApp app) : PostgresTest(app)
         }
     }
 
+    [Fact]
+    public async Task A_provider_admin_sees_dropped_mail_and_takes_it_in_from_the_page()
+    {
+        // A read receipt is dropped: it would only reopen the item it answers.
+        var raw = "From: Ann <ann@example.org>\r\nTo: support@acme.test\r\nMessage-ID: <receipt-1@example.org>\r\nSubject: Read: Printer jammed\r\n"
+            + "MIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=disposition-notification; boundary=b\r\n\r\n"
+            + "--b\r\nContent-Type: text/plain\r\n\r\nYour message was read. Also: the printer on floor 3 is jammed too.\r\n"
+            + "--b\r\nContent-Type: message/disposition-notification\r\n\r\nFinal-Recipient: rfc822; ann@example.org\r\nDisposition: manual-action/MDN-sent-manually; displayed\r\n--b--\r\n";
+        var content = new ByteArrayContent(Encoding.UTF8.GetBytes(raw));
+        content.Headers.ContentType = new MediaTypeHeaderValue("message/rfc822");
+        content.Headers.Add(EmailInboundApi.KeyHeader, "demo-acme-inbound-key-0123456789");
+        Assert.Equal(HttpStatusCode.Accepted, (await App.CreateClient().PostAsync("/channels/email/acme/inbound", content)).StatusCode);
+        var mailId = await App.InTenantAsync("acme", db => db.InboundMails.Where(m => m.State == ProDesk.Data.Channels.InboundMailState.Dropped).Select(m => m.Id).SingleAsync());
+
+        var admin = await App.SignedInAsync("admin@prodesk.test");
+        var page = await admin.GetStringAsync("/admin/mail/acme");
+        Assert.Contains("data-testid=\"dropped\"", page, StringComparison.Ordinal);
+        Assert.Contains("Read: Printer jammed", page, StringComparison.Ordinal);
+        Assert.Contains("data-testid=\"quarantine-empty\"", page, StringComparison.Ordinal);
+
+        var token = await Browserless.AntiforgeryTokenAsync(admin, "/admin/mail/acme");
+        var posted = await admin.PostAsync($"/admin/mail/acme?handler=Reprocess&id={mailId}", new FormUrlEncodedContent(new Dictionary<string, string> { ["__RequestVerificationToken"] = token }));
+        Assert.Equal(HttpStatusCode.Found, posted.StatusCode);
+        var after = await admin.GetStringAsync(posted.Headers.Location!);
+        Assert.Contains($"Mail {mailId} was taken in (created).", after, StringComparison.Ordinal);
+        Assert.Contains("data-testid=\"dropped-empty\"", after, StringComparison.Ordinal);
+        var item = await App.InTenantAsync("acme", db => db.WorkItems.AsNoTracking().SingleAsync());
+        Assert.Equal("Read: Printer jammed", item.Subject);
+        Assert.False(await App.InTenantAsync("acme", db => db.OutboundMessages.AnyAsync()));
+
+        // The same button again: the same item, nothing new.
+        var again = await admin.PostAsync($"/admin/mail/acme?handler=Reprocess&id={mailId}", new FormUrlEncodedContent(new Dictionary<string, string> { ["__RequestVerificationToken"] = token }));
+        Assert.Contains($"Mail {mailId} was taken in already, as item {item.Id}.", await admin.GetStringAsync(again.Headers.Location!), StringComparison.Ordinal);
+        Assert.Equal(1, await App.InTenantAsync("acme", db => db.WorkItems.CountAsync()));
+    }
+
     private async Task<Guid> UnparseableMailAsync(string messageId, HttpStatusCode answer = HttpStatusCode.Accepted)
     {
         var raw = $"From: eve@example.org\r\nTo: support@acme.test\r\nMessage-ID: <{messageId}>\r\nSubject: Junk {messageId}\r\n"

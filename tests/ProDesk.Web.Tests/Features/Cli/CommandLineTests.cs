@@ -230,6 +230,35 @@ public sealed class CommandLineTests(ProDeskApp app) : PostgresTest(app)
     }
 
     [Fact]
+    public async Task Mail_the_rules_dropped_is_listed_with_dropped_and_taken_in_once_by_mail_reprocess()
+    {
+        var raw = "From: Kim <kim@example.net>\r\nTo: support@acme.test\r\nMessage-ID: <away-cli@example.net>\r\nSubject: Away until May 5\r\n"
+            + "Auto-Submitted: auto-replied\r\n\r\nI am travelling; the boiler in flat 2 leaks.\r\n";
+        var content = new ByteArrayContent(Encoding.UTF8.GetBytes(raw));
+        content.Headers.ContentType = new MediaTypeHeaderValue("message/rfc822");
+        content.Headers.Add(EmailInboundApi.KeyHeader, "demo-acme-inbound-key-0123456789");
+        Assert.Equal(HttpStatusCode.Accepted, (await App.CreateClient().PostAsync("/channels/email/acme/inbound", content)).StatusCode);
+        var id = await App.InTenantAsync("acme", db => db.InboundMails.Select(m => m.Id).SingleAsync());
+
+        Assert.Equal("", (await CliProcess.RunAsync(OnTheAppsData(), "mail", "quarantine", "--tenant", "acme")).StandardOutput);
+        var listed = await CliProcess.RunAsync(OnTheAppsData(), "mail", "quarantine", "--tenant", "acme", "--dropped");
+        Assert.True(listed.ExitCode == 0, listed.StandardError);
+        var fields = Assert.Single(listed.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries)).Split('\t');
+        Assert.Equal((id.ToString(), "kim@example.net", "Away until May 5"), (fields[0], fields[3], fields[4]));
+
+        var takenIn = await CliProcess.RunAsync(OnTheAppsData(), "mail", "reprocess", "--tenant", "acme", "--id", id.ToString());
+        Assert.True(takenIn.ExitCode == 0, takenIn.StandardError);
+        var itemId = await App.InTenantAsync("acme", db => db.WorkItems.Select(w => w.Id).SingleAsync());
+        Assert.StartsWith($"created\t{itemId}\t", takenIn.StandardOutput, StringComparison.Ordinal);
+        Assert.False(await App.InTenantAsync("acme", db => db.OutboundMessages.AnyAsync()));
+
+        var again = await CliProcess.RunAsync(OnTheAppsData(), "mail", "reprocess", "--tenant", "acme", "--id", id.ToString());
+        Assert.True(again.ExitCode == 0, again.StandardError);
+        Assert.StartsWith($"duplicate\t{itemId}\t", again.StandardOutput, StringComparison.Ordinal);
+        Assert.Equal(1, await App.InTenantAsync("acme", db => db.WorkItems.CountAsync()));
+    }
+
+    [Fact]
     public void Text_the_command_line_prints_has_its_control_characters_escaped()
     {
         Assert.Equal(@"Invoice\u0009FAKE\u001B[31mRED\u000A\u009B2J\u2028 a\\b", CliText.Field("Invoice\tFAKE\u001b[31mRED\n\u009b2J\u2028 a\\b"));

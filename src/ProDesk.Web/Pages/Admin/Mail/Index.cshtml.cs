@@ -14,7 +14,8 @@ namespace ProDesk.Web.Pages.Admin.Mail;
 
 /// <summary>
 /// A provider admin's view of a client's mail: its IMAP mailboxes (last poll, last error) and the mail
-/// kept raw in quarantine, each downloadable, reprocessable (also with the size limit lifted) or discarded.
+/// kept raw in quarantine, each downloadable, reprocessable (also with the size limit lifted) or discarded; and the mail
+/// the hygiene rules dropped, which can be taken in when a rule was wrong.
 /// The client is the route's <c>{tenant}</c>, so the page runs in that tenant's scope.
 /// </summary>
 [Authorize(Policy = CurrentSession.ProviderAdminPolicy)]
@@ -27,6 +28,12 @@ public sealed class IndexModel(ITenantContext tenantContext, ITenantStore tenant
     public IReadOnlyList<Mailbox> Mailboxes { get; private set; } = [];
 
     public IReadOnlyList<InboundMail> Quarantined { get; private set; } = [];
+
+    /// <summary>How many dropped mails the page lists, newest first.</summary>
+    public const int DroppedShown = 100;
+
+    /// <summary>Mail the hygiene rules dropped (an auto-reply, a report, our own mail come back), newest first.</summary>
+    public IReadOnlyList<InboundMail> Dropped { get; private set; } = [];
 
     public string? Message { get; private set; }
 
@@ -59,9 +66,13 @@ public sealed class IndexModel(ITenantContext tenantContext, ITenantStore tenant
             return NotFound();
         }
 
-        Outcome = result.Outcome == IngestEmail.Outcome.Quarantined
-            ? $"Still quarantined: {result.Reason}"
-            : $"Mail {id} was taken in ({result.Outcome.ToString().ToLowerInvariant()}).";
+        Outcome = result.Outcome switch
+        {
+            IngestEmail.Outcome.Quarantined => $"Still quarantined: {result.Reason}",
+            IngestEmail.Outcome.Refused => $"Mail {id} cannot be taken in: {result.Reason}",
+            IngestEmail.Outcome.Duplicate => $"Mail {id} was taken in already, as item {result.WorkItemId}.",
+            _ => $"Mail {id} was taken in ({result.Outcome.ToString().ToLowerInvariant()}).",
+        };
         return Redirect($"/admin/mail/{Uri.EscapeDataString(tenant.Slug)}");
     }
 
@@ -96,5 +107,7 @@ public sealed class IndexModel(ITenantContext tenantContext, ITenantStore tenant
         Mailboxes = await db.Mailboxes.AsNoTracking().OrderBy(m => m.Key).ToListAsync(cancellationToken);
         Quarantined = await db.InboundMails.AsNoTracking().Where(m => m.State == InboundMailState.Quarantined)
             .OrderByDescending(m => m.ReceivedAt).Take(200).ToListAsync(cancellationToken);
+        Dropped = await db.InboundMails.AsNoTracking().Where(m => m.State == InboundMailState.Dropped)
+            .OrderByDescending(m => m.ReceivedAt).Take(DroppedShown).ToListAsync(cancellationToken);
     }
 }
