@@ -30,10 +30,7 @@ public static class EmailInboundApi
         var settings = await ChannelTenant.SettingsAsync(context, found);
         if (found is null || settings is null || !InboundKeys.Matches(context.Request.Headers[KeyHeader], settings.InboundKeyHash))
         {
-            // RFC 9110 15.5.2: a 401 names how to authenticate; the scheme here is the key in its header.
-            context.Response.Headers.WWWAuthenticate = $"ProDesk-Key header=\"{KeyHeader}\"";
-            return TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Unknown tenant or wrong inbound key",
-                detail: $"{KeyHeader}: send the tenant's inbound key");
+            return WrongKey(context);
         }
 
         if (!IsRfc822(context.Request.ContentType))
@@ -101,6 +98,15 @@ public static class EmailInboundApi
         using var buffer = new MemoryStream();
         await request.Body.CopyToAsync(buffer, cancellationToken);
         return buffer.ToArray();
+    }
+
+    /// <summary>An unknown tenant and a wrong key get one answer (the voice route's too), so neither tells a tenant exists.</summary>
+    internal static ProblemHttpResult WrongKey(HttpContext context)
+    {
+        // RFC 9110 15.5.2: a 401 names how to authenticate; the scheme here is the key in its header.
+        context.Response.Headers.WWWAuthenticate = $"ProDesk-Key header=\"{KeyHeader}\"";
+        return TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Unknown tenant or wrong inbound key",
+            detail: $"{KeyHeader}: send the tenant's inbound key");
     }
 
     private static ProblemHttpResult TooLarge(long limit) =>

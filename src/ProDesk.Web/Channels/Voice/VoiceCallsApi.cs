@@ -109,9 +109,7 @@ public static class VoiceCallsApi
         var settings = await ChannelTenant.SettingsAsync(context, found);
         if (found is null || settings is null || !InboundKeys.Matches(context.Request.Headers[EmailInboundApi.KeyHeader], settings.InboundKeyHash))
         {
-            context.Response.Headers.WWWAuthenticate = $"ProDesk-Key header=\"{EmailInboundApi.KeyHeader}\"";
-            return TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Unknown tenant or wrong inbound key",
-                detail: $"{EmailInboundApi.KeyHeader}: send the tenant's inbound key");
+            return EmailInboundApi.WrongKey(context);
         }
 
         var region = PhoneRegion.OfTimeZone(found.TimeZone);
