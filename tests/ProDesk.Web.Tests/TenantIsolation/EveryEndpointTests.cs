@@ -72,6 +72,7 @@ public sealed class EveryEndpointTests(ProDeskApp app) : PostgresTest(app)
         ["* /agent"] = Kind.ProviderOnly,
         ["* /agent/search"] = Kind.ProviderOnly,
         ["* /supervisor"] = Kind.ProviderOnly,
+        ["* /supervisor/sla"] = Kind.ProviderOnly,
         ["* /admin"] = Kind.ProviderOnly,
         ["* /admin/staff"] = Kind.ProviderOnly,
         ["* /admin/staff/accounts"] = Kind.ProviderOnly,

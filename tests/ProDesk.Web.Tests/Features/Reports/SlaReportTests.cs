@@ -133,6 +133,25 @@ public sealed class SlaReportTests(SlaApp app) : SlaTest(app)
     }
 
     [Fact]
+    public async Task A_supervisor_sees_every_client_it_serves_with_the_figures_of_its_portal_the_worst_first()
+    {
+        await ThreeConversationsAsync();
+        var supervisor = await App.SignedInAsync("supervisor@prodesk.test");
+        var page = System.Net.WebUtility.HtmlDecode(await supervisor.GetStringAsync("/supervisor/sla"));
+        var rows = System.Text.RegularExpressions.Regex.Matches(page, "data-testid=\"sla-client\" data-tenant=\"(?<slug>[^\"]+)\">(?<cells>.*?)</tr>", System.Text.RegularExpressions.RegexOptions.Singleline)
+            .ToDictionary(m => m.Groups["slug"].Value, m => m.Groups["cells"].Value);
+        Assert.Equal(["acme", "merlion", "northwind", "sla-lab"], rows.Keys.Order(StringComparer.Ordinal));
+        Assert.Contains("<td>1 / 1 / 1</td>", rows["sla-lab"], StringComparison.Ordinal);
+        Assert.Contains("<td>50 %</td>", rows["sla-lab"], StringComparison.Ordinal);
+        // sla-lab is the only client with a breach in the period: it comes first.
+        Assert.Equal("sla-lab", rows.Keys.First());
+
+        // A client's own admin has no such page.
+        var client = await App.SignedInAsync("admin@sla-lab.test");
+        Assert.NotEqual(HttpStatusCode.OK, (await client.GetAsync("/supervisor/sla")).StatusCode);
+    }
+
+    [Fact]
     public async Task The_client_portal_shows_the_last_30_days_by_queue_and_its_csv_links_download()
     {
         await ThreeConversationsAsync();
