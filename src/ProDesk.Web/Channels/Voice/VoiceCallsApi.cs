@@ -20,7 +20,7 @@ namespace ProDesk.Web.Channels.Voice;
 /// or the voicemail's transcript, a link to the recording. Authenticated by the tenant's inbound key, as the inbound
 /// mail route is: both are the client's gateways into the desk. The same callId twice stores one task.
 /// </summary>
-public static class VoiceCallsApi
+public static partial class VoiceCallsApi
 {
     public const string Channel = "voice";
 
@@ -43,14 +43,14 @@ public static class VoiceCallsApi
     /// <param name="CallerName">The name the caller gave, or caller-id's.</param>
     /// <param name="CallbackNumber">The number the caller asked to be called back on, when not the one they called from.</param>
     /// <param name="To">The number the caller dialled (the client's line).</param>
-    /// <param name="StartedAt">When the call began; now when left out.</param>
+    /// <param name="StartedAt">When the call began (ISO 8601; without an offset, on the client's clock); now when left out.</param>
     /// <param name="DurationSeconds">How long it lasted (0 to 86,400).</param>
     /// <param name="Outcome">answered (a message was taken), missed or voicemail; answered when left out.</param>
     /// <param name="Message">The message taken, or the voicemail's transcript.</param>
     /// <param name="RecordingUrl">Where the recording is kept (http or https); listed on the task, never fetched.</param>
     /// <param name="Queue">The queue for the task (its key); the client's secretary queue when left out.</param>
     public sealed record CallRecord(
-        string? CallId, string? From, string? CallerName = null, string? CallbackNumber = null, string? To = null, DateTimeOffset? StartedAt = null,
+        string? CallId, string? From, string? CallerName = null, string? CallbackNumber = null, string? To = null, string? StartedAt = null,
         int? DurationSeconds = null, string? Outcome = null, string? Message = null, string? RecordingUrl = null, string? Queue = null);
 
     public sealed record CallAnswer(Guid WorkItemId, string Outcome, string Queue);
@@ -114,7 +114,8 @@ public static class VoiceCallsApi
 
         var region = PhoneRegion.OfTimeZone(found.TimeZone);
         var errors = new Dictionary<string, string[]>();
-        var call = Read(record, region, errors);
+        var zone = TimeZoneInfo.TryFindSystemTimeZoneById(found.TimeZone, out var tenantZone) ? tenantZone : null;
+        var call = Read(record, region, zone, errors);
         var db = context.RequestServices.GetRequiredService<ProDeskDbContext>();
         var queue = record.Queue is null ? null : PlainText.Line(record.Queue);
         if (!string.IsNullOrEmpty(queue) && !await db.Queues.AnyAsync(q => q.Key == queue, cancellationToken))
@@ -130,7 +131,7 @@ public static class VoiceCallsApi
         var now = clock.GetUtcNow();
         // The withheld calls' one contact is named for what it is, not for its first caller; each call names its caller.
         var fromName = call.Number == WithheldNumber ? WithheldContactName : call.CallerName;
-        var message = new InboundMessage(Channel, call.Id, call.Number, fromName, Subject(call), Body(call, record, now, found.TimeZone))
+        var message = new InboundMessage(Channel, call.Id, call.Number, fromName, Subject(call), Body(call, record, now, zone))
         {
             FromIsPhone = true,
             // Nobody to acknowledge to: a caller is answered by calling back.
@@ -147,9 +148,9 @@ public static class VoiceCallsApi
     }
 
     /// <summary>A call record checked and cleaned; null when a required field is wrong (named in <paramref name="errors"/>).</summary>
-    private sealed record Call(string Id, string Number, bool Withheld, string? CallerName, string? Callback, string Outcome);
+    private sealed record Call(string Id, string Number, bool Withheld, string? CallerName, string? Callback, string Outcome, DateTimeOffset? Started);
 
-    private static Call? Read(CallRecord record, string? region, Dictionary<string, string[]> errors)
+    private static Call? Read(CallRecord record, string? region, TimeZoneInfo? zone, Dictionary<string, string[]> errors)
     {
         var id = record.CallId?.Trim();
         if (string.IsNullOrEmpty(id))
@@ -190,6 +191,12 @@ public static class VoiceCallsApi
             errors["to"] = ["must be a phone number"];
         }
 
+        DateTimeOffset? started = null;
+        if (record.StartedAt is { } startedAt && (started = StartOf(startedAt, zone)) is null)
+        {
+            errors["startedAt"] = ["must be a date and time (ISO 8601, e.g. 2026-11-29T09:15:00Z; without an offset it is the client's local time)"];
+        }
+
         if (record.DurationSeconds is < 0 or > 86_400)
         {
             errors["durationSeconds"] = ["must be between 0 and 86400"];
@@ -220,7 +227,7 @@ public static class VoiceCallsApi
         // A withheld caller who left a number to call back is known by that number; one who left none joins every other
         // withheld call's contact, as a switchboard's log would list them.
         var identity = withheld == true ? callback ?? WithheldNumber : number!;
-        return new Call(id!, identity, withheld == true, string.IsNullOrEmpty(name) ? null : name, callback, outcome);
+        return new Call(id!, identity, withheld == true, string.IsNullOrEmpty(name) ? null : name, callback, outcome, started);
     }
 
     private static string Subject(Call call)
@@ -234,7 +241,7 @@ public static class VoiceCallsApi
         };
     }
 
-    private static string Body(Call call, CallRecord record, DateTimeOffset now, string? timeZone)
+    private static string Body(Call call, CallRecord record, DateTimeOffset now, TimeZoneInfo? zone)
     {
         var text = new StringBuilder();
         var message = record.Message is null ? "" : PlainText.Body(record.Message).Trim();
@@ -254,7 +261,7 @@ public static class VoiceCallsApi
             text.Append(" (").Append(call.CallerName).Append(')');
         }
 
-        text.Append('\n').Append("At: ").Append(LocalTime(record.StartedAt ?? now, timeZone));
+        text.Append('\n').Append("At: ").Append(LocalTime(call.Started ?? now, zone));
         if (record.DurationSeconds is { } seconds)
         {
             text.Append('\n').Append("Duration: ").Append(Duration(seconds));
@@ -283,15 +290,45 @@ public static class VoiceCallsApi
     }
 
     /// <summary>The call's time on the client's clock, which is what the client's people read the task by.</summary>
-    private static string LocalTime(DateTimeOffset at, string? timeZone)
+    private static string LocalTime(DateTimeOffset at, TimeZoneInfo? zone) =>
+        zone is null
+            ? at.UtcDateTime.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture) + " UTC"
+            : TimeZoneInfo.ConvertTime(at, zone).ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture) + " (" + zone.Id + ")";
+
+    /// <summary>
+    /// An ISO 8601 time. A switchboard that writes no offset writes its own wall clock, which is the client's: read so,
+    /// not as UTC (an hour off in Paris) or as this server's zone.
+    /// </summary>
+    private static DateTimeOffset? StartOf(string text, TimeZoneInfo? zone)
     {
-        if (timeZone is not null && TimeZoneInfo.TryFindSystemTimeZoneById(timeZone, out var zone))
+        text = text.Trim();
+        if (text.Length is < 16 or > 40 || !char.IsAsciiDigit(text[0]) || text[4] != '-')
         {
-            return TimeZoneInfo.ConvertTime(at, zone).ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture) + " (" + timeZone + ")";
+            return null;
         }
 
-        return at.UtcDateTime.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture) + " UTC";
+        if (text.EndsWith('Z') || text.EndsWith('z') || OffsetAtEnd().IsMatch(text))
+        {
+            return DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.None, out var withOffset) ? withOffset : null;
+        }
+
+        if (!DateTime.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.None, out var local))
+        {
+            return null;
+        }
+
+        local = DateTime.SpecifyKind(local, DateTimeKind.Unspecified);
+        // A wall time skipped by a DST change is read an hour on, as the clocks moved.
+        if (zone is not null && zone.IsInvalidTime(local))
+        {
+            local = local.AddHours(1);
+        }
+
+        return new DateTimeOffset(local, zone?.GetUtcOffset(local) ?? TimeSpan.Zero);
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"[+-]\d{2}:?\d{2}$", System.Text.RegularExpressions.RegexOptions.CultureInvariant)]
+    private static partial System.Text.RegularExpressions.Regex OffsetAtEnd();
 
     private static string Duration(int seconds) =>
         seconds < 60 ? $"{seconds} s" : seconds % 60 == 0 ? $"{seconds / 60} min" : $"{seconds / 60} min {seconds % 60} s";

@@ -129,6 +129,16 @@ public sealed class VoiceCallsTests(ProDeskApp app) : PostgresTest(app)
     }
 
     [Fact]
+    public async Task A_start_time_without_an_offset_is_the_clients_own_clock()
+    {
+        Assert.Equal(HttpStatusCode.Created, (await PostAsync(new { callId = "CA-local", from = "+33612345678", startedAt = "2026-11-29T10:15:00" })).StatusCode);
+        Assert.Equal(HttpStatusCode.Created, (await PostAsync(new { callId = "CA-offset", from = "+33612345678", startedAt = "2026-11-29T04:15:00-05:00" })).StatusCode);
+
+        var calls = await CallsAsync("acme");
+        Assert.All(calls, c => Assert.Contains("At: 2026-11-29 10:15 (Europe/Paris)", c.Messages.Single().Body, StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task A_client_without_a_secretary_queue_gets_calls_in_its_default_queue_and_a_named_queue_is_used()
     {
         var northwind = await PostAsync(new { callId = "CA-nw", from = "+12125550123" }, "northwind", NorthwindKey);
