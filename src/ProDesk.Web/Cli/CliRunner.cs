@@ -3,6 +3,7 @@ using ProDesk.Data.Identity;
 using ProDesk.Web.Channels.Email;
 using ProDesk.Web.Data;
 using ProDesk.Web.Identity;
+using ProDesk.Web.Identity.Accounts;
 using ProDesk.Web.Data.Seeding;
 using ProDesk.Web.Hosting;
 using ProDesk.Web.Tenancy;
@@ -140,7 +141,15 @@ public static class CliRunner
             return Fail($"token create: no user with email {email}", 1);
         }
 
-        var created = await services.GetRequiredService<PersonalAccessTokens>().CreateAsync(user, verb.Options.GetValueOrDefault("name") ?? "cli");
+        // A disabled account's tokens were ended with it, and a new one would sign it in again.
+        if (UserAccounts.IsDisabled(user))
+        {
+            return Fail($"token create: the user {email} is disabled", 1);
+        }
+
+        // Audited as the operator who ran the verb, not as the user making a token for themselves.
+        var created = await services.GetRequiredService<PersonalAccessTokens>().CreateAsync(
+            user, verb.Options.GetValueOrDefault("name") ?? "cli", null, CliText.Operator, $"made from the command line for {user.Email}");
         Console.Out.WriteLine(created.Secret);
         return 0;
     }

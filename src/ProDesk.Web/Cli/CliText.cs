@@ -11,6 +11,12 @@ namespace ProDesk.Web.Cli;
 /// </summary>
 public static class CliText
 {
+    /// <summary>
+    /// Who a verb's change is audited as: the operator's account on this machine, marked <c>cli:</c>, since the command
+    /// line has no signed-in user.
+    /// </summary>
+    public static string Operator => $"cli:{Environment.UserName}@{Environment.MachineName}";
+
     public static string Field(string? value)
     {
         if (string.IsNullOrEmpty(value) || !value.Any(NeedsEscape))

@@ -22,7 +22,12 @@ public sealed class PersonalAccessTokens(ProDeskDbContext db, AuditLog audit, Ti
 
     public sealed record Created(PersonalAccessToken Token, string Secret);
 
-    public async Task<Created> CreateAsync(AppUser user, string name, CancellationToken cancellationToken = default)
+    /// <summary>A token of <paramref name="user"/>, audited as made by the user themselves.</summary>
+    public Task<Created> CreateAsync(AppUser user, string name, CancellationToken cancellationToken = default) =>
+        CreateAsync(user, name, user.Id, user.Email, null, cancellationToken);
+
+    /// <summary>A token of <paramref name="user"/> made by someone else (the command line's operator), audited as theirs.</summary>
+    public async Task<Created> CreateAsync(AppUser user, string name, Guid? actorId, string? actorName, string? details, CancellationToken cancellationToken = default)
     {
         var secret = Prefix + Base64Url(RandomNumberGenerator.GetBytes(32));
         // A name is a label shown in lists: one line, no control characters, at most 100 characters.
@@ -38,7 +43,7 @@ public sealed class PersonalAccessTokens(ProDeskDbContext db, AuditLog audit, Ti
         };
         db.PersonalAccessTokens.Add(token);
         await db.SaveChangesAsync(cancellationToken);
-        await audit.RecordAsync(AuditLog.TokenCreated, user.Id, user.Email, $"token {token.Prefix} ({token.Name})", user.TenantId, cancellationToken: cancellationToken);
+        await audit.RecordAsync(AuditLog.TokenCreated, actorId, actorName, $"token {token.Prefix} ({token.Name})", user.TenantId, details, cancellationToken);
         return new Created(token, secret);
     }
 

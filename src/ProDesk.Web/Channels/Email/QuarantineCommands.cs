@@ -52,8 +52,7 @@ public static class QuarantineCommands
 
         if (verb.Name == "mail discard")
         {
-            // The operator's account on this machine is who did it: the command line has no signed-in user.
-            var actor = $"cli:{Environment.UserName}@{Environment.MachineName}";
+            var actor = CliText.Operator;
             if (!await services.GetRequiredService<DiscardQuarantinedMail>().HandleAsync(id, null, actor, CancellationToken.None))
             {
                 return Fail($"{verb.Name}: no quarantined mail {id} in {slug}", 1);

@@ -148,6 +148,38 @@ public sealed class CommandLineTests(ProDeskApp app) : PostgresTest(app)
     }
 
     [Fact]
+    public async Task Token_create_is_audited_as_made_from_the_command_line_not_by_the_user()
+    {
+        var result = await CliProcess.RunAsync(OnPostgres(), "token", "create", "--email", "admin@acme.test", "--name", "ci");
+        Assert.True(result.ExitCode == 0, result.StandardError);
+
+        var audit = await App.InTenantAsync("acme", db => db.AuditEvents.AsNoTracking().SingleAsync(a => a.Action == ProDesk.Web.Audit.AuditLog.TokenCreated));
+        Assert.StartsWith("cli:", audit.ActorName, StringComparison.Ordinal);
+        Assert.Null(audit.ActorId);
+        Assert.Equal("made from the command line for admin@acme.test", audit.Details);
+    }
+
+    [Fact]
+    public async Task Token_create_for_a_disabled_user_fails_with_a_reason_and_makes_no_token()
+    {
+        var user = await App.UserAsync("admin@acme.test");
+        await using (var scope = App.Services.CreateAsyncScope())
+        {
+            user = (await scope.ServiceProvider.GetRequiredService<Microsoft.AspNetCore.Identity.UserManager<ProDesk.Data.Identity.AppUser>>().FindByIdAsync(user.Id.ToString()))!;
+            var admin = new System.Security.Claims.ClaimsPrincipal(new System.Security.Claims.ClaimsIdentity(
+                [new System.Security.Claims.Claim(ProDesk.Web.Identity.ProDeskClaims.Email, "admin@prodesk.test")], "test"));
+            await scope.ServiceProvider.GetRequiredService<ProDesk.Web.Identity.Accounts.UserAccounts>().SetDisabledAsync(user, true, admin, CancellationToken.None);
+        }
+
+        var result = await CliProcess.RunAsync(OnPostgres(), "token", "create", "--email", "admin@acme.test");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Equal("", result.StandardOutput);
+        Assert.Equal("prodesk: token create: the user admin@acme.test is disabled", result.StandardError.Trim());
+        Assert.False(await App.InTenantAsync("acme", db => db.PersonalAccessTokens.AnyAsync(t => t.UserId == user.Id && t.RevokedAt == null)));
+    }
+
+    [Fact]
     public async Task Token_create_refuses_a_name_it_would_have_to_cut_or_change()
     {
         foreach (var name in new[] { new string('x', 101), "line1\nline2" })
