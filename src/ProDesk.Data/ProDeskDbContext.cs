@@ -395,6 +395,8 @@ public class ProDeskDbContext(DbContextOptions<ProDeskDbContext> options)
             // Idempotency of mail: one row per (tenant, mailbox or route, Message-ID or raw hash).
             e.HasIndex(m => new { m.TenantId, m.Source, m.DedupeKey }).IsUnique();
             e.HasIndex(m => new { m.TenantId, m.State, m.ReceivedAt });
+            // The raw-mail retention job's walk, oldest first, over the mail whose bytes are still kept.
+            e.HasIndex(m => m.ReceivedAt).HasFilter("\"RawRemovedAt\" IS NULL").HasDatabaseName("IX_InboundMails_RawKept");
         });
 
         builder.Entity<OutboundMessage>(e =>

@@ -48,4 +48,10 @@ public sealed class InboundMail : ITenantOwned
     public Guid? WorkItemId { get; set; }
 
     public DateTime ReceivedAt { get; set; }
+
+    /// <summary>
+    /// When the retention job deleted the raw bytes (<c>Email:RawRetentionDays</c> after <see cref="ReceivedAt"/>); null
+    /// while they are kept. The row stays: it is the dedupe key, and says what became of the mail.
+    /// </summary>
+    public DateTime? RawRemovedAt { get; set; }
 }

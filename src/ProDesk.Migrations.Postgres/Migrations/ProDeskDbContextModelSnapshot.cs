@@ -523,6 +523,9 @@ namespace ProDesk.Migrations.Postgres.Migrations
                         .HasMaxLength(320)
                         .HasColumnType("character varying(320)");
 
+                    b.Property<DateTime?>("RawRemovedAt")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<string>("RawSha256")
                         .IsRequired()
                         .HasMaxLength(64)
@@ -559,6 +562,10 @@ namespace ProDesk.Migrations.Postgres.Migrations
                         .HasColumnType("uuid");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("ReceivedAt")
+                        .HasDatabaseName("IX_InboundMails_RawKept")
+                        .HasFilter("\"RawRemovedAt\" IS NULL");
 
                     b.HasIndex("TenantId", "Source", "DedupeKey")
                         .IsUnique();

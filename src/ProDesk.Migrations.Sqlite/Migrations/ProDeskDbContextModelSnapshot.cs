@@ -509,6 +509,9 @@ namespace ProDesk.Migrations.Sqlite.Migrations
                         .HasMaxLength(320)
                         .HasColumnType("TEXT");
 
+                    b.Property<DateTime?>("RawRemovedAt")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("RawSha256")
                         .IsRequired()
                         .HasMaxLength(64)
@@ -545,6 +548,10 @@ namespace ProDesk.Migrations.Sqlite.Migrations
                         .HasColumnType("TEXT");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("ReceivedAt")
+                        .HasDatabaseName("IX_InboundMails_RawKept")
+                        .HasFilter("\"RawRemovedAt\" IS NULL");
 
                     b.HasIndex("TenantId", "Source", "DedupeKey")
                         .IsUnique();

@@ -23,6 +23,7 @@ public static class ChannelsExtensions
         builder.Services.AddScoped<IngestEmail>();
         builder.Services.AddScoped<DiscardQuarantinedMail>();
         builder.Services.AddSingleton<RawMailStore>();
+        builder.Services.AddScoped<RawMailRetention>();
         builder.Services.AddScoped<ReplyDelivery>();
         builder.Services.AddScoped<UndeliveredReplies>();
         builder.Services.AddSingleton<IOutboundSender, SmtpEmailSender>();

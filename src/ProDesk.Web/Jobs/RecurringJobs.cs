@@ -24,6 +24,8 @@ internal sealed class RecurringJobs(IRecurringJobManager jobs, IConfiguration co
 
     public const string OutboxPruningJob = "outbox-pruning";
 
+    public const string RawMailRetentionJob = "raw-mail-retention";
+
     public void Register()
     {
         jobs.AddOrUpdate<TokenPruning>(TokenPruningJob, job => job.RunAsync(CancellationToken.None), Cron.Hourly(17));
@@ -40,5 +42,7 @@ internal sealed class RecurringJobs(IRecurringJobManager jobs, IConfiguration co
         }
 
         jobs.AddOrUpdate<OutboxPruning>(OutboxPruningJob, job => job.RunAsync(CancellationToken.None), Cron.Hourly(41));
+        // Email:RawRetentionDays=0 keeps raw mail forever; the job then deletes nothing.
+        jobs.AddOrUpdate<RawMailRetention>(RawMailRetentionJob, job => job.RunAsync(CancellationToken.None), Cron.Hourly(53));
     }
 }

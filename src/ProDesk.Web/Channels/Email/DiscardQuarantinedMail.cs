@@ -35,7 +35,7 @@ public sealed class DiscardQuarantinedMail(ProDeskDbContext db, RawMailStore sto
         await audit.RecordAsync(Action, actorId, actorName, mail.Id.ToString(), mail.TenantId,
             ColumnText.Fit($"{mail.FromAddress}: {mail.Subject} ({was})", 1000), cancellationToken);
 
-        if (!await db.InboundMails.AnyAsync(m => m.Id != mail.Id && m.RawSha256 == mail.RawSha256, cancellationToken))
+        if (!await db.InboundMails.AnyAsync(m => m.Id != mail.Id && m.RawSha256 == mail.RawSha256 && m.RawRemovedAt == null, cancellationToken))
         {
             // After the commit: a failed save leaves the mail quarantined with its bytes.
             File.Delete(store.PathOf(mail.TenantId, mail.RawSha256));

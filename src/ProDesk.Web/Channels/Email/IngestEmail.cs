@@ -198,6 +198,12 @@ public sealed class IngestEmail(
             return new Result(Outcome.Duplicate, ledger.Id, ledger.WorkItemId, "already taken in");
         }
 
+        if (ledger.RawRemovedAt is not null)
+        {
+            // Its bytes went by the retention setting: nothing to take in (the callers say why, RawMailRetention.WhyGoneAsync).
+            return null;
+        }
+
         if (ledger.State == InboundMailState.Dropped)
         {
             return await TakeInDroppedAsync(ledger, allowOversize, cancellationToken);
@@ -673,4 +679,10 @@ public sealed class EmailOptions
 
     /// <summary>How soon the watcher notices a mailbox added, changed or removed.</summary>
     public int WatchRefreshSeconds { get; set; } = 15;
+
+    /// <summary>
+    /// Days the raw bytes of mail taken in or dropped are kept (<see cref="RawMailRetention"/>); 0 keeps them forever.
+    /// Quarantined mail keeps its bytes until it is taken in or discarded.
+    /// </summary>
+    public int RawRetentionDays { get; set; } = 90;
 }

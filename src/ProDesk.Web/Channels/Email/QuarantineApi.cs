@@ -81,12 +81,16 @@ public static class QuarantineApi
         return TypedResults.File(await store.ReadAsync(mail.TenantId, mail.RawSha256, cancellationToken), "message/rfc822", $"{mail.Id}.eml");
     }
 
-    private static async Task<Results<Ok<EmailInboundApi.InboundMailAnswer>, NotFound, ProblemHttpResult>> ReprocessAsync(Guid id, bool? allowOversize, IngestEmail ingest, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<EmailInboundApi.InboundMailAnswer>, NotFound, ProblemHttpResult>> ReprocessAsync(
+        Guid id, bool? allowOversize, IngestEmail ingest, ProDeskDbContext db, CancellationToken cancellationToken)
     {
         var result = await ingest.ReprocessAsync(id, allowOversize ?? false, cancellationToken);
         if (result is null)
         {
-            return TypedResults.NotFound();
+            // Still a 404 (there is no quarantined mail to run), saying why when its bytes went by the retention setting.
+            return await RawMailRetention.WhyGoneAsync(db, id, cancellationToken) is { } gone
+                ? TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "The mail cannot be reprocessed", detail: gone)
+                : TypedResults.NotFound();
         }
 
         return result.Outcome == IngestEmail.Outcome.Refused

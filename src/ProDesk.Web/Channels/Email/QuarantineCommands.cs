@@ -65,7 +65,9 @@ public static class QuarantineCommands
         var result = await services.GetRequiredService<IngestEmail>().ReprocessAsync(id, verb.Options.ContainsKey("allow-oversize"), CancellationToken.None);
         if (result is null)
         {
-            return Fail($"{verb.Name}: no mail {id} in {slug}", 1);
+            return await RawMailRetention.WhyGoneAsync(services.GetRequiredService<ProDeskDbContext>(), id, CancellationToken.None) is { } gone
+                ? Fail($"{verb.Name}: mail {id} cannot be reprocessed: {gone}", 1)
+                : Fail($"{verb.Name}: no mail {id} in {slug}", 1);
         }
 
         if (result.Outcome == IngestEmail.Outcome.Refused)

@@ -68,6 +68,8 @@ public sealed class TenantJobFilterTests(ProDeskApp app) : PostgresTest(app)
         Assert.Equal(typeof(ProDesk.Web.Identity.TokenPruning), pruning.Job.Type);
         var outbox = Assert.Single(jobs, j => j.Id == ProDesk.Web.Jobs.RecurringJobs.OutboxPruningJob);
         Assert.Equal(typeof(ProDesk.Web.Realtime.OutboxPruning), outbox.Job.Type);
+        var rawMail = Assert.Single(jobs, j => j.Id == ProDesk.Web.Jobs.RecurringJobs.RawMailRetentionJob);
+        Assert.Equal(typeof(ProDesk.Web.Channels.Email.RawMailRetention), rawMail.Job.Type);
     }
 
     [Fact]

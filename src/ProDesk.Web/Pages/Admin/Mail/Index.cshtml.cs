@@ -63,7 +63,13 @@ public sealed class IndexModel(ITenantContext tenantContext, ITenantStore tenant
         var result = await ingest.ReprocessAsync(id, allowOversize, cancellationToken);
         if (result is null)
         {
-            return NotFound();
+            if (await RawMailRetention.WhyGoneAsync(db, id, cancellationToken) is not { } gone)
+            {
+                return NotFound();
+            }
+
+            Outcome = $"Mail {id} cannot be reprocessed: {gone}.";
+            return Redirect($"/admin/mail/{Uri.EscapeDataString(tenant.Slug)}");
         }
 
         Outcome = result.Outcome switch
