@@ -188,7 +188,10 @@ public static class DataExtensions
         {
             try
             {
-                Directory.CreateDirectory(paths.DataDirectory);
+                PrivateFiles.CreateDirectory(paths.DataDirectory);
+                // SQLite creates the database under the umask (0644) and gives its journal and WAL the database's mode:
+                // an empty file made owner-only first is a new database to it, and keeps all three private.
+                PrivateFiles.Open(paths.SqliteFile, FileMode.OpenOrCreate, FileAccess.Write, FileShare.ReadWrite).Dispose();
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {

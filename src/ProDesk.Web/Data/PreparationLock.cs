@@ -17,14 +17,14 @@ public static class PreparationLock
 
     public static async Task<IAsyncDisposable> HoldAsync(string dataDirectory, TimeProvider clock, CancellationToken cancellationToken = default)
     {
-        Directory.CreateDirectory(dataDirectory);
+        PrivateFiles.CreateDirectory(dataDirectory);
         var path = Path.Combine(dataDirectory, FileName);
         var giveUpAt = clock.GetUtcNow() + MaxWait;
         while (true)
         {
             try
             {
-                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, bufferSize: 1);
+                return PrivateFiles.Open(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, bufferSize: 1);
             }
             catch (UnauthorizedAccessException e)
             {

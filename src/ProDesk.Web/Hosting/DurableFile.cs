@@ -20,10 +20,10 @@ public static class DurableFile
 {
     public static void Write(string target, ReadOnlySpan<byte> content)
     {
-        SafeFileHandle handle;
+        FileStream file;
         try
         {
-            handle = CreateNew(target);
+            file = CreateNew(target);
         }
         catch (IOException) when (File.Exists(target))
         {
@@ -31,9 +31,9 @@ public static class DurableFile
             return;
         }
 
-        using (handle)
+        using (file)
         {
-            WriteAndFlush(handle, content);
+            WriteAndFlush(file.SafeFileHandle, content);
         }
     }
 
@@ -42,9 +42,9 @@ public static class DurableFile
         var temporary = $"{target}.{Guid.NewGuid():N}.part";
         try
         {
-            using (var handle = CreateNew(temporary))
+            using (var file = CreateNew(temporary))
             {
-                WriteAndFlush(handle, content);
+                WriteAndFlush(file.SafeFileHandle, content);
             }
 
             File.Move(temporary, target, overwrite: true);
@@ -63,17 +63,20 @@ public static class DurableFile
         RandomAccess.FlushToDisk(handle);
     }
 
-    private static SafeFileHandle CreateNew(string path)
+    private static FileStream CreateNew(string path)
     {
         try
         {
-            // FileShare.Read: on Unix .NET takes no lock for a handle opened to write unless it is FileShare.None.
-            return File.OpenHandle(path, FileMode.CreateNew, FileAccess.Write, FileShare.Read);
+            return OpenNew(path);
         }
         catch (DirectoryNotFoundException)
         {
-            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            return File.OpenHandle(path, FileMode.CreateNew, FileAccess.Write, FileShare.Read);
+            PrivateFiles.CreateDirectory(Path.GetDirectoryName(path)!);
+            return OpenNew(path);
         }
     }
+
+    // FileShare.Read: on Unix .NET takes no lock for a handle opened to write unless it is FileShare.None. Unbuffered
+    // (bufferSize 0): the stream only carries the handle, which is written and flushed directly.
+    private static FileStream OpenNew(string path) => PrivateFiles.Open(path, FileMode.CreateNew, FileAccess.Write, FileShare.Read, bufferSize: 0);
 }

@@ -53,7 +53,10 @@ public static class HostingExtensions
             }
         });
 
-        builder.Services.AddSingleton(ProDeskPaths.From(builder));
+        var paths = ProDeskPaths.From(builder);
+        builder.Services.AddSingleton(paths);
+        // A data directory made before directories were owner-only (or by hand) is made so now, before anything is written.
+        PrivateFiles.Tighten(paths.DataDirectory);
         builder.Services.AddSingleton(TimeProvider.System);
 
         builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = context =>

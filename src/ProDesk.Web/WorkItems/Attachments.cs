@@ -196,13 +196,13 @@ public static class Attachments
     public static async Task<(long Length, byte[] Sha256)> WriteBlobAsync(ProDeskPaths paths, Guid tenantId, Guid id, Stream input, CancellationToken cancellationToken)
     {
         var target = BlobPath(paths, tenantId, id);
-        Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+        PrivateFiles.CreateDirectory(Path.GetDirectoryName(target)!);
         var temporary = target + ".part";
         long length;
         byte[] sha256;
         try
         {
-            await using (var output = File.Create(temporary))
+            await using (var output = PrivateFiles.Open(temporary, FileMode.Create, FileAccess.Write, FileShare.None))
             {
                 (length, sha256) = await HashingCopy.ToDiskAsync(input, output, cancellationToken);
             }

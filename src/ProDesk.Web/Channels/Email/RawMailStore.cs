@@ -25,13 +25,13 @@ public sealed class RawMailStore(ProDeskPaths paths)
     public async Task<(string Sha256, long Length)> WriteAsync(Guid tenantId, Stream input, CancellationToken cancellationToken)
     {
         var folder = Path.GetDirectoryName(PathOf(tenantId, "x"))!;
-        Directory.CreateDirectory(folder);
+        PrivateFiles.CreateDirectory(folder);
         var temporary = Path.Combine(folder, $"{Guid.NewGuid():N}.part");
         long length;
         string sha256;
         try
         {
-            await using (var output = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920, FileOptions.Asynchronous))
+            await using (var output = PrivateFiles.Open(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920, FileOptions.Asynchronous))
             {
                 (length, var hash) = await HashingCopy.ToDiskAsync(input, output, cancellationToken);
                 sha256 = Convert.ToHexStringLower(hash);

@@ -37,6 +37,27 @@ public sealed class SmtpEmailSender(IOptions<SmtpOptions> options, ProDeskPaths 
 
     public IReadOnlyCollection<string> Channels { get; } = ["email"];
 
+    /// <summary>
+    /// Without a relay host: the mail as {name}.eml in the pickup folder (<c>Smtp:PickupDirectory</c>, under the data
+    /// directory), owner-only like the rest of it. Used by <see cref="Identity.Accounts.AccountMail"/> too.
+    /// </summary>
+    public static async Task WriteToPickupAsync(ProDeskPaths paths, SmtpOptions smtp, string name, MimeMessage mail, CancellationToken cancellationToken)
+    {
+        var folder = Path.Combine(paths.DataDirectory, smtp.PickupDirectory ?? "mail-outbox");
+        PrivateFiles.CreateDirectory(folder);
+        // As MailKit prepares a mail it sends: 7-bit transfer encodings and lines within RFC 5322's 998, so an MTA
+        // picking the file up can relay it as it is (a raw UTF-8 body with long lines and no Content-Transfer-Encoding is not).
+        mail.Prepare(EncodingConstraint.SevenBit, 998);
+        // Written under another name and then renamed, so whatever picks the folder up never reads half a mail.
+        var partial = Path.Combine(folder, $"{name}.partial");
+        await using (var file = PrivateFiles.Open(partial, FileMode.Create, FileAccess.Write, FileShare.None))
+        {
+            await mail.WriteToAsync(file, cancellationToken);
+        }
+
+        File.Move(partial, Path.Combine(folder, $"{name}.eml"), overwrite: true);
+    }
+
     public async Task SendAsync(OutboundMessage message, ChannelSettings settings, string tenantName, CancellationToken cancellationToken)
     {
         // Disposed after the send: it holds the reply's files open (read from their blobs at this attempt, streamed, never held whole).
@@ -44,15 +65,7 @@ public sealed class SmtpEmailSender(IOptions<SmtpOptions> options, ProDeskPaths 
         var smtp = options.Value;
         if (string.IsNullOrWhiteSpace(smtp.Host))
         {
-            var folder = Path.Combine(paths.DataDirectory, smtp.PickupDirectory ?? "mail-outbox");
-            Directory.CreateDirectory(folder);
-            // As MailKit prepares a mail it sends: 7-bit transfer encodings and lines within RFC 5322's 998, so an MTA
-            // picking the file up can relay it as it is (a raw UTF-8 body with long lines and no Content-Transfer-Encoding is not).
-            mail.Prepare(EncodingConstraint.SevenBit, 998);
-            // Written under another name and then renamed, so whatever picks the folder up never reads half a mail.
-            var partial = Path.Combine(folder, $"{message.Id:N}.partial");
-            await mail.WriteToAsync(partial, cancellationToken);
-            File.Move(partial, Path.Combine(folder, $"{message.Id:N}.eml"), overwrite: true);
+            await WriteToPickupAsync(paths, smtp, $"{message.Id:N}", mail, cancellationToken);
             return;
         }
 

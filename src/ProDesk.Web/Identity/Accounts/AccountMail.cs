@@ -72,14 +72,7 @@ public sealed class AccountMail(IOptions<SmtpOptions> smtp, ProDeskPaths paths, 
         var options = smtp.Value;
         if (string.IsNullOrWhiteSpace(options.Host))
         {
-            // As SmtpEmailSender writes the pickup folder: whole files only, under a name any relay picks up.
-            var folder = Path.Combine(paths.DataDirectory, options.PickupDirectory ?? "mail-outbox");
-            Directory.CreateDirectory(folder);
-            mail.Prepare(EncodingConstraint.SevenBit, 998);
-            var name = Guid.NewGuid().ToString("N");
-            var partial = Path.Combine(folder, name + ".partial");
-            await mail.WriteToAsync(partial, cancellationToken);
-            File.Move(partial, Path.Combine(folder, name + ".eml"), overwrite: true);
+            await SmtpEmailSender.WriteToPickupAsync(paths, options, Guid.NewGuid().ToString("N"), mail, cancellationToken);
             return;
         }
 
