@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.StackExchangeRedis;
+using ProDesk.Web.Channels.Chat;
 using ProDesk.Web.Hosting;
 using ProDesk.Web.Tenancy;
 using StackExchange.Redis;
@@ -29,11 +30,15 @@ public static class RealtimeExtensions
             builder.Services.AddSingleton(services => new RedisAgentPresence(
                 services.GetRequiredService<IConnectionMultiplexer>(), services.GetRequiredService<TimeProvider>(), services.GetRequiredService<ILogger<RedisAgentPresence>>()));
             builder.Services.AddSingleton<IAgentPresence>(services => services.GetRequiredService<RedisAgentPresence>());
+            builder.Services.AddSingleton(services => new RedisChatVisitors(
+                services.GetRequiredService<IConnectionMultiplexer>(), services.GetRequiredService<TimeProvider>(), services.GetRequiredService<ILogger<RedisChatVisitors>>()));
+            builder.Services.AddSingleton<IChatVisitors>(services => services.GetRequiredService<RedisChatVisitors>());
             builder.Services.AddHostedService<PresenceHeartbeat>();
         }
         else
         {
             builder.Services.AddSingleton<IAgentPresence, InMemoryAgentPresence>();
+            builder.Services.AddSingleton<IChatVisitors, InMemoryChatVisitors>();
         }
 
         builder.Services.AddSingleton<HubSessions>();

@@ -27,7 +27,8 @@ namespace ProDesk.Web.Channels.Chat;
 [Authorize(AuthenticationSchemes = ChatWidgetAuthenticationHandler.SchemeName)]
 public sealed class ChatHub(
     ChatWidgets widgets, ChatLimits limits, IOptions<ChatOptions> options, ITenantContext tenants, ProDeskDbContext db,
-    IngestMessage ingest, IAgentPresence presence, IRealtimeNotifier realtime, ChannelSettingsCache settingsCache, TimeProvider clock) : Hub<IChatClient>
+    IngestMessage ingest, IAgentPresence presence, IRealtimeNotifier realtime, ChannelSettingsCache settingsCache, IChatVisitors visitors, TimeProvider clock)
+    : Hub<IChatClient>
 {
     public const string Path = "/hubs/chat";
 
@@ -67,15 +68,54 @@ public sealed class ChatHub(
         await base.OnConnectedAsync();
     }
 
-    public override Task OnDisconnectedAsync(Exception? exception)
+    public override async Task OnDisconnectedAsync(Exception? exception)
     {
         if (Context.Items.TryGetValue(nameof(ChatLimits), out var counted) && counted is string ip)
         {
             limits.CloseConnection(ip);
         }
 
-        return base.OnDisconnectedAsync(exception);
+        foreach (var (sessionId, here) in Sessions())
+        {
+            if (await visitors.DisconnectedAsync(sessionId, Context.ConnectionId))
+            {
+                // The visitor's last connection: the agents on the item see it go, as they saw it type.
+                await realtime.ItemPresenceAsync(new PresenceEvent(here.Tenant, here.ItemId, Guid.Empty, here.Who, "left"));
+            }
+        }
+
+        await base.OnDisconnectedAsync(exception);
     }
+
+    /// <summary>Where a session this connection joined is: its item, its tenant, how agents see the visitor named.</summary>
+    private sealed record SessionHere(Guid ItemId, string Tenant, string Who);
+
+    private Dictionary<Guid, SessionHere> Sessions()
+    {
+        if (Context.Items.TryGetValue(nameof(SessionHere), out var joined) && joined is Dictionary<Guid, SessionHere> sessions)
+        {
+            return sessions;
+        }
+
+        sessions = [];
+        Context.Items[nameof(SessionHere)] = sessions;
+        return sessions;
+    }
+
+    /// <summary>
+    /// This connection hears the replies on the session's item from now on (a reply is addressed to the session's group),
+    /// and the session counts as here: a reply is mailed only to a visitor with no such connection left (ReplyDelivery).
+    /// </summary>
+    private async Task JoinAsync(Guid itemId, VisitorSession session, ChatWidget widget)
+    {
+        await Groups.AddToGroupAsync(Context.ConnectionId, HubGroups.Chat(itemId));
+        await Groups.AddToGroupAsync(Context.ConnectionId, HubGroups.ChatSession(session.SessionId));
+        Sessions()[session.SessionId] = new SessionHere(itemId, widget.Tenant.Slug, Who(session));
+        await visitors.ConnectedAsync(session.SessionId, Context.ConnectionId);
+    }
+
+    // Named as the visitor, never as a bare name: a visitor may call itself after an agent of the desk.
+    private static string Who(VisitorSession session) => session.Name.Length > 0 ? $"{session.Name} (visitor)" : $"{session.Email} (visitor)";
 
     public async Task<ChatStatus> Status()
     {
@@ -112,8 +152,7 @@ public sealed class ChatHub(
                 // An agent may have merged this chat into another conversation: the visitor's messages and the replies are there.
                 session = session with { ItemId = itemId };
                 messages = await HistoryAsync(itemId, session.SessionId);
-                await Groups.AddToGroupAsync(Context.ConnectionId, HubGroups.Chat(itemId));
-                await Groups.AddToGroupAsync(Context.ConnectionId, HubGroups.ChatSession(session.SessionId));
+                await JoinAsync(itemId, session, widget);
             }
         }
 
@@ -151,8 +190,7 @@ public sealed class ChatHub(
                 await Groups.RemoveFromGroupAsync(Context.ConnectionId, HubGroups.Chat(closed));
             }
 
-            await Groups.AddToGroupAsync(Context.ConnectionId, HubGroups.Chat(itemId));
-            await Groups.AddToGroupAsync(Context.ConnectionId, HubGroups.ChatSession(session.SessionId));
+            await JoinAsync(itemId, session, widget);
         }
 
         var message = result.Message ?? throw new InvalidOperationException("Ingestion returned no message.");
@@ -201,9 +239,7 @@ public sealed class ChatHub(
         }
 
         Context.Items[nameof(Typing)] = now;
-        // Named as the visitor, never as a bare name: a visitor may call itself after an agent of the desk.
-        var who = session.Name.Length > 0 ? $"{session.Name} (visitor)" : $"{session.Email} (visitor)";
-        await realtime.ItemPresenceAsync(new PresenceEvent(widget.Tenant.Slug, itemId, Guid.Empty, who, "typing"));
+        await realtime.ItemPresenceAsync(new PresenceEvent(widget.Tenant.Slug, itemId, Guid.Empty, Who(session), "typing"));
     }
 
     /// <summary>

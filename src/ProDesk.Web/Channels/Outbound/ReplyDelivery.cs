@@ -15,10 +15,17 @@ namespace ProDesk.Web.Channels.Outbound;
 /// Turns a public reply into an outbound message on the item's channel, in the reply's own
 /// transaction: mail threads under the customer's last mail (In-Reply-To, References), SMS and
 /// WhatsApp go to the number that texted last, chat to the visitor who wrote last. API and web-form conversations are
-/// answered by mail, since their sender gave an address.
+/// answered by mail, since their sender gave an address. A chat visitor who has left (no chat connection open now, on
+/// any node: <see cref="Chat.IChatVisitors"/>) gets the reply by mail as well, at the address given in the chat.
 /// </summary>
-public sealed class ReplyDelivery(ProDeskDbContext db, IOptions<SmtpOptions> smtp, ISmsGateway sms, TimeProvider clock)
+public sealed class ReplyDelivery(ProDeskDbContext db, IOptions<SmtpOptions> smtp, ISmsGateway sms, Chat.IChatVisitors visitors, TimeProvider clock)
 {
+    /// <summary>What a chat reply mailed to a visitor who left starts with.</summary>
+    public const string ContinuesChat = "This continues your chat with us: you had left when we answered. Reply to this mail to carry on.";
+
+    /// <summary>Why a chat reply did not reach a visitor who left without an address the desk can mail.</summary>
+    public const string VisitorLeftUnreachable = "The visitor has left the chat and cannot be reached: no address to mail the reply to. It is shown to them if they come back to the chat.";
+
     /// <summary>Message-IDs a reply's References names at most.</summary>
     private const int MaxReferences = 20;
 
@@ -64,42 +71,7 @@ public sealed class ReplyDelivery(ProDeskDbContext db, IOptions<SmtpOptions> smt
 
         if (channel == "email")
         {
-            // As acknowledgments and suppressions name it (lower-case, an IDN domain in ASCII). An address the desk
-            // cannot reply to ("localonly", a quoted or non-ASCII local part) is not handed to the relay, which
-            // would deliver "localonly" on its own domain: the reply shows as not delivered, saying why.
-            if (ReplyAddress.Normalize(to) is { } normal)
-            {
-                outbound.To = normal;
-                // Known now rather than when the dispatcher gets to it: a reply that will not be sent answers nobody,
-                // so it neither meets a response target nor makes the item wait on the customer.
-                var key = ReplyAddress.Key(normal);
-                if (await db.EmailSuppressions.AnyAsync(s => s.Address == key, cancellationToken))
-                {
-                    outbound.State = OutboundState.Suppressed;
-                    outbound.LastError = OutboundDispatcher.BouncedError;
-                }
-            }
-            else
-            {
-                outbound.State = OutboundState.Suppressed;
-                outbound.LastError = $"The customer's address \"{ColumnText.Fit(to, 200)}\" is not one the desk can send mail to.";
-            }
-
-            // The thread's Message-IDs, oldest first; the newest mail (theirs or ours) is the one answered.
-            var thread = await db.WorkItemMessages.AsNoTracking()
-                .Where(m => m.WorkItemId == item.Id && m.InternetMessageId != null && m.Kind != MessageKind.Note)
-                .OrderBy(m => m.CreatedAt).Select(m => m.InternetMessageId!).ToListAsync(cancellationToken);
-            outbound.Subject = SubjectOf(item.Subject);
-            outbound.InReplyTo = thread.LastOrDefault();
-            // Shortened as RFC 5322 3.6.4 suggests: the thread's first message, then the latest ones (clients thread by the root).
-            outbound.References = thread.Count == 0 ? null
-                : string.Join(' ', thread.Count <= MaxReferences ? thread : thread.Take(1).Concat(thread.TakeLast(MaxReferences - 1)));
-            outbound.InternetMessageId = NewMessageId(smtp.Value);
-            reply.InternetMessageId = outbound.InternetMessageId;
-            if (outbound.State == OutboundState.Pending)
-            {
-                outbound.Cc = reply.Cc = MailCopies.Join(await CopiesAsync(item, outbound.To, cancellationToken));
-            }
+            await AddressMailAsync(item, reply, outbound, cancellationToken);
         }
 
         else if (channel is "sms" or "whatsapp" && await WhyNoTextAsync(to, cancellationToken) is { } why)
@@ -110,7 +82,100 @@ public sealed class ReplyDelivery(ProDeskDbContext db, IOptions<SmtpOptions> smt
         }
 
         db.OutboundMessages.Add(outbound);
-        return outbound;
+        return channel == "chat" && Chat.ChatReplyAddress.TryParse(to, out _, out var session) && !await visitors.IsConnectedAsync(session, cancellationToken)
+            ? await ToVisitorWhoLeftAsync(item, reply, outbound, session, cancellationToken)
+            : outbound;
+    }
+
+    /// <summary>
+    /// The visitor the chat reply <paramref name="chat"/> is for has no chat connection open: the reply stays in the chat
+    /// (it shows if they come back) and goes by mail to the address they gave for the chat, from the tenant's address
+    /// with the item's reply token, so their answer threads into the same item. Without an address the desk can mail,
+    /// the chat reply says the visitor cannot be reached. Returns the row that says how the reply fared.
+    /// </summary>
+    private async Task<OutboundMessage> ToVisitorWhoLeftAsync(WorkItem item, WorkItemMessage reply, OutboundMessage chat, Guid session, CancellationToken cancellationToken)
+    {
+        var key = Chat.ChatReplyAddress.KeyOf(session);
+        var given = await db.WorkItemMessages.AsNoTracking()
+            .Where(m => m.WorkItemId == item.Id && m.Kind == MessageKind.Inbound && m.ExternalId != null && m.ExternalId.StartsWith(key))
+            .OrderByDescending(m => m.CreatedAt).Select(m => m.FromAddress).FirstOrDefaultAsync(cancellationToken);
+        if (ReplyAddress.Normalize(given) is not { } address)
+        {
+            // Never sent live: nobody is there, and the chat's history shows it when they come back.
+            chat.State = OutboundState.Failed;
+            chat.LastError = VisitorLeftUnreachable;
+            return chat;
+        }
+
+        var mail = new OutboundMessage
+        {
+            Id = Guid.CreateVersion7(),
+            TenantId = item.TenantId,
+            WorkItemId = item.Id,
+            WorkItemMessageId = reply.Id,
+            Channel = "email",
+            To = address,
+            ToName = chat.ToName,
+            Body = $"{ContinuesChat}\n\n{reply.Body}",
+            State = OutboundState.Pending,
+            NextAttemptAt = chat.NextAttemptAt,
+            // A microsecond after the chat row: the latest row of a reply is the delivery the console shows (Deliveries).
+            CreatedAt = chat.CreatedAt.AddTicks(10),
+        };
+        await AddressMailAsync(item, reply, mail, cancellationToken);
+        if (mail.State == OutboundState.Suppressed)
+        {
+            mail.LastError = $"The visitor has left the chat and cannot be reached by mail: {mail.LastError?.TrimEnd('.')}. It is shown to them if they come back to the chat.";
+        }
+
+        db.OutboundMessages.Add(mail);
+        return mail;
+    }
+
+    /// <summary>
+    /// Makes <paramref name="outbound"/> a mail in the item's thread: the address as the desk sends to it (suppressed
+    /// when it bounced before or cannot be mailed), "Re:" and the subject, In-Reply-To and References, a new Message-ID
+    /// (the reply's), and the copies of a reply-all.
+    /// </summary>
+    private async Task AddressMailAsync(WorkItem item, WorkItemMessage reply, OutboundMessage outbound, CancellationToken cancellationToken)
+    {
+        var to = outbound.To;
+        // As acknowledgments and suppressions name it (lower-case, an IDN domain in ASCII). An address the desk
+        // cannot reply to ("localonly", a quoted or non-ASCII local part) is not handed to the relay, which
+        // would deliver "localonly" on its own domain: the reply shows as not delivered, saying why.
+        if (ReplyAddress.Normalize(to) is { } normal)
+        {
+            outbound.To = normal;
+            // Known now rather than when the dispatcher gets to it: a reply that will not be sent answers nobody,
+            // so it neither meets a response target nor makes the item wait on the customer.
+            var key = ReplyAddress.Key(normal);
+            if (await db.EmailSuppressions.AnyAsync(s => s.Address == key, cancellationToken))
+            {
+                outbound.State = OutboundState.Suppressed;
+                outbound.LastError = OutboundDispatcher.BouncedError;
+            }
+        }
+        else
+        {
+            outbound.State = OutboundState.Suppressed;
+            outbound.LastError = $"The customer's address \"{ColumnText.Fit(to, 200)}\" is not one the desk can send mail to.";
+        }
+
+        // The thread's Message-IDs, oldest first; the newest mail (theirs or ours) is the one answered.
+        var thread = await db.WorkItemMessages.AsNoTracking()
+            .Where(m => m.WorkItemId == item.Id && m.InternetMessageId != null && m.Kind != MessageKind.Note)
+            .OrderBy(m => m.CreatedAt).Select(m => m.InternetMessageId!).ToListAsync(cancellationToken);
+        outbound.Subject = SubjectOf(item.Subject);
+        outbound.InReplyTo = thread.LastOrDefault();
+        // Shortened as RFC 5322 3.6.4 suggests: the thread's first message, then the latest ones (clients thread by the root).
+        outbound.References = thread.Count == 0 ? null
+            : string.Join(' ', thread.Count <= MaxReferences ? thread : thread.Take(1).Concat(thread.TakeLast(MaxReferences - 1)));
+        outbound.InternetMessageId = NewMessageId(smtp.Value);
+        reply.InternetMessageId = outbound.InternetMessageId;
+        if (outbound.State == OutboundState.Pending)
+        {
+            outbound.Cc = reply.Cc = MailCopies.Join(await CopiesAsync(item, outbound.To, cancellationToken));
+        }
     }
 
     /// <summary>

@@ -179,6 +179,104 @@ public sealed class ChatTests(ProDeskApp app) : PostgresTest(app)
         Assert.Equal("Anything else?", (await NextAsync(reloaded.Messages)).Body);
     }
 
+    /// <summary>Closes the visitor's connection and waits until the agent watching the item is told it left (its last connection).</summary>
+    private async Task LeaveAsync(Visitor visitor, Guid itemId)
+    {
+        var presence = Channel.CreateUnbounded<PresenceEvent>();
+        await using var agent = await App.AgentHubAsync("agent1@prodesk.test", c => c.On<PresenceEvent>(nameof(IAgentClient.PresenceChanged), p => presence.Writer.TryWrite(p)));
+        await agent.InvokeAsync("Watch", "acme", itemId);
+        await visitor.DisposeAsync();
+        PresenceEvent left;
+        do
+        {
+            left = await NextAsync(presence);
+        }
+        while (left.What != "left");
+        Assert.Equal(("Ada Visitor (visitor)", itemId), (left.Name, left.ItemId));
+    }
+
+    [Fact]
+    public async Task A_reply_to_a_visitor_who_left_is_mailed_from_the_tenant_with_the_items_reply_token_and_their_answer_threads_back()
+    {
+        var visitor = await ConnectAsync("acme");
+        var sent = await visitor.SendAsync((await visitor.StartAsync()).Token, "Where is my parcel?");
+        var itemId = await ItemIdOfAsync(sent.MessageId);
+        await LeaveAsync(visitor, itemId);
+
+        var agent = App.CreateClient().WithBearer((await App.PatAsync("agent1@prodesk.test")).Secret);
+        (await agent.PostAsJsonAsync($"/api/v1/tenants/acme/work-items/{itemId}/replies", new { body = "It left our depot this morning." })).EnsureSuccessStatusCode();
+        await SendDueAsync();
+
+        var rows = await App.InTenantAsync("acme", db => db.OutboundMessages.AsNoTracking().OrderBy(o => o.CreatedAt).ToListAsync());
+        Assert.Equal([("chat", OutboundState.Sent), ("email", OutboundState.Sent)], rows.Select(o => (o.Channel, o.State)));
+        var mail = rows[1];
+        Assert.Equal(("ada@example.org", "Re: Where is my parcel?"), (mail.To, mail.Subject));
+        var eml = await MimeKit.MimeMessage.LoadAsync(Path.Combine(App.DataDirectory, "mail-outbox", $"{mail.Id:N}.eml"));
+        Assert.Equal("support@acme.test", eml.From.Mailboxes.Single().Address);
+        Assert.StartsWith(ReplyDelivery.ContinuesChat, eml.TextBody, StringComparison.Ordinal);
+        Assert.Contains("It left our depot this morning.", eml.TextBody, StringComparison.Ordinal);
+        var replyTo = eml.ReplyTo.Mailboxes.Single().Address;
+        Assert.StartsWith("support+", replyTo, StringComparison.Ordinal);
+        // The item's thread shows where the reply went.
+        Assert.Equal("sent", (await ItemAsync("acme", itemId)).GetProperty("messages").EnumerateArray().Last().GetProperty("delivery").GetString());
+
+        // Their answer, to the reply-token address, goes on in the same item.
+        var answer = new MimeKit.MimeMessage { Subject = "Re: Where is my parcel?", MessageId = $"{Guid.NewGuid():N}@example.org" };
+        answer.From.Add(new MimeKit.MailboxAddress("Ada Visitor", "ada@example.org"));
+        answer.To.Add(MimeKit.MailboxAddress.Parse(replyTo));
+        answer.Body = new MimeKit.TextPart("plain") { Text = "Thanks, and when will it arrive?" };
+        var content = new ByteArrayContent(System.Text.Encoding.UTF8.GetBytes(answer.ToString()));
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("message/rfc822");
+        content.Headers.Add(ProDesk.Web.Channels.Email.EmailInboundApi.KeyHeader, "demo-acme-inbound-key-0123456789");
+        (await App.CreateClient().PostAsync("/channels/email/acme/inbound", content)).EnsureSuccessStatusCode();
+        Assert.Equal(1, await App.InTenantAsync("acme", db => db.WorkItems.CountAsync()));
+        Assert.True(await App.InTenantAsync("acme", db => db.WorkItemMessages.AnyAsync(m => m.WorkItemId == itemId && m.Body.StartsWith("Thanks, and when will it arrive?"))));
+    }
+
+    [Fact]
+    public async Task A_visitor_still_connected_gets_the_reply_live_only()
+    {
+        await using var visitor = await ConnectAsync("acme");
+        var sent = await visitor.SendAsync((await visitor.StartAsync()).Token, "Where is my parcel?");
+        var itemId = await ItemIdOfAsync(sent.MessageId);
+        var agent = App.CreateClient().WithBearer((await App.PatAsync("agent1@prodesk.test")).Secret);
+
+        (await agent.PostAsJsonAsync($"/api/v1/tenants/acme/work-items/{itemId}/replies", new { body = "On its way." })).EnsureSuccessStatusCode();
+        await SendDueAsync();
+
+        Assert.Equal("On its way.", (await NextAsync(visitor.Messages)).Body);
+        Assert.Equal(["chat"], await App.InTenantAsync("acme", db => db.OutboundMessages.Select(o => o.Channel).ToListAsync()));
+    }
+
+    [Fact]
+    public async Task A_visitor_who_left_without_an_address_to_mail_keeps_the_reply_in_the_chat_and_the_console_says_they_cannot_be_reached()
+    {
+        var visitor = await ConnectAsync("acme");
+        var token = (await visitor.StartAsync()).Token;
+        var sent = await visitor.SendAsync(token, "Where is my parcel?");
+        var itemId = await ItemIdOfAsync(sent.MessageId);
+        await LeaveAsync(visitor, itemId);
+        // The widget asks for an address the desk can mail; one it cannot (as a merged or edited record may leave) is the same as none.
+        await App.InTenantAsync("acme", db => db.WorkItemMessages.Where(m => m.Id == sent.MessageId).ExecuteUpdateAsync(u => u.SetProperty(m => m.FromAddress, "ada")));
+
+        var agent = App.CreateClient().WithBearer((await App.PatAsync("agent1@prodesk.test")).Secret);
+        (await agent.PostAsJsonAsync($"/api/v1/tenants/acme/work-items/{itemId}/replies", new { body = "It left our depot this morning." })).EnsureSuccessStatusCode();
+        await SendDueAsync();
+
+        var row = await App.InTenantAsync("acme", db => db.OutboundMessages.AsNoTracking().SingleAsync());
+        Assert.Equal(("chat", OutboundState.Failed), (row.Channel, row.State));
+        // Staff see why a reply did not go (a client's system sees only that it did not).
+        var reply = (await agent.JsonAsync($"/api/v1/tenants/acme/work-items/{itemId}")).GetProperty("messages").EnumerateArray().Last();
+        Assert.Equal(("failed", ReplyDelivery.VisitorLeftUnreachable), (reply.GetProperty("delivery").GetString(), reply.GetProperty("deliveryError").GetString()));
+        var page = await (await App.SignedInAsync("agent1@prodesk.test")).GetStringAsync($"/agent/items/acme/{itemId}");
+        Assert.Contains("The visitor has left the chat and cannot be reached", page, StringComparison.Ordinal);
+
+        // They come back: the reply is there.
+        await using var back = await ConnectAsync("acme");
+        var resumed = await back.Connection.InvokeAsync<ChatHub.Conversation>("Resume", sent.Token);
+        Assert.Equal("It left our depot this morning.", resumed.Messages[^1].Body);
+    }
+
     [Fact]
     public async Task A_merge_never_lets_a_chat_token_read_someone_elses_conversation()
     {

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using ProDesk.Domain.Routing;
+using ProDesk.Web.Channels.Chat;
 using ProDesk.Web.Realtime;
 using ProDesk.Web.Tests.Infrastructure;
 using StackExchange.Redis;
@@ -48,6 +49,44 @@ public sealed class PresenceStoreTests : IAsyncLifetime
         var node = new RedisAgentPresence(_redis, _clock, NullLogger<RedisAgentPresence>.Instance, _prefix);
         _nodes.Add(node);
         return node;
+    }
+
+    private RedisChatVisitors Visitors() => new(_redis, _clock, NullLogger<RedisChatVisitors>.Instance, _prefix);
+
+    [Fact]
+    public async Task A_chat_visitor_connected_through_one_node_is_here_for_every_node_until_it_leaves_or_its_node_stops_heartbeating()
+    {
+        var (one, other) = (Visitors(), Visitors());
+        var (left, stays) = (Guid.NewGuid(), Guid.NewGuid());
+        await one.ConnectedAsync(left, "tab");
+        Assert.True(await other.IsConnectedAsync(left));
+        Assert.True(await one.DisconnectedAsync(left, "tab"));
+        Assert.False(await other.IsConnectedAsync(left));
+
+        await one.ConnectedAsync(stays, "tab");
+        await one.ConnectedAsync(stays, "other-tab");
+        Assert.False(await one.DisconnectedAsync(stays, "other-tab"), "one of the visitor's tabs is still open");
+        _clock.Advance(RedisAgentPresence.HeartbeatInterval);
+        await one.HeartbeatAsync();
+        _clock.Advance(RedisAgentPresence.ConnectionTtl - TimeSpan.FromSeconds(1));
+        Assert.True(await other.IsConnectedAsync(stays), "past the first record's TTL, kept by the heartbeat");
+
+        // The node stops heartbeating (it died): its visitor counts as gone once the TTL has passed.
+        _clock.Advance(TimeSpan.FromSeconds(2));
+        Assert.False(await other.IsConnectedAsync(stays));
+    }
+
+    [Fact]
+    public async Task A_chat_visitor_in_one_process_is_here_while_any_of_its_connections_is_open()
+    {
+        var visitors = new ProDesk.Web.Channels.Chat.InMemoryChatVisitors();
+        var session = Guid.NewGuid();
+        await visitors.ConnectedAsync(session, "tab");
+        await visitors.ConnectedAsync(session, "other-tab");
+        Assert.False(await visitors.DisconnectedAsync(session, "tab"));
+        Assert.True(await visitors.IsConnectedAsync(session));
+        Assert.True(await visitors.DisconnectedAsync(session, "other-tab"));
+        Assert.False(await visitors.IsConnectedAsync(session));
     }
 
     private IAgentPresence Store(string kind) => kind == "memory" ? new InMemoryAgentPresence() : Node();
@@ -182,7 +221,7 @@ public sealed class PresenceStoreTests : IAsyncLifetime
     {
         var node = Node();
         await node.ConnectedAsync(Bea, "Bea Dubois", "tab", new HashSet<Guid> { Acme });
-        using var heartbeat = new PresenceHeartbeat(node, _clock);
+        using var heartbeat = new PresenceHeartbeat(node, Visitors(), _clock);
         await heartbeat.StartAsync(CancellationToken.None);
         try
         {
