@@ -156,6 +156,8 @@ public class ProDeskDbContext(DbContextOptions<ProDeskDbContext> options)
 
     public DbSet<EmailSuppression> EmailSuppressions => Set<EmailSuppression>();
 
+    public DbSet<SmsKeywordText> SmsKeywordTexts => Set<SmsKeywordText>();
+
     public DbSet<CannedReply> CannedReplies => Set<CannedReply>();
 
     public DbSet<CsatRating> CsatRatings => Set<CsatRating>();
@@ -410,6 +412,7 @@ public class ProDeskDbContext(DbContextOptions<ProDeskDbContext> options)
             e.Property(o => o.InReplyTo).HasMaxLength(998);
             e.Property(o => o.State).HasConversion<string>().HasMaxLength(16);
             e.Property(o => o.LastError).HasMaxLength(1000);
+            e.Property(o => o.ProviderStatus).HasMaxLength(32);
             e.HasIndex(o => new { o.TenantId, o.WorkItemId, o.CreatedAt });
             // The loop breaker counts a recipient's recent automatic mail on every inbound mail.
             e.HasIndex(o => new { o.TenantId, o.To, o.CreatedAt }).HasFilter("\"Automatic\"");
@@ -423,6 +426,17 @@ public class ProDeskDbContext(DbContextOptions<ProDeskDbContext> options)
             e.HasKey(s => new { s.TenantId, s.Address });
             e.Property(s => s.Address).HasMaxLength(320);
             e.Property(s => s.Reason).HasMaxLength(400);
+        });
+
+        builder.Entity<SmsKeywordText>(e =>
+        {
+            e.Property(k => k.MessageSid).HasMaxLength(64);
+            e.Property(k => k.Number).HasMaxLength(32);
+            e.Property(k => k.Keyword).HasMaxLength(16);
+            e.Property(k => k.Kind).HasConversion<string>().HasMaxLength(16);
+            e.HasIndex(k => new { k.TenantId, k.MessageSid }).IsUnique();
+            // A reply to a number asks for its latest opt-out or opt-in.
+            e.HasIndex(k => new { k.TenantId, k.Number, k.ReceivedAt });
         });
 
         builder.Entity<CannedReply>(e =>

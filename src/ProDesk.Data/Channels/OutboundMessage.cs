@@ -80,6 +80,15 @@ public sealed class OutboundMessage : ITenantOwned
 
     public string? LastError { get; set; }
 
+    /// <summary>
+    /// A text's delivery as Twilio's status callbacks tell it (queued, sent, delivered, read, undelivered, failed), never
+    /// moving back; null before the first callback and for mail.
+    /// </summary>
+    public string? ProviderStatus { get; set; }
+
+    /// <summary>Twilio's ErrorCode of an undelivered or failed text (e.g. 30003 unreachable handset); null otherwise.</summary>
+    public int? ProviderErrorCode { get; set; }
+
     public DateTime CreatedAt { get; set; }
 
     public DateTime? SentAt { get; set; }

@@ -693,6 +693,13 @@ namespace ProDesk.Migrations.Postgres.Migrations
                     b.Property<DateTime>("NextAttemptAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<int?>("ProviderErrorCode")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("ProviderStatus")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
                     b.Property<string>("References")
                         .HasColumnType("text");
 
@@ -738,6 +745,51 @@ namespace ProDesk.Migrations.Postgres.Migrations
                     b.HasIndex("TenantId", "WorkItemId", "CreatedAt");
 
                     b.ToTable("OutboundMessages");
+                });
+
+            modelBuilder.Entity("ProDesk.Data.Channels.SmsKeywordText", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Keyword")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<string>("MessageSid")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<string>("Number")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<DateTime>("ReceivedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("uuid");
+
+                    b.Property<Guid?>("WorkItemId")
+                        .HasColumnType("uuid");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("TenantId", "MessageSid")
+                        .IsUnique();
+
+                    b.HasIndex("TenantId", "Number", "ReceivedAt");
+
+                    b.ToTable("SmsKeywordTexts");
                 });
 
             modelBuilder.Entity("ProDesk.Data.Contacts.Contact", b =>
@@ -1736,6 +1788,15 @@ namespace ProDesk.Migrations.Postgres.Migrations
                         .HasForeignKey("TenantId", "WorkItemId")
                         .HasPrincipalKey("TenantId", "Id")
                         .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("ProDesk.Data.Channels.SmsKeywordText", b =>
+                {
+                    b.HasOne("ProDesk.Data.Tenants.Tenant", null)
+                        .WithMany()
+                        .HasForeignKey("TenantId")
+                        .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired();
                 });
 

@@ -679,6 +679,13 @@ namespace ProDesk.Migrations.Sqlite.Migrations
                     b.Property<DateTime>("NextAttemptAt")
                         .HasColumnType("TEXT");
 
+                    b.Property<int?>("ProviderErrorCode")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("ProviderStatus")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("References")
                         .HasColumnType("TEXT");
 
@@ -724,6 +731,51 @@ namespace ProDesk.Migrations.Sqlite.Migrations
                     b.HasIndex("TenantId", "WorkItemId", "CreatedAt");
 
                     b.ToTable("OutboundMessages");
+                });
+
+            modelBuilder.Entity("ProDesk.Data.Channels.SmsKeywordText", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Keyword")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("MessageSid")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Number")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("ReceivedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid?>("WorkItemId")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("TenantId", "MessageSid")
+                        .IsUnique();
+
+                    b.HasIndex("TenantId", "Number", "ReceivedAt");
+
+                    b.ToTable("SmsKeywordTexts");
                 });
 
             modelBuilder.Entity("ProDesk.Data.Contacts.Contact", b =>
@@ -1714,6 +1766,15 @@ namespace ProDesk.Migrations.Sqlite.Migrations
                         .HasForeignKey("TenantId", "WorkItemId")
                         .HasPrincipalKey("TenantId", "Id")
                         .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("ProDesk.Data.Channels.SmsKeywordText", b =>
+                {
+                    b.HasOne("ProDesk.Data.Tenants.Tenant", null)
+                        .WithMany()
+                        .HasForeignKey("TenantId")
+                        .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired();
                 });
 

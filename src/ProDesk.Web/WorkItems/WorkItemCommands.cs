@@ -25,6 +25,9 @@ public sealed class WorkItemCommands(ProDeskDbContext db, SlaEngine sla, OutboxR
         Closed,
         /// <summary>Others kept saving the item on every attempt: nothing was changed, and the same request may be sent again.</summary>
         Busy,
+
+        /// <summary>A reply by SMS to a number that opted out by texting STOP: nothing was changed (<see cref="Result.Error"/> says why).</summary>
+        OptedOut,
     }
 
     public sealed record Result(Outcome Outcome, WorkItem? Item = null, string? Error = null);
@@ -41,11 +44,19 @@ public sealed class WorkItemCommands(ProDeskDbContext db, SlaEngine sla, OutboxR
     /// customer (Pending), any other keeps its status. A holding reply ("we are on it") must not pause the resolution
     /// clock, so the agent chooses (probe round 20). A move the status machine refuses changes nothing.
     /// </param>
-    public Task<Result> ReplyAsync(Guid id, string body, int? basedOnVersion, bool force, ClaimsPrincipal agent, CancellationToken cancellationToken, string? idempotencyKey = null, WorkItemStatus? then = null,
+    public async Task<Result> ReplyAsync(Guid id, string body, int? basedOnVersion, bool force, ClaimsPrincipal agent, CancellationToken cancellationToken, string? idempotencyKey = null, WorkItemStatus? then = null,
         IReadOnlyList<ReplyFiles.OutboundFile>? files = null)
     {
+        // Refused at once, not queued to fail at the gateway: the agent learns now that the customer asked for no more texts.
+        if (await db.WorkItems.AsNoTracking().Where(w => w.Id == id).Select(w => new { w.Channel, w.ContactId, w.Status }).FirstOrDefaultAsync(cancellationToken) is { } target
+            && target.Status != WorkItemStatus.Closed
+            && await delivery.OptedOutNumberAsync(id, target.Channel, target.ContactId, cancellationToken) is { } number)
+        {
+            return new Result(Outcome.OptedOut, Error: Channels.Sms.SmsOptOuts.OptedOutError(number));
+        }
+
         WorkItemMessage? reply = null;
-        return ChangeAsync(id, basedOnVersion, force, agent, (item, now, _) =>
+        return await ChangeAsync(id, basedOnVersion, force, agent, (item, now, _) =>
         {
             if (then is { } asked && asked != item.Status && WorkItemStatusMachine.TryMove(item.Status, asked, out var error) is null)
             {

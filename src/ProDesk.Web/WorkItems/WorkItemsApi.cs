@@ -57,7 +57,7 @@ public static partial class WorkItemsApi
         tenant.MapGet("/work-items", ListAsync).WithName("ListWorkItems").WithSummary("Work items, newest first, cursor-paginated.");
         tenant.MapGet("/work-items/{id:guid}", GetAsync).WithVersionTag().WithName("GetWorkItem").WithSummary("One item with its messages, SLA block, the customer's satisfaction rating (`csat`, null when none) and its follow-up links (`followUpOf`: the closed item it follows up, or null; `followUps`: the items that follow it up).");
         tenant.MapPost("/work-items/{id:guid}/replies", ReplyAsync).RequireAuthorization(StaffPolicy).WithVersionCheck().WithIdempotencyKey()
-            .WithName("ReplyToWorkItem").WithSummary("An agent's public reply; 409 with the new state when the item changed since `version` (412 since If-Match), unless `force`. With an `Idempotency-Key` header, a retry with the same key and body answers the item again and sends nothing (`Idempotent-Replayed: true`); the key with another body or item is 422. `attachmentIds` sends files already on the item as the mail's attachments (email only; at most 10, 18 MiB in all by default). `status` sets what the reply leaves the item in (Open, Pending, OnHold, Solved; by default an Open item goes Pending).");
+            .WithName("ReplyToWorkItem").WithSummary("An agent's public reply; 409 with the new state when the item changed since `version` (412 since If-Match), unless `force`. With an `Idempotency-Key` header, a retry with the same key and body answers the item again and sends nothing (`Idempotent-Replayed: true`); the key with another body or item is 422. `attachmentIds` sends files already on the item as the mail's attachments (email only; at most 10, 18 MiB in all by default). `status` sets what the reply leaves the item in (Open, Pending, OnHold, Solved; by default an Open item goes Pending). A reply by SMS to a number that texted STOP is 409 (`reason` \"opted-out\") until the customer texts START.");
         tenant.MapPost("/work-items/{id:guid}/notes", NoteAsync).RequireAuthorization(StaffPolicy).WithVersionCheck().WithName("AddNote").WithSummary("An internal note." + StaleSummary);
         tenant.MapPost("/work-items/{id:guid}/status", StatusAsync).RequireAuthorization(StaffPolicy).WithVersionCheck().WithName("ChangeStatus").WithSummary("Moves the item to another status." + StaleSummary);
         tenant.MapPut("/work-items/{id:guid}/fields", FieldsAsync).RequireAuthorization(StaffPolicy).WithVersionCheck().WithName("SetCustomFields").WithSummary("Sets the tenant's custom fields on the item (null removes one)." + StaleSummary);
@@ -582,6 +582,8 @@ public static partial class WorkItemsApi
             WorkItemCommands.Outcome.Refused => TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["status"] = [result.Error!] }),
             WorkItemCommands.Outcome.Closed => IsClosed(result.Item!.Summary(await QueueKeyAsync(db, result.Item!.QueueId, cancellationToken))),
             WorkItemCommands.Outcome.Busy => Busy(result.Item!.Summary(await QueueKeyAsync(db, result.Item!.QueueId, cancellationToken))),
+            WorkItemCommands.Outcome.OptedOut => TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "The customer opted out of texts",
+                detail: $"Nothing was sent: {result.Error}.", extensions: new Dictionary<string, object?> { ["reason"] = "opted-out" }),
             _ => TypedResults.NotFound(),
         };
     }

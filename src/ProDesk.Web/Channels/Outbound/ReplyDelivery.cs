@@ -18,7 +18,7 @@ namespace ProDesk.Web.Channels.Outbound;
 /// answered by mail, since their sender gave an address. A chat visitor who has left (no chat connection open now, on
 /// any node: <see cref="Chat.IChatVisitors"/>) gets the reply by mail as well, at the address given in the chat.
 /// </summary>
-public sealed class ReplyDelivery(ProDeskDbContext db, IOptions<SmtpOptions> smtp, ISmsGateway sms, Chat.IChatVisitors visitors, TimeProvider clock)
+public sealed class ReplyDelivery(ProDeskDbContext db, IOptions<SmtpOptions> smtp, ISmsGateway sms, Chat.IChatVisitors visitors, SmsOptOuts optOuts, TimeProvider clock)
 {
     /// <summary>What a chat reply mailed to a visitor who left starts with.</summary>
     public const string ContinuesChat = "This continues your chat with us: you had left when we answered. Reply to this mail to carry on.";
@@ -74,7 +74,7 @@ public sealed class ReplyDelivery(ProDeskDbContext db, IOptions<SmtpOptions> smt
             await AddressMailAsync(item, reply, outbound, cancellationToken);
         }
 
-        else if (channel is "sms" or "whatsapp" && await WhyNoTextAsync(to, cancellationToken) is { } why)
+        else if (channel is "sms" or "whatsapp" && await WhyNoTextAsync(channel, to, cancellationToken) is { } why)
         {
             // As for mail: a text that cannot leave is known now, so it answers nobody and shows why (probe round 19).
             outbound.State = OutboundState.Failed;
@@ -189,12 +189,34 @@ public sealed class ReplyDelivery(ProDeskDbContext db, IOptions<SmtpOptions> smt
             .OrderByDescending(m => m.CreatedAt).ThenByDescending(m => m.Id)
             .Select(m => m.FromAddress).FirstOrDefaultAsync(cancellationToken);
 
-    /// <summary>Why a text to <paramref name="to"/> cannot be sent at all (what SmsSender would refuse for good); null when it can.</summary>
-    private async Task<string?> WhyNoTextAsync(string to, CancellationToken cancellationToken)
+    /// <summary>
+    /// The number a reply by SMS on item <paramref name="itemId"/> would go to, when it opted out by texting STOP
+    /// (<see cref="SmsOptOuts"/>); null when it did not, and on every other channel (WhatsApp has no keyword opt-out).
+    /// </summary>
+    public async Task<string?> OptedOutNumberAsync(Guid itemId, string itemChannel, Guid? contactId, CancellationToken cancellationToken)
+    {
+        if (ChannelOf(itemChannel) != "sms")
+        {
+            return null;
+        }
+
+        var to = await TextReplyAddressAsync(itemId, cancellationToken)
+            ?? (contactId is { } id ? await db.Contacts.AsNoTracking().Where(c => c.Id == id).Select(c => c.Phone).FirstOrDefaultAsync(cancellationToken) : null);
+        return !string.IsNullOrWhiteSpace(to) && await optOuts.OptedOutSinceAsync(to, cancellationToken) is not null ? to : null;
+    }
+
+    /// <summary>Why a text to <paramref name="to"/> cannot be sent at all (what SmsSender or Twilio would refuse for good); null when it can.</summary>
+    private async Task<string?> WhyNoTextAsync(string channel, string to, CancellationToken cancellationToken)
     {
         if (sms.Unavailable is { } why)
         {
             return why;
+        }
+
+        // A reply written as the customer's STOP came in: Twilio would refuse it (21610).
+        if (channel == "sms" && await optOuts.OptedOutSinceAsync(to, cancellationToken) is not null)
+        {
+            return SmsOptOuts.OptedOutError(to);
         }
 
         var from = await db.ChannelSettings.AsNoTracking().Select(c => c.SmsNumber).FirstOrDefaultAsync(cancellationToken);

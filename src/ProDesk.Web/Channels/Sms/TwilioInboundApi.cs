@@ -14,7 +14,8 @@ namespace ProDesk.Web.Channels.Sms;
 /// Twilio's inbound webhook for SMS and WhatsApp (CONTRACT.md): a form with From, To, Body,
 /// MessageSid, NumMedia and MediaUrlN, signed with the tenant's auth token in X-Twilio-Signature.
 /// Each text becomes a message on the contact's open conversation on that channel (or a new one);
-/// Twilio's retries of the same MessageSid store nothing new.
+/// Twilio's retries of the same MessageSid store nothing new. A keyword text (STOP, START, HELP) opens no item
+/// (<see cref="SmsOptOuts"/>).
 /// </summary>
 public static class TwilioInboundApi
 {
@@ -121,6 +122,13 @@ public static class TwilioInboundApi
         }
 
         var text = PlainText.Body(form["Body"].FirstOrDefault());
+        // STOP, START, HELP: Twilio answers them and blocks or unblocks the number; they ask nothing of an agent. WhatsApp has no keywords at Twilio.
+        if (channel == "sms" && TextKeywords.Of(text) is var (word, kind))
+        {
+            await context.RequestServices.GetRequiredService<SmsOptOuts>().TakeInAsync(sid, number, word, kind, CancellationToken.None);
+            return TypedResults.Text(EmptyTwiml, "text/xml", Encoding.UTF8);
+        }
+
         var body = WithMedia(text, form);
         var fallback = channel == "whatsapp" ? $"WhatsApp from {number}" : $"SMS from {number}";
         var profileName = PlainText.Line(form["ProfileName"].FirstOrDefault());

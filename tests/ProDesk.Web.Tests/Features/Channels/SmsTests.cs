@@ -475,4 +475,89 @@ public sealed class SmsTests(ProDeskApp app) : PostgresTest(app)
         Assert.Contains(reason, reply.GetProperty("deliveryError").GetString(), StringComparison.Ordinal);
         Assert.Empty(_twilio.Requests);
     }
+
+    [Theory]
+    [InlineData("STOP")]
+    [InlineData(" stop ")]
+    [InlineData("Unsubscribe")]
+    [InlineData("quit\n")]
+    [InlineData("HELP")]
+    [InlineData("info")]
+    [InlineData("START")]
+    public async Task A_keyword_text_opens_no_item_and_is_kept_once(string body)
+    {
+        var form = Sms(from: "+15551230020", body: body);
+
+        var first = await WebhookAsync(App, form);
+        var again = await WebhookAsync(App, form);
+
+        Assert.Equal((HttpStatusCode.OK, HttpStatusCode.OK), (first.StatusCode, again.StatusCode));
+        Assert.EndsWith("<Response/>", await first.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Empty(await ItemsAsync());
+        var kept = Assert.Single(await App.InTenantAsync("acme", db => db.SmsKeywordTexts.AsNoTracking().ToListAsync()));
+        Assert.Equal((form["MessageSid"], "+15551230020", body.Trim().ToUpperInvariant()), (kept.MessageSid, kept.Number, kept.Keyword));
+    }
+
+    [Theory]
+    [InlineData("+15551230021", "stop please")]
+    [InlineData("+15551230021", "STOP it, the heater is leaking")]
+    [InlineData("whatsapp:+15551230021", "STOP")]
+    public async Task Words_around_a_keyword_and_whatsapp_texts_are_a_customers_message(string from, string body)
+    {
+        var response = await WebhookAsync(App, Sms(from: from, body: body));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(body, Assert.Single(Assert.Single(await ItemsAsync()).Messages).Body);
+        Assert.Empty(await App.InTenantAsync("acme", db => db.SmsKeywordTexts.AsNoTracking().ToListAsync()));
+    }
+
+    [Fact]
+    public async Task After_stop_a_reply_by_text_is_refused_at_once_with_the_reason_until_the_customer_texts_start()
+    {
+        using var host = WithTwilio();
+        Assert.Equal(HttpStatusCode.OK, (await WebhookAsync(host, Sms(from: "+15551230022", body: "Is my order shipped?"))).StatusCode);
+        var id = Assert.Single(await ItemsAsync()).Id;
+        var agent = host.CreateClient().WithBearer((await App.PatAsync("agent1@prodesk.test")).Secret);
+
+        Assert.Equal(HttpStatusCode.OK, (await WebhookAsync(host, Sms(from: "+15551230022", body: "Stop"))).StatusCode);
+        var refused = await agent.PostAsJsonAsync($"/api/v1/tenants/acme/work-items/{id}/replies", new { body = "It left today." });
+
+        Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
+        var problem = await refused.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("opted-out", problem.GetProperty("reason").GetString());
+        Assert.Contains("the customer opted out by texting STOP", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Empty(await App.InTenantAsync("acme", db => db.OutboundMessages.AsNoTracking().ToListAsync()));
+        // The agent sees why: a note on the item, and a notice over the reply box.
+        var item = Assert.Single(await ItemsAsync());
+        Assert.Equal("Open", item.Status.ToString());
+        var note = Assert.Single(item.Messages, m => m.Kind == MessageKind.Note);
+        Assert.Contains("texted STOP from +15551230022", note.Body, StringComparison.Ordinal);
+        var page = await (await host.SignedInAsync("agent1@prodesk.test")).GetStringAsync($"/agent/items/acme/{id}");
+        Assert.Contains("data-testid=\"sms-opted-out\"", page, StringComparison.Ordinal);
+
+        Assert.Equal(HttpStatusCode.OK, (await WebhookAsync(host, Sms(from: "+15551230022", body: "START"))).StatusCode);
+        (await agent.PostAsJsonAsync($"/api/v1/tenants/acme/work-items/{id}/replies", new { body = "It left today." })).EnsureSuccessStatusCode();
+        await host.Services.GetRequiredService<OutboundDispatcher>().SendDueAsync(CancellationToken.None);
+
+        Assert.Equal("+15551230022", Assert.Single(_twilio.Requests).Form["To"]);
+        Assert.Equal(2, Assert.Single(await ItemsAsync()).Messages.Count(m => m.Kind == MessageKind.Note));
+        var after = await (await host.SignedInAsync("agent1@prodesk.test")).GetStringAsync($"/agent/items/acme/{id}");
+        Assert.DoesNotContain("data-testid=\"sms-opted-out\"", after, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_stop_to_one_tenant_leaves_another_tenants_texts_to_the_same_number_alone()
+    {
+        using var host = WithTwilio();
+        Assert.Equal(HttpStatusCode.OK, (await WebhookAsync(host, Sms(from: "+15551230023", body: "Hello acme"))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await WebhookAsync(host, Sms(from: "+15551230023", body: "STOP"), slug: "merlion", token: MerlionToken)).StatusCode);
+
+        var sent = await App.InTenantAsync("acme", db => db.WorkItems.AsNoTracking().SingleAsync());
+        var agent = host.CreateClient().WithBearer((await App.PatAsync("agent1@prodesk.test")).Secret);
+        (await agent.PostAsJsonAsync($"/api/v1/tenants/acme/work-items/{sent.Id}/replies", new { body = "Hello back" })).EnsureSuccessStatusCode();
+        await host.Services.GetRequiredService<OutboundDispatcher>().SendDueAsync(CancellationToken.None);
+
+        Assert.Equal("+15551230023", Assert.Single(_twilio.Requests).Form["To"]);
+        Assert.Empty(await ItemsAsync("merlion"));
+    }
 }

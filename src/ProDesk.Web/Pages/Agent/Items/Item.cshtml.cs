@@ -116,6 +116,9 @@ public sealed class ItemModel(ProDeskDbContext db, ITenantContext tenantContext,
     /// <summary>Where a reply by mail goes: the customer's address and the copies (<see cref="ReplyDelivery.CopiesAsync"/>); null for other channels.</summary>
     public (string To, IReadOnlyList<string> Cc)? MailRecipients { get; private set; }
 
+    /// <summary>The number an SMS reply would go to, when the customer opted out by texting STOP: replies by text are refused; null otherwise.</summary>
+    public string? OptedOutNumber { get; private set; }
+
     public async Task<IActionResult> OnGetAsync(
         Guid id, [FromServices] ReplyDelivery replies, [FromServices] SlaEngine sla, [FromServices] TimeProvider clock, CancellationToken cancellationToken)
     {
@@ -143,6 +146,7 @@ public sealed class ItemModel(ProDeskDbContext db, ITenantContext tenantContext,
                 .Select(w => new OtherItem(w.Id, w.Subject, w.Status.ToString(), w.Channel, w.UpdatedAt)).ToListAsync(cancellationToken);
         }
 
+        OptedOutNumber = await replies.OptedOutNumberAsync(Item.Id, Item.Channel, Item.ContactId, cancellationToken);
         if (ReplyDelivery.ChannelOf(Item.Channel) == "email" && ReplyAddress.Normalize(Contact?.Email) is { } to)
         {
             MailRecipients = (to, await replies.CopiesAsync(Item, to, cancellationToken));

@@ -1,0 +1,78 @@
+﻿using System;
+using Microsoft.EntityFrameworkCore.Migrations;
+
+#nullable disable
+
+namespace ProDesk.Migrations.Sqlite.Migrations
+{
+    /// <inheritdoc />
+    public partial class SmsKeywordTextsAndDeliveryStatus : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.AddColumn<int>(
+                name: "ProviderErrorCode",
+                table: "OutboundMessages",
+                type: "INTEGER",
+                nullable: true);
+
+            migrationBuilder.AddColumn<string>(
+                name: "ProviderStatus",
+                table: "OutboundMessages",
+                type: "TEXT",
+                maxLength: 32,
+                nullable: true);
+
+            migrationBuilder.CreateTable(
+                name: "SmsKeywordTexts",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    TenantId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    MessageSid = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    Number = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
+                    Keyword = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
+                    Kind = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
+                    WorkItemId = table.Column<Guid>(type: "TEXT", nullable: true),
+                    ReceivedAt = table.Column<DateTime>(type: "TEXT", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_SmsKeywordTexts", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_SmsKeywordTexts_Tenants_TenantId",
+                        column: x => x.TenantId,
+                        principalTable: "Tenants",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Restrict);
+                });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_SmsKeywordTexts_TenantId_MessageSid",
+                table: "SmsKeywordTexts",
+                columns: new[] { "TenantId", "MessageSid" },
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_SmsKeywordTexts_TenantId_Number_ReceivedAt",
+                table: "SmsKeywordTexts",
+                columns: new[] { "TenantId", "Number", "ReceivedAt" });
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropTable(
+                name: "SmsKeywordTexts");
+
+            migrationBuilder.DropColumn(
+                name: "ProviderErrorCode",
+                table: "OutboundMessages");
+
+            migrationBuilder.DropColumn(
+                name: "ProviderStatus",
+                table: "OutboundMessages");
+        }
+    }
+}
