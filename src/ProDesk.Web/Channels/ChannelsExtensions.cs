@@ -60,6 +60,7 @@ public static class ChannelsExtensions
         app.MapWebForm();
         app.MapTwilioInbound();
         app.MapVoiceCalls();
+        app.MapTwilioStatus();
         app.MapChat();
     }
 }

@@ -20,9 +20,10 @@ public sealed record WorkItemSummary(
 /// <param name="Cc">Who else a mail named, or whom a reply was copied to; empty for none.</param>
 /// <param name="Automatic">A customer's message a machine wrote as an answer (an out-of-office): it names no copies and asks for nothing.</param>
 /// <param name="AttachmentIds">The item's files (ids in its <c>attachments</c>) this message brought in, or, for a reply, sent to the customer.</param>
+/// <param name="DeliveryStatus">For a reply by text: what Twilio last reported (queued, sent, delivered, read, undelivered, failed); null before it reports and for other channels.</param>
 public sealed record MessageView(
     Guid Id, string Kind, string? Author, string Body, DateTime CreatedAt, string? Delivery = null, string? DeliveryError = null, string? From = null,
-    IReadOnlyList<string>? Cc = null, string? SentBy = null, bool Automatic = false, IReadOnlyList<Guid>? AttachmentIds = null);
+    IReadOnlyList<string>? Cc = null, string? SentBy = null, bool Automatic = false, IReadOnlyList<Guid>? AttachmentIds = null, string? DeliveryStatus = null);
 
 public sealed record SlaView(IReadOnlyList<SlaTargetView> Targets, IReadOnlyDictionary<string, DateTime> DueAt, DateTime? PausedSince, IReadOnlyList<string> Breaches);
 
@@ -57,5 +58,5 @@ internal static class WorkItemViewMapping
         new(message.Id, message.Kind.ToString(), message.AuthorName, message.Body, message.CreatedAt, delivery?.State, delivery?.Error,
             message.Kind == MessageKind.Inbound ? message.FromAddress : null, ProDesk.Domain.Channels.Email.MailCopies.Split(message.Cc),
             message.Kind == MessageKind.Inbound ? message.SentBy : null, message.Automatic,
-            [.. (brought ?? []).Concat(delivery?.Files ?? [])]);
+            [.. (brought ?? []).Concat(delivery?.Files ?? [])], delivery?.ProviderStatus);
 }

@@ -1,7 +1,8 @@
 namespace ProDesk.Web.Channels.Sms;
 
 /// <summary>One message to a phone: addresses as the gateway wants them (Twilio: E.164, <c>whatsapp:</c>-prefixed for WhatsApp).</summary>
-public sealed record SmsRequest(string From, string To, string Body);
+/// <param name="StatusCallback">Where the gateway reports the message's delivery (<see cref="TwilioStatusApi"/>); null for nowhere.</param>
+public sealed record SmsRequest(string From, string To, string Body, Uri? StatusCallback = null);
 
 /// <summary>The gateway's id of the message it accepted.</summary>
 public sealed record SmsReceipt(string? Sid);

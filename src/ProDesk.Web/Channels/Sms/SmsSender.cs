@@ -2,6 +2,7 @@ using ProDesk.Data.Channels;
 using ProDesk.Domain.Channels.Sms;
 using ProDesk.Web.Channels.Outbound;
 using ProDesk.Web.Hosting;
+using ProDesk.Web.Tenancy;
 
 namespace ProDesk.Web.Channels.Sms;
 
@@ -10,7 +11,8 @@ namespace ProDesk.Web.Channels.Sms;
 /// longer than one gateway message goes as several, in order; a retry after a partial failure
 /// sends every part again (delivery is at least once, as for mail).
 /// </summary>
-public sealed class SmsSender(ISmsGateway gateway) : IOutboundSender
+/// <remarks>Each part asks Twilio to report its delivery to <see cref="TwilioStatusApi"/>, naming the outbound row.</remarks>
+public sealed class SmsSender(ISmsGateway gateway, ITenantStore tenants, IConfiguration configuration) : IOutboundSender
 {
     public IReadOnlyCollection<string> Channels { get; } = ["sms", "whatsapp"];
 
@@ -32,9 +34,12 @@ public sealed class SmsSender(ISmsGateway gateway) : IOutboundSender
 
         var from = PhoneNumbers.ToTwilioAddress(message.Channel, settings.SmsNumber.Trim());
         var to = PhoneNumbers.ToTwilioAddress(message.Channel, message.To);
+        var callback = TwilioStatusApi.PublicOrigin(configuration) is { } origin && await tenants.FindByIdAsync(message.TenantId, cancellationToken) is { } tenant
+            ? TwilioStatusApi.CallbackUrl(origin, tenant.Slug, message.Id)
+            : null;
         foreach (var part in SmsSegments.Split(message.Body))
         {
-            await gateway.SendAsync(new SmsRequest(from, to, part), cancellationToken);
+            await gateway.SendAsync(new SmsRequest(from, to, part, callback), cancellationToken);
         }
     }
 }

@@ -41,50 +41,17 @@ public static class TwilioInboundApi
 
     private static async Task<Results<ContentHttpResult, ProblemHttpResult>> InboundAsync(string tenant, HttpContext context, IConfiguration configuration, CancellationToken cancellationToken)
     {
-        // What is wrong with the request itself is said before the tenant is looked at, alike for every tenant.
-        if (!context.Request.HasFormContentType)
+        var (read, problem) = await ReadFormAsync(context, cancellationToken);
+        if (problem is not null)
         {
-            return TypedResults.Problem(statusCode: StatusCodes.Status415UnsupportedMediaType, title: "Unsupported media type",
-                detail: "Content-Type: send application/x-www-form-urlencoded, as Twilio does");
+            return problem;
         }
 
-        // Twilio's webhooks are a few hundred bytes; nothing larger is read.
-        if (context.Request.ContentLength > MaxBodyBytes)
-        {
-            return TooLarge();
-        }
-
-        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
-        {
-            size.MaxRequestBodySize = MaxBodyBytes;
-        }
-
-        IFormCollection form;
-        try
-        {
-            form = await context.Request.ReadFormAsync(cancellationToken);
-        }
-        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
-        {
-            // A chunked body that passed the limit as it was read.
-            return TooLarge();
-        }
-        catch (Exception e) when (RequestForms.IsMalformed(e, context))
-        {
-            return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Malformed form", detail: $"form: {e.Message}");
-        }
-
+        var form = read!;
         var found = await ChannelTenant.FindAsync(context, tenant);
         using var scope = ChannelTenant.Enter(context, found);
         var settings = await ChannelTenant.SettingsAsync(context, found);
-        if (found is null || string.IsNullOrEmpty(settings?.SmsAuthToken))
-        {
-            return Refused();
-        }
-
-        var parameters = form.SelectMany(f => f.Value.Select(v => KeyValuePair.Create(f.Key, v ?? ""))).ToList();
-        var url = SignedUrl(context.Request, configuration[PublicBaseUrlSetting]);
-        if (!TwilioSignature.IsValid(url, parameters, settings.SmsAuthToken, context.Request.Headers[TwilioSignature.HeaderName]))
+        if (found is null || string.IsNullOrEmpty(settings?.SmsAuthToken) || !IsSigned(context, form, configuration[PublicBaseUrlSetting], settings.SmsAuthToken))
         {
             return Refused();
         }
@@ -144,6 +111,54 @@ public static class TwilioInboundApi
     }
 
     /// <summary>
+    /// Twilio's form, or what is wrong with the request itself: said before the tenant is looked at, alike for every
+    /// tenant. Twilio's webhooks are a few hundred bytes; nothing larger is read.
+    /// </summary>
+    internal static async Task<(IFormCollection? Form, ProblemHttpResult? Problem)> ReadFormAsync(HttpContext context, CancellationToken cancellationToken)
+    {
+        if (!context.Request.HasFormContentType)
+        {
+            return (null, TypedResults.Problem(statusCode: StatusCodes.Status415UnsupportedMediaType, title: "Unsupported media type",
+                detail: "Content-Type: send application/x-www-form-urlencoded, as Twilio does"));
+        }
+
+        if (context.Request.ContentLength > MaxBodyBytes)
+        {
+            return (null, TooLarge());
+        }
+
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
+        {
+            size.MaxRequestBodySize = MaxBodyBytes;
+        }
+
+        try
+        {
+            return (await context.Request.ReadFormAsync(cancellationToken), null);
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            // A chunked body that passed the limit as it was read.
+            return (null, TooLarge());
+        }
+        catch (Exception e) when (RequestForms.IsMalformed(e, context))
+        {
+            return (null, TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Malformed form", detail: $"form: {e.Message}"));
+        }
+    }
+
+    /// <summary>
+    /// Whether X-Twilio-Signature signs <paramref name="form"/> with <paramref name="token"/> at the URL Twilio called
+    /// (<see cref="SignedUrl"/>: the request's path and query under <paramref name="publicBaseUrl"/>, when set).
+    /// </summary>
+    internal static bool IsSigned(HttpContext context, IFormCollection form, string? publicBaseUrl, string token)
+    {
+        var parameters = form.SelectMany(f => f.Value.Select(v => KeyValuePair.Create(f.Key, v ?? ""))).ToList();
+        var url = SignedUrl(context.Request, publicBaseUrl);
+        return TwilioSignature.IsValid(url, parameters, token, context.Request.Headers[TwilioSignature.HeaderName]);
+    }
+
+    /// <summary>
     /// The URL Twilio signed: <c>Channels:PublicBaseUrl</c> (e.g. https://desk.example.com) followed by
     /// the path and query as received, when set; otherwise the URL of the request as this host saw it.
     /// </summary>
@@ -179,6 +194,6 @@ public static class TwilioInboundApi
         TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "Request too large", detail: $"body: at most {MaxBodyBytes} bytes");
 
     /// <summary>An unknown tenant, a tenant without an SMS token, a missing or wrong signature: one answer for all.</summary>
-    private static ProblemHttpResult Refused() =>
+    internal static ProblemHttpResult Refused() =>
         TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Forbidden", detail: "X-Twilio-Signature: not a valid signature for this URL");
 }

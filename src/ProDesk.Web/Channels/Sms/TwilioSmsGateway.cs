@@ -9,7 +9,7 @@ namespace ProDesk.Web.Channels.Sms;
 
 /// <summary>
 /// Twilio's Messages API: <c>POST {BaseUrl}/2010-04-01/Accounts/{AccountSid}/Messages.json</c> with
-/// From, To and Body as a form, HTTP basic auth with the account's SID and auth token; 201 with the
+/// From, To, Body and StatusCallback as a form, HTTP basic auth with the account's SID and auth token; 201 with the
 /// message resource, or an error object <c>{ code, message, more_info, status }</c>.
 /// </summary>
 /// <remarks>
@@ -37,10 +37,13 @@ public sealed partial class TwilioSmsGateway(IHttpClientFactory clients, IOption
         }
 
         var url = new Uri($"{account.BaseUrl.AbsoluteUri.TrimEnd('/')}/2010-04-01/Accounts/{Uri.EscapeDataString(account.AccountSid)}/Messages.json");
-        using var message = new HttpRequestMessage(HttpMethod.Post, url)
+        List<KeyValuePair<string, string>> fields = [new("From", request.From), new("To", request.To), new("Body", request.Body)];
+        if (request.StatusCallback is { } callback)
         {
-            Content = new FormUrlEncodedContent([new("From", request.From), new("To", request.To), new("Body", request.Body)]),
-        };
+            fields.Add(new("StatusCallback", callback.AbsoluteUri));
+        }
+
+        using var message = new HttpRequestMessage(HttpMethod.Post, url) { Content = new FormUrlEncodedContent(fields) };
         message.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{account.AccountSid}:{account.AuthToken}")));
         message.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
 

@@ -77,9 +77,15 @@ public sealed class SmsTests(ProDeskApp app) : PostgresTest(app)
     private Task<List<WorkItem>> ItemsAsync(string slug = "acme") =>
         App.InTenantAsync(slug, db => db.WorkItems.AsNoTracking().Include(w => w.Messages.OrderBy(m => m.CreatedAt)).OrderBy(w => w.CreatedAt).ToListAsync());
 
-    private WebApplicationFactory<Program> WithTwilio(bool configured = true) => App.WithWebHostBuilder(b =>
+    private WebApplicationFactory<Program> WithTwilio(bool configured = true, string? publicBaseUrl = null) => App.WithWebHostBuilder(b =>
     {
         b.UseSetting("Sms:BaseUrl", _twilio.BaseUrl.ToString());
+        if (publicBaseUrl is not null)
+        {
+            // Where customers reach the desk; Twilio's inbound webhooks are still signed over the URL as called (no proxy).
+            b.UseSetting("ProDesk:PublicBaseUrl", publicBaseUrl);
+        }
+
         if (configured)
         {
             b.UseSetting("Sms:AccountSid", FakeTwilio.AccountSid);
@@ -559,5 +565,114 @@ public sealed class SmsTests(ProDeskApp app) : PostgresTest(app)
 
         Assert.Equal("+15551230023", Assert.Single(_twilio.Requests).Form["To"]);
         Assert.Empty(await ItemsAsync("merlion"));
+    }
+
+    private const string PublicDesk = "https://desk.example.com";
+
+    /// <summary>A host whose texts ask Twilio for status callbacks at <see cref="PublicDesk"/>.</summary>
+    private WebApplicationFactory<Program> WithTwilioCallbacks() => WithTwilio(publicBaseUrl: PublicDesk);
+
+    /// <summary>Posts Twilio's status callback to <paramref name="callback"/> (the StatusCallback a text was sent with), signed over it with <paramref name="token"/>.</summary>
+    private static async Task<HttpResponseMessage> StatusCallbackAsync(
+        WebApplicationFactory<Program> host, string callback, string status, string? errorCode = null, string token = FakeTwilio.AuthToken, string? signedUrl = null, string? slug = null)
+    {
+        var form = new Dictionary<string, string>
+        {
+            ["SmsSid"] = "SM0c1d2e3f", ["SmsStatus"] = status, ["MessageStatus"] = status, ["To"] = "+15551230030", ["MessageSid"] = "SM0c1d2e3f",
+            ["AccountSid"] = FakeTwilio.AccountSid, ["From"] = "+15550100001", ["ApiVersion"] = "2010-04-01",
+        };
+        if (errorCode is not null)
+        {
+            form["ErrorCode"] = errorCode;
+        }
+
+        var uri = new Uri(callback);
+        var path = slug is null ? uri.PathAndQuery : uri.PathAndQuery.Replace("/acme/", $"/{slug}/", StringComparison.Ordinal);
+        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new FormUrlEncodedContent(form) };
+        request.Headers.Add(TwilioSignature.HeaderName, TwilioSignature.Compute(signedUrl ?? PublicDesk + path, form, token));
+        return await host.CreateClient().SendAsync(request);
+    }
+
+    [Fact]
+    public async Task A_text_asks_twilio_for_its_status_and_late_or_repeated_callbacks_never_move_it_back()
+    {
+        using var host = WithTwilioCallbacks();
+        var sent = await ReplyAndSendAsync(host, Sms(from: "+15551230030"), "Your parcel is on its way.");
+        var callback = Assert.Single(_twilio.Requests).Form["StatusCallback"];
+        Assert.Equal($"{PublicDesk}/channels/sms/acme/twilio/status?message={sent.Id:N}", callback);
+
+        foreach (var status in new[] { "queued", "sent", "delivered", "sent", "delivered", "queued" })
+        {
+            Assert.Equal(HttpStatusCode.NoContent, (await StatusCallbackAsync(host, callback, status)).StatusCode);
+        }
+
+        var row = await App.InTenantAsync("acme", db => db.OutboundMessages.AsNoTracking().SingleAsync(o => o.Id == sent.Id));
+        Assert.Equal((OutboundState.Sent, "delivered"), (row.State, row.ProviderStatus));
+        var agent = host.CreateClient().WithBearer((await App.PatAsync("agent1@prodesk.test")).Secret);
+        var reply = (await agent.JsonAsync($"/api/v1/tenants/acme/work-items/{sent.WorkItemId}")).GetProperty("messages").EnumerateArray().Single(m => m.GetProperty("kind").GetString() == "Reply");
+        Assert.Equal(("sent", "delivered"), (reply.GetProperty("delivery").GetString(), reply.GetProperty("deliveryStatus").GetString()));
+    }
+
+    [Fact]
+    public async Task An_undelivered_text_shows_beside_the_reply_with_twilios_error_and_reopens_the_item()
+    {
+        using var host = WithTwilioCallbacks();
+        var sent = await ReplyAndSendAsync(host, Sms(from: "+15551230031"), "Your parcel is on its way.");
+        var callback = Assert.Single(_twilio.Requests).Form["StatusCallback"];
+        var agent = host.CreateClient().WithBearer((await App.PatAsync("agent1@prodesk.test")).Secret);
+        Assert.Equal("Pending", (await agent.JsonAsync($"/api/v1/tenants/acme/work-items/{sent.WorkItemId}")).GetProperty("item").GetProperty("status").GetString());
+
+        Assert.Equal(HttpStatusCode.NoContent, (await StatusCallbackAsync(host, callback, "sent")).StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await StatusCallbackAsync(host, callback, "undelivered", errorCode: "30003")).StatusCode);
+        // Twilio repeats itself, and a late "delivered" of another part does not hide the failure.
+        Assert.Equal(HttpStatusCode.NoContent, (await StatusCallbackAsync(host, callback, "undelivered", errorCode: "30003")).StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await StatusCallbackAsync(host, callback, "delivered")).StatusCode);
+
+        var item = await agent.JsonAsync($"/api/v1/tenants/acme/work-items/{sent.WorkItemId}");
+        Assert.Equal("Open", item.GetProperty("item").GetProperty("status").GetString());
+        var reply = item.GetProperty("messages").EnumerateArray().Single(m => m.GetProperty("kind").GetString() == "Reply");
+        Assert.Equal(("failed", "undelivered"), (reply.GetProperty("delivery").GetString(), reply.GetProperty("deliveryStatus").GetString()));
+        Assert.Equal("the carrier did not deliver it (Twilio error 30003)", reply.GetProperty("deliveryError").GetString());
+        var page = await (await host.SignedInAsync("agent1@prodesk.test")).GetStringAsync($"/agent/items/acme/{sent.WorkItemId}");
+        Assert.Contains("Not delivered: the carrier did not deliver it (Twilio error 30003)", page, StringComparison.Ordinal);
+        Assert.Single(item.GetProperty("changes").EnumerateArray(), c => c.GetProperty("field").GetString() == "reply");
+    }
+
+    [Fact]
+    public async Task Forged_other_tenants_and_malformed_status_callbacks_change_nothing()
+    {
+        using var host = WithTwilioCallbacks();
+        var sent = await ReplyAndSendAsync(host, Sms(from: "+15551230032"), "Hello");
+        var callback = Assert.Single(_twilio.Requests).Form["StatusCallback"];
+
+        var forged = new[]
+        {
+            await StatusCallbackAsync(host, callback, "failed", token: "not-the-token"),
+            // The tenant's own inbound token does not sign the provider account's callbacks.
+            await StatusCallbackAsync(host, callback, "failed", token: AcmeToken),
+            await StatusCallbackAsync(host, callback, "failed", slug: "no-such-tenant"),
+            // Acme's valid callback replayed to merlion's route.
+            await StatusCallbackAsync(host, callback, "failed", slug: "merlion", signedUrl: callback),
+        };
+        // Signed for merlion's route, naming acme's text: merlion has no such text.
+        var otherTenants = await StatusCallbackAsync(host, callback, "failed", slug: "merlion");
+        var malformed = await StatusCallbackAsync(host, callback, "exploded");
+
+        Assert.All(forged, r => Assert.Equal(HttpStatusCode.Forbidden, r.StatusCode));
+        Assert.Equal(HttpStatusCode.NotFound, otherTenants.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, malformed.StatusCode);
+        Assert.Contains("MessageStatus", (await malformed.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString(), StringComparison.Ordinal);
+        var row = await App.InTenantAsync("acme", db => db.OutboundMessages.AsNoTracking().SingleAsync(o => o.Id == sent.Id));
+        Assert.Equal((OutboundState.Sent, (string?)null), (row.State, row.ProviderStatus));
+    }
+
+    [Fact]
+    public async Task Without_a_public_url_a_text_asks_for_no_status_callback()
+    {
+        using var host = WithTwilio();
+
+        await ReplyAndSendAsync(host, Sms(from: "+15551230033"), "Hello");
+
+        Assert.False(Assert.Single(_twilio.Requests).Form.ContainsKey("StatusCallback"));
     }
 }
