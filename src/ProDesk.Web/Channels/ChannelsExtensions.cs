@@ -27,6 +27,7 @@ public static class ChannelsExtensions
         builder.Services.AddScoped<ReplyDelivery>();
         builder.Services.AddScoped<UndeliveredReplies>();
         builder.Services.AddScoped<SmsOptOuts>();
+        builder.Services.AddScoped<TwilioMedia>();
         builder.Services.AddSingleton<IOutboundSender, SmtpEmailSender>();
         builder.Services.AddSingleton<OutboundDispatcher>();
         builder.Services.AddOptions<WebFormOptions>().Bind(builder.Configuration.GetSection("WebForm"));

@@ -12,7 +12,8 @@ namespace ProDesk.Web.Channels.Sms;
 
 /// <summary>
 /// Twilio's inbound webhook for SMS and WhatsApp (CONTRACT.md): a form with From, To, Body,
-/// MessageSid, NumMedia and MediaUrlN, signed with the tenant's auth token in X-Twilio-Signature.
+/// MessageSid, NumMedia and MediaUrlN (listed as links, and fetched from Twilio after the message is stored:
+/// <see cref="TwilioMedia"/>), signed with the tenant's auth token in X-Twilio-Signature.
 /// Each text becomes a message on the contact's open conversation on that channel (or a new one);
 /// Twilio's retries of the same MessageSid store nothing new. A keyword text (STOP, START, HELP) opens no item
 /// (<see cref="SmsOptOuts"/>).
@@ -96,7 +97,8 @@ public static class TwilioInboundApi
             return TypedResults.Text(EmptyTwiml, "text/xml", Encoding.UTF8);
         }
 
-        var body = WithMedia(text, form);
+        var media = MediaOf(form);
+        var body = WithMedia(text, media);
         var fallback = channel == "whatsapp" ? $"WhatsApp from {number}" : $"SMS from {number}";
         var profileName = PlainText.Line(form["ProfileName"].FirstOrDefault());
         var message = new InboundMessage(channel, sid, number, string.IsNullOrEmpty(profileName) ? null : ColumnText.Fit(profileName, 200),
@@ -106,7 +108,13 @@ public static class TwilioInboundApi
             ContinuesLatest = true,
         };
         // Not cancelled by Twilio hanging up: the text is signed and ours to keep, and a retry would find it stored.
-        await context.RequestServices.GetRequiredService<IngestMessage>().HandleAsync(message, CancellationToken.None);
+        var stored = await context.RequestServices.GetRequiredService<IngestMessage>().HandleAsync(message, CancellationToken.None);
+        if (!stored.Duplicate && stored.Message is { } inbound && media.Count > 0)
+        {
+            // Once the words are stored: a photo that is slow or gone never costs the message.
+            await context.RequestServices.GetRequiredService<TwilioMedia>().AttachAsync(stored.Item, inbound, [.. media.Select(m => m.Url)], CancellationToken.None);
+        }
+
         return TypedResults.Text(EmptyTwiml, "text/xml", Encoding.UTF8);
     }
 
@@ -167,26 +175,33 @@ public static class TwilioInboundApi
             ? request.GetEncodedUrl()
             : publicBaseUrl.TrimEnd('/') + request.Path.ToUriComponent() + request.QueryString.ToUriComponent();
 
-    /// <summary>The text, then the media Twilio holds for the message, listed as links: never fetched by us.</summary>
-    private static string WithMedia(string text, IFormCollection form)
+    /// <summary>The media Twilio holds for the message (MediaUrlN, MediaContentTypeN), at most <see cref="MaxMedia"/>, web links only.</summary>
+    private static List<(Uri Url, string? Type)> MediaOf(IFormCollection form)
     {
         var count = int.TryParse(form["NumMedia"].FirstOrDefault(), NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? Math.Min(n, MaxMedia) : 0;
-        var links = new List<string>();
+        var media = new List<(Uri, string?)>();
         for (var i = 0; i < count; i++)
         {
             var url = form[$"MediaUrl{i}"].FirstOrDefault();
             if (Uri.TryCreate(url, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp) && url.Length <= 2000)
             {
                 var type = form[$"MediaContentType{i}"].FirstOrDefault();
-                links.Add(string.IsNullOrWhiteSpace(type) || type.Length > 100 || type.Any(char.IsControl) ? $"- {uri.AbsoluteUri}" : $"- {uri.AbsoluteUri} ({type.Trim()})");
+                media.Add((uri, string.IsNullOrWhiteSpace(type) || type.Length > 100 || type.Any(char.IsControl) ? null : type.Trim()));
             }
         }
 
-        if (links.Count == 0)
+        return media;
+    }
+
+    /// <summary>The text, then the media listed as links: they stay reachable there whether or not <see cref="TwilioMedia"/> fetched them.</summary>
+    private static string WithMedia(string text, List<(Uri Url, string? Type)> media)
+    {
+        if (media.Count == 0)
         {
             return text;
         }
 
+        var links = media.Select(m => m.Type is null ? $"- {m.Url.AbsoluteUri}" : $"- {m.Url.AbsoluteUri} ({m.Type})");
         return (text.Length > 0 ? text + "\n\n" : "") + "Media:\n" + string.Join('\n', links);
     }
 

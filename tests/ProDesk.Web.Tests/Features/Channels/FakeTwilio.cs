@@ -15,7 +15,8 @@ namespace ProDesk.Web.Tests.Features.Channels;
 /// A stand-in for Twilio's Messages API on 127.0.0.1 (real Kestrel, real HTTP): it checks basic auth,
 /// answers 201 with a message resource as Twilio does, 400 with Twilio's error 21211 for
 /// <see cref="InvalidNumber"/> (the number Twilio's own test credentials refuse), and 500 for
-/// <see cref="BrokenNumber"/>. Every request is kept, so a test sees exactly what went over the wire.
+/// <see cref="BrokenNumber"/>; it serves messages' media (<see cref="Photo"/>) behind basic auth. Every request is kept,
+/// so a test sees exactly what went over the wire.
 /// </summary>
 public sealed class FakeTwilio : IAsyncDisposable
 {
@@ -24,6 +25,12 @@ public sealed class FakeTwilio : IAsyncDisposable
     public const string InvalidNumber = "+15005550001";
     public const string BrokenNumber = "+15005550500";
 
+    /// <summary>A media id Twilio no longer holds (404).</summary>
+    public const string MissingMedia = "ME404";
+
+    /// <summary>What every other media URL serves, as image/jpeg.</summary>
+    public static readonly byte[] Photo = [0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, .. "JFIF"u8, 0x00, 0xFF, 0xD9];
+
     private readonly WebApplication _app;
 
     private FakeTwilio(WebApplication app) => _app = app;
@@ -31,6 +38,11 @@ public sealed class FakeTwilio : IAsyncDisposable
     public sealed record Received(string Path, string? Authorization, IReadOnlyDictionary<string, string> Form);
 
     public ConcurrentQueue<Received> Requests { get; } = new();
+
+    public sealed record MediaFetched(string Media, string? Authorization);
+
+    /// <summary>Every media download asked of the stand-in, in order.</summary>
+    public ConcurrentQueue<MediaFetched> MediaRequests { get; } = new();
 
     public Uri BaseUrl { get; private set; } = null!;
 
@@ -42,6 +54,7 @@ public sealed class FakeTwilio : IAsyncDisposable
         var app = builder.Build();
         var fake = new FakeTwilio(app);
         app.MapPost("/2010-04-01/Accounts/{account}/Messages.json", (Delegate)fake.MessagesAsync);
+        app.MapGet("/2010-04-01/Accounts/{account}/Messages/{message}/Media/{media}", (Delegate)fake.Media);
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
         fake.BaseUrl = new Uri(address);
@@ -95,6 +108,19 @@ public sealed class FakeTwilio : IAsyncDisposable
             ["to"] = to,
             ["uri"] = $"/2010-04-01/Accounts/{account}/Messages/{sid}.json",
         }, statusCode: 201);
+    }
+
+    /// <summary>A message's media, behind the account's basic auth as Twilio's are (HTTP Basic Auth enforced for media).</summary>
+    private IResult Media(string account, string message, string media, HttpRequest request)
+    {
+        MediaRequests.Enqueue(new MediaFetched(media, request.Headers.Authorization));
+        var expected = "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes($"{AccountSid}:{AuthToken}"));
+        if (request.Headers.Authorization != expected)
+        {
+            return Error(401, 20003, "Authenticate");
+        }
+
+        return media == MissingMedia ? Error(404, 20404, "The requested resource was not found") : Results.Bytes(Photo, "image/jpeg");
     }
 
     private static IResult Error(int status, int code, string message) =>

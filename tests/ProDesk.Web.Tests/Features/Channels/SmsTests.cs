@@ -675,4 +675,47 @@ public sealed class SmsTests(ProDeskApp app) : PostgresTest(app)
 
         Assert.False(Assert.Single(_twilio.Requests).Form.ContainsKey("StatusCallback"));
     }
+
+    [Fact]
+    public async Task The_photos_of_an_mms_are_fetched_from_twilio_after_it_is_stored_and_no_other_host_is_called()
+    {
+        using var host = WithTwilio();
+        var media = $"{_twilio.BaseUrl.AbsoluteUri.TrimEnd('/')}/2010-04-01/Accounts/{FakeTwilio.AccountSid}/Messages/MM1/Media";
+        var form = Sms(body: "See the leak");
+        form["NumMedia"] = "4";
+        form["MediaUrl0"] = $"{media}/ME1";
+        form["MediaContentType0"] = "image/jpeg";
+        form["MediaUrl1"] = $"{media}/{FakeTwilio.MissingMedia}";
+        // The stand-in under another name is not the configured Twilio host: never called (the form may name any URL).
+        form["MediaUrl2"] = $"{media.Replace("127.0.0.1", "localhost", StringComparison.Ordinal)}/ME2";
+        form["MediaUrl3"] = "http://169.254.169.254/latest/meta-data/";
+
+        Assert.Equal(HttpStatusCode.OK, (await WebhookAsync(host, form)).StatusCode);
+
+        var item = Assert.Single(await ItemsAsync());
+        var message = Assert.Single(item.Messages);
+        // Every link stays in the text, the one Twilio no longer had too.
+        Assert.Contains($"{media}/{FakeTwilio.MissingMedia}", message.Body, StringComparison.Ordinal);
+        var file = Assert.Single(await App.InTenantAsync("acme", db => db.WorkItemAttachments.AsNoTracking().ToListAsync()));
+        Assert.Equal((message.Id, "image/jpeg", "MMS 1.jpeg", (long)FakeTwilio.Photo.Length), (file.WorkItemMessageId, file.ContentType, file.FileName, file.Length));
+        var agent = host.CreateClient().WithBearer((await App.PatAsync("agent1@prodesk.test")).Secret);
+        Assert.Equal(FakeTwilio.Photo, await agent.GetByteArrayAsync($"/api/v1/tenants/acme/work-items/{item.Id}/attachments/{file.Id}"));
+        Assert.Equal(["ME1", FakeTwilio.MissingMedia], _twilio.MediaRequests.Select(r => r.Media));
+        var basic = "Basic " + Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"{FakeTwilio.AccountSid}:{FakeTwilio.AuthToken}"));
+        Assert.All(_twilio.MediaRequests, r => Assert.Equal(basic, r.Authorization));
+    }
+
+    [Fact]
+    public async Task A_photo_past_the_attachment_allowance_stays_a_link()
+    {
+        using var host = WithTwilio().WithWebHostBuilder(b => b.UseSetting("Attachments:MaxBytes", "8"));
+        var form = Sms(body: "Big photo");
+        form["NumMedia"] = "1";
+        form["MediaUrl0"] = $"{_twilio.BaseUrl.AbsoluteUri.TrimEnd('/')}/2010-04-01/Accounts/{FakeTwilio.AccountSid}/Messages/MM2/Media/ME3";
+
+        Assert.Equal(HttpStatusCode.OK, (await WebhookAsync(host, form)).StatusCode);
+
+        Assert.Contains("/Media/ME3", Assert.Single(Assert.Single(await ItemsAsync()).Messages).Body, StringComparison.Ordinal);
+        Assert.Empty(await App.InTenantAsync("acme", db => db.WorkItemAttachments.AsNoTracking().ToListAsync()));
+    }
 }
