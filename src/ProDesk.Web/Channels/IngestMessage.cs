@@ -176,7 +176,7 @@ public sealed class IngestMessage(ProDeskDbContext db, ITenantContext tenants, S
             result = await CreateAsync(message, tenantId, newItemsQueue, known.Policy, sender.Id, closed, inbound, now, cancellationToken);
         }
 
-        AddAttachments(message, result.Item, inbound, now);
+        AddAttachments(db, message.Attachments, result.Item, inbound, now);
         alsoSave?.Invoke(result);
 
         // One SaveChanges is one transaction: contact, item, message, clocks, change and outbox event land together or not at all.
@@ -383,9 +383,10 @@ public sealed class IngestMessage(ProDeskDbContext db, ITenantContext tenants, S
         return copiesOnItem.Any(Names);
     }
 
-    private void AddAttachments(InboundMessage message, WorkItem item, WorkItemMessage inbound, DateTime now)
+    /// <summary>The rows of <paramref name="files"/>, already written as blobs, brought by <paramref name="inbound"/> on <paramref name="item"/>; the caller saves.</summary>
+    internal static void AddAttachments(ProDeskDbContext db, IEnumerable<InboundAttachment> files, WorkItem item, WorkItemMessage inbound, DateTime now)
     {
-        foreach (var file in message.Attachments)
+        foreach (var file in files)
         {
             db.WorkItemAttachments.Add(new WorkItemAttachment
             {

@@ -13,4 +13,8 @@ public sealed class SmsOptions
 
     /// <summary>Twilio's REST API; a test points it at a local stand-in.</summary>
     public Uri BaseUrl { get; set; } = new("https://api.twilio.com");
+
+    /// <summary>HTTP basic auth with the account's SID and auth token, as every request to Twilio's REST API (messages, media) carries.</summary>
+    public System.Net.Http.Headers.AuthenticationHeaderValue BasicAuthorization() =>
+        new("Basic", Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"{AccountSid}:{AuthToken}")));
 }

@@ -1,5 +1,3 @@
-using System.Net.Http.Headers;
-using System.Text;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using ProDesk.Data;
@@ -57,7 +55,7 @@ public sealed partial class TwilioMedia(
             try
             {
                 using var request = new HttpRequestMessage(HttpMethod.Get, media[i]);
-                request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{account.AccountSid}:{account.AuthToken}")));
+                request.Headers.Authorization = account.BasicAuthorization();
                 using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, budget.Token);
                 if (!response.IsSuccessStatusCode || response.Content.Headers.ContentLength > left)
                 {
@@ -95,14 +93,7 @@ public sealed partial class TwilioMedia(
             stored = await Attachments.WriteBlobsAsync(paths, item.TenantId, files, cancellationToken);
             // Only these rows: the message's own were saved by ingestion, on this same context.
             db.ChangeTracker.Clear();
-            foreach (var file in stored)
-            {
-                db.WorkItemAttachments.Add(new WorkItemAttachment
-                {
-                    Id = file.BlobId, TenantId = item.TenantId, WorkItemId = item.Id, WorkItemMessageId = message.Id, FileName = file.FileName,
-                    ContentType = file.ContentType, Length = file.Length, Sha256 = file.Sha256, CreatedAt = now.UtcDateTime,
-                });
-            }
+            IngestMessage.AddAttachments(db, stored, item, message, now.UtcDateTime);
 
             // The consoles showing the item redraw its thread with the files.
             WorkItemTrail.Announce(db, item.Id, item.TenantId, item.Version, item.Status, now.UtcDateTime);

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Http.Headers;
-using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
 using ProDesk.Web.Channels.Outbound;
@@ -44,7 +43,7 @@ public sealed partial class TwilioSmsGateway(IHttpClientFactory clients, IOption
         }
 
         using var message = new HttpRequestMessage(HttpMethod.Post, url) { Content = new FormUrlEncodedContent(fields) };
-        message.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{account.AccountSid}:{account.AuthToken}")));
+        message.Headers.Authorization = account.BasicAuthorization();
         message.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
 
         using var response = await clients.CreateClient(HttpClientName).SendAsync(message, cancellationToken);
