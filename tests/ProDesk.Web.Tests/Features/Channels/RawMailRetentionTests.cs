@@ -58,15 +58,26 @@ public sealed class RawMailRetentionTests(SlaApp app) : SlaTest(app)
     public async Task Reprocessing_a_mail_whose_raw_copy_went_says_so_and_another_tenant_still_gets_a_bare_404()
     {
         var old = await PostAsync(Mail("Old leak"), "acme");
-        Assert.Equal(1, await RunAsync(App.Clock.GetUtcNow() + TimeSpan.FromDays(91)));
+        // A read receipt is dropped, and a dropped mail can be taken in later (while its bytes are kept).
+        var receipt = await PostAsync(Encoding.UTF8.GetBytes("From: Ann <ann@example.org>\r\nTo: support@acme.test\r\nMessage-ID: <receipt-old@example.org>\r\nSubject: Read: Old leak\r\n"
+            + "MIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=disposition-notification; boundary=b\r\n\r\n"
+            + "--b\r\nContent-Type: text/plain\r\n\r\nYour message was read.\r\n"
+            + "--b\r\nContent-Type: message/disposition-notification\r\n\r\nFinal-Recipient: rfc822; ann@example.org\r\nDisposition: manual-action/MDN-sent-manually; displayed\r\n--b--\r\n"), "acme");
+        Assert.Equal(2, await RunAsync(App.Clock.GetUtcNow() + TimeSpan.FromDays(91)));
 
+        // The mail taken in still answers with its item: that needs no bytes.
         var admin = App.CreateClient().WithBearer((await App.PatAsync("admin@prodesk.test")).Secret);
-        var answer = await admin.PostAsync($"/api/v1/tenants/acme/channels/email/quarantine/{old.Id}/reprocess", null);
+        var ingested = await admin.PostAsync($"/api/v1/tenants/acme/channels/email/quarantine/{old.Id}/reprocess", null);
+        Assert.Equal(HttpStatusCode.OK, ingested.StatusCode);
+        Assert.Contains("\"duplicate\"", await ingested.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        // The dropped one can no longer be taken in, and the answer says why.
+        var answer = await admin.PostAsync($"/api/v1/tenants/acme/channels/email/quarantine/{receipt.Id}/reprocess", null);
         Assert.Equal(HttpStatusCode.NotFound, answer.StatusCode);
         Assert.Equal("application/problem+json", answer.Content.Headers.ContentType?.MediaType);
-        Assert.Contains("raw copy removed after 91 days (the mail was ingested)", await answer.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Contains("raw copy removed after 91 days (the mail was dropped)", await answer.Content.ReadAsStringAsync(), StringComparison.Ordinal);
 
-        var elsewhere = await admin.PostAsync($"/api/v1/tenants/northwind/channels/email/quarantine/{old.Id}/reprocess", null);
+        var elsewhere = await admin.PostAsync($"/api/v1/tenants/northwind/channels/email/quarantine/{receipt.Id}/reprocess", null);
         Assert.Equal(HttpStatusCode.NotFound, elsewhere.StatusCode);
         Assert.DoesNotContain("raw copy", await elsewhere.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
