@@ -90,6 +90,9 @@ public sealed class CspPagesTests(BrowserFixture fixture, ITestOutputHelper outp
         await agent.GetByLabel("Reply").FillAsync("On it.");
         await agent.GetByRole(AriaRole.Button, new PageGetByRoleOptions { Name = "Add as internal note" }).ClickAsync();
         await Expect(agent.GetByTestId("thread")).ToContainTextAsync("On it.");
+        // The page reloads on its own change (an emptied reply box says it has): tags saved on the page as it was before
+        // would name the version the note replaced, and be refused as changed meanwhile.
+        await Expect(agent.GetByLabel("Reply")).ToHaveValueAsync("");
         await agent.GetByLabel("Tags").FillAsync("boiler, urgent");
         await agent.GetByRole(AriaRole.Button, new PageGetByRoleOptions { Name = "Save tags" }).ClickAsync();
         await Expect(agent.GetByTestId("tags")).ToContainTextAsync("urgent");
