@@ -93,6 +93,8 @@ public sealed class CspPagesTests(BrowserFixture fixture, ITestOutputHelper outp
         // The page reloads on its own change (an emptied reply box says it has): tags saved on the page as it was before
         // would name the version the note replaced, and be refused as changed meanwhile.
         await Expect(agent.GetByLabel("Reply")).ToHaveValueAsync("");
+        // ... and its script has wired the forms: a click before that submits the tags form as a plain GET.
+        await Expect(agent.Locator("article[data-item]")).ToHaveAttributeAsync("data-ready", "true");
         await agent.GetByLabel("Tags").FillAsync("boiler, urgent");
         await agent.GetByRole(AriaRole.Button, new PageGetByRoleOptions { Name = "Save tags" }).ClickAsync();
         await Expect(agent.GetByTestId("tags")).ToContainTextAsync("urgent");

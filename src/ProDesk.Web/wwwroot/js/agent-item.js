@@ -315,3 +315,6 @@ assign?.addEventListener("submit", e => {
 document.addEventListener("keydown", e => {
   if (e.key === "r" && !e.target.closest("input, textarea, select")) { e.preventDefault(); body.focus(); }
 });
+
+// Every control above is wired: tests (and nothing else) wait for this before they act on a freshly loaded page.
+article.dataset.ready = "true";
