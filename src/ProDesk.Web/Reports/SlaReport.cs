@@ -103,7 +103,14 @@ public sealed class SlaReport(ProDeskDbContext db, ITenantContext tenants, ITena
 
     private sealed record ItemRow(Guid Id, DateTime CreatedAt, Guid QueueId, string? Channel, Domain.WorkItems.WorkItemPriority Priority, Guid? PolicyId);
 
-    public async Task<SlaReportResult> RunAsync(DateTime from, DateTime to, SlaReportGrouping groupBy, CancellationToken cancellationToken)
+    public async Task<SlaReportResult> RunAsync(DateTime from, DateTime to, SlaReportGrouping groupBy, CancellationToken cancellationToken) =>
+        (await RunAsync(from, to, [groupBy], cancellationToken))[0];
+
+    /// <summary>
+    /// The period's report under each of <paramref name="groupings"/>, in that order, from one read of its items and their
+    /// clock events, each item's clocks replayed once (the portal shows the month by queue and by day).
+    /// </summary>
+    public async Task<IReadOnlyList<SlaReportResult>> RunAsync(DateTime from, DateTime to, IReadOnlyList<SlaReportGrouping> groupings, CancellationToken cancellationToken)
     {
         var tenant = tenants.Current ?? throw new InvalidOperationException("A report runs in one tenant's scope.");
         var calendar = calendars.OfTenant(tenant);
@@ -113,32 +120,39 @@ public sealed class SlaReport(ProDeskDbContext db, ITenantContext tenants, ITena
         // an escalation moved it afterwards: a breach raises the priority, and would count against the target it never had.
         var policies = await db.SlaPolicies.AsNoTracking().ToDictionaryAsync(p => p.Id, p => (p.QueueKey, p.Priority), cancellationToken);
         var items = db.WorkItems.AsNoTracking().Where(w => w.CreatedAt >= from && w.CreatedAt < to);
-        var groupOf = (await items.Select(w => new ItemRow(w.Id, w.CreatedAt, w.QueueId, w.Channel, w.Priority, w.SlaPolicyId)).ToListAsync(cancellationToken))
-            .ToDictionary(i => i.Id, i => groupBy switch
-            {
-                SlaReportGrouping.Queue => i.PolicyId is { } policy && policies.TryGetValue(policy, out var measured) ? measured.QueueKey : queues.GetValueOrDefault(i.QueueId, "none"),
-                SlaReportGrouping.Channel => i.Channel ?? "none",
-                SlaReportGrouping.Priority => i.PolicyId is { } policy && policies.TryGetValue(policy, out var measured) ? measured.Priority : i.Priority.ToString(),
-                _ => DateOnly.FromDateTime(TimeZoneInfo.ConvertTimeFromUtc(DateTime.SpecifyKind(i.CreatedAt, DateTimeKind.Utc), calendar.TimeZone)).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
-            });
-
-        var tallies = new SortedDictionary<string, Tally>(StringComparer.Ordinal);
-        foreach (var group in groupOf.Values)
+        string GroupOf(ItemRow i, SlaReportGrouping groupBy) => groupBy switch
         {
-            (tallies.TryGetValue(group, out var tally) ? tally : tallies[group] = new Tally()).Items++;
-        }
+            SlaReportGrouping.Queue => i.PolicyId is { } policy && policies.TryGetValue(policy, out var measured) ? measured.QueueKey : queues.GetValueOrDefault(i.QueueId, "none"),
+            SlaReportGrouping.Channel => i.Channel ?? "none",
+            SlaReportGrouping.Priority => i.PolicyId is { } policy && policies.TryGetValue(policy, out var measured) ? measured.Priority : i.Priority.ToString(),
+            _ => DateOnly.FromDateTime(TimeZoneInfo.ConvertTimeFromUtc(DateTime.SpecifyKind(i.CreatedAt, DateTimeKind.Utc), calendar.TimeZone)).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+        };
 
-        if (groupBy == SlaReportGrouping.Day)
-        {
-            // Every day of the period has its row, a quiet one too: a chart or a spreadsheet reads the days as a series,
-            // and a missing day drew Friday next to Monday.
-            foreach (var day in DaysOf(from, to, calendar.TimeZone))
+        // Per item, its tally under each grouping (in the order asked).
+        var tallies = groupings.Select(_ => new SortedDictionary<string, Tally>(StringComparer.Ordinal)).ToList();
+        var talliesOf = (await items.Select(w => new ItemRow(w.Id, w.CreatedAt, w.QueueId, w.Channel, w.Priority, w.SlaPolicyId)).ToListAsync(cancellationToken))
+            .ToDictionary(i => i.Id, i => groupings.Select((groupBy, g) =>
             {
-                tallies.TryAdd(day, new Tally());
+                var group = GroupOf(i, groupBy);
+                var tally = tallies[g].TryGetValue(group, out var found) ? found : tallies[g][group] = new Tally();
+                tally.Items++;
+                return tally;
+            }).ToList());
+
+        for (var g = 0; g < groupings.Count; g++)
+        {
+            if (groupings[g] == SlaReportGrouping.Day)
+            {
+                // Every day of the period has its row, a quiet one too: a chart or a spreadsheet reads the days as a series,
+                // and a missing day drew Friday next to Monday.
+                foreach (var day in DaysOf(from, to, calendar.TimeZone))
+                {
+                    tallies[g].TryAdd(day, new Tally());
+                }
             }
         }
 
-        // Each item's events in order, streamed: folded into its group when the next item's begin.
+        // Each item's events in order, streamed: folded into its groups when the next item's begin.
         var entries = db.SlaClockEntries.AsNoTracking()
             .Where(c => items.Any(w => w.Id == c.WorkItemId))
             .OrderBy(c => c.WorkItemId).ThenBy(c => c.Id)
@@ -146,11 +160,14 @@ public sealed class SlaReport(ProDeskDbContext db, ITenantContext tenants, ITena
         var current = new List<SlaClockEntry>();
         void Fold()
         {
-            if (current.Count > 0 && groupOf.TryGetValue(current[0].WorkItemId, out var group))
+            if (current.Count > 0 && talliesOf.TryGetValue(current[0].WorkItemId, out var itemTallies))
             {
                 foreach (var state in SlaClock.Replay(current.Select(e => e.ToEvent()), calendar.Calendar))
                 {
-                    tallies[group].Count(state, now);
+                    foreach (var tally in itemTallies)
+                    {
+                        tally.Count(state, now);
+                    }
                 }
             }
 
@@ -168,15 +185,18 @@ public sealed class SlaReport(ProDeskDbContext db, ITenantContext tenants, ITena
         }
 
         Fold();
-        var total = new Tally();
-        foreach (var tally in tallies.Values)
+        return [.. groupings.Select((groupBy, g) =>
         {
-            total.Add(tally);
-        }
+            var total = new Tally();
+            foreach (var tally in tallies[g].Values)
+            {
+                total.Add(tally);
+            }
 
-        return new SlaReportResult(
-            tenant.Slug, from, to, groupBy.ToString().ToLowerInvariant(), calendar.TimeZone.Id,
-            [.. tallies.Select(t => t.Value.Row(t.Key))], total.Row("total"));
+            return new SlaReportResult(
+                tenant.Slug, from, to, groupBy.ToString().ToLowerInvariant(), calendar.TimeZone.Id,
+                [.. tallies[g].Select(t => t.Value.Row(t.Key))], total.Row("total"));
+        })];
     }
 
     /// <summary>The client's days that [<paramref name="from"/>, <paramref name="to"/>) touches, as yyyy-MM-dd.</summary>
