@@ -145,16 +145,7 @@ public static partial class ApiInput
 
         if (bad.InnerException is JsonException json)
         {
-            // The request as a whole is "$" (its JSON path): "body" would name the field many requests have.
-            var field = json.Path is { Length: > 2 } path && path.StartsWith("$.", StringComparison.Ordinal) ? path[2..]
-                : json.Path is { Length: > 1 } indexed && indexed.StartsWith("$[", StringComparison.Ordinal) ? indexed
-                : "$";
-            var problem = json is FieldProblemException own ? own.Problem
-                : NotMapped().Match(json.Message) is { Success: true } unknown ? UnknownProperty(unknown.Groups["name"].Value, unknown.Groups["type"].Value)
-                : ConvertedTo().Match(json.Message) is { Success: true } type ? $"must be {Describe(TypeOf(type.Groups["type"].Value, field))}"
-                : json.Message.StartsWith("Duplicate property", StringComparison.Ordinal) ? "is given more than once (property names are not case-sensitive)"
-                : "is not valid JSON here";
-            return (field, problem);
+            return FieldOf(json);
         }
 
         // "Failed to bind parameter "int? limit" from "abc"." and "Required parameter "Guid id" was not provided ...".
@@ -167,6 +158,21 @@ public static partial class ApiInput
         }
 
         return bad.Message.Contains("no body was provided", StringComparison.Ordinal) ? ("$", "is required (a JSON object)") : null;
+    }
+
+    /// <summary>The field a JSON body's refusal is about and what is wrong with it (for a route that reads its body itself).</summary>
+    public static (string Field, string Problem) FieldOf(JsonException json)
+    {
+        // The request as a whole is "$" (its JSON path): "body" would name the field many requests have.
+        var field = json.Path is { Length: > 2 } path && path.StartsWith("$.", StringComparison.Ordinal) ? path[2..]
+            : json.Path is { Length: > 1 } indexed && indexed.StartsWith("$[", StringComparison.Ordinal) ? indexed
+            : "$";
+        var problem = json is FieldProblemException own ? own.Problem
+            : NotMapped().Match(json.Message) is { Success: true } unknown ? UnknownProperty(unknown.Groups["name"].Value, unknown.Groups["type"].Value)
+            : ConvertedTo().Match(json.Message) is { Success: true } type ? $"must be {Describe(TypeOf(type.Groups["type"].Value, field))}"
+            : json.Message.StartsWith("Duplicate property", StringComparison.Ordinal) ? "is given more than once (property names are not case-sensitive)"
+            : "is not valid JSON here";
+        return (field, problem);
     }
 
     private static string Describe(string type) => type.TrimEnd('?') switch

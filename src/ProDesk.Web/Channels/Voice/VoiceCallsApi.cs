@@ -95,7 +95,7 @@ public static partial class VoiceCallsApi
         catch (System.Text.Json.JsonException e)
         {
             // As for every JSON route (ApiInput): the field at fault, named by its path.
-            var (field, problem) = ApiInput.FieldOf(new BadHttpRequestException("Invalid JSON", e)) ?? ("$", "is not valid JSON");
+            var (field, problem) = ApiInput.FieldOf(e);
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { [field] = [problem] });
         }
 
